@@ -1,0 +1,64 @@
+"""searchlib: full-text search over French text, in your own program.
+
+Example:
+    >>> import searchlib
+    >>> hit = searchlib.search("cour federale").hits[0]
+    >>> "<mark>fédérale</mark>" in hit.snippet.to_html()
+    True
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
+from searchlib.corpus import Document, Passage, load_corpus, load_jsonl, split_passages
+from searchlib.errors import (
+    CorpusFormatError,
+    IndexCorruptError,
+    IndexExistsError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexVersionError,
+    QuerySyntaxError,
+    SearchlibError,
+)
+from searchlib.highlight import Fragment, MatchSpec, Snippet
+from searchlib.index import Index, IndexStats, default_index
+from searchlib.search import Hit, Ranking, SearchResults
+
+
+def search(query: str, limit: int = 10, page: int = 1) -> SearchResults:
+    """Search the bundled seed corpus (see :meth:`Index.search` for other indexes)."""
+    return default_index().search(query, limit=limit, page=page)
+
+
+__all__ = [
+    "ANALYZER_VERSION",
+    "CorpusFormatError",
+    "Document",
+    "Fragment",
+    "FrenchAnalyzer",
+    "Hit",
+    "Index",
+    "IndexCorruptError",
+    "IndexExistsError",
+    "IndexLockedError",
+    "IndexNotFoundError",
+    "IndexStats",
+    "IndexVersionError",
+    "MatchSpec",
+    "Passage",
+    "QuerySyntaxError",
+    "Ranking",
+    "SearchResults",
+    "SearchlibError",
+    "Snippet",
+    "__version__",
+    "default_index",
+    "load_corpus",
+    "load_jsonl",
+    "normalize_text",
+    "search",
+    "split_passages",
+]

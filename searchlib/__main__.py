@@ -1,0 +1,7 @@
+"""``python -m searchlib``."""
+
+import sys
+
+from searchlib.cli import main
+
+sys.exit(main())

@@ -1,0 +1,389 @@
+"""The French analysis chain.
+
+An analyzer is a Whoosh chain ``Tokenizer | Filter | ...``: the tokenizer cuts
+the stored (NFC) text into words and records their offsets; filters only change
+``token.text``, never offsets, so highlights always point into the original.
+
+* :class:`FrenchTokenizer` knows French word shapes: elided articles
+  (``l'``, ``qu'``, ``jusqu'``... with ``'``, ``’`` or ``ʼ``) are split off and
+  not indexed; hyphenated compounds give their parts *and* the joined whole;
+  dotted acronyms (``M.P.A.A.``) become plain (``MPAA``); decimals (``3,5``)
+  stay whole.
+* :class:`FrenchLowercaseFilter`, :class:`StopFlagFilter`,
+  :class:`AccentFoldFilter` (unidecode), :class:`OrdinalFilter`,
+  :class:`FrenchStemFilter` (Snowball, PyStemmer when installed).
+
+Example:
+    >>> FrenchAnalyzer().terms("L’URL de la Cour fédérale des États-Unis")
+    ['url', 'de', 'la', 'cour', 'federal', 'de', 'etat', 'etatsun', 'unis']
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import snowballstemmer
+from unidecode import unidecode
+from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
+
+from searchlib.stopwords import FRENCH_STOP_WORDS
+
+ANALYZER_VERSION = "fr-1"
+"""Changes whenever the terms produced for some text change (indexes must be rebuilt)."""
+
+ELISIONS: frozenset[str] = frozenset(
+    "l m t qu n s j d c jusqu quoiqu lorsqu puisqu".split()
+)
+"""Articles and pronouns elided before a vowel (``l'``, ``jusqu'``...), lowercase."""
+
+APOSTROPHES = "'’ʼ"
+
+_LETTER = r"[^\W\d_]"
+_ALNUM = r"[^\W_]"
+# Connectors that keep a word whole: apostrophes and hyphens between letters or
+# digits, a dot or comma between digits (3,5), a dot before a letter (M.P.A.A).
+_CONNECT = rf"(?:[-{APOSTROPHES}]|(?<=\d)[.,](?=\d)|\.(?={_ALNUM}))"
+_WORD = re.compile(rf"{_ALNUM}+(?:{_CONNECT}{_ALNUM}+)*")
+_ACRONYM = re.compile(rf"(?:{_LETTER}\.)+{_LETTER}\.?")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)+")
+_SPLIT_PARTS = re.compile(r"[-.]")
+_APOS = re.compile(f"[{APOSTROPHES}]")
+_ORDINAL = re.compile(r"(\d+)(?:e|eme|ieme|er|ere|nd|nde|de|d)")
+
+
+def normalize_text(text: str) -> str:
+    """Return ``text`` in Unicode NFC, the form searchlib stores and tokenizes.
+
+    >>> normalize_text("fe\u0301de\u0301rale") == "fédérale"
+    True
+    """
+    return unicodedata.normalize("NFC", text)
+
+
+class FrenchTokenizer(Tokenizer):  # type: ignore[misc]
+    """Cut text into French words, with offsets into the text.
+
+    Tokens carry, besides Whoosh's ``text``/``pos``/``startchar``/``endchar``:
+    ``surface`` (the raw word as written, elision included) and ``compound``
+    (``True`` for the joined form of a hyphenated compound, which shares the
+    position of its first part).
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __call__(  # noqa: PLR0913 - Whoosh's tokenizer protocol
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        t.compound = False
+        pos = start_pos
+        if not tokenize:
+            t.original = t.text = t.surface = value
+            t.boost = 1.0
+            t.pos = pos
+            t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        for match in _WORD.finditer(value):
+            raw = match.group()
+            start = match.start()
+            end = match.end()
+            t.surface = raw
+            t.boost = 1.0
+            t.stopped = False
+            if _ACRONYM.fullmatch(raw) or _NUMBER.fullmatch(raw):
+                t.text = raw.replace(".", "") if raw[0].isalpha() else raw
+                t.compound = False
+                t.pos = pos
+                t.startchar, t.endchar = start_char + start, start_char + end
+                pos += 1
+                yield t
+                continue
+            # Elision: drop leading articles (l', qu', jusqu'...).
+            segments = _APOS.split(raw)
+            skip = 0
+            i = 0
+            while i < len(segments) - 1 and segments[i].lower() in ELISIONS:
+                skip += len(segments[i]) + 1
+                i += 1
+            word = raw[skip:]
+            start += skip
+            parts = _SPLIT_PARTS.split(word)
+            if len(parts) == 1:
+                t.text = word
+                t.compound = False
+                t.pos = pos
+                t.startchar, t.endchar = start_char + start, start_char + end
+                pos += 1
+                yield t
+                continue
+            first_pos = pos
+            offset = start
+            for n, part in enumerate(parts):
+                t.text = part
+                t.compound = False
+                t.pos = pos
+                t.startchar = start_char + offset
+                t.endchar = t.startchar + len(part)
+                pos += 1
+                yield t
+                offset += len(part) + 1
+                if n == 0:
+                    t.text = "".join(parts)
+                    t.compound = True
+                    t.pos = first_pos
+                    t.startchar, t.endchar = start_char + start, start_char + end
+                    yield t
+
+
+class _StatelessFilter(Filter):  # type: ignore[misc]
+    """A filter with no configuration: equal to any instance of its class."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+
+class FrenchLowercaseFilter(_StatelessFilter):
+    """Lowercase token text."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            t.text = t.text.lower()
+            yield t
+
+
+class StopFlagFilter(_StatelessFilter):
+    """Flag French stop words (``token.stopped``) at query time; never drops a token.
+
+    At index time stop words are indexed like any word, so phrases and
+    all-stop-word queries (``les pas``, ``l'été``) still match; the query
+    builder decides whether to use flagged terms.
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        stops = FRENCH_STOP_WORDS
+        for t in tokens:
+            t.stopped = t.text in stops
+            yield t
+
+
+_FOLD_CACHE: dict[str, str] = {}
+_STEM_CACHE: dict[str, str] = {}
+_CACHE_LIMIT = 500_000
+
+
+def fold(text: str) -> str:
+    """Fold accents and ligatures to ASCII with unidecode (``œuvre`` -> ``oeuvre``).
+
+    >>> fold("Œuvre fédérale")
+    'oeuvre federale'
+    """
+    if text.isascii():
+        return text
+    folded = _FOLD_CACHE.get(text)
+    if folded is None:
+        raw = unidecode(text)
+        # unidecode may return upper case (Æ -> AE) or spaces (CJK); keep a
+        # single lowercase term, and the original when nothing is left.
+        folded = "".join(raw.lower().split()) if " " not in text else raw.lower()
+        if not folded.strip():
+            folded = text
+        if len(_FOLD_CACHE) > _CACHE_LIMIT:
+            _FOLD_CACHE.clear()
+        _FOLD_CACHE[text] = folded
+    return folded
+
+
+class AccentFoldFilter(_StatelessFilter):
+    """Fold accents and ligatures with unidecode; ``’`` becomes ``'``."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            if not t.text.isascii():
+                t.text = fold(t.text)
+            yield t
+
+
+def normalize_ordinal(text: str) -> str:
+    """Spell ordinals one way: ``13eme``, ``13ème``, ``13e`` -> ``13e``; ``1er`` -> ``1e``.
+
+    >>> normalize_ordinal("13eme"), normalize_ordinal("2nd"), normalize_ordinal("2007")
+    ('13e', '2e', '2007')
+    """
+    m = _ORDINAL.fullmatch(text)
+    return f"{m.group(1)}e" if m else text
+
+
+class OrdinalFilter(_StatelessFilter):
+    """Normalise folded ordinals (``13eme`` -> ``13e``)."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            text = t.text
+            if text[:1].isdigit() and not text.isdigit():
+                t.text = normalize_ordinal(text)
+            yield t
+
+
+_local = threading.local()
+
+
+def stem(word: str) -> str:
+    """Snowball French stem of a lowercase (folded) word, cached.
+
+    >>> stem("americains"), stem("telechargement")
+    ('americain', 'telecharg')
+    """
+    result = _STEM_CACHE.get(word)
+    if result is None:
+        stemmer = getattr(_local, "stemmer", None)
+        if stemmer is None:
+            stemmer = _local.stemmer = snowballstemmer.stemmer("french")
+        result = stemmer.stemWord(word)
+        if len(_STEM_CACHE) > _CACHE_LIMIT:
+            _STEM_CACHE.clear()
+        _STEM_CACHE[word] = result
+    return result
+
+
+class FrenchStemFilter(_StatelessFilter):
+    """Snowball French stemming (PyStemmer's C code when installed), cached."""
+
+    is_morph = True
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        cache = _STEM_CACHE
+        for t in tokens:
+            text = t.text
+            s = cache.get(text)
+            t.text = s if s is not None else stem(text)
+            yield t
+
+
+class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
+    """The French chain, top to bottom.
+
+    ``FrenchTokenizer | FrenchLowercaseFilter | StopFlagFilter |
+    AccentFoldFilter | OrdinalFilter | FrenchStemFilter``
+
+    Args:
+        stem: apply Snowball stemming (``False`` gives exact folded forms).
+
+    Example:
+        >>> FrenchAnalyzer().terms("Les pirates américains")
+        ['le', 'pirat', 'americain']
+    """
+
+    def __init__(self, stem: bool = True) -> None:
+        items: list[Any] = [
+            FrenchTokenizer(),
+            FrenchLowercaseFilter(),
+            StopFlagFilter(),
+            AccentFoldFilter(),
+            OrdinalFilter(),
+        ]
+        if stem:
+            items.append(FrenchStemFilter())
+        super().__init__(*items)
+
+    def terms(self, text: str) -> list[str]:
+        """The index terms of ``text``, in order (stop words included)."""
+        return [t.text for t in self(normalize_text(text), mode="index")]
+
+    def tokens(self, text: str, mode: str = "query") -> list[TokenView]:
+        """Tokens of ``text`` as plain values with offsets into ``text``.
+
+        ``text`` must already be NFC (see :func:`normalize_text`) for the
+        offsets to point into what the caller holds.
+        """
+        return [
+            TokenView(
+                t.text,
+                t.pos,
+                t.startchar,
+                t.endchar,
+                t.surface,
+                bool(t.stopped),
+                bool(t.compound),
+            )
+            for t in self(text, positions=True, chars=True, mode=mode)
+        ]
+
+    def stages(self, text: str) -> list[StageView]:
+        """Each token through each step: surface, elision, lowercase, fold, stem."""
+        out: list[StageView] = []
+        for t in FrenchTokenizer()(text, positions=True, chars=True):
+            elided = t.text
+            lower = elided.lower()
+            folded = normalize_ordinal(fold(lower))
+            stemmed = stem(folded) if self._stems else folded
+            out.append(
+                StageView(
+                    surface=t.surface,
+                    elided=elided,
+                    lowercase=lower,
+                    folded=folded,
+                    stem=stemmed,
+                    stopword=lower in FRENCH_STOP_WORDS,
+                    compound=bool(t.compound),
+                    pos=t.pos,
+                    start=t.startchar,
+                    end=t.endchar,
+                )
+            )
+        return out
+
+    @property
+    def _stems(self) -> bool:
+        return any(isinstance(f, FrenchStemFilter) for f in self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    """One analysed token: its term, position and offsets into the source text."""
+
+    text: str
+    pos: int
+    start: int
+    end: int
+    surface: str
+    stopped: bool
+    compound: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StageView:
+    """One token as each step of the chain leaves it (for ``analyze`` tools)."""
+
+    surface: str
+    elided: str
+    lowercase: str
+    folded: str
+    stem: str
+    stopword: bool
+    compound: bool
+    pos: int
+    start: int
+    end: int

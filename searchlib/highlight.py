@@ -1,0 +1,231 @@
+"""Highlighting: snippets as data (text + spans), rendered on demand.
+
+The stored text is analysed again with offsets; every token whose term the
+query matched is marked where it stands in the original, accented text, so
+``federale`` marks ``fédérale`` and ``url`` marks ``URL`` in ``L’URL`` (not
+the ``L’``). Phrase matches are marked as one span.
+
+Example:
+    >>> from searchlib.analysis import FrenchAnalyzer
+    >>> spec = MatchSpec(terms=frozenset({"federal"}))
+    >>> highlight("Un jugement de la cour fédérale.", FrenchAnalyzer(), spec).to_html()
+    'Un jugement de la cour <mark>fédérale</mark>.'
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from searchlib.analysis import FrenchAnalyzer, TokenView
+
+ANSI_MARK = ("\x1b[1;33m", "\x1b[0m")
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchSpec:
+    """What a query matched: single terms and term sequences (phrases)."""
+
+    terms: frozenset[str] = frozenset()
+    phrases: tuple[tuple[str, ...], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.phrases)
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """A piece of the source text with marked spans.
+
+    Attributes:
+        text: the piece, exactly as stored.
+        start: offset of ``text`` in the source.
+        spans: ``(start, end)`` pairs relative to ``text``, sorted, disjoint.
+        cut_before / cut_after: whether the source goes on before / after.
+    """
+
+    text: str
+    start: int
+    spans: tuple[tuple[int, int], ...]
+    cut_before: bool = False
+    cut_after: bool = False
+
+    def _render(self, mark: tuple[str, str], escape: bool, oneline: bool) -> str:
+        text = self.text.replace("\n", " ") if oneline else self.text
+        esc = html.escape if escape else _identity
+        out: list[str] = []
+        pos = 0
+        for a, b in self.spans:
+            out.append(esc(text[pos:a]))
+            out.append(mark[0] + esc(text[a:b]) + mark[1])
+            pos = b
+        out.append(esc(text[pos:]))
+        body = "".join(out)
+        return (ELLIPSIS if self.cut_before else "") + body + (ELLIPSIS if self.cut_after else "")
+
+
+def _identity(s: str) -> str:
+    return s
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """The best fragments of a text for a query, as data."""
+
+    fragments: tuple[Fragment, ...] = field(default_factory=tuple)
+
+    @property
+    def text(self) -> str:
+        """Fragments as plain text, joined with an ellipsis, no markers."""
+        return self.to_text(mark=("", ""))
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """Marked spans as offsets into the *source* text."""
+        return [(f.start + a, f.start + b) for f in self.fragments for a, b in f.spans]
+
+    def _join(self, parts: Iterable[str]) -> str:
+        return f" {ELLIPSIS} ".join(p.strip() for p in parts)
+
+    def to_html(self, *, oneline: bool = True) -> str:
+        """HTML: text escaped, matches in ``<mark>``."""
+        return self._join(f._render(("<mark>", "</mark>"), True, oneline) for f in self.fragments)
+
+    def to_ansi(self, *, oneline: bool = True, mark: tuple[str, str] = ANSI_MARK) -> str:
+        """Terminal text with matches in bold yellow (ANSI escapes)."""
+        return self._join(f._render(mark, False, oneline) for f in self.fragments)
+
+    def to_text(self, *, oneline: bool = True, mark: tuple[str, str] = ("[", "]")) -> str:
+        """Plain text with matches between ``mark`` strings (``[`` ``]`` by default)."""
+        return self._join(f._render(mark, False, oneline) for f in self.fragments)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def match_spans(
+    text: str, analyzer: FrenchAnalyzer, spec: MatchSpec
+) -> tuple[list[tuple[int, int]], list[str]]:
+    """Spans of ``text`` matched by ``spec``, merged and sorted, and the term of each."""
+    if not spec or not text:
+        return [], []
+    tokens = analyzer.tokens(text, mode="index")
+    found: list[tuple[int, int, str]] = [
+        (t.start, t.end, t.text) for t in tokens if t.text in spec.terms
+    ]
+    if spec.phrases:
+        found.extend(_phrase_spans(tokens, spec.phrases))
+    found.sort()
+    spans: list[tuple[int, int]] = []
+    labels: list[str] = []
+    for a, b, term in found:
+        if spans and a < spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(b, spans[-1][1]))
+        else:
+            spans.append((a, b))
+            labels.append(term)
+    return spans, labels
+
+
+def _phrase_spans(
+    tokens: Sequence[TokenView], phrases: Sequence[tuple[str, ...]]
+) -> list[tuple[int, int, str]]:
+    by_pos: dict[int, list[TokenView]] = {}
+    for t in tokens:
+        if not t.compound:
+            by_pos.setdefault(t.pos, []).append(t)
+    out: list[tuple[int, int, str]] = []
+    for phrase in phrases:
+        if not phrase:
+            continue
+        for first in tokens:
+            if first.compound or first.text != phrase[0]:
+                continue
+            end = first.end
+            ok = True
+            for k, term in enumerate(phrase[1:], start=1):
+                nxt = [t for t in by_pos.get(first.pos + k, ()) if t.text == term]
+                if not nxt:
+                    ok = False
+                    break
+                end = nxt[0].end
+            if ok:
+                out.append((first.start, end, " ".join(phrase)))
+    return out
+
+
+def highlight(
+    text: str,
+    analyzer: FrenchAnalyzer,
+    spec: MatchSpec,
+    *,
+    max_chars: int = 220,
+    max_fragments: int = 2,
+) -> Snippet:
+    """The best fragments of ``text`` (at most ``max_fragments`` of about ``max_chars``)."""
+    spans, labels = match_spans(text, analyzer, spec)
+    stripped_end = len(text.rstrip())
+    if not spans:
+        start = len(text) - len(text.lstrip())
+        end = _snap_end(text, min(stripped_end, start + max_chars))
+        return Snippet((Fragment(text[start:end], start, (), start > 0, end < stripped_end),))
+    windows = _best_windows(text, spans, labels, max_chars, max_fragments)
+    fragments = []
+    for a, b in sorted(windows):
+        inside = tuple((s - a, e - a) for s, e in spans if s >= a and e <= b)
+        fragments.append(Fragment(text[a:b], a, inside, a > 0, b < stripped_end))
+    return Snippet(tuple(fragments))
+
+
+def highlight_all(text: str, analyzer: FrenchAnalyzer, spec: MatchSpec) -> Snippet:
+    """The whole ``text`` as one fragment with every match marked."""
+    spans, _ = match_spans(text, analyzer, spec)
+    return Snippet((Fragment(text, 0, tuple(spans)),))
+
+
+def _best_windows(
+    text: str,
+    spans: list[tuple[int, int]],
+    labels: list[str],
+    max_chars: int,
+    max_fragments: int,
+) -> list[tuple[int, int]]:
+    """Greedily pick windows that show the most distinct matched terms."""
+    lead = max_chars // 5
+    chosen: list[tuple[int, int]] = []
+    covered: set[str] = set()
+    remaining = list(range(len(spans)))
+    while remaining and len(chosen) < max_fragments:
+        best_key: tuple[int, int] = (-1, -1)
+        best_window = (0, 0)
+        best_inside: list[int] = []
+        for i in remaining:
+            a = max(0, spans[i][0] - lead)
+            b = a + max_chars
+            inside = [j for j in remaining if spans[j][0] >= a and spans[j][1] <= b] or [i]
+            key = (len({labels[j] for j in inside} - covered), len(inside))
+            if key > best_key:
+                best_key, best_window, best_inside = key, (a, b), inside
+        if chosen and best_key[0] == 0:
+            break
+        a = min(_snap_start(text, best_window[0]), spans[best_inside[0]][0])
+        b = max(_snap_end(text, min(len(text.rstrip()), best_window[1])),
+                max(spans[j][1] for j in best_inside))
+        chosen.append((a, b))
+        covered |= {labels[j] for j in best_inside}
+        remaining = [j for j in remaining if j not in best_inside and not a <= spans[j][0] < b]
+    return chosen
+
+
+def _snap_start(text: str, a: int) -> int:
+    if a <= 0:
+        return 0
+    space = text.rfind(" ", max(0, a - 20), a + 1)
+    return space + 1 if space != -1 else a
+def _snap_end(text: str, b: int) -> int:
+    if b >= len(text):
+        return len(text)
+    space = text.rfind(" ", max(0, b - 20), b)
+    return space if space > 0 else b

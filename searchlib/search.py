@@ -1,0 +1,443 @@
+"""Ranked search: query text -> Whoosh query -> materialised results.
+
+Ranking is Whoosh's BM25F (each field scored with its own length
+normalisation, title weighted above text). Results are frozen dataclasses
+that outlive the searcher.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from whoosh import query as wq
+from whoosh.scoring import BM25F
+
+from searchlib.analysis import FrenchAnalyzer, fold, normalize_text, stem
+from searchlib.errors import QuerySyntaxError
+from searchlib.highlight import MatchSpec, Snippet, highlight
+from searchlib.querylang import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word, parse
+
+if TYPE_CHECKING:
+    from whoosh.searching import Searcher
+
+    from searchlib.index import Index
+
+MAX_EXPANSION = 256
+"""At most this many index terms for one ``prefix*`` or ``word~`` (the most frequent)."""
+
+MIN_PREFIX = 2
+"""Shortest prefix accepted in ``prefix*`` (after folding)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """Ranking parameters.
+
+    Attributes:
+        k1: BM25 term-frequency saturation.
+        b: BM25 length normalisation of the text field.
+        title_b: length normalisation of the title field.
+        title_boost: weight of title matches relative to text matches.
+        default_operator: how side-by-side words combine: ``"or"`` ranks
+            documents with more of the words first without requiring all;
+            ``"and"`` requires every word.
+    """
+
+    k1: float = 1.2
+    b: float = 0.75
+    title_b: float = 0.75
+    title_boost: float = 1.5
+    default_operator: Literal["or", "and"] = "or"
+
+    def boosts(self) -> dict[str, float]:
+        """Per-field weights."""
+        return {"title": self.title_boost, "text": 1.0}
+
+
+def make_weighting(ranking: Ranking) -> BM25F:
+    """The Whoosh scorer for ``ranking``."""
+    return BM25F(B=ranking.b, K1=ranking.k1, title_B=ranking.title_b)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked passage.
+
+    Attributes:
+        rank: 1-based rank over all pages.
+        id: passage id (``doc_id#n``).
+        doc_id: id of the document the passage belongs to.
+        position: index of the passage in its document (0-based).
+        start: offset of the passage in the document text.
+        score: BM25F score.
+        title: document title.
+        text: the passage text as stored.
+        snippet: best fragments of the text, matches marked.
+        title_snippet: the title, matches marked.
+        fields: extra fields given with the document.
+    """
+
+    rank: int
+    id: str
+    doc_id: str
+    position: int
+    start: int
+    score: float
+    title: str
+    text: str
+    snippet: Snippet
+    title_snippet: Snippet
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view; the snippet as HTML with ``<mark>``."""
+        return {
+            "rank": self.rank,
+            "id": self.id,
+            "doc_id": self.doc_id,
+            "score": round(self.score, 6),
+            "title": self.title,
+            "snippet": self.snippet.to_html(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """One page of results.
+
+    Attributes:
+        query: the query as given.
+        total: how many passages (or documents, when collapsed) match.
+        page: 1-based page number.
+        limit: page size.
+        hits: the hits of this page.
+        match: what the query matched, for highlighting other texts.
+        elapsed_ms: time spent searching and highlighting.
+    """
+
+    query: str
+    total: int
+    page: int
+    limit: int
+    hits: tuple[Hit, ...]
+    match: MatchSpec = MatchSpec()
+    elapsed_ms: float = 0.0
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __getitem__(self, i: int) -> Hit:
+        return self.hits[i]
+
+    @property
+    def pages(self) -> int:
+        """Number of pages of ``limit`` hits."""
+        return -(-self.total // self.limit) if self.total else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view: ``{"query", "total", "hits": [...]}``."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "hits": [h.to_dict() for h in self.hits],
+        }
+
+
+# -- compiling the syntax tree -------------------------------------------------
+
+
+@dataclass
+class _Compiled:
+    """A compiled node; ``query`` is ``None`` when it matches nothing by itself."""
+
+    query: wq.Query | None
+    stop_only: bool = False  # every term is a stop word (droppable in a group)
+    terms: frozenset[str] = frozenset()
+    phrases: tuple[tuple[str, ...], ...] = ()
+
+
+def _merge(query: wq.Query | None, parts: Sequence[_Compiled], stop_only: bool = False) -> _Compiled:
+    terms: set[str] = set()
+    phrases: list[tuple[str, ...]] = []
+    for p in parts:
+        terms |= p.terms
+        phrases.extend(p.phrases)
+    return _Compiled(query, stop_only, frozenset(terms), tuple(dict.fromkeys(phrases)))
+
+
+class QueryCompiler:
+    """Turns a syntax tree into a Whoosh query and what to highlight."""
+
+    def __init__(
+        self,
+        analyzer: FrenchAnalyzer,
+        searcher: Searcher | None,
+        ranking: Ranking,
+        fields: Sequence[str] = SEARCH_FIELDS,
+        query_text: str = "",
+    ) -> None:
+        self.query_text = query_text
+        self.analyzer = analyzer
+        self.searcher = searcher
+        self.ranking = ranking
+        self.fields = tuple(fields)
+        self.boosts = ranking.boosts()
+
+    def compile(self, tree: Group) -> tuple[wq.Query | None, MatchSpec]:
+        """The Whoosh query for ``tree`` (``None`` when nothing is searchable), and
+        the terms and phrases to mark in snippets."""
+        c = self._group(tree, top=True)
+        return c.query, MatchSpec(c.terms, c.phrases)
+
+    def _node(self, node: Node) -> _Compiled:
+        if isinstance(node, Word):
+            return self._word(node)
+        if isinstance(node, Phrase):
+            return self._phrase(node.text, node.field)
+        if isinstance(node, BoolOp):
+            return self._bool(node)
+        if isinstance(node, Group):
+            return self._group(node)
+        return self._group(Group((node,)))  # a lone NOT
+
+    def _group(self, node: Group, top: bool = False) -> _Compiled:
+        positives = [x for x in node.items if not isinstance(x, Not)]
+        negatives = [x.item for x in node.items if isinstance(x, Not)]
+        compiled = [self._node(x) for x in positives]
+        if any(not c.stop_only and c.query is not None for c in compiled):
+            compiled = [c for c in compiled if not c.stop_only]
+        queries = [c.query for c in compiled if c.query is not None]
+        pos = _and(queries) if self.ranking.default_operator == "and" else _or(queries)
+        stop_only = bool(compiled) and all(c.stop_only for c in compiled)
+        return _merge(self._exclude(pos, negatives, top), compiled, stop_only)
+
+    def _exclude(self, pos: wq.Query | None, negatives: list[Node], top: bool) -> wq.Query | None:
+        if not negatives:
+            return pos
+        # Excluded words are not highlighted: their terms are dropped here.
+        neg = _or([self._node(n).query for n in negatives])
+        if neg is None:
+            return pos
+        if pos is None:
+            if not top:
+                return None
+            pos = wq.Every()
+        return wq.AndNot(pos, neg)
+
+    def _bool(self, node: BoolOp) -> _Compiled:
+        positives = [x for x in node.items if not isinstance(x, Not)]
+        negatives = [x.item for x in node.items if isinstance(x, Not)]
+        compiled = [self._node(x) for x in positives]
+        if node.op == "OR":
+            return _merge(_or([c.query for c in compiled]), compiled)
+        if any(c.query is None for c in compiled):
+            return _Compiled(None)  # AND with an unsearchable side matches nothing
+        query = self._exclude(_and([c.query for c in compiled]), negatives, False)
+        return _merge(query, compiled)
+
+    def _fields(self, field: str | None) -> tuple[str, ...]:
+        return (field,) if field else self.fields
+
+    def _term(self, text: str, field: str | None) -> wq.Query:
+        qs = [wq.Term(f, text, boost=self.boosts.get(f, 1.0)) for f in self._fields(field)]
+        return qs[0] if len(qs) == 1 else wq.Or(qs)
+
+    def _phrase_query(self, terms: Sequence[str], field: str | None) -> wq.Query:
+        qs = [wq.Phrase(f, list(terms), boost=self.boosts.get(f, 1.0)) for f in self._fields(field)]
+        return qs[0] if len(qs) == 1 else wq.Or(qs)
+
+    def _word(self, node: Word) -> _Compiled:
+        if node.kind != "word":
+            return self._expand(node)
+        tokens = self.analyzer.tokens(normalize_text(node.text), mode="query")
+        if not tokens:
+            return _Compiled(None)
+        stop_only = all(t.stopped for t in tokens)
+        if len(tokens) == 1:
+            term = tokens[0].text
+            return _Compiled(self._term(term, node.field), stop_only, frozenset({term}))
+        # Several tokens from one typed word (États-Unis, a.b): the joined
+        # compound, or the parts as a phrase.
+        parts = tuple(t.text for t in tokens if not t.compound)
+        joined = [t.text for t in tokens if t.compound]
+        alternatives = [self._term(j, node.field) for j in joined]
+        phrases: tuple[tuple[str, ...], ...] = ()
+        if len(parts) > 1:
+            alternatives.append(self._phrase_query(parts, node.field))
+            phrases = (parts,)
+        elif parts:
+            alternatives.append(self._term(parts[0], node.field))
+        terms = frozenset(joined) | (frozenset(parts) if len(parts) == 1 else frozenset())
+        return _Compiled(_or(alternatives), stop_only, terms, phrases)
+
+    def _phrase(self, text: str, field: str | None) -> _Compiled:
+        tokens = self.analyzer.tokens(normalize_text(text), mode="query")
+        terms = tuple(t.text for t in tokens if not t.compound)
+        if not terms:
+            return _Compiled(None)
+        if len(terms) == 1:
+            return _Compiled(self._term(terms[0], field), False, frozenset(terms))
+        return _Compiled(self._phrase_query(terms, field), False, frozenset(), (terms,))
+
+    def _expand(self, node: Word) -> _Compiled:
+        """``prefix*`` and ``word~``: the most frequent matching index terms."""
+        text = fold(normalize_text(node.text).lower()).strip("'’")
+        if not text or self.searcher is None:
+            return _Compiled(None)
+        if node.kind == "prefix" and len(text) < MIN_PREFIX:
+            raise QuerySyntaxError(
+                f"prefix {node.text!r} is too short (at least {MIN_PREFIX} letters)",
+                self.query_text or node.text,
+                node.start if self.query_text else 0,
+            )
+        reader = self.searcher.reader()
+        found: dict[str, int] = {}
+        for f in self._fields(node.field):
+            candidates: set[str] = set()
+            if node.kind == "prefix":
+                root = stem(text)
+                roots = {text, root} if len(root) >= 3 else {text}
+                for r in roots:
+                    for i, t in enumerate(reader.expand_prefix(f, r)):
+                        if i >= MAX_EXPANSION * 20:
+                            break
+                        candidates.add(_as_str(t))
+            else:
+                candidates = {
+                    _as_str(t) for t in reader.terms_within(f, stem(text), node.maxdist, prefix=1)
+                }
+            for t in candidates:
+                found[t] = found.get(t, 0) + reader.doc_frequency(f, t)
+        if not found:
+            return _Compiled(None)
+        best = sorted(found, key=lambda t: (-found[t], t))[:MAX_EXPANSION]
+        return _Compiled(_or([self._term(t, node.field) for t in best]), False, frozenset(best))
+
+
+def _as_str(term: str | bytes) -> str:
+    return term if isinstance(term, str) else term.decode("utf-8")
+
+
+def _or(queries: Sequence[wq.Query | None]) -> wq.Query | None:
+    qs = [q for q in queries if q is not None]
+    if not qs:
+        return None
+    return qs[0] if len(qs) == 1 else wq.Or(qs)
+
+
+def _and(queries: Sequence[wq.Query | None]) -> wq.Query | None:
+    qs = [q for q in queries if q is not None]
+    if not qs:
+        return None
+    return qs[0] if len(qs) == 1 else wq.And(qs)
+
+
+# -- running a search -----------------------------------------------------------
+
+
+def search(
+    index: Index,
+    query: str,
+    limit: int = 10,
+    page: int = 1,
+    *,
+    highlight_hits: bool = True,
+    collapse: bool = False,
+    fields: Sequence[str] | None = None,
+    snippet_chars: int = 220,
+    max_fragments: int = 2,
+) -> SearchResults:
+    """Search ``index``.
+
+    Args:
+        index: the index.
+        query: query text (see :mod:`searchlib.querylang`).
+        limit: hits per page (>= 1).
+        page: 1-based page.
+        highlight_hits: build snippets (cheaper when ``False``).
+        collapse: at most one passage per document (the best one).
+        fields: restrict plain words to these fields (default: title and text).
+        snippet_chars: approximate size of a fragment.
+        max_fragments: fragments per snippet.
+
+    Raises:
+        QuerySyntaxError: the query is an explicitly malformed operator query.
+        ValueError: ``limit`` or ``page`` below 1, or an unknown field.
+    """
+    if limit < 1 or page < 1:
+        raise ValueError("limit and page must be at least 1")
+    for f in fields or ():
+        if f not in SEARCH_FIELDS:
+            raise ValueError(f"unknown field {f!r} (fields: {', '.join(SEARCH_FIELDS)})")
+    t0 = time.perf_counter()
+    tree = parse(query)
+    searcher = index.searcher()
+    compiler = QueryCompiler(
+        index.analyzer, searcher, index.ranking, fields or SEARCH_FIELDS, query
+    )
+    wquery, spec = compiler.compile(tree)
+    if wquery is None:
+        return SearchResults(query, 0, page, limit, (), spec, _ms(t0))
+    kwargs: dict[str, Any] = {}
+    if collapse:
+        kwargs.update(collapse="doc_id", collapse_limit=1)
+    results = searcher.search(wquery, limit=page * limit, terms=False, **kwargs)
+    first = (page - 1) * limit
+    hits = []
+    ranked = list(results.items())[first : first + limit]
+    for rank, (docnum, score) in enumerate(ranked, start=first + 1):
+        stored = searcher.stored_fields(docnum)
+        hits.append(
+            _hit(rank, score, stored, index, spec, highlight_hits, snippet_chars, max_fragments)
+        )
+    if collapse and results.scored_length() < page * limit:
+        total = results.scored_length()  # every matching document is in hand
+    else:
+        total = len(results)  # passages (an upper bound on documents when collapsed)
+    return SearchResults(query, total, page, limit, tuple(hits), spec, _ms(t0))
+
+
+def _hit(
+    rank: int,
+    score: float,
+    stored: dict[str, Any],
+    index: Index,
+    spec: MatchSpec,
+    do_highlight: bool,
+    snippet_chars: int,
+    max_fragments: int,
+) -> Hit:
+    text = str(stored.get("text") or "")
+    title = str(stored.get("title") or "")
+    if do_highlight:
+        snippet = highlight(text, index.analyzer, spec, max_chars=snippet_chars,
+                            max_fragments=max_fragments)
+        title_snippet = highlight(title, index.analyzer, spec, max_chars=max(len(title), 1),
+                                  max_fragments=1)
+    else:
+        snippet = highlight(text, index.analyzer, MatchSpec(), max_chars=snippet_chars)
+        title_snippet = highlight(title, index.analyzer, MatchSpec(), max_chars=max(len(title), 1))
+    return Hit(
+        rank=rank,
+        id=str(stored["id"]),
+        doc_id=str(stored["doc_id"]),
+        position=int(stored.get("position") or 0),
+        start=int(stored.get("start") or 0),
+        score=float(score),
+        title=title,
+        text=text,
+        snippet=snippet,
+        title_snippet=title_snippet,
+        fields=dict(stored.get("fields") or {}),
+    )
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000.0
