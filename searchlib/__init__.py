@@ -25,7 +25,8 @@ from searchlib.errors import (
 )
 from searchlib.highlight import Fragment, MatchSpec, Snippet
 from searchlib.index import Index, IndexStats, default_index
-from searchlib.search import Hit, Ranking, SearchResults
+from searchlib.ranking import Ranking
+from searchlib.search import Hit, SearchResults
 
 
 def search(query: str, limit: int = 10, page: int = 1) -> SearchResults:

@@ -36,9 +36,7 @@ from searchlib.stopwords import FRENCH_STOP_WORDS
 ANALYZER_VERSION = "fr-1"
 """Changes whenever the terms produced for some text change (indexes must be rebuilt)."""
 
-ELISIONS: frozenset[str] = frozenset(
-    "l m t qu n s j d c jusqu quoiqu lorsqu puisqu".split()
-)
+ELISIONS: frozenset[str] = frozenset("l m t qu n s j d c jusqu quoiqu lorsqu puisqu".split())
 """Articles and pronouns elided before a vowel (``l'``, ``jusqu'``...), lowercase."""
 
 APOSTROPHES = "'’ʼ"
@@ -80,7 +78,7 @@ class FrenchTokenizer(Tokenizer):  # type: ignore[misc]
     def __hash__(self) -> int:
         return hash(type(self))
 
-    def __call__(  # noqa: PLR0913 - Whoosh's tokenizer protocol
+    def __call__(
         self,
         value: str,
         positions: bool = False,

@@ -31,13 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("index", help="index files, folders or JSONL into an index folder")
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help=".txt/.md files or folders, .jsonl(.gz)")
+    p.add_argument(
+        "sources", nargs="+", metavar="SOURCE", help=".txt/.md files or folders, .jsonl(.gz)"
+    )
     p.add_argument("--index", required=True, metavar="DIR", help="index folder to create")
     p.add_argument("--overwrite", action="store_true", help="replace an existing index")
     p.add_argument("--append", action="store_true", help="add to an existing index")
 
     p = sub.add_parser("search", help="search an index (default: the bundled seed corpus)")
-    p.add_argument("query", help="query text, e.g. \"cour federale\"")
+    p.add_argument("query", help='query text, e.g. "cour federale"')
     p.add_argument("--index", metavar="DIR", help="index folder (default: bundled seed corpus)")
     p.add_argument("--limit", type=_positive, default=10, metavar="N", help="hits per page")
     p.add_argument("--page", type=_positive, default=1, metavar="N", help="page number")
@@ -55,8 +57,9 @@ def _positive(text: str) -> int:
     return value
 
 
-def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     """Run the command line; returns the exit code."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr

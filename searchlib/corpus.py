@@ -15,6 +15,7 @@ Supported inputs:
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -90,7 +91,7 @@ def split_passages(
 
     Example:
         >>> [(p.id, p.start) for p in split_passages("d", "Titre\\n\\n" + "Un mot. " * 300)]
-        [('d#1', 0), ('d#2', 1498)]
+        [('d#1', 0), ('d#2', 1503)]
     """
     if len(text) <= max_chars:
         return [Passage(doc_id, 0, 0, text)]
@@ -98,7 +99,7 @@ def split_passages(
     cuts = [m.end() for m in breaks.finditer(text)]
     bounds = [0, *[c for c in cuts if 0 < c < len(text)], len(text)]
     pieces: list[tuple[int, int]] = []
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         if b - a > max_chars:
             pieces.extend(_split_long(text, a, b, max_chars))
         else:
@@ -106,13 +107,12 @@ def split_passages(
     merged: list[tuple[int, int]] = []
     pending: int | None = None
     for a, b in pieces:
-        if pending is not None:
-            a = pending
-            pending = None
-        if len(text[a:b].strip()) < min_chars:
-            pending = a
+        begin = a if pending is None else pending
+        pending = None
+        if len(text[begin:b].strip()) < min_chars:
+            pending = begin
             continue
-        merged.append((a, b))
+        merged.append((begin, b))
     if pending is not None:
         if merged:
             merged[-1] = (merged[-1][0], len(text))

@@ -31,7 +31,9 @@ class IndexExistsError(SearchlibError, FileExistsError):
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        super().__init__(f"an index already exists at {self.path} (use overwrite=True to replace it)")
+        super().__init__(
+            f"an index already exists at {self.path} (use overwrite=True to replace it)"
+        )
 
     def __str__(self) -> str:
         return str(self.args[0])

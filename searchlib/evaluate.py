@@ -80,15 +80,15 @@ def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
             try:
                 qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
             except ValueError as e:
-                raise CorpusFormatError(path, f"relevance is not a number: {parts[2]!r}", line=n) from e
+                raise CorpusFormatError(
+                    path, f"relevance is not a number: {parts[2]!r}", line=n
+                ) from e
     return qrels
 
 
 def per_query(ranked: Sequence[str], judged: Mapping[str, int]) -> tuple[float, float, float]:
     """nDCG@10, MRR@10 and Recall@100 of one ranking."""
-    dcg = sum(
-        (2 ** judged.get(d, 0) - 1) / math.log2(r + 2) for r, d in enumerate(ranked[:10])
-    )
+    dcg = sum((2 ** judged.get(d, 0) - 1) / math.log2(r + 2) for r, d in enumerate(ranked[:10]))
     ideal = sorted(judged.values(), reverse=True)[:10]
     idcg = sum((2**g - 1) / math.log2(r + 2) for r, g in enumerate(ideal))
     ndcg = dcg / idcg if idcg > 0 else 0.0

@@ -211,8 +211,8 @@ def _best_windows(
         if chosen and best_key[0] == 0:
             break
         a = min(_snap_start(text, best_window[0]), spans[best_inside[0]][0])
-        b = max(_snap_end(text, min(len(text.rstrip()), best_window[1])),
-                max(spans[j][1] for j in best_inside))
+        last_end = max(spans[j][1] for j in best_inside)
+        b = max(_snap_end(text, min(len(text.rstrip()), best_window[1])), last_end)
         chosen.append((a, b))
         covered |= {labels[j] for j in best_inside}
         remaining = [j for j in remaining if j not in best_inside and not a <= spans[j][0] < b]
@@ -224,6 +224,8 @@ def _snap_start(text: str, a: int) -> int:
         return 0
     space = text.rfind(" ", max(0, a - 20), a + 1)
     return space + 1 if space != -1 else a
+
+
 def _snap_end(text: str, b: int) -> int:
     if b >= len(text):
         return len(text)

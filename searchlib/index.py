@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import whoosh.index
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
@@ -44,9 +44,9 @@ from searchlib.errors import (
     IndexVersionError,
     SearchlibError,
 )
-
-if TYPE_CHECKING:
-    from searchlib.search import Ranking, SearchResults
+from searchlib.ranking import Ranking, make_weighting
+from searchlib.search import SearchResults
+from searchlib.search import search as _search
 
 FORMAT_VERSION = 1
 """Version of the index layout (schema and stored fields)."""
@@ -96,7 +96,7 @@ class Index:
         self._searcher: Searcher | None = None
         self._lock = threading.RLock()
         self.analyzer = FrenchAnalyzer()
-        self.ranking: Ranking = _default_ranking()
+        self.ranking = Ranking()
 
     # -- life cycle ---------------------------------------------------------
 
@@ -156,7 +156,7 @@ class Index:
             ix = whoosh.index.open_dir(str(folder), indexname=INDEX_NAME)
         except whoosh.index.EmptyIndexError as e:
             raise IndexNotFoundError(folder, "no Whoosh index files") from e
-        except Exception as e:  # noqa: BLE001 - any unpickling/IO failure means unreadable
+        except Exception as e:  # any unpickling/IO failure means unreadable
             raise IndexCorruptError(f"index at {folder} cannot be read: {e}") from e
         return cls(ix, folder)
 
@@ -272,8 +272,6 @@ class Index:
         """The shared Whoosh searcher, refreshed after commits (internal)."""
         with self._lock:
             if self._searcher is None:
-                from searchlib.search import make_weighting
-
                 self._searcher = self._ix.searcher(weighting=make_weighting(self.ranking))
             else:
                 fresh = self._searcher.refresh()
@@ -294,9 +292,7 @@ class Index:
 
     def search(self, query: str, limit: int = 10, page: int = 1, **options: Any) -> SearchResults:
         """Ranked search; see :func:`searchlib.search.search` for the options."""
-        from searchlib.search import search
-
-        return search(self, query, limit=limit, page=page, **options)
+        return _search(self, query, limit=limit, page=page, **options)
 
     def passages(self, doc_id: str) -> list[dict[str, Any]]:
         """The stored passages of a document, in order (empty if unknown)."""
@@ -349,12 +345,6 @@ def _fields(doc: Document, passage: Passage) -> dict[str, Any]:
         "text": passage.text,
         "fields": dict(doc.fields) if doc.fields else None,
     }
-
-
-def _default_ranking() -> Ranking:
-    from searchlib.search import Ranking
-
-    return Ranking()
 
 
 def _looks_like_whoosh(folder: Path) -> bool:
@@ -423,10 +413,8 @@ def _open_or_build_seed_index() -> Index:
     try:
         with Index.create(tmp, overwrite=True) as ix:
             ix.add(seed_documents())
-        try:
+        with contextlib.suppress(OSError):  # another process built it first
             os.replace(tmp, target)
-        except OSError:
-            pass  # another process built it first
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return Index.open(target)

@@ -10,15 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from whoosh import query as wq
-from whoosh.scoring import BM25F
 
 from searchlib.analysis import FrenchAnalyzer, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
 from searchlib.highlight import MatchSpec, Snippet, highlight
 from searchlib.querylang import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word, parse
+from searchlib.ranking import Ranking
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
@@ -30,36 +30,6 @@ MAX_EXPANSION = 256
 
 MIN_PREFIX = 2
 """Shortest prefix accepted in ``prefix*`` (after folding)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Ranking:
-    """Ranking parameters.
-
-    Attributes:
-        k1: BM25 term-frequency saturation.
-        b: BM25 length normalisation of the text field.
-        title_b: length normalisation of the title field.
-        title_boost: weight of title matches relative to text matches.
-        default_operator: how side-by-side words combine: ``"or"`` ranks
-            documents with more of the words first without requiring all;
-            ``"and"`` requires every word.
-    """
-
-    k1: float = 1.2
-    b: float = 0.75
-    title_b: float = 0.75
-    title_boost: float = 1.5
-    default_operator: Literal["or", "and"] = "or"
-
-    def boosts(self) -> dict[str, float]:
-        """Per-field weights."""
-        return {"title": self.title_boost, "text": 1.0}
-
-
-def make_weighting(ranking: Ranking) -> BM25F:
-    """The Whoosh scorer for ``ranking``."""
-    return BM25F(B=ranking.b, K1=ranking.k1, title_B=ranking.title_b)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +93,7 @@ class SearchResults:
     page: int
     limit: int
     hits: tuple[Hit, ...]
-    match: MatchSpec = MatchSpec()
+    match: MatchSpec = field(default_factory=MatchSpec)
     elapsed_ms: float = 0.0
 
     def __iter__(self) -> Iterator[Hit]:
@@ -163,7 +133,9 @@ class _Compiled:
     phrases: tuple[tuple[str, ...], ...] = ()
 
 
-def _merge(query: wq.Query | None, parts: Sequence[_Compiled], stop_only: bool = False) -> _Compiled:
+def _merge(
+    query: wq.Query | None, parts: Sequence[_Compiled], stop_only: bool = False
+) -> _Compiled:
     terms: set[str] = set()
     phrases: list[tuple[str, ...]] = []
     for p in parts:
@@ -417,10 +389,12 @@ def _hit(
     text = str(stored.get("text") or "")
     title = str(stored.get("title") or "")
     if do_highlight:
-        snippet = highlight(text, index.analyzer, spec, max_chars=snippet_chars,
-                            max_fragments=max_fragments)
-        title_snippet = highlight(title, index.analyzer, spec, max_chars=max(len(title), 1),
-                                  max_fragments=1)
+        snippet = highlight(
+            text, index.analyzer, spec, max_chars=snippet_chars, max_fragments=max_fragments
+        )
+        title_snippet = highlight(
+            title, index.analyzer, spec, max_chars=max(len(title), 1), max_fragments=1
+        )
     else:
         snippet = highlight(text, index.analyzer, MatchSpec(), max_chars=snippet_chars)
         title_snippet = highlight(title, index.analyzer, MatchSpec(), max_chars=max(len(title), 1))

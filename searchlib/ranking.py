@@ -1,0 +1,38 @@
+"""Ranking parameters and the BM25F scorer they configure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from whoosh.scoring import BM25F
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """Ranking parameters.
+
+    Attributes:
+        k1: BM25 term-frequency saturation.
+        b: BM25 length normalisation of the text field.
+        title_b: length normalisation of the title field.
+        title_boost: weight of title matches relative to text matches.
+        default_operator: how side-by-side words combine: ``"or"`` ranks
+            documents with more of the words first without requiring all;
+            ``"and"`` requires every word.
+    """
+
+    k1: float = 1.2
+    b: float = 0.75
+    title_b: float = 0.75
+    title_boost: float = 1.5
+    default_operator: Literal["or", "and"] = "or"
+
+    def boosts(self) -> dict[str, float]:
+        """Per-field weights."""
+        return {"title": self.title_boost, "text": 1.0}
+
+
+def make_weighting(ranking: Ranking) -> BM25F:
+    """The Whoosh scorer for ``ranking``."""
+    return BM25F(B=ranking.b, K1=ranking.k1, title_B=ranking.title_b)
