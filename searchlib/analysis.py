@@ -31,9 +31,10 @@ import snowballstemmer
 from unidecode import unidecode
 from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 
+from searchlib.lexicon import IRREGULAR_FORMS
 from searchlib.stopwords import FRENCH_STOP_WORDS
 
-ANALYZER_VERSION = "fr-1"
+ANALYZER_VERSION = "fr-2"
 """Changes whenever the terms produced for some text change (indexes must be rebuilt)."""
 
 ELISIONS: frozenset[str] = frozenset("l m t qu n s j d c jusqu quoiqu lorsqu puisqu".split())
@@ -183,7 +184,7 @@ class StopFlagFilter(_StatelessFilter):
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         stops = FRENCH_STOP_WORDS
         for t in tokens:
-            t.stopped = t.text in stops
+            t.stopped = t.mode == "query" and t.text in stops
             yield t
 
 
@@ -249,17 +250,25 @@ _local = threading.local()
 
 
 def stem(word: str) -> str:
-    """Snowball French stem of a lowercase (folded) word, cached.
+    """Snowball French stem of a lowercase, accent-folded word, cached.
 
-    >>> stem("americains"), stem("telechargement")
-    ('americain', 'telecharg')
+    Snowball's French rules expect accents; on folded text two gaps are
+    closed first: irregular plurals (:data:`~searchlib.lexicon.IRREGULAR_FORMS`)
+    and feminine past participles (``-ee(s)`` -> ``-e(s)``: ``fermee`` stems
+    like ``ferme``, as ``fermée`` would).
+
+    >>> stem("americains"), stem("telechargement"), stem("fermees"), stem("travaux")
+    ('americain', 'telecharg', 'ferm', 'travail')
     """
     result = _STEM_CACHE.get(word)
     if result is None:
         stemmer = getattr(_local, "stemmer", None)
         if stemmer is None:
             stemmer = _local.stemmer = snowballstemmer.stemmer("french")
-        result = stemmer.stemWord(word)
+        base = IRREGULAR_FORMS.get(word, word)
+        if len(base) > 4 and base.endswith(("ee", "ees")):
+            base = base[:-2] + "e" if base.endswith("ee") else base[:-3] + "es"
+        result = stemmer.stemWord(base)
         if len(_STEM_CACHE) > _CACHE_LIMIT:
             _STEM_CACHE.clear()
         _STEM_CACHE[word] = result
@@ -287,21 +296,23 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     AccentFoldFilter | OrdinalFilter | FrenchStemFilter``
 
     Args:
-        stem: apply Snowball stemming (``False`` gives exact folded forms).
+        stem: apply Snowball stemming (``False`` gives whole words).
+        fold: fold accents and ligatures (``False`` keeps the exact accented
+            spelling, lowercased: the "exact form" used to rank a match as
+            written above a match through folding or stemming).
 
     Example:
         >>> FrenchAnalyzer().terms("Les pirates américains")
         ['le', 'pirat', 'americain']
+        >>> FrenchAnalyzer(stem=False, fold=False).terms("Les pirates américains")
+        ['les', 'pirates', 'américains']
     """
 
-    def __init__(self, stem: bool = True) -> None:
-        items: list[Any] = [
-            FrenchTokenizer(),
-            FrenchLowercaseFilter(),
-            StopFlagFilter(),
-            AccentFoldFilter(),
-            OrdinalFilter(),
-        ]
+    def __init__(self, stem: bool = True, fold: bool = True) -> None:
+        items: list[Any] = [FrenchTokenizer(), FrenchLowercaseFilter(), StopFlagFilter()]
+        if fold:
+            items.append(AccentFoldFilter())
+        items.append(OrdinalFilter())
         if stem:
             items.append(FrenchStemFilter())
         super().__init__(*items)
@@ -335,7 +346,7 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         for t in FrenchTokenizer()(text, positions=True, chars=True):
             elided = t.text
             lower = elided.lower()
-            folded = normalize_ordinal(fold(lower))
+            folded = normalize_ordinal(fold(lower) if self._folds else lower)
             stemmed = stem(folded) if self._stems else folded
             out.append(
                 StageView(
@@ -356,6 +367,10 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     @property
     def _stems(self) -> bool:
         return any(isinstance(f, FrenchStemFilter) for f in self.items)
+
+    @property
+    def _folds(self) -> bool:
+        return any(isinstance(f, AccentFoldFilter) for f in self.items)
 
 
 @dataclass(frozen=True, slots=True)
