@@ -41,9 +41,13 @@ class Contribution:
     """One term's share of a passage's score.
 
     Attributes:
-        field: the field the term matched in.
-        term: the index term (folded and stemmed).
-        phrase: the phrase this term was scored for, or ``None`` for a lone term.
+        field: the field the term matched in (``exact``: the form as typed,
+            when the ranking's ``exact_boost`` is on).
+        term: the index term.
+        kind: ``term``; ``phrase`` (a word of a phrase); ``near`` (a word of a
+            proximity bonus pair, when the ranking's ``proximity_boost`` is on);
+            ``other`` (a whole query of another kind, e.g. everything but ``NOT x``).
+        phrase: the phrase (or pair) this term was scored for, else ``None``.
         tf: occurrences of the term in the field of this passage.
         field_length: length of the field in this passage (Whoosh's stored,
             approximate length).
@@ -57,6 +61,7 @@ class Contribution:
 
     field: str
     term: str
+    kind: str
     phrase: tuple[str, ...] | None
     tf: float
     field_length: int
@@ -114,7 +119,12 @@ def explain(
     """
     searcher = index.searcher()
     compiler = QueryCompiler(
-        index.analyzer, searcher, index.ranking, tuple(fields or SEARCH_FIELDS), query
+        index.analyzer,
+        searcher,
+        index.ranking,
+        tuple(fields or SEARCH_FIELDS),
+        query,
+        index.exact_analyzer,
     )
     wquery, _ = compiler.compile(parse(query))
     docnum = searcher.document_number(id=hit.id)
@@ -141,7 +151,7 @@ def _walk(q: wq.Query, boost: float, ctx: _Context, out: list[Contribution]) -> 
     """
     boost *= q.boost
     if isinstance(q, wq.Term):
-        share = _term_share(q.fieldname, q.text, None, boost, ctx)
+        share = _term_share(q.fieldname, q.text, "term", None, boost, ctx)
         if share is None:
             return False
         out.append(share)
@@ -150,8 +160,9 @@ def _walk(q: wq.Query, boost: float, ctx: _Context, out: list[Contribution]) -> 
         if not _matches(q, ctx):
             return False
         words = tuple(q.words)
+        kind = "phrase" if q.slop <= 1 else "near"
         for word in words:
-            share = _term_share(q.fieldname, word, words, boost, ctx)
+            share = _term_share(q.fieldname, word, kind, words, boost, ctx)
             if share is not None:
                 out.append(share)
         return True
@@ -176,12 +187,19 @@ def _walk(q: wq.Query, boost: float, ctx: _Context, out: list[Contribution]) -> 
     m = q.matcher(ctx.searcher)
     if not _at(m, ctx.docnum):
         return False
-    out.append(Contribution("*", str(q), None, 1.0, 0, 0.0, 0.0, boost, 0.0, 0.0, m.score()))
+    out.append(
+        Contribution("*", str(q), "other", None, 1.0, 0, 0.0, 0.0, boost, 0.0, 0.0, m.score())
+    )
     return True
 
 
 def _term_share(
-    field: str, text: str, phrase: tuple[str, ...] | None, boost: float, ctx: _Context
+    field: str,
+    text: str,
+    kind: str,
+    phrase: tuple[str, ...] | None,
+    boost: float,
+    ctx: _Context,
 ) -> Contribution | None:
     searcher = ctx.searcher
     btext = searcher.schema[field].to_bytes(text)
@@ -197,6 +215,7 @@ def _term_share(
     return Contribution(
         field,
         text,
+        kind,
         phrase,
         tf,
         int(length),

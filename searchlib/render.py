@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 from collections.abc import Sequence
@@ -195,13 +196,7 @@ def stats_dict(stats: IndexStats, ranking: Ranking | None = None) -> dict[str, A
         "format_version": stats.format_version,
     }
     if ranking is not None:
-        out["ranking"] = {
-            "k1": ranking.k1,
-            "b": ranking.b,
-            "title_b": ranking.title_b,
-            "title_boost": ranking.title_boost,
-            "default_operator": ranking.default_operator,
-        }
+        out["ranking"] = dataclasses.asdict(ranking)
     return out
 
 
@@ -218,14 +213,8 @@ def format_stats(stats: IndexStats, ranking: Ranking | None = None) -> str:
         ("format", str(d["format_version"])),
     ]
     if ranking is not None:
-        r = d["ranking"]
-        rows.append(
-            (
-                "ranking",
-                f"BM25F k1={r['k1']} b={r['b']} title_b={r['title_b']} "
-                f"title_boost={r['title_boost']} operator={r['default_operator']}",
-            )
-        )
+        params = " ".join(f"{k}={v}" for k, v in d["ranking"].items())
+        rows.append(("ranking", f"BM25F {params}"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
@@ -256,8 +245,12 @@ def format_explanation(why: Explanation, color: bool) -> str:
         subtotal = sum(c.score for c in shares)
         lines.append(f"  {style(field, BOLD, color)}  {subtotal:.4f}")
         for c in shares:
-            name = c.term if c.phrase is None else f"{c.term} (in phrase {' '.join(c.phrase)!r})"
-            if field == "*":
+            name = c.term
+            if c.kind == "phrase" and c.phrase:
+                name += f" (in phrase {' '.join(c.phrase)!r})"
+            elif c.kind == "near" and c.phrase:
+                name += f" (proximity bonus {' '.join(c.phrase)!r})"
+            if c.kind == "other":
                 lines.append(f"    {name}  {c.score:.4f}")
                 continue
             detail = (

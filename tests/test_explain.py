@@ -51,6 +51,31 @@ def test_shares_sum_to_the_hit_score(ix: Index, query: str) -> None:
         assert all(c.score > 0 for c in why.contributions)
 
 
+@pytest.mark.parametrize("query", QUERIES)
+def test_shares_sum_with_exact_form_and_proximity_bonuses(ix: Index, query: str) -> None:
+    ix.set_ranking(Ranking(exact_boost=0.5, proximity_boost=0.3, proximity_slop=4))
+    try:
+        for hit in ix.search(query, limit=20).hits:
+            why = explain(ix, query, hit)
+            assert math.isclose(why.total, hit.score, rel_tol=1e-9, abs_tol=1e-12), hit.id
+    finally:
+        ix.set_ranking(Ranking())
+
+
+def test_bonuses_are_named(ix: Index) -> None:
+    ix.set_ranking(Ranking(exact_boost=0.5, proximity_boost=0.3, proximity_slop=4))
+    try:
+        hit = ix.search("poisson frais").hits[0]
+        why = explain(ix, "poisson frais", hit)
+    finally:
+        ix.set_ranking(Ranking())
+    kinds = {(c.field, c.kind) for c in why.contributions}
+    assert ("exact", "term") in kinds  # the words as typed
+    near = [c for c in why.contributions if c.kind == "near"]
+    assert {c.term for c in near} == {"poisson", "frais"}
+    assert all(c.phrase == ("poisson", "frais") and c.boost == 0.3 for c in near)
+
+
 def test_title_boost_and_ranking_parameters_are_applied(ix: Index) -> None:
     ix.set_ranking(Ranking(k1=2.0, b=0.5, title_b=0.2, title_boost=3.0))
     try:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from searchlib import Index, load_corpus
+from searchlib import ANALYZER_VERSION, Index, load_corpus
 from searchlib.highlight import ANSI_MARK, highlight_all
 from searchlib.render import use_color
 from searchlib.repl import COMMANDS, PROMPT, Repl, history_path
@@ -168,7 +168,7 @@ def test_analyze_stage_by_stage(ix: Index) -> None:
 def test_stats_help_and_quit(ix: Index) -> None:
     out, _ = session(ix, ":stats", ":help", ":quit", "cour")
     assert re.search(r"^documents\s+5$", out, re.M)
-    assert re.search(r"^analyzer\s+fr-1$", out, re.M)
+    assert re.search(rf"^analyzer\s+{ANALYZER_VERSION}$", out, re.M)
     for command in COMMANDS:
         assert f":{command.name}" in out
     assert "for 'cour'" not in out  # nothing after :quit
