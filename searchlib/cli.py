@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -38,6 +38,7 @@ from searchlib.render import (
     format_analysis,
     format_results,
     format_stats,
+    plural,
     results_html,
     stats_dict,
     use_color,
@@ -273,8 +274,9 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not args.quiet:
         rate = f"{count / elapsed:,.0f} docs/s, {progress.bytes / elapsed / 1e6:.2f} MB/s"
         print(
-            f"indexed {count:,} documents ({stats.passages:,} passages, "
-            f"{progress.bytes / 1e6:.1f} MB of text) into {target} in {elapsed:.1f} s ({rate})",
+            f"indexed {plural(count, 'document')} ({progress.bytes / 1e6:.1f} MB of text) into "
+            f"{target} in {elapsed:.1f} s ({rate}); the index holds "
+            f"{plural(stats.documents, 'document')}, {plural(stats.passages, 'passage')}",
             file=out,
         )
     return EXIT_OK
@@ -338,11 +340,12 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     run_target = args.run_file or (None if qrels is not None else "-")
     failures = 0
 
-    def on_error(qid: str, text: str, e: SearchlibError) -> None:
+    def on_error(qid: str, text: str, e: Exception) -> None:
         nonlocal failures
         failures += 1
         progress.draw("")
-        print(f"searchlib: query {qid} failed, scored as empty: {e}", file=err)
+        why = str(e) if isinstance(e, SearchlibError) else f"internal error {type(e).__name__}: {e}"
+        print(f"searchlib: query {qid} failed, scored as empty: {why}", file=err)
 
     progress = Progress(err, unit="queries", total_items=len(queries), enabled=err.isatty())
     run: dict[str, list[str]] = {}
@@ -352,7 +355,7 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             sink = out
         elif run_target is not None:
             sink = stack.enter_context(Path(run_target).open("w", encoding="utf-8"))
-        ranked = run_queries(index, progress.wrap(queries), limit=args.limit, on_error=on_error)
+        ranked = _each_query(index, progress.wrap(queries), args.limit, on_error)
         try:
             for qid, docs in ranked:
                 run[qid] = [d for d, _ in docs]
@@ -366,9 +369,9 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if qrels is None:
         return EXIT_OK
     m = metrics(run, qrels)
+    g = grouped_metrics(run, qrels, topics) if topics is not None else None
     report: dict[str, object] = {**m.as_dict(), "searched": len(queries), "failed": failures}
-    if topics is not None:
-        g = grouped_metrics(run, qrels, topics)
+    if g is not None:
         report["by_topic"] = g.as_dict()
     report["seconds"] = round(elapsed, 1)
     if m.queries == 0:
@@ -382,11 +385,26 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"({m.queries:,} judged queries of {len(queries):,}, {elapsed:.1f} s)",
         file=out,
     )
-    if topics is not None:
-        g = grouped_metrics(run, qrels, topics)
+    if g is not None:
         print(
             f"by topic: nDCG@10 {g.ndcg10:.4f}  MRR@10 {g.mrr10:.4f}  "
             f"Recall@100 {g.recall100:.4f}  ({g.queries:,} topics)",
             file=out,
         )
     return EXIT_OK
+
+
+def _each_query(
+    index: Index,
+    queries: Iterable[tuple[str, str]],
+    limit: int,
+    on_error: Callable[[str, str, Exception], None],
+) -> Iterator[tuple[str, list[tuple[str, float]]]]:
+    """:func:`run_queries`, one query at a time, so that even a bug hit by one
+    query (not a ``SearchlibError``) is reported and scored as empty."""
+    for qid, text in queries:
+        try:
+            yield from run_queries(index, [(qid, text)], limit=limit, on_error=on_error)
+        except Exception as e:  # noqa: BLE001 - one query must never stop the batch
+            on_error(qid, text, e)
+            yield qid, []

@@ -161,6 +161,8 @@ class Repl:
                     return 0
             except KeyboardInterrupt:
                 self.error("interrupted")
+            except Exception as e:  # noqa: BLE001 - a bug must not end the session
+                self.error(f"internal error (please report it): {type(e).__name__}: {e}")
 
     def handle(self, line: str) -> bool:
         """Run one line (a query or a ``:command``); ``False`` means quit."""

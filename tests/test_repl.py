@@ -218,6 +218,17 @@ def test_ctrl_c_during_a_search_interrupts_it(ix: Index, monkeypatch: pytest.Mon
     assert err.getvalue() == "error: interrupted\n"
 
 
+def test_a_bug_does_not_end_the_session(ix: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("oops")
+
+    repl = Repl(ix, out=(out := io.StringIO()), err=(err := io.StringIO()))
+    monkeypatch.setattr(repl, "search", broken)
+    assert repl.run(["chat", ":limit 3"], banner=False) == 0
+    assert err.getvalue() == "error: internal error (please report it): RuntimeError: oops\n"
+    assert out.getvalue() == "3 hits per page\n"
+
+
 def test_history_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SEARCHLIB_HISTORY", str(tmp_path / "h"))
     assert history_path() == tmp_path / "h"
