@@ -49,6 +49,7 @@ from searchlib.errors import (
 )
 from searchlib.limits import LimitedSearcher
 from searchlib.ranking import Ranking, make_weighting
+from searchlib.safepickle import check_toc
 from searchlib.safepickle import install as _install_safe_unpickling
 from searchlib.search import SearchResults
 from searchlib.search import search as _search
@@ -172,6 +173,7 @@ class Index:
             )
         for attempt in range(_OPEN_RETRIES):
             try:
+                check_toc(folder, INDEX_NAME)
                 ix = whoosh.index.open_dir(str(folder), indexname=INDEX_NAME)
                 index = cls(ix, folder)
                 index.searcher()  # reads the segments: corrupt files fail here, not later

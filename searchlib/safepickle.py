@@ -23,11 +23,11 @@ Example:
     >>> import pickle
     >>> restricted_loads(pickle.dumps({"id": "a", "n": [1, 2.5, None]}))
     {'id': 'a', 'n': [1, 2.5, None]}
-    >>> import subprocess
-    >>> restricted_loads(pickle.dumps(subprocess.Popen))  # doctest: +ELLIPSIS
+    >>> import shutil
+    >>> restricted_loads(pickle.dumps(shutil.rmtree))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    searchlib.errors.IndexCorruptError: refusing to load subprocess.Popen from an index file ...
+    searchlib.errors.IndexCorruptError: refusing to load shutil.rmtree from an index file ...
 """
 
 from __future__ import annotations
@@ -38,8 +38,11 @@ import collections
 import copyreg
 import importlib
 import io
+import os
 import pickle
+import re
 import types
+from pathlib import Path
 from typing import IO, Any
 
 import whoosh.codec.whoosh3
@@ -48,8 +51,9 @@ import whoosh.compat
 import whoosh.filedb.structfile
 import whoosh.formats
 import whoosh.index
+from whoosh.filedb.structfile import StructFile
 
-from searchlib.errors import IndexCorruptError
+from searchlib.errors import IndexCorruptError, SearchlibError
 
 ALLOWED_PREFIXES = (
     "whoosh.analysis.",
@@ -92,6 +96,9 @@ ALLOWED_GLOBALS: dict[tuple[str, str], object] = {
     ("__builtin__", "float"): float,
     ("__builtin__", "unicode"): str,
     ("__builtin__", "str"): str,
+    ("__builtin__", "bytes"): bytes,  # protocol 2 spells b"" this way
+    ("__builtin__", "bytearray"): bytearray,
+    ("__builtin__", "complex"): complex,
     ("__builtin__", "list"): list,
     ("__builtin__", "tuple"): tuple,
     ("__builtin__", "dict"): dict,
@@ -144,6 +151,43 @@ def restricted_loads(data: bytes, **_: Any) -> Any:
 def restricted_load(file: IO[bytes], **_: Any) -> Any:
     """``pickle.load`` through :class:`RestrictedUnpickler`."""
     return RestrictedUnpickler(file).load()
+
+
+def check_toc(folder: str | Path, indexname: str) -> None:
+    """Read the newest TOC of the index in ``folder`` through the restricted
+    unpickler, closing the file whatever happens (Whoosh's own reader leaves it
+    open when it raises).
+
+    Raises:
+        IndexCorruptError: the TOC names a refused object or is malformed.
+        whoosh.index.EmptyIndexError: there is no TOC.
+        FileNotFoundError: a writer just replaced the TOC (try again).
+    """
+    pattern = re.compile(rf"^_{re.escape(indexname)}_([0-9]+)\.toc$")
+    generations = [int(m.group(1)) for n in os.listdir(folder) if (m := pattern.match(n))]
+    if not generations:
+        raise whoosh.index.EmptyIndexError(f"no TOC file in {folder}")
+    path = Path(folder) / f"_{indexname}_{max(generations)}.toc"
+    with path.open("rb") as raw:
+        stream = StructFile(raw)
+        try:
+            for _ in range(3):  # sizes of int, long and float
+                stream.read_varint()
+            if stream.read_int() != -12345:
+                raise IndexCorruptError(f"{path}: not a Whoosh TOC (byte order mark)")
+            version = stream.read_int()
+            if version != whoosh.index._CURRENT_TOC_VERSION:
+                raise IndexCorruptError(f"{path}: unsupported Whoosh TOC version {version}")
+            for _ in range(3):  # Whoosh release
+                stream.read_varint()
+            restricted_loads(stream.read_string())  # the schema
+            stream.read_int()  # generation
+            stream.read_int()  # unused
+            restricted_load(raw)  # the segments
+        except SearchlibError:
+            raise
+        except Exception as e:  # truncated or garbled
+            raise IndexCorruptError(f"{path}: unreadable TOC ({type(e).__name__}: {e})") from e
 
 
 _installed = False
