@@ -172,24 +172,29 @@ class Index:
                 f"{ANALYZER_VERSION!r}: rebuild it with `searchlib index ... --overwrite`"
             )
         for attempt in range(_OPEN_RETRIES):
+            generation = _latest_generation(folder)
+            storage = _OpeningStorage(str(folder))
             try:
                 check_toc(folder, INDEX_NAME)
-                ix = whoosh.index.open_dir(str(folder), indexname=INDEX_NAME)
-                index = cls(ix, folder)
+                index = cls(storage.open_index(INDEX_NAME), folder)
                 index.searcher()  # reads the segments: corrupt files fail here, not later
+                storage.opened = None
                 return index
-            except whoosh.index.EmptyIndexError as e:
-                raise IndexNotFoundError(folder, "no Whoosh index files") from e
-            except SearchlibError:
-                raise  # e.g. the restricted unpickler refused an object
-            except FileNotFoundError as e:
-                # A writer in another process committed between our listing
-                # of the folder and our read of the TOC it then deleted.
-                if attempt + 1 == _OPEN_RETRIES:
+            except BaseException as e:
+                storage.close_opened()  # Whoosh leaves them open when it fails
+                if isinstance(e, whoosh.index.EmptyIndexError):
+                    raise IndexNotFoundError(folder, "no Whoosh index files") from e
+                if isinstance(e, SearchlibError) or not isinstance(e, Exception):
+                    raise  # e.g. the restricted unpickler refused an object
+                # A file vanishing under us is a race with a writer in another
+                # process (it committed and deleted the old files) only if the
+                # index moved on; then try again.
+                raced = isinstance(e, FileNotFoundError) and (
+                    _latest_generation(folder) != generation
+                )
+                if not raced or attempt + 1 == _OPEN_RETRIES:
                     raise IndexCorruptError(f"index at {folder} cannot be read: {e}") from e
-                time.sleep(0.05)
-            except Exception as e:  # any unpickling/IO failure means unreadable
-                raise IndexCorruptError(f"index at {folder} cannot be read: {e}") from e
+                time.sleep(0.01)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @classmethod
@@ -364,13 +369,16 @@ class Index:
             SearchTimeoutError: the search ran past ``time_limit``.
         """
         seconds = self.time_limit if isinstance(time_limit, _Default) else time_limit
-        with limits.time_limit(seconds):
+        # One search at a time per Index: Whoosh's readers share file positions,
+        # so concurrent searches from threads read garbage. (Whoosh runs in
+        # Python under the GIL: serialising costs threads next to nothing.)
+        with self._lock, limits.time_limit(seconds):
             return _search(self, query, limit=limit, page=page, **options)
 
     def passages(self, doc_id: str) -> list[dict[str, Any]]:
         """The stored passages of a document, in order (empty if unknown)."""
-        s = self.searcher()
-        found = [dict(f) for f in s.documents(doc_id=doc_id)]
+        with self._lock:
+            found = [dict(f) for f in self.searcher().documents(doc_id=doc_id)]
         return sorted(found, key=lambda f: int(f["position"]))
 
     def document(self, doc_id: str) -> Document | None:
@@ -388,20 +396,24 @@ class Index:
 
     def stats(self) -> IndexStats:
         """Documents, passages, fields, size on disk and versions."""
-        s = self.searcher()
-        reader = s.reader()
-        passages = reader.doc_count()
-        documents = sum(1 for _ in reader.lexicon("doc_id")) if passages else 0
-        if reader.has_deletions() and passages:
-            documents = len({f["doc_id"] for f in reader.all_stored_fields()})
+        with self._lock:
+            reader = self.searcher().reader()
+            passages = reader.doc_count()
+            documents = sum(1 for _ in reader.lexicon("doc_id")) if passages else 0
+            if reader.has_deletions() and passages:
+                documents = len({f["doc_id"] for f in reader.all_stored_fields()})
+            names = tuple(reader.schema.names())
         size = 0
         if self.path is not None:
-            size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+            for entry in os.scandir(self.path):
+                with contextlib.suppress(OSError):  # a writer may be deleting files
+                    if entry.is_file():
+                        size += entry.stat().st_size
         return IndexStats(
             str(self.path) if self.path else None,
             documents,
             passages,
-            tuple(self._ix.schema.names()),
+            names,
             size,
             ANALYZER_VERSION,
             FORMAT_VERSION,
@@ -425,6 +437,34 @@ _OPEN_RETRIES = 20
 _MAX_FIELD_DEPTH = 64
 _STALE_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class _OpeningStorage(FileStorage):  # type: ignore[misc]
+    """A folder storage that remembers the files opened while an index opens,
+    so they can be closed if opening fails (Whoosh leaves them open)."""
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(folder)
+        self.opened: list[Any] | None = []
+
+    def open_file(self, name: str, **kwargs: Any) -> Any:
+        f = super().open_file(name, **kwargs)
+        if self.opened is not None:
+            self.opened.append(f)
+        return f
+
+    def close_opened(self) -> None:
+        for f in self.opened or ():
+            with contextlib.suppress(Exception):
+                f.close()
+        self.opened = None
+
+
+def _latest_generation(folder: Path) -> int:
+    try:
+        return int(whoosh.index.TOC._latest_generation(FileStorage(str(folder)), INDEX_NAME))
+    except OSError:
+        return -1
 
 
 class _RamStorage(RamStorage):  # type: ignore[misc]
