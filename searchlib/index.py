@@ -18,11 +18,14 @@ import contextlib
 import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
+import struct
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -372,12 +375,26 @@ class Index:
         # One search at a time per Index: Whoosh's readers share file positions,
         # so concurrent searches from threads read garbage. (Whoosh runs in
         # Python under the GIL: serialising costs threads next to nothing.)
-        with self._lock, limits.time_limit(seconds):
+        with self._lock, limits.time_limit(seconds), self._damage_is_corruption():
             return _search(self, query, limit=limit, page=page, **options)
+
+    @contextlib.contextmanager
+    def _damage_is_corruption(self) -> Iterator[None]:
+        """Errors that only damaged index data can cause become ``IndexCorruptError``.
+
+        Whoosh keeps no checksums: damage is found only when it breaks decoding
+        (and not always then).
+        """
+        try:
+            yield
+        except _DATA_ERRORS as e:
+            raise IndexCorruptError(
+                f"index at {self.path or 'memory'} is damaged ({type(e).__name__}: {e}): rebuild it"
+            ) from e
 
     def passages(self, doc_id: str) -> list[dict[str, Any]]:
         """The stored passages of a document, in order (empty if unknown)."""
-        with self._lock:
+        with self._lock, self._damage_is_corruption():
             found = [dict(f) for f in self.searcher().documents(doc_id=doc_id)]
         return sorted(found, key=lambda f: int(f["position"]))
 
@@ -396,7 +413,7 @@ class Index:
 
     def stats(self) -> IndexStats:
         """Documents, passages, fields, size on disk and versions."""
-        with self._lock:
+        with self._lock, self._damage_is_corruption():
             reader = self.searcher().reader()
             passages = reader.doc_count()
             documents = sum(1 for _ in reader.lexicon("doc_id")) if passages else 0
@@ -434,6 +451,7 @@ def _fields(doc: Document, passage: Passage) -> dict[str, Any]:
 
 
 _OPEN_RETRIES = 20
+_DATA_ERRORS = (zlib.error, pickle.UnpicklingError, struct.error, EOFError, UnicodeDecodeError)
 _MAX_FIELD_DEPTH = 64
 _STALE_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")

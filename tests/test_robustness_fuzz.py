@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import html
+import os
 import re
 import tempfile
 import warnings
@@ -29,10 +30,14 @@ from searchlib.errors import CorpusFormatError
 from searchlib.highlight import MatchSpec, Snippet, highlight
 from searchlib.querylang import Group, parse
 
+# SEARCHLIB_FUZZ_EXAMPLES (set by benchmarks/fuzz_long.py) turns the bounded,
+# derandomized CI run into a long random one.
+LONG_RUN = int(os.environ.get("SEARCHLIB_FUZZ_EXAMPLES", "0"))
 FUZZ = settings(
-    max_examples=400,
+    max_examples=LONG_RUN or 300,
     deadline=None,
-    derandomize=True,
+    derandomize=not LONG_RUN,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
