@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from searchlib import Document, FrenchAnalyzer, Index, SearchlibError
 from searchlib.analysis import normalize_text
 from searchlib.corpus import LoadReport, load_corpus
-from searchlib.errors import CorpusFormatError
+from searchlib.errors import CorpusFormatError, CorpusWarning
 from searchlib.highlight import MatchSpec, Snippet, highlight
 from searchlib.querylang import Group, parse
 
@@ -214,11 +214,14 @@ def _write(folder: Path, name: str, data: bytes) -> Path:
 def test_loaders_raise_only_corpus_errors(name: str, data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = _write(Path(tmp), name, data)
-        try:
-            docs = list(load_corpus(path))
-        except CorpusFormatError as e:
-            assert e.path == str(path)
-            return
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                docs = list(load_corpus(path))
+            except CorpusFormatError as e:
+                assert e.path == str(path)
+                return
+        assert all(issubclass(w.category, CorpusWarning) for w in caught)  # duplicates
         for doc in docs:
             assert isinstance(doc.id, str) and doc.id
             assert isinstance(doc.text, str)
