@@ -240,8 +240,8 @@ class Index:
         """Add documents (replacing any with the same id) and commit.
 
         All of ``documents`` land in one commit: if the iterable or the
-        indexing raises, nothing of this call is kept and the index stays as
-        it was at its last commit.
+        indexing raises (or the process dies), nothing of this call is kept
+        and the index stays as it was at its last commit.
 
         Args:
             documents: documents to add; an id already in the index (or
@@ -250,10 +250,12 @@ class Index:
             timeout: seconds to wait for another writer's lock.
 
         Returns:
-            The number of documents added.
+            The number of documents added (repeated ids counted each time).
 
         Raises:
             IndexLockedError: another writer holds the lock past ``timeout``.
+            DocumentError: a document has an empty id, a lone surrogate, or
+                extra fields that are not JSON-like values.
         """
         writer = self._writer(limitmb=limitmb, timeout=timeout)
         count = 0
