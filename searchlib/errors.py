@@ -56,7 +56,7 @@ class DocumentError(SearchlibError, ValueError):
 
 
 class SearchTimeoutError(SearchlibError, TimeoutError):
-    """A search ran past its time limit (see ``time_limit`` in :func:`searchlib.search.search`)."""
+    """A search ran past its ``time_limit`` (see :meth:`searchlib.index.Index.search`)."""
 
 
 class QuerySyntaxError(SearchlibError, ValueError):
