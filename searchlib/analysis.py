@@ -306,6 +306,85 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             items.append(FrenchStemFilter())
         super().__init__(*items)
 
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        no_morph: bool = False,
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        """Tokens of ``value``, as the chain makes them (Whoosh's analyzer protocol).
+
+        The French chain runs *fused*: each distinct word (a tokenizer match)
+        is put through the chain once, and its tokens are cached and replayed
+        with the offsets and positions of each occurrence. Any other chain
+        (extra or custom filters) runs as a plain Whoosh chain.
+        """
+        stems = self._fused_variant()
+        if stems is None or not tokenize:
+            return super().__call__(  # type: ignore[no-any-return]
+                value,
+                no_morph=no_morph,
+                positions=positions,
+                chars=chars,
+                keeporiginal=keeporiginal,
+                removestops=removestops,
+                start_pos=start_pos,
+                start_char=start_char,
+                tokenize=tokenize,
+                mode=mode,
+                **kwargs,
+            )
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        return self._fused(value, stems and not no_morph, token, start_pos, start_char)
+
+    def _fused_variant(self) -> bool | None:
+        """``True``/``False`` for the standard chain with/without stemming, else ``None``."""
+        return _FUSED_CHAINS.get(tuple(type(item) for item in self.items))
+
+    def _fused(
+        self, value: str, stems: bool, t: Token, pos: int, start_char: int
+    ) -> Iterator[Token]:
+        cache = _WORD_CACHE[stems]
+        t.compound = False
+        for match in _WORD.finditer(value):
+            raw = match.group()
+            found = cache.get(raw)
+            if found is None:
+                found = self._analyse_word(raw, stems)
+                if len(cache) >= _CACHE_LIMIT:
+                    cache.clear()
+                cache[raw] = found
+            width, entries = found
+            base = start_char + match.start()
+            t.surface = raw
+            t.boost = 1.0
+            for text, stopped, compound, a, b, p in entries:
+                t.text = text
+                t.stopped = stopped
+                t.compound = compound
+                t.pos = pos + p
+                t.startchar = base + a
+                t.endchar = base + b
+                yield t
+            pos += width
+
+    def _analyse_word(self, raw: str, stems: bool) -> _WordTokens:
+        """One word through the plain chain: its tokens relative to the word."""
+        entries = tuple(
+            (t.text, bool(t.stopped), bool(t.compound), t.startchar, t.endchar, t.pos)
+            for t in super().__call__(raw, positions=True, chars=True, no_morph=not stems)
+        )
+        width = max((e[5] for e in entries), default=-1) + 1
+        return width, entries
+
     def terms(self, text: str) -> list[str]:
         """The index terms of ``text``, in order (stop words included)."""
         return [t.text for t in self(normalize_text(text), mode="index")]
@@ -356,6 +435,26 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     @property
     def _stems(self) -> bool:
         return any(isinstance(f, FrenchStemFilter) for f in self.items)
+
+
+_WordTokens = tuple[int, tuple[tuple[str, bool, bool, int, int, int], ...]]
+"""Positions a word takes, and its tokens: text, stopped, compound, start, end, position."""
+
+_WORD_CACHE: dict[bool, dict[str, _WordTokens]] = {True: {}, False: {}}
+"""Surface word -> its tokens, for the stemming and the non-stemming chain."""
+
+_BASE_CHAIN = (
+    FrenchTokenizer,
+    FrenchLowercaseFilter,
+    StopFlagFilter,
+    AccentFoldFilter,
+    OrdinalFilter,
+)
+_FUSED_CHAINS: dict[tuple[type, ...], bool] = {
+    (*_BASE_CHAIN, FrenchStemFilter): True,
+    _BASE_CHAIN: False,
+}
+"""The chains the fused path reproduces, and whether they stem."""
 
 
 @dataclass(frozen=True, slots=True)
