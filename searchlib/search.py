@@ -16,6 +16,7 @@ from whoosh import query as wq
 
 from searchlib.analysis import FrenchAnalyzer, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
+from searchlib.fastpath import execute
 from searchlib.highlight import MatchSpec, Snippet, highlight
 from searchlib.querylang import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word, parse
 from searchlib.ranking import Ranking
@@ -357,23 +358,16 @@ def search(
     wquery, spec = compiler.compile(tree)
     if wquery is None:
         return SearchResults(query, 0, page, limit, (), spec, _ms(t0))
-    kwargs: dict[str, Any] = {}
-    if collapse:
-        kwargs.update(collapse="doc_id", collapse_limit=1)
-    results = searcher.search(wquery, limit=page * limit, terms=False, **kwargs)
+    executed = execute(index, searcher, wquery, page * limit, collapse)
     first = (page - 1) * limit
     hits = []
-    ranked = list(results.items())[first : first + limit]
+    ranked = executed.ranked[first : first + limit]
     for rank, (docnum, score) in enumerate(ranked, start=first + 1):
         stored = searcher.stored_fields(docnum)
         hits.append(
             _hit(rank, score, stored, index, spec, highlight_hits, snippet_chars, max_fragments)
         )
-    if collapse and results.scored_length() < page * limit:
-        total = results.scored_length()  # every matching document is in hand
-    else:
-        total = len(results)  # passages (an upper bound on documents when collapsed)
-    return SearchResults(query, total, page, limit, tuple(hits), spec, _ms(t0))
+    return SearchResults(query, executed.total, page, limit, tuple(hits), spec, _ms(t0))
 
 
 def _hit(
