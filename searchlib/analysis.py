@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -359,7 +359,7 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             found = cache.get(raw)
             if found is None:
                 found = self._analyse_word(raw, stems)
-                if len(cache) >= _CACHE_LIMIT:
+                if len(cache) >= _WORD_CACHE_LIMIT:
                     cache.clear()
                 cache[raw] = found
             width, entries = found
@@ -408,6 +408,36 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             for t in self(text, positions=True, chars=True, mode=mode)
         ]
 
+    def matching_tokens(
+        self, text: str, terms: Collection[str], mode: str = "index"
+    ) -> list[TokenView]:
+        """The tokens of :meth:`tokens` whose term is in ``terms``, in order.
+
+        What highlighting needs: on the fused chain no token object is built
+        for the other words.
+        """
+        stems = self._fused_variant()
+        if stems is None:
+            return [t for t in self.tokens(text, mode) if t.text in terms]
+        cache = _WORD_CACHE[stems]
+        out: list[TokenView] = []
+        pos = 0
+        for match in _WORD.finditer(text):
+            raw = match.group()
+            found = cache.get(raw)
+            if found is None:
+                found = self._analyse_word(raw, stems)
+                if len(cache) >= _WORD_CACHE_LIMIT:
+                    cache.clear()
+                cache[raw] = found
+            width, entries = found
+            for term, stopped, compound, a, b, p in entries:
+                if term in terms:
+                    base = match.start()
+                    out.append(TokenView(term, pos + p, base + a, base + b, raw, stopped, compound))
+            pos += width
+        return out
+
     def stages(self, text: str) -> list[StageView]:
         """Each token through each step: surface, elision, lowercase, fold, stem."""
         out: list[StageView] = []
@@ -442,6 +472,9 @@ _WordTokens = tuple[int, tuple[tuple[str, bool, bool, int, int, int], ...]]
 
 _WORD_CACHE: dict[bool, dict[str, _WordTokens]] = {True: {}, False: {}}
 """Surface word -> its tokens, for the stemming and the non-stemming chain."""
+
+_WORD_CACHE_LIMIT = 200_000
+"""Words kept per chain (about 250 bytes each) before the cache starts over."""
 
 _BASE_CHAIN = (
     FrenchTokenizer,

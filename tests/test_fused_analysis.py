@@ -95,3 +95,17 @@ def test_fused_matches_chain_on_random_text(text: str) -> None:
     text = normalize_text(text)
     kwargs = {"positions": True, "chars": True, "mode": "index"}
     assert _tokens(analyzer(text, **kwargs)) == _reference(analyzer, text, **kwargs)
+
+
+def test_matching_tokens_are_the_tokens_with_those_terms() -> None:
+    analyzer = FrenchAnalyzer()
+    for text in _texts()[:60]:
+        tokens = analyzer.tokens(text, mode="index")
+        terms = {t.text for t in tokens[::7]} | {"etatsun", "absent"}
+        expected = [t for t in tokens if t.text in terms]
+        assert analyzer.matching_tokens(text, terms) == expected
+        custom = FrenchAnalyzer()
+        custom.items.append(FrenchStemFilter())  # not fused: the plain route
+        assert custom.matching_tokens(text, terms) == [
+            t for t in custom.tokens(text, mode="index") if t.text in terms
+        ]
