@@ -35,6 +35,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from array import array
@@ -54,7 +55,8 @@ COLLAPSE_FIELD = "doc_id"
 """Stored column whose value groups passages into documents."""
 
 CACHE_POSTINGS = 8_000_000
-"""Most postings kept in the per-index cache (about 12 bytes each)."""
+"""Most postings kept per index: read from segments (about 12 bytes each), and
+as score impacts for the current searcher (16 bytes each)."""
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -123,34 +125,19 @@ def execute_fast(
         view = state.view(searcher)
         scores = np.zeros(view.doc_count, dtype=np.float64)
         matched = np.zeros(view.doc_count, dtype=np.bool_)
-        schema = searcher.schema
         for leaf in leaves:
             if len(leaf) == 2:
                 ids, contrib = _whoosh_scores(searcher, leaf[0])
-                scores[ids] += contrib * leaf[1] if leaf[1] != 1.0 else contrib
-                matched[ids] = True
-                continue
-            field, text, boost = leaf
-            if field not in schema:
-                continue
-            try:
-                btext = schema[field].to_bytes(text)
-            except ValueError:
-                continue
-            if (field, btext) not in searcher.reader():
-                continue
-            scorer = weighting.scorer(searcher, field, btext)
-            if type(scorer) is not BM25FScorer:
-                return None
-            ids, tf = view.postings(field, btext)
+                boost = leaf[1]
+            else:
+                field, text, boost = leaf
+                try:
+                    ids, contrib = view.impacts(searcher, field, text)
+                except _Unsupported:
+                    return None
             if not len(ids):
                 continue
-            norm = view.norms(field, scorer.K1, scorer.B, scorer.avgfl)[ids]
-            # bm25() in whoosh.scoring, operation for operation, then the boost.
-            contrib = scorer.idf * ((tf * (scorer.K1 + 1)) / (tf + norm))
-            if boost != 1.0:
-                contrib *= boost
-            scores[ids] += contrib
+            scores[ids] += contrib * boost if boost != 1.0 else contrib
             matched[ids] = True
         if view.deleted is not None:
             matched &= ~view.deleted
@@ -160,6 +147,13 @@ def execute_fast(
         else:
             total = len(hits)
         return Executed(_top(hits, scores, limit), total)
+
+
+class _Unsupported(Exception):
+    """A term the numpy path cannot score like Whoosh does."""
+
+
+_EMPTY: tuple[IntArray, FloatArray] = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 
 # -- query shape ------------------------------------------------------------------
@@ -337,6 +331,8 @@ class _View:
         self.leaves = leaves
         self.doc_count = int(searcher.doc_count_all())
         self._norms: dict[tuple[str, float, float, float], FloatArray] = {}
+        self._impacts: OrderedDict[tuple[str, str], tuple[IntArray, FloatArray]] = OrderedDict()
+        self._cached = 0
         self._keys: IntArray | None = None
         self.deleted: npt.NDArray[np.bool_] | None = None
         reader = searcher.reader()
@@ -357,6 +353,39 @@ class _View:
         )
         tf = np.concatenate([p[1] for p in parts])
         return ids, tf
+
+    def impacts(self, searcher: Searcher, field: str, text: str) -> tuple[IntArray, FloatArray]:
+        """Passages holding the term and its BM25F score in each (before boosts).
+
+        Raises:
+            _Unsupported: the weighting does not score this field with BM25F.
+        """
+        key = (field, text)
+        found = self._impacts.get(key)
+        if found is not None:
+            self._impacts.move_to_end(key)
+            return found
+        found = _EMPTY
+        schema = searcher.schema
+        btext: bytes | None = None
+        if field in schema:
+            with contextlib.suppress(ValueError):
+                btext = schema[field].to_bytes(text)
+        if btext is not None and (field, btext) in searcher.reader():
+            scorer = searcher.weighting.scorer(searcher, field, btext)
+            if type(scorer) is not BM25FScorer:
+                raise _Unsupported(field)
+            ids, tf = self.postings(field, btext)
+            if len(ids):
+                norm = self.norms(field, scorer.K1, scorer.B, scorer.avgfl)[ids]
+                # bm25() in whoosh.scoring, operation for operation.
+                found = (ids, scorer.idf * ((tf * (scorer.K1 + 1)) / (tf + norm)))
+        self._impacts[key] = found
+        self._cached += len(found[0])
+        while self._cached > CACHE_POSTINGS and len(self._impacts) > 1:
+            _, (old, _) = self._impacts.popitem(last=False)
+            self._cached -= len(old)
+        return found
 
     def norms(self, field: str, k1: float, b: float, avgfl: float) -> FloatArray:
         """``K1 * ((1 - B) + B * fl / avgfl)`` for every passage (Whoosh's bm25 denominator)."""
