@@ -109,14 +109,19 @@ def searchlib_runner(path: Path, reference: bool = False) -> Callable[..., int]:
     """Top-10 collapsed search; ``reference`` runs every query through Whoosh's collectors."""
     import searchlib.search
     from searchlib import Index
-    from searchlib.fastpath import Executed, execute, execute_whoosh
 
     ix = Index.open(path)
+    try:
+        from searchlib.fastpath import Executed, execute, execute_whoosh
+    except ImportError:  # a searchlib from before the fast path (PYTHONPATH=...)
+        return lambda q, hl=False: len(
+            ix.search(q, limit=10, collapse=True, highlight_hits=hl).hits
+        )
+
+    def whoosh_only(owner: object, s: Any, wq: Any, limit: int, collapse: bool) -> Executed:
+        return execute_whoosh(s, wq, limit, collapse)
 
     def run(q: str, hl: bool = False) -> int:
-        def whoosh_only(owner: object, s: Any, wq: Any, limit: int, collapse: bool) -> Executed:
-            return execute_whoosh(s, wq, limit, collapse)
-
         searchlib.search.execute = whoosh_only if reference else execute  # type: ignore[attr-defined]
         return len(ix.search(q, limit=10, collapse=True, highlight_hits=hl).hits)
 
@@ -235,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--opts", default="{}", help="JSON keyword options for Index.add")
     ap.add_argument("--reuse", action="store_true", help="reuse indexes already built")
     ap.add_argument("--no-highlight", action="store_true")
+    ap.add_argument("--tag", default="", help="suffix for the scratch index folders")
     args = ap.parse_args(argv)
 
     corpus = _corpus_file(args.corpus)
@@ -244,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"corpus {corpus} ({mb:.1f} MB{f', first {limit} docs' if limit else ''})")
     builds: dict[str, dict[str, Any]] = {}
     for engine in engines:
-        out = SCRATCH / f"{engine}-{corpus.parent.name}-{limit or 'all'}"
+        out = SCRATCH / f"{engine}-{corpus.parent.name}-{limit or 'all'}{args.tag}"
         if not (args.reuse and out.exists()):
             opts = json.loads(args.opts) if engine == "searchlib" else {}
             b = run_build(engine, corpus, out, limit, opts)
@@ -265,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
         cpu50: dict[str, float] = {}
         cpu95: dict[str, float] = {}
         for engine in engines:
-            out = SCRATCH / f"{engine.split('-')[0]}-{corpus.parent.name}-{limit or 'all'}"
+            out = (
+                SCRATCH / f"{engine.split('-')[0]}-{corpus.parent.name}-{limit or 'all'}{args.tag}"
+            )
             if engine == "whoosh":
                 ss = StockSearcher(out)
                 times, cpu, empty = time_queries(ss.query, queries)
