@@ -31,9 +31,10 @@ import snowballstemmer
 from unidecode import unidecode
 from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 
+from searchlib.lexicon import IRREGULAR_FORMS
 from searchlib.stopwords import FRENCH_STOP_WORDS
 
-ANALYZER_VERSION = "fr-1"
+ANALYZER_VERSION = "fr-2"
 """Changes whenever the terms produced for some text change (indexes must be rebuilt)."""
 
 ELISIONS: frozenset[str] = frozenset("l m t qu n s j d c jusqu quoiqu lorsqu puisqu".split())
@@ -183,7 +184,7 @@ class StopFlagFilter(_StatelessFilter):
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         stops = FRENCH_STOP_WORDS
         for t in tokens:
-            t.stopped = t.text in stops
+            t.stopped = t.mode == "query" and t.text in stops
             yield t
 
 
@@ -249,17 +250,25 @@ _local = threading.local()
 
 
 def stem(word: str) -> str:
-    """Snowball French stem of a lowercase (folded) word, cached.
+    """Snowball French stem of a lowercase, accent-folded word, cached.
 
-    >>> stem("americains"), stem("telechargement")
-    ('americain', 'telecharg')
+    Snowball's French rules expect accents; on folded text two gaps are
+    closed first: irregular plurals (:data:`~searchlib.lexicon.IRREGULAR_FORMS`)
+    and feminine past participles (``-ee(s)`` -> ``-e(s)``: ``fermee`` stems
+    like ``ferme``, as ``fermée`` would).
+
+    >>> stem("americains"), stem("telechargement"), stem("fermees"), stem("travaux")
+    ('americain', 'telecharg', 'ferm', 'travail')
     """
     result = _STEM_CACHE.get(word)
     if result is None:
         stemmer = getattr(_local, "stemmer", None)
         if stemmer is None:
             stemmer = _local.stemmer = snowballstemmer.stemmer("french")
-        result = stemmer.stemWord(word)
+        base = IRREGULAR_FORMS.get(word, word)
+        if len(base) > 4 and base.endswith(("ee", "ees")):
+            base = base[:-2] + "e" if base.endswith("ee") else base[:-3] + "es"
+        result = stemmer.stemWord(base)
         if len(_STEM_CACHE) > _CACHE_LIMIT:
             _STEM_CACHE.clear()
         _STEM_CACHE[word] = result
@@ -287,21 +296,23 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     AccentFoldFilter | OrdinalFilter | FrenchStemFilter``
 
     Args:
-        stem: apply Snowball stemming (``False`` gives exact folded forms).
+        stem: apply Snowball stemming (``False`` gives whole words).
+        fold: fold accents and ligatures (``False`` keeps the exact accented
+            spelling, lowercased: the "exact form" used to rank a match as
+            written above a match through folding or stemming).
 
     Example:
         >>> FrenchAnalyzer().terms("Les pirates américains")
         ['le', 'pirat', 'americain']
+        >>> FrenchAnalyzer(stem=False, fold=False).terms("Les pirates américains")
+        ['les', 'pirates', 'américains']
     """
 
-    def __init__(self, stem: bool = True) -> None:
-        items: list[Any] = [
-            FrenchTokenizer(),
-            FrenchLowercaseFilter(),
-            StopFlagFilter(),
-            AccentFoldFilter(),
-            OrdinalFilter(),
-        ]
+    def __init__(self, stem: bool = True, fold: bool = True) -> None:
+        items: list[Any] = [FrenchTokenizer(), FrenchLowercaseFilter(), StopFlagFilter()]
+        if fold:
+            items.append(AccentFoldFilter())
+        items.append(OrdinalFilter())
         if stem:
             items.append(FrenchStemFilter())
         super().__init__(*items)
@@ -327,8 +338,8 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         with the offsets and positions of each occurrence. Any other chain
         (extra or custom filters) runs as a plain Whoosh chain.
         """
-        stems = self._fused_variant()
-        if stems is None or not tokenize:
+        chain = self._fused_chain(no_morph)
+        if chain is None or not tokenize:
             return super().__call__(  # type: ignore[no-any-return]
                 value,
                 no_morph=no_morph,
@@ -343,25 +354,50 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
                 **kwargs,
             )
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        return self._fused(value, stems and not no_morph, token, start_pos, start_char)
+        cache = self._word_cache(chain, mode)
+        return self._fused(value, cache, no_morph, token, start_pos, start_char)
 
-    def _fused_variant(self) -> bool | None:
-        """``True``/``False`` for the standard chain with/without stemming, else ``None``."""
-        return _FUSED_CHAINS.get(tuple(type(item) for item in self.items))
+    def _fused_chain(self, no_morph: bool = False) -> tuple[type, ...] | None:
+        """The chain's filter types when it can run fused (``None`` otherwise).
+
+        It can when it is the French tokenizer followed by filters of this
+        module only: each changes a token's text as a function of that text
+        and the mode, so a word's tokens depend on the word and the mode alone.
+        """
+        items = self.items
+        if type(items[0]) is not FrenchTokenizer:
+            return None
+        chain: list[type] = []
+        for item in items[1:]:
+            kind = type(item)
+            if kind not in _FUSABLE_FILTERS:
+                return None
+            if not (no_morph and getattr(item, "is_morph", False)):
+                chain.append(kind)
+        return tuple(chain)
+
+    def _word_cache(self, chain: tuple[type, ...], mode: str) -> dict[str, _WordTokens]:
+        key = (chain, mode)
+        cache = _WORD_CACHE.get(key)
+        if cache is None:
+            cache = _WORD_CACHE[key] = {}
+        return cache
 
     def _fused(
-        self, value: str, stems: bool, t: Token, pos: int, start_char: int
+        self,
+        value: str,
+        cache: dict[str, _WordTokens],
+        no_morph: bool,
+        t: Token,
+        pos: int,
+        start_char: int,
     ) -> Iterator[Token]:
-        cache = _WORD_CACHE[stems]
         t.compound = False
         for match in _WORD.finditer(value):
             raw = match.group()
             found = cache.get(raw)
             if found is None:
-                found = self._analyse_word(raw, stems)
-                if len(cache) >= _WORD_CACHE_LIMIT:
-                    cache.clear()
-                cache[raw] = found
+                found = self._analyse_word(raw, t.mode, no_morph, cache)
             width, entries = found
             base = start_char + match.start()
             t.surface = raw
@@ -376,14 +412,19 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
                 yield t
             pos += width
 
-    def _analyse_word(self, raw: str, stems: bool) -> _WordTokens:
-        """One word through the plain chain: its tokens relative to the word."""
+    def _analyse_word(
+        self, raw: str, mode: str, no_morph: bool, cache: dict[str, _WordTokens]
+    ) -> _WordTokens:
+        """One word through the plain chain: its tokens relative to the word (cached)."""
         entries = tuple(
             (t.text, bool(t.stopped), bool(t.compound), t.startchar, t.endchar, t.pos)
-            for t in super().__call__(raw, positions=True, chars=True, no_morph=not stems)
+            for t in super().__call__(raw, positions=True, chars=True, mode=mode, no_morph=no_morph)
         )
-        width = max((e[5] for e in entries), default=-1) + 1
-        return width, entries
+        found = (max((e[5] for e in entries), default=-1) + 1, entries)
+        if len(cache) >= _WORD_CACHE_LIMIT:
+            cache.clear()
+        cache[raw] = found
+        return found
 
     def terms(self, text: str) -> list[str]:
         """The index terms of ``text``, in order (stop words included)."""
@@ -416,20 +457,17 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         What highlighting needs: on the fused chain no token object is built
         for the other words.
         """
-        stems = self._fused_variant()
-        if stems is None:
+        chain = self._fused_chain()
+        if chain is None:
             return [t for t in self.tokens(text, mode) if t.text in terms]
-        cache = _WORD_CACHE[stems]
+        cache = self._word_cache(chain, mode)
         out: list[TokenView] = []
         pos = 0
         for match in _WORD.finditer(text):
             raw = match.group()
             found = cache.get(raw)
             if found is None:
-                found = self._analyse_word(raw, stems)
-                if len(cache) >= _WORD_CACHE_LIMIT:
-                    cache.clear()
-                cache[raw] = found
+                found = self._analyse_word(raw, mode, False, cache)
             width, entries = found
             for term, stopped, compound, a, b, p in entries:
                 if term in terms:
@@ -444,7 +482,7 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         for t in FrenchTokenizer()(text, positions=True, chars=True):
             elided = t.text
             lower = elided.lower()
-            folded = normalize_ordinal(fold(lower))
+            folded = normalize_ordinal(fold(lower) if self._folds else lower)
             stemmed = stem(folded) if self._stems else folded
             out.append(
                 StageView(
@@ -466,28 +504,24 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     def _stems(self) -> bool:
         return any(isinstance(f, FrenchStemFilter) for f in self.items)
 
+    @property
+    def _folds(self) -> bool:
+        return any(isinstance(f, AccentFoldFilter) for f in self.items)
+
 
 _WordTokens = tuple[int, tuple[tuple[str, bool, bool, int, int, int], ...]]
 """Positions a word takes, and its tokens: text, stopped, compound, start, end, position."""
 
-_WORD_CACHE: dict[bool, dict[str, _WordTokens]] = {True: {}, False: {}}
-"""Surface word -> its tokens, for the stemming and the non-stemming chain."""
+_WORD_CACHE: dict[tuple[tuple[type, ...], str], dict[str, _WordTokens]] = {}
+"""(chain, mode) -> surface word -> its tokens."""
 
 _WORD_CACHE_LIMIT = 200_000
-"""Words kept per chain (about 250 bytes each) before the cache starts over."""
+"""Words kept per chain and mode (about 250 bytes each) before that cache starts over."""
 
-_BASE_CHAIN = (
-    FrenchTokenizer,
-    FrenchLowercaseFilter,
-    StopFlagFilter,
-    AccentFoldFilter,
-    OrdinalFilter,
+_FUSABLE_FILTERS = frozenset(
+    {FrenchLowercaseFilter, StopFlagFilter, AccentFoldFilter, OrdinalFilter, FrenchStemFilter}
 )
-_FUSED_CHAINS: dict[tuple[type, ...], bool] = {
-    (*_BASE_CHAIN, FrenchStemFilter): True,
-    _BASE_CHAIN: False,
-}
-"""The chains the fused path reproduces, and whether they stem."""
+"""Filters whose output depends on the token text and mode only."""
 
 
 @dataclass(frozen=True, slots=True)

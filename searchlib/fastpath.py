@@ -93,22 +93,35 @@ def execute(
 def execute_whoosh(
     searcher: Searcher, query: wq.Query, limit: int, collapse: bool, *, optimize: bool = True
 ) -> Executed:
-    """The reference path: Whoosh's collectors.
+    """The Whoosh path (any query).
 
-    With ``optimize`` (Whoosh's block-quality skipping) a collapsed search can
-    miss documents that belong in the top ``limit``, and its collapsed total
-    is an upper bound; ``optimize=False`` ranks exactly, more slowly.
+    Collapsed, passages are fetched in growing batches until ``limit``
+    distinct documents are seen (the first ``limit`` distinct documents of
+    the passage ranking are exactly the top documents; Whoosh's own
+    collapsing collector can drop some). Totals are exact when every match
+    was fetched, else Whoosh's count of passages (an upper bound when
+    collapsed; with ``optimize``, Whoosh's block-quality skipping, an estimate).
     """
-    kwargs: dict[str, Any] = {}
-    if collapse:
-        kwargs.update(collapse=COLLAPSE_FIELD, collapse_limit=1)
-    results = searcher.search(query, limit=limit, terms=False, optimize=optimize, **kwargs)
-    ranked = [(int(d), float(s)) for d, s in results.items()]
-    if collapse and results.scored_length() < limit:
-        total = results.scored_length()  # every matching document is in hand
-    else:
-        total = len(results)
-    return Executed(ranked, total)
+    if not collapse:
+        results = searcher.search(query, limit=limit, terms=False, optimize=optimize)
+        return Executed([(int(d), float(s)) for d, s in results.items()], len(results))
+    doc_ids = searcher.reader().column_reader(COLLAPSE_FIELD)
+    fetch = max(limit * 2, 20)
+    while True:
+        results = searcher.search(query, limit=fetch, terms=False, optimize=optimize)
+        items = list(results.items())
+        ranked: list[tuple[int, float]] = []
+        seen: set[str] = set()
+        for docnum, score in items:
+            doc_id = doc_ids[docnum]
+            if doc_id not in seen:
+                seen.add(doc_id)
+                ranked.append((int(docnum), float(score)))
+        if len(items) < fetch:
+            return Executed(ranked[:limit], len(ranked))
+        if len(ranked) >= limit:
+            return Executed(ranked[:limit], int(results.estimated_length()))
+        fetch *= 4
 
 
 def execute_fast(

@@ -115,6 +115,9 @@ def test_follows_ranking_changes(index: Index) -> None:
     try:
         index.set_ranking(Ranking(k1=0.9, b=0.4, title_b=0.9, title_boost=2.5))
         assert _check(index, _queries(CDTN / "queries.jsonl", 15)) > 30
+        # Exact-form terms and proximity phrases (slop) inside the union.
+        index.set_ranking(Ranking(exact_boost=0.5, proximity_boost=0.3))
+        assert _check(index, _queries(PIAF / "queries.jsonl", 15)) > 30
     finally:
         index.set_ranking(before)
 

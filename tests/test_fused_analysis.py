@@ -52,10 +52,10 @@ def _texts() -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize("stem", [True, False])
+@pytest.mark.parametrize(("stem", "fold"), [(True, True), (False, True), (False, False)])
 @pytest.mark.parametrize("mode", ["index", "query"])
-def test_fused_matches_chain_on_real_text(stem: bool, mode: str) -> None:
-    analyzer = FrenchAnalyzer(stem=stem)
+def test_fused_matches_chain_on_real_text(stem: bool, fold: bool, mode: str) -> None:
+    analyzer = FrenchAnalyzer(stem=stem, fold=fold)
     for text in _texts():
         kwargs = {"positions": True, "chars": True, "mode": mode}
         assert _tokens(analyzer(text, **kwargs)) == _reference(analyzer, text, **kwargs)
@@ -71,15 +71,34 @@ def test_fused_keeps_start_offsets_and_no_morph() -> None:
     assert "siecle" in [t[0] for t in _tokens(analyzer(text, no_morph=True))]
 
 
-def test_other_chains_are_not_fused() -> None:
-    plain = FrenchAnalyzer()
-    custom = FrenchAnalyzer(stem=False)
-    custom.items.append(FrenchStemFilter())
-    custom.items.append(FrenchStemFilter())  # a chain the fused path does not know
-    assert custom._fused_variant() is None
-    assert plain._fused_variant() is True
-    assert [t.text for t in custom("Les pirates américains")] == [
-        t.text for t in CompositeAnalyzer.__call__(custom, "Les pirates américains")
+def test_chains_of_french_filters_are_fused_others_not() -> None:
+    from whoosh.analysis import LowercaseFilter
+
+    assert FrenchAnalyzer()._fused_chain() is not None
+    assert FrenchAnalyzer(stem=False, fold=False)._fused_chain() is not None
+    twice = FrenchAnalyzer()
+    twice.items.append(FrenchStemFilter())  # stemmed twice: still only French filters
+    other = FrenchAnalyzer()
+    other.items.append(LowercaseFilter())  # a filter the fused path does not know
+    assert twice._fused_chain() is not None
+    assert other._fused_chain() is None
+    text = "Les pirates américains téléchargent des œuvres"
+    for analyzer in (twice, other, FrenchAnalyzer(stem=False, fold=False)):
+        for mode in ("index", "query"):
+            kwargs = {"positions": True, "chars": True, "mode": mode}
+            assert _tokens(analyzer(text, **kwargs)) == _reference(analyzer, text, **kwargs)
+
+
+def test_stop_flags_follow_the_mode() -> None:
+    analyzer = FrenchAnalyzer()
+    # Same words, index then query mode: the word cache must not mix them up.
+    assert not any(t.stopped for t in analyzer.tokens("les chats de la voisine", mode="index"))
+    assert [t.stopped for t in analyzer.tokens("les chats de la voisine", mode="query")] == [
+        True,
+        False,
+        True,
+        True,
+        False,
     ]
 
 
