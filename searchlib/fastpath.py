@@ -13,12 +13,17 @@ query is scored with numpy over whole posting lists:
   sees them) are cached per segment too;
 * the BM25F parameters, IDF and average lengths are taken from the
   searcher's own weighting (:meth:`BM25F.scorer`), so a change of
-  :class:`~searchlib.ranking.Ranking` is followed without any constant here.
+  :class:`~searchlib.ranking.Ranking` is followed without any constant here;
+* a phrase inside the union (``"..."``, the parts of ``est-ce``, proximity
+  bonuses) is scored as Whoosh scores it, the sum of its words' scores where
+  the words stand in order within its slop, checked on word positions that
+  are cached like postings; any other subquery of the union is scored by its
+  own Whoosh matcher.
 
-Any other query (phrases, AND, NOT, a coordination bonus, another weighting
-model) returns ``None`` from :func:`execute_fast` and runs through Whoosh:
-:func:`execute` is the one entry point the search module calls. Whoosh stays
-the store of record.
+A query that is not a union at the top (AND, NOT), a coordination bonus or
+another weighting model returns ``None`` from :func:`execute_fast` and runs
+through Whoosh: :func:`execute` is the one entry point the search module
+calls. Whoosh stays the store of record.
 
 Example:
     >>> import tempfile
@@ -55,8 +60,9 @@ COLLAPSE_FIELD = "doc_id"
 """Stored column whose value groups passages into documents."""
 
 CACHE_POSTINGS = 8_000_000
-"""Most postings kept per index: read from segments (about 12 bytes each), and
-as score impacts for the current searcher (16 bytes each)."""
+"""Most postings kept per index, for each of: postings read from segments
+(about 12 bytes each), score impacts for the current searcher (16 bytes),
+word positions for phrases (8 bytes)."""
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -67,11 +73,14 @@ Int32Array = npt.NDArray[np.int32]
 class Executed:
     """What running a query gives: ``(docnum, score)`` best first, and the total.
 
-    ``total`` counts matching passages, or matching documents when collapsed.
+    ``total`` counts matching passages, or matching documents when collapsed;
+    ``exact`` is false when it is an upper bound (phrase candidates that could
+    not rank were not checked, or Whoosh estimated it).
     """
 
     ranked: list[tuple[int, float]]
     total: int
+    exact: bool = True
 
 
 def execute(
@@ -120,7 +129,7 @@ def execute_whoosh(
         if len(items) < fetch:
             return Executed(ranked[:limit], len(ranked))
         if len(ranked) >= limit:
-            return Executed(ranked[:limit], int(results.estimated_length()))
+            return Executed(ranked[:limit], int(results.estimated_length()), exact=False)
         fetch *= 4
 
 
@@ -138,28 +147,112 @@ def execute_fast(
         view = state.view(searcher)
         scores = np.zeros(view.doc_count, dtype=np.float64)
         matched = np.zeros(view.doc_count, dtype=np.bool_)
-        for leaf in leaves:
-            if len(leaf) == 2:
-                ids, contrib = _whoosh_scores(searcher, leaf[0])
-                boost = leaf[1]
-            else:
-                field, text, boost = leaf
-                try:
+        phrases: list[_PhraseCandidates] = []
+        try:
+            for leaf in leaves:
+                if len(leaf) == 2:
+                    if type(leaf[0]) is wq.Phrase:
+                        phrases.append(_phrase_candidates(view, searcher, leaf[0], leaf[1]))
+                        continue
+                    ids, contrib = _whoosh_scores(searcher, leaf[0])
+                    boost = leaf[1]
+                else:
+                    field, text, boost = leaf
                     ids, contrib = view.impacts(searcher, field, text)
-                except _Unsupported:
-                    return None
-            if not len(ids):
-                continue
-            scores[ids] += contrib * boost if boost != 1.0 else contrib
-            matched[ids] = True
+                if not len(ids):
+                    continue
+                scores[ids] += contrib * boost if boost != 1.0 else contrib
+                matched[ids] = True
+        except _Unsupported:
+            return None
         if view.deleted is not None:
             matched &= ~view.deleted
+        for p in phrases:
+            if len(p.ids):
+                found = _phrase_docs(view, p.query, p.ids)
+                scores[p.ids[found]] += p.scores[found]
+                matched[p.ids[found]] = True
         hits = np.flatnonzero(matched)
         if collapse:
             hits, total = _collapse(hits, scores, view.doc_keys())
         else:
             total = len(hits)
         return Executed(_top(hits, scores, limit), total)
+
+
+# -- phrases ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _PhraseCandidates:
+    """Passages holding every word of a phrase, and the phrase's score in each
+    if the words turn out to be in place (Whoosh scores a phrase as the sum of
+    its words' scores, times its boost)."""
+
+    query: wq.Phrase
+    ids: IntArray
+    scores: FloatArray
+
+
+def _phrase_candidates(
+    view: _View, searcher: Searcher, phrase: wq.Phrase, boost: float
+) -> _PhraseCandidates:
+    words = [view.impacts(searcher, phrase.fieldname, w) for w in phrase.words]
+    if not words or any(not len(ids) for ids, _ in words):
+        return _PhraseCandidates(phrase, _EMPTY[0], _EMPTY[1])
+    ids = words[0][0]
+    for other, _ in words[1:]:  # posting lists are sorted: intersect by search
+        at = np.minimum(np.searchsorted(other, ids), len(other) - 1)
+        ids = ids[other[at] == ids]
+    if view.deleted is not None:
+        ids = ids[~view.deleted[ids]]
+    parts = [impacts[np.searchsorted(wids, ids)] for wids, impacts in words]
+    total = _tree_sum(parts) * (phrase.boost * boost)
+    return _PhraseCandidates(phrase, ids, total)
+
+
+def _tree_sum(parts: list[FloatArray]) -> FloatArray:
+    """Sum in the order of Whoosh's binary tree of intersection matchers."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
+
+
+def _phrase_docs(view: _View, phrase: wq.Phrase, docs: IntArray) -> npt.NDArray[np.bool_]:
+    """Whether each of ``docs`` (holding every word) has the words in place.
+
+    Whoosh's ``SpanNear2`` test (ordered, ``mindist=1``, ``slop``) on cached
+    word positions: the next word must stand 1 to ``slop`` positions after
+    where the previous one was found, so it is enough to follow the set of
+    reachable ``(passage, position)`` keys from word to word.
+    """
+    inside = np.zeros(view.doc_count, dtype=np.bool_)
+    inside[docs] = True
+    field = phrase.fieldname
+    reached: IntArray | None = None
+    for word in phrase.words:
+        keys = view.positions(field, view.field_bytes(field, word))
+        keys = keys[inside[keys >> 32]]
+        if reached is not None:
+            near = np.zeros(len(keys), dtype=np.bool_)
+            for step in range(1, max(phrase.slop, 1) + 1):
+                near |= _members(keys, reached + step)
+            keys = keys[near]
+        reached = keys
+        if not len(reached):
+            break
+    if reached is None:
+        return np.zeros(len(docs), dtype=np.bool_)
+    return _members(docs, np.unique(reached >> 32))
+
+
+def _members(values: IntArray, table: IntArray) -> npt.NDArray[np.bool_]:
+    """Whether each of ``values`` is in ``table`` (sorted)."""
+    if not len(table):
+        return np.zeros(len(values), dtype=np.bool_)
+    at = np.minimum(np.searchsorted(table, values), len(table) - 1)
+    return np.asarray(table[at] == values)
 
 
 class _Unsupported(Exception):
@@ -179,10 +272,10 @@ Leaf = tuple[str, str, float] | tuple[wq.Query, float]
 def _leaves(query: wq.Query, boost: float, top: bool = True) -> list[Leaf] | None:
     """The scored parts of an OR tree, else ``None`` (the query is not a union).
 
-    Terms are scored here; any other subquery of an OR (a phrase, an AND...)
-    is scored by its own Whoosh matcher, which visits only its matches, and
-    added like Whoosh's union adds it. Only a top-level query that is not a
-    union (an AND, a NOT...) is left to Whoosh entirely.
+    Terms and phrases are scored here; any other subquery of an OR (an
+    AND...) by its own Whoosh matcher, which visits only its matches, added
+    as Whoosh's union adds it. A top-level query that is not a union (an AND,
+    a NOT...) is left to Whoosh entirely.
     """
     if type(query) is wq.Term:
         return [(query.fieldname, query.text, boost * query.boost)]
@@ -287,6 +380,8 @@ class _State:
             OrderedDict()
         )
         self.cached_postings = 0
+        self.positions: OrderedDict[tuple[str, str, bytes], IntArray] = OrderedDict()
+        self.cached_positions = 0
         self.key_numbers: dict[str, int] = {}
         self._view: _View | None = None
         self._searcher: weakref.ref[Any] | None = None
@@ -307,9 +402,35 @@ class _State:
                 del self.segments[gone]
             for key in [k for k in self.postings if k[0] not in live]:
                 self.cached_postings -= len(self.postings.pop(key)[0])
+            for key in [k for k in self.positions if k[0] not in live]:
+                self.cached_positions -= len(self.positions.pop(key))
             self._view = _View(self, searcher, leaves)
             self._searcher = weakref.ref(searcher)
         return self._view
+
+    def segment_positions(self, segid: str, seg: _Segment, field: str, btext: bytes) -> IntArray:
+        """``passage << 32 | position`` of the term's occurrences in one segment."""
+        key = (segid, field, btext)
+        found = self.positions.get(key)
+        if found is not None:
+            self.positions.move_to_end(key)
+            return found
+        docs = array("q")
+        where = array("q")
+        if (field, btext) in seg.reader:
+            m = seg.reader.postings(field, btext)
+            while m.is_active():
+                held = m.value_as("positions")
+                docs.extend([m.id()] * len(held))
+                where.extend(held)
+                m.next()
+        found = (np.frombuffer(docs, dtype=np.int64) << 32) | np.frombuffer(where, dtype=np.int64)
+        self.positions[key] = found
+        self.cached_positions += len(found)
+        while self.cached_positions > CACHE_POSTINGS and len(self.positions) > 1:
+            _, old = self.positions.popitem(last=False)
+            self.cached_positions -= len(old)
+        return found
 
     def segment_postings(
         self, segid: str, seg: _Segment, field: str, btext: bytes
@@ -342,6 +463,7 @@ class _View:
     def __init__(self, state: _State, searcher: Searcher, leaves: list[tuple[str, _Segment, int]]):
         self.state = state
         self.leaves = leaves
+        self.schema = searcher.schema
         self.doc_count = int(searcher.doc_count_all())
         self._norms: dict[tuple[str, float, float, float], FloatArray] = {}
         self._impacts: OrderedDict[tuple[str, str], tuple[IntArray, FloatArray]] = OrderedDict()
@@ -399,6 +521,17 @@ class _View:
             _, (old, _) = self._impacts.popitem(last=False)
             self._cached -= len(old)
         return found
+
+    def field_bytes(self, field: str, text: str) -> bytes:
+        return bytes(self.schema[field].to_bytes(text))
+
+    def positions(self, field: str, btext: bytes) -> IntArray:
+        """``passage << 32 | position`` of every occurrence of the term, sorted."""
+        parts = [
+            self.state.segment_positions(segid, seg, field, btext) + (off << 32)
+            for segid, seg, off in self.leaves
+        ]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def norms(self, field: str, k1: float, b: float, avgfl: float) -> FloatArray:
         """``K1 * ((1 - B) + B * fl / avgfl)`` for every passage (Whoosh's bm25 denominator)."""
