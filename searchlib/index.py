@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any
 
 import whoosh.index
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 from whoosh.index import LockError
@@ -262,7 +263,7 @@ class Index:
 
     def _writer(self, limitmb: int = 256, timeout: float = 0.0) -> Any:
         try:
-            return self._ix.writer(limitmb=limitmb, timeout=timeout)
+            return self._ix.writer(limitmb=limitmb, timeout=timeout, codec=_writer_codec())
         except LockError as e:
             raise IndexLockedError(
                 f"index at {self.path or 'memory'} is locked by another writer"
@@ -335,6 +336,21 @@ class Index:
             ANALYZER_VERSION,
             FORMAT_VERSION,
         )
+
+
+def _writer_codec() -> W3Codec:
+    """Whoosh's codec without per-block field-length statistics.
+
+    Writing a segment, Whoosh looks up each posting's field length to keep
+    the shortest and longest per block of postings: 12% of a build on cdtn.
+    Those only tighten the score bounds Whoosh's optimised matching uses to
+    skip blocks (without them the bounds stay valid, only looser); the numpy
+    fast path reads field lengths from the per-document column instead.
+    The on-disk format is Whoosh's own.
+    """
+    codec = W3Codec()
+    codec.length_stats = False
+    return codec
 
 
 def _fields(doc: Document, passage: Passage) -> dict[str, Any]:
