@@ -96,7 +96,7 @@ def split_passages(
 
     Example:
         >>> [(p.id, p.start) for p in split_passages("d", "Titre\\n\\n" + "Un mot. " * 300)]
-        [('d#1', 0), ('d#2', 999), ('d#3', 1999)]
+        [('d#1', 0), ('d#2', 1007), ('d#3', 2007)]
     """
     if len(text) <= max_chars:
         return [Passage(doc_id, 0, 0, text)]
