@@ -252,6 +252,11 @@ class QueryCompiler:
         if len(tokens) == 1:
             term = tokens[0].text
             query = self._term(term, node.field)
+            if not stop_only:
+                corrected = self._typo(term, node.field)
+                if corrected:
+                    alternatives = [self._term(t, node.field) for t in corrected]
+                    return _Compiled(_or(alternatives), False, frozenset(corrected), term=None)
             if self.exact_analyzer is not None and node.field is None:
                 exact = self.exact_analyzer.tokens(normalize_text(node.text), mode="query")
                 if len(exact) == 1:
@@ -271,6 +276,30 @@ class QueryCompiler:
             alternatives.append(self._term(parts[0], node.field))
         terms = frozenset(joined) | (frozenset(parts) if len(parts) == 1 else frozenset())
         return _Compiled(_or(alternatives), stop_only, terms, phrases)
+
+    def _typo(self, term: str, field: str | None) -> list[str]:
+        """Index terms close to ``term`` when ``term`` itself is absent (a typo).
+
+        Only words of at least ``Ranking.typo_min_length`` letters that match
+        nothing are corrected: to the most frequent terms at edit distance 1
+        (2 from 8 letters on), with the same first letter.
+        """
+        ranking = self.ranking
+        if ranking.typo_max_terms <= 0 or self.searcher is None:
+            return []
+        if len(term) < ranking.typo_min_length or not term.isalpha():
+            return []
+        reader = self.searcher.reader()
+        fields = self._fields(field)
+        if any(reader.doc_frequency(f, term) for f in fields):
+            return []
+        maxdist = 2 if len(term) >= 8 else 1
+        found: dict[str, int] = {}
+        for f in fields:
+            for raw in reader.terms_within(f, term, maxdist, prefix=1):
+                t = _as_str(raw)
+                found[t] = found.get(t, 0) + reader.doc_frequency(f, t)
+        return sorted(found, key=lambda t: (-found[t], t))[: ranking.typo_max_terms]
 
     def _phrase(self, text: str, field: str | None) -> _Compiled:
         tokens = self.analyzer.tokens(normalize_text(text), mode="query")

@@ -54,7 +54,9 @@ def index() -> Index:
 
 
 def _compiled(ix: Index, text: str) -> wq.Query | None:
-    compiler = QueryCompiler(ix.analyzer, ix.searcher(), ix.ranking, SEARCH_FIELDS, text)
+    compiler = QueryCompiler(
+        ix.analyzer, ix.searcher(), ix.ranking, SEARCH_FIELDS, text, ix.exact_analyzer
+    )
     return compiler.compile(parse(text))[0]
 
 

@@ -196,3 +196,18 @@ def test_and_default_operator() -> None:
     assert ix.search("cour federale").total == 2
     ix.set_ranking(Ranking(default_operator="and"))
     assert [h.doc_id for h in ix.search("cour federale")] == ["1"]
+
+
+def test_typo_tolerance_for_words_found_nowhere(seed_index: Index) -> None:
+    results = seed_index.search("piratres")  # a stray letter
+    assert results.total > 0
+    assert "<mark>pirates</mark>" in results.hits[0].snippet.to_html()
+    assert seed_index.search("pirates").match.terms == {"pirat"}
+
+
+def test_typo_tolerance_can_be_turned_off() -> None:
+    ix = Index.in_memory()
+    ix.add([Document("1", "", "La pandémie de grippe.")])
+    assert ix.search("pendemie").total == 1
+    ix.set_ranking(Ranking(typo_max_terms=0))
+    assert ix.search("pendemie").total == 0
