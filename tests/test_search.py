@@ -211,3 +211,22 @@ def test_typo_tolerance_can_be_turned_off() -> None:
     assert ix.search("pendemie").total == 1
     ix.set_ranking(Ranking(typo_max_terms=0))
     assert ix.search("pendemie").total == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [("pêche", "peche"), ("péché", "peche-sin"), ("côte", "cote"), ("côté", "side")],
+)
+def test_exact_accented_form_ranks_above_folding_collisions(query: str, first: str) -> None:
+    ix = Index.in_memory()
+    ix.add(
+        [
+            Document("peche", "", "La pêche en mer est ouverte."),
+            Document("peche-sin", "", "Le péché en mer est avoué."),
+            Document("cote", "", "La côte est belle ici."),
+            Document("side", "", "Le côté est beau ici."),
+        ]
+    )
+    results = ix.search(query)
+    assert results.total == 2  # both spellings are found...
+    assert results.hits[0].doc_id == first  # ...the one written as typed first
