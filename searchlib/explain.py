@@ -15,8 +15,8 @@ Example:
     >>> _ = ix.add([Document("a", "Cour fédérale", "La cour fédérale a tranché.")])
     >>> results = ix.search("cour federale")
     >>> why = explain(ix, results.query, results.hits[0])
-    >>> sorted({(c.field, c.term) for c in why.contributions})
-    [('text', 'cour'), ('text', 'federal'), ('title', 'cour'), ('title', 'federal')]
+    >>> sorted({f"{c.field}:{c.term}" for c in why.contributions})
+    ['exact:cour', 'text:cour', 'text:federal', 'title:cour', 'title:federal']
     >>> abs(why.total - results.hits[0].score) < 1e-9
     True
 """

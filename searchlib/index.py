@@ -33,7 +33,8 @@ from types import TracebackType
 from typing import Any
 
 import whoosh.index
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import LockError
 from whoosh.searching import Searcher
@@ -59,7 +60,7 @@ from searchlib.search import search as _search
 
 _install_safe_unpickling()  # index files are read through a restricted unpickler
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Version of the index layout (schema and stored fields)."""
 
 META_FILE = "searchlib.json"
@@ -79,7 +80,7 @@ def make_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         doc_id=ID(stored=True, sortable=True),
-        position=NUMERIC(stored=True),
+        position=STORED(),  # read back, never searched: indexing it cost ~20% of build time
         start=STORED(),
         title=TEXT(analyzer=analyzer, stored=True, phrase=True),
         text=TEXT(analyzer=analyzer, stored=True, phrase=True),
@@ -307,7 +308,7 @@ class Index:
 
     def _writer(self, limitmb: int = 256, timeout: float = 0.0) -> Any:
         try:
-            writer = self._ix.writer(limitmb=limitmb, timeout=timeout)
+            writer = self._ix.writer(limitmb=limitmb, timeout=timeout, codec=_writer_codec())
         except LockError as e:
             waited = f" (waited {timeout:g} s)" if timeout else ""
             raise IndexLockedError(
@@ -437,6 +438,21 @@ class Index:
             ANALYZER_VERSION,
             FORMAT_VERSION,
         )
+
+
+def _writer_codec() -> W3Codec:
+    """Whoosh's codec without per-block field-length statistics.
+
+    Writing a segment, Whoosh looks up each posting's field length to keep
+    the shortest and longest per block of postings: 12% of a build on cdtn.
+    Those only tighten the score bounds Whoosh's optimised matching uses to
+    skip blocks (without them the bounds stay valid, only looser); the numpy
+    fast path reads field lengths from the per-document column instead.
+    The on-disk format is Whoosh's own.
+    """
+    codec = W3Codec()
+    codec.length_stats = False
+    return codec
 
 
 def _fields(doc: Document, passage: Passage) -> dict[str, Any]:
