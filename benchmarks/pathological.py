@@ -127,6 +127,14 @@ def main() -> None:
     prefixes8 = " ".join(w[:3] + "*" for w in rng.sample(words, 8))
     case("8 prefixes `abc*` (the most allowed)", search_outcome(ix, prefixes8))
 
+    # Not a union at the top: these run through Whoosh's matchers, not the fast path.
+    case("`co* AND pr*` (Whoosh path)", search_outcome(ix, "co* AND pr*"))
+    case("`co* AND pr*`, no time limit", search_outcome(ix, "co* AND pr*", time_limit=None), 1)
+    nested = "(co* OR de*) AND (pr* OR re*) NOT xx"
+    case(f"`{nested}`", search_outcome(ix, nested))
+    case("  the same, no time limit", search_outcome(ix, nested, time_limit=None), 1)
+    case("64 most frequent words `-zzzz`", search_outcome(ix, " ".join(frequent[:64]) + " -zzzz"))
+
     big = " ".join(rng.choices(words, k=120_000)) + " aiguilleunique"
     memory = Index.in_memory()
 
