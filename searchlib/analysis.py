@@ -31,9 +31,10 @@ import snowballstemmer
 from unidecode import unidecode
 from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 
+from searchlib.lexicon import IRREGULAR_FORMS
 from searchlib.stopwords import FRENCH_STOP_WORDS
 
-ANALYZER_VERSION = "fr-1"
+ANALYZER_VERSION = "fr-2"
 """Changes whenever the terms produced for some text change (indexes must be rebuilt)."""
 
 ELISIONS: frozenset[str] = frozenset("l m t qu n s j d c jusqu quoiqu lorsqu puisqu".split())
@@ -183,7 +184,7 @@ class StopFlagFilter(_StatelessFilter):
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         stops = FRENCH_STOP_WORDS
         for t in tokens:
-            t.stopped = t.text in stops
+            t.stopped = t.mode == "query" and t.text in stops
             yield t
 
 
@@ -249,17 +250,25 @@ _local = threading.local()
 
 
 def stem(word: str) -> str:
-    """Snowball French stem of a lowercase (folded) word, cached.
+    """Snowball French stem of a lowercase, accent-folded word, cached.
 
-    >>> stem("americains"), stem("telechargement")
-    ('americain', 'telecharg')
+    Snowball's French rules expect accents; on folded text two gaps are
+    closed first: irregular plurals (:data:`~searchlib.lexicon.IRREGULAR_FORMS`)
+    and feminine past participles (``-ee(s)`` -> ``-e(s)``: ``fermee`` stems
+    like ``ferme``, as ``fermée`` would).
+
+    >>> stem("americains"), stem("telechargement"), stem("fermees"), stem("travaux")
+    ('americain', 'telecharg', 'ferm', 'travail')
     """
     result = _STEM_CACHE.get(word)
     if result is None:
         stemmer = getattr(_local, "stemmer", None)
         if stemmer is None:
             stemmer = _local.stemmer = snowballstemmer.stemmer("french")
-        result = stemmer.stemWord(word)
+        base = IRREGULAR_FORMS.get(word, word)
+        if len(base) > 4 and base.endswith(("ee", "ees")):
+            base = base[:-2] + "e" if base.endswith("ee") else base[:-3] + "es"
+        result = stemmer.stemWord(base)
         if len(_STEM_CACHE) > _CACHE_LIMIT:
             _STEM_CACHE.clear()
         _STEM_CACHE[word] = result

@@ -1,0 +1,164 @@
+"""Corpus loading and passage splitting."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from searchlib.corpus import (
+    Document,
+    load_corpus,
+    load_jsonl,
+    load_text_file,
+    seed_dir,
+    seed_documents,
+    split_passages,
+)
+from searchlib.errors import CorpusFormatError
+
+
+def write_jsonl(path: Path, records: list[object]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    return path
+
+
+def test_seed_corpus_is_bundled_and_matches_shared_copy() -> None:
+    (doc,) = list(seed_documents())
+    assert doc.title.startswith("Musique: le site US TorrentSpy ferme")
+    assert "cour fédérale" in doc.text
+    shared = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    if shared.is_dir():  # seeds/ is an unchanged copy of ../shared/seeds
+        for f in shared.iterdir():
+            assert (seed_dir() / f.name).read_bytes() == f.read_bytes()
+
+
+def test_text_file_title_is_first_line_and_text_is_nfc(tmp_path: Path) -> None:
+    p = tmp_path / "note.txt"
+    p.write_text("\n# Titre e\u0301te\u0301\n\nCorps de la note.\n", "utf-8")
+    doc = load_text_file(p)
+    assert doc.id == "note"
+    assert doc.title == "Titre été"
+    assert doc.text == "Corps de la note."
+    assert unicodedata.is_normalized("NFC", doc.title)
+
+
+def test_folder_ids_are_relative_paths_without_suffix(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "un.md").write_text("Un\ntexte", "utf-8")
+    (tmp_path / "deux.txt").write_text("Deux\ntexte", "utf-8")
+    (tmp_path / "ignore.bin").write_bytes(b"\x00\x01")
+    ids = [d.id for d in load_corpus(tmp_path)]
+    assert ids == ["a/un", "deux"]
+
+
+def test_jsonl_and_gzip_with_extra_fields(tmp_path: Path) -> None:
+    records = [{"id": "x1", "title": "Été", "text": "Texte.", "source": "test", "n": 3}]
+    plain = write_jsonl(tmp_path / "c.jsonl", records)
+    gz = tmp_path / "c.jsonl.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))
+    for path in (plain, gz):
+        (doc,) = list(load_jsonl(path))
+        assert doc == Document("x1", "Été", "Texte.", {"source": "test", "n": 3})
+
+
+def test_jsonl_is_streamed(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    with path.open("w", encoding="utf-8") as f:
+        f.write(json.dumps({"id": "1", "text": "ok"}) + "\n")
+        f.write("{not json\n")
+    docs = load_jsonl(path)
+    assert next(docs).id == "1"  # the first record arrives before the bad line is read
+    with pytest.raises(CorpusFormatError):
+        next(docs)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "malformed JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"text": "sans id"}', '"id"'),
+        ('{"id": "a"}', '"text"'),
+        ('{"id": "a", "text": "t", "title": 3}', '"title"'),
+    ],
+)
+def test_malformed_jsonl_names_file_and_line(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "ok", "text": "bon"}\n\n' + line + "\n", "utf-8")
+    with pytest.raises(CorpusFormatError) as info:
+        list(load_jsonl(path))
+    assert info.value.line == 3
+    assert message in str(info.value)
+    assert f"{path}:3" in str(info.value)
+
+
+def test_invalid_utf8_reports_line_and_byte_offset(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    good = b'{"id": "1", "text": "ok"}\n'
+    path.write_bytes(good + b'{"id": "2", "text": "caf\xe9"}\n')
+    with pytest.raises(CorpusFormatError) as info:
+        list(load_jsonl(path))
+    assert info.value.line == 2
+    assert info.value.offset == len(good) + good.index(b"ok") + 3
+    assert "invalid UTF-8" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.txt", b"  \n\n", "empty"),
+        ("empty.jsonl", b"\n", "empty"),
+        ("binary.txt", b"abc\x00def", "binary"),
+        ("latin1.txt", "Été".encode("latin-1"), "invalid UTF-8"),
+    ],
+)
+def test_bad_files(tmp_path: Path, name: str, data: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(CorpusFormatError, match=message):
+        list(load_corpus(path))
+
+
+def test_unsupported_and_missing_sources(tmp_path: Path) -> None:
+    (tmp_path / "x.pdf").write_bytes(b"%PDF")
+    with pytest.raises(CorpusFormatError, match="unsupported"):
+        list(load_corpus(tmp_path / "x.pdf"))
+    with pytest.raises(FileNotFoundError):
+        list(load_corpus(tmp_path / "absent"))
+
+
+def test_short_text_is_one_passage() -> None:
+    (p,) = split_passages("d", "Un court texte.")
+    assert (p.id, p.position, p.start, p.text) == ("d#1", 0, 0, "Un court texte.")
+
+
+def test_seed_article_is_split_into_paragraphs() -> None:
+    (doc,) = list(seed_documents())
+    passages = split_passages(doc.id, doc.text)
+    assert len(passages) > 5
+    assert "".join(p.text for p in passages) == doc.text  # contiguous slices
+    for p in passages:
+        assert doc.text[p.start : p.start + len(p.text)] == p.text
+    headings = [p for p in passages if p.text.startswith("Allofmp3 refait surface")]
+    assert headings
+    assert "Un peu plus d’un mois" in headings[0].text  # a heading joins its paragraph
+
+
+def test_long_paragraph_is_cut_at_sentence_ends() -> None:
+    text = "Une phrase assez longue pour compter. " * 200
+    passages = split_passages("d", text, max_chars=500)
+    assert all(len(p.text) <= 500 for p in passages)
+    assert all(p.text.rstrip().endswith(".") for p in passages)
+    assert "".join(p.text for p in passages) == text
+
+
+def test_single_line_megabyte_document_is_split() -> None:
+    text = "mot " * 250_000
+    passages = split_passages("big", text)
+    assert len(passages) > 100
+    assert "".join(p.text for p in passages) == text

@@ -1,0 +1,83 @@
+"""Snippets: data with spans, rendered as HTML, ANSI and plain text."""
+
+from __future__ import annotations
+
+from searchlib.analysis import FrenchAnalyzer
+from searchlib.highlight import MatchSpec, Snippet, highlight, highlight_all, match_spans
+
+A = FrenchAnalyzer()
+
+
+def marked(text: str, spec: MatchSpec) -> list[str]:
+    spans, _ = match_spans(text, A, spec)
+    return [text[a:b] for a, b in spans]
+
+
+def test_folded_and_stemmed_matches_are_marked_as_written() -> None:
+    text = "Un jugement de la cour fédérale ; les Fédérales."
+    assert marked(text, MatchSpec(frozenset(A.terms("federale")))) == ["fédérale", "Fédérales"]
+
+
+def test_elision_is_not_marked() -> None:
+    assert marked("L’URL et l'url", MatchSpec(frozenset({"url"}))) == ["URL", "url"]
+
+
+def test_compound_marked_whole_or_by_part() -> None:
+    text = "depuis les États-Unis"
+    assert marked(text, MatchSpec(frozenset({"etatsun"}))) == ["États-Unis"]
+    assert marked(text, MatchSpec(frozenset({"unis"}))) == ["Unis"]
+
+
+def test_phrase_marked_as_one_span_only_where_it_occurs() -> None:
+    text = "un vide, puis un vide juridique"
+    spec = MatchSpec(phrases=(("vid", "jurid"),))
+    assert marked(text, spec) == ["vide juridique"]
+
+
+def test_html_escapes_text() -> None:
+    text = "<script>alert('x')</script> & fédérale"
+    html = highlight(text, A, MatchSpec(frozenset({"federal"}))).to_html()
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "&amp;" in html
+    assert html.endswith("<mark>fédérale</mark>")
+
+
+def test_renderers() -> None:
+    s = highlight_all("la cour fédérale", A, MatchSpec(frozenset({"federal"})))
+    assert s.to_text() == "la cour [fédérale]"
+    assert s.to_ansi() == "la cour \x1b[1;33mfédérale\x1b[0m"
+    assert s.text == "la cour fédérale"
+    assert s.spans == [(8, 16)]
+    assert str(s) == s.to_text()
+
+
+def test_long_text_gives_fragments_around_matches() -> None:
+    text = ("Rien ici. " * 40) + "La cour fédérale a jugé. " + ("Encore rien. " * 40)
+    s = highlight(text, A, MatchSpec(frozenset({"federal"})), max_chars=80)
+    assert len(s.fragments) == 1
+    frag = s.fragments[0]
+    assert "fédérale" in frag.text
+    assert frag.cut_before
+    assert frag.cut_after
+    assert len(frag.text) <= 100
+    assert s.to_html().startswith("…")
+    assert text[s.spans[0][0] : s.spans[0][1]] == "fédérale"
+
+
+def test_two_fragments_for_distant_terms() -> None:
+    text = "La cour fédérale. " + ("Rien. " * 100) + "Le vide juridique."
+    spec = MatchSpec(frozenset({"federal", "vid"}))
+    s = highlight(text, A, spec, max_chars=60, max_fragments=2)
+    assert [text[a:b] for a, b in s.spans] == ["fédérale", "vide"]
+    assert " … " in s.to_text()
+
+
+def test_no_match_gives_the_beginning() -> None:
+    s = highlight("Premier mot, second mot.", A, MatchSpec(frozenset({"absent"})))
+    assert s.fragments[0].text.startswith("Premier")
+    assert s.spans == []
+
+
+def test_empty_snippet() -> None:
+    assert Snippet().to_html() == ""

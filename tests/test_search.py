@@ -1,0 +1,196 @@
+"""Ranked search over the seed corpus and small synthetic indexes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import searchlib
+from searchlib import Document, Index, QuerySyntaxError, Ranking
+
+
+def first_text(ix: Index, query: str) -> str:
+    results = ix.search(query)
+    assert results.hits, f"no result for {query!r}"
+    return results.hits[0].text
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # each query finds the paragraph holding the expected words first
+        ("federale", "la cour fédérale"),
+        ("cour federale", "la cour fédérale"),
+        ("etats unis", "depuis les États-Unis"),
+        ("Etats-Unis", "depuis les États-Unis"),
+        ("vie privee", "la vie privée de l’utilisateur"),
+        ("l'URL", "l’URL"),
+        ("l’url", "l’URL"),
+        ("telechargement", "le service de téléchargement"),
+        ("aout 2007", "16 août 2007"),
+        ('"vide juridique"', "un vide juridique dans la législation"),
+        ("maisons d edition", "maisons d’édition"),
+        ("pirates americains", "américains utilisant le site"),
+    ],
+)
+def test_seed_queries_find_the_right_paragraph(
+    seed_index: Index, query: str, expected: str
+) -> None:
+    assert expected.lower() in first_text(seed_index, query).lower()
+
+
+def test_cour_federale_marks_the_accented_word(seed_index: Index) -> None:
+    hit = seed_index.search("cour federale").hits[0]
+    html = hit.snippet.to_html()
+    assert "<mark>fédérale</mark>" in html
+    assert "<mark>cour</mark>" in html
+
+
+def test_url_marks_the_word_not_the_article(seed_index: Index) -> None:
+    hit = seed_index.search("l'URL").hits[0]
+    assert "<mark>URL</mark>" in hit.snippet.to_html()
+    assert "<mark>L’URL</mark>" not in hit.snippet.to_html()
+    assert "<mark>l’URL</mark>" not in hit.snippet.to_html()
+
+
+def test_phrase_is_marked_as_a_phrase(seed_index: Index) -> None:
+    hit = seed_index.search('"vide juridique"').hits[0]
+    assert "<mark>vide juridique</mark>" in hit.snippet.to_html()
+
+
+def test_module_level_search_uses_bundled_seeds() -> None:
+    results = searchlib.search("cour federale")
+    assert "<mark>fédérale</mark>" in results.hits[0].snippet.to_html()
+
+
+def test_phrase_requires_adjacency(seed_index: Index) -> None:
+    assert seed_index.search('"juridique vide"').total == 0
+    assert seed_index.search('"vide juridique"').total == 2
+
+
+def test_phrase_with_elision() -> None:
+    ix = Index.in_memory()
+    ix.add(
+        [
+            Document("1", "Art", "Le prix de l’œuvre est fixé."),
+            Document("2", "X", "Le prix, de l'or."),
+        ]
+    )
+    assert [h.doc_id for h in ix.search('"prix de l\'oeuvre"')] == ["1"]
+
+
+def test_boolean_operators(seed_index: Index) -> None:
+    both = {h.id for h in seed_index.search("pirates AND americains", limit=50)}
+    pirates = {h.id for h in seed_index.search("pirates", limit=50)}
+    american = {h.id for h in seed_index.search("americains", limit=50)}
+    either = {h.id for h in seed_index.search("pirates OR americains", limit=50)}
+    assert both == pirates & american
+    assert either == pirates | american
+    without = {h.id for h in seed_index.search("americains -pirates", limit=50)}
+    assert without == american - pirates
+    assert {h.id for h in seed_index.search("americains NOT pirates", limit=50)} == without
+
+
+def test_default_grouping_is_or_ranked_by_coverage(seed_index: Index) -> None:
+    results = seed_index.search("cour federale absentissime")
+    assert results.total >= 1  # one absent word does not empty the result
+    assert "cour fédérale" in results.hits[0].text
+
+
+def test_field_restriction(seed_index: Index) -> None:
+    assert seed_index.search("title:musique").total == len(
+        seed_index.passages(seed_index.search("musique").hits[0].doc_id)
+    )
+    assert seed_index.search("text:musique").total == 1
+
+
+def test_prefix_and_fuzzy(seed_index: Index) -> None:
+    assert "téléchargement" in first_text(seed_index, "telecharg*")
+    assert "TorrentSpy" in first_text(seed_index, "torrentspi~")
+    with pytest.raises(QuerySyntaxError) as info:
+        seed_index.search("cour t*")
+    assert info.value.position == 5
+
+
+def test_stop_words_never_empty_a_query(seed_index: Index) -> None:
+    assert seed_index.search("les pas").total > 0
+    assert seed_index.search("l'été").total > 0
+    assert seed_index.search("le la les").total > 0
+    marked = seed_index.search("les pas").hits[0].snippet.to_html()
+    assert "<mark>pas</mark>" in marked
+    assert "<mark>les</mark>" not in marked.lower()  # dropped stop words are not marked
+
+
+def test_questions_are_searched_not_rejected(seed_index: Index) -> None:
+    results = seed_index.search("Quelle est la décision de la justice russe ?")
+    assert results.total > 0
+    assert "justice russe" in results.hits[0].text
+
+
+@pytest.mark.parametrize("query", ["", "   ", "?!", "()", '"'])
+def test_empty_queries_give_no_results(seed_index: Index, query: str) -> None:
+    results = seed_index.search(query)
+    assert (results.total, results.hits) == (0, ())
+
+
+def test_malformed_operator_query_raises(seed_index: Index) -> None:
+    with pytest.raises(QuerySyntaxError):
+        seed_index.search("cour AND")
+
+
+def test_paging(seed_index: Index) -> None:
+    everything = seed_index.search("site", limit=100)
+    page2 = seed_index.search("site", limit=2, page=2)
+    assert page2.total == everything.total
+    assert [h.id for h in page2] == [h.id for h in everything.hits[2:4]]
+    assert [h.rank for h in page2] == [3, 4]
+    assert page2.pages == -(-everything.total // 2)
+    with pytest.raises(ValueError):
+        seed_index.search("site", limit=0)
+
+
+def test_results_are_frozen_and_outlive_the_index(tmp_path: object) -> None:
+    ix = Index.in_memory()
+    ix.add([Document("a", "Titre", "La cour fédérale a jugé.")])
+    results = ix.search("federale")
+    ix.close()
+    hit = results.hits[0]
+    assert hit.title == "Titre"
+    assert "fédérale" in hit.snippet.text
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hit.score = 0.0  # type: ignore[misc]
+    assert results.to_dict()["hits"][0]["snippet"] == hit.snippet.to_html()
+
+
+def test_title_is_weighted_above_text() -> None:
+    ix = Index.in_memory()
+    ix.add(
+        [
+            Document("in-text", "Autre sujet", "Le contrat de travail est signé."),
+            Document("in-title", "Le contrat", "Il est signé par les deux parties."),
+        ]
+    )
+    assert ix.search("contrat").hits[0].doc_id == "in-title"
+    ix.set_ranking(Ranking(title_boost=0.1))
+    assert ix.search("contrat").hits[0].doc_id == "in-text"
+
+
+def test_collapse_gives_one_passage_per_document() -> None:
+    ix = Index.in_memory()
+    long_text = "\n\n".join(
+        "La cour fédérale statue encore une fois sur ce point. " * 5 for _ in range(8)
+    )
+    ix.add([Document("long", "Long", long_text), Document("court", "Court", "La cour fédérale.")])
+    assert len(ix.search("federale", limit=20).hits) > 2
+    collapsed = ix.search("federale", limit=20, collapse=True)
+    assert sorted(h.doc_id for h in collapsed) == ["court", "long"]
+    assert collapsed.total == 2
+
+
+def test_and_default_operator() -> None:
+    ix = Index.in_memory()
+    ix.add([Document("1", "", "cour fédérale"), Document("2", "", "cour suprême")])
+    assert ix.search("cour federale").total == 2
+    ix.set_ranking(Ranking(default_operator="and"))
+    assert [h.doc_id for h in ix.search("cour federale")] == ["1"]
