@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from searchlib import Document, Index, Ranking
+from searchlib import Document, Index, QuerySyntaxError, Ranking
 from searchlib.analysis import FrenchAnalyzer, normalize_text
 
 SNIPPET_CHARS = 220
@@ -148,7 +148,10 @@ class SearchlibEngine:
         return self.ix
 
     def search(self, query: str, limit: int, highlight: bool) -> list[Result]:
-        res = self.index().search(query, limit=limit, highlight_hits=highlight, **self.options)
+        try:
+            res = self.index().search(query, limit=limit, highlight_hits=highlight, **self.options)
+        except QuerySyntaxError:
+            return []  # as searchlib.evaluate.run_queries does: no ranking for a malformed query
         if not highlight:
             return [Result(h.doc_id) for h in res.hits]
         return [

@@ -99,7 +99,7 @@ def render(results: dict[str, Any], gates: Sequence[Gate] = (), command: str = "
 def build_table(results: dict[str, Any], names: Sequence[str]) -> str:
     """Index build figures."""
     corpus = results.get("corpus", {})
-    runs = len(next(iter(results["build"].values()), {}).get("runs", []))
+    runs = max((len(b.get("runs", [])) for b in results["build"].values()), default=0)
     rows = []
     for n in names:
         b = results["build"].get(n, {})
