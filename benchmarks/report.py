@@ -1,6 +1,7 @@
 """Markdown tables from a results dict (as written to ``benchmarks/out/*.json``).
 
-``python -m benchmarks.report FILE.json`` prints the tables of a saved run.
+``python -m benchmarks.report FILE.json [--write-results]`` prints the tables of
+a saved run (and puts them into RESULTS.md).
 """
 
 from __future__ import annotations
@@ -260,15 +261,21 @@ def _rel(results: dict[str, Any], coll: str, *keys: str) -> Callable[[str], Any]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Print the report of a saved results file."""
-    from benchmarks.gates import judge
+    """Print the report of a saved results file (``--write-results``: into RESULTS.md too)."""
+    import argparse
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1:
-        print("usage: python -m benchmarks.report RESULTS.json", file=sys.stderr)
-        return 2
-    results = json.loads(Path(args[0]).read_text(encoding="utf-8"))
-    print(render(results, judge(results), results["meta"].get("command", "")), end="")
+    from benchmarks.gates import judge
+    from benchmarks.results_file import update_results_md
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__)
+    p.add_argument("results", type=Path, help="a JSON file written by python -m benchmarks")
+    p.add_argument("--write-results", action="store_true", help="update benchmarks/RESULTS.md")
+    args = p.parse_args(argv)
+    results = json.loads(args.results.read_text(encoding="utf-8"))
+    text = render(results, judge(results), results["meta"].get("command", ""))
+    print(text, end="")
+    if args.write_results:
+        print(f"{update_results_md('benchmark', text)} updated", file=sys.stderr)
     return 0
 
 
