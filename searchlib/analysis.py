@@ -296,21 +296,23 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     AccentFoldFilter | OrdinalFilter | FrenchStemFilter``
 
     Args:
-        stem: apply Snowball stemming (``False`` gives exact folded forms).
+        stem: apply Snowball stemming (``False`` gives whole words).
+        fold: fold accents and ligatures (``False`` keeps the exact accented
+            spelling, lowercased: the "exact form" used to rank a match as
+            written above a match through folding or stemming).
 
     Example:
         >>> FrenchAnalyzer().terms("Les pirates américains")
         ['le', 'pirat', 'americain']
+        >>> FrenchAnalyzer(stem=False, fold=False).terms("Les pirates américains")
+        ['les', 'pirates', 'américains']
     """
 
-    def __init__(self, stem: bool = True) -> None:
-        items: list[Any] = [
-            FrenchTokenizer(),
-            FrenchLowercaseFilter(),
-            StopFlagFilter(),
-            AccentFoldFilter(),
-            OrdinalFilter(),
-        ]
+    def __init__(self, stem: bool = True, fold: bool = True) -> None:
+        items: list[Any] = [FrenchTokenizer(), FrenchLowercaseFilter(), StopFlagFilter()]
+        if fold:
+            items.append(AccentFoldFilter())
+        items.append(OrdinalFilter())
         if stem:
             items.append(FrenchStemFilter())
         super().__init__(*items)
@@ -344,7 +346,7 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         for t in FrenchTokenizer()(text, positions=True, chars=True):
             elided = t.text
             lower = elided.lower()
-            folded = normalize_ordinal(fold(lower))
+            folded = normalize_ordinal(fold(lower) if self._folds else lower)
             stemmed = stem(folded) if self._stems else folded
             out.append(
                 StageView(
@@ -365,6 +367,10 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     @property
     def _stems(self) -> bool:
         return any(isinstance(f, FrenchStemFilter) for f in self.items)
+
+    @property
+    def _folds(self) -> bool:
+        return any(isinstance(f, AccentFoldFilter) for f in self.items)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from searchlib.analysis import FrenchAnalyzer, TokenView
 
 ANSI_MARK = ("\x1b[1;33m", "\x1b[0m")
+_SLACK = 12  # characters a fragment may grow by to reach the start or end of the text
 ELLIPSIS = "…"
 
 
@@ -212,7 +213,12 @@ def _best_windows(
             break
         a = min(_snap_start(text, best_window[0]), spans[best_inside[0]][0])
         last_end = max(spans[j][1] for j in best_inside)
-        b = max(_snap_end(text, min(len(text.rstrip()), best_window[1])), last_end)
+        stripped_end = len(text.rstrip())
+        b = max(_snap_end(text, min(stripped_end, best_window[1])), last_end)
+        if stripped_end - b <= _SLACK:  # do not cut off a last word or a full stop
+            b = stripped_end
+        if a <= _SLACK:
+            a = 0
         chosen.append((a, b))
         covered |= {labels[j] for j in best_inside}
         remaining = [j for j in remaining if j not in best_inside and not a <= spans[j][0] < b]

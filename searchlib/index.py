@@ -48,7 +48,7 @@ from searchlib.ranking import Ranking, make_weighting
 from searchlib.search import SearchResults
 from searchlib.search import search as _search
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Version of the index layout (schema and stored fields)."""
 
 META_FILE = "searchlib.json"
@@ -65,6 +65,7 @@ def make_schema() -> Schema:
         start=STORED(),
         title=TEXT(analyzer=analyzer, stored=True, phrase=True),
         text=TEXT(analyzer=analyzer, stored=True, phrase=True),
+        exact=TEXT(analyzer=FrenchAnalyzer(stem=False, fold=False), phrase=False),
         fields=STORED(),
     )
 
@@ -96,6 +97,7 @@ class Index:
         self._searcher: Searcher | None = None
         self._lock = threading.RLock()
         self.analyzer = FrenchAnalyzer()
+        self.exact_analyzer = FrenchAnalyzer(stem=False, fold=False)
         self.ranking = Ranking()
 
     # -- life cycle ---------------------------------------------------------
@@ -343,6 +345,7 @@ def _fields(doc: Document, passage: Passage) -> dict[str, Any]:
         "start": passage.start,
         "title": doc.title,
         "text": passage.text,
+        "exact": f"{doc.title}\n{passage.text}",
         "fields": dict(doc.fields) if doc.fields else None,
     }
 

@@ -17,6 +17,13 @@ class Ranking:
         b: BM25 length normalisation of the text field.
         title_b: length normalisation of the title field.
         title_boost: weight of title matches relative to text matches.
+        exact_boost: weight of a match in the exact form as typed (accents
+            included, unstemmed), added to the folded-and-stemmed match; 0
+            turns it off.
+        proximity_boost: weight of a bonus for consecutive query words found
+            within ``proximity_slop`` positions of each other in the text; 0
+            turns it off.
+        proximity_slop: how far apart (in words) such a pair may be.
         default_operator: how side-by-side words combine: ``"or"`` ranks
             documents with more of the words first without requiring all;
             ``"and"`` requires every word.
@@ -26,6 +33,9 @@ class Ranking:
     b: float = 0.75
     title_b: float = 0.75
     title_boost: float = 1.5
+    exact_boost: float = 0.0
+    proximity_boost: float = 0.0
+    proximity_slop: int = 3
     default_operator: Literal["or", "and"] = "or"
 
     def boosts(self) -> dict[str, float]:

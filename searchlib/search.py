@@ -7,6 +7,7 @@ that outlive the searcher.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -131,6 +132,7 @@ class _Compiled:
     stop_only: bool = False  # every term is a stop word (droppable in a group)
     terms: frozenset[str] = frozenset()
     phrases: tuple[tuple[str, ...], ...] = ()
+    term: str | None = None  # the single term of a plain word
 
 
 def _merge(
@@ -154,8 +156,10 @@ class QueryCompiler:
         ranking: Ranking,
         fields: Sequence[str] = SEARCH_FIELDS,
         query_text: str = "",
+        exact_analyzer: FrenchAnalyzer | None = None,
     ) -> None:
         self.query_text = query_text
+        self.exact_analyzer = exact_analyzer if ranking.exact_boost > 0 else None
         self.analyzer = analyzer
         self.searcher = searcher
         self.ranking = ranking
@@ -186,9 +190,21 @@ class QueryCompiler:
         if any(not c.stop_only and c.query is not None for c in compiled):
             compiled = [c for c in compiled if not c.stop_only]
         queries = [c.query for c in compiled if c.query is not None]
+        queries.extend(self._proximity([c.term for c in compiled]))
         pos = _and(queries) if self.ranking.default_operator == "and" else _or(queries)
         stop_only = bool(compiled) and all(c.stop_only for c in compiled)
         return _merge(self._exclude(pos, negatives, top), compiled, stop_only)
+
+    def _proximity(self, terms: Sequence[str | None]) -> list[wq.Query]:
+        """Bonus queries for consecutive query words found near each other in the text."""
+        boost = self.ranking.proximity_boost
+        if boost <= 0 or self.ranking.default_operator == "and" or "text" not in self.fields:
+            return []
+        out: list[wq.Query] = []
+        for a, b in itertools.pairwise(terms):
+            if a and b and a != b:
+                out.append(wq.Phrase("text", [a, b], slop=self.ranking.proximity_slop, boost=boost))
+        return out
 
     def _exclude(self, pos: wq.Query | None, negatives: list[Node], top: bool) -> wq.Query | None:
         if not negatives:
@@ -234,7 +250,13 @@ class QueryCompiler:
         stop_only = all(t.stopped for t in tokens)
         if len(tokens) == 1:
             term = tokens[0].text
-            return _Compiled(self._term(term, node.field), stop_only, frozenset({term}))
+            query = self._term(term, node.field)
+            if self.exact_analyzer is not None and node.field is None:
+                exact = self.exact_analyzer.tokens(normalize_text(node.text), mode="query")
+                if len(exact) == 1:
+                    bonus = wq.Term("exact", exact[0].text, boost=self.ranking.exact_boost)
+                    query = wq.Or([query, bonus])
+            return _Compiled(query, stop_only, frozenset({term}), term=term)
         # Several tokens from one typed word (États-Unis, a.b): the joined
         # compound, or the parts as a phrase.
         parts = tuple(t.text for t in tokens if not t.compound)
@@ -352,28 +374,60 @@ def search(
     tree = parse(query)
     searcher = index.searcher()
     compiler = QueryCompiler(
-        index.analyzer, searcher, index.ranking, fields or SEARCH_FIELDS, query
+        index.analyzer,
+        searcher,
+        index.ranking,
+        fields or SEARCH_FIELDS,
+        query,
+        index.exact_analyzer,
     )
     wquery, spec = compiler.compile(tree)
     if wquery is None:
         return SearchResults(query, 0, page, limit, (), spec, _ms(t0))
-    kwargs: dict[str, Any] = {}
-    if collapse:
-        kwargs.update(collapse="doc_id", collapse_limit=1)
-    results = searcher.search(wquery, limit=page * limit, terms=False, **kwargs)
     first = (page - 1) * limit
+    wanted = page * limit
+    if collapse:
+        ranked, total = _collapsed(searcher, wquery, wanted)
+    else:
+        results = searcher.search(wquery, limit=wanted, terms=False)
+        ranked, total = list(results.items()), len(results)
     hits = []
-    ranked = list(results.items())[first : first + limit]
-    for rank, (docnum, score) in enumerate(ranked, start=first + 1):
+    for rank, (docnum, score) in enumerate(ranked[first : first + limit], start=first + 1):
         stored = searcher.stored_fields(docnum)
         hits.append(
             _hit(rank, score, stored, index, spec, highlight_hits, snippet_chars, max_fragments)
         )
-    if collapse and results.scored_length() < page * limit:
-        total = results.scored_length()  # every matching document is in hand
-    else:
-        total = len(results)  # passages (an upper bound on documents when collapsed)
     return SearchResults(query, total, page, limit, tuple(hits), spec, _ms(t0))
+
+
+def _collapsed(
+    searcher: Searcher, wquery: wq.Query, wanted: int
+) -> tuple[list[tuple[int, float]], int]:
+    """The best passage of each of the ``wanted`` best documents, and a total.
+
+    The first ``wanted`` distinct documents of the passage ranking are exactly
+    the top documents, so passages are fetched in growing batches until that
+    many documents are seen. The total is exact when every matching passage
+    was fetched, else Whoosh's estimate of the matching passages (an upper
+    bound, cheap to get).
+    """
+    doc_ids = searcher.reader().column_reader("doc_id")
+    fetch = max(wanted * 2, 20)
+    while True:
+        results = searcher.search(wquery, limit=fetch, terms=False)
+        items = list(results.items())
+        ranked: list[tuple[int, float]] = []
+        seen: set[str] = set()
+        for docnum, score in items:
+            doc_id = doc_ids[docnum]
+            if doc_id not in seen:
+                seen.add(doc_id)
+                ranked.append((docnum, score))
+        if len(items) < fetch:
+            return ranked[:wanted], len(ranked)
+        if len(ranked) >= wanted:
+            return ranked[:wanted], int(results.estimated_length())
+        fetch *= 4
 
 
 def _hit(
