@@ -237,7 +237,10 @@ def ratio_tables(results: dict[str, Any], names: Sequence[str]) -> str:
         speed += [(f"{p}", pick("latency", "plain", p)) for p in ("p50", "p95", "p99")]
         speed += [(f"{p} hl", pick("latency", "highlight", p)) for p in ("p50", "p95", "p99")]
     if "analyzer" in results:
-        speed += [("analyzer MB/s", pick("analyzer", "mb_per_s"))]
+        speed += [
+            ("analyzer terms/s", pick("analyzer", "tokens_per_s")),
+            ("analyzer MB/s", pick("analyzer", "mb_per_s")),
+        ]
     rel: list[tuple[str, Callable[[str], Any]]] = []
     for coll in results.get("relevance", {}):
         for metric in ("ndcg@10", "mrr@10", "recall@100"):
