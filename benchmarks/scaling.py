@@ -43,11 +43,24 @@ REPEATS = 2
 
 
 def run_scaling(
-    corpora: Sequence[str], names: Sequence[str], runner: Runner, seed: int = 1
+    corpora: Sequence[str],
+    names: Sequence[str],
+    runner: Runner,
+    seed: int = 1,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """One build and one latency run per engine and corpus, smallest corpus first."""
+    """One build and one latency run per engine and corpus, smallest corpus first.
+
+    ``on_row`` receives the results so far after each (corpus, engine) pair.
+    """
     specs = [s for s in default_specs() if s.name in names]
     rows: list[dict[str, Any]] = []
+    meta = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine_info(),
+        "queries": f"{CDTN_QUERIES} cdtn + {9 * VOCAB_PER_CELL} vocabulary queries, "
+        f"one warm-up pass, median of {REPEATS}",
+    }
     for n, corpus in enumerate(corpora):
         path = corpus_path(corpus)
         docs = load_docs(path)
@@ -88,15 +101,9 @@ def run_scaling(
                     "latency": latency,
                 }
             )
-    return {
-        "meta": {
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": machine_info(),
-            "queries": f"{CDTN_QUERIES} cdtn + {9 * VOCAB_PER_CELL} vocabulary queries, "
-            f"one warm-up pass, median of {REPEATS}",
-        },
-        "rows": rows,
-    }
+            if on_row is not None:
+                on_row({"meta": meta, "rows": rows})
+    return {"meta": meta, "rows": rows}
 
 
 def render(results: dict[str, Any]) -> str:
@@ -271,17 +278,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
+        out = HERE / "out"
+        out.mkdir(exist_ok=True)
+
+        def save(partial: dict[str, Any]) -> None:  # after each row: a long run keeps its data
+            text = json.dumps(partial, indent=1) + "\n"
+            (out / "scaling-latest.json").write_text(text, encoding="utf-8")
+
         scratch = make_scratch(args.scratch)
         try:
             names = [e.strip() for e in args.engines.split(",")]
-            results = run_scaling(corpora, names, Runner(scratch))
+            results = run_scaling(corpora, names, Runner(scratch), on_row=save)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        out = HERE / "out"
-        out.mkdir(exist_ok=True)
-        (out / "scaling-latest.json").write_text(
-            json.dumps(results, indent=1) + "\n", encoding="utf-8"
-        )
     text = render(results)
     print(text, end="")
     if args.write_results:
