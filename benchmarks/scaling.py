@@ -53,7 +53,8 @@ def run_scaling(
 
     ``on_row`` receives the results so far after each (corpus, engine) pair.
     """
-    specs = [s for s in default_specs() if s.name in names]
+    known = {s.name: s for s in default_specs()}
+    specs = [known[n] for n in names if n in known]
     rows: list[dict[str, Any]] = []
     meta = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -264,11 +265,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--corpora", default="fr-small,fr-medium,fr-large")
     p.add_argument("--engines", default=",".join(["searchlib", *PEERS]))
     p.add_argument("--scratch", help="parent folder for the temporary indexes")
-    p.add_argument("--from-json", type=Path, help="render a saved run instead of running")
+    p.add_argument(
+        "--from-json",
+        type=Path,
+        nargs="+",
+        help="render saved runs (their rows joined, in order) instead of running",
+    )
+    p.add_argument("--out", type=Path, default=HERE / "out" / "scaling-latest.json")
     p.add_argument("--write-results", action="store_true", help="update RESULTS.md and the plot")
     args = p.parse_args(argv)
     if args.from_json:
-        results = json.loads(args.from_json.read_text(encoding="utf-8"))
+        saved = [json.loads(f.read_text(encoding="utf-8")) for f in args.from_json]
+        results = {"meta": saved[0]["meta"], "rows": [r for x in saved for r in x["rows"]]}
     else:
         corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
         missing = [c for c in corpora if not corpus_path(c).is_file()]
@@ -278,12 +286,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
-        out = HERE / "out"
-        out.mkdir(exist_ok=True)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
 
         def save(partial: dict[str, Any]) -> None:  # after each row: a long run keeps its data
-            text = json.dumps(partial, indent=1) + "\n"
-            (out / "scaling-latest.json").write_text(text, encoding="utf-8")
+            args.out.write_text(json.dumps(partial, indent=1) + "\n", encoding="utf-8")
 
         scratch = make_scratch(args.scratch)
         try:
