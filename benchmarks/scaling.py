@@ -123,6 +123,11 @@ def render(results: dict[str, Any]) -> str:
     rows = []
     for r in results["rows"]:
         b, lat = r["build"], r["latency"]
+        if b.get("crashed"):
+            rows.append(
+                [r["corpus"], "", fmt(r["bytes"] / 1e6, 1), r["engine"], "not run", *[""] * 8]
+            )
+            continue
         rows.append(
             [
                 r["corpus"],
@@ -231,7 +236,7 @@ def svg_plot(results: dict[str, Any]) -> str:
         for x in sorted(set(xs)):
             out.append(
                 f'<text x="{px(x):.1f}" y="{oy + pad_t + ph + 14}" text-anchor="middle">'
-                f"{_num(x)} MB</text>"
+                f"{x:.3g} MB</text>"
             )
         for name in engines:
             pts = [
