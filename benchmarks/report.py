@@ -74,7 +74,9 @@ def render(results: dict[str, Any], gates: Sequence[Gate] = (), command: str = "
         + (f"; command: `{command}`" if command else ""),
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB RAM, "
         f"load average at start {', '.join(f'{x:.1f}' for x in machine['load_avg'])}; "
-        f"Python {v['python']}, searchlib {v['searchlib']}, Whoosh {v['whoosh']}, "
+        f"Python {v['python']}, searchlib {v['searchlib']}"
+        + (f" (commit {v['commit']})" if v.get("commit") else "")
+        + f", Whoosh {v['whoosh']}, "
         f"SQLite {v['sqlite']}, tantivy {v.get('tantivy') or '–'}",
         "- Engines: "
         + "; ".join(f"**{n}**: {ENGINE_NOTES.get(n, 'searchlib variant')}" for n in names),

@@ -191,6 +191,17 @@ def machine_info() -> dict[str, Any]:
         versions["tantivy"] = version("tantivy")
     except Exception:  # noqa: BLE001  (not installed: not benchmarked)
         versions["tantivy"] = None
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    versions["commit"] = commit
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
