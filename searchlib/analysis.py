@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -317,6 +317,115 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             items.append(FrenchStemFilter())
         super().__init__(*items)
 
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        no_morph: bool = False,
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        """Tokens of ``value``, as the chain makes them (Whoosh's analyzer protocol).
+
+        The French chain runs *fused*: each distinct word (a tokenizer match)
+        is put through the chain once, and its tokens are cached and replayed
+        with the offsets and positions of each occurrence. Any other chain
+        (extra or custom filters) runs as a plain Whoosh chain.
+        """
+        chain = self._fused_chain(no_morph)
+        if chain is None or not tokenize:
+            return super().__call__(  # type: ignore[no-any-return]
+                value,
+                no_morph=no_morph,
+                positions=positions,
+                chars=chars,
+                keeporiginal=keeporiginal,
+                removestops=removestops,
+                start_pos=start_pos,
+                start_char=start_char,
+                tokenize=tokenize,
+                mode=mode,
+                **kwargs,
+            )
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        cache = self._word_cache(chain, mode)
+        return self._fused(value, cache, no_morph, token, start_pos, start_char)
+
+    def _fused_chain(self, no_morph: bool = False) -> tuple[type, ...] | None:
+        """The chain's filter types when it can run fused (``None`` otherwise).
+
+        It can when it is the French tokenizer followed by filters of this
+        module only: each changes a token's text as a function of that text
+        and the mode, so a word's tokens depend on the word and the mode alone.
+        """
+        items = self.items
+        if type(items[0]) is not FrenchTokenizer:
+            return None
+        chain: list[type] = []
+        for item in items[1:]:
+            kind = type(item)
+            if kind not in _FUSABLE_FILTERS:
+                return None
+            if not (no_morph and getattr(item, "is_morph", False)):
+                chain.append(kind)
+        return tuple(chain)
+
+    def _word_cache(self, chain: tuple[type, ...], mode: str) -> dict[str, _WordTokens]:
+        key = (chain, mode)
+        cache = _WORD_CACHE.get(key)
+        if cache is None:
+            cache = _WORD_CACHE[key] = {}
+        return cache
+
+    def _fused(
+        self,
+        value: str,
+        cache: dict[str, _WordTokens],
+        no_morph: bool,
+        t: Token,
+        pos: int,
+        start_char: int,
+    ) -> Iterator[Token]:
+        t.compound = False
+        for match in _WORD.finditer(value):
+            raw = match.group()
+            found = cache.get(raw)
+            if found is None:
+                found = self._analyse_word(raw, t.mode, no_morph, cache)
+            width, entries = found
+            base = start_char + match.start()
+            t.surface = raw
+            t.boost = 1.0
+            for text, stopped, compound, a, b, p in entries:
+                t.text = text
+                t.stopped = stopped
+                t.compound = compound
+                t.pos = pos + p
+                t.startchar = base + a
+                t.endchar = base + b
+                yield t
+            pos += width
+
+    def _analyse_word(
+        self, raw: str, mode: str, no_morph: bool, cache: dict[str, _WordTokens]
+    ) -> _WordTokens:
+        """One word through the plain chain: its tokens relative to the word (cached)."""
+        entries = tuple(
+            (t.text, bool(t.stopped), bool(t.compound), t.startchar, t.endchar, t.pos)
+            for t in super().__call__(raw, positions=True, chars=True, mode=mode, no_morph=no_morph)
+        )
+        found = (max((e[5] for e in entries), default=-1) + 1, entries)
+        if len(cache) >= _WORD_CACHE_LIMIT:
+            cache.clear()
+        cache[raw] = found
+        return found
+
     def terms(self, text: str) -> list[str]:
         """The index terms of ``text``, in order (stop words included)."""
         return [t.text for t in self(normalize_text(text), mode="index")]
@@ -339,6 +448,33 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             )
             for t in self(text, positions=True, chars=True, mode=mode)
         ]
+
+    def matching_tokens(
+        self, text: str, terms: Collection[str], mode: str = "index"
+    ) -> list[TokenView]:
+        """The tokens of :meth:`tokens` whose term is in ``terms``, in order.
+
+        What highlighting needs: on the fused chain no token object is built
+        for the other words.
+        """
+        chain = self._fused_chain()
+        if chain is None:
+            return [t for t in self.tokens(text, mode) if t.text in terms]
+        cache = self._word_cache(chain, mode)
+        out: list[TokenView] = []
+        pos = 0
+        for match in _WORD.finditer(text):
+            raw = match.group()
+            found = cache.get(raw)
+            if found is None:
+                found = self._analyse_word(raw, mode, False, cache)
+            width, entries = found
+            for term, stopped, compound, a, b, p in entries:
+                if term in terms:
+                    base = match.start()
+                    out.append(TokenView(term, pos + p, base + a, base + b, raw, stopped, compound))
+            pos += width
+        return out
 
     def stages(self, text: str) -> list[StageView]:
         """Each token through each step: surface, elision, lowercase, fold, stem."""
@@ -371,6 +507,21 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     @property
     def _folds(self) -> bool:
         return any(isinstance(f, AccentFoldFilter) for f in self.items)
+
+
+_WordTokens = tuple[int, tuple[tuple[str, bool, bool, int, int, int], ...]]
+"""Positions a word takes, and its tokens: text, stopped, compound, start, end, position."""
+
+_WORD_CACHE: dict[tuple[tuple[type, ...], str], dict[str, _WordTokens]] = {}
+"""(chain, mode) -> surface word -> its tokens."""
+
+_WORD_CACHE_LIMIT = 200_000
+"""Words kept per chain and mode (about 250 bytes each) before that cache starts over."""
+
+_FUSABLE_FILTERS = frozenset(
+    {FrenchLowercaseFilter, StopFlagFilter, AccentFoldFilter, OrdinalFilter, FrenchStemFilter}
+)
+"""Filters whose output depends on the token text and mode only."""
 
 
 @dataclass(frozen=True, slots=True)

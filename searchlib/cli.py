@@ -1,50 +1,163 @@
 """The ``searchlib`` command line: a thin layer over the library.
 
-Library errors become one line on stderr and an exit code: 0 success,
-1 user error (bad input, missing index...), 2 usage error.
+``searchlib`` alone opens the REPL on the bundled seed corpus. Subcommands:
+``index``, ``search``, ``repl``, ``analyze``, ``stats``, ``eval`` (see
+``searchlib COMMAND --help``). Library errors become one line on stderr and an
+exit code: 0 success, 1 user error (bad input, missing index...), 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from searchlib import __version__
-from searchlib.corpus import load_corpus
+from searchlib.analysis import FrenchAnalyzer
+from searchlib.corpus import Document, load_corpus
 from searchlib.errors import QuerySyntaxError, SearchlibError
+from searchlib.evaluate import (
+    grouped_metrics,
+    load_qrels,
+    load_queries,
+    load_topics,
+    metrics,
+    run_queries,
+    write_trec_run,
+)
 from searchlib.index import Index, default_index
-from searchlib.search import SearchResults
+from searchlib.progress import Progress, input_size
+from searchlib.render import (
+    analysis_json,
+    analysis_rows,
+    format_analysis,
+    format_results,
+    format_stats,
+    plural,
+    results_html,
+    stats_dict,
+    use_color,
+)
+from searchlib.repl import run_repl
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
+SEED_LABEL = "bundled seed corpus"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (public so the docs test can list subcommands)."""
     parser = argparse.ArgumentParser(
-        prog="searchlib", description="Full-text search over French text."
+        prog="searchlib",
+        description="Full-text search over French text. Without a command: the REPL "
+        "on the bundled seed corpus.",
     )
-    parser.add_argument("--version", action="version", version=f"searchlib {__version__}")
+    _version(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("index", help="index files, folders or JSONL into an index folder")
+    p = sub.add_parser(
+        "index",
+        help="index files, folders or JSONL into an index folder",
+        description="Index .txt/.md files or folders and .jsonl(.gz) files. Shows a progress "
+        "bar on a terminal when it takes more than a moment.",
+    )
+    _version(p)
     p.add_argument(
         "sources", nargs="+", metavar="SOURCE", help=".txt/.md files or folders, .jsonl(.gz)"
     )
     p.add_argument("--index", required=True, metavar="DIR", help="index folder to create")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing index")
-    p.add_argument("--append", action="store_true", help="add to an existing index")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--overwrite", action="store_true", help="replace an existing index")
+    mode.add_argument("--append", action="store_true", help="add to (or update) an existing index")
+    p.add_argument(
+        "--limitmb",
+        type=_positive,
+        default=256,
+        metavar="MB",
+        help="memory for the indexing buffer (default 256)",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
 
-    p = sub.add_parser("search", help="search an index (default: the bundled seed corpus)")
+    p = sub.add_parser(
+        "search",
+        help="search an index (default: the bundled seed corpus)",
+        description="Ranked search; see the query language in the README.",
+    )
+    _version(p)
     p.add_argument("query", help='query text, e.g. "cour federale"')
-    p.add_argument("--index", metavar="DIR", help="index folder (default: bundled seed corpus)")
+    _index_option(p)
     p.add_argument("--limit", type=_positive, default=10, metavar="N", help="hits per page")
     p.add_argument("--page", type=_positive, default=1, metavar="N", help="page number")
+    p.add_argument(
+        "--format", choices=("text", "json", "html"), default="text", help="output format"
+    )
+    p.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="same as --format json"
+    )
+    p.add_argument("--collapse", action="store_true", help="one passage per document (its best)")
+
+    p = sub.add_parser(
+        "repl",
+        help="interactive search (also: searchlib with no command)",
+        description="Type a query, see highlighted results; :help lists the commands.",
+    )
+    _version(p)
+    _index_option(p)
+    p.add_argument("--limit", type=_positive, default=10, metavar="N", help="hits per page")
+
+    p = sub.add_parser(
+        "analyze",
+        help="show what the French analyzer makes of a text",
+        description="Each token through each stage: token, elision, lowercase, folding, stem.",
+    )
+    _version(p)
+    p.add_argument("text", help="the text to analyze")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "stats",
+        help="documents, passages, fields, size and versions of an index",
+        description="Statistics of an index (default: the bundled seed corpus).",
+    )
+    _version(p)
+    _index_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "eval",
+        help="batch-search a queries file; TREC run and nDCG@10, MRR@10, Recall@100",
+        description="Search every query of a JSONL file ({'id', 'text'} per line), one "
+        "ranking of documents per query; write a TREC run and, with qrels, print the "
+        "metrics. A failing query is reported on stderr and scored as empty.",
+    )
+    _version(p)
+    p.add_argument("--index", required=True, metavar="DIR", help="index folder")
+    p.add_argument("--queries", required=True, metavar="Q.jsonl", help="queries file")
+    p.add_argument("--qrels", metavar="R.tsv", help="judgments: qid<TAB>docid<TAB>rel")
+    p.add_argument("--topics", metavar="T.tsv", help="topics.tsv: also macro-average over topics")
+    p.add_argument("--limit", type=_positive, default=100, metavar="N", help="documents per query")
+    p.add_argument(
+        "--run-file",
+        metavar="OUT",
+        help="write the TREC run here ('-' for stdout; the default without --qrels)",
+    )
+    p.add_argument("--tag", default="searchlib", help="run tag (last column of the run)")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     return parser
+
+
+def _version(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--version", action="version", version=f"searchlib {__version__}")
+
+
+def _index_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--index", metavar="DIR", help="index folder (default: the bundled seed corpus)"
+    )
 
 
 def _positive(text: str) -> int:
@@ -58,28 +171,38 @@ def _positive(text: str) -> int:
 
 
 def main(
-    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+    argv: Sequence[str] | None = None,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
 ) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+        stdin: input of the REPL (default: ``sys.stdin``).
+        stdout: where output goes (default: ``sys.stdout``).
+        stderr: where errors and progress go (default: ``sys.stderr``).
+    """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = parser.parse_args(argv)
     except SystemExit as e:
-        return int(e.code or 0) if e.code in (0, None) else EXIT_USAGE
-    if args.command is None:
-        parser.print_help(out)
-        return EXIT_OK
+        return EXIT_OK if e.code in (0, None) else EXIT_USAGE
     try:
-        if args.command == "index":
-            return _cmd_index(args, out)
-        return _cmd_search(args, out)
+        return _dispatch(args, stdin, out, err)
     except QuerySyntaxError as e:
         print(f"searchlib: query error: {e}", file=err)
         print(e.caret(), file=err)
         return EXIT_USER
     except (SearchlibError, OSError) as e:
+        if isinstance(e, BrokenPipeError):  # `searchlib search ... | head`
+            _silence(out)
+            return EXIT_OK
         print(f"searchlib: {e}", file=err)
         return EXIT_USER
     except KeyboardInterrupt:
@@ -87,34 +210,201 @@ def main(
         return 130
 
 
-def _cmd_index(args: argparse.Namespace, out: TextIO) -> int:
+def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: TextIO) -> int:
+    command = args.command or "repl"
+    if command == "index":
+        return _cmd_index(args, out, err)
+    if command == "search":
+        return _cmd_search(args, out)
+    if command == "analyze":
+        return _cmd_analyze(args, out)
+    if command == "stats":
+        return _cmd_stats(args, out)
+    if command == "eval":
+        return _cmd_eval(args, out, err)
+    index_dir = getattr(args, "index", None)
+    index, label = _open(index_dir)
+    return run_repl(
+        index,
+        stdin=stdin,
+        stdout=out,
+        stderr=err,
+        color=use_color(out),
+        limit=getattr(args, "limit", 10),
+        label=label,
+    )
+
+
+def _open(index_dir: str | None) -> tuple[Index, str]:
+    if index_dir:
+        return Index.open(index_dir), index_dir
+    return default_index(), SEED_LABEL
+
+
+def _silence(out: TextIO) -> None:
+    # Python flushes stdout again at exit: point it at /dev/null so that does not fail too.
+    with contextlib.suppress(OSError, ValueError):
+        if out is sys.stdout:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+
+
+# -- index ----------------------------------------------------------------------------
+
+
+def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     target = Path(args.index)
+    progress = Progress(
+        err,
+        unit="docs",
+        total_bytes=input_size(*args.sources),
+        enabled=not args.quiet and err.isatty(),
+    )
     index = Index.open(target) if args.append else Index.create(target, overwrite=args.overwrite)
     with index:
-        count = index.add(load_corpus(*args.sources))
+        try:
+            docs = progress.wrap(load_corpus(*args.sources), size=_doc_bytes)
+            count = index.add(
+                _then(docs, lambda: progress.status("committing…")), limitmb=args.limitmb
+            )
+        finally:
+            progress.close()
         stats = index.stats()
-    print(f"indexed {count} documents ({stats.passages} passages) into {target}", file=out)
+    elapsed = progress.elapsed
+    if not args.quiet:
+        rate = f"{count / elapsed:,.0f} docs/s, {progress.bytes / elapsed / 1e6:.2f} MB/s"
+        print(
+            f"indexed {plural(count, 'document')} ({progress.bytes / 1e6:.1f} MB of text) into "
+            f"{target} in {elapsed:.1f} s ({rate}); the index holds "
+            f"{plural(stats.documents, 'document')}, {plural(stats.passages, 'passage')}",
+            file=out,
+        )
     return EXIT_OK
+
+
+def _doc_bytes(doc: Document) -> int:
+    return len(doc.title.encode("utf-8")) + len(doc.text.encode("utf-8"))
+
+
+def _then(items: Iterator[Document], done: Callable[[], None]) -> Iterator[Document]:
+    """``items``, then call ``done()`` once they are exhausted."""
+    yield from items
+    done()
+
+
+# -- search, analyze, stats -------------------------------------------------------
 
 
 def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
-    index = Index.open(args.index) if args.index else default_index()
-    results = index.search(args.query, limit=args.limit, page=args.page)
-    if args.json:
+    index, _ = _open(args.index)
+    results = index.search(args.query, limit=args.limit, page=args.page, collapse=args.collapse)
+    if args.format == "json":
         json.dump(results.to_dict(), out, ensure_ascii=False, indent=2)
         out.write("\n")
+    elif args.format == "html":
+        out.write(results_html(results))
     else:
-        _print_results(results, out)
+        print(format_results(results, use_color(out)), file=out)
     return EXIT_OK
 
 
-def _print_results(results: SearchResults, out: TextIO) -> None:
-    color = out.isatty()
-    if not results.hits:
-        print(f"no results for {results.query!r}", file=out)
-        return
-    print(f"{results.total} results for {results.query!r} (page {results.page})", file=out)
-    for hit in results.hits:
-        snippet = hit.snippet.to_ansi() if color else hit.snippet.to_text()
-        print(f"{hit.rank:>3}. {hit.title}  [{hit.id}]  score {hit.score:.2f}", file=out)
-        print(f"     {snippet}", file=out)
+def _cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
+    analyzer = FrenchAnalyzer()
+    if args.json:
+        json.dump(analysis_json(analyzer, args.text), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        print(format_analysis(analysis_rows(analyzer, args.text), use_color(out)), file=out)
+    return EXIT_OK
+
+
+def _cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
+    index, _ = _open(args.index)
+    stats = index.stats()
+    if args.json:
+        json.dump(stats_dict(stats, index.ranking), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        print(format_stats(stats, index.ranking), file=out)
+    return EXIT_OK
+
+
+# -- eval -----------------------------------------------------------------------------
+
+
+def _cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    index = Index.open(args.index)
+    queries = load_queries(args.queries)
+    qrels = load_qrels(args.qrels) if args.qrels else None
+    topics = load_topics(args.topics) if args.topics else None
+    run_target = args.run_file or (None if qrels is not None else "-")
+    failures = 0
+
+    def on_error(qid: str, text: str, e: Exception) -> None:
+        nonlocal failures
+        failures += 1
+        progress.draw("")
+        why = str(e) if isinstance(e, SearchlibError) else f"internal error {type(e).__name__}: {e}"
+        print(f"searchlib: query {qid} failed, scored as empty: {why}", file=err)
+
+    progress = Progress(err, unit="queries", total_items=len(queries), enabled=err.isatty())
+    run: dict[str, list[str]] = {}
+    with contextlib.ExitStack() as stack:
+        sink: TextIO | None = None
+        if run_target == "-":
+            sink = out
+        elif run_target is not None:
+            sink = stack.enter_context(Path(run_target).open("w", encoding="utf-8"))
+        ranked = _each_query(index, progress.wrap(queries), args.limit, on_error)
+        try:
+            for qid, docs in ranked:
+                run[qid] = [d for d, _ in docs]
+                if sink is not None:
+                    write_trec_run([(qid, docs)], sink, tag=args.tag)
+        finally:
+            progress.close()
+    elapsed = progress.elapsed
+    if failures:
+        print(f"searchlib: {failures} of {len(queries)} queries failed", file=err)
+    if qrels is None:
+        return EXIT_OK
+    m = metrics(run, qrels)
+    g = grouped_metrics(run, qrels, topics) if topics is not None else None
+    report: dict[str, object] = {**m.as_dict(), "searched": len(queries), "failed": failures}
+    if g is not None:
+        report["by_topic"] = g.as_dict()
+    report["seconds"] = round(elapsed, 1)
+    if m.queries == 0:
+        print("searchlib: no query of the run has judgments in the qrels", file=err)
+    if args.json:
+        json.dump(report, out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    print(
+        f"nDCG@10 {m.ndcg10:.4f}  MRR@10 {m.mrr10:.4f}  Recall@100 {m.recall100:.4f}  "
+        f"({m.queries:,} judged queries of {len(queries):,}, {elapsed:.1f} s)",
+        file=out,
+    )
+    if g is not None:
+        print(
+            f"by topic: nDCG@10 {g.ndcg10:.4f}  MRR@10 {g.mrr10:.4f}  "
+            f"Recall@100 {g.recall100:.4f}  ({g.queries:,} topics)",
+            file=out,
+        )
+    return EXIT_OK
+
+
+def _each_query(
+    index: Index,
+    queries: Iterable[tuple[str, str]],
+    limit: int,
+    on_error: Callable[[str, str, Exception], None],
+) -> Iterator[tuple[str, list[tuple[str, float]]]]:
+    """:func:`run_queries`, one query at a time, so that even a bug hit by one
+    query (not a ``SearchlibError``) is reported and scored as empty."""
+    for qid, text in queries:
+        try:
+            yield from run_queries(index, [(qid, text)], limit=limit, on_error=on_error)
+        except Exception as e:  # noqa: BLE001 - one query must never stop the batch
+            on_error(qid, text, e)
+            yield qid, []

@@ -79,19 +79,24 @@ _LINE_BREAK = re.compile(r"\n\s*")
 _SENTENCE_END = re.compile(r"[.!?…»]\s+")
 
 
+PASSAGE_CHARS = 1000
+"""Default largest passage, in characters (about 150 French words)."""
+
+
 def split_passages(
-    doc_id: str, text: str, *, max_chars: int = 1500, min_chars: int = 120
+    doc_id: str, text: str, *, max_chars: int = PASSAGE_CHARS, min_chars: int = 120
 ) -> list[Passage]:
-    """Split a text into paragraph passages.
+    """Split a text into passages of whole paragraphs.
 
     A text of at most ``max_chars`` characters stays whole. A longer one is cut
     at paragraph breaks (blank lines, or single newlines when it has no blank
-    line); a paragraph shorter than ``min_chars`` (a heading) joins the next
-    one, and a paragraph longer than ``max_chars`` is cut at sentence ends.
+    line) and consecutive paragraphs are packed into passages of at most
+    ``max_chars``; a paragraph longer than that is cut at sentence ends, and a
+    piece shorter than ``min_chars`` (a heading) joins the paragraph after it.
 
     Example:
         >>> [(p.id, p.start) for p in split_passages("d", "Titre\\n\\n" + "Un mot. " * 300)]
-        [('d#1', 0), ('d#2', 1503)]
+        [('d#1', 0), ('d#2', 1007), ('d#3', 2007)]
     """
     if len(text) <= max_chars:
         return [Passage(doc_id, 0, 0, text)]
@@ -104,21 +109,30 @@ def split_passages(
             pieces.extend(_split_long(text, a, b, max_chars))
         else:
             pieces.append((a, b))
-    merged: list[tuple[int, int]] = []
+    # Headings (short pieces) join the paragraph that follows them...
+    paragraphs: list[tuple[int, int]] = []
     pending: int | None = None
     for a, b in pieces:
         begin = a if pending is None else pending
-        pending = None
-        if len(text[begin:b].strip()) < min_chars:
-            pending = begin
-            continue
-        merged.append((begin, b))
+        pending = begin if len(text[begin:b].strip()) < min_chars else None
+        if pending is None:
+            paragraphs.append((begin, b))
     if pending is not None:
-        if merged:
-            merged[-1] = (merged[-1][0], len(text))
+        if paragraphs:
+            paragraphs[-1] = (paragraphs[-1][0], len(text))
         else:
-            merged.append((pending, len(text)))
-    return [Passage(doc_id, n, a, text[a:b]) for n, (a, b) in enumerate(merged)]
+            paragraphs.append((pending, len(text)))
+    # ...then consecutive paragraphs are packed up to max_chars.
+    packed: list[tuple[int, int]] = []
+    start, end = paragraphs[0]
+    for a, b in paragraphs[1:]:
+        if b - start <= max_chars:
+            end = b
+        else:
+            packed.append((start, end))
+            start, end = a, b
+    packed.append((start, end))
+    return [Passage(doc_id, n, a, text[a:b]) for n, (a, b) in enumerate(packed)]
 
 
 def _split_long(text: str, a: int, b: int, max_chars: int) -> Iterator[tuple[int, int]]:

@@ -112,7 +112,9 @@ def match_spans(
     """Spans of ``text`` matched by ``spec``, merged and sorted, and the term of each."""
     if not spec or not text:
         return [], []
-    tokens = analyzer.tokens(text, mode="index")
+    # Only tokens whose term the query matched can be marked (phrases included).
+    wanted = spec.terms.union(*spec.phrases)
+    tokens = analyzer.matching_tokens(text, wanted, mode="index")
     found: list[tuple[int, int, str]] = [
         (t.start, t.end, t.text) for t in tokens if t.text in spec.terms
     ]

@@ -24,18 +24,24 @@ class Ranking:
             within ``proximity_slop`` positions of each other in the text; 0
             turns it off.
         proximity_slop: how far apart (in words) such a pair may be.
+        typo_max_terms: a query word (stemmed) that is in no document is
+            replaced by up to this many of the most frequent index terms within
+            edit distance 1; 0 turns typo tolerance off.
+        typo_min_length: shortest word (stemmed) that is corrected.
         default_operator: how side-by-side words combine: ``"or"`` ranks
             documents with more of the words first without requiring all;
             ``"and"`` requires every word.
     """
 
-    k1: float = 1.2
-    b: float = 0.75
-    title_b: float = 0.75
-    title_boost: float = 1.5
-    exact_boost: float = 0.0
+    k1: float = 0.9
+    b: float = 0.4
+    title_b: float = 0.4
+    title_boost: float = 1.2
+    exact_boost: float = 0.5
     proximity_boost: float = 0.0
     proximity_slop: int = 3
+    typo_max_terms: int = 3
+    typo_min_length: int = 5
     default_operator: Literal["or", "and"] = "or"
 
     def boosts(self) -> dict[str, float]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from whoosh import query as wq
 
 from searchlib.analysis import FrenchAnalyzer, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
+from searchlib.fastpath import execute
 from searchlib.highlight import MatchSpec, Snippet, highlight
 from searchlib.querylang import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word, parse
 from searchlib.ranking import Ranking
@@ -251,6 +253,11 @@ class QueryCompiler:
         if len(tokens) == 1:
             term = tokens[0].text
             query = self._term(term, node.field)
+            if not stop_only:
+                corrected = self._typo(term, node.field)
+                if corrected:
+                    alternatives = [self._term(t, node.field) for t in corrected]
+                    return _Compiled(_or(alternatives), False, frozenset(corrected), term=None)
             if self.exact_analyzer is not None and node.field is None:
                 exact = self.exact_analyzer.tokens(normalize_text(node.text), mode="query")
                 if len(exact) == 1:
@@ -270,6 +277,36 @@ class QueryCompiler:
             alternatives.append(self._term(parts[0], node.field))
         terms = frozenset(joined) | (frozenset(parts) if len(parts) == 1 else frozenset())
         return _Compiled(_or(alternatives), stop_only, terms, phrases)
+
+    def _typo(self, term: str, field: str | None) -> list[str]:
+        """Index terms close to ``term`` when ``term`` itself is absent (a typo).
+
+        Only words of at least ``Ranking.typo_min_length`` letters that match
+        nothing are corrected: to the most frequent terms at edit distance 1,
+        with the same first letter. Corrections are cached per searcher (Whoosh
+        walks its term dictionary in Python to find them).
+        """
+        ranking = self.ranking
+        if ranking.typo_max_terms <= 0 or self.searcher is None:
+            return []
+        if len(term) < ranking.typo_min_length or not term.isalpha():
+            return []
+        reader = self.searcher.reader()
+        fields = self._fields(field)
+        cache = _TYPO_CACHE.setdefault(self.searcher, {})
+        key = (",".join(fields), term)
+        if key in cache:
+            return cache[key][: ranking.typo_max_terms]
+        found: dict[str, int] = {}
+        if not any(reader.doc_frequency(f, term) for f in fields):
+            for f in fields:
+                for raw in reader.terms_within(f, term, 1, prefix=1):
+                    t = _as_str(raw)
+                    found[t] = found.get(t, 0) + reader.doc_frequency(f, t)
+        if len(cache) > _TYPO_CACHE_LIMIT:
+            cache.clear()
+        cache[key] = sorted(found, key=lambda t: (-found[t], t))[:_TYPO_KEEP]
+        return cache[key][: ranking.typo_max_terms]
 
     def _phrase(self, text: str, field: str | None) -> _Compiled:
         tokens = self.analyzer.tokens(normalize_text(text), mode="query")
@@ -313,6 +350,13 @@ class QueryCompiler:
             return _Compiled(None)
         best = sorted(found, key=lambda t: (-found[t], t))[:MAX_EXPANSION]
         return _Compiled(_or([self._term(t, node.field) for t in best]), False, frozenset(best))
+
+
+_TYPO_CACHE: weakref.WeakKeyDictionary[Searcher, dict[tuple[str, str], list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+_TYPO_CACHE_LIMIT = 50_000
+_TYPO_KEEP = 10
 
 
 def _as_str(term: str | bytes) -> str:
@@ -384,50 +428,16 @@ def search(
     wquery, spec = compiler.compile(tree)
     if wquery is None:
         return SearchResults(query, 0, page, limit, (), spec, _ms(t0))
+    executed = execute(index, searcher, wquery, page * limit, collapse)
     first = (page - 1) * limit
-    wanted = page * limit
-    if collapse:
-        ranked, total = _collapsed(searcher, wquery, wanted)
-    else:
-        results = searcher.search(wquery, limit=wanted, terms=False)
-        ranked, total = list(results.items()), len(results)
     hits = []
-    for rank, (docnum, score) in enumerate(ranked[first : first + limit], start=first + 1):
+    ranked = executed.ranked[first : first + limit]
+    for rank, (docnum, score) in enumerate(ranked, start=first + 1):
         stored = searcher.stored_fields(docnum)
         hits.append(
             _hit(rank, score, stored, index, spec, highlight_hits, snippet_chars, max_fragments)
         )
-    return SearchResults(query, total, page, limit, tuple(hits), spec, _ms(t0))
-
-
-def _collapsed(
-    searcher: Searcher, wquery: wq.Query, wanted: int
-) -> tuple[list[tuple[int, float]], int]:
-    """The best passage of each of the ``wanted`` best documents, and a total.
-
-    The first ``wanted`` distinct documents of the passage ranking are exactly
-    the top documents, so passages are fetched in growing batches until that
-    many documents are seen. The total is exact when every matching passage
-    was fetched, else Whoosh's estimate of the matching passages (an upper
-    bound, cheap to get).
-    """
-    doc_ids = searcher.reader().column_reader("doc_id")
-    fetch = max(wanted * 2, 20)
-    while True:
-        results = searcher.search(wquery, limit=fetch, terms=False)
-        items = list(results.items())
-        ranked: list[tuple[int, float]] = []
-        seen: set[str] = set()
-        for docnum, score in items:
-            doc_id = doc_ids[docnum]
-            if doc_id not in seen:
-                seen.add(doc_id)
-                ranked.append((docnum, score))
-        if len(items) < fetch:
-            return ranked[:wanted], len(ranked)
-        if len(ranked) >= wanted:
-            return ranked[:wanted], int(results.estimated_length())
-        fetch *= 4
+    return SearchResults(query, executed.total, page, limit, tuple(hits), spec, _ms(t0))
 
 
 def _hit(

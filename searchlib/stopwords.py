@@ -26,6 +26,8 @@ FRENCH_STOP_WORDS: frozenset[str] = frozenset(
     étaient etaient sera serai seras serons serez seront serait seraient
     soit sois soyons soyez soient étant etant
     mais donc
+    quel quelle quels quelles lequel laquelle lesquels lesquelles
+    comment combien pourquoi quand
     """.split()
 )
 """Function words dropped from queries that have other words."""

@@ -137,10 +137,17 @@ def test_short_text_is_one_passage() -> None:
     assert (p.id, p.position, p.start, p.text) == ("d#1", 0, 0, "Un court texte.")
 
 
-def test_seed_article_is_split_into_paragraphs() -> None:
+def test_seed_article_is_split_into_paragraph_passages() -> None:
     (doc,) = list(seed_documents())
     passages = split_passages(doc.id, doc.text)
-    assert len(passages) > 5
+    assert len(passages) >= 3
+    paragraphs = [p for p in doc.text.split("\n\n") if p.strip()]
+    for p in passages:  # whole paragraphs only
+        assert p.text.strip() in doc.text
+        assert all(
+            par in p.text or par not in doc.text[p.start : p.start + len(p.text)]
+            for par in paragraphs
+        )
     assert "".join(p.text for p in passages) == doc.text  # contiguous slices
     for p in passages:
         assert doc.text[p.start : p.start + len(p.text)] == p.text
@@ -154,6 +161,14 @@ def test_long_paragraph_is_cut_at_sentence_ends() -> None:
     passages = split_passages("d", text, max_chars=500)
     assert all(len(p.text) <= 500 for p in passages)
     assert all(p.text.rstrip().endswith(".") for p in passages)
+    assert "".join(p.text for p in passages) == text
+
+
+def test_short_paragraphs_are_packed() -> None:
+    text = "\n".join(f"Paragraphe {i} avec quelques mots de plus pour compter." for i in range(60))
+    passages = split_passages("d", text, max_chars=400)
+    assert 1 < len(passages) < 60
+    assert all(len(p.text) <= 400 for p in passages)
     assert "".join(p.text for p in passages) == text
 
 

@@ -1,0 +1,241 @@
+"""Why a hit scored what it did: matched terms per field and their BM25F share.
+
+A searchlib query compiles to a tree of Whoosh ``Term`` and ``Phrase`` queries
+joined by ``Or`` / ``And`` / ``AndNot``, each possibly boosted. Whoosh scores a
+passage as the sum, over the leaves that match it, of the leaf's boost times
+the BM25 score of each of its terms in that field (a phrase scores as the sum
+of its words). :func:`explain` walks the same tree for one passage and
+recomputes each share with the searcher's own weighting (the index's
+:class:`~searchlib.ranking.Ranking`), so the shares add up to the hit's score.
+
+Example:
+    >>> import tempfile
+    >>> from searchlib import Document, Index
+    >>> ix = Index.create(tempfile.mkdtemp())
+    >>> _ = ix.add([Document("a", "Cour fédérale", "La cour fédérale a tranché.")])
+    >>> results = ix.search("cour federale")
+    >>> why = explain(ix, results.query, results.hits[0])
+    >>> sorted({f"{c.field}:{c.term}" for c in why.contributions})
+    ['exact:cour', 'text:cour', 'text:federal', 'title:cour', 'title:federal']
+    >>> abs(why.total - results.hits[0].score) < 1e-9
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.scoring import bm25
+
+from searchlib.errors import SearchlibError
+from searchlib.index import Index
+from searchlib.querylang import SEARCH_FIELDS, parse
+from searchlib.search import Hit, QueryCompiler
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One term's share of a passage's score.
+
+    Attributes:
+        field: the field the term matched in (``exact``: the form as typed,
+            when the ranking's ``exact_boost`` is on).
+        term: the index term.
+        kind: ``term``; ``phrase`` (a word of a phrase); ``near`` (a word of a
+            proximity bonus pair, when the ranking's ``proximity_boost`` is on);
+            ``other`` (a whole query of another kind, e.g. everything but ``NOT x``).
+        phrase: the phrase (or pair) this term was scored for, else ``None``.
+        tf: occurrences of the term in the field of this passage.
+        field_length: length of the field in this passage (Whoosh's stored,
+            approximate length).
+        avg_field_length: mean length of the field over the index.
+        idf: inverse document frequency, as Whoosh computes it.
+        boost: product of the query boosts above the term (the title weight).
+        b: the length normalisation used for this field.
+        k1: term-frequency saturation.
+        score: ``boost * BM25(tf, field_length)``.
+    """
+
+    field: str
+    term: str
+    kind: str
+    phrase: tuple[str, ...] | None
+    tf: float
+    field_length: int
+    avg_field_length: float
+    idf: float
+    boost: float
+    b: float
+    k1: float
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The score of one hit, term by term.
+
+    Attributes:
+        hit_id: the passage id.
+        score: the score the search gave the hit.
+        contributions: the shares, in query order.
+        query: the Whoosh query the text compiled to (as text).
+    """
+
+    hit_id: str
+    score: float
+    contributions: tuple[Contribution, ...]
+    query: str
+
+    @property
+    def total(self) -> float:
+        """Sum of the shares (equals :attr:`score` up to float rounding)."""
+        return sum(c.score for c in self.contributions)
+
+    def by_field(self) -> dict[str, list[Contribution]]:
+        """Shares grouped by field, fields in schema order of first match."""
+        out: dict[str, list[Contribution]] = {}
+        for c in self.contributions:
+            out.setdefault(c.field, []).append(c)
+        return out
+
+
+def explain(
+    index: Index, query: str, hit: Hit, *, fields: Sequence[str] | None = None
+) -> Explanation:
+    """Explain the score of ``hit`` for ``query`` on ``index``.
+
+    Args:
+        index: the index the hit came from.
+        query: the query text, as given to :meth:`Index.search`.
+        hit: a hit of that search.
+        fields: the ``fields`` option given to the search, if any.
+
+    Raises:
+        SearchlibError: the hit's passage is no longer in the index.
+        QuerySyntaxError: the query is malformed (it could not have hit).
+    """
+    searcher = index.searcher()
+    compiler = QueryCompiler(
+        index.analyzer,
+        searcher,
+        index.ranking,
+        tuple(fields or SEARCH_FIELDS),
+        query,
+        index.exact_analyzer,
+    )
+    wquery, _ = compiler.compile(parse(query))
+    docnum = searcher.document_number(id=hit.id)
+    if docnum is None:
+        raise SearchlibError(f"passage {hit.id} is not in the index any more")
+    found: list[Contribution] = []
+    if wquery is not None:
+        _walk(wquery, 1.0, _Context(searcher, docnum), found)
+    return Explanation(hit.id, hit.score, tuple(found), str(wquery))
+
+
+@dataclass
+class _Context:
+    searcher: Any
+    docnum: int
+
+
+def _walk(q: wq.Query, boost: float, ctx: _Context, out: list[Contribution]) -> bool:
+    """Append the shares of ``q`` for the passage; returns whether ``q`` matches it.
+
+    Mirrors Whoosh's matchers: ``Or`` and ``And`` sum their matching children,
+    ``AndNot`` scores as its positive side, and every boost multiplies the
+    score of what it wraps.
+    """
+    boost *= q.boost
+    if isinstance(q, wq.Term):
+        share = _term_share(q.fieldname, q.text, "term", None, boost, ctx)
+        if share is None:
+            return False
+        out.append(share)
+        return True
+    if isinstance(q, wq.Phrase):
+        if not _matches(q, ctx):
+            return False
+        words = tuple(q.words)
+        kind = "phrase" if q.slop <= 1 else "near"
+        for word in words:
+            share = _term_share(q.fieldname, word, kind, words, boost, ctx)
+            if share is not None:
+                out.append(share)
+        return True
+    if isinstance(q, wq.AndNot):
+        if not _matches(q, ctx):
+            return False
+        _walk(q.a, boost, ctx, out)
+        return True
+    if isinstance(q, wq.Or):
+        mark = len(out)
+        matched = [_walk(sub, boost, ctx, out) for sub in q.subqueries]
+        if not any(matched):
+            del out[mark:]
+        return any(matched)
+    if isinstance(q, wq.And):
+        mark = len(out)
+        if not all([_walk(sub, boost, ctx, out) for sub in q.subqueries]):
+            del out[mark:]
+            return False
+        return True
+    # Anything else (Every, after a lone NOT): its whole score, as Whoosh gives it.
+    m = q.matcher(ctx.searcher)
+    if not _at(m, ctx.docnum):
+        return False
+    out.append(
+        Contribution("*", str(q), "other", None, 1.0, 0, 0.0, 0.0, boost, 0.0, 0.0, m.score())
+    )
+    return True
+
+
+def _term_share(
+    field: str,
+    text: str,
+    kind: str,
+    phrase: tuple[str, ...] | None,
+    boost: float,
+    ctx: _Context,
+) -> Contribution | None:
+    searcher = ctx.searcher
+    btext = searcher.schema[field].to_bytes(text)
+    if (field, btext) not in searcher.reader():
+        return None
+    postings = searcher.postings(field, btext)
+    if not _at(postings, ctx.docnum):
+        return None
+    tf = postings.weight()
+    scorer = searcher.weighting.scorer(searcher, field, btext)
+    length = searcher.doc_field_length(ctx.docnum, field, 1)
+    score = bm25(scorer.idf, tf, length, scorer.avgfl, scorer.B, scorer.K1) * boost
+    return Contribution(
+        field,
+        text,
+        kind,
+        phrase,
+        tf,
+        int(length),
+        float(scorer.avgfl),
+        float(scorer.idf),
+        boost,
+        float(scorer.B),
+        float(scorer.K1),
+        float(score),
+    )
+
+
+def _matches(q: wq.Query, ctx: _Context) -> bool:
+    return _at(q.matcher(ctx.searcher), ctx.docnum)
+
+
+def _at(matcher: Any, docnum: int) -> bool:
+    """Move ``matcher`` to ``docnum``; whether it matches there."""
+    if not matcher.is_active():
+        return False
+    if matcher.id() < docnum:
+        matcher.skip_to(docnum)
+    return bool(matcher.is_active() and matcher.id() == docnum)

@@ -1,0 +1,564 @@
+"""Vectorised BM25F for OR-of-terms queries (numpy), Whoosh's scores exactly.
+
+Most searches are a plain OR of terms over a few fields: Whoosh's
+pure-Python union matchers visit every matching passage one by one, and an
+exact total or a collapse by document visits them all again. Here the same
+query is scored with numpy over whole posting lists:
+
+* each term's postings (passage numbers and term frequencies) are read once
+  from Whoosh through its public matcher API and cached per *segment* (a
+  segment never changes once written; later deletions are masked at search
+  time, and segments replaced by a merge are dropped from the cache);
+* per-field length arrays (Whoosh's byte-quantised lengths, as its scorer
+  sees them) are cached per segment too;
+* the BM25F parameters, IDF and average lengths are taken from the
+  searcher's own weighting (:meth:`BM25F.scorer`), so a change of
+  :class:`~searchlib.ranking.Ranking` is followed without any constant here;
+* a phrase inside the union (``"..."``, the parts of ``est-ce``, proximity
+  bonuses) is scored as Whoosh scores it, the sum of its words' scores where
+  the words stand in order within its slop, checked on word positions that
+  are cached like postings; any other subquery of the union is scored by its
+  own Whoosh matcher.
+
+A query that is not a union at the top (AND, NOT), a coordination bonus or
+another weighting model returns ``None`` from :func:`execute_fast` and runs
+through Whoosh: :func:`execute` is the one entry point the search module
+calls. Whoosh stays the store of record.
+
+Example:
+    >>> import tempfile
+    >>> from whoosh import query as wq
+    >>> from searchlib import Document, Index
+    >>> ix = Index.in_memory()
+    >>> _ = ix.add([Document("a", "Cour", "La cour fédérale."), Document("b", "Vote", "Un vote.")])
+    >>> q = wq.Or([wq.Term("title", "cour"), wq.Term("text", "cour")])
+    >>> fast = execute_fast(ix, ix.searcher(), q, limit=10, collapse=True)
+    >>> slow = execute_whoosh(ix.searcher(), q, limit=10, collapse=True)
+    >>> fast.total == slow.total and fast.ranked == slow.ranked
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+from array import array
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+from whoosh import query as wq
+from whoosh.scoring import BM25F, BM25FScorer
+
+if TYPE_CHECKING:
+    from whoosh.searching import Searcher
+
+COLLAPSE_FIELD = "doc_id"
+"""Stored column whose value groups passages into documents."""
+
+CACHE_POSTINGS = 8_000_000
+"""Most postings kept per index, for each of: postings read from segments
+(about 12 bytes each), score impacts for the current searcher (16 bytes),
+word positions for phrases (8 bytes)."""
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
+
+
+@dataclass(frozen=True, slots=True)
+class Executed:
+    """What running a query gives: ``(docnum, score)`` best first, and the total.
+
+    ``total`` counts matching passages, or matching documents when collapsed;
+    ``exact`` is false when it is an upper bound (phrase candidates that could
+    not rank were not checked, or Whoosh estimated it).
+    """
+
+    ranked: list[tuple[int, float]]
+    total: int
+    exact: bool = True
+
+
+def execute(
+    owner: object, searcher: Searcher, query: wq.Query, limit: int, collapse: bool
+) -> Executed:
+    """Run ``query``: the numpy path when it applies, else Whoosh.
+
+    Args:
+        owner: the object the cache lives with (the :class:`~searchlib.Index`).
+        searcher: the index's current Whoosh searcher.
+        query: the compiled Whoosh query.
+        limit: how many hits to rank (from the first).
+        collapse: at most one passage (the best) per ``doc_id``.
+    """
+    fast = execute_fast(owner, searcher, query, limit, collapse)
+    return fast if fast is not None else execute_whoosh(searcher, query, limit, collapse)
+
+
+def execute_whoosh(
+    searcher: Searcher, query: wq.Query, limit: int, collapse: bool, *, optimize: bool = True
+) -> Executed:
+    """The Whoosh path (any query).
+
+    Collapsed, passages are fetched in growing batches until ``limit``
+    distinct documents are seen (the first ``limit`` distinct documents of
+    the passage ranking are exactly the top documents; Whoosh's own
+    collapsing collector can drop some). Totals are exact when every match
+    was fetched, else Whoosh's count of passages (an upper bound when
+    collapsed; with ``optimize``, Whoosh's block-quality skipping, an estimate).
+    """
+    if not collapse:
+        results = searcher.search(query, limit=limit, terms=False, optimize=optimize)
+        return Executed([(int(d), float(s)) for d, s in results.items()], len(results))
+    doc_ids = searcher.reader().column_reader(COLLAPSE_FIELD)
+    fetch = max(limit * 2, 20)
+    while True:
+        results = searcher.search(query, limit=fetch, terms=False, optimize=optimize)
+        items = list(results.items())
+        ranked: list[tuple[int, float]] = []
+        seen: set[str] = set()
+        for docnum, score in items:
+            doc_id = doc_ids[docnum]
+            if doc_id not in seen:
+                seen.add(doc_id)
+                ranked.append((int(docnum), float(score)))
+        if len(items) < fetch:
+            return Executed(ranked[:limit], len(ranked))
+        if len(ranked) >= limit:
+            return Executed(ranked[:limit], int(results.estimated_length()), exact=False)
+        fetch *= 4
+
+
+def execute_fast(
+    owner: object, searcher: Searcher, query: wq.Query, limit: int, collapse: bool
+) -> Executed | None:
+    """Score ``query`` with numpy, or ``None`` when it is not an OR of terms
+    under BM25F (then use :func:`execute_whoosh`)."""
+    leaves = _leaves(query, 1.0)
+    weighting = searcher.weighting
+    if leaves is None or type(weighting) is not BM25F:
+        return None
+    state = _state(owner)
+    with state.lock:
+        view = state.view(searcher)
+        scores = np.zeros(view.doc_count, dtype=np.float64)
+        matched = np.zeros(view.doc_count, dtype=np.bool_)
+        phrases: list[_PhraseCandidates] = []
+        try:
+            for leaf in leaves:
+                if len(leaf) == 2:
+                    if type(leaf[0]) is wq.Phrase:
+                        phrases.append(_phrase_candidates(view, searcher, leaf[0], leaf[1]))
+                        continue
+                    ids, contrib = _whoosh_scores(searcher, leaf[0])
+                    boost = leaf[1]
+                else:
+                    field, text, boost = leaf
+                    ids, contrib = view.impacts(searcher, field, text)
+                if not len(ids):
+                    continue
+                scores[ids] += contrib * boost if boost != 1.0 else contrib
+                matched[ids] = True
+        except _Unsupported:
+            return None
+        if view.deleted is not None:
+            matched &= ~view.deleted
+        for p in phrases:
+            if len(p.ids):
+                found = _phrase_docs(view, p.query, p.ids)
+                scores[p.ids[found]] += p.scores[found]
+                matched[p.ids[found]] = True
+        hits = np.flatnonzero(matched)
+        if collapse:
+            hits, total = _collapse(hits, scores, view.doc_keys())
+        else:
+            total = len(hits)
+        return Executed(_top(hits, scores, limit), total)
+
+
+# -- phrases ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _PhraseCandidates:
+    """Passages holding every word of a phrase, and the phrase's score in each
+    if the words turn out to be in place (Whoosh scores a phrase as the sum of
+    its words' scores, times its boost)."""
+
+    query: wq.Phrase
+    ids: IntArray
+    scores: FloatArray
+
+
+def _phrase_candidates(
+    view: _View, searcher: Searcher, phrase: wq.Phrase, boost: float
+) -> _PhraseCandidates:
+    words = [view.impacts(searcher, phrase.fieldname, w) for w in phrase.words]
+    if not words or any(not len(ids) for ids, _ in words):
+        return _PhraseCandidates(phrase, _EMPTY[0], _EMPTY[1])
+    ids = words[0][0]
+    for other, _ in words[1:]:  # posting lists are sorted: intersect by search
+        at = np.minimum(np.searchsorted(other, ids), len(other) - 1)
+        ids = ids[other[at] == ids]
+    if view.deleted is not None:
+        ids = ids[~view.deleted[ids]]
+    parts = [impacts[np.searchsorted(wids, ids)] for wids, impacts in words]
+    total = _tree_sum(parts) * (phrase.boost * boost)
+    return _PhraseCandidates(phrase, ids, total)
+
+
+def _tree_sum(parts: list[FloatArray]) -> FloatArray:
+    """Sum in the order of Whoosh's binary tree of intersection matchers."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
+
+
+def _phrase_docs(view: _View, phrase: wq.Phrase, docs: IntArray) -> npt.NDArray[np.bool_]:
+    """Whether each of ``docs`` (holding every word) has the words in place.
+
+    Whoosh's ``SpanNear2`` test (ordered, ``mindist=1``, ``slop``) on cached
+    word positions: the next word must stand 1 to ``slop`` positions after
+    where the previous one was found, so it is enough to follow the set of
+    reachable ``(passage, position)`` keys from word to word.
+    """
+    inside = np.zeros(view.doc_count, dtype=np.bool_)
+    inside[docs] = True
+    field = phrase.fieldname
+    reached: IntArray | None = None
+    for word in phrase.words:
+        keys = view.positions(field, view.field_bytes(field, word))
+        keys = keys[inside[keys >> 32]]
+        if reached is not None:
+            near = np.zeros(len(keys), dtype=np.bool_)
+            for step in range(1, max(phrase.slop, 1) + 1):
+                near |= _members(keys, reached + step)
+            keys = keys[near]
+        reached = keys
+        if not len(reached):
+            break
+    if reached is None:
+        return np.zeros(len(docs), dtype=np.bool_)
+    return _members(docs, np.unique(reached >> 32))
+
+
+def _members(values: IntArray, table: IntArray) -> npt.NDArray[np.bool_]:
+    """Whether each of ``values`` is in ``table`` (sorted)."""
+    if not len(table):
+        return np.zeros(len(values), dtype=np.bool_)
+    at = np.minimum(np.searchsorted(table, values), len(table) - 1)
+    return np.asarray(table[at] == values)
+
+
+class _Unsupported(Exception):
+    """A term the numpy path cannot score like Whoosh does."""
+
+
+_EMPTY: tuple[IntArray, FloatArray] = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+
+# -- query shape ------------------------------------------------------------------
+
+
+Leaf = tuple[str, str, float] | tuple[wq.Query, float]
+"""``(field, text, boost)`` for a term, ``(query, boost)`` for any other part of an OR."""
+
+
+def _leaves(query: wq.Query, boost: float, top: bool = True) -> list[Leaf] | None:
+    """The scored parts of an OR tree, else ``None`` (the query is not a union).
+
+    Terms and phrases are scored here; any other subquery of an OR (an
+    AND...) by its own Whoosh matcher, which visits only its matches, added
+    as Whoosh's union adds it. A top-level query that is not a union (an AND,
+    a NOT...) is left to Whoosh entirely.
+    """
+    if type(query) is wq.Term:
+        return [(query.fieldname, query.text, boost * query.boost)]
+    if type(query) is wq.Or and not query.scale and not query.minmatch:
+        out: list[Leaf] = []
+        for sub in query.subqueries:
+            leaves = _leaves(sub, boost * query.boost, top=False)
+            if leaves is None:
+                return None
+            out.extend(leaves)
+        return out
+    if top or query is wq.NullQuery or isinstance(query, wq.Every | wq.Not):
+        return None
+    return [(query, boost)]
+
+
+def _whoosh_scores(searcher: Searcher, query: wq.Query) -> tuple[IntArray, FloatArray]:
+    """Every match of ``query`` with its Whoosh score, segment by segment."""
+    ids = array("q")
+    scores = array("d")
+    context = searcher.context()
+    for sub, offset in searcher.leaf_searchers():
+        m = query.matcher(sub, context)
+        while m.is_active():
+            ids.append(offset + m.id())
+            scores.append(m.score())
+            m.next()
+    return np.frombuffer(ids, dtype=np.int64), np.frombuffer(scores, dtype=np.float64)
+
+
+# -- ranking ----------------------------------------------------------------------
+
+
+def _top(hits: IntArray, scores: FloatArray, limit: int) -> list[tuple[int, float]]:
+    """The best ``limit`` of ``hits``: score descending, then docnum ascending (Whoosh's order)."""
+    if len(hits) > limit:
+        values = scores[hits]
+        kth = np.partition(values, len(values) - limit)[len(values) - limit]
+        hits = hits[values >= kth]  # ties at the boundary are all kept, then cut
+    values = scores[hits]
+    order = np.lexsort((hits, -values))[:limit]
+    return [(int(hits[i]), float(values[i])) for i in order]
+
+
+def _collapse(hits: IntArray, scores: FloatArray, keys: IntArray) -> tuple[IntArray, int]:
+    """The best passage of each document among ``hits`` (the first one on a tie),
+    and how many documents match."""
+    if not len(hits):
+        return hits, 0
+    hit_keys = keys[hits]
+    best = np.full(int(keys.max()) + 1, -np.inf)
+    np.maximum.at(best, hit_keys, scores[hits])
+    winners = hits[scores[hits] == best[hit_keys]]
+    _, first = np.unique(keys[winners], return_index=True)
+    return winners[first], len(first)
+
+
+# -- cached index data ------------------------------------------------------------
+
+
+class _Segment:
+    """What is cached from one immutable Whoosh segment."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+        self.doc_count = int(reader.doc_count_all())
+        self.lengths: dict[str, FloatArray] = {}
+        self.keys: IntArray | None = None
+
+    def field_lengths(self, field: str) -> FloatArray:
+        found = self.lengths.get(field)
+        if found is None:
+            dfl = self.reader.doc_field_length
+            found = np.fromiter(
+                (dfl(d, field) for d in range(self.doc_count)), np.float64, self.doc_count
+            )
+            self.lengths[field] = found
+        return found
+
+    def doc_keys(self, numbering: dict[str, int]) -> IntArray:
+        """The number of each passage's ``doc_id`` in ``numbering`` (extended as needed)."""
+        if self.keys is None:
+            column = self.reader.column_reader(COLLAPSE_FIELD)
+            self.keys = np.fromiter(
+                (
+                    numbering.setdefault(str(column[d]), len(numbering))
+                    for d in range(self.doc_count)
+                ),
+                np.int64,
+                self.doc_count,
+            )
+        return self.keys
+
+
+class _State:
+    """Per-index cache: segments, term postings, and arrays for the current searcher."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.segments: dict[str, _Segment] = {}
+        self.postings: OrderedDict[tuple[str, str, bytes], tuple[Int32Array, FloatArray]] = (
+            OrderedDict()
+        )
+        self.cached_postings = 0
+        self.positions: OrderedDict[tuple[str, str, bytes], IntArray] = OrderedDict()
+        self.cached_positions = 0
+        self.key_numbers: dict[str, int] = {}
+        self._view: _View | None = None
+        self._searcher: weakref.ref[Any] | None = None
+
+    def view(self, searcher: Searcher) -> _View:
+        if self._view is None or self._searcher is None or self._searcher() is not searcher:
+            leaves: list[tuple[str, _Segment, int]] = []
+            for reader, offset in searcher.reader().leaf_readers():
+                segid = reader.segment().segment_id()
+                seg = self.segments.get(segid)
+                if seg is None:
+                    seg = self.segments[segid] = _Segment(reader)
+                else:
+                    seg.reader = reader
+                leaves.append((segid, seg, offset))
+            live = {segid for segid, _, _ in leaves}
+            for gone in set(self.segments) - live:
+                del self.segments[gone]
+            for key in [k for k in self.postings if k[0] not in live]:
+                self.cached_postings -= len(self.postings.pop(key)[0])
+            for key in [k for k in self.positions if k[0] not in live]:
+                self.cached_positions -= len(self.positions.pop(key))
+            self._view = _View(self, searcher, leaves)
+            self._searcher = weakref.ref(searcher)
+        return self._view
+
+    def segment_positions(self, segid: str, seg: _Segment, field: str, btext: bytes) -> IntArray:
+        """``passage << 32 | position`` of the term's occurrences in one segment."""
+        key = (segid, field, btext)
+        found = self.positions.get(key)
+        if found is not None:
+            self.positions.move_to_end(key)
+            return found
+        docs = array("q")
+        where = array("q")
+        if (field, btext) in seg.reader:
+            m = seg.reader.postings(field, btext)
+            while m.is_active():
+                held = m.value_as("positions")
+                docs.extend([m.id()] * len(held))
+                where.extend(held)
+                m.next()
+        found = (np.frombuffer(docs, dtype=np.int64) << 32) | np.frombuffer(where, dtype=np.int64)
+        self.positions[key] = found
+        self.cached_positions += len(found)
+        while self.cached_positions > CACHE_POSTINGS and len(self.positions) > 1:
+            _, old = self.positions.popitem(last=False)
+            self.cached_positions -= len(old)
+        return found
+
+    def segment_postings(
+        self, segid: str, seg: _Segment, field: str, btext: bytes
+    ) -> tuple[Int32Array, FloatArray]:
+        key = (segid, field, btext)
+        found = self.postings.get(key)
+        if found is not None:
+            self.postings.move_to_end(key)
+            return found
+        ids = array("i")  # passage numbers within the segment
+        tf = array("d")
+        if (field, btext) in seg.reader:
+            m = seg.reader.postings(field, btext)
+            while m.is_active():
+                ids.append(m.id())
+                tf.append(m.weight())
+                m.next()
+        found = (np.frombuffer(ids, dtype=np.int32), np.frombuffer(tf, dtype=np.float64))
+        self.postings[key] = found
+        self.cached_postings += len(ids)
+        while self.cached_postings > CACHE_POSTINGS and len(self.postings) > 1:
+            _, (old, _) = self.postings.popitem(last=False)
+            self.cached_postings -= len(old)
+        return found
+
+
+class _View:
+    """Whole-index arrays for one searcher (global passage numbers)."""
+
+    def __init__(self, state: _State, searcher: Searcher, leaves: list[tuple[str, _Segment, int]]):
+        self.state = state
+        self.leaves = leaves
+        self.schema = searcher.schema
+        self.doc_count = int(searcher.doc_count_all())
+        self._norms: dict[tuple[str, float, float, float], FloatArray] = {}
+        self._impacts: OrderedDict[tuple[str, str], tuple[IntArray, FloatArray]] = OrderedDict()
+        self._cached = 0
+        self._keys: IntArray | None = None
+        self.deleted: npt.NDArray[np.bool_] | None = None
+        reader = searcher.reader()
+        if reader.has_deletions():
+            self.deleted = np.ones(self.doc_count, dtype=np.bool_)
+            for leaf, offset in reader.leaf_readers():
+                alive = np.fromiter(leaf.all_doc_ids(), dtype=np.int64)
+                self.deleted[alive + offset] = False
+
+    def postings(self, field: str, btext: bytes) -> tuple[IntArray, FloatArray]:
+        parts = [
+            self.state.segment_postings(segid, seg, field, btext) for segid, seg, _ in self.leaves
+        ]
+        if len(parts) == 1:
+            return parts[0][0].astype(np.int64) + self.leaves[0][2], parts[0][1]
+        ids = np.concatenate(
+            [p[0].astype(np.int64) + off for p, (_, _, off) in zip(parts, self.leaves, strict=True)]
+        )
+        tf = np.concatenate([p[1] for p in parts])
+        return ids, tf
+
+    def impacts(self, searcher: Searcher, field: str, text: str) -> tuple[IntArray, FloatArray]:
+        """Passages holding the term and its BM25F score in each (before boosts).
+
+        Raises:
+            _Unsupported: the weighting does not score this field with BM25F.
+        """
+        key = (field, text)
+        found = self._impacts.get(key)
+        if found is not None:
+            self._impacts.move_to_end(key)
+            return found
+        found = _EMPTY
+        schema = searcher.schema
+        btext: bytes | None = None
+        if field in schema:
+            with contextlib.suppress(ValueError):
+                btext = schema[field].to_bytes(text)
+        if btext is not None and (field, btext) in searcher.reader():
+            scorer = searcher.weighting.scorer(searcher, field, btext)
+            if type(scorer) is not BM25FScorer:
+                raise _Unsupported(field)
+            ids, tf = self.postings(field, btext)
+            if len(ids):
+                norm = self.norms(field, scorer.K1, scorer.B, scorer.avgfl)[ids]
+                # bm25() in whoosh.scoring, operation for operation.
+                found = (ids, scorer.idf * ((tf * (scorer.K1 + 1)) / (tf + norm)))
+        self._impacts[key] = found
+        self._cached += len(found[0])
+        while self._cached > CACHE_POSTINGS and len(self._impacts) > 1:
+            _, (old, _) = self._impacts.popitem(last=False)
+            self._cached -= len(old)
+        return found
+
+    def field_bytes(self, field: str, text: str) -> bytes:
+        return bytes(self.schema[field].to_bytes(text))
+
+    def positions(self, field: str, btext: bytes) -> IntArray:
+        """``passage << 32 | position`` of every occurrence of the term, sorted."""
+        parts = [
+            self.state.segment_positions(segid, seg, field, btext) + (off << 32)
+            for segid, seg, off in self.leaves
+        ]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def norms(self, field: str, k1: float, b: float, avgfl: float) -> FloatArray:
+        """``K1 * ((1 - B) + B * fl / avgfl)`` for every passage (Whoosh's bm25 denominator)."""
+        key = (field, k1, b, avgfl)
+        found = self._norms.get(key)
+        if found is None:
+            fl = np.concatenate([seg.field_lengths(field) for _, seg, _ in self.leaves])
+            found = k1 * ((1 - b) + b * fl / avgfl)
+            self._norms[key] = found
+        return found
+
+    def doc_keys(self) -> IntArray:
+        """A small integer per distinct ``doc_id``, for every passage."""
+        if self._keys is None:
+            numbering = self.state.key_numbers
+            parts = [seg.doc_keys(numbering) for _, seg, _ in self.leaves]
+            self._keys = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return self._keys
+
+
+_STATES: weakref.WeakKeyDictionary[object, _State] = weakref.WeakKeyDictionary()
+_STATES_LOCK = threading.Lock()
+
+
+def _state(owner: object) -> _State:
+    with _STATES_LOCK:
+        found = _STATES.get(owner)
+        if found is None:
+            found = _STATES[owner] = _State()
+        return found

@@ -1,0 +1,269 @@
+"""Text, terminal and HTML renderings of results, analyses, stats and explanations.
+
+Shared by the CLI and the REPL; pure functions from data to strings (they
+never print). Terminal colours are ANSI escapes, used only when the caller
+says so (see :func:`use_color`).
+
+Example:
+    >>> from searchlib import FrenchAnalyzer
+    >>> print(format_analysis(analysis_rows(FrenchAnalyzer(), "L’été"), color=False))
+    pos  offsets  token  elision  lowercase  folding  stem
+      0  2-5      L’été  été      été        ete      ete
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import os
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
+from searchlib.explain import Explanation
+from searchlib.highlight import ANSI_MARK, Snippet
+from searchlib.index import IndexStats
+from searchlib.ranking import Ranking
+from searchlib.search import Hit, SearchResults
+
+BOLD, DIM, CYAN, RED, RESET = "\x1b[1m", "\x1b[2m", "\x1b[36m", "\x1b[31m", "\x1b[0m"
+PLAIN_MARK = ("[", "]")
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colours on ``stream``: a terminal, and ``NO_COLOR`` unset or empty."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def style(text: str, code: str, color: bool) -> str:
+    """``text`` wrapped in an ANSI ``code`` when ``color``."""
+    return f"{code}{text}{RESET}" if color and text else text
+
+
+def plural(n: int, word: str) -> str:
+    """``1 document``, ``2 documents``, ``1,518 documents``.
+
+    >>> plural(1, "document"), plural(1518, "document")
+    ('1 document', '1,518 documents')
+    """
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def marked(snippet: Snippet, color: bool, *, oneline: bool = True) -> str:
+    """A snippet with matches in bold yellow, or between ``[`` ``]`` without colour."""
+    if color:
+        return snippet.to_ansi(oneline=oneline, mark=ANSI_MARK)
+    return snippet.to_text(oneline=oneline, mark=PLAIN_MARK)
+
+
+# -- search results -----------------------------------------------------------
+
+
+def format_hit(hit: Hit, color: bool) -> str:
+    """Two lines: rank, title, score and passage id; then the snippet."""
+    rank = style(f"{hit.rank:>3}.", DIM, color)
+    title = style(marked(hit.title_snippet, color), BOLD, color) if hit.title else "(untitled)"
+    score = style(f"score {hit.score:.2f}", CYAN, color)
+    ident = style(f"[{hit.id}]", DIM, color)
+    return f"{rank} {title}  {score}  {ident}\n     {marked(hit.snippet, color)}"
+
+
+def format_results(results: SearchResults, color: bool) -> str:
+    """Hits of one page and a line saying where we are."""
+    if not results.hits:
+        if results.total:
+            return (
+                f"no results on page {results.page} for {results.query!r} ({results.total} in all)"
+            )
+        return f"no results for {results.query!r}"
+    lines = [format_hit(h, color) for h in results.hits]
+    first, last = results.hits[0].rank, results.hits[-1].rank
+    lines.append(
+        style(
+            f"{first}–{last} of {plural(results.total, 'result')} for {results.query!r} "
+            f"(page {results.page}/{results.pages}, {results.elapsed_ms:.0f} ms)",
+            DIM,
+            color,
+        )
+    )
+    return "\n".join(lines)
+
+
+def results_html(results: SearchResults) -> str:
+    """A small standalone HTML page of the results (snippets with ``<mark>``)."""
+    esc = html.escape
+    items = []
+    for hit in results.hits:
+        items.append(
+            f'  <li value="{hit.rank}" data-id="{esc(hit.id)}" data-score="{hit.score:.6f}">\n'
+            f"    <h2>{hit.title_snippet.to_html()}</h2>\n"
+            f"    <p>{hit.snippet.to_html()}</p>\n"
+            f"  </li>"
+        )
+    body = "\n".join(items)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{esc(results.query)} — searchlib</title>\n</head>\n<body>\n"
+        f"<p>{results.total} results for <q>{esc(results.query)}</q>, page {results.page}</p>\n"
+        f"<ol>\n{body}\n</ol>\n</body>\n</html>\n"
+    )
+
+
+# -- analysis -------------------------------------------------------------------
+
+STAGES = ("token", "elision", "lowercase", "folding", "stem")
+
+
+def analysis_rows(analyzer: FrenchAnalyzer, text: str) -> list[dict[str, Any]]:
+    """Each token of ``text`` (made NFC) through each stage, JSON-ready.
+
+    Offsets are into the NFC text. ``stem`` is the term that is indexed,
+    ``stopword`` whether the term is a French stop word.
+    """
+    rows = []
+    for s in analyzer.stages(normalize_text(text)):
+        rows.append(
+            {
+                "token": s.surface,
+                "elision": s.elided,
+                "lowercase": s.lowercase,
+                "folding": s.folded,
+                "stem": s.stem,
+                "start": s.start,
+                "end": s.end,
+                "position": s.pos,
+                "stopword": s.stopword,
+                "compound": s.compound,
+            }
+        )
+    return rows
+
+
+def analysis_json(analyzer: FrenchAnalyzer, text: str) -> dict[str, Any]:
+    """``{"analyzer", "text", "terms", "tokens": [...]}``, like Elasticsearch's ``_analyze``."""
+    rows = analysis_rows(analyzer, text)
+    return {
+        "analyzer": ANALYZER_VERSION,
+        "text": normalize_text(text),
+        "terms": [r["stem"] for r in rows],
+        "tokens": rows,
+    }
+
+
+def format_analysis(rows: Sequence[dict[str, Any]], color: bool) -> str:
+    """An aligned table: position, offsets, then one column per stage."""
+    if not rows:
+        return "(no tokens)"
+    header = ["pos", "offsets", *STAGES]
+    table = [header]
+    notes = []
+    for r in rows:
+        table.append([str(r["position"]), f"{r['start']}-{r['end']}", *(str(r[k]) for k in STAGES)])
+        flags = [f for f in ("stopword", "compound") if r[f]]
+        notes.append(" ".join(f"({f})" for f in flags))
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = []
+    for n, row in enumerate(table):
+        cells = [row[0].rjust(widths[0])] + [
+            c.ljust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        line = "  ".join(cells)
+        if n == 0:
+            line = style(line.rstrip(), BOLD, color)
+        else:
+            note = notes[n - 1]
+            line = line.rstrip() if not note else f"{line}  {style(note, DIM, color)}"
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+# -- stats ------------------------------------------------------------------------
+
+
+def stats_dict(stats: IndexStats, ranking: Ranking | None = None) -> dict[str, Any]:
+    """JSON-ready index statistics (and ranking parameters, when given)."""
+    out: dict[str, Any] = {
+        "path": stats.path,
+        "documents": stats.documents,
+        "passages": stats.passages,
+        "fields": list(stats.fields),
+        "size_bytes": stats.size_bytes,
+        "analyzer_version": stats.analyzer_version,
+        "format_version": stats.format_version,
+    }
+    if ranking is not None:
+        out["ranking"] = dataclasses.asdict(ranking)
+    return out
+
+
+def format_stats(stats: IndexStats, ranking: Ranking | None = None) -> str:
+    """Aligned ``key  value`` lines."""
+    d = stats_dict(stats, ranking)
+    rows = [
+        ("index", d["path"] or "(in memory)"),
+        ("documents", f"{d['documents']:,}"),
+        ("passages", f"{d['passages']:,}"),
+        ("fields", ", ".join(d["fields"])),
+        ("size", format_bytes(d["size_bytes"])),
+        ("analyzer", d["analyzer_version"]),
+        ("format", str(d["format_version"])),
+    ]
+    if ranking is not None:
+        params = " ".join(f"{k}={v}" for k, v in d["ranking"].items())
+        rows.append(("ranking", f"BM25F {params}"))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def format_bytes(n: int) -> str:
+    """``50795`` -> ``49.6 KiB``.
+
+    >>> format_bytes(50795), format_bytes(12)
+    ('49.6 KiB', '12 B')
+    """
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+# -- explanations -------------------------------------------------------------------
+
+
+def format_explanation(why: Explanation, color: bool) -> str:
+    """Per field, each matched term with tf, length, idf, boost and its share."""
+    lines = [style(f"{why.hit_id}: score {why.score:.4f}", BOLD, color)]
+    if not why.contributions:
+        lines.append("  no term of the query matched this passage")
+    for field, shares in why.by_field().items():
+        subtotal = sum(c.score for c in shares)
+        lines.append(f"  {style(field, BOLD, color)}  {subtotal:.4f}")
+        for c in shares:
+            name = c.term
+            if c.kind == "phrase" and c.phrase:
+                name += f" (in phrase {' '.join(c.phrase)!r})"
+            elif c.kind == "near" and c.phrase:
+                name += f" (proximity bonus {' '.join(c.phrase)!r})"
+            if c.kind == "other":
+                lines.append(f"    {name}  {c.score:.4f}")
+                continue
+            detail = (
+                f"tf={c.tf:g} len={c.field_length} avg={c.avg_field_length:.1f} "
+                f"idf={c.idf:.3f} b={c.b:g} k1={c.k1:g}"
+                + (f" boost={c.boost:g}" if c.boost != 1.0 else "")
+            )
+            lines.append(f"    {style(f'{c.score:8.4f}', CYAN, color)}  {name}  {detail}")
+    lines.append(
+        style(
+            f"  sum {why.total:.4f} = boost × idf × tf·(k1+1) / (tf + k1·(1 − b + b·len/avg))",
+            DIM,
+            color,
+        )
+    )
+    return "\n".join(lines)

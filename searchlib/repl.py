@@ -1,0 +1,409 @@
+"""The interactive REPL: type a query, see highlighted results; ``:help`` for commands.
+
+The loop takes its input and output streams as arguments, so scripts and tests
+drive it with text (``Repl(index, out=...).run(lines)``); on a terminal,
+:func:`run_repl` adds readline line editing, tab completion of commands and a
+persistent history.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from searchlib import __version__
+from searchlib.errors import QuerySyntaxError, SearchlibError
+from searchlib.explain import explain
+from searchlib.highlight import highlight_all
+from searchlib.index import Index, cache_dir
+from searchlib.render import (
+    BOLD,
+    DIM,
+    RED,
+    analysis_rows,
+    format_analysis,
+    format_explanation,
+    format_results,
+    format_stats,
+    marked,
+    plural,
+    style,
+)
+from searchlib.search import Hit, SearchResults
+
+PROMPT = "searchlib> "
+MAX_LIMIT = 1000
+HISTORY_LENGTH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A REPL command: its arguments and what it does (for ``:help``)."""
+
+    name: str
+    args: str
+    help: str
+
+
+COMMANDS = (
+    Command("help", "", "this help"),
+    Command("next", "", "next page of results"),
+    Command("prev", "", "previous page of results"),
+    Command(
+        "open", "N [doc]", "the whole passage of hit N (or its whole document), matches marked"
+    ),
+    Command(
+        "analyze", "TEXT", "the analyzer stage by stage: token, elision, lowercase, folding, stem"
+    ),
+    Command("explain", "N", "why hit N scored: matched terms per field and their BM25F shares"),
+    Command("stats", "", "documents, passages, fields, index size, analyzer version"),
+    Command("limit", "[N]", "show or set the number of hits per page"),
+    Command("quit", "", "leave (also Ctrl-D)"),
+)
+ALIASES = {"q": "quit", "exit": "quit", "h": "help", "?": "help", "n": "next", "p": "prev"}
+
+QUERY_HELP = """\
+Queries: words (accents and case optional), "a phrase" or «une phrase»,
+AND / OR / NOT (upper case), -word, title:word, text:"a phrase",
+prefix* (2+ letters), typo~ or typo~2, (grouping). Questions work as typed."""
+
+
+def history_path() -> Path:
+    """``$SEARCHLIB_HISTORY``, else ``history`` in the cache folder."""
+    env = os.environ.get("SEARCHLIB_HISTORY")
+    return Path(env) if env else cache_dir() / "history"
+
+
+class Repl:
+    """The command loop over one index.
+
+    Args:
+        index: the index to search.
+        out: where results go.
+        err: where errors go (default: ``out``).
+        color: use terminal colours.
+        limit: hits per page.
+        label: how the banner names the index (default: its path).
+    """
+
+    def __init__(
+        self,
+        index: Index,
+        *,
+        out: TextIO,
+        err: TextIO | None = None,
+        color: bool = False,
+        limit: int = 10,
+        label: str | None = None,
+    ) -> None:
+        self.index = index
+        self.out = out
+        self.err = err or out
+        self.color = color
+        self.limit = limit
+        self.label = label or str(index.path or "in-memory index")
+        self.results: SearchResults | None = None
+        self._handlers: dict[str, Callable[[str], bool | None]] = {
+            "help": self.cmd_help,
+            "next": self.cmd_next,
+            "prev": self.cmd_prev,
+            "open": self.cmd_open,
+            "analyze": self.cmd_analyze,
+            "explain": self.cmd_explain,
+            "stats": self.cmd_stats,
+            "limit": self.cmd_limit,
+            "quit": self.cmd_quit,
+        }
+
+    # -- the loop -----------------------------------------------------------------
+
+    def banner(self) -> str:
+        """Which index, how many documents and passages, how to get help."""
+        stats = self.index.stats()
+        return (
+            f"{style(f'searchlib {__version__}', BOLD, self.color)} — French full-text search\n"
+            f"index: {self.label} — {plural(stats.documents, 'document')}, "
+            f"{plural(stats.passages, 'passage')}\n"
+            "Type a query, :help for commands, :quit or Ctrl-D to leave."
+        )
+
+    def run(self, read: Callable[[str], str] | Iterable[str], *, banner: bool = True) -> int:
+        """Read lines until ``:quit`` or end of input; returns the exit code (0).
+
+        Args:
+            read: a function called with the prompt that returns a line, raises
+                ``EOFError`` at the end and ``KeyboardInterrupt`` on Ctrl-C
+                (like :func:`input`), or simply the lines to run.
+            banner: print the banner first.
+        """
+        prompted = callable(read)  # a prompt was shown: end its line on Ctrl-D
+        reader = read if callable(read) else _line_reader(read)
+        if banner:
+            self.print(self.banner())
+        while True:
+            try:
+                line = reader(PROMPT)
+            except EOFError:
+                if prompted:
+                    self.print()
+                return 0
+            except KeyboardInterrupt:  # Ctrl-C cancels the line being typed
+                self.print()
+                continue
+            try:
+                if not self.handle(line):
+                    return 0
+            except KeyboardInterrupt:
+                self.error("interrupted")
+            except Exception as e:  # noqa: BLE001 - a bug must not end the session
+                self.error(f"internal error (please report it): {type(e).__name__}: {e}")
+
+    def handle(self, line: str) -> bool:
+        """Run one line (a query or a ``:command``); ``False`` means quit."""
+        line = line.strip()
+        if not line:
+            return True
+        if not line.startswith(":"):
+            self.search(line, page=1)
+            return True
+        name, _, arg = line[1:].partition(" ")
+        name = ALIASES.get(name.lower(), name.lower())
+        handler = self._handlers.get(name)
+        if handler is None:
+            self.unknown(name)
+            return True
+        try:
+            return handler(arg.strip()) is not False
+        except QuerySyntaxError as e:
+            self.query_error(e)
+        except (SearchlibError, OSError, ValueError) as e:
+            self.error(str(e))
+        return True
+
+    def print(self, text: str = "") -> None:
+        """Write a line of output."""
+        print(text, file=self.out, flush=True)
+
+    def error(self, text: str) -> None:
+        """Write an error line."""
+        print(style(f"error: {text}", RED, self.color), file=self.err, flush=True)
+
+    def query_error(self, e: QuerySyntaxError) -> None:
+        """The message, then the query with a caret under the position."""
+        self.error(f"query: {e}")
+        print(e.caret(), file=self.err, flush=True)
+
+    def unknown(self, name: str) -> None:
+        """Name the closest command, and :help."""
+        names = [c.name for c in COMMANDS]
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f" — did you mean :{close[0]}?" if close else ""
+        self.error(f"unknown command :{name}{hint} (:help lists the commands)")
+
+    # -- searching ----------------------------------------------------------------
+
+    def search(self, query: str, page: int) -> None:
+        """Run ``query`` and show one page of hits."""
+        try:
+            results = self.index.search(query, limit=self.limit, page=page)
+        except QuerySyntaxError as e:
+            self.query_error(e)
+            return
+        except (SearchlibError, ValueError) as e:
+            self.error(str(e))
+            return
+        self.results = results
+        self.print(format_results(results, self.color))
+        if results.page < results.pages:
+            self.print(style(":next for more", DIM, self.color))
+
+    def hit(self, arg: str) -> Hit | None:
+        """Hit number ``arg`` (a rank as shown) of the last query, or ``None`` with a message."""
+        if self.results is None:
+            self.error("no results yet: type a query first")
+            return None
+        try:
+            rank = int(arg)
+        except ValueError:
+            self.error(f"expected a hit number, got {arg!r}")
+            return None
+        for hit in self.results.hits:
+            if hit.rank == rank:
+                return hit
+        if 1 <= rank <= self.results.total:
+            found = self.index.search(self.results.query, limit=1, page=rank)
+            if found.hits:
+                return found.hits[0]
+        self.error(f"no hit {rank}: the last query has {plural(self.results.total, 'result')}")
+        return None
+
+    # -- commands -------------------------------------------------------------------
+
+    def cmd_help(self, arg: str) -> None:
+        """``:help``."""
+        width = max(len(f":{c.name} {c.args}".rstrip()) for c in COMMANDS)
+        self.print("Commands:")
+        for c in COMMANDS:
+            self.print(f"  {f':{c.name} {c.args}'.rstrip().ljust(width)}  {c.help}")
+        self.print(QUERY_HELP)
+
+    def cmd_next(self, arg: str) -> None:
+        """``:next``."""
+        if self.results is None:
+            self.error("no results yet: type a query first")
+        elif self.results.page >= self.results.pages:
+            self.error("no more results")
+        else:
+            self.search(self.results.query, self.results.page + 1)
+
+    def cmd_prev(self, arg: str) -> None:
+        """``:prev``."""
+        if self.results is None:
+            self.error("no results yet: type a query first")
+        elif self.results.page <= 1:
+            self.error("already on the first page")
+        else:
+            self.search(self.results.query, self.results.page - 1)
+
+    def cmd_open(self, arg: str) -> None:
+        """``:open N [doc]``: the passage (or document) of hit N, every match marked."""
+        number, _, what = arg.partition(" ")
+        hit = self.hit(number)
+        if hit is None or self.results is None:
+            return
+        spec = self.results.match
+        analyzer = self.index.analyzer
+        title = marked(highlight_all(hit.title, analyzer, spec), self.color)
+        count = len(self.index.passages(hit.doc_id))
+        if what.strip().lower() in ("doc", "document", "all"):
+            doc = self.index.document(hit.doc_id)
+            if doc is None:
+                self.error(f"document {hit.doc_id} is not in the index any more")
+                return
+            text, where = doc.text, f"document {hit.doc_id} ({count} passages)"
+        else:
+            text = hit.text
+            where = f"{hit.id} — passage {hit.position + 1} of {count} of document {hit.doc_id}"
+            if count > 1:
+                where += f" (:open {hit.rank} doc for all of it)"
+        self.print(style(title, BOLD, self.color))
+        self.print(style(where, DIM, self.color))
+        self.print(marked(highlight_all(text, analyzer, spec), self.color, oneline=False))
+
+    def cmd_analyze(self, arg: str) -> None:
+        """``:analyze TEXT``."""
+        if not arg:
+            self.error("usage: :analyze TEXT")
+            return
+        self.print(format_analysis(analysis_rows(self.index.analyzer, arg), self.color))
+
+    def cmd_explain(self, arg: str) -> None:
+        """``:explain N``."""
+        hit = self.hit(arg)
+        if hit is None or self.results is None:
+            return
+        why = explain(self.index, self.results.query, hit)
+        self.print(format_explanation(why, self.color))
+
+    def cmd_stats(self, arg: str) -> None:
+        """``:stats``."""
+        self.print(format_stats(self.index.stats(), self.index.ranking))
+
+    def cmd_limit(self, arg: str) -> None:
+        """``:limit [N]``."""
+        if not arg:
+            self.print(f"{self.limit} hits per page")
+            return
+        try:
+            value = int(arg)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= MAX_LIMIT:
+            self.error(f"the limit is a number from 1 to {MAX_LIMIT}, got {arg!r}")
+            return
+        self.limit = value
+        self.print(f"{value} hits per page")
+
+    def cmd_quit(self, arg: str) -> bool:
+        """``:quit``."""
+        return False
+
+
+def _line_reader(lines: Iterable[str]) -> Callable[[str], str]:
+    it = iter(lines)
+
+    def read(prompt: str) -> str:
+        try:
+            return next(it)
+        except StopIteration:
+            raise EOFError from None
+
+    return read
+
+
+def run_repl(
+    index: Index,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    color: bool = False,
+    limit: int = 10,
+    label: str | None = None,
+) -> int:
+    """Run the REPL on ``index``: with readline on a terminal, else line by line.
+
+    On a terminal (the process's own stdin and stdout), lines are read with
+    :func:`input` and readline: line editing, tab completion of commands,
+    and a history kept in :func:`history_path` across sessions.
+    """
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    repl = Repl(index, out=stdout, err=stderr, color=color, limit=limit, label=label)
+    interactive = stdin is sys.stdin and stdout is sys.stdout and stdin.isatty()
+    if not interactive:
+        return repl.run(stdin)
+    history = _History(history_path())
+    try:
+        return repl.run(input)
+    finally:
+        history.save()
+
+
+class _History:
+    """readline set-up: history file, length and command completion (if readline exists)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            import readline  # noqa: PLC0415 - optional, and changes input() when imported
+        except ImportError:  # pragma: no cover - Windows without pyreadline
+            self.readline = None
+            return
+        self.readline = readline
+        readline.set_history_length(HISTORY_LENGTH)
+        if path.is_file():
+            with contextlib.suppress(OSError):
+                readline.read_history_file(str(path))
+        words = [f":{c.name}" for c in COMMANDS]
+
+        def complete(text: str, state: int) -> str | None:
+            options = [w for w in words if w.startswith(text)] if text.startswith(":") else []
+            return options[state] if state < len(options) else None
+
+        readline.set_completer_delims(" \t\n")
+        readline.set_completer(complete)
+        readline.parse_and_bind("tab: complete")
+
+    def save(self) -> None:
+        if self.readline is None:
+            return
+        with contextlib.suppress(OSError):  # a read-only home must not break leaving
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.readline.write_history_file(str(self.path))

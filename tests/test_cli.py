@@ -1,0 +1,436 @@
+"""The command line, driven through ``main([...])`` with captured streams."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from searchlib import FrenchAnalyzer, Index, __version__
+from searchlib.cli import build_parser, main
+from searchlib.evaluate import load_qrels, load_queries, metrics, run_queries, write_trec_run
+from searchlib.progress import Progress, format_seconds, input_size
+
+DATA = Path(__file__).parent / "data" / "cli"
+CORPUS = DATA / "corpus.jsonl"
+README = Path(__file__).parent.parent / "README.md"
+ANSI = re.compile(r"\x1b\[")
+
+
+def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of ``searchlib ARGV``."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdin=io.StringIO(stdin), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("cli") / "ix"
+    code, out, err = run("index", str(CORPUS), "--index", str(target))
+    assert (code, err) == (0, "") and out.startswith("indexed 5 documents")
+    return target
+
+
+def subcommands() -> list[str]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return sorted(action.choices)
+
+
+# -- parser, help, version, exit codes ---------------------------------------------
+
+
+def test_subcommands_are_the_issue_list() -> None:
+    assert subcommands() == ["analyze", "eval", "index", "repl", "search", "stats"]
+
+
+@pytest.mark.parametrize("command", ["", *subcommands()])
+def test_help_and_version_on_every_command(command: str) -> None:
+    prefix = [command] if command else []
+    code, out, err = run(*prefix, "--help")
+    assert code == 0 and err == ""
+    assert out.startswith(f"usage: searchlib {command}".rstrip())
+    code, out, _ = run(*prefix, "--version")
+    assert (code, out.strip()) == (0, f"searchlib {__version__}")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["frobnicate"],  # unknown command
+        ["search"],  # missing query
+        ["search", "chat", "--limit", "0"],  # limit below 1
+        ["search", "chat", "--format", "xml"],  # unknown format
+        ["index", "x.jsonl", "--index", "d", "--overwrite", "--append"],  # exclusive options
+        ["eval", "--index", "d"],  # missing --queries
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str]) -> None:
+    code, out, err = run(*argv)
+    assert code == 2
+    assert out == ""
+    assert "usage: searchlib" in err
+
+
+def test_every_subcommand_is_documented_in_readme() -> None:
+    text = README.read_text(encoding="utf-8")
+    for command in subcommands():
+        assert re.search(rf"^searchlib {command}\b", text, re.M), command
+        assert re.search(rf"^#+ .*`searchlib {command}`", text, re.M), command
+
+
+# -- index --------------------------------------------------------------------------
+
+
+def test_index_reports_counts_and_is_silent_off_a_terminal(tmp_path: Path) -> None:
+    target = tmp_path / "ix"
+    code, out, err = run("index", str(CORPUS), "--index", str(target), "--limitmb", "32")
+    assert code == 0
+    assert err == ""  # no progress bar: stderr is not a terminal
+    assert re.match(
+        r"indexed 5 documents \([\d.]+ MB of text\) into .* 5 documents, 7 passages$", out
+    )
+    with Index.open(target) as ix:
+        assert ix.stats().documents == 5
+
+
+def test_index_quiet_prints_nothing(tmp_path: Path) -> None:
+    assert run("index", str(CORPUS), "--index", str(tmp_path / "ix"), "-q") == (0, "", "")
+
+
+def test_index_refuses_to_overwrite_without_the_flag(index_dir: Path) -> None:
+    code, out, err = run("index", str(CORPUS), "--index", str(index_dir))
+    assert code == 1 and out == ""
+    assert err.startswith("searchlib: an index already exists at")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_index_append_updates_documents(tmp_path: Path) -> None:
+    target = tmp_path / "ix"
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "note.txt").write_text("Une note\n\nLa baleine bleue.", encoding="utf-8")
+    assert run("index", str(CORPUS), "--index", str(target), "-q")[0] == 0
+    code, out, _ = run("index", str(tmp_path / "docs"), "--index", str(target), "--append")
+    assert code == 0
+    assert out.startswith("indexed 1 document (") and "holds 6 documents, 8 passages" in out
+    _, out, _ = run("search", "baleine", "--index", str(target), "--json")
+    assert [h["doc_id"] for h in json.loads(out)["hits"]] == ["note"]
+    with Index.open(target) as ix:
+        assert ix.stats().documents == 6
+
+
+def test_index_bad_input_is_a_user_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "title": "t", "text": "x"}\n{oops\n', encoding="utf-8")
+    code, out, err = run("index", str(bad), "--index", str(tmp_path / "ix"))
+    assert code == 1 and out == ""
+    assert err.startswith(f"searchlib: {bad}:2")
+    code, _, err = run("index", str(tmp_path / "missing"), "--index", str(tmp_path / "ix2"))
+    assert code == 1 and "no such file or folder" in err
+
+
+# -- search -------------------------------------------------------------------------
+
+
+def test_search_text_marks_matches_without_colour(index_dir: Path) -> None:
+    code, out, err = run("search", "cour federale", "--index", str(index_dir))
+    assert (code, err) == (0, "")
+    assert not ANSI.search(out)  # a StringIO is not a terminal
+    first = out.splitlines()[0]
+    assert first.startswith("  1. [La] [cour] [fédérale]") or "[cour] [fédérale]" in first
+    assert "[d1#1]" in first and "score " in first
+    assert "[cour] [fédérale]" in out.splitlines()[1]
+
+
+def test_search_json_is_the_library_dict(index_dir: Path) -> None:
+    code, out, _ = run("search", "musique OR œuvre", "--index", str(index_dir), "--json")
+    assert code == 0
+    data = json.loads(out)
+    with Index.open(index_dir) as ix:
+        expected = ix.search("musique OR œuvre").to_dict()
+    assert data == expected
+    assert set(data) >= {"query", "total", "hits"}
+    assert set(data["hits"][0]) == {"rank", "id", "doc_id", "score", "title", "snippet"}
+    assert any("<mark>" in h["snippet"] for h in data["hits"])
+
+
+def test_search_format_json_equals_json_shortcut(index_dir: Path) -> None:
+    a = run("search", "poisson", "--index", str(index_dir), "--json")
+    b = run("search", "poisson", "--index", str(index_dir), "--format", "json")
+    assert a == b
+
+
+def test_search_html_escapes_and_marks(index_dir: Path) -> None:
+    code, out, _ = run("search", "prix <b>", "--index", str(index_dir), "--format", "html")
+    assert code == 0
+    assert out.startswith("<!DOCTYPE html>")
+    assert "<mark>prix</mark>" in out
+    assert "&lt;b&gt;" in out and "<b>" not in out
+
+
+def test_search_limit_and_page(index_dir: Path) -> None:
+    query = "poisson cour musique œuvre vie"
+    seen = []
+    for page in (1, 2, 3):
+        code, out, _ = run(
+            "search",
+            query,
+            "--index",
+            str(index_dir),
+            "--json",
+            "--limit",
+            "2",
+            "--page",
+            str(page),
+        )
+        data = json.loads(out)
+        assert code == 0 and data["page"] == page and data["total"] >= 6
+        assert [h["rank"] for h in data["hits"]] == [2 * page - 1, 2 * page]
+        seen += [h["id"] for h in data["hits"]]
+    _, out, _ = run("search", query, "--index", str(index_dir), "--json", "--limit", "6")
+    assert seen == [h["id"] for h in json.loads(out)["hits"]]
+
+
+def test_search_collapse_gives_one_passage_per_document(index_dir: Path) -> None:
+    _, out, _ = run("search", "poisson sole", "--index", str(index_dir), "--json")
+    assert len(json.loads(out)["hits"]) > 1
+    _, out, _ = run("search", "poisson sole", "--index", str(index_dir), "--json", "--collapse")
+    assert [h["doc_id"] for h in json.loads(out)["hits"]] == ["d5"]
+
+
+def test_search_errors_are_one_line(index_dir: Path, tmp_path: Path) -> None:
+    code, out, err = run("search", "chat", "--index", str(tmp_path / "nothing"))
+    assert (code, out) == (1, "")
+    assert err == f"searchlib: no searchlib index at {tmp_path / 'nothing'}\n"
+    code, out, err = run("search", "musique AND", "--index", str(index_dir))
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "searchlib: query error: AND needs a term after it at position 8",
+        "musique AND",
+        "        ^",
+    ]
+
+
+# -- analyze, stats ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "L’URL des États-Unis",  # elision, compound
+        "jusqu'au 13ème siècle, M.P.A.A.",  # long elision, ordinal, acronym
+        "Cœur fédéral à 3,5 %",  # ligature, decimal
+    ],
+)
+def test_analyze_json_terms_are_the_analyzer_terms(text: str) -> None:
+    code, out, _ = run("analyze", text, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["terms"] == FrenchAnalyzer().terms(text)
+    for token in data["tokens"]:
+        # offsets point at the elided word in the (NFC) text; compounds and
+        # acronyms are written without their hyphens and dots
+        source = data["text"][token["start"] : token["end"]]
+        assert re.sub(r"[-.]", "", source) == token["elision"]
+
+
+def test_analyze_table_shows_every_stage() -> None:
+    code, out, _ = run("analyze", "L’été des Œuvres")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == [
+        "pos",
+        "offsets",
+        "token",
+        "elision",
+        "lowercase",
+        "folding",
+        "stem",
+    ]
+    assert lines[1].split() == ["0", "2-5", "L’été", "été", "été", "ete", "ete"]
+    assert lines[3].split()[2:] == ["Œuvres", "Œuvres", "œuvres", "oeuvres", "oeuvr"]
+    assert "(stopword)" in lines[2]
+
+
+def test_stats(index_dir: Path) -> None:
+    code, out, _ = run("stats", "--index", str(index_dir), "--json")
+    data = json.loads(out)
+    with Index.open(index_dir) as ix:
+        stats = ix.stats()
+    assert (data["documents"], data["passages"]) == (stats.documents, stats.passages) == (5, 7)
+    assert data["analyzer_version"] == stats.analyzer_version
+    code, out, _ = run("stats", "--index", str(index_dir))
+    assert code == 0 and re.search(r"^passages\s+7$", out, re.M)
+
+
+# -- eval -------------------------------------------------------------------------------
+
+
+def test_eval_matches_the_library_and_survives_a_bad_query(index_dir: Path, tmp_path: Path) -> None:
+    run_file = tmp_path / "run.txt"
+    code, out, err = run(
+        "eval",
+        "--index",
+        str(index_dir),
+        "--queries",
+        str(DATA / "queries.jsonl"),
+        "--qrels",
+        str(DATA / "qrels.tsv"),
+        "--run-file",
+        str(run_file),
+        "--json",
+    )
+    assert code == 0
+    # q5 is malformed: reported, scored as empty, the batch goes on
+    assert err.splitlines() == [
+        "searchlib: query q5 failed, scored as empty: AND needs a term after it at position 5",
+        "searchlib: 1 of 6 queries failed",
+    ]
+    with Index.open(index_dir) as ix:
+        ranked = dict(run_queries(ix, load_queries(DATA / "queries.jsonl")))
+    expected = metrics(
+        {q: [d for d, _ in docs] for q, docs in ranked.items()}, load_qrels(DATA / "qrels.tsv")
+    )
+    report = json.loads(out)
+    assert {k: report[k] for k in ("ndcg@10", "mrr@10", "recall@100", "queries")} == (
+        expected.as_dict()
+    )
+    assert (report["searched"], report["failed"]) == (6, 1)
+    lines = run_file.read_text(encoding="utf-8").splitlines()
+    fields = [line.split() for line in lines]
+    assert all(len(f) == 6 and f[1] == "Q0" and f[5] == "searchlib" for f in fields)
+    assert {f[0] for f in fields} == {"q1", "q2", "q3", "q4", "q6"}
+    assert next((f[0], f[2], int(f[3])) for f in fields if f[0] == "q1") == ("q1", "d1", 1)
+    assert [f[2] for f in fields if f[0] == "q1"] == [d for d, _ in ranked["q1"]]
+
+
+def test_eval_survives_a_crashing_query(
+    index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    search = Index.search
+
+    def flaky(self: Index, query: str, *args: object, **kwargs: object) -> object:
+        if query == "boom":
+            raise RecursionError("maximum recursion depth exceeded")
+        return search(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(Index, "search", flaky)
+    queries = tmp_path / "q.jsonl"
+    lines = [
+        '{"id": "a", "text": "poisson"}',
+        '{"id": "b", "text": "boom"}',
+        '{"id": "c", "text": "cour"}',
+    ]
+    queries.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run("eval", "--index", str(index_dir), "--queries", str(queries))
+    assert code == 0
+    assert err.splitlines() == [
+        "searchlib: query b failed, scored as empty: internal error RecursionError: "
+        "maximum recursion depth exceeded",
+        "searchlib: 1 of 3 queries failed",
+    ]
+    assert {line.split()[0] for line in out.splitlines()} == {"a", "c"}
+
+
+def test_eval_text_report(index_dir: Path) -> None:
+    code, out, _ = run(
+        "eval",
+        "--index",
+        str(index_dir),
+        "--queries",
+        str(DATA / "queries.jsonl"),
+        "--qrels",
+        str(DATA / "qrels.tsv"),
+    )
+    assert code == 0
+    assert re.match(
+        r"nDCG@10 \d\.\d{4}  MRR@10 \d\.\d{4}  Recall@100 \d\.\d{4}  \(6 judged queries of 6,", out
+    )
+
+
+def test_eval_without_qrels_writes_the_run_to_stdout(index_dir: Path) -> None:
+    code, out, _ = run(
+        "eval", "--index", str(index_dir), "--queries", str(DATA / "queries.jsonl"), "--limit", "2"
+    )
+    assert code == 0
+    expected = io.StringIO()
+    with Index.open(index_dir) as ix:
+        write_trec_run(run_queries(ix, load_queries(DATA / "queries.jsonl"), limit=2), expected)
+    assert out == expected.getvalue() != ""
+
+
+def test_eval_missing_file_is_a_user_error(index_dir: Path, tmp_path: Path) -> None:
+    code, _, err = run("eval", "--index", str(index_dir), "--queries", str(tmp_path / "q.jsonl"))
+    assert code == 1 and err.startswith("searchlib: ") and err.count("\n") == 1
+
+
+# -- repl through main ----------------------------------------------------------------------
+
+
+def test_no_command_opens_the_repl_on_the_seed_corpus() -> None:
+    code, out, err = run(stdin="cour federale\n:quit\nmusique\n")
+    assert (code, err) == (0, "")
+    assert "index: bundled seed corpus" in out
+    assert "[cour] [fédérale]" in out
+    assert "for 'musique'" not in out  # nothing runs after :quit
+
+
+def test_repl_subcommand_on_an_index(index_dir: Path) -> None:
+    code, out, _ = run("repl", "--index", str(index_dir), "--limit", "1", stdin="poisson\n:next\n")
+    assert code == 0
+    assert "5 documents, 7 passages" in out
+    assert "  1. " in out and "  2. " in out
+
+
+# -- progress ---------------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_is_silent_for_quick_jobs_then_draws() -> None:
+    clock, stream = Clock(), io.StringIO()
+    progress = Progress(stream, total_bytes=1000, delay=0.5, interval=0.1, clock=clock)
+    items = progress.wrap(["a" * 100] * 10, size=len)
+    next(items)
+    assert stream.getvalue() == ""  # under the delay
+    clock.now = 2.0
+    next(items)  # 200 of 1000 bytes in 2 s: 8 s to go
+    line = stream.getvalue()
+    assert "[####...." in line and " 20%" in line
+    assert "2 docs" in line and "0.00 MB/s" in line and "ETA 0:08" in line
+    progress.close()
+    assert stream.getvalue().endswith("\r\x1b[2K")
+
+
+def test_progress_disabled_never_writes() -> None:
+    clock, stream = Clock(), io.StringIO()
+    progress = Progress(stream, enabled=False, clock=clock)
+    clock.now = 10.0
+    assert list(progress.wrap(range(3))) == [0, 1, 2]
+    progress.status("committing…")
+    progress.close()
+    assert stream.getvalue() == "" and progress.items == 3
+
+
+def test_input_size_reads_the_gzip_trailer(tmp_path: Path) -> None:
+    data = ("é" * 5000).encode("utf-8")
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(data))
+    (tmp_path / "b.txt").write_bytes(b"x" * 10)
+    (tmp_path / "skip.bin").write_bytes(b"x" * 99)
+    assert input_size(tmp_path) == len(data) + 10
+    assert input_size(tmp_path / "b.txt", tmp_path / "nope") is None
+
+
+def test_format_seconds() -> None:
+    assert [format_seconds(s) for s in (0, 59.6, 3600)] == ["0:00", "1:00", "1:00:00"]

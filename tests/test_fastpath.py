@@ -1,0 +1,185 @@
+"""The numpy fast path ranks and scores exactly like Whoosh's reference path."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from whoosh import query as wq
+
+from searchlib import Document, Index, Ranking, fastpath
+from searchlib.corpus import load_corpus, seed_documents
+from searchlib.fastpath import Executed, execute, execute_fast, execute_whoosh
+from searchlib.querylang import SEARCH_FIELDS, parse
+from searchlib.search import QueryCompiler
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CDTN = SHARED / "eval-public" / "cdtn-requetes"
+PIAF = SHARED / "eval-public" / "piaf-v1.1-passages"
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.fail(f"missing shared data {path} (expected ../shared beside the repo)")
+    return path
+
+
+def _queries(path: Path, n: int) -> list[str]:
+    with _need(path).open(encoding="utf-8") as f:
+        return [json.loads(line)["text"] for line in itertools.islice(f, 0, n * 25, 25)]
+
+
+def _docs() -> Iterator[Document]:
+    yield from seed_documents()
+    yield from itertools.islice(load_corpus(_need(CDTN / "corpus.jsonl")), 0, 1200, 15)
+    yield from itertools.islice(load_corpus(_need(PIAF / "corpus.jsonl")), 0, 600, 6)
+
+
+@pytest.fixture(scope="module")
+def index() -> Index:
+    ix = Index.in_memory()
+    docs = list(_docs())
+    # Three commits (three segments), then deletions and a replacement:
+    # global numbering, deleted passages and per-segment caches all count.
+    ix.add(docs[: len(docs) // 3])
+    ix.add(docs[len(docs) // 3 : 2 * len(docs) // 3])
+    ix.search("travail")  # fill the caches before the index changes again
+    ix.add(docs[2 * len(docs) // 3 :])
+    ix.delete([d.id for d in docs[1:40:7]])
+    ix.add([docs[50]])
+    return ix
+
+
+def _compiled(ix: Index, text: str) -> wq.Query | None:
+    compiler = QueryCompiler(
+        ix.analyzer, ix.searcher(), ix.ranking, SEARCH_FIELDS, text, ix.exact_analyzer
+    )
+    return compiler.compile(parse(text))[0]
+
+
+def _reference(ix: Index, query: wq.Query, limit: int, collapse: bool) -> Executed:
+    """Every match scored by Whoosh, ranked, collapsed and counted by hand.
+
+    Whoosh's own collapsing collector is not a reference: past the first few
+    hits it can drop documents that belong in the top ``limit`` (a passage
+    evicted from its heap is still counted as its document's best), and its
+    totals are estimates.
+    """
+    s = ix.searcher()
+    items = sorted(s.search(query, limit=None, optimize=False).items(), key=lambda x: (-x[1], x[0]))
+    if collapse:
+        seen: set[str] = set()
+        kept = []
+        for docnum, score in items:
+            key = s.stored_fields(docnum)["doc_id"]
+            if key not in seen:
+                seen.add(key)
+                kept.append((docnum, score))
+        items = kept
+    return Executed(items[:limit], len(items))
+
+
+def _same(fast: Executed, slow: Executed) -> None:
+    assert [d for d, _ in fast.ranked] == [d for d, _ in slow.ranked], slow
+    for (_, a), (_, b) in zip(fast.ranked, slow.ranked, strict=True):
+        assert a == pytest.approx(b, rel=1e-9)
+
+
+def _check(ix: Index, texts: list[str]) -> int:
+    checked = 0
+    for text in texts:
+        query = _compiled(ix, text)
+        if query is None:
+            continue
+        for collapse, limit in [(True, 10), (False, 10), (True, 100)]:
+            fast = execute_fast(ix, ix.searcher(), query, limit, collapse)
+            assert fast is not None, text  # OR queries (phrases inside included)
+            slow = _reference(ix, query, limit, collapse)
+            _same(fast, slow)
+            if fast.exact:
+                assert fast.total == slow.total, text
+            else:  # phrase candidates that could not rank were left unchecked
+                assert fast.total >= slow.total, text
+            if not collapse:  # Whoosh's own collector agrees where it is exact
+                _same(fast, execute_whoosh(ix.searcher(), query, limit, collapse))
+            checked += 1
+    return checked
+
+
+def test_same_top_k_scores_and_totals_on_real_queries(index: Index) -> None:
+    texts = _queries(CDTN / "queries.jsonl", 40) + _queries(PIAF / "queries.jsonl", 40)
+    texts += ["Qu'est-ce que le préavis ?", "États-Unis", "title:travail", "congé OR salaire"]
+    assert _check(index, texts) > 200
+
+
+def test_follows_ranking_changes(index: Index) -> None:
+    before = index.ranking
+    try:
+        index.set_ranking(Ranking(k1=0.9, b=0.4, title_b=0.9, title_boost=2.5))
+        assert _check(index, _queries(CDTN / "queries.jsonl", 15)) > 30
+        # Exact-form terms and proximity phrases (slop) inside the union.
+        index.set_ranking(Ranking(exact_boost=0.5, proximity_boost=0.3))
+        assert _check(index, _queries(PIAF / "queries.jsonl", 15)) > 30
+    finally:
+        index.set_ranking(before)
+
+
+def test_other_queries_go_to_whoosh(index: Index) -> None:
+    s = index.searcher()
+    for text in ["contrat AND travail", "contrat -travail", "NOT travail", "title:contrat AND cdi"]:
+        query = _compiled(index, text)
+        assert query is not None
+        assert execute_fast(index, s, query, 10, True) is None
+        assert execute(index, s, query, 10, False) == execute_whoosh(s, query, 10, False)
+        # Segments are written without per-block length statistics: Whoosh's
+        # block skipping must still rank like a full scan.
+        _same(execute_whoosh(s, query, 10, False), _reference(index, query, 10, False))
+    scaled = wq.Or([wq.Term("text", "contrat"), wq.Term("text", "travail")], scale=0.9)
+    assert execute_fast(index, s, scaled, 10, False) is None
+
+
+def test_phrases_inside_a_union_are_scored_by_whoosh(index: Index) -> None:
+    # A quoted phrase compiles to OR(title phrase, text phrase); each phrase's
+    # own Whoosh matcher scores it and the union is added up here.
+    texts = ['"sécurité sociale"', '"délai de préavis"', '"contrat travail" salaire', "est-ce"]
+    assert _check(index, texts) == 12
+    query = _compiled(index, '"sécurité sociale"')
+    assert query is not None
+    found = execute_fast(index, index.searcher(), query, 10, False)
+    assert found is not None
+    assert found.total > 0
+
+
+def test_inverted_questions(index: Index) -> None:
+    # Hyphenated inversions (est-ce, a-t-il) compile to phrases of stop
+    # words with many candidate passages (holding every word).
+    texts = ["Qu'est-ce que le préavis ?", "est-ce obligatoire", "y a-t-il un délai ?"]
+    texts += [t for t in _queries(PIAF / "queries.jsonl", 80) if "-" in t][:10]
+    assert _check(index, texts) >= 30
+
+
+@pytest.mark.parametrize(
+    ("words", "slop"),
+    [(["contrat", "de"], 1), (["de", "travail"], 2), (["le", "de"], 3), (["de", "la", "de"], 2)],
+)
+def test_phrase_positions_agree_with_whoosh(index: Index, words: list[str], slop: int) -> None:
+    s = index.searcher()
+    query = wq.Phrase("text", words, slop=slop)
+    expected = {d for d, _ in s.search(query, limit=None).items()}
+    assert expected  # the test means something
+    view = fastpath._state(index).view(s)
+    docs, _ = view.impacts(s, "text", words[0])
+    found = fastpath._phrase_docs(view, query, docs)
+    assert {int(d) for d in docs[found]} == expected
+
+
+def test_search_pages_agree_with_reference(index: Index) -> None:
+    query = _compiled(index, "contrat de travail salarié")
+    assert query is not None
+    whole = execute_whoosh(index.searcher(), query, 30, False).ranked
+    page2 = index.search("contrat de travail salarié", limit=10, page=2, highlight_hits=False)
+    assert [h.rank for h in page2] == list(range(11, 21))
+    assert [h.score for h in page2] == pytest.approx([s for _, s in whole[10:20]], rel=1e-9)

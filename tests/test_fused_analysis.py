@@ -1,0 +1,130 @@
+"""The fused French chain gives exactly the tokens of the plain Whoosh chain."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh.analysis import CompositeAnalyzer
+
+from searchlib.analysis import FrenchAnalyzer, FrenchStemFilter, normalize_text
+from searchlib.corpus import seed_documents
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+FR_SMALL = SHARED / "corpora" / "prebuilt" / "fr-small.jsonl.gz"
+
+
+def _tokens(gen: Any) -> list[tuple[Any, ...]]:
+    return [
+        (
+            t.text,
+            t.pos,
+            t.startchar,
+            t.endchar,
+            t.surface,
+            bool(t.stopped),
+            bool(t.compound),
+            t.boost,
+        )
+        for t in gen
+    ]
+
+
+def _reference(analyzer: FrenchAnalyzer, text: str, **kwargs: Any) -> list[tuple[Any, ...]]:
+    """The chain run filter by filter, as Whoosh runs any composite analyzer."""
+    return _tokens(CompositeAnalyzer.__call__(analyzer, text, **kwargs))
+
+
+def _texts() -> list[str]:
+    if not FR_SMALL.is_file():
+        pytest.fail(f"missing shared corpus {FR_SMALL} (expected ../shared beside the repo)")
+    texts = [t for d in seed_documents() for t in (d.title, d.text)]
+    with gzip.open(FR_SMALL, "rt", encoding="utf-8") as f:
+        for line in itertools.islice(f, 0, 2000, 20):  # 100 documents of every kind
+            obj = json.loads(line)
+            texts += [normalize_text(obj.get("title", "")), normalize_text(obj["text"])[:20_000]]
+    return texts
+
+
+@pytest.mark.parametrize(("stem", "fold"), [(True, True), (False, True), (False, False)])
+@pytest.mark.parametrize("mode", ["index", "query"])
+def test_fused_matches_chain_on_real_text(stem: bool, fold: bool, mode: str) -> None:
+    analyzer = FrenchAnalyzer(stem=stem, fold=fold)
+    for text in _texts():
+        kwargs = {"positions": True, "chars": True, "mode": mode}
+        assert _tokens(analyzer(text, **kwargs)) == _reference(analyzer, text, **kwargs)
+
+
+def test_fused_keeps_start_offsets_and_no_morph() -> None:
+    analyzer = FrenchAnalyzer()
+    text = "Les États-Unis d’Amérique, l'URL M.P.A.A. et 3,5 % au 13ème siècle"
+    kwargs = {"positions": True, "chars": True, "start_pos": 7, "start_char": 100}
+    assert _tokens(analyzer(text, **kwargs)) == _reference(analyzer, text, **kwargs)
+    assert _tokens(analyzer(text, no_morph=True)) == _reference(analyzer, text, no_morph=True)
+    # no_morph skips stemming: "siècle" stays whole.
+    assert "siecle" in [t[0] for t in _tokens(analyzer(text, no_morph=True))]
+
+
+def test_chains_of_french_filters_are_fused_others_not() -> None:
+    from whoosh.analysis import LowercaseFilter
+
+    assert FrenchAnalyzer()._fused_chain() is not None
+    assert FrenchAnalyzer(stem=False, fold=False)._fused_chain() is not None
+    twice = FrenchAnalyzer()
+    twice.items.append(FrenchStemFilter())  # stemmed twice: still only French filters
+    other = FrenchAnalyzer()
+    other.items.append(LowercaseFilter())  # a filter the fused path does not know
+    assert twice._fused_chain() is not None
+    assert other._fused_chain() is None
+    text = "Les pirates américains téléchargent des œuvres"
+    for analyzer in (twice, other, FrenchAnalyzer(stem=False, fold=False)):
+        for mode in ("index", "query"):
+            kwargs = {"positions": True, "chars": True, "mode": mode}
+            assert _tokens(analyzer(text, **kwargs)) == _reference(analyzer, text, **kwargs)
+
+
+def test_stop_flags_follow_the_mode() -> None:
+    analyzer = FrenchAnalyzer()
+    # Same words, index then query mode: the word cache must not mix them up.
+    assert not any(t.stopped for t in analyzer.tokens("les chats de la voisine", mode="index"))
+    assert [t.stopped for t in analyzer.tokens("les chats de la voisine", mode="query")] == [
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*"aeéèçœÆlLdqu'’ʼ-.,0123456789 \n«»?!", "jusqu", "Ème", "e\u0301"]),
+        max_size=40,
+    ).map("".join)
+)
+def test_fused_matches_chain_on_random_text(text: str) -> None:
+    analyzer = FrenchAnalyzer()
+    text = normalize_text(text)
+    kwargs = {"positions": True, "chars": True, "mode": "index"}
+    assert _tokens(analyzer(text, **kwargs)) == _reference(analyzer, text, **kwargs)
+
+
+def test_matching_tokens_are_the_tokens_with_those_terms() -> None:
+    analyzer = FrenchAnalyzer()
+    for text in _texts()[:60]:
+        tokens = analyzer.tokens(text, mode="index")
+        terms = {t.text for t in tokens[::7]} | {"etatsun", "absent"}
+        expected = [t for t in tokens if t.text in terms]
+        assert analyzer.matching_tokens(text, terms) == expected
+        custom = FrenchAnalyzer()
+        custom.items.append(FrenchStemFilter())  # not fused: the plain route
+        assert custom.matching_tokens(text, terms) == [
+            t for t in custom.tokens(text, mode="index") if t.text in terms
+        ]
