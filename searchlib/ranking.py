@@ -26,7 +26,7 @@ class Ranking:
         proximity_slop: how far apart (in words) such a pair may be.
         typo_max_terms: a query word (stemmed) that is in no document is
             replaced by up to this many of the most frequent index terms within
-            edit distance 1 (2 for long words); 0 turns typo tolerance off.
+            edit distance 1; 0 turns typo tolerance off.
         typo_min_length: shortest word (stemmed) that is corrected.
         default_operator: how side-by-side words combine: ``"or"`` ranks
             documents with more of the words first without requiring all;

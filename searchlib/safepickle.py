@@ -76,6 +76,10 @@ DENIED_CLASSES = frozenset(
 """Classes of the allowed modules that an index file still may not name."""
 
 ALLOWED_GLOBALS: dict[tuple[str, str], object] = {
+    # Whoosh's stock tokenizers pickle their compiled patterns as re._compile
+    # calls: compiling a regular expression runs no other code, and refusing it
+    # would break plain Whoosh indexes opened in the same process.
+    ("re", "_compile"): re._compile,  # type: ignore[attr-defined]
     ("builtins", "object"): object,
     ("builtins", "bool"): bool,
     ("builtins", "int"): int,
@@ -128,6 +132,12 @@ class RestrictedUnpickler(pickle.Unpickler):
             obj = getattr(importlib.import_module(module), name, None)
             if isinstance(obj, type) and _allowed_module(obj.__module__):
                 return obj
+        if "." not in name and module.startswith(_STEMMER_MODULES):
+            # Stock Whoosh analyzers pickle their stemming function (pure code
+            # over a word, from Whoosh's language modules).
+            obj = getattr(importlib.import_module(module), name, None)
+            if isinstance(obj, types.FunctionType) and obj.__module__ == module:
+                return obj
         raise IndexCorruptError(
             f"refusing to load {module}.{name} from an index file "
             "(only Whoosh and searchlib classes are allowed; "
@@ -137,6 +147,9 @@ class RestrictedUnpickler(pickle.Unpickler):
     def persistent_load(self, pid: Any) -> Any:
         """Index files hold no persistent ids."""
         raise IndexCorruptError("refusing a persistent id in an index file")
+
+
+_STEMMER_MODULES = ("whoosh.lang.",)
 
 
 def _allowed_module(module: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -281,8 +282,9 @@ class QueryCompiler:
         """Index terms close to ``term`` when ``term`` itself is absent (a typo).
 
         Only words of at least ``Ranking.typo_min_length`` letters that match
-        nothing are corrected: to the most frequent terms at edit distance 1
-        (2 from 8 letters on), with the same first letter.
+        nothing are corrected: to the most frequent terms at edit distance 1,
+        with the same first letter. Corrections are cached per searcher (Whoosh
+        walks its term dictionary in Python to find them).
         """
         ranking = self.ranking
         if ranking.typo_max_terms <= 0 or self.searcher is None:
@@ -291,15 +293,20 @@ class QueryCompiler:
             return []
         reader = self.searcher.reader()
         fields = self._fields(field)
-        if any(reader.doc_frequency(f, term) for f in fields):
-            return []
-        maxdist = 2 if len(term) >= 8 else 1
+        cache = _TYPO_CACHE.setdefault(self.searcher, {})
+        key = (",".join(fields), term)
+        if key in cache:
+            return cache[key][: ranking.typo_max_terms]
         found: dict[str, int] = {}
-        for f in fields:
-            for raw in reader.terms_within(f, term, maxdist, prefix=1):
-                t = _as_str(raw)
-                found[t] = found.get(t, 0) + reader.doc_frequency(f, t)
-        return sorted(found, key=lambda t: (-found[t], t))[: ranking.typo_max_terms]
+        if not any(reader.doc_frequency(f, term) for f in fields):
+            for f in fields:
+                for raw in reader.terms_within(f, term, 1, prefix=1):
+                    t = _as_str(raw)
+                    found[t] = found.get(t, 0) + reader.doc_frequency(f, t)
+        if len(cache) > _TYPO_CACHE_LIMIT:
+            cache.clear()
+        cache[key] = sorted(found, key=lambda t: (-found[t], t))[:_TYPO_KEEP]
+        return cache[key][: ranking.typo_max_terms]
 
     def _phrase(self, text: str, field: str | None) -> _Compiled:
         tokens = self.analyzer.tokens(normalize_text(text), mode="query")
@@ -343,6 +350,13 @@ class QueryCompiler:
             return _Compiled(None)
         best = sorted(found, key=lambda t: (-found[t], t))[:MAX_EXPANSION]
         return _Compiled(_or([self._term(t, node.field) for t in best]), False, frozenset(best))
+
+
+_TYPO_CACHE: weakref.WeakKeyDictionary[Searcher, dict[tuple[str, str], list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+_TYPO_CACHE_LIMIT = 50_000
+_TYPO_KEEP = 10
 
 
 def _as_str(term: str | bytes) -> str:

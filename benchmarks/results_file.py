@@ -1,0 +1,33 @@
+"""Keep ``benchmarks/RESULTS.md`` current: generated sections between markers.
+
+Text outside ``<!-- BEGIN name -->`` / ``<!-- END name -->`` (conclusions,
+notes) is kept as written; the text between them is replaced.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def replace_section(document: str, name: str, body: str) -> str:
+    """``document`` with the generated section ``name`` set to ``body`` (appended if absent).
+
+    >>> replace_section("a\\n<!-- BEGIN x -->\\nold\\n<!-- END x -->\\nb", "x", "new\\n")
+    'a\\n<!-- BEGIN x -->\\nnew\\n<!-- END x -->\\nb'
+    """
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    block = f"{begin}\n{body.rstrip()}\n{end}"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(document):
+        return pattern.sub(lambda _m: block, document, count=1)
+    return document.rstrip() + "\n\n" + block + "\n"
+
+
+def update_results_md(name: str, body: str, path: Path = RESULTS_MD) -> Path:
+    """Write ``body`` into section ``name`` of RESULTS.md."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    path.write_text(replace_section(text, name, body), encoding="utf-8")
+    return path

@@ -1,0 +1,296 @@
+"""One measurement in a fresh process: ``python -m benchmarks.worker < task.json``.
+
+A task is a JSON object with ``task`` (``build``, ``latency``, ``analyzer`` or
+``relevance``) and ``engine`` (an :class:`~benchmarks.engines.EngineSpec`);
+the result is one JSON object on stdout. Each build runs in its own process so
+that its peak RSS is its own. Every task checks what it measured and lists
+what went wrong in ``"errors"``: a broken engine cannot look fast.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.engines import Engine, EngineSpec, SearchlibEngine, folder_size, make_engine
+
+MAX_ERRORS = 20
+"""Errors kept per task (the count is always complete)."""
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (Linux: ru_maxrss is KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) by linear interpolation.
+
+    >>> percentile([1.0, 2.0, 3.0, 4.0], 50), percentile([5.0], 99)
+    (2.5, 5.0)
+    """
+    if not values:
+        return float("nan")
+    xs = sorted(values)
+    k = (len(xs) - 1) * q / 100
+    lo = int(k)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def summarize(ms: list[float]) -> dict[str, float]:
+    """p50 / p95 / p99 / mean of latencies in milliseconds."""
+    return {
+        "p50": percentile(ms, 50),
+        "p95": percentile(ms, 95),
+        "p99": percentile(ms, 99),
+        "mean": statistics.fmean(ms) if ms else float("nan"),
+    }
+
+
+class Errors:
+    """Counts failed checks and keeps the first few messages."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.messages: list[str] = []
+
+    def add(self, message: str) -> None:
+        """Record one failed check."""
+        self.count += 1
+        if len(self.messages) < MAX_ERRORS:
+            self.messages.append(message)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"count", "messages"}``."""
+        return {"count": self.count, "messages": self.messages}
+
+
+# -- tasks ------------------------------------------------------------------------------------
+
+
+def task_build(engine: Engine, task: dict[str, Any]) -> dict[str, Any]:
+    """Time indexing a corpus; peak RSS, index size; check the document count."""
+    from benchmarks.data import load_docs, text_bytes
+
+    docs = load_docs(Path(task["corpus"]))
+    size = text_bytes(docs)
+    path = Path(task["index_dir"])
+    gc.collect()
+    rss_loaded = peak_rss_mb()
+    t0 = time.perf_counter()
+    count = engine.build(docs, path)
+    seconds = time.perf_counter() - t0
+    errors = Errors()
+    if count != len(docs):
+        errors.add(f"indexed {count} documents, expected {len(docs)}")
+    return {
+        "docs": len(docs),
+        "bytes": size,
+        "seconds": seconds,
+        "docs_per_s": len(docs) / seconds,
+        "mb_per_s": size / 1e6 / seconds,
+        "rss_loaded_mb": rss_loaded,
+        "peak_rss_mb": peak_rss_mb(),
+        "index_bytes": folder_size(path),
+        "errors": errors.to_json(),
+    }
+
+
+def _timed_pass(
+    engine: Engine, queries: list[dict[str, Any]], highlight: bool, limit: int
+) -> tuple[list[float], list[list[str]], list[int]]:
+    """One pass over the queries: milliseconds, ranked ids, marked snippets per query."""
+    times: list[float] = []
+    ids: list[list[str]] = []
+    marked: list[int] = []
+    clock = time.perf_counter
+    for q in queries:
+        t0 = clock()
+        hits = engine.search(q["text"], limit, highlight)
+        times.append((clock() - t0) * 1000)
+        ids.append([h.doc_id for h in hits])
+        marked.append(sum(1 for h in hits if "<mark>" in h.snippet or "<b" in h.snippet))
+    return times, ids, marked
+
+
+def task_latency(engine: Engine, task: dict[str, Any]) -> dict[str, Any]:
+    """Query latency with and without highlighting, checked against a warm-up pass.
+
+    The two modes alternate pass by pass, so a change in machine load between
+    passes weighs on both alike.
+    """
+    engine.open(Path(task["index_dir"]))
+    queries: list[dict[str, Any]] = task["queries"]
+    limit = int(task.get("limit", 10))
+    modes = {"plain": False, "highlight": True}
+    errors = Errors()
+    expected: dict[str, list[list[str]]] = {}
+    for mode, highlight in modes.items():
+        _, expected[mode], marked = _timed_pass(engine, queries, highlight, limit)  # warm-up
+        _check_warm_up(mode, queries, expected[mode], marked if highlight else None, limit, errors)
+    runs: dict[str, list[list[float]]] = {mode: [] for mode in modes}
+    for _ in range(int(task.get("repeats", 3))):
+        for mode, highlight in modes.items():
+            times, ids_now, _ = _timed_pass(engine, queries, highlight, limit)
+            runs[mode].append(times)
+            for q, a, b in zip(queries, expected[mode], ids_now, strict=True):
+                if a != b:
+                    errors.add(f"{mode}: results changed between passes for {q['text']!r}")
+    engine.close()
+    out: dict[str, Any] = {"queries": len(queries)}
+    for mode in modes:
+        per_query = [statistics.median(ts) for ts in zip(*runs[mode], strict=True)]
+        by_kind: dict[str, list[float]] = {}
+        for q, ms in zip(queries, per_query, strict=True):
+            by_kind.setdefault(q["kind"], []).append(ms)
+        out[mode] = summarize(per_query) | {
+            "by_kind": {k: percentile(v, 50) for k, v in sorted(by_kind.items())},
+            "answered": sum(1 for ids in expected[mode] if ids),
+        }
+    out["errors"] = errors.to_json()
+    return out
+
+
+def _check_warm_up(
+    mode: str,
+    queries: list[dict[str, Any]],
+    ranked: list[list[str]],
+    marked: list[int] | None,
+    limit: int,
+    errors: Errors,
+) -> None:
+    """Hits where the corpus guarantees some, no duplicates, marks in snippets."""
+    for q, ids in zip(queries, ranked, strict=True):
+        if q["expect_hits"] and not ids:
+            errors.add(f"{mode}: no hit for {q['text']!r} (its words are in the corpus)")
+        if len(ids) > limit or len(set(ids)) != len(ids):
+            errors.add(f"{mode}: {len(ids)} hits, duplicates or over the limit for {q['text']!r}")
+    if marked is not None:
+        answered = sum(1 for ids in ranked if ids)
+        with_marks = sum(1 for m in marked if m)
+        if with_marks < 0.9 * answered:
+            errors.add(f"only {with_marks} of {answered} answered queries have a marked snippet")
+
+
+def task_analyzer(engine: Engine, task: dict[str, Any]) -> dict[str, Any]:
+    """Analyzer throughput over the first ``max_bytes`` of a corpus."""
+    from benchmarks.data import load_docs
+
+    texts: list[str] = []
+    size = 0
+    for d in load_docs(Path(task["corpus"])):
+        for t in (d.title, d.text):
+            texts.append(t)
+            size += len(t.encode())
+        if size >= int(task["max_bytes"]):
+            break
+    errors = Errors()
+    try:
+        expected = sum(engine.count_tokens(t) for t in texts)  # warm-up
+    except NotImplementedError as e:
+        return {"skipped": str(e), "errors": errors.to_json()}
+    seconds: list[float] = []
+    for _ in range(int(task.get("repeats", 3))):
+        t0 = time.perf_counter()
+        tokens = sum(engine.count_tokens(t) for t in texts)
+        seconds.append(time.perf_counter() - t0)
+        if tokens != expected or tokens == 0:
+            errors.add(f"{tokens} tokens, {expected} in the warm-up pass")
+    best = statistics.median(seconds)
+    return {
+        "bytes": size,
+        "tokens": expected,
+        "seconds": best,
+        "tokens_per_s": expected / best,
+        "mb_per_s": size / 1e6 / best,
+        "errors": errors.to_json(),
+    }
+
+
+def task_relevance(engine: Engine, task: dict[str, Any]) -> dict[str, Any]:
+    """Index a collection (or its reduced corpus) and run its queries, top 100."""
+    from benchmarks.data import load_docs, text_bytes
+
+    docs = load_docs(Path(task["corpus"]))
+    if task.get("doc_ids") is not None:
+        keep = set(task["doc_ids"])
+        docs = [d for d in docs if d.id in keep]
+    path = Path(task["index_dir"])
+    t0 = time.perf_counter()
+    count = engine.build(docs, path)
+    build_s = time.perf_counter() - t0
+    errors = Errors()
+    if count != len(docs):
+        errors.add(f"indexed {count} documents, expected {len(docs)}")
+    engine.open(path)
+    queries: list[tuple[str, str]] = [(q[0], q[1]) for q in task["queries"]]
+    run: dict[str, list[str]] = {}
+    times: list[float] = []
+    search = _ranked_search(engine, errors)
+    for qid, text in queries:
+        t1 = time.perf_counter()
+        run[qid] = search(qid, text)
+        times.append((time.perf_counter() - t1) * 1000)
+    engine.close()
+    if queries and sum(1 for ids in run.values() if ids) < 0.5 * len(queries):
+        errors.add("fewer than half of the queries found anything")
+    return {
+        "docs": len(docs),
+        "bytes": text_bytes(docs),
+        "build_s": build_s,
+        "query_ms": summarize(times),
+        "run": run,
+        "errors": errors.to_json(),
+    }
+
+
+def _ranked_search(engine: Engine, errors: Errors) -> Callable[[str, str], list[str]]:
+    """Top-100 document ids for a query; searchlib goes through searchlib.evaluate."""
+    if isinstance(engine, SearchlibEngine) and set(engine.options) <= {"collapse"}:
+        from searchlib.evaluate import run_queries
+
+        index = engine.index()
+
+        def via_evaluate(qid: str, text: str) -> list[str]:
+            def report(qid: str, text: str, e: Exception) -> None:
+                errors.add(f"query {qid} {text!r} failed: {e}")
+
+            for _, ranked in run_queries(index, [(qid, text)], limit=100, on_error=report):
+                return [d for d, _score in ranked]
+            return []
+
+        return via_evaluate
+
+    def via_engine(qid: str, text: str) -> list[str]:
+        return [h.doc_id for h in engine.search(text, 100, False)]
+
+    return via_engine
+
+
+TASKS: dict[str, Callable[[Engine, dict[str, Any]], dict[str, Any]]] = {
+    "build": task_build,
+    "latency": task_latency,
+    "analyzer": task_analyzer,
+    "relevance": task_relevance,
+}
+
+
+def main() -> int:
+    """Read a task on stdin, write its result on stdout."""
+    task = json.load(sys.stdin)
+    engine = make_engine(EngineSpec.from_json(task["engine"]))
+    result = TASKS[task["task"]](engine, task)
+    json.dump(result, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

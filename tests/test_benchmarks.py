@@ -1,0 +1,216 @@
+"""The benchmark harness (benchmarks/): engines agree on tiny data, checks catch a
+broken engine, gates judge ratios. Timings are never asserted here."""
+
+from __future__ import annotations
+
+import doctest
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import data, engines, gates, report, results_file, runner, worker
+from benchmarks.engines import EngineSpec, Result, make_engine
+from searchlib import Document
+
+DOCS = [
+    Document("a", "Cour fédérale", "La cour fédérale des États-Unis a tranché."),
+    Document("b", "Œuvres", "Le prix de l’œuvre et les droits d'auteur."),
+    Document("c", "Préavis", "Quelle est la durée du préavis de démission ?"),
+]
+
+KINDS = ["searchlib", "whoosh-std", "whoosh-fr", "fts5", "tantivy"]
+
+
+def _engine(kind: str) -> engines.Engine:
+    if kind == "tantivy":
+        pytest.importorskip("tantivy")
+    return make_engine(EngineSpec(kind, kind))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_engines_build_search_and_highlight(kind: str, tmp_path: Path) -> None:
+    engine = _engine(kind)
+    assert engine.build(DOCS, tmp_path / "ix") == len(DOCS)
+    engine.open(tmp_path / "ix")
+    try:
+        # a word as written in the text, found by every engine
+        assert [r.doc_id for r in engine.search("fédérale", 10, False)] == ["a"]
+        hits = engine.search("préavis démission", 10, True)
+        assert hits[0].doc_id == "c"
+        assert "<mark>" in hits[0].snippet or "<b" in hits[0].snippet
+        # query syntax of any engine is not a problem: questions, quotes, operators
+        for q in ['durée du "préavis ?', "AND OR NOT", "title:", "*", "l'œuvre)"]:
+            assert isinstance(engine.search(q, 10, True), list)
+        assert engine.search("introuvablemot", 10, False) == []
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("kind", ["searchlib", "whoosh-std", "whoosh-fr", "tantivy"])
+def test_analyzers_count_terms(kind: str) -> None:
+    assert _engine(kind).count_tokens("Le prix de l’œuvre et les droits d'auteur.") > 0
+
+
+def test_fts5_has_no_callable_tokenizer() -> None:
+    with pytest.raises(NotImplementedError):
+        make_engine(EngineSpec("fts5", "fts5")).count_tokens("texte")
+
+
+def test_unknown_engine_kind() -> None:
+    with pytest.raises(ValueError, match="unknown engine kind"):
+        make_engine(EngineSpec("x", "lucene"))
+
+
+def test_variant_specs() -> None:
+    spec = engines.parse_variant("k09:k1=0.9,title_boost=2,default_operator=and,snippet_chars=120")
+    assert spec.options == {
+        "ranking": {"k1": 0.9, "title_boost": 2, "default_operator": "and"},
+        "search": {"snippet_chars": 120},
+    }
+    engine = make_engine(spec)
+    assert isinstance(engine, engines.SearchlibEngine)
+    assert engine.ranking.k1 == 0.9 and engine.options["snippet_chars"] == 120
+    with pytest.raises(ValueError, match="key=value"):
+        engines.parse_variant("bad:k1")
+
+
+def test_clean_words_skip_glued_and_stop_words() -> None:
+    # aujourd'hui (apostrophe), www.exemple.fr (dots), 3e (digit), avis-type (hyphen),
+    # vu (2 letters) and stop words are left out; the lone "avis" is kept
+    text = "Aujourd'hui la Cour a vu www.exemple.fr, le 3e avis et l'avis-type des juges."
+    assert data.clean_words(text) == ["cour", "avis", "juges"]
+
+
+def test_vocabulary_queries_are_seeded_and_banded() -> None:
+    df = Counter(
+        {f"mot{chr(97 + i)}{chr(97 + j)}": 2 + i * 26 + j for i in range(26) for j in range(26)}
+    )
+    first = data.vocabulary_queries(df, per_cell=2, seed=7)
+    assert first == data.vocabulary_queries(df, per_cell=2, seed=7)
+    assert len(first) == 3 * 3 * 2
+    ranked = sorted(df, key=lambda w: -df[w])
+    frequent = set(ranked[: int(0.02 * len(ranked)) + 3])
+    rare = set(ranked[int(0.8 * len(ranked)) :])
+    for q in first:
+        words = q.text.split()
+        assert len(words) == int(q.kind.split("-")[1][0])
+        if q.kind.startswith("frequent"):
+            assert set(words) <= frequent
+        if q.kind.startswith("rare"):
+            assert set(words) <= rare
+
+
+def test_expects_hits_ignores_quoted_words() -> None:
+    vocab = {"préavis"}
+    assert data.expects_hits("durée du préavis ?", vocab)
+    assert not data.expects_hits('durée du "préavis" ?', vocab)
+
+
+def _latency_task(tmp_path: Path, engine: engines.Engine) -> dict[str, Any]:
+    engine.build(DOCS, tmp_path / "ix")
+    queries = [
+        {"id": "1", "text": "fédérale", "kind": "rare-1w", "expect_hits": True},
+        {"id": "2", "text": "œuvre prix", "kind": "cdtn", "expect_hits": True},
+    ]
+    return worker.task_latency(
+        engine, {"index_dir": str(tmp_path / "ix"), "queries": queries, "repeats": 2}
+    )
+
+
+def test_latency_task_passes_a_working_engine(tmp_path: Path) -> None:
+    result = _latency_task(tmp_path, make_engine(EngineSpec("fts5", "fts5")))
+    assert result["errors"]["count"] == 0
+    assert result["plain"]["answered"] == 2
+
+
+class _Broken(engines.Fts5Engine):
+    """Fast because it finds nothing."""
+
+    def search(self, query: str, limit: int, highlight: bool) -> list[Result]:
+        return []
+
+
+def test_latency_task_catches_an_engine_that_finds_nothing(tmp_path: Path) -> None:
+    result = _latency_task(tmp_path, _Broken())
+    assert result["errors"]["count"] >= 2
+    assert "no hit" in result["errors"]["messages"][0]
+
+
+def test_worker_process_builds_and_checks_count(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        "".join(json.dumps({"id": d.id, "title": d.title, "text": d.text}) + "\n" for d in DOCS),
+        encoding="utf-8",
+    )
+    out = runner.Runner(tmp_path / "scratch").task(
+        {
+            "task": "build",
+            "engine": EngineSpec("fts5", "fts5").to_json(),
+            "corpus": str(corpus),
+            "index_dir": str(tmp_path / "ix"),
+        }
+    )
+    assert out["docs"] == 3 and out["errors"]["count"] == 0
+    assert out["index_bytes"] > 0 and out["peak_rss_mb"] >= out["rss_loaded_mb"] > 0
+
+
+def _results(build_ratio: float, ndcg: tuple[float, float], errors: int = 0) -> dict[str, Any]:
+    ok = {"count": 0, "messages": []}
+    return {
+        "build": {
+            "searchlib": {"mb_per_s": build_ratio, "errors": {"count": errors, "messages": ["x"]}},
+            "whoosh-std": {"mb_per_s": 1.0, "errors": ok},
+        },
+        "relevance": {
+            "cdtn": {
+                "note": "",
+                "engines": {
+                    "searchlib": {"metrics": {"ndcg@10": ndcg[0]}, "errors": ok},
+                    "whoosh-std": {"metrics": {"ndcg@10": ndcg[1]}, "errors": ok},
+                },
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("build_ratio", "ndcg", "errors", "failed"),
+    [
+        (0.6, (0.40, 0.39), 0, []),  # all good
+        (0.1, (0.40, 0.39), 0, ["build"]),  # builds far slower than stock Whoosh
+        (0.6, (0.38, 0.39), 0, ["cdtn"]),  # ranks worse than stock Whoosh
+        (0.6, (0.40, 0.39), 1, ["every engine"]),  # a correctness check failed
+    ],
+)
+def test_gates(
+    build_ratio: float, ndcg: tuple[float, float], errors: int, failed: list[str]
+) -> None:
+    judged = gates.judge(_results(build_ratio, ndcg, errors))
+    assert len(judged) == 3
+    bad = [g.name for g in judged if not g.ok]
+    assert len(bad) == len(failed)
+    for name, prefix in zip(bad, failed, strict=True):
+        assert name.startswith(prefix)
+
+
+def test_gates_skip_engines_that_did_not_run() -> None:
+    results = _results(0.1, (0.1, 0.9))
+    del results["build"]["whoosh-std"], results["relevance"]["cdtn"]["engines"]["whoosh-std"]
+    assert [g.name for g in gates.judge(results)] == ["every engine passed its correctness checks"]
+
+
+def test_results_md_sections_keep_hand_written_text(tmp_path: Path) -> None:
+    path = tmp_path / "RESULTS.md"
+    path.write_text("# Results\n\nNotes by hand.\n", encoding="utf-8")
+    results_file.update_results_md("benchmark", "table 1", path)
+    results_file.update_results_md("benchmark", "table 2", path)
+    text = path.read_text(encoding="utf-8")
+    assert "Notes by hand." in text and "table 2" in text and "table 1" not in text
+
+
+@pytest.mark.parametrize("module", [data, engines, report, results_file, worker])
+def test_doctests(module: Any) -> None:
+    assert doctest.testmod(module).failed == 0
