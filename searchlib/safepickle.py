@@ -5,10 +5,12 @@ fields and posting blocks as pickles, and unpickling can run any code the
 file names. searchlib therefore installs, in the Whoosh modules that read
 index files, an unpickler that only admits:
 
-* classes (never functions) defined in Whoosh's data modules
-  (:data:`ALLOWED_PREFIXES`) and in searchlib, except
-  :data:`DENIED_CLASSES`,
-* a fixed set of builtins that plain data needs (:data:`ALLOWED_GLOBALS`).
+* classes defined in Whoosh's data modules (:data:`ALLOWED_PREFIXES`) and
+  in searchlib, except :data:`DENIED_CLASSES`,
+* functions of Whoosh's language modules (``whoosh.lang.*``: stemmers, pure
+  code over a word), which stock Whoosh analyzers pickle,
+* a fixed set of globals that plain data needs (:data:`ALLOWED_GLOBALS`,
+  with ``re._compile`` for stock Whoosh tokenizers' patterns).
 
 Anything else raises :class:`~searchlib.errors.IndexCorruptError` before the
 module is even imported, so a crafted index cannot run code when it is opened
