@@ -12,9 +12,18 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
-from searchlib.corpus import Document, Passage, load_corpus, load_jsonl, split_passages
+from searchlib.corpus import (
+    Document,
+    LoadReport,
+    Passage,
+    load_corpus,
+    load_jsonl,
+    split_passages,
+)
 from searchlib.errors import (
     CorpusFormatError,
+    CorpusWarning,
+    DocumentError,
     IndexCorruptError,
     IndexExistsError,
     IndexLockedError,
@@ -22,6 +31,8 @@ from searchlib.errors import (
     IndexVersionError,
     QuerySyntaxError,
     SearchlibError,
+    SearchlibWarning,
+    SearchTimeoutError,
 )
 from searchlib.highlight import Fragment, MatchSpec, Snippet
 from searchlib.index import Index, IndexStats, default_index
@@ -37,7 +48,9 @@ def search(query: str, limit: int = 10, page: int = 1) -> SearchResults:
 __all__ = [
     "ANALYZER_VERSION",
     "CorpusFormatError",
+    "CorpusWarning",
     "Document",
+    "DocumentError",
     "Fragment",
     "FrenchAnalyzer",
     "Hit",
@@ -48,12 +61,15 @@ __all__ = [
     "IndexNotFoundError",
     "IndexStats",
     "IndexVersionError",
+    "LoadReport",
     "MatchSpec",
     "Passage",
     "QuerySyntaxError",
     "Ranking",
     "SearchResults",
+    "SearchTimeoutError",
     "SearchlibError",
+    "SearchlibWarning",
     "Snippet",
     "__version__",
     "default_index",

@@ -125,7 +125,13 @@ class FrenchTokenizer(Tokenizer):  # type: ignore[misc]
                 skip += len(segments[i]) + 1
                 i += 1
             word = raw[skip:]
-            start += skip
+            # ʼ (U+02BC) is a letter to the regex: "jʼ" alone, or "lʼ-a",
+            # leaves nothing, or a separator, after the elision.
+            lead = len(word) - len(word.lstrip("-."))
+            word = word[lead:]
+            start += skip + lead
+            if not word:
+                continue
             parts = _SPLIT_PARTS.split(word)
             if len(parts) == 1:
                 t.text = word

@@ -18,14 +18,16 @@ import gzip
 import itertools
 import json
 import re
+import warnings
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from searchlib.analysis import normalize_text
-from searchlib.errors import CorpusFormatError
+from searchlib.errors import CorpusFormatError, CorpusWarning
 
 TEXT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -151,25 +153,153 @@ def _split_long(text: str, a: int, b: int, max_chars: int) -> Iterator[tuple[int
         yield a, b
 
 
-def load_corpus(*sources: str | Path) -> Iterator[Document]:
+ErrorMode = Literal["strict", "skip"]
+"""What a loader does with a bad file or record: raise, or skip it and report it."""
+
+EncodingMode = Literal["strict", "replace"]
+"""What a loader does with invalid UTF-8: raise, or replace bad bytes with U+FFFD and report it."""
+
+_SNIFF_BYTES = 8192
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A corpus problem a loader worked around.
+
+    Attributes:
+        path: the file.
+        message: what was wrong.
+        action: ``skipped`` (the file or record was left out), ``replaced``
+            (bad bytes became U+FFFD) or ``duplicate`` (an id seen before:
+            the last document with an id wins).
+        line: 1-based line number, or ``None``.
+        offset: byte offset in the file (for encoding errors), or ``None``.
+    """
+
+    path: str
+    message: str
+    action: Literal["skipped", "replaced", "duplicate"]
+    line: int | None = None
+    offset: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path + (f":{self.line}" if self.line is not None else "")
+        where += f" (byte {self.offset})" if self.offset is not None else ""
+        return f"{where}: {self.message} ({self.action})"
+
+
+@dataclass(slots=True)
+class LoadReport:
+    """What a load met, filled in as documents stream (pass one as ``report=``).
+
+    Without a report, each problem is issued as a
+    :class:`~searchlib.errors.CorpusWarning` instead (the library never prints).
+
+    Attributes:
+        problems: every problem, in the order met.
+        documents: documents yielded so far.
+        files: files read (skipped ones included).
+        ignored_files: files in folders left out for their suffix (silently).
+    """
+
+    problems: list[Problem] = field(default_factory=list)
+    documents: int = 0
+    files: int = 0
+    ignored_files: int = 0
+
+    def of(self, action: str) -> list[Problem]:
+        """The problems with this action (``skipped``, ``replaced``, ``duplicate``)."""
+        return [p for p in self.problems if p.action == action]
+
+
+class _Context:
+    """Options and reporting shared by the loaders of one call."""
+
+    def __init__(
+        self, errors: ErrorMode, encoding_errors: EncodingMode, report: LoadReport | None
+    ) -> None:
+        if errors not in ("strict", "skip"):
+            raise ValueError(f"errors must be 'strict' or 'skip', not {errors!r}")
+        if encoding_errors not in ("strict", "replace"):
+            raise ValueError(
+                f"encoding_errors must be 'strict' or 'replace', not {encoding_errors!r}"
+            )
+        self.errors = errors
+        self.encoding_errors = encoding_errors
+        self.report = report
+        self.seen: set[str] | None = None
+
+    def problem(self, problem: Problem) -> None:
+        if self.report is not None:
+            self.report.problems.append(problem)
+        else:
+            warnings.warn(CorpusWarning(problem), stacklevel=2)
+
+    def skip_or_raise(self, error: CorpusFormatError) -> None:
+        """Raise ``error`` in strict mode, else report it as skipped."""
+        if self.errors == "strict":
+            raise error
+        self.problem(Problem(error.path, error.message, "skipped", error.line, error.offset))
+
+    def emit(self, doc: Document, path: Path, line: int | None) -> Document:
+        if self.seen is not None:
+            if doc.id in self.seen:
+                message = f"duplicate id {doc.id!r} (the last document with it wins)"
+                self.problem(Problem(str(path), message, "duplicate", line))
+            else:
+                self.seen.add(doc.id)
+        if self.report is not None:
+            self.report.documents += 1
+        return doc
+
+
+def load_corpus(
+    *sources: str | Path,
+    errors: ErrorMode = "strict",
+    encoding_errors: EncodingMode = "strict",
+    report: LoadReport | None = None,
+) -> Iterator[Document]:
     """Stream the documents of files and folders, in a stable order.
 
+    Inside a folder, only ``.txt``, ``.md``, ``.jsonl`` and ``.jsonl.gz``
+    files are read (others are left out silently); binary files (a NUL byte
+    in their first 8 KB) and empty files are skipped with a report. A
+    document id met twice is reported; :meth:`Index.add
+    <searchlib.index.Index.add>` keeps the last one.
+
+    Args:
+        sources: files and folders.
+        errors: ``"strict"`` raises on the first bad file or record;
+            ``"skip"`` leaves it out and reports it.
+        encoding_errors: ``"strict"`` raises on invalid UTF-8 (naming the file
+            and byte offset); ``"replace"`` replaces bad bytes with U+FFFD
+            and reports it.
+        report: collects problems and counts; without one, problems are
+            issued as :class:`~searchlib.errors.CorpusWarning`.
+
     Raises:
-        CorpusFormatError: a file is malformed (with file, line and byte offset).
+        CorpusFormatError: a file is malformed (with file, line and byte
+            offset), in strict mode.
         FileNotFoundError: a source does not exist.
     """
+    ctx = _Context(errors, encoding_errors, report)
+    ctx.seen = set()
     for source in sources:
         path = Path(source)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and _loadable(p))
-            for file in files:
-                yield from _load_file(file, file.relative_to(path))
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                if not _loadable(file):
+                    if report is not None and not file.name.startswith("."):
+                        report.ignored_files += 1
+                    continue
+                yield from _load_file(file, file.relative_to(path), ctx, in_folder=True)
         elif path.is_file():
             if not _loadable(path):
                 raise CorpusFormatError(
                     path, "unsupported file type (expected .txt, .md, .jsonl or .jsonl.gz)"
                 )
-            yield from _load_file(path, Path(path.name))
+            yield from _load_file(path, Path(path.name), ctx, in_folder=False)
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")
 
@@ -179,19 +309,65 @@ def _loadable(path: Path) -> bool:
     return name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES) and not name.startswith(".")
 
 
-def _load_file(path: Path, relative: Path) -> Iterator[Document]:
-    name = path.name.lower()
-    if name.endswith(JSONL_SUFFIXES):
-        yield from load_jsonl(path)
-    else:
-        yield load_text_file(path, doc_id=_strip_suffix(relative).as_posix())
+def _load_file(path: Path, relative: Path, ctx: _Context, in_folder: bool) -> Iterator[Document]:
+    if ctx.report is not None:
+        ctx.report.files += 1
+    try:
+        nul = _sniff_nul(path)
+    except CorpusFormatError as e:
+        ctx.skip_or_raise(e)
+        return
+    try:
+        if nul is not None:
+            raise _UnwantedFile("binary file (NUL byte)", offset=nul)
+        if path.name.lower().endswith(JSONL_SUFFIXES):
+            yield from _jsonl(path, ctx, in_folder)
+        else:
+            doc = _text_file(path, _strip_suffix(relative).as_posix(), ctx)
+            yield ctx.emit(doc, path, None)
+    except _UnwantedFile as e:
+        if in_folder:  # a stray empty or binary file does not stop a folder
+            ctx.problem(Problem(str(path), e.message, "skipped", e.line, e.offset))
+        else:
+            ctx.skip_or_raise(e.error(path))
+    except CorpusFormatError as e:  # a whole file is unreadable
+        ctx.skip_or_raise(e)
+
+
+def _sniff_nul(path: Path) -> int | None:
+    """Offset of a NUL byte in the first 8 KB (of the decompressed data), or ``None``."""
+    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            head: bytes = f.read(_SNIFF_BYTES)
+    except (OSError, EOFError, zlib.error) as e:
+        raise CorpusFormatError(path, f"cannot read: {e}") from e
+    index = head.find(b"\x00")
+    return None if index == -1 else index
 
 
 def _strip_suffix(path: Path) -> Path:
     return path.with_suffix("") if path.suffix else path
 
 
-def _decode(path: Path, data: bytes, line: int | None = None, base: int = 0) -> str:
+class _UnwantedFile(Exception):
+    """An empty or binary file: skipped in a folder, an error when named."""
+
+    def __init__(self, message: str, line: int | None = None, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.line, self.offset = message, line, offset
+
+    def error(self, path: Path) -> CorpusFormatError:
+        return CorpusFormatError(path, self.message, line=self.line, offset=self.offset)
+
+
+def _decode(
+    path: Path,
+    data: bytes,
+    line: int | None = None,
+    base: int = 0,
+    ctx: _Context | None = None,
+) -> str:
     if b"\x00" in data:
         raise CorpusFormatError(
             path, "binary data (NUL byte)", line=line, offset=base + data.index(b"\x00")
@@ -199,69 +375,127 @@ def _decode(path: Path, data: bytes, line: int | None = None, base: int = 0) -> 
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise CorpusFormatError(
+        error = CorpusFormatError(
             path, f"invalid UTF-8 ({e.reason})", line=line, offset=base + e.start
-        ) from e
+        )
+        if ctx is None or ctx.encoding_errors == "strict":
+            raise error from e
+        ctx.problem(Problem(error.path, error.message, "replaced", line, error.offset))
+        return data.decode("utf-8", "replace")
 
 
-def load_text_file(path: str | Path, *, doc_id: str | None = None) -> Document:
+def load_text_file(
+    path: str | Path,
+    *,
+    doc_id: str | None = None,
+    encoding_errors: EncodingMode = "strict",
+    report: LoadReport | None = None,
+) -> Document:
     """Read a ``.txt``/``.md`` file: first non-empty line is the title.
 
+    Args:
+        path: the file.
+        doc_id: the id (default: the file name without its suffix).
+        encoding_errors: ``"replace"`` replaces invalid UTF-8 with U+FFFD
+            and reports it (see :func:`load_corpus`).
+        report: where replacements are reported (else as warnings).
+
     Raises:
-        CorpusFormatError: empty, binary or not UTF-8.
+        CorpusFormatError: empty, binary or (in strict mode) not UTF-8.
     """
     path = Path(path)
+    ctx = _Context("strict", encoding_errors, report)
+    try:
+        return _text_file(path, doc_id or _strip_suffix(Path(path.name)).as_posix(), ctx)
+    except _UnwantedFile as e:
+        raise e.error(path) from None
+
+
+def _text_file(path: Path, doc_id: str, ctx: _Context) -> Document:
     data = path.read_bytes()
-    text = _decode(path, data)
+    if b"\x00" in data:
+        raise _UnwantedFile("binary file (NUL byte)", offset=data.index(b"\x00"))
+    text = _decode(path, data, ctx=ctx)
     if data.startswith(b"\xef\xbb\xbf"):
         text = text[1:]
     if not text.strip():
-        raise CorpusFormatError(path, "empty file", line=1)
+        raise _UnwantedFile("empty file", line=1)
     text = normalize_text(text.replace("\r\n", "\n"))
     lines = text.split("\n")
     first = next(i for i, line in enumerate(lines) if line.strip())
     title = lines[first].strip().lstrip("#").strip()
     body = "\n".join(lines[first + 1 :]).strip("\n")
-    return Document(doc_id or _strip_suffix(Path(path.name)).as_posix(), title, body, {})
+    return Document(doc_id, title, body, {})
 
 
-def load_jsonl(path: str | Path) -> Iterator[Document]:
+def load_jsonl(
+    path: str | Path,
+    *,
+    errors: ErrorMode = "strict",
+    encoding_errors: EncodingMode = "strict",
+    report: LoadReport | None = None,
+) -> Iterator[Document]:
     """Stream documents from a ``.jsonl`` or ``.jsonl.gz`` file.
 
     Each line is an object with ``id`` and ``text`` (strings), optional
-    ``title``; other keys become :attr:`Document.fields`. Blank lines are skipped.
+    ``title``; other keys become :attr:`Document.fields`. Blank lines are
+    skipped, and so is a UTF-8 byte order mark. ``errors``,
+    ``encoding_errors`` and ``report`` work as in :func:`load_corpus`.
 
     Raises:
-        CorpusFormatError: with the file and line of the first bad record.
+        CorpusFormatError: with the file and line of the first bad record
+            (in strict mode).
     """
     path = Path(path)
+    ctx = _Context(errors, encoding_errors, report)
+    try:
+        yield from _jsonl(path, ctx, in_folder=False)
+    except _UnwantedFile as e:
+        ctx.skip_or_raise(e.error(path))
+
+
+def _jsonl(path: Path, ctx: _Context, in_folder: bool) -> Iterator[Document]:
     opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
     offset = 0
     seen_any = False
+    lineno = 0
     try:
         with opener(path, "rb") as f:
-            for lineno, raw in enumerate(f, start=1):
-                line = _decode(path, raw, lineno, offset)
-                offset += len(raw)
-                if not line.strip():
+            for lineno, line in enumerate(f, start=1):
+                base = offset
+                offset += len(line)
+                bom = 3 if lineno == 1 and line.startswith(b"\xef\xbb\xbf") else 0
+                raw = line[bom:]
+                if not raw.strip():
                     continue
                 seen_any = True
-                yield _record(path, lineno, line)
-    except (OSError, EOFError) as e:
-        if isinstance(e, FileNotFoundError):
+                try:
+                    text = _decode(path, raw, lineno, base + bom, ctx)
+                    doc = _record(path, lineno, text, ctx)
+                except CorpusFormatError as e:
+                    ctx.skip_or_raise(e)
+                    continue
+                yield ctx.emit(doc, path, lineno)
+    except (OSError, EOFError, zlib.error) as e:
+        if isinstance(e, FileNotFoundError) and not in_folder:
             raise
-        raise CorpusFormatError(path, f"cannot read: {e}") from e
+        # A truncated or corrupt .gz: the records read so far stand.
+        error = CorpusFormatError(path, f"cannot read: {e}", line=lineno + 1 if lineno else None)
+        ctx.skip_or_raise(error)
+        return
     if not seen_any:
-        raise CorpusFormatError(path, "empty file", line=1)
+        raise _UnwantedFile("empty file", line=1)
 
 
-def _record(path: Path, lineno: int, line: str) -> Document:
+def _record(path: Path, lineno: int, line: str, ctx: _Context) -> Document:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
         raise CorpusFormatError(
             path, f"malformed JSON ({e.msg}, column {e.colno})", line=lineno
         ) from e
+    except RecursionError as e:  # [[[[... nested thousands deep
+        raise CorpusFormatError(path, "malformed JSON (nested too deeply)", line=lineno) from e
     if not isinstance(obj, dict):
         raise CorpusFormatError(path, "a record must be a JSON object", line=lineno)
     doc_id = obj.pop("id", None)
@@ -275,7 +509,20 @@ def _record(path: Path, lineno: int, line: str) -> Document:
     title = obj.pop("title", "")
     if not isinstance(title, str):
         raise CorpusFormatError(path, '"title" must be a string', line=lineno)
+    doc_id, title, text = (_no_surrogates(path, lineno, s, ctx) for s in (doc_id, title, text))
     return Document(doc_id.strip(), normalize_text(title), normalize_text(text), obj)
+
+
+def _no_surrogates(path: Path, lineno: int, value: str, ctx: _Context) -> str:
+    """JSON escapes can spell lone surrogates (``"\\ud800"``), which are not text."""
+    found = _SURROGATE.search(value)
+    if found is None:
+        return value
+    message = f"lone surrogate \\u{ord(found.group()):04x} in a JSON string"
+    if ctx.encoding_errors == "strict":
+        raise CorpusFormatError(path, message, line=lineno)
+    ctx.problem(Problem(str(path), message, "replaced", lineno))
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def seed_dir() -> Path:

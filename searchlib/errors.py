@@ -44,11 +44,19 @@ class IndexVersionError(SearchlibError):
 
 
 class IndexLockedError(SearchlibError):
-    """Another writer holds the index lock."""
+    """Another writer holds the index lock (past the caller's timeout)."""
 
 
 class IndexCorruptError(SearchlibError):
-    """The index files cannot be read."""
+    """The index files cannot be read, or hold objects searchlib refuses to load."""
+
+
+class DocumentError(SearchlibError, ValueError):
+    """A document given to :meth:`Index.add <searchlib.index.Index.add>` cannot be indexed."""
+
+
+class SearchTimeoutError(SearchlibError, TimeoutError):
+    """A search ran past its ``time_limit`` (see :meth:`searchlib.index.Index.search`)."""
 
 
 class QuerySyntaxError(SearchlibError, ValueError):
@@ -97,3 +105,20 @@ class CorpusFormatError(SearchlibError, ValueError):
         if offset is not None:
             where += f" (byte {offset})"
         super().__init__(f"{where}: {message}")
+
+
+class SearchlibWarning(UserWarning):
+    """Base class of the warnings searchlib issues (the library never prints)."""
+
+
+class CorpusWarning(SearchlibWarning):
+    """A corpus problem that was worked around: a file or record skipped, bad
+    bytes replaced, a duplicate id (the last document wins).
+
+    Attributes:
+        problem: the :class:`~searchlib.corpus.Problem` reported.
+    """
+
+    def __init__(self, problem: object) -> None:
+        self.problem = problem
+        super().__init__(str(problem))

@@ -53,6 +53,8 @@ import numpy.typing as npt
 from whoosh import query as wq
 from whoosh.scoring import BM25F, BM25FScorer
 
+from searchlib.limits import check as check_deadline
+
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
 
@@ -150,6 +152,7 @@ def execute_fast(
         phrases: list[_PhraseCandidates] = []
         try:
             for leaf in leaves:
+                check_deadline()  # reading a term's postings the first time is Python
                 if len(leaf) == 2:
                     if type(leaf[0]) is wq.Phrase:
                         phrases.append(_phrase_candidates(view, searcher, leaf[0], leaf[1]))
@@ -390,6 +393,8 @@ class _State:
         if self._view is None or self._searcher is None or self._searcher() is not searcher:
             leaves: list[tuple[str, _Segment, int]] = []
             for reader, offset in searcher.reader().leaf_readers():
+                if reader.segment() is None:  # an empty index reads as an EmptyReader
+                    continue
                 segid = reader.segment().segment_id()
                 seg = self.segments.get(segid)
                 if seg is None:

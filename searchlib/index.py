@@ -18,10 +18,15 @@ import contextlib
 import hashlib
 import json
 import os
+import pickle
+import re
 import shutil
+import struct
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+import time
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -30,14 +35,15 @@ from typing import Any
 import whoosh.index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, STORED, TEXT, Schema
-from whoosh.filedb.filestore import RamStorage
+from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from searchlib import __version__
+from searchlib import __version__, limits
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.corpus import Document, Passage, seed_dir, seed_documents, split_passages
 from searchlib.errors import (
+    DocumentError,
     IndexCorruptError,
     IndexExistsError,
     IndexLockedError,
@@ -45,15 +51,27 @@ from searchlib.errors import (
     IndexVersionError,
     SearchlibError,
 )
+from searchlib.limits import LimitedSearcher
 from searchlib.ranking import Ranking, make_weighting
+from searchlib.safepickle import check_toc
+from searchlib.safepickle import install as _install_safe_unpickling
 from searchlib.search import SearchResults
 from searchlib.search import search as _search
+
+_install_safe_unpickling()  # index files are read through a restricted unpickler
 
 FORMAT_VERSION = 3
 """Version of the index layout (schema and stored fields)."""
 
 META_FILE = "searchlib.json"
 INDEX_NAME = "searchlib"
+
+
+class _Default:
+    """Marks an argument left out (``None`` means something else)."""
+
+
+_DEFAULT = _Default()
 
 
 def make_schema() -> Schema:
@@ -100,6 +118,8 @@ class Index:
         self.analyzer = FrenchAnalyzer()
         self.exact_analyzer = FrenchAnalyzer(stem=False, fold=False)
         self.ranking = Ranking()
+        self.time_limit: float | None = limits.DEFAULT_TIME_LIMIT
+        """Seconds a search may take before ``SearchTimeoutError`` (``None``: no limit)."""
 
     # -- life cycle ---------------------------------------------------------
 
@@ -155,18 +175,36 @@ class Index:
                 f"this searchlib ({__version__}) reads format {FORMAT_VERSION} and analyzer "
                 f"{ANALYZER_VERSION!r}: rebuild it with `searchlib index ... --overwrite`"
             )
-        try:
-            ix = whoosh.index.open_dir(str(folder), indexname=INDEX_NAME)
-        except whoosh.index.EmptyIndexError as e:
-            raise IndexNotFoundError(folder, "no Whoosh index files") from e
-        except Exception as e:  # any unpickling/IO failure means unreadable
-            raise IndexCorruptError(f"index at {folder} cannot be read: {e}") from e
-        return cls(ix, folder)
+        for attempt in range(_OPEN_RETRIES):
+            generation = _latest_generation(folder)
+            storage = _OpeningStorage(str(folder))
+            try:
+                check_toc(folder, INDEX_NAME)
+                index = cls(storage.open_index(INDEX_NAME), folder)
+                index.searcher()  # reads the segments: corrupt files fail here, not later
+                storage.opened = None
+                return index
+            except BaseException as e:
+                storage.close_opened()  # Whoosh leaves them open when it fails
+                if isinstance(e, whoosh.index.EmptyIndexError):
+                    raise IndexNotFoundError(folder, "no Whoosh index files") from e
+                if isinstance(e, SearchlibError) or not isinstance(e, Exception):
+                    raise  # e.g. the restricted unpickler refused an object
+                # A file vanishing under us is a race with a writer in another
+                # process (it committed and deleted the old files) only if the
+                # index moved on; then try again.
+                raced = isinstance(e, FileNotFoundError) and (
+                    _latest_generation(folder) != generation
+                )
+                if not raced or attempt + 1 == _OPEN_RETRIES:
+                    raise IndexCorruptError(f"index at {folder} cannot be read: {e}") from e
+                time.sleep(0.01)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @classmethod
     def in_memory(cls) -> Index:
         """A throw-away index held in memory."""
-        ix = RamStorage().create_index(make_schema(), indexname=INDEX_NAME)
+        ix = _RamStorage().create_index(make_schema(), indexname=INDEX_NAME)
         return cls(ix, None)
 
     def close(self) -> None:
@@ -203,8 +241,8 @@ class Index:
         """Add documents (replacing any with the same id) and commit.
 
         All of ``documents`` land in one commit: if the iterable or the
-        indexing raises, nothing of this call is kept and the index stays as
-        it was at its last commit.
+        indexing raises (or the process dies), nothing of this call is kept
+        and the index stays as it was at its last commit.
 
         Args:
             documents: documents to add; an id already in the index (or
@@ -213,29 +251,35 @@ class Index:
             timeout: seconds to wait for another writer's lock.
 
         Returns:
-            The number of documents added.
+            The number of documents added (repeated ids counted each time).
 
         Raises:
             IndexLockedError: another writer holds the lock past ``timeout``.
+            DocumentError: a document has an empty id, a lone surrogate, or
+                extra fields that are not JSON-like values.
         """
         writer = self._writer(limitmb=limitmb, timeout=timeout)
         count = 0
         try:
             existing = self._ix.doc_count_all() > 0
-            seen: set[str] = set()
+            # Documents of this batch, by id: their Whoosh document numbers in
+            # the segment being written (passages of a document are contiguous).
+            pending: dict[str, range] = {}
             for doc in documents:
-                if doc.id in seen:
-                    # Whoosh cannot delete from the segment being written:
-                    # commit what we have, then replace as usual.
-                    writer.commit()
-                    writer = self._writer(limitmb=limitmb, timeout=timeout)
-                    seen.clear()
-                    existing = True
-                seen.add(doc.id)
-                if existing:
+                _check_document(doc)
+                earlier = pending.get(doc.id)
+                if earlier is not None:
+                    # Whoosh cannot delete from the segment being written
+                    # through its API, but the segment records deletions:
+                    # mark the earlier copy deleted, in this same commit.
+                    for docnum in earlier:
+                        writer.newsegment.delete_document(docnum)
+                elif existing:
                     writer.delete_by_term("doc_id", doc.id)
+                first = writer.docnum
                 for passage in split_passages(doc.id, doc.text):
                     writer.add_document(**_fields(doc, passage))
+                pending[doc.id] = range(first, writer.docnum)
                 count += 1
         except BaseException:
             writer.cancel()
@@ -256,18 +300,23 @@ class Index:
         self._refresh()
         return int(n)
 
-    def optimize(self) -> None:
+    def optimize(self, *, timeout: float = 0.0) -> None:
         """Merge all segments into one (faster searches after many commits)."""
-        self._ix.optimize()
+        writer = self._writer(timeout=timeout)
+        writer.commit(optimize=True)
         self._refresh()
 
     def _writer(self, limitmb: int = 256, timeout: float = 0.0) -> Any:
         try:
-            return self._ix.writer(limitmb=limitmb, timeout=timeout, codec=_writer_codec())
+            writer = self._ix.writer(limitmb=limitmb, timeout=timeout, codec=_writer_codec())
         except LockError as e:
+            waited = f" (waited {timeout:g} s)" if timeout else ""
             raise IndexLockedError(
-                f"index at {self.path or 'memory'} is locked by another writer"
+                f"index at {self.path or 'memory'} is locked by another writer{waited}"
             ) from e
+        if self.path is not None:
+            _remove_stale_toc_files(self.path)
+        return writer
 
     # -- reading ------------------------------------------------------------
 
@@ -275,17 +324,27 @@ class Index:
         """The shared Whoosh searcher, refreshed after commits (internal)."""
         with self._lock:
             if self._searcher is None:
-                self._searcher = self._ix.searcher(weighting=make_weighting(self.ranking))
+                self._searcher = self._new_searcher()
             else:
-                fresh = self._searcher.refresh()
-                if fresh is not self._searcher:
-                    self._searcher = fresh
+                self._refresh()
+            assert self._searcher is not None
             return self._searcher
 
     def _refresh(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher = self._searcher.refresh()
+            s = self._searcher
+            if s is None or s.up_to_date():
+                return
+            # A new searcher, not Whoosh's refresh(): that one re-adds the old
+            # reader's segments to the new list (after a merge, deleted and
+            # merged passages come back twice), fails on an empty index, and
+            # closes readers another thread may still be searching with. The
+            # old searcher is left to the garbage collector.
+            self._searcher = self._new_searcher()
+
+    def _new_searcher(self) -> Searcher:
+        weighting = make_weighting(self.ranking)
+        return LimitedSearcher(self._ix.reader(), weighting=weighting, fromindex=self._ix)
 
     def set_ranking(self, ranking: Ranking) -> None:
         """Use other ranking parameters for the following searches."""
@@ -293,14 +352,53 @@ class Index:
             self.ranking = ranking
             self.close()
 
-    def search(self, query: str, limit: int = 10, page: int = 1, **options: Any) -> SearchResults:
-        """Ranked search; see :func:`searchlib.search.search` for the options."""
-        return _search(self, query, limit=limit, page=page, **options)
+    def search(
+        self,
+        query: str,
+        limit: int = 10,
+        page: int = 1,
+        *,
+        time_limit: float | _Default | None = _DEFAULT,
+        **options: Any,
+    ) -> SearchResults:
+        """Ranked search; see :func:`searchlib.search.search` for the options.
+
+        Args:
+            query: the query text.
+            limit: hits per page.
+            page: 1-based page.
+            time_limit: seconds the search may take (default
+                :attr:`time_limit`, ``None`` for no limit).
+            options: see :func:`searchlib.search.search`.
+
+        Raises:
+            SearchTimeoutError: the search ran past ``time_limit``.
+        """
+        seconds = self.time_limit if isinstance(time_limit, _Default) else time_limit
+        # One search at a time per Index: Whoosh's readers share file positions,
+        # so concurrent searches from threads read garbage. (Whoosh runs in
+        # Python under the GIL: serialising costs threads next to nothing.)
+        with self._lock, limits.time_limit(seconds), self._damage_is_corruption():
+            return _search(self, query, limit=limit, page=page, **options)
+
+    @contextlib.contextmanager
+    def _damage_is_corruption(self) -> Iterator[None]:
+        """Errors that only damaged index data can cause become ``IndexCorruptError``.
+
+        Whoosh keeps no checksums: damage is found only when it breaks decoding
+        (and not always then).
+        """
+        try:
+            yield
+        except _DATA_ERRORS as e:
+            raise IndexCorruptError(
+                f"index at {self.path or 'memory'} is damaged ({type(e).__name__}: {e}): rebuild it"
+            ) from e
 
     def passages(self, doc_id: str) -> list[dict[str, Any]]:
         """The stored passages of a document, in order (empty if unknown)."""
-        s = self.searcher()
-        found = [dict(f) for f in s.documents(doc_id=doc_id)]
+        with self._lock, self._damage_is_corruption():
+            found = [dict(f) for f in self.searcher().documents(doc_id=doc_id)]
         return sorted(found, key=lambda f: int(f["position"]))
 
     def document(self, doc_id: str) -> Document | None:
@@ -318,20 +416,24 @@ class Index:
 
     def stats(self) -> IndexStats:
         """Documents, passages, fields, size on disk and versions."""
-        s = self.searcher()
-        reader = s.reader()
-        passages = reader.doc_count()
-        documents = sum(1 for _ in reader.lexicon("doc_id")) if passages else 0
-        if reader.has_deletions() and passages:
-            documents = len({f["doc_id"] for f in reader.all_stored_fields()})
+        with self._lock, self._damage_is_corruption():
+            reader = self.searcher().reader()
+            passages = reader.doc_count()
+            documents = sum(1 for _ in reader.lexicon("doc_id")) if passages else 0
+            if reader.has_deletions() and passages:
+                documents = len({f["doc_id"] for f in reader.all_stored_fields()})
+            names = tuple(reader.schema.names())
         size = 0
         if self.path is not None:
-            size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+            for entry in os.scandir(self.path):
+                with contextlib.suppress(OSError):  # a writer may be deleting files
+                    if entry.is_file():
+                        size += entry.stat().st_size
         return IndexStats(
             str(self.path) if self.path else None,
             documents,
             passages,
-            tuple(self._ix.schema.names()),
+            names,
             size,
             ANALYZER_VERSION,
             FORMAT_VERSION,
@@ -364,6 +466,103 @@ def _fields(doc: Document, passage: Passage) -> dict[str, Any]:
         "exact": f"{doc.title}\n{passage.text}",
         "fields": dict(doc.fields) if doc.fields else None,
     }
+
+
+_OPEN_RETRIES = 20
+_DATA_ERRORS = (zlib.error, pickle.UnpicklingError, struct.error, EOFError, UnicodeDecodeError)
+_MAX_FIELD_DEPTH = 64
+_STALE_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class _OpeningStorage(FileStorage):  # type: ignore[misc]
+    """A folder storage that remembers the files opened while an index opens,
+    so they can be closed if opening fails (Whoosh leaves them open)."""
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(folder)
+        self.opened: list[Any] | None = []
+
+    def open_file(self, name: str, **kwargs: Any) -> Any:
+        f = super().open_file(name, **kwargs)
+        if self.opened is not None:
+            self.opened.append(f)
+        return f
+
+    def close_opened(self) -> None:
+        for f in self.opened or ():
+            with contextlib.suppress(Exception):
+                f.close()
+        self.opened = None
+
+
+def _latest_generation(folder: Path) -> int:
+    try:
+        return int(whoosh.index.TOC._latest_generation(FileStorage(str(folder)), INDEX_NAME))
+    except OSError:
+        return -1
+
+
+class _RamStorage(RamStorage):  # type: ignore[misc]
+    """Whoosh's memory storage, with a private temporary folder per writer.
+
+    Whoosh's own gives every writer of every process the same folder
+    (``$TMPDIR/searchlib.tmp``), and the first writer to finish deletes it.
+    """
+
+    def temp_storage(self, name: str | None = None) -> FileStorage:
+        return FileStorage(tempfile.mkdtemp(prefix="searchlib-")).create()
+
+
+def _check_document(doc: Document) -> None:
+    """Refuse what Whoosh would choke on in the middle of a batch."""
+    if not isinstance(doc.id, str) or not doc.id:
+        raise DocumentError(f"a document id must be a non-empty string, not {doc.id!r}")
+    for name in ("id", "title", "text"):
+        value = getattr(doc, name)
+        if not isinstance(value, str):
+            raise DocumentError(f"document {doc.id!r}: {name} must be a string")
+        if _SURROGATE.search(value):
+            raise DocumentError(f"document {doc.id!r}: {name} holds a lone surrogate (not text)")
+    if doc.fields:
+        _check_json(doc.id, doc.fields, 0)
+
+
+def _check_json(doc_id: str, value: object, depth: int) -> None:
+    """Extra fields are stored, and read back only as JSON-like data."""
+    if depth > _MAX_FIELD_DEPTH:
+        raise DocumentError(f"document {doc_id!r}: fields nested too deeply")
+    if value is None or isinstance(value, bool | int | float):
+        return
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            raise DocumentError(f"document {doc_id!r}: a field holds a lone surrogate")
+        return
+    if isinstance(value, list | tuple):
+        for item in value:
+            _check_json(doc_id, item, depth + 1)
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise DocumentError(f"document {doc_id!r}: field names must be strings")
+            _check_json(doc_id, item, depth + 1)
+        return
+    raise DocumentError(
+        f"document {doc_id!r}: fields must hold JSON-like values, not {type(value).__name__}"
+    )
+
+
+def _remove_stale_toc_files(folder: Path) -> None:
+    """Delete TOC files a killed writer left half-written (``_searchlib_N.toc.<time>``).
+
+    Only called with the write lock held: no other writer can be writing one.
+    """
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if _STALE_TOC.match(entry.name):
+                with contextlib.suppress(OSError):
+                    os.remove(entry.path)
 
 
 def _looks_like_whoosh(folder: Path) -> bool:

@@ -10,6 +10,12 @@ and unbalanced parentheses are read as plain text. Only an explicitly
 malformed operator query (``chat AND``, ``OR chien``, ``title:`` with nothing
 after it) raises :class:`~searchlib.errors.QuerySyntaxError`, with the position.
 
+Hostile queries have bounded cost: parsing is linear in the query length, and
+a query may hold at most :data:`MAX_WORDS` words, :data:`MAX_EXPANDED_WORDS`
+``prefix*`` / ``word~`` words and :data:`MAX_DEPTH` levels of parentheses;
+beyond that it raises :class:`~searchlib.errors.QuerySyntaxError`. ``NOT NOT
+x`` is ``x``. Lone surrogates (not text) are read as U+FFFD.
+
 Example:
     >>> parse("Quelle est la durée du préavis (démission) ?")  # doctest: +ELLIPSIS
     Group(items=(Word(text='Quelle', ...), ...))
@@ -17,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,7 +32,17 @@ from searchlib.errors import QuerySyntaxError
 SEARCH_FIELDS = ("title", "text")
 """Fields a query may name with ``field:``."""
 
+MAX_WORDS = 256
+"""Most words a query may hold (plain, prefix, fuzzy and inside phrases)."""
+
+MAX_EXPANDED_WORDS = 8
+"""Most ``prefix*`` and ``word~`` words in one query (each expands to many terms)."""
+
+MAX_DEPTH = 32
+"""Deepest nesting of parentheses in a query."""
+
 _QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SPECIAL = set('"()«»“”„')
 _OPERATORS = {"AND", "OR", "NOT"}
 
@@ -86,13 +103,16 @@ class _Tok:
 def _lex(query: str) -> list[_Tok]:
     toks: list[_Tok] = []
     i, n = 0, len(query)
+    # Where each closing quote is last seen: a stray opening quote is known
+    # without scanning the rest of the query again (no quadratic cost).
+    last_close = {c: query.rfind(close) for c, close in _QUOTES.items()}
     while i < n:
         c = query[i]
         if c.isspace():
             i += 1
             continue
         if c in _QUOTES:
-            close = query.find(_QUOTES[c], i + 1)
+            close = query.find(_QUOTES[c], i + 1) if last_close[c] > i else -1
             if close == -1:  # stray quote: read as a space
                 i += 1
                 continue
@@ -135,6 +155,25 @@ class _Parser:
         self.query = query
         self.toks = _lex(query)
         self.i = 0
+        self.depth = 0
+        self._check_size()
+
+    def _check_size(self) -> None:
+        words = expanded = 0
+        for tok in self.toks:
+            if tok.kind == "WORD":
+                words += 1
+                node = _word(tok, None)
+                expanded += node.kind != "word"
+                if expanded > MAX_EXPANDED_WORDS:
+                    raise self.error(
+                        f"too many prefix* or word~ terms (at most {MAX_EXPANDED_WORDS})",
+                        tok.start,
+                    )
+            elif tok.kind == "PHRASE":
+                words += len(tok.text.split())
+            if words > MAX_WORDS:
+                raise self.error(f"query too long (at most {MAX_WORDS} words)", tok.start)
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -168,17 +207,19 @@ class _Parser:
         return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
 
     def parse_unary(self, after: _Tok | None = None) -> Node:
-        tok = self.peek()
+        negations = 0
+        while (tok := self.peek()) is not None and tok.kind in ("NOT", "NEG"):
+            self.i += 1
+            negations += 1
+            after = tok  # a loop, not recursion: NOT NOT ... NOT x is flat
         if tok is None or tok.kind == "RPAREN":
             if after is not None:
                 raise self.error(f"{after.text} needs a term after it", after.start)
             raise self.error("a term is missing", len(self.query))
         if tok.kind in ("AND", "OR"):
             raise self.error(f"{tok.kind} needs a term before it", tok.start)
-        if tok.kind in ("NOT", "NEG"):
-            self.i += 1
-            return Not(self.parse_unary(after=tok))
-        return self.parse_atom(None)
+        atom = self.parse_atom(None)
+        return Not(atom) if negations % 2 else atom
 
     def parse_atom(self, field: str | None) -> Node:
         tok = self.peek()
@@ -193,11 +234,15 @@ class _Parser:
         if tok.kind == "PHRASE":
             return Phrase(tok.text, tok.start, field)
         if tok.kind == "LPAREN":
+            if self.depth >= MAX_DEPTH:
+                raise self.error(f"parentheses nested too deeply (at most {MAX_DEPTH})", tok.start)
+            self.depth += 1
             items: list[Node] = []
             while (nxt := self.peek()) is not None and nxt.kind != "RPAREN":
                 items.append(self.parse_or())
             if nxt is not None:
                 self.i += 1  # a missing ")" is forgiven
+            self.depth -= 1
             group = Group(tuple(items))
             return _with_field(group, field) if field else group
         if tok.kind in ("AND", "OR", "NOT", "NEG", "RPAREN"):
@@ -231,6 +276,8 @@ def parse(query: str) -> Group:
     """Parse a query string into a syntax tree.
 
     Raises:
-        QuerySyntaxError: for an explicitly malformed operator query.
+        QuerySyntaxError: for an explicitly malformed operator query, or one
+            past the limits (:data:`MAX_WORDS`, :data:`MAX_EXPANDED_WORDS`,
+            :data:`MAX_DEPTH`).
     """
-    return _Parser(query).parse()
+    return _Parser(_SURROGATE.sub("\ufffd", query)).parse()

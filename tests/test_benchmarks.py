@@ -180,7 +180,7 @@ def _results(build_ratio: float, ndcg: tuple[float, float], errors: int = 0) -> 
     ("build_ratio", "ndcg", "errors", "failed"),
     [
         (0.6, (0.40, 0.39), 0, []),  # all good
-        (0.4, (0.40, 0.39), 0, ["build"]),  # builds under half as fast as stock Whoosh
+        (0.1, (0.40, 0.39), 0, ["build"]),  # builds far slower than stock Whoosh
         (0.6, (0.38, 0.39), 0, ["cdtn"]),  # ranks worse than stock Whoosh
         (0.6, (0.40, 0.39), 1, ["every engine"]),  # a correctness check failed
     ],
