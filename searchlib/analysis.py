@@ -34,10 +34,10 @@ from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 from searchlib.lexicon import IRREGULAR_FORMS
 from searchlib.stopwords import FRENCH_STOP_WORDS
 
-ANALYZER_VERSION = "fr-2"
+ANALYZER_VERSION = "fr-3"
 """Changes whenever the terms produced for some text change (indexes must be rebuilt)."""
 
-ELISIONS: frozenset[str] = frozenset("l m t qu n s j d c jusqu quoiqu lorsqu puisqu".split())
+ELISIONS: frozenset[str] = frozenset("l m t qu n s j d c ç jusqu quoiqu lorsqu puisqu".split())
 """Articles and pronouns elided before a vowel (``l'``, ``jusqu'``...), lowercase."""
 
 APOSTROPHES = "'’ʼ"

@@ -32,6 +32,7 @@ A = FrenchAnalyzer()
         ("c'est", ["est"]),
         ("j'ai", ["ai"]),
         ("m'a t'a", ["a", "a"]),
+        ("ç'a été", ["a", "ete"]),  # colloquial elision of ça
         ("aujourd'hui", ["aujourd'hui"]),  # not an elision: kept whole
         ("prud’hommes", ["prud'homm"]),  # kept whole, apostrophe normalised
         ("presqu'île", ["presqu'il"]),
