@@ -31,10 +31,10 @@ import snowballstemmer
 from unidecode import unidecode
 from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 
-from searchlib.lexicon import IRREGULAR_FORMS
+from searchlib.lexicon import IRREGULAR_FORMS, ORDINAL_WORDS
 from searchlib.stopwords import FRENCH_STOP_WORDS
 
-ANALYZER_VERSION = "fr-3"
+ANALYZER_VERSION = "fr-4"
 """Changes whenever the terms produced for some text change (indexes must be rebuilt)."""
 
 ELISIONS: frozenset[str] = frozenset("l m t qu n s j d c ç jusqu quoiqu lorsqu puisqu".split())
@@ -47,12 +47,14 @@ _ALNUM = r"[^\W_]"
 # Connectors that keep a word whole: apostrophes and hyphens between letters or
 # digits, a dot or comma between digits (3,5), a dot before a letter (M.P.A.A).
 _CONNECT = rf"(?:[-{APOSTROPHES}]|(?<=\d)[.,](?=\d)|\.(?={_ALNUM}))"
-_WORD = re.compile(rf"{_ALNUM}+(?:{_CONNECT}{_ALNUM}+)*")
+# An ordinal typed with a space (``13 ème``) is one word.
+_SPACED_ORDINAL = rf"\d+ (?i:ièmes?|iemes?|èmes?|emes?|e|er|ère|ere)(?!{_ALNUM}|[-.{APOSTROPHES}])"
+_WORD = re.compile(rf"{_SPACED_ORDINAL}|{_ALNUM}+(?:{_CONNECT}{_ALNUM}+)*")
 _ACRONYM = re.compile(rf"(?:{_LETTER}\.)+{_LETTER}\.?")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)+")
-_SPLIT_PARTS = re.compile(r"[-.]")
+_SPLIT_PARTS = re.compile(f"[-.{APOSTROPHES}]")
 _APOS = re.compile(f"[{APOSTROPHES}]")
-_ORDINAL = re.compile(r"(\d+)(?:e|eme|ieme|er|ere|nd|nde|de|d)")
+_ORDINAL = re.compile(r"(\d+)(?:e|eme|ieme|er|ere|nd|nde|de|d)s?")
 
 
 def normalize_text(text: str) -> str:
@@ -109,8 +111,8 @@ class FrenchTokenizer(Tokenizer):  # type: ignore[misc]
             t.surface = raw
             t.boost = 1.0
             t.stopped = False
-            if _ACRONYM.fullmatch(raw) or _NUMBER.fullmatch(raw):
-                t.text = raw.replace(".", "") if raw[0].isalpha() else raw
+            if " " in raw or _ACRONYM.fullmatch(raw) or _NUMBER.fullmatch(raw):
+                t.text = raw.replace(".", "") if raw[0].isalpha() else raw.replace(" ", "")
                 t.compound = False
                 t.pos = pos
                 t.startchar, t.endchar = start_char + start, start_char + end
@@ -132,28 +134,34 @@ class FrenchTokenizer(Tokenizer):  # type: ignore[misc]
             start += skip + lead
             if not word:
                 continue
-            parts = _SPLIT_PARTS.split(word)
+            # Parts with their offsets; ʼ counts as a letter to the regex, so
+            # a part can be empty ("ʼ" alone, "aʼ").
+            parts: list[tuple[str, int]] = []
+            offset = start
+            for part in _SPLIT_PARTS.split(word):
+                if part:
+                    parts.append((part, offset))
+                offset += len(part) + 1
             if len(parts) == 1:
-                t.text = word
+                t.text, at = parts[0]
                 t.compound = False
                 t.pos = pos
-                t.startchar, t.endchar = start_char + start, start_char + end
+                t.startchar = start_char + at
+                t.endchar = t.startchar + len(t.text)
                 pos += 1
                 yield t
                 continue
             first_pos = pos
-            offset = start
-            for n, part in enumerate(parts):
+            for n, (part, at) in enumerate(parts):
                 t.text = part
                 t.compound = False
                 t.pos = pos
-                t.startchar = start_char + offset
+                t.startchar = start_char + at
                 t.endchar = t.startchar + len(part)
                 pos += 1
                 yield t
-                offset += len(part) + 1
                 if n == 0:
-                    t.text = "".join(parts)
+                    t.text = "".join(p for p, _ in parts)
                     t.compound = True
                     t.pos = first_pos
                     t.startchar, t.endchar = start_char + start, start_char + end
@@ -232,23 +240,32 @@ class AccentFoldFilter(_StatelessFilter):
 
 
 def normalize_ordinal(text: str) -> str:
-    """Spell ordinals one way: ``13eme``, ``13ème``, ``13e`` -> ``13e``; ``1er`` -> ``1e``.
+    """Spell ordinals one way: ``13eme``, ``13ème``, ``13e``, ``treizième`` -> ``13e``;
+    ``1er``, ``premier`` -> ``1e`` (on lowercase, folded text).
 
     >>> normalize_ordinal("13eme"), normalize_ordinal("2nd"), normalize_ordinal("2007")
     ('13e', '2e', '2007')
+    >>> normalize_ordinal("treizieme"), normalize_ordinal("premieres")
+    ('13e', '1e')
     """
-    m = _ORDINAL.fullmatch(text)
-    return f"{m.group(1)}e" if m else text
+    if text[:1].isdigit():
+        m = _ORDINAL.fullmatch(text)
+        return f"{m.group(1)}e" if m else text
+    return ORDINAL_WORDS.get(text, text)
 
 
 class OrdinalFilter(_StatelessFilter):
-    """Normalise folded ordinals (``13eme`` -> ``13e``)."""
+    """Normalise folded ordinals (``13eme``, ``treizieme`` -> ``13e``)."""
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        words = ORDINAL_WORDS
         for t in tokens:
             text = t.text
-            if text[:1].isdigit() and not text.isdigit():
-                t.text = normalize_ordinal(text)
+            if text[:1].isdigit():
+                if not text.isdigit():
+                    t.text = normalize_ordinal(text)
+            elif text in words:
+                t.text = words[text]
             yield t
 
 

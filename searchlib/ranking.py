@@ -24,6 +24,9 @@ class Ranking:
             within ``proximity_slop`` positions of each other in the text; 0
             turns it off.
         proximity_slop: how far apart (in words) such a pair may be.
+        compound_parts: weight of each part of a hyphenated query word
+            (``lieu-travail``) searched as a word of its own, besides the
+            compound and the parts as a phrase; 0 requires the phrase.
         typo_max_terms: a query word (stemmed) that is in no document is
             replaced by up to this many of the most frequent index terms within
             edit distance 1; 0 turns typo tolerance off.
@@ -40,6 +43,7 @@ class Ranking:
     exact_boost: float = 0.5
     proximity_boost: float = 0.0
     proximity_slop: int = 3
+    compound_parts: float = 1.0
     typo_max_terms: int = 3
     typo_min_length: int = 5
     default_operator: Literal["or", "and"] = "or"

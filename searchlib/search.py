@@ -11,7 +11,7 @@ import itertools
 import time
 import weakref
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from whoosh import query as wq
@@ -186,7 +186,7 @@ class QueryCompiler:
         return self._group(Group((node,)))  # a lone NOT
 
     def _group(self, node: Group, top: bool = False) -> _Compiled:
-        positives = [x for x in node.items if not isinstance(x, Not)]
+        positives = _join_ordinals([x for x in node.items if not isinstance(x, Not)])
         negatives = [x.item for x in node.items if isinstance(x, Not)]
         compiled = [self._node(x) for x in positives]
         if any(not c.stop_only and c.query is not None for c in compiled):
@@ -235,8 +235,8 @@ class QueryCompiler:
     def _fields(self, field: str | None) -> tuple[str, ...]:
         return (field,) if field else self.fields
 
-    def _term(self, text: str, field: str | None) -> wq.Query:
-        qs = [wq.Term(f, text, boost=self.boosts.get(f, 1.0)) for f in self._fields(field)]
+    def _term(self, text: str, field: str | None, weight: float = 1.0) -> wq.Query:
+        qs = [wq.Term(f, text, boost=self.boosts.get(f, 1.0) * weight) for f in self._fields(field)]
         return qs[0] if len(qs) == 1 else wq.Or(qs)
 
     def _phrase_query(self, terms: Sequence[str], field: str | None) -> wq.Query:
@@ -265,17 +265,23 @@ class QueryCompiler:
                     query = wq.Or([query, bonus])
             return _Compiled(query, stop_only, frozenset({term}), term=term)
         # Several tokens from one typed word (États-Unis, a.b): the joined
-        # compound, or the parts as a phrase.
+        # compound, the parts as a phrase and, since people type a hyphen for
+        # a space (``lieu-travail``), each part as a word of its own.
         parts = tuple(t.text for t in tokens if not t.compound)
         joined = [t.text for t in tokens if t.compound]
         alternatives = [self._term(j, node.field) for j in joined]
         phrases: tuple[tuple[str, ...], ...] = ()
+        loose: frozenset[str] = frozenset()
         if len(parts) > 1:
             alternatives.append(self._phrase_query(parts, node.field))
             phrases = (parts,)
+            weight = self.ranking.compound_parts
+            if weight > 0 and _loose_compound(node.text):
+                loose = frozenset(t.text for t in tokens if not t.compound and not t.stopped)
+                alternatives.extend(self._term(p, node.field, weight) for p in sorted(loose))
         elif parts:
             alternatives.append(self._term(parts[0], node.field))
-        terms = frozenset(joined) | (frozenset(parts) if len(parts) == 1 else frozenset())
+        terms = frozenset(joined) | (frozenset(parts) if len(parts) == 1 else loose)
         return _Compiled(_or(alternatives), stop_only, terms, phrases)
 
     def _typo(self, term: str, field: str | None) -> list[str]:
@@ -357,6 +363,46 @@ _TYPO_CACHE: weakref.WeakKeyDictionary[Searcher, dict[tuple[str, str], list[str]
 )
 _TYPO_CACHE_LIMIT = 50_000
 _TYPO_KEEP = 10
+
+
+_ORDINAL_SUFFIXES = frozenset("e er ere eme emes ieme iemes".split())
+
+
+def _join_ordinals(items: list[Node]) -> list[Node]:
+    """``13 ème`` typed as two words is the ordinal ``13ème``."""
+    out: list[Node] = []
+    for item in items:
+        prev = out[-1] if out else None
+        if (
+            isinstance(item, Word)
+            and isinstance(prev, Word)
+            and item.kind == prev.kind == "word"
+            and item.field == prev.field
+            and prev.text.isdigit()
+            and fold(item.text.lower()) in _ORDINAL_SUFFIXES
+        ):
+            out[-1] = replace(prev, text=f"{prev.text}{item.text}")
+            continue
+        out.append(item)
+    return out
+
+
+_CLITICS = frozenset(
+    """je tu il elle on nous vous ils elles ce t
+    moi toi lui leur le la les y en meme memes ci""".split()
+)
+"""Words after a hyphen that make an inversion or a clitic (folded: ``là`` is ``la``)."""
+
+
+def _loose_compound(text: str) -> bool:
+    """Whether the parts of a typed compound may match as words of their own.
+
+    Only for hyphens (people type ``lieu-travail`` for ``lieu de travail``),
+    and not for verb-subject inversions or clitics (``peut-il``, ``puis-je``,
+    ``dis-moi``, ``lui-même``), whose parts are no topic of their own.
+    """
+    parts = fold(text.lower()).split("-")
+    return len(parts) > 1 and not any(p in _CLITICS for p in parts[1:])
 
 
 def _as_str(term: str | bytes) -> str:

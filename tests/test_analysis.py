@@ -33,11 +33,13 @@ A = FrenchAnalyzer()
         ("j'ai", ["ai"]),
         ("m'a t'a", ["a", "a"]),
         ("ç'a été", ["a", "ete"]),  # colloquial elision of ça
-        ("aujourd'hui", ["aujourd'hui"]),  # not an elision: kept whole
-        ("prud’hommes", ["prud'homm"]),  # kept whole, apostrophe normalised
-        ("presqu'île", ["presqu'il"]),
-        ("quelqu’un", ["quelqu'un"]),
-        ("d'aujourd'hui", ["aujourd'hui"]),  # elision, then a whole word
+        # not an elision: parts and the joined whole, like a hyphenated compound,
+        # so "prudhommes" and "prud' hommes" find it too
+        ("aujourd'hui", ["aujourd", "aujourdhui", "hui"]),
+        ("prud’hommes", ["prud", "prudhomm", "homm"]),
+        ("presqu'île", ["presqu", "presquil", "ile"]),
+        ("quelqu’un", ["quelqu", "quelquun", "un"]),
+        ("d'aujourd'hui", ["aujourd", "aujourdhui", "hui"]),  # elision, then a compound
     ],
 )
 def test_elision(text: str, expected: list[str]) -> None:
@@ -56,6 +58,32 @@ def test_elision(text: str, expected: list[str]) -> None:
 )
 def test_hyphenated_compounds(text: str, expected: list[str]) -> None:
     assert A.terms(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("13e mois", ["13e", "mois"]),
+        ("13ème mois", ["13e", "mois"]),
+        ("13 ème mois", ["13e", "mois"]),  # typed with a space: one word
+        ("13 EME mois", ["13e", "mois"]),
+        ("treizième mois", ["13e", "mois"]),
+        ("Treizièmes mois", ["13e", "mois"]),
+        ("1er janvier", ["1e", "janvi"]),
+        ("premier janvier", ["1e", "janvi"]),
+        ("1ère fois", ["1e", "fois"]),
+        ("dix-septième", ["dix", "17e", "7e"]),  # the joined compound is the ordinal
+        ("13 mois", ["13", "mois"]),  # a cardinal stays a number
+        ("2 e-mails", ["2", "e", "email", "mail"]),  # "2 e" before a hyphen is no ordinal
+    ],
+)
+def test_ordinals(text: str, expected: list[str]) -> None:
+    assert A.terms(text) == expected
+
+
+def test_spaced_ordinal_offsets_cover_both_words() -> None:
+    (tok, _) = A.tokens("13 ème mois")
+    assert (tok.text, tok.start, tok.end) == ("13e", 0, 6)
 
 
 def test_compound_whole_matches_joined_spelling() -> None:

@@ -230,3 +230,61 @@ def test_exact_accented_form_ranks_above_folding_collisions(query: str, first: s
     results = ix.search(query)
     assert results.total == 2  # both spellings are found...
     assert results.hits[0].doc_id == first  # ...the one written as typed first
+
+
+def _ids(ix: Index, query: str) -> list[str]:
+    return [h.doc_id for h in ix.search(query, limit=10)]
+
+
+def test_hyphen_typed_for_a_space_still_finds_the_words() -> None:
+    ix = Index.in_memory()
+    ix.add(
+        [
+            Document("lieu", "Mutation", "Le changement du lieu de travail du salarié."),
+            Document("other", "Autre", "Un texte sans rapport."),
+        ]
+    )
+    assert _ids(ix, "lieu-travail") == ["lieu"]  # no phrase "lieu travail" anywhere
+    hit = ix.search("lieu-travail").hits[0]
+    marked = {frag.text[a:b] for frag in hit.snippet.fragments for a, b in frag.spans}
+    assert marked >= {"lieu", "travail"}
+    ix.set_ranking(Ranking(compound_parts=0))
+    assert _ids(ix, "lieu-travail") == []
+
+
+def test_the_compound_itself_still_ranks_first() -> None:
+    ix = Index.in_memory()
+    ix.add(
+        [
+            Document("parts", "A", "Le week prochain, en fin de semaine, rien. La fin. Le end."),
+            Document("whole", "B", "Un week-end à la mer."),
+        ]
+    )
+    assert _ids(ix, "week-end")[0] == "whole"
+
+
+@pytest.mark.parametrize("query", ["peut-il", "puis-je", "dis-moi"])
+def test_inversions_are_not_loosened_into_words(query: str) -> None:
+    # "peut-il" is a verb and its subject: "peut" alone is no topic
+    ix = Index.in_memory()
+    ix.add([Document("a", "A", "Il peut venir. Je puis le dire. Dis ce que tu veux, moi.")])
+    assert _ids(ix, query) == []
+
+
+@pytest.mark.parametrize("query", ["13 ème mois", "13eme mois", "treizième mois", "13e mois"])
+def test_ordinals_match_in_every_spelling(query: str) -> None:
+    ix = Index.in_memory()
+    ix.add(
+        [
+            Document("prime", "Primes", "Le versement d'un treizième mois est prévu."),
+            Document("autre", "Durée", "Un contrat de 13 mois."),
+        ]
+    )
+    assert _ids(ix, query)[0] == "prime"
+
+
+def test_apostrophe_words_match_with_or_without_the_apostrophe() -> None:
+    ix = Index.in_memory()
+    ix.add([Document("cph", "Litiges", "Saisir le conseil de prud’hommes.")])
+    for query in ("prud'hommes", "prudhommes", "prud' hommes", "Prud’hommes"):
+        assert _ids(ix, query) == ["cph"], query
