@@ -22,6 +22,7 @@ from searchlib.fastpath import execute
 from searchlib.highlight import MatchSpec, Snippet, highlight
 from searchlib.querylang import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word, parse
 from searchlib.ranking import Ranking
+from searchlib.typos import vocabulary
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
@@ -289,8 +290,9 @@ class QueryCompiler:
 
         Only words of at least ``Ranking.typo_min_length`` letters that match
         nothing are corrected: to the most frequent terms at edit distance 1,
-        with the same first letter. Corrections are cached per searcher (Whoosh
-        walks its term dictionary in Python to find them).
+        with the same first letter, looked up in the field's vocabulary (read
+        once per searcher, see :mod:`searchlib.typos`). Corrections are cached
+        per searcher.
         """
         ranking = self.ranking
         if ranking.typo_max_terms <= 0 or self.searcher is None:
@@ -306,8 +308,7 @@ class QueryCompiler:
         found: dict[str, int] = {}
         if not any(reader.doc_frequency(f, term) for f in fields):
             for f in fields:
-                for raw in reader.terms_within(f, term, 1, prefix=1):
-                    t = _as_str(raw)
+                for t in vocabulary(self.searcher, f).within_one(term):
                     found[t] = found.get(t, 0) + reader.doc_frequency(f, t)
         if len(cache) > _TYPO_CACHE_LIMIT:
             cache.clear()

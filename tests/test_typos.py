@@ -1,0 +1,54 @@
+"""Edit-distance-1 lookups against a brute-force Levenshtein and Whoosh's own."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from searchlib import Document, Index
+from searchlib.typos import Vocabulary, vocabulary
+
+
+def _distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        cur = [i]
+        for j, cb in enumerate(b, start=1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+WORDS = st.text(alphabet="abcé1", min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(WORDS, max_size=40), WORDS)
+def test_within_one_is_distance_one_keeping_the_first_letter(terms: list[str], word: str) -> None:
+    expected = sorted({t for t in terms if t[0] == word[0] and _distance(t, word) == 1})
+    assert Vocabulary(terms).within_one(word) == expected
+
+
+def test_same_answers_as_whoosh_terms_within() -> None:
+    ix = Index.in_memory()
+    ix.add(
+        [
+            Document(
+                "a", "Contrats", "Le contrat de travail, les contrats, le contrôle, la contrainte."
+            ),
+            Document("b", "Congés", "Les congés payés et le congé parental."),
+        ]
+    )
+    searcher = ix.searcher()
+    reader = searcher.reader()
+    for word in ["contrst", "contrat", "conges", "travil", "kontrat", "cong", "parentl"]:
+        whoosh = sorted(
+            t.decode() if isinstance(t, bytes) else t
+            for t in reader.terms_within("text", word, 1, prefix=1)
+        )
+        assert vocabulary(searcher, "text").within_one(word) == [t for t in whoosh if t != word]
+
+
+def test_unknown_field_has_an_empty_vocabulary() -> None:
+    ix = Index.in_memory()
+    assert vocabulary(ix.searcher(), "nope").within_one("mot") == []
