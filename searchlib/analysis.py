@@ -457,9 +457,16 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         """Tokens of ``text`` as plain values with offsets into ``text``.
 
         ``text`` must already be NFC (see :func:`normalize_text`) for the
-        offsets to point into what the caller holds.
+        offsets to point into what the caller holds. Short texts (query
+        words) are cached on the fused chain.
         """
-        return [
+        chain = self._fused_chain() if len(text) <= _TOKENS_CACHE_CHARS else None
+        key = (chain, mode, text)
+        if chain is not None:
+            cached = _TOKENS_CACHE.get(key)
+            if cached is not None:
+                return list(cached)
+        found = [
             TokenView(
                 t.text,
                 t.pos,
@@ -471,6 +478,11 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             )
             for t in self(text, positions=True, chars=True, mode=mode)
         ]
+        if chain is not None:
+            if len(_TOKENS_CACHE) >= _WORD_CACHE_LIMIT:
+                _TOKENS_CACHE.clear()
+            _TOKENS_CACHE[key] = tuple(found)
+        return found
 
     def matching_tokens(
         self, text: str, terms: Collection[str], mode: str = "index"
@@ -537,6 +549,12 @@ _WordTokens = tuple[int, tuple[tuple[str, bool, bool, int, int, int], ...]]
 
 _WORD_CACHE: dict[tuple[tuple[type, ...], str], dict[str, _WordTokens]] = {}
 """(chain, mode) -> surface word -> its tokens."""
+
+_TOKENS_CACHE: dict[tuple[tuple[type, ...] | None, str, str], tuple[TokenView, ...]] = {}
+"""(chain, mode, text) -> the tokens of a short text (a query word), see ``tokens``."""
+
+_TOKENS_CACHE_CHARS = 64
+"""Longest text whose tokens are cached."""
 
 _WORD_CACHE_LIMIT = 200_000
 """Words kept per chain and mode (about 250 bytes each) before that cache starts over."""

@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import weakref
 from array import array
@@ -51,7 +52,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 from whoosh import query as wq
-from whoosh.scoring import BM25F, BM25FScorer
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.reading import TermNotFound
+from whoosh.scoring import BM25F
 
 from searchlib.limits import check as check_deadline
 
@@ -422,7 +425,7 @@ class _State:
             return found
         docs = array("q")
         where = array("q")
-        if (field, btext) in seg.reader:
+        with contextlib.suppress(TermNotFound):  # absent from this segment
             m = seg.reader.postings(field, btext)
             while m.is_active():
                 held = m.value_as("positions")
@@ -447,12 +450,22 @@ class _State:
             return found
         ids = array("i")  # passage numbers within the segment
         tf = array("d")
-        if (field, btext) in seg.reader:
+        with contextlib.suppress(TermNotFound):  # absent from this segment
             m = seg.reader.postings(field, btext)
-            while m.is_active():
-                ids.append(m.id())
-                tf.append(m.weight())
-                m.next()
+            if type(m) is W3LeafMatcher:
+                # Whole blocks at a time (up to 128 postings): Whoosh 2.7.5's
+                # block arrays, as its own id()/weight() read them.
+                while m.is_active():
+                    m._read_ids()
+                    m._read_weights()
+                    ids.extend(m._ids)
+                    tf.extend(iter(m._weights))  # float32 in the block: same values
+                    m._next_block()
+            else:  # inlined postings, or a segment with deletions
+                while m.is_active():
+                    ids.append(m.id())
+                    tf.append(m.weight())
+                    m.next()
         found = (np.frombuffer(ids, dtype=np.int32), np.frombuffer(tf, dtype=np.float64))
         self.postings[key] = found
         self.cached_postings += len(ids)
@@ -471,6 +484,7 @@ class _View:
         self.schema = searcher.schema
         self.doc_count = int(searcher.doc_count_all())
         self._norms: dict[tuple[str, float, float, float], FloatArray] = {}
+        self._avgfl: dict[str, float] = {}
         self._impacts: OrderedDict[tuple[str, str], tuple[IntArray, FloatArray]] = OrderedDict()
         self._cached = 0
         self._keys: IntArray | None = None
@@ -511,20 +525,33 @@ class _View:
         if field in schema:
             with contextlib.suppress(ValueError):
                 btext = schema[field].to_bytes(text)
-        if btext is not None and (field, btext) in searcher.reader():
-            scorer = searcher.weighting.scorer(searcher, field, btext)
-            if type(scorer) is not BM25FScorer:
+        df = searcher.doc_frequency(field, btext) if btext is not None else 0
+        if btext is not None and df:
+            if not schema[field].scorable:
                 raise _Unsupported(field)
+            # What BM25F.scorer() would give (a BM25FScorer), without building
+            # one: B, K1, the average length and WeightingModel.idf().
+            weighting = searcher.weighting
+            k1 = weighting.K1
+            b = weighting._field_B.get(field, weighting.B)
+            idf = math.log(self.doc_count / (df + 1)) + 1
             ids, tf = self.postings(field, btext)
             if len(ids):
-                norm = self.norms(field, scorer.K1, scorer.B, scorer.avgfl)[ids]
+                norm = self.norms(field, k1, b, self.average_length(searcher, field))[ids]
                 # bm25() in whoosh.scoring, operation for operation.
-                found = (ids, scorer.idf * ((tf * (scorer.K1 + 1)) / (tf + norm)))
+                found = (ids, idf * ((tf * (k1 + 1)) / (tf + norm)))
         self._impacts[key] = found
         self._cached += len(found[0])
         while self._cached > CACHE_POSTINGS and len(self._impacts) > 1:
             _, (old, _) = self._impacts.popitem(last=False)
             self._cached -= len(old)
+        return found
+
+    def average_length(self, searcher: Searcher, field: str) -> float:
+        """The searcher's average length of ``field`` (1 when none), as BM25FScorer takes it."""
+        found = self._avgfl.get(field)
+        if found is None:
+            found = self._avgfl[field] = float(searcher.avg_field_length(field) or 1)
         return found
 
     def field_bytes(self, field: str, text: str) -> bytes:

@@ -280,4 +280,33 @@ def parse(query: str) -> Group:
             past the limits (:data:`MAX_WORDS`, :data:`MAX_EXPANDED_WORDS`,
             :data:`MAX_DEPTH`).
     """
-    return _Parser(_SURROGATE.sub("\ufffd", query)).parse()
+    query = _SURROGATE.sub("\ufffd", query)
+    plain = _plain(query)
+    return plain if plain is not None else _Parser(query).parse()
+
+
+_TOKEN = re.compile(r"\S+")
+
+
+def _plain(query: str) -> Group | None:
+    """The tree of a query of plain words, or ``None`` when it has any syntax.
+
+    Most queries are words side by side; this gives the very tree the parser
+    builds for them (a ``Group`` of words), without its tokens and recursion.
+    Quotes, parentheses, fields, operators, signs and queries near the limits
+    go to the parser.
+    """
+    if not _SPECIAL.isdisjoint(query) or ":" in query:
+        return None
+    words: list[Word] = []
+    expanded = 0
+    for m in _TOKEN.finditer(query):
+        text = m.group()
+        if text in _OPERATORS or text[0] in "-+" or len(words) >= MAX_WORDS:
+            return None
+        word = _word(_Tok("WORD", text, m.start()), None)
+        expanded += word.kind != "word"
+        if expanded > MAX_EXPANDED_WORDS:
+            return None
+        words.append(word)
+    return Group(tuple(words))

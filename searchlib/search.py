@@ -7,9 +7,12 @@ that outlive the searcher.
 
 from __future__ import annotations
 
+import copy
 import itertools
+import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -267,20 +270,23 @@ class QueryCompiler:
             return _Compiled(query, stop_only, frozenset({term}), term=term)
         # Several tokens from one typed word (États-Unis, a.b): the joined
         # compound, the parts as a phrase and, since people type a hyphen for
-        # a space (``lieu-travail``), each part as a word of its own.
+        # a space (``lieu-travail``), each part as a word of its own. An
+        # inversion (``peut-il``, ``a-t-elle``) is matched by its joined form
+        # only, and is a stop word when its parts are (``est-ce``).
         parts = tuple(t.text for t in tokens if not t.compound)
         joined = [t.text for t in tokens if t.compound]
+        stop_only = all(t.stopped for t in tokens if not t.compound)
         alternatives = [self._term(j, node.field) for j in joined]
         phrases: tuple[tuple[str, ...], ...] = ()
         loose: frozenset[str] = frozenset()
-        if len(parts) > 1:
+        if len(parts) > 1 and not (joined and _inversion(node.text)):
             alternatives.append(self._phrase_query(parts, node.field))
             phrases = (parts,)
             weight = self.ranking.compound_parts
-            if weight > 0 and _loose_compound(node.text):
+            if weight > 0 and "-" in node.text:
                 loose = frozenset(t.text for t in tokens if not t.compound and not t.stopped)
                 alternatives.extend(self._term(p, node.field, weight) for p in sorted(loose))
-        elif parts:
+        elif len(parts) == 1:
             alternatives.append(self._term(parts[0], node.field))
         terms = frozenset(joined) | (frozenset(parts) if len(parts) == 1 else loose)
         return _Compiled(_or(alternatives), stop_only, terms, phrases)
@@ -395,15 +401,12 @@ _CLITICS = frozenset(
 """Words after a hyphen that make an inversion or a clitic (folded: ``là`` is ``la``)."""
 
 
-def _loose_compound(text: str) -> bool:
-    """Whether the parts of a typed compound may match as words of their own.
-
-    Only for hyphens (people type ``lieu-travail`` for ``lieu de travail``),
-    and not for verb-subject inversions or clitics (``peut-il``, ``puis-je``,
-    ``dis-moi``, ``lui-même``), whose parts are no topic of their own.
-    """
+def _inversion(text: str) -> bool:
+    """Whether a hyphenated word is a verb-subject inversion or takes a clitic
+    (``peut-il``, ``a-t-elle``, ``dis-moi``, ``lui-même``): its parts are no
+    topic of their own, and the words in this order are the compound itself."""
     parts = fold(text.lower()).split("-")
-    return len(parts) > 1 and not any(p in _CLITICS for p in parts[1:])
+    return any(p in _CLITICS for p in parts[1:])
 
 
 def _as_str(term: str | bytes) -> str:
@@ -480,11 +483,39 @@ def search(
     hits = []
     ranked = executed.ranked[first : first + limit]
     for rank, (docnum, score) in enumerate(ranked, start=first + 1):
-        stored = searcher.stored_fields(docnum)
+        stored = _stored_fields(searcher, docnum)
         hits.append(
             _hit(rank, score, stored, index, spec, highlight_hits, snippet_chars, max_fragments)
         )
     return SearchResults(query, executed.total, page, limit, tuple(hits), spec, _ms(t0))
+
+
+_STORED: weakref.WeakKeyDictionary[Searcher, OrderedDict[int, dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+_STORED_LOCK = threading.Lock()
+STORED_CACHE = 4096
+"""Passages whose stored fields are kept decoded, per searcher (a searcher sees
+one fixed set of segments, so a passage number always means the same passage)."""
+
+
+def _stored_fields(searcher: Searcher, docnum: int) -> dict[str, Any]:
+    """``searcher.stored_fields(docnum)``, the most recent ones cached (Whoosh
+    decompresses and unpickles them at every call). Callers must not mutate it."""
+    with _STORED_LOCK:
+        cache = _STORED.get(searcher)
+        if cache is None:
+            cache = _STORED[searcher] = OrderedDict()
+        found = cache.get(docnum)
+        if found is not None:
+            cache.move_to_end(docnum)
+            return found
+    found = dict(searcher.stored_fields(docnum))
+    with _STORED_LOCK:
+        cache[docnum] = found
+        if len(cache) > STORED_CACHE:
+            cache.popitem(last=False)
+    return found
 
 
 def _hit(
@@ -520,7 +551,8 @@ def _hit(
         text=text,
         snippet=snippet,
         title_snippet=title_snippet,
-        fields=dict(stored.get("fields") or {}),
+        # stored values are cached and shared: the hit gets its own copy
+        fields=copy.deepcopy(extra) if (extra := stored.get("fields")) else {},
     )
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from searchlib import querylang
 from searchlib.errors import QuerySyntaxError
 from searchlib.querylang import BoolOp, Group, Not, Phrase, Word, parse
 
@@ -102,3 +105,46 @@ def test_field_applies_to_a_group() -> None:
 
 def test_word_inner_hyphen_is_not_negation() -> None:
     assert words(parse("week-end")) == ["week-end"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "mot",
+                "États-Unis",
+                "a-t-il",
+                "-mot",
+                "+mot",
+                "-",
+                "AND",
+                "OR",
+                "NOT",
+                "pré*",
+                "mot~",
+                "mot~2",
+                "title:mot",
+                '"',
+                "«",
+                "(",
+                ")",
+                "?",
+                "l'URL",
+                "\u00a0",
+                "\t",
+            ]
+        )
+        | st.text(max_size=4),
+        max_size=12,
+    ).map(" ".join)
+)
+def test_plain_query_shortcut_builds_the_parsers_tree(query: str) -> None:
+    plain = querylang._plain(query)
+    if plain is not None:
+        assert plain == querylang._Parser(query).parse()
+
+
+def test_plain_query_shortcut_takes_plain_words() -> None:
+    assert querylang._plain("Quel est le 13e mois ?") is not None
+    assert querylang._plain('cour "vide juridique"') is None
