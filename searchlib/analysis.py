@@ -387,17 +387,29 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         module only: each changes a token's text as a function of that text
         and the mode, so a word's tokens depend on the word and the mode alone.
         """
+        chains: dict[bool, tuple[type, ...] | None] | None = self.__dict__.get("_chains")
+        if chains is None:
+            chains = self.__dict__["_chains"] = {}
+        if no_morph in chains:
+            return chains[no_morph]
         items = self.items
-        if type(items[0]) is not FrenchTokenizer:
-            return None
-        chain: list[type] = []
-        for item in items[1:]:
-            kind = type(item)
-            if kind not in _FUSABLE_FILTERS:
-                return None
-            if not (no_morph and getattr(item, "is_morph", False)):
-                chain.append(kind)
-        return tuple(chain)
+        found: tuple[type, ...] | None = None
+        if type(items[0]) is FrenchTokenizer:
+            chain: list[type] = []
+            for item in items[1:]:
+                kind = type(item)
+                if kind not in _FUSABLE_FILTERS:
+                    break
+                if not (no_morph and getattr(item, "is_morph", False)):
+                    chain.append(kind)
+            else:
+                found = tuple(chain)
+        chains[no_morph] = found
+        return found
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (in an index's schema) without the cached chain types."""
+        return {k: v for k, v in self.__dict__.items() if k != "_chains"}
 
     def _word_cache(self, chain: tuple[type, ...], mode: str) -> dict[str, _WordTokens]:
         key = (chain, mode)
