@@ -34,7 +34,7 @@ from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 from searchlib.lexicon import IRREGULAR_FORMS, ORDINAL_WORDS
 from searchlib.stopwords import FRENCH_STOP_WORDS
 
-ANALYZER_VERSION = "fr-4"
+ANALYZER_VERSION = "fr-5"
 """Changes whenever the terms produced for some text change (indexes must be rebuilt)."""
 
 ELISIONS: frozenset[str] = frozenset("l m t qu n s j d c ç jusqu quoiqu lorsqu puisqu".split())
@@ -202,6 +202,22 @@ class StopFlagFilter(_StatelessFilter):
             yield t
 
 
+class StopDropFilter(_StatelessFilter):
+    """Drop French stop words, at index and query time alike.
+
+    For a field that serves no phrase and no all-stop-word query: the exact
+    forms field, whose bonus a stop word never gets (a query drops its stop
+    words when it has other words).
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        stops = FRENCH_STOP_WORDS
+        for t in tokens:
+            if t.text not in stops:
+                t.stopped = False
+                yield t
+
+
 _FOLD_CACHE: dict[str, str] = {}
 _STEM_CACHE: dict[str, str] = {}
 _CACHE_LIMIT = 500_000
@@ -323,6 +339,8 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         fold: fold accents and ligatures (``False`` keeps the exact accented
             spelling, lowercased: the "exact form" used to rank a match as
             written above a match through folding or stemming).
+        drop_stop_words: leave stop words out (:class:`StopDropFilter`)
+            instead of flagging them at query time (:class:`StopFlagFilter`).
 
     Example:
         >>> FrenchAnalyzer().terms("Les pirates américains")
@@ -331,8 +349,9 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         ['les', 'pirates', 'américains']
     """
 
-    def __init__(self, stem: bool = True, fold: bool = True) -> None:
-        items: list[Any] = [FrenchTokenizer(), FrenchLowercaseFilter(), StopFlagFilter()]
+    def __init__(self, stem: bool = True, fold: bool = True, drop_stop_words: bool = False) -> None:
+        stops = StopDropFilter() if drop_stop_words else StopFlagFilter()
+        items: list[Any] = [FrenchTokenizer(), FrenchLowercaseFilter(), stops]
         if fold:
             items.append(AccentFoldFilter())
         items.append(OrdinalFilter())
@@ -455,7 +474,9 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             (t.text, bool(t.stopped), bool(t.compound), t.startchar, t.endchar, t.pos)
             for t in super().__call__(raw, positions=True, chars=True, mode=mode, no_morph=no_morph)
         )
-        found = (max((e[5] for e in entries), default=-1) + 1, entries)
+        # Positions the word takes: its tokenizer's, whatever filters dropped.
+        width = max((t.pos for t in _TOKENIZER(raw, positions=True)), default=-1) + 1
+        found = (width, entries)
         if len(cache) >= _WORD_CACHE_LIMIT:
             cache.clear()
         cache[raw] = found
@@ -556,6 +577,8 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         return any(isinstance(f, AccentFoldFilter) for f in self.items)
 
 
+_TOKENIZER = FrenchTokenizer()
+
 _WordTokens = tuple[int, tuple[tuple[str, bool, bool, int, int, int], ...]]
 """Positions a word takes, and its tokens: text, stopped, compound, start, end, position."""
 
@@ -572,7 +595,14 @@ _WORD_CACHE_LIMIT = 200_000
 """Words kept per chain and mode (about 250 bytes each) before that cache starts over."""
 
 _FUSABLE_FILTERS = frozenset(
-    {FrenchLowercaseFilter, StopFlagFilter, AccentFoldFilter, OrdinalFilter, FrenchStemFilter}
+    {
+        FrenchLowercaseFilter,
+        StopFlagFilter,
+        StopDropFilter,
+        AccentFoldFilter,
+        OrdinalFilter,
+        FrenchStemFilter,
+    }
 )
 """Filters whose output depends on the token text and mode only."""
 

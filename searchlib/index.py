@@ -39,7 +39,7 @@ from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from searchlib import __version__, limits
+from searchlib import __version__, limits, postingpool
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.corpus import Document, Passage, seed_dir, seed_documents, split_passages
 from searchlib.errors import (
@@ -84,7 +84,9 @@ def make_schema() -> Schema:
         start=STORED(),
         title=TEXT(analyzer=analyzer, stored=True, phrase=True),
         text=TEXT(analyzer=analyzer, stored=True, phrase=True),
-        exact=TEXT(analyzer=FrenchAnalyzer(stem=False, fold=False), phrase=False),
+        exact=TEXT(
+            analyzer=FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True), phrase=False
+        ),
         fields=STORED(),
     )
 
@@ -116,7 +118,7 @@ class Index:
         self._searcher: Searcher | None = None
         self._lock = threading.RLock()
         self.analyzer = FrenchAnalyzer()
-        self.exact_analyzer = FrenchAnalyzer(stem=False, fold=False)
+        self.exact_analyzer = FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True)
         self.ranking = Ranking()
         self.time_limit: float | None = limits.DEFAULT_TIME_LIMIT
         """Seconds a search may take before ``SearchTimeoutError`` (``None``: no limit)."""
@@ -314,6 +316,7 @@ class Index:
             raise IndexLockedError(
                 f"index at {self.path or 'memory'} is locked by another writer{waited}"
             ) from e
+        postingpool.install(writer)
         if self.path is not None:
             _remove_stale_toc_files(self.path)
         return writer

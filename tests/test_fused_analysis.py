@@ -128,3 +128,13 @@ def test_matching_tokens_are_the_tokens_with_those_terms() -> None:
         assert custom.matching_tokens(text, terms) == [
             t for t in custom.tokens(text, mode="index") if t.text in terms
         ]
+
+
+def test_dropping_stop_words_keeps_positions_and_fuses() -> None:
+    dropping = FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True)
+    assert dropping._fused_chain() is not None
+    text = "Le contrat de travail et les congés"
+    fused = [(t.text, t.pos) for t in dropping.tokens(text)]
+    assert fused == [("contrat", 1), ("travail", 3), ("congés", 6)]
+    plain = super(FrenchAnalyzer, dropping).__call__(text, positions=True, mode="index")
+    assert [(t.text, t.pos) for t in plain] == fused

@@ -71,28 +71,46 @@ def test_an_empty_index_can_be_searched_then_filled() -> None:
 def test_posting_pool_spilled_to_disk_is_read_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # limitmb=1 makes Whoosh write sorted runs to temporary files and merge
-    # them; those are unpickled too (through the restricted unpickler once
-    # whoosh.externalsort is imported after searchlib.index).
-    import whoosh.externalsort
+    # limitmb=1 makes the pool write sorted runs to temporary files (pickled
+    # chunks, searchlib.postingpool) and merge them at commit: the index must
+    # hold exactly the postings of one built in memory without spilling.
+    from searchlib.postingpool import ChunkedPostingPool
 
-    loads: list[int] = []
-    original = whoosh.externalsort.load
+    runs: list[int] = []
+    original = ChunkedPostingPool._read_run
 
-    def counting(f: object) -> object:
-        loads.append(1)
-        return original(f)
+    def counting(self: ChunkedPostingPool, path: str) -> object:
+        runs.append(1)
+        return original(self, path)
 
-    monkeypatch.setattr(whoosh.externalsort, "load", counting)
+    monkeypatch.setattr(ChunkedPostingPool, "_read_run", counting)
     docs = [Document(f"d{i}", "T", words(300, f"w{i}x")) for i in range(30)]
     with Index.create(tmp_path / "ix") as ix:
         ix.add(docs, limitmb=1)
         assert len(ix) == 30
         assert ix.search("w5x3").hits[0].doc_id == "d5"
-    assert loads  # the pool did spill
-    memory = Index.in_memory()
+        spilled = _all_postings(ix)
+    assert len(runs) > 1  # the pool did spill
+    whole = Index.in_memory()
+    whole.add(docs)
+    assert _all_postings(whole) == spilled
+    memory = Index.in_memory()  # runs in memory storage too
     memory.add(docs, limitmb=1)
-    assert len(memory) == 30
+    assert _all_postings(memory) == spilled
+
+
+def _all_postings(ix: Index) -> list[tuple[str, bytes, list[tuple[int, float, bytes]]]]:
+    reader = ix.searcher().reader()
+    out = []
+    for field in ("text", "exact", "title"):
+        for term in reader.lexicon(field):
+            m = reader.postings(field, term)
+            rows = []
+            while m.is_active():
+                rows.append((m.id(), m.weight(), m.value()))
+                m.next()
+            out.append((field, term, rows))
+    return out
 
 
 def test_in_memory_writers_get_private_temporary_folders() -> None:
