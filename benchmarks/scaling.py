@@ -15,8 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import shlex
 import shutil
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +33,7 @@ from benchmarks.data import (
     text_bytes,
 )
 from benchmarks.engines import PEERS, default_specs
-from benchmarks.report import fmt, table
+from benchmarks.report import fmt, ratio, table
 from benchmarks.results_file import update_results_md
 from benchmarks.runner import Runner, machine_info, make_scratch
 
@@ -40,6 +43,7 @@ PLOT = HERE / "scaling.svg"
 CDTN_QUERIES = 50
 VOCAB_PER_CELL = 5
 REPEATS = 2
+BASELINE = "searchlib"
 
 
 def run_scaling(
@@ -108,16 +112,32 @@ def run_scaling(
 
 
 def render(results: dict[str, Any]) -> str:
-    """The scaling table."""
+    """The scaling table, then searchlib's ratios to each peer on each corpus."""
     meta = results["meta"]
     m = meta["machine"]
+    v = m.get("versions", {})
+    load_end = meta.get("load_avg_end")
     lines = [
         "## Scaling with corpus size",
         "",
-        f"- Date: {meta['date']}; machine: {m['cpu']}, {m['cores']} cores, "
-        f"load average at start {', '.join(f'{x:.1f}' for x in m['load_avg'])}",
+        f"- Date: {meta['date']}"
+        + (f"; wall time {fmt(meta['wall_s'] / 60, 0)} min" if meta.get("wall_s") else "")
+        + (f"; command: `{meta['command']}`" if meta.get("command") else ""),
+        f"- searchlib {v.get('searchlib', '?')}"
+        + (f" at commit `{v['commit']}`" if v.get("commit") else "")
+        + (
+            f"; Whoosh {v['whoosh']}, SQLite {v['sqlite']}, tantivy {v.get('tantivy') or '–'}"
+            if "whoosh" in v
+            else ""
+        ),
+        f"- Machine: {m['cpu']}, {m['cores']} cores, shared with other jobs; load average at "
+        f"start {', '.join(f'{x:.1f}' for x in m['load_avg'])}"
+        + (f", at end {', '.join(f'{x:.1f}' for x in load_end)}" if load_end else "")
+        + ". Absolute times are noisy: read the ratios within this run.",
         f"- One build per engine and corpus, in a fresh process; latency over {meta['queries']} "
         "(top 10, ms). Plot: `benchmarks/scaling.svg`.",
+        "- Peak RSS is the building process's, corpus included: it holds the whole corpus in "
+        "memory before the build (RSS before build).",
         "",
     ]
     rows = []
@@ -137,6 +157,7 @@ def render(results: dict[str, Any]) -> str:
                 fmt(b.get("seconds"), 1),
                 fmt(b.get("mb_per_s"), 2),
                 fmt(b.get("peak_rss_mb"), 0),
+                fmt(b.get("rss_loaded_mb"), 0),
                 fmt((b.get("index_bytes") or math.nan) / 1e6, 1),
                 fmt(lat.get("plain", {}).get("p50"), 2),
                 fmt(lat.get("plain", {}).get("p95"), 2),
@@ -153,6 +174,7 @@ def render(results: dict[str, Any]) -> str:
         "build s",
         "MB/s",
         "peak RSS MB",
+        "RSS before build MB",
         "index MB",
         "p50",
         "p95",
@@ -160,7 +182,43 @@ def render(results: dict[str, Any]) -> str:
         "p95 hl",
         "failed checks",
     ]
-    return "\n".join(lines) + "\n" + table(header, rows, "lrrlrrrrrrrrr") + "\n"
+    text = "\n".join(lines) + "\n" + table(header, rows, "lrrlrrrrrrrrrr") + "\n"
+    ratios = ratio_table(results)
+    return text + ("\n" + ratios if ratios else "")
+
+
+def ratio_table(results: dict[str, Any]) -> str:
+    """searchlib ÷ each peer on the same corpus (above 1: searchlib's figure is higher)."""
+    by = {(r["corpus"], r["engine"]): r for r in results["rows"]}
+    figures: tuple[tuple[str, Callable[[dict[str, Any]], float | None]], ...] = (
+        ("build MB/s", lambda r: r["build"].get("mb_per_s")),
+        ("peak RSS", lambda r: r["build"].get("peak_rss_mb")),
+        ("index size", lambda r: r["build"].get("index_bytes")),
+        ("p50", lambda r: r["latency"].get("plain", {}).get("p50")),
+        ("p95", lambda r: r["latency"].get("plain", {}).get("p95")),
+        ("p50 hl", lambda r: r["latency"].get("highlight", {}).get("p50")),
+        ("p95 hl", lambda r: r["latency"].get("highlight", {}).get("p95")),
+    )
+    rows = []
+    for (corpus, engine), peer in by.items():
+        ours = by.get((corpus, BASELINE))
+        if engine == BASELINE or ours is None or ours["build"].get("crashed"):
+            continue
+        if peer["build"].get("crashed"):
+            rows.append([corpus, f"{BASELINE} ÷ {engine}", *["not run"] * len(figures)])
+            continue
+        rows.append(
+            [corpus, f"{BASELINE} ÷ {engine}", *[ratio(get(ours), get(peer)) for _, get in figures]]
+        )
+    if not rows:
+        return ""
+    header = ["corpus", "", *[name for name, _ in figures]]
+    return (
+        "Ratios on the same corpus, searchlib ÷ engine: above 1 means searchlib's figure is "
+        "higher (better for MB/s, worse for memory, size and times).\n\n"
+        + table(header, rows, "ll" + "r" * len(figures))
+        + "\n"
+    )
 
 
 # -- SVG plot ------------------------------------------------------------------------
@@ -296,12 +354,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         def save(partial: dict[str, Any]) -> None:  # after each row: a long run keeps its data
             args.out.write_text(json.dumps(partial, indent=1) + "\n", encoding="utf-8")
 
+        command = shlex.join(
+            ["python", "-m", "benchmarks.scaling", *(sys.argv[1:] if argv is None else argv)]
+        )
         scratch = make_scratch(args.scratch)
+        start = time.monotonic()
         try:
             names = [e.strip() for e in args.engines.split(",")]
             results = run_scaling(corpora, names, Runner(scratch), on_row=save)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+        results["meta"].update(
+            command=command,
+            wall_s=round(time.monotonic() - start, 1),
+            load_avg_end=os.getloadavg(),
+        )
+        save(results)
     text = render(results)
     print(text, end="")
     if args.write_results:

@@ -214,3 +214,46 @@ def test_results_md_sections_keep_hand_written_text(tmp_path: Path) -> None:
 @pytest.mark.parametrize("module", [data, engines, report, results_file, worker])
 def test_doctests(module: Any) -> None:
     assert doctest.testmod(module).failed == 0
+
+
+def test_scaling_render_states_run_and_ratios() -> None:
+    from benchmarks import scaling
+
+    def row(engine: str, mb_s: float, rss: float, p50: float, crashed: bool = False) -> Any:
+        build: dict[str, Any] = (
+            {"crashed": True}
+            if crashed
+            else {
+                "docs": 10,
+                "seconds": 1 / mb_s,
+                "mb_per_s": mb_s,
+                "peak_rss_mb": rss,
+                "rss_loaded_mb": 50.0,
+                "index_bytes": 2e6,
+            }
+        )
+        lat = {} if crashed else {"plain": {"p50": p50, "p95": 2 * p50}}
+        return {"corpus": "c", "engine": engine, "bytes": 1e6, "build": build, "latency": lat}
+
+    meta = {
+        "date": "2026-01-01 00:00 UTC",
+        "command": "python -m benchmarks.scaling",
+        "wall_s": 600.0,
+        "queries": "q",
+        "machine": {
+            "cpu": "cpu",
+            "cores": 2,
+            "load_avg": [1.0, 1.0, 1.0],
+            "versions": {"searchlib": "0", "commit": "abc1234"},
+        },
+    }
+    rows = [
+        row("searchlib", 0.5, 300, 1.0),
+        row("whoosh-fr", 1.0, 200, 4.0),
+        row("whoosh-std", 1.0, 200, 4.0, crashed=True),
+    ]
+    text = scaling.render({"meta": meta, "rows": rows})
+    assert "commit `abc1234`" in text and "`python -m benchmarks.scaling`" in text
+    assert "wall time 10 min" in text and "shared with other jobs" in text
+    assert "| c | searchlib ÷ whoosh-fr | 0.50× | 1.50× | 1.00× | 0.25× | 0.25× | – | – |" in text
+    assert "| c | searchlib ÷ whoosh-std | not run |" in text
