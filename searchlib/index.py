@@ -39,7 +39,7 @@ from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from searchlib import __version__, limits, postingpool
+from searchlib import __version__, limits, postingpool, viewfile
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.corpus import Document, Passage, seed_dir, seed_documents, split_passages
 from searchlib.errors import (
@@ -59,6 +59,7 @@ from searchlib.search import SearchResults
 from searchlib.search import search as _search
 
 _install_safe_unpickling()  # index files are read through a restricted unpickler
+viewfile.install()  # compound segment files are read in place, not copied
 
 FORMAT_VERSION = 3
 """Version of the index layout (schema and stored fields)."""
