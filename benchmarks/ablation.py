@@ -405,7 +405,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cells(r: Mapping[str, Any], key: str) -> str:
     values = r.get(key)
-    return " / ".join(f"{x:.3f}" for x in values) if values else "–"
+    return " / ".join(f"{x:.4f}" for x in values) if values else "–"
 
 
 def _rows(results: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -418,6 +418,8 @@ def _rows(results: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 def ablation_table(results: Mapping[str, Any]) -> str:
     """One row per variant and peer: cdtn per query, per topic, piaf, and Δ nDCG@10."""
+    from benchmarks.engines import PEERS
+
     base = results["query"]["shipped defaults"]
     lines = [
         "| variant | lever | cdtn per query | cdtn per topic | piaf "
@@ -428,8 +430,10 @@ def ablation_table(results: Mapping[str, Any]) -> str:
         c, p = r.get(CDTN, {}), r.get(COLLECTIONS[1], {})
         if kind == "query":
             lever = ", ".join(f"`{k}={v}`" for k, v in QUERY_VARIANTS[name].items()) or "–"
+        elif kind == "index":
+            lever = "index-time (own index)" if PATCHED_VARIANTS[name][1] else "query analysis"
         else:
-            lever = {"index": "patched analysis", "peer": "peer"}[kind]
+            lever = "peer" if name in PEERS else "check: shipped, through the peers' harness"
         deltas = "–"
         if name != "shipped defaults" and "per_query" in c and "per_query" in p:
             d = (
@@ -437,7 +441,7 @@ def ablation_table(results: Mapping[str, Any]) -> str:
                 c["per_topic"][0] - base[CDTN]["per_topic"][0],
                 p["per_query"][0] - base[COLLECTIONS[1]]["per_query"][0],
             )
-            deltas = " / ".join(f"{x:+.3f}" for x in d)
+            deltas = " / ".join(f"{x:+.4f}" for x in d)
         label = f"**{name}**" if name == "shipped defaults" else name
         lines.append(
             f"| {label} | {lever} | {_cells(c, 'per_query')} | {_cells(c, 'per_topic')} "

@@ -275,8 +275,9 @@ def test_ablation_report_renders_rows_gaps_and_folds() -> None:
     results["meta"]["machine"]["load_avg"] = [1.0, 1.0, 1.0]
     results["cv"]["folds"] = [fold]
     text = ablation.report(results)
-    assert "| **shipped defaults** | – | 0.500 / 0.500 / 0.500" in text
-    assert "| exact-form bonus off | `exact_boost=0.0` |" in text and "-0.100 / -0.100" in text
+    assert "| **shipped defaults** | – | 0.5000 / 0.5000 / 0.5000" in text
+    assert "| exact-form bonus off | `exact_boost=0.0` |" in text and "-0.1000 / -0.1000" in text
+    assert "| no stemming | index-time (own index) |" in text
     assert "| cdtn nDCG@10 | 0.5000 | tantivy 0.4500 | +0.0500 |" in text
     assert "| 1 | 1 / 2 | `k1=0.9` | 0.5000 | 0.4000 | 0.3000 | 0.4500 |" in text
 
