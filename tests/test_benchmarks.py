@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import data, engines, gates, report, results_file, runner, worker
+from benchmarks import ablation, data, engines, gates, report, results_file, runner, worker
 from benchmarks.engines import EngineSpec, Result, make_engine
 from searchlib import Document
 
@@ -211,7 +211,78 @@ def test_results_md_sections_keep_hand_written_text(tmp_path: Path) -> None:
     assert "Notes by hand." in text and "table 2" in text and "table 1" not in text
 
 
-@pytest.mark.parametrize("module", [data, engines, report, results_file, worker])
+def test_topic_folds_partition_topics_deterministically() -> None:
+    topics = [f"t{i}" for i in range(10)] * 3  # repeated: one topic per query
+    folds = ablation.topic_folds(topics)
+    assert folds == ablation.topic_folds(list(reversed(topics)))  # input order is irrelevant
+    assert len(folds) == 3 and sorted(len(f) for f in folds) == [3, 3, 4]
+    assert sorted(t for f in folds for t in f) == sorted(set(topics))
+    assert ablation.topic_folds(topics, seed=2) != folds
+
+
+def test_cross_validate_chooses_on_training_topics_and_scores_held_out() -> None:
+    topics = {"q1": "a", "q2": "a", "q3": "b", "q4": "c"}
+    scores = {
+        # "good" wins on a and b, "lucky" only on c
+        "good": {"q1": 0.8, "q2": 0.6, "q3": 0.5, "q4": 0.2},
+        "lucky": {"q1": 0.1, "q2": 0.1, "q3": 0.1, "q4": 0.9},
+    }
+    folds = [["a", "b"], ["c"]]
+    out = ablation.cross_validate(scores, topics, folds, baseline="good")
+    # fold 1 (a, b held out): trained on c, where "lucky" is best
+    assert out[0]["chosen"] == "lucky"
+    assert out[0]["held_out"] == pytest.approx((0.1 + 0.1) / 2)  # per topic, not per query
+    assert out[0]["baseline_held_out"] == pytest.approx((0.7 + 0.5) / 2)
+    assert out[0]["oracle"] == pytest.approx(0.6)
+    assert (out[0]["topics"], out[0]["queries"]) == (2, 3)
+    # fold 2 (c held out): trained on a and b, where "good" is best
+    assert out[1]["chosen"] == "good"
+    assert out[1]["held_out"] == pytest.approx(0.2)
+    assert out[1]["oracle"] == pytest.approx(0.9)
+
+
+def test_grid_contains_the_shipped_ranking() -> None:
+    configs = ablation.grid_configs()
+    assert ablation.config_name(ablation.Ranking()) in configs
+    assert len(configs) == 3 * 4 * 3 * 3
+    assert all(c["title_b"] == c["b"] for c in configs.values())
+
+
+def test_summarise_means_per_query_and_per_topic() -> None:
+    pq = {"q1": [1.0, 1.0, 1.0], "q2": [0.0, 0.0, 1.0], "q3": [0.5, 0.5, 0.0]}
+    res = ablation.summarise(pq, {"q1": "x", "q2": "x", "q3": "y"})
+    assert res["per_query"] == [0.5, 0.5, 0.6667] and res["queries"] == 3
+    assert res["per_topic"] == [0.5, 0.5, 0.5]
+
+
+def test_ablation_report_renders_rows_gaps_and_folds() -> None:
+    def row(x: float) -> dict[str, Any]:
+        return {
+            "cdtn-requetes": {"per_query": [x, x, x], "per_topic": [x, x, x], "queries": 2},
+            "piaf-v1.1-passages": {"per_query": [x, x, x], "queries": 3},
+        }
+
+    fold = {"fold": 1, "topics": 1, "queries": 2, "chosen": "k1=0.9", "train": 0.5}
+    fold |= {"held_out": 0.4, "baseline_held_out": 0.3, "oracle": 0.45}
+    results = {
+        "meta": {"date": "d", "machine": {"versions": {"commit": "abc"}, "cores": 2}},
+        "seconds": {"query": 1.0},
+        "query": {"shipped defaults": row(0.5), "exact-form bonus off": row(0.4)},
+        "patched": {"no stemming": row(0.3)},
+        "peers": {"tantivy": row(0.45), "fts5": row(0.2)},
+        "cv": {"grid": {"k1": [0.9]}, "baseline": "k1=0.9", "configs": {"k1=0.9": {}}},
+    }
+    results["meta"]["machine"]["load_avg"] = [1.0, 1.0, 1.0]
+    results["cv"]["folds"] = [fold]
+    text = ablation.report(results)
+    assert "| **shipped defaults** | – | 0.5000 / 0.5000 / 0.5000" in text
+    assert "| exact-form bonus off | `exact_boost=0.0` |" in text and "-0.1000 / -0.1000" in text
+    assert "| no stemming | index-time (own index) |" in text
+    assert "| cdtn nDCG@10 | 0.5000 | tantivy 0.4500 | +0.0500 |" in text
+    assert "| 1 | 1 / 2 | `k1=0.9` | 0.5000 | 0.4000 | 0.3000 | 0.4500 |" in text
+
+
+@pytest.mark.parametrize("module", [ablation, data, engines, report, results_file, worker])
 def test_doctests(module: Any) -> None:
     assert doctest.testmod(module).failed == 0
 
