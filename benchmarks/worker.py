@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.engines import Engine, EngineSpec, SearchlibEngine, folder_size, make_engine
+from searchlib import Document
 
 MAX_ERRORS = 20
 """Errors kept per task (the count is always complete)."""
@@ -76,6 +77,17 @@ class Errors:
 # -- tasks ------------------------------------------------------------------------------------
 
 
+def _checked_build(engine: Engine, docs: list[Document], path: Path) -> tuple[float, Errors]:
+    """Seconds ``engine`` takes to index ``docs`` into ``path``; an error if any went missing."""
+    t0 = time.perf_counter()
+    count = engine.build(docs, path)
+    seconds = time.perf_counter() - t0
+    errors = Errors()
+    if count != len(docs):
+        errors.add(f"indexed {count} documents, expected {len(docs)}")
+    return seconds, errors
+
+
 def task_build(engine: Engine, task: dict[str, Any]) -> dict[str, Any]:
     """Time indexing a corpus; peak RSS, index size; check the document count."""
     from benchmarks.data import load_docs, text_bytes
@@ -85,12 +97,7 @@ def task_build(engine: Engine, task: dict[str, Any]) -> dict[str, Any]:
     path = Path(task["index_dir"])
     gc.collect()
     rss_loaded = peak_rss_mb()
-    t0 = time.perf_counter()
-    count = engine.build(docs, path)
-    seconds = time.perf_counter() - t0
-    errors = Errors()
-    if count != len(docs):
-        errors.add(f"indexed {count} documents, expected {len(docs)}")
+    seconds, errors = _checked_build(engine, docs, path)
     return {
         "docs": len(docs),
         "bytes": size,
@@ -224,12 +231,7 @@ def task_relevance(engine: Engine, task: dict[str, Any]) -> dict[str, Any]:
         keep = set(task["doc_ids"])
         docs = [d for d in docs if d.id in keep]
     path = Path(task["index_dir"])
-    t0 = time.perf_counter()
-    count = engine.build(docs, path)
-    build_s = time.perf_counter() - t0
-    errors = Errors()
-    if count != len(docs):
-        errors.add(f"indexed {count} documents, expected {len(docs)}")
+    build_s, errors = _checked_build(engine, docs, path)
     engine.open(path)
     queries: list[tuple[str, str]] = [(q[0], q[1]) for q in task["queries"]]
     run: dict[str, list[str]] = {}

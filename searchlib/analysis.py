@@ -123,9 +123,8 @@ class FrenchTokenizer(Tokenizer):  # type: ignore[misc]
             segments = _APOS.split(raw)
             skip = 0
             i = 0
-            while i < len(segments) - 1 and (
-                segments[i].lower() in ELISIONS or fold(segments[i].lower()) in ELISIONS
-            ):  # folded too: "QÙ'A" is elided like "QU'A"
+            # Folded, so "QÙ'A" is elided like "QU'A" (and "ç'" like "c'").
+            while i < len(segments) - 1 and fold(segments[i].lower()) in ELISIONS:
                 skip += len(segments[i]) + 1
                 i += 1
             word = raw[skip:]

@@ -525,8 +525,7 @@ class _View:
         if field in schema:
             with contextlib.suppress(ValueError):
                 btext = schema[field].to_bytes(text)
-        df = searcher.doc_frequency(field, btext) if btext is not None else 0
-        if btext is not None and df:
+        if btext is not None and (df := searcher.doc_frequency(field, btext)):
             if not schema[field].scorable:
                 raise _Unsupported(field)
             # What BM25F.scorer() would give (a BM25FScorer), without building

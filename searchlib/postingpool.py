@@ -13,6 +13,7 @@ for the writer that made them.
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import struct
 from collections.abc import Iterable, Iterator
@@ -35,19 +36,13 @@ class ChunkedPostingPool(PostingPool):  # type: ignore[misc]
     """:class:`whoosh.writing.PostingPool` with bulk run files."""
 
     def _write_run(self, f: Any, items: Iterable[Any]) -> None:
+        # items: the sorted pool, or a merge of runs (reduce_to)
+        rest = iter(items)
         try:
-            if isinstance(items, list):  # the sorted pool
-                for i in range(0, len(items), CHUNK):
-                    _write_chunk(f, items[i : i + CHUNK])
-                return
-            chunk: list[Any] = []
-            for item in items:  # a merge of runs (reduce_to)
-                chunk.append(item)
-                if len(chunk) >= CHUNK:
-                    _write_chunk(f, chunk)
-                    chunk = []
-            if chunk:
-                _write_chunk(f, chunk)
+            while chunk := list(itertools.islice(rest, CHUNK)):
+                data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+                f.write(_HEADER.pack(len(data)))
+                f.write(data)
         finally:
             f.close()
 
@@ -60,12 +55,6 @@ class ChunkedPostingPool(PostingPool):  # type: ignore[misc]
         finally:
             f.close()
             self._remove_run(path)
-
-
-def _write_chunk(f: Any, chunk: list[Any]) -> None:
-    data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
-    f.write(_HEADER.pack(len(data)))
-    f.write(data)
 
 
 def install(writer: Any) -> None:
