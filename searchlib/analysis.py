@@ -545,6 +545,40 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             pos += width
         return out
 
+    def term_positions(self, text: str) -> dict[bytes, list[int]] | None:
+        """Each index term of ``text`` (UTF-8, as Whoosh stores it) and its positions.
+
+        What indexing a field needs, without a token object per word: the
+        same terms and positions as ``self(text, mode="index")``. ``None``
+        when the chain cannot run fused (see ``__call__``).
+        """
+        chain = self._fused_chain()
+        if chain is None:
+            return None
+        cache = _INDEX_TERMS_CACHE.get(chain)
+        if cache is None:
+            cache = _INDEX_TERMS_CACHE[chain] = {}
+        words = self._word_cache(chain, "index")
+        out: dict[bytes, list[int]] = {}
+        pos = 0
+        for raw in _WORD.findall(text):  # the pattern has no groups: whole matches
+            found = cache.get(raw)
+            if found is None:
+                width, entries = words.get(raw) or self._analyse_word(raw, "index", False, words)
+                found = (width, tuple((e[0].encode(), e[5]) for e in entries))
+                if len(cache) >= _WORD_CACHE_LIMIT:
+                    cache.clear()
+                cache[raw] = found
+            width, terms = found
+            for term, p in terms:
+                at = out.get(term)
+                if at is None:
+                    out[term] = [pos + p]
+                else:
+                    at.append(pos + p)
+            pos += width
+        return out
+
     def stages(self, text: str) -> list[StageView]:
         """Each token through each step: surface, elision, lowercase, fold, stem."""
         out: list[StageView] = []
@@ -585,6 +619,12 @@ _WordTokens = tuple[int, tuple[tuple[str, bool, bool, int, int, int], ...]]
 
 _WORD_CACHE: dict[tuple[tuple[type, ...], str], dict[str, _WordTokens]] = {}
 """(chain, mode) -> surface word -> its tokens."""
+
+_IndexTerms = tuple[int, tuple[tuple[bytes, int], ...]]
+"""Positions a word takes, and its index terms (UTF-8) with positions relative to the word."""
+
+_INDEX_TERMS_CACHE: dict[tuple[type, ...], dict[str, _IndexTerms]] = {}
+"""chain -> surface word -> its index terms (see ``term_positions``)."""
 
 _TOKENS_CACHE: dict[tuple[tuple[type, ...] | None, str, str], tuple[TokenView, ...]] = {}
 """(chain, mode, text) -> the tokens of a short text (a query word), see ``tokens``."""

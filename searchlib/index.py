@@ -39,9 +39,10 @@ from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from searchlib import __version__, limits, postingpool, viewfile
+from searchlib import __version__, limits, postingpool, termwriter, viewfile
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.corpus import Document, Passage, seed_dir, seed_documents, split_passages
+from searchlib.docwriter import DocumentAdder
 from searchlib.errors import (
     DocumentError,
     IndexCorruptError,
@@ -262,6 +263,7 @@ class Index:
                 extra fields that are not JSON-like values.
         """
         writer = self._writer(limitmb=limitmb, timeout=timeout)
+        adder = DocumentAdder(writer)
         count = 0
         try:
             existing = self._ix.doc_count_all() > 0
@@ -281,7 +283,7 @@ class Index:
                     writer.delete_by_term("doc_id", doc.id)
                 first = writer.docnum
                 for passage in split_passages(doc.id, doc.text):
-                    writer.add_document(**_fields(doc, passage))
+                    adder.add(_fields(doc, passage))
                 pending[doc.id] = range(first, writer.docnum)
                 count += 1
         except BaseException:
@@ -318,6 +320,7 @@ class Index:
                 f"index at {self.path or 'memory'} is locked by another writer{waited}"
             ) from e
         postingpool.install(writer)
+        termwriter.install(writer)
         if self.path is not None:
             _remove_stale_toc_files(self.path)
         return writer
