@@ -512,7 +512,7 @@ class Bm25sEngine:
 
 # -- making engines from specs -----------------------------------------------------
 
-PEERS: tuple[str, ...] = ("whoosh-std", "whoosh-fr", "fts5", "tantivy")
+PEERS: tuple[str, ...] = ("whoosh-std", "whoosh-fr", "fts5", "tantivy", "bm25s")
 """Peer kinds, in table order."""
 
 
