@@ -35,9 +35,11 @@ Peers take the query as the OR of its analysed terms, over ``title`` and
   ``(?u)\\b\\w\\w+\\b`` on lowercased text (accents kept, one-letter tokens
   such as the ``l`` of ``l'URL`` dropped), Lucene BM25 with bm25s's defaults
   (k1 1.5, b 0.75). bm25s has one field: title and text are indexed together.
-  Documents with a zero score (no query term) are not returned. It makes no
-  snippets: ``highlight`` is ignored and the latency task skips its
-  highlighting mode (reported as ``–``), see :attr:`Bm25sEngine.highlights`.
+  The query goes through the same ``bm25s.tokenize`` and ``BM25.retrieve``
+  (a repeated query term counts twice, as in bm25s); documents with a zero
+  score (no query term) are not returned. It makes no snippets: ``highlight``
+  is ignored and the latency task skips its highlighting mode (reported as
+  ``–``), see :attr:`Bm25sEngine.highlights`.
 * ``searchlib``: :meth:`searchlib.Index.search` with ``collapse=True`` (one hit
   per document, as the peers give), its own query language and ranking. A
   variant is searchlib with other :class:`searchlib.Ranking` values, other
@@ -77,7 +79,8 @@ class EngineSpec:
 
     Attributes:
         name: label in tables (unique within a run).
-        kind: ``searchlib``, ``whoosh-std``, ``whoosh-fr``, ``fts5`` or ``tantivy``.
+        kind: ``searchlib``, ``whoosh-std``, ``whoosh-fr``, ``fts5``, ``tantivy`` or
+            ``bm25s``.
         options: for ``searchlib``: ``ranking`` (keyword arguments of
             :class:`searchlib.Ranking`), ``search`` (keyword arguments of
             :meth:`searchlib.Index.search`) or ``factory`` (``"module:callable"``
