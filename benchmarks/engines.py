@@ -30,6 +30,16 @@ Peers take the query as the OR of its analysed terms, over ``title`` and
   BM25; the query is a ``BooleanQuery`` of ``Should`` term queries over the
   analysed terms; snippets by ``SnippetGenerator`` (220 characters). The writer
   uses one thread, like every other engine here.
+* ``bm25s``: bm25s (pure Python + NumPy) with its own French stop words and
+  PyStemmer's French Snowball stemmer, as in the reference notes: tokenizer
+  ``(?u)\\b\\w\\w+\\b`` on lowercased text (accents kept, one-letter tokens
+  such as the ``l`` of ``l'URL`` dropped), Lucene BM25 with bm25s's defaults
+  (k1 1.5, b 0.75). bm25s has one field: title and text are indexed together.
+  The query goes through the same ``bm25s.tokenize`` and ``BM25.retrieve``
+  (a repeated query term counts twice, as in bm25s); documents with a zero
+  score (no query term) are not returned. It makes no snippets: ``highlight``
+  is ignored and the latency task skips its highlighting mode (reported as
+  ``–``), see :attr:`Bm25sEngine.highlights`.
 * ``searchlib``: :meth:`searchlib.Index.search` with ``collapse=True`` (one hit
   per document, as the peers give), its own query language and ranking. A
   variant is searchlib with other :class:`searchlib.Ranking` values, other
@@ -40,6 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -68,7 +79,8 @@ class EngineSpec:
 
     Attributes:
         name: label in tables (unique within a run).
-        kind: ``searchlib``, ``whoosh-std``, ``whoosh-fr``, ``fts5`` or ``tantivy``.
+        kind: ``searchlib``, ``whoosh-std``, ``whoosh-fr``, ``fts5``, ``tantivy`` or
+            ``bm25s``.
         options: for ``searchlib``: ``ranking`` (keyword arguments of
             :class:`searchlib.Ranking`), ``search`` (keyword arguments of
             :meth:`searchlib.Index.search`) or ``factory`` (``"module:callable"``
@@ -415,9 +427,95 @@ class TantivyEngine:
         self.searcher = None
 
 
+# -- bm25s ---------------------------------------------------------------------------------
+
+BM25S_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+"""bm25s's default tokenizer (scikit-learn's): runs of two or more word characters."""
+
+
+class Bm25sEngine:
+    """bm25s with its French stop words and PyStemmer's French stemmer, Lucene BM25.
+
+    The index is bm25s's own ``save`` format, with the document ids in
+    ``ids.json`` beside it (row ``i`` of the bm25s matrix is ``ids[i]``).
+    """
+
+    highlights = False
+    """bm25s makes no snippets: ``search(..., highlight=True)`` returns none."""
+
+    def __init__(self) -> None:
+        import bm25s
+        import Stemmer
+
+        self.stemmer = Stemmer.Stemmer("french")
+        self.stopwords = bm25s.stopwords.STOPWORDS_FRENCH
+        self.retriever: Any = None
+        self.ids: list[str] = []
+
+    def terms(self, texts: list[str]) -> list[list[str]]:
+        """bm25s's analysis of each text: lowercase, split, stop words, stems."""
+        import bm25s
+
+        tokens: list[list[str]] = bm25s.tokenize(
+            texts,
+            lower=True,
+            token_pattern=BM25S_TOKEN_PATTERN,
+            stopwords=self.stopwords,
+            stemmer=self.stemmer,
+            return_ids=False,
+            show_progress=False,
+        )
+        return tokens
+
+    def build(self, docs: Sequence[Document], path: Path) -> int:
+        import bm25s
+
+        corpus = [f"{d.title}\n{d.text}" for d in docs]
+        tokens = bm25s.tokenize(
+            corpus,
+            lower=True,
+            token_pattern=BM25S_TOKEN_PATTERN,
+            stopwords=self.stopwords,
+            stemmer=self.stemmer,
+            show_progress=False,
+        )
+        retriever = bm25s.BM25()  # method "lucene", k1 1.5, b 0.75
+        retriever.index(tokens, show_progress=False)
+        path.mkdir(parents=True, exist_ok=True)
+        retriever.save(str(path), show_progress=False)
+        (path / "ids.json").write_text(json.dumps([d.id for d in docs]), encoding="utf-8")
+        return int(retriever.scores["num_docs"])
+
+    def open(self, path: Path) -> None:
+        import bm25s
+
+        self.retriever = bm25s.BM25.load(str(path), show_progress=False)
+        self.ids = json.loads((path / "ids.json").read_text(encoding="utf-8"))
+
+    def search(self, query: str, limit: int, highlight: bool) -> list[Result]:
+        if self.retriever is None:
+            raise RuntimeError("open() the engine first")
+        terms = self.terms([normalize_text(query)])[0]
+        k = min(limit, len(self.ids))
+        if not terms or k == 0:
+            return []
+        found, scores = self.retriever.retrieve([terms], k=k, show_progress=False)
+        return [
+            Result(self.ids[int(i)])
+            for i, score in zip(found[0], scores[0], strict=True)
+            if score > 0
+        ]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.terms([text])[0])
+
+    def close(self) -> None:
+        self.retriever = None
+
+
 # -- making engines from specs -----------------------------------------------------
 
-PEERS: tuple[str, ...] = ("whoosh-std", "whoosh-fr", "fts5", "tantivy")
+PEERS: tuple[str, ...] = ("whoosh-std", "whoosh-fr", "fts5", "tantivy", "bm25s")
 """Peer kinds, in table order."""
 
 
@@ -448,6 +546,8 @@ def make_engine(spec: EngineSpec) -> Engine:
         return Fts5Engine()
     if spec.kind == "tantivy":
         return TantivyEngine(stopwords=bool(opts.get("stopwords", True)))
+    if spec.kind == "bm25s":
+        return Bm25sEngine()
     raise ValueError(f"unknown engine kind {spec.kind!r}")
 
 
