@@ -83,7 +83,8 @@ class EngineSpec:
             ``bm25s``.
         options: for ``searchlib``: ``ranking`` (keyword arguments of
             :class:`searchlib.Ranking`), ``search`` (keyword arguments of
-            :meth:`searchlib.Index.search`) or ``factory`` (``"module:callable"``
+            :meth:`searchlib.Index.search`), ``add`` (of :meth:`searchlib.Index.add`)
+            or ``factory`` (``"module:callable"``
             returning an :class:`Engine`, called with the spec).
     """
 
@@ -138,8 +139,14 @@ def folder_size(path: Path) -> int:
 class SearchlibEngine:
     """searchlib itself, with optional ranking and search options."""
 
-    def __init__(self, ranking: Ranking | None = None, search: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        ranking: Ranking | None = None,
+        search: dict[str, Any] | None = None,
+        add: dict[str, Any] | None = None,
+    ):
         self.ranking = ranking or Ranking()
+        self.add_options = dict(add or {})
         self.options = dict(search or {})
         self.options.setdefault("collapse", True)
         self.ix: Index | None = None
@@ -147,7 +154,7 @@ class SearchlibEngine:
 
     def build(self, docs: Sequence[Document], path: Path) -> int:
         with Index.create(path, overwrite=True) as ix:
-            return ix.add(docs)
+            return ix.add(docs, **self.add_options)
 
     def open(self, path: Path) -> None:
         self.ix = Index.open(path)
@@ -537,7 +544,7 @@ def make_engine(spec: EngineSpec) -> Engine:
             factory: Callable[[EngineSpec], Engine] = getattr(importlib.import_module(module), attr)
             return factory(spec)
         ranking = Ranking(**opts.get("ranking", {}))
-        return SearchlibEngine(ranking, opts.get("search"))
+        return SearchlibEngine(ranking, opts.get("search"), opts.get("add"))
     if spec.kind == "whoosh-std":
         return WhooshEngine(None)
     if spec.kind == "whoosh-fr":
@@ -551,15 +558,22 @@ def make_engine(spec: EngineSpec) -> Engine:
     raise ValueError(f"unknown engine kind {spec.kind!r}")
 
 
+ADD_OPTIONS = frozenset({"procs", "limitmb"})
+"""Variant keys that are :meth:`searchlib.Index.add` options."""
+
+
 def parse_variant(text: str) -> EngineSpec:
     """A searchlib variant from the command line.
 
     ``NAME:key=value,...`` sets :class:`searchlib.Ranking` fields (numbers or
-    words) and, for other keys, :meth:`searchlib.Index.search` options;
+    words), :meth:`searchlib.Index.add` options (``procs``, ``limitmb``) and,
+    for other keys, :meth:`searchlib.Index.search` options;
     ``NAME=module:callable`` names a factory returning an :class:`Engine`.
 
     >>> parse_variant("k09:k1=0.9,b=0.4").options
     {'ranking': {'k1': 0.9, 'b': 0.4}}
+    >>> parse_variant("two:procs=2").options
+    {'add': {'procs': 2}}
     >>> parse_variant("mine=mypkg.bench:make").options
     {'factory': 'mypkg.bench:make'}
     """
@@ -570,17 +584,22 @@ def parse_variant(text: str) -> EngineSpec:
     ranking_fields = {f.name for f in dataclasses.fields(Ranking)}
     ranking: dict[str, Any] = {}
     search: dict[str, Any] = {}
+    add: dict[str, Any] = {}
     for item in filter(None, (s.strip() for s in rest.split(","))):
         key, sep, raw = item.partition("=")
         if not sep:
             raise ValueError(f"variant {text!r}: expected key=value, got {item!r}")
         value = _parse_value(raw.strip())
-        (ranking if key.strip() in ranking_fields else search)[key.strip()] = value
+        key = key.strip()
+        target = ranking if key in ranking_fields else add if key in ADD_OPTIONS else search
+        target[key] = value
     options: dict[str, Any] = {}
     if ranking:
         options["ranking"] = ranking
     if search:
         options["search"] = search
+    if add:
+        options["add"] = add
     return EngineSpec(name.strip(), "searchlib", options)
 
 
