@@ -11,7 +11,10 @@ writer, which replaces the earlier copy as :meth:`Index.add` always does;
 the caller's process checks every document and deletes the indexed copies
 of their ids. The helpers receive pickled lists of documents on their
 standard input and, once it closes, write their segment and send its
-description back on standard output. The caller then commits every new
+description back on standard output; both sides read these through the
+restricted unpickler of index files (:mod:`searchlib.safepickle`). The
+helper's command line is fixed (this module's function, the index path and
+a number, as Python literals), run without a shell. The caller then commits every new
 segment in one table of contents, as Whoosh's own multi-process writer does
 with ``multisegment=True``: one commit, all or nothing. If anything fails
 before that, the helpers are stopped and nothing is committed; the files
@@ -39,6 +42,7 @@ from searchlib import postingpool, termwriter
 from searchlib.corpus import Document
 from searchlib.errors import IndexingError
 from searchlib.index import Index, SegmentBatch, _check_document, _writer_codec
+from searchlib.safepickle import restricted_load, restricted_loads
 
 BATCH = 64
 """Documents per message to a helper."""
@@ -154,7 +158,7 @@ class _Helper:
         data = self.proc.stdout.read()
         if self.proc.wait() != 0 or not data:
             raise self._failure()
-        count, segment = pickle.loads(data)  # written by our own helper
+        count, segment = restricted_loads(data)  # plain data and a Whoosh segment
         return int(count), segment
 
     def _failure(self) -> IndexingError:
@@ -186,7 +190,7 @@ def _helper_main(path: str, limitmb: int) -> None:
     batch = SegmentBatch(writer, replace_existing=False)  # the caller deletes old copies
     stdin = sys.stdin.buffer
     try:
-        while (docs := pickle.load(stdin)) is not None:
+        while (docs := restricted_load(stdin)) is not None:  # searchlib Documents
             for doc in docs:
                 batch.add(doc)
         segment = writer._finalize_segment() if writer._added else None
