@@ -83,8 +83,12 @@ def add(
             if buffer:
                 helper.send(buffer)
             helper.close_input()
+        # Write this process's segment while the helpers write theirs.
+        final = _finish_segment(writer)
         results = [helper.result() for helper in helpers]
-        _commit(writer, [segment for _, segment in results if segment is not None])
+        final.extend(segment for _, segment in results if segment is not None)
+        writer._commit_toc(final)
+        writer._finish()
     except BaseException:
         for helper in helpers:
             helper.stop()
@@ -102,17 +106,16 @@ def _route(doc_id: str, procs: int) -> int:
     return zlib.crc32(doc_id.encode("utf-8", "surrogatepass")) % procs
 
 
-def _commit(writer: Any, segments: list[Any]) -> None:
-    """``writer.commit()``, with ``segments`` written by the helpers added to it."""
+def _finish_segment(writer: Any) -> list[Any]:
+    """What ``writer.commit()`` does before writing the TOC: the merged and kept
+    segments, and this writer's own once it is written."""
     writer._check_state()
-    final = writer._merge_segments(None, None, None)  # Whoosh's default merge policy
-    final.extend(segments)
+    final: list[Any] = writer._merge_segments(None, None, None)  # Whoosh's default policy
     if writer._added:
         final.append(writer._finalize_segment())
     else:
         writer._close_segment()
-    writer._commit_toc(final)
-    writer._finish()
+    return final
 
 
 class _Helper:

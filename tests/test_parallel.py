@@ -152,3 +152,28 @@ def test_cli_procs(tmp_path: Path) -> None:
     with Index.open(target) as ix:
         assert len(ix) == 5
     assert cli_main([*argv[:4], "--procs", "0"], stdin=io.StringIO(""), stdout=out, stderr=err) == 2
+
+
+def test_a_helper_dying_at_the_end_commits_nothing(
+    docs: list[Document], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The caller has written its own segment by the time it reads the helper's.
+    original = parallel._Helper.close_input
+
+    def dying(self: parallel._Helper) -> None:
+        original(self)
+        self.proc.kill()
+
+    monkeypatch.setattr(parallel._Helper, "close_input", dying)
+    path = tmp_path / "ix"
+    with Index.create(path) as ix:
+        ix.add(docs[:10])
+        with pytest.raises(IndexingError):
+            ix.add(docs[10:300], procs=2)
+        assert len(ix) == 10
+        monkeypatch.setattr(parallel._Helper, "close_input", original)
+        ix.add(docs[10:20], procs=2)
+        assert len(ix) == 20
+    with Index.open(path) as ix:
+        live = {s.segment_id() for s in ix._ix._segments()}
+    assert {p.name.split(".")[0] for p in path.glob("searchlib_*.seg")} == live
