@@ -1,7 +1,11 @@
 """The on-disk index: the only module that touches ``whoosh.index`` and ``whoosh.fields``.
 
 An index is a folder holding Whoosh's files and ``searchlib.json``, which records
-the format and analyzer versions it was written with.
+the format and analyzer versions it was written with, and ``acronyms.json``,
+the acronym definitions its documents gave (see :mod:`searchlib.acronyms`;
+written after each commit that found some). An index without that file (one
+written before it existed) reads as defining no acronym: its searches simply
+get no acronym expansion, and adding documents starts the file.
 
 Example:
     >>> import tempfile
@@ -40,6 +44,7 @@ from whoosh.index import LockError
 from whoosh.searching import Searcher
 
 from searchlib import __version__, limits, postingpool, viewfile
+from searchlib.acronyms import LEXICON_FILE, AcronymLexicon
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.corpus import Document, Passage, seed_dir, seed_documents, split_passages
 from searchlib.errors import (
@@ -121,6 +126,9 @@ class Index:
         self.analyzer = FrenchAnalyzer()
         self.exact_analyzer = FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True)
         self.ranking = Ranking()
+        self.acronyms = AcronymLexicon()
+        """Acronym definitions mined from the documents (read-only for callers)."""
+        self._acronyms_stamp: tuple[int, int] | None = None
         self.time_limit: float | None = limits.DEFAULT_TIME_LIMIT
         """Seconds a search may take before ``SearchTimeoutError`` (``None``: no limit)."""
 
@@ -263,6 +271,8 @@ class Index:
         """
         writer = self._writer(limitmb=limitmb, timeout=timeout)
         count = 0
+        mined = AcronymLexicon()
+        documents = mined.watch(documents)
         try:
             existing = self._ix.doc_count_all() > 0
             # Documents of this batch, by id: their Whoosh document numbers in
@@ -288,6 +298,7 @@ class Index:
             writer.cancel()
             raise
         writer.commit()
+        self._save_acronyms(mined)
         self._refresh()
         return count
 
@@ -346,7 +357,31 @@ class Index:
             # old searcher is left to the garbage collector.
             self._searcher = self._new_searcher()
 
+    def _save_acronyms(self, mined: AcronymLexicon) -> None:
+        """Merge a commit's acronym definitions into the lexicon (after the commit)."""
+        if not mined:
+            return
+        with self._lock:
+            if self.path is None:
+                self.acronyms.merge(mined)
+                return
+            merged = AcronymLexicon.load(self.path)  # another process may have added some
+            merged.merge(mined)
+            merged.save(self.path)
+            self.acronyms = merged
+            self._acronyms_stamp = _stamp(self.path / LEXICON_FILE)
+
+    def _load_acronyms(self) -> None:
+        """Read the lexicon again if another writer changed it."""
+        if self.path is None:
+            return
+        stamp = _stamp(self.path / LEXICON_FILE)
+        if stamp != self._acronyms_stamp:
+            self.acronyms = AcronymLexicon.load(self.path)
+            self._acronyms_stamp = stamp
+
     def _new_searcher(self) -> Searcher:
+        self._load_acronyms()
         weighting = make_weighting(self.ranking)
         return LimitedSearcher(self._ix.reader(), weighting=weighting, fromindex=self._ix)
 
@@ -567,6 +602,14 @@ def _remove_stale_toc_files(folder: Path) -> None:
             if _STALE_TOC.match(entry.name):
                 with contextlib.suppress(OSError):
                     os.remove(entry.path)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 def _looks_like_whoosh(folder: Path) -> bool:

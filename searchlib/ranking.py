@@ -34,6 +34,17 @@ class Ranking:
         default_operator: how side-by-side words combine: ``"or"`` ranks
             documents with more of the words first without requiring all;
             ``"and"`` requires every word.
+        acronym_boost: weight of the long form, searched as a phrase, of a
+            query word that the index's documents define as an acronym
+            (``cdd`` -> « contrat à durée déterminée », see
+            :mod:`searchlib.acronyms`); 0 turns the expansion off.
+        acronym_min_docs: a long form is used only when at least this many
+            documents define the acronym with it.
+        acronym_max_forms: at most this many long forms per acronym (the
+            ones defined in the most documents).
+        acronym_slop: how far apart (in words) consecutive words of a long
+            form may stand (1: side by side; 3 lets « contrat de travail à
+            durée déterminée » match « contrat à durée déterminée »).
     """
 
     k1: float = 0.9
@@ -47,6 +58,10 @@ class Ranking:
     typo_max_terms: int = 3
     typo_min_length: int = 5
     default_operator: Literal["or", "and"] = "or"
+    acronym_boost: float = 0.0
+    acronym_min_docs: int = 2
+    acronym_max_forms: int = 1
+    acronym_slop: int = 1
 
     def boosts(self) -> dict[str, float]:
         """Per-field weights."""
