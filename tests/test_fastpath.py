@@ -127,6 +127,28 @@ def test_follows_ranking_changes(index: Index) -> None:
         index.set_ranking(before)
 
 
+def test_acronym_expansion_agrees_with_whoosh(index: Index) -> None:
+    # Long forms as phrases (side by side, and with a slop) inside the union,
+    # for the acronyms the fixture's own documents define.
+    before = index.ranking
+    acronyms = sorted(index.acronyms.counts)
+    assert len(acronyms) > 20
+    try:
+        for ranking in (
+            Ranking(acronym_boost=1.0, acronym_min_docs=1, acronym_max_forms=2),
+            Ranking(acronym_boost=0.5, acronym_min_docs=1, acronym_slop=3),
+        ):
+            index.set_ranking(ranking)
+            texts = [f"{a} {w}" for a, w in zip(acronyms, itertools.cycle(["", "droit"]))]
+            texts += [a.upper() for a in acronyms[:10]]
+            texts += _queries(CDTN / "queries.jsonl", 15)
+            expanded = [t for t in texts if index.search(t, limit=1).match.phrases]
+            assert len(expanded) > 20
+            assert _check(index, texts) > 3 * len(acronyms)
+    finally:
+        index.set_ranking(before)
+
+
 def test_other_queries_go_to_whoosh(index: Index) -> None:
     s = index.searcher()
     for text in ["contrat AND travail", "contrat -travail", "NOT travail", "title:contrat AND cdi"]:
