@@ -1,0 +1,246 @@
+"""Acronym expansion (``Ranking.acronym_boost``) measured on the public collections.
+
+Builds cdtn and piaf twice each in this process, without and with acronym
+mining (mining switched off by patching :meth:`AcronymLexicon.watch`), to
+time what mining costs (CPU seconds of ``Index.add``); keeps the mined
+indexes, then scores the shipped :class:`searchlib.Ranking` and acronym
+expansion at several weights and mining thresholds the way
+``benchmarks/ablation.py`` does (all judged queries, top 100 documents,
+passages collapsed, :func:`searchlib.evaluate.per_query`), with cdtn per query,
+per topic and per topic fold (:func:`benchmarks.ablation.topic_folds`), and
+query latency (p50, shipped against one expansion row, interleaved)::
+
+    nice python -m benchmarks.acronyms --data ../shared/eval-public \\
+        --scratch /tmp/acro-scratch --out benchmarks/out/acronyms.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from benchmarks.ablation import CDTN, COLLECTIONS, PerQuery, summarise, topic_folds, topic_mean
+from searchlib import Index, Ranking, load_corpus
+from searchlib.acronyms import AcronymLexicon
+from searchlib.corpus import Document
+from searchlib.evaluate import load_qrels, load_queries, load_topics, per_query
+from searchlib.querylang import Word, parse
+
+PIAF = COLLECTIONS[1]
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "shipped defaults": {},
+    "acronyms 0.5, min 2 docs": {"acronym_boost": 0.5, "acronym_min_docs": 2},
+    "acronyms 1.0, min 2 docs": {"acronym_boost": 1.0, "acronym_min_docs": 2},
+    "acronyms 2.0, min 2 docs": {"acronym_boost": 2.0, "acronym_min_docs": 2},
+    "acronyms 1.0, min 5 docs": {"acronym_boost": 1.0, "acronym_min_docs": 5},
+    "acronyms 1.0, min 1 doc": {"acronym_boost": 1.0, "acronym_min_docs": 1},
+    "acronyms 1.0, min 2 docs, slop 3": {
+        "acronym_boost": 1.0,
+        "acronym_min_docs": 2,
+        "acronym_slop": 3,
+    },
+    "acronyms 1.0, min 2 docs, 2 forms": {
+        "acronym_boost": 1.0,
+        "acronym_min_docs": 2,
+        "acronym_max_forms": 2,
+    },
+}
+
+
+def _no_mining(self: AcronymLexicon, documents: Iterable[Document]) -> Iterator[Document]:
+    return iter(documents)
+
+
+def build(data: Path, scratch: Path) -> dict[str, Any]:
+    """Each collection without then with mining; CPU and wall seconds of ``add``."""
+    out: dict[str, Any] = {}
+    mining = AcronymLexicon.watch
+    for name in COLLECTIONS:
+        docs = list(load_corpus(data / name / "corpus.jsonl"))
+        row: dict[str, Any] = {"documents": len(docs)}
+        for label, watch in (("without mining", _no_mining), ("with mining", mining)):
+            AcronymLexicon.watch = watch  # type: ignore[method-assign]
+            path = scratch / f"{name}-{label.replace(' ', '-')}"
+            try:
+                with Index.create(path, overwrite=True) as ix:
+                    c0, w0 = time.process_time(), time.perf_counter()
+                    ix.add(docs)
+                    row[label] = {
+                        "cpu_s": round(time.process_time() - c0, 2),
+                        "wall_s": round(time.perf_counter() - w0, 2),
+                        "acronyms": len(ix.acronyms),
+                    }
+            finally:
+                AcronymLexicon.watch = mining  # type: ignore[method-assign]
+            print(f"[acronyms] built {name} {label}: {row[label]}", file=sys.stderr, flush=True)
+        out[name] = row
+    return out
+
+
+def index_path(scratch: Path, name: str) -> Path:
+    return scratch / f"{name}-with-mining"
+
+
+def evaluate(ix: Index, queries: list[tuple[str, str]], qrels: Mapping[str, Any]) -> PerQuery:
+    out: PerQuery = {}
+    for qid, text in queries:
+        if not qrels.get(qid):
+            continue
+        res = ix.search(text, limit=100, collapse=True, highlight_hits=False)
+        out[qid] = list(per_query([h.doc_id for h in res.hits], qrels[qid]))
+    return out
+
+
+def expanded_queries(ix: Index, queries: list[tuple[str, str]], ranking: Ranking) -> list[str]:
+    """Ids of the queries with a word the lexicon expands under ``ranking``."""
+    from searchlib.search import QueryCompiler
+
+    compiler = QueryCompiler(ix.analyzer, None, ranking, acronyms=ix.acronyms)
+    found = []
+    for qid, text in queries:
+        words = [w for w in _words(parse(text)) if w.kind == "word"]
+        for w in words:
+            tokens = ix.analyzer.tokens(w.text)
+            if len(tokens) == 1 and compiler._acronym(w, tokens[0].stopped).query is not None:
+                found.append(qid)
+                break
+    return found
+
+
+def _words(node: Any) -> Iterator[Word]:
+    if isinstance(node, Word):
+        yield node
+    for child in getattr(node, "items", ()) or ():
+        yield from _words(child)
+    if hasattr(node, "item"):
+        yield from _words(node.item)
+
+
+def latency(
+    path: Path, queries: list[tuple[str, str]], changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """p50/p95 ms of shipped vs ``changes`` (two indexes, warm-up pass, then interleaved)."""
+    a, b = Index.open(path), Index.open(path)
+    b.set_ranking(dataclasses.replace(Ranking(), **changes))
+    times: dict[str, list[float]] = {"shipped": [], "expansion": []}
+    for timed in (False, True):
+        for _, text in queries:
+            for key, ix in (("shipped", a), ("expansion", b)):
+                t0 = time.perf_counter()
+                ix.search(text, limit=100, collapse=True, highlight_hits=False)
+                if timed:
+                    times[key].append((time.perf_counter() - t0) * 1000)
+    a.close()
+    b.close()
+    out = {}
+    for key, ts in times.items():
+        ts.sort()
+        out[key] = {
+            "p50_ms": round(statistics.median(ts), 3),
+            "p95_ms": round(ts[int(0.95 * (len(ts) - 1))], 3),
+        }
+    return out
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    data, scratch = Path(args.data), Path(args.scratch)
+    results: dict[str, Any] = {}
+    if args.build or not index_path(scratch, CDTN).exists():
+        results["build"] = build(data, scratch)
+    dump: dict[str, dict[str, PerQuery]] = {}
+    results["variants"] = {}
+    for name in COLLECTIONS:
+        coll = data / name
+        queries = load_queries(coll / "queries.jsonl")
+        qrels = load_qrels(coll / "qrels.tsv")
+        topics = load_topics(coll / "topics.tsv") if (coll / "topics.tsv").exists() else None
+        with Index.open(index_path(scratch, name)) as ix:
+            lex = ix.acronyms
+            results.setdefault("lexicon", {})[name] = {
+                "short forms": len(lex),
+                **{
+                    f"expanded at min {m} docs": len(lex._select(ix.analyzer, m, 1))
+                    for m in (1, 2, 5)
+                },
+            }
+            for variant, changes in VARIANTS.items():
+                t0 = time.perf_counter()
+                ranking = dataclasses.replace(Ranking(), **changes)
+                ix.set_ranking(ranking)
+                pq = evaluate(ix, queries, qrels)
+                dump.setdefault(variant, {})[name] = pq
+                row = results["variants"].setdefault(variant, {"changes": changes})
+                row[name] = summarise(pq, topics)
+                if ranking.acronym_boost > 0:
+                    judged = [(q, t) for q, t in queries if qrels.get(q)]
+                    hit = expanded_queries(ix, judged, ranking)
+                    row[name]["queries expanded"] = len(hit)
+                    base = dump["shipped defaults"][name]
+                    changed = [q for q in hit if pq[q] != base[q]]
+                    row[name]["expanded: changed / better / worse nDCG@10"] = [
+                        len(changed),
+                        sum(pq[q][0] > base[q][0] for q in hit),
+                        sum(pq[q][0] < base[q][0] for q in hit),
+                    ]
+                print(
+                    f"[acronyms] {name} {variant}: {row[name]} ({time.perf_counter() - t0:.0f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    topics = load_topics(data / CDTN / "topics.tsv")
+    base = dump["shipped defaults"][CDTN]
+    folds = topic_folds([topics.get(q, q) for q in base])
+    results["folds"] = {}
+    for variant in VARIANTS:
+        ndcg = {q: v[0] for q, v in dump[variant][CDTN].items()}
+        ndcg_base = {q: v[0] for q, v in base.items()}
+        results["folds"][variant] = [
+            {
+                "topics": len(fold),
+                "nDCG@10 per topic": round(topic_mean(ndcg, topics, set(fold)), 4),
+                "delta": round(
+                    topic_mean(ndcg, topics, set(fold)) - topic_mean(ndcg_base, topics, set(fold)),
+                    4,
+                ),
+            }
+            for fold in folds
+        ]
+    if args.latency:
+        cdtn_queries = load_queries(data / CDTN / "queries.jsonl")
+        results["latency cdtn"] = latency(
+            index_path(scratch, CDTN), cdtn_queries, VARIANTS[args.latency]
+        )
+        results["latency cdtn"]["expansion row"] = args.latency
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(dump))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default="../shared/eval-public")
+    ap.add_argument("--scratch", default="/tmp/acro-scratch")
+    ap.add_argument("--out", default="benchmarks/out/acronyms.json")
+    ap.add_argument("--build", action="store_true", help="rebuild even if the indexes exist")
+    ap.add_argument(
+        "--latency", default="acronyms 1.0, min 2 docs", help="row timed against shipped"
+    )
+    ap.add_argument("--dump", default="", help="write per-query scores here")
+    args = ap.parse_args(argv)
+    results = run(args)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    print(json.dumps(results, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
