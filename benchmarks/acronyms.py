@@ -3,12 +3,14 @@
 Builds cdtn and piaf twice each in this process, without and with acronym
 mining (mining switched off by patching :meth:`AcronymLexicon.watch`), to
 time what mining costs (CPU seconds of ``Index.add``); keeps the mined
-indexes, then scores the shipped :class:`searchlib.Ranking` and acronym
-expansion at several weights and mining thresholds the way
+indexes, then scores :class:`searchlib.Ranking` with the expansion off, the
+shipped defaults, and the expansion at other weights and mining thresholds the way
 ``benchmarks/ablation.py`` does (all judged queries, top 100 documents,
 passages collapsed, :func:`searchlib.evaluate.per_query`), with cdtn per query,
 per topic and per topic fold (:func:`benchmarks.ablation.topic_folds`), and
-query latency (p50, shipped against one expansion row, interleaved)::
+a cross-validation of the row choice by cdtn topic folds
+(:func:`benchmarks.ablation.cross_validate`), and query latency (p50, expansion
+off against one row, interleaved)::
 
     nice python -m benchmarks.acronyms --data ../shared/eval-public \\
         --scratch /tmp/acro-scratch --out benchmarks/out/acronyms.json
@@ -26,7 +28,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from benchmarks.ablation import CDTN, COLLECTIONS, PerQuery, summarise, topic_folds, topic_mean
+from benchmarks.ablation import (
+    CDTN,
+    COLLECTIONS,
+    PerQuery,
+    cross_validate,
+    summarise,
+    topic_folds,
+    topic_mean,
+)
 from searchlib import Index, Ranking, load_corpus
 from searchlib.acronyms import AcronymLexicon
 from searchlib.corpus import Document
@@ -35,52 +45,74 @@ from searchlib.querylang import Word, parse
 
 PIAF = COLLECTIONS[1]
 
+
+def _variant(boost: float, slop: int = 1, min_docs: int = 2, forms: int = 1) -> dict[str, Any]:
+    return {
+        "acronym_boost": boost,
+        "acronym_slop": slop,
+        "acronym_min_docs": min_docs,
+        "acronym_max_forms": forms,
+    }
+
+
+OFF = "expansion off (acronym_boost 0)"
+
 VARIANTS: dict[str, dict[str, Any]] = {
+    OFF: {"acronym_boost": 0.0},
     "shipped defaults": {},
-    "acronyms 0.5, min 2 docs": {"acronym_boost": 0.5, "acronym_min_docs": 2},
-    "acronyms 1.0, min 2 docs": {"acronym_boost": 1.0, "acronym_min_docs": 2},
-    "acronyms 2.0, min 2 docs": {"acronym_boost": 2.0, "acronym_min_docs": 2},
-    "acronyms 1.0, min 5 docs": {"acronym_boost": 1.0, "acronym_min_docs": 5},
-    "acronyms 1.0, min 1 doc": {"acronym_boost": 1.0, "acronym_min_docs": 1},
-    "acronyms 1.0, min 2 docs, slop 3": {
-        "acronym_boost": 1.0,
-        "acronym_min_docs": 2,
-        "acronym_slop": 3,
-    },
-    "acronyms 1.0, min 2 docs, 2 forms": {
-        "acronym_boost": 1.0,
-        "acronym_min_docs": 2,
-        "acronym_max_forms": 2,
-    },
+    "boost 0.25, slop 3, min 2 docs, 2 forms": _variant(0.25, 3, 2, 2),
+    "boost 1.0, slop 3, min 2 docs, 2 forms": _variant(1.0, 3, 2, 2),
+    "boost 2.0, slop 3, min 2 docs, 2 forms": _variant(2.0, 3, 2, 2),
+    "boost 0.5, slop 3, min 1 doc, 2 forms": _variant(0.5, 3, 1, 2),
+    "boost 0.5, slop 3, min 5 docs, 2 forms": _variant(0.5, 3, 5, 2),
+    "boost 0.5, slop 3, min 2 docs, 1 form": _variant(0.5, 3, 2, 1),
+    "boost 0.5, slop 1, min 2 docs, 1 form": _variant(0.5, 1, 2, 1),
+    "boost 1.0, slop 1, min 2 docs, 1 form": _variant(1.0, 1, 2, 1),
+    "boost 2.0, slop 1, min 2 docs, 1 form": _variant(2.0, 1, 2, 1),
 }
+"""Rows; the shipped defaults are boost 0.5, slop 3, min 2 docs, 2 forms."""
 
 
 def _no_mining(self: AcronymLexicon, documents: Iterable[Document]) -> Iterator[Document]:
     return iter(documents)
 
 
-def build(data: Path, scratch: Path) -> dict[str, Any]:
-    """Each collection without then with mining; CPU and wall seconds of ``add``."""
+def build(data: Path, scratch: Path, repeats: int) -> dict[str, Any]:
+    """Each collection without and with mining, alternated ``repeats`` times: CPU and
+    wall seconds of ``add`` (medians), and the CPU seconds of mining alone."""
     out: dict[str, Any] = {}
     mining = AcronymLexicon.watch
     for name in COLLECTIONS:
         docs = list(load_corpus(data / name / "corpus.jsonl"))
-        row: dict[str, Any] = {"documents": len(docs)}
-        for label, watch in (("without mining", _no_mining), ("with mining", mining)):
-            AcronymLexicon.watch = watch  # type: ignore[method-assign]
-            path = scratch / f"{name}-{label.replace(' ', '-')}"
-            try:
-                with Index.create(path, overwrite=True) as ix:
-                    c0, w0 = time.process_time(), time.perf_counter()
-                    ix.add(docs)
-                    row[label] = {
-                        "cpu_s": round(time.process_time() - c0, 2),
-                        "wall_s": round(time.perf_counter() - w0, 2),
-                        "acronyms": len(ix.acronyms),
-                    }
-            finally:
-                AcronymLexicon.watch = mining  # type: ignore[method-assign]
-            print(f"[acronyms] built {name} {label}: {row[label]}", file=sys.stderr, flush=True)
+        c0 = time.process_time()
+        alone = AcronymLexicon()
+        for _ in alone.watch(docs):
+            pass
+        row: dict[str, Any] = {
+            "documents": len(docs),
+            "mining alone cpu_s": round(time.process_time() - c0, 3),
+        }
+        runs: dict[str, list[tuple[float, float, int]]] = {}
+        for _ in range(repeats):
+            for label, watch in (("without mining", _no_mining), ("with mining", mining)):
+                AcronymLexicon.watch = watch  # type: ignore[method-assign]
+                path = scratch / f"{name}-{label.replace(' ', '-')}"
+                try:
+                    with Index.create(path, overwrite=True) as ix:
+                        c0, w0 = time.process_time(), time.perf_counter()
+                        ix.add(docs)
+                        cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+                        runs.setdefault(label, []).append((cpu, wall, len(ix.acronyms)))
+                finally:
+                    AcronymLexicon.watch = mining  # type: ignore[method-assign]
+                print(f"[acronyms] built {name} {label}: {runs[label][-1]}", file=sys.stderr)
+        for label, values in runs.items():
+            row[label] = {
+                "cpu_s": [round(v[0], 2) for v in values],
+                "wall_s": [round(v[1], 2) for v in values],
+                "median cpu_s": round(statistics.median(v[0] for v in values), 2),
+                "acronyms": values[-1][2],
+            }
         out[name] = row
     return out
 
@@ -127,13 +159,14 @@ def _words(node: Any) -> Iterator[Word]:
 def latency(
     path: Path, queries: list[tuple[str, str]], changes: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """p50/p95 ms of shipped vs ``changes`` (two indexes, warm-up pass, then interleaved)."""
+    """p50/p95 ms, expansion off vs ``changes`` (two indexes, warm-up pass, then interleaved)."""
     a, b = Index.open(path), Index.open(path)
+    a.set_ranking(dataclasses.replace(Ranking(), **VARIANTS[OFF]))
     b.set_ranking(dataclasses.replace(Ranking(), **changes))
-    times: dict[str, list[float]] = {"shipped": [], "expansion": []}
+    times: dict[str, list[float]] = {"off": [], "expansion": []}
     for timed in (False, True):
         for _, text in queries:
-            for key, ix in (("shipped", a), ("expansion", b)):
+            for key, ix in (("off", a), ("expansion", b)):
                 t0 = time.perf_counter()
                 ix.search(text, limit=100, collapse=True, highlight_hits=False)
                 if timed:
@@ -154,7 +187,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     data, scratch = Path(args.data), Path(args.scratch)
     results: dict[str, Any] = {}
     if args.build or not index_path(scratch, CDTN).exists():
-        results["build"] = build(data, scratch)
+        results["build"] = build(data, scratch, args.repeats)
     dump: dict[str, dict[str, PerQuery]] = {}
     results["variants"] = {}
     for name in COLLECTIONS:
@@ -183,7 +216,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     judged = [(q, t) for q, t in queries if qrels.get(q)]
                     hit = expanded_queries(ix, judged, ranking)
                     row[name]["queries expanded"] = len(hit)
-                    base = dump["shipped defaults"][name]
+                    base = dump[OFF][name]
                     changed = [q for q in hit if pq[q] != base[q]]
                     row[name]["expanded: changed / better / worse nDCG@10"] = [
                         len(changed),
@@ -196,7 +229,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     flush=True,
                 )
     topics = load_topics(data / CDTN / "topics.tsv")
-    base = dump["shipped defaults"][CDTN]
+    base = dump[OFF][CDTN]
     folds = topic_folds([topics.get(q, q) for q in base])
     results["folds"] = {}
     for variant in VARIANTS:
@@ -213,6 +246,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
             for fold in folds
         ]
+    ndcg_all = {v: {q: x[0] for q, x in dump[v][CDTN].items()} for v in VARIANTS}
+    results["cross-validation"] = cross_validate(ndcg_all, topics, folds, OFF)
     if args.latency:
         cdtn_queries = load_queries(data / CDTN / "queries.jsonl")
         results["latency cdtn"] = latency(
@@ -230,9 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scratch", default="/tmp/acro-scratch")
     ap.add_argument("--out", default="benchmarks/out/acronyms.json")
     ap.add_argument("--build", action="store_true", help="rebuild even if the indexes exist")
-    ap.add_argument(
-        "--latency", default="acronyms 1.0, min 2 docs", help="row timed against shipped"
-    )
+    ap.add_argument("--repeats", type=int, default=2, help="builds per collection and state")
+    ap.add_argument("--latency", default="shipped defaults", help="row timed against expansion off")
     ap.add_argument("--dump", default="", help="write per-query scores here")
     args = ap.parse_args(argv)
     results = run(args)

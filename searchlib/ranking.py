@@ -37,7 +37,10 @@ class Ranking:
         acronym_boost: weight of the long form, searched as a phrase, of a
             query word that the index's documents define as an acronym
             (``cdd`` -> « contrat à durée déterminée », see
-            :mod:`searchlib.acronyms`); 0 turns the expansion off.
+            :mod:`searchlib.acronyms`), per word of the long form that is no
+            stop word (a phrase scores the sum of its words): at 1 the long
+            form weighs about as much as one query word; 0 turns the
+            expansion off.
         acronym_min_docs: a long form is used only when at least this many
             documents define the acronym with it.
         acronym_max_forms: at most this many long forms per acronym (the
@@ -58,10 +61,10 @@ class Ranking:
     typo_max_terms: int = 3
     typo_min_length: int = 5
     default_operator: Literal["or", "and"] = "or"
-    acronym_boost: float = 0.0
+    acronym_boost: float = 0.5
     acronym_min_docs: int = 2
-    acronym_max_forms: int = 1
-    acronym_slop: int = 1
+    acronym_max_forms: int = 2
+    acronym_slop: int = 3
 
     def boosts(self) -> dict[str, float]:
         """Per-field weights."""

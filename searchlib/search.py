@@ -313,7 +313,8 @@ class QueryCompiler:
         """The long forms of an acronym the documents define, each as a phrase.
 
         ``cdd`` -> « contrat à durée déterminée » (weighted by
-        ``Ranking.acronym_boost``; see :mod:`searchlib.acronyms`). A stop word
+        ``Ranking.acronym_boost`` divided by the phrase's words that are no
+        stop words; see :mod:`searchlib.acronyms`). A stop word
         is taken for an acronym only when typed in capitals (``CET``, not
         ``cet``).
         """
@@ -327,14 +328,13 @@ class QueryCompiler:
         phrases: list[tuple[str, ...]] = []
         terms: set[str] = set()
         for form in forms:
-            tokens = self.analyzer.tokens(normalize_text(form), mode="query")
-            parts = tuple(t.text for t in tokens if not t.compound)
+            tokens = [t for t in self.analyzer.tokens(normalize_text(form)) if not t.compound]
+            parts = tuple(t.text for t in tokens)
             if len(parts) > 1:
-                queries.append(
-                    self._phrase_query(
-                        parts, node.field, ranking.acronym_boost, ranking.acronym_slop
-                    )
-                )
+                # Whoosh scores a phrase as the sum of its words' scores: per
+                # word that is no stop word, so it weighs about one query word.
+                weight = ranking.acronym_boost / max(1, sum(not t.stopped for t in tokens))
+                queries.append(self._phrase_query(parts, node.field, weight, ranking.acronym_slop))
                 phrases.append(parts)
             elif parts:
                 queries.append(self._term(parts[0], node.field, ranking.acronym_boost))

@@ -310,33 +310,35 @@ def acronym_index() -> Index:
     return ix
 
 
-def _ids(ix: Index, query: str, ranking: Ranking) -> list[str]:
+def _acronym_ids(ix: Index, query: str, ranking: Ranking) -> list[str]:
     ix.set_ranking(ranking)
     return [h.doc_id for h in ix.search(query, limit=20)]
 
 
 def test_acronym_finds_documents_that_only_spell_the_long_form(acronym_index: Index) -> None:
-    assert "plain" not in _ids(acronym_index, "cdd", Ranking(acronym_boost=0.0))
-    found = _ids(acronym_index, "cdd", Ranking(acronym_boost=1.0))
+    assert "plain" not in _acronym_ids(acronym_index, "cdd", Ranking(acronym_boost=0.0))
+    assert "plain" in _acronym_ids(acronym_index, "cdd", Ranking())  # on by default
+    found = _acronym_ids(acronym_index, "cdd", Ranking(acronym_boost=1.0, acronym_slop=1))
     assert "plain" in found
     assert set(found[:2]) == {"def1", "def2"}  # the acronym and the long form
     # Typed in capitals, or with dots: the same acronym.
-    assert "plain" in _ids(acronym_index, "C.D.D.", Ranking(acronym_boost=1.0))
+    assert "plain" in _acronym_ids(acronym_index, "C.D.D.", Ranking(acronym_boost=1.0))
     # The long form is a phrase: « contrat ... prestation » is no match.
     assert "other" not in found
     # A slop lets words stand between the long form's words.
     assert "code" not in found
-    assert "code" in _ids(acronym_index, "cdd", Ranking(acronym_boost=1.0, acronym_slop=3))
+    assert "code" in _acronym_ids(acronym_index, "cdd", Ranking(acronym_boost=1.0, acronym_slop=3))
 
 
 def test_acronym_expansion_needs_enough_defining_documents(acronym_index: Index) -> None:
-    assert "plain" in _ids(acronym_index, "cdd", Ranking(acronym_boost=1.0, acronym_min_docs=2))
-    assert "plain" not in _ids(acronym_index, "cdd", Ranking(acronym_boost=1, acronym_min_docs=3))
+    assert "plain" in _acronym_ids(acronym_index, "cdd", Ranking(acronym_min_docs=2))
+    assert "plain" not in _acronym_ids(acronym_index, "cdd", Ranking(acronym_min_docs=3))
 
 
 def test_a_stop_word_is_an_acronym_only_in_capitals(acronym_index: Index) -> None:
     ranking = Ranking(acronym_boost=1.0)
-    assert _ids(acronym_index, "cet", ranking) == _ids(acronym_index, "cet", Ranking())
+    off = Ranking(acronym_boost=0.0)
+    assert _acronym_ids(acronym_index, "cet", ranking) == _acronym_ids(acronym_index, "cet", off)
     acronym_index.set_ranking(ranking)
     assert acronym_index.search("CET").match.phrases == (("compt", "epargn", "temp"),)
     assert acronym_index.search("cet").match.phrases == ()
