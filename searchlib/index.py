@@ -44,7 +44,7 @@ from whoosh.index import LockError
 from whoosh.searching import Searcher
 
 from searchlib import __version__, limits, postingpool, viewfile
-from searchlib.acronyms import LEXICON_FILE, AcronymLexicon
+from searchlib.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.corpus import Document, Passage, seed_dir, seed_documents, split_passages
 from searchlib.errors import (
@@ -253,7 +253,10 @@ class Index:
 
         All of ``documents`` land in one commit: if the iterable or the
         indexing raises (or the process dies), nothing of this call is kept
-        and the index stays as it was at its last commit.
+        and the index stays as it was at its last commit. The acronym
+        definitions the documents give are counted on the way and merged
+        into ``acronyms.json`` right after the commit (a process killed
+        between the two keeps the documents without their definitions).
 
         Args:
             documents: documents to add; an id already in the index (or
@@ -643,7 +646,9 @@ def cache_dir() -> Path:
 
 
 def _seed_key() -> str:
-    h = hashlib.sha256(f"{FORMAT_VERSION}:{ANALYZER_VERSION}:{__version__}".encode())
+    h = hashlib.sha256(
+        f"{FORMAT_VERSION}:{ANALYZER_VERSION}:{__version__}:acronyms-{LEXICON_VERSION}".encode()
+    )
     for path in sorted(seed_dir().rglob("*")):
         if path.is_file():
             h.update(path.name.encode())

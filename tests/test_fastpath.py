@@ -55,7 +55,7 @@ def index() -> Index:
 
 def _compiled(ix: Index, text: str) -> wq.Query | None:
     compiler = QueryCompiler(
-        ix.analyzer, ix.searcher(), ix.ranking, SEARCH_FIELDS, text, ix.exact_analyzer
+        ix.analyzer, ix.searcher(), ix.ranking, SEARCH_FIELDS, text, ix.exact_analyzer, ix.acronyms
     )
     return compiler.compile(parse(text))[0]
 
@@ -144,6 +144,8 @@ def test_acronym_expansion_agrees_with_whoosh(index: Index) -> None:
             texts += _queries(CDTN / "queries.jsonl", 15)
             expanded = [t for t in texts if index.search(t, limit=1).match.phrases]
             assert len(expanded) > 20
+            # ... and the compiled queries checked below hold the long forms.
+            assert sum("Phrase" in repr(_compiled(index, t)) for t in expanded) == len(expanded)
             assert _check(index, texts) > 3 * len(acronyms)
     finally:
         index.set_ranking(before)
