@@ -26,9 +26,11 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -310,7 +312,17 @@ class AcronymLexicon:
             raise IndexCorruptError(f"{path}: not an acronym lexicon ({e})") from e
 
     def save(self, folder: Path) -> None:
-        """Write the lexicon into ``folder`` atomically (a temporary file, then ``os.replace``)."""
-        tmp = folder / (LEXICON_FILE + ".tmp")
-        tmp.write_text(self.to_json(), encoding="utf-8")
-        os.replace(tmp, folder / LEXICON_FILE)
+        """Write the lexicon into ``folder`` atomically (a temporary file, then ``os.replace``).
+
+        The temporary file has a name of its own, so two writers saving at
+        once never replace each other's half-written file (the last one wins).
+        """
+        fd, name = tempfile.mkstemp(prefix=LEXICON_FILE + ".", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(self.to_json())
+            os.replace(name, folder / LEXICON_FILE)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(name)
+            raise

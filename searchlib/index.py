@@ -361,7 +361,12 @@ class Index:
             self._searcher = self._new_searcher()
 
     def _save_acronyms(self, mined: AcronymLexicon) -> None:
-        """Merge a commit's acronym definitions into the lexicon (after the commit)."""
+        """Merge a commit's acronym definitions into the lexicon (after the commit).
+
+        The file is read again first, so definitions another process saved
+        since are kept; two processes saving at the very same moment can
+        still lose one commit's counts (the file is not under the write lock).
+        """
         if not mined:
             return
         with self._lock:

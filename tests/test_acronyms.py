@@ -97,7 +97,7 @@ def test_lexicon_file_round_trip(tmp_path: Path) -> None:
     lex = AcronymLexicon({"cpf": {"compte personnel de formation": 4}})
     lex.save(tmp_path)
     assert AcronymLexicon.load(tmp_path) == lex
-    assert not (tmp_path / (LEXICON_FILE + ".tmp")).exists()
+    assert [p.name for p in tmp_path.iterdir()] == [LEXICON_FILE]  # no temporary file left
     assert AcronymLexicon.load(tmp_path / "elsewhere") == AcronymLexicon()
     (tmp_path / LEXICON_FILE).write_text('{"version": 1, "acronyms": [1]}')
     with pytest.raises(IndexCorruptError):
