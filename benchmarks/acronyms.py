@@ -39,6 +39,7 @@ from benchmarks.ablation import (
 )
 from searchlib import Index, Ranking, load_corpus
 from searchlib.acronyms import AcronymLexicon
+from searchlib.analysis import normalize_text
 from searchlib.corpus import Document
 from searchlib.evaluate import load_qrels, load_queries, load_topics, per_query
 from searchlib.querylang import Word, parse
@@ -140,8 +141,8 @@ def expanded_queries(ix: Index, queries: list[tuple[str, str]], ranking: Ranking
     for qid, text in queries:
         words = [w for w in _words(parse(text)) if w.kind == "word"]
         for w in words:
-            tokens = ix.analyzer.tokens(w.text)
-            if len(tokens) == 1 and compiler._acronym(w, tokens[0].stopped).query is not None:
+            tokens = ix.analyzer.tokens(normalize_text(w.text))
+            if len(tokens) == 1 and compiler._acronym(w, tokens[0], tokens[0].stopped).query:
                 found.append(qid)
                 break
     return found

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from whoosh import query as wq
 
 from searchlib.acronyms import AcronymLexicon
-from searchlib.analysis import FrenchAnalyzer, fold, normalize_text, stem
+from searchlib.analysis import FrenchAnalyzer, TokenView, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
 from searchlib.fastpath import execute
 from searchlib.highlight import MatchSpec, Snippet, highlight
@@ -265,7 +265,7 @@ class QueryCompiler:
         if len(tokens) == 1:
             term = tokens[0].text
             query = self._term(term, node.field)
-            long_forms = self._acronym(node, stop_only)
+            long_forms = self._acronym(node, tokens[0], stop_only)
             if long_forms.query is not None:
                 stop_only = False
             if not stop_only:
@@ -309,20 +309,22 @@ class QueryCompiler:
         terms = frozenset(joined) | (frozenset(parts) if len(parts) == 1 else loose)
         return _Compiled(_or(alternatives), stop_only, terms, phrases)
 
-    def _acronym(self, node: Word, stop_only: bool) -> _Compiled:
+    def _acronym(self, node: Word, token: TokenView, stop_only: bool) -> _Compiled:
         """The long forms of an acronym the documents define, each as a phrase.
 
-        ``cdd`` -> « contrat à durée déterminée » (weighted by
-        ``Ranking.acronym_boost`` divided by the phrase's words that are no
-        stop words; see :mod:`searchlib.acronyms`). A stop word
-        is taken for an acronym only when typed in capitals (``CET``, not
-        ``cet``).
+        ``cdd`` (or ``CDD``, ``C.D.D.``, ``l'CDD``) -> « contrat à durée
+        déterminée », weighted by ``Ranking.acronym_boost`` divided by the
+        phrase's words that are no stop words (see :mod:`searchlib.acronyms`).
+        A stop word is taken for an acronym only when typed in capitals
+        (``CET``, not ``cet``).
         """
-        if self.acronyms is None or (stop_only and not node.text.isupper()):
+        # The word as typed, without an elided article (``l'AAH``).
+        word = normalize_text(node.text)[token.start : token.end]
+        if self.acronyms is None or (stop_only and not word.isupper()):
             return _Compiled(None)
         ranking = self.ranking
         forms = self.acronyms.expansions(
-            node.text, self.analyzer, ranking.acronym_min_docs, ranking.acronym_max_forms
+            word, self.analyzer, ranking.acronym_min_docs, ranking.acronym_max_forms
         )
         queries: list[wq.Query | None] = []
         phrases: list[tuple[str, ...]] = []

@@ -321,8 +321,9 @@ def test_acronym_finds_documents_that_only_spell_the_long_form(acronym_index: In
     found = _acronym_ids(acronym_index, "cdd", Ranking(acronym_boost=1.0, acronym_slop=1))
     assert "plain" in found
     assert set(found[:2]) == {"def1", "def2"}  # the acronym and the long form
-    # Typed in capitals, or with dots: the same acronym.
-    assert "plain" in _acronym_ids(acronym_index, "C.D.D.", Ranking(acronym_boost=1.0))
+    # Typed in capitals, with dots, after an elided article: the same acronym.
+    for typed in ("CDD", "C.D.D.", "l'CDD", "d’CDD"):
+        assert "plain" in _acronym_ids(acronym_index, typed, Ranking(acronym_boost=1.0)), typed
     # The long form is a phrase: « contrat ... prestation » is no match.
     assert "other" not in found
     # A slop lets words stand between the long form's words.
