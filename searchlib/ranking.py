@@ -46,8 +46,11 @@ class Ranking:
         acronym_max_forms: at most this many long forms per acronym (the
             ones defined in the most documents).
         acronym_slop: how far apart (in words) consecutive words of a long
-            form may stand (1: side by side; 3 lets « contrat de travail à
-            durée déterminée » match « contrat à durée déterminée »).
+            form may stand (1: side by side, the whole long form as a
+            phrase). Above 1, only the long form's content words are
+            searched, each within this slop plus the stop words the long
+            form has between them (3 lets « contrat de travail à durée
+            déterminée » match « contrat à durée déterminée »).
     """
 
     k1: float = 0.9

@@ -333,10 +333,17 @@ class QueryCompiler:
             tokens = [t for t in self.analyzer.tokens(normalize_text(form)) if not t.compound]
             parts = tuple(t.text for t in tokens)
             if len(parts) > 1:
+                content = [i for i, t in enumerate(tokens) if not t.stopped]
                 # Whoosh scores a phrase as the sum of its words' scores: per
                 # word that is no stop word, so it weighs about one query word.
-                weight = ranking.acronym_boost / max(1, sum(not t.stopped for t in tokens))
-                queries.append(self._phrase_query(parts, node.field, weight, ranking.acronym_slop))
+                weight = ranking.acronym_boost / max(1, len(content))
+                searched, slop = parts, ranking.acronym_slop
+                if len(content) > 1 and slop > 1:
+                    # The content words only, the stop words between them
+                    # counted into the slop: far fewer positions to check.
+                    searched = tuple(parts[i] for i in content)
+                    slop += max(b - a - 1 for a, b in itertools.pairwise(content))
+                queries.append(self._phrase_query(searched, node.field, weight, slop))
                 phrases.append(parts)
             elif parts:
                 queries.append(self._term(parts[0], node.field, ranking.acronym_boost))
