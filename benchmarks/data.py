@@ -82,7 +82,25 @@ WHOOSH_ENGLISH_STOP_WORDS = frozenset(STOP_WORDS_EN)
 SNOWBALL_FRENCH_STOP_WORDS = frozenset(stopwords_for_language("fr"))
 """Snowball's French list, used by Whoosh's ``LanguageAnalyzer("fr")`` (tantivy's is the same)."""
 
-STOP_WORDS = FRENCH_STOP_WORDS | WHOOSH_ENGLISH_STOP_WORDS | SNOWBALL_FRENCH_STOP_WORDS
+
+def _bm25s_stop_words() -> frozenset[str]:
+    """bm25s's French list (empty when bm25s is not installed: it is then not benchmarked)."""
+    try:
+        from bm25s.stopwords import STOPWORDS_FRENCH
+    except ImportError:
+        return frozenset()
+    return frozenset(STOPWORDS_FRENCH)
+
+
+BM25S_FRENCH_STOP_WORDS = _bm25s_stop_words()
+"""bm25s's French list (bm25s 0.3.16: every word of three letters or more is in the lists above)."""
+
+STOP_WORDS = (
+    FRENCH_STOP_WORDS
+    | WHOOSH_ENGLISH_STOP_WORDS
+    | SNOWBALL_FRENCH_STOP_WORDS
+    | BM25S_FRENCH_STOP_WORDS
+)
 """A word in any engine's stop list never makes a vocabulary query."""
 
 

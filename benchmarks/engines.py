@@ -30,6 +30,16 @@ Peers take the query as the OR of its analysed terms, over ``title`` and
   BM25; the query is a ``BooleanQuery`` of ``Should`` term queries over the
   analysed terms; snippets by ``SnippetGenerator`` (220 characters). The writer
   uses one thread, like every other engine here.
+* ``bm25s``: bm25s (pure Python + NumPy) with its own French stop words and
+  PyStemmer's French Snowball stemmer, as in the reference notes: tokenizer
+  ``(?u)\\b\\w\\w+\\b`` on lowercased text (accents kept, one-letter tokens
+  such as the ``l`` of ``l'URL`` dropped), Lucene BM25 with bm25s's defaults
+  (k1 1.5, b 0.75). bm25s has one field: title and text are indexed together.
+  The query goes through the same ``bm25s.tokenize`` and ``BM25.retrieve``
+  (a repeated query term counts twice, as in bm25s); documents with a zero
+  score (no query term) are not returned. It makes no snippets: ``highlight``
+  is ignored and the latency task skips its highlighting mode (reported as
+  ``–``), see :attr:`Bm25sEngine.highlights`.
 * ``searchlib``: :meth:`searchlib.Index.search` with ``collapse=True`` (one hit
   per document, as the peers give), its own query language and ranking. A
   variant is searchlib with other :class:`searchlib.Ranking` values, other
@@ -40,6 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -68,10 +79,12 @@ class EngineSpec:
 
     Attributes:
         name: label in tables (unique within a run).
-        kind: ``searchlib``, ``whoosh-std``, ``whoosh-fr``, ``fts5`` or ``tantivy``.
+        kind: ``searchlib``, ``whoosh-std``, ``whoosh-fr``, ``fts5``, ``tantivy`` or
+            ``bm25s``.
         options: for ``searchlib``: ``ranking`` (keyword arguments of
             :class:`searchlib.Ranking`), ``search`` (keyword arguments of
-            :meth:`searchlib.Index.search`) or ``factory`` (``"module:callable"``
+            :meth:`searchlib.Index.search`), ``add`` (of :meth:`searchlib.Index.add`)
+            or ``factory`` (``"module:callable"``
             returning an :class:`Engine`, called with the spec).
     """
 
@@ -126,8 +139,14 @@ def folder_size(path: Path) -> int:
 class SearchlibEngine:
     """searchlib itself, with optional ranking and search options."""
 
-    def __init__(self, ranking: Ranking | None = None, search: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        ranking: Ranking | None = None,
+        search: dict[str, Any] | None = None,
+        add: dict[str, Any] | None = None,
+    ):
         self.ranking = ranking or Ranking()
+        self.add_options = dict(add or {})
         self.options = dict(search or {})
         self.options.setdefault("collapse", True)
         self.ix: Index | None = None
@@ -135,7 +154,7 @@ class SearchlibEngine:
 
     def build(self, docs: Sequence[Document], path: Path) -> int:
         with Index.create(path, overwrite=True) as ix:
-            return ix.add(docs)
+            return ix.add(docs, **self.add_options)
 
     def open(self, path: Path) -> None:
         self.ix = Index.open(path)
@@ -415,9 +434,95 @@ class TantivyEngine:
         self.searcher = None
 
 
+# -- bm25s ---------------------------------------------------------------------------------
+
+BM25S_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+"""bm25s's default tokenizer (scikit-learn's): runs of two or more word characters."""
+
+
+class Bm25sEngine:
+    """bm25s with its French stop words and PyStemmer's French stemmer, Lucene BM25.
+
+    The index is bm25s's own ``save`` format, with the document ids in
+    ``ids.json`` beside it (row ``i`` of the bm25s matrix is ``ids[i]``).
+    """
+
+    highlights = False
+    """bm25s makes no snippets: ``search(..., highlight=True)`` returns none."""
+
+    def __init__(self) -> None:
+        import bm25s
+        import Stemmer
+
+        self.stemmer = Stemmer.Stemmer("french")
+        self.stopwords = bm25s.stopwords.STOPWORDS_FRENCH
+        self.retriever: Any = None
+        self.ids: list[str] = []
+
+    def terms(self, texts: list[str]) -> list[list[str]]:
+        """bm25s's analysis of each text: lowercase, split, stop words, stems."""
+        import bm25s
+
+        tokens: list[list[str]] = bm25s.tokenize(
+            texts,
+            lower=True,
+            token_pattern=BM25S_TOKEN_PATTERN,
+            stopwords=self.stopwords,
+            stemmer=self.stemmer,
+            return_ids=False,
+            show_progress=False,
+        )
+        return tokens
+
+    def build(self, docs: Sequence[Document], path: Path) -> int:
+        import bm25s
+
+        corpus = [f"{d.title}\n{d.text}" for d in docs]
+        tokens = bm25s.tokenize(
+            corpus,
+            lower=True,
+            token_pattern=BM25S_TOKEN_PATTERN,
+            stopwords=self.stopwords,
+            stemmer=self.stemmer,
+            show_progress=False,
+        )
+        retriever = bm25s.BM25()  # method "lucene", k1 1.5, b 0.75
+        retriever.index(tokens, show_progress=False)
+        path.mkdir(parents=True, exist_ok=True)
+        retriever.save(str(path), show_progress=False)
+        (path / "ids.json").write_text(json.dumps([d.id for d in docs]), encoding="utf-8")
+        return int(retriever.scores["num_docs"])
+
+    def open(self, path: Path) -> None:
+        import bm25s
+
+        self.retriever = bm25s.BM25.load(str(path), show_progress=False)
+        self.ids = json.loads((path / "ids.json").read_text(encoding="utf-8"))
+
+    def search(self, query: str, limit: int, highlight: bool) -> list[Result]:
+        if self.retriever is None:
+            raise RuntimeError("open() the engine first")
+        terms = self.terms([normalize_text(query)])[0]
+        k = min(limit, len(self.ids))
+        if not terms or k == 0:
+            return []
+        found, scores = self.retriever.retrieve([terms], k=k, show_progress=False)
+        return [
+            Result(self.ids[int(i)])
+            for i, score in zip(found[0], scores[0], strict=True)
+            if score > 0
+        ]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.terms([text])[0])
+
+    def close(self) -> None:
+        self.retriever = None
+
+
 # -- making engines from specs -----------------------------------------------------
 
-PEERS: tuple[str, ...] = ("whoosh-std", "whoosh-fr", "fts5", "tantivy")
+PEERS: tuple[str, ...] = ("whoosh-std", "whoosh-fr", "fts5", "tantivy", "bm25s")
 """Peer kinds, in table order."""
 
 
@@ -439,7 +544,7 @@ def make_engine(spec: EngineSpec) -> Engine:
             factory: Callable[[EngineSpec], Engine] = getattr(importlib.import_module(module), attr)
             return factory(spec)
         ranking = Ranking(**opts.get("ranking", {}))
-        return SearchlibEngine(ranking, opts.get("search"))
+        return SearchlibEngine(ranking, opts.get("search"), opts.get("add"))
     if spec.kind == "whoosh-std":
         return WhooshEngine(None)
     if spec.kind == "whoosh-fr":
@@ -448,18 +553,27 @@ def make_engine(spec: EngineSpec) -> Engine:
         return Fts5Engine()
     if spec.kind == "tantivy":
         return TantivyEngine(stopwords=bool(opts.get("stopwords", True)))
+    if spec.kind == "bm25s":
+        return Bm25sEngine()
     raise ValueError(f"unknown engine kind {spec.kind!r}")
+
+
+ADD_OPTIONS = frozenset({"procs", "limitmb"})
+"""Variant keys that are :meth:`searchlib.Index.add` options."""
 
 
 def parse_variant(text: str) -> EngineSpec:
     """A searchlib variant from the command line.
 
     ``NAME:key=value,...`` sets :class:`searchlib.Ranking` fields (numbers or
-    words) and, for other keys, :meth:`searchlib.Index.search` options;
+    words), :meth:`searchlib.Index.add` options (``procs``, ``limitmb``) and,
+    for other keys, :meth:`searchlib.Index.search` options;
     ``NAME=module:callable`` names a factory returning an :class:`Engine`.
 
     >>> parse_variant("k09:k1=0.9,b=0.4").options
     {'ranking': {'k1': 0.9, 'b': 0.4}}
+    >>> parse_variant("two:procs=2").options
+    {'add': {'procs': 2}}
     >>> parse_variant("mine=mypkg.bench:make").options
     {'factory': 'mypkg.bench:make'}
     """
@@ -470,17 +584,22 @@ def parse_variant(text: str) -> EngineSpec:
     ranking_fields = {f.name for f in dataclasses.fields(Ranking)}
     ranking: dict[str, Any] = {}
     search: dict[str, Any] = {}
+    add: dict[str, Any] = {}
     for item in filter(None, (s.strip() for s in rest.split(","))):
         key, sep, raw = item.partition("=")
         if not sep:
             raise ValueError(f"variant {text!r}: expected key=value, got {item!r}")
         value = _parse_value(raw.strip())
-        (ranking if key.strip() in ranking_fields else search)[key.strip()] = value
+        key = key.strip()
+        target = ranking if key in ranking_fields else add if key in ADD_OPTIONS else search
+        target[key] = value
     options: dict[str, Any] = {}
     if ranking:
         options["ranking"] = ranking
     if search:
         options["search"] = search
+    if add:
+        options["add"] = add
     return EngineSpec(name.strip(), "searchlib", options)
 
 

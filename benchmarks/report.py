@@ -22,6 +22,9 @@ ENGINE_NOTES = {
     "fts5": "SQLite FTS5 `unicode61 remove_diacritics 2`, `bm25()`, OR of quoted tokens",
     "tantivy": "tantivy-py simple | remove_long(40) | lowercase | stopword(french) | "
     "ascii_fold | stemmer(french), BM25, OR of analysed terms",
+    "bm25s": "bm25s `\\b\\w\\w+\\b` | lowercase | bm25s French stop words | PyStemmer "
+    "french; title and text in one field; Lucene BM25 (k1 1.5, b 0.75); no snippets "
+    "(highlight columns `–`)",
 }
 
 
@@ -77,7 +80,8 @@ def render(results: dict[str, Any], gates: Sequence[Gate] = (), command: str = "
         f"Python {v['python']}, searchlib {v['searchlib']}"
         + (f" (commit {v['commit']})" if v.get("commit") else "")
         + f", Whoosh {v['whoosh']}, "
-        f"SQLite {v['sqlite']}, tantivy {v.get('tantivy') or '–'}",
+        f"SQLite {v['sqlite']}, tantivy {v.get('tantivy') or '–'}"
+        + (f", bm25s {v['bm25s']}" if v.get("bm25s") else ""),
         "- Engines: "
         + "; ".join(f"**{n}**: {ENGINE_NOTES.get(n, 'searchlib variant')}" for n in names),
         "- Ratios are searchlib ÷ engine: above 1 means searchlib's figure is higher "

@@ -185,12 +185,13 @@ def machine_info() -> dict[str, Any]:
         "sqlite": sqlite3.sqlite_version,
         "python": platform.python_version(),
     }
-    try:
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
-        versions["tantivy"] = version("tantivy")
-    except Exception:  # noqa: BLE001  (not installed: not benchmarked)
-        versions["tantivy"] = None
+    for peer in ("tantivy", "bm25s"):
+        try:
+            versions[peer] = version(peer)
+        except PackageNotFoundError:  # not installed: not benchmarked
+            versions[peer] = None
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],

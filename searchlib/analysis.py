@@ -179,16 +179,33 @@ class _StatelessFilter(Filter):  # type: ignore[misc]
         return hash(type(self))
 
 
-class FrenchLowercaseFilter(_StatelessFilter):
-    """Lowercase token text."""
+class _StepFilter(_StatelessFilter):
+    """A filter that maps each token on its own: its ``step`` takes the token's
+    text, stop flag and mode, and gives the new text and flag (``None``: drop
+    the token). The fused analyzer applies the steps of a chain directly."""
+
+    @staticmethod
+    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
+        raise NotImplementedError
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        step = self.step
         for t in tokens:
-            t.text = t.text.lower()
-            yield t
+            found = step(t.text, t.stopped, t.mode)
+            if found is not None:
+                t.text, t.stopped = found
+                yield t
 
 
-class StopFlagFilter(_StatelessFilter):
+class FrenchLowercaseFilter(_StepFilter):
+    """Lowercase token text."""
+
+    @staticmethod
+    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
+        return text.lower(), stopped
+
+
+class StopFlagFilter(_StepFilter):
     """Flag French stop words (``token.stopped``) at query time; never drops a token.
 
     At index time stop words are indexed like any word, so phrases and
@@ -196,14 +213,12 @@ class StopFlagFilter(_StatelessFilter):
     builder decides whether to use flagged terms.
     """
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        stops = FRENCH_STOP_WORDS
-        for t in tokens:
-            t.stopped = t.mode == "query" and t.text in stops
-            yield t
+    @staticmethod
+    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
+        return text, mode == "query" and text in FRENCH_STOP_WORDS
 
 
-class StopDropFilter(_StatelessFilter):
+class StopDropFilter(_StepFilter):
     """Drop French stop words, at index and query time alike.
 
     For a field that serves no phrase and no all-stop-word query: the exact
@@ -211,12 +226,9 @@ class StopDropFilter(_StatelessFilter):
     words when it has other words).
     """
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        stops = FRENCH_STOP_WORDS
-        for t in tokens:
-            if t.text not in stops:
-                t.stopped = False
-                yield t
+    @staticmethod
+    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
+        return None if text in FRENCH_STOP_WORDS else (text, False)
 
 
 _FOLD_CACHE: dict[str, str] = {}
@@ -246,14 +258,12 @@ def fold(text: str) -> str:
     return folded
 
 
-class AccentFoldFilter(_StatelessFilter):
+class AccentFoldFilter(_StepFilter):
     """Fold accents and ligatures with unidecode; ``’`` becomes ``'``."""
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for t in tokens:
-            if not t.text.isascii():
-                t.text = fold(t.text)
-            yield t
+    @staticmethod
+    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
+        return (text if text.isascii() else fold(text)), stopped
 
 
 def normalize_ordinal(text: str) -> str:
@@ -271,19 +281,14 @@ def normalize_ordinal(text: str) -> str:
     return ORDINAL_WORDS.get(text, text)
 
 
-class OrdinalFilter(_StatelessFilter):
+class OrdinalFilter(_StepFilter):
     """Normalise folded ordinals (``13eme``, ``treizieme`` -> ``13e``)."""
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        words = ORDINAL_WORDS
-        for t in tokens:
-            text = t.text
-            if text[:1].isdigit():
-                if not text.isdigit():
-                    t.text = normalize_ordinal(text)
-            elif text in words:
-                t.text = words[text]
-            yield t
+    @staticmethod
+    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
+        if text[:1].isdigit():
+            return (text if text.isdigit() else normalize_ordinal(text)), stopped
+        return ORDINAL_WORDS.get(text, text), stopped
 
 
 _local = threading.local()
@@ -315,18 +320,14 @@ def stem(word: str) -> str:
     return result
 
 
-class FrenchStemFilter(_StatelessFilter):
+class FrenchStemFilter(_StepFilter):
     """Snowball French stemming (PyStemmer's C code when installed), cached."""
 
     is_morph = True
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        cache = _STEM_CACHE
-        for t in tokens:
-            text = t.text
-            s = cache.get(text)
-            t.text = s if s is not None else stem(text)
-            yield t
+    @staticmethod
+    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
+        return stem(text), stopped
 
 
 class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
@@ -400,26 +401,28 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         cache = self._word_cache(chain, mode)
         return self._fused(value, cache, no_morph, token, start_pos, start_char)
 
-    def _fused_chain(self, no_morph: bool = False) -> tuple[type, ...] | None:
+    def _fused_chain(self, no_morph: bool = False) -> tuple[type[_StepFilter], ...] | None:
         """The chain's filter types when it can run fused (``None`` otherwise).
 
         It can when it is the French tokenizer followed by filters of this
         module only: each changes a token's text as a function of that text
         and the mode, so a word's tokens depend on the word and the mode alone.
         """
-        chains: dict[bool, tuple[type, ...] | None] | None = self.__dict__.get("_chains")
+        chains: dict[bool, tuple[type[_StepFilter], ...] | None] | None
+        chains = self.__dict__.get("_chains")
         if chains is None:
             chains = self.__dict__["_chains"] = {}
         if no_morph in chains:
             return chains[no_morph]
         items = self.items
-        found: tuple[type, ...] | None = None
+        found: tuple[type[_StepFilter], ...] | None = None
         if type(items[0]) is FrenchTokenizer:
-            chain: list[type] = []
+            chain: list[type[_StepFilter]] = []
             for item in items[1:]:
                 kind = type(item)
                 if kind not in _FUSABLE_FILTERS:
                     break
+                assert issubclass(kind, _StepFilter)
                 if not (no_morph and getattr(item, "is_morph", False)):
                     chain.append(kind)
             else:
@@ -470,14 +473,29 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     def _analyse_word(
         self, raw: str, mode: str, no_morph: bool, cache: dict[str, _WordTokens]
     ) -> _WordTokens:
-        """One word through the plain chain: its tokens relative to the word (cached)."""
-        entries = tuple(
-            (t.text, bool(t.stopped), bool(t.compound), t.startchar, t.endchar, t.pos)
-            for t in super().__call__(raw, positions=True, chars=True, mode=mode, no_morph=no_morph)
-        )
+        """One word through the chain: its tokens relative to the word (cached).
+
+        The word's tokens from the tokenizer, then each filter's ``step`` in
+        the chain's order, as the chain's generators would apply them.
+        """
+        steps = [kind.step for kind in self._fused_chain(no_morph) or ()]
+        tokens = [
+            (t.text, bool(t.compound), t.startchar, t.endchar, t.pos)
+            for t in _TOKENIZER(raw, positions=True, chars=True, mode=mode)
+        ]
+        entries: list[tuple[str, bool, bool, int, int, int]] = []
+        for surface, compound, a, b, p in tokens:
+            text, stopped = surface, False
+            for step in steps:
+                out = step(text, stopped, mode)
+                if out is None:
+                    break  # a dropped token
+                text, stopped = out
+            else:
+                entries.append((text, stopped, compound, a, b, p))
         # Positions the word takes: its tokenizer's, whatever filters dropped.
-        width = max((t.pos for t in _TOKENIZER(raw, positions=True)), default=-1) + 1
-        found = (width, entries)
+        width = max((tok[4] for tok in tokens), default=-1) + 1
+        found = (width, tuple(entries))
         if len(cache) >= _WORD_CACHE_LIMIT:
             cache.clear()
         cache[raw] = found
@@ -545,6 +563,40 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             pos += width
         return out
 
+    def term_positions(self, text: str) -> dict[bytes, list[int]] | None:
+        """Each index term of ``text`` (UTF-8, as Whoosh stores it) and its positions.
+
+        What indexing a field needs, without a token object per word: the
+        same terms and positions as ``self(text, mode="index")``. ``None``
+        when the chain cannot run fused (see ``__call__``).
+        """
+        chain = self._fused_chain()
+        if chain is None:
+            return None
+        cache = _INDEX_TERMS_CACHE.get(chain)
+        if cache is None:
+            cache = _INDEX_TERMS_CACHE[chain] = {}
+        words = self._word_cache(chain, "index")
+        out: dict[bytes, list[int]] = {}
+        pos = 0
+        for raw in _WORD.findall(text):  # the pattern has no groups: whole matches
+            found = cache.get(raw)
+            if found is None:
+                width, entries = words.get(raw) or self._analyse_word(raw, "index", False, words)
+                found = (width, tuple((e[0].encode(), e[5]) for e in entries))
+                if len(cache) >= _WORD_CACHE_LIMIT:
+                    cache.clear()
+                cache[raw] = found
+            width, terms = found
+            for term, p in terms:
+                at = out.get(term)
+                if at is None:
+                    out[term] = [pos + p]
+                else:
+                    at.append(pos + p)
+            pos += width
+        return out
+
     def stages(self, text: str) -> list[StageView]:
         """Each token through each step: surface, elision, lowercase, fold, stem."""
         out: list[StageView] = []
@@ -586,6 +638,12 @@ _WordTokens = tuple[int, tuple[tuple[str, bool, bool, int, int, int], ...]]
 _WORD_CACHE: dict[tuple[tuple[type, ...], str], dict[str, _WordTokens]] = {}
 """(chain, mode) -> surface word -> its tokens."""
 
+_IndexTerms = tuple[int, tuple[tuple[bytes, int], ...]]
+"""Positions a word takes, and its index terms (UTF-8) with positions relative to the word."""
+
+_INDEX_TERMS_CACHE: dict[tuple[type, ...], dict[str, _IndexTerms]] = {}
+"""chain -> surface word -> its index terms (see ``term_positions``)."""
+
 _TOKENS_CACHE: dict[tuple[tuple[type, ...] | None, str, str], tuple[TokenView, ...]] = {}
 """(chain, mode, text) -> the tokens of a short text (a query word), see ``tokens``."""
 
@@ -595,7 +653,7 @@ _TOKENS_CACHE_CHARS = 64
 _WORD_CACHE_LIMIT = 200_000
 """Words kept per chain and mode (about 250 bytes each) before that cache starts over."""
 
-_FUSABLE_FILTERS = frozenset(
+_FUSABLE_FILTERS: frozenset[type[_StepFilter]] = frozenset(
     {
         FrenchLowercaseFilter,
         StopFlagFilter,

@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MB",
         help="memory for the indexing buffer (default 256)",
     )
+    p.add_argument(
+        "--procs",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="processes indexing at once, each writing a segment (default 1)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
 
     p = sub.add_parser(
@@ -265,7 +272,9 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         try:
             docs = progress.wrap(load_corpus(*args.sources), size=_doc_bytes)
             count = index.add(
-                _then(docs, lambda: progress.status("committing…")), limitmb=args.limitmb
+                _then(docs, lambda: progress.status("committing…")),
+                limitmb=args.limitmb,
+                procs=args.procs,
             )
         finally:
             progress.close()

@@ -51,6 +51,10 @@ class IndexCorruptError(SearchlibError):
     """The index files cannot be read, or hold objects searchlib refuses to load."""
 
 
+class IndexingError(SearchlibError):
+    """A helper process of a multi-process :meth:`Index.add <searchlib.index.Index.add>` failed."""
+
+
 class DocumentError(SearchlibError, ValueError):
     """A document given to :meth:`Index.add <searchlib.index.Index.add>` cannot be indexed."""
 

@@ -525,7 +525,7 @@ class _View:
         if field in schema:
             with contextlib.suppress(ValueError):
                 btext = schema[field].to_bytes(text)
-        if btext is not None and (df := searcher.doc_frequency(field, btext)):
+        if btext is not None and (df := doc_frequency(searcher, field, text)):
             if not schema[field].scorable:
                 raise _Unsupported(field)
             # What BM25F.scorer() would give (a BM25FScorer), without building
@@ -582,6 +582,32 @@ class _View:
             self._keys = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         return self._keys
 
+
+def doc_frequency(searcher: Searcher, field: str, text: str) -> int:
+    """``searcher.doc_frequency(field, text)``, cached per reader.
+
+    A new query word is looked up while compiling the query (is it a typo?)
+    and again while scoring it (its idf): one term-table lookup instead of two.
+    """
+    reader = searcher.reader()
+    with _STATES_LOCK:
+        cache = _DOC_FREQUENCIES.get(reader)
+        if cache is None:
+            cache = _DOC_FREQUENCIES[reader] = {}
+    key = (field, text)
+    found = cache.get(key)
+    if found is None:
+        found = int(searcher.doc_frequency(field, text))
+        if len(cache) >= _DOC_FREQUENCIES_LIMIT:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
+_DOC_FREQUENCIES: weakref.WeakKeyDictionary[object, dict[tuple[str, str], int]] = (
+    weakref.WeakKeyDictionary()
+)
+_DOC_FREQUENCIES_LIMIT = 200_000
 
 _STATES: weakref.WeakKeyDictionary[object, _State] = weakref.WeakKeyDictionary()
 _STATES_LOCK = threading.Lock()

@@ -43,10 +43,11 @@ from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from searchlib import __version__, limits, postingpool, viewfile
+from searchlib import __version__, limits, postingpool, termwriter, viewfile
 from searchlib.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.corpus import Document, Passage, seed_dir, seed_documents, split_passages
+from searchlib.docwriter import DocumentAdder
 from searchlib.errors import (
     DocumentError,
     IndexCorruptError,
@@ -248,6 +249,7 @@ class Index:
         *,
         limitmb: int = 256,
         timeout: float = 0.0,
+        procs: int = 1,
     ) -> int:
         """Add documents (replacing any with the same id) and commit.
 
@@ -261,8 +263,12 @@ class Index:
         Args:
             documents: documents to add; an id already in the index (or
                 repeated in ``documents``) replaces the earlier document.
-            limitmb: memory for Whoosh's posting pool.
+            limitmb: memory for Whoosh's posting pool (shared out between
+                the processes when ``procs`` > 1).
             timeout: seconds to wait for another writer's lock.
+            procs: processes that index at once (an index on disk only; see
+                :mod:`searchlib.parallel`). Each writes a segment of its own:
+                the commit holds up to ``procs`` new segments.
 
         Returns:
             The number of documents added (repeated ids counted each time).
@@ -271,39 +277,31 @@ class Index:
             IndexLockedError: another writer holds the lock past ``timeout``.
             DocumentError: a document has an empty id, a lone surrogate, or
                 extra fields that are not JSON-like values.
+            IndexingError: a helper process failed (``procs`` > 1).
         """
-        writer = self._writer(limitmb=limitmb, timeout=timeout)
-        count = 0
+        if procs < 1:
+            raise ValueError(f"procs must be at least 1, not {procs}")
         mined = AcronymLexicon()
         documents = mined.watch(documents)
+        if procs > 1 and self.path is not None:
+            from searchlib import parallel  # noqa: PLC0415 (it imports this module)
+
+            count = parallel.add(self, documents, procs=procs, limitmb=limitmb, timeout=timeout)
+            self._save_acronyms(mined)
+            self._refresh()
+            return count
+        writer = self._writer(limitmb=limitmb, timeout=timeout)
         try:
-            existing = self._ix.doc_count_all() > 0
-            # Documents of this batch, by id: their Whoosh document numbers in
-            # the segment being written (passages of a document are contiguous).
-            pending: dict[str, range] = {}
+            batch = SegmentBatch(writer, replace_existing=self._ix.doc_count_all() > 0)
             for doc in documents:
-                _check_document(doc)
-                earlier = pending.get(doc.id)
-                if earlier is not None:
-                    # Whoosh cannot delete from the segment being written
-                    # through its API, but the segment records deletions:
-                    # mark the earlier copy deleted, in this same commit.
-                    for docnum in earlier:
-                        writer.newsegment.delete_document(docnum)
-                elif existing:
-                    writer.delete_by_term("doc_id", doc.id)
-                first = writer.docnum
-                for passage in split_passages(doc.id, doc.text):
-                    writer.add_document(**_fields(doc, passage))
-                pending[doc.id] = range(first, writer.docnum)
-                count += 1
+                batch.add(doc)
         except BaseException:
             writer.cancel()
             raise
         writer.commit()
         self._save_acronyms(mined)
         self._refresh()
-        return count
+        return batch.count
 
     def delete(self, doc_ids: Iterable[str], *, timeout: float = 0.0) -> int:
         """Delete documents by id and commit. Returns how many passages went."""
@@ -332,6 +330,7 @@ class Index:
                 f"index at {self.path or 'memory'} is locked by another writer{waited}"
             ) from e
         postingpool.install(writer)
+        termwriter.install(writer)
         if self.path is not None:
             _remove_stale_toc_files(self.path)
         return writer
@@ -485,6 +484,38 @@ class Index:
             ANALYZER_VERSION,
             FORMAT_VERSION,
         )
+
+
+class SegmentBatch:
+    """The documents of one :meth:`Index.add` going into one Whoosh segment writer."""
+
+    def __init__(self, writer: Any, *, replace_existing: bool) -> None:
+        self.writer = writer
+        self.adder = DocumentAdder(writer)
+        self.replace_existing = replace_existing
+        self.count = 0
+        # Documents of this batch, by id: their Whoosh document numbers in
+        # the segment being written (passages of a document are contiguous).
+        self.pending: dict[str, range] = {}
+
+    def add(self, doc: Document) -> None:
+        """Check and add one document; an id seen before replaces the earlier one."""
+        _check_document(doc)
+        writer = self.writer
+        earlier = self.pending.get(doc.id)
+        if earlier is not None:
+            # Whoosh cannot delete from the segment being written through
+            # its API, but the segment records deletions: mark the earlier
+            # copy deleted, in this same commit.
+            for docnum in earlier:
+                writer.newsegment.delete_document(docnum)
+        elif self.replace_existing:
+            writer.delete_by_term("doc_id", doc.id)
+        first = writer.docnum
+        for passage in split_passages(doc.id, doc.text):
+            self.adder.add(_fields(doc, passage))
+        self.pending[doc.id] = range(first, writer.docnum)
+        self.count += 1
 
 
 def _writer_codec() -> W3Codec:

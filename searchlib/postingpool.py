@@ -35,6 +35,21 @@ _HEADER = struct.Struct("<Q")
 class ChunkedPostingPool(PostingPool):  # type: ignore[misc]
     """:class:`whoosh.writing.PostingPool` with bulk run files."""
 
+    def add_many(self, items: list[tuple[str, bytes, int, float, bytes | None]]) -> None:
+        """``add`` for a document's postings at once, with Whoosh's size estimate."""
+        if not items:
+            return
+        size = 0
+        for name, term, _docnum, _weight, value in items:
+            # Whoosh's estimate per posting (PostingPool.add): 150 bytes of
+            # Python objects plus the field name, the term (counted twice) and the value.
+            size += 150 + len(name) + 2 * len(term) + len(value or b"")
+        self.fieldnames.update({item[0] for item in items})
+        if self.currentsize + size > self.limit and self.current:
+            self.save()
+        self.currentsize += size
+        self.current.extend(items)
+
     def _write_run(self, f: Any, items: Iterable[Any]) -> None:
         # items: the sorted pool, or a merge of runs (reduce_to)
         rest = iter(items)

@@ -22,7 +22,7 @@ from whoosh import query as wq
 from searchlib.acronyms import AcronymLexicon
 from searchlib.analysis import FrenchAnalyzer, TokenView, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
-from searchlib.fastpath import execute
+from searchlib.fastpath import doc_frequency, execute
 from searchlib.highlight import MatchSpec, Snippet, highlight
 from searchlib.querylang import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word, parse
 from searchlib.ranking import Ranking
@@ -371,7 +371,7 @@ class QueryCompiler:
         if key in cache:
             return cache[key][: ranking.typo_max_terms]
         found: dict[str, int] = {}
-        if not any(reader.doc_frequency(f, term) for f in fields):
+        if not any(doc_frequency(self.searcher, f, term) for f in fields):
             for f in fields:
                 for t in vocabulary(self.searcher, f).within_one(term):
                     found[t] = found.get(t, 0) + reader.doc_frequency(f, t)

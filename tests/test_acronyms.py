@@ -155,3 +155,14 @@ def test_in_memory_index_keeps_its_lexicon() -> None:
     ix = Index.in_memory()
     ix.add([Document("a", "Contrats", CDD)])
     assert ix.acronyms.counts == {"cdd": {"contrat à durée déterminée": 1}}
+
+
+def test_parallel_add_mines_in_the_main_process(tmp_path: Path) -> None:
+    docs = [Document(f"d{i}", "Contrats", CDD) for i in range(40)]
+    with Index.create(tmp_path / "seq") as seq, Index.create(tmp_path / "par") as par:
+        seq.add(docs)
+        par.add(docs, procs=2)
+        assert par.acronyms == seq.acronyms
+        assert par.acronyms.counts == {"cdd": {"contrat à durée déterminée": 40}}
+    with Index.open(tmp_path / "par") as ix:
+        assert ix.acronyms.counts == {"cdd": {"contrat à durée déterminée": 40}}

@@ -25,8 +25,8 @@ KINDS = ["searchlib", "whoosh-std", "whoosh-fr", "fts5", "tantivy"]
 
 
 def _engine(kind: str) -> engines.Engine:
-    if kind == "tantivy":
-        pytest.importorskip("tantivy")
+    if kind in {"tantivy", "bm25s"}:
+        pytest.importorskip(kind)
     return make_engine(EngineSpec(kind, kind))
 
 
@@ -49,7 +49,34 @@ def test_engines_build_search_and_highlight(kind: str, tmp_path: Path) -> None:
         engine.close()
 
 
-@pytest.mark.parametrize("kind", ["searchlib", "whoosh-std", "whoosh-fr", "tantivy"])
+def test_bm25s_finds_the_relevant_document_without_snippets(tmp_path: Path) -> None:
+    built = _engine("bm25s")
+    assert built.build(DOCS, tmp_path / "ix") == len(DOCS)
+    engine = _engine("bm25s")  # a fresh engine: the index and the ids are read from disk
+    engine.open(tmp_path / "ix")
+    try:
+        assert [r.doc_id for r in engine.search("fédérale", 10, False)] == ["a"]
+        # stemmed (œuvres -> œuvr) and l' dropped; documents without a query term are left out
+        assert [r.doc_id for r in engine.search("l'œuvre", 10, False)] == ["b"]
+        # no snippets, with or without highlight=True
+        assert engine.search("préavis démission", 10, True) == [Result("c")]
+        # stop words only, an unknown word, query syntax: nothing, never an error
+        for q in ["de la", "introuvablemot", "AND OR NOT", "*", 'durée du "préavis ?']:
+            assert len(engine.search(q, 10, False)) <= 1
+        assert engine.search("introuvablemot", 10, False) == []
+        assert engine.search("préavis", 100, False) == [Result("c")]  # limit above the corpus
+    finally:
+        engine.close()
+
+
+def test_latency_task_skips_highlighting_for_an_engine_without_snippets(tmp_path: Path) -> None:
+    result = _latency_task(tmp_path, _engine("bm25s"))
+    assert result["errors"]["count"] == 0
+    assert result["plain"]["answered"] == 2
+    assert "skipped" in result["highlight"]
+
+
+@pytest.mark.parametrize("kind", ["searchlib", "whoosh-std", "whoosh-fr", "tantivy", "bm25s"])
 def test_analyzers_count_terms(kind: str) -> None:
     assert _engine(kind).count_tokens("Le prix de l’œuvre et les droits d'auteur.") > 0
 

@@ -207,3 +207,16 @@ def test_search_pages_agree_with_reference(index: Index) -> None:
     page2 = index.search("contrat de travail salarié", limit=10, page=2, highlight_hits=False)
     assert [h.rank for h in page2] == list(range(11, 21))
     assert [h.score for h in page2] == pytest.approx([s for _, s in whole[10:20]], rel=1e-9)
+
+
+def test_doc_frequency_is_cached_per_reader_and_follows_commits() -> None:
+    ix = Index.in_memory()
+    ix.add([Document("a", "Congé", "le congé payé"), Document("b", "Paie", "la paie du congé")])
+    searcher = ix.searcher()
+    terms = [("text", "cong"), ("title", "cong"), ("text", "absent"), ("exact", "congé")]
+    for field, term in terms:
+        assert fastpath.doc_frequency(searcher, field, term) == searcher.doc_frequency(field, term)
+    assert fastpath.doc_frequency(searcher, "text", "cong") == 2
+    ix.add([Document("c", "Autre", "un congé de plus")])  # a new reader, a new count
+    assert fastpath.doc_frequency(ix.searcher(), "text", "cong") == 3
+    assert fastpath.doc_frequency(ix.searcher(), "text", "absent") == 0

@@ -51,6 +51,30 @@ def test_pickles_load_from_it() -> None:
     assert pickle.load(f) == ("t", None)
 
 
+def test_pickles_load_through_peek_and_leave_the_position_after_each() -> None:
+    objects = [(3, 1, 2.5, 3, 0, 0), ("x" * 2000, list(range(300))), None, b"\x00" * 700]
+    data = b"".join(pickle.dumps(o, protocol=p) for o in objects for p in (2, 5))
+    f = ViewFile(memoryview(data))
+    peeks: list[int] = []
+    peek = f.peek
+
+    def counting(size: int = 0) -> bytes:
+        peeks.append(size)
+        return peek(size)
+
+    f.peek = counting  # type: ignore[method-assign]
+    ref = io.BytesIO(data)
+    for o in objects:
+        for _ in (2, 5):
+            assert pickle.load(f) == o
+            pickle.load(ref)
+            assert f.tell() == ref.tell()
+    assert peeks  # the unpickler did prefetch
+    assert f.peek(10) == b"" and f.tell() == len(data)
+    f.seek(1)
+    assert f.peek() == data[1:2] and f.peek(10_000) == data[1 : 1 + 512] and f.tell() == 1
+
+
 def test_whoosh_buffer_files_share_the_mapped_segment(tmp_path: Path) -> None:
     path = tmp_path / "ix"
     with Index.create(path) as ix:

@@ -1,0 +1,200 @@
+"""Indexing one batch of documents with several processes.
+
+:meth:`Index.add(documents, procs=N) <searchlib.index.Index.add>` keeps the
+index's write lock and one segment writer in the calling process, and starts
+``N - 1`` helper processes (``python -c``, a fresh
+interpreter that imports only searchlib: nothing of the caller's program runs
+again), each with a
+Whoosh segment writer of its own on the same index folder. Documents are
+shared out by a hash of their id, so every copy of an id goes to the same
+writer, which replaces the earlier copy as :meth:`Index.add` always does;
+the caller's process checks every document and deletes the indexed copies
+of their ids. The helpers receive pickled lists of documents on their
+standard input and, once it closes, write their segment and send its
+description back on standard output. The caller then commits every new
+segment in one table of contents, as Whoosh's own multi-process writer does
+with ``multisegment=True``: one commit, all or nothing. If anything fails
+before that, the helpers are stopped and nothing is committed; the files
+they wrote belong to no commit and Whoosh deletes them at the next one.
+
+Scores do not depend on how documents are split into segments (statistics
+are the whole index's), and searches read every segment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import subprocess
+import sys
+import tempfile
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from whoosh.writing import SegmentWriter
+
+from searchlib import postingpool, termwriter
+from searchlib.corpus import Document
+from searchlib.errors import IndexingError
+from searchlib.index import Index, SegmentBatch, _check_document, _writer_codec
+
+BATCH = 64
+"""Documents per message to a helper."""
+
+
+def add(
+    index: Index, documents: Iterable[Document], *, procs: int, limitmb: int, timeout: float
+) -> int:
+    """``index.add(documents)`` with ``procs`` processes (``index`` on disk)."""
+    if index.path is None:
+        raise ValueError("several processes index an index on disk only")
+    path = Path(index.path)
+    share = max(limitmb // procs, 16)
+    writer = index._writer(limitmb=share, timeout=timeout)
+    helpers: list[_Helper] = []
+    results: list[tuple[int, Any]] = []
+    try:
+        replace = index._ix.doc_count_all() > 0
+        local = SegmentBatch(writer, replace_existing=replace)
+        helpers = [_Helper(path, share) for _ in range(procs - 1)]
+        buffers: list[list[Document]] = [[] for _ in helpers]
+        deleted: set[str] = set()  # ids whose indexed copies are deleted already
+        for doc in documents:
+            k = _route(doc.id, procs)
+            if k == 0:
+                local.add(doc)
+                continue
+            _check_document(doc)
+            if replace and doc.id not in deleted:
+                writer.delete_by_term("doc_id", doc.id)
+                deleted.add(doc.id)
+            buffer = buffers[k - 1]
+            buffer.append(doc)
+            if len(buffer) >= BATCH:
+                helpers[k - 1].send(buffer)
+                buffers[k - 1] = []
+        for helper, buffer in zip(helpers, buffers, strict=True):
+            if buffer:
+                helper.send(buffer)
+            helper.close_input()
+        results = [helper.result() for helper in helpers]
+        _commit(writer, [segment for _, segment in results if segment is not None])
+    except BaseException:
+        for helper in helpers:
+            helper.stop()
+        if not writer.is_closed:
+            writer.cancel()
+        raise
+    finally:
+        for helper in helpers:
+            helper.cleanup()
+    return local.count + sum(n for n, _ in results)
+
+
+def _route(doc_id: str, procs: int) -> int:
+    """Which writer gets ``doc_id``: the same for every copy, spread evenly."""
+    return zlib.crc32(doc_id.encode("utf-8", "surrogatepass")) % procs
+
+
+def _commit(writer: Any, segments: list[Any]) -> None:
+    """``writer.commit()``, with ``segments`` written by the helpers added to it."""
+    writer._check_state()
+    final = writer._merge_segments(None, None, None)  # Whoosh's default merge policy
+    final.extend(segments)
+    if writer._added:
+        final.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
+    writer._commit_toc(final)
+    writer._finish()
+
+
+class _Helper:
+    """One helper process and its pipes."""
+
+    def __init__(self, path: Path, limitmb: int) -> None:
+        # Closed by cleanup(), once the helper is done with it.
+        self.errors: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        # The helper imports this very searchlib, wherever it was imported from.
+        root = str(Path(__file__).resolve().parents[1])
+        code = (
+            f"import sys; sys.path.insert(0, {root!r}); "
+            "from searchlib.parallel import _helper_main; "
+            f"_helper_main({str(path)!r}, {int(limitmb)})"
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+        )
+
+    def send(self, docs: list[Document]) -> None:
+        assert self.proc.stdin is not None
+        try:
+            pickle.dump(docs, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        except (BrokenPipeError, OSError):
+            self.proc.wait()
+            raise self._failure() from None
+
+    def close_input(self) -> None:
+        assert self.proc.stdin is not None
+        try:
+            pickle.dump(None, self.proc.stdin)
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            self.proc.wait()
+            raise self._failure() from None
+
+    def result(self) -> tuple[int, Any]:
+        """The helper's document count and segment (``None``: it added nothing)."""
+        assert self.proc.stdout is not None
+        data = self.proc.stdout.read()
+        if self.proc.wait() != 0 or not data:
+            raise self._failure()
+        count, segment = pickle.loads(data)  # written by our own helper
+        return int(count), segment
+
+    def _failure(self) -> IndexingError:
+        self.errors.seek(0)
+        lines = self.errors.read().decode("utf-8", "replace").strip().splitlines()
+        why = lines[-1] if lines else f"exit status {self.proc.returncode}"
+        return IndexingError(f"indexing process {self.proc.pid} failed: {why}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        with contextlib.suppress(Exception):
+            self.proc.wait(timeout=10)
+
+    def cleanup(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.close()
+        self.errors.close()
+
+
+def _helper_main(path: str, limitmb: int) -> None:
+    """A helper: documents from stdin into a new segment, its description to stdout."""
+    index = Index.open(path)
+    writer = SegmentWriter(index._ix, _lk=False, limitmb=limitmb, codec=_writer_codec())
+    postingpool.install(writer)
+    termwriter.install(writer)
+    batch = SegmentBatch(writer, replace_existing=False)  # the caller deletes old copies
+    stdin = sys.stdin.buffer
+    try:
+        while (docs := pickle.load(stdin)) is not None:
+            for doc in docs:
+                batch.add(doc)
+        segment = writer._finalize_segment() if writer._added else None
+        if segment is None:
+            writer._close_segment()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            writer._close_segment()
+        raise
+    sys.stdout.buffer.write(pickle.dumps((batch.count, segment)))
+    sys.stdout.buffer.flush()

@@ -1,0 +1,84 @@
+"""Writing a new segment's postings a term at a time, not a posting at a time.
+
+At commit, Whoosh's field writer (``FieldWriter.add_postings``) walks the
+sorted postings of the pool and makes several Python calls per posting:
+order checks, ``add`` and ``add_posting`` with their type assertions, block
+statistics. :func:`install` gives a fresh writer's field writer a version that
+takes each term's postings as one group, fills the block buffers of Whoosh's
+own postings writer with them in bulk and lets Whoosh encode and write each
+block (``W3PostingsWriter._write_block``): the bytes written are Whoosh's.
+It applies when no per-document lengths are asked for (searchlib's codec
+keeps no per-block length statistics, see ``index._writer_codec``); anything
+else goes through Whoosh's method.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import types
+from array import array
+from collections.abc import Iterable
+from typing import Any
+
+from whoosh.codec.whoosh3 import W3FieldWriter
+from whoosh.system import emptybytes
+
+_TERM = operator.itemgetter(0, 1)
+
+
+def install(writer: Any) -> None:
+    """Give a fresh Whoosh segment writer's field writer the bulk ``add_postings``."""
+    fieldwriter: Any = getattr(writer, "fieldwriter", None)
+    if type(fieldwriter) is W3FieldWriter:
+        fieldwriter.add_postings = types.MethodType(_add_postings, fieldwriter)
+
+
+def _add_postings(self: Any, schema: Any, lengths: Any, items: Iterable[Any]) -> None:
+    """``FieldWriter.add_postings`` (sorted ``(field, term, docnum, weight, value)``)."""
+    if lengths is not None:
+        W3FieldWriter.add_postings(self, schema, lengths, items)
+        return
+    lastfield: str | None = None
+    lastterm: bytes | None = None
+    for (fieldname, btext), group in itertools.groupby(items, _TERM):
+        if fieldname != lastfield:
+            if lastfield is not None and fieldname < lastfield:
+                raise ValueError(f"postings out of order: field {lastfield!r} .. {fieldname!r}")
+            if lastfield is not None:
+                self.finish_field()
+            self.start_field(fieldname, schema[fieldname])
+            lastfield = fieldname
+            lastterm = None
+        elif lastterm is not None and btext <= lastterm:
+            raise ValueError(f"postings out of order: term {lastterm!r} .. {btext!r}")
+        lastterm = btext
+        postings = [p for p in group if p[2] != -1]  # -1: Whoosh's spelling-word marker
+        if not postings:
+            continue
+        self.start_term(btext)
+        _add_term(self._postwriter, postings)
+        self.finish_term()
+    if lastfield is not None:
+        self.finish_field()
+
+
+def _add_term(pw: Any, postings: list[Any]) -> None:
+    """What ``add_posting`` per posting, then ``finish_postings``, would write."""
+    limit = pw._blocklimit
+    if len(postings) < pw._inlinelimit:  # Whoosh inlines tiny posting lists
+        for _, _, docnum, weight, value in postings:
+            pw.add_posting(docnum, weight, value or emptybytes, 0)
+        return
+    for start in range(0, len(postings), limit):
+        block = postings[start : start + limit]
+        _, _, ids, weights, values = zip(*block, strict=True)
+        pw._ids = array("I", ids)
+        pw._weights = array("f", weights)
+        pw._values = [v for v in values if v]
+        pw._maxweight = max(0, *weights)
+        pw._minlength = None
+        pw._maxlength = 0
+        if start + limit < len(postings):
+            pw._write_block()
+    # finish_postings writes the buffered last block and sets the extent.

@@ -1,0 +1,229 @@
+"""The bulk document and term writers give Whoosh's own index content."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh.analysis import StandardAnalyzer
+from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.filedb.filestore import RamStorage
+
+from searchlib import Document, Index, docwriter, termwriter
+from searchlib.analysis import FrenchAnalyzer, normalize_text
+from searchlib.corpus import seed_documents
+from searchlib.docwriter import DocumentAdder
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+FR_SMALL = SHARED / "corpora" / "prebuilt" / "fr-small.jsonl.gz"
+
+TRICKY = [
+    Document(
+        "tricky",
+        "L’État et l'URL",
+        "Les États-Unis d’Amérique, l'URL, M.P.A.A., 3,5 % au 13 ème siècle, le 1er mai. "
+        "Prud'hommes et prud’hommes : le conseil des prud'hommes. Peut-il venir ? "
+        "œuvre, cœur, Ærø. De la, de la, de la ! jusqu'à lorsqu'il",
+        {"lang": "fr"},
+    ),
+    Document("empty", "", ""),
+    Document("stops", "le la les", "de du des à au aux " * 5),
+]
+
+
+def _documents() -> list[Document]:
+    if not FR_SMALL.is_file():
+        pytest.fail(f"missing shared corpus {FR_SMALL} (expected ../shared beside the repo)")
+    docs = [*seed_documents(), *TRICKY]
+    with gzip.open(FR_SMALL, "rt", encoding="utf-8") as f:
+        for i, line in enumerate(itertools.islice(f, 0, 600, 6)):  # 100 documents of every kind
+            obj = json.loads(line)
+            title, text = obj.get("title", ""), obj["text"]
+            docs.append(Document(f"fr{i}", normalize_text(title), normalize_text(text)))
+    return docs
+
+
+def _whoosh_add(self: DocumentAdder, fields: Any) -> None:
+    self.writer.add_document(**fields)
+
+
+def _content(ix: Index) -> dict[str, Any]:
+    """Everything an index holds, read back through Whoosh."""
+    reader = ix.searcher().reader()
+    postings = []
+    for field, term in reader.all_terms():
+        m = reader.postings(field, term)
+        rows = []
+        while m.is_active():
+            rows.append((m.id(), m.weight(), m.value()))
+            m.next()
+        postings.append((field, term, reader.doc_frequency(field, term), rows))
+    n = reader.doc_count_all()
+    fields = ("title", "text", "exact")
+    return {
+        "postings": postings,
+        "stored": [reader.stored_fields(i) for i in range(n)],
+        "lengths": [[reader.doc_field_length(i, f) for f in fields] for i in range(n)],
+        "totals": [reader.field_length(f) for f in fields],
+        "doc_id column": list(reader.column_reader("doc_id")),
+    }
+
+
+def _build(
+    docs: list[Document], *, bulk_docs: bool, bulk_terms: bool, limitmb: int = 256
+) -> dict[str, Any]:
+    with pytest.MonkeyPatch.context() as mp:
+        if not bulk_docs:
+            mp.setattr(DocumentAdder, "add", _whoosh_add)
+        if not bulk_terms:
+            mp.setattr(termwriter, "install", lambda writer: None)
+        ix = Index.in_memory()
+        ix.add(docs, limitmb=limitmb)
+        return _content(ix)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[Document]:
+    return _documents()
+
+
+@pytest.fixture(scope="module")
+def reference(corpus: list[Document]) -> dict[str, Any]:
+    return _build(corpus, bulk_docs=False, bulk_terms=False)
+
+
+def test_bulk_writers_store_what_whoosh_stores(
+    corpus: list[Document], reference: dict[str, Any]
+) -> None:
+    assert len(reference["stored"]) > len(corpus)  # long documents made several passages
+    assert _build(corpus, bulk_docs=True, bulk_terms=True) == reference
+    assert _build(corpus, bulk_docs=True, bulk_terms=False) == reference
+    assert _build(corpus, bulk_docs=False, bulk_terms=True) == reference
+
+
+def test_bulk_writers_with_a_spilling_pool(
+    corpus: list[Document], reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from searchlib.postingpool import ChunkedPostingPool
+
+    saves: list[int] = []
+    original = ChunkedPostingPool.save
+
+    def counting(self: ChunkedPostingPool) -> None:
+        saves.append(len(self.current))
+        original(self)
+
+    monkeypatch.setattr(ChunkedPostingPool, "save", counting)
+    assert _build(corpus, bulk_docs=True, bulk_terms=True, limitmb=1) == reference
+    assert len([s for s in saves if s]) > 1  # the pool did spill runs
+
+
+def test_term_writer_writes_whooshs_bytes(tmp_path: Path, corpus: list[Document]) -> None:
+    def files(bulk_terms: bool) -> dict[str, bytes]:
+        folder = tmp_path / f"ix-{bulk_terms}"
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(DocumentAdder, "add", _whoosh_add)  # the same postings in the pool
+            if not bulk_terms:
+                mp.setattr(termwriter, "install", lambda writer: None)
+            original = Index._writer
+
+            def loose(self: Index, *args: Any, **kwargs: Any) -> Any:
+                writer = original(self, *args, **kwargs)
+                writer.compound = False  # one file per part, to compare them
+                return writer
+
+            mp.setattr(Index, "_writer", loose)
+            with Index.create(folder) as ix:
+                ix.add(corpus[:60])
+        # Segment files are named <index>_<random segment id>.<part>.
+        return {
+            name.split(".", 1)[1]: (folder / name).read_bytes()
+            for name in os.listdir(folder)
+            if name.endswith((".pst", ".trm", ".col"))
+        }
+
+    whoosh, bulk = files(False), files(True)
+    assert {"pst", "trm"} <= set(whoosh)
+    assert bulk == whoosh
+
+
+def test_term_writer_refuses_postings_out_of_order() -> None:
+    ix = Index.in_memory()
+    writer = ix._writer()
+    try:
+        items = [("text", b"b", 0, 1.0, b""), ("text", b"a", 0, 1.0, b"")]
+        with pytest.raises(ValueError, match="out of order"):
+            writer.fieldwriter.add_postings(writer.schema, None, iter(items))
+    finally:
+        writer.cancel()
+
+
+def test_other_schemas_go_through_whoosh() -> None:
+    # A field whose analyzer is not the French chain, a custom stored value,
+    # a boost: the adder writes what Whoosh's add_document writes.
+    schema = Schema(
+        key=ID(stored=True),
+        body=TEXT(analyzer=StandardAnalyzer(), stored=True),
+        french=TEXT(analyzer=FrenchAnalyzer()),
+        extra=STORED(),
+    )
+    docs = [
+        {"key": "a", "body": "The quick brown fox", "french": "Les œuvres d'art", "extra": 1},
+        {"key": "b", "body": "jumps", "french": "l'art", "_french_boost": 2.0, "_stored_key": "B"},
+        {"key": "c", "body": None, "french": "art et œuvre"},
+    ]
+
+    def build(bulk: bool) -> list[Any]:
+        ix = RamStorage().create_index(schema)
+        writer = ix.writer()
+        adder = DocumentAdder(writer)
+        for d in docs:
+            adder.add(d) if bulk else writer.add_document(**d)
+        writer.commit()
+        with ix.searcher() as s:
+            r = s.reader()
+            terms = [(f, t, list(r.postings(f, t).items_as("weight"))) for f, t in r.all_terms()]
+            return [terms, [r.stored_fields(i) for i in range(3)], r.field_length("french")]
+
+    assert build(True) == build(False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [*"aeéèçœÆlLdqu'’ʼ-.,0123456789 \n«»?!", "jusqu", "Ème", "e\u0301", "de ", "la "]
+        ),
+        max_size=60,
+    ).map("".join)
+)
+def test_term_positions_are_the_index_tokens(text: str) -> None:
+    text = normalize_text(text)
+    exact = FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True)
+    for analyzer in (FrenchAnalyzer(), exact):
+        expected: dict[bytes, list[int]] = defaultdict(list)
+        for t in analyzer(text, positions=True, mode="index"):
+            expected[t.text.encode()].append(t.pos)
+        assert analyzer.term_positions(text) == dict(expected)
+
+
+def test_position_values_decode_as_whoosh_encodes() -> None:
+    from whoosh.formats import Positions
+
+    fmt = Positions()
+    for positions in ([0], [7], [3, 4, 90], list(range(0, 3000, 7))):
+        encoded = (
+            docwriter._one_position(positions[0])
+            if len(positions) == 1
+            else docwriter._encode_positions(positions)
+        )
+        assert encoded == fmt.encode(positions)
+        assert fmt.decode_positions(encoded) == positions
