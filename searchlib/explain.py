@@ -125,6 +125,7 @@ def explain(
         tuple(fields or SEARCH_FIELDS),
         query,
         index.exact_analyzer,
+        index.acronyms,
     )
     wquery, _ = compiler.compile(parse(query))
     docnum = searcher.document_number(id=hit.id)

@@ -1,7 +1,11 @@
 """The on-disk index: the only module that touches ``whoosh.index`` and ``whoosh.fields``.
 
 An index is a folder holding Whoosh's files and ``searchlib.json``, which records
-the format and analyzer versions it was written with.
+the format and analyzer versions it was written with, and ``acronyms.json``,
+the acronym definitions its documents gave (see :mod:`searchlib.acronyms`;
+written after each commit that found some). An index without that file (one
+written before it existed) reads as defining no acronym: its searches simply
+get no acronym expansion, and adding documents starts the file.
 
 Example:
     >>> import tempfile
@@ -40,6 +44,7 @@ from whoosh.index import LockError
 from whoosh.searching import Searcher
 
 from searchlib import __version__, limits, postingpool, termwriter, viewfile
+from searchlib.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.corpus import Document, Passage, seed_dir, seed_documents, split_passages
 from searchlib.docwriter import DocumentAdder
@@ -122,6 +127,9 @@ class Index:
         self.analyzer = FrenchAnalyzer()
         self.exact_analyzer = FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True)
         self.ranking = Ranking()
+        self.acronyms = AcronymLexicon()
+        """Acronym definitions mined from the documents (read-only for callers)."""
+        self._acronyms_stamp: tuple[int, int] | None = None
         self.time_limit: float | None = limits.DEFAULT_TIME_LIMIT
         """Seconds a search may take before ``SearchTimeoutError`` (``None``: no limit)."""
 
@@ -247,7 +255,10 @@ class Index:
 
         All of ``documents`` land in one commit: if the iterable or the
         indexing raises (or the process dies), nothing of this call is kept
-        and the index stays as it was at its last commit.
+        and the index stays as it was at its last commit. The acronym
+        definitions the documents give are counted on the way and merged
+        into ``acronyms.json`` right after the commit (a process killed
+        between the two keeps the documents without their definitions).
 
         Args:
             documents: documents to add; an id already in the index (or
@@ -270,10 +281,13 @@ class Index:
         """
         if procs < 1:
             raise ValueError(f"procs must be at least 1, not {procs}")
+        mined = AcronymLexicon()
+        documents = mined.watch(documents)
         if procs > 1 and self.path is not None:
             from searchlib import parallel  # noqa: PLC0415 (it imports this module)
 
             count = parallel.add(self, documents, procs=procs, limitmb=limitmb, timeout=timeout)
+            self._save_acronyms(mined)
             self._refresh()
             return count
         writer = self._writer(limitmb=limitmb, timeout=timeout)
@@ -285,6 +299,7 @@ class Index:
             writer.cancel()
             raise
         writer.commit()
+        self._save_acronyms(mined)
         self._refresh()
         return batch.count
 
@@ -344,7 +359,36 @@ class Index:
             # old searcher is left to the garbage collector.
             self._searcher = self._new_searcher()
 
+    def _save_acronyms(self, mined: AcronymLexicon) -> None:
+        """Merge a commit's acronym definitions into the lexicon (after the commit).
+
+        The file is read again first, so definitions another process saved
+        since are kept; two processes saving at the very same moment can
+        still lose one commit's counts (the file is not under the write lock).
+        """
+        if not mined:
+            return
+        with self._lock:
+            if self.path is None:
+                self.acronyms.merge(mined)
+                return
+            merged = AcronymLexicon.load(self.path)  # another process may have added some
+            merged.merge(mined)
+            merged.save(self.path)
+            self.acronyms = merged
+            self._acronyms_stamp = _stamp(self.path / LEXICON_FILE)
+
+    def _load_acronyms(self) -> None:
+        """Read the lexicon again if another writer changed it."""
+        if self.path is None:
+            return
+        stamp = _stamp(self.path / LEXICON_FILE)
+        if stamp != self._acronyms_stamp:
+            self.acronyms = AcronymLexicon.load(self.path)
+            self._acronyms_stamp = stamp
+
     def _new_searcher(self) -> Searcher:
+        self._load_acronyms()
         weighting = make_weighting(self.ranking)
         return LimitedSearcher(self._ix.reader(), weighting=weighting, fromindex=self._ix)
 
@@ -599,6 +643,14 @@ def _remove_stale_toc_files(folder: Path) -> None:
                     os.remove(entry.path)
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def _looks_like_whoosh(folder: Path) -> bool:
     return any(p.name.endswith(".toc") or p.suffix == ".seg" for p in folder.iterdir())
 
@@ -630,7 +682,9 @@ def cache_dir() -> Path:
 
 
 def _seed_key() -> str:
-    h = hashlib.sha256(f"{FORMAT_VERSION}:{ANALYZER_VERSION}:{__version__}".encode())
+    h = hashlib.sha256(
+        f"{FORMAT_VERSION}:{ANALYZER_VERSION}:{__version__}:acronyms-{LEXICON_VERSION}".encode()
+    )
     for path in sorted(seed_dir().rglob("*")):
         if path.is_file():
             h.update(path.name.encode())

@@ -34,6 +34,23 @@ class Ranking:
         default_operator: how side-by-side words combine: ``"or"`` ranks
             documents with more of the words first without requiring all;
             ``"and"`` requires every word.
+        acronym_boost: weight of the long form, searched as a phrase, of a
+            query word that the index's documents define as an acronym
+            (``cdd`` -> « contrat à durée déterminée », see
+            :mod:`searchlib.acronyms`), per word of the long form that is no
+            stop word (a phrase scores the sum of its words): at 1 the long
+            form weighs about as much as one query word; 0 turns the
+            expansion off.
+        acronym_min_docs: a long form is used only when at least this many
+            documents define the acronym with it.
+        acronym_max_forms: at most this many long forms per acronym (the
+            ones defined in the most documents).
+        acronym_slop: how far apart (in words) consecutive words of a long
+            form may stand (1: side by side, the whole long form as a
+            phrase). Above 1, only the long form's content words are
+            searched, each within this slop plus the stop words the long
+            form has between them (3 lets « contrat de travail à durée
+            déterminée » match « contrat à durée déterminée »).
     """
 
     k1: float = 0.9
@@ -47,6 +64,10 @@ class Ranking:
     typo_max_terms: int = 3
     typo_min_length: int = 5
     default_operator: Literal["or", "and"] = "or"
+    acronym_boost: float = 0.5
+    acronym_min_docs: int = 2
+    acronym_max_forms: int = 2
+    acronym_slop: int = 3
 
     def boosts(self) -> dict[str, float]:
         """Per-field weights."""

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from whoosh import query as wq
 
-from searchlib.analysis import FrenchAnalyzer, fold, normalize_text, stem
+from searchlib.acronyms import AcronymLexicon
+from searchlib.analysis import FrenchAnalyzer, TokenView, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
 from searchlib.fastpath import doc_frequency, execute
 from searchlib.highlight import MatchSpec, Snippet, highlight
@@ -163,8 +164,10 @@ class QueryCompiler:
         fields: Sequence[str] = SEARCH_FIELDS,
         query_text: str = "",
         exact_analyzer: FrenchAnalyzer | None = None,
+        acronyms: AcronymLexicon | None = None,
     ) -> None:
         self.query_text = query_text
+        self.acronyms = acronyms if acronyms and ranking.acronym_boost > 0 else None
         self.exact_analyzer = exact_analyzer if ranking.exact_boost > 0 else None
         self.analyzer = analyzer
         self.searcher = searcher
@@ -243,8 +246,13 @@ class QueryCompiler:
         qs = [wq.Term(f, text, boost=self.boosts.get(f, 1.0) * weight) for f in self._fields(field)]
         return qs[0] if len(qs) == 1 else wq.Or(qs)
 
-    def _phrase_query(self, terms: Sequence[str], field: str | None) -> wq.Query:
-        qs = [wq.Phrase(f, list(terms), boost=self.boosts.get(f, 1.0)) for f in self._fields(field)]
+    def _phrase_query(
+        self, terms: Sequence[str], field: str | None, weight: float = 1.0, slop: int = 1
+    ) -> wq.Query:
+        qs = [
+            wq.Phrase(f, list(terms), slop=slop, boost=self.boosts.get(f, 1.0) * weight)
+            for f in self._fields(field)
+        ]
         return qs[0] if len(qs) == 1 else wq.Or(qs)
 
     def _word(self, node: Word) -> _Compiled:
@@ -257,17 +265,27 @@ class QueryCompiler:
         if len(tokens) == 1:
             term = tokens[0].text
             query = self._term(term, node.field)
+            long_forms = self._acronym(node, tokens[0], stop_only)
+            if long_forms.query is not None:
+                stop_only = False
             if not stop_only:
                 corrected = self._typo(term, node.field)
                 if corrected:
                     alternatives = [self._term(t, node.field) for t in corrected]
-                    return _Compiled(_or(alternatives), False, frozenset(corrected), term=None)
+                    alternatives.append(long_forms.query)
+                    return _merge(
+                        _or(alternatives),
+                        [_Compiled(None, terms=frozenset(corrected)), long_forms],
+                    )
             if self.exact_analyzer is not None and node.field is None:
                 exact = self.exact_analyzer.tokens(normalize_text(node.text), mode="query")
                 if len(exact) == 1:
                     bonus = wq.Term("exact", exact[0].text, boost=self.ranking.exact_boost)
                     query = wq.Or([query, bonus])
-            return _Compiled(query, stop_only, frozenset({term}), term=term)
+            if long_forms.query is not None:
+                query = wq.Or([query, long_forms.query])
+            found = _Compiled(query, stop_only, frozenset({term}), term=term)
+            return replace(_merge(query, [found, long_forms], stop_only), term=term)
         # Several tokens from one typed word (États-Unis, a.b): the joined
         # compound, the parts as a phrase and, since people type a hyphen for
         # a space (``lieu-travail``), each part as a word of its own. An
@@ -290,6 +308,47 @@ class QueryCompiler:
             alternatives.append(self._term(parts[0], node.field))
         terms = frozenset(joined) | (frozenset(parts) if len(parts) == 1 else loose)
         return _Compiled(_or(alternatives), stop_only, terms, phrases)
+
+    def _acronym(self, node: Word, token: TokenView, stop_only: bool) -> _Compiled:
+        """The long forms of an acronym the documents define, each as a phrase.
+
+        ``cdd`` (or ``CDD``, ``C.D.D.``, ``l'CDD``) -> « contrat à durée
+        déterminée », weighted by ``Ranking.acronym_boost`` divided by the
+        phrase's words that are no stop words (see :mod:`searchlib.acronyms`).
+        A stop word is taken for an acronym only when typed in capitals
+        (``CET``, not ``cet``).
+        """
+        # The word as typed, without an elided article (``l'AAH``).
+        word = normalize_text(node.text)[token.start : token.end]
+        if self.acronyms is None or (stop_only and not word.isupper()):
+            return _Compiled(None)
+        ranking = self.ranking
+        forms = self.acronyms.expansions(
+            word, self.analyzer, ranking.acronym_min_docs, ranking.acronym_max_forms
+        )
+        queries: list[wq.Query | None] = []
+        phrases: list[tuple[str, ...]] = []
+        terms: set[str] = set()
+        for form in forms:
+            tokens = [t for t in self.analyzer.tokens(normalize_text(form)) if not t.compound]
+            parts = tuple(t.text for t in tokens)
+            if len(parts) > 1:
+                content = [i for i, t in enumerate(tokens) if not t.stopped]
+                # Whoosh scores a phrase as the sum of its words' scores: per
+                # word that is no stop word, so it weighs about one query word.
+                weight = ranking.acronym_boost / max(1, len(content))
+                searched, slop = parts, ranking.acronym_slop
+                if len(content) > 1 and slop > 1:
+                    # The content words only, the stop words between them
+                    # counted into the slop: far fewer positions to check.
+                    searched = tuple(parts[i] for i in content)
+                    slop += max(b - a - 1 for a, b in itertools.pairwise(content))
+                queries.append(self._phrase_query(searched, node.field, weight, slop))
+                phrases.append(parts)
+            elif parts:
+                queries.append(self._term(parts[0], node.field, ranking.acronym_boost))
+                terms.add(parts[0])
+        return _Compiled(_or(queries), False, frozenset(terms), tuple(phrases))
 
     def _typo(self, term: str, field: str | None) -> list[str]:
         """Index terms close to ``term`` when ``term`` itself is absent (a typo).
@@ -474,6 +533,7 @@ def search(
         fields or SEARCH_FIELDS,
         query,
         index.exact_analyzer,
+        index.acronyms,
     )
     wquery, spec = compiler.compile(tree)
     if wquery is None:

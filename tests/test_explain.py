@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from searchlib import Index, Ranking, load_corpus
+from searchlib import Document, Index, Ranking, load_corpus
 from searchlib.explain import explain
 
 CORPUS = Path(__file__).parent / "data" / "cli" / "corpus.jsonl"
@@ -115,3 +115,22 @@ def test_pure_negation_is_one_constant_share(ix: Index) -> None:
     why = explain(ix, "NOT poisson", hit)
     assert [c.field for c in why.contributions] == ["*"]
     assert math.isclose(why.total, hit.score)
+
+
+def test_shares_sum_with_acronym_long_forms() -> None:
+    ix = Index.in_memory()
+    long_form = "Le contrat à durée déterminée (CDD) est écrit."
+    ix.add(
+        [
+            Document("a", "Contrats", long_form),
+            Document("b", "Fin", long_form),
+            Document("c", "Code", "Le contrat de travail à durée déterminée prend fin."),
+        ]
+    )
+    results = ix.search("cdd rupture", limit=10)
+    assert {h.doc_id for h in results} == {"a", "b", "c"}  # c only by its long form
+    for hit in results:
+        why = explain(ix, "cdd rupture", hit)
+        assert math.isclose(why.total, hit.score, rel_tol=1e-9, abs_tol=1e-12), hit.id
+    phrase = ("contrat", "dur", "determin")  # searched: the content words, stop words in the slop
+    assert any(c.phrase == phrase for c in explain(ix, "cdd", results[0]).contributions)

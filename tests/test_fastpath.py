@@ -55,7 +55,7 @@ def index() -> Index:
 
 def _compiled(ix: Index, text: str) -> wq.Query | None:
     compiler = QueryCompiler(
-        ix.analyzer, ix.searcher(), ix.ranking, SEARCH_FIELDS, text, ix.exact_analyzer
+        ix.analyzer, ix.searcher(), ix.ranking, SEARCH_FIELDS, text, ix.exact_analyzer, ix.acronyms
     )
     return compiler.compile(parse(text))[0]
 
@@ -123,6 +123,30 @@ def test_follows_ranking_changes(index: Index) -> None:
         # Exact-form terms and proximity phrases (slop) inside the union.
         index.set_ranking(Ranking(exact_boost=0.5, proximity_boost=0.3))
         assert _check(index, _queries(PIAF / "queries.jsonl", 15)) > 30
+    finally:
+        index.set_ranking(before)
+
+
+def test_acronym_expansion_agrees_with_whoosh(index: Index) -> None:
+    # Long forms as phrases (side by side, and with a slop) inside the union,
+    # for the acronyms the fixture's own documents define.
+    before = index.ranking
+    acronyms = sorted(index.acronyms.counts)
+    assert len(acronyms) > 20
+    try:
+        for ranking in (
+            Ranking(acronym_boost=1.0, acronym_min_docs=1, acronym_max_forms=2),
+            Ranking(acronym_boost=0.5, acronym_min_docs=1, acronym_slop=3),
+        ):
+            index.set_ranking(ranking)
+            texts = [f"{a} {w}" for a, w in zip(acronyms, itertools.cycle(["", "droit"]))]
+            texts += [a.upper() for a in acronyms[:10]]
+            texts += _queries(CDTN / "queries.jsonl", 15)
+            expanded = [t for t in texts if index.search(t, limit=1).match.phrases]
+            assert len(expanded) > 20
+            # ... and the compiled queries checked below hold the long forms.
+            assert sum("Phrase" in repr(_compiled(index, t)) for t in expanded) == len(expanded)
+            assert _check(index, texts) > 3 * len(acronyms)
     finally:
         index.set_ranking(before)
 

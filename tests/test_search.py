@@ -288,3 +288,67 @@ def test_apostrophe_words_match_with_or_without_the_apostrophe() -> None:
     ix.add([Document("cph", "Litiges", "Saisir le conseil de prud’hommes.")])
     for query in ("prud'hommes", "prudhommes", "prud' hommes", "Prud’hommes"):
         assert _ids(ix, query) == ["cph"], query
+
+
+# -- acronyms defined by the documents ------------------------------------------------
+
+_ACRONYM_DOCS = [
+    Document("def1", "Contrats courts", "Le contrat à durée déterminée (CDD) est écrit."),
+    Document("def2", "Fin", "Le contrat à durée déterminée (CDD) prend fin à son terme."),
+    Document("cet1", "Épargne", "Le compte épargne-temps (CET) garde des jours de congé."),
+    Document("cet2", "Jours", "Le compte épargne-temps (CET) est ouvert par accord."),
+    Document("plain", "Renouvellement", "Un contrat à durée déterminée peut être renouvelé."),
+    Document("other", "Employeur", "Cet employeur a signé un contrat de prestation."),
+    Document("code", "Article", "Le contrat de travail à durée déterminée est écrit."),
+]
+
+
+@pytest.fixture(scope="module")
+def acronym_index() -> Index:
+    ix = Index.in_memory()
+    ix.add(_ACRONYM_DOCS)
+    return ix
+
+
+def _acronym_ids(ix: Index, query: str, ranking: Ranking) -> list[str]:
+    ix.set_ranking(ranking)
+    return [h.doc_id for h in ix.search(query, limit=20)]
+
+
+def test_acronym_finds_documents_that_only_spell_the_long_form(acronym_index: Index) -> None:
+    assert "plain" not in _acronym_ids(acronym_index, "cdd", Ranking(acronym_boost=0.0))
+    assert "plain" in _acronym_ids(acronym_index, "cdd", Ranking())  # on by default
+    found = _acronym_ids(acronym_index, "cdd", Ranking(acronym_boost=1.0, acronym_slop=1))
+    assert "plain" in found
+    assert set(found[:2]) == {"def1", "def2"}  # the acronym and the long form
+    # Typed in capitals, with dots, after an elided article: the same acronym.
+    for typed in ("CDD", "C.D.D.", "l'CDD", "d’CDD"):
+        assert "plain" in _acronym_ids(acronym_index, typed, Ranking(acronym_boost=1.0)), typed
+    # The long form is a phrase: « contrat ... prestation » is no match.
+    assert "other" not in found
+    # A slop lets words stand between the long form's words.
+    assert "code" not in found
+    assert "code" in _acronym_ids(acronym_index, "cdd", Ranking(acronym_boost=1.0, acronym_slop=3))
+
+
+def test_acronym_expansion_needs_enough_defining_documents(acronym_index: Index) -> None:
+    assert "plain" in _acronym_ids(acronym_index, "cdd", Ranking(acronym_min_docs=2))
+    assert "plain" not in _acronym_ids(acronym_index, "cdd", Ranking(acronym_min_docs=3))
+
+
+def test_a_stop_word_is_an_acronym_only_in_capitals(acronym_index: Index) -> None:
+    ranking = Ranking(acronym_boost=1.0)
+    off = Ranking(acronym_boost=0.0)
+    assert _acronym_ids(acronym_index, "cet", ranking) == _acronym_ids(acronym_index, "cet", off)
+    acronym_index.set_ranking(ranking)
+    assert acronym_index.search("CET").match.phrases == (("compt", "epargn", "temp"),)
+    assert acronym_index.search("cet").match.phrases == ()
+
+
+def test_acronym_long_form_is_highlighted(acronym_index: Index) -> None:
+    acronym_index.set_ranking(Ranking(acronym_boost=1.0))
+    results = acronym_index.search("cdd")
+    plain = next(h for h in results if h.doc_id == "plain")
+    assert plain.snippet.to_html() == (
+        "Un <mark>contrat à durée déterminée</mark> peut être renouvelé."
+    )

@@ -1,0 +1,328 @@
+"""Acronym definitions mined from the indexed text, for query expansion.
+
+French texts define their acronyms as they go: « le contrat à durée
+déterminée (CDD) », « Compte personnel de formation (CPF) ». Users then type
+the acronym (``cdd``) where formal texts only ever spell the long form. While
+documents are added, :func:`find_definitions` finds such definitions with the
+algorithm of Schwartz & Hearst (2003, *A simple algorithm for identifying
+abbreviation definitions in biomedical text*): a short form in parentheses
+after its long form (or, the reverse, a long form in parentheses after its
+short form), the short form's letters matched right to left in the long
+form's words, the first letter at the start of a word, the long form at most
+``min(len(SF) + 5, 2 * len(SF))`` words. Letters may fall anywhere in a word,
+so the words they skip (``de la du des à``...) cost nothing but budget.
+
+:class:`AcronymLexicon` counts, per short form, in how many documents each
+long form defined it; :meth:`AcronymLexicon.expansions` keeps the long forms
+seen in enough documents, most frequent first. No list of acronyms is written
+anywhere: what an index knows is what its documents define.
+
+Example:
+    >>> find_definitions("Le contrat à durée déterminée (CDD) est écrit.")
+    [('CDD', 'contrat à durée déterminée')]
+    >>> find_definitions("Voir l'article 3 (voir ci-dessous) et la loi (2019).")
+    []
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+from searchlib.analysis import APOSTROPHES, FrenchAnalyzer, fold, normalize_text
+from searchlib.corpus import Document
+from searchlib.errors import IndexCorruptError
+from searchlib.stopwords import FRENCH_STOP_WORDS
+
+LEXICON_FILE = "acronyms.json"
+"""File of the acronym lexicon in an index folder."""
+
+LEXICON_VERSION = 1
+
+MAX_SHORT = 10
+"""Longest short form, in characters (Schwartz & Hearst)."""
+
+# A parenthesised group: its content has no nested parentheses.
+_PAREN = re.compile(r"\(([^()\n]{1,200})\)")
+# A short form: letters (2 to 10), at least two of them capitals, nothing else.
+_SHORT = re.compile(r"[^\W\d_]{2,10}")
+_ROMAN = re.compile(r"[IVXivx]+")
+_WORDS = re.compile(r"[^\W_]+")
+# Where a long form cannot reach across: the end of a clause.
+_CLAUSE_END = re.compile(r"[.;:!?\n()\[\]{}«»\"]")
+
+
+def _short_form(text: str) -> str | None:
+    """``text`` stripped, if it can be a short form (``CDD``, ``PMEs``; not ``voir``, ``2019``)."""
+    text = text.strip()
+    if not _SHORT.fullmatch(text) or _ROMAN.fullmatch(text):
+        return None
+    if sum(c.isupper() for c in text) < 2:
+        return None
+    return text
+
+
+def _budget(short: str) -> int:
+    return min(len(short) + 5, 2 * len(short))
+
+
+def _match_long(short: str, words: list[str]) -> int | None:
+    """Index in ``words`` of the first word of the long form ``short`` abbreviates.
+
+    Schwartz & Hearst's right-to-left letter match over the folded words
+    (``words`` end where the short form stands); ``None`` when the letters do
+    not all match, or the first letter does not start a word. French twist:
+    the first letter must start a word that is not a stop word.
+    """
+    letters = [c for c in fold(short.lower()) if c.isalnum()]
+    folded = [fold(w.lower()) for w in words]
+    line = " ".join(folded)
+    # Where the first letter may match: the start of a word that is not a
+    # stop word (« allocation aux adultes handicapés », not « aux adultes... »).
+    starts: set[int] = set()
+    at = 0
+    for word, raw in zip(folded, words, strict=True):
+        if raw.lower() not in FRENCH_STOP_WORDS:
+            starts.add(at)
+        at += len(word) + 1
+    at = len(line) - 1
+    for n in range(len(letters) - 1, -1, -1):
+        c = letters[n]
+        while at >= 0 and (line[at] != c or (n == 0 and at not in starts)):
+            at -= 1
+        if at < 0:
+            return None
+        at -= 1
+    return line[: at + 1].count(" ")
+
+
+def _long_before(text: str, end: int, short: str) -> str | None:
+    """The long form of ``short`` ending at ``end`` in ``text``, if any."""
+    start = end
+    while start > 0 and not _CLAUSE_END.match(text[start - 1]):
+        start -= 1
+        if end - start > 40 * _budget(short):
+            break
+    spans = [m.span() for m in _WORDS.finditer(text, start, end)]
+    # Elided articles (the ``d`` of ``d'allocations``) are words of no budget.
+    budget = _budget(short)
+    first = len(spans)
+    while first > 0 and budget > 0:
+        first -= 1
+        if not _elided(text, spans[first][1]):
+            budget -= 1
+    spans = spans[first:]
+    if not spans:
+        return None
+    words = [text[a:b] for a, b in spans]
+    found = _match_long(short, words)
+    if found is None:
+        return None
+    return _check_long(short, text[spans[found][0] : spans[-1][1]])
+
+
+def _elided(text: str, end: int) -> bool:
+    return end < len(text) and text[end] in APOSTROPHES
+
+
+def _long_inside(inside: str, short: str) -> str | None:
+    """The long form of ``short`` as the whole of a parenthesised group, if it is one."""
+    words = _WORDS.findall(inside)
+    if len(words) < 2 or len(words) > _budget(short):
+        return None
+    first = _match_long(short, words)
+    if first != 0:
+        return None
+    return _check_long(short, inside)
+
+
+def _check_long(short: str, long: str) -> str | None:
+    long = " ".join(long.split())
+    words = _WORDS.findall(long)
+    if len(words) < 2 or len(long) <= len(short):
+        return None
+    if any(fold(w.lower()) == fold(short.lower()) for w in words):
+        return None
+    return long
+
+
+def find_definitions(text: str) -> list[tuple[str, str]]:
+    """``(short form, long form)`` pairs defined in ``text``, in order.
+
+    Both « long form (SF) » and « SF (long form) » are read; the long form is
+    returned as written (spaces collapsed).
+
+    >>> find_definitions("le comité social et économique (CSE) ; le SMIC (salaire minimum "
+    ...     "interprofessionnel de croissance)")
+    [('CSE', 'comité social et économique'), ('SMIC', 'salaire minimum interprofessionnel de \
+croissance')]
+    """
+    text = normalize_text(text)
+    found: list[tuple[str, str]] = []
+    for m in _PAREN.finditer(text):
+        inside = m.group(1)
+        short = _short_form(inside)
+        if short is not None:
+            long = _long_before(text, m.start(), short)
+            if long is not None:
+                found.append((short, long))
+            continue
+        # The reverse: SF (long form).
+        before = _WORDS.findall(text[max(0, m.start() - MAX_SHORT - 2) : m.start()])
+        if not before or not text[: m.start()].rstrip().endswith(before[-1]):
+            continue
+        short = _short_form(before[-1])
+        if short is not None:
+            long = _long_inside(inside, short)
+            if long is not None:
+                found.append((short, long))
+    return found
+
+
+def acronym_key(word: str) -> str:
+    """How a short form is looked up: lowercase, folded, dots dropped (``C.D.D.`` -> ``cdd``)."""
+    return fold(normalize_text(word).lower()).replace(".", "")
+
+
+class AcronymLexicon:
+    """Per short form, the documents each long form defined it in.
+
+    Counts only grow: deleting or replacing a document does not take its
+    definitions back (replacing counts them again).
+    """
+
+    def __init__(self, counts: Mapping[str, Mapping[str, int]] | None = None) -> None:
+        self.counts: dict[str, dict[str, int]] = {k: dict(v) for k, v in (counts or {}).items()}
+        self._selected: dict[tuple[int, int], dict[str, tuple[str, ...]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AcronymLexicon) and self.counts == other.counts
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def add_text(self, text: str) -> None:
+        """Count the definitions of one document's text (each at most once)."""
+        found = find_definitions(text)
+        seen = {(acronym_key(sf), " ".join(lf.lower().split())) for sf, lf in found}
+        for short, long in seen:
+            forms = self.counts.setdefault(short, {})
+            forms[long] = forms.get(long, 0) + 1
+        if seen:
+            self._selected.clear()
+
+    def watch(self, documents: Iterable[Document]) -> Iterator[Document]:
+        """Yield ``documents`` unchanged, counting each one's title and text.
+
+        A document is counted once the consumer asks for the next one, so a
+        document it refused (by raising) is not counted.
+        """
+        for doc in documents:
+            yield doc
+            self.add_text(f"{doc.title}\n{doc.text}")
+
+    def merge(self, other: AcronymLexicon) -> None:
+        """Add ``other``'s counts to these."""
+        for short, forms in other.counts.items():
+            mine = self.counts.setdefault(short, {})
+            for long, n in forms.items():
+                mine[long] = mine.get(long, 0) + n
+        self._selected.clear()
+
+    def expansions(
+        self, word: str, analyzer: FrenchAnalyzer, min_docs: int = 2, max_forms: int = 1
+    ) -> tuple[str, ...]:
+        """The long forms ``word`` abbreviates, most documents first.
+
+        Long forms with the same terms under ``analyzer`` (``contrats à durée
+        déterminée``, ``contrat à durée déterminée``) count as one, written as
+        the most frequent spelling. Only those defined in at least
+        ``min_docs`` documents are kept, at most ``max_forms`` of them.
+
+        >>> lex = AcronymLexicon({"cdd": {"contrat à durée déterminée": 3, "contrat daté": 1}})
+        >>> lex.expansions("CDD", FrenchAnalyzer())
+        ('contrat à durée déterminée',)
+        """
+        table = self._selected.get((min_docs, max_forms))
+        if table is None:
+            table = self._selected[(min_docs, max_forms)] = self._select(
+                analyzer, min_docs, max_forms
+            )
+        return table.get(acronym_key(word), ())
+
+    def _select(
+        self, analyzer: FrenchAnalyzer, min_docs: int, max_forms: int
+    ) -> dict[str, tuple[str, ...]]:
+        out: dict[str, tuple[str, ...]] = {}
+        for short, forms in self.counts.items():
+            groups: dict[tuple[str, ...], list[tuple[int, str]]] = {}
+            for long, n in forms.items():
+                terms = tuple(t.text for t in analyzer.tokens(long) if not t.compound)
+                groups.setdefault(terms, []).append((n, long))
+            # Per group: documents in all, and its most frequent spelling.
+            # (ties: the first spelling in alphabetical order).
+            ranked = sorted(
+                (sum(n for n, _ in g), min(g, key=lambda x: (-x[0], x[1]))[1])
+                for g in groups.values()
+            )
+            ranked.sort(key=lambda x: -x[0])
+            keep = tuple(long for n, long in ranked if n >= min_docs)[:max_forms]
+            if keep:
+                out[short] = keep
+        return out
+
+    def to_json(self) -> str:
+        """The lexicon as the JSON of :data:`LEXICON_FILE`."""
+        body = {"version": LEXICON_VERSION, "acronyms": self.counts}
+        return json.dumps(body, ensure_ascii=False, sort_keys=True, indent=0) + "\n"
+
+    @classmethod
+    def load(cls, folder: Path) -> AcronymLexicon:
+        """The lexicon saved in index folder ``folder`` (empty when there is none).
+
+        Raises:
+            IndexCorruptError: the file is there but cannot be read.
+        """
+        path = folder / LEXICON_FILE
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls()
+        except OSError as e:
+            raise IndexCorruptError(f"{path}: unreadable ({e})") from e
+        try:
+            data = json.loads(raw)
+            counts = data["acronyms"]
+            if data.get("version") != LEXICON_VERSION or not isinstance(counts, dict):
+                raise ValueError("not an acronym lexicon")
+            return cls(
+                {str(k): {str(lf): int(n) for lf, n in v.items()} for k, v in counts.items()}
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise IndexCorruptError(f"{path}: not an acronym lexicon ({e})") from e
+
+    def save(self, folder: Path) -> None:
+        """Write the lexicon into ``folder`` atomically (a temporary file, then ``os.replace``).
+
+        The temporary file has a name of its own, so two writers saving at
+        once never replace each other's half-written file (the last one wins).
+        """
+        fd, name = tempfile.mkstemp(prefix=LEXICON_FILE + ".", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(self.to_json())
+            os.replace(name, folder / LEXICON_FILE)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(name)
+            raise
