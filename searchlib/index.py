@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -257,8 +257,9 @@ class Index:
         indexing raises (or the process dies), nothing of this call is kept
         and the index stays as it was at its last commit. The acronym
         definitions the documents give are counted on the way and merged
-        into ``acronyms.json`` right after the commit (a process killed
-        between the two keeps the documents without their definitions).
+        into ``acronyms.json`` once the commit is written, before the write
+        lock is released (a process killed between the two keeps the
+        documents without their definitions).
 
         Args:
             documents: documents to add; an id already in the index (or
@@ -286,8 +287,14 @@ class Index:
         if procs > 1 and self.path is not None:
             from searchlib import parallel  # noqa: PLC0415 (it imports this module)
 
-            count = parallel.add(self, documents, procs=procs, limitmb=limitmb, timeout=timeout)
-            self._save_acronyms(mined)
+            count = parallel.add(
+                self,
+                documents,
+                procs=procs,
+                limitmb=limitmb,
+                timeout=timeout,
+                under_lock=lambda: self._save_acronyms(mined),
+            )
             self._refresh()
             return count
         writer = self._writer(limitmb=limitmb, timeout=timeout)
@@ -298,8 +305,7 @@ class Index:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
-        self._save_acronyms(mined)
+        commit(writer, under_lock=lambda: self._save_acronyms(mined))
         self._refresh()
         return batch.count
 
@@ -360,11 +366,12 @@ class Index:
             self._searcher = self._new_searcher()
 
     def _save_acronyms(self, mined: AcronymLexicon) -> None:
-        """Merge a commit's acronym definitions into the lexicon (after the commit).
+        """Merge a commit's acronym definitions into the lexicon.
 
-        The file is read again first, so definitions another process saved
-        since are kept; two processes saving at the very same moment can
-        still lose one commit's counts (the file is not under the write lock).
+        Called with the write lock held, once the commit's table of contents
+        is written: the file is read again first (another process may have
+        saved definitions since this index was opened) and no other writer
+        can save it meanwhile.
         """
         if not mined:
             return
@@ -516,6 +523,35 @@ class SegmentBatch:
             self.adder.add(_fields(doc, passage))
         self.pending[doc.id] = range(first, writer.docnum)
         self.count += 1
+
+
+def commit(
+    writer: Any,
+    *,
+    more_segments: Callable[[], Iterable[Any]] = tuple,
+    under_lock: Callable[[], None] | None = None,
+) -> None:
+    """``writer.commit()``, Whoosh's own sequence with its default merge policy, and two hooks.
+
+    ``more_segments`` is called once this writer's own segment is written: the
+    segments it returns (written by other processes, see :mod:`searchlib.parallel`)
+    join the same commit. ``under_lock`` runs once the new table of contents
+    is written, before the write lock is released; if it raises, the commit
+    stands and the error is raised.
+    """
+    writer._check_state()
+    final = list(writer._merge_segments(None, None, None))
+    if writer._added:
+        final.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
+    final.extend(more_segments())
+    writer._commit_toc(final)
+    try:
+        if under_lock is not None:
+            under_lock()
+    finally:
+        writer._finish()
 
 
 def _writer_codec() -> W3Codec:

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,7 +41,7 @@ from whoosh.writing import SegmentWriter
 from searchlib import postingpool, termwriter
 from searchlib.corpus import Document
 from searchlib.errors import IndexingError
-from searchlib.index import Index, SegmentBatch, _check_document, _writer_codec
+from searchlib.index import Index, SegmentBatch, _check_document, _writer_codec, commit
 from searchlib.safepickle import restricted_load, restricted_loads
 
 BATCH = 64
@@ -49,9 +49,16 @@ BATCH = 64
 
 
 def add(
-    index: Index, documents: Iterable[Document], *, procs: int, limitmb: int, timeout: float
+    index: Index,
+    documents: Iterable[Document],
+    *,
+    procs: int,
+    limitmb: int,
+    timeout: float,
+    under_lock: Callable[[], None] | None = None,
 ) -> int:
-    """``index.add(documents)`` with ``procs`` processes (``index`` on disk)."""
+    """``index.add(documents)`` with ``procs`` processes (``index`` on disk);
+    ``under_lock`` as for :func:`searchlib.index.commit`."""
     if index.path is None:
         raise ValueError("several processes index an index on disk only")
     path = Path(index.path)
@@ -83,12 +90,13 @@ def add(
             if buffer:
                 helper.send(buffer)
             helper.close_input()
-        # Write this process's segment while the helpers write theirs.
-        final = _finish_segment(writer)
-        results = [helper.result() for helper in helpers]
-        final.extend(segment for _, segment in results if segment is not None)
-        writer._commit_toc(final)
-        writer._finish()
+
+        def helpers_segments() -> list[Any]:
+            results.extend(helper.result() for helper in helpers)
+            return [segment for _, segment in results if segment is not None]
+
+        # This process writes its segment while the helpers write theirs.
+        commit(writer, more_segments=helpers_segments, under_lock=under_lock)
     except BaseException:
         for helper in helpers:
             helper.stop()
@@ -104,18 +112,6 @@ def add(
 def _route(doc_id: str, procs: int) -> int:
     """Which writer gets ``doc_id``: the same for every copy, spread evenly."""
     return zlib.crc32(doc_id.encode("utf-8", "surrogatepass")) % procs
-
-
-def _finish_segment(writer: Any) -> list[Any]:
-    """What ``writer.commit()`` does before writing the TOC: the merged and kept
-    segments, and this writer's own once it is written."""
-    writer._check_state()
-    final: list[Any] = writer._merge_segments(None, None, None)  # Whoosh's default policy
-    if writer._added:
-        final.append(writer._finalize_segment())
-    else:
-        writer._close_segment()
-    return final
 
 
 class _Helper:

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from searchlib import Document, DocumentError, FrenchAnalyzer, Index, IndexCorruptError, Ranking
+from searchlib import (
+    Document,
+    DocumentError,
+    FrenchAnalyzer,
+    Index,
+    IndexCorruptError,
+    IndexLockedError,
+    Ranking,
+)
 from searchlib.acronyms import LEXICON_FILE, AcronymLexicon, acronym_key, find_definitions
 
 
@@ -166,3 +175,33 @@ def test_parallel_add_mines_in_the_main_process(tmp_path: Path) -> None:
         assert par.acronyms.counts == {"cdd": {"contrat à durée déterminée": 40}}
     with Index.open(tmp_path / "par") as ix:
         assert ix.acronyms.counts == {"cdd": {"contrat à durée déterminée": 40}}
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_the_lexicon_is_saved_under_the_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, procs: int
+) -> None:
+    path = tmp_path / "ix"
+    seen: list[str] = []
+    original = Index._save_acronyms
+
+    def saving(self: Index, mined: Any) -> None:
+        other = Index.open(path)
+        try:
+            other._writer(timeout=0.0).cancel()
+            seen.append("unlocked")
+        except IndexLockedError:
+            seen.append("locked")
+        finally:
+            other.close()
+        original(self, mined)
+
+    monkeypatch.setattr(Index, "_save_acronyms", saving)
+    docs = [
+        Document(f"d{i}", "CDD", "Le contrat à durée déterminée (CDD) est signé.") for i in range(6)
+    ]
+    with Index.create(path) as ix:
+        ix.add(docs, procs=procs)
+    assert seen == ["locked"]
+    with Index.open(path) as ix:
+        assert ix.search("cdd").total == 6
