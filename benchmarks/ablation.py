@@ -39,7 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from searchlib import Index, Ranking, analysis, load_corpus
+from searchlib.acronyms import LEXICON_VERSION
 from searchlib.evaluate import load_qrels, load_queries, load_topics, per_query, run_queries
+from searchlib.index import FORMAT_VERSION
 
 COLLECTIONS = ("cdtn-requetes", "piaf-v1.1-passages")
 CDTN = COLLECTIONS[0]
@@ -55,6 +57,7 @@ PerQuery = dict[str, list[float]]
 # Query-time variants: name -> changes to the shipped Ranking().
 QUERY_VARIANTS: dict[str, dict[str, Any]] = {
     "shipped defaults": {},
+    "acronym expansion off": {"acronym_boost": 0.0},
     "exact-form bonus off": {"exact_boost": 0.0},
     "exact-form bonus 1.0": {"exact_boost": 1.0},
     "title boost 1.0 (title weighs as text)": {"title_boost": 1.0},
@@ -227,9 +230,8 @@ def cross_validate(
 
 def build(collection: Path, tag: str) -> Path:
     """Index ``collection`` into the scratch folder once per analyzer state."""
-    key = hashlib.sha256(
-        f"{collection.resolve()}:{tag}:{analysis.ANALYZER_VERSION}".encode()
-    ).hexdigest()[:12]
+    versions = f"{analysis.ANALYZER_VERSION}:{FORMAT_VERSION}:{LEXICON_VERSION}"
+    key = hashlib.sha256(f"{collection.resolve()}:{tag}:{versions}".encode()).hexdigest()[:12]
     path = SCRATCH / f"{collection.name}-{key}"
     if not (path / "searchlib.json").exists():
         with Index.create(path, overwrite=True) as ix:
