@@ -459,33 +459,29 @@ class Bm25sEngine:
         self.retriever: Any = None
         self.ids: list[str] = []
 
-    def terms(self, texts: list[str]) -> list[list[str]]:
+    def _tokenize(self, texts: list[str], return_ids: bool) -> Any:
         """bm25s's analysis of each text: lowercase, split, stop words, stems."""
         import bm25s
 
-        tokens: list[list[str]] = bm25s.tokenize(
+        return bm25s.tokenize(
             texts,
             lower=True,
             token_pattern=BM25S_TOKEN_PATTERN,
             stopwords=self.stopwords,
             stemmer=self.stemmer,
-            return_ids=False,
+            return_ids=return_ids,
             show_progress=False,
         )
+
+    def terms(self, texts: list[str]) -> list[list[str]]:
+        """bm25s's terms of each text."""
+        tokens: list[list[str]] = self._tokenize(texts, return_ids=False)
         return tokens
 
     def build(self, docs: Sequence[Document], path: Path) -> int:
         import bm25s
 
-        corpus = [f"{d.title}\n{d.text}" for d in docs]
-        tokens = bm25s.tokenize(
-            corpus,
-            lower=True,
-            token_pattern=BM25S_TOKEN_PATTERN,
-            stopwords=self.stopwords,
-            stemmer=self.stemmer,
-            show_progress=False,
-        )
+        tokens = self._tokenize([f"{d.title}\n{d.text}" for d in docs], return_ids=True)
         retriever = bm25s.BM25()  # method "lucene", k1 1.5, b 0.75
         retriever.index(tokens, show_progress=False)
         path.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,13 +118,19 @@ def test_a_dead_helper_is_an_indexing_error(
         original(self, batch)
 
     monkeypatch.setattr(parallel._Helper, "send", dying)
-    path = tmp_path / "ix"
+    _failed_add_keeps_nothing(
+        tmp_path / "ix", docs, lambda: monkeypatch.setattr(parallel._Helper, "send", original)
+    )
+
+
+def _failed_add_keeps_nothing(path: Path, docs: list[Document], mend: Callable[[], None]) -> None:
+    """A two-process add fails (as arranged by the caller), then works once mended."""
     with Index.create(path) as ix:
         ix.add(docs[:10])
         with pytest.raises(IndexingError, match="indexing process"):
             ix.add(docs[10:400], procs=2)
         assert len(ix) == 10
-        monkeypatch.setattr(parallel._Helper, "send", original)
+        mend()
         ix.add(docs[10:30], procs=2)
         assert len(ix) == 30
     # Files of the failed attempt belong to no commit: Whoosh removed them.
@@ -165,15 +171,8 @@ def test_a_helper_dying_at_the_end_commits_nothing(
         self.proc.kill()
 
     monkeypatch.setattr(parallel._Helper, "close_input", dying)
-    path = tmp_path / "ix"
-    with Index.create(path) as ix:
-        ix.add(docs[:10])
-        with pytest.raises(IndexingError):
-            ix.add(docs[10:300], procs=2)
-        assert len(ix) == 10
-        monkeypatch.setattr(parallel._Helper, "close_input", original)
-        ix.add(docs[10:20], procs=2)
-        assert len(ix) == 20
-    with Index.open(path) as ix:
-        live = {s.segment_id() for s in ix._ix._segments()}
-    assert {p.name.split(".")[0] for p in path.glob("searchlib_*.seg")} == live
+    _failed_add_keeps_nothing(
+        tmp_path / "ix",
+        docs,
+        lambda: monkeypatch.setattr(parallel._Helper, "close_input", original),
+    )
