@@ -41,11 +41,13 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import threading
 import weakref
 from array import array
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +55,7 @@ import numpy as np
 import numpy.typing as npt
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.formats import Positions
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 
@@ -427,11 +430,21 @@ class _State:
         where = array("q")
         with contextlib.suppress(TermNotFound):  # absent from this segment
             m = seg.reader.postings(field, btext)
-            while m.is_active():
-                held = m.value_as("positions")
-                docs.extend([m.id()] * len(held))
-                where.extend(held)
-                m.next()
+            if type(m) is W3LeafMatcher and type(fmt := m.format) is Positions:
+                # Whole blocks at a time, as in segment_postings.
+                while m.is_active():
+                    m._read_values()
+                    for doc, value in zip(_block_ids(m), m._values, strict=True):
+                        held = positions_of(value) or fmt.decode_positions(value)
+                        docs.extend([doc] * len(held))
+                        where.extend(held)
+                    m._next_block()
+            else:  # inlined postings, or a segment with deletions
+                while m.is_active():
+                    held = m.value_as("positions")
+                    docs.extend([m.id()] * len(held))
+                    where.extend(held)
+                    m.next()
         found = (np.frombuffer(docs, dtype=np.int64) << 32) | np.frombuffer(where, dtype=np.int64)
         self.positions[key] = found
         self.cached_positions += len(found)
@@ -456,10 +469,8 @@ class _State:
                 # Whole blocks at a time (up to 128 postings): Whoosh 2.7.5's
                 # block arrays, as its own id()/weight() read them.
                 while m.is_active():
-                    m._read_ids()
-                    m._read_weights()
-                    ids.extend(m._ids)
-                    tf.extend(iter(m._weights))  # float32 in the block: same values
+                    ids.extend(_block_ids(m))
+                    tf.extend(_block_weights(m))
                     m._next_block()
             else:  # inlined postings, or a segment with deletions
                 while m.is_active():
@@ -608,6 +619,74 @@ _DOC_FREQUENCIES: weakref.WeakKeyDictionary[object, dict[tuple[str, str], int]] 
     weakref.WeakKeyDictionary()
 )
 _DOC_FREQUENCIES_LIMIT = 200_000
+
+
+def _block_ids(m: Any) -> Iterable[int]:
+    """The document numbers of a W3 matcher's current block (``_read_ids``, in C)."""
+    if m._data is None:
+        m._read_data()
+    return itertools.accumulate(m._data[0])  # stored as deltas
+
+
+def _block_weights(m: Any) -> Iterable[float]:
+    """The weights of a W3 matcher's current block, as ``_read_weights`` gives them.
+
+    Stored as ``None`` (all 1.0), one float (all the same) or a tuple of the
+    block's float32 values, already Python floats.
+    """
+    if m._data is None:
+        m._read_data()
+    weights = m._data[1]
+    if weights is None:
+        return [1.0] * m._blocklength
+    if isinstance(weights, float):
+        return [float(array("f", [weights])[0])] * m._blocklength
+    return weights  # type: ignore[no-any-return]
+
+
+_PICKLED_LIST = b"\x80\x02]q\x00"
+"""How ``pickle.dumps(a_list, 2)`` starts: protocol 2, an empty list, memo 0."""
+
+_LIST_OPCODES = frozenset(b"(ae.")
+"""MARK, APPEND, APPENDS and STOP: the opcodes around the ints of a pickled list."""
+
+
+def positions_of(value: bytes) -> list[int] | None:
+    """The positions in a posting value of Whoosh's ``Positions`` format, read directly.
+
+    The value is the count, then the position deltas as ``pickle.dumps(list, 2)``
+    writes a list of ints (``formats.Positions.encode``). Reading those few
+    opcodes here costs a fraction of unpickling each posting through the
+    restricted unpickler (a phrase over frequent words reads tens of thousands).
+    Anything else gives ``None``: the caller decodes it the Whoosh way.
+    """
+    if value[4:9] != _PICKLED_LIST:
+        return None
+    out: list[int] = []
+    append = out.append
+    at = 0
+    i, end = 9, len(value)
+    while i < end:
+        op = value[i]
+        if op == 0x4B:  # BININT1
+            at += value[i + 1]
+            i += 2
+        elif op == 0x4D:  # BININT2
+            at += value[i + 1] | value[i + 2] << 8
+            i += 3
+        elif op == 0x4A:  # BININT (signed)
+            at += int.from_bytes(value[i + 1 : i + 5], "little", signed=True)
+            i += 5
+        elif op in _LIST_OPCODES:
+            i += 1
+            continue
+        else:
+            return None
+        append(at)
+    if len(out) != int.from_bytes(value[:4], "big"):
+        return None
+    return out
+
 
 _STATES: weakref.WeakKeyDictionary[object, _State] = weakref.WeakKeyDictionary()
 _STATES_LOCK = threading.Lock()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh import query as wq
 
 from searchlib import Document, Index, Ranking, fastpath
@@ -220,3 +223,19 @@ def test_doc_frequency_is_cached_per_reader_and_follows_commits() -> None:
     ix.add([Document("c", "Autre", "un congé de plus")])  # a new reader, a new count
     assert fastpath.doc_frequency(ix.searcher(), "text", "cong") == 3
     assert fastpath.doc_frequency(ix.searcher(), "text", "absent") == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 2**31 - 1), min_size=1, max_size=1200))
+def test_positions_read_directly_as_whoosh_decodes_them(positions: list[int]) -> None:
+    from whoosh.formats import Positions
+
+    positions.sort()
+    value = Positions().encode(positions)
+    assert fastpath.positions_of(value) == Positions().decode_positions(value) == positions
+    assert fastpath.positions_of(value[:-1]) == positions  # stored without its STOP too
+    # Anything but a pickled list of ints is left to Whoosh.
+    assert fastpath.positions_of(value[:4] + pickle.dumps(tuple(positions), 2)) is None
+    assert fastpath.positions_of(value[:4] + pickle.dumps([str(p) for p in positions], 2)) is None
+    miscounted = (len(positions) + 1).to_bytes(4, "big") + value[4:]
+    assert fastpath.positions_of(miscounted) is None
