@@ -77,12 +77,17 @@ def _no_stop_words() -> None:
     analysis.FRENCH_STOP_WORDS = frozenset()  # type: ignore[attr-defined]
 
 
+def _keep(text: str, stopped: bool, mode: str) -> tuple[str, bool]:
+    return text, stopped
+
+
 def _no_stemming() -> None:
-    analysis.FrenchStemFilter.__call__ = lambda self, tokens: tokens  # type: ignore[method-assign]
+    # The fused analyzer applies each filter's step (its __call__ loops over it).
+    analysis.FrenchStemFilter.step = staticmethod(_keep)  # type: ignore[method-assign]
 
 
 def _no_folding() -> None:
-    analysis.AccentFoldFilter.__call__ = lambda self, tokens: tokens  # type: ignore[method-assign]
+    analysis.AccentFoldFilter.step = staticmethod(_keep)  # type: ignore[method-assign]
 
 
 def _plain_snowball() -> None:
@@ -99,10 +104,10 @@ def _no_elision() -> None:
 
 def _no_ordinals() -> None:
     # Every piece of fr-4's ordinal handling: the filter (the fused analyzer
-    # caches per word the output of the chain, which calls this __call__), the
-    # spaced form in the tokenizer (13 ème) and its query-side join.
+    # caches per word the output of the filters' steps), the spaced form in
+    # the tokenizer (13 ème) and its query-side join.
     search = sys.modules["searchlib.search"]  # (searchlib.search is also a function)
-    analysis.OrdinalFilter.__call__ = lambda self, tokens: tokens  # type: ignore[method-assign]
+    analysis.OrdinalFilter.step = staticmethod(_keep)  # type: ignore[method-assign]
     analysis.ORDINAL_WORDS = {}  # type: ignore[attr-defined]
     analysis.normalize_ordinal = lambda text: text
     analysis._WORD = re.compile(rf"{analysis._ALNUM}+(?:{analysis._CONNECT}{analysis._ALNUM}+)*")
