@@ -8,9 +8,10 @@ and whose format is Whoosh's plain ``Positions`` or ``Frequency``,
 :class:`DocumentAdder` makes the same postings straight from the analyzer's
 cached word entries and hands them to the pool in one call. Every other field
 goes through Whoosh's own ``field.index``. Stored values, field lengths and
-columns go through Whoosh's per-document writer as before, so what lands in
-the segment is Whoosh's own output, byte for byte (the tests compare segments
-written both ways).
+columns go through Whoosh's per-document writer as before. The segment holds
+the same postings, stored fields, lengths and columns as Whoosh's own path
+(the tests read both back); its posting blocks can be a little smaller, as
+equal position values are shared objects that pickle once per block.
 """
 
 from __future__ import annotations

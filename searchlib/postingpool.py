@@ -40,11 +40,12 @@ class ChunkedPostingPool(PostingPool):  # type: ignore[misc]
         if not items:
             return
         size = 0
+        names = self.fieldnames
         for name, term, _docnum, _weight, value in items:
             # Whoosh's estimate per posting (PostingPool.add): 150 bytes of
             # Python objects plus the field name, the term (counted twice) and the value.
             size += 150 + len(name) + 2 * len(term) + len(value or b"")
-        self.fieldnames.update({item[0] for item in items})
+            names.add(name)
         if self.currentsize + size > self.limit and self.current:
             self.save()
         self.currentsize += size
