@@ -183,7 +183,7 @@ def execute_fast(
                 matched[p.ids[found]] = True
         hits = np.flatnonzero(matched)
         if collapse:
-            hits, total = _collapse(hits, scores, view.doc_keys())
+            hits, total = _collapse(hits, scores, view.doc_keys(), limit, view.keys_grouped())
         else:
             total = len(hits)
         return Executed(_top(hits, scores, limit), total)
@@ -329,17 +329,39 @@ def _top(hits: IntArray, scores: FloatArray, limit: int) -> list[tuple[int, floa
     return [(int(hits[i]), float(values[i])) for i in order]
 
 
-def _collapse(hits: IntArray, scores: FloatArray, keys: IntArray) -> tuple[IntArray, int]:
+def _collapse(
+    hits: IntArray, scores: FloatArray, keys: IntArray, limit: int, grouped: bool
+) -> tuple[IntArray, int]:
     """The best passage of each document among ``hits`` (the first one on a tie),
-    and how many documents match."""
+    and how many documents match.
+
+    With ``grouped`` (each document's passages are numbered side by side, as
+    :meth:`Index.add` writes them), only the documents that can be among the
+    best ``limit`` are resolved to a passage: ties at the boundary are kept,
+    for :func:`_top` to cut as it would cut the full list.
+    """
     if not len(hits):
         return hits, 0
     hit_keys = keys[hits]
+    if grouped:
+        values = scores[hits]
+        starts = np.flatnonzero(hit_keys[1:] != hit_keys[:-1]) + 1
+        starts = np.concatenate((np.zeros(1, dtype=starts.dtype), starts))
+        best = np.maximum.reduceat(values, starts)
+        total = len(starts)
+        chosen = np.arange(total)
+        if total > limit:
+            kth = np.partition(best, total - limit)[total - limit]
+            chosen = np.flatnonzero(best >= kth)
+        ends = np.append(starts[1:], len(hits))
+        runs = zip(starts[chosen].tolist(), ends[chosen].tolist(), strict=True)
+        first = [s + int(np.argmax(values[s:e])) for s, e in runs]
+        return hits[np.asarray(first, dtype=np.int64)], total
     best = np.full(int(keys.max()) + 1, -np.inf)
     np.maximum.at(best, hit_keys, scores[hits])
     winners = hits[scores[hits] == best[hit_keys]]
-    _, first = np.unique(keys[winners], return_index=True)
-    return winners[first], len(first)
+    _, first_seen = np.unique(keys[winners], return_index=True)
+    return winners[first_seen], len(first_seen)
 
 
 # -- cached index data ------------------------------------------------------------
@@ -499,6 +521,7 @@ class _View:
         self._impacts: OrderedDict[tuple[str, str], tuple[IntArray, FloatArray]] = OrderedDict()
         self._cached = 0
         self._keys: IntArray | None = None
+        self._grouped: bool | None = None
         self.deleted: npt.NDArray[np.bool_] | None = None
         reader = searcher.reader()
         if reader.has_deletions():
@@ -592,6 +615,15 @@ class _View:
             parts = [seg.doc_keys(numbering) for _, seg, _ in self.leaves]
             self._keys = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         return self._keys
+
+    def keys_grouped(self) -> bool:
+        """Whether every document's passages are numbered side by side (one run
+        of equal keys per document), which lets :func:`_collapse` work on runs."""
+        if self._grouped is None:
+            keys = self.doc_keys()
+            run_keys = keys[np.flatnonzero(np.diff(keys, prepend=-1))]
+            self._grouped = len(np.unique(run_keys)) == len(run_keys)
+        return self._grouped
 
 
 def doc_frequency(searcher: Searcher, field: str, text: str) -> int:

@@ -8,6 +8,7 @@ import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -116,6 +117,43 @@ def test_same_top_k_scores_and_totals_on_real_queries(index: Index) -> None:
     texts = _queries(CDTN / "queries.jsonl", 40) + _queries(PIAF / "queries.jsonl", 40)
     texts += ["Qu'est-ce que le préavis ?", "États-Unis", "title:travail", "congé OR salaire"]
     assert _check(index, texts) > 200
+
+
+def test_documents_numbered_side_by_side_collapse_by_runs() -> None:
+    # Deletions keep each document's passages side by side; the fixture above
+    # (a document replaced in a later segment) is collapsed the general way.
+    ix = Index.in_memory()
+    docs = list(_docs())
+    ix.add(docs[: len(docs) // 2])
+    ix.add(docs[len(docs) // 2 :])
+    ix.delete([d.id for d in docs[1:60:7]])
+    assert fastpath._state(ix).view(ix.searcher()).keys_grouped()
+    texts = _queries(CDTN / "queries.jsonl", 25) + _queries(PIAF / "queries.jsonl", 25)
+    assert _check(ix, texts) > 120
+
+
+def test_replaced_documents_are_not_collapsed_by_runs(index: Index) -> None:
+    assert not fastpath._state(index).view(index.searcher()).keys_grouped()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 4), min_size=1, max_size=5), min_size=1, max_size=40),
+    st.integers(1, 12),
+    st.data(),
+)
+def test_collapse_by_runs_agrees_with_the_general_collapse(
+    documents: list[list[int]], limit: int, data: st.DataObject
+) -> None:
+    # Few distinct scores, so ties inside a document and at the cut are common.
+    keys = np.repeat(np.arange(len(documents)), [len(d) for d in documents])
+    scores = np.array([float(s) for d in documents for s in d])
+    picked = data.draw(st.sets(st.integers(0, len(keys) - 1), min_size=1))
+    hits = np.array(sorted(picked), dtype=np.int64)
+    by_runs, total = fastpath._collapse(hits, scores, keys, limit, grouped=True)
+    general, expected_total = fastpath._collapse(hits, scores, keys, limit, grouped=False)
+    assert total == expected_total == len(set(keys[hits].tolist()))
+    assert fastpath._top(by_runs, scores, limit) == fastpath._top(general, scores, limit)
 
 
 def test_follows_ranking_changes(index: Index) -> None:
