@@ -45,6 +45,7 @@ import itertools
 import math
 import threading
 import weakref
+import zlib
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -60,6 +61,7 @@ from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 
 from searchlib.limits import check as check_deadline
+from searchlib.safepickle import restricted_loads
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
@@ -491,8 +493,13 @@ class _State:
                 # Whole blocks at a time (up to 128 postings): Whoosh 2.7.5's
                 # block arrays, as its own id()/weight() read them.
                 while m.is_active():
-                    ids.extend(_block_ids(m))
-                    tf.extend(_block_weights(m))
+                    head = _block_head(m)
+                    if head is None:
+                        ids.extend(_block_ids(m))
+                        tf.extend(_block_weights(m))
+                    else:
+                        ids.extend(itertools.accumulate(head[0]))
+                        tf.extend(_weights_of(head[1], m._blocklength))
                     m._next_block()
             else:  # inlined postings, or a segment with deletions
                 while m.is_active():
@@ -668,12 +675,57 @@ def _block_weights(m: Any) -> Iterable[float]:
     """
     if m._data is None:
         m._read_data()
-    weights = m._data[1]
-    if weights is None:
-        return [1.0] * m._blocklength
-    if isinstance(weights, float):
-        return [float(array("f", [weights])[0])] * m._blocklength
-    return weights  # type: ignore[no-any-return]
+    return _weights_of(m._data[1], m._blocklength)
+
+
+def _weights_of(stored: Any, count: int) -> Iterable[float]:
+    """A block's ``count`` weights from how the block stores them."""
+    if stored is None:
+        return [1.0] * count
+    if isinstance(stored, float):
+        return [float(array("f", [stored])[0])] * count
+    return stored  # type: ignore[no-any-return]
+
+
+_VALUES_START = b"c_codecs\nencode\n"
+"""How a block's pickled values begin (protocol 2 pickles bytes as a call to
+``_codecs.encode``): after its ids and weights, which never hold these bytes
+(every 1 to 9 bytes there is a K, M, J or G opcode)."""
+
+
+def _block_head(m: Any) -> tuple[tuple[int, ...], Any] | None:
+    """A W3 matcher's current block's ids (as stored, deltas) and weights (as
+    stored), unpickled without its values, or ``None`` when the block does not
+    look as expected (then read it whole).
+
+    The values of a positional field are the positions, one bytes object per
+    posting: unpickling them is most of the cost of reading a block, and
+    scoring does not need them (a block of the text field: 43 -> 16 µs).
+    """
+    raw = m._postfile.get(m._dataoffset, m._nextoffset - m._dataoffset)
+    if m._compression:
+        raw = zlib.decompress(raw)
+    at = raw.find(_VALUES_START)
+    if at <= 0:
+        return None
+    if raw[at - 1] == 0x28:  # MARK: the values are a tuple of more than 3
+        at -= 1
+    try:
+        # The data tuple's first two items, then TUPLE2 and STOP.
+        head = restricted_loads(bytes(raw[:at]) + b"\x86.")
+    except Exception:  # noqa: BLE001 - any surprise: read the block whole
+        return None
+    count = m._blocklength
+    if type(head) is not tuple or len(head) != 2:
+        return None
+    ids, weights = head
+    if type(ids) is not tuple or len(ids) != count:
+        return None
+    if weights is None or type(weights) is float:
+        return head
+    if type(weights) is tuple and len(weights) == count:
+        return head
+    return None
 
 
 _PICKLED_LIST = b"\x80\x02]q\x00"

@@ -277,3 +277,31 @@ def test_positions_read_directly_as_whoosh_decodes_them(positions: list[int]) ->
     assert fastpath.positions_of(value[:4] + pickle.dumps([str(p) for p in positions], 2)) is None
     miscounted = (len(positions) + 1).to_bytes(4, "big") + value[4:]
     assert fastpath.positions_of(miscounted) is None
+
+
+def test_block_ids_and_weights_read_without_values_as_whoosh_reads_them(index: Index) -> None:
+    # Every block of every term: the head (ids and weights, the values left
+    # unread) gives what Whoosh's matcher reads.
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    reader = index.searcher().reader()
+    read_by_head = 0
+    for leaf, _ in reader.leaf_readers():
+        for field, btext in leaf.all_terms():
+            if field not in ("text", "title", "exact"):
+                continue
+            m = leaf.postings(field, btext)
+            if type(m) is not W3LeafMatcher:
+                continue
+            while m.is_active():
+                head = fastpath._block_head(m)
+                ids, weights = list(fastpath._block_ids(m)), list(fastpath._block_weights(m))
+                m._read_ids()
+                m._read_weights()
+                assert ids == list(m._ids) and weights == list(m._weights)
+                if head is not None:  # ids stored as deltas, weights as stored
+                    assert list(itertools.accumulate(head[0])) == ids
+                    assert list(fastpath._weights_of(head[1], m._blocklength)) == weights
+                    read_by_head += 1
+                m._next_block()
+    assert read_by_head > 1000
