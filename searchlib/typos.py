@@ -31,10 +31,7 @@ class Vocabulary:
 
     def __init__(self, terms: Iterable[str]) -> None:
         self.terms = frozenset(terms)
-        letters: set[str] = set()
-        for t in self.terms:
-            letters.update(t)
-        self.alphabet = "".join(sorted(letters))
+        self.alphabet = "".join(sorted(set("".join(self.terms))))
 
     def within_one(self, word: str) -> list[str]:
         """Terms at Levenshtein distance exactly 1 from ``word`` with its first letter, sorted."""
