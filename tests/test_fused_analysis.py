@@ -138,3 +138,42 @@ def test_dropping_stop_words_keeps_positions_and_fuses() -> None:
     assert fused == [("contrat", 1), ("travail", 3), ("congés", 6)]
     plain = super(FrenchAnalyzer, dropping).__call__(text, positions=True, mode="index")
     assert [(t.text, t.pos) for t in plain] == fused
+
+
+def test_word_caches_stay_bounded_and_indexing_fills_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Indexing meets a corpus's whole vocabulary: the caches must start over at
+    # their bound (the writer's memory stays flat), and still give the same terms.
+    from searchlib import analysis
+
+    monkeypatch.setattr(analysis, "_WORD_CACHE_LIMIT", 50)
+    monkeypatch.setattr(analysis, "_CACHE_LIMIT", 40)
+    monkeypatch.setattr(analysis, "_WORD_CACHE", {})
+    monkeypatch.setattr(analysis, "_INDEX_TERMS_CACHE", {})
+    monkeypatch.setattr(analysis, "_FOLD_CACHE", {})
+    monkeypatch.setattr(analysis, "_STEM_CACHE", {})
+    analyzer = FrenchAnalyzer()
+    text = " ".join(f"fédéral{n}es travaillèrent{n}" for n in range(400))
+    for _ in range(2):  # the second pass reads what the first left cached
+        found = analyzer.term_positions(text)
+        assert found is not None
+        expected: dict[bytes, list[int]] = {}
+        for t in analyzer(text, mode="index"):
+            expected.setdefault(t.text.encode(), []).append(t.pos)
+        assert found == expected
+    (index_terms,) = analysis._INDEX_TERMS_CACHE.values()
+    assert 0 < len(index_terms) <= 50
+    # term_positions kept its words in its own cache only; the plain call above
+    # used the word cache, which is bounded the same way.
+    assert all(0 < len(c) <= 50 for c in analysis._WORD_CACHE.values())
+    assert 0 < len(analysis._FOLD_CACHE) <= 41 and 0 < len(analysis._STEM_CACHE) <= 41
+
+
+def test_indexing_terms_do_not_fill_the_word_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    from searchlib import analysis
+
+    monkeypatch.setattr(analysis, "_WORD_CACHE", {})
+    monkeypatch.setattr(analysis, "_INDEX_TERMS_CACHE", {})
+    analyzer = FrenchAnalyzer()
+    assert analyzer.term_positions("Les salariés travaillaient") is not None
+    assert sum(len(c) for c in analysis._WORD_CACHE.values()) == 0
+    assert sum(len(c) for c in analysis._INDEX_TERMS_CACHE.values()) == 3
