@@ -210,7 +210,7 @@ class WhooshEngine:
         )
         path.mkdir(parents=True, exist_ok=True)
         ix = whoosh.index.create_in(str(path), schema)
-        writer = ix.writer(limitmb=256)  # the same pool size searchlib uses
+        writer = ix.writer(limitmb=128)  # the same pool size searchlib uses
         count = 0
         try:
             for doc in docs:

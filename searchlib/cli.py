@@ -76,9 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--limitmb",
         type=_positive,
-        default=256,
+        default=128,
         metavar="MB",
-        help="memory for the indexing buffer (default 256)",
+        help="memory for the indexing buffer (default 128)",
     )
     p.add_argument(
         "--procs",

@@ -247,7 +247,7 @@ class Index:
         self,
         documents: Iterable[Document],
         *,
-        limitmb: int = 256,
+        limitmb: int = 128,
         timeout: float = 0.0,
         procs: int = 1,
     ) -> int:
@@ -327,7 +327,7 @@ class Index:
         writer.commit(optimize=True)
         self._refresh()
 
-    def _writer(self, limitmb: int = 256, timeout: float = 0.0) -> Any:
+    def _writer(self, limitmb: int = 128, timeout: float = 0.0) -> Any:
         try:
             writer = self._ix.writer(limitmb=limitmb, timeout=timeout, codec=_writer_codec())
         except LockError as e:
