@@ -5,7 +5,7 @@ sorts them and writes them to a temporary "run" file, to merge all runs at
 commit. Its runs are one ``pickle.dump`` per posting and one ``pickle.load``
 per posting to read them back: on a 5 MB batch of text (2.5 million
 postings) that was about a third of the build. Here a run is written as
-length-prefixed pickles of 4,096 postings each (tuples of str, bytes, int,
+length-prefixed pickles of 1,024 postings each (tuples of str, bytes, int,
 float and None), read back chunk by chunk through the same restricted
 unpickler as every index file (:mod:`searchlib.safepickle`). Runs live only
 for the writer that made them.
@@ -23,11 +23,12 @@ from whoosh.writing import PostingPool
 
 from searchlib.safepickle import restricted_loads
 
-CHUNK = 4096
+CHUNK = 1024
 """Postings per pickled chunk of a run. The merge at commit holds one chunk of
-every run at once (a 200 MB corpus makes about 40 runs with the default
-``limitmb``): small enough to keep that to a few tens of MB, big enough that
-pickling costs next to nothing per posting."""
+every run at once (up to 128 runs: Whoosh merges runs down to that many
+first), about 200 bytes a posting: small enough that the merge adds little to
+the writer's memory whatever the corpus size, big enough that pickling costs
+next to nothing per posting."""
 
 _HEADER = struct.Struct("<Q")
 
