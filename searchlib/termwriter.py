@@ -10,6 +10,12 @@ block (``W3PostingsWriter._write_block``): the bytes written are Whoosh's.
 It applies when no per-document lengths are asked for (searchlib's codec
 keeps no per-block length statistics, see ``index._writer_codec``); anything
 else goes through Whoosh's method.
+
+The term dictionary's hash writer keeps every term's ``(hash, position)``
+until the segment is closed, as a tuple of two ints (about 120 bytes a term:
+on a 31 MB corpus 224,000 terms, 27 MB at commit, and more with every new
+word of a bigger corpus). :func:`install` gives it buckets of two arrays
+instead (12 bytes a term); the tables it writes are the same.
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ import itertools
 import operator
 import types
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3FieldWriter
+from whoosh.filedb.filetables import HashWriter
 from whoosh.system import emptybytes
 
 _TERM = operator.itemgetter(0, 1)
@@ -32,6 +39,31 @@ def install(writer: Any) -> None:
     fieldwriter: Any = getattr(writer, "fieldwriter", None)
     if type(fieldwriter) is W3FieldWriter:
         fieldwriter.add_postings = types.MethodType(_add_postings, fieldwriter)
+        tindex: Any = getattr(fieldwriter, "_tindex", None)
+        buckets = tindex.buckets if isinstance(tindex, HashWriter) else None
+        if buckets is not None and len(buckets) == 256 and not any(buckets):  # nothing added yet
+            tindex.buckets = [HashBucket() for _ in range(256)]
+
+
+class HashBucket:
+    """A bucket of Whoosh's ``HashWriter``: ``(hash, position)`` entries kept in
+    two arrays, appended and read back as the writer does with its list of tuples."""
+
+    __slots__ = ("hashes", "positions")
+
+    def __init__(self) -> None:
+        self.hashes = array("I")  # the writer's hashes are 32-bit
+        self.positions = array("q")
+
+    def append(self, entry: tuple[int, int]) -> None:
+        self.hashes.append(entry[0])
+        self.positions.append(entry[1])
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self.hashes, self.positions, strict=True)
 
 
 def _add_postings(self: Any, schema: Any, lengths: Any, items: Iterable[Any]) -> None:

@@ -152,7 +152,21 @@ def test_term_writer_writes_whooshs_bytes(tmp_path: Path, corpus: list[Document]
 
     whoosh, bulk = files(False), files(True)
     assert {"pst", "trm"} <= set(whoosh)
-    assert bulk == whoosh
+    assert bulk == whoosh  # the term dictionary's hash tables included
+
+
+def test_term_dictionary_keeps_its_hashes_in_arrays() -> None:
+    ix = Index.in_memory()
+    writer = ix._writer()
+    try:
+        buckets = writer.fieldwriter._tindex.buckets
+        assert len(buckets) == 256
+        assert all(type(b) is termwriter.HashBucket for b in buckets)
+        buckets[7].append((0xFFFFFFFF, 2**40))
+        buckets[7].append((3, 5))
+        assert list(buckets[7]) == [(0xFFFFFFFF, 2**40), (3, 5)] and len(buckets[7]) == 2
+    finally:
+        writer.cancel()
 
 
 def test_term_writer_refuses_postings_out_of_order() -> None:
