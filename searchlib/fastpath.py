@@ -331,6 +331,11 @@ def _top(hits: IntArray, scores: FloatArray, limit: int) -> list[tuple[int, floa
     return [(int(hits[i]), float(values[i])) for i in order]
 
 
+_FEW_RUNS = 32
+"""Up to this many documents to resolve, :func:`_collapse` looks into each one's
+run of passages in turn; past it (a page of 100), vectorised over every run."""
+
+
 def _collapse(
     hits: IntArray, scores: FloatArray, keys: IntArray, limit: int, grouped: bool
 ) -> tuple[IntArray, int]:
@@ -347,18 +352,26 @@ def _collapse(
     hit_keys = keys[hits]
     if grouped:
         values = scores[hits]
-        starts = np.flatnonzero(hit_keys[1:] != hit_keys[:-1]) + 1
-        starts = np.concatenate((np.zeros(1, dtype=starts.dtype), starts))
+        new_run = np.empty(len(hits), dtype=np.bool_)
+        new_run[0] = True
+        np.not_equal(hit_keys[1:], hit_keys[:-1], out=new_run[1:])
+        starts = np.flatnonzero(new_run)
         best = np.maximum.reduceat(values, starts)
         total = len(starts)
-        chosen = np.arange(total)
+        chosen = None
         if total > limit:
             kth = np.partition(best, total - limit)[total - limit]
             chosen = np.flatnonzero(best >= kth)
-        ends = np.append(starts[1:], len(hits))
-        runs = zip(starts[chosen].tolist(), ends[chosen].tolist(), strict=True)
-        first = [s + int(np.argmax(values[s:e])) for s, e in runs]
-        return hits[np.asarray(first, dtype=np.int64)], total
+        if chosen is not None and len(chosen) <= _FEW_RUNS:
+            ends = np.append(starts[1:], len(hits))
+            runs = zip(starts[chosen].tolist(), ends[chosen].tolist(), strict=True)
+            first = [s + int(np.argmax(values[s:e])) for s, e in runs]
+            return hits[np.asarray(first, dtype=np.int64)], total
+        # Each run's first passage at the run's best score, all at once.
+        run_of = np.cumsum(new_run) - 1
+        at_best = np.flatnonzero(values == best[run_of])
+        firsts = at_best[np.searchsorted(run_of[at_best], np.arange(total))]
+        return hits[firsts if chosen is None else firsts[chosen]], total
     best = np.full(int(keys.max()) + 1, -np.inf)
     np.maximum.at(best, hit_keys, scores[hits])
     winners = hits[scores[hits] == best[hit_keys]]
@@ -703,8 +716,7 @@ def _block_head(m: Any) -> tuple[tuple[int, ...], Any] | None:
     scoring does not need them (a block of the text field: 43 -> 16 µs).
     """
     raw = m._postfile.get(m._dataoffset, m._nextoffset - m._dataoffset)
-    if m._compression:
-        raw = zlib.decompress(raw)
+    raw = zlib.decompress(raw) if m._compression else bytes(raw)
     at = raw.find(_VALUES_START)
     if at <= 0:
         return None
@@ -712,7 +724,7 @@ def _block_head(m: Any) -> tuple[tuple[int, ...], Any] | None:
         at -= 1
     try:
         # The data tuple's first two items, then TUPLE2 and STOP.
-        head = restricted_loads(bytes(raw[:at]) + b"\x86.")
+        head = restricted_loads(raw[:at] + b"\x86.")
     except Exception:  # noqa: BLE001 - any surprise: read the block whole
         return None
     count = m._blocklength

@@ -136,10 +136,10 @@ def test_replaced_documents_are_not_collapsed_by_runs(index: Index) -> None:
     assert not fastpath._state(index).view(index.searcher()).keys_grouped()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(
-    st.lists(st.lists(st.integers(0, 4), min_size=1, max_size=5), min_size=1, max_size=40),
-    st.integers(1, 12),
+    st.lists(st.lists(st.integers(0, 4), min_size=1, max_size=5), min_size=1, max_size=90),
+    st.integers(1, 60),  # a few documents resolved one by one, or many at once
     st.data(),
 )
 def test_collapse_by_runs_agrees_with_the_general_collapse(
