@@ -242,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=int, default=500, help="queries per set (seed 1)")
     ap.add_argument("--engines", default="whoosh,searchlib")
     ap.add_argument("--opts", default="{}", help="JSON keyword options for Index.add")
+    ap.add_argument(
+        "--whoosh-opts", default="{}", help="JSON keyword options for stock Whoosh's writer()"
+    )
     ap.add_argument("--reuse", action="store_true", help="reuse indexes already built")
     ap.add_argument("--no-highlight", action="store_true")
     ap.add_argument("--tag", default="", help="suffix for the scratch index folders")
@@ -256,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     for engine in engines:
         out = SCRATCH / f"{engine}-{corpus.parent.name}-{limit or 'all'}{args.tag}"
         if not (args.reuse and out.exists()):
-            opts = json.loads(args.opts) if engine == "searchlib" else {}
+            opts = json.loads(args.whoosh_opts if engine == "whoosh" else args.opts)
             b = run_build(engine, corpus, out, limit, opts)
             builds[engine] = b
             print(
