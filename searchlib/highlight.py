@@ -169,17 +169,26 @@ def highlight(
 ) -> Snippet:
     """The best fragments of ``text`` (at most ``max_fragments`` of about ``max_chars``)."""
     spans, labels = match_spans(text, analyzer, spec)
-    stripped_end = len(text.rstrip())
     if not spans:
-        start = len(text) - len(text.lstrip())
-        end = _snap_end(text, min(stripped_end, start + max_chars))
-        return Snippet((Fragment(text[start:end], start, (), start > 0, end < stripped_end),))
+        return leading_snippet(text, max_chars)
+    stripped_end = len(text.rstrip())
     windows = _best_windows(text, spans, labels, max_chars, max_fragments)
     fragments = []
     for a, b in sorted(windows):
         inside = tuple((s - a, e - a) for s, e in spans if s >= a and e <= b)
         fragments.append(Fragment(text[a:b], a, inside, a > 0, b < stripped_end))
     return Snippet(tuple(fragments))
+
+
+def leading_snippet(text: str, max_chars: int = 220) -> Snippet:
+    """The start of ``text`` (about ``max_chars``), nothing marked: what
+    :func:`highlight` gives when nothing matched."""
+    stripped_end = len(text.rstrip())
+    start = len(text) - len(text.lstrip())
+    # All of it when it fits (trailing blanks are no reason to drop a last word).
+    end = stripped_end if start + max_chars >= stripped_end else _snap_end(text, start + max_chars)
+    # Only blanks come before ``start``: nothing is cut there.
+    return Snippet((Fragment(text[start:end], start, (), False, end < stripped_end),))
 
 
 def highlight_all(text: str, analyzer: FrenchAnalyzer, spec: MatchSpec) -> Snippet:

@@ -23,7 +23,7 @@ from searchlib.acronyms import AcronymLexicon
 from searchlib.analysis import FrenchAnalyzer, TokenView, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
 from searchlib.fastpath import doc_frequency, execute
-from searchlib.highlight import MatchSpec, Snippet, highlight
+from searchlib.highlight import MatchSpec, Snippet, highlight, leading_snippet
 from searchlib.querylang import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word, parse
 from searchlib.ranking import Ranking
 from searchlib.typos import vocabulary
@@ -598,8 +598,8 @@ def _hit(
             title, index.analyzer, spec, max_chars=max(len(title), 1), max_fragments=1
         )
     else:
-        snippet = highlight(text, index.analyzer, MatchSpec(), max_chars=snippet_chars)
-        title_snippet = highlight(title, index.analyzer, MatchSpec(), max_chars=max(len(title), 1))
+        snippet = leading_snippet(text, snippet_chars)
+        title_snippet = leading_snippet(title, max(len(title), 1))
     return Hit(
         rank=rank,
         id=str(stored["id"]),

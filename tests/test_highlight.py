@@ -81,3 +81,20 @@ def test_no_match_gives_the_beginning() -> None:
 
 def test_empty_snippet() -> None:
     assert Snippet().to_html() == ""
+
+
+def test_hits_not_highlighted_show_the_start_of_the_passage() -> None:
+    from searchlib import Document, Index
+
+    text = "  " + " ".join(f"mot{n}" for n in range(80)) + " fin.  "
+    ix = Index.in_memory()
+    ix.add([Document(id="d", title=" Titre du document ", text=text)])
+    (hit,) = ix.search("mot3", highlight_hits=False).hits
+    (fragment,) = hit.snippet.fragments
+    assert fragment.start == 2 and fragment.text.startswith("mot0 mot1")
+    assert len(fragment.text) <= 220 and not fragment.text.endswith(" ")  # cut at a space
+    assert text[2:].startswith(fragment.text + " ")
+    assert fragment.spans == () and fragment.cut_after and not fragment.cut_before
+    assert hit.title_snippet.fragments[0].text == "Titre du document"
+    assert hit.title_snippet == highlight(hit.title, A, MatchSpec(), max_chars=len(hit.title))
+    assert hit.snippet == highlight(hit.text, A, MatchSpec(frozenset({"absent"})), max_chars=220)
