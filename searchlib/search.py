@@ -364,7 +364,6 @@ class QueryCompiler:
             return []
         if len(term) < ranking.typo_min_length or not term.isalpha():
             return []
-        reader = self.searcher.reader()
         fields = self._fields(field)
         cache = _TYPO_CACHE.setdefault(self.searcher, {})
         key = (",".join(fields), term)
@@ -374,7 +373,8 @@ class QueryCompiler:
         if not any(doc_frequency(self.searcher, f, term) for f in fields):
             for f in fields:
                 for t in vocabulary(self.searcher, f).within_one(term):
-                    found[t] = found.get(t, 0) + reader.doc_frequency(f, t)
+                    # cached: the corrections are looked up again when scored
+                    found[t] = found.get(t, 0) + doc_frequency(self.searcher, f, t)
         if len(cache) > _TYPO_CACHE_LIMIT:
             cache.clear()
         cache[key] = sorted(found, key=lambda t: (-found[t], t))[:_TYPO_KEEP]
