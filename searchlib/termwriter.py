@@ -4,7 +4,9 @@ At commit, Whoosh's field writer (``FieldWriter.add_postings``) walks the
 sorted postings of the pool and makes several Python calls per posting:
 order checks, ``add`` and ``add_posting`` with their type assertions, block
 statistics. :func:`install` gives a fresh writer's field writer a version that
-takes each term's postings as one group, fills the block buffers of Whoosh's
+takes each term's postings as one group (the term records of
+:class:`~searchlib.postingpool.TermGroups`, or sorted postings grouped here),
+fills the block buffers of Whoosh's
 own postings writer with them in bulk and lets Whoosh encode and write each
 block (``W3PostingsWriter._write_block``): the bytes written are Whoosh's.
 It applies when no per-document lengths are asked for (searchlib's codec
@@ -24,12 +26,14 @@ import itertools
 import operator
 import types
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3FieldWriter
 from whoosh.filedb.filetables import HashWriter
 from whoosh.system import emptybytes
+
+from searchlib.postingpool import TermGroups, TermRecord
 
 _TERM = operator.itemgetter(0, 1)
 
@@ -67,13 +71,15 @@ class HashBucket:
 
 
 def _add_postings(self: Any, schema: Any, lengths: Any, items: Iterable[Any]) -> None:
-    """``FieldWriter.add_postings`` (sorted ``(field, term, docnum, weight, value)``)."""
+    """``FieldWriter.add_postings`` (sorted ``(field, term, docnum, weight, value)``,
+    or the pool's :class:`~searchlib.postingpool.TermGroups`)."""
     if lengths is not None:
         W3FieldWriter.add_postings(self, schema, lengths, items)
         return
+    records = items.records() if isinstance(items, TermGroups) else _records(items)
     lastfield: str | None = None
     lastterm: bytes | None = None
-    for (fieldname, btext), group in itertools.groupby(items, _TERM):
+    for fieldname, btext, ids, weights, values in records:
         if fieldname != lastfield:
             if lastfield is not None and fieldname < lastfield:
                 raise ValueError(f"postings out of order: field {lastfield!r} .. {fieldname!r}")
@@ -85,32 +91,52 @@ def _add_postings(self: Any, schema: Any, lengths: Any, items: Iterable[Any]) ->
         elif lastterm is not None and btext <= lastterm:
             raise ValueError(f"postings out of order: term {lastterm!r} .. {btext!r}")
         lastterm = btext
-        postings = [p for p in group if p[2] != -1]  # -1: Whoosh's spelling-word marker
-        if not postings:
+        columns = (
+            (ids, weights, values) if -1 not in ids else _without_markers(ids, weights, values)
+        )
+        if not columns[0]:
             continue
         self.start_term(btext)
-        _add_term(self._postwriter, postings)
+        _add_term(self._postwriter, *columns)
         self.finish_term()
     if lastfield is not None:
         self.finish_field()
 
 
-def _add_term(pw: Any, postings: list[Any]) -> None:
+def _without_markers(
+    ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes | None]
+) -> tuple[Sequence[int], Sequence[float], Sequence[bytes | None]]:
+    """The columns without the postings numbered -1."""
+    kept = [p for p in zip(ids, weights, values, strict=True) if p[0] != -1]
+    return [p[0] for p in kept], [p[1] for p in kept], [p[2] for p in kept]
+
+
+def _records(items: Iterable[Any]) -> Iterator[TermRecord]:
+    """Sorted postings as term records."""
+    for (fieldname, btext), group in itertools.groupby(items, _TERM):
+        _, _, ids, weights, values = zip(*group, strict=True)
+        yield fieldname, btext, ids, weights, values
+
+
+def _add_term(
+    pw: Any, ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes | None]
+) -> None:
     """What ``add_posting`` per posting, then ``finish_postings``, would write."""
-    limit = pw._blocklimit
-    if len(postings) < pw._inlinelimit:  # Whoosh inlines tiny posting lists
-        for _, _, docnum, weight, value in postings:
+    n = len(ids)
+    if n < pw._inlinelimit:  # Whoosh inlines tiny posting lists
+        for docnum, weight, value in zip(ids, weights, values, strict=True):
             pw.add_posting(docnum, weight, value or emptybytes, 0)
         return
-    for start in range(0, len(postings), limit):
-        block = postings[start : start + limit]
-        _, _, ids, weights, values = zip(*block, strict=True)
-        pw._ids = array("I", ids)
-        pw._weights = array("f", weights)
-        pw._values = [v for v in values if v]
-        pw._maxweight = max(0, *weights)
+    limit = pw._blocklimit
+    for start in range(0, n, limit):
+        end = start + limit
+        block_weights = weights[start:end]
+        pw._ids = array("I", ids[start:end])
+        pw._weights = array("f", block_weights)
+        pw._values = [v for v in values[start:end] if v]
+        pw._maxweight = max(0, *block_weights)
         pw._minlength = None
         pw._maxlength = 0
-        if start + limit < len(postings):
+        if end < n:
             pw._write_block()
     # finish_postings writes the buffered last block and sets the extent.

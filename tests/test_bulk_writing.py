@@ -17,10 +17,11 @@ from whoosh.analysis import StandardAnalyzer
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 
-from searchlib import Document, Index, docwriter, termwriter
+from searchlib import Document, Index, docwriter, postingpool, termwriter
 from searchlib.analysis import FrenchAnalyzer, normalize_text
 from searchlib.corpus import seed_documents
 from searchlib.docwriter import DocumentAdder
+from searchlib.postingpool import GroupedPostingPool
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FR_SMALL = SHARED / "corpora" / "prebuilt" / "fr-small.jsonl.gz"
@@ -112,47 +113,76 @@ def test_bulk_writers_store_what_whoosh_stores(
 def test_bulk_writers_with_a_spilling_pool(
     corpus: list[Document], reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from searchlib.postingpool import ChunkedPostingPool
-
     saves: list[int] = []
-    original = ChunkedPostingPool.save
+    original = GroupedPostingPool.save
 
-    def counting(self: ChunkedPostingPool) -> None:
+    def counting(self: GroupedPostingPool) -> None:
         saves.append(len(self.current))
         original(self)
 
-    monkeypatch.setattr(ChunkedPostingPool, "save", counting)
+    monkeypatch.setattr(GroupedPostingPool, "save", counting)
     assert _build(corpus, bulk_docs=True, bulk_terms=True, limitmb=1) == reference
     assert len([s for s in saves if s]) > 1  # the pool did spill runs
 
 
-def test_term_writer_writes_whooshs_bytes(tmp_path: Path, corpus: list[Document]) -> None:
-    def files(bulk_terms: bool) -> dict[str, bytes]:
-        folder = tmp_path / f"ix-{bulk_terms}"
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(DocumentAdder, "add", _whoosh_add)  # the same postings in the pool
-            if not bulk_terms:
-                mp.setattr(termwriter, "install", lambda writer: None)
-            original = Index._writer
+def _segment_files(
+    folder: Path, docs: list[Document], *, stock: bool, limitmb: int = 128, max_runs: int = 128
+) -> dict[str, bytes]:
+    """The segment files of an index of ``docs``, its postings written by Whoosh's
+    posting pool and field writer (``stock``) or by searchlib's. Documents go
+    through Whoosh's add_document either way: the document adder makes the same
+    postings but shares equal position values, which pickle shorter."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(DocumentAdder, "add", _whoosh_add)
+        if stock:
+            mp.setattr(postingpool, "install", lambda writer: None)
+            mp.setattr(termwriter, "install", lambda writer: None)
+        mp.setattr(postingpool, "MAX_RUNS_OPEN", max_runs)
+        original = Index._writer
 
-            def loose(self: Index, *args: Any, **kwargs: Any) -> Any:
-                writer = original(self, *args, **kwargs)
-                writer.compound = False  # one file per part, to compare them
-                return writer
+        def loose(self: Index, *args: Any, **kwargs: Any) -> Any:
+            writer = original(self, *args, **kwargs)
+            writer.compound = False  # one file per part, to compare them
+            return writer
 
-            mp.setattr(Index, "_writer", loose)
-            with Index.create(folder) as ix:
-                ix.add(corpus[:60])
-        # Segment files are named <index>_<random segment id>.<part>.
-        return {
-            name.split(".", 1)[1]: (folder / name).read_bytes()
-            for name in os.listdir(folder)
-            if name.endswith((".pst", ".trm", ".col"))
-        }
+        mp.setattr(Index, "_writer", loose)
+        with Index.create(folder) as ix:
+            ix.add(docs, limitmb=limitmb)
+    # Segment files are named <index>_<random segment id>.<part>.
+    return {
+        name.split(".", 1)[1]: (folder / name).read_bytes()
+        for name in os.listdir(folder)
+        if name.endswith((".pst", ".trm", ".col"))
+    }
 
-    whoosh, bulk = files(False), files(True)
+
+@pytest.mark.parametrize(
+    ("limitmb", "max_runs"),
+    [(128, 128), (1, 128), (1, 2)],
+    ids=["in memory", "spilled runs", "runs merged in steps"],
+)
+def test_writers_write_whooshs_bytes(
+    tmp_path: Path,
+    corpus: list[Document],
+    limitmb: int,
+    max_runs: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runs: list[int] = []
+    original = GroupedPostingPool.save
+
+    def counting(self: GroupedPostingPool) -> None:
+        runs.append(len(self.current))
+        original(self)
+
+    monkeypatch.setattr(GroupedPostingPool, "save", counting)
+    whoosh = _segment_files(tmp_path / "whoosh", corpus, stock=True, limitmb=limitmb)
+    ours = _segment_files(
+        tmp_path / "searchlib", corpus, stock=False, limitmb=limitmb, max_runs=max_runs
+    )
     assert {"pst", "trm"} <= set(whoosh)
-    assert bulk == whoosh  # the term dictionary's hash tables included
+    assert ours == whoosh  # the term dictionary's hash tables included
+    assert (len(runs) > 1) == (limitmb == 1)  # the pool spilled runs, or did not
 
 
 def test_term_dictionary_keeps_its_hashes_in_arrays() -> None:
@@ -241,3 +271,52 @@ def test_position_values_decode_as_whoosh_encodes() -> None:
         )
         assert encoded == fmt.encode(positions)
         assert fmt.decode_positions(encoded) == positions
+
+
+_POSTINGS = st.lists(
+    st.tuples(
+        st.sampled_from(["exact", "text", "title"]),
+        st.sampled_from([b"a", b"b", b"chat", b"\xc3\xa9t\xc3\xa9", b"z"]),
+        st.integers(-1, 40),
+        st.sampled_from([1.0, 2.0, 0.5]),
+        st.sampled_from([b"", b"\x01", b"\x02\x00"]),
+    ).map(lambda p: p if p[0] != "exact" else (*p[:4], None)),  # a field without values
+    max_size=300,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    postings=_POSTINGS,
+    in_documents=st.booleans(),
+    limit=st.sampled_from([400, 3000, 1 << 30]),
+    maxfiles=st.sampled_from([2, 3, 128]),
+)
+def test_grouped_pool_gives_whooshs_order(
+    postings: list[Any], in_documents: bool, limit: int, maxfiles: int
+) -> None:
+    # Whatever order postings come in (documents in order, as the document adder
+    # gives them, or anyhow, as Whoosh's own paths may), spilled or not, merged
+    # in steps or at once: the pool yields what Whoosh's pool yields, sorted()
+    # (the terms in order, each term's postings by document, weight and value).
+    if in_documents:
+        postings = sorted(postings, key=lambda p: p[2])
+    pool = GroupedPostingPool(RamStorage().temp_storage(), None)
+    pool.limit = limit
+    if in_documents:
+        for _, same in itertools.groupby(postings, key=lambda p: p[2]):
+            pool.add_many(list(same))
+    else:
+        for posting in postings:
+            pool.add(posting)
+    if limit == 400 and len(postings) >= 10:  # 150 bytes and more a posting
+        assert len(pool.runs) > 1
+    if limit == 1 << 30:
+        assert not pool.runs
+    out = pool.items(maxfiles=maxfiles)
+    records = list(out.records())
+    keys = [(name, term) for name, term, *_ in records]
+    assert keys == sorted(set(keys))  # each term once, in order
+    flat = [(n, t, d, w, v) for n, t, *cols in records for d, w, v in zip(*cols, strict=True)]
+    assert flat == sorted(postings)
+    pool.cleanup()

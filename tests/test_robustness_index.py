@@ -72,18 +72,18 @@ def test_posting_pool_spilled_to_disk_is_read_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # limitmb=1 makes the pool write sorted runs to temporary files (pickled
-    # chunks, searchlib.postingpool) and merge them at commit: the index must
+    # term records, searchlib.postingpool) and merge them at commit: the index must
     # hold exactly the postings of one built in memory without spilling.
-    from searchlib.postingpool import ChunkedPostingPool
+    from searchlib.postingpool import GroupedPostingPool
 
     runs: list[int] = []
-    original = ChunkedPostingPool._read_run
+    original = GroupedPostingPool._read_run
 
-    def counting(self: ChunkedPostingPool, path: str) -> object:
+    def counting(self: GroupedPostingPool, path: str) -> object:
         runs.append(1)
         return original(self, path)
 
-    monkeypatch.setattr(ChunkedPostingPool, "_read_run", counting)
+    monkeypatch.setattr(GroupedPostingPool, "_read_run", counting)
     docs = [Document(f"d{i}", "T", words(300, f"w{i}x")) for i in range(30)]
     with Index.create(tmp_path / "ix") as ix:
         ix.add(docs, limitmb=1)
