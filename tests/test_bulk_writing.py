@@ -117,7 +117,7 @@ def test_bulk_writers_with_a_spilling_pool(
     original = GroupedPostingPool.save
 
     def counting(self: GroupedPostingPool) -> None:
-        saves.append(len(self.current))
+        saves.append(self.count)
         original(self)
 
     monkeypatch.setattr(GroupedPostingPool, "save", counting)
@@ -172,7 +172,7 @@ def test_writers_write_whooshs_bytes(
     original = GroupedPostingPool.save
 
     def counting(self: GroupedPostingPool) -> None:
-        runs.append(len(self.current))
+        runs.append(self.count)
         original(self)
 
     monkeypatch.setattr(GroupedPostingPool, "save", counting)
