@@ -11,7 +11,17 @@ from typing import Any
 
 import pytest
 
-from benchmarks import ablation, data, engines, gates, report, results_file, runner, worker
+from benchmarks import (
+    ablation,
+    data,
+    engines,
+    gates,
+    report,
+    rescoring,
+    results_file,
+    runner,
+    worker,
+)
 from benchmarks.engines import EngineSpec, Result, make_engine
 from searchlib import Document
 
@@ -355,3 +365,36 @@ def test_scaling_render_states_run_and_ratios() -> None:
     assert "wall time 10 min" in text and "shared with other jobs" in text
     assert "| c | searchlib ÷ whoosh-fr | 0.50× | 1.50× | 1.00× | 0.25× | 0.25× | – | – |" in text
     assert "| c | searchlib ÷ whoosh-std | not run |" in text
+
+
+def test_rescoring_mix_fills_missing_documents_with_the_lowest_score() -> None:
+    base = {"q": [("a", 10.0), ("b", 5.0)]}
+    other = {"q": [("c", 4.0), ("b", 2.0)]}
+    mixed = rescoring.mix(base, other, 0.5, scale=False)["q"]
+    # a: (10 + 2) / 2, b: (5 + 2) / 2, c: (5 + 4) / 2
+    assert mixed == [("a", 6.0), ("c", 4.5), ("b", 3.5)]
+    scaled = dict(rescoring.mix(base, other, 0.5, scale=True)["q"])
+    assert scaled["a"] == pytest.approx(0.5 * 1.0 + 0.5 * 0.5)
+    assert scaled["c"] == pytest.approx(0.5 * 0.5 + 0.5 * 1.0)
+
+
+def test_rescoring_fusion_ranks_agreement_first() -> None:
+    one = {"q": [("a", 3.0), ("b", 2.0), ("c", 1.0)]}
+    two = {"q": [("b", 9.0), ("c", 8.0), ("a", 7.0)]}
+    assert [d for d, _ in rescoring.fused([one, two], k=1)["q"]] == ["b", "a", "c"]
+
+
+def test_rescoring_rows_and_report(tmp_path: Path) -> None:
+    coll = tmp_path / "tiny"
+    coll.mkdir()
+    (coll / "queries.jsonl").write_text('{"id": "q1", "text": "x"}\n{"id": "q2", "text": "y"}\n')
+    (coll / "qrels.tsv").write_text("q1\td1\t1\nq2\td9\t1\n")
+    c = rescoring.Collection(coll, lambda _: None)
+    c.row("shipped defaults", {"q1": [("d1", 2.0)], "q2": [("d2", 1.0)]})
+    c.row("worse", {"q1": [("d2", 2.0), ("d1", 1.0)], "q2": []})
+    assert c.rows["shipped defaults"]["per_query"] == [0.5, 0.5, 0.5]
+    assert c.rows["worse"]["per_query"][1] == 0.25  # MRR: 1/2 then nothing
+    text = rescoring.report(
+        {"date": "d", "seconds": 60, "collections": {ablation.COLLECTIONS[1]: c.rows}}
+    )
+    assert "| worse | – | – | 0.3155 / 0.2500 / 0.5000 | – / – / -0.1845 |" in text
