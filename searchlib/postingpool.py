@@ -178,7 +178,7 @@ class GroupedPostingPool(PostingPool):  # type: ignore[misc]
         by_key = sorted(range(len(keys)), key=keys.__getitem__)
         rank = np.empty(len(keys), dtype=np.int32)
         rank[by_key] = np.arange(len(keys), dtype=np.int32)
-        numbers = np.frombuffer(term_ids, dtype=np.uint32)
+        numbers = np.frombuffer(term_ids, dtype=f"u{term_ids.itemsize}")
         order = np.argsort(rank[numbers], kind="stable")
         ends = np.cumsum(np.bincount(numbers, minlength=len(keys))[by_key])
         del numbers, term_ids, rank
