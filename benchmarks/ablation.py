@@ -579,12 +579,9 @@ def main(argv: list[str] | None = None) -> int:
         worker(args)
         return 0
     results = json.loads(Path(args.out).read_text()) if args.render else run_all(args)
-    text = report(results)
-    print(text)
-    if args.write_results:
-        from benchmarks.results_file import update_results_md
+    from benchmarks.results_file import publish
 
-        update_results_md("ablation", text)
+    publish("ablation", report(results), args.write_results)
     return 0
 
 

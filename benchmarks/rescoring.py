@@ -294,12 +294,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=1))
-    text = report(results)
-    print(text)
-    if args.write_results:
-        from benchmarks.results_file import update_results_md
+    from benchmarks.results_file import publish
 
-        update_results_md("rescoring", text)
+    publish("rescoring", report(results), args.write_results)
     return 0
 
 

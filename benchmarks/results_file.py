@@ -31,3 +31,10 @@ def update_results_md(name: str, body: str, path: Path = RESULTS_MD) -> Path:
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
     path.write_text(replace_section(text, name, body), encoding="utf-8")
     return path
+
+
+def publish(name: str, text: str, write: bool) -> None:
+    """Print ``text``, a generated section; with ``write``, put it in RESULTS.md too."""
+    print(text)
+    if write:
+        update_results_md(name, text)

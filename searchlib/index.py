@@ -264,8 +264,9 @@ class Index:
         Args:
             documents: documents to add; an id already in the index (or
                 repeated in ``documents``) replaces the earlier document.
-            limitmb: memory for Whoosh's posting pool (shared out between
-                the processes when ``procs`` > 1).
+            limitmb: memory for the posting pool, counted as Whoosh counts
+                its own (:mod:`searchlib.postingpool` holds the same postings
+                in less); shared out between the processes when ``procs`` > 1.
             timeout: seconds to wait for another writer's lock.
             procs: processes that index at once (an index on disk only; see
                 :mod:`searchlib.parallel`). Each writes a segment of its own:

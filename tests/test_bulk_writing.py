@@ -110,9 +110,9 @@ def test_bulk_writers_store_what_whoosh_stores(
     assert _build(corpus, bulk_docs=False, bulk_terms=True) == reference
 
 
-def test_bulk_writers_with_a_spilling_pool(
-    corpus: list[Document], reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def pool_saves(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of postings the posting pools write to each run they spill."""
     saves: list[int] = []
     original = GroupedPostingPool.save
 
@@ -121,8 +121,14 @@ def test_bulk_writers_with_a_spilling_pool(
         original(self)
 
     monkeypatch.setattr(GroupedPostingPool, "save", counting)
+    return saves
+
+
+def test_bulk_writers_with_a_spilling_pool(
+    corpus: list[Document], reference: dict[str, Any], pool_saves: list[int]
+) -> None:
     assert _build(corpus, bulk_docs=True, bulk_terms=True, limitmb=1) == reference
-    assert len([s for s in saves if s]) > 1  # the pool did spill runs
+    assert len([s for s in pool_saves if s]) > 1  # the pool did spill runs
 
 
 def _segment_files(
@@ -166,23 +172,15 @@ def test_writers_write_whooshs_bytes(
     corpus: list[Document],
     limitmb: int,
     max_runs: int,
-    monkeypatch: pytest.MonkeyPatch,
+    pool_saves: list[int],
 ) -> None:
-    runs: list[int] = []
-    original = GroupedPostingPool.save
-
-    def counting(self: GroupedPostingPool) -> None:
-        runs.append(self.count)
-        original(self)
-
-    monkeypatch.setattr(GroupedPostingPool, "save", counting)
     whoosh = _segment_files(tmp_path / "whoosh", corpus, stock=True, limitmb=limitmb)
     ours = _segment_files(
         tmp_path / "searchlib", corpus, stock=False, limitmb=limitmb, max_runs=max_runs
     )
     assert {"pst", "trm"} <= set(whoosh)
     assert ours == whoosh  # the term dictionary's hash tables included
-    assert (len(runs) > 1) == (limitmb == 1)  # the pool spilled runs, or did not
+    assert (len(pool_saves) > 1) == (limitmb == 1)  # the pool spilled runs, or did not
 
 
 def test_term_dictionary_keeps_its_hashes_in_arrays() -> None:
