@@ -207,11 +207,12 @@ class Collection:
 def query_time_rows(coll: Collection) -> Run:
     """The rows that need no index of their own; returns the shipped run."""
     queries, by_id, row = coll.queries, dict(coll.queries), coll.row
-    base = searchlib_run(ablation.build(coll.path, "base"), queries)
+    index_path = ablation.build(coll.path, "base")
+    base = searchlib_run(index_path, queries)
     row("shipped defaults", base)
     bags = Bags(coll.path)
     feedback = feedback_queries(base, by_id, bags)
-    expansion = searchlib_run(ablation.build(coll.path, "base"), feedback)
+    expansion = searchlib_run(index_path, feedback)
     for lam in (0.1, 0.2):
         row(f"pseudo-relevance feedback, λ {lam}", mix(base, expansion, lam, scale=True))
     for gamma in (0.25, 1.0):

@@ -126,6 +126,12 @@ class GroupedPostingPool(PostingPool):  # type: ignore[misc]
             self.fieldnames.add(name)
         return numbers
 
+    def _make_room(self, size: int) -> None:
+        """Count ``size`` more bytes, first spilling a run if they would not fit."""
+        if self.currentsize + size > self.limit and self._ids:
+            self.save()
+        self.currentsize += size
+
     def add(self, item: Posting) -> None:
         """Add one posting (Whoosh's own paths: merging segments, other schemas)."""
         name, term, docnum, weight, value = item
@@ -133,10 +139,7 @@ class GroupedPostingPool(PostingPool):  # type: ignore[misc]
         assert value is None or isinstance(value, bytes), f"vbytes={value!r}"
         # Whoosh's estimate per posting (PostingPool.add): 150 bytes of Python
         # objects plus the field name, the term (counted twice) and the value.
-        size = 150 + len(name) + 2 * len(term) + len(value or b"")
-        if self.currentsize + size > self.limit and self._ids:
-            self.save()
-        self.currentsize += size
+        self._make_room(150 + len(name) + 2 * len(term) + len(value or b""))
         self._ids.append(docnum)
         self._weights.append(weight)
         self._values.append(value)
@@ -146,15 +149,12 @@ class GroupedPostingPool(PostingPool):  # type: ignore[misc]
         """Add postings (a document's, say) at once."""
         if not items:
             return
-        size = (  # Whoosh's estimate, as in add
+        self._make_room(  # Whoosh's estimate, as in add
             150 * len(items)
             + sum(map(len, map(_FIELD, items)))
             + 2 * sum(map(len, map(_TERM, items)))
             + sum(map(len, filter(None, map(_VALUE, items))))
         )
-        if self.currentsize + size > self.limit and self._ids:
-            self.save()
-        self.currentsize += size
         self._ids.extend(map(_DOCNUM, items))
         self._weights.extend(map(_WEIGHT, items))
         self._values.extend(map(_VALUE, items))
@@ -210,9 +210,8 @@ class GroupedPostingPool(PostingPool):  # type: ignore[misc]
         """Write the postings in memory to a new run."""
         if self._ids:
             path, f = self._new_run()
-            self._write_run(f, self._memory_records())
+            self._write_run(f, self._memory_records())  # empties the pool
             self.runs.append(path)
-        self.currentsize = 0
 
     def _write_run(self, f: Any, records: Iterable[TermRecord]) -> None:
         try:
