@@ -16,7 +16,7 @@ their own index; they are built and evaluated in a subprocess in which the
 lever is switched off by patching the library, so the library itself carries
 no switches for them. Query-time levers are :class:`searchlib.Ranking` values.
 Every searchlib row and every peer is scored the same way: top 100 documents
-(passages collapsed to their document), :func:`searchlib.evaluate.per_query`.
+(passages collapsed to their document), :func:`searchlib.app.evaluate.per_query`.
 """
 
 from __future__ import annotations
@@ -38,10 +38,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from searchlib import Index, Ranking, analysis, load_corpus
-from searchlib.acronyms import LEXICON_VERSION
-from searchlib.evaluate import load_qrels, load_queries, load_topics, per_query, run_queries
+from searchlib import Index, Ranking, load_corpus
+from searchlib.analysis import analyzer as analysis
+from searchlib.app.evaluate import load_qrels, load_queries, load_topics, per_query, run_queries
 from searchlib.index import FORMAT_VERSION
+from searchlib.query.acronyms import LEXICON_VERSION
 
 COLLECTIONS = ("cdtn-requetes", "piaf-v1.1-passages")
 CDTN = COLLECTIONS[0]
@@ -106,7 +107,7 @@ def _no_ordinals() -> None:
     # Every piece of fr-4's ordinal handling: the filter (the fused analyzer
     # caches per word the output of the filters' steps), the spaced form in
     # the tokenizer (13 ème) and its query-side join.
-    search = sys.modules["searchlib.search"]  # (searchlib.search is also a function)
+    search = sys.modules["searchlib.searching"]  # (searchlib.searching is also a function)
     analysis.OrdinalFilter.step = staticmethod(_keep)  # type: ignore[method-assign]
     analysis.ORDINAL_WORDS = {}  # type: ignore[attr-defined]
     analysis.normalize_ordinal = lambda text: text
@@ -119,7 +120,8 @@ def _apostrophe_words_whole() -> None:
 
 
 def _whole_documents() -> None:
-    from searchlib import corpus, index
+    from searchlib import index
+    from searchlib.corpus import loaders as corpus
 
     whole = functools.partial(corpus.split_passages, max_chars=sys.maxsize)
     index.split_passages = whole  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ time what mining costs (CPU seconds of ``Index.add``); keeps the mined
 indexes, then scores :class:`searchlib.Ranking` with the expansion off, the
 shipped defaults, and the expansion at other weights and mining thresholds the way
 ``benchmarks/ablation.py`` does (all judged queries, top 100 documents,
-passages collapsed, :func:`searchlib.evaluate.per_query`), with cdtn per query,
+passages collapsed, :func:`searchlib.app.evaluate.per_query`), with cdtn per query,
 per topic and per topic fold (:func:`benchmarks.ablation.topic_folds`), and
 a cross-validation of the row choice by cdtn topic folds
 (:func:`benchmarks.ablation.cross_validate`), and query latency (p50, expansion
@@ -38,11 +38,11 @@ from benchmarks.ablation import (
     topic_mean,
 )
 from searchlib import Index, Ranking, load_corpus
-from searchlib.acronyms import AcronymLexicon
-from searchlib.analysis import normalize_text
-from searchlib.corpus import Document
-from searchlib.evaluate import load_qrels, load_queries, load_topics, per_query
-from searchlib.querylang import Word, parse
+from searchlib.analysis.analyzer import normalize_text
+from searchlib.app.evaluate import load_qrels, load_queries, load_topics, per_query
+from searchlib.corpus.loaders import Document
+from searchlib.query.acronyms import AcronymLexicon
+from searchlib.query.language import Word, parse
 
 PIAF = COLLECTIONS[1]
 
@@ -134,7 +134,7 @@ def evaluate(ix: Index, queries: list[tuple[str, str]], qrels: Mapping[str, Any]
 
 def expanded_queries(ix: Index, queries: list[tuple[str, str]], ranking: Ranking) -> list[str]:
     """Ids of the queries with a word the lexicon expands under ``ranking``."""
-    from searchlib.search import QueryCompiler
+    from searchlib.searching import QueryCompiler
 
     compiler = QueryCompiler(ix.analyzer, None, ranking, acronyms=ix.acronyms)
     found = []

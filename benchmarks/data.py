@@ -26,9 +26,9 @@ from pathlib import Path
 from whoosh.analysis import STOP_WORDS as STOP_WORDS_EN
 from whoosh.lang import stopwords_for_language
 
-from searchlib.corpus import Document, load_jsonl
-from searchlib.evaluate import load_qrels, load_queries, load_topics
-from searchlib.stopwords import FRENCH_STOP_WORDS
+from searchlib.analysis.stopwords import FRENCH_STOP_WORDS
+from searchlib.app.evaluate import load_qrels, load_queries, load_topics
+from searchlib.corpus.loaders import Document, load_jsonl
 
 REPO = Path(__file__).resolve().parent.parent
 

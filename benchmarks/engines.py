@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from searchlib import Document, Index, QuerySyntaxError, Ranking
-from searchlib.analysis import FrenchAnalyzer, normalize_text
+from searchlib.analysis.analyzer import FrenchAnalyzer, normalize_text
 
 SNIPPET_CHARS = 220
 """Target size of a text snippet, the same for every engine (searchlib's default)."""
@@ -170,7 +170,7 @@ class SearchlibEngine:
         try:
             res = self.index().search(query, limit=limit, highlight_hits=highlight, **self.options)
         except QuerySyntaxError:
-            return []  # as searchlib.evaluate.run_queries does: no ranking for a malformed query
+            return []  # as searchlib.app.evaluate.run_queries does: no ranking for a malformed query
         if not highlight:
             return [Result(h.doc_id) for h in res.hits]
         return [

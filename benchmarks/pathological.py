@@ -30,7 +30,7 @@ import whoosh.filedb.structfile
 import whoosh.formats
 
 from searchlib import Document, Index, SearchlibError, load_corpus
-from searchlib.stopwords import FRENCH_STOP_WORDS
+from searchlib.analysis.stopwords import FRENCH_STOP_WORDS
 
 SCRATCH = Path("benchmarks/.scratch")
 

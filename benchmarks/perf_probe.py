@@ -41,7 +41,7 @@ def _corpus_file(corpus: str) -> Path:
 
 
 def _docs(path: Path, limit: int | None) -> Iterator[Any]:
-    from searchlib.corpus import load_corpus
+    from searchlib.corpus.loaders import load_corpus
 
     for n, doc in enumerate(load_corpus(path)):
         if limit is not None and n >= limit:
@@ -92,7 +92,7 @@ def build_whoosh(corpus: Path, out: Path, limit: int | None, opts: dict[str, Any
 
 def build_searchlib_ref(corpus: Path, out: Path, limit: int | None, opts: dict[str, Any]) -> int:
     """searchlib with the analyzer chain run filter by filter (no fused path)."""
-    from searchlib.analysis import FrenchAnalyzer
+    from searchlib.analysis.analyzer import FrenchAnalyzer
 
     FrenchAnalyzer._fused_chain = lambda self, no_morph=False: None  # type: ignore[method-assign]
     return build_searchlib(corpus, out, limit, opts)
@@ -112,11 +112,11 @@ def searchlib_runner(path: Path, reference: bool = False) -> Callable[..., int]:
     from searchlib import Index
 
     # (the package's search() function shadows the module as an attribute)
-    search_module = importlib.import_module("searchlib.search")
+    search_module = importlib.import_module("searchlib.searching")
 
     ix = Index.open(path)
     try:
-        from searchlib.fastpath import Executed, execute, execute_whoosh
+        from searchlib.ranking.fastpath import Executed, execute, execute_whoosh
     except ImportError:  # a searchlib from before the fast path (PYTHONPATH=...)
         return lambda q, hl=False: len(
             ix.search(q, limit=10, collapse=True, highlight_hits=hl).hits

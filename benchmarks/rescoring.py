@@ -3,7 +3,7 @@
 The ablation (:mod:`benchmarks.ablation`) switches searchlib's own levers on
 and off. This script measures what a ranking could gain from outside them,
 on the same collections and with the same scoring (top 100 documents,
-:func:`searchlib.evaluate.per_query`, cdtn per query and per topic):
+:func:`searchlib.app.evaluate.per_query`, cdtn per query and per topic):
 
 * **whole-document scores**: searchlib ranks a document by its best 1,000-character
   passage; here the score of the document indexed whole is mixed in,
@@ -42,7 +42,7 @@ from typing import Any
 
 from benchmarks import ablation
 from searchlib import FrenchAnalyzer, Index
-from searchlib.evaluate import load_qrels, load_queries, load_topics, per_query, run_queries
+from searchlib.app.evaluate import load_qrels, load_queries, load_topics, per_query, run_queries
 
 Run = dict[str, list[tuple[str, float]]]
 """qid -> ranked (docid, score)."""

@@ -35,7 +35,7 @@ from benchmarks.data import (
     text_bytes,
 )
 from benchmarks.engines import EngineSpec
-from searchlib.evaluate import grouped_metrics, metrics
+from searchlib.app.evaluate import grouped_metrics, metrics
 
 SECTIONS = ("build", "latency", "analyzer", "relevance")
 
@@ -328,7 +328,7 @@ def run_latency(
 
 
 def run_relevance(config: Config, specs: Sequence[EngineSpec], runner: Runner) -> dict[str, Any]:
-    """Each engine on each collection; metrics computed here by searchlib.evaluate."""
+    """Each engine on each collection; metrics computed here by searchlib.app.evaluate."""
     collections = [
         load_collection("cdtn", config.cdtn_queries, config.cdtn_docs, config.seed),
         load_collection("piaf", config.piaf_queries, None, config.seed),

@@ -261,9 +261,9 @@ def task_relevance(engine: Engine, task: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ranked_search(engine: Engine, errors: Errors) -> Callable[[str, str], list[str]]:
-    """Top-100 document ids for a query; searchlib goes through searchlib.evaluate."""
+    """Top-100 document ids for a query; searchlib goes through searchlib.app.evaluate."""
     if isinstance(engine, SearchlibEngine) and set(engine.options) <= {"collapse"}:
-        from searchlib.evaluate import run_queries
+        from searchlib.app.evaluate import run_queries
 
         index = engine.index()
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
-from searchlib.corpus import (
+from searchlib.analysis.analyzer import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
+from searchlib.corpus.loaders import (
     Document,
     LoadReport,
     Passage,
@@ -37,8 +37,8 @@ from searchlib.errors import (
 )
 from searchlib.highlight import Fragment, MatchSpec, Snippet
 from searchlib.index import Index, IndexStats, default_index
-from searchlib.ranking import Ranking
-from searchlib.search import Hit, SearchResults
+from searchlib.ranking.params import Ranking
+from searchlib.searching import Hit, SearchResults
 
 
 def search(query: str, limit: int = 10, page: int = 1) -> SearchResults:

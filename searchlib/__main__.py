@@ -2,6 +2,6 @@
 
 import sys
 
-from searchlib.cli import main
+from searchlib.app.cli import main
 
 sys.exit(main())

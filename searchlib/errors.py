@@ -120,7 +120,7 @@ class CorpusWarning(SearchlibWarning):
     bytes replaced, a duplicate id (the last document wins).
 
     Attributes:
-        problem: the :class:`~searchlib.corpus.Problem` reported.
+        problem: the :class:`~searchlib.corpus.loaders.Problem` reported.
     """
 
     def __init__(self, problem: object) -> None:

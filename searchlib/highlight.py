@@ -6,7 +6,7 @@ query matched is marked where it stands in the original, accented text, so
 the ``L’``). Phrase matches are marked as one span.
 
 Example:
-    >>> from searchlib.analysis import FrenchAnalyzer
+    >>> from searchlib.analysis.analyzer import FrenchAnalyzer
     >>> spec = MatchSpec(terms=frozenset({"federal"}))
     >>> highlight("Un jugement de la cour fédérale.", FrenchAnalyzer(), spec).to_html()
     'Un jugement de la cour <mark>fédérale</mark>.'
@@ -18,7 +18,7 @@ import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from searchlib.analysis import FrenchAnalyzer, TokenView
+from searchlib.analysis.analyzer import FrenchAnalyzer, TokenView
 
 ANSI_MARK = ("\x1b[1;33m", "\x1b[0m")
 _SLACK = 12  # characters a fragment may grow by to reach the start or end of the text

@@ -2,7 +2,7 @@
 
 An index is a folder holding Whoosh's files and ``searchlib.json``, which records
 the format and analyzer versions it was written with, and ``acronyms.json``,
-the acronym definitions its documents gave (see :mod:`searchlib.acronyms`;
+the acronym definitions its documents gave (see :mod:`searchlib.query.acronyms`;
 written after each commit that found some). An index without that file (one
 written before it existed) reads as defining no acronym: its searches simply
 get no acronym expansion, and adding documents starts the file.
@@ -43,11 +43,14 @@ from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from searchlib import __version__, limits, postingpool, termwriter, viewfile
-from searchlib.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
-from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
-from searchlib.corpus import Document, Passage, seed_dir, seed_documents, split_passages
-from searchlib.docwriter import DocumentAdder
+from searchlib import __version__
+from searchlib._whoosh import limits, postingpool, termwriter, viewfile
+from searchlib._whoosh.docwriter import DocumentAdder
+from searchlib._whoosh.limits import LimitedSearcher
+from searchlib._whoosh.safepickle import check_toc
+from searchlib._whoosh.safepickle import install as _install_safe_unpickling
+from searchlib.analysis.analyzer import ANALYZER_VERSION, FrenchAnalyzer
+from searchlib.corpus.loaders import Document, Passage, seed_dir, seed_documents, split_passages
 from searchlib.errors import (
     DocumentError,
     IndexCorruptError,
@@ -57,12 +60,10 @@ from searchlib.errors import (
     IndexVersionError,
     SearchlibError,
 )
-from searchlib.limits import LimitedSearcher
-from searchlib.ranking import Ranking, make_weighting
-from searchlib.safepickle import check_toc
-from searchlib.safepickle import install as _install_safe_unpickling
-from searchlib.search import SearchResults
-from searchlib.search import search as _search
+from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
+from searchlib.ranking.params import Ranking, make_weighting
+from searchlib.searching import SearchResults
+from searchlib.searching import search as _search
 
 _install_safe_unpickling()  # index files are read through a restricted unpickler
 viewfile.install()  # compound segment files are read in place, not copied
@@ -265,11 +266,11 @@ class Index:
             documents: documents to add; an id already in the index (or
                 repeated in ``documents``) replaces the earlier document.
             limitmb: memory for the posting pool, counted as Whoosh counts
-                its own (:mod:`searchlib.postingpool` holds the same postings
+                its own (:mod:`searchlib._whoosh.postingpool` holds the same postings
                 in less); shared out between the processes when ``procs`` > 1.
             timeout: seconds to wait for another writer's lock.
             procs: processes that index at once (an index on disk only; see
-                :mod:`searchlib.parallel`). Each writes a segment of its own:
+                :mod:`searchlib._whoosh.parallel`). Each writes a segment of its own:
                 the commit holds up to ``procs`` new segments.
 
         Returns:
@@ -286,7 +287,7 @@ class Index:
         mined = AcronymLexicon()
         documents = mined.watch(documents)
         if procs > 1 and self.path is not None:
-            from searchlib import parallel  # noqa: PLC0415 (it imports this module)
+            from searchlib._whoosh import parallel  # noqa: PLC0415 (it imports this module)
 
             count = parallel.add(
                 self,
@@ -415,7 +416,7 @@ class Index:
         time_limit: float | _Default | None = _DEFAULT,
         **options: Any,
     ) -> SearchResults:
-        """Ranked search; see :func:`searchlib.search.search` for the options.
+        """Ranked search; see :func:`searchlib.searching.search` for the options.
 
         Args:
             query: the query text.
@@ -423,7 +424,7 @@ class Index:
             page: 1-based page.
             time_limit: seconds the search may take (default
                 :attr:`time_limit`, ``None`` for no limit).
-            options: see :func:`searchlib.search.search`.
+            options: see :func:`searchlib.searching.search`.
 
         Raises:
             SearchTimeoutError: the search ran past ``time_limit``.
@@ -535,7 +536,7 @@ def commit(
     """``writer.commit()``, Whoosh's own sequence with its default merge policy, and two hooks.
 
     ``more_segments`` is called once this writer's own segment is written: the
-    segments it returns (written by other processes, see :mod:`searchlib.parallel`)
+    segments it returns (written by other processes, see :mod:`searchlib._whoosh.parallel`)
     join the same commit. ``under_lock`` runs once the new table of contents
     is written, before the write lock is released; if it raises, the commit
     stands and the error is raised.

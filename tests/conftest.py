@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from searchlib import Index, load_corpus
-from searchlib.corpus import seed_dir
+from searchlib.corpus.loaders import seed_dir
 
 
 @pytest.fixture(scope="session", autouse=True)

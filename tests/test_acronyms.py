@@ -17,7 +17,7 @@ from searchlib import (
     IndexLockedError,
     Ranking,
 )
-from searchlib.acronyms import LEXICON_FILE, AcronymLexicon, acronym_key, find_definitions
+from searchlib.query.acronyms import LEXICON_FILE, AcronymLexicon, acronym_key, find_definitions
 
 
 @pytest.mark.parametrize(

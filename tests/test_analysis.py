@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from unidecode import unidecode
 
-from searchlib.analysis import FrenchAnalyzer, fold, normalize_text
+from searchlib.analysis.analyzer import FrenchAnalyzer, fold, normalize_text
 
 A = FrenchAnalyzer()
 

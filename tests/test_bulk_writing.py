@@ -17,11 +17,12 @@ from whoosh.analysis import StandardAnalyzer
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 
-from searchlib import Document, Index, docwriter, postingpool, termwriter
-from searchlib.analysis import FrenchAnalyzer, normalize_text
-from searchlib.corpus import seed_documents
-from searchlib.docwriter import DocumentAdder
-from searchlib.postingpool import GroupedPostingPool
+from searchlib import Document, Index
+from searchlib._whoosh import docwriter, postingpool, termwriter
+from searchlib._whoosh.docwriter import DocumentAdder
+from searchlib._whoosh.postingpool import GroupedPostingPool
+from searchlib.analysis.analyzer import FrenchAnalyzer, normalize_text
+from searchlib.corpus.loaders import seed_documents
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FR_SMALL = SHARED / "corpora" / "prebuilt" / "fr-small.jsonl.gz"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from searchlib import FrenchAnalyzer, Index, __version__
-from searchlib.cli import build_parser, main
-from searchlib.evaluate import load_qrels, load_queries, metrics, run_queries, write_trec_run
-from searchlib.progress import Progress, format_seconds, input_size
+from searchlib.app.cli import build_parser, main
+from searchlib.app.evaluate import load_qrels, load_queries, metrics, run_queries, write_trec_run
+from searchlib.app.progress import Progress, format_seconds, input_size
 
 DATA = Path(__file__).parent / "data" / "cli"
 CORPUS = DATA / "corpus.jsonl"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from searchlib.corpus import (
+from searchlib.corpus.loaders import (
     Document,
     load_corpus,
     load_jsonl,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from searchlib import Document, Index, Ranking, load_corpus
-from searchlib.explain import explain
+from searchlib.ranking.explain import explain
 
 CORPUS = Path(__file__).parent / "data" / "cli" / "corpus.jsonl"
 

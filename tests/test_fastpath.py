@@ -14,11 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from searchlib import Document, Index, Ranking, fastpath
-from searchlib.corpus import load_corpus, seed_documents
-from searchlib.fastpath import Executed, execute, execute_fast, execute_whoosh
-from searchlib.querylang import SEARCH_FIELDS, parse
-from searchlib.search import QueryCompiler
+from searchlib import Document, Index, Ranking
+from searchlib.corpus.loaders import load_corpus, seed_documents
+from searchlib.query.language import SEARCH_FIELDS, parse
+from searchlib.ranking import fastpath
+from searchlib.ranking.fastpath import Executed, execute, execute_fast, execute_whoosh
+from searchlib.searching import QueryCompiler
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CDTN = SHARED / "eval-public" / "cdtn-requetes"

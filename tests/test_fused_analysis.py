@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.analysis import CompositeAnalyzer
 
-from searchlib.analysis import FrenchAnalyzer, FrenchStemFilter, normalize_text
-from searchlib.corpus import seed_documents
+from searchlib.analysis.analyzer import FrenchAnalyzer, FrenchStemFilter, normalize_text
+from searchlib.corpus.loaders import seed_documents
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FR_SMALL = SHARED / "corpora" / "prebuilt" / "fr-small.jsonl.gz"
@@ -143,7 +143,7 @@ def test_dropping_stop_words_keeps_positions_and_fuses() -> None:
 def test_word_caches_stay_bounded_and_indexing_fills_one(monkeypatch: pytest.MonkeyPatch) -> None:
     # Indexing meets a corpus's whole vocabulary: the caches must start over at
     # their bound (the writer's memory stays flat), and still give the same terms.
-    from searchlib import analysis
+    from searchlib.analysis import analyzer as analysis
 
     monkeypatch.setattr(analysis, "_WORD_CACHE_LIMIT", 50)
     monkeypatch.setattr(analysis, "_CACHE_LIMIT", 40)
@@ -169,7 +169,7 @@ def test_word_caches_stay_bounded_and_indexing_fills_one(monkeypatch: pytest.Mon
 
 
 def test_indexing_terms_do_not_fill_the_word_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    from searchlib import analysis
+    from searchlib.analysis import analyzer as analysis
 
     monkeypatch.setattr(analysis, "_WORD_CACHE", {})
     monkeypatch.setattr(analysis, "_INDEX_TERMS_CACHE", {})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from searchlib.analysis import FrenchAnalyzer
+from searchlib.analysis.analyzer import FrenchAnalyzer
 from searchlib.highlight import MatchSpec, Snippet, highlight, highlight_all, match_spans
 
 A = FrenchAnalyzer()

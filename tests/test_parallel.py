@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from searchlib import Document, DocumentError, Index, IndexingError, parallel
-from searchlib.cli import main as cli_main
-from searchlib.corpus import load_corpus, seed_documents
+from searchlib import Document, DocumentError, Index, IndexingError
+from searchlib._whoosh import parallel
+from searchlib.app.cli import main as cli_main
+from searchlib.corpus.loaders import load_corpus, seed_documents
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CDTN = SHARED / "eval-public" / "cdtn-requetes" / "corpus.jsonl"

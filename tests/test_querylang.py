@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from searchlib import querylang
 from searchlib.errors import QuerySyntaxError
-from searchlib.querylang import BoolOp, Group, Not, Phrase, Word, parse
+from searchlib.query import language as querylang
+from searchlib.query.language import BoolOp, Group, Not, Phrase, Word, parse
 
 
 def words(tree: Group) -> list[str]:

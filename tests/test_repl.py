@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from searchlib import ANALYZER_VERSION, Index, load_corpus
+from searchlib.app.render import use_color
+from searchlib.app.repl import COMMANDS, PROMPT, Repl, history_path
 from searchlib.highlight import ANSI_MARK, highlight_all
-from searchlib.render import use_color
-from searchlib.repl import COMMANDS, PROMPT, Repl, history_path
 
 CORPUS = Path(__file__).parent / "data" / "cli" / "corpus.jsonl"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from searchlib import Document, Index
-from searchlib.corpus import LoadReport, Problem, load_corpus, load_jsonl, load_text_file
+from searchlib.corpus.loaders import LoadReport, Problem, load_corpus, load_jsonl, load_text_file
 from searchlib.errors import CorpusFormatError, CorpusWarning, DocumentError, SearchlibWarning
 
 GOOD = b'{"id": "1", "text": "premier"}\n'

@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from searchlib import Document, FrenchAnalyzer, Index, SearchlibError
-from searchlib.analysis import normalize_text
-from searchlib.corpus import LoadReport, load_corpus
+from searchlib.analysis.analyzer import normalize_text
+from searchlib.corpus.loaders import LoadReport, load_corpus
 from searchlib.errors import CorpusFormatError, CorpusWarning
 from searchlib.highlight import MatchSpec, Snippet, highlight
-from searchlib.querylang import Group, parse
+from searchlib.query.language import Group, parse
 
 # SEARCHLIB_FUZZ_EXAMPLES (set by benchmarks/fuzz_long.py) turns the bounded,
 # derandomized CI run into a long random one.

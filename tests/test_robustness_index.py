@@ -72,9 +72,9 @@ def test_posting_pool_spilled_to_disk_is_read_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # limitmb=1 makes the pool write sorted runs to temporary files (pickled
-    # term records, searchlib.postingpool) and merge them at commit: the index must
+    # term records, searchlib._whoosh.postingpool) and merge them at commit: the index must
     # hold exactly the postings of one built in memory without spilling.
-    from searchlib.postingpool import GroupedPostingPool
+    from searchlib._whoosh.postingpool import GroupedPostingPool
 
     runs: list[int] = []
     original = GroupedPostingPool._read_run

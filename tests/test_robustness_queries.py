@@ -14,9 +14,17 @@ import pytest
 from whoosh import query as wq
 
 from searchlib import Document, Index, QuerySyntaxError
+from searchlib._whoosh.limits import time_limit
 from searchlib.errors import SearchTimeoutError
-from searchlib.limits import time_limit
-from searchlib.querylang import MAX_DEPTH, MAX_EXPANDED_WORDS, MAX_WORDS, Group, Not, Word, parse
+from searchlib.query.language import (
+    MAX_DEPTH,
+    MAX_EXPANDED_WORDS,
+    MAX_WORDS,
+    Group,
+    Not,
+    Word,
+    parse,
+)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from searchlib import Document, Index
-from searchlib.typos import Vocabulary, vocabulary
+from searchlib.query.typos import Vocabulary, vocabulary
 
 
 def _distance(a: str, b: str) -> int:

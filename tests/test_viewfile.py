@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from whoosh.filedb.structfile import BufferFile
 
 from searchlib import Document, Index
-from searchlib.viewfile import ViewFile
+from searchlib._whoosh.viewfile import ViewFile
 
 OPS = st.lists(
     st.one_of(

@@ -5,7 +5,7 @@ sorted postings of the pool and makes several Python calls per posting:
 order checks, ``add`` and ``add_posting`` with their type assertions, block
 statistics. :func:`install` gives a fresh writer's field writer a version that
 takes each term's postings as one group (the term records of
-:class:`~searchlib.postingpool.TermGroups`, or sorted postings grouped here),
+:class:`~searchlib._whoosh.postingpool.TermGroups`, or sorted postings grouped here),
 fills the block buffers of Whoosh's
 own postings writer with them in bulk and lets Whoosh encode and write each
 block (``W3PostingsWriter._write_block``): the bytes written are Whoosh's.
@@ -33,7 +33,7 @@ from whoosh.codec.whoosh3 import W3FieldWriter
 from whoosh.filedb.filetables import HashWriter
 from whoosh.system import emptybytes
 
-from searchlib.postingpool import TermGroups, TermRecord
+from searchlib._whoosh.postingpool import TermGroups, TermRecord
 
 _TERM = operator.itemgetter(0, 1)
 
@@ -72,7 +72,7 @@ class HashBucket:
 
 def _add_postings(self: Any, schema: Any, lengths: Any, items: Iterable[Any]) -> None:
     """``FieldWriter.add_postings`` (sorted ``(field, term, docnum, weight, value)``,
-    or the pool's :class:`~searchlib.postingpool.TermGroups`)."""
+    or the pool's :class:`~searchlib._whoosh.postingpool.TermGroups`)."""
     if lengths is not None:
         W3FieldWriter.add_postings(self, schema, lengths, items)
         return

@@ -18,11 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from searchlib import __version__
-from searchlib.errors import QuerySyntaxError, SearchlibError
-from searchlib.explain import explain
-from searchlib.highlight import highlight_all
-from searchlib.index import Index, cache_dir
-from searchlib.render import (
+from searchlib.app.render import (
     BOLD,
     DIM,
     RED,
@@ -35,7 +31,11 @@ from searchlib.render import (
     plural,
     style,
 )
-from searchlib.search import Hit, SearchResults
+from searchlib.errors import QuerySyntaxError, SearchlibError
+from searchlib.highlight import highlight_all
+from searchlib.index import Index, cache_dir
+from searchlib.ranking.explain import explain
+from searchlib.searching import Hit, SearchResults
 
 PROMPT = "searchlib> "
 MAX_LIMIT = 1000

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO, TypeVar
 
-from searchlib.corpus import JSONL_SUFFIXES, TEXT_SUFFIXES
+from searchlib.corpus.loaders import JSONL_SUFFIXES, TEXT_SUFFIXES
 
 T = TypeVar("T")
 

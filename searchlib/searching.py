@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from whoosh import query as wq
 
-from searchlib.acronyms import AcronymLexicon
-from searchlib.analysis import FrenchAnalyzer, TokenView, fold, normalize_text, stem
+from searchlib.analysis.analyzer import FrenchAnalyzer, TokenView, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
-from searchlib.fastpath import doc_frequency, execute
 from searchlib.highlight import MatchSpec, Snippet, highlight, leading_snippet
-from searchlib.querylang import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word, parse
-from searchlib.ranking import Ranking
-from searchlib.typos import vocabulary
+from searchlib.query.acronyms import AcronymLexicon
+from searchlib.query.language import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word, parse
+from searchlib.query.typos import vocabulary
+from searchlib.ranking.fastpath import doc_frequency, execute
+from searchlib.ranking.params import Ranking
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
@@ -314,7 +314,7 @@ class QueryCompiler:
 
         ``cdd`` (or ``CDD``, ``C.D.D.``, ``l'CDD``) -> « contrat à durée
         déterminée », weighted by ``Ranking.acronym_boost`` divided by the
-        phrase's words that are no stop words (see :mod:`searchlib.acronyms`).
+        phrase's words that are no stop words (see :mod:`searchlib.query.acronyms`).
         A stop word is taken for an acronym only when typed in capitals
         (``CET``, not ``cet``).
         """
@@ -356,7 +356,7 @@ class QueryCompiler:
         Only words of at least ``Ranking.typo_min_length`` letters that match
         nothing are corrected: to the most frequent terms at edit distance 1,
         with the same first letter, looked up in the field's vocabulary (read
-        once per searcher, see :mod:`searchlib.typos`). Corrections are cached
+        once per searcher, see :mod:`searchlib.query.typos`). Corrections are cached
         per searcher.
         """
         ranking = self.ranking
@@ -505,7 +505,7 @@ def search(
 
     Args:
         index: the index.
-        query: query text (see :mod:`searchlib.querylang`).
+        query: query text (see :mod:`searchlib.query.language`).
         limit: hits per page (>= 1).
         page: 1-based page.
         highlight_hits: build snippets (cheaper when ``False``).

@@ -31,8 +31,8 @@ import snowballstemmer
 from unidecode import unidecode
 from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 
-from searchlib.lexicon import IRREGULAR_FORMS, ORDINAL_WORDS
-from searchlib.stopwords import FRENCH_STOP_WORDS
+from searchlib.analysis.lexicon import IRREGULAR_FORMS, ORDINAL_WORDS
+from searchlib.analysis.stopwords import FRENCH_STOP_WORDS
 
 ANALYZER_VERSION = "fr-5"
 """Changes whenever the terms produced for some text change (indexes must be rebuilt)."""
@@ -300,7 +300,7 @@ def stem(word: str) -> str:
     """Snowball French stem of a lowercase, accent-folded word, cached.
 
     Snowball's French rules expect accents; on folded text two gaps are
-    closed first: irregular plurals (:data:`~searchlib.lexicon.IRREGULAR_FORMS`)
+    closed first: irregular plurals (:data:`~searchlib.analysis.lexicon.IRREGULAR_FORMS`)
     and feminine past participles (``-ee(s)`` -> ``-e(s)``: ``fermee`` stems
     like ``ferme``, as ``fermée`` would).
 
@@ -702,3 +702,20 @@ class StageView:
     pos: int
     start: int
     end: int
+
+
+# The chain's classes are pickled into every index's schema: they keep the
+# names they were first persisted under (searchlib.analysis.<Class>, which
+# the package re-exports), so indexes written before this module moved open.
+for _persisted in (
+    FrenchTokenizer,
+    FrenchLowercaseFilter,
+    StopFlagFilter,
+    StopDropFilter,
+    AccentFoldFilter,
+    OrdinalFilter,
+    FrenchStemFilter,
+    FrenchAnalyzer,
+):
+    _persisted.__module__ = "searchlib.analysis"
+del _persisted

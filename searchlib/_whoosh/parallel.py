@@ -12,7 +12,7 @@ the caller's process checks every document and deletes the indexed copies
 of their ids. The helpers receive pickled lists of documents on their
 standard input and, once it closes, write their segment and send its
 description back on standard output; both sides read these through the
-restricted unpickler of index files (:mod:`searchlib.safepickle`). The
+restricted unpickler of index files (:mod:`searchlib._whoosh.safepickle`). The
 helper's command line is fixed (this module's function, the index path and
 a number, as Python literals), run without a shell. The caller then commits every new
 segment in one table of contents, as Whoosh's own multi-process writer does
@@ -38,11 +38,11 @@ from typing import IO, Any
 
 from whoosh.writing import SegmentWriter
 
-from searchlib import postingpool, termwriter
-from searchlib.corpus import Document
+from searchlib._whoosh import postingpool, termwriter
+from searchlib._whoosh.safepickle import restricted_load, restricted_loads
+from searchlib.corpus.loaders import Document
 from searchlib.errors import IndexingError
 from searchlib.index import Index, SegmentBatch, _check_document, _writer_codec, commit
-from searchlib.safepickle import restricted_load, restricted_loads
 
 BATCH = 64
 """Documents per message to a helper."""
@@ -121,10 +121,10 @@ class _Helper:
         # Closed by cleanup(), once the helper is done with it.
         self.errors: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         # The helper imports this very searchlib, wherever it was imported from.
-        root = str(Path(__file__).resolve().parents[1])
+        root = str(Path(__file__).resolve().parents[2])
         code = (
             f"import sys; sys.path.insert(0, {root!r}); "
-            "from searchlib.parallel import _helper_main; "
+            "from searchlib._whoosh.parallel import _helper_main; "
             f"_helper_main({str(path)!r}, {int(limitmb)})"
         )
         self.proc = subprocess.Popen(

@@ -6,7 +6,7 @@ passage as the sum, over the leaves that match it, of the leaf's boost times
 the BM25 score of each of its terms in that field (a phrase scores as the sum
 of its words). :func:`explain` walks the same tree for one passage and
 recomputes each share with the searcher's own weighting (the index's
-:class:`~searchlib.ranking.Ranking`), so the shares add up to the hit's score.
+:class:`~searchlib.ranking.params.Ranking`), so the shares add up to the hit's score.
 
 Example:
     >>> import tempfile
@@ -32,8 +32,8 @@ from whoosh.scoring import bm25
 
 from searchlib.errors import SearchlibError
 from searchlib.index import Index
-from searchlib.querylang import SEARCH_FIELDS, parse
-from searchlib.search import Hit, QueryCompiler
+from searchlib.query.language import SEARCH_FIELDS, parse
+from searchlib.searching import Hit, QueryCompiler
 
 
 @dataclass(frozen=True, slots=True)

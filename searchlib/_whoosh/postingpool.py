@@ -19,14 +19,14 @@ term's postings keep their order of arrival: document order, since documents
 are numbered as they are added. A run is length-prefixed pickles of term
 records ``(field, term, docnums, weights, values)`` (lists of int, float,
 bytes and None), read back through the same restricted unpickler as every
-index file (:mod:`searchlib.safepickle`); runs are merged a term at a time,
+index file (:mod:`searchlib._whoosh.safepickle`); runs are merged a term at a time,
 the earlier run's postings first. A term whose postings did not come in
 document order (Whoosh's own paths can add them otherwise: merging segments
 adds them term by term, a spelling field adds markers numbered -1) has them
 sorted as Whoosh sorts them, so the result is always Whoosh's.
 
 :meth:`GroupedPostingPool.iter_postings` returns :class:`TermGroups`: the
-term writer (:mod:`searchlib.termwriter`) takes its records; any other reader
+term writer (:mod:`searchlib._whoosh.termwriter`) takes its records; any other reader
 iterates it as Whoosh's sorted postings. Runs live only for the writer that
 made them.
 """
@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 from whoosh.writing import PostingPool
 
-from searchlib.safepickle import restricted_loads
+from searchlib._whoosh.safepickle import restricted_loads
 
 Posting = tuple[str, bytes, int, float, bytes | None]
 """What Whoosh's posting pool holds: field, term, document number, weight, value."""

@@ -37,7 +37,7 @@ class Ranking:
         acronym_boost: weight of the long form, searched as a phrase, of a
             query word that the index's documents define as an acronym
             (``cdd`` -> « contrat à durée déterminée », see
-            :mod:`searchlib.acronyms`), per word of the long form that is no
+            :mod:`searchlib.query.acronyms`), per word of the long form that is no
             stop word (a phrase scores the sum of its words): at 1 the long
             form weighs about as much as one query word; 0 turns the
             expansion off.

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from searchlib.analysis import normalize_text
+from searchlib.analysis.analyzer import normalize_text
 from searchlib.errors import CorpusFormatError, CorpusWarning
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -530,7 +530,7 @@ def seed_dir() -> Path:
     packaged = resources.files("searchlib") / "seeds"
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "seeds"
+    return Path(__file__).resolve().parents[2] / "seeds"
 
 
 def seed_documents() -> Iterable[Document]:

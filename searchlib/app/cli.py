@@ -18,10 +18,8 @@ from pathlib import Path
 from typing import TextIO
 
 from searchlib import __version__
-from searchlib.analysis import FrenchAnalyzer
-from searchlib.corpus import Document, load_corpus
-from searchlib.errors import QuerySyntaxError, SearchlibError
-from searchlib.evaluate import (
+from searchlib.analysis.analyzer import FrenchAnalyzer
+from searchlib.app.evaluate import (
     grouped_metrics,
     load_qrels,
     load_queries,
@@ -30,9 +28,8 @@ from searchlib.evaluate import (
     run_queries,
     write_trec_run,
 )
-from searchlib.index import Index, default_index
-from searchlib.progress import Progress, input_size
-from searchlib.render import (
+from searchlib.app.progress import Progress, input_size
+from searchlib.app.render import (
     analysis_json,
     analysis_rows,
     format_analysis,
@@ -43,7 +40,10 @@ from searchlib.render import (
     stats_dict,
     use_color,
 )
-from searchlib.repl import run_repl
+from searchlib.app.repl import run_repl
+from searchlib.corpus.loaders import Document, load_corpus
+from searchlib.errors import QuerySyntaxError, SearchlibError
+from searchlib.index import Index, default_index
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 SEED_LABEL = "bundled seed corpus"

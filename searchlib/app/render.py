@@ -19,12 +19,12 @@ import os
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
-from searchlib.explain import Explanation
+from searchlib.analysis.analyzer import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
 from searchlib.highlight import ANSI_MARK, Snippet
 from searchlib.index import IndexStats
-from searchlib.ranking import Ranking
-from searchlib.search import Hit, SearchResults
+from searchlib.ranking.explain import Explanation
+from searchlib.ranking.params import Ranking
+from searchlib.searching import Hit, SearchResults
 
 BOLD, DIM, CYAN, RED, RESET = "\x1b[1m", "\x1b[2m", "\x1b[36m", "\x1b[31m", "\x1b[0m"
 PLAIN_MARK = ("[", "]")

@@ -6,7 +6,7 @@ it in ``io.BytesIO``, which copies the part into memory: opening a 670 MB index
 cost about as much RAM (an index of the 200 MB corpus, opened after it was
 built, took ``searchlib index`` from 0.67 to 1.6 GB). :class:`ViewFile` reads
 the mapped bytes where they are; :func:`install` makes ``BufferFile`` use it
-(process-wide, like :mod:`searchlib.safepickle`).
+(process-wide, like :mod:`searchlib._whoosh.safepickle`).
 
 Example:
     >>> f = ViewFile(memoryview(b"ligne 1\\nligne 2"))

@@ -34,10 +34,10 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from searchlib.analysis import APOSTROPHES, FrenchAnalyzer, fold, normalize_text
-from searchlib.corpus import Document
+from searchlib.analysis.analyzer import APOSTROPHES, FrenchAnalyzer, fold, normalize_text
+from searchlib.analysis.stopwords import FRENCH_STOP_WORDS
+from searchlib.corpus.loaders import Document
 from searchlib.errors import IndexCorruptError
-from searchlib.stopwords import FRENCH_STOP_WORDS
 
 LEXICON_FILE = "acronyms.json"
 """File of the acronym lexicon in an index folder."""

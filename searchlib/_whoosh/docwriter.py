@@ -24,7 +24,7 @@ from typing import Any
 from whoosh import formats
 from whoosh.system import pack_uint
 
-from searchlib.analysis import FrenchAnalyzer
+from searchlib.analysis.analyzer import FrenchAnalyzer
 
 Posting = tuple[str, bytes, int, float, bytes]
 """What Whoosh's posting pool holds: field, term, document number, weight, value."""

@@ -13,7 +13,7 @@ query is scored with numpy over whole posting lists:
   sees them) are cached per segment too;
 * the BM25F parameters, IDF and average lengths are taken from the
   searcher's own weighting (:meth:`BM25F.scorer`), so a change of
-  :class:`~searchlib.ranking.Ranking` is followed without any constant here;
+  :class:`~searchlib.ranking.params.Ranking` is followed without any constant here;
 * a phrase inside the union (``"..."``, the parts of ``est-ce``, proximity
   bonuses) is scored as Whoosh scores it, the sum of its words' scores where
   the words stand in order within its slop, checked on word positions that
@@ -60,8 +60,8 @@ from whoosh.formats import Positions
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 
-from searchlib.limits import check as check_deadline
-from searchlib.safepickle import restricted_loads
+from searchlib._whoosh.limits import check as check_deadline
+from searchlib._whoosh.safepickle import restricted_loads
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
