@@ -170,7 +170,7 @@ class SearchlibEngine:
         try:
             res = self.index().search(query, limit=limit, highlight_hits=highlight, **self.options)
         except QuerySyntaxError:
-            return []  # as searchlib.app.evaluate.run_queries does: no ranking for a malformed query
+            return []  # as app.evaluate.run_queries does: no ranking for a malformed query
         if not highlight:
             return [Result(h.doc_id) for h in res.hits]
         return [

@@ -57,7 +57,7 @@ def test_threads_share_it_safely() -> None:
                 k = (i * 7 + offset) % 200
                 if cache.get_or_compute(k, lambda x: x * 2) != k * 2:
                     raise AssertionError(k)
-        except BaseException as e:  # collected for the main thread
+        except BaseException as e:  # noqa: BLE001 (collected for the main thread)
             errors.append(e)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
