@@ -40,7 +40,7 @@ from benchmarks.ablation import (
 from searchlib import Index, Ranking, load_corpus
 from searchlib.analysis.analyzer import normalize_text
 from searchlib.app.evaluate import load_qrels, load_queries, load_topics, per_query
-from searchlib.corpus.loaders import Document
+from searchlib.documents import Document
 from searchlib.query.acronyms import AcronymLexicon
 from searchlib.query.language import Word, parse
 

@@ -28,7 +28,8 @@ from whoosh.lang import stopwords_for_language
 
 from searchlib.analysis.stopwords import FRENCH_STOP_WORDS
 from searchlib.app.evaluate import load_qrels, load_queries, load_topics
-from searchlib.corpus.loaders import Document, load_jsonl
+from searchlib.corpus.loaders import load_jsonl
+from searchlib.documents import Document
 
 REPO = Path(__file__).resolve().parent.parent
 

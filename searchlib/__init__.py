@@ -11,15 +11,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from searchlib.analysis.analyzer import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
-from searchlib.corpus.loaders import (
-    Document,
-    LoadReport,
-    Passage,
-    load_corpus,
-    load_jsonl,
-    split_passages,
-)
+from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
+from searchlib.corpus import LoadReport, load_corpus, load_jsonl
+from searchlib.documents import Document, Passage, split_passages
 from searchlib.errors import (
     CorpusFormatError,
     CorpusWarning,

@@ -22,40 +22,33 @@ import contextlib
 import hashlib
 import json
 import os
-import pickle
-import re
 import shutil
-import struct
 import tempfile
 import threading
-import time
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import whoosh.index
-from whoosh.codec.whoosh3 import W3Codec
-from whoosh.fields import ID, STORED, TEXT, Schema
-from whoosh.filedb.filestore import FileStorage, RamStorage
-from whoosh.index import LockError
 from whoosh.searching import Searcher
 
 from searchlib import __version__
-from searchlib._whoosh import limits, postingpool, termwriter, viewfile
-from searchlib._whoosh.docwriter import DocumentAdder
-from searchlib._whoosh.limits import LimitedSearcher
-from searchlib._whoosh.safepickle import check_toc
-from searchlib._whoosh.safepickle import install as _install_safe_unpickling
-from searchlib.analysis.analyzer import ANALYZER_VERSION, FrenchAnalyzer
-from searchlib.corpus.loaders import Document, Passage, seed_dir, seed_documents, split_passages
+from searchlib._whoosh import limits
+from searchlib._whoosh.storage import (
+    DATA_ERRORS,
+    SegmentBatch,
+    Store,
+    commit,
+    looks_like_whoosh,
+)
+from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
+from searchlib.corpus import seed_dir, seed_documents
+from searchlib.documents import PASSAGE_CHARS, Document, Passage, split_passages
 from searchlib.errors import (
-    DocumentError,
     IndexCorruptError,
     IndexExistsError,
-    IndexLockedError,
     IndexNotFoundError,
     IndexVersionError,
     SearchlibError,
@@ -65,14 +58,10 @@ from searchlib.ranking.params import Ranking, make_weighting
 from searchlib.searching import SearchResults
 from searchlib.searching import search as _search
 
-_install_safe_unpickling()  # index files are read through a restricted unpickler
-viewfile.install()  # compound segment files are read in place, not copied
-
 FORMAT_VERSION = 3
 """Version of the index layout (schema and stored fields)."""
 
 META_FILE = "searchlib.json"
-INDEX_NAME = "searchlib"
 
 
 class _Default:
@@ -80,23 +69,6 @@ class _Default:
 
 
 _DEFAULT = _Default()
-
-
-def make_schema() -> Schema:
-    """The schema of a searchlib index: one Whoosh document per passage."""
-    analyzer = FrenchAnalyzer()
-    return Schema(
-        id=ID(stored=True, unique=True),
-        doc_id=ID(stored=True, sortable=True),
-        position=STORED(),  # read back, never searched: indexing it cost ~20% of build time
-        start=STORED(),
-        title=TEXT(analyzer=analyzer, stored=True, phrase=True),
-        text=TEXT(analyzer=analyzer, stored=True, phrase=True),
-        exact=TEXT(
-            analyzer=FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True), phrase=False
-        ),
-        fields=STORED(),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +92,13 @@ class Index:
     releases its searcher.
     """
 
-    def __init__(self, whoosh_index: Any, path: Path | None) -> None:
-        self._ix = whoosh_index
+    def __init__(
+        self, store: Store, path: Path | None, *, passage_chars: int = PASSAGE_CHARS
+    ) -> None:
+        self._store = store
         self.path = path
+        self.passage_chars = passage_chars
+        """Largest passage, in characters, that documents are cut into (fixed at creation)."""
         self._searcher: Searcher | None = None
         self._lock = threading.RLock()
         self.analyzer = FrenchAnalyzer()
@@ -137,8 +113,16 @@ class Index:
     # -- life cycle ---------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str | Path, *, overwrite: bool = False) -> Index:
+    def create(
+        cls, path: str | Path, *, overwrite: bool = False, passage_chars: int = PASSAGE_CHARS
+    ) -> Index:
         """Create an empty index in folder ``path``.
+
+        Args:
+            path: the folder (created if missing; it must be empty).
+            overwrite: replace an existing searchlib index there.
+            passage_chars: largest passage, in characters, that documents are
+                cut into (saved with the index: later additions use it too).
 
         Raises:
             IndexExistsError: ``path`` holds an index (or other files) and
@@ -150,15 +134,16 @@ class Index:
         if folder.is_dir() and any(folder.iterdir()):
             if not overwrite:
                 raise IndexExistsError(folder)
-            if not (folder / META_FILE).exists() and not _looks_like_whoosh(folder):
+            if not (folder / META_FILE).exists() and not looks_like_whoosh(folder):
                 raise SearchlibError(
                     f"refusing to overwrite {folder}: it is not empty and not a searchlib index"
                 )
             shutil.rmtree(folder)
+        _check_passage_chars(passage_chars)
         folder.mkdir(parents=True, exist_ok=True)
-        ix = whoosh.index.create_in(str(folder), make_schema(), indexname=INDEX_NAME)
-        _write_meta(folder)
-        return cls(ix, folder)
+        store = Store.create(folder)
+        _write_meta(folder, passage_chars)
+        return cls(store, folder, passage_chars=passage_chars)
 
     @classmethod
     def open(cls, path: str | Path) -> Index:
@@ -188,37 +173,22 @@ class Index:
                 f"this searchlib ({__version__}) reads format {FORMAT_VERSION} and analyzer "
                 f"{ANALYZER_VERSION!r}: rebuild it with `searchlib index ... --overwrite`"
             )
-        for attempt in range(_OPEN_RETRIES):
-            generation = _latest_generation(folder)
-            storage = _OpeningStorage(str(folder))
-            try:
-                check_toc(folder, INDEX_NAME)
-                index = cls(storage.open_index(INDEX_NAME), folder)
-                index.searcher()  # reads the segments: corrupt files fail here, not later
-                storage.opened = None
-                return index
-            except BaseException as e:
-                storage.close_opened()  # Whoosh leaves them open when it fails
-                if isinstance(e, whoosh.index.EmptyIndexError):
-                    raise IndexNotFoundError(folder, "no Whoosh index files") from e
-                if isinstance(e, SearchlibError) or not isinstance(e, Exception):
-                    raise  # e.g. the restricted unpickler refused an object
-                # A file vanishing under us is a race with a writer in another
-                # process (it committed and deleted the old files) only if the
-                # index moved on; then try again.
-                raced = isinstance(e, FileNotFoundError) and (
-                    _latest_generation(folder) != generation
-                )
-                if not raced or attempt + 1 == _OPEN_RETRIES:
-                    raise IndexCorruptError(f"index at {folder} cannot be read: {e}") from e
-                time.sleep(0.01)
-        raise AssertionError("unreachable")  # pragma: no cover
+        passage_chars = meta.get("passage_chars", PASSAGE_CHARS)
+        if not isinstance(passage_chars, int) or isinstance(passage_chars, bool):
+            raise IndexCorruptError(f"{meta_path}: malformed passage_chars {passage_chars!r}")
+        try:
+            store = Store.open(folder)
+        except whoosh.index.EmptyIndexError as e:
+            raise IndexNotFoundError(folder, "no Whoosh index files") from e
+        index = cls(store, folder, passage_chars=passage_chars)
+        index.searcher()
+        return index
 
     @classmethod
-    def in_memory(cls) -> Index:
-        """A throw-away index held in memory."""
-        ix = _RamStorage().create_index(make_schema(), indexname=INDEX_NAME)
-        return cls(ix, None)
+    def in_memory(cls, *, passage_chars: int = PASSAGE_CHARS) -> Index:
+        """A throw-away index held in memory (``passage_chars`` as for :meth:`create`)."""
+        _check_passage_chars(passage_chars)
+        return cls(Store.in_memory(), None, passage_chars=passage_chars)
 
     def close(self) -> None:
         """Release the searcher (the index can be reopened later)."""
@@ -287,11 +257,12 @@ class Index:
         mined = AcronymLexicon()
         documents = mined.watch(documents)
         if procs > 1 and self.path is not None:
-            from searchlib._whoosh import parallel  # noqa: PLC0415 (it imports this module)
+            from searchlib._whoosh import parallel  # noqa: PLC0415 (starts processes: on demand)
 
             count = parallel.add(
-                self,
+                self._store,
                 documents,
+                passage_chars=self.passage_chars,
                 procs=procs,
                 limitmb=limitmb,
                 timeout=timeout,
@@ -301,7 +272,11 @@ class Index:
             return count
         writer = self._writer(limitmb=limitmb, timeout=timeout)
         try:
-            batch = SegmentBatch(writer, replace_existing=self._ix.doc_count_all() > 0)
+            batch = SegmentBatch(
+                writer,
+                replace_existing=self._store.doc_count_all() > 0,
+                passage_chars=self.passage_chars,
+            )
             for doc in documents:
                 batch.add(doc)
         except BaseException:
@@ -330,18 +305,7 @@ class Index:
         self._refresh()
 
     def _writer(self, limitmb: int = 128, timeout: float = 0.0) -> Any:
-        try:
-            writer = self._ix.writer(limitmb=limitmb, timeout=timeout, codec=_writer_codec())
-        except LockError as e:
-            waited = f" (waited {timeout:g} s)" if timeout else ""
-            raise IndexLockedError(
-                f"index at {self.path or 'memory'} is locked by another writer{waited}"
-            ) from e
-        postingpool.install(writer)
-        termwriter.install(writer)
-        if self.path is not None:
-            _remove_stale_toc_files(self.path)
-        return writer
+        return self._store.writer(limitmb=limitmb, timeout=timeout)
 
     # -- reading ------------------------------------------------------------
 
@@ -399,7 +363,7 @@ class Index:
     def _new_searcher(self) -> Searcher:
         self._load_acronyms()
         weighting = make_weighting(self.ranking)
-        return LimitedSearcher(self._ix.reader(), weighting=weighting, fromindex=self._ix)
+        return self._store.new_searcher(weighting)
 
     def set_ranking(self, ranking: Ranking) -> None:
         """Use other ranking parameters for the following searches."""
@@ -445,7 +409,7 @@ class Index:
         """
         try:
             yield
-        except _DATA_ERRORS as e:
+        except DATA_ERRORS as e:
             raise IndexCorruptError(
                 f"index at {self.path or 'memory'} is damaged ({type(e).__name__}: {e}): rebuild it"
             ) from e
@@ -495,192 +459,6 @@ class Index:
         )
 
 
-class SegmentBatch:
-    """The documents of one :meth:`Index.add` going into one Whoosh segment writer."""
-
-    def __init__(self, writer: Any, *, replace_existing: bool) -> None:
-        self.writer = writer
-        self.adder = DocumentAdder(writer)
-        self.replace_existing = replace_existing
-        self.count = 0
-        # Documents of this batch, by id: their Whoosh document numbers in
-        # the segment being written (passages of a document are contiguous).
-        self.pending: dict[str, range] = {}
-
-    def add(self, doc: Document) -> None:
-        """Check and add one document; an id seen before replaces the earlier one."""
-        _check_document(doc)
-        writer = self.writer
-        earlier = self.pending.get(doc.id)
-        if earlier is not None:
-            # Whoosh cannot delete from the segment being written through
-            # its API, but the segment records deletions: mark the earlier
-            # copy deleted, in this same commit.
-            for docnum in earlier:
-                writer.newsegment.delete_document(docnum)
-        elif self.replace_existing:
-            writer.delete_by_term("doc_id", doc.id)
-        first = writer.docnum
-        for passage in split_passages(doc.id, doc.text):
-            self.adder.add(_fields(doc, passage))
-        self.pending[doc.id] = range(first, writer.docnum)
-        self.count += 1
-
-
-def commit(
-    writer: Any,
-    *,
-    more_segments: Callable[[], Iterable[Any]] = tuple,
-    under_lock: Callable[[], None] | None = None,
-) -> None:
-    """``writer.commit()``, Whoosh's own sequence with its default merge policy, and two hooks.
-
-    ``more_segments`` is called once this writer's own segment is written: the
-    segments it returns (written by other processes, see :mod:`searchlib._whoosh.parallel`)
-    join the same commit. ``under_lock`` runs once the new table of contents
-    is written, before the write lock is released; if it raises, the commit
-    stands and the error is raised.
-    """
-    writer._check_state()
-    final = list(writer._merge_segments(None, None, None))
-    if writer._added:
-        final.append(writer._finalize_segment())
-    else:
-        writer._close_segment()
-    final.extend(more_segments())
-    writer._commit_toc(final)
-    try:
-        if under_lock is not None:
-            under_lock()
-    finally:
-        writer._finish()
-
-
-def _writer_codec() -> W3Codec:
-    """Whoosh's codec without per-block field-length statistics.
-
-    Writing a segment, Whoosh looks up each posting's field length to keep
-    the shortest and longest per block of postings: 12% of a build on cdtn.
-    Those only tighten the score bounds Whoosh's optimised matching uses to
-    skip blocks (without them the bounds stay valid, only looser); the numpy
-    fast path reads field lengths from the per-document column instead.
-    The on-disk format is Whoosh's own.
-    """
-    codec = W3Codec()
-    codec.length_stats = False
-    return codec
-
-
-def _fields(doc: Document, passage: Passage) -> dict[str, Any]:
-    return {
-        "id": passage.id,
-        "doc_id": doc.id,
-        "position": passage.position,
-        "start": passage.start,
-        "title": doc.title,
-        "text": passage.text,
-        "exact": f"{doc.title}\n{passage.text}",
-        "fields": dict(doc.fields) if doc.fields else None,
-    }
-
-
-_OPEN_RETRIES = 20
-_DATA_ERRORS = (zlib.error, pickle.UnpicklingError, struct.error, EOFError, UnicodeDecodeError)
-_MAX_FIELD_DEPTH = 64
-_STALE_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-class _OpeningStorage(FileStorage):  # type: ignore[misc]
-    """A folder storage that remembers the files opened while an index opens,
-    so they can be closed if opening fails (Whoosh leaves them open)."""
-
-    def __init__(self, folder: str) -> None:
-        super().__init__(folder)
-        self.opened: list[Any] | None = []
-
-    def open_file(self, name: str, **kwargs: Any) -> Any:
-        f = super().open_file(name, **kwargs)
-        if self.opened is not None:
-            self.opened.append(f)
-        return f
-
-    def close_opened(self) -> None:
-        for f in self.opened or ():
-            with contextlib.suppress(Exception):
-                f.close()
-        self.opened = None
-
-
-def _latest_generation(folder: Path) -> int:
-    try:
-        return int(whoosh.index.TOC._latest_generation(FileStorage(str(folder)), INDEX_NAME))
-    except OSError:
-        return -1
-
-
-class _RamStorage(RamStorage):  # type: ignore[misc]
-    """Whoosh's memory storage, with a private temporary folder per writer.
-
-    Whoosh's own gives every writer of every process the same folder
-    (``$TMPDIR/searchlib.tmp``), and the first writer to finish deletes it.
-    """
-
-    def temp_storage(self, name: str | None = None) -> FileStorage:
-        return FileStorage(tempfile.mkdtemp(prefix="searchlib-")).create()
-
-
-def _check_document(doc: Document) -> None:
-    """Refuse what Whoosh would choke on in the middle of a batch."""
-    if not isinstance(doc.id, str) or not doc.id:
-        raise DocumentError(f"a document id must be a non-empty string, not {doc.id!r}")
-    for name in ("id", "title", "text"):
-        value = getattr(doc, name)
-        if not isinstance(value, str):
-            raise DocumentError(f"document {doc.id!r}: {name} must be a string")
-        if _SURROGATE.search(value):
-            raise DocumentError(f"document {doc.id!r}: {name} holds a lone surrogate (not text)")
-    if doc.fields:
-        _check_json(doc.id, doc.fields, 0)
-
-
-def _check_json(doc_id: str, value: object, depth: int) -> None:
-    """Extra fields are stored, and read back only as JSON-like data."""
-    if depth > _MAX_FIELD_DEPTH:
-        raise DocumentError(f"document {doc_id!r}: fields nested too deeply")
-    if value is None or isinstance(value, bool | int | float):
-        return
-    if isinstance(value, str):
-        if _SURROGATE.search(value):
-            raise DocumentError(f"document {doc_id!r}: a field holds a lone surrogate")
-        return
-    if isinstance(value, list | tuple):
-        for item in value:
-            _check_json(doc_id, item, depth + 1)
-        return
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise DocumentError(f"document {doc_id!r}: field names must be strings")
-            _check_json(doc_id, item, depth + 1)
-        return
-    raise DocumentError(
-        f"document {doc_id!r}: fields must hold JSON-like values, not {type(value).__name__}"
-    )
-
-
-def _remove_stale_toc_files(folder: Path) -> None:
-    """Delete TOC files a killed writer left half-written (``_searchlib_N.toc.<time>``).
-
-    Only called with the write lock held: no other writer can be writing one.
-    """
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(folder):
-            if _STALE_TOC.match(entry.name):
-                with contextlib.suppress(OSError):
-                    os.remove(entry.path)
-
-
 def _stamp(path: Path) -> tuple[int, int] | None:
     try:
         st = path.stat()
@@ -689,16 +467,21 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return st.st_mtime_ns, st.st_size
 
 
-def _looks_like_whoosh(folder: Path) -> bool:
-    return any(p.name.endswith(".toc") or p.suffix == ".seg" for p in folder.iterdir())
+def _check_passage_chars(passage_chars: int) -> None:
+    if not isinstance(passage_chars, int) or isinstance(passage_chars, bool):
+        raise TypeError(f"passage_chars must be an int, not {type(passage_chars).__name__}")
+    if passage_chars < 100:
+        raise ValueError(f"passage_chars must be at least 100, not {passage_chars}")
 
 
-def _write_meta(folder: Path) -> None:
-    meta = {
+def _write_meta(folder: Path, passage_chars: int = PASSAGE_CHARS) -> None:
+    meta: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "analyzer_version": ANALYZER_VERSION,
         "searchlib_version": __version__,
     }
+    if passage_chars != PASSAGE_CHARS:
+        meta["passage_chars"] = passage_chars
     tmp = folder / (META_FILE + ".tmp")
     tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, folder / META_FILE)

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 
 from searchlib.corpus.loaders import (
-    Document,
     load_corpus,
     load_jsonl,
     load_text_file,
     seed_dir,
     seed_documents,
-    split_passages,
 )
+from searchlib.documents import Document, split_passages
 from searchlib.errors import CorpusFormatError
 
 

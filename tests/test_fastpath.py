@@ -292,7 +292,7 @@ def test_block_ids_and_weights_read_without_values_as_whoosh_reads_them(index: I
             if field not in ("text", "title", "exact"):
                 continue
             m = leaf.postings(field, btext)
-            if type(m) is not W3LeafMatcher:
+            if not isinstance(m, W3LeafMatcher):
                 continue
             while m.is_active():
                 head = fastpath._block_head(m)

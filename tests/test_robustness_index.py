@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from searchlib import Document, Index
+from searchlib._whoosh.storage import _SafeRamStorage as _RamStorage
 from searchlib.errors import IndexCorruptError, IndexNotFoundError
-from searchlib.index import META_FILE, _RamStorage
+from searchlib.index import META_FILE
 
 
 def words(n: int, tag: str) -> str:

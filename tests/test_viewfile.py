@@ -9,9 +9,9 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from whoosh.filedb.structfile import BufferFile
 
 from searchlib import Document, Index
+from searchlib._whoosh.storage import _SafeBufferFile  # the files an index is read through
 from searchlib._whoosh.viewfile import ViewFile
 
 OPS = st.lists(
@@ -75,7 +75,7 @@ def test_pickles_load_through_peek_and_leave_the_position_after_each() -> None:
     assert f.peek() == data[1:2] and f.peek(10_000) == data[1 : 1 + 512] and f.tell() == 1
 
 
-def test_whoosh_buffer_files_share_the_mapped_segment(tmp_path: Path) -> None:
+def test_searchlib_buffer_files_share_the_mapped_segment(tmp_path: Path) -> None:
     path = tmp_path / "ix"
     with Index.create(path) as ix:
         ix.add([Document("a", "Titre", "Le contrat de travail à durée déterminée.")])
@@ -83,7 +83,7 @@ def test_whoosh_buffer_files_share_the_mapped_segment(tmp_path: Path) -> None:
         assert [h.doc_id for h in ix.search("contrat")] == ["a"]
     (seg,) = path.glob("*.seg")
     with seg.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-        buf = BufferFile(memoryview(mapped)[:16])
+        buf = _SafeBufferFile(memoryview(mapped)[:16])
         assert isinstance(buf.file, ViewFile)
         assert buf.read(16) == mapped[:16]
         buf.file = None  # drop the view before the map closes

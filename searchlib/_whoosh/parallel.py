@@ -36,40 +36,46 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from whoosh.writing import SegmentWriter
-
-from searchlib._whoosh import postingpool, termwriter
-from searchlib._whoosh.safepickle import restricted_load, restricted_loads
-from searchlib.corpus.loaders import Document
-from searchlib.errors import IndexingError
-from searchlib.index import Index, SegmentBatch, _check_document, _writer_codec, commit
+from searchlib._whoosh.safepickle import load_objects, restricted_load
+from searchlib._whoosh.storage import (
+    SafeSegment,
+    SegmentBatch,
+    Store,
+    commit,
+    persisted,
+    stock_segment,
+)
+from searchlib.documents import Document, check_document
+from searchlib.errors import IndexCorruptError, IndexingError
 
 BATCH = 64
 """Documents per message to a helper."""
 
 
 def add(
-    index: Index,
+    store: Store,
     documents: Iterable[Document],
     *,
+    passage_chars: int,
     procs: int,
     limitmb: int,
     timeout: float,
     under_lock: Callable[[], None] | None = None,
 ) -> int:
-    """``index.add(documents)`` with ``procs`` processes (``index`` on disk);
-    ``under_lock`` as for :func:`searchlib.index.commit`."""
-    if index.path is None:
+    """``Index.add(documents)`` with ``procs`` processes (an index on disk),
+    documents cut into passages of at most ``passage_chars``; ``under_lock``
+    as for :func:`searchlib._whoosh.storage.commit`."""
+    if store.folder is None:
         raise ValueError("several processes index an index on disk only")
-    path = Path(index.path)
+    path = Path(store.folder)
     share = max(limitmb // procs, 16)
-    writer = index._writer(limitmb=share, timeout=timeout)
+    writer = store.writer(limitmb=share, timeout=timeout)
     helpers: list[_Helper] = []
     results: list[tuple[int, Any]] = []
     try:
-        replace = index._ix.doc_count_all() > 0
-        local = SegmentBatch(writer, replace_existing=replace)
-        helpers = [_Helper(path, share) for _ in range(procs - 1)]
+        replace = store.doc_count_all() > 0
+        local = SegmentBatch(writer, replace_existing=replace, passage_chars=passage_chars)
+        helpers = [_Helper(path, share, passage_chars) for _ in range(procs - 1)]
         buffers: list[list[Document]] = [[] for _ in helpers]
         deleted: set[str] = set()  # ids whose indexed copies are deleted already
         for doc in documents:
@@ -77,7 +83,7 @@ def add(
             if k == 0:
                 local.add(doc)
                 continue
-            _check_document(doc)
+            check_document(doc)
             if replace and doc.id not in deleted:
                 writer.delete_by_term("doc_id", doc.id)
                 deleted.add(doc.id)
@@ -117,7 +123,7 @@ def _route(doc_id: str, procs: int) -> int:
 class _Helper:
     """One helper process and its pipes."""
 
-    def __init__(self, path: Path, limitmb: int) -> None:
+    def __init__(self, path: Path, limitmb: int, passage_chars: int) -> None:
         # Closed by cleanup(), once the helper is done with it.
         self.errors: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         # The helper imports this very searchlib, wherever it was imported from.
@@ -125,7 +131,7 @@ class _Helper:
         code = (
             f"import sys; sys.path.insert(0, {root!r}); "
             "from searchlib._whoosh.parallel import _helper_main; "
-            f"_helper_main({str(path)!r}, {int(limitmb)})"
+            f"_helper_main({str(path)!r}, {int(limitmb)}, {int(passage_chars)})"
         )
         self.proc = subprocess.Popen(
             [sys.executable, "-c", code],
@@ -137,7 +143,8 @@ class _Helper:
     def send(self, docs: list[Document]) -> None:
         assert self.proc.stdin is not None
         try:
-            pickle.dump(docs, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            plain = [(d.id, d.title, d.text, dict(d.fields)) for d in docs]
+            pickle.dump(plain, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         except (BrokenPipeError, OSError):
             self.proc.wait()
             raise self._failure() from None
@@ -157,8 +164,11 @@ class _Helper:
         data = self.proc.stdout.read()
         if self.proc.wait() != 0 or not data:
             raise self._failure()
-        count, segment = restricted_loads(data)  # plain data and a Whoosh segment
-        return int(count), segment
+        # A count and a segment, read as a table of contents is.
+        count, segment = load_objects(data, persisted())
+        if not isinstance(count, int) or not (segment is None or isinstance(segment, SafeSegment)):
+            raise IndexCorruptError("an indexing helper sent back something else than a segment")
+        return count, segment
 
     def _failure(self) -> IndexingError:
         self.errors.seek(0)
@@ -180,17 +190,15 @@ class _Helper:
         self.errors.close()
 
 
-def _helper_main(path: str, limitmb: int) -> None:
+def _helper_main(path: str, limitmb: int, passage_chars: int) -> None:
     """A helper: documents from stdin into a new segment, its description to stdout."""
-    index = Index.open(path)
-    writer = SegmentWriter(index._ix, _lk=False, limitmb=limitmb, codec=_writer_codec())
-    postingpool.install(writer)
-    termwriter.install(writer)
-    batch = SegmentBatch(writer, replace_existing=False)  # the caller deletes old copies
+    writer = Store.open(Path(path)).helper_writer(limitmb=limitmb)
+    # The caller deletes the indexed copies of the documents' ids.
+    batch = SegmentBatch(writer, replace_existing=False, passage_chars=passage_chars)
     stdin = sys.stdin.buffer
     try:
-        while (docs := restricted_load(stdin)) is not None:  # searchlib Documents
-            for doc in docs:
+        while (docs := restricted_load(stdin)) is not None:  # plain (id, title, text, fields)
+            for doc in (Document(*fields) for fields in docs):
                 batch.add(doc)
         segment = writer._finalize_segment() if writer._added else None
         if segment is None:
@@ -199,5 +207,6 @@ def _helper_main(path: str, limitmb: int) -> None:
         with contextlib.suppress(Exception):
             writer._close_segment()
         raise
-    sys.stdout.buffer.write(pickle.dumps((batch.count, segment)))
+    stock = None if segment is None else stock_segment(segment)
+    sys.stdout.buffer.write(pickle.dumps((batch.count, stock)))
     sys.stdout.buffer.flush()

@@ -1,22 +1,26 @@
-"""Restricted unpickling of Whoosh index files.
+"""Unpickling index files without running code from them.
 
 Whoosh keeps the schema and the segment list (the ``.toc`` file), stored
-fields and posting blocks as pickles, and unpickling can run any code the
-file names. searchlib therefore installs, in the Whoosh modules that read
-index files, an unpickler that only admits:
+fields, posting blocks and positions as pickles, and a pickle can call any
+function it names. searchlib reads them with two unpicklers of its own, used
+only by searchlib's storage objects (:mod:`searchlib._whoosh.storage`):
+nothing in Whoosh's modules is replaced, so another library in the same
+process that uses Whoosh gets stock Whoosh.
 
-* classes defined in Whoosh's data modules (:data:`ALLOWED_PREFIXES`) and
-  in searchlib, except :data:`DENIED_CLASSES`,
-* functions of Whoosh's language modules (``whoosh.lang.*``: stemmers, pure
-  code over a word), which stock Whoosh analyzers pickle,
-* a fixed set of globals that plain data needs (:data:`ALLOWED_GLOBALS`,
-  with ``re._compile`` for stock Whoosh tokenizers' patterns).
+* :func:`restricted_loads` / :func:`restricted_load`, for data (posting
+  blocks, stored fields, positions, file headers, the posting pool's runs):
+  plain values only. No class at all may be named, only the builtins that
+  plain data needs (:data:`DATA_GLOBALS`).
+* :func:`load_objects`, for the table of contents: plain data plus an
+  explicit allow-list of data classes, each with the exact attribute names
+  its state may hold (and, for the objects that name files, their values
+  checked too). An allowed class is built without calling it: a pickle may
+  create one only the way ``pickle`` stores plain objects (``__new__``, then
+  its state), never by a call (``REDUCE``), so no constructor, method or
+  ``__reduce__`` hook of any class runs while an index is read.
 
 Anything else raises :class:`~searchlib.errors.IndexCorruptError` before the
-module is even imported, so a crafted index cannot run code when it is opened
-or searched. Whoosh's loader for its pre-2.0 TOC format (an unrestricted
-unpickler) is switched off as well. The hardening applies to the whole
-process, once :mod:`searchlib.index` is imported.
+named module is even imported.
 
 This is defence in depth, not a sandbox: an index folder should still come
 from a trusted source (a crafted one can make searches fail or lie).
@@ -38,50 +42,15 @@ import array
 import codecs
 import collections
 import copyreg
-import importlib
 import io
-import os
 import pickle
-import re
-import types
-from pathlib import Path
-from typing import IO, Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import IO, Any, ClassVar
 
-import whoosh.codec.whoosh3
-import whoosh.columns
-import whoosh.compat
-import whoosh.filedb.structfile
-import whoosh.formats
-import whoosh.index
-from whoosh.filedb.structfile import StructFile
+from searchlib.errors import IndexCorruptError
 
-from searchlib.errors import IndexCorruptError, SearchlibError
-
-ALLOWED_PREFIXES = (
-    "whoosh.analysis.",
-    "whoosh.codec.whoosh3",
-    "whoosh.columns",
-    "whoosh.fields",
-    "whoosh.formats",
-    "whoosh.idsets",
-    "searchlib.",
-)
-"""Modules whose classes an index file may name (a prefix ending in ``.`` covers a package)."""
-
-DENIED_CLASSES = frozenset(
-    {
-        # They import a module named by their pickled state when read.
-        ("whoosh.columns", "CompressedBytesColumn"),
-        ("whoosh.columns", "CompressedBlockColumn"),
-    }
-)
-"""Classes of the allowed modules that an index file still may not name."""
-
-ALLOWED_GLOBALS: dict[tuple[str, str], object] = {
-    # Whoosh's stock tokenizers pickle their compiled patterns as re._compile
-    # calls: compiling a regular expression runs no other code, and refusing it
-    # would break plain Whoosh indexes opened in the same process.
-    ("re", "_compile"): re._compile,  # type: ignore[attr-defined]
+DATA_GLOBALS: dict[tuple[str, str], object] = {
     ("builtins", "object"): object,
     ("builtins", "bool"): bool,
     ("builtins", "int"): int,
@@ -118,109 +87,175 @@ ALLOWED_GLOBALS: dict[tuple[str, str], object] = {
     ("copy_reg", "_reconstructor"): copyreg._reconstructor,  # type: ignore[attr-defined]
     ("_codecs", "encode"): codecs.encode,  # protocol 2 spells bytes this way
 }
-"""Builtins an index file may name, by ``(module, name)`` as the pickle spells them."""
+"""The globals plain data may name, by ``(module, name)`` as pickles spell them.
+
+Each builds a value of a builtin type from plain values and runs nothing else
+(``copyreg._reconstructor`` is admitted for builtin types only)."""
+
+_DATA_TYPES: frozenset[type] = frozenset(
+    v for v in DATA_GLOBALS.values() if isinstance(v, type) and v is not object
+)
 
 
-class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler that admits only :data:`ALLOWED_GLOBALS` and the classes of
-    :data:`ALLOWED_PREFIXES`; anything else raises ``IndexCorruptError``."""
+def _refuse(module: str, name: str, what: str = "only plain data is allowed") -> IndexCorruptError:
+    return IndexCorruptError(
+        f"refusing to load {module}.{name} from an index file "
+        f"({what}; an index folder must come from a trusted source)"
+    )
+
+
+class _DataUnpickler(pickle.Unpickler):
+    """Admits :data:`DATA_GLOBALS` only."""
 
     def find_class(self, module: str, name: str) -> Any:
-        """Resolve a global named by the pickle, or refuse it."""
-        allowed = ALLOWED_GLOBALS.get((module, name))
-        if allowed is not None:
-            return allowed
-        if "." not in name and _allowed_module(module) and (module, name) not in DENIED_CLASSES:
-            obj = getattr(importlib.import_module(module), name, None)
-            if isinstance(obj, type) and _allowed_module(obj.__module__):
-                return obj
-        if "." not in name and module.startswith(_STEMMER_MODULES):
-            # Stock Whoosh analyzers pickle their stemming function (pure code
-            # over a word, from Whoosh's language modules).
-            obj = getattr(importlib.import_module(module), name, None)
-            if isinstance(obj, types.FunctionType) and obj.__module__ == module:
-                return obj
-        raise IndexCorruptError(
-            f"refusing to load {module}.{name} from an index file "
-            "(only Whoosh and searchlib classes are allowed; "
-            "an index folder must come from a trusted source)"
-        )
+        found = DATA_GLOBALS.get((module, name))
+        if found is None:
+            raise _refuse(module, name)
+        if found is copyreg._reconstructor:  # type: ignore[attr-defined]
+            return _data_reconstructor
+        return found
 
     def persistent_load(self, pid: Any) -> Any:
-        """Index files hold no persistent ids."""
         raise IndexCorruptError("refusing a persistent id in an index file")
 
 
-_STEMMER_MODULES = ("whoosh.lang.",)
+def _data_reconstructor(cls: Any, base: Any, state: Any) -> Any:
+    """``copyreg._reconstructor`` for builtin types only."""
+    if cls not in _DATA_TYPES or (base is not object and base not in _DATA_TYPES):
+        raise IndexCorruptError("refusing to rebuild a non-data object from an index file")
+    return copyreg._reconstructor(cls, base, state)  # type: ignore[attr-defined]
 
 
-def _allowed_module(module: str) -> bool:
-    return any(module == p.rstrip(".") or module.startswith(p) for p in ALLOWED_PREFIXES)
+def restricted_loads(data: bytes) -> Any:
+    """``pickle.loads`` for plain data (no class may be named)."""
+    return _DataUnpickler(io.BytesIO(data)).load()
 
 
-def restricted_loads(data: bytes, **_: Any) -> Any:
-    """``pickle.loads`` through :class:`RestrictedUnpickler`."""
-    return RestrictedUnpickler(io.BytesIO(data)).load()
+def restricted_load(file: IO[bytes]) -> Any:
+    """``pickle.load`` for plain data (no class may be named)."""
+    return _DataUnpickler(file).load()
 
 
-def restricted_load(file: IO[bytes], **_: Any) -> Any:
-    """``pickle.load`` through :class:`RestrictedUnpickler`."""
-    return RestrictedUnpickler(file).load()
+# -- objects: the table of contents ----------------------------------------------
 
 
-def check_toc(folder: str | Path, indexname: str) -> None:
-    """Read the newest TOC of the index in ``folder`` through the restricted
-    unpickler, closing the file whatever happens (Whoosh's own reader leaves it
-    open when it raises).
+@dataclass(frozen=True)
+class Allowed:
+    """A class an index file may hold, and what its state may be.
+
+    Attributes:
+        cls: the class built (it may be a subclass of the class the file names,
+            as searchlib's storage reads Whoosh's segments with its own).
+        attributes: the names its state may hold (a subset of them).
+        check: called with the state once it is read, before it is applied;
+            raises ``IndexCorruptError`` for a value that is not as expected.
+        setstate: apply the state with the class's own ``__setstate__``
+            (only for classes whose ``__setstate__`` was read and does nothing
+            but store values); otherwise the state is stored as is.
+    """
+
+    cls: type
+    attributes: frozenset[str]
+    check: Callable[[dict[str, Any]], None] | None = None
+    setstate: bool = False
+
+
+class _ObjectUnpickler(pickle._Unpickler):
+    """Plain data plus the classes of an allow-list, built without calls."""
+
+    dispatch: ClassVar[dict[int, Any]] = dict(pickle._Unpickler.dispatch)
+
+    stack: list[Any]
+
+    def __init__(self, file: IO[bytes], allowed: Mapping[tuple[str, str], Allowed]) -> None:
+        super().__init__(file)
+        self._allowed = allowed
+        self._by_class = {a.cls: a for a in allowed.values()}
+
+    def find_class(self, module: str, name: str) -> Any:
+        found = DATA_GLOBALS.get((module, name))
+        if found is not None:
+            return _data_reconstructor if found is copyreg._reconstructor else found  # type: ignore[attr-defined]
+        allowed = self._allowed.get((module, name))
+        if allowed is None:
+            raise _refuse(module, name, "not a class an index holds")
+        return allowed.cls
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise IndexCorruptError("refusing a persistent id in an index file")
+
+    def _callable(self, func: Any) -> None:
+        if func in self._by_class:
+            raise IndexCorruptError(
+                f"refusing to call {func.__module__}.{func.__qualname__} from an index file "
+                "(objects are rebuilt from their state, never constructed by a call)"
+            )
+
+    def load_reduce(self) -> None:
+        func = self.stack[-2]
+        self._callable(func)
+        pickle._Unpickler.load_reduce(self)  # type: ignore[attr-defined]
+
+    dispatch[pickle.REDUCE[0]] = load_reduce
+
+    def load_newobj(self) -> None:
+        args = self.stack[-1]
+        cls = self.stack[-2]
+        if cls in self._by_class:
+            if args:
+                raise IndexCorruptError("refusing arguments to a class in an index file")
+            self.stack.pop()
+            self.stack[-1] = object.__new__(cls)
+            return
+        if cls not in _DATA_TYPES:
+            raise IndexCorruptError("refusing to build a non-data object from an index file")
+        pickle._Unpickler.load_newobj(self)  # type: ignore[attr-defined]
+
+    dispatch[pickle.NEWOBJ[0]] = load_newobj
+
+    def _refused(self) -> None:
+        raise IndexCorruptError("refusing an object opcode this format never writes")
+
+    dispatch[pickle.NEWOBJ_EX[0]] = _refused
+    dispatch[pickle.INST[0]] = _refused
+    dispatch[pickle.OBJ[0]] = _refused
+
+    def load_build(self) -> None:
+        state = self.stack.pop()
+        inst = self.stack[-1]
+        allowed = self._by_class.get(type(inst))
+        if allowed is None:
+            raise IndexCorruptError(f"refusing state for a {type(inst).__name__} in an index file")
+        if isinstance(state, tuple) and len(state) == 2 and state[1] is None:
+            state = state[0]
+        if not isinstance(state, dict):
+            raise IndexCorruptError(f"{allowed.cls.__name__}: state is not a mapping")
+        unexpected = [k for k in state if not isinstance(k, str) or k not in allowed.attributes]
+        if unexpected:
+            raise IndexCorruptError(
+                f"{allowed.cls.__name__}: unexpected state {sorted(map(repr, unexpected))}"
+            )
+        if allowed.check is not None:
+            allowed.check(state)
+        if allowed.setstate:
+            inst.__setstate__(state)
+        else:
+            inst.__dict__.update(state)
+
+    dispatch[pickle.BUILD[0]] = load_build
+
+
+def load_objects(data: bytes | IO[bytes], allowed: Mapping[tuple[str, str], Allowed]) -> Any:
+    """Unpickle plain data and the classes of ``allowed`` (see :class:`Allowed`).
 
     Raises:
-        IndexCorruptError: the TOC names a refused object or is malformed.
-        whoosh.index.EmptyIndexError: there is no TOC.
-        FileNotFoundError: a writer just replaced the TOC (try again).
+        IndexCorruptError: the pickle names anything else, calls an allowed
+            class, gives it unexpected state, or is malformed.
     """
-    pattern = re.compile(rf"^_{re.escape(indexname)}_([0-9]+)\.toc$")
-    generations = [int(m.group(1)) for n in os.listdir(folder) if (m := pattern.match(n))]
-    if not generations:
-        raise whoosh.index.EmptyIndexError(f"no TOC file in {folder}")
-    path = Path(folder) / f"_{indexname}_{max(generations)}.toc"
-    with path.open("rb") as raw:
-        stream = StructFile(raw)
-        try:
-            for _ in range(3):  # sizes of int, long and float
-                stream.read_varint()
-            if stream.read_int() != -12345:
-                raise IndexCorruptError(f"{path}: not a Whoosh TOC (byte order mark)")
-            version = stream.read_int()
-            if version != whoosh.index._CURRENT_TOC_VERSION:
-                raise IndexCorruptError(f"{path}: unsupported Whoosh TOC version {version}")
-            for _ in range(3):  # Whoosh release
-                stream.read_varint()
-            restricted_loads(stream.read_string())  # the schema
-            stream.read_int()  # generation
-            stream.read_int()  # unused
-            restricted_load(raw)  # the segments
-        except SearchlibError:
-            raise
-        except Exception as e:  # truncated or garbled
-            raise IndexCorruptError(f"{path}: unreadable TOC ({type(e).__name__}: {e})") from e
-
-
-_installed = False
-
-
-def install() -> None:
-    """Route every unpickling in Whoosh's index readers through the restricted
-    unpickler (idempotent; done on import of :mod:`searchlib.index`)."""
-    global _installed
-    if _installed:
-        return
-    shim = types.ModuleType("pickle", "pickle for whoosh.index, loads restricted")
-    shim.__dict__.update(pickle.__dict__)
-    shim.__dict__.update(loads=restricted_loads, load=restricted_load)
-    whoosh.index.pickle = shim  # the TOC: schema and segments
-    whoosh.index.toc_loaders = {}  # the pre-2.0 TOC loader unpickles without limits
-    whoosh.filedb.structfile.load_pickle = restricted_load  # read_pickle()
-    for module in (whoosh.codec.whoosh3, whoosh.columns, whoosh.formats, whoosh.compat):
-        module.loads = restricted_loads  # posting blocks, stored fields, positions
-    whoosh.compat.load = restricted_load
-    _installed = True
+    stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    try:
+        return _ObjectUnpickler(stream, allowed).load()
+    except IndexCorruptError:
+        raise
+    except Exception as e:  # truncated or garbled
+        raise IndexCorruptError(f"unreadable pickle ({type(e).__name__}: {e})") from e

@@ -2,11 +2,10 @@
 
 Whoosh opens each part of a compound segment file (postings, terms...)
 as a ``BufferFile`` over the memory-mapped segment, and ``BufferFile`` wraps
-it in ``io.BytesIO``, which copies the part into memory: opening a 670 MB index
-cost about as much RAM (an index of the 200 MB corpus, opened after it was
-built, took ``searchlib index`` from 0.67 to 1.6 GB). :class:`ViewFile` reads
-the mapped bytes where they are; :func:`install` makes ``BufferFile`` use it
-(process-wide, like :mod:`searchlib._whoosh.safepickle`).
+it in ``io.BytesIO``, which copies the part into memory: opening an index
+costs about as much memory as its size. :class:`ViewFile` reads the
+mapped bytes where they are; searchlib's own buffer files
+(:mod:`searchlib._whoosh.storage`) read through it.
 
 Example:
     >>> f = ViewFile(memoryview(b"ligne 1\\nligne 2"))
@@ -18,8 +17,6 @@ from __future__ import annotations
 
 import io
 from typing import Any
-
-from whoosh.filedb import structfile
 
 PEEK = 512
 """Most bytes ``ViewFile.peek`` returns: a few postings-block headers' worth."""
@@ -99,19 +96,3 @@ class ViewFile:
 
     def close(self) -> None:
         self.closed = True
-
-
-def install() -> None:
-    """Make Whoosh's ``BufferFile`` read its buffer through :class:`ViewFile`."""
-    cls = structfile.BufferFile
-    if getattr(cls.__init__, "_searchlib_view", False):
-        return
-    original = cls.__init__
-
-    def __init__(self: Any, buf: Any, name: str | None = None, onclose: Any = None) -> None:
-        original(self, b"", name=name, onclose=onclose)
-        self._buf = buf
-        self.file = ViewFile(buf)
-
-    __init__._searchlib_view = True  # type: ignore[attr-defined]
-    cls.__init__ = __init__

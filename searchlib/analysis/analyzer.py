@@ -704,18 +704,22 @@ class StageView:
     end: int
 
 
-# The chain's classes are pickled into every index's schema: they keep the
-# names they were first persisted under (searchlib.analysis.<Class>, which
-# the package re-exports), so indexes written before this module moved open.
-for _persisted in (
-    FrenchTokenizer,
-    FrenchLowercaseFilter,
-    StopFlagFilter,
-    StopDropFilter,
-    AccentFoldFilter,
-    OrdinalFilter,
-    FrenchStemFilter,
-    FrenchAnalyzer,
-):
-    _persisted.__module__ = "searchlib.analysis"
-del _persisted
+PERSISTED_CLASSES = (
+    "FrenchTokenizer",
+    "FrenchLowercaseFilter",
+    "StopFlagFilter",
+    "StopDropFilter",
+    "AccentFoldFilter",
+    "OrdinalFilter",
+    "FrenchStemFilter",
+    "FrenchAnalyzer",
+)
+"""The classes of the chain that an index's schema pickles.
+
+They keep the names they were first persisted under,
+``searchlib.analysis.<Class>`` (the package re-exports them), so indexes
+written before this module moved open; the storage admits exactly these."""
+
+for _name in PERSISTED_CLASSES:
+    globals()[_name].__module__ = "searchlib.analysis"
+del _name

@@ -41,7 +41,8 @@ from searchlib.app.render import (
     use_color,
 )
 from searchlib.app.repl import run_repl
-from searchlib.corpus.loaders import Document, load_corpus
+from searchlib.corpus.loaders import load_corpus
+from searchlib.documents import Document
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.index import Index, default_index
 

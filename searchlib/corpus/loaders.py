@@ -1,4 +1,4 @@
-"""Documents, corpus loaders and passage splitting.
+"""Corpus loaders: folders of text files and JSONL into documents.
 
 Loaders stream: a 200 MB JSONL file never sits in memory. Every text is
 NFC-normalised here, once, and stored in that form.
@@ -15,142 +15,22 @@ Supported inputs:
 from __future__ import annotations
 
 import gzip
-import itertools
 import json
 import re
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from searchlib.analysis.analyzer import normalize_text
+from searchlib.documents import Document
 from searchlib.errors import CorpusFormatError, CorpusWarning
 
 TEXT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """A document to index.
-
-    Attributes:
-        id: unique id (the last document given with an id wins).
-        title: title, searched with a higher weight than the text.
-        text: body text, NFC.
-        fields: extra JSON-compatible values, stored and returned with hits.
-    """
-
-    id: str
-    title: str
-    text: str
-    fields: Mapping[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def create(
-        cls, id: str, title: str, text: str, fields: Mapping[str, Any] | None = None
-    ) -> Document:
-        """Build a document, NFC-normalising title and text."""
-        return cls(str(id), normalize_text(title), normalize_text(text), dict(fields or {}))
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """A slice of a document's text, the unit that is indexed and ranked.
-
-    ``start`` is the offset of ``text`` in the document's text; the passages of a
-    document are contiguous, so their texts concatenate back to it.
-    """
-
-    doc_id: str
-    position: int
-    start: int
-    text: str
-
-    @property
-    def id(self) -> str:
-        """``doc_id#n``, ``n`` counting passages from 1."""
-        return f"{self.doc_id}#{self.position + 1}"
-
-
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
-_LINE_BREAK = re.compile(r"\n\s*")
-_SENTENCE_END = re.compile(r"[.!?…»]\s+")
-
-
-PASSAGE_CHARS = 1000
-"""Default largest passage, in characters (about 150 French words)."""
-
-
-def split_passages(
-    doc_id: str, text: str, *, max_chars: int = PASSAGE_CHARS, min_chars: int = 120
-) -> list[Passage]:
-    """Split a text into passages of whole paragraphs.
-
-    A text of at most ``max_chars`` characters stays whole. A longer one is cut
-    at paragraph breaks (blank lines, or single newlines when it has no blank
-    line) and consecutive paragraphs are packed into passages of at most
-    ``max_chars``; a paragraph longer than that is cut at sentence ends, and a
-    piece shorter than ``min_chars`` (a heading) joins the paragraph after it.
-
-    Example:
-        >>> [(p.id, p.start) for p in split_passages("d", "Titre\\n\\n" + "Un mot. " * 300)]
-        [('d#1', 0), ('d#2', 1007), ('d#3', 2007)]
-    """
-    if len(text) <= max_chars:
-        return [Passage(doc_id, 0, 0, text)]
-    breaks = _PARAGRAPH_BREAK if _PARAGRAPH_BREAK.search(text) else _LINE_BREAK
-    cuts = [m.end() for m in breaks.finditer(text)]
-    bounds = [0, *[c for c in cuts if 0 < c < len(text)], len(text)]
-    pieces: list[tuple[int, int]] = []
-    for a, b in itertools.pairwise(bounds):
-        if b - a > max_chars:
-            pieces.extend(_split_long(text, a, b, max_chars))
-        else:
-            pieces.append((a, b))
-    # Headings (short pieces) join the paragraph that follows them...
-    paragraphs: list[tuple[int, int]] = []
-    pending: int | None = None
-    for a, b in pieces:
-        begin = a if pending is None else pending
-        pending = begin if len(text[begin:b].strip()) < min_chars else None
-        if pending is None:
-            paragraphs.append((begin, b))
-    if pending is not None:
-        if paragraphs:
-            paragraphs[-1] = (paragraphs[-1][0], len(text))
-        else:
-            paragraphs.append((pending, len(text)))
-    # ...then consecutive paragraphs are packed up to max_chars.
-    packed: list[tuple[int, int]] = []
-    start, end = paragraphs[0]
-    for a, b in paragraphs[1:]:
-        if b - start <= max_chars:
-            end = b
-        else:
-            packed.append((start, end))
-            start, end = a, b
-    packed.append((start, end))
-    return [Passage(doc_id, n, a, text[a:b]) for n, (a, b) in enumerate(packed)]
-
-
-def _split_long(text: str, a: int, b: int, max_chars: int) -> Iterator[tuple[int, int]]:
-    """Cut ``text[a:b]`` at sentence ends (or spaces) into pieces of at most ``max_chars``."""
-    while b - a > max_chars:
-        window = text[a : a + max_chars]
-        cut = 0
-        for m in _SENTENCE_END.finditer(window):
-            if m.end() > max_chars // 3:
-                cut = m.end()
-        if not cut:
-            cut = window.rfind(" ") + 1 or max_chars
-        yield a, a + cut
-        a += cut
-    if a < b:
-        yield a, b
 
 
 ErrorMode = Literal["strict", "skip"]

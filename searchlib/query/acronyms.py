@@ -36,7 +36,7 @@ from pathlib import Path
 
 from searchlib.analysis.analyzer import APOSTROPHES, FrenchAnalyzer, fold, normalize_text
 from searchlib.analysis.stopwords import FRENCH_STOP_WORDS
-from searchlib.corpus.loaders import Document
+from searchlib.documents import Document
 from searchlib.errors import IndexCorruptError
 
 LEXICON_FILE = "acronyms.json"

@@ -55,13 +55,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.formats import Positions
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 
 from searchlib._whoosh.limits import check as check_deadline
 from searchlib._whoosh.safepickle import restricted_loads
+from searchlib._whoosh.storage import LEAF_MATCHER, POSITIONS_FORMAT
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
@@ -467,7 +466,7 @@ class _State:
         where = array("q")
         with contextlib.suppress(TermNotFound):  # absent from this segment
             m = seg.reader.postings(field, btext)
-            if type(m) is W3LeafMatcher and type(fmt := m.format) is Positions:
+            if type(m) is LEAF_MATCHER and type(fmt := m.format) is POSITIONS_FORMAT:
                 # Whole blocks at a time, as in segment_postings.
                 while m.is_active():
                     m._read_values()
@@ -502,7 +501,7 @@ class _State:
         tf = array("d")
         with contextlib.suppress(TermNotFound):  # absent from this segment
             m = seg.reader.postings(field, btext)
-            if type(m) is W3LeafMatcher:
+            if type(m) is LEAF_MATCHER:
                 # Whole blocks at a time (up to 128 postings): Whoosh 2.7.5's
                 # block arrays, as its own id()/weight() read them.
                 while m.is_active():
