@@ -32,7 +32,7 @@ class IndexExistsError(SearchlibError, FileExistsError):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         super().__init__(
-            f"an index already exists at {self.path} (use overwrite=True to replace it)"
+            f"an index already exists at {self.path} (pass overwrite=True to replace it)"
         )
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import json
 import os
@@ -36,19 +37,14 @@ from whoosh.searching import Searcher
 
 from searchlib import __version__
 from searchlib._whoosh import limits
-from searchlib._whoosh.storage import (
-    DATA_ERRORS,
-    SegmentBatch,
-    Store,
-    commit,
-    looks_like_whoosh,
-)
+from searchlib._whoosh.storage import DATA_ERRORS, SegmentBatch, Store, abort, commit
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.corpus import seed_dir, seed_documents
 from searchlib.documents import PASSAGE_CHARS, Document, Passage, split_passages
 from searchlib.errors import (
     IndexCorruptError,
     IndexExistsError,
+    IndexingError,
     IndexNotFoundError,
     IndexVersionError,
     SearchlibError,
@@ -129,21 +125,50 @@ class Index:
                 ``overwrite`` is false.
         """
         folder = Path(path)
-        if folder.exists() and not folder.is_dir():
-            raise IndexExistsError(folder)
-        if folder.is_dir() and any(folder.iterdir()):
-            if not overwrite:
-                raise IndexExistsError(folder)
-            if not (folder / META_FILE).exists() and not looks_like_whoosh(folder):
-                raise SearchlibError(
-                    f"refusing to overwrite {folder}: it is not empty and not a searchlib index"
-                )
-            shutil.rmtree(folder)
         _check_passage_chars(passage_chars)
+        if _check_replaceable(folder, overwrite):
+            shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
         store = Store.create(folder)
         _write_meta(folder, passage_chars)
         return cls(store, folder, passage_chars=passage_chars)
+
+    @classmethod
+    def build(
+        cls,
+        path: str | Path,
+        documents: Iterable[Document],
+        *,
+        overwrite: bool = False,
+        passage_chars: int = PASSAGE_CHARS,
+        limitmb: int = 128,
+        procs: int = 1,
+    ) -> Index:
+        """Build an index of ``documents`` at ``path``, all or nothing.
+
+        The index is written in a new folder beside ``path`` and moved into
+        place only once it is complete, so if anything fails (a bad document,
+        a full disk, a killed process) ``path`` is exactly as it was: the old
+        index, with ``overwrite``, or nothing at all. Options as for
+        :meth:`create` and :meth:`add`.
+
+        Raises:
+            IndexExistsError: ``path`` holds something and ``overwrite`` is false.
+            SearchlibError: ``path`` holds something searchlib did not write
+                (it is never replaced).
+        """
+        folder = Path(path)
+        _check_passage_chars(passage_chars)
+        _check_replaceable(folder, overwrite)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
+        try:
+            with cls.create(staging, passage_chars=passage_chars) as ix:
+                ix.add(documents, limitmb=limitmb, procs=procs)
+            _move_into_place(staging, folder)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # the new index failed, or the old one
+        return cls.open(folder)
 
     @classmethod
     def open(cls, path: str | Path) -> Index:
@@ -277,14 +302,31 @@ class Index:
                 replace_existing=self._store.doc_count_all() > 0,
                 passage_chars=self.passage_chars,
             )
+            # Errors of the documents' source pass as they are; errors writing
+            # the index (a full disk) name the index.
             for doc in documents:
-                batch.add(doc)
+                with self._write_errors():
+                    batch.add(doc)
         except BaseException:
-            writer.cancel()
+            abort(writer)
             raise
-        commit(writer, under_lock=lambda: self._save_acronyms(mined))
+        with self._write_errors():
+            commit(writer, under_lock=lambda: self._save_acronyms(mined))
         self._refresh()
         return batch.count
+
+    @contextlib.contextmanager
+    def _write_errors(self) -> Iterator[None]:
+        """An ``OSError`` while writing becomes an ``IndexingError`` naming the index."""
+        try:
+            yield
+        except OSError as e:
+            why = e.strerror or str(e)
+            where = f" ({e.filename})" if e.filename else ""
+            raise IndexingError(
+                f"cannot write the index at {self.path or 'memory'}: {why}{where}; "
+                "nothing of this batch was kept"
+            ) from e
 
     def delete(self, doc_ids: Iterable[str], *, timeout: float = 0.0) -> int:
         """Delete documents by id and commit. Returns how many passages went."""
@@ -292,7 +334,7 @@ class Index:
         try:
             n = sum(writer.delete_by_term("doc_id", doc_id) for doc_id in doc_ids)
         except BaseException:
-            writer.cancel()
+            abort(writer)
             raise
         writer.commit()
         self._refresh()
@@ -465,6 +507,71 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_mtime_ns, st.st_size
+
+
+def _check_replaceable(folder: Path, overwrite: bool) -> bool:
+    """Whether ``folder`` holds an index to replace (``False``: nothing there).
+
+    Raises:
+        IndexExistsError: it holds something and ``overwrite`` is false.
+        SearchlibError: it holds something searchlib did not write.
+    """
+    if not folder.exists() and not folder.is_symlink():
+        return False
+    if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
+        return False
+    if not overwrite:
+        raise IndexExistsError(folder)
+    if not is_searchlib_index(folder):
+        raise SearchlibError(
+            f"refusing to replace {folder}: it is not an index searchlib wrote "
+            f"(no {META_FILE} of searchlib's in it)"
+        )
+    return True
+
+
+def is_searchlib_index(folder: Path) -> bool:
+    """Whether ``folder`` is an index folder searchlib wrote (its own marker file,
+    a JSON object with a format version, in a real folder)."""
+    meta = folder / META_FILE
+    if folder.is_symlink() or not folder.is_dir() or meta.is_symlink() or not meta.is_file():
+        return False
+    try:
+        found = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(found, dict) and isinstance(found.get("format_version"), int)
+
+
+def _move_into_place(staging: Path, folder: Path) -> None:
+    """Put the complete index ``staging`` at ``folder``; the old index, if any,
+    ends up in ``staging`` (for the caller to delete)."""
+    if not folder.exists():
+        os.rename(staging, folder)
+        staging.mkdir()  # the caller deletes it
+        return
+    if _exchange(staging, folder):
+        return
+    # No atomic exchange here: a process killed between the two renames
+    # leaves the old index beside the folder, in .<name>.old-*.
+    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+    os.rmdir(old)
+    os.rename(folder, old)
+    os.rename(staging, folder)
+    os.rename(old, staging)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders atomically (Linux ``renameat2(RENAME_EXCHANGE)``);
+    ``False`` where the system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return bool(done == 0)
 
 
 def _check_passage_chars(passage_chars: int) -> None:

@@ -90,7 +90,7 @@ def test_create_refuses_existing(tmp_path: Path) -> None:
     Index.create(tmp_path / "ix", overwrite=True).close()
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "precious.txt").write_text("x")
-    with pytest.raises(SearchlibError, match="not a searchlib index"):
+    with pytest.raises(SearchlibError, match="not an index searchlib wrote"):
         Index.create(tmp_path / "other", overwrite=True)
     assert (tmp_path / "other" / "precious.txt").exists()
 

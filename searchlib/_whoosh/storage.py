@@ -26,6 +26,7 @@ import contextlib
 import os
 import pickle
 import re
+import shutil
 import struct
 import tempfile
 import time
@@ -722,18 +723,52 @@ def commit(
     stands and the error is raised.
     """
     writer._check_state()
-    final = list(writer._merge_segments(None, None, None))
-    if writer._added:
-        final.append(writer._finalize_segment())
-    else:
-        writer._close_segment()
-    final.extend(more_segments())
-    writer._commit_toc(final)
+    try:
+        final = list(writer._merge_segments(None, None, None))
+        if writer._added:
+            final.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        final.extend(more_segments())
+        writer._commit_toc(final)
+    except BaseException:
+        abort(writer)
+        raise
     try:
         if under_lock is not None:
             under_lock()
     finally:
         writer._finish()
+
+
+def abort(writer: Any) -> None:
+    """Give up a writer whatever state it is in: nothing it wrote is kept.
+
+    Its segment's files and its temporary files are deleted (they belong to
+    no commit) and the write lock is released; errors doing so (a full disk)
+    are not raised over the error that made the caller give up.
+    """
+    if writer.is_closed:
+        return
+    with contextlib.suppress(Exception):
+        writer._close_segment()
+    segment = getattr(writer, "newsegment", None)
+    with contextlib.suppress(Exception):
+        if segment is not None:
+            prefix = f"{segment.indexname}_{segment.segid}"
+            for name in list(writer.storage.list()):
+                if name.startswith(prefix):
+                    writer.storage.delete_file(name)
+    with contextlib.suppress(Exception):
+        writer._finish()
+    temp = getattr(writer, "_tempstorage", None)
+    if temp is not None and getattr(temp, "folder", None):
+        shutil.rmtree(temp.folder, ignore_errors=True)
+    lock = getattr(writer, "writelock", None)
+    if lock is not None:
+        with contextlib.suppress(Exception):
+            lock.release()
+    writer.is_closed = True
 
 
 def latest_generation(folder: Path) -> int:

@@ -43,7 +43,7 @@ from searchlib.app.render import (
 from searchlib.app.repl import run_repl
 from searchlib.corpus.loaders import load_corpus
 from searchlib.documents import Document
-from searchlib.errors import QuerySyntaxError, SearchlibError
+from searchlib.errors import IndexExistsError, QuerySyntaxError, SearchlibError
 from searchlib.index import Index, default_index
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
@@ -211,7 +211,7 @@ def main(
         if isinstance(e, BrokenPipeError):  # `searchlib search ... | head`
             _silence(out)
             return EXIT_OK
-        print(f"searchlib: {e}", file=err)
+        print(f"searchlib: {_message(e)}", file=err)
         return EXIT_USER
     except KeyboardInterrupt:
         print("searchlib: interrupted", file=err)
@@ -243,6 +243,16 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
     )
 
 
+def _message(e: BaseException) -> str:
+    """An error in the command line's words (options, not Python arguments)."""
+    if isinstance(e, IndexExistsError):
+        return f"an index already exists at {e.path} (add --overwrite to replace it)"
+    if isinstance(e, OSError) and not isinstance(e, SearchlibError) and e.strerror:
+        where = f"{e.filename}: " if e.filename else ""
+        return f"{where}{e.strerror.lower()}"
+    return str(e)
+
+
 def _open(index_dir: str | None) -> tuple[Index, str]:
     if index_dir:
         return Index.open(index_dir), index_dir
@@ -268,18 +278,29 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         total_bytes=input_size(*args.sources),
         enabled=not args.quiet and err.isatty(),
     )
-    index = Index.open(target) if args.append else Index.create(target, overwrite=args.overwrite)
-    with index:
-        try:
-            docs = progress.wrap(load_corpus(*args.sources), size=_doc_bytes)
-            count = index.add(
-                _then(docs, lambda: progress.status("committing…")),
-                limitmb=args.limitmb,
-                procs=args.procs,
-            )
-        finally:
-            progress.close()
-        stats = index.stats()
+    counted = [0]
+    try:
+        docs = _counted(
+            _then(
+                progress.wrap(load_corpus(*args.sources), size=_doc_bytes),
+                lambda: progress.status("committing…"),
+            ),
+            counted,
+        )
+        if args.append:
+            with Index.open(target) as index:
+                index.add(docs, limitmb=args.limitmb, procs=args.procs)
+                stats = index.stats()
+        else:
+            # Built beside the target and moved into place once complete: a
+            # failed build leaves the target exactly as it was.
+            with Index.build(
+                target, docs, overwrite=args.overwrite, limitmb=args.limitmb, procs=args.procs
+            ) as index:
+                stats = index.stats()
+    finally:
+        progress.close()
+    count = counted[0]
     elapsed = progress.elapsed
     if not args.quiet:
         rate = f"{count / elapsed:,.0f} docs/s, {progress.bytes / elapsed / 1e6:.2f} MB/s"
@@ -294,6 +315,13 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _doc_bytes(doc: Document) -> int:
     return len(doc.title.encode("utf-8")) + len(doc.text.encode("utf-8"))
+
+
+def _counted(items: Iterator[Document], count: list[int]) -> Iterator[Document]:
+    """``items``, counted into ``count[0]`` as they pass."""
+    for item in items:
+        count[0] += 1
+        yield item
 
 
 def _then(items: Iterator[Document], done: Callable[[], None]) -> Iterator[Document]:
