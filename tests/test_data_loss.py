@@ -189,3 +189,15 @@ def test_write_errors_become_indexing_errors_naming_the_index(
         assert not (tmp_path / "ix" / "searchlib.tmp").exists()
         ix.add([Document("c", "C", "texte")])
         assert {h.doc_id for h in ix.search("texte")} == {"a", "c"}
+
+
+def test_every_index_file_gets_the_same_permissions(tmp_path: Path) -> None:
+    # acronyms.json used to be written 0600: other users could not open the index.
+    with Index.create(tmp_path / "ix") as ix:
+        ix.add([Document("a", "Sigles", "Le comité social et économique (CSE) est consulté.")])
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "ix").iterdir() if p.is_file()}
+    assert "acronyms.json" in modes
+    expected = modes["searchlib.json"]
+    assert {name: mode for name, mode in modes.items() if name != "searchlib_WRITELOCK"} == {
+        name: expected for name in modes if name != "searchlib_WRITELOCK"
+    }

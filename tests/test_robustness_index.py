@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -183,3 +184,18 @@ def test_missing_toc_is_not_an_index(tmp_path: Path) -> None:
         toc.unlink()
     with pytest.raises(IndexNotFoundError):
         Index.open(path)
+
+
+def test_in_memory_indexes_leave_no_temporary_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each in-memory index used to leave an empty searchlib-* folder in $TMPDIR
+    # (the per-document writer asked for a temporary folder of its own).
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    for _ in range(3):
+        with Index.in_memory() as ix:
+            ix.add([Document("a", "Titre", "texte")])
+            ix.add([Document("b", "Titre", "texte")])
+            assert ix.search("texte").total == 2
+    assert list(tmp_path.iterdir()) == []

@@ -566,7 +566,13 @@ class _SafeRamStorage(RamStorage):  # type: ignore[misc]
         return _SafeBufferFile(memoryview(self.files[name]), name=name, **kwargs)
 
     def temp_storage(self, name: str | None = None) -> FileStorage:
-        return FileStorage(tempfile.mkdtemp(prefix="searchlib-")).create()
+        # One folder per name while it exists: a writer and its per-document
+        # writer ask for the same name, and the writer deletes it when done.
+        temps: dict[str | None, FileStorage] = self.__dict__.setdefault("_temps", {})
+        found = temps.get(name)
+        if found is None or not os.path.isdir(found.folder):
+            found = temps[name] = FileStorage(tempfile.mkdtemp(prefix="searchlib-")).create()
+        return found
 
 
 # -- the store -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -319,6 +320,11 @@ class AcronymLexicon:
         """
         fd, name = tempfile.mkstemp(prefix=LEXICON_FILE + ".", suffix=".tmp", dir=folder)
         try:
+            # mkstemp makes the file private (0600): give it the mode of the
+            # index's other files (its searchlib.json), so whoever can read
+            # the index can read this too.
+            with contextlib.suppress(OSError):
+                os.chmod(fd, stat.S_IMODE(os.stat(folder / "searchlib.json").st_mode))
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(self.to_json())
             os.replace(name, folder / LEXICON_FILE)
