@@ -24,8 +24,8 @@ class Document:
 
     Attributes:
         id: unique id (the last document given with an id wins).
-        title: title, searched with a higher weight than the text.
-        text: body text, NFC.
+        title: title, searched with a higher weight than the text (NFC).
+        text: body text (NFC: any other form given is normalised).
         fields: extra JSON-compatible values, stored and returned with hits.
     """
 
@@ -34,12 +34,21 @@ class Document:
     text: str
     fields: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # The one place every document passes: id, title and text are stored
+        # and tokenized in NFC, whatever form they were given in (a value that
+        # is not a string is left for check_document to refuse).
+        for name in ("id", "title", "text"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, normalize_text(value))
+
     @classmethod
     def create(
         cls, id: str, title: str, text: str, fields: Mapping[str, Any] | None = None
     ) -> Document:
-        """Build a document, NFC-normalising title and text."""
-        return cls(str(id), normalize_text(title), normalize_text(text), dict(fields or {}))
+        """Build a document from any values: the id made a string, fields copied."""
+        return cls(str(id), title, text, dict(fields or {}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +73,29 @@ class Passage:
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _LINE_BREAK = re.compile(r"\n\s*")
 _SENTENCE_END = re.compile(r"[.!?…»]\s+")
+
+
+TITLE_REPEAT_CHARS = 1000
+"""Most characters of a title stored and indexed with each passage after the first.
+
+The first passage holds the whole title; the others repeat it (it is
+searched and shown with every passage) cut to this, at a word boundary, so
+a huge title is not multiplied by the number of passages."""
+
+
+def repeated_title(title: str) -> str:
+    """``title`` as passages after the first repeat it (see :data:`TITLE_REPEAT_CHARS`).
+
+    Example:
+        >>> repeated_title("Code du travail")
+        'Code du travail'
+        >>> len(repeated_title("mot " * 1000)) <= TITLE_REPEAT_CHARS
+        True
+    """
+    if len(title) <= TITLE_REPEAT_CHARS:
+        return title
+    cut = title.rfind(" ", 0, TITLE_REPEAT_CHARS - 1)
+    return title[: cut if cut > TITLE_REPEAT_CHARS // 2 else TITLE_REPEAT_CHARS - 1] + "…"
 
 
 PASSAGE_CHARS = 1000

@@ -64,7 +64,14 @@ from searchlib._whoosh.docwriter import DocumentAdder
 from searchlib._whoosh.limits import LimitedSearcher
 from searchlib._whoosh.safepickle import Allowed, load_objects, restricted_load, restricted_loads
 from searchlib._whoosh.viewfile import ViewFile
-from searchlib.documents import PASSAGE_CHARS, Document, Passage, check_document, split_passages
+from searchlib.documents import (
+    PASSAGE_CHARS,
+    Document,
+    Passage,
+    check_document,
+    repeated_title,
+    split_passages,
+)
 from searchlib.errors import IndexCorruptError, IndexLockedError, SearchlibError
 
 INDEX_NAME = "searchlib"
@@ -93,15 +100,17 @@ def make_schema() -> Schema:
 
 
 def passage_fields(doc: Document, passage: Passage) -> dict[str, Any]:
-    """The Whoosh fields of one passage of ``doc``."""
+    """The Whoosh fields of one passage of ``doc`` (the whole title with the
+    first passage, a bounded one with the others: see :func:`repeated_title`)."""
+    title = doc.title if passage.position == 0 else repeated_title(doc.title)
     return {
         "id": passage.id,
         "doc_id": doc.id,
         "position": passage.position,
         "start": passage.start,
-        "title": doc.title,
+        "title": title,
         "text": passage.text,
-        "exact": f"{doc.title}\n{passage.text}",
+        "exact": f"{title}\n{passage.text}",
         "fields": dict(doc.fields) if doc.fields else None,
     }
 

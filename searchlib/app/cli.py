@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -43,7 +44,7 @@ from searchlib.app.render import (
 from searchlib.app.repl import run_repl
 from searchlib.corpus.loaders import load_corpus
 from searchlib.documents import Document
-from searchlib.errors import IndexExistsError, QuerySyntaxError, SearchlibError
+from searchlib.errors import CorpusWarning, IndexExistsError, QuerySyntaxError, SearchlibError
 from searchlib.index import Index, default_index
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
@@ -87,6 +88,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="processes indexing at once, each writing a segment (default 1)",
+    )
+    p.add_argument(
+        "--on-error",
+        choices=("stop", "skip"),
+        default="stop",
+        help="a bad file or record stops the run (default, nothing is indexed) or is skipped "
+        "with a warning",
+    )
+    p.add_argument(
+        "--encoding",
+        choices=("auto", "utf-8", "replace"),
+        default="auto",
+        help="auto (default): UTF-8, and a file that is not UTF-8 but reads as French in "
+        "Windows-1252 is read so, with a warning; utf-8: anything else is an error; "
+        "replace: bad bytes become U+FFFD, with a warning",
+    )
+    p.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="read files behind symbolic links that lead out of a folder (skipped by default)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
 
@@ -279,10 +300,17 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         enabled=not args.quiet and err.isatty(),
     )
     counted = [0]
+    encoding = {"auto": "fallback", "utf-8": "strict", "replace": "replace"}[args.encoding]
+    corpus = load_corpus(
+        *args.sources,
+        errors="skip" if args.on_error == "skip" else "strict",
+        encoding_errors=encoding,  # type: ignore[arg-type]
+        follow_links=args.follow_links,
+    )
     try:
         docs = _counted(
             _then(
-                progress.wrap(load_corpus(*args.sources), size=_doc_bytes),
+                progress.wrap(_warnings_to(err, corpus), size=_doc_bytes),
                 lambda: progress.status("committing…"),
             ),
             counted,
@@ -315,6 +343,22 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _doc_bytes(doc: Document) -> int:
     return len(doc.title.encode("utf-8")) + len(doc.text.encode("utf-8"))
+
+
+def _warnings_to(err: TextIO, items: Iterator[Document]) -> Iterator[Document]:
+    """``items``, the corpus warnings met while reading them printed one a line."""
+    while True:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CorpusWarning)
+            item = next(items, None)
+        for w in caught:
+            if isinstance(w.message, CorpusWarning):
+                print(f"searchlib: warning: {w.message}", file=err)
+            else:  # not ours: as Python would show it
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        if item is None:
+            return
+        yield item
 
 
 def _counted(items: Iterator[Document], count: list[int]) -> Iterator[Document]:

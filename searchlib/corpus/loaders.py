@@ -25,9 +25,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from searchlib.analysis.analyzer import normalize_text
-from searchlib.documents import Document
-from searchlib.errors import CorpusFormatError, CorpusWarning
+from searchlib.documents import Document, check_document
+from searchlib.errors import CorpusFormatError, CorpusWarning, DocumentError
 
 TEXT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -36,7 +35,7 @@ JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
 ErrorMode = Literal["strict", "skip"]
 """What a loader does with a bad file or record: raise, or skip it and report it."""
 
-EncodingMode = Literal["strict", "replace"]
+EncodingMode = Literal["strict", "replace", "fallback"]
 """What a loader does with invalid UTF-8: raise, or replace bad bytes with U+FFFD and report it."""
 
 _SNIFF_BYTES = 8192
@@ -51,15 +50,16 @@ class Problem:
         path: the file.
         message: what was wrong.
         action: ``skipped`` (the file or record was left out), ``replaced``
-            (bad bytes became U+FFFD) or ``duplicate`` (an id seen before:
-            the last document with an id wins).
+            (bad bytes became U+FFFD), ``decoded`` (not UTF-8, read as
+            Windows-1252) or ``duplicate`` (an id seen before: the last
+            document with an id wins).
         line: 1-based line number, or ``None``.
         offset: byte offset in the file (for encoding errors), or ``None``.
     """
 
     path: str
     message: str
-    action: Literal["skipped", "replaced", "duplicate"]
+    action: Literal["skipped", "replaced", "decoded", "duplicate"]
     line: int | None = None
     offset: int | None = None
 
@@ -101,9 +101,10 @@ class _Context:
     ) -> None:
         if errors not in ("strict", "skip"):
             raise ValueError(f"errors must be 'strict' or 'skip', not {errors!r}")
-        if encoding_errors not in ("strict", "replace"):
+        if encoding_errors not in ("strict", "replace", "fallback"):
             raise ValueError(
-                f"encoding_errors must be 'strict' or 'replace', not {encoding_errors!r}"
+                "encoding_errors must be 'strict', 'replace' or 'fallback', "
+                f"not {encoding_errors!r}"
             )
         self.errors = errors
         self.encoding_errors = encoding_errors
@@ -139,6 +140,7 @@ def load_corpus(
     errors: ErrorMode = "strict",
     encoding_errors: EncodingMode = "strict",
     report: LoadReport | None = None,
+    follow_links: bool = False,
 ) -> Iterator[Document]:
     """Stream the documents of files and folders, in a stable order.
 
@@ -154,9 +156,15 @@ def load_corpus(
             ``"skip"`` leaves it out and reports it.
         encoding_errors: ``"strict"`` raises on invalid UTF-8 (naming the file
             and byte offset); ``"replace"`` replaces bad bytes with U+FFFD
-            and reports it.
+            and reports it; ``"fallback"`` reads a file (or JSONL line) that
+            is not UTF-8 as Windows-1252 when every byte fits and the result
+            reads as French (accented letters, French punctuation), and
+            reports it; otherwise it is an error as in strict mode.
         report: collects problems and counts; without one, problems are
             issued as :class:`~searchlib.errors.CorpusWarning`.
+        follow_links: read files reached through symbolic links that lead
+            out of the folder given (by default they are skipped and
+            reported: a corpus folder never reads ``/etc/...`` by accident).
 
     Raises:
         CorpusFormatError: a file is malformed (with file, line and byte
@@ -168,10 +176,15 @@ def load_corpus(
     for source in sources:
         path = Path(source)
         if path.is_dir():
+            root = path.resolve()
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
                 if not _loadable(file):
                     if report is not None and not file.name.startswith("."):
                         report.ignored_files += 1
+                    continue
+                if not follow_links and not file.resolve().is_relative_to(root):
+                    message = "a symbolic link out of the folder (follow_links to read it)"
+                    ctx.problem(Problem(str(file), message, "skipped"))
                     continue
                 yield from _load_file(file, file.relative_to(path), ctx, in_folder=True)
         elif path.is_file():
@@ -258,10 +271,45 @@ def _decode(
         error = CorpusFormatError(
             path, f"invalid UTF-8 ({e.reason})", line=line, offset=base + e.start
         )
-        if ctx is None or ctx.encoding_errors == "strict":
+        if ctx is not None and ctx.encoding_errors == "fallback":
+            text = windows_1252(data)
+            if text is not None:
+                message = f"not UTF-8 (byte {base + e.start}): read as Windows-1252"
+                ctx.problem(Problem(error.path, message, "decoded", line))
+                return text
+        if ctx is None or ctx.encoding_errors != "replace":
             raise error from e
         ctx.problem(Problem(error.path, error.message, "replaced", line, error.offset))
         return data.decode("utf-8", "replace")
+
+
+# Characters beyond ASCII that French text written in Windows-1252 holds.
+_FRENCH_8BIT = frozenset("àâäçéèêëîïôöùûüÿœæÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒÆ«»‘’“”…–—€°·²³§µ\u00a0")
+
+
+def windows_1252(data: bytes) -> str | None:
+    """``data`` read as Windows-1252 if it reads as French, else ``None``.
+
+    Every byte must map to a character, and at least 90 % of the characters
+    beyond ASCII must be ones French uses (accented letters, ligatures,
+    French quotes and dashes): text in another 8-bit encoding, or binary
+    data, does not pass.
+
+    Example:
+        >>> windows_1252("Le comité d’entreprise".encode("cp1252"))
+        'Le comité d’entreprise'
+        >>> windows_1252("Привет".encode("cp1251")) is None
+        True
+    """
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    high = [c for c in text if ord(c) > 127]
+    if not high:
+        return text
+    french = sum(c in _FRENCH_8BIT for c in high)
+    return text if french >= 0.9 * len(high) else None
 
 
 def load_text_file(
@@ -300,7 +348,7 @@ def _text_file(path: Path, doc_id: str, ctx: _Context) -> Document:
         text = text[1:]
     if not text.strip():
         raise _UnwantedFile("empty file", line=1)
-    text = normalize_text(text.replace("\r\n", "\n"))
+    text = text.replace("\r\n", "\n")
     lines = text.split("\n")
     first = next(i for i, line in enumerate(lines) if line.strip())
     title = lines[first].strip().lstrip("#").strip()
@@ -376,6 +424,8 @@ def _record(path: Path, lineno: int, line: str, ctx: _Context) -> Document:
         ) from e
     except RecursionError as e:  # [[[[... nested thousands deep
         raise CorpusFormatError(path, "malformed JSON (nested too deeply)", line=lineno) from e
+    except ValueError as e:  # an integer of more digits than Python converts
+        raise CorpusFormatError(path, f"malformed JSON ({e})", line=lineno) from e
     if not isinstance(obj, dict):
         raise CorpusFormatError(path, "a record must be a JSON object", line=lineno)
     doc_id = obj.pop("id", None)
@@ -390,7 +440,14 @@ def _record(path: Path, lineno: int, line: str, ctx: _Context) -> Document:
     if not isinstance(title, str):
         raise CorpusFormatError(path, '"title" must be a string', line=lineno)
     doc_id, title, text = (_no_surrogates(path, lineno, s, ctx) for s in (doc_id, title, text))
-    return Document(doc_id.strip(), normalize_text(title), normalize_text(text), obj)
+    doc = Document(doc_id.strip(), title, text, obj)
+    try:
+        # What the index would refuse is refused here, so skip mode skips it
+        # instead of loading a record that makes Index.add refuse the batch.
+        check_document(doc)
+    except DocumentError as e:
+        raise CorpusFormatError(path, str(e), line=lineno) from e
+    return doc
 
 
 def _no_surrogates(path: Path, lineno: int, value: str, ctx: _Context) -> str:
