@@ -11,18 +11,9 @@ from typing import Any
 
 import pytest
 
-from benchmarks import (
-    ablation,
-    data,
-    engines,
-    gates,
-    report,
-    rescoring,
-    results_file,
-    runner,
-    worker,
-)
+from benchmarks import data, engines, gates, report, results_file, runner, worker
 from benchmarks.engines import EngineSpec, Result, make_engine
+from benchmarks.studies import ablation, rescoring
 from searchlib import Document
 
 DOCS = [

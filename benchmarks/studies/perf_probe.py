@@ -1,10 +1,10 @@
 """Speed probe: searchlib against stock Whoosh ``LanguageAnalyzer("fr")``, same run.
 
-A small harness for the performance work (the main benchmark harness lives
-beside it). Each build runs in a child process so that its peak RSS is its
+A small harness for the performance work (the main benchmark harness is the
+``benchmarks`` package above it). Each build runs in a child process so that its peak RSS is its
 own; queries run in this process against the indexes just built.
 
-    python benchmarks/perf_probe.py --corpus ../shared/eval-public/cdtn-requetes \\
+    python benchmarks/studies/perf_probe.py --corpus ../shared/eval-public/cdtn-requetes \\
         --queries ../shared/eval-public/cdtn-requetes/queries.jsonl \\
         --queries ../shared/eval-public/piaf-v1.1-passages/queries.jsonl
 
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SCRATCH = HERE / ".scratch"
+SCRATCH = HERE.parent / ".scratch"  # benchmarks/.scratch, ignored by git
 
 
 def _corpus_file(corpus: str) -> Path:

@@ -8,7 +8,7 @@ cdtn topic folds (never by query).
 
 Run from the repository root (indexes are built once into a scratch folder)::
 
-    python -m benchmarks.ablation --data ../shared/eval-public \\
+    python -m benchmarks.studies.ablation --data ../shared/eval-public \\
         --out benchmarks/out/ablation.json --write-results
 
 Index-time levers (stemming, folding, elision, ordinals, passages...) need
@@ -48,7 +48,7 @@ COLLECTIONS = ("cdtn-requetes", "piaf-v1.1-passages")
 CDTN = COLLECTIONS[0]
 SCRATCH = Path("benchmarks/.scratch")
 COMMAND = (
-    "python -m benchmarks.ablation --data ../shared/eval-public "
+    "python -m benchmarks.studies.ablation --data ../shared/eval-public "
     "--out benchmarks/out/ablation.json --write-results"
 )
 
@@ -306,7 +306,7 @@ def run_worker(
     dump: str = "",
 ) -> dict[str, Any]:
     """:func:`worker` in a fresh process."""
-    cmd = [sys.executable, "-m", "benchmarks.ablation", "--worker", "--data", data]
+    cmd = [sys.executable, "-m", "benchmarks.studies.ablation", "--worker", "--data", data]
     cmd += ["--rankings", json.dumps(rankings), "--collections", ",".join(collections)]
     cmd += ["--patch", patch, "--dump", dump]
     env = dict(os.environ, PYTHONHASHSEED="0")
@@ -534,7 +534,7 @@ def report(results: Mapping[str, Any]) -> str:
         "their document); cells are nDCG@10 / MRR@10 / R@100; Δ is nDCG@10 minus the shipped "
         "row's. Query-time levers change one `Ranking` field; index-time levers patch the "
         "analysis (or the passage split) in a fresh process and build their own index (see "
-        "`PATCHED_VARIANTS` in `benchmarks/ablation.py`); peers are the benchmark's "
+        "`PATCHED_VARIANTS` in `benchmarks/studies/ablation.py`); peers are the benchmark's "
         "(`benchmarks/engines.py`, the `relevance` task of `benchmarks/worker.py`).",
         "",
         ablation_table(results),
