@@ -323,12 +323,11 @@ def run_peers(data: str) -> dict[str, dict[str, Any]]:
     Uses :func:`benchmarks.runner.run_relevance` with the full query sets and
     corpora: the same worker task, top 100 and metrics as ``python -m benchmarks``.
     """
-    from benchmarks.engines import PEERS, EngineSpec
+    from benchmarks.engines import PEERS, EngineSpec, named_specs
     from benchmarks.runner import FULL, Runner, run_relevance
 
     os.environ["SEARCHLIB_SHARED"] = str(Path(data).resolve().parent)
-    specs = [EngineSpec("searchlib (benchmark harness)", "searchlib")]
-    specs += [EngineSpec(p, p) for p in PEERS]
+    specs = [EngineSpec("searchlib (benchmark harness)", "searchlib"), *named_specs(PEERS)]
     config = FULL.replace(jobs=1, sections=("relevance",))
     relevance = run_relevance(config, specs, Runner(SCRATCH.resolve() / "peers"))
     names = {"cdtn": CDTN, "piaf": COLLECTIONS[1]}

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from benchmarks.stats import percentile
 from benchmarks.studies.ablation import (
     CDTN,
     COLLECTIONS,
@@ -176,10 +177,9 @@ def latency(
     b.close()
     out = {}
     for key, ts in times.items():
-        ts.sort()
         out[key] = {
             "p50_ms": round(statistics.median(ts), 3),
-            "p95_ms": round(ts[int(0.95 * (len(ts) - 1))], 3),
+            "p95_ms": round(percentile(ts, 95), 3),
         }
     return out
 

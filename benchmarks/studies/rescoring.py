@@ -63,10 +63,10 @@ def searchlib_run(index_path: Path, queries: list[tuple[str, str]]) -> Run:
 def tantivy_run(collection: Path, queries: list[tuple[str, str]]) -> Run | None:
     """The benchmark's tantivy peer, ranks as scores (None when tantivy is missing)."""
     from benchmarks.data import load_docs
-    from benchmarks.engines import default_specs, make_engine
+    from benchmarks.engines import make_engine, named_specs
 
     try:
-        engine = make_engine(next(s for s in default_specs() if s.name == "tantivy"))
+        engine = make_engine(named_specs(["tantivy"])[0])
     except ImportError:
         return None
     folder = Path(tempfile.mkdtemp(prefix="rescoring-tantivy-"))
