@@ -2,9 +2,8 @@
 
 Whoosh opens each part of a compound segment file (postings, terms...)
 as a ``BufferFile`` over the memory-mapped segment, and ``BufferFile`` wraps
-it in ``io.BytesIO``, which copies the part into memory: opening a 670 MB index
-cost about as much RAM (an index of the 200 MB corpus, opened after it was
-built, took ``searchlib index`` from 0.67 to 1.6 GB). :class:`ViewFile` reads
+it in ``io.BytesIO``, which copies the part into memory: opening an index
+costs about as much RAM as the index takes on disk. :class:`ViewFile` reads
 the mapped bytes where they are; :func:`install` makes ``BufferFile`` use it
 (process-wide, like :mod:`searchlib._whoosh.safepickle`).
 
