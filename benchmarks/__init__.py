@@ -6,5 +6,7 @@ Run ``python -m benchmarks --quick`` (CI) or ``python -m benchmarks --full``
 :mod:`~benchmarks.data` (corpora, query sets, samples), :mod:`~benchmarks.worker`
 (one measurement in a fresh process), :mod:`~benchmarks.runner` (a whole run),
 :mod:`~benchmarks.gates` (regression checks), :mod:`~benchmarks.report`
-(Markdown), :mod:`~benchmarks.scaling` (build and latency against corpus size).
+(Markdown), :mod:`~benchmarks.stats` (percentiles), :mod:`~benchmarks.scaling` (build
+and latency against corpus size). Studies run by hand are in :mod:`benchmarks.studies`,
+robustness tools in :mod:`benchmarks.robustness`.
 """

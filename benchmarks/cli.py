@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.engines import PEERS, EngineSpec, default_specs, parse_variant
+from benchmarks.engines import PEERS, EngineSpec, default_specs, named_specs, parse_variant
 from benchmarks.gates import judge
 from benchmarks.report import render
 from benchmarks.results_file import update_results_md
@@ -69,12 +69,7 @@ def specs_from(args: argparse.Namespace) -> list[EngineSpec]:
     """The engines to run, in table order."""
     specs = default_specs()
     if args.engines:
-        wanted = [e.strip() for e in args.engines.split(",") if e.strip()]
-        known = {s.name: s for s in specs}
-        unknown = [w for w in wanted if w not in known]
-        if unknown:
-            raise ValueError(f"unknown engine(s) {unknown}; known: {', '.join(known)}")
-        specs = [known[w] for w in wanted]
+        specs = named_specs([e.strip() for e in args.engines.split(",") if e.strip()])
     return specs + [parse_variant(v) for v in args.variant]
 
 

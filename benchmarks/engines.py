@@ -527,6 +527,22 @@ def default_specs() -> list[EngineSpec]:
     return [EngineSpec("searchlib", "searchlib"), *(EngineSpec(p, p) for p in PEERS)]
 
 
+def named_specs(names: Sequence[str]) -> list[EngineSpec]:
+    """The default specs of the engines named (``searchlib`` or a peer), in that order.
+
+    >>> [s.kind for s in named_specs(["tantivy", "searchlib"])]
+    ['tantivy', 'searchlib']
+
+    Raises:
+        ValueError: a name that is neither searchlib nor a peer.
+    """
+    known = {s.name: s for s in default_specs()}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown engine(s) {unknown}; known: {', '.join(known)}")
+    return [known[n] for n in names]
+
+
 def make_engine(spec: EngineSpec) -> Engine:
     """The engine a spec describes.
 

@@ -32,7 +32,7 @@ from benchmarks.data import (
     load_docs,
     text_bytes,
 )
-from benchmarks.engines import PEERS, default_specs
+from benchmarks.engines import PEERS, named_specs
 from benchmarks.report import fmt, ratio, table
 from benchmarks.results_file import update_results_md
 from benchmarks.runner import Runner, machine_info, make_scratch
@@ -57,8 +57,7 @@ def run_scaling(
 
     ``on_row`` receives the results so far after each (corpus, engine) pair.
     """
-    known = {s.name: s for s in default_specs()}
-    specs = [known[n] for n in names if n in known]
+    specs = named_specs(names)
     rows: list[dict[str, Any]] = []
     meta = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -342,6 +341,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = {"meta": saved[0]["meta"], "rows": [r for x in saved for r in x["rows"]]}
     else:
         corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
+        names = [e.strip() for e in args.engines.split(",") if e.strip()]
+        try:
+            named_specs(names)
+        except ValueError as e:
+            p.error(str(e))
         missing = [c for c in corpora if not corpus_path(c).is_file()]
         if missing:
             print(
@@ -360,7 +364,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         scratch = make_scratch(args.scratch)
         start = time.monotonic()
         try:
-            names = [e.strip() for e in args.engines.split(",")]
             results = run_scaling(corpora, names, Runner(scratch), on_row=save)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.engines import Engine, EngineSpec, SearchlibEngine, folder_size, make_engine
+from benchmarks.stats import percentile
 from searchlib import Document
 
 MAX_ERRORS = 20
@@ -29,21 +30,6 @@ MAX_ERRORS = 20
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MB (Linux: ru_maxrss is KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The ``q``-th percentile (0-100) by linear interpolation.
-
-    >>> percentile([1.0, 2.0, 3.0, 4.0], 50), percentile([5.0], 99)
-    (2.5, 5.0)
-    """
-    if not values:
-        return float("nan")
-    xs = sorted(values)
-    k = (len(xs) - 1) * q / 100
-    lo = int(k)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
 def summarize(ms: list[float]) -> dict[str, float]:

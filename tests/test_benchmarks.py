@@ -11,18 +11,9 @@ from typing import Any
 
 import pytest
 
-from benchmarks import (
-    ablation,
-    data,
-    engines,
-    gates,
-    report,
-    rescoring,
-    results_file,
-    runner,
-    worker,
-)
+from benchmarks import data, engines, gates, report, results_file, runner, stats, worker
 from benchmarks.engines import EngineSpec, Result, make_engine
+from benchmarks.studies import ablation, rescoring
 from searchlib import Document
 
 DOCS = [
@@ -319,7 +310,7 @@ def test_ablation_report_renders_rows_gaps_and_folds() -> None:
     assert "| 1 | 1 / 2 | `k1=0.9` | 0.5000 | 0.4000 | 0.3000 | 0.4500 |" in text
 
 
-@pytest.mark.parametrize("module", [ablation, data, engines, report, results_file, worker])
+@pytest.mark.parametrize("module", [ablation, data, engines, report, results_file, stats])
 def test_doctests(module: Any) -> None:
     assert doctest.testmod(module).failed == 0
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import need_shared, shared_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.analysis import StandardAnalyzer
@@ -24,7 +25,7 @@ from searchlib._whoosh.postingpool import GroupedPostingPool
 from searchlib.analysis.analyzer import FrenchAnalyzer, normalize_text
 from searchlib.corpus.loaders import seed_documents
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = shared_dir()
 FR_SMALL = SHARED / "corpora" / "prebuilt" / "fr-small.jsonl.gz"
 
 TRICKY = [
@@ -42,8 +43,7 @@ TRICKY = [
 
 
 def _documents() -> list[Document]:
-    if not FR_SMALL.is_file():
-        pytest.fail(f"missing shared corpus {FR_SMALL} (expected ../shared beside the repo)")
+    need_shared(FR_SMALL)
     docs = [*seed_documents(), *TRICKY]
     with gzip.open(FR_SMALL, "rt", encoding="utf-8") as f:
         for i, line in enumerate(itertools.islice(f, 0, 600, 6)):  # 100 documents of every kind

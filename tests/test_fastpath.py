@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import need_shared, shared_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
@@ -21,15 +22,13 @@ from searchlib.ranking import fastpath
 from searchlib.ranking.fastpath import Executed, execute, execute_fast, execute_whoosh
 from searchlib.searching import QueryCompiler
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = shared_dir()
 CDTN = SHARED / "eval-public" / "cdtn-requetes"
 PIAF = SHARED / "eval-public" / "piaf-v1.1-passages"
 
 
 def _need(path: Path) -> Path:
-    if not path.exists():
-        pytest.fail(f"missing shared data {path} (expected ../shared beside the repo)")
-    return path
+    return need_shared(path)
 
 
 def _queries(path: Path, n: int) -> list[str]:

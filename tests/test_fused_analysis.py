@@ -5,10 +5,10 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import need_shared, shared_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.analysis import CompositeAnalyzer
@@ -16,7 +16,7 @@ from whoosh.analysis import CompositeAnalyzer
 from searchlib.analysis.analyzer import FrenchAnalyzer, FrenchStemFilter, normalize_text
 from searchlib.corpus.loaders import seed_documents
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = shared_dir()
 FR_SMALL = SHARED / "corpora" / "prebuilt" / "fr-small.jsonl.gz"
 
 
@@ -42,8 +42,7 @@ def _reference(analyzer: FrenchAnalyzer, text: str, **kwargs: Any) -> list[tuple
 
 
 def _texts() -> list[str]:
-    if not FR_SMALL.is_file():
-        pytest.fail(f"missing shared corpus {FR_SMALL} (expected ../shared beside the repo)")
+    need_shared(FR_SMALL)
     texts = [t for d in seed_documents() for t in (d.title, d.text)]
     with gzip.open(FR_SMALL, "rt", encoding="utf-8") as f:
         for line in itertools.islice(f, 0, 2000, 20):  # 100 documents of every kind

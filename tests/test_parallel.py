@@ -9,20 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import need_shared, shared_dir
 
 from searchlib import Document, DocumentError, Index, IndexingError
 from searchlib._whoosh import parallel
 from searchlib.app.cli import main as cli_main
 from searchlib.corpus.loaders import load_corpus, seed_documents
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = shared_dir()
 CDTN = SHARED / "eval-public" / "cdtn-requetes" / "corpus.jsonl"
 QUERIES = ["contrat à durée déterminée", "licenciement économique", "congé maternité", "TorrentSpy"]
 
 
 def _docs() -> list[Document]:
-    if not CDTN.is_file():
-        pytest.fail(f"missing shared corpus {CDTN} (expected ../shared beside the repo)")
+    need_shared(CDTN)
     return [*seed_documents(), *itertools.islice(load_corpus(CDTN), 0, 3000, 10)]
 
 

@@ -4,7 +4,7 @@ The analyzer, the query parser, search with highlighting and the corpus
 loaders raise nothing but ``SearchlibError`` subclasses; token offsets always
 slice the source; HTML snippets are always well formed (only ``<mark>``
 tags, everything else escaped). Runs are derandomized and bounded (a few
-seconds each) so CI stays fast and reproducible; ``benchmarks/fuzz_long.py``
+seconds each) so CI stays fast and reproducible; ``benchmarks/robustness/fuzz_long.py``
 runs the same properties with many more, random examples.
 """
 
@@ -30,7 +30,7 @@ from searchlib.errors import CorpusFormatError, CorpusWarning
 from searchlib.highlight import MatchSpec, Snippet, highlight
 from searchlib.query.language import Group, parse
 
-# SEARCHLIB_FUZZ_EXAMPLES (set by benchmarks/fuzz_long.py) turns the bounded,
+# SEARCHLIB_FUZZ_EXAMPLES (set by benchmarks/robustness/fuzz_long.py) turns the bounded,
 # derandomized CI run into a long random one.
 LONG_RUN = int(os.environ.get("SEARCHLIB_FUZZ_EXAMPLES", "0"))
 FUZZ = settings(

@@ -1,6 +1,6 @@
 """Hostile queries: deep nesting, huge queries, broad expansions, time limits.
 
-No timing is asserted here (see ``benchmarks/pathological.py`` and
+No timing is asserted here (see ``benchmarks/robustness/pathological.py`` and
 RELIABILITY.md for the measured costs): each case must finish with a result or
 a clear ``SearchlibError``, where without the bounds it would recurse past
 Python's limit or run for minutes.

@@ -14,10 +14,10 @@ keeps no per-block length statistics, see ``index._writer_codec``); anything
 else goes through Whoosh's method.
 
 The term dictionary's hash writer keeps every term's ``(hash, position)``
-until the segment is closed, as a tuple of two ints (about 120 bytes a term:
-on a 31 MB corpus 224,000 terms, 27 MB at commit, and more with every new
-word of a bigger corpus). :func:`install` gives it buckets of two arrays
-instead (12 bytes a term); the tables it writes are the same.
+until the segment is closed, as a tuple of two ints (about 120 bytes a term,
+so it grows with every new word of the corpus). :func:`install` gives it
+buckets of two arrays instead (12 bytes a term); the tables it writes are the
+same.
 """
 
 from __future__ import annotations

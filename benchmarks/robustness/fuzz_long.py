@@ -6,7 +6,7 @@ Each round runs ``tests/test_robustness_fuzz.py`` with a fresh random seed and
 failure stops the run and shows Hypothesis's minimal failing example (rerun it
 with the printed seed). Run by hand from the repository root::
 
-    python -m benchmarks.fuzz_long --minutes 30 --examples 5000
+    python -m benchmarks.robustness.fuzz_long --minutes 30 --examples 5000
 """
 
 from __future__ import annotations

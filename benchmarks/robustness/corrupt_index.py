@@ -7,7 +7,7 @@ results without an error, another exception, or a hang (``--hang`` seconds).
 Nothing here can lose data that is not damaged: the point is which errors a
 caller sees. Run by hand from the repository root::
 
-    python -m benchmarks.corrupt_index --trials 500
+    python -m benchmarks.robustness.corrupt_index --trials 500
 """
 
 from __future__ import annotations

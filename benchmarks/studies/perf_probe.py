@@ -1,10 +1,10 @@
 """Speed probe: searchlib against stock Whoosh ``LanguageAnalyzer("fr")``, same run.
 
-A small harness for the performance work (the main benchmark harness lives
-beside it). Each build runs in a child process so that its peak RSS is its
+A small harness for the performance work (the main benchmark harness is the
+``benchmarks`` package above it). Each build runs in a child process so that its peak RSS is its
 own; queries run in this process against the indexes just built.
 
-    python benchmarks/perf_probe.py --corpus ../shared/eval-public/cdtn-requetes \\
+    python benchmarks/studies/perf_probe.py --corpus ../shared/eval-public/cdtn-requetes \\
         --queries ../shared/eval-public/cdtn-requetes/queries.jsonl \\
         --queries ../shared/eval-public/piaf-v1.1-passages/queries.jsonl
 
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SCRATCH = HERE / ".scratch"
+SCRATCH = HERE.parent / ".scratch"  # benchmarks/.scratch, ignored by git
 
 
 def _corpus_file(corpus: str) -> Path:
@@ -184,11 +184,6 @@ def load_sample(path: Path, n: int, seed: int = 1) -> list[str]:
     return texts
 
 
-def pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round(p * (len(xs) - 1)))]
-
-
 class StockSearcher:
     def __init__(self, path: Path) -> None:
         import whoosh.index
@@ -228,13 +223,17 @@ def time_queries(
 
 
 def summary(times: list[float], cpu: list[float]) -> str:
+    from benchmarks.stats import percentile
+
     return (
-        f"wall p50 {statistics.median(times):7.2f} p95 {pct(times, 0.95):7.2f}  "
-        f"cpu p50 {statistics.median(cpu):7.2f} p95 {pct(cpu, 0.95):7.2f} ms"
+        f"wall p50 {statistics.median(times):7.2f} p95 {percentile(times, 95):7.2f}  "
+        f"cpu p50 {statistics.median(cpu):7.2f} p95 {percentile(cpu, 95):7.2f} ms"
     )
 
 
 def main(argv: list[str] | None = None) -> int:
+    from benchmarks.stats import percentile
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", required=True, help="corpus folder or JSONL file")
     ap.add_argument("--queries", action="append", default=[], help="queries.jsonl (repeatable)")
@@ -293,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(
                         f"  {engine + '+hl':16s} {summary(htimes, hcpu)}  (highlight +{extra:.2f})"
                     )
-            cpu50[engine], cpu95[engine] = statistics.median(cpu), pct(cpu, 0.95)
+            cpu50[engine], cpu95[engine] = statistics.median(cpu), percentile(cpu, 95)
             print(f"  {engine:16s} {summary(times, cpu)}  ({empty} empty)")
         for engine in engines:
             if engine != "whoosh" and "whoosh" in cpu50:

@@ -11,7 +11,8 @@ or the documented error) inside the timed work; each case gives its first run
 
 Run from the repository root::
 
-    python -m benchmarks.pathological --corpus ../shared/corpora/prebuilt/fr-medium.jsonl.gz
+    python -m benchmarks.robustness.pathological \\
+        --corpus ../shared/corpora/prebuilt/fr-medium.jsonl.gz
 """
 
 from __future__ import annotations

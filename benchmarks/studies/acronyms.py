@@ -5,14 +5,14 @@ mining (mining switched off by patching :meth:`AcronymLexicon.watch`), to
 time what mining costs (CPU seconds of ``Index.add``); keeps the mined
 indexes, then scores :class:`searchlib.Ranking` with the expansion off, the
 shipped defaults, and the expansion at other weights and mining thresholds the way
-``benchmarks/ablation.py`` does (all judged queries, top 100 documents,
+``benchmarks/studies/ablation.py`` does (all judged queries, top 100 documents,
 passages collapsed, :func:`searchlib.app.evaluate.per_query`), with cdtn per query,
-per topic and per topic fold (:func:`benchmarks.ablation.topic_folds`), and
+per topic and per topic fold (:func:`benchmarks.studies.ablation.topic_folds`), and
 a cross-validation of the row choice by cdtn topic folds
-(:func:`benchmarks.ablation.cross_validate`), and query latency (p50, expansion
+(:func:`benchmarks.studies.ablation.cross_validate`), and query latency (p50, expansion
 off against one row, interleaved)::
 
-    nice python -m benchmarks.acronyms --data ../shared/eval-public \\
+    nice python -m benchmarks.studies.acronyms --data ../shared/eval-public \\
         --scratch /tmp/acro-scratch --out benchmarks/out/acronyms.json
 """
 
@@ -28,7 +28,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from benchmarks.ablation import (
+from benchmarks.stats import percentile
+from benchmarks.studies.ablation import (
     CDTN,
     COLLECTIONS,
     PerQuery,
@@ -176,10 +177,9 @@ def latency(
     b.close()
     out = {}
     for key, ts in times.items():
-        ts.sort()
         out[key] = {
             "p50_ms": round(statistics.median(ts), 3),
-            "p95_ms": round(ts[int(0.95 * (len(ts) - 1))], 3),
+            "p95_ms": round(percentile(ts, 95), 3),
         }
     return out
 

@@ -1,6 +1,6 @@
 """Relevance levers that rescore searchlib's ranking, measured and not shipped.
 
-The ablation (:mod:`benchmarks.ablation`) switches searchlib's own levers on
+The ablation (:mod:`benchmarks.studies.ablation`) switches searchlib's own levers on
 and off. This script measures what a ranking could gain from outside them,
 on the same collections and with the same scoring (top 100 documents,
 :func:`searchlib.app.evaluate.per_query`, cdtn per query and per topic):
@@ -22,7 +22,7 @@ on the same collections and with the same scoring (top 100 documents,
 Every run retrieves 1,000 documents per query, then the top 100 are scored.
 Run from the repository root (indexes come from the ablation's scratch folder)::
 
-    python -m benchmarks.rescoring --data ../shared/eval-public --write-results
+    python -m benchmarks.studies.rescoring --data ../shared/eval-public --write-results
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import ablation
+from benchmarks.studies import ablation
 from searchlib import FrenchAnalyzer, Index
 from searchlib.app.evaluate import load_qrels, load_queries, load_topics, per_query, run_queries
 
@@ -51,7 +51,7 @@ DEPTH = 1000
 FEEDBACK_DOCS = 10
 FEEDBACK_TERMS = 10
 WHOLE = "whole documents (no 1,000-char passages)"
-COMMAND = "python -m benchmarks.rescoring --data ../shared/eval-public --write-results"
+COMMAND = "python -m benchmarks.studies.rescoring --data ../shared/eval-public --write-results"
 
 
 def searchlib_run(index_path: Path, queries: list[tuple[str, str]]) -> Run:
@@ -63,10 +63,10 @@ def searchlib_run(index_path: Path, queries: list[tuple[str, str]]) -> Run:
 def tantivy_run(collection: Path, queries: list[tuple[str, str]]) -> Run | None:
     """The benchmark's tantivy peer, ranks as scores (None when tantivy is missing)."""
     from benchmarks.data import load_docs
-    from benchmarks.engines import default_specs, make_engine
+    from benchmarks.engines import make_engine, named_specs
 
     try:
-        engine = make_engine(next(s for s in default_specs() if s.name == "tantivy"))
+        engine = make_engine(named_specs(["tantivy"])[0])
     except ImportError:
         return None
     folder = Path(tempfile.mkdtemp(prefix="rescoring-tantivy-"))
@@ -251,7 +251,8 @@ def report(results: Mapping[str, Any]) -> str:
         "## Rescoring levers (not shipped)",
         "",
         f"- Date: {results['date']}; wall time {results['seconds'] / 60:.0f} min.",
-        f"- Command: `{COMMAND}` (see the docstring of `benchmarks/rescoring.py` for each lever).",
+        f"- Command: `{COMMAND}` (see the docstring of `benchmarks/studies/rescoring.py` "
+        "for each lever).",
         "- Cells are nDCG@10 / MRR@10 / R@100 over all judged queries (top 100 documents of a "
         f"top-{DEPTH} run); Δ is nDCG@10 minus the shipped row's.",
         "",

@@ -8,7 +8,7 @@ cdtn topic folds (never by query).
 
 Run from the repository root (indexes are built once into a scratch folder)::
 
-    python -m benchmarks.ablation --data ../shared/eval-public \\
+    python -m benchmarks.studies.ablation --data ../shared/eval-public \\
         --out benchmarks/out/ablation.json --write-results
 
 Index-time levers (stemming, folding, elision, ordinals, passages...) need
@@ -48,7 +48,7 @@ COLLECTIONS = ("cdtn-requetes", "piaf-v1.1-passages")
 CDTN = COLLECTIONS[0]
 SCRATCH = Path("benchmarks/.scratch")
 COMMAND = (
-    "python -m benchmarks.ablation --data ../shared/eval-public "
+    "python -m benchmarks.studies.ablation --data ../shared/eval-public "
     "--out benchmarks/out/ablation.json --write-results"
 )
 
@@ -306,7 +306,7 @@ def run_worker(
     dump: str = "",
 ) -> dict[str, Any]:
     """:func:`worker` in a fresh process."""
-    cmd = [sys.executable, "-m", "benchmarks.ablation", "--worker", "--data", data]
+    cmd = [sys.executable, "-m", "benchmarks.studies.ablation", "--worker", "--data", data]
     cmd += ["--rankings", json.dumps(rankings), "--collections", ",".join(collections)]
     cmd += ["--patch", patch, "--dump", dump]
     env = dict(os.environ, PYTHONHASHSEED="0")
@@ -323,12 +323,11 @@ def run_peers(data: str) -> dict[str, dict[str, Any]]:
     Uses :func:`benchmarks.runner.run_relevance` with the full query sets and
     corpora: the same worker task, top 100 and metrics as ``python -m benchmarks``.
     """
-    from benchmarks.engines import PEERS, EngineSpec
+    from benchmarks.engines import PEERS, EngineSpec, named_specs
     from benchmarks.runner import FULL, Runner, run_relevance
 
     os.environ["SEARCHLIB_SHARED"] = str(Path(data).resolve().parent)
-    specs = [EngineSpec("searchlib (benchmark harness)", "searchlib")]
-    specs += [EngineSpec(p, p) for p in PEERS]
+    specs = [EngineSpec("searchlib (benchmark harness)", "searchlib"), *named_specs(PEERS)]
     config = FULL.replace(jobs=1, sections=("relevance",))
     relevance = run_relevance(config, specs, Runner(SCRATCH.resolve() / "peers"))
     names = {"cdtn": CDTN, "piaf": COLLECTIONS[1]}
@@ -534,7 +533,7 @@ def report(results: Mapping[str, Any]) -> str:
         "their document); cells are nDCG@10 / MRR@10 / R@100; Δ is nDCG@10 minus the shipped "
         "row's. Query-time levers change one `Ranking` field; index-time levers patch the "
         "analysis (or the passage split) in a fresh process and build their own index (see "
-        "`PATCHED_VARIANTS` in `benchmarks/ablation.py`); peers are the benchmark's "
+        "`PATCHED_VARIANTS` in `benchmarks/studies/ablation.py`); peers are the benchmark's "
         "(`benchmarks/engines.py`, the `relevance` task of `benchmarks/worker.py`).",
         "",
         ablation_table(results),
