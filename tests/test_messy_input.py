@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
 import sys
 import unicodedata
 import warnings
@@ -169,3 +170,55 @@ def test_a_huge_title_is_stored_whole_once_and_bounded_with_other_passages() -> 
         assert ix.document("t") == Document("t", title, text)
         assert ix.search("mot39999").hits[0].doc_id == "t"  # the whole title is searchable
         assert ix.search("mot5").total == len(passages)  # its head is, with every passage
+
+
+# -- bytes that are not UTF-8 on the command line -------------------------------------------
+
+
+def _cli(*args: str | bytes, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "LC_ALL": "C.UTF-8"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    return subprocess.run(
+        [sys.executable, "-m", "searchlib", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "ix"
+    with Index.create(path) as ix:
+        ix.add([Document("a", "Musique", "La musique baroque.")])
+    return path
+
+
+def test_invalid_utf8_in_an_argument_is_searched_and_printed(small_index: Path) -> None:
+    done = _cli("search", b"musique \xff", "--index", str(small_index), "--json")
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert results["query"] == "musique \ufffd" and results["hits"][0]["doc_id"] == "a"
+
+
+def test_invalid_utf8_on_the_repl_input_is_read(small_index: Path) -> None:
+    done = _cli("repl", "--index", str(small_index), stdin=b"musique \xff\n")
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr and "musique \ufffd".encode() in done.stdout
+
+
+def test_eval_names_the_bad_line_of_its_files(tmp_path: Path, small_index: Path) -> None:
+    queries = tmp_path / "q.jsonl"
+    queries.write_bytes(b'{"id": "q1", "text": "musique"}\n{"id": "q2", "text": "\xff"}\n')
+    qrels = tmp_path / "r.tsv"
+    qrels.write_text("q1\ta\t1\n")
+    code, _, err = _run("eval", "--index", str(small_index), "--queries", str(queries))
+    assert code == 1 and "q.jsonl:2" in err and "invalid UTF-8" in err
+    queries.write_text('{"id": "q1", "text": "musique"}\n')
+    qrels.write_text("q1\ta\t1\nq1\tb\t2000\n")
+    code, _, err = _run(
+        "eval", "--index", str(small_index), "--queries", str(queries), "--qrels", str(qrels)
+    )
+    assert code == 1 and "r.tsv:2" in err and "out of range" in err

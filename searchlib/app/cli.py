@@ -216,10 +216,16 @@ def main(
     """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    if stdin is None and sys.stdin is not None:
+        # Bytes that are not UTF-8 on standard input (the REPL's lines) read
+        # as U+FFFD, as bad bytes in arguments do below.
+        with contextlib.suppress(AttributeError, ValueError):
+            sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
+    arguments = [_readable(a) for a in (sys.argv[1:] if argv is None else argv)]
     parser = build_parser()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            args = parser.parse_args(argv)
+            args = parser.parse_args(arguments)
     except SystemExit as e:
         return EXIT_OK if e.code in (0, None) else EXIT_USAGE
     try:
@@ -262,6 +268,16 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
         limit=getattr(args, "limit", 10),
         label=label,
     )
+
+
+def _readable(arg: str) -> str:
+    """An argument with the bytes that were not UTF-8 (kept by Python as lone
+    surrogates) shown as U+FFFD, so that it can be searched and printed."""
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return arg
 
 
 def _message(e: BaseException) -> str:

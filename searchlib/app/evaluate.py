@@ -48,19 +48,36 @@ class Metrics:
         }
 
 
+MAX_GRADE = 10
+"""Highest relevance grade read from a judgments file (gains are ``2**grade - 1``)."""
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of a UTF-8 file; bad bytes are a format error naming the line."""
+    offset = 0
+    with path.open("rb") as f:
+        for n, raw in enumerate(f, start=1):
+            try:
+                yield n, raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise CorpusFormatError(
+                    path, f"invalid UTF-8 ({e.reason})", line=n, offset=offset + e.start
+                ) from e
+            offset += len(raw)
+
+
 def load_queries(path: str | Path) -> list[tuple[str, str]]:
     """``(id, text)`` pairs from a queries JSONL file."""
     out: list[tuple[str, str]] = []
     path = Path(path)
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                out.append((str(obj["id"]), str(obj["text"])))
-            except (ValueError, KeyError, TypeError) as e:
-                raise CorpusFormatError(path, f'expected {{"id", "text"}} ({e})', line=n) from e
+    for n, line in _lines(path):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            out.append((str(obj["id"]), str(obj["text"])))
+        except (ValueError, KeyError, TypeError) as e:
+            raise CorpusFormatError(path, f'expected {{"id", "text"}} ({e})', line=n) from e
     return out
 
 
@@ -68,28 +85,33 @@ def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
     """Judgments from a ``qid<TAB>docid<TAB>rel`` file (TREC's 4-column form also read)."""
     qrels: dict[str, dict[str, int]] = {}
     path = Path(path)
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) == 4:
-                parts = [parts[0], parts[2], parts[3]]
-            if len(parts) != 3:
-                raise CorpusFormatError(path, "expected qid, docid, rel", line=n)
-            try:
-                qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
-            except ValueError as e:
-                raise CorpusFormatError(
-                    path, f"relevance is not a number: {parts[2]!r}", line=n
-                ) from e
+    for n, line in _lines(path):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) == 4:
+            parts = [parts[0], parts[2], parts[3]]
+        if len(parts) != 3:
+            raise CorpusFormatError(path, "expected qid, docid, rel", line=n)
+        try:
+            grade = int(parts[2])
+        except ValueError as e:
+            raise CorpusFormatError(path, f"relevance is not a number: {parts[2]!r}", line=n) from e
+        if not -MAX_GRADE <= grade <= MAX_GRADE:
+            raise CorpusFormatError(
+                path, f"relevance {grade} out of range (-{MAX_GRADE} to {MAX_GRADE})", line=n
+            )
+        qrels.setdefault(parts[0], {})[parts[1]] = grade
     return qrels
 
 
 def per_query(ranked: Sequence[str], judged: Mapping[str, int]) -> tuple[float, float, float]:
     """nDCG@10, MRR@10 and Recall@100 of one ranking."""
-    dcg = sum((2 ** judged.get(d, 0) - 1) / math.log2(r + 2) for r, d in enumerate(ranked[:10]))
-    ideal = sorted(judged.values(), reverse=True)[:10]
+    # Negative grades (TREC's "spam") count as not relevant.
+    dcg = sum(
+        (2 ** max(judged.get(d, 0), 0) - 1) / math.log2(r + 2) for r, d in enumerate(ranked[:10])
+    )
+    ideal = sorted((max(g, 0) for g in judged.values()), reverse=True)[:10]
     idcg = sum((2**g - 1) / math.log2(r + 2) for r, g in enumerate(ideal))
     ndcg = dcg / idcg if idcg > 0 else 0.0
     mrr = next((1 / (r + 1) for r, d in enumerate(ranked[:10]) if judged.get(d, 0) > 0), 0.0)
@@ -164,9 +186,8 @@ def write_trec_run(
 def load_topics(path: str | Path) -> dict[str, str]:
     """``qid -> topic`` from a ``topics.tsv`` (header, then qid, topic index, title)."""
     topics: dict[str, str] = {}
-    with Path(path).open(encoding="utf-8") as f:
-        next(f, None)
-        for line in f:
+    for n, line in _lines(Path(path)):
+        if n > 1:  # a header first
             parts = line.rstrip("\n").split("\t")
             if len(parts) >= 2:
                 topics[parts[0]] = parts[1]
