@@ -205,3 +205,14 @@ def test_the_lexicon_is_saved_under_the_write_lock(
     assert seen == ["locked"]
     with Index.open(path) as ix:
         assert ix.search("cdd").total == 6
+
+
+def test_a_flood_of_parentheses_still_reads_the_definitions_around_it() -> None:
+    # "ab (cd) " repeated made mining quadratic (the text before each
+    # parenthesis was copied); the definitions around the flood still count.
+    text = "le comité social et économique (CSE) " + "ab (cd) " * 20_000 + "le SMIC (salaire "
+    text += "minimum interprofessionnel de croissance)"
+    assert find_definitions(text) == [
+        ("CSE", "comité social et économique"),
+        ("SMIC", "salaire minimum interprofessionnel de croissance"),
+    ]

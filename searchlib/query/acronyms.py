@@ -175,7 +175,10 @@ croissance')]
             continue
         # The reverse: SF (long form).
         before = _WORDS.findall(text[max(0, m.start() - MAX_SHORT - 2) : m.start()])
-        if not before or not text[: m.start()].rstrip().endswith(before[-1]):
+        end = m.start()
+        while end > 0 and text[end - 1].isspace():  # (no copy of the text before: linear)
+            end -= 1
+        if not before or not text.endswith(before[-1], 0, end):
             continue
         short = _short_form(before[-1])
         if short is not None:
