@@ -11,6 +11,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from collections.abc import Sequence
+
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
 from searchlib.corpus import LoadReport, load_corpus, load_jsonl
 from searchlib.documents import Document, Passage, split_passages
@@ -30,14 +32,35 @@ from searchlib.errors import (
     SearchTimeoutError,
 )
 from searchlib.highlight import Fragment, MatchSpec, Snippet
-from searchlib.index import Index, IndexStats, default_index
+from searchlib.index import _DEFAULT, Index, IndexStats, _Default, default_index
 from searchlib.ranking.params import Ranking
 from searchlib.searching import Hit, SearchResults
 
 
-def search(query: str, limit: int = 10, page: int = 1) -> SearchResults:
-    """Search the bundled seed corpus (see :meth:`Index.search` for other indexes)."""
-    return default_index().search(query, limit=limit, page=page)
+def search(
+    query: str,
+    limit: int = 10,
+    page: int = 1,
+    *,
+    time_limit: float | _Default | None = _DEFAULT,
+    highlight_hits: bool = True,
+    collapse: bool = False,
+    fields: Sequence[str] | None = None,
+    snippet_chars: int = 220,
+    max_fragments: int = 2,
+) -> SearchResults:
+    """Search the bundled seed corpus; the arguments are those of :meth:`Index.search`."""
+    return default_index().search(
+        query,
+        limit,
+        page,
+        time_limit=time_limit,
+        highlight_hits=highlight_hits,
+        collapse=collapse,
+        fields=fields,
+        snippet_chars=snippet_chars,
+        max_fragments=max_fragments,
+    )
 
 
 __all__ = [

@@ -26,7 +26,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -50,8 +50,9 @@ from searchlib.errors import (
     SearchlibError,
 )
 from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
+from searchlib.ranking.fastpath import SegmentCache
 from searchlib.ranking.params import Ranking, make_weighting
-from searchlib.searching import SearchResults
+from searchlib.searching import SearchContext, SearcherState, SearchResults
 from searchlib.searching import search as _search
 
 FORMAT_VERSION = 3
@@ -96,10 +97,12 @@ class Index:
         self.passage_chars = passage_chars
         """Largest passage, in characters, that documents are cut into (fixed at creation)."""
         self._searcher: Searcher | None = None
+        self._state: SearcherState | None = None  # made with each searcher, dropped with it
+        self._segments = SegmentCache()  # decoded segment data, shared by successive searchers
         self._lock = threading.RLock()
         self.analyzer = FrenchAnalyzer()
         self.exact_analyzer = FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True)
-        self.ranking = Ranking()
+        self._ranking = Ranking()
         self.acronyms = AcronymLexicon()
         """Acronym definitions mined from the documents (read-only for callers)."""
         self._acronyms_stamp: tuple[int, int] | None = None
@@ -221,6 +224,7 @@ class Index:
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
+                self._state = None
 
     def __enter__(self) -> Index:
         return self
@@ -403,15 +407,48 @@ class Index:
             self._acronyms_stamp = stamp
 
     def _new_searcher(self) -> Searcher:
+        """A new Whoosh searcher, and the state that caches what it reads."""
         self._load_acronyms()
-        weighting = make_weighting(self.ranking)
-        return self._store.new_searcher(weighting)
+        weighting = make_weighting(self._ranking)
+        searcher = self._store.new_searcher(weighting)
+        self._state = SearcherState(searcher, segments=self._segments)
+        return searcher
+
+    @property
+    def ranking(self) -> Ranking:
+        """The ranking parameters; assigning new ones applies them to the following
+        searches (the searcher and what it cached are replaced)."""
+        return self._ranking
+
+    @ranking.setter
+    def ranking(self, ranking: Ranking) -> None:
+        if not isinstance(ranking, Ranking):
+            raise TypeError(f"ranking must be a Ranking, not {type(ranking).__name__}")
+        with self._lock:
+            self._ranking = ranking
+            self.close()
 
     def set_ranking(self, ranking: Ranking) -> None:
-        """Use other ranking parameters for the following searches."""
+        """Use other ranking parameters for the following searches (``ix.ranking = ranking``)."""
+        self.ranking = ranking
+
+    def search_context(self) -> SearchContext:
+        """What a search of this index needs now: the current searcher's state
+        (refreshed after commits), the analyzers, the ranking and the acronym
+        lexicon (see :func:`searchlib.searching.search`).
+
+        :meth:`search` adds a time limit, one search at a time per index, and
+        damaged data reported as :class:`IndexCorruptError`; a caller using a
+        context directly takes care of those.
+        """
         with self._lock:
-            self.ranking = ranking
-            self.close()
+            searcher = self.searcher()
+            state = self._state
+            if state is None or state.searcher is not searcher:
+                state = self._state = SearcherState(searcher, segments=self._segments)
+            return SearchContext(
+                state, self.analyzer, self._ranking, self.exact_analyzer, self.acronyms
+            )
 
     def search(
         self,
@@ -420,27 +457,54 @@ class Index:
         page: int = 1,
         *,
         time_limit: float | _Default | None = _DEFAULT,
-        **options: Any,
+        highlight_hits: bool = True,
+        collapse: bool = False,
+        fields: Sequence[str] | None = None,
+        snippet_chars: int = 220,
+        max_fragments: int = 2,
     ) -> SearchResults:
-        """Ranked search; see :func:`searchlib.searching.search` for the options.
+        """Ranked search.
 
         Args:
-            query: the query text.
-            limit: hits per page.
-            page: 1-based page.
+            query: the query text (see :mod:`searchlib.query.language`).
+            limit: hits per page (an integer, at least 1).
+            page: 1-based page (an integer, at least 1).
             time_limit: seconds the search may take (default
                 :attr:`time_limit`, ``None`` for no limit).
-            options: see :func:`searchlib.searching.search`.
+            highlight_hits: build snippets (cheaper when ``False``).
+            collapse: at most one passage per document (the best one).
+            fields: restrict plain words to these fields, a sequence of names
+                such as ``("title",)`` (default: title and text).
+            snippet_chars: approximate size of a fragment (at least 1).
+            max_fragments: fragments per snippet (at least 1).
 
         Raises:
             SearchTimeoutError: the search ran past ``time_limit``.
+            QuerySyntaxError: the query is an explicitly malformed operator query.
+            TypeError: an argument of the wrong type (``limit=2.5``, ``fields="title"``).
+            ValueError: a count below 1, an unknown field, or a ``time_limit``
+                that is not a positive number of seconds.
         """
         seconds = self.time_limit if isinstance(time_limit, _Default) else time_limit
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int | float)
+        ):
+            raise TypeError(f"time_limit must be a number of seconds or None, not {seconds!r}")
         # One search at a time per Index: Whoosh's readers share file positions,
         # so concurrent searches from threads read garbage. (Whoosh runs in
         # Python under the GIL: serialising costs threads next to nothing.)
         with self._lock, limits.time_limit(seconds), self._damage_is_corruption():
-            return _search(self, query, limit=limit, page=page, **options)
+            return _search(
+                self.search_context(),
+                query,
+                limit,
+                page,
+                highlight_hits=highlight_hits,
+                collapse=collapse,
+                fields=fields,
+                snippet_chars=snippet_chars,
+                max_fragments=max_fragments,
+            )
 
     @contextlib.contextmanager
     def _damage_is_corruption(self) -> Iterator[None]:

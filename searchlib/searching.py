@@ -3,35 +3,54 @@
 Ranking is Whoosh's BM25F (each field scored with its own length
 normalisation, title weighted above text). Results are frozen dataclasses
 that outlive the searcher.
+
+A search runs in three steps, each a method of :class:`SearchContext` (what
+one search needs: a :class:`SearcherState`, the analyzers, the ranking and
+the acronym lexicon): :meth:`~SearchContext.compile` (query text to Whoosh
+query), :meth:`~SearchContext.execute` (ranked passage numbers) and
+:meth:`~SearchContext.materialise` (hits with snippets). :func:`search`
+checks its arguments and runs the three. Everything cached along the way
+belongs to the :class:`SearcherState` of one Whoosh searcher, and goes
+with it.
+
+Example:
+    >>> from searchlib import Document, Index
+    >>> ix = Index.in_memory()
+    >>> _ = ix.add([Document("a", "Cour", "La cour fédérale a tranché.")])
+    >>> context = ix.search_context()
+    >>> compiled = context.compile("federale")
+    >>> executed = context.execute(compiled, limit=10, collapse=False)
+    >>> context.materialise(compiled, executed, page=1, limit=10).hits[0].doc_id
+    'a'
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
+import numbers
 import threading
 import time
-import weakref
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from whoosh import query as wq
 
+from searchlib._cache import BoundedCache
 from searchlib.analysis.analyzer import FrenchAnalyzer, TokenView, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
 from searchlib.highlight import MatchSpec, Snippet, highlight, leading_snippet
 from searchlib.query.acronyms import AcronymLexicon
 from searchlib.query.language import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word, parse
-from searchlib.query.typos import vocabulary
-from searchlib.ranking.fastpath import doc_frequency, execute
+from searchlib.query.typos import Vocabulary
+from searchlib.ranking import fastpath
+from searchlib.ranking.fastpath import Executed, ScoringView, SegmentCache
 from searchlib.ranking.params import Ranking
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
-
-    from searchlib.index import Index
 
 MAX_EXPANSION = 256
 """At most this many index terms for one ``prefix*`` or ``word~`` (the most frequent)."""
@@ -128,6 +147,143 @@ class SearchResults:
         }
 
 
+# -- what is cached for one searcher ---------------------------------------------
+
+STORED_CACHE = 4096
+"""Passages whose stored fields are kept decoded, per searcher (a searcher sees
+one fixed set of segments, so a passage number always means the same passage)."""
+
+TYPO_CACHE = 50_000
+"""Query words whose typo corrections are kept, per searcher (then it starts over)."""
+
+TYPO_KEEP = 10
+"""Corrections kept per query word (the most frequent)."""
+
+DOC_FREQUENCY_CACHE = 200_000
+"""Terms whose document frequency is kept, per searcher (then it starts over)."""
+
+
+class SearcherState:
+    """Everything cached for the lifetime of one Whoosh searcher.
+
+    An :class:`~searchlib.Index` makes one with each searcher (after a commit
+    or a change of ranking) and drops it with that searcher. It holds the
+    searcher's decoded stored fields, field vocabularies and typo corrections,
+    document frequencies and the fast path's :class:`~searchlib.ranking.fastpath.ScoringView`
+    (term scores, deletions, length norms), each in a
+    :class:`~searchlib._cache.BoundedCache`. Postings decoded from segments
+    live in a :class:`~searchlib.ranking.fastpath.SegmentCache`, which the
+    successive states of one index share (a segment never changes).
+
+    Args:
+        searcher: the Whoosh searcher (its weighting scores the searches).
+        segments: the index's segment cache (default: one of this state's own).
+
+    Example:
+        >>> from searchlib import Document, Index
+        >>> ix = Index.in_memory()
+        >>> _ = ix.add([Document("a", "Congé", "le congé payé")])
+        >>> state = SearcherState(ix.searcher())
+        >>> state.doc_frequency("text", "cong"), state.corrections("cong", ("text",))
+        (1, ())
+        >>> state.corrections("conh", ("text",))  # no term "conh": "cong" is one edit away
+        ('cong',)
+    """
+
+    def __init__(self, searcher: Searcher, *, segments: SegmentCache | None = None) -> None:
+        self.searcher = searcher
+        self.segments = segments if segments is not None else SegmentCache()
+        self.stored: BoundedCache[int, dict[str, Any]] = BoundedCache(STORED_CACHE)
+        self.vocabularies: BoundedCache[str, Vocabulary] = BoundedCache(16)
+        self.typo_corrections: BoundedCache[tuple[tuple[str, ...], str], tuple[str, ...]] = (
+            BoundedCache(TYPO_CACHE, evict="clear")
+        )
+        self.doc_frequencies: BoundedCache[tuple[str, str], int] = BoundedCache(
+            DOC_FREQUENCY_CACHE, evict="clear"
+        )
+        self._scoring: ScoringView | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def scoring(self) -> ScoringView:
+        """The fast path's arrays for this searcher (made on first use)."""
+        with self._lock:
+            if self._scoring is None:
+                # Not the bound method: the view would hold the state in a cycle.
+                lookup = functools.partial(_doc_frequency, self.searcher, self.doc_frequencies)
+                self._scoring = self.segments.view(self.searcher, lookup)
+            return self._scoring
+
+    def stored_fields(self, docnum: int) -> dict[str, Any]:
+        """``searcher.stored_fields(docnum)``, the most recent ones cached (Whoosh
+        decompresses and unpickles them at every call). Callers must not mutate it."""
+        found = self.stored.get(docnum)
+        if found is None:
+            found = self.stored.put(docnum, dict(self.searcher.stored_fields(docnum)))
+        return found
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        """``searcher.doc_frequency(field, text)``, cached.
+
+        A new query word is looked up while compiling the query (is it a
+        typo?) and again while scoring it (its idf): one term-table lookup
+        instead of two.
+        """
+        return _doc_frequency(self.searcher, self.doc_frequencies, field, text)
+
+    def vocabulary(self, field: str) -> Vocabulary:
+        """The terms of ``field`` (read once per searcher, see :mod:`searchlib.query.typos`)."""
+        return self.vocabularies.get_or_compute(
+            field, lambda f: Vocabulary.of_field(self.searcher, f)
+        )
+
+    def corrections(self, term: str, fields: Sequence[str]) -> tuple[str, ...]:
+        """Index terms one edit away from ``term`` when ``term`` is in none of ``fields``.
+
+        The terms at edit distance 1 with the same first letter, most
+        frequent first (summed over ``fields``, then alphabetical), at most
+        :data:`TYPO_KEEP`; none when ``term`` itself is in a field.
+        """
+        key = (tuple(fields), term)
+        found = self.typo_corrections.get(key)
+        if found is not None:
+            return found
+        counts: dict[str, int] = {}
+        if not any(self.doc_frequency(f, term) for f in fields):
+            for f in fields:
+                for t in self.vocabulary(f).within_one(term):
+                    # cached: the corrections are looked up again when scored
+                    counts[t] = counts.get(t, 0) + self.doc_frequency(f, t)
+        best = tuple(sorted(counts, key=lambda t: (-counts[t], t))[:TYPO_KEEP])
+        return self.typo_corrections.put(key, best)
+
+    def execute(
+        self, query: wq.Query, limit: int, collapse: bool, *, fast: bool = True
+    ) -> Executed:
+        """Rank the passages ``query`` matches (see :func:`searchlib.ranking.fastpath.execute`).
+
+        Args:
+            query: a compiled Whoosh query.
+            limit: how many hits to rank (from the first).
+            collapse: at most one passage (the best) per document.
+            fast: ``False`` runs the query through Whoosh's collectors even
+                when the numpy path applies (same ranking; a reference).
+        """
+        if not fast:
+            return fastpath.execute_whoosh(self.searcher, query, limit, collapse)
+        return fastpath.execute(self.scoring, query, limit, collapse)
+
+
+def _doc_frequency(
+    searcher: Searcher, cache: BoundedCache[tuple[str, str], int], field: str, text: str
+) -> int:
+    key = (field, text)
+    found = cache.get(key)
+    if found is None:
+        found = cache.put(key, int(searcher.doc_frequency(field, text)))
+    return found
+
+
 # -- compiling the syntax tree -------------------------------------------------
 
 
@@ -154,12 +310,25 @@ def _merge(
 
 
 class QueryCompiler:
-    """Turns a syntax tree into a Whoosh query and what to highlight."""
+    """Turns a syntax tree into a Whoosh query and what to highlight.
+
+    Args:
+        analyzer: the index's analyzer (query words are analysed with it).
+        state: the state of the searcher the query will run with, for the
+            index's terms (typos, ``prefix*``, ``word~``); ``None`` compiles
+            without looking at an index (no typo correction, no expansion).
+        ranking: the ranking parameters (boosts, expansions, operator).
+        fields: the fields plain words are searched in.
+        query_text: the query as typed (for error messages).
+        exact_analyzer: the analyzer of the ``exact`` field (for
+            ``Ranking.exact_boost``).
+        acronyms: the acronym lexicon of the index (for ``Ranking.acronym_boost``).
+    """
 
     def __init__(
         self,
         analyzer: FrenchAnalyzer,
-        searcher: Searcher | None,
+        state: SearcherState | None,
         ranking: Ranking,
         fields: Sequence[str] = SEARCH_FIELDS,
         query_text: str = "",
@@ -170,7 +339,7 @@ class QueryCompiler:
         self.acronyms = acronyms if acronyms and ranking.acronym_boost > 0 else None
         self.exact_analyzer = exact_analyzer if ranking.exact_boost > 0 else None
         self.analyzer = analyzer
-        self.searcher = searcher
+        self.state = state
         self.ranking = ranking
         self.fields = tuple(fields)
         self.boosts = ranking.boosts()
@@ -180,6 +349,22 @@ class QueryCompiler:
         the terms and phrases to mark in snippets."""
         c = self._group(tree, top=True)
         return c.query, MatchSpec(c.terms, c.phrases)
+
+    def acronym_query(self, word: Word | str) -> wq.Query | None:
+        """The long forms a plain query word adds as an acronym, or ``None``.
+
+        What compiling ``word`` adds for it (see :meth:`_acronym`): ``None``
+        when the word is no acronym the lexicon defines often enough, when it
+        analyses to several tokens, or when the expansion is off
+        (``Ranking.acronym_boost`` 0, no lexicon).
+        """
+        node = Word(word, 0) if isinstance(word, str) else word
+        if node.kind != "word":
+            return None
+        tokens = self.analyzer.tokens(normalize_text(node.text), mode="query")
+        if len(tokens) != 1:
+            return None
+        return self._acronym(node, tokens[0], tokens[0].stopped).query
 
     def _node(self, node: Node) -> _Compiled:
         if isinstance(node, Word):
@@ -193,7 +378,9 @@ class QueryCompiler:
         return self._group(Group((node,)))  # a lone NOT
 
     def _group(self, node: Group, top: bool = False) -> _Compiled:
-        positives = _join_ordinals([x for x in node.items if not isinstance(x, Not)])
+        positives: list[Node] = [x for x in node.items if not isinstance(x, Not)]
+        if self.ranking.join_ordinals:
+            positives = _join_ordinals(positives)
         negatives = [x.item for x in node.items if isinstance(x, Not)]
         compiled = [self._node(x) for x in positives]
         if any(not c.stop_only and c.query is not None for c in compiled):
@@ -350,35 +537,20 @@ class QueryCompiler:
                 terms.add(parts[0])
         return _Compiled(_or(queries), False, frozenset(terms), tuple(phrases))
 
-    def _typo(self, term: str, field: str | None) -> list[str]:
+    def _typo(self, term: str, field: str | None) -> tuple[str, ...]:
         """Index terms close to ``term`` when ``term`` itself is absent (a typo).
 
         Only words of at least ``Ranking.typo_min_length`` letters that match
         nothing are corrected: to the most frequent terms at edit distance 1,
-        with the same first letter, looked up in the field's vocabulary (read
-        once per searcher, see :mod:`searchlib.query.typos`). Corrections are cached
-        per searcher.
+        with the same first letter, looked up in the field's vocabulary (see
+        :meth:`SearcherState.corrections`, cached per searcher).
         """
         ranking = self.ranking
-        if ranking.typo_max_terms <= 0 or self.searcher is None:
-            return []
+        if ranking.typo_max_terms <= 0 or self.state is None:
+            return ()
         if len(term) < ranking.typo_min_length or not term.isalpha():
-            return []
-        fields = self._fields(field)
-        cache = _TYPO_CACHE.setdefault(self.searcher, {})
-        key = (",".join(fields), term)
-        if key in cache:
-            return cache[key][: ranking.typo_max_terms]
-        found: dict[str, int] = {}
-        if not any(doc_frequency(self.searcher, f, term) for f in fields):
-            for f in fields:
-                for t in vocabulary(self.searcher, f).within_one(term):
-                    # cached: the corrections are looked up again when scored
-                    found[t] = found.get(t, 0) + doc_frequency(self.searcher, f, t)
-        if len(cache) > _TYPO_CACHE_LIMIT:
-            cache.clear()
-        cache[key] = sorted(found, key=lambda t: (-found[t], t))[:_TYPO_KEEP]
-        return cache[key][: ranking.typo_max_terms]
+            return ()
+        return self.state.corrections(term, self._fields(field))[: ranking.typo_max_terms]
 
     def _phrase(self, text: str, field: str | None) -> _Compiled:
         tokens = self.analyzer.tokens(normalize_text(text), mode="query")
@@ -392,7 +564,7 @@ class QueryCompiler:
     def _expand(self, node: Word) -> _Compiled:
         """``prefix*`` and ``word~``: the most frequent matching index terms."""
         text = fold(normalize_text(node.text).lower()).strip("'’")
-        if not text or self.searcher is None:
+        if not text or self.state is None:
             return _Compiled(None)
         if node.kind == "prefix" and len(text) < MIN_PREFIX:
             raise QuerySyntaxError(
@@ -400,7 +572,7 @@ class QueryCompiler:
                 self.query_text or node.text,
                 node.start if self.query_text else 0,
             )
-        reader = self.searcher.reader()
+        reader = self.state.searcher.reader()
         found: dict[str, int] = {}
         for f in self._fields(node.field):
             candidates: set[str] = set()
@@ -422,13 +594,6 @@ class QueryCompiler:
             return _Compiled(None)
         best = sorted(found, key=lambda t: (-found[t], t))[:MAX_EXPANSION]
         return _Compiled(_or([self._term(t, node.field) for t in best]), False, frozenset(best))
-
-
-_TYPO_CACHE: weakref.WeakKeyDictionary[Searcher, dict[tuple[str, str], list[str]]] = (
-    weakref.WeakKeyDictionary()
-)
-_TYPO_CACHE_LIMIT = 50_000
-_TYPO_KEEP = 10
 
 
 _ORDINAL_SUFFIXES = frozenset("e er ere eme emes ieme iemes".split())
@@ -489,8 +654,124 @@ def _and(queries: Sequence[wq.Query | None]) -> wq.Query | None:
 # -- running a search -----------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class CompiledQuery:
+    """A query compiled for one searcher.
+
+    Attributes:
+        text: the query as given.
+        query: the Whoosh query (``None`` when nothing is searchable).
+        match: the terms and phrases to mark in snippets.
+    """
+
+    text: str
+    query: wq.Query | None
+    match: MatchSpec
+
+
+@dataclass(frozen=True, slots=True)
+class SearchContext:
+    """What one search needs, given explicitly: made by :meth:`Index.search_context
+    <searchlib.index.Index.search_context>`, or by hand.
+
+    Attributes:
+        state: the state of the Whoosh searcher to search with (its weighting
+            must be the one ``ranking`` makes, as the index makes it).
+        analyzer: the index's analyzer.
+        ranking: the ranking parameters.
+        exact_analyzer: the analyzer of the index's ``exact`` field.
+        acronyms: the acronym lexicon of the index.
+        fast_path: score OR-of-terms queries with numpy (see
+            :mod:`searchlib.ranking.fastpath`); ``False`` runs every query
+            through Whoosh's collectors (the same ranking; a reference).
+    """
+
+    state: SearcherState
+    analyzer: FrenchAnalyzer
+    ranking: Ranking
+    exact_analyzer: FrenchAnalyzer | None = None
+    acronyms: AcronymLexicon | None = None
+    fast_path: bool = True
+
+    def compiler(self, fields: Sequence[str] | None = None, query_text: str = "") -> QueryCompiler:
+        """A compiler for this context (plain words searched in ``fields``,
+        default title and text)."""
+        return QueryCompiler(
+            self.analyzer,
+            self.state,
+            self.ranking,
+            tuple(fields) if fields else SEARCH_FIELDS,
+            query_text,
+            self.exact_analyzer,
+            self.acronyms,
+        )
+
+    def compile(self, query: str, fields: Sequence[str] | None = None) -> CompiledQuery:
+        """Parse and compile ``query`` (plain words searched in ``fields``).
+
+        Raises:
+            QuerySyntaxError: the query is an explicitly malformed operator query.
+        """
+        tree = parse(query)
+        wquery, spec = self.compiler(fields, query).compile(tree)
+        return CompiledQuery(query, wquery, spec)
+
+    def execute(self, compiled: CompiledQuery, limit: int, collapse: bool) -> Executed:
+        """The best ``limit`` passages (``(docnum, score)``) and how many match."""
+        if compiled.query is None:
+            return Executed([], 0)
+        return self.state.execute(compiled.query, limit, collapse, fast=self.fast_path)
+
+    def materialise(
+        self,
+        compiled: CompiledQuery,
+        executed: Executed,
+        *,
+        page: int,
+        limit: int,
+        highlight_hits: bool = True,
+        snippet_chars: int = 220,
+        max_fragments: int = 2,
+        started: float | None = None,
+    ) -> SearchResults:
+        """Page ``page`` of ``limit`` hits of ``executed``, with their stored fields and snippets.
+
+        Args:
+            compiled: the compiled query.
+            executed: its ranking (at least ``page * limit`` hits asked for).
+            page: 1-based page.
+            limit: hits per page.
+            highlight_hits: build snippets (cheaper when ``False``).
+            snippet_chars: approximate size of a fragment.
+            max_fragments: fragments per snippet.
+            started: ``time.perf_counter()`` when the search started
+                (``elapsed_ms`` counts from there; default: from this call).
+        """
+        t0 = time.perf_counter() if started is None else started
+        first = (page - 1) * limit
+        hits = []
+        ranked = executed.ranked[first : first + limit]
+        for rank, (docnum, score) in enumerate(ranked, start=first + 1):
+            stored = self.state.stored_fields(docnum)
+            hits.append(
+                _hit(
+                    rank,
+                    score,
+                    stored,
+                    self.analyzer,
+                    compiled.match,
+                    highlight_hits,
+                    snippet_chars,
+                    max_fragments,
+                )
+            )
+        return SearchResults(
+            compiled.text, executed.total, page, limit, tuple(hits), compiled.match, _ms(t0)
+        )
+
+
 def search(
-    index: Index,
+    context: SearchContext,
     query: str,
     limit: int = 10,
     page: int = 1,
@@ -501,88 +782,91 @@ def search(
     snippet_chars: int = 220,
     max_fragments: int = 2,
 ) -> SearchResults:
-    """Search ``index``.
+    """Search with ``context``: compile, execute, materialise.
 
     Args:
-        index: the index.
+        context: the searcher's state, analyzers, ranking and acronyms.
         query: query text (see :mod:`searchlib.query.language`).
-        limit: hits per page (>= 1).
-        page: 1-based page.
+        limit: hits per page (an integer, at least 1).
+        page: 1-based page (an integer, at least 1).
         highlight_hits: build snippets (cheaper when ``False``).
         collapse: at most one passage per document (the best one).
-        fields: restrict plain words to these fields (default: title and text).
-        snippet_chars: approximate size of a fragment.
-        max_fragments: fragments per snippet.
+        fields: restrict plain words to these fields, a sequence of names
+            such as ``("title",)`` (default: title and text).
+        snippet_chars: approximate size of a fragment (at least 1).
+        max_fragments: fragments per snippet (at least 1).
 
     Raises:
         QuerySyntaxError: the query is an explicitly malformed operator query.
-        ValueError: ``limit`` or ``page`` below 1, or an unknown field.
+        TypeError: an argument of the wrong type (``limit=2.5``, ``fields="title"``).
+        ValueError: ``limit``, ``page``, ``snippet_chars`` or ``max_fragments``
+            below 1, or an unknown field.
     """
-    if limit < 1 or page < 1:
-        raise ValueError("limit and page must be at least 1")
-    for f in fields or ():
-        if f not in SEARCH_FIELDS:
-            raise ValueError(f"unknown field {f!r} (fields: {', '.join(SEARCH_FIELDS)})")
+    if not isinstance(query, str):
+        raise TypeError(f"query must be a string, not {type(query).__name__}")
+    limit = _at_least_one("limit", limit)
+    page = _at_least_one("page", page)
+    snippet_chars = _at_least_one("snippet_chars", snippet_chars)
+    max_fragments = _at_least_one("max_fragments", max_fragments)
+    _flag("highlight_hits", highlight_hits)
+    _flag("collapse", collapse)
+    names = _field_names(fields)
     t0 = time.perf_counter()
-    tree = parse(query)
-    searcher = index.searcher()
-    compiler = QueryCompiler(
-        index.analyzer,
-        searcher,
-        index.ranking,
-        fields or SEARCH_FIELDS,
-        query,
-        index.exact_analyzer,
-        index.acronyms,
+    compiled = context.compile(query, names)
+    executed = context.execute(compiled, page * limit, collapse)
+    return context.materialise(
+        compiled,
+        executed,
+        page=page,
+        limit=limit,
+        highlight_hits=highlight_hits,
+        snippet_chars=snippet_chars,
+        max_fragments=max_fragments,
+        started=t0,
     )
-    wquery, spec = compiler.compile(tree)
-    if wquery is None:
-        return SearchResults(query, 0, page, limit, (), spec, _ms(t0))
-    executed = execute(index, searcher, wquery, page * limit, collapse)
-    first = (page - 1) * limit
-    hits = []
-    ranked = executed.ranked[first : first + limit]
-    for rank, (docnum, score) in enumerate(ranked, start=first + 1):
-        stored = _stored_fields(searcher, docnum)
-        hits.append(
-            _hit(rank, score, stored, index, spec, highlight_hits, snippet_chars, max_fragments)
+
+
+def _at_least_one(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, not {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+    return int(value)
+
+
+def _flag(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {value!r}")
+
+
+def _field_names(fields: object) -> tuple[str, ...] | None:
+    """``fields`` checked: ``None`` (the default fields) or names from :data:`SEARCH_FIELDS`."""
+    if fields is None:
+        return None
+    known = ", ".join(SEARCH_FIELDS)
+    if isinstance(fields, str):
+        raise TypeError(
+            f"fields must be a sequence of field names such as ({fields!r},), "
+            f"not the string {fields!r} (fields: {known})"
         )
-    return SearchResults(query, executed.total, page, limit, tuple(hits), spec, _ms(t0))
-
-
-_STORED: weakref.WeakKeyDictionary[Searcher, OrderedDict[int, dict[str, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-_STORED_LOCK = threading.Lock()
-STORED_CACHE = 4096
-"""Passages whose stored fields are kept decoded, per searcher (a searcher sees
-one fixed set of segments, so a passage number always means the same passage)."""
-
-
-def _stored_fields(searcher: Searcher, docnum: int) -> dict[str, Any]:
-    """``searcher.stored_fields(docnum)``, the most recent ones cached (Whoosh
-    decompresses and unpickles them at every call). Callers must not mutate it."""
-    with _STORED_LOCK:
-        cache = _STORED.get(searcher)
-        if cache is None:
-            cache = _STORED[searcher] = OrderedDict()
-        found = cache.get(docnum)
-        if found is not None:
-            cache.move_to_end(docnum)
-            return found
-    found = dict(searcher.stored_fields(docnum))
-    with _STORED_LOCK:
-        cache[docnum] = found
-        if len(cache) > STORED_CACHE:
-            cache.popitem(last=False)
-    return found
+    if not isinstance(fields, Sequence):  # a set has no order, and the order counts
+        raise TypeError(
+            f"fields must be a sequence (list, tuple) of field names, not {type(fields).__name__}"
+        )
+    names = tuple(fields)
+    for f in names:
+        if not isinstance(f, str):
+            raise TypeError(f"fields must hold field names (strings), not {f!r}")
+        if f not in SEARCH_FIELDS:
+            raise ValueError(f"unknown field {f!r} (fields: {known})")
+    return names or None
 
 
 def _hit(
     rank: int,
     score: float,
     stored: dict[str, Any],
-    index: Index,
+    analyzer: FrenchAnalyzer,
     spec: MatchSpec,
     do_highlight: bool,
     snippet_chars: int,
@@ -592,10 +876,10 @@ def _hit(
     title = str(stored.get("title") or "")
     if do_highlight:
         snippet = highlight(
-            text, index.analyzer, spec, max_chars=snippet_chars, max_fragments=max_fragments
+            text, analyzer, spec, max_chars=snippet_chars, max_fragments=max_fragments
         )
         title_snippet = highlight(
-            title, index.analyzer, spec, max_chars=max(len(title), 1), max_fragments=1
+            title, analyzer, spec, max_chars=max(len(title), 1), max_fragments=1
         )
     else:
         snippet = leading_snippet(text, snippet_chars)

@@ -66,3 +66,45 @@ def test_threads_share_it_safely() -> None:
     for t in threads:
         t.join()
     assert not errors and len(cache) <= 50
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 12), st.integers(0, 9)), max_size=150),
+    st.integers(1, 20),
+    st.sampled_from(["lru", "clear"]),
+)
+def test_with_a_cost_the_total_cost_is_bounded(
+    puts: list[tuple[int, int]], maxsize: int, evict: str
+) -> None:
+    cache: BoundedCache[int, str] = BoundedCache(maxsize, evict=evict, cost=len)  # type: ignore[arg-type]
+    for key, size in puts:
+        cache.put(key, "x" * size)
+        assert cache.get(key) == "x" * size  # the entry just put is always kept
+        held = [cache.get(k) for k in range(13) if k in cache]
+        assert cache.total_cost == sum(len(v) for v in held if v is not None)
+        assert cache.total_cost <= max(maxsize, size)
+
+
+def test_with_a_cost_lru_drops_the_oldest_until_it_fits() -> None:
+    cache: BoundedCache[str, str] = BoundedCache(10, cost=len)
+    cache.put("a", "aaaa")
+    cache.put("b", "bbbb")
+    cache.put("c", "cc")
+    assert cache.total_cost == 10 and len(cache) == 3
+    cache.put("d", "ddd")  # 13 > 10: "a" goes (the oldest), 9 left
+    assert "a" not in cache and cache.total_cost == 9
+    cache.put("e", "e" * 25)  # alone above the bound: kept, all others go
+    assert len(cache) == 1 and cache.total_cost == 25
+
+
+def test_prune_forgets_the_refused_keys() -> None:
+    cache: BoundedCache[tuple[str, int], str] = BoundedCache(100, cost=len)
+    for seg in ("s1", "s2"):
+        for i in range(3):
+            cache.put((seg, i), "x" * (i + 1))
+    cache.prune(lambda key: key[0] == "s2")
+    assert sorted(k for k in [("s1", 0), ("s2", 0), ("s2", 2)] if k in cache) == [
+        ("s2", 0),
+        ("s2", 2),
+    ]
+    assert len(cache) == 3 and cache.total_cost == 6

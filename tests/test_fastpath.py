@@ -17,10 +17,15 @@ from whoosh import query as wq
 
 from searchlib import Document, Index, Ranking
 from searchlib.corpus.loaders import load_corpus, seed_documents
-from searchlib.query.language import SEARCH_FIELDS, parse
 from searchlib.ranking import fastpath
-from searchlib.ranking.fastpath import Executed, execute, execute_fast, execute_whoosh
-from searchlib.searching import QueryCompiler
+from searchlib.ranking.fastpath import (
+    Executed,
+    ScoringView,
+    SegmentCache,
+    execute,
+    execute_fast,
+    execute_whoosh,
+)
 
 SHARED = shared_dir()
 CDTN = SHARED / "eval-public" / "cdtn-requetes"
@@ -58,10 +63,12 @@ def index() -> Index:
 
 
 def _compiled(ix: Index, text: str) -> wq.Query | None:
-    compiler = QueryCompiler(
-        ix.analyzer, ix.searcher(), ix.ranking, SEARCH_FIELDS, text, ix.exact_analyzer, ix.acronyms
-    )
-    return compiler.compile(parse(text))[0]
+    return ix.search_context().compile(text).query
+
+
+def _view(ix: Index) -> ScoringView:
+    """The fast path's arrays for the index's current searcher."""
+    return ix.search_context().state.scoring
 
 
 def _reference(ix: Index, query: wq.Query, limit: int, collapse: bool) -> Executed:
@@ -99,7 +106,7 @@ def _check(ix: Index, texts: list[str]) -> int:
         if query is None:
             continue
         for collapse, limit in [(True, 10), (False, 10), (True, 100)]:
-            fast = execute_fast(ix, ix.searcher(), query, limit, collapse)
+            fast = execute_fast(_view(ix), query, limit, collapse)
             assert fast is not None, text  # OR queries (phrases inside included)
             slow = _reference(ix, query, limit, collapse)
             _same(fast, slow)
@@ -127,13 +134,13 @@ def test_documents_numbered_side_by_side_collapse_by_runs() -> None:
     ix.add(docs[: len(docs) // 2])
     ix.add(docs[len(docs) // 2 :])
     ix.delete([d.id for d in docs[1:60:7]])
-    assert fastpath._state(ix).view(ix.searcher()).keys_grouped()
+    assert _view(ix).keys_grouped()
     texts = _queries(CDTN / "queries.jsonl", 25) + _queries(PIAF / "queries.jsonl", 25)
     assert _check(ix, texts) > 120
 
 
 def test_replaced_documents_are_not_collapsed_by_runs(index: Index) -> None:
-    assert not fastpath._state(index).view(index.searcher()).keys_grouped()
+    assert not _view(index).keys_grouped()
 
 
 @settings(max_examples=400, deadline=None)
@@ -194,16 +201,17 @@ def test_acronym_expansion_agrees_with_whoosh(index: Index) -> None:
 
 def test_other_queries_go_to_whoosh(index: Index) -> None:
     s = index.searcher()
+    view = _view(index)
     for text in ["contrat AND travail", "contrat -travail", "NOT travail", "title:contrat AND cdi"]:
         query = _compiled(index, text)
         assert query is not None
-        assert execute_fast(index, s, query, 10, True) is None
-        assert execute(index, s, query, 10, False) == execute_whoosh(s, query, 10, False)
+        assert execute_fast(view, query, 10, True) is None
+        assert execute(view, query, 10, False) == execute_whoosh(s, query, 10, False)
         # Segments are written without per-block length statistics: Whoosh's
         # block skipping must still rank like a full scan.
         _same(execute_whoosh(s, query, 10, False), _reference(index, query, 10, False))
     scaled = wq.Or([wq.Term("text", "contrat"), wq.Term("text", "travail")], scale=0.9)
-    assert execute_fast(index, s, scaled, 10, False) is None
+    assert execute_fast(view, scaled, 10, False) is None
 
 
 def test_phrases_inside_a_union_are_scored_by_whoosh(index: Index) -> None:
@@ -213,7 +221,7 @@ def test_phrases_inside_a_union_are_scored_by_whoosh(index: Index) -> None:
     assert _check(index, texts) == 12
     query = _compiled(index, '"sécurité sociale"')
     assert query is not None
-    found = execute_fast(index, index.searcher(), query, 10, False)
+    found = execute_fast(_view(index), query, 10, False)
     assert found is not None
     assert found.total > 0
 
@@ -235,8 +243,8 @@ def test_phrase_positions_agree_with_whoosh(index: Index, words: list[str], slop
     query = wq.Phrase("text", words, slop=slop)
     expected = {d for d, _ in s.search(query, limit=None).items()}
     assert expected  # the test means something
-    view = fastpath._state(index).view(s)
-    docs, _ = view.impacts(s, "text", words[0])
+    view = _view(index)
+    docs, _ = view.impacts("text", words[0])
     found = fastpath._phrase_docs(view, query, docs)
     assert {int(d) for d in docs[found]} == expected
 
@@ -250,17 +258,50 @@ def test_search_pages_agree_with_reference(index: Index) -> None:
     assert [h.score for h in page2] == pytest.approx([s for _, s in whole[10:20]], rel=1e-9)
 
 
-def test_doc_frequency_is_cached_per_reader_and_follows_commits() -> None:
+def test_doc_frequency_is_cached_per_searcher_and_follows_commits() -> None:
     ix = Index.in_memory()
     ix.add([Document("a", "Congé", "le congé payé"), Document("b", "Paie", "la paie du congé")])
-    searcher = ix.searcher()
+    state = ix.search_context().state
+    searcher = state.searcher
     terms = [("text", "cong"), ("title", "cong"), ("text", "absent"), ("exact", "congé")]
     for field, term in terms:
-        assert fastpath.doc_frequency(searcher, field, term) == searcher.doc_frequency(field, term)
-    assert fastpath.doc_frequency(searcher, "text", "cong") == 2
-    ix.add([Document("c", "Autre", "un congé de plus")])  # a new reader, a new count
-    assert fastpath.doc_frequency(ix.searcher(), "text", "cong") == 3
-    assert fastpath.doc_frequency(ix.searcher(), "text", "absent") == 0
+        assert state.doc_frequency(field, term) == searcher.doc_frequency(field, term)
+    assert state.doc_frequency("text", "cong") == 2
+    assert ("text", "cong") in state.doc_frequencies
+    ix.add([Document("c", "Autre", "un congé de plus")])  # a new searcher, a new state
+    fresh = ix.search_context().state
+    assert fresh is not state and fresh.searcher is ix.searcher()
+    assert fresh.doc_frequency("text", "cong") == 3
+    assert fresh.doc_frequency("text", "absent") == 0
+
+
+def test_decoded_segments_outlive_searchers_until_merged_away() -> None:
+    ix = Index.in_memory()
+    ix.add([Document("a", "Congé", "le congé payé"), Document("b", "Paie", "la paie du congé")])
+    ix.search("conge")
+    segments = ix.search_context().state.segments
+    held = {key: value for key, value in segments.postings._data.items() if key[1] == "text"}
+    assert held  # the first segment's postings of "cong"
+    ix.add([Document("c", "Autre", "un congé de plus")])  # a second segment
+    ix.search("conge")
+    assert ix.search_context().state.segments is segments
+    for key, value in held.items():
+        assert segments.postings.get(key) is value  # read once, reused
+    ix.optimize()  # one new segment: the old ones are gone from the cache
+    assert ix.search("conge").total == 3
+    assert not any(key in segments.postings for key in held)
+    live = {key[0] for key in segments.postings._data}
+    assert len(live) == 1 and set(segments.segments) == live
+
+
+def test_postings_are_bounded_by_count_of_postings() -> None:
+    ix = Index.in_memory()
+    ix.add([Document(str(i), "Titre", f"mot{i % 7} commun texte") for i in range(60)])
+    cache = SegmentCache(max_postings=70)
+    view = cache.view(ix.searcher())
+    view.impacts("text", "commun")  # 60 postings
+    view.impacts("text", "text")  # 60 more: the first term goes
+    assert cache.postings.total_cost == 60 and len(cache.postings) == 1
 
 
 @settings(max_examples=300, deadline=None)

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from searchlib import Document, Index
-from searchlib.query.typos import Vocabulary, vocabulary
+from searchlib.query.typos import Vocabulary
 
 
 def _distance(a: str, b: str) -> int:
@@ -39,16 +39,36 @@ def test_same_answers_as_whoosh_terms_within() -> None:
             Document("b", "Congés", "Les congés payés et le congé parental."),
         ]
     )
-    searcher = ix.searcher()
-    reader = searcher.reader()
+    state = ix.search_context().state
+    reader = state.searcher.reader()
     for word in ["contrst", "contrat", "conges", "travil", "kontrat", "cong", "parentl"]:
         whoosh = sorted(
             t.decode() if isinstance(t, bytes) else t
             for t in reader.terms_within("text", word, 1, prefix=1)
         )
-        assert vocabulary(searcher, "text").within_one(word) == [t for t in whoosh if t != word]
+        assert state.vocabulary("text").within_one(word) == [t for t in whoosh if t != word]
+    assert state.vocabulary("text") is state.vocabulary("text")  # read once per searcher
 
 
 def test_unknown_field_has_an_empty_vocabulary() -> None:
     ix = Index.in_memory()
-    assert vocabulary(ix.searcher(), "nope").within_one("mot") == []
+    assert Vocabulary.of_field(ix.searcher(), "nope").within_one("mot") == []
+
+
+def test_corrections_are_the_most_frequent_terms_one_edit_away() -> None:
+    ix = Index.in_memory()
+    ix.add(
+        [
+            Document("a", "Un", "parole"),
+            Document("b", "Deux", "parole"),
+            Document("c", "Trois", "paroi"),
+            Document("d", "Quatre", "parade"),
+        ]
+    )
+    state = ix.search_context().state
+    assert sorted(state.vocabulary("text").terms) == ["parad", "paroi", "parol"]
+    # "parol" is in two passages, "paroi" in one (alphabetically it would come first);
+    # "parad" is two edits away.
+    assert state.corrections("parox", ("text",)) == ("parol", "paroi")
+    assert state.corrections("parol", ("text",)) == ()  # in the index: no typo
+    assert (("text",), "parox") in state.typo_corrections

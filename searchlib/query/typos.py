@@ -2,7 +2,9 @@
 
 Whoosh's ``reader.terms_within`` walks a Levenshtein automaton over its
 on-disk term dictionary in Python: about 6 ms a word on a 30,000-term field.
-Here a field's terms are read once per searcher into a set, and the
+Here a field's terms are read once into a set (:meth:`Vocabulary.of_field`;
+:class:`searchlib.searching.SearcherState` keeps it for the searcher's
+lifetime), and the
 candidates one edit away (a letter deleted, replaced or inserted, the first
 letter kept, as ``terms_within(field, word, 1, prefix=1)``) are looked up in
 it: tens of microseconds a word.
@@ -17,8 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,12 @@ class Vocabulary:
     def __init__(self, terms: Iterable[str]) -> None:
         self.terms = frozenset(terms)
         self.alphabet = "".join(sorted(set("".join(self.terms))))
+
+    @classmethod
+    def of_field(cls, searcher: Searcher, field: str) -> Vocabulary:
+        """The terms of ``field`` as ``searcher`` sees them (none for a field not in the schema)."""
+        raw = searcher.reader().lexicon(field) if field in searcher.schema else ()
+        return cls(t if isinstance(t, str) else t.decode("utf-8") for t in raw)
 
     def within_one(self, word: str) -> list[str]:
         """Terms at Levenshtein distance exactly 1 from ``word`` with its first letter, sorted."""
@@ -52,20 +58,3 @@ class Vocabulary:
                         found.add(cand)
         found.discard(word)
         return sorted(found)
-
-
-_CACHE: weakref.WeakKeyDictionary[Searcher, dict[str, Vocabulary]] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def vocabulary(searcher: Searcher, field: str) -> Vocabulary:
-    """The vocabulary of ``field`` as ``searcher`` sees it (read once per searcher)."""
-    with _LOCK:
-        per_field = _CACHE.setdefault(searcher, {})
-        found = per_field.get(field)
-        if found is None:
-            raw = searcher.reader().lexicon(field) if field in searcher.schema else ()
-            found = per_field[field] = Vocabulary(
-                t if isinstance(t, str) else t.decode("utf-8") for t in raw
-            )
-        return found

@@ -32,8 +32,7 @@ from whoosh.scoring import bm25
 
 from searchlib.errors import SearchlibError
 from searchlib.index import Index
-from searchlib.query.language import SEARCH_FIELDS, parse
-from searchlib.searching import Hit, QueryCompiler
+from searchlib.searching import Hit
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,17 +116,9 @@ def explain(
         SearchlibError: the hit's passage is no longer in the index.
         QuerySyntaxError: the query is malformed (it could not have hit).
     """
-    searcher = index.searcher()
-    compiler = QueryCompiler(
-        index.analyzer,
-        searcher,
-        index.ranking,
-        tuple(fields or SEARCH_FIELDS),
-        query,
-        index.exact_analyzer,
-        index.acronyms,
-    )
-    wquery, _ = compiler.compile(parse(query))
+    context = index.search_context()
+    searcher = context.state.searcher
+    wquery = context.compile(query, fields).query
     docnum = searcher.document_number(id=hit.id)
     if docnum is None:
         raise SearchlibError(f"passage {hit.id} is not in the index any more")

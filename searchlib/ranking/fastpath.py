@@ -6,11 +6,15 @@ exact total or a collapse by document visits them all again. Here the same
 query is scored with numpy over whole posting lists:
 
 * each term's postings (passage numbers and term frequencies) are read once
-  from Whoosh through its public matcher API and cached per *segment* (a
-  segment never changes once written; later deletions are masked at search
-  time, and segments replaced by a merge are dropped from the cache);
+  from Whoosh through its public matcher API and cached per *segment* in a
+  :class:`SegmentCache` that the searchers of one index share (a segment
+  never changes once written; later deletions are masked at search time,
+  and segments replaced by a merge are dropped from the cache);
 * per-field length arrays (Whoosh's byte-quantised lengths, as its scorer
   sees them) are cached per segment too;
+* what depends on the searcher (its deletions, each term's scores, the
+  length norms) is cached in a :class:`ScoringView` that lives as long as
+  the searcher (see :class:`searchlib.searching.SearcherState`);
 * the BM25F parameters, IDF and average lengths are taken from the
   searcher's own weighting (:meth:`BM25F.scorer`), so a change of
   :class:`~searchlib.ranking.params.Ranking` is followed without any constant here;
@@ -26,13 +30,13 @@ through Whoosh: :func:`execute` is the one entry point the search module
 calls. Whoosh stays the store of record.
 
 Example:
-    >>> import tempfile
     >>> from whoosh import query as wq
     >>> from searchlib import Document, Index
     >>> ix = Index.in_memory()
     >>> _ = ix.add([Document("a", "Cour", "La cour fédérale."), Document("b", "Vote", "Un vote.")])
     >>> q = wq.Or([wq.Term("title", "cour"), wq.Term("text", "cour")])
-    >>> fast = execute_fast(ix, ix.searcher(), q, limit=10, collapse=True)
+    >>> view = SegmentCache().view(ix.searcher())
+    >>> fast = execute_fast(view, q, limit=10, collapse=True)
     >>> slow = execute_whoosh(ix.searcher(), q, limit=10, collapse=True)
     >>> fast.total == slow.total and fast.ranked == slow.ranked
     True
@@ -44,11 +48,9 @@ import contextlib
 import itertools
 import math
 import threading
-import weakref
 import zlib
 from array import array
-from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +60,7 @@ from whoosh import query as wq
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 
+from searchlib._cache import BoundedCache
 from searchlib._whoosh.limits import check as check_deadline
 from searchlib._whoosh.safepickle import restricted_loads
 from searchlib._whoosh.storage import LEAF_MATCHER, POSITIONS_FORMAT
@@ -69,9 +72,9 @@ COLLAPSE_FIELD = "doc_id"
 """Stored column whose value groups passages into documents."""
 
 CACHE_POSTINGS = 8_000_000
-"""Most postings kept per index, for each of: postings read from segments
-(about 12 bytes each), score impacts for the current searcher (16 bytes),
-word positions for phrases (8 bytes)."""
+"""Most postings kept, for each of: postings read from segments (about 12
+bytes each) and word positions for phrases (8 bytes), per :class:`SegmentCache`;
+score impacts (16 bytes), per :class:`ScoringView`."""
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -93,19 +96,19 @@ class Executed:
 
 
 def execute(
-    owner: object, searcher: Searcher, query: wq.Query, limit: int, collapse: bool
+    view: ScoringView, query: wq.Query, limit: int, collapse: bool, *, fast: bool = True
 ) -> Executed:
     """Run ``query``: the numpy path when it applies, else Whoosh.
 
     Args:
-        owner: the object the cache lives with (the :class:`~searchlib.Index`).
-        searcher: the index's current Whoosh searcher.
+        view: the cached arrays of the searcher to run it with.
         query: the compiled Whoosh query.
         limit: how many hits to rank (from the first).
         collapse: at most one passage (the best) per ``doc_id``.
+        fast: ``False`` runs every query through Whoosh (the reference path).
     """
-    fast = execute_fast(owner, searcher, query, limit, collapse)
-    return fast if fast is not None else execute_whoosh(searcher, query, limit, collapse)
+    found = execute_fast(view, query, limit, collapse) if fast else None
+    return found if found is not None else execute_whoosh(view.searcher, query, limit, collapse)
 
 
 def execute_whoosh(
@@ -142,18 +145,14 @@ def execute_whoosh(
         fetch *= 4
 
 
-def execute_fast(
-    owner: object, searcher: Searcher, query: wq.Query, limit: int, collapse: bool
-) -> Executed | None:
+def execute_fast(view: ScoringView, query: wq.Query, limit: int, collapse: bool) -> Executed | None:
     """Score ``query`` with numpy, or ``None`` when it is not an OR of terms
     under BM25F (then use :func:`execute_whoosh`)."""
     leaves = _leaves(query, 1.0)
-    weighting = searcher.weighting
-    if leaves is None or type(weighting) is not BM25F:
+    searcher = view.searcher
+    if leaves is None or type(searcher.weighting) is not BM25F:
         return None
-    state = _state(owner)
-    with state.lock:
-        view = state.view(searcher)
+    with view.segments.lock:
         scores = np.zeros(view.doc_count, dtype=np.float64)
         matched = np.zeros(view.doc_count, dtype=np.bool_)
         phrases: list[_PhraseCandidates] = []
@@ -162,13 +161,13 @@ def execute_fast(
                 check_deadline()  # reading a term's postings the first time is Python
                 if len(leaf) == 2:
                     if type(leaf[0]) is wq.Phrase:
-                        phrases.append(_phrase_candidates(view, searcher, leaf[0], leaf[1]))
+                        phrases.append(_phrase_candidates(view, leaf[0], leaf[1]))
                         continue
                     ids, contrib = _whoosh_scores(searcher, leaf[0])
                     boost = leaf[1]
                 else:
                     field, text, boost = leaf
-                    ids, contrib = view.impacts(searcher, field, text)
+                    ids, contrib = view.impacts(field, text)
                 if not len(ids):
                     continue
                 scores[ids] += contrib * boost if boost != 1.0 else contrib
@@ -204,10 +203,8 @@ class _PhraseCandidates:
     scores: FloatArray
 
 
-def _phrase_candidates(
-    view: _View, searcher: Searcher, phrase: wq.Phrase, boost: float
-) -> _PhraseCandidates:
-    words = [view.impacts(searcher, phrase.fieldname, w) for w in phrase.words]
+def _phrase_candidates(view: ScoringView, phrase: wq.Phrase, boost: float) -> _PhraseCandidates:
+    words = [view.impacts(phrase.fieldname, w) for w in phrase.words]
     if not words or any(not len(ids) for ids, _ in words):
         return _PhraseCandidates(phrase, _EMPTY[0], _EMPTY[1])
     ids = words[0][0]
@@ -229,7 +226,7 @@ def _tree_sum(parts: list[FloatArray]) -> FloatArray:
     return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
 
 
-def _phrase_docs(view: _View, phrase: wq.Phrase, docs: IntArray) -> npt.NDArray[np.bool_]:
+def _phrase_docs(view: ScoringView, phrase: wq.Phrase, docs: IntArray) -> npt.NDArray[np.bool_]:
     """Whether each of ``docs`` (holding every word) has the words in place.
 
     Whoosh's ``SpanNear2`` test (ordered, ``mindist=1``, ``slop``) on cached
@@ -415,24 +412,60 @@ class _Segment:
         return self.keys
 
 
-class _State:
-    """Per-index cache: segments, term postings, and arrays for the current searcher."""
+SegmentKey = tuple[str, str, bytes]
+"""``(segment id, field, term bytes)``."""
 
-    def __init__(self) -> None:
+
+def _postings_cost(value: tuple[Int32Array, FloatArray]) -> int:
+    return len(value[0])
+
+
+def _positions_cost(value: IntArray) -> int:
+    return len(value)
+
+
+class SegmentCache:
+    """What is read from the segments of one index, shared by its successive searchers.
+
+    A segment never changes once written, so its decoded postings, word
+    positions, field lengths and ``doc_id`` keys stay valid for every searcher
+    that holds it; segments that a newer searcher no longer holds (merged
+    away) are dropped when that searcher's view is made.
+
+    Args:
+        max_postings: most postings kept decoded, and most word positions
+            (each least recently used first).
+    """
+
+    def __init__(self, max_postings: int = CACHE_POSTINGS) -> None:
         self.lock = threading.Lock()
+        """Held while a query is scored: a Whoosh reader must not be read by two threads."""
         self.segments: dict[str, _Segment] = {}
-        self.postings: OrderedDict[tuple[str, str, bytes], tuple[Int32Array, FloatArray]] = (
-            OrderedDict()
+        self.postings: BoundedCache[SegmentKey, tuple[Int32Array, FloatArray]] = BoundedCache(
+            max_postings, cost=_postings_cost
         )
-        self.cached_postings = 0
-        self.positions: OrderedDict[tuple[str, str, bytes], IntArray] = OrderedDict()
-        self.cached_positions = 0
+        self.positions: BoundedCache[SegmentKey, IntArray] = BoundedCache(
+            max_postings, cost=_positions_cost
+        )
         self.key_numbers: dict[str, int] = {}
-        self._view: _View | None = None
-        self._searcher: weakref.ref[Any] | None = None
 
-    def view(self, searcher: Searcher) -> _View:
-        if self._view is None or self._searcher is None or self._searcher() is not searcher:
+    def view(
+        self,
+        searcher: Searcher,
+        doc_frequency: Callable[[str, str], int] | None = None,
+        *,
+        max_impacts: int = CACHE_POSTINGS,
+    ) -> ScoringView:
+        """The arrays of ``searcher``'s segments, for scoring with it.
+
+        Args:
+            searcher: a Whoosh searcher of this cache's index.
+            doc_frequency: ``(field, text) -> int``, a cached
+                ``searcher.doc_frequency`` (default: uncached).
+            max_impacts: most term scores the view keeps (postings, least
+                recently used first).
+        """
+        with self.lock:
             leaves: list[tuple[str, _Segment, int]] = []
             for reader, offset in searcher.reader().leaf_readers():
                 if reader.segment() is None:  # an empty index reads as an EmptyReader
@@ -447,20 +480,17 @@ class _State:
             live = {segid for segid, _, _ in leaves}
             for gone in set(self.segments) - live:
                 del self.segments[gone]
-            for key in [k for k in self.postings if k[0] not in live]:
-                self.cached_postings -= len(self.postings.pop(key)[0])
-            for key in [k for k in self.positions if k[0] not in live]:
-                self.cached_positions -= len(self.positions.pop(key))
-            self._view = _View(self, searcher, leaves)
-            self._searcher = weakref.ref(searcher)
-        return self._view
+            self.postings.prune(lambda key: key[0] in live)
+            self.positions.prune(lambda key: key[0] in live)
+            if doc_frequency is None:
+                doc_frequency = lambda field, text: int(searcher.doc_frequency(field, text))  # noqa: E731
+            return ScoringView(self, searcher, leaves, doc_frequency, max_impacts)
 
     def segment_positions(self, segid: str, seg: _Segment, field: str, btext: bytes) -> IntArray:
         """``passage << 32 | position`` of the term's occurrences in one segment."""
         key = (segid, field, btext)
         found = self.positions.get(key)
         if found is not None:
-            self.positions.move_to_end(key)
             return found
         docs = array("q")
         where = array("q")
@@ -482,20 +512,15 @@ class _State:
                     where.extend(held)
                     m.next()
         found = (np.frombuffer(docs, dtype=np.int64) << 32) | np.frombuffer(where, dtype=np.int64)
-        self.positions[key] = found
-        self.cached_positions += len(found)
-        while self.cached_positions > CACHE_POSTINGS and len(self.positions) > 1:
-            _, old = self.positions.popitem(last=False)
-            self.cached_positions -= len(old)
-        return found
+        return self.positions.put(key, found)
 
     def segment_postings(
         self, segid: str, seg: _Segment, field: str, btext: bytes
     ) -> tuple[Int32Array, FloatArray]:
+        """Passage numbers (within the segment) and term frequencies of a term."""
         key = (segid, field, btext)
         found = self.postings.get(key)
         if found is not None:
-            self.postings.move_to_end(key)
             return found
         ids = array("i")  # passage numbers within the segment
         tf = array("d")
@@ -519,26 +544,38 @@ class _State:
                     tf.append(m.weight())
                     m.next()
         found = (np.frombuffer(ids, dtype=np.int32), np.frombuffer(tf, dtype=np.float64))
-        self.postings[key] = found
-        self.cached_postings += len(ids)
-        while self.cached_postings > CACHE_POSTINGS and len(self.postings) > 1:
-            _, (old, _) = self.postings.popitem(last=False)
-            self.cached_postings -= len(old)
-        return found
+        return self.postings.put(key, found)
 
 
-class _View:
-    """Whole-index arrays for one searcher (global passage numbers)."""
+def _impacts_cost(value: tuple[IntArray, FloatArray]) -> int:
+    return len(value[0])
 
-    def __init__(self, state: _State, searcher: Searcher, leaves: list[tuple[str, _Segment, int]]):
-        self.state = state
+
+class ScoringView:
+    """Whole-index arrays for one searcher (global passage numbers).
+
+    Made by :meth:`SegmentCache.view`; lives as long as its searcher.
+    """
+
+    def __init__(
+        self,
+        segments: SegmentCache,
+        searcher: Searcher,
+        leaves: list[tuple[str, _Segment, int]],
+        doc_frequency: Callable[[str, str], int],
+        max_impacts: int = CACHE_POSTINGS,
+    ) -> None:
+        self.segments = segments
+        self.searcher = searcher
         self.leaves = leaves
+        self.doc_frequency = doc_frequency
         self.schema = searcher.schema
         self.doc_count = int(searcher.doc_count_all())
-        self._norms: dict[tuple[str, float, float, float], FloatArray] = {}
-        self._avgfl: dict[str, float] = {}
-        self._impacts: OrderedDict[tuple[str, str], tuple[IntArray, FloatArray]] = OrderedDict()
-        self._cached = 0
+        self._norms: BoundedCache[tuple[str, float, float, float], FloatArray] = BoundedCache(64)
+        self._avgfl: BoundedCache[str, float] = BoundedCache(64)
+        self._impacts: BoundedCache[tuple[str, str], tuple[IntArray, FloatArray]] = BoundedCache(
+            max_impacts, cost=_impacts_cost
+        )
         self._keys: IntArray | None = None
         self._grouped: bool | None = None
         self.deleted: npt.NDArray[np.bool_] | None = None
@@ -550,8 +587,10 @@ class _View:
                 self.deleted[alive + offset] = False
 
     def postings(self, field: str, btext: bytes) -> tuple[IntArray, FloatArray]:
+        """Passages holding the term (global numbers) and its frequency in each."""
         parts = [
-            self.state.segment_postings(segid, seg, field, btext) for segid, seg, _ in self.leaves
+            self.segments.segment_postings(segid, seg, field, btext)
+            for segid, seg, _ in self.leaves
         ]
         if len(parts) == 1:
             return parts[0][0].astype(np.int64) + self.leaves[0][2], parts[0][1]
@@ -561,7 +600,7 @@ class _View:
         tf = np.concatenate([p[1] for p in parts])
         return ids, tf
 
-    def impacts(self, searcher: Searcher, field: str, text: str) -> tuple[IntArray, FloatArray]:
+    def impacts(self, field: str, text: str) -> tuple[IntArray, FloatArray]:
         """Passages holding the term and its BM25F score in each (before boosts).
 
         Raises:
@@ -570,15 +609,15 @@ class _View:
         key = (field, text)
         found = self._impacts.get(key)
         if found is not None:
-            self._impacts.move_to_end(key)
             return found
         found = _EMPTY
+        searcher = self.searcher
         schema = searcher.schema
         btext: bytes | None = None
         if field in schema:
             with contextlib.suppress(ValueError):
                 btext = schema[field].to_bytes(text)
-        if btext is not None and (df := doc_frequency(searcher, field, text)):
+        if btext is not None and (df := self.doc_frequency(field, text)):
             if not schema[field].scorable:
                 raise _Unsupported(field)
             # What BM25F.scorer() would give (a BM25FScorer), without building
@@ -589,22 +628,16 @@ class _View:
             idf = math.log(self.doc_count / (df + 1)) + 1
             ids, tf = self.postings(field, btext)
             if len(ids):
-                norm = self.norms(field, k1, b, self.average_length(searcher, field))[ids]
+                norm = self.norms(field, k1, b, self.average_length(field))[ids]
                 # bm25() in whoosh.scoring, operation for operation.
                 found = (ids, idf * ((tf * (k1 + 1)) / (tf + norm)))
-        self._impacts[key] = found
-        self._cached += len(found[0])
-        while self._cached > CACHE_POSTINGS and len(self._impacts) > 1:
-            _, (old, _) = self._impacts.popitem(last=False)
-            self._cached -= len(old)
-        return found
+        return self._impacts.put(key, found)
 
-    def average_length(self, searcher: Searcher, field: str) -> float:
+    def average_length(self, field: str) -> float:
         """The searcher's average length of ``field`` (1 when none), as BM25FScorer takes it."""
-        found = self._avgfl.get(field)
-        if found is None:
-            found = self._avgfl[field] = float(searcher.avg_field_length(field) or 1)
-        return found
+        return self._avgfl.get_or_compute(
+            field, lambda f: float(self.searcher.avg_field_length(f) or 1)
+        )
 
     def field_bytes(self, field: str, text: str) -> bytes:
         return bytes(self.schema[field].to_bytes(text))
@@ -612,25 +645,24 @@ class _View:
     def positions(self, field: str, btext: bytes) -> IntArray:
         """``passage << 32 | position`` of every occurrence of the term, sorted."""
         parts = [
-            self.state.segment_positions(segid, seg, field, btext) + (off << 32)
+            self.segments.segment_positions(segid, seg, field, btext) + (off << 32)
             for segid, seg, off in self.leaves
         ]
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def norms(self, field: str, k1: float, b: float, avgfl: float) -> FloatArray:
         """``K1 * ((1 - B) + B * fl / avgfl)`` for every passage (Whoosh's bm25 denominator)."""
-        key = (field, k1, b, avgfl)
-        found = self._norms.get(key)
-        if found is None:
+
+        def compute(key: tuple[str, float, float, float]) -> FloatArray:
             fl = np.concatenate([seg.field_lengths(field) for _, seg, _ in self.leaves])
-            found = k1 * ((1 - b) + b * fl / avgfl)
-            self._norms[key] = found
-        return found
+            return k1 * ((1 - b) + b * fl / avgfl)
+
+        return self._norms.get_or_compute((field, k1, b, avgfl), compute)
 
     def doc_keys(self) -> IntArray:
         """A small integer per distinct ``doc_id``, for every passage."""
         if self._keys is None:
-            numbering = self.state.key_numbers
+            numbering = self.segments.key_numbers
             parts = [seg.doc_keys(numbering) for _, seg, _ in self.leaves]
             self._keys = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         return self._keys
@@ -643,33 +675,6 @@ class _View:
             run_keys = keys[np.flatnonzero(np.diff(keys, prepend=-1))]
             self._grouped = len(np.unique(run_keys)) == len(run_keys)
         return self._grouped
-
-
-def doc_frequency(searcher: Searcher, field: str, text: str) -> int:
-    """``searcher.doc_frequency(field, text)``, cached per reader.
-
-    A new query word is looked up while compiling the query (is it a typo?)
-    and again while scoring it (its idf): one term-table lookup instead of two.
-    """
-    reader = searcher.reader()
-    with _STATES_LOCK:
-        cache = _DOC_FREQUENCIES.get(reader)
-        if cache is None:
-            cache = _DOC_FREQUENCIES[reader] = {}
-    key = (field, text)
-    found = cache.get(key)
-    if found is None:
-        found = int(searcher.doc_frequency(field, text))
-        if len(cache) >= _DOC_FREQUENCIES_LIMIT:
-            cache.clear()
-        cache[key] = found
-    return found
-
-
-_DOC_FREQUENCIES: weakref.WeakKeyDictionary[object, dict[tuple[str, str], int]] = (
-    weakref.WeakKeyDictionary()
-)
-_DOC_FREQUENCIES_LIMIT = 200_000
 
 
 def _block_ids(m: Any) -> Iterable[int]:
@@ -781,15 +786,3 @@ def positions_of(value: bytes) -> list[int] | None:
     if len(out) != int.from_bytes(value[:4], "big"):
         return None
     return out
-
-
-_STATES: weakref.WeakKeyDictionary[object, _State] = weakref.WeakKeyDictionary()
-_STATES_LOCK = threading.Lock()
-
-
-def _state(owner: object) -> _State:
-    with _STATES_LOCK:
-        found = _STATES.get(owner)
-        if found is None:
-            found = _STATES[owner] = _State()
-        return found

@@ -51,6 +51,9 @@ class Ranking:
             searched, each within this slop plus the stop words the long
             form has between them (3 lets « contrat de travail à durée
             déterminée » match « contrat à durée déterminée »).
+        join_ordinals: a number followed by an ordinal suffix typed as a
+            word of its own (``13 ème``, ``2 e``) is searched as the ordinal
+            (``13ème``); ``False`` searches the two words apart.
     """
 
     k1: float = 0.9
@@ -68,6 +71,7 @@ class Ranking:
     acronym_min_docs: int = 2
     acronym_max_forms: int = 2
     acronym_slop: int = 3
+    join_ordinals: bool = True
 
     def boosts(self) -> dict[str, float]:
         """Per-field weights."""

@@ -1,0 +1,243 @@
+"""The search context: per-searcher state, explicit arguments, ranking, seams."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import weakref
+from collections.abc import Sized
+from typing import Any
+
+import pytest
+
+import searchlib
+from searchlib import Document, Index, Ranking
+from searchlib._cache import BoundedCache
+from searchlib.query.language import Word, parse
+from searchlib.searching import QueryCompiler, SearchContext, SearcherState, search
+
+SEARCH_MODULES = [
+    "searchlib.searching",
+    "searchlib.highlight",
+    "searchlib.query.acronyms",
+    "searchlib.query.language",
+    "searchlib.query.typos",
+    "searchlib.ranking.explain",
+    "searchlib.ranking.fastpath",
+    "searchlib.ranking.params",
+]
+
+DOCS = [
+    Document("cdd1", "Contrats", "Le contrat à durée déterminée (CDD) est écrit. " * 3),
+    Document("cdd2", "Embauche", "Un contrat à durée déterminée (CDD) a un terme."),
+    Document("mois", "Primes", "Le 13ème mois est une prime. Le mois suivant aussi."),
+    Document("conge", "Congés payés", "Le congé payé se prend en été. Le congé parental aussi."),
+    Document("paie", "Paie", "La fiche de paie mentionne le congé."),
+    Document(
+        "long",
+        "Guide",
+        "\n\n".join(
+            f"Paragraphe {i} sur le congé et ses règles, " + "du texte " * 40 for i in range(8)
+        ),
+    ),
+]
+
+
+@pytest.fixture
+def ix() -> Index:
+    index = Index.in_memory()
+    index.add(DOCS)
+    return index
+
+
+def _ranked(results: searchlib.SearchResults) -> list[tuple[str, float]]:
+    return [(h.id, h.score) for h in results]
+
+
+# -- the per-searcher state ------------------------------------------------------------
+
+
+def test_one_state_per_searcher_replaced_after_a_commit(ix: Index) -> None:
+    first = ix.search_context().state
+    ix.search("conge payé")
+    assert ix.search_context().state is first and first.searcher is ix.searcher()
+    assert len(first.stored) > 0 and len(first.doc_frequencies) > 0
+    ix.add([Document("autre", "Autre", "un congé de plus")])
+    second = ix.search_context().state
+    assert second is not first and second.searcher is ix.searcher()
+    assert len(second.stored) == 0  # nothing carried over from the old searcher
+    assert second.segments is first.segments  # decoded segments are shared
+    assert ix.search("conge").total == first.doc_frequency("text", "cong") + 1
+
+
+def test_the_state_goes_with_its_searcher(ix: Index) -> None:
+    ix.search("conge")
+    state = weakref.ref(ix.search_context().state)
+    ix.close()  # the index keeps no reference to the old searcher's caches
+    assert state() is None
+    assert ix.search("conge", collapse=True).total == 3  # and opens a new one
+
+
+def test_searches_cache_nothing_at_module_level(ix: Index) -> None:
+    def sizes() -> dict[tuple[str, str], int]:
+        out = {}
+        for name in SEARCH_MODULES:
+            for key, value in vars(importlib.import_module(name)).items():
+                assert not isinstance(value, weakref.WeakKeyDictionary | BoundedCache), key
+                if isinstance(value, Sized) and not isinstance(value, str | bytes | tuple):
+                    out[(name, key)] = len(value)
+        return out
+
+    before = sizes()
+    for query in ["congé", "congee", "cong*", "conge~", '"congé payé"', "CDD", "13 ème", "a -b"]:
+        ix.search(query, collapse=True)
+        ix.search(query, limit=1, page=2, highlight_hits=False)
+    assert sizes() == before
+
+
+# -- the ranking -----------------------------------------------------------------------
+
+
+def test_assigning_the_ranking_changes_scores(ix: Index) -> None:
+    before = _ranked(ix.search("congé payé paie"))
+    ix.ranking = Ranking(k1=3.0)
+    assert ix.ranking == Ranking(k1=3.0)
+    after = _ranked(ix.search("congé payé paie"))
+    assert [s for _, s in after] != [s for _, s in before]
+    other = Index.in_memory()
+    other.add(DOCS)
+    other.set_ranking(Ranking(k1=3.0))  # the alias does the same
+    assert _ranked(other.search("congé payé paie")) == after
+    ix.ranking = Ranking()
+    assert _ranked(ix.search("congé payé paie")) == before
+
+
+def test_the_ranking_must_be_a_ranking(ix: Index) -> None:
+    with pytest.raises(TypeError, match="Ranking"):
+        ix.ranking = {"k1": 3.0}  # type: ignore[assignment]
+
+
+def test_ordinal_joining_can_be_turned_off(ix: Index) -> None:
+    joined = ix.search_context().compile("13 ème mois").match
+    assert joined.terms == ix.search_context().compile("13ème mois").match.terms
+    ix.ranking = Ranking(join_ordinals=False)
+    apart = ix.search_context().compile("13 ème mois").match
+    assert apart.terms != joined.terms
+    assert ix.search_context().compile("13").match.terms <= apart.terms
+
+
+# -- arguments -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"limit": 2.5}, TypeError, "limit must be an integer, not 2.5"),
+        ({"limit": True}, TypeError, "limit must be an integer"),
+        ({"limit": 0}, ValueError, "limit must be at least 1"),
+        ({"page": "2"}, TypeError, "page must be an integer"),
+        ({"page": -1}, ValueError, "page must be at least 1"),
+        ({"fields": "title"}, TypeError, r"sequence of field names such as \('title',\)"),
+        ({"fields": {"title"}}, TypeError, "sequence"),
+        ({"fields": ["titre"]}, ValueError, "unknown field 'titre'"),
+        ({"fields": [1]}, TypeError, "field names"),
+        ({"collapse": "yes"}, TypeError, "collapse must be True or False"),
+        ({"highlight_hits": 1}, TypeError, "highlight_hits must be True or False"),
+        ({"snippet_chars": 0}, ValueError, "snippet_chars must be at least 1"),
+        ({"max_fragments": 1.0}, TypeError, "max_fragments must be an integer"),
+        ({"time_limit": "5"}, TypeError, "time_limit must be a number"),
+        ({"time_limit": 0}, ValueError, "time_limit"),
+    ],
+)
+def test_bad_arguments_are_named_in_the_error(
+    ix: Index, options: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        ix.search("conge", **options)
+
+
+def test_an_unknown_keyword_is_refused(ix: Index) -> None:
+    with pytest.raises(TypeError, match="colapse"):
+        ix.search("conge", colapse=True)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="colapse"):
+        searchlib.search("cour", colapse=True)  # type: ignore[call-arg]
+
+
+def test_the_query_must_be_text(ix: Index) -> None:
+    with pytest.raises(TypeError, match="query must be a string"):
+        ix.search(b"conge")  # type: ignore[arg-type]
+
+
+def test_options_reach_the_search(ix: Index) -> None:
+    everything = ix.search("congé", limit=10)
+    assert len({h.doc_id for h in everything}) < len(everything.hits)  # passages of one doc
+    collapsed = ix.search("congé", collapse=True)
+    assert len({h.doc_id for h in collapsed}) == len(collapsed.hits)
+    ix.ranking = Ranking(exact_boost=0)  # (the exact-form bonus searches title and text)
+    assert {h.doc_id for h in ix.search("congé", fields=("title",))} == {"conge"}
+    assert ix.search("guide", fields=["text"]).total == 0
+    assert ix.search("guide", fields=["title", "text"]).total == 4
+    short = ix.search("congé", snippet_chars=20, max_fragments=1).hits[0].snippet
+    assert len(short.fragments) == 1 and len(short.text) < 60
+    plain = ix.search("congé", highlight_hits=False).hits[0].snippet
+    assert "<mark>" not in plain.to_html()
+
+
+def test_module_level_search_takes_the_same_options() -> None:
+    results = searchlib.search("cour federale", limit=3, collapse=True, highlight_hits=False)
+    assert len({h.doc_id for h in results}) == len(results.hits) <= 3
+    assert all("<mark>" not in h.snippet.to_html() for h in results)
+    titles = searchlib.search("musique", fields=["title"], time_limit=None)
+    assert titles.total > 0
+
+
+# -- the seams: the pieces of a search, the reference path, acronyms ------------------
+
+
+def test_compile_execute_materialise_make_a_search(ix: Index) -> None:
+    context = ix.search_context()
+    for query in ["congé payé", "CDD", '"contrat à durée"', "paie AND congé", "zzz"]:
+        expected = ix.search(query, limit=2, page=2, collapse=False)
+        compiled = context.compile(query)
+        executed = context.execute(compiled, limit=4, collapse=False)
+        results = context.materialise(compiled, executed, page=2, limit=2)
+        assert results.hits == expected.hits and results.total == expected.total
+        assert results.match == expected.match
+        again = search(context, query, 2, 2)
+        assert again == dataclasses.replace(expected, elapsed_ms=again.elapsed_ms)
+
+
+def test_the_reference_path_ranks_alike(ix: Index) -> None:
+    fast = ix.search_context()
+    reference = dataclasses.replace(fast, fast_path=False)
+    for query in ["congé payé", "CDD contrat", '"congé payé" paie', "mois prime"]:
+        for collapse in (True, False):
+            a = search(fast, query, 10, collapse=collapse)
+            b = search(reference, query, 10, collapse=collapse)
+            assert [h.id for h in a] == [h.id for h in b]
+            assert [h.score for h in a] == pytest.approx([h.score for h in b], rel=1e-9)
+
+
+def test_acronym_expansion_is_reachable(ix: Index) -> None:
+    ix.ranking = Ranking(acronym_min_docs=2)
+    compiler = ix.search_context().compiler()
+    assert compiler.acronym_query("cdd") is not None
+    assert compiler.acronym_query(Word("CDD", 0)) is not None
+    assert compiler.acronym_query("contrat") is None
+    assert compiler.acronym_query(Word("cdd", 0, kind="prefix")) is None
+    # Without a searcher, as a tool over a lexicon would use it.
+    bare = QueryCompiler(ix.analyzer, None, ix.ranking, acronyms=ix.acronyms)
+    assert bare.acronym_query("cdd") == compiler.acronym_query("cdd")
+    # What it gives is what compiling the word adds.
+    query, _ = compiler.compile(parse("cdd"))
+    assert repr(compiler.acronym_query("cdd")) in repr(query)
+    off = ix.search_context().compiler()
+    ix.ranking = Ranking(acronym_boost=0)
+    assert off.acronym_query("cdd") is not None  # a compiler keeps its ranking
+    assert ix.search_context().compiler().acronym_query("cdd") is None
+
+
+def test_a_context_made_by_hand(ix: Index) -> None:
+    state = SearcherState(ix.searcher())  # its own segment cache
+    context = SearchContext(state, ix.analyzer, ix.ranking, ix.exact_analyzer, ix.acronyms)
+    assert _ranked(search(context, "congé payé")) == _ranked(ix.search("congé payé"))
