@@ -34,7 +34,7 @@ from searchlib.errors import (
 from searchlib.highlight import Fragment, MatchSpec, Snippet
 from searchlib.index import _DEFAULT, Index, IndexStats, _Default, default_index
 from searchlib.ranking.params import Ranking
-from searchlib.searching import Hit, SearchResults
+from searchlib.results import Hit, SearchResults
 
 
 def search(

@@ -50,9 +50,12 @@ from searchlib.errors import (
     SearchlibError,
 )
 from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
+from searchlib.ranking.explain import Explanation
+from searchlib.ranking.explain import explain as explain_hit
 from searchlib.ranking.fastpath import SegmentCache
 from searchlib.ranking.params import Ranking, make_weighting
-from searchlib.searching import SearchContext, SearcherState, SearchResults
+from searchlib.results import Hit, SearchResults
+from searchlib.searching import SearchContext, SearcherState
 from searchlib.searching import search as _search
 
 FORMAT_VERSION = 3
@@ -431,6 +434,19 @@ class Index:
     def set_ranking(self, ranking: Ranking) -> None:
         """Use other ranking parameters for the following searches (``ix.ranking = ranking``)."""
         self.ranking = ranking
+
+    def explain(self, query: str, hit: Hit, *, fields: Sequence[str] | None = None) -> Explanation:
+        """How ``hit``'s score for ``query`` adds up: each term's share, with
+        its BM25 figures (``fields`` as given to the search, if any).
+
+        Raises:
+            SearchlibError: the hit's passage is no longer in the index.
+            QuerySyntaxError: the query is malformed (it could not have hit).
+        """
+        with self._lock, self._damage_is_corruption():
+            context = self.search_context()
+            compiled = context.compile(query, fields)
+            return explain_hit(context.state.searcher, compiled.query, hit)
 
     def search_context(self) -> SearchContext:
         """What a search of this index needs now: the current searcher's state

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from searchlib import Document, Index, Ranking, load_corpus
-from searchlib.ranking.explain import explain
 
 CORPUS = Path(__file__).parent / "data" / "cli" / "corpus.jsonl"
 
@@ -45,7 +44,7 @@ def test_shares_sum_to_the_hit_score(ix: Index, query: str) -> None:
     results = ix.search(query, limit=20)
     assert results.hits, query
     for hit in results.hits:
-        why = explain(ix, query, hit)
+        why = ix.explain(query, hit)
         assert why.score == hit.score
         assert math.isclose(why.total, hit.score, rel_tol=1e-9, abs_tol=1e-12), hit.id
         assert all(c.score > 0 for c in why.contributions)
@@ -56,7 +55,7 @@ def test_shares_sum_with_exact_form_and_proximity_bonuses(ix: Index, query: str)
     ix.set_ranking(Ranking(exact_boost=0.5, proximity_boost=0.3, proximity_slop=4))
     try:
         for hit in ix.search(query, limit=20).hits:
-            why = explain(ix, query, hit)
+            why = ix.explain(query, hit)
             assert math.isclose(why.total, hit.score, rel_tol=1e-9, abs_tol=1e-12), hit.id
     finally:
         ix.set_ranking(Ranking())
@@ -66,7 +65,7 @@ def test_bonuses_are_named(ix: Index) -> None:
     ix.set_ranking(Ranking(exact_boost=0.5, proximity_boost=0.3, proximity_slop=4))
     try:
         hit = ix.search("poisson frais").hits[0]
-        why = explain(ix, "poisson frais", hit)
+        why = ix.explain("poisson frais", hit)
     finally:
         ix.set_ranking(Ranking())
     kinds = {(c.field, c.kind) for c in why.contributions}
@@ -80,7 +79,7 @@ def test_title_boost_and_ranking_parameters_are_applied(ix: Index) -> None:
     ix.set_ranking(Ranking(k1=2.0, b=0.5, title_b=0.2, title_boost=3.0))
     try:
         hit = ix.search("musique").hits[0]
-        why = explain(ix, "musique", hit)
+        why = ix.explain("musique", hit)
         by_field = why.by_field()
         (title,) = by_field["title"]
         assert (title.boost, title.b, title.k1) == (3.0, 0.2, 2.0)
@@ -93,7 +92,7 @@ def test_title_boost_and_ranking_parameters_are_applied(ix: Index) -> None:
 
 def test_term_statistics(ix: Index) -> None:
     hit = ix.search("poisson").hits[0]
-    why = explain(ix, "poisson", hit)
+    why = ix.explain("poisson", hit)
     share = why.by_field()["text"][0]
     assert share.term == "poisson" and share.phrase is None
     # tf counts the stemmed term in this passage
@@ -103,7 +102,7 @@ def test_term_statistics(ix: Index) -> None:
 
 def test_phrase_words_are_listed_with_their_phrase(ix: Index) -> None:
     hit = ix.search('"vide juridique"').hits[0]
-    why = explain(ix, '"vide juridique"', hit)
+    why = ix.explain('"vide juridique"', hit)
     assert {(c.term, c.phrase) for c in why.contributions} == {
         ("vid", ("vid", "jurid")),
         ("jurid", ("vid", "jurid")),
@@ -112,7 +111,7 @@ def test_phrase_words_are_listed_with_their_phrase(ix: Index) -> None:
 
 def test_pure_negation_is_one_constant_share(ix: Index) -> None:
     hit = ix.search("NOT poisson").hits[0]
-    why = explain(ix, "NOT poisson", hit)
+    why = ix.explain("NOT poisson", hit)
     assert [c.field for c in why.contributions] == ["*"]
     assert math.isclose(why.total, hit.score)
 
@@ -130,7 +129,7 @@ def test_shares_sum_with_acronym_long_forms() -> None:
     results = ix.search("cdd rupture", limit=10)
     assert {h.doc_id for h in results} == {"a", "b", "c"}  # c only by its long form
     for hit in results:
-        why = explain(ix, "cdd rupture", hit)
+        why = ix.explain("cdd rupture", hit)
         assert math.isclose(why.total, hit.score, rel_tol=1e-9, abs_tol=1e-12), hit.id
     phrase = ("contrat", "dur", "determin")  # searched: the content words, stop words in the slop
-    assert any(c.phrase == phrase for c in explain(ix, "cdd", results[0]).contributions)
+    assert any(c.phrase == phrase for c in ix.explain("cdd", results[0]).contributions)

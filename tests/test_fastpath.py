@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from whoosh import query as wq
 
 from searchlib import Document, Index, Ranking
+from searchlib._whoosh import blocks
 from searchlib.corpus.loaders import load_corpus, seed_documents
 from searchlib.ranking import fastpath
 from searchlib.ranking.fastpath import (
@@ -311,13 +312,13 @@ def test_positions_read_directly_as_whoosh_decodes_them(positions: list[int]) ->
 
     positions.sort()
     value = Positions().encode(positions)
-    assert fastpath.positions_of(value) == Positions().decode_positions(value) == positions
-    assert fastpath.positions_of(value[:-1]) == positions  # stored without its STOP too
+    assert blocks.positions_of(value) == Positions().decode_positions(value) == positions
+    assert blocks.positions_of(value[:-1]) == positions  # stored without its STOP too
     # Anything but a pickled list of ints is left to Whoosh.
-    assert fastpath.positions_of(value[:4] + pickle.dumps(tuple(positions), 2)) is None
-    assert fastpath.positions_of(value[:4] + pickle.dumps([str(p) for p in positions], 2)) is None
+    assert blocks.positions_of(value[:4] + pickle.dumps(tuple(positions), 2)) is None
+    assert blocks.positions_of(value[:4] + pickle.dumps([str(p) for p in positions], 2)) is None
     miscounted = (len(positions) + 1).to_bytes(4, "big") + value[4:]
-    assert fastpath.positions_of(miscounted) is None
+    assert blocks.positions_of(miscounted) is None
 
 
 def test_block_ids_and_weights_read_without_values_as_whoosh_reads_them(index: Index) -> None:
@@ -335,14 +336,14 @@ def test_block_ids_and_weights_read_without_values_as_whoosh_reads_them(index: I
             if not isinstance(m, W3LeafMatcher):
                 continue
             while m.is_active():
-                head = fastpath._block_head(m)
-                ids, weights = list(fastpath._block_ids(m)), list(fastpath._block_weights(m))
+                head = blocks._block_head(m)
+                ids, weights = list(blocks._block_ids(m)), list(blocks._block_weights(m))
                 m._read_ids()
                 m._read_weights()
                 assert ids == list(m._ids) and weights == list(m._weights)
                 if head is not None:  # ids stored as deltas, weights as stored
                     assert list(itertools.accumulate(head[0])) == ids
-                    assert list(fastpath._weights_of(head[1], m._blocklength)) == weights
+                    assert list(blocks._weights_of(head[1], m._blocklength)) == weights
                     read_by_head += 1
                 m._next_block()
     assert read_by_head > 1000

@@ -13,8 +13,9 @@ import pytest
 import searchlib
 from searchlib import Document, Index, Ranking
 from searchlib._cache import BoundedCache
+from searchlib.query.compiler import QueryCompiler
 from searchlib.query.language import Word, parse
-from searchlib.searching import QueryCompiler, SearchContext, SearcherState, search
+from searchlib.searching import SearchContext, SearcherState, search
 
 SEARCH_MODULES = [
     "searchlib.searching",

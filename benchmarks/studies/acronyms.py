@@ -135,7 +135,7 @@ def evaluate(ix: Index, queries: list[tuple[str, str]], qrels: Mapping[str, Any]
 
 def expanded_queries(ix: Index, queries: list[tuple[str, str]], ranking: Ranking) -> list[str]:
     """Ids of the queries with a word the lexicon expands under ``ranking``."""
-    from searchlib.searching import QueryCompiler
+    from searchlib.query.compiler import QueryCompiler
 
     compiler = QueryCompiler(ix.analyzer, None, ranking, acronyms=ix.acronyms)
     found = []

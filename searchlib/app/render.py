@@ -24,7 +24,7 @@ from searchlib.highlight import ANSI_MARK, Snippet
 from searchlib.index import IndexStats
 from searchlib.ranking.explain import Explanation
 from searchlib.ranking.params import Ranking
-from searchlib.searching import Hit, SearchResults
+from searchlib.results import Hit, SearchResults
 
 BOLD, DIM, CYAN, RED, RESET = "\x1b[1m", "\x1b[2m", "\x1b[36m", "\x1b[31m", "\x1b[0m"
 PLAIN_MARK = ("[", "]")

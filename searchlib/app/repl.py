@@ -34,8 +34,7 @@ from searchlib.app.render import (
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.highlight import highlight_all
 from searchlib.index import Index, cache_dir
-from searchlib.ranking.explain import explain
-from searchlib.searching import Hit, SearchResults
+from searchlib.results import Hit, SearchResults
 
 PROMPT = "searchlib> "
 MAX_LIMIT = 1000
@@ -308,7 +307,7 @@ class Repl:
         hit = self.hit(arg)
         if hit is None or self.results is None:
             return
-        why = explain(self.index, self.results.query, hit)
+        why = self.index.explain(self.results.query, hit)
         self.print(format_explanation(why, self.color))
 
     def cmd_stats(self, arg: str) -> None:

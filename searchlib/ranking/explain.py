@@ -4,7 +4,8 @@ A searchlib query compiles to a tree of Whoosh ``Term`` and ``Phrase`` queries
 joined by ``Or`` / ``And`` / ``AndNot``, each possibly boosted. Whoosh scores a
 passage as the sum, over the leaves that match it, of the leaf's boost times
 the BM25 score of each of its terms in that field (a phrase scores as the sum
-of its words). :func:`explain` walks the same tree for one passage and
+of its words). :func:`explain` walks the same tree for one passage (the index
+method :meth:`Index.explain <searchlib.index.Index.explain>` compiles the query first) and
 recomputes each share with the searcher's own weighting (the index's
 :class:`~searchlib.ranking.params.Ranking`), so the shares add up to the hit's score.
 
@@ -14,7 +15,7 @@ Example:
     >>> ix = Index.create(tempfile.mkdtemp())
     >>> _ = ix.add([Document("a", "Cour fédérale", "La cour fédérale a tranché.")])
     >>> results = ix.search("cour federale")
-    >>> why = explain(ix, results.query, results.hits[0])
+    >>> why = ix.explain(results.query, results.hits[0])
     >>> sorted({f"{c.field}:{c.term}" for c in why.contributions})
     ['exact:cour', 'text:cour', 'text:federal', 'title:cour', 'title:federal']
     >>> abs(why.total - results.hits[0].score) < 1e-9
@@ -23,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +31,7 @@ from whoosh import query as wq
 from whoosh.scoring import bm25
 
 from searchlib.errors import SearchlibError
-from searchlib.index import Index
-from searchlib.searching import Hit
+from searchlib.results import Hit
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,31 +100,27 @@ class Explanation:
         return out
 
 
-def explain(
-    index: Index, query: str, hit: Hit, *, fields: Sequence[str] | None = None
-) -> Explanation:
-    """Explain the score of ``hit`` for ``query`` on ``index``.
+def explain(searcher: Any, query: wq.Query | None, hit: Hit) -> Explanation:
+    """Explain the score of ``hit`` under the compiled ``query``.
+
+    :meth:`Index.explain <searchlib.index.Index.explain>` compiles the query
+    text as the search did and calls this.
 
     Args:
-        index: the index the hit came from.
-        query: the query text, as given to :meth:`Index.search`.
+        searcher: the Whoosh searcher of the index the hit came from.
+        query: the compiled query (``None``: nothing was searchable).
         hit: a hit of that search.
-        fields: the ``fields`` option given to the search, if any.
 
     Raises:
         SearchlibError: the hit's passage is no longer in the index.
-        QuerySyntaxError: the query is malformed (it could not have hit).
     """
-    context = index.search_context()
-    searcher = context.state.searcher
-    wquery = context.compile(query, fields).query
     docnum = searcher.document_number(id=hit.id)
     if docnum is None:
         raise SearchlibError(f"passage {hit.id} is not in the index any more")
     found: list[Contribution] = []
-    if wquery is not None:
-        _walk(wquery, 1.0, _Context(searcher, docnum), found)
-    return Explanation(hit.id, hit.score, tuple(found), str(wquery))
+    if query is not None:
+        _walk(query, 1.0, _Context(searcher, docnum), found)
+    return Explanation(hit.id, hit.score, tuple(found), str(query))
 
 
 @dataclass

@@ -1,0 +1,415 @@
+"""Compiling a parsed query into a Whoosh query and what to highlight.
+
+:class:`QueryCompiler` walks the syntax tree of :mod:`searchlib.query.language`:
+each word is analysed as the index analyses text, and becomes its stemmed
+term in ``title`` and ``text`` (title boosted), with the exact form as typed
+as a bonus; ``prefix*`` and ``word~`` expand over the index's terms, typos are
+corrected from its vocabulary, acronyms expand to the long forms the
+documents defined, and phrases and proximity pairs are scored as the ranking
+asks. The index's terms come through an :class:`IndexTerms` (a searcher's
+state, see :class:`searchlib.searching.SearcherState`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from whoosh import query as wq
+
+from searchlib.analysis.analyzer import FrenchAnalyzer, TokenView, fold, normalize_text, stem
+from searchlib.errors import QuerySyntaxError
+from searchlib.highlight import MatchSpec
+from searchlib.query.acronyms import AcronymLexicon
+from searchlib.query.language import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word
+from searchlib.ranking.params import Ranking
+
+
+class IndexTerms(Protocol):
+    """What the compiler reads of an index: a searcher, and cached lookups."""
+
+    @property
+    def searcher(self) -> Any:
+        """The Whoosh searcher (its reader lists terms for expansions)."""
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        """Passages holding ``text`` in ``field``."""
+
+    def corrections(self, term: str, fields: Sequence[str]) -> Sequence[str]:
+        """Index terms within one edit of ``term``, most frequent first."""
+
+
+MAX_EXPANSION = 256
+"""At most this many index terms for one ``prefix*`` or ``word~`` (the most frequent)."""
+
+MIN_PREFIX = 2
+"""Shortest prefix accepted in ``prefix*`` (after folding)."""
+
+
+# -- compiling the syntax tree -------------------------------------------------
+
+
+@dataclass
+class _Compiled:
+    """A compiled node; ``query`` is ``None`` when it matches nothing by itself."""
+
+    query: wq.Query | None
+    stop_only: bool = False  # every term is a stop word (droppable in a group)
+    terms: frozenset[str] = frozenset()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    term: str | None = None  # the single term of a plain word
+
+
+def _merge(
+    query: wq.Query | None, parts: Sequence[_Compiled], stop_only: bool = False
+) -> _Compiled:
+    terms: set[str] = set()
+    phrases: list[tuple[str, ...]] = []
+    for p in parts:
+        terms |= p.terms
+        phrases.extend(p.phrases)
+    return _Compiled(query, stop_only, frozenset(terms), tuple(dict.fromkeys(phrases)))
+
+
+class QueryCompiler:
+    """Turns a syntax tree into a Whoosh query and what to highlight.
+
+    Args:
+        analyzer: the index's analyzer (query words are analysed with it).
+        state: the state of the searcher the query will run with, for the
+            index's terms (typos, ``prefix*``, ``word~``); ``None`` compiles
+            without looking at an index (no typo correction, no expansion).
+        ranking: the ranking parameters (boosts, expansions, operator).
+        fields: the fields plain words are searched in.
+        query_text: the query as typed (for error messages).
+        exact_analyzer: the analyzer of the ``exact`` field (for
+            ``Ranking.exact_boost``).
+        acronyms: the acronym lexicon of the index (for ``Ranking.acronym_boost``).
+    """
+
+    def __init__(
+        self,
+        analyzer: FrenchAnalyzer,
+        state: IndexTerms | None,
+        ranking: Ranking,
+        fields: Sequence[str] = SEARCH_FIELDS,
+        query_text: str = "",
+        exact_analyzer: FrenchAnalyzer | None = None,
+        acronyms: AcronymLexicon | None = None,
+    ) -> None:
+        self.query_text = query_text
+        self.acronyms = acronyms if acronyms and ranking.acronym_boost > 0 else None
+        self.exact_analyzer = exact_analyzer if ranking.exact_boost > 0 else None
+        self.analyzer = analyzer
+        self.state = state
+        self.ranking = ranking
+        self.fields = tuple(fields)
+        self.boosts = ranking.boosts()
+
+    def compile(self, tree: Group) -> tuple[wq.Query | None, MatchSpec]:
+        """The Whoosh query for ``tree`` (``None`` when nothing is searchable), and
+        the terms and phrases to mark in snippets."""
+        c = self._group(tree, top=True)
+        return c.query, MatchSpec(c.terms, c.phrases)
+
+    def acronym_query(self, word: Word | str) -> wq.Query | None:
+        """The long forms a plain query word adds as an acronym, or ``None``.
+
+        What compiling ``word`` adds for it (see :meth:`_acronym`): ``None``
+        when the word is no acronym the lexicon defines often enough, when it
+        analyses to several tokens, or when the expansion is off
+        (``Ranking.acronym_boost`` 0, no lexicon).
+        """
+        node = Word(word, 0) if isinstance(word, str) else word
+        if node.kind != "word":
+            return None
+        tokens = self.analyzer.tokens(normalize_text(node.text), mode="query")
+        if len(tokens) != 1:
+            return None
+        return self._acronym(node, tokens[0], tokens[0].stopped).query
+
+    def _node(self, node: Node) -> _Compiled:
+        if isinstance(node, Word):
+            return self._word(node)
+        if isinstance(node, Phrase):
+            return self._phrase(node.text, node.field)
+        if isinstance(node, BoolOp):
+            return self._bool(node)
+        if isinstance(node, Group):
+            return self._group(node)
+        return self._group(Group((node,)))  # a lone NOT
+
+    def _group(self, node: Group, top: bool = False) -> _Compiled:
+        positives: list[Node] = [x for x in node.items if not isinstance(x, Not)]
+        if self.ranking.join_ordinals:
+            positives = _join_ordinals(positives)
+        negatives = [x.item for x in node.items if isinstance(x, Not)]
+        compiled = [self._node(x) for x in positives]
+        if any(not c.stop_only and c.query is not None for c in compiled):
+            compiled = [c for c in compiled if not c.stop_only]
+        queries = [c.query for c in compiled if c.query is not None]
+        queries.extend(self._proximity([c.term for c in compiled]))
+        pos = _and(queries) if self.ranking.default_operator == "and" else _or(queries)
+        stop_only = bool(compiled) and all(c.stop_only for c in compiled)
+        return _merge(self._exclude(pos, negatives, top), compiled, stop_only)
+
+    def _proximity(self, terms: Sequence[str | None]) -> list[wq.Query]:
+        """Bonus queries for consecutive query words found near each other in the text."""
+        boost = self.ranking.proximity_boost
+        if boost <= 0 or self.ranking.default_operator == "and" or "text" not in self.fields:
+            return []
+        out: list[wq.Query] = []
+        for a, b in itertools.pairwise(terms):
+            if a and b and a != b:
+                out.append(wq.Phrase("text", [a, b], slop=self.ranking.proximity_slop, boost=boost))
+        return out
+
+    def _exclude(self, pos: wq.Query | None, negatives: list[Node], top: bool) -> wq.Query | None:
+        if not negatives:
+            return pos
+        # Excluded words are not highlighted: their terms are dropped here.
+        neg = _or([self._node(n).query for n in negatives])
+        if neg is None:
+            return pos
+        if pos is None:
+            if not top:
+                return None
+            pos = wq.Every()
+        return wq.AndNot(pos, neg)
+
+    def _bool(self, node: BoolOp) -> _Compiled:
+        positives = [x for x in node.items if not isinstance(x, Not)]
+        negatives = [x.item for x in node.items if isinstance(x, Not)]
+        compiled = [self._node(x) for x in positives]
+        if node.op == "OR":
+            return _merge(_or([c.query for c in compiled]), compiled)
+        if any(c.query is None for c in compiled):
+            return _Compiled(None)  # AND with an unsearchable side matches nothing
+        query = self._exclude(_and([c.query for c in compiled]), negatives, False)
+        return _merge(query, compiled)
+
+    def _fields(self, field: str | None) -> tuple[str, ...]:
+        return (field,) if field else self.fields
+
+    def _term(self, text: str, field: str | None, weight: float = 1.0) -> wq.Query:
+        qs = [wq.Term(f, text, boost=self.boosts.get(f, 1.0) * weight) for f in self._fields(field)]
+        return qs[0] if len(qs) == 1 else wq.Or(qs)
+
+    def _phrase_query(
+        self, terms: Sequence[str], field: str | None, weight: float = 1.0, slop: int = 1
+    ) -> wq.Query:
+        qs = [
+            wq.Phrase(f, list(terms), slop=slop, boost=self.boosts.get(f, 1.0) * weight)
+            for f in self._fields(field)
+        ]
+        return qs[0] if len(qs) == 1 else wq.Or(qs)
+
+    def _word(self, node: Word) -> _Compiled:
+        if node.kind != "word":
+            return self._expand(node)
+        tokens = self.analyzer.tokens(normalize_text(node.text), mode="query")
+        if not tokens:
+            return _Compiled(None)
+        stop_only = all(t.stopped for t in tokens)
+        if len(tokens) == 1:
+            term = tokens[0].text
+            query = self._term(term, node.field)
+            long_forms = self._acronym(node, tokens[0], stop_only)
+            if long_forms.query is not None:
+                stop_only = False
+            if not stop_only:
+                corrected = self._typo(term, node.field)
+                if corrected:
+                    alternatives = [self._term(t, node.field) for t in corrected]
+                    alternatives.append(long_forms.query)
+                    return _merge(
+                        _or(alternatives),
+                        [_Compiled(None, terms=frozenset(corrected)), long_forms],
+                    )
+            if self.exact_analyzer is not None and node.field is None:
+                exact = self.exact_analyzer.tokens(normalize_text(node.text), mode="query")
+                if len(exact) == 1:
+                    bonus = wq.Term("exact", exact[0].text, boost=self.ranking.exact_boost)
+                    query = wq.Or([query, bonus])
+            if long_forms.query is not None:
+                query = wq.Or([query, long_forms.query])
+            found = _Compiled(query, stop_only, frozenset({term}), term=term)
+            return replace(_merge(query, [found, long_forms], stop_only), term=term)
+        # Several tokens from one typed word (États-Unis, a.b): the joined
+        # compound, the parts as a phrase and, since people type a hyphen for
+        # a space (``lieu-travail``), each part as a word of its own. An
+        # inversion (``peut-il``, ``a-t-elle``) is matched by its joined form
+        # only, and is a stop word when its parts are (``est-ce``).
+        parts = tuple(t.text for t in tokens if not t.compound)
+        joined = [t.text for t in tokens if t.compound]
+        stop_only = all(t.stopped for t in tokens if not t.compound)
+        alternatives = [self._term(j, node.field) for j in joined]
+        phrases: tuple[tuple[str, ...], ...] = ()
+        loose: frozenset[str] = frozenset()
+        if len(parts) > 1 and not (joined and _inversion(node.text)):
+            alternatives.append(self._phrase_query(parts, node.field))
+            phrases = (parts,)
+            weight = self.ranking.compound_parts
+            if weight > 0 and "-" in node.text:
+                loose = frozenset(t.text for t in tokens if not t.compound and not t.stopped)
+                alternatives.extend(self._term(p, node.field, weight) for p in sorted(loose))
+        elif len(parts) == 1:
+            alternatives.append(self._term(parts[0], node.field))
+        terms = frozenset(joined) | (frozenset(parts) if len(parts) == 1 else loose)
+        return _Compiled(_or(alternatives), stop_only, terms, phrases)
+
+    def _acronym(self, node: Word, token: TokenView, stop_only: bool) -> _Compiled:
+        """The long forms of an acronym the documents define, each as a phrase.
+
+        ``cdd`` (or ``CDD``, ``C.D.D.``, ``l'CDD``) -> « contrat à durée
+        déterminée », weighted by ``Ranking.acronym_boost`` divided by the
+        phrase's words that are no stop words (see :mod:`searchlib.query.acronyms`).
+        A stop word is taken for an acronym only when typed in capitals
+        (``CET``, not ``cet``).
+        """
+        # The word as typed, without an elided article (``l'AAH``).
+        word = normalize_text(node.text)[token.start : token.end]
+        if self.acronyms is None or (stop_only and not word.isupper()):
+            return _Compiled(None)
+        ranking = self.ranking
+        forms = self.acronyms.expansions(
+            word, self.analyzer, ranking.acronym_min_docs, ranking.acronym_max_forms
+        )
+        queries: list[wq.Query | None] = []
+        phrases: list[tuple[str, ...]] = []
+        terms: set[str] = set()
+        for form in forms:
+            tokens = [t for t in self.analyzer.tokens(normalize_text(form)) if not t.compound]
+            parts = tuple(t.text for t in tokens)
+            if len(parts) > 1:
+                content = [i for i, t in enumerate(tokens) if not t.stopped]
+                # Whoosh scores a phrase as the sum of its words' scores: per
+                # word that is no stop word, so it weighs about one query word.
+                weight = ranking.acronym_boost / max(1, len(content))
+                searched, slop = parts, ranking.acronym_slop
+                if len(content) > 1 and slop > 1:
+                    # The content words only, the stop words between them
+                    # counted into the slop: far fewer positions to check.
+                    searched = tuple(parts[i] for i in content)
+                    slop += max(b - a - 1 for a, b in itertools.pairwise(content))
+                queries.append(self._phrase_query(searched, node.field, weight, slop))
+                phrases.append(parts)
+            elif parts:
+                queries.append(self._term(parts[0], node.field, ranking.acronym_boost))
+                terms.add(parts[0])
+        return _Compiled(_or(queries), False, frozenset(terms), tuple(phrases))
+
+    def _typo(self, term: str, field: str | None) -> tuple[str, ...]:
+        """Index terms close to ``term`` when ``term`` itself is absent (a typo).
+
+        Only words of at least ``Ranking.typo_min_length`` letters that match
+        nothing are corrected: to the most frequent terms at edit distance 1,
+        with the same first letter, looked up in the field's vocabulary (see
+        :meth:`SearcherState.corrections`, cached per searcher).
+        """
+        ranking = self.ranking
+        if ranking.typo_max_terms <= 0 or self.state is None:
+            return ()
+        if len(term) < ranking.typo_min_length or not term.isalpha():
+            return ()
+        return tuple(self.state.corrections(term, self._fields(field))[: ranking.typo_max_terms])
+
+    def _phrase(self, text: str, field: str | None) -> _Compiled:
+        tokens = self.analyzer.tokens(normalize_text(text), mode="query")
+        terms = tuple(t.text for t in tokens if not t.compound)
+        if not terms:
+            return _Compiled(None)
+        if len(terms) == 1:
+            return _Compiled(self._term(terms[0], field), False, frozenset(terms))
+        return _Compiled(self._phrase_query(terms, field), False, frozenset(), (terms,))
+
+    def _expand(self, node: Word) -> _Compiled:
+        """``prefix*`` and ``word~``: the most frequent matching index terms."""
+        text = fold(normalize_text(node.text).lower()).strip("'’")
+        if not text or self.state is None:
+            return _Compiled(None)
+        if node.kind == "prefix" and len(text) < MIN_PREFIX:
+            raise QuerySyntaxError(
+                f"prefix {node.text!r} is too short (at least {MIN_PREFIX} letters)",
+                self.query_text or node.text,
+                node.start if self.query_text else 0,
+            )
+        reader = self.state.searcher.reader()
+        found: dict[str, int] = {}
+        for f in self._fields(node.field):
+            candidates: set[str] = set()
+            if node.kind == "prefix":
+                root = stem(text)
+                roots = {text, root} if len(root) >= 3 else {text}
+                for r in roots:
+                    for i, t in enumerate(reader.expand_prefix(f, r)):
+                        if i >= MAX_EXPANSION * 20:
+                            break
+                        candidates.add(_as_str(t))
+            else:
+                candidates = {
+                    _as_str(t) for t in reader.terms_within(f, stem(text), node.maxdist, prefix=1)
+                }
+            for t in candidates:
+                found[t] = found.get(t, 0) + reader.doc_frequency(f, t)
+        if not found:
+            return _Compiled(None)
+        best = sorted(found, key=lambda t: (-found[t], t))[:MAX_EXPANSION]
+        return _Compiled(_or([self._term(t, node.field) for t in best]), False, frozenset(best))
+
+
+_ORDINAL_SUFFIXES = frozenset("e er ere eme emes ieme iemes".split())
+
+
+def _join_ordinals(items: list[Node]) -> list[Node]:
+    """``13 ème`` typed as two words is the ordinal ``13ème``."""
+    out: list[Node] = []
+    for item in items:
+        prev = out[-1] if out else None
+        if (
+            isinstance(item, Word)
+            and isinstance(prev, Word)
+            and item.kind == prev.kind == "word"
+            and item.field == prev.field
+            and prev.text.isdigit()
+            and fold(item.text.lower()) in _ORDINAL_SUFFIXES
+        ):
+            out[-1] = replace(prev, text=f"{prev.text}{item.text}")
+            continue
+        out.append(item)
+    return out
+
+
+_CLITICS = frozenset(
+    """je tu il elle on nous vous ils elles ce t
+    moi toi lui leur le la les y en meme memes ci""".split()
+)
+"""Words after a hyphen that make an inversion or a clitic (folded: ``là`` is ``la``)."""
+
+
+def _inversion(text: str) -> bool:
+    """Whether a hyphenated word is a verb-subject inversion or takes a clitic
+    (``peut-il``, ``a-t-elle``, ``dis-moi``, ``lui-même``): its parts are no
+    topic of their own, and the words in this order are the compound itself."""
+    parts = fold(text.lower()).split("-")
+    return any(p in _CLITICS for p in parts[1:])
+
+
+def _as_str(term: str | bytes) -> str:
+    return term if isinstance(term, str) else term.decode("utf-8")
+
+
+def _or(queries: Sequence[wq.Query | None]) -> wq.Query | None:
+    qs = [q for q in queries if q is not None]
+    if not qs:
+        return None
+    return qs[0] if len(qs) == 1 else wq.Or(qs)
+
+
+def _and(queries: Sequence[wq.Query | None]) -> wq.Query | None:
+    qs = [q for q in queries if q is not None]
+    if not qs:
+        return None
+    return qs[0] if len(qs) == 1 else wq.And(qs)
