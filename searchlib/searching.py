@@ -193,7 +193,9 @@ class QueryCompiler:
         return self._group(Group((node,)))  # a lone NOT
 
     def _group(self, node: Group, top: bool = False) -> _Compiled:
-        positives = _join_ordinals([x for x in node.items if not isinstance(x, Not)])
+        positives: list[Node] = [x for x in node.items if not isinstance(x, Not)]
+        if self.analyzer.ordinals:  # "13 ème" typed as two words is one ordinal
+            positives = _join_ordinals(positives)
         negatives = [x.item for x in node.items if isinstance(x, Not)]
         compiled = [self._node(x) for x in positives]
         if any(not c.stop_only and c.query is not None for c in compiled):
@@ -229,7 +231,7 @@ class QueryCompiler:
         return wq.AndNot(pos, neg)
 
     def _bool(self, node: BoolOp) -> _Compiled:
-        positives = [x for x in node.items if not isinstance(x, Not)]
+        positives: list[Node] = [x for x in node.items if not isinstance(x, Not)]
         negatives = [x.item for x in node.items if isinstance(x, Not)]
         compiled = [self._node(x) for x in positives]
         if node.op == "OR":

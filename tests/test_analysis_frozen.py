@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import json
 import os
 import unicodedata
@@ -143,3 +144,24 @@ def test_corpus_term_positions_are_frozen() -> None:
                 assert found is not None
                 assert {k.decode(): v for k, v in found.items()} == ref[name]
     assert not refs, "fr-small is shorter than when the fixture was written"
+
+
+def _fixture_script() -> Any:
+    path = Path(__file__).parent / "data" / "make_analysis_fixture.py"
+    spec = importlib.util.spec_from_file_location("make_analysis_fixture", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("lever", sorted(frozen()["levers"]))
+def test_each_ablation_lever_is_a_constructor_argument(lever: str) -> None:
+    # The fixture holds what the patch of benchmarks/ablation.py gave at
+    # 7fbdd38; the same analysis now comes from constructor arguments.
+    script = _fixture_script()
+    expected = frozen()["levers"][lever]
+    texts = frozen()["texts"][: len(next(iter(expected.values())))]
+    assert script.lever_output(lever, texts) == expected
+    # and on these texts the lever changes the analysis
+    assert script.lever_output(lever, texts, kwargs={}) != expected

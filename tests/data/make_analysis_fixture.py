@@ -12,9 +12,11 @@ each analysis lever of ``benchmarks/ablation.py``. ``tests/test_analysis_frozen.
 checks the analyzer against it, so a change of terms cannot go unnoticed.
 
 It was first written by the code of main at 7fbdd38, before the analyzer took
-its levers as constructor parameters (the levers were then module patches,
-applied here in child processes). Regenerate it only when the terms change on
-purpose, that is with a new ``ANALYZER_VERSION``.
+its levers as constructor parameters: the levers were then patches of the
+analysis module (``benchmarks/ablation.py``), applied in child processes.
+This version makes each lever with :data:`LEVERS` and writes the same file,
+byte for byte. Regenerate it only when the terms change on purpose, that is
+with a new ``ANALYZER_VERSION``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import hashlib
 import json
 import os
 import random
-import subprocess
 import sys
 import unicodedata
 from pathlib import Path
@@ -226,37 +227,50 @@ def analyse(texts: list[str], staged: int) -> dict[str, Any]:
     }
 
 
-# -- the ablation levers, as benchmarks/ablation.py applied them at 7fbdd38 -----------
+# -- the ablation levers of benchmarks/ablation.py, as constructor parameters -------------
 
-LEVERS = [
-    "_no_stop_words",
-    "_no_stemming",
-    "_no_folding",
-    "_plain_snowball",
-    "_no_elision",
-    "_no_ordinals",
-    "_apostrophe_words_whole",
-]
+LEVERS: dict[str, dict[str, Any]] = {
+    "_no_stop_words": {"stop_words": frozenset()},
+    "_no_stemming": {"stem": False},
+    "_no_folding": {"fold": False},
+    "_plain_snowball": {"stemmer": "SnowballStemmer(folded_fixes=False)"},
+    "_no_elision": {"elisions": frozenset()},
+    "_no_ordinals": {"ordinals": False},
+    "_apostrophe_words_whole": {"split_apostrophes": False},
+}
+"""Lever (the name of its patch in benchmarks/ablation.py at 7fbdd38) -> the
+``FrenchAnalyzer`` arguments that give the same analysis (the stemmer is
+spelled as a string here; :func:`lever_kwargs` makes it)."""
+
 TOKENIZER_LEVERS = {"_no_elision", "_no_ordinals", "_apostrophe_words_whole"}
 
 
-def lever_child(name: str, texts: list[str]) -> dict[str, Any]:
-    """In a child process: apply one lever's patch, then analyse (index mode).
+def lever_kwargs(name: str) -> dict[str, Any]:
+    """The ``FrenchAnalyzer`` arguments of one lever."""
+    from searchlib.analysis import SnowballStemmer
+
+    kwargs = dict(LEVERS[name])
+    if "stemmer" in kwargs:
+        kwargs["stemmer"] = SnowballStemmer(folded_fixes=False)
+    return kwargs
+
+
+def lever_output(
+    name: str, texts: list[str], kwargs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One lever's analysis (index mode), or with ``kwargs`` in its place.
 
     Levers of the tokenizer record offsets too; levers of the filters, terms
     and positions; the stop word lever, the query stop flags and the terms of
     the analyzer that drops stop words.
     """
-    from benchmarks import ablation
     from searchlib.analysis import FrenchAnalyzer
 
-    if name == "_no_ordinals":
-        import searchlib.searching  # noqa: F401  (the patch reaches into it)
-    getattr(ablation, name)()
+    kwargs = lever_kwargs(name) if kwargs is None else kwargs
     nfc = [unicodedata.normalize("NFC", t) for t in texts]
-    a = FrenchAnalyzer()
+    a = FrenchAnalyzer(**kwargs)
     if name == "_no_stop_words":
-        exact = FrenchAnalyzer(**CONFIGS["exact"])
+        exact = FrenchAnalyzer(**CONFIGS["exact"], **kwargs)
         return {
             "query_stopped": [stopped(a, t) for t in nfc],
             "exact": [[tok[:2] for tok in tokens(exact, t, "index")] for t in nfc],
@@ -266,10 +280,6 @@ def lever_child(name: str, texts: list[str]) -> dict[str, Any]:
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--lever":
-        texts = json.loads(sys.stdin.read())
-        print(json.dumps(lever_child(sys.argv[2], texts)))
-        return
     from searchlib.analysis import ANALYZER_VERSION
 
     texts = EDGE_CASES + random_texts(RANDOM_TEXTS) + seed_texts()
@@ -288,16 +298,7 @@ def main() -> None:
         for ref, text in zip(refs, corpus, strict=True)
     ]
     lever_texts = texts[: len(EDGE_CASES) + LEVER_RANDOM_TEXTS]
-    fixture["levers"] = {}
-    for name in LEVERS:
-        done = subprocess.run(
-            [sys.executable, __file__, "--lever", name],
-            input=json.dumps(lever_texts),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        fixture["levers"][name] = json.loads(done.stdout)
+    fixture["levers"] = {name: lever_output(name, lever_texts) for name in LEVERS}
     OUT.write_text(json.dumps(fixture, ensure_ascii=False, separators=(",", ":")) + "\n")
     print(f"{OUT}: {OUT.stat().st_size:,} bytes")
 
