@@ -55,7 +55,7 @@ from searchlib.analysis.tokenizer import (
     FrenchTokenizer,
     fold,
     normalize_text,
-    walk,
+    word_positions,
 )
 
 __all__ = [
@@ -147,9 +147,12 @@ class _Plan:
         self.size = size
         self.chains = {no_morph: _fused_steps(analyzer, no_morph) for no_morph in (False, True)}
         self.fused = self.chains[False] is not None
-        tokenizer = analyzer.items[0]
-        pattern = tokenizer.pattern if isinstance(tokenizer, FrenchTokenizer) else None
-        self.findall = pattern.findall if pattern is not None else None
+        # The fused paths run the chain's tokenizer (there is one when fused).
+        first = analyzer.items[0]
+        tokenizer = first if isinstance(first, FrenchTokenizer) else FrenchTokenizer()
+        self.findall = tokenizer.pattern.findall
+        self.finditer = tokenizer.pattern.finditer
+        self.split = tokenizer.split
         self.words: dict[tuple[str, bool], _WordTable[_Word]] = {}
         self.index_terms: _WordTable[_IndexTerms] = _WordTable(size, analyzer._encode)
         self.views: BoundedCache[tuple[str, str], tuple[TokenView, ...]] = BoundedCache(
@@ -305,8 +308,9 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     def _analyse_word(self, raw: str, mode: str, no_morph: bool) -> _Word:
         """One word's tokens: the tokenizer's split, then each filter's step in
         the chain's order, as the chain's generators would apply them."""
-        steps = self._plan().chains[no_morph] or ()
-        width, parts = self.tokenizer.split(raw)
+        plan = self._plan()
+        steps = plan.chains[no_morph] or ()
+        width, parts = plan.split(raw)
         entries: list[Entry] = []
         for surface, compound, a, b, p in parts:
             text, stopped = surface, False
@@ -375,13 +379,13 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     def _fused(
         self, value: str, t: Token, no_morph: bool, start_pos: int, start_char: int
     ) -> Iterator[Token]:
-        matches = self.tokenizer.matches(value)
+        matches = list(self._plan().finditer(value))
         raws: list[str] = list(map(_GROUP, matches))
         words = self._words(t.mode, no_morph).many(raws)
         t.compound = False
         t.boost = 1.0
-        for match, raw, ((_, entries), pos) in zip(
-            matches, raws, walk(words, start_pos), strict=True
+        for match, raw, (_, entries), pos in zip(
+            matches, raws, words, word_positions(words, start_pos), strict=False
         ):
             base = start_char + match.start()
             t.surface = raw
@@ -396,13 +400,18 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
 
     def _views(self, text: str, mode: str, wanted: Collection[str] | None) -> list[TokenView]:
         """The fused tokens of ``text`` as views (those whose term is in ``wanted``)."""
-        matches = self.tokenizer.matches(text)
+        plan = self._plan()
+        matches = list(plan.finditer(text))
         raws: list[str] = list(map(_GROUP, matches))
-        words = self._words(mode).many(raws)
+        table = plan.words.get((mode, False)) or self._words(mode)
+        words = table.many(raws)
         out: list[TokenView] = []
-        for match, raw, ((_, entries), pos) in zip(matches, raws, walk(words), strict=True):
-            for term, stopped, compound, a, b, p in entries:
-                if wanted is None or term in wanted:
+        for match, raw, (_, entries), pos in zip(
+            matches, raws, words, word_positions(words), strict=False
+        ):
+            for entry in entries:
+                if wanted is None or entry[0] in wanted:
+                    term, stopped, compound, a, b, p = entry
                     base = match.start()
                     out.append(TokenView(term, pos + p, base + a, base + b, raw, stopped, compound))
         return out
@@ -472,10 +481,11 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         {b'le': [0, 2], b'jug': [1, 3]}
         """
         plan = self._plan()
-        if plan.findall is None or not plan.fused:
+        if not plan.fused:
             return None
         out: dict[bytes, list[int]] = {}
-        for (_, terms), pos in walk(plan.index_terms.many(plan.findall(text))):
+        words = plan.index_terms.many(plan.findall(text))
+        for (_, terms), pos in zip(words, word_positions(words), strict=False):
             for term, p in terms:
                 at = out.get(term)
                 if at is None:
@@ -499,7 +509,7 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         matches = tokenizer.matches(text)
         out: list[StageView] = []
         splits = [tokenizer.split(m.group()) for m in matches]
-        for match, ((_, parts), pos) in zip(matches, walk(splits), strict=True):
+        for match, (_, parts), pos in zip(matches, splits, word_positions(splits), strict=False):
             for elided, compound, a, b, p in parts:
                 current, stopword = elided, False
                 folded: str | None = None

@@ -9,9 +9,9 @@
   come off, hyphenated compounds give their parts and the joined whole,
   dotted acronyms (``M.P.A.A.``) become plain (``MPAA``), decimals stay whole.
 
-:func:`walk` pairs each word's tokens with the position of its first token:
-the tokenizer's Whoosh interface and the analyzer's fused paths all go
-through it.
+:func:`word_positions` gives the position of each word's first token: the
+tokenizer's Whoosh interface and the analyzer's fused paths all walk a text
+that way.
 
 Example:
     >>> tokenizer = FrenchTokenizer()
@@ -93,13 +93,17 @@ def fold(text: str) -> str:
     return folded if folded.strip() else text
 
 
-def walk(words: list[W], start_pos: int = 0) -> zip[tuple[W, int]]:
-    """Each analysed word (its width first) with the position of its first token.
+def word_positions(words: list[W], start_pos: int = 0) -> Iterator[int]:
+    """The position of each analysed word's first token (a word's width comes first).
 
-    >>> list(walk([(1, "l'URL"), (2, "États-Unis"), (0, "ʼ"), (1, "vote")]))
-    [((1, "l'URL"), 0), ((2, 'États-Unis'), 1), ((0, 'ʼ'), 3), ((1, 'vote'), 3)]
+    Zipped with the words, this is the walk over a text: a word takes as many
+    positions as its tokenizer split gave it, whatever filters drop. It
+    yields one position more than there are words (where a next word would go).
+
+    >>> list(word_positions([(1, "l'URL"), (2, "États-Unis"), (0, "ʼ"), (1, "vote")], start_pos=7))
+    [7, 8, 10, 10, 11]
     """
-    return zip(words, accumulate(map(_WIDTH, words), initial=start_pos), strict=False)
+    return accumulate(map(_WIDTH, words), initial=start_pos)
 
 
 class FrenchTokenizer(Configured, Tokenizer):  # type: ignore[misc]
@@ -235,12 +239,13 @@ class FrenchTokenizer(Configured, Tokenizer):  # type: ignore[misc]
             yield t
             return
         matches = self.matches(value)
-        split = self.split
-        for match, ((_, parts), pos) in zip(
-            matches, walk([split(m.group()) for m in matches], start_pos), strict=True
+        raws = [m.group() for m in matches]
+        splits = list(map(self.split, raws))
+        for match, raw, (_, parts), pos in zip(
+            matches, raws, splits, word_positions(splits, start_pos), strict=False
         ):
             base = start_char + match.start()
-            t.surface = match.group()
+            t.surface = raw
             t.stopped = False
             for text, compound, a, b, p in parts:
                 t.text = text
