@@ -152,7 +152,7 @@ class QueryCompiler:
 
     def _group(self, node: Group, top: bool = False) -> _Compiled:
         positives: list[Node] = [x for x in node.items if not isinstance(x, Not)]
-        if self.ranking.join_ordinals:
+        if self.ranking.join_ordinals and self.analyzer.ordinals:  # "13 ème": one ordinal
             positives = _join_ordinals(positives)
         negatives = [x.item for x in node.items if isinstance(x, Not)]
         compiled = [self._node(x) for x in positives]
