@@ -40,8 +40,13 @@ ELISIONS: frozenset[str] = frozenset("l m t qu n s j d c ç jusqu quoiqu lorsqu 
 
 APOSTROPHES = "'’ʼ"
 
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+"""Characters that print as nothing (soft hyphen, zero-width space and
+joiners, word joiner, BOM): inside a word they do not split it, and its
+tokens leave them out (their offsets still cover them)."""
+
 _LETTER = r"[^\W\d_]"
-_ALNUM = r"[^\W_]"
+_ALNUM = rf"(?:[^\W_](?:[{INVISIBLE}]+(?=[^\W_]))?)"
 # Connectors that keep a word whole: apostrophes and hyphens between letters or
 # digits, a dot or comma between digits (3,5), a dot before a letter (M.P.A.A).
 _CONNECT = rf"(?:[-{APOSTROPHES}]|(?<=\d)[.,](?=\d)|\.(?={_ALNUM}))"
@@ -55,6 +60,8 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)+")
 _PARTS = re.compile(f"[-.{APOSTROPHES}]")
 _PARTS_NOT_APOSTROPHES = re.compile(r"[-.]")
 _APOS = re.compile(f"[{APOSTROPHES}]")
+
+_HAS_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 
 Part = tuple[str, bool, int, int, int]
 """One token of a word: text, compound (the joined whole of a compound), start
@@ -178,6 +185,11 @@ class FrenchTokenizer(Configured, Tokenizer):  # type: ignore[misc]
         >>> [(text, position) for text, _, _, _, position in parts]
         [('aujourd', 0), ('aujourdhui', 0), ('hui', 1)]
         """
+        if _HAS_INVISIBLE.search(raw):
+            return _without_invisible(raw, self._split)
+        return self._split(raw)
+
+    def _split(self, raw: str) -> WordSplit:
         if " " in raw or (self.acronyms and _ACRONYM.fullmatch(raw)) or _NUMBER.fullmatch(raw):
             text = raw.replace(".", "") if raw[0].isalpha() else raw.replace(" ", "")
             return 1, ((text, False, 0, len(raw), 0),)
@@ -254,3 +266,14 @@ class FrenchTokenizer(Configured, Tokenizer):  # type: ignore[misc]
                 t.startchar = base + a
                 t.endchar = base + b
                 yield t
+
+
+def _without_invisible(raw: str, split: Any) -> WordSplit:
+    """``split`` of ``raw`` without its invisible characters, offsets mapped
+    back into ``raw`` (a token's span covers the characters it leaves out)."""
+    at = [i for i, c in enumerate(raw) if c not in INVISIBLE]
+    width, parts = split("".join(raw[i] for i in at))
+    at.append(len(raw))
+    return width, tuple(
+        (text, compound, at[a], at[b - 1] + 1 if b else 0, p) for text, compound, a, b, p in parts
+    )
