@@ -305,7 +305,7 @@ def test_ablation_report_renders_rows_gaps_and_folds() -> None:
     text = ablation.report(results)
     assert "| **shipped defaults** | – | 0.5000 / 0.5000 / 0.5000" in text
     assert "| exact-form bonus off | `exact_boost=0.0` |" in text and "-0.1000 / -0.1000" in text
-    assert "| no stemming | index-time (own index) |" in text
+    assert "| no stemming | `stem=False` |" in text
     assert "| cdtn nDCG@10 | 0.5000 | tantivy 0.4500 | +0.0500 |" in text
     assert "| 1 | 1 / 2 | `k1=0.9` | 0.5000 | 0.4000 | 0.3000 | 0.4500 |" in text
 
