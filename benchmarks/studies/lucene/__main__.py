@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         report = relevance.run(
             lucene, collection, scratch, documents=args.sample, queries=args.queries
         )
-    report["lucene"] = lucene.version()
+    report["lucene_version"] = lucene.version()
     report["seconds"] = round(time.perf_counter() - t0, 1)
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if args.out:
