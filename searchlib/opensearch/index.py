@@ -344,6 +344,11 @@ class OpenSearchIndex:
             index._shards = 1
         return index
 
+    def drop(self) -> None:
+        """Delete the whole index from the cluster (documents, settings, ``_meta``)."""
+        with _cluster_errors(self.url, self.name, "delete the index"):
+            self._client.indices.delete(index=self.name)
+
     def close(self) -> None:
         """Close the client if this index made it."""
         if self._owns_client:

@@ -12,11 +12,14 @@
 //   java LuceneParity version
 //   java LuceneParity analyze BODY.json ANALYZER IN.jsonl OUT.jsonl
 //       IN: {"id", "text"} per line; OUT: {"id", "tokens": [[term, position, start, end]...]}
-//   java LuceneParity index BODY.json BULK.ndjson INDEX_DIR
+//   java LuceneParity index BODY.json BULK.ndjson INDEX_DIR [LENGTHS.json]
 //   java LuceneParity vocab INDEX_DIR OUT.tsv            field, term, document frequency
-//   java LuceneParity search BODY.json INDEX_DIR QUERIES.jsonl OUT.tsv
+//   java LuceneParity search BODY.json INDEX_DIR QUERIES.jsonl OUT.tsv [LENGTHS.json]
 //       QUERIES: {"qid", "query": <DSL>, "size": N} per line; OUT: qid, doc_id, score
 //       (passages collapsed on doc_id: a document ranks by its best passage)
+//   With LENGTHS.json ({"lengths": Whoosh's 256 quantised field lengths}), the fields
+//   score with searchlib's own BM25F formula (Whoosh's) instead of Lucene's BM25: a
+//   diagnosis of the study, to tell the formula's part from the translation's.
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -59,6 +62,7 @@ import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.FieldInvertState;
 import org.apache.lucene.index.IndexOptions;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
@@ -72,6 +76,7 @@ import org.apache.lucene.queries.spans.SpanTermQuery;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.BoostQuery;
+import org.apache.lucene.search.CollectionStatistics;
 import org.apache.lucene.search.FuzzyQuery;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.MatchAllDocsQuery;
@@ -82,6 +87,7 @@ import org.apache.lucene.search.PrefixQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TermStatistics;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.search.similarities.BM25Similarity;
 import org.apache.lucene.search.similarities.PerFieldSimilarityWrapper;
@@ -100,11 +106,24 @@ public final class LuceneParity {
     switch (args[0]) {
       case "version" -> System.out.println(Version.LATEST);
       case "analyze" -> analyze(read(args[1]), args[2], Paths.get(args[3]), Paths.get(args[4]));
-      case "index" -> index(read(args[1]), Paths.get(args[2]), Paths.get(args[3]));
+      case "index" -> index(read(args[1]), Paths.get(args[2]), Paths.get(args[3]), lengths(args, 4));
       case "vocab" -> vocab(Paths.get(args[1]), Paths.get(args[2]));
-      case "search" -> search(read(args[1]), Paths.get(args[2]), Paths.get(args[3]), Paths.get(args[4]));
+      case "search" -> search(
+          read(args[1]), Paths.get(args[2]), Paths.get(args[3]), Paths.get(args[4]), lengths(args, 5));
       default -> throw new IllegalArgumentException("unknown command " + args[0]);
     }
+  }
+
+  private static long[] lengths(String[] args, int at) throws IOException {
+    if (args.length <= at) {
+      return null;
+    }
+    JsonNode table = read(args[at]).path("lengths");
+    long[] out = new long[table.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = table.get(i).asLong();
+    }
+    return out;
   }
 
   private static JsonNode read(String path) throws IOException {
@@ -441,8 +460,9 @@ public final class LuceneParity {
     return new PerFieldAnalyzerWrapper(per.get("text"), per);
   }
 
-  /** Per-field BM25 as the mappings' "similarity" and settings.index.similarity say. */
-  static Similarity similarity(JsonNode body) {
+  /** Per-field BM25 as the mappings' "similarity" and settings.index.similarity say
+   * (with {@code lengths}, Whoosh's formula with the same k1 and b). */
+  static Similarity similarity(JsonNode body, long[] lengths) {
     JsonNode defs = body.path("settings").path("index").path("similarity");
     Map<String, Similarity> per = new HashMap<>();
     for (String f : TEXT_FIELDS) {
@@ -451,12 +471,13 @@ public final class LuceneParity {
       if (!"BM25".equals(def.path("type").asText())) {
         throw new IllegalArgumentException("field " + f + ": similarity " + name + " is not BM25");
       }
+      float k1 = (float) def.path("k1").asDouble(1.2);
+      float b = (float) def.path("b").asDouble(0.75);
       per.put(
           f,
-          new BM25Similarity(
-              (float) def.path("k1").asDouble(1.2),
-              (float) def.path("b").asDouble(0.75),
-              def.path("discount_overlaps").asBoolean(true)));
+          lengths != null
+              ? new WhooshBM25(k1, b, lengths)
+              : new BM25Similarity(k1, b, def.path("discount_overlaps").asBoolean(true)));
     }
     Similarity fallback = new BM25Similarity();
     return new PerFieldSimilarityWrapper() {
@@ -467,7 +488,56 @@ public final class LuceneParity {
     };
   }
 
-  static void index(JsonNode body, Path bulk, Path dir) throws IOException {
+  /**
+   * Whoosh's BM25F for one field, as searchlib scores: idf = ln(N / (df + 1)) + 1 over all
+   * passages, average length over all passages, the length of a passage quantised as
+   * Whoosh stores it (norms hold the exact token count, overlaps included).
+   */
+  static final class WhooshBM25 extends Similarity {
+    private final double k1;
+    private final double b;
+    private final long[] table;
+
+    WhooshBM25(float k1, float b, long[] table) {
+      this.k1 = k1;
+      this.b = b;
+      this.table = table;
+    }
+
+    @Override
+    public long computeNorm(FieldInvertState state) {
+      return state.getLength();
+    }
+
+    private double quantised(long length) {
+      int at = java.util.Arrays.binarySearch(table, length);
+      if (at < 0) {
+        at = -at - 1;  // bisect_left
+      }
+      return table[Math.min(at, table.length - 1)];
+    }
+
+    @Override
+    public SimScorer scorer(float boost, CollectionStatistics collection, TermStatistics... terms) {
+      double n = collection.maxDoc();
+      double idf = 0;
+      for (TermStatistics t : terms) {
+        idf += Math.log(n / (t.docFreq() + 1.0)) + 1.0;
+      }
+      double avg = collection.sumTotalTermFreq() / n;
+      double average = avg > 0 ? avg : 1.0;
+      double weight = boost * idf;
+      return new SimScorer() {
+        @Override
+        public float score(float freq, long norm) {
+          double length = quantised(norm);
+          return (float) (weight * (freq * (k1 + 1)) / (freq + k1 * ((1 - b) + b * length / average)));
+        }
+      };
+    }
+  }
+
+  static void index(JsonNode body, Path bulk, Path dir, long[] lengths) throws IOException {
     JsonNode props = body.path("mappings").path("properties");
     List<String> exactFrom = new ArrayList<>();
     for (String f : new String[] {"title", "text"}) {
@@ -485,7 +555,7 @@ public final class LuceneParity {
             : IndexOptions.DOCS_AND_FREQS_AND_POSITIONS);
     exactType.freeze();
     IndexWriterConfig config = new IndexWriterConfig(indexAnalyzer(body));
-    config.setSimilarity(similarity(body));
+    config.setSimilarity(similarity(body, lengths));
     config.setOpenMode(IndexWriterConfig.OpenMode.CREATE);
     config.setRAMBufferSizeMB(256);
     try (FSDirectory d = FSDirectory.open(dir);
@@ -695,13 +765,14 @@ public final class LuceneParity {
     return q;
   }
 
-  static void search(JsonNode body, Path dir, Path queries, Path out) throws IOException {
+  static void search(JsonNode body, Path dir, Path queries, Path out, long[] lengths)
+      throws IOException {
     try (FSDirectory d = FSDirectory.open(dir);
         DirectoryReader reader = DirectoryReader.open(d);
         BufferedReader r = Files.newBufferedReader(queries, StandardCharsets.UTF_8);
         BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
       IndexSearcher searcher = new IndexSearcher(reader);
-      searcher.setSimilarity(similarity(body));
+      searcher.setSimilarity(similarity(body, lengths));
       String line;
       while ((line = r.readLine()) != null) {
         if (line.isBlank()) {

@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=0, help="first N queries only")
     parser.add_argument("--scratch", type=Path, default=None, help="work folder (kept)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON report here")
+    parser.add_argument(
+        "--whoosh-formula",
+        action="store_true",
+        help="relevance: also run Lucene with searchlib's own BM25F formula (a diagnosis)",
+    )
     args = parser.parse_args(argv)
     reason = missing_java()
     if reason:
@@ -51,7 +56,12 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.studies.lucene import relevance
 
         report = relevance.run(
-            lucene, collection, scratch, documents=args.sample, queries=args.queries
+            lucene,
+            collection,
+            scratch,
+            documents=args.sample,
+            queries=args.queries,
+            whoosh_formula=args.whoosh_formula,
         )
     report["lucene_version"] = lucene.version()
     report["seconds"] = round(time.perf_counter() - t0, 1)

@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from searchlib import Document, Index, load_jsonl
-from searchlib.app.evaluate import load_qrels, load_queries, metrics, run_queries
+from searchlib.app.evaluate import (
+    grouped_metrics,
+    load_qrels,
+    load_queries,
+    load_topics,
+    metrics,
+    run_queries,
+    write_trec_run,
+)
 from searchlib.opensearch import QueryTranslator, TermLookups, export
 from searchlib.opensearch.translate import levenshtein
 from searchlib.query.acronyms import AcronymLexicon
@@ -100,10 +108,38 @@ def overlap_at(a: Sequence[str], b: Sequence[str], k: int = 10) -> float | None:
     return len(set(top_a) & set(top_b)) / size
 
 
+def _lucene_run(
+    lucene: Any, body: Path, index_dir: Path, jobs: Path, out: Path, *extra: Path
+) -> Run:
+    lucene.run("search", body, index_dir, jobs, out, *extra)
+    found: Run = {}
+    with out.open(encoding="utf-8") as f:
+        for line in f:
+            qid, doc_id, score = line.rstrip("\n").split("\t")
+            found.setdefault(qid, []).append((doc_id, float(score)))
+    return found
+
+
+def whoosh_lengths(path: Path) -> Path:
+    """Whoosh's 256 quantised field lengths, for ``LuceneParity``'s Whoosh formula."""
+    from whoosh.util.numeric import byte_to_length
+
+    path.write_text(json.dumps({"lengths": [byte_to_length(b) for b in range(256)]}))
+    return path
+
+
 def run(
-    lucene: Any, collection: Path, scratch: Path, *, documents: int = 0, queries: int = 0
+    lucene: Any,
+    collection: Path,
+    scratch: Path,
+    *,
+    documents: int = 0,
+    queries: int = 0,
+    whoosh_formula: bool = False,
 ) -> dict[str, Any]:
-    """Both engines over a collection; metrics and agreement as JSON."""
+    """Both engines over a collection; metrics and agreement as JSON. With
+    ``whoosh_formula``, Lucene also runs with searchlib's own BM25F formula (a
+    diagnosis: what is left then comes from the translation and the analysis)."""
     docs, found_queries, qrels = sample(collection, documents=documents, queries=queries)
     files = export(docs, scratch / "export")
     lucene_dir = scratch / "lucene-index"
@@ -122,17 +158,27 @@ def run(
             approximated += bool(translation.approximations)
             job = {"qid": qid, "query": translation.query, "size": 100}
             f.write(json.dumps(job, ensure_ascii=False) + "\n")
-    out_file = scratch / "lucene-run.tsv"
-    lucene.run("search", files.index_file, lucene_dir, jobs, out_file)
-    lucene_run: Run = {qid: [] for qid, _ in found_queries}
-    with out_file.open(encoding="utf-8") as f:
-        for line in f:
-            qid, doc_id, score = line.rstrip("\n").split("\t")
-            lucene_run[qid].append((doc_id, float(score)))
+    runs: dict[str, Run] = {
+        "lucene": _lucene_run(
+            lucene, files.index_file, lucene_dir, jobs, scratch / "lucene-run.tsv"
+        )
+    }
+    if whoosh_formula:
+        table = whoosh_lengths(scratch / "whoosh-lengths.json")
+        whoosh_dir = scratch / "lucene-index-whoosh-bm25"
+        lucene.run("index", files.index_file, files.bulk_file, whoosh_dir, table)
+        runs["lucene_whoosh_bm25"] = _lucene_run(
+            lucene, files.index_file, whoosh_dir, jobs, scratch / "lucene-whoosh-run.tsv", table
+        )
     index_dir = scratch / "searchlib-index"
     with Index.build(index_dir, docs, overwrite=True) as ix:
         searchlib_run: Run = dict(run_queries(ix, found_queries, limit=100))
-    return report(found_queries, qrels, searchlib_run, lucene_run) | {
+    for name, found in {"searchlib": searchlib_run, **runs}.items():
+        with (scratch / f"{name}.trec").open("w", encoding="utf-8") as out:
+            write_trec_run(((q, found.get(q, [])) for q, _ in found_queries), out, tag=name)
+    topics_file = collection / "topics.tsv"
+    topics = load_topics(topics_file) if topics_file.is_file() else None
+    return report(found_queries, qrels, searchlib_run, runs, topics) | {
         "documents": len(docs),
         "queries_approximated": approximated,
     }
@@ -142,23 +188,38 @@ def report(
     queries: Sequence[tuple[str, str]],
     qrels: Mapping[str, Mapping[str, int]],
     searchlib_run: Mapping[str, Sequence[tuple[str, float]]],
-    lucene_run: Mapping[str, Sequence[tuple[str, float]]],
+    runs: Mapping[str, Mapping[str, Sequence[tuple[str, float]]]],
+    topics: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Metrics of both runs and how far they agree."""
-    a = {q: [d for d, _ in searchlib_run.get(q, ())] for q, _ in queries}
-    b = {q: [d for d, _ in lucene_run.get(q, ())] for q, _ in queries}
-    overlaps = [o for q, _ in queries if (o := overlap_at(a[q], b[q])) is not None]
-    same_first = [a[q][:1] == b[q][:1] for q, _ in queries if a[q] or b[q]]
-    same_set = [set(a[q][:10]) == set(b[q][:10]) for q, _ in queries if a[q] or b[q]]
-    return {
-        "queries": len(queries),
-        "searchlib": metrics(a, qrels).as_dict(),
-        "lucene": metrics(b, qrels).as_dict(),
-        "top10_overlap": round(sum(overlaps) / len(overlaps), 4) if overlaps else None,
-        "same_top1": round(sum(same_first) / len(same_first), 4) if same_first else None,
-        "same_top10_set": round(sum(same_set) / len(same_set), 4) if same_set else None,
-        "empty_runs": {
-            "searchlib": sum(1 for q, _ in queries if not a[q]),
-            "lucene": sum(1 for q, _ in queries if not b[q]),
-        },
-    }
+    """Metrics of each run (per query, and per topic with ``topics``) and how far
+    each agrees with searchlib's."""
+    ids = [q for q, _ in queries]
+    mine = {q: [d for d, _ in searchlib_run.get(q, ())] for q in ids}
+
+    def scores(ranked: Mapping[str, list[str]]) -> dict[str, Any]:
+        out: dict[str, Any] = metrics(ranked, qrels).as_dict()
+        if topics is not None:
+            out["by_topic"] = grouped_metrics(ranked, qrels, topics).as_dict()
+        out["empty_runs"] = sum(1 for q in ids if not ranked[q])
+        return out
+
+    out: dict[str, Any] = {"queries": len(ids), "searchlib": scores(mine)}
+    for name, found in runs.items():
+        theirs = {q: [d for d, _ in found.get(q, ())] for q in ids}
+        overlaps = [o for q in ids if (o := overlap_at(mine[q], theirs[q])) is not None]
+        shown = [q for q in ids if mine[q] or theirs[q]]
+        out[name] = scores(theirs) | {
+            "top10_overlap": round(sum(overlaps) / len(overlaps), 4) if overlaps else None,
+            "same_top1": round(sum(mine[q][:1] == theirs[q][:1] for q in shown) / len(shown), 4)
+            if shown
+            else None,
+            "same_top10": round(sum(mine[q][:10] == theirs[q][:10] for q in shown) / len(shown), 4)
+            if shown
+            else None,
+            "same_top10_set": round(
+                sum(set(mine[q][:10]) == set(theirs[q][:10]) for q in shown) / len(shown), 4
+            )
+            if shown
+            else None,
+        }
+    return out
