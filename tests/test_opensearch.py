@@ -20,7 +20,7 @@ import pytest
 from searchlib import Document, FrenchAnalyzer, Index, Ranking, load_jsonl
 from searchlib.analysis import ELISIONS, FRENCH_STOP_WORDS
 from searchlib.analysis.lexicon import IRREGULAR_FORMS, ORDINAL_WORDS
-from searchlib.errors import DocumentError, QuerySyntaxError
+from searchlib.errors import CorpusFormatError, DocumentError, QuerySyntaxError
 from searchlib.highlight import MatchSpec
 from searchlib.opensearch import (
     DateHistogramFacet,
@@ -613,3 +613,49 @@ def test_export_writes_the_index_body_with_acronyms_and_the_bulk_file(tmp_path: 
 def test_match_spec_of_an_empty_query() -> None:
     translation = QueryTranslator().translate("")
     assert translation.query is None and translation.match == MatchSpec()
+
+
+# -- command line -------------------------------------------------------------------------
+
+
+def test_cluster_specs() -> None:
+    from searchlib.opensearch.cli import is_cluster_spec, parse_spec
+
+    assert is_cluster_spec("https://h:9200/ix") and not is_cluster_spec("indexes/ix")
+    assert not is_cluster_spec(None)
+    env = {"SEARCHLIB_OPENSEARCH_USER": "u", "SEARCHLIB_OPENSEARCH_PASSWORD": "p"}
+    spec = parse_spec("https://search.example.org:9200/cdtn-2", env)
+    assert (spec.url, spec.index, spec.username, spec.password) == (
+        "https://search.example.org:9200",
+        "cdtn-2",
+        "u",
+        "p",
+    )
+    assert spec.verify_certs and spec.ca_certs is None
+    spec = parse_spec("http://me:s%40cret@localhost/ix", {"SEARCHLIB_OPENSEARCH_INSECURE": "1"})
+    assert (spec.url, spec.username, spec.password) == ("http://localhost", "me", "s@cret")
+    assert not spec.verify_certs
+    for bad in ("https://host:9200", "https://host/UPPER", "ftp://host/ix", "https://host/a/b"):
+        with pytest.raises(ValueError, match="index"):
+            parse_spec(bad, {})
+
+
+def test_export_command(tmp_path: Path) -> None:
+    import argparse
+    import io
+
+    from searchlib.opensearch.cli import add_export_parser, cmd_export
+
+    parser = argparse.ArgumentParser(prog="searchlib")
+    add_export_parser(parser.add_subparsers(dest="command"))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "", "title": "t", "text": "sans id"}\n', encoding="utf-8")
+    argv = ["export", str(CORPUS), str(bad), "--opensearch", str(tmp_path / "out")]
+    with pytest.raises(CorpusFormatError, match="empty"):  # --on-error stop, the default
+        cmd_export(parser.parse_args(argv), io.StringIO(), io.StringIO())
+    out, err = io.StringIO(), io.StringIO()
+    assert cmd_export(parser.parse_args([*argv, "--on-error", "skip"]), out, err) == 0
+    assert "wrote 5 document(s)" in out.getvalue() and "curl -XPUT" in out.getvalue()
+    assert err.getvalue().startswith("searchlib: warning: ") and "empty" in err.getvalue()
+    written = tmp_path / "out"
+    assert (written / "index.json").is_file() and (written / "bulk.ndjson").is_file()

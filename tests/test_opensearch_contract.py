@@ -839,3 +839,32 @@ def test_a_mapping_refused_at_creation_is_a_conflict(cluster: FakeCluster) -> No
     )
     with pytest.raises(MappingConflictError, match="unknown similarity"):
         new_index(cluster)
+
+
+# -- the command-line hooks -------------------------------------------------------------------
+
+
+def test_index_command_loads_and_reports_refusals(
+    cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from searchlib.opensearch.cli import index_documents, open_spec
+
+    monkeypatch.setenv("SEARCHLIB_OPENSEARCH_USER", "loader")
+    monkeypatch.setenv("SEARCHLIB_OPENSEARCH_PASSWORD", "secret")
+    counts = iter([3, 2, 3, 2])
+    cluster.on("POST", f"/{INDEX}/_count", lambda r: (200, {"count": next(counts)}))
+    cluster.on("GET", f"/{INDEX}/_stats/store", lambda r: (200, {"_all": {}}))
+    spec = f"{cluster.url}/{INDEX}"
+    out, err = io.StringIO(), io.StringIO()
+    assert index_documents(spec, DOCS, out=out, err=err) == 0
+    assert out.getvalue() == (
+        f"indexed 2 document(s) into {spec}; the index holds 2 document(s), 3 passage(s)\n"
+    )
+    assert all(r.headers["authorization"].startswith("Basic ") for r in cluster.requests)
+    cluster.on("POST", "/_bulk", refuse({"a#1"}))
+    out, err = io.StringIO(), io.StringIO()
+    assert index_documents(spec, DOCS[:1], append=True, out=out, err=err) == 1
+    assert err.getvalue().startswith("searchlib: refused: document 'a' (passage a#1): 400: ")
+    assert open_spec(spec).name == INDEX

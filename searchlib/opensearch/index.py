@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from searchlib.analysis import ANALYZER_VERSION
+from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.documents import PASSAGE_CHARS, Document
 from searchlib.errors import (
     DocumentError,
@@ -187,6 +187,7 @@ class OpenSearchIndex:
     Attributes:
         name: the OpenSearch index name.
         url: the cluster (for messages).
+        path: ``URL/index``.
         ranking: the ranking parameters of searches; ``k1``, ``b`` and
             ``title_b`` are the index's own (fixed when it was created).
         approximate: run ``prefix*`` as the cluster expands it (see
@@ -207,6 +208,10 @@ class OpenSearchIndex:
         self._client = client
         self.name = name
         self.url = url or "the cluster"
+        self.path = f"{self.url}/{name}"
+        """Where the index is (``URL/index``), as ``Index.path`` names a folder."""
+        self.analyzer = FrenchAnalyzer()
+        """The analyzer queries are analysed with (the cluster's analyzer does the same)."""
         self._owns_client = owns_client
         self._meta: dict[str, Any] = dict(meta)
         self.declared: tuple[DeclaredField, ...] = declared_from_meta(meta)
