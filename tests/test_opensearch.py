@@ -659,3 +659,14 @@ def test_export_command(tmp_path: Path) -> None:
     assert err.getvalue().startswith("searchlib: warning: ") and "empty" in err.getvalue()
     written = tmp_path / "out"
     assert (written / "index.json").is_file() and (written / "bulk.ndjson").is_file()
+
+
+def test_cluster_options() -> None:
+    import argparse
+
+    from searchlib.opensearch.cli import add_cluster_options
+
+    parser = argparse.ArgumentParser()
+    add_cluster_options(parser)
+    assert parser.parse_args(["--approximate"]).approximate is True
+    assert parser.parse_args([]).approximate is False

@@ -7,8 +7,8 @@ command line: ``SEARCHLIB_OPENSEARCH_USER``, ``SEARCHLIB_OPENSEARCH_PASSWORD``,
 ``SEARCHLIB_OPENSEARCH_CA_CERTS``, and ``SEARCHLIB_OPENSEARCH_INSECURE=1`` (no
 certificate check: test clusters only).
 
-* :func:`is_cluster_spec`, :func:`open_spec`: ``--index URL`` for ``search``,
-  ``repl``, ``stats`` and ``eval``;
+* :func:`is_cluster_spec`, :func:`open_spec`, :func:`add_cluster_options`:
+  ``--index URL`` (and ``--approximate``) for ``search``, ``repl``, ``stats`` and ``eval``;
 * :func:`index_documents`: ``searchlib index SOURCES --index URL``;
 * :func:`add_export_parser`, :func:`cmd_export`: ``searchlib export SOURCES
   --opensearch DIR`` (the files to load into a cluster yourself).
@@ -97,6 +97,16 @@ def parse_spec(text: str, env: Mapping[str, str] | None = None) -> ClusterSpec:
         password,
         env.get(ENV_CA_CERTS) or None,
         env.get(ENV_INSECURE, "").strip().lower() in ("", "0", "false", "no"),
+    )
+
+
+def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the commands that search an index (``search``, ``repl``, ``eval``)."""
+    parser.add_argument(
+        "--approximate",
+        action="store_true",
+        help="on an OpenSearch index (--index URL): run what the cluster can only "
+        "approximate (prefix*) instead of refusing it",
     )
 
 
