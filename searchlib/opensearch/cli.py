@@ -191,8 +191,10 @@ def describe(refused: RefusedDocument) -> str:
 # -- export -------------------------------------------------------------------------------
 
 
-def add_export_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """The ``export`` subcommand (``sub`` is the CLI's subparsers object)."""
+def add_export_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """The ``export`` subcommand (``sub`` is the CLI's subparsers object); returns its parser."""
     p = sub.add_parser(
         "export",
         help="write files to load documents into an OpenSearch cluster yourself",
@@ -217,6 +219,7 @@ def add_export_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="as for searchlib index",
     )
     p.add_argument("--follow-links", action="store_true", help="as for searchlib index")
+    return p
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
