@@ -467,6 +467,8 @@ def test_open_refuses_another_analyzer_or_stemmer(cluster: FakeCluster) -> None:
     meta["analyzer_version"] = "fr-0"
     with pytest.raises(IndexVersionError, match="fr-0"):
         OpenSearchIndex.open(cluster.url, INDEX)
+    new_index(cluster, overwrite=True)  # an index searchlib created may be replaced
+    assert OpenSearchIndex.open(cluster.url, INDEX).name == INDEX
 
 
 def test_an_existing_index_is_replaced_only_when_asked(cluster: FakeCluster) -> None:
@@ -583,6 +585,17 @@ def test_refused_documents_are_reported_and_left_out_whole(cluster: FakeCluster)
     assert "b#1" in taken and "b#2" not in taken
     # only a's definitions count
     assert index.acronyms.counts == {"cdd": {"contrat à durée déterminée": 1}}
+
+
+def test_a_failed_request_stops_the_load_and_is_not_hidden(cluster: FakeCluster) -> None:
+    index = new_index(cluster)
+    cluster.on(
+        "POST", "/_bulk", lambda r: (503, error_body("cluster_block_exception", "busy", 503))
+    )
+    cluster.on("POST", f"/{INDEX}/_refresh", lambda r: (503, error_body("x", "down", 503)))
+    with pytest.raises(ClusterError, match=r"cannot index documents \(bulk\) \(503\)") as e:
+        index.add(DOCS)
+    assert not isinstance(e.value, BulkError)
 
 
 def test_busy_passages_are_sent_again(cluster: FakeCluster) -> None:

@@ -287,7 +287,7 @@ class OpenSearchIndex:
             if client.indices.exists(index=name):
                 if not overwrite:
                     raise IndexExistsError(where)
-                _searchlib_meta(client, url, name)  # refuses an index searchlib did not write
+                _read_meta(client, url, name)  # refuses an index searchlib did not create
                 client.indices.delete(index=name)
             try:
                 client.indices.create(index=name, body=body)
@@ -452,10 +452,17 @@ class OpenSearchIndex:
                 for doc in accepted:
                     mined.add_text(f"{doc.title}\n{doc.text}")
                 count += len(accepted)
-        finally:
-            self._refresh()
-            if mined:
-                self._save_acronyms(mined)
+        except BaseException:
+            # What was sent stays indexed: make it visible, with its definitions,
+            # without hiding the error.
+            with contextlib.suppress(SearchlibError):
+                self._refresh()
+                if mined:
+                    self._save_acronyms(mined)
+            raise
+        self._refresh()
+        if mined:
+            self._save_acronyms(mined)
         if refused:
             raise BulkError(self.name, refused, count)
         return count
@@ -829,13 +836,12 @@ def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document
         yield batch
 
 
-def _searchlib_meta(client: Any, url: str, name: str) -> dict[str, Any]:
-    """The index's ``_meta.searchlib``, checked against this searchlib.
+def _read_meta(client: Any, url: str, name: str) -> dict[str, Any]:
+    """The index's ``_meta.searchlib`` as it is.
 
     Raises:
         IndexNotFoundError: no such index.
-        MappingConflictError: searchlib did not create it, or its analysis differs.
-        IndexVersionError: another analyzer or format version.
+        MappingConflictError: searchlib did not create it.
     """
     with _cluster_errors(url, name, "read the index mapping"):
         response = client.indices.get_mapping(index=name)
@@ -851,6 +857,18 @@ def _searchlib_meta(client: Any, url: str, name: str) -> dict[str, Any]:
             f"OpenSearch index {name!r} at {url} was not created by searchlib (no _meta.searchlib "
             "in its mapping): searchlib will not read or replace it"
         )
+    return dict(meta)
+
+
+def _searchlib_meta(client: Any, url: str, name: str) -> dict[str, Any]:
+    """The index's ``_meta.searchlib``, checked against this searchlib.
+
+    Raises:
+        IndexNotFoundError: no such index.
+        MappingConflictError: searchlib did not create it, or its analysis differs.
+        IndexVersionError: another analyzer or format version.
+    """
+    meta = _read_meta(client, url, name)
     fmt, ana = meta.get("format_version"), meta.get("analyzer_version")
     if fmt != FORMAT_VERSION or ana != ANALYZER_VERSION:
         raise IndexVersionError(
@@ -865,7 +883,7 @@ def _searchlib_meta(client: Any, url: str, name: str) -> dict[str, Any]:
             f"this searchlib's stemmer ({stems} there, {stemmer_fingerprint()} here): queries "
             "would be stemmed otherwise than the documents; recreate the index"
         )
-    return dict(meta)
+    return meta
 
 
 @contextlib.contextmanager
