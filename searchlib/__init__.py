@@ -9,10 +9,9 @@ Example:
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from collections.abc import Sequence
 
+from searchlib._version import __version__
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
 from searchlib.corpus import LoadReport, load_corpus, load_jsonl
 from searchlib.documents import Document, Passage, split_passages

@@ -35,7 +35,7 @@ from typing import Any
 import whoosh.index
 from whoosh.searching import Searcher
 
-from searchlib import __version__
+from searchlib._version import __version__
 from searchlib._whoosh import limits
 from searchlib._whoosh.storage import DATA_ERRORS, SegmentBatch, Store, abort, commit
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from searchlib import __version__
+from searchlib._version import __version__
 from searchlib.analysis.analyzer import FrenchAnalyzer
 from searchlib.app.evaluate import (
     grouped_metrics,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from searchlib import __version__
+from searchlib._version import __version__
 from searchlib.app.render import (
     BOLD,
     DIM,

@@ -53,9 +53,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from searchlib import __version__
+from searchlib._version import __version__
 from searchlib.analysis import ANALYZER_VERSION, ELISIONS, FRENCH_STOP_WORDS, fold, stem
 from searchlib.analysis.lexicon import IRREGULAR_FORMS, ORDINAL_WORDS
+from searchlib.analysis.tokenizer import INVISIBLE
 from searchlib.documents import PASSAGE_CHARS
 from searchlib.ranking.params import Ranking
 
@@ -297,6 +298,9 @@ def analysis_settings() -> dict[str, Any]:
     )
     return {
         "char_filter": {
+            # Characters that print as nothing do not split a word in searchlib's
+            # tokenizer (a soft hyphen inside a word): removed before Lucene's.
+            "searchlib_invisible": {"type": "mapping", "mappings": [f"{c} => " for c in INVISIBLE]},
             "searchlib_transliterate": {"type": "mapping", "mappings": transliteration_rules()},
         },
         "tokenizer": {
@@ -348,7 +352,7 @@ def analysis_settings() -> dict[str, Any]:
         "analyzer": {
             ANALYZER: {
                 "type": "custom",
-                "char_filter": ["searchlib_transliterate"],
+                "char_filter": ["searchlib_invisible", "searchlib_transliterate"],
                 "tokenizer": "searchlib_words",
                 "filter": [
                     *front,
@@ -362,6 +366,7 @@ def analysis_settings() -> dict[str, Any]:
             },
             EXACT_ANALYZER: {
                 "type": "custom",
+                "char_filter": ["searchlib_invisible"],
                 "tokenizer": "searchlib_words",
                 "filter": [
                     *front,

@@ -20,7 +20,7 @@ from typing import Any
 
 from searchlib.highlight import Fragment, Snippet, leading_snippet
 from searchlib.opensearch.translate import DOCUMENT_COUNT, HIGHLIGHT_TAGS, Facet
-from searchlib.searching import Hit, SearchResults
+from searchlib.results import Hit, SearchResults
 
 JSON = dict[str, Any]
 

@@ -47,9 +47,9 @@ from searchlib.highlight import MatchSpec
 from searchlib.opensearch.errors import UnsupportedQueryError
 from searchlib.opensearch.mapping import TERMS_ANALYZER, DeclaredField
 from searchlib.query.acronyms import AcronymLexicon
+from searchlib.query.compiler import MAX_EXPANSION, MIN_PREFIX
 from searchlib.query.language import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word, parse
 from searchlib.ranking.params import Ranking
-from searchlib.searching import MAX_EXPANSION, MIN_PREFIX
 
 JSON = dict[str, Any]
 Scalar = str | int | float | bool
