@@ -342,7 +342,7 @@ def sort_key(view: ScoringView, kinds: Mapping[str, FieldType], key: SortKey) ->
             out = np.full(view.doc_count, _MISSING, dtype=np.uint64)
             ords = column.ords.astype(np.uint64)
             if key.descending:
-                ords = np.uint64(len(column.values) - 1) - ords
+                ords = np.uint64(max(len(column.values) - 1, 0)) - ords
             out[column.docs] = ords
             return out
 
