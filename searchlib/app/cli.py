@@ -276,7 +276,7 @@ def main(
         # as U+FFFD, as bad bytes in arguments do below.
         with contextlib.suppress(AttributeError, ValueError):
             sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
-    arguments = [_readable(a) for a in (sys.argv[1:] if argv is None else argv)]
+    arguments = _dash_values([_readable(a) for a in (sys.argv[1:] if argv is None else argv)])
     parser = build_parser()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -323,6 +323,28 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
         limit=getattr(args, "limit", 10),
         label=label,
     )
+
+
+_DASH_VALUED = ("--sort", "--filter")
+"""Options whose value may start with ``-`` (``--sort -date``, ``--filter -source:sp``)."""
+
+
+def _dash_values(arguments: list[str]) -> list[str]:
+    """``--sort -date`` as ``--sort=-date``: argparse reads a value starting
+    with ``-`` as an option otherwise.
+
+    >>> _dash_values(["search", "x", "--sort", "-date", "--filter", "-source:sp", "--json"])
+    ['search', 'x', '--sort=-date', '--filter=-source:sp', '--json']
+    """
+    out: list[str] = []
+    pending = False
+    for arg in arguments:
+        if pending and arg.startswith("-") and not arg.startswith("--") and len(arg) > 2:
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+        pending = arg in _DASH_VALUED
+    return out
 
 
 def _readable(arg: str) -> str:

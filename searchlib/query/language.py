@@ -120,7 +120,8 @@ class Group:
 @dataclass(frozen=True, slots=True)
 class Filter:
     """``field:value`` on a declared field: ``text`` is the value as typed
-    (``legi-codes``, ``>=2020``, ``[1 TO 9]``); it restricts, never scores."""
+    (``legi-codes``, ``>=2020``, ``[1 TO 9]``), ``start`` where the field's
+    name (or, inside ``field:( ... )``, the value) starts; it restricts, never scores."""
 
     field: str
     text: str
@@ -301,14 +302,13 @@ class _Parser:
             if nxt is None or nxt.kind not in ("WORD", "PHRASE", "LPAREN", "RANGE"):
                 raise self.error(f"{tok.text}: needs a term after it", tok.start)
             if tok.text in self.filters:
+                if nxt.kind != "LPAREN":  # a value right after the name: point at the name
+                    self.i += 1
+                    return Filter(tok.text, nxt.text, tok.start)
                 return self.parse_filter(tok.text)
-            if nxt.kind == "RANGE":
-                raise self.error(f"{tok.text}: a range needs a number or date field", nxt.start)
             return self.parse_atom(tok.text)
         if self.filter_field is not None and tok.kind in ("WORD", "PHRASE", "RANGE"):
             return Filter(self.filter_field, tok.text, tok.start)
-        if tok.kind == "RANGE":
-            raise self.error("a range needs a number or date field", tok.start)
         if tok.kind == "PHRASE":
             return Phrase(tok.text, tok.start, field)
         if tok.kind == "LPAREN":
