@@ -479,3 +479,27 @@ def test_the_readme_examples_run() -> None:
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.failures == 0
+
+
+# -- the benchmark's engines -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["searchlib", "tantivy", "fts5"])
+def test_the_fields_benchmark_engines_agree(kind: str, tmp_path: Path) -> None:
+    from benchmarks import fields as bench
+
+    if kind == "tantivy":
+        pytest.importorskip("tantivy")
+    docs = [
+        Document(d.id, d.title, d.text, {"source": d.fields["source"], "chars": len(d.text)})
+        for d in DOCS
+    ]
+    engine = bench.ENGINES[kind]()
+    engine.build(docs, tmp_path / kind)
+    assert engine.facets("cour") == {"legi": 2, "sp": 1}
+    assert engine.search("cour", source="legi") == 2
+    assert engine.search("cour", source="kali") == 0
+    assert engine.search("cour") == 3 and engine.search("cour", sort=True) == 3
+    row = bench.measure(engine, ["cour", "vote"], "legi", "cour", repeat=1)
+    assert row["facet_matches"] == 3 and row["facet_values"] == 2
+    assert set(row) >= {"plain", "filtered", "sorted", "facets"}
