@@ -113,8 +113,8 @@ class Index:
         self._state: SearcherState | None = None  # made with each searcher, dropped with it
         self._segments = SegmentCache()  # decoded segment data, shared by successive searchers
         self._lock = threading.RLock()
-        self.analyzer = FrenchAnalyzer()
-        self.exact_analyzer = FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True)
+        self.analyzer, self.exact_analyzer = store.analyzers()
+        """The analyzers the index was built with (queries are analysed with them)."""
         self._ranking = Ranking()
         self.acronyms = AcronymLexicon()
         """Acronym definitions mined from the documents (read-only for callers)."""
@@ -131,6 +131,7 @@ class Index:
         *,
         overwrite: bool = False,
         passage_chars: int = PASSAGE_CHARS,
+        analyzer: FrenchAnalyzer | None = None,
         fields: Mapping[str, FieldType] | None = None,
     ) -> Index:
         """Create an empty index in folder ``path``.
@@ -140,6 +141,10 @@ class Index:
             overwrite: replace an existing searchlib index there.
             passage_chars: largest passage, in characters, that documents are
                 cut into (saved with the index: later additions use it too).
+            analyzer: the analysis of titles and texts (default
+                ``FrenchAnalyzer()``), saved with the index: searches and later
+                additions use it; the exact-form field uses its
+                :meth:`~searchlib.analysis.FrenchAnalyzer.exact_form`.
             fields: declared fields, names to types (see :mod:`searchlib.fields`):
                 keys of the documents' extra fields that searches can filter,
                 count (facets) and sort by, e.g. ``{"source": Keyword(),
@@ -157,7 +162,7 @@ class Index:
         if _check_replaceable(folder, overwrite):
             shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        store = Store.create(folder, declared)
+        store = Store.create(folder, analyzer=analyzer, fields=declared)
         _write_meta(folder, passage_chars, declared)
         return cls(store, folder, passage_chars=passage_chars, fields=declared)
 
@@ -169,6 +174,7 @@ class Index:
         *,
         overwrite: bool = False,
         passage_chars: int = PASSAGE_CHARS,
+        analyzer: FrenchAnalyzer | None = None,
         limitmb: int = 128,
         procs: int = 1,
         fields: Mapping[str, FieldType] | None = None,
@@ -193,7 +199,9 @@ class Index:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
         try:
-            with cls.create(staging, passage_chars=passage_chars, fields=fields) as ix:
+            with cls.create(
+                staging, passage_chars=passage_chars, analyzer=analyzer, fields=fields
+            ) as ix:
                 ix.add(documents, limitmb=limitmb, procs=procs)
             _move_into_place(staging, folder)
         finally:
@@ -248,13 +256,18 @@ class Index:
         cls,
         *,
         passage_chars: int = PASSAGE_CHARS,
+        analyzer: FrenchAnalyzer | None = None,
         fields: Mapping[str, FieldType] | None = None,
     ) -> Index:
-        """A throw-away index held in memory (``passage_chars`` and ``fields``
-        as for :meth:`create`)."""
+        """A throw-away index held in memory (options as for :meth:`create`)."""
         _check_passage_chars(passage_chars)
         declared = check_declarations(fields)
-        return cls(Store.in_memory(declared), None, passage_chars=passage_chars, fields=declared)
+        return cls(
+            Store.in_memory(analyzer=analyzer, fields=declared),
+            None,
+            passage_chars=passage_chars,
+            fields=declared,
+        )
 
     @property
     def fields(self) -> dict[str, FieldType]:
