@@ -226,14 +226,23 @@ def _doc_ranks(view: ScoringView) -> IntArray:
 def filter_mask(view: ScoringView, kinds: Mapping[str, FieldType], expr: FilterExpr) -> BoolArray:
     """Which passages satisfy ``expr`` (deleted ones included: the caller masks them)."""
     if isinstance(expr, Match):
-        mask = np.zeros(view.doc_count, dtype=np.bool_)
-        for value in expr.values:
-            ids, _ = view.postings(expr.field, value.encode("utf-8"))
-            mask[ids] = True
+
+        def compute(key: tuple[str, ...]) -> BoolArray:
+            found = np.zeros(view.doc_count, dtype=np.bool_)
+            for value in key[2:]:
+                ids, _ = view.postings(expr.field, value.encode("utf-8"))
+                found[ids] = True
+            return found
+
+        # Cached per searcher (a filter is often asked again, page after page);
+        # callers combine masks into new arrays, never in place.
+        mask: BoolArray = view.field_data.get_or_compute(
+            ("match", expr.field, *sorted(set(expr.values))), compute
+        )
         return mask
     if isinstance(expr, Range):
         values = numeric_column(view, expr.field)
-        mask = values != _MISSING
+        mask = np.asarray(values != _MISSING)
         schema = view.searcher.schema
         if expr.low is not None:
             low = np.uint64(columns.sortable(schema, expr.field, expr.low))
@@ -354,7 +363,12 @@ def sort_key(view: ScoringView, kinds: Mapping[str, FieldType], key: SortKey) ->
     values = numeric_column(view, key.field)
     if not key.descending:
         return values
-    return np.where(values == _MISSING, _MISSING, ~values)
+
+    def reverse(_: tuple[str, ...]) -> UInt64Array:
+        return np.where(values == _MISSING, _MISSING, ~values)
+
+    found = view.field_data.get_or_compute(("sort", key.field, "True"), reverse)
+    return found
 
 
 def sorted_top(
