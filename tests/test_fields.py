@@ -503,3 +503,30 @@ def test_the_fields_benchmark_engines_agree(kind: str, tmp_path: Path) -> None:
     row = bench.measure(engine, ["cour", "vote"], "legi", "cour", repeat=1)
     assert row["facet_matches"] == 3 and row["facet_values"] == 2
     assert set(row) >= {"plain", "filtered", "sorted", "facets"}
+
+
+def test_fields_survive_merges_and_deletions() -> None:
+    index = Index.in_memory(fields=FIELDS)
+    for part in (DOCS[:2], DOCS[2:3], DOCS[3:]):
+        index.add(part)
+    index.delete(["c"])
+    asked = {"facets": ["source", Facet("pages", edges=(0, 100))], "sort": "-pages"}
+    before = index.search("cour OR vote", **asked)  # type: ignore[arg-type]
+    index.optimize()
+    after = index.search("cour OR vote", **asked)  # type: ignore[arg-type]
+    assert (
+        after.facets
+        == before.facets
+        == {
+            "source": {"kali": 1, "legi": 1, "sp": 1},
+            "pages": {"*-0": 1, "0-100": 1, "100-*": 1},
+        }
+    )
+    assert ids(after) == ids(before) == ["b", "a", "d"]
+
+
+def test_field_types_are_exported() -> None:
+    import searchlib
+
+    assert searchlib.Keyword is Keyword and searchlib.Facet is Facet
+    assert {"Keyword", "Number", "Date", "Facet"} <= set(searchlib.__all__)
