@@ -30,6 +30,7 @@ from searchlib.errors import (
     SearchlibWarning,
     SearchTimeoutError,
 )
+from searchlib.fields import Date, Facet, Keyword, Number
 from searchlib.highlight import Fragment, MatchSpec, Snippet
 from searchlib.index import _DEFAULT, Index, IndexStats, _Default, default_index
 from searchlib.ranking.params import Ranking
@@ -66,8 +67,10 @@ __all__ = [
     "ANALYZER_VERSION",
     "CorpusFormatError",
     "CorpusWarning",
+    "Date",
     "Document",
     "DocumentError",
+    "Facet",
     "Fragment",
     "FrenchAnalyzer",
     "Hit",
@@ -79,8 +82,10 @@ __all__ = [
     "IndexStats",
     "IndexVersionError",
     "IndexingError",
+    "Keyword",
     "LoadReport",
     "MatchSpec",
+    "Number",
     "Passage",
     "QuerySyntaxError",
     "Ranking",

@@ -26,7 +26,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -49,6 +49,7 @@ from searchlib.errors import (
     IndexVersionError,
     SearchlibError,
 )
+from searchlib.fields import Facet, FieldType, FilterExpr, check_declarations, from_json
 from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
 from searchlib.ranking.explain import Explanation
 from searchlib.ranking.explain import explain as explain_hit
@@ -82,6 +83,9 @@ class IndexStats:
     size_bytes: int
     analyzer_version: str
     format_version: int
+    declared: tuple[tuple[str, str], ...] = ()
+    """The declared fields: ``(name, type)`` pairs (``type`` as ``keyword``,
+    ``keyword (multiple)``, ``number``, ``date``)."""
 
 
 class Index:
@@ -93,12 +97,18 @@ class Index:
     """
 
     def __init__(
-        self, store: Store, path: Path | None, *, passage_chars: int = PASSAGE_CHARS
+        self,
+        store: Store,
+        path: Path | None,
+        *,
+        passage_chars: int = PASSAGE_CHARS,
+        fields: Mapping[str, FieldType] | None = None,
     ) -> None:
         self._store = store
         self.path = path
         self.passage_chars = passage_chars
         """Largest passage, in characters, that documents are cut into (fixed at creation)."""
+        self._fields: dict[str, FieldType] = dict(fields or {})
         self._searcher: Searcher | None = None
         self._state: SearcherState | None = None  # made with each searcher, dropped with it
         self._segments = SegmentCache()  # decoded segment data, shared by successive searchers
@@ -122,6 +132,7 @@ class Index:
         overwrite: bool = False,
         passage_chars: int = PASSAGE_CHARS,
         analyzer: FrenchAnalyzer | None = None,
+        fields: Mapping[str, FieldType] | None = None,
     ) -> Index:
         """Create an empty index in folder ``path``.
 
@@ -134,19 +145,26 @@ class Index:
                 ``FrenchAnalyzer()``), saved with the index: searches and later
                 additions use it; the exact-form field uses its
                 :meth:`~searchlib.analysis.FrenchAnalyzer.exact_form`.
+            fields: declared fields, names to types (see :mod:`searchlib.fields`):
+                keys of the documents' extra fields that searches can filter,
+                count (facets) and sort by, e.g. ``{"source": Keyword(),
+                "date": Date(), "pages": Number(), "tags": Keyword(multiple=True)}``
+                (saved with the index).
 
         Raises:
             IndexExistsError: ``path`` holds an index (or other files) and
                 ``overwrite`` is false.
+            TypeError, ValueError: malformed ``fields``.
         """
         folder = Path(path)
         _check_passage_chars(passage_chars)
+        declared = check_declarations(fields)
         if _check_replaceable(folder, overwrite):
             shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        store = Store.create(folder, analyzer=analyzer)
-        _write_meta(folder, passage_chars)
-        return cls(store, folder, passage_chars=passage_chars)
+        store = Store.create(folder, analyzer=analyzer, fields=declared)
+        _write_meta(folder, passage_chars, declared)
+        return cls(store, folder, passage_chars=passage_chars, fields=declared)
 
     @classmethod
     def build(
@@ -159,6 +177,7 @@ class Index:
         analyzer: FrenchAnalyzer | None = None,
         limitmb: int = 128,
         procs: int = 1,
+        fields: Mapping[str, FieldType] | None = None,
     ) -> Index:
         """Build an index of ``documents`` at ``path``, all or nothing.
 
@@ -175,11 +194,14 @@ class Index:
         """
         folder = Path(path)
         _check_passage_chars(passage_chars)
+        check_declarations(fields)
         _check_replaceable(folder, overwrite)
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
         try:
-            with cls.create(staging, passage_chars=passage_chars, analyzer=analyzer) as ix:
+            with cls.create(
+                staging, passage_chars=passage_chars, analyzer=analyzer, fields=fields
+            ) as ix:
                 ix.add(documents, limitmb=limitmb, procs=procs)
             _move_into_place(staging, folder)
         finally:
@@ -217,21 +239,40 @@ class Index:
         passage_chars = meta.get("passage_chars", PASSAGE_CHARS)
         if not isinstance(passage_chars, int) or isinstance(passage_chars, bool):
             raise IndexCorruptError(f"{meta_path}: malformed passage_chars {passage_chars!r}")
+        declared = _read_declarations(meta_path, meta.get("fields", {}))
         try:
             store = Store.open(folder)
         except whoosh.index.EmptyIndexError as e:
             raise IndexNotFoundError(folder, "no Whoosh index files") from e
-        index = cls(store, folder, passage_chars=passage_chars)
+        missing = [name for name in declared if name not in store.ix.schema]
+        if missing:
+            raise IndexCorruptError(f"{meta_path}: declared fields {missing} not in the index")
+        index = cls(store, folder, passage_chars=passage_chars, fields=declared)
         index.searcher()
         return index
 
     @classmethod
     def in_memory(
-        cls, *, passage_chars: int = PASSAGE_CHARS, analyzer: FrenchAnalyzer | None = None
+        cls,
+        *,
+        passage_chars: int = PASSAGE_CHARS,
+        analyzer: FrenchAnalyzer | None = None,
+        fields: Mapping[str, FieldType] | None = None,
     ) -> Index:
         """A throw-away index held in memory (options as for :meth:`create`)."""
         _check_passage_chars(passage_chars)
-        return cls(Store.in_memory(analyzer=analyzer), None, passage_chars=passage_chars)
+        declared = check_declarations(fields)
+        return cls(
+            Store.in_memory(analyzer=analyzer, fields=declared),
+            None,
+            passage_chars=passage_chars,
+            fields=declared,
+        )
+
+    @property
+    def fields(self) -> dict[str, FieldType]:
+        """The declared fields, names to types (a copy; fixed at creation)."""
+        return dict(self._fields)
 
     def close(self) -> None:
         """Release the searcher (the index can be reopened later)."""
@@ -292,8 +333,10 @@ class Index:
 
         Raises:
             IndexLockedError: another writer holds the lock past ``timeout``.
-            DocumentError: a document has an empty id, a lone surrogate, or
-                extra fields that are not JSON-like values.
+            DocumentError: a document has an empty id, a lone surrogate,
+                extra fields that are not JSON-like values, or a value that
+                does not fit its declared field's type (the whole batch is
+                refused).
             IndexingError: a helper process failed (``procs`` > 1).
         """
         if procs < 1:
@@ -311,6 +354,7 @@ class Index:
                 limitmb=limitmb,
                 timeout=timeout,
                 under_lock=lambda: self._save_acronyms(mined),
+                fields=self._fields,
             )
             self._refresh()
             return count
@@ -320,6 +364,7 @@ class Index:
                 writer,
                 replace_existing=self._store.doc_count_all() > 0,
                 passage_chars=self.passage_chars,
+                fields=self._fields,
             )
             # Errors of the documents' source pass as they are; errors writing
             # the index (a full disk) name the index.
@@ -475,7 +520,12 @@ class Index:
             if state is None or state.searcher is not searcher:
                 state = self._state = SearcherState(searcher, segments=self._segments)
             return SearchContext(
-                state, self.analyzer, self._ranking, self.exact_analyzer, self.acronyms
+                state,
+                self.analyzer,
+                self._ranking,
+                self.exact_analyzer,
+                self.acronyms,
+                declared=self._fields,
             )
 
     def search(
@@ -490,6 +540,9 @@ class Index:
         fields: Sequence[str] | None = None,
         snippet_chars: int = 220,
         max_fragments: int = 2,
+        filter: str | Mapping[str, Any] | FilterExpr | None = None,
+        facets: Sequence[str | Facet] | None = None,
+        sort: str | Sequence[str] | None = None,
     ) -> SearchResults:
         """Ranked search.
 
@@ -505,6 +558,18 @@ class Index:
                 such as ``("title",)`` (default: title and text).
             snippet_chars: approximate size of a fragment (at least 1).
             max_fragments: fragments per snippet (at least 1).
+            filter: restricts the matches by declared fields, never scoring:
+                filter syntax (``"source:legi-codes date:>=2020"``), a mapping
+                of fields to a value or a list of values (any of them), or a
+                :mod:`searchlib.fields` expression. It applies with the
+                filters the query itself holds.
+            facets: declared fields to count the matches by (names, or
+                :class:`~searchlib.fields.Facet` for dates by month or numbers
+                by ranges), in ``SearchResults.facets``.
+            sort: declared fields to order by instead of the score
+                (``"-date"``, ``"source,-date"``; ``-`` for descending;
+                passages without a value last), ties by score, then document
+                id and position.
 
         Raises:
             SearchTimeoutError: the search ran past ``time_limit``.
@@ -532,6 +597,9 @@ class Index:
                 fields=fields,
                 snippet_chars=snippet_chars,
                 max_fragments=max_fragments,
+                filter=filter,
+                facets=facets,
+                sort=sort,
             )
 
     @contextlib.contextmanager
@@ -590,6 +658,7 @@ class Index:
             size,
             ANALYZER_VERSION,
             FORMAT_VERSION,
+            tuple((name, kind.describe()) for name, kind in self._fields.items()),
         )
 
 
@@ -673,7 +742,21 @@ def _check_passage_chars(passage_chars: int) -> None:
         raise ValueError(f"passage_chars must be at least 100, not {passage_chars}")
 
 
-def _write_meta(folder: Path, passage_chars: int = PASSAGE_CHARS) -> None:
+def _read_declarations(meta_path: Path, found: object) -> dict[str, FieldType]:
+    """The ``fields`` of ``searchlib.json`` (absent from indexes without any)."""
+    if not isinstance(found, dict):
+        raise IndexCorruptError(f"{meta_path}: malformed fields {found!r}")
+    try:
+        return check_declarations({name: from_json(name, data) for name, data in found.items()})
+    except (TypeError, ValueError) as e:
+        raise IndexCorruptError(f"{meta_path}: {e}") from None
+
+
+def _write_meta(
+    folder: Path,
+    passage_chars: int = PASSAGE_CHARS,
+    fields: Mapping[str, FieldType] | None = None,
+) -> None:
     meta: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "analyzer_version": ANALYZER_VERSION,
@@ -681,6 +764,8 @@ def _write_meta(folder: Path, passage_chars: int = PASSAGE_CHARS) -> None:
     }
     if passage_chars != PASSAGE_CHARS:
         meta["passage_chars"] = passage_chars
+    if fields:
+        meta["fields"] = {name: kind.to_json() for name, kind in fields.items()}
     tmp = folder / (META_FILE + ".tmp")
     tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, folder / META_FILE)

@@ -45,7 +45,8 @@ class Hit:
     fields: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready view; the snippet as HTML with ``<mark>``."""
+        """JSON-ready view; the snippet as HTML with ``<mark>``, the document's
+        extra fields (declared or not) under ``fields``."""
         return {
             "rank": self.rank,
             "id": self.id,
@@ -53,6 +54,7 @@ class Hit:
             "score": round(self.score, 6),
             "title": self.title,
             "snippet": self.snippet.to_html(),
+            "fields": self.fields,
         }
 
 
@@ -68,6 +70,9 @@ class SearchResults:
         hits: the hits of this page.
         match: what the query matched, for highlighting other texts.
         elapsed_ms: time spent searching and highlighting.
+        facets: counts per value of declared fields over all the matches,
+            when asked: ``{"source": {"legi-codes": 334, ...}}`` (passages,
+            or documents when collapsed).
     """
 
     query: str
@@ -77,6 +82,7 @@ class SearchResults:
     hits: tuple[Hit, ...]
     match: MatchSpec = field(default_factory=MatchSpec)
     elapsed_ms: float = 0.0
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -93,10 +99,14 @@ class SearchResults:
         return -(-self.total // self.limit) if self.total else 0
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready view: ``{"query", "total", "hits": [...]}``."""
-        return {
+        """JSON-ready view: ``{"query", "total", "page", "hits": [...]}``, and
+        ``"facets"`` when asked."""
+        out: dict[str, Any] = {
             "query": self.query,
             "total": self.total,
             "page": self.page,
             "hits": [h.to_dict() for h in self.hits],
         }
+        if self.facets:
+            out["facets"] = self.facets
+        return out

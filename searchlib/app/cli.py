@@ -45,6 +45,7 @@ from searchlib.app.repl import run_repl
 from searchlib.corpus.loaders import load_corpus
 from searchlib.documents import Document
 from searchlib.errors import CorpusWarning, IndexExistsError, QuerySyntaxError, SearchlibError
+from searchlib.fields import Facet, FieldType, parse_declaration
 from searchlib.index import Index, default_index
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
@@ -110,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="read files behind symbolic links that lead out of a folder (skipped by default)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+    p.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        type=_declaration,
+        metavar="NAME:TYPE",
+        help="declare a field of the records to filter, count and sort by: NAME:keyword, "
+        "NAME:keyword:multiple (a list of values), NAME:number or NAME:date (ISO 8601); "
+        "repeat for each field (a new index only)",
+    )
 
     p = sub.add_parser(
         "search",
@@ -128,6 +139,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", dest="format", action="store_const", const="json", help="same as --format json"
     )
     p.add_argument("--collapse", action="store_true", help="one passage per document (its best)")
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="restrict by declared fields, as in queries: source:legi-codes, -source:sp, "
+        "date:>=2020-01-01, 'pages:[10 TO 100]' (repeat: all apply)",
+    )
+    p.add_argument(
+        "--facet",
+        action="append",
+        default=[],
+        type=_facet,
+        metavar="SPEC",
+        help="count the matches per value of a declared field: NAME (keyword), NAME:year, "
+        "NAME:month or NAME:day (date), NAME:EDGE,EDGE,... (number ranges); repeatable",
+    )
+    p.add_argument(
+        "--sort",
+        metavar="KEYS",
+        help="order by declared fields instead of relevance: -date, source,-date "
+        "(- for descending); ties by score",
+    )
+    p.add_argument(
+        "--show-fields",
+        metavar="NAMES",
+        type=lambda text: [n.strip() for n in text.split(",") if n.strip()],
+        default=[],
+        help="show these fields of each hit in the text output (comma-separated; * for all)",
+    )
 
     p = sub.add_parser(
         "repl",
@@ -189,6 +230,20 @@ def _index_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _declaration(text: str) -> tuple[str, FieldType]:
+    try:
+        return parse_declaration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _facet(text: str) -> Facet:
+    try:
+        return Facet.parse(text)
+    except (TypeError, ValueError) as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -221,7 +276,7 @@ def main(
         # as U+FFFD, as bad bytes in arguments do below.
         with contextlib.suppress(AttributeError, ValueError):
             sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
-    arguments = [_readable(a) for a in (sys.argv[1:] if argv is None else argv)]
+    arguments = _dash_values([_readable(a) for a in (sys.argv[1:] if argv is None else argv)])
     parser = build_parser()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -268,6 +323,28 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
         limit=getattr(args, "limit", 10),
         label=label,
     )
+
+
+_DASH_VALUED = ("--sort", "--filter")
+"""Options whose value may start with ``-`` (``--sort -date``, ``--filter -source:sp``)."""
+
+
+def _dash_values(arguments: list[str]) -> list[str]:
+    """``--sort -date`` as ``--sort=-date``: argparse reads a value starting
+    with ``-`` as an option otherwise.
+
+    >>> _dash_values(["search", "x", "--sort", "-date", "--filter", "-source:sp", "--json"])
+    ['search', 'x', '--sort=-date', '--filter=-source:sp', '--json']
+    """
+    out: list[str] = []
+    pending = False
+    for arg in arguments:
+        if pending and arg.startswith("-") and not arg.startswith("--") and len(arg) > 2:
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+        pending = arg in _DASH_VALUED
+    return out
 
 
 def _readable(arg: str) -> str:
@@ -331,16 +408,35 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             ),
             counted,
         )
+        declared = dict(args.field)
+        if len(declared) != len(args.field):
+            raise SearchlibError("a field is declared twice (--field)")
         if args.append:
             with Index.open(target) as index:
+                if declared and declared != index.fields:
+                    raise SearchlibError(
+                        f"the fields of {target} are fixed at its creation: "
+                        f"{_describe(index.fields)} (drop --field to add to it)"
+                    )
                 index.add(docs, limitmb=args.limitmb, procs=args.procs)
                 stats = index.stats()
         else:
             # Built beside the target and moved into place once complete: a
             # failed build leaves the target exactly as it was.
-            with Index.build(
-                target, docs, overwrite=args.overwrite, limitmb=args.limitmb, procs=args.procs
-            ) as index:
+            try:
+                building = Index.build(
+                    target,
+                    docs,
+                    overwrite=args.overwrite,
+                    limitmb=args.limitmb,
+                    procs=args.procs,
+                    fields=declared,
+                )
+            except (TypeError, ValueError) as e:
+                if isinstance(e, SearchlibError):
+                    raise
+                raise SearchlibError(f"--field: {e}") from e
+            with building as index:
                 stats = index.stats()
     finally:
         progress.close()
@@ -355,6 +451,10 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             file=out,
         )
     return EXIT_OK
+
+
+def _describe(fields: dict[str, FieldType]) -> str:
+    return ", ".join(f"{name}:{kind.describe()}" for name, kind in fields.items()) or "none"
 
 
 def _doc_bytes(doc: Document) -> int:
@@ -395,14 +495,28 @@ def _then(items: Iterator[Document], done: Callable[[], None]) -> Iterator[Docum
 
 def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     index, _ = _open(args.index)
-    results = index.search(args.query, limit=args.limit, page=args.page, collapse=args.collapse)
+    wanted = args.facet or None
+    try:
+        results = index.search(
+            args.query,
+            limit=args.limit,
+            page=args.page,
+            collapse=args.collapse,
+            filter=" ".join(f"({f})" if " OR " in f else f for f in args.filter) or None,
+            facets=wanted,
+            sort=args.sort,
+        )
+    except ValueError as e:
+        if isinstance(e, SearchlibError):
+            raise
+        raise SearchlibError(str(e)) from e  # an unknown field in --facet or --sort
     if args.format == "json":
         json.dump(results.to_dict(), out, ensure_ascii=False, indent=2)
         out.write("\n")
     elif args.format == "html":
         out.write(results_html(results))
     else:
-        print(format_results(results, use_color(out)), file=out)
+        print(format_results(results, use_color(out), args.show_fields), file=out)
     return EXIT_OK
 
 

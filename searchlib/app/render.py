@@ -62,24 +62,62 @@ def marked(snippet: Snippet, color: bool, *, oneline: bool = True) -> str:
 # -- search results -----------------------------------------------------------
 
 
-def format_hit(hit: Hit, color: bool) -> str:
-    """Two lines: rank, title, score and passage id; then the snippet."""
+def format_hit(hit: Hit, color: bool, show_fields: Sequence[str] = ()) -> str:
+    """Two lines: rank, title, score and passage id; then the snippet; then
+    the fields named in ``show_fields`` the hit has, if any (``*``: all)."""
     rank = style(f"{hit.rank:>3}.", DIM, color)
     title = style(marked(hit.title_snippet, color), BOLD, color) if hit.title else "(untitled)"
     score = style(f"score {hit.score:.2f}", CYAN, color)
     ident = style(f"[{hit.id}]", DIM, color)
-    return f"{rank} {title}  {score}  {ident}\n     {marked(hit.snippet, color)}"
+    out = f"{rank} {title}  {score}  {ident}\n     {marked(hit.snippet, color)}"
+    shown = format_fields(hit.fields, show_fields)
+    return f"{out}\n     {style(shown, DIM, color)}" if shown else out
 
 
-def format_results(results: SearchResults, color: bool) -> str:
-    """Hits of one page and a line saying where we are."""
+def format_fields(fields: dict[str, Any], names: Sequence[str]) -> str:
+    """``source=legi-codes  tags=a,b`` for the ``names`` among ``fields`` (``*``: all).
+
+    >>> format_fields({"source": "sp", "tags": ["a", "b"], "n": 3}, ["tags", "source", "x"])
+    'tags=a,b  source=sp'
+    """
+    wanted = list(fields) if "*" in names else [n for n in names if n in fields]
+    parts = []
+    for name in wanted:
+        value = fields[name]
+        if isinstance(value, list | tuple):
+            value = ",".join(str(v) for v in value)
+        parts.append(f"{name}={value}")
+    return "  ".join(parts)
+
+
+def format_facets(facets: dict[str, dict[str, int]], color: bool, *, top: int = 10) -> str:
+    """One line per facet: its values and counts, the first ``top`` of them.
+
+    >>> print(format_facets({"source": {"sp": 3, "legi": 1}}, color=False))
+    source: sp 3 · legi 1
+    """
+    lines = []
+    for name, counts in facets.items():
+        shown = [f"{value} {count:,}" for value, count in list(counts.items())[:top]]
+        more = len(counts) - top
+        if more > 0:
+            shown.append(f"({more:,} more)")
+        lines.append(f"{style(name + ':', BOLD, color)} {' · '.join(shown) or '(none)'}")
+    return "\n".join(lines)
+
+
+def format_results(results: SearchResults, color: bool, show_fields: Sequence[str] = ()) -> str:
+    """Hits of one page, the facets asked for, and a line saying where we are
+    (``show_fields`` as for :func:`format_hit`)."""
     if not results.hits:
         if results.total:
             return (
                 f"no results on page {results.page} for {results.query!r} ({results.total} in all)"
             )
         return f"no results for {results.query!r}"
-    lines = [format_hit(h, color) for h in results.hits]
+    lines = [format_hit(h, color, show_fields) for h in results.hits]
+    if results.facets:
+        lines.append(format_facets(results.facets, color))
     first, last = results.hits[0].rank, results.hits[-1].rank
     lines.append(
         style(
@@ -194,6 +232,7 @@ def stats_dict(stats: IndexStats, ranking: Ranking | None = None) -> dict[str, A
         "size_bytes": stats.size_bytes,
         "analyzer_version": stats.analyzer_version,
         "format_version": stats.format_version,
+        "declared_fields": dict(stats.declared),
     }
     if ranking is not None:
         out["ranking"] = dataclasses.asdict(ranking)
@@ -208,6 +247,10 @@ def format_stats(stats: IndexStats, ranking: Ranking | None = None) -> str:
         ("documents", f"{d['documents']:,}"),
         ("passages", f"{d['passages']:,}"),
         ("fields", ", ".join(d["fields"])),
+        (
+            "declared",
+            ", ".join(f"{k} ({v})" for k, v in d["declared_fields"].items()) or "(none)",
+        ),
         ("size", format_bytes(d["size_bytes"])),
         ("analyzer", d["analyzer_version"]),
         ("format", str(d["format_version"])),

@@ -32,6 +32,7 @@ from searchlib.app.render import (
     style,
 )
 from searchlib.errors import QuerySyntaxError, SearchlibError
+from searchlib.fields import Facet, number_label, parse_sort
 from searchlib.highlight import highlight_all
 from searchlib.index import Index, cache_dir
 from searchlib.results import Hit, SearchResults
@@ -63,6 +64,13 @@ COMMANDS = (
     Command("explain", "N", "why hit N scored: matched terms per field and their BM25F shares"),
     Command("stats", "", "documents, passages, fields, index size, analyzer version"),
     Command("limit", "[N]", "show or set the number of hits per page"),
+    Command(
+        "facets",
+        "[SPEC ...|off]",
+        "count matches per declared field: source, date:month, pages:10,100",
+    ),
+    Command("sort", "[KEYS|relevance]", "order by declared fields: -date, source,-date"),
+    Command("fields", "[NAMES|*|off]", "show these fields of each hit (comma-separated)"),
     Command("quit", "", "leave (also Ctrl-D)"),
 )
 ALIASES = {"q": "quit", "exit": "quit", "h": "help", "?": "help", "n": "next", "p": "prev"}
@@ -70,7 +78,8 @@ ALIASES = {"q": "quit", "exit": "quit", "h": "help", "?": "help", "n": "next", "
 QUERY_HELP = """\
 Queries: words (accents and case optional), "a phrase" or «une phrase»,
 AND / OR / NOT (upper case), -word, title:word, text:"a phrase",
-prefix* (2+ letters), typo~ or typo~2, (grouping). Questions work as typed."""
+prefix* (2+ letters), typo~ or typo~2, (grouping). Questions work as typed.
+Declared fields filter: source:sp, -source:sp, date:>=2020, pages:[10 TO 99]."""
 
 
 def history_path() -> Path:
@@ -108,6 +117,9 @@ class Repl:
         self.limit = limit
         self.label = label or str(index.path or "in-memory index")
         self.results: SearchResults | None = None
+        self.facets: list[Facet] = []
+        self.sort: str | None = None
+        self.show_fields: list[str] = []
         self._handlers: dict[str, Callable[[str], bool | None]] = {
             "help": self.cmd_help,
             "next": self.cmd_next,
@@ -117,6 +129,9 @@ class Repl:
             "explain": self.cmd_explain,
             "stats": self.cmd_stats,
             "limit": self.cmd_limit,
+            "facets": self.cmd_facets,
+            "sort": self.cmd_sort,
+            "fields": self.cmd_fields,
             "quit": self.cmd_quit,
         }
 
@@ -210,7 +225,9 @@ class Repl:
     def search(self, query: str, page: int) -> None:
         """Run ``query`` and show one page of hits."""
         try:
-            results = self.index.search(query, limit=self.limit, page=page)
+            results = self.index.search(
+                query, limit=self.limit, page=page, facets=self.facets or None, sort=self.sort
+            )
         except QuerySyntaxError as e:
             self.query_error(e)
             return
@@ -218,7 +235,7 @@ class Repl:
             self.error(str(e))
             return
         self.results = results
-        self.print(format_results(results, self.color))
+        self.print(format_results(results, self.color, self.show_fields))
         if results.page < results.pages:
             self.print(style(":next for more", DIM, self.color))
 
@@ -236,7 +253,7 @@ class Repl:
             if hit.rank == rank:
                 return hit
         if 1 <= rank <= self.results.total:
-            found = self.index.search(self.results.query, limit=1, page=rank)
+            found = self.index.search(self.results.query, limit=1, page=rank, sort=self.sort)
             if found.hits:
                 return found.hits[0]
         self.error(f"no hit {rank}: the last query has {plural(self.results.total, 'result')}")
@@ -329,9 +346,55 @@ class Repl:
         self.limit = value
         self.print(f"{value} hits per page")
 
+    def cmd_facets(self, arg: str) -> None:
+        """``:facets [SPEC ...|off]``."""
+        if arg.lower() in ("off", "none"):
+            self.facets = []
+        elif arg:
+            facets = [Facet.parse(spec) for spec in arg.split()]
+            declared = self.index.fields
+            unknown = [f.field for f in facets if f.field not in declared]
+            if unknown:
+                known = ", ".join(declared) or "none"
+                self.error(f"unknown field {unknown[0]!r} (declared fields: {known})")
+                return
+            self.facets = facets
+        shown = " ".join(_facet_spec(f) for f in self.facets)
+        self.print(f"facets: {shown}" if shown else "no facets")
+
+    def cmd_sort(self, arg: str) -> None:
+        """``:sort [KEYS|relevance]``."""
+        if arg:
+            keys = parse_sort(arg)
+            declared = self.index.fields
+            unknown = [k.field for k in keys if k.field not in declared]
+            if unknown:
+                known = ", ".join(declared) or "none"
+                self.error(f"unknown field {unknown[0]!r} (declared fields: {known})")
+                return
+            self.sort = arg if keys else None
+        self.print(f"sorted by {self.sort}" if self.sort else "sorted by relevance")
+
+    def cmd_fields(self, arg: str) -> None:
+        """``:fields [NAMES|*|off]``."""
+        if arg.lower() in ("off", "none"):
+            self.show_fields = []
+        elif arg:
+            self.show_fields = [n.strip() for n in arg.split(",") if n.strip()]
+        shown = ", ".join(self.show_fields)
+        self.print(f"showing fields: {shown}" if shown else "showing no fields")
+
     def cmd_quit(self, arg: str) -> bool:
         """``:quit``."""
         return False
+
+
+def _facet_spec(facet: Facet) -> str:
+    if facet.by:
+        return f"{facet.field}:{facet.by}"
+    if facet.edges:
+        return f"{facet.field}:{','.join(number_label(e) for e in facet.edges)}"
+    return facet.field
 
 
 def _line_reader(lines: Iterable[str]) -> Callable[[str], str]:
