@@ -690,7 +690,7 @@ def test_search_sends_a_documented_body_and_reads_hits(cluster: FakeCluster) -> 
     assert "search_type" not in request.query  # one shard: statistics are whole
     assert results.total == 1 and results.hits[0].doc_id == "d1" and results.hits[0].score == 2.5
     assert results.hits[0].snippet.to_html() == "La cour <mark>fédérale</mark> a jugé."
-    assert results.facets["source"][0].documents == 1
+    assert results.facet_buckets["source"][0].documents == 1
     assert results.match.phrases == (("cour", "federal"),)
 
 

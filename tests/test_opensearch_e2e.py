@@ -142,7 +142,7 @@ def test_filters_facets_and_sorting(cluster_index: OpenSearchIndex) -> None:
     assert years == sorted(years, reverse=True) and all(y >= 2019 for y in years)
     assert all("b" in h.fields["tags"] for h in results)
     assert results.total == len(results.hits)
-    assert sum(b.documents for b in results.facets["source"]) == results.total
+    assert sum(b.documents for b in results.facet_buckets["source"]) == results.total
 
 
 def test_documents_round_trip_and_delete(cluster_index: OpenSearchIndex) -> None:

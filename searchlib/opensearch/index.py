@@ -637,15 +637,14 @@ class OpenSearchIndex:
         translation = translator.translate(query, lookups or TermLookups())
         if translation.query is None:
             return OpenSearchResults(
-                query,
-                0,
-                page,
-                limit,
-                (),
-                translation.match,
-                _ms(t0),
-                {},
-                translation.approximations,
+                query=query,
+                total=0,
+                page=page,
+                limit=limit,
+                hits=(),
+                match=translation.match,
+                elapsed_ms=_ms(t0),
+                approximations=translation.approximations,
             )
         body = search_body(
             translation,
@@ -677,16 +676,18 @@ class OpenSearchIndex:
             hit_from(raw, first + n, highlight=highlight_hits, snippet_chars=snippet_chars)
             for n, raw in enumerate(response["hits"]["hits"], start=1)
         )
+        buckets = facets_from(response, facets)
         return OpenSearchResults(
-            query,
-            total_from(response, collapse),
-            page,
-            limit,
-            hits,
-            translation.match,
-            _ms(t0),
-            facets_from(response, facets),
-            translation.approximations,
+            query=query,
+            total=total_from(response, collapse),
+            page=page,
+            limit=limit,
+            hits=hits,
+            match=translation.match,
+            elapsed_ms=_ms(t0),
+            facets={name: {b.label: b.documents for b in found} for name, found in buckets.items()},
+            facet_buckets=buckets,
+            approximations=translation.approximations,
         )
 
     def _lookup(

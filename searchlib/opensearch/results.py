@@ -39,12 +39,14 @@ class OpenSearchResults(SearchResults):
     """:class:`~searchlib.searching.SearchResults`, with what only a cluster gives.
 
     Attributes:
-        facets: per facet asked for (in order, keyed by field name), its buckets.
+        facet_buckets: per facet asked for (in order, keyed by field name), its
+            buckets with their labels (``facets`` has the same counts as the local
+            index gives them: value -> documents).
         approximations: what this search ran approximately (see
             :class:`~searchlib.opensearch.translate.QueryTranslator`'s ``approximate``).
     """
 
-    facets: Mapping[str, tuple[FacetBucket, ...]] = field(default_factory=dict)
+    facet_buckets: Mapping[str, tuple[FacetBucket, ...]] = field(default_factory=dict)
     approximations: tuple[str, ...] = ()
 
 
