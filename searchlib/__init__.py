@@ -33,8 +33,9 @@ from searchlib.errors import (
 )
 from searchlib.highlight import Fragment, MatchSpec, Snippet
 from searchlib.index import _DEFAULT, Index, IndexStats, _Default, default_index
+from searchlib.query.suggest import Completion
 from searchlib.ranking.params import Ranking
-from searchlib.results import Hit, SearchResults
+from searchlib.results import Correction, Hit, SearchResults, Suggestion
 
 
 def search(
@@ -65,8 +66,10 @@ def search(
 
 __all__ = [
     "ANALYZER_VERSION",
+    "Completion",
     "CorpusFormatError",
     "CorpusWarning",
+    "Correction",
     "Document",
     "DocumentError",
     "Fragment",
@@ -90,6 +93,7 @@ __all__ = [
     "SearchlibError",
     "SearchlibWarning",
     "Snippet",
+    "Suggestion",
     "__version__",
     "default_index",
     "load_corpus",

@@ -50,11 +50,12 @@ from searchlib.errors import (
     SearchlibError,
 )
 from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
+from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation
 from searchlib.ranking.explain import explain as explain_hit
 from searchlib.ranking.fastpath import SegmentCache
 from searchlib.ranking.params import Ranking, make_weighting
-from searchlib.results import Hit, SearchResults
+from searchlib.results import Hit, SearchResults, Suggestion
 from searchlib.searching import SearchContext, SearcherState
 from searchlib.searching import search as _search
 
@@ -478,6 +479,9 @@ class Index:
         fields: Sequence[str] | None = None,
         snippet_chars: int = 220,
         max_fragments: int = 2,
+        correct: bool = True,
+        suggest: bool = True,
+        as_you_type: bool = False,
     ) -> SearchResults:
         """Ranked search.
 
@@ -493,6 +497,14 @@ class Index:
                 such as ``("title",)`` (default: title and text).
             snippet_chars: approximate size of a fragment (at least 1).
             max_fragments: fragments per snippet (at least 1).
+            correct: read typos as the index's words (``False``: every word
+                as typed; ``+word`` keeps one word as typed); what was read as
+                what is in ``SearchResults.corrections`` and ``.searched``.
+            suggest: when nothing was corrected and the query finds little,
+                look for a query that finds more (``SearchResults.suggestion``).
+            as_you_type: the query is being typed: its last word (no space
+                after it) matches the written forms it starts (``conv`` finds
+                « convention »); see also :meth:`complete`.
 
         Raises:
             SearchTimeoutError: the search ran past ``time_limit``.
@@ -520,7 +532,34 @@ class Index:
                 fields=fields,
                 snippet_chars=snippet_chars,
                 max_fragments=max_fragments,
+                correct=correct,
+                suggest=suggest,
+                as_you_type=as_you_type,
             )
+
+    def complete(self, text: str, limit: int = 10) -> list[Completion]:
+        """The likeliest completions of the last word of ``text``, a query being typed.
+
+        Written forms of the index that start with the last word (accents
+        optional: ``eco`` -> « économique »), those found most often with the
+        query's other words first, then the most frequent; each with the whole
+        query completed (``rupture conv`` -> « rupture conventionnelle »).
+        Nothing when ``text`` ends with a space or its last word has fewer
+        than 2 letters.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a string, not {type(text).__name__}")
+        with self._lock, self._damage_is_corruption():
+            return self.search_context().complete(text, limit)
+
+    def suggest(self, query: str) -> Suggestion | None:
+        """A query that finds more than ``query`` ("did you mean"), written as
+        the documents write it, or ``None`` (see :attr:`SearchResults.suggestion`,
+        which :meth:`search` fills when nothing was corrected)."""
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a string, not {type(query).__name__}")
+        with self._lock, self._damage_is_corruption():
+            return self.search_context().suggest(query)
 
     @contextlib.contextmanager
     def _damage_is_corruption(self) -> Iterator[None]:
