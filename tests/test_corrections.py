@@ -104,7 +104,7 @@ def test_search_exactly_as_typed(ix: Index) -> None:
 
 def test_words_in_the_index_are_never_rewritten() -> None:
     ix = Index.in_memory()
-    ix.add(_docs() + [Document("typo", "Une", "Un licenciment mal écrit.")])
+    ix.add([*_docs(), Document("typo", "Une", "Un licenciment mal écrit.")])
     results = ix.search("licenciment")
     assert results.corrections == ()
     assert {h.doc_id for h in results.hits} >= {"typo"}
