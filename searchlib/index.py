@@ -49,6 +49,7 @@ from searchlib.errors import (
     IndexVersionError,
     SearchlibError,
 )
+from searchlib.highlight import leading_snippet
 from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
 from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation
@@ -589,6 +590,53 @@ class Index:
         first = parts[0]
         text = "".join(str(p["text"]) for p in parts)
         return Document(doc_id, str(first["title"]), text, dict(first.get("fields") or {}))
+
+    def passage(self, passage_id: str) -> dict[str, Any] | None:
+        """The stored fields of one passage (``doc_id#n``, as ``Hit.id``), or ``None``."""
+        with self._lock, self._damage_is_corruption():
+            found = self.searcher().document(id=passage_id)
+        return dict(found) if found is not None else None
+
+    def hit(self, passage_id: str, score: float = 0.0) -> Hit | None:
+        """A :class:`Hit` for one passage (rank 1, ``score`` as given, the start
+        of its text as snippet), e.g. for :meth:`explain`; ``None`` when the
+        index has no such passage."""
+        found = self.passage(passage_id)
+        if found is None:
+            return None
+        title, text = str(found.get("title") or ""), str(found.get("text") or "")
+        return Hit(
+            rank=1,
+            id=str(found["id"]),
+            doc_id=str(found["doc_id"]),
+            position=int(found.get("position") or 0),
+            start=int(found.get("start") or 0),
+            score=score,
+            title=title,
+            text=text,
+            snippet=leading_snippet(text),
+            title_snippet=leading_snippet(title, max(len(title), 1)),
+            fields=dict(found.get("fields") or {}),
+        )
+
+    def documents(self) -> Iterator[Document]:
+        """Every document of the index, rebuilt from its passages (as
+        :meth:`document`), in the order of the index's passages.
+
+        What ``searchlib export`` writes: adding them to a new index gives an
+        index with the same documents and the same search results. The stored
+        passages are read in one pass (held in memory until it ends).
+        """
+        with self._lock, self._damage_is_corruption():
+            reader = self.searcher().reader()
+            grouped: dict[str, list[dict[str, Any]]] = {}
+            for fields in reader.all_stored_fields():
+                grouped.setdefault(str(fields["doc_id"]), []).append(dict(fields))
+        for doc_id, parts in grouped.items():
+            parts.sort(key=lambda f: int(f["position"]))
+            first = parts[0]
+            text = "".join(str(p["text"]) for p in parts)
+            yield Document(doc_id, str(first["title"]), text, dict(first.get("fields") or {}))
 
     def __len__(self) -> int:
         """Number of documents (not passages)."""

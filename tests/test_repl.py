@@ -172,7 +172,7 @@ def test_stats_help_and_quit(ix: Index) -> None:
     assert re.search(rf"^analyzer\s+{ANALYZER_VERSION}$", out, re.M)
     for command in COMMANDS:
         assert f":{command.name}" in out
-    assert "for 'cour'" not in out  # nothing after :quit
+    assert "for «cour»" not in out  # nothing after :quit
 
 
 def test_unknown_command_gets_a_hint(ix: Index) -> None:
@@ -190,7 +190,7 @@ def test_bad_query_shows_the_position_and_carries_on(ix: Index) -> None:
         "musique OR",
         "        ^",
     ]
-    assert "for 'cour'" in out
+    assert "for «cour»" in out
 
 
 def test_ctrl_c_cancels_the_line_and_ctrl_d_ends(ix: Index) -> None:
@@ -205,7 +205,7 @@ def test_ctrl_c_cancels_the_line_and_ctrl_d_ends(ix: Index) -> None:
 
     out = io.StringIO()
     assert Repl(ix, out=out).run(read, banner=False) == 0
-    assert "for 'cour'" in out.getvalue() and "documents" in out.getvalue()
+    assert "for «cour»" in out.getvalue() and "documents" in out.getvalue()
     assert script == ["x"]
 
 
@@ -295,7 +295,7 @@ def test_under_a_terminal(index_dir: Path, tmp_path: Path) -> None:
         child.sendline(":stats")
         child.expect(r"passages\s+7")
         child.expect_exact(PROMPT)
-        assert "for 'abandoned" not in child.before
+        assert "for «abandoned" not in child.before
         # Ctrl-D leaves cleanly (checked when the block ends)
         child.sendeof()
     saved = history.read_text(encoding="utf-8").splitlines()

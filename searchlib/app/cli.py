@@ -1,22 +1,28 @@
 """The ``searchlib`` command line: a thin layer over the library.
 
 ``searchlib`` alone opens the REPL on the bundled seed corpus. Subcommands:
-``index``, ``search``, ``repl``, ``analyze``, ``stats``, ``eval`` (see
-``searchlib COMMAND --help``). Library errors become one line on stderr and an
-exit code: 0 success, 1 user error (bad input, missing index...), 2 usage error.
+``index``, ``search``, ``complete``, ``explain``, ``get``, ``delete``,
+``export``, ``repl``, ``analyze``, ``stats``, ``eval`` (see ``searchlib COMMAND
+--help``). Library errors become one line on stderr and an exit code: 0
+success, 1 user error (bad input, missing index...), 2 usage error.
+
+Text output shows the control characters of documents and queries escaped
+(``^[``), never sent to the terminal; JSON output escapes them too.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from searchlib import __version__
 from searchlib.analysis.analyzer import FrenchAnalyzer
@@ -31,20 +37,27 @@ from searchlib.app.evaluate import (
 )
 from searchlib.app.progress import Progress, input_size
 from searchlib.app.render import (
+    BOLD,
+    DIM,
     analysis_json,
     analysis_rows,
     format_analysis,
+    format_explanation,
     format_results,
     format_stats,
     plural,
+    quoted,
     results_html,
     stats_dict,
+    style,
+    terminal_width,
     use_color,
 )
 from searchlib.app.repl import run_repl
 from searchlib.corpus.loaders import load_corpus
 from searchlib.documents import Document
 from searchlib.errors import CorpusWarning, IndexExistsError, QuerySyntaxError, SearchlibError
+from searchlib.highlight import visible
 from searchlib.index import Index, default_index
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
@@ -128,6 +141,74 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", dest="format", action="store_const", const="json", help="same as --format json"
     )
     p.add_argument("--collapse", action="store_true", help="one passage per document (its best)")
+    p.add_argument(
+        "--no-correct",
+        dest="correct",
+        action="store_false",
+        help="search every word as typed (a word typed +word is never corrected either way)",
+    )
+    p.add_argument(
+        "--as-you-type",
+        action="store_true",
+        help="the query is being typed: its last word matches the words it starts",
+    )
+
+    p = sub.add_parser(
+        "complete",
+        help="completions of the last word of a query being typed",
+        description="The likeliest completions of the last word of TEXT, from the index's "
+        "words (accents restored), those found with the other words first.",
+    )
+    _version(p)
+    p.add_argument("text", metavar="TEXT", help='the query so far, e.g. "rupture conv"')
+    _index_option(p)
+    p.add_argument("--limit", type=_positive, default=10, metavar="N", help="completions")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "explain",
+        help="why a passage scored what it did for a query",
+        description="Each matched term's share of the score of passage ID (or of the best "
+        "passage of document ID) for QUERY: tf, length, idf, BM25F share.",
+    )
+    _version(p)
+    p.add_argument("query", metavar="QUERY", help="the query")
+    p.add_argument(
+        "id", metavar="ID", help="a passage id (doc#n, as search shows) or a document id"
+    )
+    _index_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "get",
+        help="print a stored document (or passage) by id",
+        description="The document ID as stored (title, extra fields, text), or the passage ID "
+        "(doc#n). Text output shows control characters escaped; --json gives them as data.",
+    )
+    _version(p)
+    p.add_argument("id", metavar="ID", help="a document id (or a passage id doc#n)")
+    _index_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "delete",
+        help="delete documents by id from an index",
+        description="Delete documents (every passage of each) in one commit. An id not in "
+        "the index is reported, and the exit code is then 1.",
+    )
+    _version(p)
+    p.add_argument("ids", nargs="+", metavar="ID", help="document ids")
+    p.add_argument("--index", required=True, metavar="DIR", help="index folder")
+
+    p = sub.add_parser(
+        "export",
+        help="write every document of an index as JSONL",
+        description="One {'id', 'title', 'text', ...fields} object a line: `searchlib index` "
+        "reads it back into an index with the same documents and results.",
+    )
+    _version(p)
+    p.add_argument("--index", required=True, metavar="DIR", help="index folder")
+    p.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout)")
 
     p = sub.add_parser(
         "repl",
@@ -223,22 +304,24 @@ def main(
             sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
     arguments = [_readable(a) for a in (sys.argv[1:] if argv is None else argv)]
     parser = build_parser()
+    arguments, hidden = hide_dash_queries(parser, arguments)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             args = parser.parse_args(arguments)
     except SystemExit as e:
         return EXIT_OK if e.code in (0, None) else EXIT_USAGE
+    restore_dash_queries(args, hidden)
     try:
         return _dispatch(args, stdin, out, err)
     except QuerySyntaxError as e:
-        print(f"searchlib: query error: {e}", file=err)
-        print(e.caret(), file=err)
+        print(f"searchlib: query error: {visible(str(e), newlines=False)}", file=err)
+        print(visible(e.caret()), file=err)
         return EXIT_USER
     except (SearchlibError, OSError) as e:
         if isinstance(e, BrokenPipeError):  # `searchlib search ... | head`
             _silence(out)
             return EXIT_OK
-        print(f"searchlib: {_message(e)}", file=err)
+        print(f"searchlib: {visible(_message(e), newlines=False)}", file=err)
         return EXIT_USER
     except KeyboardInterrupt:
         print("searchlib: interrupted", file=err)
@@ -251,6 +334,16 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
         return _cmd_index(args, out, err)
     if command == "search":
         return _cmd_search(args, out)
+    if command == "complete":
+        return _cmd_complete(args, out)
+    if command == "explain":
+        return _cmd_explain(args, out)
+    if command == "get":
+        return _cmd_get(args, out)
+    if command == "delete":
+        return _cmd_delete(args, out, err)
+    if command == "export":
+        return _cmd_export(args, out)
     if command == "analyze":
         return _cmd_analyze(args, out)
     if command == "stats":
@@ -268,6 +361,63 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
         limit=getattr(args, "limit", 10),
         label=label,
     )
+
+
+QUERY_COMMANDS = ("search", "complete", "explain")
+"""Commands whose first argument is a query, which may start with ``-`` (``-juge``)."""
+
+_HIDDEN = "\x00query:"
+
+
+def hide_dash_queries(
+    parser: argparse.ArgumentParser, arguments: list[str]
+) -> tuple[list[str], dict[str, str]]:
+    """``arguments`` with each query that starts with ``-`` (``search -juge``:
+    NOT juge) replaced by a stand-in argparse reads as a positional argument,
+    and what each stand-in stands for (see :func:`restore_dash_queries`).
+
+    An argument of a query command that starts with a single ``-`` and is
+    none of that command's options (nor a negative number) is a query.
+    Everything after an explicit ``--`` is left as it is.
+    """
+    if not arguments or arguments[0] not in QUERY_COMMANDS:
+        return arguments, {}
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    known = set(sub.choices[arguments[0]]._option_string_actions)
+    out, hidden = [arguments[0]], dict[str, str]()
+    for i, arg in enumerate(arguments[1:], start=1):
+        if arg == "--":
+            out.extend(arguments[i:])
+            break
+        option = arg.split("=", 1)[0]
+        if (
+            arg.startswith("-")
+            and not arg.startswith("--")
+            and len(arg) > 1
+            and option not in known
+            and not _number(arg)
+        ):
+            stand_in = f"{_HIDDEN}{len(hidden)}"
+            hidden[stand_in] = arg
+            out.append(stand_in)
+        else:
+            out.append(arg)
+    return out, hidden
+
+
+def restore_dash_queries(args: argparse.Namespace, hidden: dict[str, str]) -> None:
+    """Put back the queries :func:`hide_dash_queries` stood in for."""
+    for name, value in vars(args).items():
+        if isinstance(value, str) and value in hidden:
+            setattr(args, name, hidden[value])
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _readable(arg: str) -> str:
@@ -393,24 +543,127 @@ def _then(items: Iterator[Document], done: Callable[[], None]) -> Iterator[Docum
 # -- search, analyze, stats -------------------------------------------------------
 
 
+def dump_json(value: object, out: TextIO) -> None:
+    """``value`` as indented JSON, UTF-8 kept, and the control characters JSON
+    leaves raw (C1, bidirectional and line separators) escaped as ``\\uXXXX``."""
+    out.write(_json_safe(json.dumps(value, ensure_ascii=False, indent=2)) + "\n")
+
+
+def _json_safe(text: str) -> str:
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     index, _ = _open(args.index)
-    results = index.search(args.query, limit=args.limit, page=args.page, collapse=args.collapse)
+    results = index.search(
+        args.query,
+        limit=args.limit,
+        page=args.page,
+        collapse=args.collapse,
+        correct=args.correct,
+        as_you_type=args.as_you_type,
+    )
     if args.format == "json":
-        json.dump(results.to_dict(), out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        dump_json(results.to_dict(), out)
     elif args.format == "html":
         out.write(results_html(results))
     else:
-        print(format_results(results, use_color(out)), file=out)
+        print(format_results(results, use_color(out), terminal_width(out)), file=out)
+    return EXIT_OK
+
+
+def _cmd_complete(args: argparse.Namespace, out: TextIO) -> int:
+    index, _ = _open(args.index)
+    found = index.complete(args.text, limit=args.limit)
+    if args.json:
+        dump_json([dataclasses.asdict(c) for c in found], out)
+        return EXIT_OK
+    for c in found:
+        print(visible(c.query, newlines=False), file=out)
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    index, _ = _open(args.index)
+    hit = index.hit(args.id)
+    if hit is None:
+        # a document id: its passage that scores best for the query
+        passages = [index.hit(str(p["id"])) for p in index.passages(args.id)]
+        hits = [h for h in passages if h is not None]
+        if not hits:
+            raise SearchlibError(f"no passage or document {quoted(args.id)} in the index")
+        why = max((index.explain(args.query, h) for h in hits), key=lambda w: w.total)
+    else:
+        why = index.explain(args.query, hit)
+    why = dataclasses.replace(why, score=why.total)
+    if args.json:
+        dump_json(dataclasses.asdict(why) | {"total": why.total}, out)
+    else:
+        print(format_explanation(why, use_color(out)), file=out)
+    return EXIT_OK
+
+
+def _cmd_get(args: argparse.Namespace, out: TextIO) -> int:
+    index, _ = _open(args.index)
+    doc = index.document(args.id)
+    if doc is not None:
+        record: dict[str, Any] = {"id": doc.id, "title": doc.title, "text": doc.text}
+        record.update(doc.fields)
+    else:
+        passage = index.passage(args.id)
+        if passage is None:
+            raise SearchlibError(f"no document or passage {quoted(args.id)} in the index")
+        record = {k: passage.get(k) for k in ("id", "doc_id", "position", "start", "title", "text")}
+        record.update(passage.get("fields") or {})
+    if args.json:
+        dump_json(record, out)
+        return EXIT_OK
+    color = use_color(out)
+    print(style(visible(str(record["title"])), BOLD, color), file=out)
+    meta = {k: v for k, v in record.items() if k not in ("title", "text")}
+    for key, value in meta.items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        print(style(visible(f"{key}: {shown}", newlines=False), DIM, color), file=out)
+    print(file=out)
+    print(visible(str(record["text"])), file=out)
+    return EXIT_OK
+
+
+def _cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with Index.open(args.index) as index:
+        ids = list(dict.fromkeys(args.ids))
+        missing = [i for i in ids if not index.passages(i)]
+        present = [i for i in ids if i not in missing]
+        passages = index.delete(present) if present else 0
+    for doc_id in missing:
+        print(f"searchlib: no document {quoted(doc_id)} in {args.index}", file=err)
+    print(
+        f"deleted {plural(len(present), 'document')} ({plural(passages, 'passage')}) "
+        f"from {args.index}",
+        file=out,
+    )
+    return EXIT_USER if missing else EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    with Index.open(args.index) as index, contextlib.ExitStack() as stack:
+        sink = out
+        if args.output:
+            sink = stack.enter_context(Path(args.output).open("w", encoding="utf-8"))
+        for doc in index.documents():
+            record: dict[str, Any] = {"id": doc.id, "title": doc.title, "text": doc.text}
+            record.update(doc.fields)
+            sink.write(_json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
     return EXIT_OK
 
 
 def _cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
     analyzer = FrenchAnalyzer()
     if args.json:
-        json.dump(analysis_json(analyzer, args.text), out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        dump_json(analysis_json(analyzer, args.text), out)
     else:
         print(format_analysis(analysis_rows(analyzer, args.text), use_color(out)), file=out)
     return EXIT_OK

@@ -450,7 +450,11 @@ class QueryCompiler:
         if not term.isalpha():  # a number, an ordinal (quatorzième is 14e)
             return None
         typed = fold(self._typed(node, token)[0].lower())
-        found = self.state.respellings(typed, ranking.typo_rare_ratio)
+        # A word whose stem is found nowhere is read as any form close to it
+        # (as for corrections of stems); else only as a much more frequent one.
+        found_anywhere = any(self.state.doc_frequency(f, term) for f in self._fields(node.field))
+        ratio = ranking.typo_rare_ratio if found_anywhere else 1.0
+        found = self.state.respellings(typed, ratio)
         terms: list[str] = []
         first = ""
         for r in found:

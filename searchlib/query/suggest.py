@@ -295,8 +295,8 @@ def complete(
     # not conventionnelles too).
     by_term: dict[str, tuple[str, int]] = {}
     for form, frequency in candidates:
-        if form == prefix or frequency < 2 or not _WORDLIKE.fullmatch(form):
-            continue  # typed already; or a stray form (licenciement.la, a typo)
+        if form == prefix or not _WORDLIKE.fullmatch(form):
+            continue  # typed already; or no word (licenciement.la)
         term = _stem(analyzer, form) or form
         if term not in by_term:
             by_term[term] = (form, frequency)
