@@ -330,6 +330,7 @@ class Repl:
             if count > 1:
                 where += f" (:open {hit.rank} doc for all of it)"
         body = marked(highlight_all(text, analyzer, spec), self.color, oneline=False)
+        where = visible(where, newlines=False)
         shown = "\n".join([style(title, BOLD, self.color), style(where, DIM, self.color), body])
         if self.pager is not None and shown.count("\n") + 2 > self.height:
             self.pager(shown + "\n")
