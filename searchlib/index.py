@@ -105,8 +105,8 @@ class Index:
         self._state: SearcherState | None = None  # made with each searcher, dropped with it
         self._segments = SegmentCache()  # decoded segment data, shared by successive searchers
         self._lock = threading.RLock()
-        self.analyzer = FrenchAnalyzer()
-        self.exact_analyzer = FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True)
+        self.analyzer, self.exact_analyzer = store.analyzers()
+        """The analyzers the index was built with (queries are analysed with them)."""
         self._ranking = Ranking()
         self.acronyms = AcronymLexicon()
         """Acronym definitions mined from the documents (read-only for callers)."""
@@ -118,7 +118,12 @@ class Index:
 
     @classmethod
     def create(
-        cls, path: str | Path, *, overwrite: bool = False, passage_chars: int = PASSAGE_CHARS
+        cls,
+        path: str | Path,
+        *,
+        overwrite: bool = False,
+        passage_chars: int = PASSAGE_CHARS,
+        analyzer: FrenchAnalyzer | None = None,
     ) -> Index:
         """Create an empty index in folder ``path``.
 
@@ -127,6 +132,10 @@ class Index:
             overwrite: replace an existing searchlib index there.
             passage_chars: largest passage, in characters, that documents are
                 cut into (saved with the index: later additions use it too).
+            analyzer: the analysis of titles and texts (default
+                ``FrenchAnalyzer()``), saved with the index: searches and later
+                additions use it; the exact-form field uses its
+                :meth:`~searchlib.analysis.FrenchAnalyzer.exact_form`.
 
         Raises:
             IndexExistsError: ``path`` holds an index (or other files) and
@@ -137,7 +146,7 @@ class Index:
         if _check_replaceable(folder, overwrite):
             shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        store = Store.create(folder)
+        store = Store.create(folder, analyzer=analyzer)
         _write_meta(folder, passage_chars)
         return cls(store, folder, passage_chars=passage_chars)
 
@@ -149,6 +158,7 @@ class Index:
         *,
         overwrite: bool = False,
         passage_chars: int = PASSAGE_CHARS,
+        analyzer: FrenchAnalyzer | None = None,
         limitmb: int = 128,
         procs: int = 1,
     ) -> Index:
@@ -171,7 +181,7 @@ class Index:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
         try:
-            with cls.create(staging, passage_chars=passage_chars) as ix:
+            with cls.create(staging, passage_chars=passage_chars, analyzer=analyzer) as ix:
                 ix.add(documents, limitmb=limitmb, procs=procs)
             _move_into_place(staging, folder)
         finally:
@@ -218,10 +228,12 @@ class Index:
         return index
 
     @classmethod
-    def in_memory(cls, *, passage_chars: int = PASSAGE_CHARS) -> Index:
-        """A throw-away index held in memory (``passage_chars`` as for :meth:`create`)."""
+    def in_memory(
+        cls, *, passage_chars: int = PASSAGE_CHARS, analyzer: FrenchAnalyzer | None = None
+    ) -> Index:
+        """A throw-away index held in memory (options as for :meth:`create`)."""
         _check_passage_chars(passage_chars)
-        return cls(Store.in_memory(), None, passage_chars=passage_chars)
+        return cls(Store.in_memory(analyzer=analyzer), None, passage_chars=passage_chars)
 
     def close(self) -> None:
         """Release the searcher (the index can be reopened later)."""

@@ -41,6 +41,7 @@ import numpy.typing as npt
 from whoosh import query as wq
 
 from searchlib._cache import BoundedCache
+from searchlib._whoosh.limits import check as check_deadline
 from searchlib.analysis.analyzer import FrenchAnalyzer
 from searchlib.highlight import MatchSpec, highlight, leading_snippet
 from searchlib.query.acronyms import AcronymLexicon
@@ -174,6 +175,7 @@ class SearcherState:
         counts: dict[str, int] = {}
         if not any(self.doc_frequency(f, term) for f in fields):
             for f in fields:
+                check_deadline()
                 for t in self.vocabulary(f).within_one(term):
                     # cached: the corrections are looked up again when scored
                     counts[t] = counts.get(t, 0) + self.doc_frequency(f, t)

@@ -81,9 +81,12 @@ DATA_ERRORS = (zlib.error, pickle.UnpicklingError, struct.error, EOFError, Unico
 """Errors that only damaged index data can cause while reading."""
 
 
-def make_schema() -> Schema:
-    """The schema of a searchlib index: one Whoosh document per passage."""
-    analyzer = analysis.FrenchAnalyzer()
+def make_schema(analyzer: analysis.FrenchAnalyzer | None = None) -> Schema:
+    """The schema of a searchlib index: one Whoosh document per passage, its
+    title and text analysed by ``analyzer`` (default: :class:`FrenchAnalyzer()
+    <searchlib.analysis.FrenchAnalyzer>`), the exact form by its
+    :meth:`~searchlib.analysis.FrenchAnalyzer.exact_form`."""
+    analyzer = analyzer or analysis.FrenchAnalyzer()
     return Schema(
         id=ID(stored=True, unique=True),
         doc_id=ID(stored=True, sortable=True),
@@ -91,10 +94,7 @@ def make_schema() -> Schema:
         start=STORED(),
         title=TEXT(analyzer=analyzer, stored=True, phrase=True),
         text=TEXT(analyzer=analyzer, stored=True, phrase=True),
-        exact=TEXT(
-            analyzer=analysis.FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True),
-            phrase=False,
-        ),
+        exact=TEXT(analyzer=analyzer.exact_form(), phrase=False),
         fields=STORED(),
     )
 
@@ -456,13 +456,14 @@ def _persisted() -> dict[tuple[str, str], Allowed]:
             stock, frozenset({"field_boost", "options"})
         )
     # searchlib's analysis chain, persisted as searchlib.analysis.<Class>: its
-    # state holds what a default instance's state holds.
+    # state holds its configuration fields (and, for the analyzer, its chain),
+    # applied by its own __setstate__, which only sets those fields.
     for name in analysis.PERSISTED_CLASSES:
         cls = getattr(analysis, name)
-        samples = [cls()]
-        if cls is analysis.FrenchAnalyzer:
-            samples.append(cls(stem=False, fold=False, drop_stop_words=True))
-        allowed["searchlib.analysis", name] = Allowed(cls, _state_keys(*samples))
+        fields = frozenset(getattr(cls, "_fields", ()))
+        allowed["searchlib.analysis", name] = Allowed(
+            cls, fields | _state_keys(cls()), setstate=bool(fields)
+        )
     return allowed
 
 
@@ -600,17 +601,17 @@ class Store:
         self.folder = folder
 
     @classmethod
-    def create(cls, folder: Path) -> Store:
+    def create(cls, folder: Path, *, analyzer: analysis.FrenchAnalyzer | None = None) -> Store:
         """A new, empty index in an existing empty ``folder``."""
         storage = _SafeFileStorage(str(folder))
-        whoosh.index.TOC.create(storage, make_schema(), INDEX_NAME)
+        whoosh.index.TOC.create(storage, make_schema(analyzer), INDEX_NAME)
         return cls(_SafeFileIndex(storage, INDEX_NAME), folder)
 
     @classmethod
-    def in_memory(cls) -> Store:
+    def in_memory(cls, *, analyzer: analysis.FrenchAnalyzer | None = None) -> Store:
         """A new, empty index held in memory."""
         storage = _SafeRamStorage()
-        whoosh.index.TOC.create(storage, make_schema(), INDEX_NAME)
+        whoosh.index.TOC.create(storage, make_schema(analyzer), INDEX_NAME)
         return cls(_SafeFileIndex(storage, INDEX_NAME), None)
 
     @classmethod
@@ -645,6 +646,11 @@ class Store:
                     raise IndexCorruptError(f"index at {folder} cannot be read: {e}") from e
                 time.sleep(0.01)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def analyzers(self) -> tuple[analysis.FrenchAnalyzer, analysis.FrenchAnalyzer]:
+        """The analyzers the index was built with: of its text, of its exact form."""
+        schema = self.ix.schema
+        return schema["text"].analyzer, schema["exact"].analyzer
 
     def new_searcher(self, weighting: Any) -> Searcher:
         """A searcher over the current commit (searches may be time-limited)."""

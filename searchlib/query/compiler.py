@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from whoosh import query as wq
 
+from searchlib._whoosh.limits import check as check_deadline
 from searchlib.analysis.analyzer import FrenchAnalyzer, TokenView, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
 from searchlib.highlight import MatchSpec
@@ -69,6 +70,10 @@ class IndexTerms(Protocol):
 
 MAX_EXPANSION = 256
 """At most this many index terms for one ``prefix*`` or ``word~`` (the most frequent)."""
+
+MAX_CORRECTED = 32
+"""Longest word (in letters) that typo correction and ``word~`` look at: no
+French word is longer, and the cost of looking grows with the length."""
 
 MIN_PREFIX = 2
 """Shortest prefix accepted in ``prefix*`` (after folding)."""
@@ -143,11 +148,15 @@ class QueryCompiler:
         self.corrections: list[Correction] = []
         self.query_text = query_text
         self.acronyms = acronyms if acronyms and ranking.acronym_boost > 0 else None
-        self.exact_analyzer = exact_analyzer if ranking.exact_boost > 0 else None
+        self.fields = tuple(fields)
+        # The exact form of a passage is its title and text together: its bonus
+        # applies only to searches of both (else it would match a passage by
+        # the field the search left out).
+        both = {"title", "text"} <= set(self.fields)
+        self.exact_analyzer = exact_analyzer if ranking.exact_boost > 0 and both else None
         self.analyzer = analyzer
         self.state = state
         self.ranking = ranking
-        self.fields = tuple(fields)
         self.boosts = ranking.boosts()
 
     def compile(self, tree: Group) -> tuple[wq.Query | None, MatchSpec]:
@@ -185,7 +194,7 @@ class QueryCompiler:
 
     def _group(self, node: Group, top: bool = False) -> _Compiled:
         positives: list[Node] = [x for x in node.items if not isinstance(x, Not)]
-        if self.ranking.join_ordinals:
+        if self.ranking.join_ordinals and self.analyzer.ordinals:  # "13 ème": one ordinal
             positives = _join_ordinals(positives)
         negatives = [x.item for x in node.items if isinstance(x, Not)]
         compiled = [self._node(x) for x in positives]
@@ -368,7 +377,7 @@ class QueryCompiler:
         ranking = self.ranking
         if ranking.typo_max_terms <= 0 or self.state is None:
             return ()
-        if len(term) < ranking.typo_min_length or not term.isalpha():
+        if not ranking.typo_min_length <= len(term) <= MAX_CORRECTED or not term.isalpha():
             return ()
         return tuple(self.state.corrections(term, self._fields(field))[: ranking.typo_max_terms])
 
@@ -502,6 +511,13 @@ class QueryCompiler:
         text = fold(normalize_text(node.text).lower()).strip("'’")
         if not text or self.state is None:
             return _Compiled(None)
+        if node.kind == "fuzzy" and len(text) > MAX_CORRECTED:
+            shown = node.text if len(node.text) <= 24 else node.text[:20] + "…"
+            raise QuerySyntaxError(
+                f"{shown}~: too long for fuzzy matching (at most {MAX_CORRECTED} letters)",
+                self.query_text or node.text,
+                node.start if self.query_text else 0,
+            )
         if node.kind == "prefix" and len(text) < MIN_PREFIX:
             raise QuerySyntaxError(
                 f"prefix {node.text!r} is too short (at least {MIN_PREFIX} letters)",
@@ -519,11 +535,14 @@ class QueryCompiler:
                     for i, t in enumerate(reader.expand_prefix(f, r)):
                         if i >= MAX_EXPANSION * 20:
                             break
+                        if i % 256 == 0:
+                            check_deadline()
                         candidates.add(_as_str(t))
             else:
                 candidates = {
                     _as_str(t) for t in reader.terms_within(f, stem(text), node.maxdist, prefix=1)
                 }
+            check_deadline()
             for t in candidates:
                 found[t] = found.get(t, 0) + reader.doc_frequency(f, t)
         if not found:
@@ -574,14 +593,28 @@ def _as_str(term: str | bytes) -> str:
 
 
 def _or(queries: Sequence[wq.Query | None]) -> wq.Query | None:
-    qs = [q for q in queries if q is not None]
+    qs = _distinct(queries)
     if not qs:
         return None
     return qs[0] if len(qs) == 1 else wq.Or(qs)
 
 
 def _and(queries: Sequence[wq.Query | None]) -> wq.Query | None:
-    qs = [q for q in queries if q is not None]
+    qs = _distinct(queries)
     if not qs:
         return None
     return qs[0] if len(qs) == 1 else wq.And(qs)
+
+
+def _distinct(queries: Sequence[wq.Query | None]) -> list[wq.Query]:
+    """The queries, each once: ``k`` equal ones become one with ``k`` times the
+    boost, which matches the same passages and scores the same (a sum of ``k``
+    equal shares), without ``k`` matchers (``mot AND mot AND ...`` grew
+    quadratically in Whoosh's matcher tree)."""
+    counts: dict[wq.Query, int] = {}
+    for q in queries:
+        if q is not None:
+            counts[q] = counts.get(q, 0) + 1
+    if len(counts) == sum(counts.values()):
+        return list(counts)
+    return [q if k == 1 else q.with_boost(q.boost * k) for q, k in counts.items()]
