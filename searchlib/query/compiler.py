@@ -435,7 +435,7 @@ class QueryCompiler:
         assert self.state is not None
         vocabulary = self.state.surfaces()
         typed = fold(self._typed(node, token)[0].lower())
-        near = [f for f, _ in vocabulary.within(typed, 2)]
+        near = [f for f, _ in vocabulary.within(typed, 1)]
         near += vocabulary.with_prefix(corrected)[:MAX_EXPANSION]
         forms = [f for f in dict.fromkeys(near) if self._stem(f) == corrected]
         if not forms:
