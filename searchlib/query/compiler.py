@@ -464,6 +464,19 @@ class QueryCompiler:
         found_anywhere = any(self.state.doc_frequency(f, term) for f in self._fields(node.field))
         ratio = ranking.typo_rare_ratio if found_anywhere else 1.0
         found = self.state.respellings(typed, ratio)
+        if found and found_anywhere:
+            # The stem is found: weaker evidence of a typo. One edit only
+            # (méprisants is not read as méritants), and no respelling when a
+            # form of the word's own stem, about as frequent, is as close
+            # (voilée is near voile: an inflection the documents do not
+            # happen to write, not read as volée).
+            found = [r for r in found if r.edits == 1]
+            near = self.state.surfaces().within(typed, 1) if found else []
+            for form, _ in near:
+                if self._stem(form) == term and (
+                    ratio * self.state.surface_frequency(form) >= found[0].frequency
+                ):
+                    return None
         terms: list[str] = []
         first = ""
         for r in found:
