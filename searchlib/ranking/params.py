@@ -56,12 +56,13 @@ class Ranking:
             (``13ème``); ``False`` searches the two words apart.
         typo_rare_ratio: a query word whose written form the index does not
             hold (found in fewer than :data:`searchlib.query.typos.RARE_BELOW`
-            passages) is read as a written form this many times more frequent
-            within the edits its length allows (1 from 5 letters, 2 from 9,
-            first letter kept), even when its stem is found (``licenciment``
-            stems as ``licence`` does; it reads as « licenciement »); 0 turns
-            it off (words whose stem is found nowhere are still corrected,
-            per ``typo_max_terms``).
+            passages) but whose stem it does (``licenciment`` stems as
+            ``licence`` does) is read as a written form one edit away (first
+            letter kept) found in this many times more passages (« licenciement »),
+            unless a form of its own stem about as frequent is as close; 0
+            turns it off. Words whose stem is found nowhere are read as any
+            form within the edits their length allows (1 from 5 letters, 2
+            from 9), per ``typo_max_terms``.
     """
 
     k1: float = 0.9
