@@ -33,8 +33,9 @@ from searchlib.errors import (
 from searchlib.fields import Date, Facet, Keyword, Number
 from searchlib.highlight import Fragment, MatchSpec, Snippet
 from searchlib.index import _DEFAULT, Index, IndexStats, _Default, default_index
+from searchlib.query.suggest import Completion
 from searchlib.ranking.params import Ranking
-from searchlib.results import Hit, SearchResults
+from searchlib.results import Correction, Hit, SearchResults, Suggestion
 
 
 def search(
@@ -65,8 +66,10 @@ def search(
 
 __all__ = [
     "ANALYZER_VERSION",
+    "Completion",
     "CorpusFormatError",
     "CorpusWarning",
+    "Correction",
     "Date",
     "Document",
     "DocumentError",
@@ -94,6 +97,7 @@ __all__ = [
     "SearchlibError",
     "SearchlibWarning",
     "Snippet",
+    "Suggestion",
     "__version__",
     "default_index",
     "load_corpus",

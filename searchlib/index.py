@@ -50,12 +50,14 @@ from searchlib.errors import (
     SearchlibError,
 )
 from searchlib.fields import Facet, FieldType, FilterExpr, check_declarations, from_json
+from searchlib.highlight import leading_snippet
 from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
+from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation
 from searchlib.ranking.explain import explain as explain_hit
 from searchlib.ranking.fastpath import SegmentCache
 from searchlib.ranking.params import Ranking, make_weighting
-from searchlib.results import Hit, SearchResults
+from searchlib.results import Hit, SearchResults, Suggestion
 from searchlib.searching import SearchContext, SearcherState
 from searchlib.searching import search as _search
 
@@ -543,6 +545,9 @@ class Index:
         filter: str | Mapping[str, Any] | FilterExpr | None = None,
         facets: Sequence[str | Facet] | None = None,
         sort: str | Sequence[str] | None = None,
+        correct: bool = True,
+        suggest: bool = True,
+        as_you_type: bool = False,
     ) -> SearchResults:
         """Ranked search.
 
@@ -570,6 +575,14 @@ class Index:
                 (``"-date"``, ``"source,-date"``; ``-`` for descending;
                 passages without a value last), ties by score, then document
                 id and position.
+            correct: read typos as the index's words (``False``: every word
+                as typed; ``+word`` keeps one word as typed); what was read as
+                what is in ``SearchResults.corrections`` and ``.searched``.
+            suggest: when nothing was corrected and the query finds little,
+                look for a query that finds more (``SearchResults.suggestion``).
+            as_you_type: the query is being typed: its last word (no space
+                after it) matches the written forms it starts (``conv`` finds
+                « convention »); see also :meth:`complete`.
 
         Raises:
             SearchTimeoutError: the search ran past ``time_limit``.
@@ -600,7 +613,34 @@ class Index:
                 filter=filter,
                 facets=facets,
                 sort=sort,
+                correct=correct,
+                suggest=suggest,
+                as_you_type=as_you_type,
             )
+
+    def complete(self, text: str, limit: int = 10) -> list[Completion]:
+        """The likeliest completions of the last word of ``text``, a query being typed.
+
+        Written forms of the index that start with the last word (accents
+        optional: ``eco`` -> « économique »), those found most often with the
+        query's other words first, then the most frequent; each with the whole
+        query completed (``rupture conv`` -> « rupture conventionnelle »).
+        Nothing when ``text`` ends with a space or its last word has fewer
+        than 2 letters.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a string, not {type(text).__name__}")
+        with self._lock, self._damage_is_corruption():
+            return self.search_context().complete(text, limit)
+
+    def suggest(self, query: str) -> Suggestion | None:
+        """A query that finds more than ``query`` ("did you mean"), written as
+        the documents write it, or ``None`` (see :attr:`SearchResults.suggestion`,
+        which :meth:`search` fills when nothing was corrected)."""
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a string, not {type(query).__name__}")
+        with self._lock, self._damage_is_corruption():
+            return self.search_context().suggest(query)
 
     @contextlib.contextmanager
     def _damage_is_corruption(self) -> Iterator[None]:
@@ -630,6 +670,53 @@ class Index:
         first = parts[0]
         text = "".join(str(p["text"]) for p in parts)
         return Document(doc_id, str(first["title"]), text, dict(first.get("fields") or {}))
+
+    def passage(self, passage_id: str) -> dict[str, Any] | None:
+        """The stored fields of one passage (``doc_id#n``, as ``Hit.id``), or ``None``."""
+        with self._lock, self._damage_is_corruption():
+            found = self.searcher().document(id=passage_id)
+        return dict(found) if found is not None else None
+
+    def hit(self, passage_id: str, score: float = 0.0) -> Hit | None:
+        """A :class:`Hit` for one passage (rank 1, ``score`` as given, the start
+        of its text as snippet), e.g. for :meth:`explain`; ``None`` when the
+        index has no such passage."""
+        found = self.passage(passage_id)
+        if found is None:
+            return None
+        title, text = str(found.get("title") or ""), str(found.get("text") or "")
+        return Hit(
+            rank=1,
+            id=str(found["id"]),
+            doc_id=str(found["doc_id"]),
+            position=int(found.get("position") or 0),
+            start=int(found.get("start") or 0),
+            score=score,
+            title=title,
+            text=text,
+            snippet=leading_snippet(text),
+            title_snippet=leading_snippet(title, max(len(title), 1)),
+            fields=dict(found.get("fields") or {}),
+        )
+
+    def documents(self) -> Iterator[Document]:
+        """Every document of the index, rebuilt from its passages (as
+        :meth:`document`), in the order of the index's passages.
+
+        What ``searchlib export`` writes: adding them to a new index gives an
+        index with the same documents and the same search results. The stored
+        passages are read in one pass (held in memory until it ends).
+        """
+        with self._lock, self._damage_is_corruption():
+            reader = self.searcher().reader()
+            grouped: dict[str, list[dict[str, Any]]] = {}
+            for fields in reader.all_stored_fields():
+                grouped.setdefault(str(fields["doc_id"]), []).append(dict(fields))
+        for doc_id, parts in grouped.items():
+            parts.sort(key=lambda f: int(f["position"]))
+            first = parts[0]
+            text = "".join(str(p["text"]) for p in parts)
+            yield Document(doc_id, str(first["title"]), text, dict(first.get("fields") or {}))
 
     def __len__(self) -> int:
         """Number of documents (not passages)."""

@@ -224,7 +224,6 @@ def add_export_parser(
 
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run ``searchlib export``; returns the exit code (1 when documents were left out)."""
-    import warnings  # noqa: PLC0415
 
     encoding = {"auto": "fallback", "utf-8": "strict", "replace": "replace"}[args.encoding]
     corpus = load_corpus(
@@ -233,9 +232,18 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         encoding_errors=encoding,  # type: ignore[arg-type]
         follow_links=args.follow_links,
     )
+    return export_documents(corpus, args.opensearch, out, err)
+
+
+def export_documents(documents: Iterable[Document], folder: str, out: TextIO, err: TextIO) -> int:
+    """Write ``index.json`` and ``bulk.ndjson`` for ``documents`` into ``folder``,
+    saying what was written (and left out) on ``out``/``err``; returns the exit
+    code (1 when documents were left out)."""
+    import warnings  # noqa: PLC0415
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CorpusWarning)
-        report = export(corpus, args.opensearch)
+        report = export(documents, folder)
     for w in caught:
         if isinstance(w.message, CorpusWarning):
             print(f"searchlib: warning: {w.message}", file=err)
