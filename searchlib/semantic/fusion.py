@@ -14,7 +14,7 @@ all equal, every ``z`` is 0 and the lexical order stands.
 
 Example:
     >>> f = fuse([4.0, 2.0, 1.0], [0.70, 0.90, float("nan")], weight=0.5)
-    >>> [round(s, 3) for s in f.scores]
+    >>> f.scores.round(3).tolist()
     [0.5, 1.0, 0.25]
     >>> ranked_order(f).tolist()
     [1, 0, 2]
