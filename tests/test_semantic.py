@@ -62,7 +62,9 @@ def test_hashing_embedder_is_an_embedder_of_unit_vectors() -> None:
 
 def test_hashing_embedder_puts_shared_words_closer() -> None:
     e = HashingEmbedder(dimension=128)
-    q, near, far = e.embed_queries(["congés payés", "mes congés payés annuels", "pluie en Bretagne"])
+    q, near, far = e.embed_queries(
+        ["congés payés", "mes congés payés annuels", "pluie en Bretagne"]
+    )
     assert float(q @ near) > float(q @ far)
 
 
@@ -216,7 +218,10 @@ def test_sync_follows_adds_replaces_deletes(tmp_path: Path) -> None:
         ix.delete(["c"])
         e.seen.clear()
         report = sync(ix, sem)
-        assert sorted(e.seen) == ["Météo\nGrand soleil sur la Bretagne.", "Retraite\nL'âge de départ à la retraite."]
+        assert sorted(e.seen) == [
+            "Météo\nGrand soleil sur la Bretagne.",
+            "Retraite\nL'âge de départ à la retraite.",
+        ]
         assert (report.kept, report.encoded, report.dropped) == (1, 2, 2)  # type: ignore[attr-defined]
         after = _vectors_by_key(sem)
         assert sorted(after) == ["a#1", "b#1", "d#1"]
@@ -250,7 +255,9 @@ def test_vectors_survive_a_merge_unchanged(tmp_path: Path) -> None:
 
 
 def test_sync_every_passage_or_the_first(tmp_path: Path) -> None:
-    long = Document("long", "Long", "\n\n".join(f"Paragraphe {i}. " + "mot " * 60 for i in range(6)))
+    long = Document(
+        "long", "Long", "\n\n".join(f"Paragraphe {i}. " + "mot " * 60 for i in range(6))
+    )
     with Index.create(tmp_path / "ix") as ix:
         ix.add([long, DOCS[0]])
         n_passages = ix.stats().passages

@@ -33,6 +33,7 @@ from whoosh.scoring import bm25
 from searchlib.errors import SearchlibError
 from searchlib.index import Index
 from searchlib.searching import Hit
+from searchlib.semantic.hybrid import SemanticShare
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +82,17 @@ class Explanation:
         score: the score the search gave the hit.
         contributions: the shares, in query order.
         query: the Whoosh query the text compiled to (as text).
+        semantic: on an index with vectors, the hybrid score's parts (a
+            :class:`~searchlib.semantic.hybrid.SemanticShare`: the lexical
+            score, its share, the cosine and its share); then ``score`` is
+            the hybrid score and :attr:`total` its lexical part.
     """
 
     hit_id: str
     score: float
     contributions: tuple[Contribution, ...]
     query: str
+    semantic: SemanticShare | None = None
 
     @property
     def total(self) -> float:
@@ -102,7 +108,12 @@ class Explanation:
 
 
 def explain(
-    index: Index, query: str, hit: Hit, *, fields: Sequence[str] | None = None
+    index: Index,
+    query: str,
+    hit: Hit,
+    *,
+    fields: Sequence[str] | None = None,
+    collapse: bool = False,
 ) -> Explanation:
     """Explain the score of ``hit`` for ``query`` on ``index``.
 
@@ -111,6 +122,8 @@ def explain(
         query: the query text, as given to :meth:`Index.search`.
         hit: a hit of that search.
         fields: the ``fields`` option given to the search, if any.
+        collapse: the ``collapse`` option given to the search (it changes
+            the candidates a hybrid score is computed over).
 
     Raises:
         SearchlibError: the hit's passage is no longer in the index.
@@ -125,7 +138,8 @@ def explain(
     found: list[Contribution] = []
     if wquery is not None:
         _walk(wquery, 1.0, _Context(searcher, docnum), found)
-    return Explanation(hit.id, hit.score, tuple(found), str(wquery))
+    share = index.semantic_share(query, hit.id, collapse=collapse, fields=fields, page=1)
+    return Explanation(hit.id, hit.score, tuple(found), str(wquery), share)
 
 
 @dataclass

@@ -54,6 +54,12 @@ class Ranking:
         join_ordinals: a number followed by an ordinal suffix typed as a
             word of its own (``13 ème``, ``2 e``) is searched as the ordinal
             (``13ème``); ``False`` searches the two words apart.
+        semantic_weight: on an index with vectors (see :mod:`searchlib.semantic`),
+            the weight of the cosine in the hybrid score ``bm25 / max(bm25) +
+            semantic_weight * z(cosine)`` over the best lexical candidates; 0
+            turns the semantic part off. Indexes without vectors ignore it.
+        semantic_candidates: how many of the best lexical hits the hybrid
+            score reorders (more when a page goes deeper).
     """
 
     k1: float = 0.9
@@ -72,6 +78,8 @@ class Ranking:
     acronym_max_forms: int = 2
     acronym_slop: int = 3
     join_ordinals: bool = True
+    semantic_weight: float = 0.2
+    semantic_candidates: int = 100
 
     def boosts(self) -> dict[str, float]:
         """Per-field weights."""

@@ -21,13 +21,12 @@ from searchlib.semantic.embedders import (
     SentenceTransformerEmbedder,
     default_embedder,
 )
-from searchlib.semantic.fusion import DEFAULT_CANDIDATES, fuse
+from searchlib.semantic.fusion import fuse
 from searchlib.semantic.state import NoVectorsError, SemanticIndex, SyncReport, live_passages
 from searchlib.semantic.store import EmbedderMismatchError, VectorStore
 from searchlib.semantic.text import Scope
 
 __all__ = [
-    "DEFAULT_CANDIDATES",
     "Embedder",
     "EmbedderMismatchError",
     "EmbedderUnavailableError",

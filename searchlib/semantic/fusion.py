@@ -24,12 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-
-DEFAULT_CANDIDATES = 100
-"""Lexical candidates rescored per query (more when a page goes deeper)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +73,12 @@ def standardise(cosines: NDArray[np.float64]) -> NDArray[np.float64]:
     return z
 
 
-def fuse(lexical: Sequence[float], cosines: Sequence[float], *, weight: float) -> Fused:
+def fuse(
+    lexical: Sequence[float] | NDArray[Any],
+    cosines: Sequence[float] | NDArray[Any],
+    *,
+    weight: float,
+) -> Fused:
     """Fuse the lexical scores of candidates with their cosines (see the module)."""
     lex = np.asarray(lexical, dtype=np.float64)
     cos = np.asarray(cosines, dtype=np.float64)
@@ -85,9 +88,7 @@ def fuse(lexical: Sequence[float], cosines: Sequence[float], *, weight: float) -
     lexical_share = lex / top if top > 0 else np.zeros_like(lex)
     z = standardise(cos)
     semantic_share = weight * z
-    return Fused(
-        lexical_share + semantic_share, lex, lexical_share, cos, z, semantic_share, weight
-    )
+    return Fused(lexical_share + semantic_share, lex, lexical_share, cos, z, semantic_share, weight)
 
 
 def ranked_order(fused: Fused) -> NDArray[np.intp]:

@@ -29,13 +29,18 @@ from numpy.typing import NDArray
 from searchlib.errors import QuerySyntaxError
 from searchlib.highlight import MatchSpec
 from searchlib.ranking.fastpath import Executed
+from searchlib.ranking.params import Ranking
 from searchlib.searching import CompiledQuery, SearchContext, SearchResults
-from searchlib.semantic.fusion import DEFAULT_CANDIDATES, Fused, fuse, ranked_order
+from searchlib.semantic.fusion import Fused, fuse, ranked_order
 from searchlib.semantic.state import NoVectorsError, SemanticIndex
 from searchlib.semantic.store import VectorStore
 
-DEFAULT_WEIGHT = 0.2
-"""Default weight of ``z(cosine)`` against ``bm25 / max`` (see :mod:`searchlib.semantic.fusion`)."""
+DEFAULT_CANDIDATES = Ranking().semantic_candidates
+"""Lexical candidates rescored by default (:attr:`Ranking.semantic_candidates`)."""
+
+DEFAULT_WEIGHT = Ranking().semantic_weight
+"""Default weight of ``z(cosine)`` against ``bm25 / max`` (see :mod:`searchlib.semantic.fusion`):
+:attr:`Ranking.semantic_weight <searchlib.ranking.params.Ranking.semantic_weight>`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +75,9 @@ class SemanticShare:
         return self.lexical_share + self.semantic_share
 
 
-def _keys(context: SearchContext, store: VectorStore, ranked: Sequence[tuple[int, float]]) -> list[str]:
+def _keys(
+    context: SearchContext, store: VectorStore, ranked: Sequence[tuple[int, float]]
+) -> list[str]:
     keys = []
     for docnum, _ in ranked:
         stored = context.state.stored_fields(docnum)

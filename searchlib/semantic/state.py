@@ -87,6 +87,19 @@ def live_passages(searcher: Any) -> Iterator[LivePassage]:
         )
 
 
+def passages_of(searcher: Any, doc_ids: Iterable[str]) -> Iterator[LivePassage]:
+    """The passages of documents ``doc_ids`` a Whoosh searcher sees (none for a deleted one)."""
+    for doc_id in dict.fromkeys(doc_ids):
+        for f in searcher.documents(doc_id=doc_id):
+            yield LivePassage(
+                str(f["id"]),
+                str(f["doc_id"]),
+                int(f.get("position") or 0),
+                str(f.get("title") or ""),
+                str(f.get("text") or ""),
+            )
+
+
 def _stamp(path: Path) -> tuple[int, int, int] | None:
     try:
         st = path.stat()
@@ -201,6 +214,7 @@ class SemanticIndex:
         self,
         live: Iterable[LivePassage],
         *,
+        documents: Iterable[str] | None = None,
         scope: Scope | None = None,
         replace: bool = False,
         batch_size: int = DEFAULT_BATCH,
@@ -214,7 +228,11 @@ class SemanticIndex:
         of another model or scope are kept only with ``replace``.
 
         Args:
-            live: every passage the index holds now (:func:`live_passages`).
+            live: every passage the index holds now (:func:`live_passages`),
+                or with ``documents``, the passages of those documents
+                (:func:`passages_of`).
+            documents: only these documents changed since the vectors were
+                last in step (the others' vectors are kept as they are).
             scope: which passages get a vector (default: the vectors' scope,
                 ``"passages"`` for an index that has none).
             replace: start over when the vectors are of another model or scope.
@@ -267,10 +285,8 @@ class SemanticIndex:
                 fresh = True
             else:
                 fresh = False
-            plan = store.plan(live)
-            new = store.synced(
-                (), embedder, batch_size=batch_size, progress=progress, plan=plan
-            )
+            plan = store.plan(live, documents=None if fresh else documents)
+            new = store.synced((), embedder, batch_size=batch_size, progress=progress, plan=plan)
             if fresh or new is not store:
                 new = self._save(new)
             return SyncReport(len(plan.keep), len(plan.encode), plan.dropped, len(new))

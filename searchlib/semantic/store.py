@@ -47,7 +47,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from searchlib.errors import IndexCorruptError, SearchlibError
-from searchlib.semantic.embedders import Embedder, Vectors, normalized
+from searchlib.semantic.embedders import Embedder, normalized
 from searchlib.semantic.text import SCOPES, Scope, embedding_text
 
 VECTORS_FILE = "vectors.json"
@@ -89,6 +89,11 @@ class LivePassage:
 def first_passage_key(doc_id: str) -> str:
     """The stored id of a document's first passage (its key in the ``first`` scope)."""
     return f"{doc_id}#1"
+
+
+def doc_of(key: str) -> str:
+    """The document id of a passage id (``doc_id#n``)."""
+    return key.rpartition("#")[0]
 
 
 def text_hash(text: str) -> int:
@@ -212,13 +217,28 @@ class VectorStore:
 
     # -- keeping in step ------------------------------------------------------
 
-    def plan(self, live: Iterable[LivePassage]) -> SyncPlan:
-        """Compare the vectors with the passages ``live`` now in the index."""
+    def plan(
+        self, live: Iterable[LivePassage], *, documents: Iterable[str] | None = None
+    ) -> SyncPlan:
+        """Compare the vectors with the passages ``live`` now in the index.
+
+        Args:
+            live: every passage the index holds, or with ``documents``, every
+                passage of those documents.
+            documents: only these documents changed (added, replaced or
+                deleted): the vectors of other documents are kept unread.
+        """
         keep: list[int] = []
         encode: list[LivePassage] = []
         seen: set[str] = set()
+        touched: set[str] | None = None
+        if documents is not None:
+            touched = set(documents)
+            keep.extend(i for i, k in enumerate(self.keys) if doc_of(k) not in touched)
         for p in live:
             if self.scope == "first" and p.position != 0:
+                continue
+            if touched is not None and p.doc_id not in touched:
                 continue
             if p.id in seen:
                 continue

