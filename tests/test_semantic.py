@@ -44,6 +44,14 @@ DOCS = [
 ]
 
 
+def vec(tmp_path: Path) -> Path:
+    """A folder for vectors apart from the index's (the index keeps none of its own
+    here: these tests drive a SemanticIndex by hand)."""
+    folder = tmp_path / "vectors"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def sync(ix: Index, sem: SemanticIndex, **kw: object) -> object:
     return sem.sync(live_passages(ix.searcher()), **kw)  # type: ignore[arg-type]
 
@@ -208,7 +216,7 @@ def test_sync_follows_adds_replaces_deletes(tmp_path: Path) -> None:
     e = CountingEmbedder()
     with Index.create(tmp_path / "ix") as ix:
         ix.add(DOCS)
-        sem = SemanticIndex(ix.path, embedder=e)
+        sem = SemanticIndex(vec(tmp_path), embedder=e)
         report = sync(ix, sem)
         assert (report.encoded, report.total) == (3, 3)  # type: ignore[attr-defined]
         before = _vectors_by_key(sem)
@@ -237,7 +245,7 @@ def test_vectors_survive_a_merge_unchanged(tmp_path: Path) -> None:
     with Index.create(tmp_path / "ix") as ix:
         for doc in DOCS:  # one segment each
             ix.add([doc])
-        sem = SemanticIndex(ix.path, embedder=e)
+        sem = SemanticIndex(vec(tmp_path), embedder=e)
         sync(ix, sem)
         before = _vectors_by_key(sem)
         docnums = {p.id: n for n, p in enumerate(live_passages(ix.searcher()))}
@@ -276,23 +284,21 @@ def test_sync_every_passage_or_the_first(tmp_path: Path) -> None:
 def test_vectors_reload_when_another_process_saves(tmp_path: Path) -> None:
     with Index.create(tmp_path / "ix") as ix:
         ix.add(DOCS)
-        reader = SemanticIndex(ix.path, embedder=HashingEmbedder())
+        reader = SemanticIndex(vec(tmp_path), embedder=HashingEmbedder())
         assert reader.store is None and not reader.has_vectors
-        writer = SemanticIndex(ix.path, embedder=HashingEmbedder())
+        writer = SemanticIndex(vec(tmp_path), embedder=HashingEmbedder())
         sync(ix, writer)
         assert reader.store is not None and len(reader.store) == 3
         writer.drop()
         assert reader.store is None
-        assert sorted(p.name for p in (tmp_path / "ix").iterdir() if "vectors" in p.name) == [
-            LOCK_FILE
-        ]
+        assert [p.name for p in vec(tmp_path).iterdir()] == [LOCK_FILE]
 
 
 def test_sync_refuses_another_model_unless_replaced(tmp_path: Path) -> None:
     with Index.create(tmp_path / "ix") as ix:
         ix.add(DOCS)
-        sync(ix, SemanticIndex(ix.path, embedder=HashingEmbedder(16)))
-        other = SemanticIndex(ix.path, embedder=HashingEmbedder(32))
+        sync(ix, SemanticIndex(vec(tmp_path), embedder=HashingEmbedder(16)))
+        other = SemanticIndex(vec(tmp_path), embedder=HashingEmbedder(32))
         with pytest.raises(EmbedderMismatchError, match="hashing-16"):
             sync(ix, other)
         with pytest.raises(EmbedderMismatchError):
@@ -305,11 +311,11 @@ def test_no_vectors_and_unknown_model_are_clear_errors(tmp_path: Path) -> None:
     with Index.create(tmp_path / "ix") as ix:
         ix.add(DOCS)
         with pytest.raises(NoVectorsError, match="searchlib embed --index"):
-            SemanticIndex(ix.path).embedder()
-        sync(ix, SemanticIndex(ix.path, embedder=HashingEmbedder()))
+            SemanticIndex(vec(tmp_path)).embedder()
+        sync(ix, SemanticIndex(vec(tmp_path), embedder=HashingEmbedder()))
         # vectors of a model searchlib cannot load by itself: the caller must pass it
         with pytest.raises(EmbedderMismatchError, match="hashing-64"):
-            SemanticIndex(ix.path).query_vector("congés")
+            SemanticIndex(vec(tmp_path)).query_vector("congés")
 
 
 def test_query_vectors_are_cached() -> None:
@@ -327,8 +333,8 @@ def test_a_second_writer_waits_or_is_refused(tmp_path: Path) -> None:
 
     with Index.create(tmp_path / "ix") as ix:
         ix.add(DOCS)
-        sem = SemanticIndex(ix.path, embedder=HashingEmbedder())
-        fd = os.open(tmp_path / "ix" / LOCK_FILE, os.O_RDWR | os.O_CREAT)
+        sem = SemanticIndex(vec(tmp_path), embedder=HashingEmbedder())
+        fd = os.open(vec(tmp_path) / LOCK_FILE, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             with pytest.raises(IndexLockedError, match="being written"):

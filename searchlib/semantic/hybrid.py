@@ -75,21 +75,23 @@ class SemanticShare:
         return self.lexical_share + self.semantic_share
 
 
-def _keys(
-    context: SearchContext, store: VectorStore, ranked: Sequence[tuple[int, float]]
-) -> list[str]:
-    keys = []
-    for docnum, _ in ranked:
+def _rows(
+    context: SearchContext,
+    semantic: SemanticIndex,
+    store: VectorStore,
+    ranked: Sequence[tuple[int, float]],
+) -> NDArray[np.int64]:
+    def key_of(docnum: int) -> str:
         stored = context.state.stored_fields(docnum)
-        keys.append(store.key_of(str(stored["doc_id"]), str(stored["id"])))
-    return keys
+        return store.key_of(str(stored["doc_id"]), str(stored["id"]))
+
+    return semantic.rows(store, context.state.searcher, [d for d, _ in ranked], key_of)
 
 
 def _cosines(
-    store: VectorStore, keys: Sequence[str], query: NDArray[np.float32]
+    store: VectorStore, rows: NDArray[np.int64], query: NDArray[np.float32]
 ) -> NDArray[np.float64]:
-    rows = store.rows(keys)
-    out = np.full(len(keys), np.nan, dtype=np.float64)
+    out = np.full(len(rows), np.nan, dtype=np.float64)
     known = rows >= 0
     if known.any():
         out[known] = np.asarray(store.vectors[rows[known]], dtype=np.float32) @ query
@@ -99,6 +101,7 @@ def _cosines(
 def _rescore(
     context: SearchContext,
     semantic: SemanticIndex,
+    store: VectorStore | None,
     compiled: CompiledQuery,
     *,
     depth: int,
@@ -107,12 +110,11 @@ def _rescore(
 ) -> tuple[Executed, Fused | None]:
     """The lexical ranking of ``depth`` candidates, rescored (``None``: nothing to fuse)."""
     executed = context.execute(compiled, depth, collapse)
-    store = semantic.store
     if store is None or not executed.ranked or weight == 0:
         return executed, None
-    query = semantic.query_vector(compiled.text)
-    keys = _keys(context, store, executed.ranked)
-    fused = fuse([s for _, s in executed.ranked], _cosines(store, keys, query), weight=weight)
+    query = semantic.query_vector(compiled.text, store)
+    rows = _rows(context, semantic, store, executed.ranked)
+    fused = fuse([s for _, s in executed.ranked], _cosines(store, rows, query), weight=weight)
     order = ranked_order(fused)
     ranked = [(executed.ranked[i][0], float(fused.scores[i])) for i in order]
     return Executed(ranked, executed.total, executed.exact), fused
@@ -148,7 +150,7 @@ def hybrid_search(
     if store is None or weight == 0:
         depth = page * limit
     executed, _ = _rescore(
-        context, semantic, compiled, depth=depth, collapse=collapse, weight=weight
+        context, semantic, store, compiled, depth=depth, collapse=collapse, weight=weight
     )
     return context.materialise(
         compiled,
@@ -191,7 +193,7 @@ def semantic_search(
         compiled = context.compile(query)
     except QuerySyntaxError:
         compiled = CompiledQuery(query, None, MatchSpec())
-    qvec = semantic.query_vector(query)
+    qvec = semantic.query_vector(query, store)
     want = page * limit
     ranked: list[tuple[int, float]] = []
     if len(store):
@@ -246,6 +248,7 @@ def semantic_share(
     executed, fused = _rescore(
         context,
         semantic,
+        semantic.store,
         compiled,
         depth=depth or candidates,
         collapse=collapse,

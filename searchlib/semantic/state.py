@@ -18,7 +18,7 @@ import contextlib
 import fcntl
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,12 @@ from searchlib.semantic.store import (
     remove_vectors,
 )
 from searchlib.semantic.text import SCOPES, Scope
+
+ROW_CACHE = 1 << 20
+"""Passages whose vector row is remembered per searcher (then it starts over)."""
+
+KeyOf = Callable[[int], str]
+"""A passage's vector key from its Whoosh document number."""
 
 QUERY_CACHE = 256
 """Query vectors kept per index (a second page or a repeated query is not encoded again)."""
@@ -117,6 +123,13 @@ def _default_for(identity: str) -> Embedder | None:
     return candidate if candidate.identity == identity else None
 
 
+class _Unread:
+    """Marks a store argument left out (``None`` means no vectors)."""
+
+
+_UNREAD = _Unread()
+
+
 class SemanticIndex:
     """The vectors of one index and the model that reads its queries.
 
@@ -134,6 +147,7 @@ class SemanticIndex:
         self._queries: BoundedCache[tuple[str, str], NDArray[np.float32]] = BoundedCache(
             QUERY_CACHE
         )
+        self._rows_of: tuple[object, object, BoundedCache[int, int]] | None = None
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -158,15 +172,19 @@ class SemanticIndex:
         """Whether the index has vectors (possibly none yet, for an empty index)."""
         return self.store is not None
 
-    def embedder(self) -> Embedder:
+    def embedder(self, store: VectorStore | _Unread | None = _UNREAD) -> Embedder:
         """The model for queries: the one given, or the one the vectors were made with.
+
+        Args:
+            store: the vectors, when the caller has just read :attr:`store`.
 
         Raises:
             NoVectorsError: no embedder given and the index has no vectors.
             EmbedderMismatchError: the vectors were made by another model.
         """
         with self._lock:
-            store = self.store
+            if isinstance(store, _Unread):
+                store = self.store
             if self._embedder is None:
                 if store is None:
                     raise NoVectorsError(self._no_vectors())
@@ -187,14 +205,40 @@ class SemanticIndex:
             self._embedder = embedder
             self._queries.clear()
 
-    def query_vector(self, text: str) -> NDArray[np.float32]:
-        """The unit vector of query ``text`` (cached)."""
-        embedder = self.embedder()
+    def query_vector(
+        self, text: str, store: VectorStore | _Unread | None = _UNREAD
+    ) -> NDArray[np.float32]:
+        """The unit vector of query ``text`` (cached); ``store`` as for :meth:`embedder`."""
+        embedder = self.embedder(store)
         key = (embedder.identity, text)
         found = self._queries.get(key)
         if found is None:
             found = self._queries.put(key, normalized(embedder.embed_queries([text]))[0])
         return found
+
+    def rows(
+        self, store: VectorStore, searcher: object, docnums: Sequence[int], key_of: KeyOf
+    ) -> NDArray[np.int64]:
+        """The vector rows of passages ``docnums`` of ``searcher`` (-1: no vector).
+
+        ``key_of(docnum)`` gives a passage's key (read from its stored fields);
+        the rows found are remembered for as long as the searcher and the
+        vectors stay the same.
+        """
+        with self._lock:
+            held = self._rows_of
+            if held is None or held[0] is not searcher or held[1] is not store:
+                held = (searcher, store, BoundedCache(ROW_CACHE, evict="clear"))
+                self._rows_of = held
+            cache = held[2]
+        out = np.empty(len(docnums), dtype=np.int64)
+        for i, docnum in enumerate(docnums):
+            row = cache.get(docnum)
+            if row is None:
+                found = store.row(key_of(docnum))
+                row = cache.put(docnum, -1 if found is None else found)
+            out[i] = row
+        return out
 
     def _no_vectors(self) -> str:
         where = self.folder if self.folder is not None else "memory"

