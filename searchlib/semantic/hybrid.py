@@ -20,7 +20,7 @@ searcher state, analyzers and ranking) and its
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,10 +198,9 @@ def semantic_search(
     ranked: list[tuple[int, float]] = []
     if len(store):
         sims = np.asarray(store.vectors @ qvec, dtype=np.float64)
-        order = np.argsort(-sims, kind="stable")
         searcher = context.state.searcher
         seen: set[str] = set()
-        for i in order:
+        for i in _best_first(sims, want):
             docnum = searcher.document_number(id=store.keys[i])
             if docnum is None:  # deleted since the vectors were made
                 continue
@@ -224,6 +223,24 @@ def semantic_search(
         max_fragments=max_fragments,
         started=t0,
     )
+
+
+def _best_first(scores: NDArray[np.float64], want: int) -> Iterator[int]:
+    """Indexes of ``scores``, highest first (ties by index): the best few sorted
+    first, the rest only if the caller reads past them."""
+    head = min(len(scores), 4 * want + 32)
+    if head < len(scores):
+        part = np.argpartition(-scores, head - 1)[:head]
+        # ties at the cut: sort the head by (score, index) as the full sort would
+        order = part[np.lexsort((part, -scores[part]))]
+        cut = scores[order[-1]]
+        if np.count_nonzero(scores == cut) == np.count_nonzero(scores[part] == cut):
+            yield from (int(i) for i in order)
+            done = {int(i) for i in order}
+            rest = np.argsort(-scores, kind="stable")
+            yield from (int(i) for i in rest if int(i) not in done)
+            return
+    yield from (int(i) for i in np.argsort(-scores, kind="stable"))
 
 
 def semantic_share(
