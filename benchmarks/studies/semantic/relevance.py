@@ -47,7 +47,7 @@ from searchlib.semantic.hybrid import hybrid_search
 SCRATCH = Path("/tmp/searchlib-semantic-study")
 DEPTH = 200
 WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 1.0)
-CANDIDATES = (50, 100, 200)
+CANDIDATES = (10, 20, 30, 50, 100, 200)
 FOLDS = 5
 SCOPES = {"cdtn": "first", "piaf": "passages"}
 COMMAND = "python -m benchmarks.studies.semantic.relevance --write-results"
@@ -179,8 +179,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         sems[name] = (ix, sem)
     # every (weight, k): per-query nDCG@10
     grid: dict[tuple[float, int], dict[str, dict[str, float]]] = {}
+    ks = [k for k in CANDIDATES if k <= args.max_candidates]
     for w in WEIGHTS:
-        for k in CANDIDATES:
+        for k in ks:
             grid[(w, k)] = {
                 name: per_query_ndcg(
                     {q: rerank(c, w, k) for q, c in cands[name].items()}, qrels_of[name]
@@ -206,12 +207,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             row[n] = {
                 "queries": len(folds[n][i]),
                 "chosen": mean_over(chosen, n, folds[n][i]),
-                "lexical": mean_over((0.0, CANDIDATES[0]), n, folds[n][i]),
+                "lexical": mean_over((0.0, ks[0]), n, folds[n][i]),
             }
         cv.append(row)
     overall = max(grid, key=lambda cfg: (both(cfg, lambda j: True), -cfg[0]))
     default = (args.weight, args.candidates) if args.weight is not None else overall
     results["cv"] = cv
+    results["candidates"] = ks
     results["best_overall"] = {"weight": overall[0], "candidates": overall[1]}
     results["default"] = {"weight": default[0], "candidates": default[1]}
     results["grid"] = {
@@ -332,11 +334,13 @@ def report(r: Mapping[str, Any]) -> str:
         "",
         "nDCG@10 over all queries by weight and candidates (" + " / ".join(names) + "):",
         "",
-        "| weight | " + " | ".join(f"{k} candidates" for k in CANDIDATES) + " |",
-        "| --- | " + " | ".join("---" for _ in CANDIDATES) + " |",
+        "| weight | " + " | ".join(f"{k} candidates" for k in r["candidates"]) + " |",
+        "| --- | " + " | ".join("---" for _ in r["candidates"]) + " |",
     ]
     for w in WEIGHTS:
-        cells = [" / ".join(f"{r['grid'][f'{w:g}@{k}'][n]:.4f}" for n in names) for k in CANDIDATES]
+        cells = [
+            " / ".join(f"{r['grid'][f'{w:g}@{k}'][n]:.4f}" for n in names) for k in r["candidates"]
+        ]
         lines.append(f"| {w:g} | " + " | ".join(cells) + " |")
     lines.append("")
     for n, e in r["collections"].items():
@@ -358,6 +362,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--weight", type=float, default=None, help="default weight to report")
     ap.add_argument("--candidates", type=int, default=100)
+    ap.add_argument(
+        "--max-candidates",
+        type=int,
+        default=max(CANDIDATES),
+        help="largest number of candidates tried (those whose vectors are all there)",
+    )
     ap.add_argument("--check", type=int, default=300, help="queries checked via the library")
     ap.add_argument("--json", type=Path, default=SCRATCH / "relevance.json")
     ap.add_argument("--write-results", action="store_true")
