@@ -47,7 +47,7 @@ from searchlib.semantic.hybrid import hybrid_search
 SCRATCH = Path("/tmp/searchlib-semantic-study")
 DEPTH = 200
 WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 1.0)
-CANDIDATES = (10, 20, 30, 50, 100, 200)
+CANDIDATES = (100, 200)
 FOLDS = 5
 SCOPES = {"cdtn": "first", "piaf": "passages"}
 COMMAND = "python -m benchmarks.studies.semantic.relevance --write-results"
@@ -124,8 +124,11 @@ def coverage(cands: Mapping[str, Candidates], k: int) -> float:
 
 
 def rerank(c: Candidates, weight: float, k: int) -> list[str]:
+    """The top 100 documents as the library ranks them with ``k`` candidates: a
+    search of 100 hits fuses at least 100 (``max(candidates, page * limit)``)."""
     if weight == 0 or not c.docs:
         return c.docs[:100]
+    k = max(k, 100)
     head = fuse(c.scores[:k], c.cosines[:k], weight=weight)
     order = ranked_order(head)
     return ([c.docs[i] for i in order] + c.docs[k:])[:100]
