@@ -166,7 +166,7 @@ def report(r: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--sample", type=int, default=48)
+    ap.add_argument("--sample", type=int, default=24)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--query-threads", type=int, default=1)
     ap.add_argument("--index", type=Path, default=SCRATCH / "cdtn.index")
@@ -174,12 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write-results", action="store_true")
     args = ap.parse_args(argv)
     configs: list[tuple[int | None, int, int]] = [
-        (64, 1, 16),
-        (128, 1, 16),
-        (128, 1, 48),
-        (128, 2, 16),
-        (256, 1, 16),
-        (None, 1, 16),
+        (64, 1, 12),
+        (128, 1, 12),
+        (128, 1, 24),
+        (128, 2, 12),
+        (256, 1, 12),
     ]
     results: dict[str, Any] = {}
     if not args.skip_encoding:

@@ -1,7 +1,7 @@
 """Encode the passages of a collection into the cache, logging throughput.
 
     nice -n 10 python -m benchmarks.studies.semantic.warm piaf passages
-    nice -n 10 python -m benchmarks.studies.semantic.warm cdtn first
+    nice -n 10 python -m benchmarks.studies.semantic.warm cdtn first --candidates-first
     nice -n 10 python -m benchmarks.studies.semantic.warm cdtn queries
 
 Writes nothing in the repository: vectors go to the cache folder
@@ -43,6 +43,24 @@ def passage_texts(name: str, scope: str) -> Iterator[tuple[str, str]]:
             yield str(f["id"]), embedding_text(str(f["title"]), str(f["text"]))
 
 
+def candidate_order(name: str) -> dict[str, int]:
+    """Document id -> rank of encoding: by the best lexical rank any query gives it
+    (bucketed: top 10, 20, 30, 50, 100), then by id."""
+    from benchmarks.studies.semantic.relevance import build_index
+    from searchlib import Index
+
+    ix = Index.open(build_index(name))
+    context = ix.search_context()
+    bucket: dict[str, int] = {}
+    for _, text in load_queries(collection_dir(name) / "queries.jsonl"):
+        executed = context.execute(context.compile(text), 100, True)
+        for rank, (docnum, _) in enumerate(executed.ranked):
+            doc = str(context.state.stored_fields(docnum)["doc_id"])
+            b = next(i for i, top in enumerate((10, 20, 30, 50, 100)) if rank < top)
+            bucket[doc] = min(bucket.get(doc, b), b)
+    return {d: i for i, d in enumerate(sorted(bucket, key=lambda d: (bucket[d], d)))}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("collection", choices=sorted(COLLECTIONS))
@@ -51,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--limit", type=int, default=0, help="first N texts only")
+    ap.add_argument(
+        "--candidates-first",
+        action="store_true",
+        help="encode first the documents the lexical search ranks highest over the "
+        "collection's queries (top 10 of any query, then top 20, 30, 50, 100): what a "
+        "hybrid search reads first",
+    )
     ap.add_argument(
         "--first-ids",
         type=Path,
@@ -64,8 +89,12 @@ def main(argv: list[str] | None = None) -> int:
         texts = [t for _, t in load_queries(collection_dir(args.collection) / "queries.jsonl")]
     else:
         pairs = list(passage_texts(args.collection, args.scope))
-        if args.first_ids:
+        order: dict[str, int] = {}
+        if args.candidates_first:
+            order = candidate_order(args.collection)
+        elif args.first_ids:
             order = {d: i for i, d in enumerate(args.first_ids.read_text().split())}
+        if order:
             pairs.sort(key=lambda p: order.get(p[0].rpartition("#")[0], len(order)))
         texts = [t for _, t in pairs]
     if args.limit:
