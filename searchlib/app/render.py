@@ -414,4 +414,13 @@ def format_explanation(why: Explanation, color: bool) -> str:
             color,
         )
     )
+    sem = why.semantic
+    if sem is not None:
+        cosine = "no vector" if sem.cosine is None else f"cosine {sem.cosine:.4f}"
+        lines.append(
+            f"  {style('hybrid', BOLD, color)}  {sem.score:.4f} = lexical {sem.lexical:.4f}"
+            f" / best {sem.lexical_max:.4f} ({sem.lexical_share:.4f})"
+            f" + semantic {sem.weight:g} × z {sem.z:+.3f} ({sem.semantic_share:+.4f});"
+            f" {cosine}, z over {sem.candidates} candidates"
+        )
     return "\n".join(lines)
