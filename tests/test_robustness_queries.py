@@ -147,7 +147,7 @@ def test_huge_words_are_not_corrected_nor_fuzzily_expanded(
     monkeypatch.setattr(Vocabulary, "within_one", spy)
     with Index.in_memory() as ix:
         ix.add([Document("a", "Titre", "Le contrat de travail.")])
-        assert ix.search("x" * 20_000).total == 0
+        assert ix.search("x" * 20_000, time_limit=None).total == 0
         assert looked == []  # never looked for corrections of it
         assert ix.search("contrst").total == 1  # a real typo is still corrected
         assert looked and max(looked) == len("contrst")
