@@ -50,7 +50,10 @@ WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 1.0)
 CANDIDATES = (100, 200)
 FOLDS = 5
 SCOPES = {"cdtn": "first", "piaf": "passages"}
-COMMAND = "python -m benchmarks.studies.semantic.relevance --write-results"
+COMMAND = (
+    "python -m benchmarks.studies.semantic.relevance --cached-only --max-candidates 100 "
+    "--write-results"
+)
 
 
 @dataclass
@@ -282,7 +285,8 @@ def report(r: Mapping[str, Any]) -> str:
         "multilingual-e5-small 4-bit; passages cut to 128 tokens; cdtn: one vector per "
         "document, title + head of its first passage; piaf: one per passage). Top 100 "
         "documents, lexical candidates from searchlib's own ranking "
-        f"(depth {r['depth']}).",
+        f"(depth {r['depth']}). A candidate without a vector (a document the warm-up had "
+        "not reached) gets z = 0: see the share of candidates with a vector below.",
         "",
         "| collection | ranking | nDCG@10 | MRR@10 | R@100 | queries |",
         "| --- | --- | --- | --- | --- | --- |",
