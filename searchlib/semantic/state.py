@@ -205,6 +205,10 @@ class SemanticIndex:
             self._embedder = embedder
             self._queries.clear()
 
+    def forget_queries(self) -> None:
+        """Empty the cache of query vectors (the next search encodes its query again)."""
+        self._queries.clear()
+
     def query_vector(
         self, text: str, store: VectorStore | _Unread | None = _UNREAD
     ) -> NDArray[np.float32]:

@@ -109,7 +109,7 @@ def latency(index_path: Path, queries: Sequence[str], threads: int) -> dict[str,
         return embedder.embed_queries([q])
 
     def cold(q: str) -> Any:
-        sem._queries.clear()
+        sem.forget_queries()
         return ix.search(q)
 
     for q in queries:  # warm-up: the searcher's caches, and the query vectors
