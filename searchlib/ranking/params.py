@@ -62,7 +62,8 @@ class Ranking:
             unless a form of its own stem about as frequent is as close; 0
             turns it off. Words whose stem is found nowhere are read as any
             form within the edits their length allows (1 from 5 letters, 2
-            from 9), per ``typo_max_terms``.
+            from 9; see :func:`searchlib.query.typos.respellings`), per
+            ``typo_max_terms``.
     """
 
     k1: float = 0.9
