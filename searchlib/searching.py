@@ -32,8 +32,8 @@ import functools
 import numbers
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,13 +43,31 @@ from whoosh import query as wq
 from searchlib._cache import BoundedCache
 from searchlib._whoosh.limits import check as check_deadline
 from searchlib.analysis.analyzer import FrenchAnalyzer
+from searchlib.errors import QuerySyntaxError
+from searchlib.fields import (
+    AllOf,
+    AnyOf,
+    Date,
+    Exclude,
+    Facet,
+    FieldType,
+    FilterExpr,
+    Keyword,
+    Match,
+    Number,
+    Range,
+    filter_fields,
+    is_multiple,
+    parse_sort,
+)
 from searchlib.highlight import MatchSpec, highlight, leading_snippet
 from searchlib.query.acronyms import AcronymLexicon
 from searchlib.query.compiler import QueryCompiler
-from searchlib.query.language import SEARCH_FIELDS, parse
+from searchlib.query.language import SEARCH_FIELDS, Filter, filter_value, parse, split_filters
 from searchlib.query.suggest import Completion, complete, suggest
 from searchlib.query.typos import Respelling, SurfaceVocabulary, Vocabulary, respellings
 from searchlib.ranking import fastpath
+from searchlib.ranking.facets import FieldRequest, execute_fields
 from searchlib.ranking.fastpath import Executed, ScoringView, SegmentCache
 from searchlib.ranking.params import Ranking
 from searchlib.results import Correction, Hit, SearchResults, Suggestion, apply_corrections
@@ -358,12 +376,18 @@ class CompiledQuery:
         text: the query as given.
         query: the Whoosh query (``None`` when nothing is searchable).
         match: the terms and phrases to mark in snippets.
+        filter: what the matches must satisfy: the query's filters and
+            those given beside it (``None``: nothing).
+        words: whether the query holds words (without any, a filter alone
+            matches every passage it keeps).
         corrections: the words read as others (typos).
     """
 
     text: str
     query: wq.Query | None
     match: MatchSpec
+    filter: FilterExpr | None = None
+    words: bool = True
     corrections: tuple[Correction, ...] = ()
 
 
@@ -382,6 +406,7 @@ class SearchContext:
         fast_path: score OR-of-terms queries with numpy (see
             :mod:`searchlib.ranking.fastpath`); ``False`` runs every query
             through Whoosh's collectors (the same ranking; a reference).
+        declared: the index's declared fields (see :mod:`searchlib.fields`).
     """
 
     state: SearcherState
@@ -390,6 +415,7 @@ class SearchContext:
     exact_analyzer: FrenchAnalyzer | None = None
     acronyms: AcronymLexicon | None = None
     fast_path: bool = True
+    declared: Mapping[str, FieldType] = field(default_factory=dict)
 
     def compiler(
         self,
@@ -419,20 +445,35 @@ class SearchContext:
         query: str,
         fields: Sequence[str] | None = None,
         *,
+        filter: str | Mapping[str, Any] | FilterExpr | None = None,
         correct: bool = True,
         as_you_type: bool = False,
     ) -> CompiledQuery:
-        """Parse and compile ``query`` (plain words searched in ``fields``; typos
-        corrected unless ``correct`` is false; the unfinished last word read
-        as the written forms it starts when ``as_you_type``).
+        """Parse and compile ``query`` (plain words searched in ``fields``; its
+        filters, and ``filter``, restrict the matches; typos corrected unless
+        ``correct`` is false; the unfinished last word read as the written
+        forms it starts when ``as_you_type``).
 
         Raises:
-            QuerySyntaxError: the query is an explicitly malformed operator query.
+            QuerySyntaxError: the query is an explicitly malformed operator
+                query, names an unknown field, or misplaces a filter.
+            ValueError, TypeError: a malformed ``filter``.
         """
-        tree = parse(query)
+        tree = parse(query, self.declared) if self.declared else parse(query)
+        words, found = split_filters(tree, query, self.declared) if self.declared else (tree, None)
+        given = self.filter_expression(filter)
+        if given is not None:
+            found = given if found is None else AllOf((found, given))
         compiler = self.compiler(fields, query, correct=correct, as_you_type=as_you_type)
-        wquery, spec = compiler.compile(tree)
-        return CompiledQuery(query, wquery, spec, tuple(compiler.corrections))
+        wquery, spec = compiler.compile(words)
+        return CompiledQuery(
+            query,
+            wquery,
+            spec,
+            filter=found,
+            words=bool(words.items),
+            corrections=tuple(compiler.corrections),
+        )
 
     def suggest(self, query: str, fields: Sequence[str] | None = None) -> Suggestion | None:
         """A query finding more than ``query`` (see :func:`searchlib.query.suggest.suggest`)."""
@@ -447,11 +488,97 @@ class SearchContext:
             text, self.state, self.analyzer, limit=limit, fields=tuple(fields or SEARCH_FIELDS)
         )
 
-    def execute(self, compiled: CompiledQuery, limit: int, collapse: bool) -> Executed:
-        """The best ``limit`` passages (``(docnum, score)``) and how many match."""
-        if compiled.query is None:
-            return Executed([], 0)
-        return self.state.execute(compiled.query, limit, collapse, fast=self.fast_path)
+    def filter_expression(
+        self, filter: str | Mapping[str, Any] | FilterExpr | None
+    ) -> FilterExpr | None:
+        """``filter`` as given to a search, as an expression: filter syntax
+        (``"source:sp date:>=2020"``, no words), a mapping of declared fields
+        to a value or a list of values (any of them; for a number or date, a
+        value may be written as in the syntax: ``">=2020"``), or an expression.
+
+        Raises:
+            QuerySyntaxError: malformed filter syntax.
+            ValueError: an unknown field, or a value that does not fit it.
+            TypeError: something else than the above.
+        """
+        if filter is None:
+            return None
+        declared = self.declared
+        if isinstance(filter, str):
+            words, found = split_filters(parse(filter, declared), filter, declared)
+            if words.items:
+                raise QuerySyntaxError(
+                    "filter= holds filters only (field:value), not words", filter, 0
+                )
+            return found
+        if isinstance(filter, Mapping):
+            parts: list[FilterExpr] = []
+            for name, value in filter.items():
+                kind = _declared(declared, name)
+                values = list(value) if isinstance(value, list | tuple) else [value]
+                if isinstance(kind, Keyword):
+                    parts.append(Match(name, tuple(_keyword_value(name, v) for v in values)))
+                    continue
+                ranges = [_range_value(name, kind, v) for v in values]
+                parts.append(ranges[0] if len(ranges) == 1 else AnyOf(tuple(ranges)))
+            if not parts:
+                return None
+            return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+        if isinstance(filter, Match | Range | AnyOf | AllOf | Exclude):
+            for name in filter_fields(filter):
+                _declared(declared, name)
+            _check_expression(declared, filter)
+            return filter
+        raise TypeError(
+            "filter must be filter syntax (a string), a mapping of fields to values or "
+            f"a searchlib.fields expression, not {type(filter).__name__}"
+        )
+
+    def field_request(
+        self,
+        compiled: CompiledQuery,
+        facets: Sequence[str | Facet] | None = None,
+        sort: str | Sequence[str] | None = None,
+    ) -> FieldRequest | None:
+        """What a search asks of declared fields (``None``: nothing, a plain search).
+
+        Raises:
+            ValueError: a facet or sort key naming an unknown field, or not
+                suiting the field's type.
+            TypeError: malformed ``facets`` or ``sort``.
+        """
+        wanted = _facets(facets)
+        keys = parse_sort(sort)
+        for facet in wanted:
+            _check_facet(self.declared, facet)
+        for key in keys:
+            kind = _declared(self.declared, key.field)
+            if is_multiple(kind):
+                raise ValueError(f"cannot sort by {key.field}: a document may hold several values")
+        if compiled.filter is None and not wanted and not keys:
+            return None
+        return FieldRequest(self.declared, compiled.filter, wanted, keys)
+
+    def execute(
+        self,
+        compiled: CompiledQuery,
+        limit: int,
+        collapse: bool,
+        *,
+        request: FieldRequest | None = None,
+    ) -> Executed:
+        """The best ``limit`` passages (``(docnum, score)``) and how many match;
+        with a ``request``, filtered, counted and ordered by declared fields
+        (see :func:`searchlib.ranking.facets.execute_fields`)."""
+        if request is None:
+            if compiled.query is None:
+                return Executed([], 0)
+            return self.state.execute(compiled.query, limit, collapse, fast=self.fast_path)
+        if compiled.query is None and (compiled.words or request.filter is None):
+            return Executed([], 0, facets={f.field: {} for f in request.facets})
+        return execute_fields(
+            self.state.scoring, compiled.query, request, limit, collapse, fast=self.fast_path
+        )
 
     def materialise(
         self,
@@ -504,8 +631,9 @@ class SearchContext:
             tuple(hits),
             compiled.match,
             _ms(t0),
-            compiled.corrections,
-            apply_corrections(compiled.text, compiled.corrections),
+            facets=executed.facets,
+            corrections=compiled.corrections,
+            searched=apply_corrections(compiled.text, compiled.corrections),
         )
 
 
@@ -520,6 +648,9 @@ def search(
     fields: Sequence[str] | None = None,
     snippet_chars: int = 220,
     max_fragments: int = 2,
+    filter: str | Mapping[str, Any] | FilterExpr | None = None,
+    facets: Sequence[str | Facet] | None = None,
+    sort: str | Sequence[str] | None = None,
     correct: bool = True,
     suggest: bool = True,
     as_you_type: bool = False,
@@ -537,6 +668,12 @@ def search(
             such as ``("title",)`` (default: title and text).
         snippet_chars: approximate size of a fragment (at least 1).
         max_fragments: fragments per snippet (at least 1).
+        filter: restricts the matches by declared fields (see
+            :meth:`SearchContext.filter_expression`).
+        facets: declared fields to count the matches by (names or
+            :class:`~searchlib.fields.Facet`).
+        sort: declared fields to order by (``"-date"``; see
+            :func:`~searchlib.fields.parse_sort`); default: by score.
         correct: read typos as the index's words (``False``: every word as
             typed; ``+word`` keeps one word as typed); what was read as what
             is in ``SearchResults.corrections``.
@@ -564,8 +701,11 @@ def search(
     _flag("as_you_type", as_you_type)
     names = _field_names(fields)
     t0 = time.perf_counter()
-    compiled = context.compile(query, names, correct=correct, as_you_type=as_you_type)
-    executed = context.execute(compiled, page * limit, collapse)
+    compiled = context.compile(
+        query, names, filter=filter, correct=correct, as_you_type=as_you_type
+    )
+    request = context.field_request(compiled, facets, sort)
+    executed = context.execute(compiled, page * limit, collapse, request=request)
     results = context.materialise(
         compiled,
         executed,
@@ -576,7 +716,9 @@ def search(
         max_fragments=max_fragments,
         started=t0,
     )
-    if suggest and not compiled.corrections and not as_you_type:
+    # A suggestion respells the query's words; a query with filters on
+    # declared fields gets none (the suggester reads plain queries).
+    if suggest and not compiled.corrections and not as_you_type and compiled.filter is None:
         found = context.suggest(query, names)
         if found is not None:
             results = dataclasses.replace(results, suggestion=found, elapsed_ms=_ms(t0))
@@ -617,6 +759,85 @@ def _field_names(fields: object) -> tuple[str, ...] | None:
         if f not in SEARCH_FIELDS:
             raise ValueError(f"unknown field {f!r} (fields: {known})")
     return names or None
+
+
+def _declared(declared: Mapping[str, FieldType], name: object) -> FieldType:
+    kind = declared.get(name) if isinstance(name, str) else None
+    if kind is None:
+        known = ", ".join(declared) or "none"
+        raise ValueError(f"unknown field {name!r} (declared fields: {known})")
+    return kind
+
+
+def _keyword_value(name: str, value: object) -> str:
+    try:
+        converted = Keyword().convert(value)
+    except ValueError as e:
+        raise ValueError(f"filter {name}: {e}") from None
+    if not converted:
+        raise ValueError(f"filter {name}: no value")
+    return str(converted[0])
+
+
+def _range_value(name: str, kind: FieldType, value: object) -> FilterExpr:
+    """A number or date filter value: as in the syntax (a string), or a number."""
+    if isinstance(kind, Number) and isinstance(value, int | float) and not isinstance(value, bool):
+        text = repr(float(value))
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise ValueError(f"filter {name}: {value!r} is not a {kind.describe()} value")
+    try:
+        return filter_value(Filter(name, text, 0), text, kind)
+    except QuerySyntaxError as e:
+        raise ValueError(f"filter {name}: {e.message}") from None
+
+
+def _check_expression(declared: Mapping[str, FieldType], expr: FilterExpr) -> None:
+    if isinstance(expr, Match):
+        if not isinstance(declared[expr.field], Keyword):
+            raise ValueError(f"filter {expr.field}: Match needs a keyword field")
+    elif isinstance(expr, Range):
+        if not isinstance(declared[expr.field], Number | Date):
+            raise ValueError(f"filter {expr.field}: Range needs a number or date field")
+    elif isinstance(expr, Exclude):
+        _check_expression(declared, expr.item)
+    else:
+        for item in expr.items:
+            _check_expression(declared, item)
+
+
+def _facets(facets: object) -> tuple[Facet, ...]:
+    if facets is None:
+        return ()
+    if isinstance(facets, str | Facet):
+        facets = [facets]
+    if not isinstance(facets, Sequence):
+        raise TypeError(f"facets must be a list of field names or Facet, not {facets!r}")
+    out: list[Facet] = []
+    for f in facets:
+        if isinstance(f, str):
+            out.append(Facet(f))
+        elif isinstance(f, Facet):
+            out.append(f)
+        else:
+            raise TypeError(f"a facet is a field name or a Facet, not {f!r}")
+    return tuple(out)
+
+
+def _check_facet(declared: Mapping[str, FieldType], facet: Facet) -> None:
+    kind = _declared(declared, facet.field)
+    if isinstance(kind, Keyword) and (facet.by is not None or facet.edges is not None):
+        raise ValueError(f"facet {facet.field}: a keyword field counts per value")
+    if isinstance(kind, Date) and facet.edges is not None:
+        raise ValueError(f"facet {facet.field}: a date field counts by year, month or day")
+    if isinstance(kind, Number) and (facet.by is not None or not facet.edges):
+        raise ValueError(
+            f"facet {facet.field}: a number field counts by ranges: give their edges "
+            f'(Facet("{facet.field}", edges=(10, 100)), or {facet.field}:10,100)'
+        )
+    if facet.limit is not None and (isinstance(facet.limit, bool) or facet.limit < 1):
+        raise ValueError(f"facet {facet.field}: limit must be at least 1")
 
 
 def _hit(

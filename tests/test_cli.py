@@ -50,6 +50,7 @@ def test_subcommands_are_the_issue_list() -> None:
         "analyze",
         "complete",
         "delete",
+        "embed",
         "eval",
         "explain",
         "export",
@@ -167,7 +168,7 @@ def test_search_json_is_the_library_dict(index_dir: Path) -> None:
         expected = ix.search("musique OR œuvre").to_dict()
     assert data == expected
     assert set(data) >= {"query", "total", "hits"}
-    assert set(data["hits"][0]) == {"rank", "id", "doc_id", "score", "title", "snippet"}
+    assert set(data["hits"][0]) == {"rank", "id", "doc_id", "score", "title", "snippet", "fields"}
     assert any("<mark>" in h["snippet"] for h in data["hits"])
 
 

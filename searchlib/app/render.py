@@ -109,14 +109,51 @@ def marked(snippet: Snippet, color: bool, *, oneline: bool = True) -> str:
 # -- search results -----------------------------------------------------------
 
 
-def format_hit(hit: Hit, color: bool, width: int | None = None) -> str:
+def format_hit(
+    hit: Hit, color: bool, width: int | None = None, show_fields: Sequence[str] = ()
+) -> str:
     """Rank, title, score and passage id; then the snippet, cut into lines of
-    ``width`` columns at spaces (one line when ``None``)."""
+    ``width`` columns at spaces (one line when ``None``); then the fields named
+    in ``show_fields`` the hit has, if any (``*``: all)."""
     rank = style(f"{hit.rank:>3}.", DIM, color)
     title = style(marked(hit.title_snippet, color), BOLD, color) if hit.title else "(untitled)"
     score = style(f"score {hit.score:.2f}", CYAN, color)
     ident = style(f"[{visible(hit.id, newlines=False)}]", DIM, color)
-    return f"{rank} {title}  {score}  {ident}\n{wrap(marked(hit.snippet, color), width, 5)}"
+    out = f"{rank} {title}  {score}  {ident}\n{wrap(marked(hit.snippet, color), width, 5)}"
+    shown = format_fields(hit.fields, show_fields)
+    return f"{out}\n     {style(visible(shown, newlines=False), DIM, color)}" if shown else out
+
+
+def format_fields(fields: dict[str, Any], names: Sequence[str]) -> str:
+    """``source=legi-codes  tags=a,b`` for the ``names`` among ``fields`` (``*``: all).
+
+    >>> format_fields({"source": "sp", "tags": ["a", "b"], "n": 3}, ["tags", "source", "x"])
+    'tags=a,b  source=sp'
+    """
+    wanted = list(fields) if "*" in names else [n for n in names if n in fields]
+    parts = []
+    for name in wanted:
+        value = fields[name]
+        if isinstance(value, list | tuple):
+            value = ",".join(str(v) for v in value)
+        parts.append(f"{name}={value}")
+    return "  ".join(parts)
+
+
+def format_facets(facets: dict[str, dict[str, int]], color: bool, *, top: int = 10) -> str:
+    """One line per facet: its values and counts, the first ``top`` of them.
+
+    >>> print(format_facets({"source": {"sp": 3, "legi": 1}}, color=False))
+    source: sp 3 · legi 1
+    """
+    lines = []
+    for name, counts in facets.items():
+        shown = [f"{value} {count:,}" for value, count in list(counts.items())[:top]]
+        more = len(counts) - top
+        if more > 0:
+            shown.append(f"({more:,} more)")
+        lines.append(f"{style(name + ':', BOLD, color)} {' · '.join(shown) or '(none)'}")
+    return "\n".join(lines)
 
 
 def quoted(query: str) -> str:
@@ -146,10 +183,16 @@ def format_suggestion(results: SearchResults, color: bool, how: str = "") -> str
 
 
 def format_results(
-    results: SearchResults, color: bool, width: int | None = None, *, suggestion_how: str = ""
+    results: SearchResults,
+    color: bool,
+    width: int | None = None,
+    *,
+    suggestion_how: str = "",
+    show_fields: Sequence[str] = (),
 ) -> str:
-    """What was corrected, the hits of one page and a line saying where we
-    are, and the did-you-mean (followed by ``suggestion_how``)."""
+    """What was corrected, the hits of one page (``show_fields`` as for
+    :func:`format_hit`), the facets asked for, a line saying where we are, and
+    the did-you-mean (followed by ``suggestion_how``)."""
     lines = [line for line in (format_correction(results, color),) if line]
     searched = quoted(results.searched or results.query)
     if not results.hits:
@@ -161,7 +204,9 @@ def format_results(
         else:
             lines.append(f"no results for {searched}")
     else:
-        lines.extend(format_hit(h, color, width) for h in results.hits)
+        lines.extend(format_hit(h, color, width, show_fields) for h in results.hits)
+        if results.facets:
+            lines.append(format_facets(results.facets, color))
         first, last = results.hits[0].rank, results.hits[-1].rank
         lines.append(
             style(
@@ -292,6 +337,7 @@ def stats_dict(stats: IndexStats, ranking: Ranking | None = None) -> dict[str, A
         "size_bytes": stats.size_bytes,
         "analyzer_version": stats.analyzer_version,
         "format_version": stats.format_version,
+        "declared_fields": dict(stats.declared),
     }
     if ranking is not None:
         out["ranking"] = dataclasses.asdict(ranking)
@@ -306,6 +352,10 @@ def format_stats(stats: IndexStats, ranking: Ranking | None = None) -> str:
         ("documents", f"{d['documents']:,}"),
         ("passages", f"{d['passages']:,}"),
         ("fields", ", ".join(d["fields"])),
+        (
+            "declared",
+            ", ".join(f"{k} ({v})" for k, v in d["declared_fields"].items()) or "(none)",
+        ),
         ("size", format_bytes(d["size_bytes"])),
         ("analyzer", d["analyzer_version"]),
         ("format", str(d["format_version"])),
@@ -364,4 +414,13 @@ def format_explanation(why: Explanation, color: bool) -> str:
             color,
         )
     )
+    sem = why.semantic
+    if sem is not None:
+        cosine = "no vector" if sem.cosine is None else f"cosine {sem.cosine:.4f}"
+        lines.append(
+            f"  {style('hybrid', BOLD, color)}  {sem.score:.4f} = lexical {sem.lexical:.4f}"
+            f" / best {sem.lexical_max:.4f} ({sem.lexical_share:.4f})"
+            f" + semantic {sem.weight:g} × z {sem.z:+.3f} ({sem.semantic_share:+.4f});"
+            f" {cosine}, z over {sem.candidates} candidates"
+        )
     return "\n".join(lines)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from searchlib import __version__
+from searchlib._version import __version__
 from searchlib.app.render import (
     BOLD,
     DIM,
@@ -37,6 +37,7 @@ from searchlib.app.render import (
     terminal_width,
 )
 from searchlib.errors import QuerySyntaxError, SearchlibError
+from searchlib.fields import Facet, number_label, parse_sort
 from searchlib.highlight import highlight_all, visible
 from searchlib.index import Index, cache_dir
 from searchlib.results import Hit, SearchResults
@@ -71,6 +72,13 @@ COMMANDS = (
     Command("complete", "TEXT", "completions of TEXT's last word, then its results as you type"),
     Command("stats", "", "documents, passages, fields, index size, analyzer version"),
     Command("limit", "[N]", "show or set the number of hits per page"),
+    Command(
+        "facets",
+        "[SPEC ...|off]",
+        "count matches per declared field: source, date:month, pages:10,100",
+    ),
+    Command("sort", "[KEYS|relevance]", "order by declared fields: -date, source,-date"),
+    Command("fields", "[NAMES|*|off]", "show these fields of each hit (comma-separated)"),
     Command("quit", "", "leave (also Ctrl-D)"),
 )
 ALIASES = {
@@ -88,6 +96,7 @@ QUERY_HELP = """\
 Queries: words (accents and case optional), "a phrase" or «une phrase»,
 AND / OR / NOT (upper case), -word, title:word, text:"a phrase",
 prefix* (2+ letters), typo~ or typo~2, (grouping). Questions work as typed.
+Declared fields filter: source:sp, -source:sp, date:>=2020, pages:[10 TO 99].
 Typos are corrected and shown; +word keeps a word as typed. Tab completes words."""
 
 
@@ -136,6 +145,9 @@ class Repl:
         self.limit = limit
         self.label = label or str(index.path or "in-memory index")
         self.results: SearchResults | None = None
+        self.facets: list[Facet] = []
+        self.sort: str | None = None
+        self.show_fields: list[str] = []
         self._handlers: dict[str, Callable[[str], bool | None]] = {
             "help": self.cmd_help,
             "next": self.cmd_next,
@@ -148,6 +160,9 @@ class Repl:
             "complete": self.cmd_complete,
             "stats": self.cmd_stats,
             "limit": self.cmd_limit,
+            "facets": self.cmd_facets,
+            "sort": self.cmd_sort,
+            "fields": self.cmd_fields,
             "quit": self.cmd_quit,
         }
 
@@ -247,7 +262,14 @@ class Repl:
         """Run ``query`` and show one page of hits (what was corrected first,
         a suggestion last)."""
         try:
-            results = self.index.search(query, limit=self.limit, page=page, as_you_type=as_you_type)
+            results = self.index.search(
+                query,
+                limit=self.limit,
+                page=page,
+                facets=self.facets or None,
+                sort=self.sort,
+                as_you_type=as_you_type,
+            )
         except QuerySyntaxError as e:
             self.query_error(e)
             return
@@ -256,7 +278,15 @@ class Repl:
             return
         self.results = results
         how = style(" (:yes searches it)", DIM, self.color)
-        self.print(format_results(results, self.color, self.width, suggestion_how=how))
+        self.print(
+            format_results(
+                results,
+                self.color,
+                self.width,
+                suggestion_how=how,
+                show_fields=self.show_fields,
+            )
+        )
         if results.page < results.pages:
             self.print(style(":next for more", DIM, self.color))
 
@@ -274,7 +304,9 @@ class Repl:
             if hit.rank == rank:
                 return hit
         if 1 <= rank <= self.results.total:
-            found = self.index.search(self.results.query, limit=1, page=rank, suggest=False)
+            found = self.index.search(
+                self.results.query, limit=1, page=rank, sort=self.sort, suggest=False
+            )
             if found.hits:
                 return found.hits[0]
         self.error(f"no hit {rank}: the last query has {plural(self.results.total, 'result')}")
@@ -400,9 +432,55 @@ class Repl:
         self.limit = value
         self.print(f"{plural(value, 'hit')} per page")
 
+    def cmd_facets(self, arg: str) -> None:
+        """``:facets [SPEC ...|off]``."""
+        if arg.lower() in ("off", "none"):
+            self.facets = []
+        elif arg:
+            facets = [Facet.parse(spec) for spec in arg.split()]
+            declared = self.index.fields
+            unknown = [f.field for f in facets if f.field not in declared]
+            if unknown:
+                known = ", ".join(declared) or "none"
+                self.error(f"unknown field {unknown[0]!r} (declared fields: {known})")
+                return
+            self.facets = facets
+        shown = " ".join(_facet_spec(f) for f in self.facets)
+        self.print(f"facets: {shown}" if shown else "no facets")
+
+    def cmd_sort(self, arg: str) -> None:
+        """``:sort [KEYS|relevance]``."""
+        if arg:
+            keys = parse_sort(arg)
+            declared = self.index.fields
+            unknown = [k.field for k in keys if k.field not in declared]
+            if unknown:
+                known = ", ".join(declared) or "none"
+                self.error(f"unknown field {unknown[0]!r} (declared fields: {known})")
+                return
+            self.sort = arg if keys else None
+        self.print(f"sorted by {self.sort}" if self.sort else "sorted by relevance")
+
+    def cmd_fields(self, arg: str) -> None:
+        """``:fields [NAMES|*|off]``."""
+        if arg.lower() in ("off", "none"):
+            self.show_fields = []
+        elif arg:
+            self.show_fields = [n.strip() for n in arg.split(",") if n.strip()]
+        shown = ", ".join(self.show_fields)
+        self.print(f"showing fields: {shown}" if shown else "showing no fields")
+
     def cmd_quit(self, arg: str) -> bool:
         """``:quit``."""
         return False
+
+
+def _facet_spec(facet: Facet) -> str:
+    if facet.by:
+        return f"{facet.field}:{facet.by}"
+    if facet.edges:
+        return f"{facet.field}:{','.join(number_label(e) for e in facet.edges)}"
+    return facet.field
 
 
 def _line_reader(lines: Iterable[str]) -> Callable[[str], str]:

@@ -24,7 +24,16 @@ from searchlib.analysis.analyzer import FrenchAnalyzer, TokenView, fold, normali
 from searchlib.errors import QuerySyntaxError
 from searchlib.highlight import MatchSpec
 from searchlib.query.acronyms import AcronymLexicon
-from searchlib.query.language import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word
+from searchlib.query.language import (
+    SEARCH_FIELDS,
+    BoolOp,
+    Filter,
+    Group,
+    Node,
+    Not,
+    Phrase,
+    Word,
+)
 from searchlib.query.typos import Respelling, SurfaceVocabulary
 from searchlib.ranking.params import Ranking
 from searchlib.results import Correction
@@ -209,6 +218,12 @@ class QueryCompiler:
             return self._bool(node)
         if isinstance(node, Group):
             return self._group(node)
+        if isinstance(node, Filter):  # split_filters takes them out of the tree first
+            raise QuerySyntaxError(
+                f"the filter {node.field}:{node.text} cannot stand here",
+                self.query_text or node.text,
+                node.start if self.query_text else 0,
+            )
         return self._group(Group((node,)))  # a lone NOT
 
     def _group(self, node: Group, top: bool = False) -> _Compiled:

@@ -64,6 +64,12 @@ class Ranking:
             form within the edits their length allows (1 from 5 letters, 2
             from 9; see :func:`searchlib.query.typos.respellings`), per
             ``typo_max_terms``.
+        semantic_weight: on an index with vectors (see :mod:`searchlib.semantic`),
+            the weight of the cosine in the hybrid score ``bm25 / max(bm25) +
+            semantic_weight * z(cosine)`` over the best lexical candidates; 0
+            turns the semantic part off. Indexes without vectors ignore it.
+        semantic_candidates: how many of the best lexical hits the hybrid
+            score reorders (more when a page goes deeper).
     """
 
     k1: float = 0.9
@@ -83,6 +89,8 @@ class Ranking:
     acronym_slop: int = 3
     join_ordinals: bool = True
     typo_rare_ratio: float = 10.0
+    semantic_weight: float = 0.2
+    semantic_candidates: int = 100
 
     def boosts(self) -> dict[str, float]:
         """Per-field weights."""
