@@ -196,11 +196,13 @@ def test_no_eval_exec_shell_or_unrestricted_pickle_in_the_library() -> None:
         r"|os\.system|os\.popen|subprocess|shell=True"
         r"|pickle\.loads?\(|marshal\.|__import__"
     )
-    # The one process the library starts is parallel.py's indexing helper: a
-    # fixed argument list (sys.executable -c <code>), never through a shell.
+    # The processes the library starts: parallel.py's indexing helper, a
+    # fixed argument list (sys.executable -c <code>), and the REPL's pager on
+    # a terminal (the user's $PAGER split as a shell would, or less -R, as an
+    # argument list); never through a shell.
     helper_banned = re.compile(banned.pattern.replace("|subprocess", ""))
     for file in sorted(source.rglob("*.py")):
-        pattern = helper_banned if file.name == "parallel.py" else banned
+        pattern = helper_banned if file.name in ("parallel.py", "repl.py") else banned
         for n, line in enumerate(file.read_text("utf-8").splitlines(), start=1):
             code = line.split("#", 1)[0]
             if pattern.search(code) and not code.lstrip().startswith((">>>", "...")):
@@ -208,6 +210,9 @@ def test_no_eval_exec_shell_or_unrestricted_pickle_in_the_library() -> None:
     helper = (source / "_whoosh" / "parallel.py").read_text("utf-8")
     assert '[sys.executable, "-c", code]' in helper
     assert "shell=" not in helper and "os.system" not in helper
+    repl = (source / "app" / "repl.py").read_text("utf-8")
+    assert "subprocess.Popen(list(command), stdin=subprocess.PIPE)" in repl
+    assert "shell=" not in repl and "os.system" not in repl
 
 
 @pytest.mark.parametrize("query", ["{0}", "{__class__}", "%s %d %(x)s", "{!r:>{}}"])

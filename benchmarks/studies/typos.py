@@ -16,6 +16,7 @@ and of ``Index.complete``. Run from the repository root::
     python -m benchmarks.studies.typos --make-queries
     nice python -m benchmarks.studies.typos --data ../shared/eval-public --write-results
     python -m benchmarks.studies.typos --render benchmarks/out/typos.json --write-results
+    python -m benchmarks.studies.typos --complete-only --write-results   # complete() alone
 """
 
 from __future__ import annotations
@@ -397,8 +398,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", default="benchmarks/out/typos.json", help="JSON results")
     parser.add_argument("--write-results", action="store_true", help="update RESULTS.md")
     parser.add_argument("--render", metavar="JSON", help="render a saved run (no measuring)")
+    parser.add_argument(
+        "--complete-only", action="store_true", help="measure complete() again into --out"
+    )
     args = parser.parse_args(argv)
     data = Path(args.data)
+    if args.complete_only:
+        saved = json.loads(Path(args.out).read_text())
+        clean = load_queries(data / "cdtn-requetes" / "queries.jsonl")
+        path = build(data / "cdtn-requetes", "base")
+        saved["complete"] = completion_latency(path, completion_prefixes(clean))
+        Path(args.out).write_text(json.dumps(saved, indent=2), encoding="utf-8")
+        args.render = args.out
     if args.render:
         from benchmarks.results_file import publish
 

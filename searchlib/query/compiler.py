@@ -493,6 +493,8 @@ class QueryCompiler:
         if not term.isalpha():  # a number, an ordinal (quatorzième is 14e)
             return None
         typed = fold(self._typed(node, token)[0].lower())
+        if len(typed) > MAX_CORRECTED:
+            return None
         # A word whose stem is found nowhere is read as any form close to it
         # (as for corrections of stems); else only as a much more frequent one.
         found_anywhere = any(self.state.doc_frequency(f, term) for f in self._fields(node.field))
