@@ -96,6 +96,9 @@ WRITTEN_CACHE = 10_000
 WRITTEN_SAMPLE = 12
 """Passages read to find how the documents write a form."""
 
+CONTEXT_CACHE = 16
+"""Masks of the passages holding a query's other words (for completions), per searcher."""
+
 COMPLETION_CACHE = 512
 """Two-letter starts whose written forms are kept sorted by frequency, per searcher."""
 
@@ -142,6 +145,10 @@ class SearcherState:
         self.completion_lists: BoundedCache[str, list[tuple[str, int]]] = BoundedCache(
             COMPLETION_CACHE
         )
+        # what the words typed before the last one match: the same at each keystroke
+        self.context_masks: BoundedCache[
+            tuple[tuple[tuple[str, ...], ...], tuple[str, ...]], npt.NDArray[np.bool_]
+        ] = BoundedCache(CONTEXT_CACHE)
         self._surfaces: SurfaceVocabulary | None = None
         self._scoring: ScoringView | None = None
         self._lock = threading.Lock()
@@ -306,9 +313,12 @@ class SearcherState:
     ) -> list[int]:
         """For each of ``terms``, the passages holding it (in one of ``fields``)
         and, for each group, one of its terms."""
-        view = self.scoring
-        mask = np.zeros(view.doc_count, dtype=np.bool_)
-        mask[self._holding(groups, fields)] = True
+        key = (tuple(tuple(g) for g in groups), tuple(fields))
+        mask = self.context_masks.get(key)
+        if mask is None:
+            mask = np.zeros(self.scoring.doc_count, dtype=np.bool_)
+            mask[self._holding(groups, fields)] = True
+            mask = self.context_masks.put(key, mask)
         counts = []
         for term in terms:
             ids = self._ids(term, fields)

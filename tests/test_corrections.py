@@ -121,7 +121,14 @@ def test_edits_allowed_by_word_length() -> None:
     assert [c.replacement for c in ix.search("travial").corrections] == ["travail"]
     assert ix.search("trvial").corrections == ()  # two edits in 6 letters
     assert ix.search("pnadmie").corrections == ()  # two edits in 7 letters
-    assert ix.search("mandémie").corrections == ()  # first letter
+    # an edit of the first letter counts two: only when nothing else is close
+    assert [c.replacement for c in ix.search("mandémie").corrections] == ["pandémie"]
+    ix.add([Document(str(i), "T", "mandat") for i in range(12)])
+    assert [c.replacement for c in ix.search("landat").corrections] == ["mandat"]
+    assert [c.replacement for c in ix.search("mandar").corrections] == ["mandat"]
+    ix.add([Document(f"b{i}", "T", "bandit") for i in range(11)])
+    # mandat is as close and as frequent, but its edit is at the first letter
+    assert [c.replacement for c in ix.search("bandat").corrections] == ["bandit"]
 
 
 def test_tolerance_can_be_turned_off(ix: Index) -> None:

@@ -135,19 +135,27 @@ def test_huge_words_are_not_corrected_nor_fuzzily_expanded(
 ) -> None:
     # A 20,000-letter unknown word took 25 s in typo correction, past the
     # time limit; eight 3,000-letter word~2 ran 29 s and then returned.
-    from searchlib.query.typos import Vocabulary
+    from searchlib.query.typos import SurfaceVocabulary, Vocabulary
 
     looked: list[int] = []
     within_one = Vocabulary.within_one
+    within = SurfaceVocabulary.within
 
     def spy(self: Vocabulary, word: str) -> list[str]:
         looked.append(len(word))
         return within_one(self, word)
 
+    def surface_spy(self: SurfaceVocabulary, word: str, edits: int) -> list[tuple[str, int]]:
+        looked.append(len(word))
+        return within(self, word, edits)
+
     monkeypatch.setattr(Vocabulary, "within_one", spy)
+    monkeypatch.setattr(SurfaceVocabulary, "within", surface_spy)
     with Index.in_memory() as ix:
         ix.add([Document("a", "Titre", "Le contrat de travail.")])
         assert ix.search("x" * 20_000, time_limit=None).total == 0
+        assert ix.search("x" * 33, suggest=False).total == 0
+        assert ix.suggest("x" * 33) is None
         assert looked == []  # never looked for corrections of it
         assert ix.search("contrst").total == 1  # a real typo is still corrected
         assert looked and max(looked) == len("contrst")

@@ -210,6 +210,9 @@ def test_no_eval_exec_shell_or_unrestricted_pickle_in_the_library() -> None:
     helper = (source / "_whoosh" / "parallel.py").read_text("utf-8")
     assert '[sys.executable, "-c", code]' in helper
     assert "shell=" not in helper and "os.system" not in helper
+    repl = (source / "app" / "repl.py").read_text("utf-8")
+    assert "subprocess.Popen(list(command), stdin=subprocess.PIPE)" in repl
+    assert "shell=" not in repl and "os.system" not in repl
 
 
 @pytest.mark.parametrize("query", ["{0}", "{__class__}", "%s %d %(x)s", "{!r:>{}}"])

@@ -16,6 +16,7 @@ and of ``Index.complete``. Run from the repository root::
     python -m benchmarks.studies.typos --make-queries
     nice python -m benchmarks.studies.typos --data ../shared/eval-public --write-results
     python -m benchmarks.studies.typos --render benchmarks/out/typos.json --write-results
+    python -m benchmarks.studies.typos --complete-only --write-results   # complete() alone
 """
 
 from __future__ import annotations
@@ -187,20 +188,23 @@ def timed(fn: Callable[[], object], passes: int = 3) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def latency(path: Path, queries: Sequence[str], rankings: Mapping[str, Ranking]) -> dict[str, Any]:
-    """p50/p95 search time (top 10, snippets) per ranking, each on an index
-    of its own, interleaved query by query, after a warm-up pass."""
+def latency(
+    path: Path, queries: Sequence[str], rankings: Mapping[str, tuple[Ranking, bool]]
+) -> dict[str, Any]:
+    """p50/p95 search time (top 10, snippets) per row (a ranking, and whether
+    did-you-mean is on), each on an index of its own, interleaved query by
+    query, after a warm-up pass."""
     indexes = {}
-    for name, ranking in rankings.items():
-        indexes[name] = Index.open(path)
-        indexes[name].ranking = ranking
+    for name, (ranking, suggest) in rankings.items():
+        indexes[name] = (Index.open(path), suggest)
+        indexes[name][0].ranking = ranking
         for q in queries:  # warm-up: vocabularies, postings
-            indexes[name].search(q)
+            indexes[name][0].search(q, suggest=suggest)
     out: dict[str, list[float]] = {name: [] for name in rankings}
     for q in queries:
-        for name, index in indexes.items():
-            out[name].append(timed(lambda ix=index, q=q: ix.search(q)))
-    for index in indexes.values():
+        for name, (index, suggest) in indexes.items():
+            out[name].append(timed(lambda ix=index, q=q, s=suggest: ix.search(q, suggest=s)))
+    for index, _ in indexes.values():
         index.close()
     return {n: {"p50": percentile(v, 50), "p95": percentile(v, 95)} for n, v in out.items()}
 
@@ -277,7 +281,11 @@ def run(data: Path) -> dict[str, Any]:
             clean_scores[name] = searchlib_scores(index, clean, qrels)
             typo_scores[name] = searchlib_scores(index, misspelt, qrels)
             print(name, _mean(clean_scores[name]), _mean(typo_scores[name]), file=sys.stderr)
-    rankings = {n: Ranking(**c) for n, c in VARIANTS.items() if "before" not in n}
+    rankings = {
+        "no tolerance": (Ranking(typo_max_terms=0), False),
+        "tolerance (shipped)": (Ranking(), False),
+        "tolerance and did-you-mean (shipped search)": (Ranking(), True),
+    }
     sample = random.Random(SEED).sample(range(len(misspelt)), 400)
     result["latency_misspelt"] = latency(path, [misspelt[i][1] for i in sample], rankings)
     result["latency_clean"] = latency(path, [clean[i][1] for i in sample], rankings)
@@ -390,8 +398,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", default="benchmarks/out/typos.json", help="JSON results")
     parser.add_argument("--write-results", action="store_true", help="update RESULTS.md")
     parser.add_argument("--render", metavar="JSON", help="render a saved run (no measuring)")
+    parser.add_argument(
+        "--complete-only", action="store_true", help="measure complete() again into --out"
+    )
     args = parser.parse_args(argv)
     data = Path(args.data)
+    if args.complete_only:
+        saved = json.loads(Path(args.out).read_text())
+        clean = load_queries(data / "cdtn-requetes" / "queries.jsonl")
+        path = build(data / "cdtn-requetes", "base")
+        saved["complete"] = completion_latency(path, completion_prefixes(clean))
+        Path(args.out).write_text(json.dumps(saved, indent=2), encoding="utf-8")
+        args.render = args.out
     if args.render:
         from benchmarks.results_file import publish
 

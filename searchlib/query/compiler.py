@@ -87,6 +87,9 @@ French word is longer, and the cost of looking grows with the length."""
 MIN_PREFIX = 2
 """Shortest prefix accepted in ``prefix*`` (after folding)."""
 
+CANDIDATES = 8
+"""Written forms (the closest, then most frequent) a typo's reading is chosen among."""
+
 AS_YOU_TYPE_FORMS = 24
 """Written forms (the most frequent) an unfinished last word is read as, as you type."""
 
@@ -154,6 +157,7 @@ class QueryCompiler:
     ) -> None:
         self.correct = correct
         self.as_you_type = as_you_type
+        self._context: list[tuple[int, str]] = []
         self.corrections: list[Correction] = []
         self.query_text = query_text
         self.acronyms = acronyms if acronyms and ranking.acronym_boost > 0 else None
@@ -171,8 +175,23 @@ class QueryCompiler:
     def compile(self, tree: Group) -> tuple[wq.Query | None, MatchSpec]:
         """The Whoosh query for ``tree`` (``None`` when nothing is searchable), and
         the terms and phrases to mark in snippets."""
+        self._context = self._plain_terms(tree)
         c = self._group(tree, top=True)
         return c.query, MatchSpec(c.terms, c.phrases)
+
+    def _plain_terms(self, node: Node) -> list[tuple[int, str]]:
+        """The plain words of a query (not negated), each one index term: their
+        offsets and terms (what a typo's candidates are weighed against)."""
+        if isinstance(node, Word):
+            if node.kind != "word":
+                return []
+            tokens = [t for t in self.analyzer.tokens(normalize_text(node.text)) if not t.compound]
+            if len(tokens) == 1 and not tokens[0].stopped:
+                return [(node.start, tokens[0].text)]
+            return []
+        if isinstance(node, Group | BoolOp):
+            return [pair for item in node.items for pair in self._plain_terms(item)]
+        return []
 
     def acronym_query(self, word: Word | str) -> wq.Query | None:
         """The long forms a plain query word adds as an acronym, or ``None``.
@@ -290,6 +309,9 @@ class QueryCompiler:
             if long_forms.query is not None:
                 stop_only = False
             if not stop_only and self._may_correct(node):
+                respelt = self._respell(node, tokens[0], term)
+                if respelt is not None:
+                    return self._respelt(node, tokens[0], term, respelt, long_forms)
                 corrected = self._typo(term, node.field)
                 if corrected:
                     self._record(
@@ -305,9 +327,6 @@ class QueryCompiler:
                         _or(alternatives),
                         [_Compiled(None, terms=frozenset(corrected)), long_forms],
                     )
-                respelt = self._respell(node, tokens[0], term)
-                if respelt is not None:
-                    return self._respelt(node, tokens[0], term, respelt, long_forms)
             if self.exact_analyzer is not None and node.field is None:
                 exact = self.exact_analyzer.tokens(normalize_text(node.text), mode="query")
                 if len(exact) == 1:
@@ -474,6 +493,8 @@ class QueryCompiler:
         if not term.isalpha():  # a number, an ordinal (quatorzième is 14e)
             return None
         typed = fold(self._typed(node, token)[0].lower())
+        if len(typed) > MAX_CORRECTED:
+            return None
         # A word whose stem is found nowhere is read as any form close to it
         # (as for corrections of stems); else only as a much more frequent one.
         found_anywhere = any(self.state.doc_frequency(f, term) for f in self._fields(node.field))
@@ -492,20 +513,35 @@ class QueryCompiler:
                     ratio * self.state.surface_frequency(form) >= found[0].frequency
                 ):
                     return None
-        terms: list[str] = []
-        first = ""
-        for r in found:
+        # Each candidate stem once (its most frequent form), the closest first;
+        # among as close ones, those found most with the query's other words.
+        stems: dict[str, tuple[int, int, str]] = {}
+        for r in found[:CANDIDATES]:
             t = self._stem(r.folded)
-            if t is None or t == term or t in terms:
-                continue
-            terms.append(t)
-            first = first or r.folded
-            if len(terms) >= ranking.typo_max_terms:
-                break
-        if not terms:
+            if t is not None and t != term and t not in stems:
+                stems[t] = (r.edits, r.frequency, r.folded)
+        if not stems:
             return None
+        together = self._together(node, list(stems))
+        order = sorted(stems, key=lambda t: (stems[t][0], -together.get(t, 0), -stems[t][1], t))
+        terms = tuple(order[: ranking.typo_max_terms])
         kept = self.state.surface_frequency(typed) > 0
-        return tuple(terms), self.state.written(first), kept
+        return terms, self.state.written(stems[terms[0]][2]), kept
+
+    def _together(self, node: Word, candidates: list[str]) -> dict[str, int]:
+        """Passages holding each candidate term and the query's other plain
+        words (those the index holds); empty when the query has no other word."""
+        assert self.state is not None
+        fields = self._fields(node.field)
+        others = [
+            [t]
+            for start, t in self._context
+            if start != node.start and any(self.state.doc_frequency(f, t) for f in fields)
+        ]
+        if not others or len(candidates) < 2:
+            return {}
+        counts = self.state.co_occurrences(others, candidates, fields)
+        return dict(zip(candidates, counts, strict=True))
 
     def _respelt(
         self,

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from searchlib.analysis.analyzer import FrenchAnalyzer, fold, normalize_text
-from searchlib.query.compiler import IndexTerms
+from searchlib.query.compiler import MAX_CORRECTED, IndexTerms
 from searchlib.query.language import SEARCH_FIELDS, BoolOp, Group, Node, Word, parse
 from searchlib.query.typos import max_edits
 from searchlib.results import Suggestion
@@ -51,6 +51,9 @@ MIN_COMPLETION = 2
 """Shortest unfinished word (letters, folded) that is completed."""
 
 _WORDLIKE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+CONTEXT_WORDS = 3
+"""Words before the last one (the nearest) that completions are weighed with."""
 
 CO_OCCURRENCE_CANDIDATES = 24
 """Completions (the most frequent) ranked by how often they occur with the other words."""
@@ -119,6 +122,8 @@ def _stem(analyzer: FrenchAnalyzer, form: str) -> str | None:
 
 
 def _add_options(slot: _Slot, analyzer: FrenchAnalyzer, state: IndexTerms) -> None:
+    if len(slot.folded) > MAX_CORRECTED:
+        return
     own = state.surface_frequency(slot.folded)
     edits = max_edits(slot.folded)
     if own >= SUGGEST_RARE or edits == 0 or not slot.folded.isalpha():
@@ -265,8 +270,9 @@ def complete(
     The written forms of the index that start with the last word (folded, at
     least :data:`MIN_COMPLETION` letters; nothing when ``text`` ends with a
     space: the word is finished), the :data:`CO_OCCURRENCE_CANDIDATES` most
-    frequent ranked by how many passages hold them with the query's other
-    plain words, then by frequency; accents as the documents write them.
+    frequent ranked by how many passages hold them with the query's
+    :data:`CONTEXT_WORDS` plain words before the last, then by frequency;
+    accents as the documents write them.
 
     Args:
         text: the query as typed so far.
@@ -287,7 +293,7 @@ def complete(
         return []
     fields = tuple(fields)
     others = []
-    for slot in _slots(text[:start], analyzer, state):
+    for slot in _slots(text[:start], analyzer, state)[-CONTEXT_WORDS:]:
         own = slot.options[0][1]
         if any(state.doc_frequency(f, own) for f in fields):  # words found nowhere: ignored
             others.append([own])

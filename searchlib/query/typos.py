@@ -161,8 +161,10 @@ class SurfaceVocabulary:
         return self.ordered[lo:hi]
 
     def within(self, word: str, edits: int) -> list[tuple[str, int]]:
-        """Folded forms at 1 to ``edits`` (at most 2) edits from ``word``, first
-        letter kept, with their distance; sorted by distance, then form."""
+        """Folded forms at 1 to ``edits`` (at most 2) edits from ``word``, with
+        their distance; sorted by distance, then form. The first letter is
+        kept, except that at 2 edits one edit of the first letter alone
+        counts as two (as Meilisearch counts it)."""
         if edits <= 0 or not word:
             return []
         found: dict[str, int] = {}
@@ -170,6 +172,8 @@ class SurfaceVocabulary:
             found[cand] = 1
         if edits >= 2:
             for cand in self._two_edits(word):
+                found.setdefault(cand, 2)
+            for cand in self.first_letter(word):  # counts two, as Meilisearch counts it
                 found.setdefault(cand, 2)
         found.pop(word, None)
         return sorted(found.items(), key=lambda kv: (kv[1], kv[0]))
@@ -194,6 +198,18 @@ class SurfaceVocabulary:
                 if swapped != word and swapped in forms:  # transposition
                     found.add(swapped)
         return found
+
+    def first_letter(self, word: str) -> set[str]:
+        """Forms one edit away at the first letter (deleted, replaced, one
+        inserted before it, or swapped with the second)."""
+        forms = self.by_fold
+        candidates = {word[1:]}
+        candidates.update(c + word[1:] for c in self.alphabet)
+        candidates.update(c + word for c in self.alphabet)
+        if len(word) > 1:
+            candidates.add(word[1] + word[0] + word[2:])
+        candidates.discard(word)
+        return {c for c in candidates if c in forms}
 
     def _two_edits(self, word: str) -> set[str]:
         """Forms within two edits: those sharing enough letter pairs with
@@ -257,7 +273,9 @@ def respellings(
     ``word`` (folded) is rewritten only when it is found in fewer than
     ``rare_below`` passages; then the forms within :func:`max_edits` of it,
     first letter kept, found in at least ``ratio`` times as many passages as
-    ``word`` (plus one), fewest edits first, then most frequent.
+    ``word`` (plus one), fewest edits first, then most frequent. When there
+    is none, and the word has 5 letters or more, forms one edit away at the
+    first letter, counted as two edits (Meilisearch's count).
 
     Args:
         vocabulary: the index's written forms.
@@ -277,5 +295,12 @@ def respellings(
         f = frequency(form)
         if f >= ratio * (own + 1):
             found.append(Respelling(form, distance, f))
+    if not found:
+        # Last resort: one edit at the first letter, which counts two
+        # (rpise -> prise, éseau -> réseau).
+        for form in vocabulary.first_letter(word):
+            f = frequency(form)
+            if f >= ratio * (own + 1):
+                found.append(Respelling(form, 2, f))
     found.sort(key=lambda r: (r.edits, -r.frequency, r.folded))
     return found

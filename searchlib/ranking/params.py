@@ -62,7 +62,8 @@ class Ranking:
             unless a form of its own stem about as frequent is as close; 0
             turns it off. Words whose stem is found nowhere are read as any
             form within the edits their length allows (1 from 5 letters, 2
-            from 9), per ``typo_max_terms``.
+            from 9; see :func:`searchlib.query.typos.respellings`), per
+            ``typo_max_terms``.
         semantic_weight: on an index with vectors (see :mod:`searchlib.semantic`),
             the weight of the cosine in the hybrid score ``bm25 / max(bm25) +
             semantic_weight * z(cosine)`` over the best lexical candidates; 0
