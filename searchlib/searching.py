@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import numbers
 import threading
@@ -35,6 +36,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 from whoosh import query as wq
 
 from searchlib._cache import BoundedCache
@@ -61,12 +64,13 @@ from searchlib.highlight import MatchSpec, highlight, leading_snippet
 from searchlib.query.acronyms import AcronymLexicon
 from searchlib.query.compiler import QueryCompiler
 from searchlib.query.language import SEARCH_FIELDS, Filter, filter_value, parse, split_filters
-from searchlib.query.typos import Vocabulary
+from searchlib.query.suggest import Completion, complete, suggest
+from searchlib.query.typos import Respelling, SurfaceVocabulary, Vocabulary, respellings
 from searchlib.ranking import fastpath
 from searchlib.ranking.facets import FieldRequest, execute_fields
 from searchlib.ranking.fastpath import Executed, ScoringView, SegmentCache
 from searchlib.ranking.params import Ranking
-from searchlib.results import Hit, SearchResults
+from searchlib.results import Correction, Hit, SearchResults, Suggestion, apply_corrections
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
@@ -85,6 +89,15 @@ TYPO_KEEP = 10
 
 DOC_FREQUENCY_CACHE = 200_000
 """Terms whose document frequency is kept, per searcher (then it starts over)."""
+
+WRITTEN_CACHE = 10_000
+"""Forms whose written spelling (from the stored texts) is kept, per searcher."""
+
+WRITTEN_SAMPLE = 12
+"""Passages read to find how the documents write a form."""
+
+COMPLETION_CACHE = 512
+"""Two-letter starts whose written forms are kept sorted by frequency, per searcher."""
 
 
 class SearcherState:
@@ -125,6 +138,11 @@ class SearcherState:
         self.doc_frequencies: BoundedCache[tuple[str, str], int] = BoundedCache(
             DOC_FREQUENCY_CACHE, evict="clear"
         )
+        self.written_forms: BoundedCache[str, str] = BoundedCache(WRITTEN_CACHE, evict="clear")
+        self.completion_lists: BoundedCache[str, list[tuple[str, int]]] = BoundedCache(
+            COMPLETION_CACHE
+        )
+        self._surfaces: SurfaceVocabulary | None = None
         self._scoring: ScoringView | None = None
         self._lock = threading.Lock()
 
@@ -182,6 +200,144 @@ class SearcherState:
         best = tuple(sorted(counts, key=lambda t: (-counts[t], t))[:TYPO_KEEP])
         return self.typo_corrections.put(key, best)
 
+    def surfaces(self) -> SurfaceVocabulary:
+        """The written forms of the index (its ``exact`` field), read once per searcher."""
+        with self._lock:
+            if self._surfaces is None:
+                self._surfaces = SurfaceVocabulary.of_field(self.searcher, "exact")
+            return self._surfaces
+
+    def surface_frequency(self, folded: str) -> int:
+        """Passages holding a written form that folds to ``folded`` (0 when none)."""
+        forms = self.surfaces().forms(folded)
+        return sum(self.doc_frequency("exact", f) for f in forms)
+
+    def respellings(self, word: str, ratio: float) -> list[Respelling]:
+        """Written forms to read a rare typed word (folded) as (see
+        :func:`searchlib.query.typos.respellings`)."""
+        return respellings(self.surfaces(), word, self.surface_frequency, ratio=ratio)
+
+    def written(self, folded: str) -> str:
+        """How the documents write the form ``folded`` (``pandemie`` -> ``pandémie``,
+        ``prudhomme`` -> ``prud'homme``, ``etatsunis`` -> ``États-Unis``).
+
+        The most frequent accented variant in the ``exact`` field, then, in a
+        few passages holding it, the text it was read from (apostrophes,
+        hyphens, capitals); the lower-case spelling whenever the documents use
+        it. ``folded`` itself when the index has no such form.
+        """
+        found = self.written_forms.get(folded)
+        if found is None:
+            found = self.written_forms.put(folded, self._written(folded))
+        return found
+
+    def _written(self, folded: str) -> str:
+        forms = self.surfaces().forms(folded)
+        if not forms:
+            return folded
+        form = max(forms, key=lambda f: (self.doc_frequency("exact", f), f))
+        schema = self.searcher.schema
+        if "exact" not in schema:
+            return form
+        analyzer = schema["exact"].analyzer
+        reader = self.searcher.reader()
+        counts: dict[str, int] = {}
+        try:
+            matcher = reader.postings("exact", form)
+        except KeyError:  # not in this searcher's segments
+            return form
+        seen = 0
+        for docnum in matcher.all_ids():
+            if reader.is_deleted(docnum):
+                continue
+            stored = self.stored_fields(docnum)
+            text = f"{stored.get('title') or ''}\n{stored.get('text') or ''}"
+            for tok in analyzer.matching_tokens(text, {form}, mode="index"):
+                if tok.text == form:
+                    piece = text[tok.start : tok.end]
+                    counts[piece] = counts.get(piece, 0) + 1
+            seen += 1
+            if seen >= WRITTEN_SAMPLE:
+                break
+        if not counts:
+            return form
+        # The spelling met most (case aside), in lower case when the documents
+        # write it so anywhere (a capital opening a sentence or a title is no
+        # spelling); else as written (États-Unis).
+        groups: dict[str, int] = {}
+        for piece, n in counts.items():
+            groups[piece.lower()] = groups.get(piece.lower(), 0) + n
+        best = max(groups, key=lambda g: (groups[g], g))
+        variants = {p: n for p, n in counts.items() if p.lower() == best}
+        if best in variants:
+            return best
+        return max(variants, key=lambda p: (variants[p], p))
+
+    def completions(self, prefix: str, limit: int) -> list[tuple[str, int]]:
+        """The ``limit`` most frequent written forms (folded) that start with
+        ``prefix`` (folded, at least 2 letters), with their frequencies.
+
+        The forms of each two-letter start are counted once per searcher,
+        then kept sorted by frequency.
+        """
+        if len(prefix) < 2 or limit < 1:
+            return []
+        ranked = self.completion_lists.get_or_compute(prefix[:2], self._ranked_forms)
+        out: list[tuple[str, int]] = []
+        for form, frequency in ranked:
+            if form.startswith(prefix):
+                out.append((form, frequency))
+                if len(out) >= limit:
+                    break
+        return out
+
+    def _ranked_forms(self, start: str) -> list[tuple[str, int]]:
+        forms = self.surfaces().with_prefix(start)
+        counted = [(f, self.surface_frequency(f)) for f in forms]
+        counted.sort(key=lambda x: (-x[1], x[0]))
+        return counted
+
+    def matching(self, groups: Sequence[Sequence[str]], fields: Sequence[str]) -> int:
+        """Passages holding, for each group, one of its terms in one of ``fields``."""
+        return len(self._holding(groups, fields))
+
+    def co_occurrences(
+        self, groups: Sequence[Sequence[str]], terms: Sequence[str], fields: Sequence[str]
+    ) -> list[int]:
+        """For each of ``terms``, the passages holding it (in one of ``fields``)
+        and, for each group, one of its terms."""
+        view = self.scoring
+        mask = np.zeros(view.doc_count, dtype=np.bool_)
+        mask[self._holding(groups, fields)] = True
+        counts = []
+        for term in terms:
+            ids = self._ids(term, fields)
+            counts.append(len(np.unique(ids[mask[ids]])))
+        return counts
+
+    def _ids(self, term: str, fields: Sequence[str]) -> npt.NDArray[np.int64]:
+        view = self.scoring
+        parts = [view.impacts(f, term)[0] for f in fields if f in view.schema]
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+    def _holding(
+        self, groups: Sequence[Sequence[str]], fields: Sequence[str]
+    ) -> npt.NDArray[np.int64]:
+        """Live passages holding, for each group, one of its terms in one of ``fields``."""
+        view = self.scoring
+        found: npt.NDArray[np.int64] | None = None
+        for terms in groups:
+            parts = [self._ids(t, fields) for t in terms]
+            ids = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+            found = ids if found is None else np.intersect1d(found, ids, assume_unique=True)
+            if not len(found):
+                break
+        if found is None:
+            return np.zeros(0, dtype=np.int64)
+        if view.deleted is not None:
+            found = found[~view.deleted[found]]
+        return found
+
     def execute(
         self, query: wq.Query, limit: int, collapse: bool, *, fast: bool = True
     ) -> Executed:
@@ -224,6 +380,7 @@ class CompiledQuery:
             those given beside it (``None``: nothing).
         words: whether the query holds words (without any, a filter alone
             matches every passage it keeps).
+        corrections: the words read as others (typos).
     """
 
     text: str
@@ -231,6 +388,7 @@ class CompiledQuery:
     match: MatchSpec
     filter: FilterExpr | None = None
     words: bool = True
+    corrections: tuple[Correction, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,9 +417,17 @@ class SearchContext:
     fast_path: bool = True
     declared: Mapping[str, FieldType] = field(default_factory=dict)
 
-    def compiler(self, fields: Sequence[str] | None = None, query_text: str = "") -> QueryCompiler:
+    def compiler(
+        self,
+        fields: Sequence[str] | None = None,
+        query_text: str = "",
+        *,
+        correct: bool = True,
+        as_you_type: bool = False,
+    ) -> QueryCompiler:
         """A compiler for this context (plain words searched in ``fields``,
-        default title and text)."""
+        default title and text; typos corrected unless ``correct`` is false;
+        the last word a prefix when ``as_you_type``)."""
         return QueryCompiler(
             self.analyzer,
             self.state,
@@ -270,6 +436,8 @@ class SearchContext:
             query_text,
             self.exact_analyzer,
             self.acronyms,
+            correct,
+            as_you_type,
         )
 
     def compile(
@@ -278,9 +446,13 @@ class SearchContext:
         fields: Sequence[str] | None = None,
         *,
         filter: str | Mapping[str, Any] | FilterExpr | None = None,
+        correct: bool = True,
+        as_you_type: bool = False,
     ) -> CompiledQuery:
-        """Parse and compile ``query`` (plain words searched in ``fields``;
-        its filters, and ``filter``, restrict the matches).
+        """Parse and compile ``query`` (plain words searched in ``fields``; its
+        filters, and ``filter``, restrict the matches; typos corrected unless
+        ``correct`` is false; the unfinished last word read as the written
+        forms it starts when ``as_you_type``).
 
         Raises:
             QuerySyntaxError: the query is an explicitly malformed operator
@@ -292,8 +464,29 @@ class SearchContext:
         given = self.filter_expression(filter)
         if given is not None:
             found = given if found is None else AllOf((found, given))
-        wquery, spec = self.compiler(fields, query).compile(words)
-        return CompiledQuery(query, wquery, spec, found, bool(words.items))
+        compiler = self.compiler(fields, query, correct=correct, as_you_type=as_you_type)
+        wquery, spec = compiler.compile(words)
+        return CompiledQuery(
+            query,
+            wquery,
+            spec,
+            filter=found,
+            words=bool(words.items),
+            corrections=tuple(compiler.corrections),
+        )
+
+    def suggest(self, query: str, fields: Sequence[str] | None = None) -> Suggestion | None:
+        """A query finding more than ``query`` (see :func:`searchlib.query.suggest.suggest`)."""
+        return suggest(query, self.state, self.analyzer, fields=tuple(fields or SEARCH_FIELDS))
+
+    def complete(
+        self, text: str, limit: int = 10, fields: Sequence[str] | None = None
+    ) -> list[Completion]:
+        """Completions of the last word of ``text`` (see
+        :func:`searchlib.query.suggest.complete`)."""
+        return complete(
+            text, self.state, self.analyzer, limit=limit, fields=tuple(fields or SEARCH_FIELDS)
+        )
 
     def filter_expression(
         self, filter: str | Mapping[str, Any] | FilterExpr | None
@@ -439,6 +632,8 @@ class SearchContext:
             compiled.match,
             _ms(t0),
             facets=executed.facets,
+            corrections=compiled.corrections,
+            searched=apply_corrections(compiled.text, compiled.corrections),
         )
 
 
@@ -456,8 +651,11 @@ def search(
     filter: str | Mapping[str, Any] | FilterExpr | None = None,
     facets: Sequence[str | Facet] | None = None,
     sort: str | Sequence[str] | None = None,
+    correct: bool = True,
+    suggest: bool = True,
+    as_you_type: bool = False,
 ) -> SearchResults:
-    """Search with ``context``: compile, execute, materialise.
+    """Search with ``context``: compile, execute, materialise (and suggest).
 
     Args:
         context: the searcher's state, analyzers, ranking and acronyms.
@@ -476,6 +674,13 @@ def search(
             :class:`~searchlib.fields.Facet`).
         sort: declared fields to order by (``"-date"``; see
             :func:`~searchlib.fields.parse_sort`); default: by score.
+        correct: read typos as the index's words (``False``: every word as
+            typed; ``+word`` keeps one word as typed); what was read as what
+            is in ``SearchResults.corrections``.
+        suggest: when nothing was corrected and the query finds little, look
+            for a query that finds more (``SearchResults.suggestion``).
+        as_you_type: the query is being typed: its last word (no space after
+            it) matches the written forms it starts.
 
     Raises:
         QuerySyntaxError: the query is an explicitly malformed operator query.
@@ -491,12 +696,17 @@ def search(
     max_fragments = _at_least_one("max_fragments", max_fragments)
     _flag("highlight_hits", highlight_hits)
     _flag("collapse", collapse)
+    _flag("correct", correct)
+    _flag("suggest", suggest)
+    _flag("as_you_type", as_you_type)
     names = _field_names(fields)
     t0 = time.perf_counter()
-    compiled = context.compile(query, names, filter=filter)
+    compiled = context.compile(
+        query, names, filter=filter, correct=correct, as_you_type=as_you_type
+    )
     request = context.field_request(compiled, facets, sort)
     executed = context.execute(compiled, page * limit, collapse, request=request)
-    return context.materialise(
+    results = context.materialise(
         compiled,
         executed,
         page=page,
@@ -506,6 +716,13 @@ def search(
         max_fragments=max_fragments,
         started=t0,
     )
+    # A suggestion respells the query's words; a query with filters on
+    # declared fields gets none (the suggester reads plain queries).
+    if suggest and not compiled.corrections and not as_you_type and compiled.filter is None:
+        found = context.suggest(query, names)
+        if found is not None:
+            results = dataclasses.replace(results, suggestion=found, elapsed_ms=_ms(t0))
+    return results
 
 
 def _at_least_one(name: str, value: object) -> int:

@@ -13,19 +13,18 @@ import gzip
 import hashlib
 import importlib.util
 import json
-import os
 import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import need_shared, shared_dir
 
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 
 FIXTURE = Path(__file__).parent / "data" / "analysis-fr5.json"
-SHARED = Path(os.environ.get("SEARCHLIB_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-FR_SMALL = SHARED / "corpora" / "prebuilt" / "fr-small.jsonl.gz"
+FR_SMALL = shared_dir() / "corpora" / "prebuilt" / "fr-small.jsonl.gz"
 EXACT: dict[str, bool] = {"stem": False, "fold": False, "drop_stop_words": True}
 
 
@@ -128,8 +127,7 @@ def test_no_morph_skips_stemming_only() -> None:
 
 
 def test_corpus_term_positions_are_frozen() -> None:
-    if not FR_SMALL.is_file():
-        pytest.fail(f"missing shared corpus {FR_SMALL} (set SEARCHLIB_SHARED)")
+    need_shared(FR_SMALL)
     refs = {r["line"]: r for r in frozen()["corpus"]}
     default, exact = FrenchAnalyzer(), FrenchAnalyzer(**EXACT)
     with gzip.open(FR_SMALL, "rt", encoding="utf-8") as f:

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import need_shared
 
 from benchmarks import data, engines, gates, report, results_file, runner, stats, worker
 from benchmarks.engines import EngineSpec, Result, make_engine
-from benchmarks.studies import ablation, rescoring
+from benchmarks.studies import ablation, rescoring, typos
 from searchlib import Document
 
 DOCS = [
@@ -310,7 +311,7 @@ def test_ablation_report_renders_rows_gaps_and_folds() -> None:
     assert "| 1 | 1 / 2 | `k1=0.9` | 0.5000 | 0.4000 | 0.3000 | 0.4500 |" in text
 
 
-@pytest.mark.parametrize("module", [ablation, data, engines, report, results_file, stats])
+@pytest.mark.parametrize("module", [ablation, data, engines, report, results_file, stats, typos])
 def test_doctests(module: Any) -> None:
     assert doctest.testmod(module).failed == 0
 
@@ -424,3 +425,30 @@ def test_benchmarks_use_searchlibs_public_seams_only() -> None:
                 if isinstance(base, ast.Name) and base.id in names:
                     found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
     assert found == []
+
+
+def test_misspelt_queries_have_one_edit_each_and_are_reproducible() -> None:
+    from searchlib import FrenchAnalyzer
+    from searchlib.query.typos import edit_distance
+
+    rows = [json.loads(line) for line in typos.MISSPELT.read_text("utf-8").splitlines()]
+    assert len(rows) == 3315 and len({r["id"] for r in rows}) == 3315
+    analyzer = FrenchAnalyzer()
+    kinds: Counter[str] = Counter()
+    for r in rows:
+        assert typos.misspell_query(r["id"], r["clean"], analyzer) == r  # seeded by the id
+        if r["edit"] is None:
+            assert r["text"] == r["clean"]
+            continue
+        kinds[r["edit"]] += 1
+        assert r["word"] in r["clean"] and r["typo"] != r["word"]
+        assert len(r["text"]) - len(r["clean"]) == len(r["typo"]) - len(r["word"])
+        assert edit_distance(r["word"], r["typo"], 2) == 1  # an accent dropped is one letter
+    assert set(kinds) == set(typos.EDITS) and min(kinds.values()) > 100
+
+
+def test_misspelt_queries_are_the_cdtn_queries() -> None:
+    queries = need_shared("eval-public/cdtn-requetes/queries.jsonl")
+    clean = [json.loads(line) for line in queries.read_text("utf-8").splitlines()]
+    rows = [json.loads(line) for line in typos.MISSPELT.read_text("utf-8").splitlines()]
+    assert [(q["id"], q["text"]) for q in clean] == [(r["id"], r["clean"]) for r in rows]

@@ -80,12 +80,17 @@ class Explanation:
         score: the score the search gave the hit.
         contributions: the shares, in query order.
         query: the Whoosh query the text compiled to (as text).
+        semantic: on an index with vectors, the hybrid score's parts (a
+            :class:`~searchlib.semantic.hybrid.SemanticShare`: the lexical
+            score, its share, the cosine and its share); then ``score`` is
+            the hybrid score and :attr:`total` its lexical part.
     """
 
     hit_id: str
     score: float
     contributions: tuple[Contribution, ...]
     query: str
+    semantic: Any = None  # a searchlib.semantic.hybrid.SemanticShare (a layer above)
 
     @property
     def total(self) -> float:
@@ -100,7 +105,9 @@ class Explanation:
         return out
 
 
-def explain(searcher: Any, query: wq.Query | None, hit: Hit) -> Explanation:
+def explain(
+    searcher: Any, query: wq.Query | None, hit: Hit, *, semantic: Any = None
+) -> Explanation:
     """Explain the score of ``hit`` under the compiled ``query``.
 
     :meth:`Index.explain <searchlib.index.Index.explain>` compiles the query
@@ -110,6 +117,8 @@ def explain(searcher: Any, query: wq.Query | None, hit: Hit) -> Explanation:
         searcher: the Whoosh searcher of the index the hit came from.
         query: the compiled query (``None``: nothing was searchable).
         hit: a hit of that search.
+        semantic: the hybrid score's parts when the search was hybrid (see
+            :meth:`Index.semantic_share <searchlib.index.Index.semantic_share>`).
 
     Raises:
         SearchlibError: the hit's passage is no longer in the index.
@@ -120,7 +129,7 @@ def explain(searcher: Any, query: wq.Query | None, hit: Hit) -> Explanation:
     found: list[Contribution] = []
     if query is not None:
         _walk(query, 1.0, _Context(searcher, docnum), found)
-    return Explanation(hit.id, hit.score, tuple(found), str(query))
+    return Explanation(hit.id, hit.score, tuple(found), str(query), semantic)
 
 
 @dataclass
