@@ -185,6 +185,20 @@ def keyword_column(view: ScoringView, field: str) -> KeywordColumn:
     return found
 
 
+def _value_numbers(view: ScoringView, field: str) -> npt.NDArray[np.int32]:
+    """A single-valued keyword field's value number for every passage (the
+    number of values where none; cached per searcher)."""
+
+    def compute(_: tuple[str, ...]) -> npt.NDArray[np.int32]:
+        column = keyword_column(view, field)
+        out = np.full(view.doc_count, len(column.values), dtype=np.int32)
+        out[column.docs] = column.ords
+        return out
+
+    found: npt.NDArray[np.int32] = view.field_data.get_or_compute(("numbers", field), compute)
+    return found
+
+
 def numeric_column(view: ScoringView, field: str) -> UInt64Array:
     """The sortable values of number or date field ``field`` for every passage
     (``MISSING`` where none; cached per searcher)."""
@@ -291,13 +305,18 @@ def facet_counts(
         ValueError: the field is not declared, or the facet does not suit its type.
     """
     kind = _kind(kinds, facet.field)
-    selected = np.zeros(view.doc_count, dtype=np.bool_)
-    selected[hits] = True
     if isinstance(kind, Keyword):
         if facet.by is not None or facet.edges is not None:
             raise ValueError(f"facet {facet.field}: a keyword field counts per value")
         column = keyword_column(view, facet.field)
-        counts = np.bincount(column.ords[selected[column.docs]], minlength=len(column.values))
+        size = len(column.values)
+        if kind.multiple:
+            selected = np.zeros(view.doc_count, dtype=np.bool_)
+            selected[hits] = True
+            counts = np.bincount(column.ords[selected[column.docs]], minlength=size)
+        else:  # one value (or none: counted apart, then dropped) per passage
+            counts = np.bincount(_value_numbers(view, facet.field)[hits], minlength=size + 1)
+            counts = counts[:size]
         order = np.lexsort((np.arange(len(counts)), -counts))
         order = order[counts[order] > 0]
         if facet.limit is not None:
