@@ -9,7 +9,11 @@ one search needs: a :class:`SearcherState`, the analyzers, the ranking and
 the acronym lexicon): :meth:`~SearchContext.compile` (query text to Whoosh
 query), :meth:`~SearchContext.execute` (ranked passage numbers) and
 :meth:`~SearchContext.materialise` (hits with snippets). :func:`search`
-checks its arguments and runs the three. Everything cached along the way
+checks its arguments and runs the three. A context may carry what an index
+learned from relevance judgments (see :mod:`searchlib.learn`): a
+:class:`~searchlib.query.compiler.TermExpansion` the compiler adds to each
+query, and a :class:`Reranker` that reorders the best passages after
+:meth:`~SearchContext.execute`. Everything cached along the way
 belongs to the :class:`SearcherState` of one Whoosh searcher, and goes
 with it.
 
@@ -33,7 +37,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from whoosh import query as wq
 
@@ -41,7 +45,7 @@ from searchlib._cache import BoundedCache
 from searchlib.analysis.analyzer import FrenchAnalyzer
 from searchlib.highlight import MatchSpec, highlight, leading_snippet
 from searchlib.query.acronyms import AcronymLexicon
-from searchlib.query.compiler import QueryCompiler
+from searchlib.query.compiler import QueryCompiler, TermExpansion
 from searchlib.query.language import SEARCH_FIELDS, parse
 from searchlib.query.typos import Vocabulary
 from searchlib.ranking import fastpath
@@ -200,11 +204,32 @@ class CompiledQuery:
         text: the query as given.
         query: the Whoosh query (``None`` when nothing is searchable).
         match: the terms and phrases to mark in snippets.
+        expanded: the learned terms the query was expanded with, and their
+            weights (see :class:`~searchlib.query.compiler.TermExpansion`).
+        expansion: the part of :attr:`query` that searches them (``None``:
+            no expansion).
     """
 
     text: str
     query: wq.Query | None
     match: MatchSpec
+    expanded: tuple[tuple[str, float], ...] = ()
+    expansion: wq.Query | None = None
+
+
+class Reranker(Protocol):
+    """Reorders the best passages of a search (a learned ranking, see
+    :mod:`searchlib.learn`)."""
+
+    @property
+    def depth(self) -> int:
+        """How many of the best passages (or documents) it reorders."""
+
+    def rerank(
+        self, context: SearchContext, compiled: CompiledQuery, executed: Executed, collapse: bool
+    ) -> Executed:
+        """``executed`` with its first :attr:`depth` hits reordered and rescored
+        (the others follow, as they were)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +247,8 @@ class SearchContext:
         fast_path: score OR-of-terms queries with numpy (see
             :mod:`searchlib.ranking.fastpath`); ``False`` runs every query
             through Whoosh's collectors (the same ranking; a reference).
+        expansion: learned terms added to every query (``None``: none).
+        reranker: reorders the best hits after :meth:`execute` (``None``: none).
     """
 
     state: SearcherState
@@ -230,6 +257,8 @@ class SearchContext:
     exact_analyzer: FrenchAnalyzer | None = None
     acronyms: AcronymLexicon | None = None
     fast_path: bool = True
+    expansion: TermExpansion | None = None
+    reranker: Reranker | None = None
 
     def compiler(self, fields: Sequence[str] | None = None, query_text: str = "") -> QueryCompiler:
         """A compiler for this context (plain words searched in ``fields``,
@@ -242,6 +271,7 @@ class SearchContext:
             query_text,
             self.exact_analyzer,
             self.acronyms,
+            self.expansion,
         )
 
     def compile(self, query: str, fields: Sequence[str] | None = None) -> CompiledQuery:
@@ -251,14 +281,24 @@ class SearchContext:
             QuerySyntaxError: the query is an explicitly malformed operator query.
         """
         tree = parse(query)
-        wquery, spec = self.compiler(fields, query).compile(tree)
-        return CompiledQuery(query, wquery, spec)
+        compiler = self.compiler(fields, query)
+        wquery, spec = compiler.compile(tree)
+        return CompiledQuery(query, wquery, spec, compiler.expanded, compiler.expansion_query)
 
     def execute(self, compiled: CompiledQuery, limit: int, collapse: bool) -> Executed:
-        """The best ``limit`` passages (``(docnum, score)``) and how many match."""
+        """The best ``limit`` passages (``(docnum, score)``) and how many match.
+
+        With a :attr:`reranker`, at least its depth is ranked first, and
+        reordered by it.
+        """
         if compiled.query is None:
             return Executed([], 0)
-        return self.state.execute(compiled.query, limit, collapse, fast=self.fast_path)
+        if self.reranker is None:
+            return self.state.execute(compiled.query, limit, collapse, fast=self.fast_path)
+        depth = max(limit, self.reranker.depth)
+        found = self.state.execute(compiled.query, depth, collapse, fast=self.fast_path)
+        found = self.reranker.rerank(self, compiled, found, collapse)
+        return Executed(found.ranked[:limit], found.total, found.exact)
 
     def materialise(
         self,

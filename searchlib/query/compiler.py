@@ -7,7 +7,10 @@ as a bonus; ``prefix*`` and ``word~`` expand over the index's terms, typos are
 corrected from its vocabulary, acronyms expand to the long forms the
 documents defined, and phrases and proximity pairs are scored as the ranking
 asks. The index's terms come through an :class:`IndexTerms` (a searcher's
-state, see :class:`searchlib.searching.SearcherState`).
+state, see :class:`searchlib.searching.SearcherState`). A :class:`TermExpansion`
+(what an index learned from relevance judgments, see :mod:`searchlib.learn`)
+adds weighted index terms to the whole query, as acronyms add long forms to
+a word.
 """
 
 from __future__ import annotations
@@ -39,6 +42,14 @@ class IndexTerms(Protocol):
 
     def corrections(self, term: str, fields: Sequence[str]) -> Sequence[str]:
         """Index terms within one edit of ``term``, most frequent first."""
+
+
+class TermExpansion(Protocol):
+    """Index terms to add to a query, with their weights (learned associations)."""
+
+    def expand(self, terms: Sequence[str]) -> Sequence[tuple[str, float]]:
+        """Terms to search besides the query's own ``terms`` (analysed, as
+        highlighted), each with its weight relative to one query word."""
 
 
 MAX_EXPANSION = 256
@@ -87,6 +98,13 @@ class QueryCompiler:
         exact_analyzer: the analyzer of the ``exact`` field (for
             ``Ranking.exact_boost``).
         acronyms: the acronym lexicon of the index (for ``Ranking.acronym_boost``).
+        expansion: learned terms to add to the whole query (``None``: none).
+
+    Attributes:
+        expanded: the terms :attr:`expansion` added to the last query compiled,
+            with their weights (empty when it added none).
+        expansion_query: the part of the last compiled query that searches
+            them (``None`` when there is none), for explanations.
     """
 
     def __init__(
@@ -98,8 +116,12 @@ class QueryCompiler:
         query_text: str = "",
         exact_analyzer: FrenchAnalyzer | None = None,
         acronyms: AcronymLexicon | None = None,
+        expansion: TermExpansion | None = None,
     ) -> None:
         self.query_text = query_text
+        self.expansion = expansion
+        self.expanded: tuple[tuple[str, float], ...] = ()
+        self.expansion_query: wq.Query | None = None
         self.acronyms = acronyms if acronyms and ranking.acronym_boost > 0 else None
         self.exact_analyzer = exact_analyzer if ranking.exact_boost > 0 else None
         self.analyzer = analyzer
@@ -152,8 +174,31 @@ class QueryCompiler:
         queries = [c.query for c in compiled if c.query is not None]
         queries.extend(self._proximity([c.term for c in compiled]))
         pos = _and(queries) if self.ranking.default_operator == "and" else _or(queries)
+        if top and pos is not None and self.expansion is not None:
+            pos = self._learned(pos, compiled, self.expansion)
         stop_only = bool(compiled) and all(c.stop_only for c in compiled)
         return _merge(self._exclude(pos, negatives, top), compiled, stop_only)
+
+    def _learned(
+        self, pos: wq.Query, compiled: Sequence[_Compiled], expansion: TermExpansion
+    ) -> wq.Query:
+        """``pos`` with the terms :attr:`expansion` adds for the query's terms.
+
+        Each added term is searched in the query's fields with its weight
+        (times the field's boost), as an optional part: ORed into the query,
+        or ranking without being required when words are ANDed.
+        """
+        words = sorted({t for c in compiled for t in c.terms})
+        added = tuple(expansion.expand(words))
+        queries = [self._term(t, None, w) for t, w in added if w > 0]
+        if not queries:
+            return pos
+        learned = wq.Or(queries)
+        self.expanded = tuple((t, w) for t, w in added if w > 0)
+        self.expansion_query = learned
+        if self.ranking.default_operator == "and":
+            return wq.AndMaybe(pos, learned)
+        return wq.Or([pos, learned])
 
     def _proximity(self, terms: Sequence[str | None]) -> list[wq.Query]:
         """Bonus queries for consecutive query words found near each other in the text."""
