@@ -605,6 +605,7 @@ class Index:
             state = self._state
             if state is None or state.searcher is not searcher:
                 state = self._state = SearcherState(searcher, segments=self._segments)
+            self._load_model()  # another process may have learned (or forgotten) since
             bound = self._bound_model(state) if learned else None
             return SearchContext(
                 state,

@@ -46,7 +46,7 @@ def subcommands() -> list[str]:
 
 
 def test_subcommands_are_the_issue_list() -> None:
-    assert subcommands() == ["analyze", "eval", "index", "repl", "search", "stats"]
+    assert subcommands() == ["analyze", "eval", "index", "learn", "repl", "search", "stats"]
 
 
 @pytest.mark.parametrize("command", ["", *subcommands()])

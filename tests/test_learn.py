@@ -185,6 +185,19 @@ def test_learning_again_replaces_the_model(learned_path: Path, tmp_path: Path) -
         assert ix.learned is not None and ix.learned.info["queries"] == 20
 
 
+def test_another_index_object_sees_a_new_model(built: Path, tmp_path: Path) -> None:
+    # As another process would: the file changes under an open index.
+    path = tmp_path / "ix"
+    shutil.copytree(built, path)
+    queries, qrels, topics = judgments()
+    with Index.open(path) as reader, Index.open(path) as learner:
+        before = _ranking(reader, "plimouthea")
+        learner.learn(queries, qrels, topics=topics, options=OPTIONS)
+        assert _ranking(reader, "plimouthea") == _ranking(learner, "plimouthea") != before
+        learner.forget()
+        assert _ranking(reader, "plimouthea") == before
+
+
 def test_forget_goes_back_to_the_lexical_ranking(
     built: Path, learned_path: Path, tmp_path: Path
 ) -> None:

@@ -36,6 +36,7 @@ class FoldResult:
         unlearned: mean nDCG@10, MRR@10, Recall@100 per query, without a model.
         learned: the same with the model learned on the other folds.
         seconds: time spent learning that model.
+        cpu_seconds: processor time spent learning it (all threads).
     """
 
     fold: int
@@ -44,6 +45,7 @@ class FoldResult:
     unlearned: Triple
     learned: Triple
     seconds: float
+    cpu_seconds: float = 0.0
 
     @property
     def delta(self) -> Triple:
@@ -131,14 +133,14 @@ def cross_validate(
     for number, topics in enumerate(folds, start=1):
         test = [q for t in topics for q in groups[t]]
         train = [q for t in order if t not in set(topics) for q in groups[t]]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         model, _ = learn(
             context,
             usable.subset(train),
             options,
             progress=_prefixed(say, f"fold {number}/{k}: "),
         )
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         say(f"fold {number}/{k}: scoring {len(test):,} queries")
         queries = {q: usable.queries[q] for q in test}
         before = learned_metrics(context, None, queries, usable.qrels)
@@ -153,6 +155,7 @@ def cross_validate(
                 _means(before.values()),
                 _means(after.values()),
                 round(seconds, 1),
+                round(cpu, 1),
             )
         )
     scored = result.per_query

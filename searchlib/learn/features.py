@@ -15,8 +15,11 @@ searches collapse) are, in :data:`FEATURES` order:
   its rank, and its score over the best one's;
 * ``bm25_text``, ``bm25_title``: the BM25 scores of the query's own terms in
   the passage's text and title (no boost, no expansion);
-* ``coverage``: the share of the query's terms found in the passage;
-* ``association``: the summed weights of the expansion terms in the passage;
+* ``coverage``, ``title_coverage``: the share of the query's terms found in
+  the passage, in its title;
+* ``association``: the summed scores of the query's :data:`ASSOCIATED_TERMS`
+  best-associated document terms that the passage's text holds (whether or
+  not the query is expanded with them);
 * ``log_doc_length``, ``log_title_length``: the document's length in words
   (all its passages), its title's, as ``log(1 + n)``;
 * ``prior``: the share of training topics the document was relevant for;
@@ -47,12 +50,18 @@ BASE_FEATURES = (
     "bm25_text",
     "bm25_title",
     "coverage",
+    "title_coverage",
     "association",
     "log_doc_length",
     "log_title_length",
     "prior",
     "query_terms",
 )
+
+_COLUMN = {name: i for i, name in enumerate(BASE_FEATURES)}
+
+ASSOCIATED_TERMS = 30
+"""Associated document terms the ``association`` feature looks for."""
 
 MAX_SOURCES = 8
 """At most this many id prefixes get a feature of their own."""
@@ -161,34 +170,49 @@ class Learned:
             return x
         docs = np.fromiter((d for d, _ in head), np.int64, n)
         score = np.fromiter((s for _, s in head), np.float64, n)
-        x[:, 0] = score
-        x[:, 1] = np.arange(1, n + 1)
-        x[:, 2] = score / score[0] if score[0] > 0 else 0.0
+        x[:, _COLUMN["score"]] = score
+        x[:, _COLUMN["rank"]] = np.arange(1, n + 1)
+        x[:, _COLUMN["score_ratio"]] = score / score[0] if score[0] > 0 else 0.0
         view = self.state.scoring
         terms = sorted(compiled.match.terms)
         found = np.zeros(n, dtype=np.float64)
+        in_title = np.zeros(n, dtype=np.float64)
         for term in terms:
             here = np.zeros(n, dtype=np.bool_)
-            for field, column in (("text", 3), ("title", 4)):
+            for field, column in (("text", _COLUMN["bm25_text"]), ("title", _COLUMN["bm25_title"])):
                 ids, impacts = view.impacts(field, term)
                 at, hit = _lookup(ids, docs)
                 if hit.any():
                     x[hit, column] += impacts[at[hit]]
                     here |= hit
+                    if field == "title":
+                        in_title += hit
             found += here
-        x[:, 5] = found / len(terms) if terms else 0.0
-        for term, weight in compiled.expanded:
+        if terms:
+            x[:, _COLUMN["coverage"]] = found / len(terms)
+            x[:, _COLUMN["title_coverage"]] = in_title / len(terms)
+        for term, weight in self._associated(terms):
             ids, _ = view.impacts("text", term)
             _, hit = _lookup(ids, docs)
-            x[hit, 6] += weight
+            x[hit, _COLUMN["association"]] += weight
         arrays = self.documents()
         keys = view.doc_keys()[docs]
-        x[:, 7] = arrays.log_length[keys]
-        x[:, 8] = arrays.log_title[keys]
-        x[:, 9] = arrays.prior[keys]
-        x[:, 10] = len(terms)
+        x[:, _COLUMN["log_doc_length"]] = arrays.log_length[keys]
+        x[:, _COLUMN["log_title_length"]] = arrays.log_title[keys]
+        x[:, _COLUMN["prior"]] = arrays.prior[keys]
+        x[:, _COLUMN["query_terms"]] = len(terms)
         x[np.arange(n), len(BASE_FEATURES) + arrays.source[keys]] = 1.0
         return x
+
+    def _associated(self, terms: Sequence[str]) -> list[tuple[str, float]]:
+        """The query's best-associated document terms with their summed scores."""
+        table = self.model.associations.table
+        summed: dict[str, float] = {}
+        for t in terms:
+            for d, s in table.get(t, ()):
+                summed[d] = summed.get(d, 0.0) + s
+        best = sorted(summed.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [kv for kv in best[:ASSOCIATED_TERMS] if kv[1] > 0]
 
     # -- documents ---------------------------------------------------------------
 

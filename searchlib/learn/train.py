@@ -46,7 +46,7 @@ import numpy.typing as npt
 
 from searchlib.analysis import ANALYZER_VERSION
 from searchlib.errors import QuerySyntaxError, SearchlibError
-from searchlib.learn.features import Learned, feature_names, frequent_sources
+from searchlib.learn.features import BASE_FEATURES, Learned, feature_names, frequent_sources
 from searchlib.learn.judgments import Judgments
 from searchlib.learn.metrics import per_query
 from searchlib.learn.model import Associations, LearnedModel, Reranker
@@ -466,7 +466,7 @@ def _training_rows(
             y = np.array([max(0, judged.get(str(stored(d)["doc_id"]), 0)) for d, _ in head])
             xs.append(x)
             ys.append(y.astype(np.int64))
-            inits.append(options.scale * x[:, 2])
+            inits.append(options.scale * x[:, BASE_FEATURES.index("score_ratio")])
             groups.append(len(head))
     if not xs:
         raise SearchlibError("nothing to learn from: no judged query found any document")
