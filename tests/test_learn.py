@@ -142,9 +142,11 @@ def test_explain_adds_up_with_expansion_and_learned_shares(learned_path: Path) -
             for hit in results:
                 why = ix.explain(results.query, hit)
                 kinds = {c.kind for c in why.contributions}
-                assert "expansion" in kinds
+                if ":t4d" in hit.doc_id:  # the topic's documents hold its technical word
+                    assert "expansion" in kinds
                 assert "learned" in kinds
                 assert why.total == pytest.approx(hit.score, rel=1e-9, abs=1e-9)
+            assert any(":t4d" in hit.doc_id for hit in results)
         plain = ix.search("plimouthea contrat", limit=1, learned=False)
         why = ix.explain(plain.query, plain.hits[0], learned=False)
         assert not {c.kind for c in why.contributions} & {"expansion", "learned"}
@@ -369,6 +371,9 @@ def test_model_round_trips_through_json(learned_path: Path) -> None:
     assert model.to_json() == text
     assert model.reranker is not None
     assert model.reranker.forest.feature_names == feature_names(model.sources)
+    # Features are never missing (an empty passage has length 0, not NaN): the
+    # trees evaluate all at once.
+    assert not model.reranker.forest.missing_rules
 
 
 # -- pieces ----------------------------------------------------------------------------
@@ -383,7 +388,13 @@ def test_forest_predicts_as_lightgbm() -> None:
             x[rng.random(2000) < 0.1, 1] = np.nan
         y = (np.nan_to_num(x[:, 0]) + x[:, 2] > 0.5).astype(int) + (x[:, 0] > 1)
         booster = lightgbm.train(
-            {"objective": "lambdarank", "verbose": -1, "num_leaves": 15, "min_data_in_leaf": 5},
+            {
+                "objective": "lambdarank",
+                "verbose": -1,
+                "num_leaves": 15,
+                "min_data_in_leaf": 5,
+                "num_threads": 1,
+            },
             lightgbm.Dataset(x, y, group=[20] * 100),
             40,
         )

@@ -37,6 +37,7 @@ class FoldResult:
         learned: the same with the model learned on the other folds.
         seconds: time spent learning that model.
         cpu_seconds: processor time spent learning it (all threads).
+        expansion: the expansion weight and term count that model chose.
     """
 
     fold: int
@@ -46,6 +47,7 @@ class FoldResult:
     learned: Triple
     seconds: float
     cpu_seconds: float = 0.0
+    expansion: tuple[float, int] = (0.0, 0)
 
     @property
     def delta(self) -> Triple:
@@ -134,7 +136,7 @@ def cross_validate(
         test = [q for t in topics for q in groups[t]]
         train = [q for t in order if t not in set(topics) for q in groups[t]]
         t0, c0 = time.perf_counter(), time.process_time()
-        model, _ = learn(
+        model, report = learn(
             context,
             usable.subset(train),
             options,
@@ -156,6 +158,7 @@ def cross_validate(
                 _means(after.values()),
                 round(seconds, 1),
                 round(cpu, 1),
+                report.expansion,
             )
         )
     scored = result.per_query

@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from searchlib.learn.model import LearnedModel
-from searchlib.ranking.fastpath import Executed
+from searchlib.ranking.fastpath import Executed, ScoringView
 from searchlib.searching import CompiledQuery, SearchContext, SearcherState
 
 FloatArray = npt.NDArray[np.float64]
@@ -238,11 +238,10 @@ class _DocArrays:
         alive = np.ones(len(keys), dtype=np.bool_) if view.deleted is None else ~view.deleted
         numbering = view.segments.key_numbers
         size = max(len(numbering), int(keys.max()) + 1 if len(keys) else 0)
-        # Whoosh's field lengths per passage (norms with k1 = b = average = 1).
-        text = view.norms("text", 1.0, 1.0, 1.0) if "text" in view.schema else np.zeros(len(keys))
-        title = (
-            view.norms("title", 1.0, 1.0, 1.0) if "title" in view.schema else np.zeros(len(keys))
-        )
+        # Whoosh's field lengths per passage (norms with k1 = b = average = 1;
+        # a passage without the field has no length: NaN there, 0 here).
+        text = _lengths(view, "text", len(keys))
+        title = _lengths(view, "title", len(keys))
         length = np.bincount(keys[alive], weights=text[alive], minlength=size)
         longest_title = np.zeros(size, dtype=np.float64)
         np.maximum.at(longest_title, keys[alive], title[alive])
@@ -263,6 +262,13 @@ class _DocArrays:
                 self.prior[key] = p
                 found += 1
         self.prior_found = found
+
+
+def _lengths(view: ScoringView, field: str, passages: int) -> FloatArray:
+    """Whoosh's length of ``field`` in each passage (0 where it has none)."""
+    if field not in view.schema:
+        return np.zeros(passages, dtype=np.float64)
+    return np.nan_to_num(view.norms(field, 1.0, 1.0, 1.0), nan=0.0)
 
 
 def _lookup(ids: IntArray, docs: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:

@@ -4,16 +4,19 @@
 it) and :class:`~searchlib.learn.judgments.Judgments`, and returns a
 :class:`~searchlib.learn.model.LearnedModel` and a :class:`LearnReport`:
 
-1. **Associations.** For a query term ``q`` and a document term ``d``: over
-   the training topics whose queries hold ``q``, the mean share of the
-   topic's relevant documents that hold ``d``, minus the share of all
-   passages that hold ``d`` (its background rate); shrunk by ``n / (n + 1)``
-   where ``n`` is the number of such topics, so that a term seen in a single
-   topic counts half. Each query term keeps its :data:`KEEP_ASSOCIATIONS`
-   best document terms.
+1. **Associations.** For a query term ``q`` and a document term ``d``: ``A``,
+   over the training topics whose queries hold ``q``, the mean share of the
+   topic's relevant documents that hold ``d``, scored against ``p``, the
+   share of all passages that hold ``d`` (its background rate), as
+   ``A × log(A / p)`` (the term's part of the divergence between the two);
+   shrunk by ``n / (n + 1)`` where ``n`` is the number of such topics, so
+   that a term seen in a single topic counts half. Each query term keeps
+   its :data:`KEEP_ASSOCIATIONS` best document terms.
 2. **Expansion.** A query gets the document terms of highest summed score
-   over its terms, each weighted ``weight × score``. The weight and the
-   number of terms are chosen by cross-validation over the training topics
+   over its terms, searched in the text, weighted in proportion to the
+   score and ``weight`` per query term in all (as RM3 mixes an expansion
+   into a query, see :class:`~searchlib.learn.model.Associations`). The
+   weight and the number of terms are chosen by cross-validation over the training topics
    (associations learned on the other folds, nDCG@10 of the expanded
    lexical ranking); a weight of 0 (no expansion) is one of the choices.
 3. **Prior.** The share of training topics a document is relevant for.
@@ -58,7 +61,7 @@ FloatArray = npt.NDArray[np.float64]
 KEEP_ASSOCIATIONS = 40
 """Document terms kept per query term."""
 
-DEFAULT_WEIGHTS = (0.0, 0.4, 0.8, 1.6)
+DEFAULT_WEIGHTS = (0.0, 0.5, 1.0, 2.0)
 """Expansion weights tried (0: no expansion)."""
 
 DEFAULT_TERMS = (30,)
@@ -498,6 +501,9 @@ def _fit(
         "seed": options.seed,
         "deterministic": True,
         "force_row_wise": True,
+        # No feature is ever missing: every split then goes by value <= threshold,
+        # which the numpy evaluation does for all trees at once.
+        "use_missing": False,
         "num_threads": options.threads,
         "verbose": -1,
     }

@@ -185,12 +185,18 @@ class Forest:
     def n_features(self) -> int:
         return len(self.feature_names)
 
+    @property
+    def missing_rules(self) -> bool:
+        """Whether some split sends missing values (NaN, or zeros) a way of its own:
+        then trees are evaluated node by node, slower than all at once."""
+        return bool(self._missing.any())
+
     def predict(self, x: FloatArray) -> FloatArray:
         """The model's output for each row of ``x`` (rows: candidates, columns: features)."""
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise ValueError(f"expected rows of {self.n_features} features, not {x.shape}")
-        if self._missing.any():
+        if self.missing_rules:
             leaves = self._leaves(x)
             rows = np.arange(len(self.trees))[:, None]
             return np.asarray(self._leaf[rows, leaves].sum(axis=0), dtype=np.float64)

@@ -52,6 +52,9 @@ class TermExpansion(Protocol):
         highlighted), each with its weight relative to one query word."""
 
 
+EXPANSION_FIELD = "text"
+"""The field that learned expansion terms are searched in."""
+
 MAX_EXPANSION = 256
 """At most this many index terms for one ``prefix*`` or ``word~`` (the most frequent)."""
 
@@ -184,13 +187,17 @@ class QueryCompiler:
     ) -> wq.Query:
         """``pos`` with the terms :attr:`expansion` adds for the query's terms.
 
-        Each added term is searched in the query's fields with its weight
-        (times the field's boost), as an optional part: ORed into the query,
-        or ranking without being required when words are ANDed.
+        Each added term is searched in the text with its weight, as an
+        optional part: ORed into the query, or ranking without being required
+        when words are ANDed. (In the text only: in the title as well, an
+        expanded query cost more and ranked no better on the labour-law
+        collection.) A query that does not search the text is not expanded.
         """
+        if EXPANSION_FIELD not in self.fields:
+            return pos
         words = sorted({t for c in compiled for t in c.terms})
         added = tuple(expansion.expand(words))
-        queries = [self._term(t, None, w) for t, w in added if w > 0]
+        queries = [self._term(t, EXPANSION_FIELD, w) for t, w in added if w > 0]
         if not queries:
             return pos
         learned = wq.Or(queries)
