@@ -16,10 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import in_ci
 
 from searchlib import Document, Index, SearchlibError
 from searchlib.app.cli import main
 from searchlib.app.evaluate import per_query as eval_per_query
+from searchlib.app.render import format_explanation
 from searchlib.learn import (
     MODEL_FILE,
     Associations,
@@ -28,13 +30,21 @@ from searchlib.learn import (
     LearnOptions,
     ModelFormatError,
     ModelMismatchWarning,
+    train,
 )
 from searchlib.learn.features import feature_names, frequent_sources, source_of
 from searchlib.learn.metrics import per_query, sign_flip
+from searchlib.learn.trees import Forest, ForestFormatError
 
-lightgbm = pytest.importorskip("lightgbm", reason="the learn extra: pip install 'searchlib[learn]'")
+try:
+    import lightgbm
+except ImportError:  # the learn extra is not installed: the reranker's tests skip (not in CI)
+    lightgbm = None
 
-from searchlib.learn.trees import Forest, ForestFormatError  # noqa: E402
+needs_lightgbm = pytest.mark.skipif(
+    lightgbm is None and not in_ci(),
+    reason="LightGBM (pip install 'searchlib[learn]') is not installed",
+)
 
 FILLER = (
     "le la les un une des et de du pour avec dans sur contrat travail salarié employeur "
@@ -100,6 +110,7 @@ def _ranking(ix: Index, query: str, **kw: object) -> list[tuple[str, float]]:
 # -- the model at work ---------------------------------------------------------------
 
 
+@needs_lightgbm
 def test_learning_finds_what_the_words_of_the_query_do_not(built: Path, learned_path: Path) -> None:
     # Two of each topic's relevant documents lack the lay word: the lexical
     # ranking cannot find them; the association lay word -> technical word can.
@@ -121,6 +132,7 @@ def test_without_the_model_searches_are_exactly_as_before(built: Path, learned_p
             ]
 
 
+@needs_lightgbm
 def test_a_fresh_open_uses_the_saved_model(learned_path: Path) -> None:
     with Index.open(learned_path) as a, Index.open(learned_path) as b:
         assert _ranking(a, "plimouthea") == _ranking(b, "plimouthea")
@@ -128,6 +140,7 @@ def test_a_fresh_open_uses_the_saved_model(learned_path: Path) -> None:
         assert _ranking(a, "plimouthea") != _ranking(a, "plimouthea", learned=False)
 
 
+@needs_lightgbm
 def test_reranked_pages_follow_one_ranking(learned_path: Path) -> None:
     with Index.open(learned_path) as ix:
         whole = [h.id for h in ix.search("plimouthea contrat", limit=30)]
@@ -135,6 +148,7 @@ def test_reranked_pages_follow_one_ranking(learned_path: Path) -> None:
     assert pages == whole
 
 
+@needs_lightgbm
 def test_explain_adds_up_with_expansion_and_learned_shares(learned_path: Path) -> None:
     with Index.open(learned_path) as ix:
         for collapse in (True, False):
@@ -151,6 +165,17 @@ def test_explain_adds_up_with_expansion_and_learned_shares(learned_path: Path) -
         why = ix.explain(plain.query, plain.hits[0], learned=False)
         assert not {c.kind for c in why.contributions} & {"expansion", "learned"}
         assert why.total == pytest.approx(plain.hits[0].score)
+
+
+@needs_lightgbm
+@needs_lightgbm
+def test_explanation_renders_the_learned_shares(learned_path: Path) -> None:
+    with Index.open(learned_path) as ix:
+        results = ix.search("plimouthea contrat", limit=1, collapse=True)
+        text = format_explanation(ix.explain(results.query, results.hits[0]), color=False)
+    assert "(learned expansion)" in text
+    assert "\n  learned  " in text  # the reranker's subtotal, then a line per feature
+    assert "prior" in text and "base" in text
 
 
 def test_added_documents_get_their_features(learned_path: Path, tmp_path: Path) -> None:
@@ -222,6 +247,20 @@ def test_in_memory_index_learns_in_memory() -> None:
     assert report.queries == 60 and report.topics == 30
     assert _ranking(ix, "plimouthea") != before
     assert _ranking(ix, "plimouthea", learned=False) == before
+
+
+def test_learning_without_lightgbm(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(train, "lightgbm_version", lambda: None)
+    path = tmp_path / "ix"
+    shutil.copytree(built, path)
+    queries, qrels, topics = judgments()
+    with Index.open(path) as ix:
+        report = ix.learn(queries, qrels, topics=topics, options=OPTIONS)
+        assert report.reranker is not None and "not installed" in report.reranker
+        assert ix.learned is not None and ix.learned.reranker is None
+        assert ix.stats().learned["reranker"] is None  # type: ignore[index]
 
 
 def test_learning_without_a_reranker(built: Path, tmp_path: Path) -> None:
@@ -347,6 +386,7 @@ def test_model_of_another_corpus_is_ignored_with_a_warning(
         assert _ranking(ix, "plimouthea") == before
 
 
+@needs_lightgbm
 def test_a_tampered_reranker_is_refused() -> None:
     ix = Index.in_memory()
     ix.add(corpus())
@@ -365,6 +405,7 @@ def test_a_tampered_reranker_is_refused() -> None:
         LearnedModel.from_json(json.dumps(body))
 
 
+@needs_lightgbm
 def test_model_round_trips_through_json(learned_path: Path) -> None:
     text = (learned_path / MODEL_FILE).read_text(encoding="utf-8")
     model = LearnedModel.from_json(text)
@@ -379,6 +420,7 @@ def test_model_round_trips_through_json(learned_path: Path) -> None:
 # -- pieces ----------------------------------------------------------------------------
 
 
+@needs_lightgbm
 def test_forest_predicts_as_lightgbm() -> None:
     rng = np.random.default_rng(0)
     for nan_in_training in (False, True):
@@ -481,6 +523,7 @@ def _run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+@needs_lightgbm
 def test_cli_learn_stats_search_eval(built: Path, tmp_path: Path) -> None:
     path = tmp_path / "ix"
     shutil.copytree(built, path)
