@@ -326,7 +326,7 @@ def test_files_are_read_leniently(tmp_path: Path) -> None:
     (tmp_path / "r.tsv").write_bytes(
         b"a\td1\t1\na d2 x\na\td3\nb\tQ0\td4\t1\n7\td5\t1\nb\xff\td6\t1\n"
     )
-    (tmp_path / "t.tsv").write_text("qid\ttopic\na\t1\n7\t1\nbad\n", encoding="utf-8")
+    (tmp_path / "t.tsv").write_text("qid\ttopic\na\t2\n7\t1\nbad\na\t1\n", encoding="utf-8")
     j = Judgments.from_files(tmp_path / "q.jsonl", tmp_path / "r.tsv", tmp_path / "t.tsv")
     assert j.queries == {"a": "congé", "7": "préavis"}
     assert j.qrels == {"a": {"d1": 1}, "7": {"d5": 1}}
@@ -336,6 +336,7 @@ def test_files_are_read_leniently(tmp_path: Path) -> None:
         "malformed judgment lines": 2,
         "judgments of unknown queries": 2,  # b (no text) and the line with a bad byte
         "malformed topic lines": 1,
+        "queries in several topics (the last one kept)": 1,
     }
 
 

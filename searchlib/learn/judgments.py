@@ -254,5 +254,7 @@ def _topic_lines(path: Path, problems: Counter[str]) -> dict[str, str]:
         if len(parts) < 2 or not parts[0] or not parts[1]:
             problems["malformed topic lines"] += 1
             continue
-        topics.setdefault(parts[0], parts[1])
+        if topics.get(parts[0], parts[1]) != parts[1]:
+            problems["queries in several topics (the last one kept)"] += 1
+        topics[parts[0]] = parts[1]  # as searchlib eval groups them
     return topics
