@@ -9,10 +9,9 @@ Example:
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from collections.abc import Sequence
 
+from searchlib._version import __version__
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
 from searchlib.corpus import LoadReport, load_corpus, load_jsonl
 from searchlib.documents import Document, Passage, split_passages
@@ -31,10 +30,12 @@ from searchlib.errors import (
     SearchlibWarning,
     SearchTimeoutError,
 )
+from searchlib.fields import Date, Facet, Keyword, Number
 from searchlib.highlight import Fragment, MatchSpec, Snippet
 from searchlib.index import _DEFAULT, Index, IndexStats, _Default, default_index
+from searchlib.query.suggest import Completion
 from searchlib.ranking.params import Ranking
-from searchlib.results import Hit, SearchResults
+from searchlib.results import Correction, Hit, SearchResults, Suggestion
 
 
 def search(
@@ -65,10 +66,14 @@ def search(
 
 __all__ = [
     "ANALYZER_VERSION",
+    "Completion",
     "CorpusFormatError",
     "CorpusWarning",
+    "Correction",
+    "Date",
     "Document",
     "DocumentError",
+    "Facet",
     "Fragment",
     "FrenchAnalyzer",
     "Hit",
@@ -80,8 +85,10 @@ __all__ = [
     "IndexStats",
     "IndexVersionError",
     "IndexingError",
+    "Keyword",
     "LoadReport",
     "MatchSpec",
+    "Number",
     "Passage",
     "QuerySyntaxError",
     "Ranking",
@@ -90,6 +97,7 @@ __all__ = [
     "SearchlibError",
     "SearchlibWarning",
     "Snippet",
+    "Suggestion",
     "__version__",
     "default_index",
     "load_corpus",

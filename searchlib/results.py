@@ -2,7 +2,9 @@
 
 A :class:`SearchResults` is one page of :class:`Hit` objects, each with its
 snippets (:class:`~searchlib.highlight.Snippet`: fragments and the ranges to
-mark, rendered by ``to_html()``, ``to_ansi()`` or ``to_text()``).
+mark, rendered by ``to_html()``, ``to_ansi()`` or ``to_text()``). It says
+which query words were read as others (:class:`Correction`) and, when the
+query finds little, a query that finds more (:class:`Suggestion`).
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ class Hit:
     fields: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready view; the snippet as HTML with ``<mark>``."""
+        """JSON-ready view; the snippet as HTML with ``<mark>``, the document's
+        extra fields (declared or not) under ``fields``."""
         return {
             "rank": self.rank,
             "id": self.id,
@@ -53,6 +56,100 @@ class Hit:
             "score": round(self.score, 6),
             "title": self.title,
             "snippet": self.snippet.to_html(),
+            "fields": self.fields,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A query word that was searched as another (a typo).
+
+    Attributes:
+        word: the word as typed.
+        start: its offset in the query.
+        replacement: what it was read as, written as the index's documents
+            write it (``pendemie`` -> ``pandémie``).
+        terms: the index terms searched instead (the first is ``replacement``'s).
+        kept: whether the typed word was searched too (it is in a few passages).
+    """
+
+    word: str
+    start: int
+    replacement: str
+    terms: tuple[str, ...]
+    kept: bool = False
+
+    @property
+    def end(self) -> int:
+        """Offset in the query just past the word."""
+        return self.start + len(self.word)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {
+            "word": self.word,
+            "start": self.start,
+            "replacement": self.replacement,
+            "terms": list(self.terms),
+            "kept": self.kept,
+        }
+
+
+def apply_corrections(query: str, corrections: tuple[Correction, ...]) -> str:
+    """``query`` with each corrected word replaced by its replacement.
+
+    >>> apply_corrections("la pendemie", (Correction("pendemie", 3, "pandémie", ("pandem",)),))
+    'la pandémie'
+    """
+    out, pos = [], 0
+    for c in sorted(corrections, key=lambda c: c.start):
+        if c.start < pos or query[c.start : c.end] != c.word:
+            continue  # overlapping or not where it says: left as typed
+        out.append(query[pos : c.start])
+        out.append(c.replacement)
+        pos = c.end
+    out.append(query[pos:])
+    return "".join(out)
+
+
+def exact_query(query: str, corrections: tuple[Correction, ...]) -> str:
+    """``query`` with a ``+`` before each corrected word: it searches them as typed.
+
+    >>> exact_query("la pendemie", (Correction("pendemie", 3, "pandémie", ("pandem",)),))
+    'la +pendemie'
+    """
+    out, pos = [], 0
+    for c in sorted(corrections, key=lambda c: c.start):
+        if c.start < pos:
+            continue
+        out.append(query[pos : c.start])
+        out.append("+")
+        pos = c.start
+    out.append(query[pos:])
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A query that finds more than the one typed ("did you mean").
+
+    Attributes:
+        query: the suggested query, written as the index's documents write
+            its words (accents, apostrophes, hyphens).
+        matches: passages holding all its words (the typed query's are fewer).
+        changed: ``(start, end)`` spans of ``query`` that differ from what was typed.
+    """
+
+    query: str
+    matches: int
+    changed: tuple[tuple[int, int], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {
+            "query": self.query,
+            "matches": self.matches,
+            "changed": [list(span) for span in self.changed],
         }
 
 
@@ -68,6 +165,14 @@ class SearchResults:
         hits: the hits of this page.
         match: what the query matched, for highlighting other texts.
         elapsed_ms: time spent searching and highlighting.
+        facets: counts per value of declared fields over all the matches,
+            when asked: ``{"source": {"legi-codes": 334, ...}}`` (passages,
+            or documents when collapsed).
+        corrections: the query words searched as others (typos), in query order.
+        searched: the query actually run, corrected words replaced by what
+            they were read as (the query itself when nothing was corrected).
+        suggestion: a query that finds more, when this one finds little
+            (``None`` otherwise, or when the search did not ask).
     """
 
     query: str
@@ -77,6 +182,10 @@ class SearchResults:
     hits: tuple[Hit, ...]
     match: MatchSpec = field(default_factory=MatchSpec)
     elapsed_ms: float = 0.0
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    corrections: tuple[Correction, ...] = ()
+    searched: str = ""
+    suggestion: Suggestion | None = None
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -92,11 +201,25 @@ class SearchResults:
         """Number of pages of ``limit`` hits."""
         return -(-self.total // self.limit) if self.total else 0
 
+    @property
+    def exact_query(self) -> str:
+        """The query that searches the corrected words as typed (``+word``)."""
+        return exact_query(self.query, self.corrections)
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready view: ``{"query", "total", "hits": [...]}``."""
-        return {
+        """JSON-ready view: ``{"query", "total", "page", "hits": [...], "searched",
+        "corrections": [...], "suggestion"}`` (``searched`` is the query as
+        run; ``suggestion`` is ``null`` or ``{"query", "matches", "changed"}``),
+        and ``"facets"`` when asked."""
+        out: dict[str, Any] = {
             "query": self.query,
             "total": self.total,
             "page": self.page,
             "hits": [h.to_dict() for h in self.hits],
+            "searched": self.searched or self.query,
+            "corrections": [c.to_dict() for c in self.corrections],
+            "suggestion": self.suggestion.to_dict() if self.suggestion else None,
         }
+        if self.facets:
+            out["facets"] = self.facets
+        return out

@@ -31,27 +31,50 @@ Example:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import numbers
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
 from whoosh import query as wq
 
 from searchlib._cache import BoundedCache
+from searchlib._whoosh.limits import check as check_deadline
 from searchlib.analysis.analyzer import FrenchAnalyzer
+from searchlib.errors import QuerySyntaxError
+from searchlib.fields import (
+    AllOf,
+    AnyOf,
+    Date,
+    Exclude,
+    Facet,
+    FieldType,
+    FilterExpr,
+    Keyword,
+    Match,
+    Number,
+    Range,
+    filter_fields,
+    is_multiple,
+    parse_sort,
+)
 from searchlib.highlight import MatchSpec, highlight, leading_snippet
 from searchlib.query.acronyms import AcronymLexicon
 from searchlib.query.compiler import QueryCompiler, TermExpansion
-from searchlib.query.language import SEARCH_FIELDS, parse
-from searchlib.query.typos import Vocabulary
+from searchlib.query.language import SEARCH_FIELDS, Filter, filter_value, parse, split_filters
+from searchlib.query.suggest import Completion, complete, suggest
+from searchlib.query.typos import Respelling, SurfaceVocabulary, Vocabulary, respellings
 from searchlib.ranking import fastpath
+from searchlib.ranking.facets import FieldRequest, execute_fields
 from searchlib.ranking.fastpath import Executed, ScoringView, SegmentCache
 from searchlib.ranking.params import Ranking
-from searchlib.results import Hit, SearchResults
+from searchlib.results import Correction, Hit, SearchResults, Suggestion, apply_corrections
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
@@ -70,6 +93,15 @@ TYPO_KEEP = 10
 
 DOC_FREQUENCY_CACHE = 200_000
 """Terms whose document frequency is kept, per searcher (then it starts over)."""
+
+WRITTEN_CACHE = 10_000
+"""Forms whose written spelling (from the stored texts) is kept, per searcher."""
+
+WRITTEN_SAMPLE = 12
+"""Passages read to find how the documents write a form."""
+
+COMPLETION_CACHE = 512
+"""Two-letter starts whose written forms are kept sorted by frequency, per searcher."""
 
 
 class SearcherState:
@@ -110,6 +142,11 @@ class SearcherState:
         self.doc_frequencies: BoundedCache[tuple[str, str], int] = BoundedCache(
             DOC_FREQUENCY_CACHE, evict="clear"
         )
+        self.written_forms: BoundedCache[str, str] = BoundedCache(WRITTEN_CACHE, evict="clear")
+        self.completion_lists: BoundedCache[str, list[tuple[str, int]]] = BoundedCache(
+            COMPLETION_CACHE
+        )
+        self._surfaces: SurfaceVocabulary | None = None
         self._scoring: ScoringView | None = None
         self._lock = threading.Lock()
 
@@ -160,11 +197,150 @@ class SearcherState:
         counts: dict[str, int] = {}
         if not any(self.doc_frequency(f, term) for f in fields):
             for f in fields:
+                check_deadline()
                 for t in self.vocabulary(f).within_one(term):
                     # cached: the corrections are looked up again when scored
                     counts[t] = counts.get(t, 0) + self.doc_frequency(f, t)
         best = tuple(sorted(counts, key=lambda t: (-counts[t], t))[:TYPO_KEEP])
         return self.typo_corrections.put(key, best)
+
+    def surfaces(self) -> SurfaceVocabulary:
+        """The written forms of the index (its ``exact`` field), read once per searcher."""
+        with self._lock:
+            if self._surfaces is None:
+                self._surfaces = SurfaceVocabulary.of_field(self.searcher, "exact")
+            return self._surfaces
+
+    def surface_frequency(self, folded: str) -> int:
+        """Passages holding a written form that folds to ``folded`` (0 when none)."""
+        forms = self.surfaces().forms(folded)
+        return sum(self.doc_frequency("exact", f) for f in forms)
+
+    def respellings(self, word: str, ratio: float) -> list[Respelling]:
+        """Written forms to read a rare typed word (folded) as (see
+        :func:`searchlib.query.typos.respellings`)."""
+        return respellings(self.surfaces(), word, self.surface_frequency, ratio=ratio)
+
+    def written(self, folded: str) -> str:
+        """How the documents write the form ``folded`` (``pandemie`` -> ``pandémie``,
+        ``prudhomme`` -> ``prud'homme``, ``etatsunis`` -> ``États-Unis``).
+
+        The most frequent accented variant in the ``exact`` field, then, in a
+        few passages holding it, the text it was read from (apostrophes,
+        hyphens, capitals); the lower-case spelling whenever the documents use
+        it. ``folded`` itself when the index has no such form.
+        """
+        found = self.written_forms.get(folded)
+        if found is None:
+            found = self.written_forms.put(folded, self._written(folded))
+        return found
+
+    def _written(self, folded: str) -> str:
+        forms = self.surfaces().forms(folded)
+        if not forms:
+            return folded
+        form = max(forms, key=lambda f: (self.doc_frequency("exact", f), f))
+        schema = self.searcher.schema
+        if "exact" not in schema:
+            return form
+        analyzer = schema["exact"].analyzer
+        reader = self.searcher.reader()
+        counts: dict[str, int] = {}
+        try:
+            matcher = reader.postings("exact", form)
+        except KeyError:  # not in this searcher's segments
+            return form
+        seen = 0
+        for docnum in matcher.all_ids():
+            if reader.is_deleted(docnum):
+                continue
+            stored = self.stored_fields(docnum)
+            text = f"{stored.get('title') or ''}\n{stored.get('text') or ''}"
+            for tok in analyzer.matching_tokens(text, {form}, mode="index"):
+                if tok.text == form:
+                    piece = text[tok.start : tok.end]
+                    counts[piece] = counts.get(piece, 0) + 1
+            seen += 1
+            if seen >= WRITTEN_SAMPLE:
+                break
+        if not counts:
+            return form
+        # The spelling met most (case aside), in lower case when the documents
+        # write it so anywhere (a capital opening a sentence or a title is no
+        # spelling); else as written (États-Unis).
+        groups: dict[str, int] = {}
+        for piece, n in counts.items():
+            groups[piece.lower()] = groups.get(piece.lower(), 0) + n
+        best = max(groups, key=lambda g: (groups[g], g))
+        variants = {p: n for p, n in counts.items() if p.lower() == best}
+        if best in variants:
+            return best
+        return max(variants, key=lambda p: (variants[p], p))
+
+    def completions(self, prefix: str, limit: int) -> list[tuple[str, int]]:
+        """The ``limit`` most frequent written forms (folded) that start with
+        ``prefix`` (folded, at least 2 letters), with their frequencies.
+
+        The forms of each two-letter start are counted once per searcher,
+        then kept sorted by frequency.
+        """
+        if len(prefix) < 2 or limit < 1:
+            return []
+        ranked = self.completion_lists.get_or_compute(prefix[:2], self._ranked_forms)
+        out: list[tuple[str, int]] = []
+        for form, frequency in ranked:
+            if form.startswith(prefix):
+                out.append((form, frequency))
+                if len(out) >= limit:
+                    break
+        return out
+
+    def _ranked_forms(self, start: str) -> list[tuple[str, int]]:
+        forms = self.surfaces().with_prefix(start)
+        counted = [(f, self.surface_frequency(f)) for f in forms]
+        counted.sort(key=lambda x: (-x[1], x[0]))
+        return counted
+
+    def matching(self, groups: Sequence[Sequence[str]], fields: Sequence[str]) -> int:
+        """Passages holding, for each group, one of its terms in one of ``fields``."""
+        return len(self._holding(groups, fields))
+
+    def co_occurrences(
+        self, groups: Sequence[Sequence[str]], terms: Sequence[str], fields: Sequence[str]
+    ) -> list[int]:
+        """For each of ``terms``, the passages holding it (in one of ``fields``)
+        and, for each group, one of its terms."""
+        view = self.scoring
+        mask = np.zeros(view.doc_count, dtype=np.bool_)
+        mask[self._holding(groups, fields)] = True
+        counts = []
+        for term in terms:
+            ids = self._ids(term, fields)
+            counts.append(len(np.unique(ids[mask[ids]])))
+        return counts
+
+    def _ids(self, term: str, fields: Sequence[str]) -> npt.NDArray[np.int64]:
+        view = self.scoring
+        parts = [view.impacts(f, term)[0] for f in fields if f in view.schema]
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+    def _holding(
+        self, groups: Sequence[Sequence[str]], fields: Sequence[str]
+    ) -> npt.NDArray[np.int64]:
+        """Live passages holding, for each group, one of its terms in one of ``fields``."""
+        view = self.scoring
+        found: npt.NDArray[np.int64] | None = None
+        for terms in groups:
+            parts = [self._ids(t, fields) for t in terms]
+            ids = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+            found = ids if found is None else np.intersect1d(found, ids, assume_unique=True)
+            if not len(found):
+                break
+        if found is None:
+            return np.zeros(0, dtype=np.int64)
+        if view.deleted is not None:
+            found = found[~view.deleted[found]]
+        return found
 
     def execute(
         self, query: wq.Query, limit: int, collapse: bool, *, fast: bool = True
@@ -204,6 +380,11 @@ class CompiledQuery:
         text: the query as given.
         query: the Whoosh query (``None`` when nothing is searchable).
         match: the terms and phrases to mark in snippets.
+        filter: what the matches must satisfy: the query's filters and
+            those given beside it (``None``: nothing).
+        words: whether the query holds words (without any, a filter alone
+            matches every passage it keeps).
+        corrections: the words read as others (typos).
         expanded: the learned terms the query was expanded with, and their
             weights (see :class:`~searchlib.query.compiler.TermExpansion`).
         expansion: the part of :attr:`query` that searches them (``None``:
@@ -213,6 +394,9 @@ class CompiledQuery:
     text: str
     query: wq.Query | None
     match: MatchSpec
+    filter: FilterExpr | None = None
+    words: bool = True
+    corrections: tuple[Correction, ...] = ()
     expanded: tuple[tuple[str, float], ...] = ()
     expansion: wq.Query | None = None
 
@@ -247,6 +431,7 @@ class SearchContext:
         fast_path: score OR-of-terms queries with numpy (see
             :mod:`searchlib.ranking.fastpath`); ``False`` runs every query
             through Whoosh's collectors (the same ranking; a reference).
+        declared: the index's declared fields (see :mod:`searchlib.fields`).
         expansion: learned terms added to every query (``None``: none).
         reranker: reorders the best hits after :meth:`execute` (``None``: none).
     """
@@ -257,12 +442,21 @@ class SearchContext:
     exact_analyzer: FrenchAnalyzer | None = None
     acronyms: AcronymLexicon | None = None
     fast_path: bool = True
+    declared: Mapping[str, FieldType] = field(default_factory=dict)
     expansion: TermExpansion | None = None
     reranker: Reranker | None = None
 
-    def compiler(self, fields: Sequence[str] | None = None, query_text: str = "") -> QueryCompiler:
+    def compiler(
+        self,
+        fields: Sequence[str] | None = None,
+        query_text: str = "",
+        *,
+        correct: bool = True,
+        as_you_type: bool = False,
+    ) -> QueryCompiler:
         """A compiler for this context (plain words searched in ``fields``,
-        default title and text)."""
+        default title and text; typos corrected unless ``correct`` is false;
+        the last word a prefix when ``as_you_type``)."""
         return QueryCompiler(
             self.analyzer,
             self.state,
@@ -271,34 +465,166 @@ class SearchContext:
             query_text,
             self.exact_analyzer,
             self.acronyms,
+            correct,
+            as_you_type,
             self.expansion,
         )
 
-    def compile(self, query: str, fields: Sequence[str] | None = None) -> CompiledQuery:
-        """Parse and compile ``query`` (plain words searched in ``fields``).
+    def compile(
+        self,
+        query: str,
+        fields: Sequence[str] | None = None,
+        *,
+        filter: str | Mapping[str, Any] | FilterExpr | None = None,
+        correct: bool = True,
+        as_you_type: bool = False,
+    ) -> CompiledQuery:
+        """Parse and compile ``query`` (plain words searched in ``fields``; its
+        filters, and ``filter``, restrict the matches; typos corrected unless
+        ``correct`` is false; the unfinished last word read as the written
+        forms it starts when ``as_you_type``).
 
         Raises:
-            QuerySyntaxError: the query is an explicitly malformed operator query.
+            QuerySyntaxError: the query is an explicitly malformed operator
+                query, names an unknown field, or misplaces a filter.
+            ValueError, TypeError: a malformed ``filter``.
         """
-        tree = parse(query)
-        compiler = self.compiler(fields, query)
-        wquery, spec = compiler.compile(tree)
-        return CompiledQuery(query, wquery, spec, compiler.expanded, compiler.expansion_query)
+        tree = parse(query, self.declared) if self.declared else parse(query)
+        words, found = split_filters(tree, query, self.declared) if self.declared else (tree, None)
+        given = self.filter_expression(filter)
+        if given is not None:
+            found = given if found is None else AllOf((found, given))
+        compiler = self.compiler(fields, query, correct=correct, as_you_type=as_you_type)
+        wquery, spec = compiler.compile(words)
+        return CompiledQuery(
+            query,
+            wquery,
+            spec,
+            filter=found,
+            words=bool(words.items),
+            corrections=tuple(compiler.corrections),
+            expanded=compiler.expanded,
+            expansion=compiler.expansion_query,
+        )
 
-    def execute(self, compiled: CompiledQuery, limit: int, collapse: bool) -> Executed:
-        """The best ``limit`` passages (``(docnum, score)``) and how many match.
+    def suggest(self, query: str, fields: Sequence[str] | None = None) -> Suggestion | None:
+        """A query finding more than ``query`` (see :func:`searchlib.query.suggest.suggest`)."""
+        return suggest(query, self.state, self.analyzer, fields=tuple(fields or SEARCH_FIELDS))
 
-        With a :attr:`reranker`, at least its depth is ranked first, and
-        reordered by it.
+    def complete(
+        self, text: str, limit: int = 10, fields: Sequence[str] | None = None
+    ) -> list[Completion]:
+        """Completions of the last word of ``text`` (see
+        :func:`searchlib.query.suggest.complete`)."""
+        return complete(
+            text, self.state, self.analyzer, limit=limit, fields=tuple(fields or SEARCH_FIELDS)
+        )
+
+    def filter_expression(
+        self, filter: str | Mapping[str, Any] | FilterExpr | None
+    ) -> FilterExpr | None:
+        """``filter`` as given to a search, as an expression: filter syntax
+        (``"source:sp date:>=2020"``, no words), a mapping of declared fields
+        to a value or a list of values (any of them; for a number or date, a
+        value may be written as in the syntax: ``">=2020"``), or an expression.
+
+        Raises:
+            QuerySyntaxError: malformed filter syntax.
+            ValueError: an unknown field, or a value that does not fit it.
+            TypeError: something else than the above.
         """
-        if compiled.query is None:
-            return Executed([], 0)
-        if self.reranker is None:
-            return self.state.execute(compiled.query, limit, collapse, fast=self.fast_path)
-        depth = max(limit, self.reranker.depth)
-        found = self.state.execute(compiled.query, depth, collapse, fast=self.fast_path)
-        found = self.reranker.rerank(self, compiled, found, collapse)
-        return Executed(found.ranked[:limit], found.total, found.exact)
+        if filter is None:
+            return None
+        declared = self.declared
+        if isinstance(filter, str):
+            words, found = split_filters(parse(filter, declared), filter, declared)
+            if words.items:
+                raise QuerySyntaxError(
+                    "filter= holds filters only (field:value), not words", filter, 0
+                )
+            return found
+        if isinstance(filter, Mapping):
+            parts: list[FilterExpr] = []
+            for name, value in filter.items():
+                kind = _declared(declared, name)
+                values = list(value) if isinstance(value, list | tuple) else [value]
+                if isinstance(kind, Keyword):
+                    parts.append(Match(name, tuple(_keyword_value(name, v) for v in values)))
+                    continue
+                ranges = [_range_value(name, kind, v) for v in values]
+                parts.append(ranges[0] if len(ranges) == 1 else AnyOf(tuple(ranges)))
+            if not parts:
+                return None
+            return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+        if isinstance(filter, Match | Range | AnyOf | AllOf | Exclude):
+            for name in filter_fields(filter):
+                _declared(declared, name)
+            _check_expression(declared, filter)
+            return filter
+        raise TypeError(
+            "filter must be filter syntax (a string), a mapping of fields to values or "
+            f"a searchlib.fields expression, not {type(filter).__name__}"
+        )
+
+    def field_request(
+        self,
+        compiled: CompiledQuery,
+        facets: Sequence[str | Facet] | None = None,
+        sort: str | Sequence[str] | None = None,
+    ) -> FieldRequest | None:
+        """What a search asks of declared fields (``None``: nothing, a plain search).
+
+        Raises:
+            ValueError: a facet or sort key naming an unknown field, or not
+                suiting the field's type.
+            TypeError: malformed ``facets`` or ``sort``.
+        """
+        wanted = _facets(facets)
+        keys = parse_sort(sort)
+        for facet in wanted:
+            _check_facet(self.declared, facet)
+        for key in keys:
+            kind = _declared(self.declared, key.field)
+            if is_multiple(kind):
+                raise ValueError(f"cannot sort by {key.field}: a document may hold several values")
+        if compiled.filter is None and not wanted and not keys:
+            return None
+        return FieldRequest(self.declared, compiled.filter, wanted, keys)
+
+    def execute(
+        self,
+        compiled: CompiledQuery,
+        limit: int,
+        collapse: bool,
+        *,
+        request: FieldRequest | None = None,
+    ) -> Executed:
+        """The best ``limit`` passages (``(docnum, score)``) and how many match;
+        with a ``request``, filtered, counted and ordered by declared fields
+        (see :func:`searchlib.ranking.facets.execute_fields`).
+
+        With a :attr:`reranker`, a ranking by score ranks at least the
+        reranker's depth first, and reorders it with the reranker (a
+        ranking by declared fields is left as it is).
+        """
+        reranker = self.reranker
+        if reranker is not None and (compiled.query is None or (request and request.sort)):
+            reranker = None
+        depth = limit if reranker is None else max(limit, reranker.depth)
+        if request is None:
+            if compiled.query is None:
+                return Executed([], 0)
+            found = self.state.execute(compiled.query, depth, collapse, fast=self.fast_path)
+        elif compiled.query is None and (compiled.words or request.filter is None):
+            return Executed([], 0, facets={f.field: {} for f in request.facets})
+        else:
+            found = execute_fields(
+                self.state.scoring, compiled.query, request, depth, collapse, fast=self.fast_path
+            )
+        if reranker is None:
+            return found
+        found = reranker.rerank(self, compiled, found, collapse)
+        return dataclasses.replace(found, ranked=found.ranked[:limit])
 
     def materialise(
         self,
@@ -344,7 +670,16 @@ class SearchContext:
                 )
             )
         return SearchResults(
-            compiled.text, executed.total, page, limit, tuple(hits), compiled.match, _ms(t0)
+            compiled.text,
+            executed.total,
+            page,
+            limit,
+            tuple(hits),
+            compiled.match,
+            _ms(t0),
+            facets=executed.facets,
+            corrections=compiled.corrections,
+            searched=apply_corrections(compiled.text, compiled.corrections),
         )
 
 
@@ -359,8 +694,14 @@ def search(
     fields: Sequence[str] | None = None,
     snippet_chars: int = 220,
     max_fragments: int = 2,
+    filter: str | Mapping[str, Any] | FilterExpr | None = None,
+    facets: Sequence[str | Facet] | None = None,
+    sort: str | Sequence[str] | None = None,
+    correct: bool = True,
+    suggest: bool = True,
+    as_you_type: bool = False,
 ) -> SearchResults:
-    """Search with ``context``: compile, execute, materialise.
+    """Search with ``context``: compile, execute, materialise (and suggest).
 
     Args:
         context: the searcher's state, analyzers, ranking and acronyms.
@@ -373,6 +714,19 @@ def search(
             such as ``("title",)`` (default: title and text).
         snippet_chars: approximate size of a fragment (at least 1).
         max_fragments: fragments per snippet (at least 1).
+        filter: restricts the matches by declared fields (see
+            :meth:`SearchContext.filter_expression`).
+        facets: declared fields to count the matches by (names or
+            :class:`~searchlib.fields.Facet`).
+        sort: declared fields to order by (``"-date"``; see
+            :func:`~searchlib.fields.parse_sort`); default: by score.
+        correct: read typos as the index's words (``False``: every word as
+            typed; ``+word`` keeps one word as typed); what was read as what
+            is in ``SearchResults.corrections``.
+        suggest: when nothing was corrected and the query finds little, look
+            for a query that finds more (``SearchResults.suggestion``).
+        as_you_type: the query is being typed: its last word (no space after
+            it) matches the written forms it starts.
 
     Raises:
         QuerySyntaxError: the query is an explicitly malformed operator query.
@@ -388,11 +742,17 @@ def search(
     max_fragments = _at_least_one("max_fragments", max_fragments)
     _flag("highlight_hits", highlight_hits)
     _flag("collapse", collapse)
+    _flag("correct", correct)
+    _flag("suggest", suggest)
+    _flag("as_you_type", as_you_type)
     names = _field_names(fields)
     t0 = time.perf_counter()
-    compiled = context.compile(query, names)
-    executed = context.execute(compiled, page * limit, collapse)
-    return context.materialise(
+    compiled = context.compile(
+        query, names, filter=filter, correct=correct, as_you_type=as_you_type
+    )
+    request = context.field_request(compiled, facets, sort)
+    executed = context.execute(compiled, page * limit, collapse, request=request)
+    results = context.materialise(
         compiled,
         executed,
         page=page,
@@ -402,6 +762,13 @@ def search(
         max_fragments=max_fragments,
         started=t0,
     )
+    # A suggestion respells the query's words; a query with filters on
+    # declared fields gets none (the suggester reads plain queries).
+    if suggest and not compiled.corrections and not as_you_type and compiled.filter is None:
+        found = context.suggest(query, names)
+        if found is not None:
+            results = dataclasses.replace(results, suggestion=found, elapsed_ms=_ms(t0))
+    return results
 
 
 def _at_least_one(name: str, value: object) -> int:
@@ -438,6 +805,85 @@ def _field_names(fields: object) -> tuple[str, ...] | None:
         if f not in SEARCH_FIELDS:
             raise ValueError(f"unknown field {f!r} (fields: {known})")
     return names or None
+
+
+def _declared(declared: Mapping[str, FieldType], name: object) -> FieldType:
+    kind = declared.get(name) if isinstance(name, str) else None
+    if kind is None:
+        known = ", ".join(declared) or "none"
+        raise ValueError(f"unknown field {name!r} (declared fields: {known})")
+    return kind
+
+
+def _keyword_value(name: str, value: object) -> str:
+    try:
+        converted = Keyword().convert(value)
+    except ValueError as e:
+        raise ValueError(f"filter {name}: {e}") from None
+    if not converted:
+        raise ValueError(f"filter {name}: no value")
+    return str(converted[0])
+
+
+def _range_value(name: str, kind: FieldType, value: object) -> FilterExpr:
+    """A number or date filter value: as in the syntax (a string), or a number."""
+    if isinstance(kind, Number) and isinstance(value, int | float) and not isinstance(value, bool):
+        text = repr(float(value))
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise ValueError(f"filter {name}: {value!r} is not a {kind.describe()} value")
+    try:
+        return filter_value(Filter(name, text, 0), text, kind)
+    except QuerySyntaxError as e:
+        raise ValueError(f"filter {name}: {e.message}") from None
+
+
+def _check_expression(declared: Mapping[str, FieldType], expr: FilterExpr) -> None:
+    if isinstance(expr, Match):
+        if not isinstance(declared[expr.field], Keyword):
+            raise ValueError(f"filter {expr.field}: Match needs a keyword field")
+    elif isinstance(expr, Range):
+        if not isinstance(declared[expr.field], Number | Date):
+            raise ValueError(f"filter {expr.field}: Range needs a number or date field")
+    elif isinstance(expr, Exclude):
+        _check_expression(declared, expr.item)
+    else:
+        for item in expr.items:
+            _check_expression(declared, item)
+
+
+def _facets(facets: object) -> tuple[Facet, ...]:
+    if facets is None:
+        return ()
+    if isinstance(facets, str | Facet):
+        facets = [facets]
+    if not isinstance(facets, Sequence):
+        raise TypeError(f"facets must be a list of field names or Facet, not {facets!r}")
+    out: list[Facet] = []
+    for f in facets:
+        if isinstance(f, str):
+            out.append(Facet(f))
+        elif isinstance(f, Facet):
+            out.append(f)
+        else:
+            raise TypeError(f"a facet is a field name or a Facet, not {f!r}")
+    return tuple(out)
+
+
+def _check_facet(declared: Mapping[str, FieldType], facet: Facet) -> None:
+    kind = _declared(declared, facet.field)
+    if isinstance(kind, Keyword) and (facet.by is not None or facet.edges is not None):
+        raise ValueError(f"facet {facet.field}: a keyword field counts per value")
+    if isinstance(kind, Date) and facet.edges is not None:
+        raise ValueError(f"facet {facet.field}: a date field counts by year, month or day")
+    if isinstance(kind, Number) and (facet.by is not None or not facet.edges):
+        raise ValueError(
+            f"facet {facet.field}: a number field counts by ranges: give their edges "
+            f'(Facet("{facet.field}", edges=(10, 100)), or {facet.field}:10,100)'
+        )
+    if facet.limit is not None and (isinstance(facet.limit, bool) or facet.limit < 1):
+        raise ValueError(f"facet {facet.field}: limit must be at least 1")
 
 
 def _hit(

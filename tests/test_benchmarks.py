@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import need_shared
 
 from benchmarks import data, engines, gates, report, results_file, runner, stats, worker
 from benchmarks.engines import EngineSpec, Result, make_engine
-from benchmarks.studies import ablation, rescoring
+from benchmarks.studies import ablation, rescoring, typos
 from searchlib import Document
 
 DOCS = [
@@ -305,12 +306,12 @@ def test_ablation_report_renders_rows_gaps_and_folds() -> None:
     text = ablation.report(results)
     assert "| **shipped defaults** | – | 0.5000 / 0.5000 / 0.5000" in text
     assert "| exact-form bonus off | `exact_boost=0.0` |" in text and "-0.1000 / -0.1000" in text
-    assert "| no stemming | index-time (own index) |" in text
+    assert "| no stemming | `stem=False` |" in text
     assert "| cdtn nDCG@10 | 0.5000 | tantivy 0.4500 | +0.0500 |" in text
     assert "| 1 | 1 / 2 | `k1=0.9` | 0.5000 | 0.4000 | 0.3000 | 0.4500 |" in text
 
 
-@pytest.mark.parametrize("module", [ablation, data, engines, report, results_file, stats])
+@pytest.mark.parametrize("module", [ablation, data, engines, report, results_file, stats, typos])
 def test_doctests(module: Any) -> None:
     assert doctest.testmod(module).failed == 0
 
@@ -389,3 +390,65 @@ def test_rescoring_rows_and_report(tmp_path: Path) -> None:
         {"date": "d", "seconds": 60, "collections": {ablation.COLLECTIONS[1]: c.rows}}
     )
     assert "| worse | – | – | 0.3155 / 0.2500 / 0.5000 | – / – / -0.1845 |" in text
+
+
+def test_benchmarks_use_searchlibs_public_seams_only() -> None:
+    # Every lever is a parameter (FrenchAnalyzer, Ranking, Index.create/build,
+    # SearchContext): benchmarks neither import nor touch private names.
+    import ast
+
+    found: list[str] = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "benchmarks").rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("searchlib"):
+                if any(part.startswith("_") for part in (node.module or "").split(".")):
+                    found.append(f"{path.name}: imports {node.module}")
+                for alias in node.names:
+                    if alias.name.startswith("_"):
+                        found.append(f"{path.name}: imports {alias.name}")
+                    names.add(alias.asname or alias.name)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("searchlib"):
+                        names.add((alias.asname or alias.name).split(".")[0])
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
+                base = node.value
+                while isinstance(base, ast.Attribute):
+                    base = base.value
+                if isinstance(base, ast.Name) and base.id in names:
+                    found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+    assert found == []
+
+
+def test_misspelt_queries_have_one_edit_each_and_are_reproducible() -> None:
+    from searchlib import FrenchAnalyzer
+    from searchlib.query.typos import edit_distance
+
+    rows = [json.loads(line) for line in typos.MISSPELT.read_text("utf-8").splitlines()]
+    assert len(rows) == 3315 and len({r["id"] for r in rows}) == 3315
+    analyzer = FrenchAnalyzer()
+    kinds: Counter[str] = Counter()
+    for r in rows:
+        assert typos.misspell_query(r["id"], r["clean"], analyzer) == r  # seeded by the id
+        if r["edit"] is None:
+            assert r["text"] == r["clean"]
+            continue
+        kinds[r["edit"]] += 1
+        assert r["word"] in r["clean"] and r["typo"] != r["word"]
+        assert len(r["text"]) - len(r["clean"]) == len(r["typo"]) - len(r["word"])
+        assert edit_distance(r["word"], r["typo"], 2) == 1  # an accent dropped is one letter
+    assert set(kinds) == set(typos.EDITS) and min(kinds.values()) > 100
+
+
+def test_misspelt_queries_are_the_cdtn_queries() -> None:
+    queries = need_shared("eval-public/cdtn-requetes/queries.jsonl")
+    clean = [json.loads(line) for line in queries.read_text("utf-8").splitlines()]
+    rows = [json.loads(line) for line in typos.MISSPELT.read_text("utf-8").splitlines()]
+    assert [(q["id"], q["text"]) for q in clean] == [(r["id"], r["clean"]) for r in rows]

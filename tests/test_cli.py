@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from searchlib import FrenchAnalyzer, Index, __version__
+from searchlib import FrenchAnalyzer, Index, __version__, load_corpus
 from searchlib.app.cli import build_parser, main
 from searchlib.app.evaluate import load_qrels, load_queries, metrics, run_queries, write_trec_run
 from searchlib.app.progress import Progress, format_seconds, input_size
@@ -46,7 +46,21 @@ def subcommands() -> list[str]:
 
 
 def test_subcommands_are_the_issue_list() -> None:
-    assert subcommands() == ["analyze", "eval", "index", "learn", "repl", "search", "stats"]
+    assert subcommands() == [
+        "analyze",
+        "complete",
+        "delete",
+        "embed",
+        "eval",
+        "explain",
+        "export",
+        "get",
+        "index",
+        "learn",
+        "repl",
+        "search",
+        "stats",
+    ]
 
 
 @pytest.mark.parametrize("command", ["", *subcommands()])
@@ -155,7 +169,7 @@ def test_search_json_is_the_library_dict(index_dir: Path) -> None:
         expected = ix.search("musique OR œuvre").to_dict()
     assert data == expected
     assert set(data) >= {"query", "total", "hits"}
-    assert set(data["hits"][0]) == {"rank", "id", "doc_id", "score", "title", "snippet"}
+    assert set(data["hits"][0]) == {"rank", "id", "doc_id", "score", "title", "snippet", "fields"}
     assert any("<mark>" in h["snippet"] for h in data["hits"])
 
 
@@ -214,6 +228,147 @@ def test_search_errors_are_one_line(index_dir: Path, tmp_path: Path) -> None:
         "musique AND",
         "        ^",
     ]
+
+
+# -- issue 16: queries starting with -, corrections, explain, get, delete, export -----------
+
+
+def test_a_query_may_start_with_a_dash(index_dir: Path) -> None:
+    code, out, err = run("search", "-juge", "--index", str(index_dir), "--json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert data["query"] == "-juge" and data["total"] == 6  # every passage but d1's
+    assert "d1" not in {h["doc_id"] for h in data["hits"]}
+    assert run("search", "--index", str(index_dir), "--json", "--", "-juge") == (code, out, err)
+    assert run("search", "--json", "-juge", "--index", str(index_dir)) == (code, out, err)
+    # an option of another command is still a query here; a misspelt long option is an error
+    assert run("search", "-q", "--index", str(index_dir))[0] == 0
+    assert run("search", "x", "--limt", "3")[0] == 2
+
+
+def test_search_reports_corrections_and_suggestions(index_dir: Path) -> None:
+    code, out, _ = run("search", "federlae", "--index", str(index_dir))
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "results for «fédérale» (you typed «federlae»; search it as typed: +federlae)"
+    )
+    assert out.splitlines()[-1].startswith("1–1 of 1 result for «fédérale»")
+    _, out, _ = run("search", "federlae", "--index", str(index_dir), "--json")
+    data = json.loads(out)
+    assert data["searched"] == "fédérale" and data["corrections"][0]["word"] == "federlae"
+    code, out, _ = run("search", "federlae", "--index", str(index_dir), "--no-correct")
+    assert out.splitlines() == ["no results for «federlae»", "did you mean «fédérale»?"]
+    _, out, _ = run("search", "+federlae", "--index", str(index_dir), "--json")
+    assert json.loads(out)["total"] == 0
+    _, out, _ = run("search", "federlae", "--index", str(index_dir), "--format", "html")
+    assert "Results for <q>fédérale</q>" in out
+
+
+def test_search_as_you_type_and_complete(index_dir: Path) -> None:
+    _, out, _ = run("search", "pêcheu", "--index", str(index_dir), "--json", "--no-correct")
+    assert json.loads(out)["total"] == 0
+    _, out, _ = run("search", "pêcheu", "--index", str(index_dir), "--json", "--as-you-type")
+    assert {h["doc_id"] for h in json.loads(out)["hits"]} == {"d5"}
+    code, out, _ = run("complete", "la pech", "--index", str(index_dir))
+    assert code == 0 and out.splitlines()[:2] == ["la pêche", "la pêcheurs"]
+    _, out, _ = run("complete", "pech", "--index", str(index_dir), "--json")
+    assert json.loads(out)[0] == {"query": "pêche", "word": "pêche", "frequency": 1, "matches": 1}
+
+
+def test_explain_a_passage_or_a_document(index_dir: Path) -> None:
+    with Index.open(index_dir) as ix:
+        hit = ix.search("cour federale").hits[0]
+    code, out, err = run("explain", "cour federale", hit.id, "--index", str(index_dir))
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == f"{hit.id}: score {hit.score:.4f}"
+    _, by_doc, _ = run("explain", "cour federale", hit.doc_id, "--index", str(index_dir))
+    assert by_doc == out
+    _, out, _ = run("explain", "cour federale", hit.id, "--index", str(index_dir), "--json")
+    data = json.loads(out)
+    assert abs(data["total"] - hit.score) < 1e-9 and data["hit_id"] == hit.id
+    code, out, err = run("explain", "cour", "nope", "--index", str(index_dir))
+    assert (code, out, err) == (1, "", "searchlib: no passage or document «nope» in the index\n")
+    assert run("explain", "-juge", hit.id, "--index", str(index_dir))[0] == 0
+
+
+def test_get_a_document_as_text_or_json(index_dir: Path) -> None:
+    code, out, _ = run("get", "d1", "--index", str(index_dir), "--json")
+    assert code == 0
+    assert json.loads(out) == {
+        "id": "d1",
+        "title": "La cour fédérale",
+        "text": "La cour fédérale des États-Unis a jugé l’affaire. "
+        "Le juge a tranché en faveur du site.",
+        "source": "synthetic",
+    }
+    _, out, _ = run("get", "d1", "--index", str(index_dir))
+    assert out.splitlines()[:3] == ["La cour fédérale", "id: d1", "source: synthetic"]
+    assert out.splitlines()[4].startswith("La cour fédérale des États-Unis")
+    _, out, _ = run("get", "d5#2", "--index", str(index_dir), "--json")
+    assert json.loads(out)["doc_id"] == "d5" and json.loads(out)["position"] == 1
+    assert run("get", "nope", "--index", str(index_dir))[0] == 1
+
+
+def test_delete_documents(tmp_path: Path) -> None:
+    target = tmp_path / "ix"
+    assert run("index", str(CORPUS), "--index", str(target), "-q")[0] == 0
+    code, out, err = run("delete", "d1", "d5", "--index", str(target))
+    assert (code, err) == (0, "")
+    assert out == f"deleted 2 documents (4 passages) from {target}\n"
+    assert run("get", "d1", "--index", str(target))[0] == 1
+    assert "5 documents" not in run("stats", "--index", str(target))[1]
+    code, out, err = run("delete", "d2", "nope", "--index", str(target))
+    assert code == 1 and err == f"searchlib: no document «nope» in {target}\n"
+    assert out == f"deleted 1 document (1 passage) from {target}\n"
+
+
+def test_export_reads_back_into_an_equal_index(index_dir: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "export.jsonl"
+    code, out, err = run("export", "--index", str(index_dir), "-o", str(exported))
+    assert (code, out, err) == (0, "", "")
+    assert run("export", "--index", str(index_dir))[1] == exported.read_text(encoding="utf-8")
+    copy = tmp_path / "copy"
+    assert run("index", str(exported), "--index", str(copy), "-q")[0] == 0
+    with Index.open(index_dir) as a, Index.open(copy) as b:
+        assert list(a.documents()) == list(b.documents())
+        assert len(list(a.documents())) == 5
+        assert list(a.documents()) == list(load_corpus(CORPUS))
+        for q in ("cour federale", "poisson OR musique", "prix de l'oeuvre"):
+            ra, rb = a.search(q), b.search(q)
+            assert [(h.id, h.score) for h in ra] == [(h.id, h.score) for h in rb]
+
+
+HOSTILE = {
+    "id": "evil\x1b[2J",
+    "title": "Titre \x1b]0;pwned\x07",
+    "text": "La cour \x1b]8;;http://x.example\x07fédérale\x1b]8;;\x07 \x9b31m rouge \u202e",
+}
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
+    corpus = tmp_path / "evil.jsonl"
+    corpus.write_text(json.dumps(HOSTILE) + "\n", encoding="utf-8")
+    target = tmp_path / "ix"
+    assert run("index", str(corpus), "--index", str(target), "-q")[0] == 0
+    outputs = [
+        run("search", "cour federale", "--index", str(target))[1],
+        run("search", "cour \x1b[2J federale", "--index", str(target))[1],
+        run("search", "cour", "--index", str(target), "--json")[1],
+        run("search", "cour", "--index", str(target), "--format", "html")[1],
+        run("get", HOSTILE["id"], "--index", str(target))[1],
+        run("get", HOSTILE["id"], "--index", str(target), "--json")[1],
+        run("explain", "cour", HOSTILE["id"], "--index", str(target))[1],
+        run("export", "--index", str(target))[1],
+        run("get", "nope\x1b[2J", "--index", str(target))[2],
+        run("search", "\x1b[2J AND", "--index", str(target))[2],
+    ]
+    for out in outputs:
+        assert out
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", out), out
+    assert "^[]0;pwned^G" in outputs[0] and "[evil^[[2J#1]" in outputs[0]
+    # JSON keeps the data: the escapes are JSON's own
+    assert json.loads(outputs[5])["title"] == HOSTILE["title"]
+    assert json.loads(outputs[7])["text"] == HOSTILE["text"]
 
 
 # -- analyze, stats ---------------------------------------------------------------------
@@ -377,7 +532,7 @@ def test_no_command_opens_the_repl_on_the_seed_corpus() -> None:
     assert (code, err) == (0, "")
     assert "index: bundled seed corpus" in out
     assert "[cour] [fédérale]" in out
-    assert "for 'musique'" not in out  # nothing runs after :quit
+    assert "for «musique»" not in out  # nothing runs after :quit
 
 
 def test_repl_subcommand_on_an_index(index_dir: Path) -> None:

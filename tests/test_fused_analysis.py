@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import itertools
 import json
+import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -13,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.analysis import CompositeAnalyzer
 
-from searchlib.analysis.analyzer import FrenchAnalyzer, FrenchStemFilter, normalize_text
+from searchlib.analysis import AccentFoldFilter, FrenchAnalyzer, FrenchStemFilter, normalize_text
 from searchlib.corpus.loaders import seed_documents
 
 SHARED = shared_dir()
@@ -73,16 +76,19 @@ def test_fused_keeps_start_offsets_and_no_morph() -> None:
 def test_chains_of_french_filters_are_fused_others_not() -> None:
     from whoosh.analysis import LowercaseFilter
 
-    assert FrenchAnalyzer()._fused_chain() is not None
-    assert FrenchAnalyzer(stem=False, fold=False)._fused_chain() is not None
+    assert FrenchAnalyzer().fused
+    assert FrenchAnalyzer(stem=False, fold=False).fused
+    assert not FrenchAnalyzer(fused=False).fused
     twice = FrenchAnalyzer()
     twice.items.append(FrenchStemFilter())  # stemmed twice: still only French filters
     other = FrenchAnalyzer()
     other.items.append(LowercaseFilter())  # a filter the fused path does not know
-    assert twice._fused_chain() is not None
-    assert other._fused_chain() is None
+    assert twice.fused
+    assert not other.fused
     text = "Les pirates américains téléchargent des œuvres"
-    for analyzer in (twice, other, FrenchAnalyzer(stem=False, fold=False)):
+    plain = FrenchAnalyzer(fused=False)
+    assert plain.term_positions(text) is None
+    for analyzer in (twice, other, FrenchAnalyzer(stem=False, fold=False), plain):
         for mode in ("index", "query"):
             kwargs = {"positions": True, "chars": True, "mode": mode}
             assert _tokens(analyzer(text, **kwargs)) == _reference(analyzer, text, **kwargs)
@@ -131,7 +137,7 @@ def test_matching_tokens_are_the_tokens_with_those_terms() -> None:
 
 def test_dropping_stop_words_keeps_positions_and_fuses() -> None:
     dropping = FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True)
-    assert dropping._fused_chain() is not None
+    assert dropping.fused
     text = "Le contrat de travail et les congés"
     fused = [(t.text, t.pos) for t in dropping.tokens(text)]
     assert fused == [("contrat", 1), ("travail", 3), ("congés", 6)]
@@ -139,18 +145,10 @@ def test_dropping_stop_words_keeps_positions_and_fuses() -> None:
     assert [(t.text, t.pos) for t in plain] == fused
 
 
-def test_word_caches_stay_bounded_and_indexing_fills_one(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_word_caches_stay_bounded_and_indexing_fills_one() -> None:
     # Indexing meets a corpus's whole vocabulary: the caches must start over at
     # their bound (the writer's memory stays flat), and still give the same terms.
-    from searchlib.analysis import analyzer as analysis
-
-    monkeypatch.setattr(analysis, "_WORD_CACHE_LIMIT", 50)
-    monkeypatch.setattr(analysis, "_CACHE_LIMIT", 40)
-    monkeypatch.setattr(analysis, "_WORD_CACHE", {})
-    monkeypatch.setattr(analysis, "_INDEX_TERMS_CACHE", {})
-    monkeypatch.setattr(analysis, "_FOLD_CACHE", {})
-    monkeypatch.setattr(analysis, "_STEM_CACHE", {})
-    analyzer = FrenchAnalyzer()
+    analyzer = FrenchAnalyzer(cache_size=50)
     text = " ".join(f"fédéral{n}es travaillèrent{n}" for n in range(400))
     for _ in range(2):  # the second pass reads what the first left cached
         found = analyzer.term_positions(text)
@@ -159,20 +157,84 @@ def test_word_caches_stay_bounded_and_indexing_fills_one(monkeypatch: pytest.Mon
         for t in analyzer(text, mode="index"):
             expected.setdefault(t.text.encode(), []).append(t.pos)
         assert found == expected
-    (index_terms,) = analysis._INDEX_TERMS_CACHE.values()
-    assert 0 < len(index_terms) <= 50
+    state = analyzer._plan()
+    assert 0 < len(state.index_terms) <= 50
     # term_positions kept its words in its own cache only; the plain call above
     # used the word cache, which is bounded the same way.
-    assert all(0 < len(c) <= 50 for c in analysis._WORD_CACHE.values())
-    assert 0 < len(analysis._FOLD_CACHE) <= 41 and 0 < len(analysis._STEM_CACHE) <= 41
+    assert all(0 < len(c) <= 50 for c in state.words.values())
+    fold_step, stem_step = analyzer.items[3], analyzer.items[5]
+    assert isinstance(fold_step, AccentFoldFilter) and isinstance(stem_step, FrenchStemFilter)
+    assert 0 < len(fold_step._cache()) <= 100 and 0 < len(stem_step._cache()) <= 100
 
 
-def test_indexing_terms_do_not_fill_the_word_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    from searchlib.analysis import analyzer as analysis
-
-    monkeypatch.setattr(analysis, "_WORD_CACHE", {})
-    monkeypatch.setattr(analysis, "_INDEX_TERMS_CACHE", {})
+def test_indexing_terms_do_not_fill_the_word_cache() -> None:
     analyzer = FrenchAnalyzer()
     assert analyzer.term_positions("Les salariés travaillaient") is not None
-    assert sum(len(c) for c in analysis._WORD_CACHE.values()) == 0
-    assert sum(len(c) for c in analysis._INDEX_TERMS_CACHE.values()) == 3
+    state = analyzer._plan()
+    assert sum(len(c) for c in state.words.values()) == 0
+    assert len(state.index_terms) == 3
+
+
+def test_memory_stays_flat_while_indexing_new_words() -> None:
+    # A writer's analyzer meets new words for as long as the corpus lasts: past
+    # its caches' bounds, what it holds must stop growing.
+    analyzer = FrenchAnalyzer(cache_size=200)
+
+    def index(first: int, count: int) -> None:
+        for n in range(first, first + count, 100):
+            text = " ".join(f"Étudiées{k} l'œuvre-{k} fédérales{k}" for k in range(n, n + 100))
+            assert analyzer.term_positions(text)
+            analyzer.tokens(text, mode="index")
+
+    tracemalloc.start()
+    try:
+        index(0, 2_000)  # past every bound of the analyzer's own caches
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        index(2_000, 4_000)
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    # Unbounded, 4,000 more numbers (five words each, their forms in several
+    # caches) hold over 12 MB more. Bounded, the growth is at most what the
+    # caches hold when full: the analyzer's (a few hundred words each) and
+    # PyStemmer's own (10,000 stems, about 2 MB).
+    assert after - before < 4_000_000
+
+
+def test_analyzers_do_not_share_caches() -> None:
+    one, two = FrenchAnalyzer(), FrenchAnalyzer()
+    one.tokens("Les salariés", mode="index")
+    assert two._plan().words == {}
+    one.clean()
+    assert one._plan().words == {}
+    assert one.terms("Les salariés") == two.terms("Les salariés")
+
+
+def test_threads_sharing_an_analyzer_get_the_same_tokens() -> None:
+    texts = [t for t in _texts()[:40] if t]
+    expected = [FrenchAnalyzer().tokens(t, mode="index") for t in texts]
+    shared = FrenchAnalyzer(cache_size=64)  # small: caches start over while threads read
+
+    def run(offset: int) -> bool:
+        order = texts[offset:] + texts[:offset]
+        wanted = expected[offset:] + expected[:offset]
+        for _ in range(3):
+            for text, tokens in zip(order, wanted, strict=True):
+                if shared.tokens(text, mode="index") != tokens:
+                    return False
+                found = shared.term_positions(text)
+                if found != {k: v for k, v in _grouped(tokens).items()}:
+                    return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert all(pool.map(run, range(0, 40, 10)))
+
+
+def _grouped(tokens: list[Any]) -> dict[bytes, list[int]]:
+    out: dict[bytes, list[int]] = {}
+    for t in tokens:
+        out.setdefault(t.text.encode(), []).append(t.pos)
+    return out

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import html
+
 from searchlib.analysis.analyzer import FrenchAnalyzer
-from searchlib.highlight import MatchSpec, Snippet, highlight, highlight_all, match_spans
+from searchlib.highlight import (
+    ANSI_MARK,
+    Fragment,
+    MatchSpec,
+    Snippet,
+    highlight,
+    highlight_all,
+    match_spans,
+    visible,
+)
 
 A = FrenchAnalyzer()
 
@@ -98,3 +109,72 @@ def test_hits_not_highlighted_show_the_start_of_the_passage() -> None:
     assert hit.title_snippet.fragments[0].text == "Titre du document"
     assert hit.title_snippet == highlight(hit.title, A, MatchSpec(), max_chars=len(hit.title))
     assert hit.snippet == highlight(hit.text, A, MatchSpec(frozenset({"absent"})), max_chars=220)
+
+
+# -- issue 16: control characters, runs of ellipses, whole titles ------------------------
+
+HOSTILE = "Titre \x1b]0;pwned\x07 cour \x1b[2J fédérale \x1b]8;;http://x.example\x07lien\x1b]8;;\x07\r\x9b"
+
+
+def test_control_characters_are_shown_escaped_in_every_rendering() -> None:
+    spec = MatchSpec(frozenset({"federal", "pwned", "lien"}))
+    s = highlight(HOSTILE, A, spec)
+    for rendered in (
+        s.to_text(),
+        s.to_ansi().replace(ANSI_MARK[0], "").replace(ANSI_MARK[1], ""),
+        html.unescape(s.to_html()),
+        s.text,
+        highlight_all(HOSTILE, A, spec).to_text(oneline=False),
+    ):
+        assert "\x1b" not in rendered and "\x07" not in rendered and "\r" not in rendered
+        assert "\x9b" not in rendered
+        assert "^[]0;" in rendered and "^[[2J" in rendered and "<U+009B>" in rendered
+    # the only escapes to_ansi sends are its own marks
+    ansi = s.to_ansi()
+    assert ansi.count("\x1b") == 2 * ansi.count("\x1b[1;33m")
+
+
+def test_visible_keeps_text_and_newlines_and_escapes_bidi() -> None:
+    assert visible("la cour\tfédérale\n") == "la cour\tfédérale\n"
+    assert visible("a\nb", newlines=False) == "a^Jb"
+    assert visible("\u202eabc\x7f") == "<U+202E>abc^?"
+
+
+def test_fragments_join_with_one_ellipsis() -> None:
+    text = (
+        ("Rien ici. " * 30)
+        + "pour activité "
+        + ("Encore rien. " * 30)
+        + "vente ambulante "
+        + ("Fin. " * 30)
+    )
+    s = highlight(
+        text, A, MatchSpec(frozenset({"activit", "ambul"})), max_chars=40, max_fragments=2
+    )
+    assert len(s.fragments) == 2 and all(f.cut_before and f.cut_after for f in s.fragments)
+    for rendered in (s.to_text(), s.to_html(), s.to_ansi()):
+        assert "… …" not in rendered and "……" not in rendered
+        assert rendered.startswith("…") and rendered.endswith("…")
+        assert rendered.count("…") == 3
+
+
+def test_a_blank_fragment_is_not_shown() -> None:
+    s = Snippet(
+        (
+            Fragment("un", 0, (), False, True),
+            Fragment("   ", 10, (), True, True),
+            Fragment("deux", 20, (), True, False),
+        )
+    )
+    assert s.to_text() == "un … deux"
+
+
+def test_a_title_that_fits_is_shown_whole() -> None:
+    title = "Les grandes heures de la musique baroque"
+    s = highlight(title, A, MatchSpec(frozenset({"baroqu"})), max_chars=len(title), max_fragments=1)
+    assert s.to_text() == "Les grandes heures de la musique [baroque]"
+    # a short passage too
+    text = "Un court passage qui parle, tout à la fin, de musique baroque."
+    assert highlight(
+        text, A, MatchSpec(frozenset({"baroqu"})), max_chars=220
+    ).to_text() == text.replace("baroque", "[baroque]")

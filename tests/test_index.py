@@ -9,6 +9,7 @@ import pytest
 
 from searchlib import (
     Document,
+    FrenchAnalyzer,
     Index,
     IndexExistsError,
     IndexNotFoundError,
@@ -125,3 +126,16 @@ def test_default_index_is_cached_on_disk() -> None:
     assert ix.path.parent == cache_dir()
     assert ix.stats().documents == 1
     assert default_index() is ix
+
+
+def test_an_index_keeps_the_analyzer_it_was_built_with(tmp_path: Path) -> None:
+    analyzer = FrenchAnalyzer(stem=False, elisions=frozenset())
+    with Index.create(tmp_path / "ix", analyzer=analyzer) as ix:
+        ix.add([Document("a", "Titre", "L'été des pirates.")])
+    with Index.open(tmp_path / "ix") as ix:
+        assert ix.analyzer == analyzer
+        assert ix.exact_analyzer == analyzer.exact_form()
+        assert ix.search("pirates").total == 1
+        # Queries are analysed as the index was: no stemming, no elision.
+        assert ix.search_context().compile("pirates").match.terms == {"pirates"}
+        assert "lete" in ix.search_context().compile("l'été").match.terms

@@ -222,3 +222,16 @@ def test_eval_names_the_bad_line_of_its_files(tmp_path: Path, small_index: Path)
         "eval", "--index", str(small_index), "--queries", str(queries), "--qrels", str(qrels)
     )
     assert code == 1 and "r.tsv:2" in err and "out of range" in err
+
+
+@pytest.mark.parametrize("invisible", ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+def test_invisible_characters_inside_a_word_do_not_split_it(invisible: str) -> None:
+    text = f"La mu{invisible}sique baroque."
+    with Index.in_memory() as ix:
+        ix.add([Document("a", "Titre", text)])
+        hit = ix.search("musique").hits[0]
+        # The mark covers the word as stored, invisible character included.
+        assert hit.snippet.to_html() == f"La <mark>mu{invisible}sique</mark> baroque."
+    analyzer = Index.in_memory().analyzer
+    (token,) = [t for t in analyzer.tokens(text, mode="index") if t.text.startswith("musiq")]
+    assert text[token.start : token.end] == f"mu{invisible}sique"

@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from searchlib import ANALYZER_VERSION, Index, load_corpus
+from searchlib import ANALYZER_VERSION, Document, Index, load_corpus
 from searchlib.app.render import use_color
 from searchlib.app.repl import COMMANDS, PROMPT, Repl, history_path
 from searchlib.highlight import ANSI_MARK, highlight_all
@@ -172,7 +173,7 @@ def test_stats_help_and_quit(ix: Index) -> None:
     assert re.search(rf"^analyzer\s+{ANALYZER_VERSION}$", out, re.M)
     for command in COMMANDS:
         assert f":{command.name}" in out
-    assert "for 'cour'" not in out  # nothing after :quit
+    assert "for «cour»" not in out  # nothing after :quit
 
 
 def test_unknown_command_gets_a_hint(ix: Index) -> None:
@@ -190,7 +191,7 @@ def test_bad_query_shows_the_position_and_carries_on(ix: Index) -> None:
         "musique OR",
         "        ^",
     ]
-    assert "for 'cour'" in out
+    assert "for «cour»" in out
 
 
 def test_ctrl_c_cancels_the_line_and_ctrl_d_ends(ix: Index) -> None:
@@ -205,7 +206,7 @@ def test_ctrl_c_cancels_the_line_and_ctrl_d_ends(ix: Index) -> None:
 
     out = io.StringIO()
     assert Repl(ix, out=out).run(read, banner=False) == 0
-    assert "for 'cour'" in out.getvalue() and "documents" in out.getvalue()
+    assert "for «cour»" in out.getvalue() and "documents" in out.getvalue()
     assert script == ["x"]
 
 
@@ -295,7 +296,7 @@ def test_under_a_terminal(index_dir: Path, tmp_path: Path) -> None:
         child.sendline(":stats")
         child.expect(r"passages\s+7")
         child.expect_exact(PROMPT)
-        assert "for 'abandoned" not in child.before
+        assert "for «abandoned" not in child.before
         # Ctrl-D leaves cleanly (checked when the block ends)
         child.sendeof()
     saved = history.read_text(encoding="utf-8").splitlines()
@@ -309,3 +310,149 @@ def test_under_a_terminal(index_dir: Path, tmp_path: Path) -> None:
         child.expect_exact("[cour] [fédérale]")
         child.expect_exact(PROMPT)
         child.sendline(":quit")
+
+
+# -- issue 16: wrapping, pager, broken pipes, plurals, corrections, escapes ---------------------
+
+
+def test_snippets_are_wrapped_to_the_width_at_spaces(ix: Index) -> None:
+    unwrapped, _ = session(ix, "poisson")
+    out = io.StringIO()
+    Repl(ix, out=out, width=50).run(["poisson"], banner=False)
+    lines = out.getvalue().splitlines()
+    snippet = [line for line in lines if line.startswith("     ")]
+    assert len(snippet) > 3 and all(len(line) <= 50 for line in snippet)
+    # the same words, cut at spaces only
+    first = unwrapped.splitlines()[1].split()
+    assert " ".join(lines[1:]).split()[: len(first)] == first
+    # colours take no room
+    out = io.StringIO()
+    Repl(ix, out=out, width=50, color=True).run(["poisson"], banner=False)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
+    assert all(len(line) <= 50 for line in plain.splitlines() if line.startswith("     "))
+
+
+def test_long_open_goes_through_the_pager(ix: Index) -> None:
+    paged: list[str] = []
+    out = io.StringIO()
+    repl = Repl(ix, out=out, pager=paged.append, height=3, width=60)
+    repl.run(["meunière", ":open 1 doc"], banner=False)
+    (text,) = paged
+    assert "document d5 (3 passages)" in text and "[meunière]" in text
+    assert "document d5" not in out.getvalue()
+    # what fits on the screen is printed
+    Repl(ix, out=out, pager=paged.append, height=100).run(["cour", ":open 1"], banner=False)
+    assert len(paged) == 1 and "d1#1 — passage 1 of 1" in out.getvalue()
+
+
+def test_a_broken_pipe_ends_quietly(tmp_path: Path) -> None:
+    target = tmp_path / "big"
+    with Index.create(target) as index:
+        index.add([Document("big", "Long", ("Le juge a statué sur la cour. " * 40 + "\n\n") * 115)])
+    assert len(Index.open(target).document("big").text) > 138_000  # type: ignore[union-attr]
+    script = (
+        f"set -o pipefail; printf 'juge\\n:open 1 doc\\n' | "
+        f"'{sys.executable}' -m searchlib repl --index '{target}' | head -3"
+    )
+    done = subprocess.run(
+        ["bash", "-c", script], check=False, capture_output=True, text=True, timeout=120
+    )
+    assert done.stderr == ""
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == 3
+
+
+def test_plurals(ix: Index) -> None:
+    out, _ = session(ix, ":limit 1", ":limit", ":limit 2")
+    assert out.splitlines() == ["1 hit per page", "1 hit per page", "2 hits per page"]
+
+
+def test_corrections_are_shown_and_can_be_undone(ix: Index) -> None:
+    out, err = session(ix, "federlae", ":exact", ":yes", ":yes")
+    lines = out.splitlines()
+    assert (
+        lines[0] == "results for «fédérale» (you typed «federlae»; search it as typed: +federlae)"
+    )
+    assert "[fédérale]" in lines[1]
+    i = lines.index("no results for «+federlae»")
+    assert lines[i + 1] == "did you mean «fédérale»? (:yes searches it)"
+    assert lines[i + 2].startswith("  1. ") and "[fédérale]" in lines[i + 2]
+    assert err == "error: no suggestion: the last query had none\n"
+    _, err = session(ix, "cour", ":exact")
+    assert "no word of the last query was corrected" in err
+
+
+def test_complete_shows_completions_then_results(ix: Index) -> None:
+    out, err = session(ix, ":complete la pêch", ":complete", ":complete zzzz")
+    lines = out.splitlines()
+    assert lines[0] == "  «la pêche»  1 passage"
+    assert any("[pêcheurs]" in line for line in lines)
+    assert "no completion for «zzzz»" in lines
+    assert err.startswith("error: usage: :complete TEXT")
+
+
+def test_control_characters_in_documents_reach_the_terminal_escaped(tmp_path: Path) -> None:
+    ix = Index.in_memory()
+    ix.add(
+        [
+            Document(
+                "evil\x1b[2J",
+                "Titre \x1b]0;pwned\x07 cour",
+                "La cour \x1b]8;;http://x.example\x07fédérale\x1b]8;;\x07 \x9b31m \r rouge",
+            )
+        ]
+    )
+    out, err = session(
+        ix, "cour", ":open 1", ":explain 1", ":open 1 doc", "\x1b[2J AND", color=True
+    )
+    ours = re.compile(r"\x1b\[[0-9;]*m")  # the REPL's own colours
+    for text in (out, err):
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", ours.sub("", text)), text
+    assert "^[]0;pwned^G" in out and "^M" in out and "<U+009B>" in out
+
+
+# -- the README's REPL example is a real run -----------------------------------------------------
+
+README = Path(__file__).parent.parent / "README.md"
+README_WIDTH = 88
+
+
+def transcript(index: Index, lines: list[str], *, label: str, width: int) -> str:
+    """What a terminal shows for a REPL session typed ``lines``: prompts and
+    echoed input included, no colour."""
+    out = io.StringIO()
+    pending = iter(lines)
+
+    def read(prompt: str) -> str:
+        line = next(pending, None)
+        if line is None:
+            raise EOFError
+        out.write(prompt + line + "\n")
+        return line
+
+    repl = Repl(index, out=out, label=label, width=width)
+    repl.run(read)
+    return "$ searchlib\n" + out.getvalue()
+
+
+def _readme_session() -> str:
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"```\n(\$ searchlib\n.*?)```", text, re.S)
+    assert match, "the README has no REPL example"
+    return match.group(1)
+
+
+def _no_timing(text: str) -> str:
+    return re.sub(r"\d+ ms\)", "N ms)", text)
+
+
+def test_the_readme_repl_example_is_a_real_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEARCHLIB_CACHE_DIR", str(tmp_path))
+    from searchlib import default_index
+
+    shown = _readme_session()
+    typed = [line[len(PROMPT) :] for line in shown.splitlines() if line.startswith(PROMPT)]
+    assert len(typed) >= 5
+    real = transcript(default_index(), typed, label="bundled seed corpus", width=README_WIDTH)
+    assert _no_timing(real) == _no_timing(shown)

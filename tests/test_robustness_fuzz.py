@@ -248,3 +248,115 @@ def test_lenient_loading_never_raises_and_indexes(files: list[tuple[str, bytes]]
         ix = Index.in_memory()
         ix.add(docs)
         assert len(ix) == len({d.id for d in docs})
+
+
+# -- hostile documents and crafted index files ---------------------------------------
+
+HOSTILE_PIECES = [
+    "\x1b[2J",
+    "\x1b]0;pwned\x07",
+    "\x1b]8;;https://exemple.fr\x1b\\lien\x1b]8;;\x1b\\",
+    "\x1b[31m",
+    "\r",
+    "\x07",
+    "\x00",
+    "\u00ad",
+    "\u200b",
+    "\u200d",
+    "\u2060",
+    "(ab) ",
+    "(CSE) ",
+    "((((",
+    "))))",
+    "musique",
+    "contrat de travail",
+    "\n\n",
+]
+HOSTILE_TEXT = st.lists(
+    st.sampled_from(HOSTILE_PIECES) | ANY_TEXT.filter(lambda s: len(s) < 8), max_size=60
+).map("".join)
+FLOOD = st.builds(
+    lambda piece, n: piece * n, st.sampled_from(["(ab) ", "mot ", "é"]), st.integers(0, 3000)
+)
+
+
+@FUZZ
+@given(HOSTILE_TEXT, HOSTILE_TEXT, FLOOD, st.sampled_from(["musique", "contrat", "ab", "pwned"]))
+def test_hostile_documents_index_and_search_safely(
+    title: str, text: str, flood: str, query: str
+) -> None:
+    from searchlib.documents import TITLE_REPEAT_CHARS
+    from searchlib.errors import DocumentError
+
+    doc = Document("h", title + flood, text + flood + text)
+    with Index.in_memory() as ix:
+        try:
+            ix.add([doc])
+        except DocumentError:
+            return  # refused whole (a lone surrogate or the like), nothing indexed
+        for passage in ix.passages("h")[1:]:
+            assert len(passage["title"]) <= TITLE_REPEAT_CHARS
+        try:
+            results = ix.search(query, limit=5)
+        except SearchlibError:
+            return
+        for hit in results.hits:
+            assert_well_formed(hit.snippet)
+            assert_well_formed(hit.title_snippet)
+
+
+def _crafted_pickles() -> st.SearchStrategy[bytes]:
+    """Protocol 2 pickles that name classes an attacker would pick, built from
+    the opcodes that build objects (calls, __new__, state)."""
+    from test_crafted_index import CLASSES, _global, _text
+
+    names = st.sampled_from(CLASSES)
+    value = st.sampled_from(
+        [_text("/tmp/victim"), _text("."), b"K\x01", b"N", b"\x88", b"}", b"]", b")"]
+    )
+    args = st.lists(value, max_size=4).map(lambda vs: b"(" + b"".join(vs) + b"t")
+    built = st.builds(
+        lambda cls, a, how, state: _global(*cls) + a + how + state,
+        names,
+        args,
+        st.sampled_from([b"R", b"\x81"]),
+        st.sampled_from([b"", b"}(" + _text("path") + _text("/tmp/victim") + b"ub"]),
+    )
+    return st.lists(built, min_size=1, max_size=3).map(
+        lambda objs: b"\x80\x02(" + b"".join(objs) + b"l."
+    )
+
+
+@FUZZ
+@given(st.data())
+def test_crafted_tables_of_contents_raise_index_errors_and_run_nothing(
+    data: st.DataObject,
+) -> None:
+    import json
+    import pickle
+
+    from test_crafted_index import _toc
+
+    import searchlib
+    from searchlib._whoosh.storage import make_schema
+    from searchlib.errors import IndexCorruptError
+    from searchlib.index import FORMAT_VERSION, META_FILE
+
+    crafted = data.draw(_crafted_pickles())
+    where = data.draw(st.sampled_from(["schema", "segments"]))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "ix"
+        folder.mkdir()
+        victim = Path(tmp) / "victim"
+        victim.write_text("intact")
+        meta = {"format_version": FORMAT_VERSION, "analyzer_version": searchlib.ANALYZER_VERSION}
+        (folder / META_FILE).write_text(json.dumps(meta))
+        if where == "schema":
+            toc = _toc(crafted, pickle.dumps([], 2))
+        else:  # a sound schema, so the segment list is read too
+            toc = _toc(pickle.dumps(make_schema(), 2), crafted)
+        (folder / "_searchlib_1.toc").write_bytes(toc)
+        with pytest.raises(IndexCorruptError):
+            Index.open(folder)
+        assert victim.read_text() == "intact"
+        assert sorted(p.name for p in Path(tmp).iterdir()) == ["ix", "victim"]

@@ -128,3 +128,29 @@ def test_time_limit_is_per_index_and_per_thread(index: Index) -> None:
 def test_bad_time_limit_is_refused(index: Index) -> None:
     with pytest.raises(ValueError, match="time_limit"):
         index.search("commun", time_limit=0)
+
+
+def test_huge_words_are_not_corrected_nor_fuzzily_expanded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A 20,000-letter unknown word took 25 s in typo correction, past the
+    # time limit; eight 3,000-letter word~2 ran 29 s and then returned.
+    from searchlib.query.typos import Vocabulary
+
+    looked: list[int] = []
+    within_one = Vocabulary.within_one
+
+    def spy(self: Vocabulary, word: str) -> list[str]:
+        looked.append(len(word))
+        return within_one(self, word)
+
+    monkeypatch.setattr(Vocabulary, "within_one", spy)
+    with Index.in_memory() as ix:
+        ix.add([Document("a", "Titre", "Le contrat de travail.")])
+        assert ix.search("x" * 20_000, time_limit=None).total == 0
+        assert looked == []  # never looked for corrections of it
+        assert ix.search("contrst").total == 1  # a real typo is still corrected
+        assert looked and max(looked) == len("contrst")
+        assert ix.search("contrat~1").total == 1
+        with pytest.raises(QuerySyntaxError, match="too long for fuzzy matching"):
+            ix.search("a" * 3000 + "~2")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+from pathlib import Path
 
 import pytest
 
@@ -352,3 +354,33 @@ def test_acronym_long_form_is_highlighted(acronym_index: Index) -> None:
     assert plain.snippet.to_html() == (
         "Un <mark>contrat à durée déterminée</mark> peut être renouvelé."
     )
+
+
+def test_restricting_words_to_the_title_restricts_them(tmp_path: Path) -> None:
+    # The exact-form bonus searches title and text together: with
+    # fields=["title"] it matched passages whose text alone held the word.
+    with Index.create(tmp_path / "ix") as ix:
+        ix.add(
+            [
+                Document("t", "La musique baroque", "Un concert."),
+                Document("x", "Un concert", "La musique de chambre."),
+            ]
+        )
+        assert [h.doc_id for h in ix.search("musique", fields=["title"])] == ["t"]
+        assert [h.doc_id for h in ix.search("musique", fields=["text"])] == ["x"]
+        assert {h.doc_id for h in ix.search("musique")} == {"t", "x"}
+
+
+def test_a_word_repeated_in_an_and_chain_is_scored_once_per_copy() -> None:
+    # `mot AND mot AND ...` grew quadratically in Whoosh's matcher tree; equal
+    # operands now become one with their boosts added: same hits, same score.
+    with Index.in_memory() as ix:
+        ix.add([Document(str(i), "T", f"la musique numéro {i}") for i in range(50)])
+        one = ix.search("musique", time_limit=None)
+        many = ix.search(" AND ".join(["musique"] * 200), time_limit=None)
+        assert many.total == one.total == 50
+        assert math.isclose(many.hits[0].score, 200 * one.hits[0].score, rel_tol=1e-9)
+        compiled = ix.search_context().compile(" AND ".join(["musique"] * 200))
+        assert str(compiled.query).count("musique") == str(
+            ix.search_context().compile("musique").query
+        ).count("musique")

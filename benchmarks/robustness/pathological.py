@@ -3,9 +3,8 @@
 Measures, on a real corpus index (built once into ``benchmarks/.scratch``):
 a 1 MB single-line document (indexing and searching), a 10,000-word query,
 1,000 nested parentheses, short and broad prefixes (``a*``, ``co*``), fuzzy
-words (``e~2``), hundreds of frequent words, and the overhead of reading index
-files through the restricted unpickler. Every case checks its outcome (hits,
-or the documented error) inside the timed work; each case gives its first run
+words (``e~2``) and hundreds of frequent words. Every case checks its outcome
+(hits, or the documented error) inside the timed work; each case gives its first run
 (cold caches: the fast path reads a term's postings once) and the median of
 ``--repeat`` runs, next to a plain one-word query measured in the same run.
 
@@ -24,11 +23,6 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import whoosh.codec.whoosh3
-import whoosh.columns
-import whoosh.filedb.structfile
-import whoosh.formats
 
 from searchlib import Document, Index, SearchlibError, load_corpus
 from searchlib.analysis.stopwords import FRENCH_STOP_WORDS
@@ -147,32 +141,6 @@ def main() -> None:
 
     case("1 MB single-line document: index + search", index_big, 1)
 
-    # The restricted unpickler against plain pickle, same queries, same process.
-    queries = [" ".join(rng.sample(words, 3)) for _ in range(50)]
-
-    def run_queries() -> str:
-        fresh = Index.open(ix.path)  # type: ignore[arg-type]
-        tops = [tuple(h.id for h in fresh.search(q).hits) for q in queries]
-        fresh.close()
-        return str(hash(tuple(tops)))
-
-    _, restricted_s, restricted_out = timed(run_queries, args.repeat)
-    import pickle
-
-    saved = (whoosh.codec.whoosh3.loads, whoosh.columns.loads, whoosh.formats.loads)
-    saved_load = whoosh.filedb.structfile.load_pickle
-    whoosh.codec.whoosh3.loads = whoosh.columns.loads = whoosh.formats.loads = pickle.loads
-    whoosh.filedb.structfile.load_pickle = pickle.load
-    try:
-        _, plain_s, plain_out = timed(run_queries, args.repeat)
-    finally:
-        whoosh.codec.whoosh3.loads, whoosh.columns.loads, whoosh.formats.loads = saved
-        whoosh.filedb.structfile.load_pickle = saved_load
-    assert plain_out == restricted_out  # same results either way
-    print(
-        f"50 queries, restricted unpickler {restricted_s:.3f} s vs plain pickle {plain_s:.3f} s"
-        f" (ratio {restricted_s / plain_s:.2f})"
-    )
     print("\n| case | first s | median s | outcome | max RSS growth MB |\n|---|---|---|---|---|")
     for name, first, seconds, outcome, grew in rows:
         print(f"| {name} | {first:.3f} | {seconds:.3f} | {outcome} | {grew:.0f} |")

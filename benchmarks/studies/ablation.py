@@ -12,9 +12,10 @@ Run from the repository root (indexes are built once into a scratch folder)::
         --out benchmarks/out/ablation.json --write-results
 
 Index-time levers (stemming, folding, elision, ordinals, passages...) need
-their own index; they are built and evaluated in a subprocess in which the
-lever is switched off by patching the library, so the library itself carries
-no switches for them. Query-time levers are :class:`searchlib.Ranking` values.
+their own index, built with other :class:`searchlib.FrenchAnalyzer` arguments
+or another passage size (``Index.build(..., analyzer=..., passage_chars=...)``)
+and evaluated in a subprocess. Query-time levers are :class:`searchlib.Ranking`
+values.
 Every searchlib row and every peer is scored the same way: top 100 documents
 (passages collapsed to their document), :func:`searchlib.app.evaluate.per_query`.
 """
@@ -29,7 +30,6 @@ import itertools
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 import time
@@ -39,8 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from searchlib import Index, Ranking, load_corpus
-from searchlib.analysis import analyzer as analysis
+from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer, SnowballStemmer
 from searchlib.app.evaluate import load_qrels, load_queries, load_topics, per_query, run_queries
+from searchlib.documents import PASSAGE_CHARS
 from searchlib.index import FORMAT_VERSION
 from searchlib.query.acronyms import LEXICON_VERSION
 
@@ -71,73 +72,29 @@ QUERY_VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-# -- index-time levers: patches applied in a worker process -----------------------
+# -- index-time levers: an index built with other analysis or passages ---------------
 
 
-def _no_stop_words() -> None:
-    analysis.FRENCH_STOP_WORDS = frozenset()  # type: ignore[attr-defined]
+def index_variants() -> dict[str, dict[str, Any]]:
+    """name -> what the variant's index is built with: ``analyzer`` (the
+    :class:`FrenchAnalyzer` arguments; its exact-form field follows) and/or
+    ``passage_chars``. Queries are analysed as the index was built."""
+    return {
+        "stop words kept in queries": {"analyzer": {"stop_words": frozenset()}},
+        "no stemming": {"analyzer": {"stem": False}},
+        "no accent folding": {"analyzer": {"fold": False}},
+        "plain Snowball on folded text (no -ee rule, no irregular plurals)": {
+            "analyzer": {"stemmer": SnowballStemmer(folded_fixes=False)}
+        },
+        "no elision stripping": {"analyzer": {"elisions": frozenset()}},
+        # The analyzer's ordinals switch also turns off the query-side "13 ème" join.
+        "no ordinal normalisation (13e, 13ème, treizième apart)": {"analyzer": {"ordinals": False}},
+        "apostrophe words kept whole (prud'hommes: no parts)": {
+            "analyzer": {"split_apostrophes": False}
+        },
+        "whole documents (no 1,000-char passages)": {"passage_chars": sys.maxsize},
+    }
 
-
-def _keep(text: str, stopped: bool, mode: str) -> tuple[str, bool]:
-    return text, stopped
-
-
-def _no_stemming() -> None:
-    # The fused analyzer applies each filter's step (its __call__ loops over it).
-    analysis.FrenchStemFilter.step = staticmethod(_keep)  # type: ignore[method-assign]
-
-
-def _no_folding() -> None:
-    analysis.AccentFoldFilter.step = staticmethod(_keep)  # type: ignore[method-assign]
-
-
-def _plain_snowball() -> None:
-    import snowballstemmer
-
-    stemmer = snowballstemmer.stemmer("french")
-    analysis._STEM_CACHE.clear()
-    analysis.stem = stemmer.stemWord
-
-
-def _no_elision() -> None:
-    analysis.ELISIONS = frozenset()
-
-
-def _no_ordinals() -> None:
-    # Every piece of fr-4's ordinal handling: the filter (the fused analyzer
-    # caches per word the output of the filters' steps), the spaced form in
-    # the tokenizer (13 ème) and its query-side join.
-    search = sys.modules["searchlib.searching"]  # (searchlib.searching is also a function)
-    analysis.OrdinalFilter.step = staticmethod(_keep)  # type: ignore[method-assign]
-    analysis.ORDINAL_WORDS = {}  # type: ignore[attr-defined]
-    analysis.normalize_ordinal = lambda text: text
-    analysis._WORD = re.compile(rf"{analysis._ALNUM}+(?:{analysis._CONNECT}{analysis._ALNUM}+)*")
-    search._join_ordinals = list  # type: ignore[attr-defined]
-
-
-def _apostrophe_words_whole() -> None:
-    analysis._SPLIT_PARTS = re.compile(r"[-.]")
-
-
-def _whole_documents() -> None:
-    from searchlib import index
-    from searchlib.corpus import loaders as corpus
-
-    whole = functools.partial(corpus.split_passages, max_chars=sys.maxsize)
-    index.split_passages = whole  # type: ignore[attr-defined]
-
-
-# name -> (patch, needs its own index).
-PATCHED_VARIANTS: dict[str, tuple[Callable[[], None], bool]] = {
-    "stop words kept in queries": (_no_stop_words, False),
-    "no stemming": (_no_stemming, True),
-    "no accent folding": (_no_folding, True),
-    "plain Snowball on folded text (no -ee rule, no irregular plurals)": (_plain_snowball, True),
-    "no elision stripping": (_no_elision, True),
-    "no ordinal normalisation (13e, 13ème, treizième apart)": (_no_ordinals, True),
-    "apostrophe words kept whole (prud'hommes: no parts)": (_apostrophe_words_whole, True),
-    "whole documents (no 1,000-char passages)": (_whole_documents, True),
-}
 
 # -- the cross-validation grid ---------------------------------------------------------
 
@@ -235,14 +192,24 @@ def cross_validate(
 # -- evaluating searchlib in a worker process ----------------------------------------------
 
 
-def build(collection: Path, tag: str) -> Path:
-    """Index ``collection`` into the scratch folder once per analyzer state."""
-    versions = f"{analysis.ANALYZER_VERSION}:{FORMAT_VERSION}:{LEXICON_VERSION}"
+def build(collection: Path, tag: str, variant: Mapping[str, Any] | None = None) -> Path:
+    """Index ``collection`` into the scratch folder once per variant (see
+    :func:`index_variants`)."""
+    versions = f"{ANALYZER_VERSION}:{FORMAT_VERSION}:{LEXICON_VERSION}"
     key = hashlib.sha256(f"{collection.resolve()}:{tag}:{versions}".encode()).hexdigest()[:12]
     path = SCRATCH / f"{collection.name}-{key}"
     if not (path / "searchlib.json").exists():
-        with Index.create(path, overwrite=True) as ix:
-            ix.add(load_corpus(collection / "corpus.jsonl"))
+        variant = variant or {}
+        analyzer = FrenchAnalyzer(**variant["analyzer"]) if "analyzer" in variant else None
+        passage_chars = int(variant.get("passage_chars", PASSAGE_CHARS))
+        with Index.build(
+            path,
+            load_corpus(collection / "corpus.jsonl"),
+            overwrite=True,
+            analyzer=analyzer,
+            passage_chars=passage_chars,
+        ):
+            pass
     return path
 
 
@@ -275,18 +242,15 @@ def summarise(pq: PerQuery, topics: Mapping[str, str] | None) -> dict[str, Any]:
 def worker(args: argparse.Namespace) -> None:
     """Evaluate rankings on one analyzer state in this process; print JSON."""
     rankings: dict[str, dict[str, Any]] = json.loads(args.rankings)
-    tag = "base"
-    if args.patch:
-        patch, own_index = PATCHED_VARIANTS[args.patch]
-        patch()
-        tag = args.patch if own_index else "base"
+    tag = args.patch or "base"
+    variant = index_variants()[args.patch] if args.patch else None
     data = Path(args.data)
     result: dict[str, dict[str, Any]] = {name: {} for name in rankings}
     dump: dict[str, dict[str, PerQuery]] = {name: {} for name in rankings}
     for coll_name in args.collections.split(","):
         coll = data / coll_name
         topics = load_topics(coll / "topics.tsv") if (coll / "topics.tsv").exists() else None
-        with Index.open(build(coll, tag)) as ix:
+        with Index.open(build(coll, tag, variant)) as ix:
             for name, changes in rankings.items():
                 ix.set_ranking(dataclasses.replace(Ranking(), **changes))
                 pq = evaluate(ix, coll)
@@ -386,7 +350,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         ("query", lambda: run_worker(args.data, QUERY_VARIANTS)),
         *(
             (f"patch:{name}", functools.partial(run_worker, args.data, {name: {}}, name))
-            for name in PATCHED_VARIANTS
+            for name in index_variants()
         ),
         ("peers", lambda: run_peers(args.data)),
         ("cv", lambda: run_cv(args.data)),
@@ -439,7 +403,12 @@ def ablation_table(results: Mapping[str, Any]) -> str:
         if kind == "query":
             lever = ", ".join(f"`{k}={v}`" for k, v in QUERY_VARIANTS[name].items()) or "–"
         elif kind == "index":
-            lever = "index-time (own index)" if PATCHED_VARIANTS[name][1] else "query analysis"
+            lever = (
+                ", ".join(
+                    f"`{k}={v!r}`" for k, v in index_variants()[name].get("analyzer", {}).items()
+                )
+                or "`passage_chars`"
+            )
         else:
             lever = "peer" if name in PEERS else "check: shipped, through the peers' harness"
         deltas = "–"
@@ -531,9 +500,9 @@ def report(results: Mapping[str, Any]) -> str:
         f"over topics of the per-query mean) and all {base[COLLECTIONS[1]]['queries']:,} piaf "
         "questions on the whole corpora; top 100 documents (searchlib collapses passages to "
         "their document); cells are nDCG@10 / MRR@10 / R@100; Δ is nDCG@10 minus the shipped "
-        "row's. Query-time levers change one `Ranking` field; index-time levers patch the "
-        "analysis (or the passage split) in a fresh process and build their own index (see "
-        "`PATCHED_VARIANTS` in `benchmarks/studies/ablation.py`); peers are the benchmark's "
+        "row's. Query-time levers change one `Ranking` field; index-time levers build their "
+        "own index with other analyzer arguments or passage size (see "
+        "`index_variants()` in `benchmarks/studies/ablation.py`); peers are the benchmark's "
         "(`benchmarks/engines.py`, the `relevance` task of `benchmarks/worker.py`).",
         "",
         ablation_table(results),

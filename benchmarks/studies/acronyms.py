@@ -39,7 +39,6 @@ from benchmarks.studies.ablation import (
     topic_mean,
 )
 from searchlib import Index, Ranking, load_corpus
-from searchlib.analysis.analyzer import normalize_text
 from searchlib.app.evaluate import load_qrels, load_queries, load_topics, per_query
 from searchlib.documents import Document
 from searchlib.query.acronyms import AcronymLexicon
@@ -141,11 +140,8 @@ def expanded_queries(ix: Index, queries: list[tuple[str, str]], ranking: Ranking
     found = []
     for qid, text in queries:
         words = [w for w in _words(parse(text)) if w.kind == "word"]
-        for w in words:
-            tokens = ix.analyzer.tokens(normalize_text(w.text))
-            if len(tokens) == 1 and compiler._acronym(w, tokens[0], tokens[0].stopped).query:
-                found.append(qid)
-                break
+        if any(compiler.acronym_query(w) is not None for w in words):
+            found.append(qid)
     return found
 
 
@@ -201,7 +197,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results.setdefault("lexicon", {})[name] = {
                 "short forms": len(lex),
                 **{
-                    f"expanded at min {m} docs": len(lex._select(ix.analyzer, m, 1))
+                    f"expanded at min {m} docs": sum(
+                        1 for short in lex.counts if lex.expansions(short, ix.analyzer, m, 1)
+                    )
                     for m in (1, 2, 5)
                 },
             }

@@ -91,11 +91,11 @@ def build_whoosh(corpus: Path, out: Path, limit: int | None, opts: dict[str, Any
 
 
 def build_searchlib_ref(corpus: Path, out: Path, limit: int | None, opts: dict[str, Any]) -> int:
-    """searchlib with the analyzer chain run filter by filter (no fused path)."""
-    from searchlib.analysis.analyzer import FrenchAnalyzer
+    """searchlib with the title/text analyzer run filter by filter (``fused=False``)."""
+    from searchlib import FrenchAnalyzer, Index
 
-    FrenchAnalyzer._fused_chain = lambda self, no_morph=False: None  # type: ignore[method-assign]
-    return build_searchlib(corpus, out, limit, opts)
+    with Index.create(out, overwrite=True, analyzer=FrenchAnalyzer(fused=False)) as ix:
+        return ix.add(_docs(corpus, limit), **opts)
 
 
 BUILDERS: dict[str, Callable[[Path, Path, int | None, dict[str, Any]], int]] = {
@@ -107,27 +107,22 @@ BUILDERS: dict[str, Callable[[Path, Path, int | None, dict[str, Any]], int]] = {
 
 def searchlib_runner(path: Path, reference: bool = False) -> Callable[..., int]:
     """Top-10 collapsed search; ``reference`` runs every query through Whoosh's collectors."""
-    import importlib
+    import dataclasses
 
     from searchlib import Index
 
-    # (the package's search() function shadows the module as an attribute)
-    search_module = importlib.import_module("searchlib.searching")
-
     ix = Index.open(path)
-    try:
-        from searchlib.ranking.fastpath import Executed, execute, execute_whoosh
-    except ImportError:  # a searchlib from before the fast path (PYTHONPATH=...)
+    if not hasattr(ix, "search_context"):  # a searchlib from before it (PYTHONPATH=...)
         return lambda q, hl=False: len(
             ix.search(q, limit=10, collapse=True, highlight_hits=hl).hits
         )
-
-    def whoosh_only(owner: object, s: Any, wq: Any, limit: int, collapse: bool) -> Executed:
-        return execute_whoosh(s, wq, limit, collapse)
+    from searchlib.searching import search
 
     def run(q: str, hl: bool = False) -> int:
-        search_module.execute = whoosh_only if reference else execute
-        return len(ix.search(q, limit=10, collapse=True, highlight_hits=hl).hits)
+        context = ix.search_context()
+        if reference:
+            context = dataclasses.replace(context, fast_path=False)
+        return len(search(context, q, 10, collapse=True, highlight_hits=hl).hits)
 
     return run
 

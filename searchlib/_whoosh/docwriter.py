@@ -100,7 +100,7 @@ def _plan(field: Any) -> int:
     fmt = field.format
     if not field.indexed or not isinstance(analyzer, FrenchAnalyzer):
         return _WHOOSH
-    if analyzer._fused_chain() is None or fmt is None or fmt.field_boost != 1.0:
+    if not analyzer.fused or fmt is None or fmt.field_boost != 1.0:
         return _WHOOSH
     if type(fmt) is formats.Positions:
         return _POSITIONS

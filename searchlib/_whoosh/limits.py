@@ -66,8 +66,8 @@ def check() -> None:
 
 def _timeout(seconds: float) -> SearchTimeoutError:
     return SearchTimeoutError(
-        f"the search took longer than its time limit ({seconds:g} s): the query matches "
-        "too much to score in time; make it more specific, or raise time_limit"
+        f"the search took longer than its time limit ({seconds:g} s): make the query "
+        "more specific or shorter, or raise time_limit"
     )
 
 

@@ -27,12 +27,13 @@ are the whole index's), and searches read every segment.
 from __future__ import annotations
 
 import contextlib
+import json
 import pickle
 import subprocess
 import sys
 import tempfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,11 +43,13 @@ from searchlib._whoosh.storage import (
     SegmentBatch,
     Store,
     commit,
+    declared_values,
     persisted,
     stock_segment,
 )
 from searchlib.documents import Document, check_document
 from searchlib.errors import IndexCorruptError, IndexingError
+from searchlib.fields import FieldType, from_json
 
 BATCH = 64
 """Documents per message to a helper."""
@@ -61,10 +64,12 @@ def add(
     limitmb: int,
     timeout: float,
     under_lock: Callable[[], None] | None = None,
+    fields: Mapping[str, FieldType] | None = None,
 ) -> int:
     """``Index.add(documents)`` with ``procs`` processes (an index on disk),
-    documents cut into passages of at most ``passage_chars``; ``under_lock``
-    as for :func:`searchlib._whoosh.storage.commit`."""
+    documents cut into passages of at most ``passage_chars``, with the index's
+    declared ``fields``; ``under_lock`` as for :func:`searchlib._whoosh.storage.commit`."""
+    fields = dict(fields or {})
     if store.folder is None:
         raise ValueError("several processes index an index on disk only")
     path = Path(store.folder)
@@ -74,8 +79,11 @@ def add(
     results: list[tuple[int, Any]] = []
     try:
         replace = store.doc_count_all() > 0
-        local = SegmentBatch(writer, replace_existing=replace, passage_chars=passage_chars)
-        helpers = [_Helper(path, share, passage_chars) for _ in range(procs - 1)]
+        local = SegmentBatch(
+            writer, replace_existing=replace, passage_chars=passage_chars, fields=fields
+        )
+        declared = json.dumps({name: kind.to_json() for name, kind in fields.items()})
+        helpers = [_Helper(path, share, passage_chars, declared) for _ in range(procs - 1)]
         buffers: list[list[Document]] = [[] for _ in helpers]
         deleted: set[str] = set()  # ids whose indexed copies are deleted already
         for doc in documents:
@@ -84,6 +92,8 @@ def add(
                 local.add(doc)
                 continue
             check_document(doc)
+            if fields:
+                declared_values(doc, fields)  # a bad value is refused here, not in a helper
             if replace and doc.id not in deleted:
                 writer.delete_by_term("doc_id", doc.id)
                 deleted.add(doc.id)
@@ -123,7 +133,7 @@ def _route(doc_id: str, procs: int) -> int:
 class _Helper:
     """One helper process and its pipes."""
 
-    def __init__(self, path: Path, limitmb: int, passage_chars: int) -> None:
+    def __init__(self, path: Path, limitmb: int, passage_chars: int, fields: str) -> None:
         # Closed by cleanup(), once the helper is done with it.
         self.errors: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         # The helper imports this very searchlib, wherever it was imported from.
@@ -131,7 +141,7 @@ class _Helper:
         code = (
             f"import sys; sys.path.insert(0, {root!r}); "
             "from searchlib._whoosh.parallel import _helper_main; "
-            f"_helper_main({str(path)!r}, {int(limitmb)}, {int(passage_chars)})"
+            f"_helper_main({str(path)!r}, {int(limitmb)}, {int(passage_chars)}, {str(fields)!r})"
         )
         self.proc = subprocess.Popen(
             [sys.executable, "-c", code],
@@ -190,15 +200,19 @@ class _Helper:
         self.errors.close()
 
 
-def _helper_main(path: str, limitmb: int, passage_chars: int) -> None:
-    """A helper: documents from stdin into a new segment, its description to stdout."""
+def _helper_main(path: str, limitmb: int, passage_chars: int, fields: str = "{}") -> None:
+    """A helper: documents from stdin into a new segment, its description to stdout
+    (``fields``: the declared fields, as JSON)."""
     writer = Store.open(Path(path)).helper_writer(limitmb=limitmb)
+    declared = {name: from_json(name, data) for name, data in json.loads(fields).items()}
     # The caller deletes the indexed copies of the documents' ids.
-    batch = SegmentBatch(writer, replace_existing=False, passage_chars=passage_chars)
+    batch = SegmentBatch(
+        writer, replace_existing=False, passage_chars=passage_chars, fields=declared
+    )
     stdin = sys.stdin.buffer
     try:
         while (docs := restricted_load(stdin)) is not None:  # plain (id, title, text, fields)
-            for doc in (Document(*fields) for fields in docs):
+            for doc in (Document(*plain) for plain in docs):
                 batch.add(doc)
         segment = writer._finalize_segment() if writer._added else None
         if segment is None:

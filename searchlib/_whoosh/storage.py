@@ -31,7 +31,7 @@ import struct
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,8 @@ from whoosh.codec.whoosh3 import (
     W3TermInfo,
     W3TermsReader,
 )
-from whoosh.columns import VarBytesColumn
-from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.columns import NumericColumn, VarBytesColumn
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.filedb.structfile import BufferFile, StructFile
@@ -72,7 +72,8 @@ from searchlib.documents import (
     repeated_title,
     split_passages,
 )
-from searchlib.errors import IndexCorruptError, IndexLockedError, SearchlibError
+from searchlib.errors import DocumentError, IndexCorruptError, IndexLockedError, SearchlibError
+from searchlib.fields import Date, FieldType, Keyword, Number
 
 INDEX_NAME = "searchlib"
 """The Whoosh index name inside an index folder (files ``_searchlib_N.toc``...)."""
@@ -81,9 +82,43 @@ DATA_ERRORS = (zlib.error, pickle.UnpicklingError, struct.error, EOFError, Unico
 """Errors that only damaged index data can cause while reading."""
 
 
-def make_schema() -> Schema:
-    """The schema of a searchlib index: one Whoosh document per passage."""
-    analyzer = analysis.FrenchAnalyzer()
+MISSING = 2**64 - 1
+"""The column value of a passage without a value of a declared number or date
+field (no real value maps to it: numbers are finite, dates end in 9999)."""
+
+
+def declared_field(kind: FieldType) -> Any:
+    """The Whoosh field of a declared field: a keyword is an ``ID`` (one term
+    per value, not stored: the document's fields are), a number a float
+    ``NUMERIC``, a date a signed 64-bit ``NUMERIC`` of microseconds; numbers
+    and dates have a column of their sortable values (:data:`MISSING` where none)."""
+    if isinstance(kind, Keyword):
+        return ID()
+    column = NumericColumn("Q", default=MISSING)
+    if isinstance(kind, Number):
+        return NUMERIC(float, sortable=column)
+    if isinstance(kind, Date):
+        return NUMERIC(int, 64, signed=True, shift_step=8, sortable=column)
+    raise TypeError(f"not a field type: {kind!r}")
+
+
+def make_schema(
+    analyzer: analysis.FrenchAnalyzer | None = None,
+    fields: Mapping[str, FieldType] | None = None,
+) -> Schema:
+    """The schema of a searchlib index: one Whoosh document per passage, its
+    title and text analysed by ``analyzer`` (default: :class:`FrenchAnalyzer()
+    <searchlib.analysis.FrenchAnalyzer>`), the exact form by its
+    :meth:`~searchlib.analysis.FrenchAnalyzer.exact_form`; and one Whoosh
+    field per declared field (see :func:`declared_field`)."""
+    schema = _base_schema(analyzer)
+    for name, kind in (fields or {}).items():
+        schema.add(name, declared_field(kind))
+    return schema
+
+
+def _base_schema(analyzer: analysis.FrenchAnalyzer | None) -> Schema:
+    analyzer = analyzer or analysis.FrenchAnalyzer()
     return Schema(
         id=ID(stored=True, unique=True),
         doc_id=ID(stored=True, sortable=True),
@@ -91,19 +126,19 @@ def make_schema() -> Schema:
         start=STORED(),
         title=TEXT(analyzer=analyzer, stored=True, phrase=True),
         text=TEXT(analyzer=analyzer, stored=True, phrase=True),
-        exact=TEXT(
-            analyzer=analysis.FrenchAnalyzer(stem=False, fold=False, drop_stop_words=True),
-            phrase=False,
-        ),
+        exact=TEXT(analyzer=analyzer.exact_form(), phrase=False),
         fields=STORED(),
     )
 
 
-def passage_fields(doc: Document, passage: Passage) -> dict[str, Any]:
+def passage_fields(
+    doc: Document, passage: Passage, values: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The Whoosh fields of one passage of ``doc`` (the whole title with the
-    first passage, a bounded one with the others: see :func:`repeated_title`)."""
+    first passage, a bounded one with the others: see :func:`repeated_title`),
+    with the values of its declared fields (see :func:`declared_values`)."""
     title = doc.title if passage.position == 0 else repeated_title(doc.title)
-    return {
+    found = {
         "id": passage.id,
         "doc_id": doc.id,
         "position": passage.position,
@@ -113,6 +148,39 @@ def passage_fields(doc: Document, passage: Passage) -> dict[str, Any]:
         "exact": f"{title}\n{passage.text}",
         "fields": dict(doc.fields) if doc.fields else None,
     }
+    if values:
+        found.update(values)
+    return found
+
+
+def declared_values(doc: Document, fields: Mapping[str, FieldType]) -> dict[str, Any]:
+    """What each declared field indexes for ``doc``: a keyword's value (a list
+    when multiple), a number's float, a date's microseconds; ``None`` when the
+    document has none.
+
+    Raises:
+        DocumentError: a value does not fit its field's type (naming the
+            document, the field and the value).
+    """
+    out: dict[str, Any] = {}
+    for name, kind in fields.items():
+        value = doc.fields.get(name) if doc.fields else None
+        try:
+            converted = kind.convert(value)
+        except ValueError as e:
+            shown = repr(value)
+            if len(shown) > 80:
+                shown = shown[:77] + "..."
+            raise DocumentError(
+                f"document {doc.id!r}: field {name!r} ({kind.describe()}) cannot take {shown}: {e}"
+            ) from None
+        if not converted:
+            out[name] = None
+        elif isinstance(kind, Keyword):
+            out[name] = list(converted) if kind.multiple else converted[0]
+        else:
+            out[name] = converted[0]
+    return out
 
 
 # -- reading safely: files ---------------------------------------------------------
@@ -415,6 +483,30 @@ def _check_codec(state: dict[str, Any]) -> None:
             raise IndexCorruptError(f"codec: malformed {name}")
 
 
+_NUMERIC_KEYS = frozenset(
+    "bits decimal_places default max_value min_value numtype shift_step signed "
+    "sortable_typecode".split()
+)
+
+
+def _check_numeric(state: dict[str, Any]) -> None:
+    """A declared number or date field, as :func:`declared_field` makes them."""
+    number = state.get("numtype") is float and state.get("bits") == 64
+    date = state.get("numtype") is int and state.get("bits") == 64 and state.get("signed")
+    if not (number or date) or state.get("sortable_typecode") != "Q":
+        raise IndexCorruptError("malformed NUMERIC field")
+    if state.get("decimal_places") != 0 or state.get("shift_step") not in (4, 8):
+        raise IndexCorruptError("malformed NUMERIC field")
+    for key in ("min_value", "max_value", "default"):
+        if not isinstance(state.get(key), int | float) or isinstance(state.get(key), bool):
+            raise IndexCorruptError(f"malformed NUMERIC field ({key})")
+
+
+def _check_numeric_column(state: dict[str, Any]) -> None:
+    if state.get("_typecode") != "Q" or state.get("_default") != MISSING:
+        raise IndexCorruptError("malformed numeric column")
+
+
 def _state_keys(*objects: Any) -> frozenset[str]:
     keys: set[str] = set()
     for obj in objects:
@@ -439,6 +531,13 @@ def _persisted() -> dict[tuple[str, str], Allowed]:
         ("whoosh.columns", "VarBytesColumn"): Allowed(
             VarBytesColumn, frozenset({"allow_offsets", "write_offsets_cutoff"})
         ),
+        # declared number and date fields (see declared_field)
+        ("whoosh.fields", "NUMERIC"): Allowed(
+            NUMERIC, field_keys | _NUMERIC_KEYS, check=_check_numeric, setstate=True
+        ),
+        ("whoosh.columns", "NumericColumn"): Allowed(
+            NumericColumn, frozenset({"_typecode", "_default"}), check=_check_numeric_column
+        ),
         ("whoosh.analysis.tokenizers", "IDTokenizer"): Allowed(IDTokenizer, frozenset()),
         ("whoosh.codec.whoosh3", "W3Segment"): Allowed(
             SafeSegment,
@@ -456,13 +555,14 @@ def _persisted() -> dict[tuple[str, str], Allowed]:
             stock, frozenset({"field_boost", "options"})
         )
     # searchlib's analysis chain, persisted as searchlib.analysis.<Class>: its
-    # state holds what a default instance's state holds.
+    # state holds its configuration fields (and, for the analyzer, its chain),
+    # applied by its own __setstate__, which only sets those fields.
     for name in analysis.PERSISTED_CLASSES:
         cls = getattr(analysis, name)
-        samples = [cls()]
-        if cls is analysis.FrenchAnalyzer:
-            samples.append(cls(stem=False, fold=False, drop_stop_words=True))
-        allowed["searchlib.analysis", name] = Allowed(cls, _state_keys(*samples))
+        fields = frozenset(getattr(cls, "_fields", ()))
+        allowed["searchlib.analysis", name] = Allowed(
+            cls, fields | _state_keys(cls()), setstate=bool(fields)
+        )
     return allowed
 
 
@@ -600,17 +700,30 @@ class Store:
         self.folder = folder
 
     @classmethod
-    def create(cls, folder: Path) -> Store:
-        """A new, empty index in an existing empty ``folder``."""
+    def create(
+        cls,
+        folder: Path,
+        *,
+        analyzer: analysis.FrenchAnalyzer | None = None,
+        fields: Mapping[str, FieldType] | None = None,
+    ) -> Store:
+        """A new, empty index in an existing empty ``folder``, with the
+        Whoosh fields of the declared ``fields``."""
         storage = _SafeFileStorage(str(folder))
-        whoosh.index.TOC.create(storage, make_schema(), INDEX_NAME)
+        whoosh.index.TOC.create(storage, make_schema(analyzer, fields), INDEX_NAME)
         return cls(_SafeFileIndex(storage, INDEX_NAME), folder)
 
     @classmethod
-    def in_memory(cls) -> Store:
-        """A new, empty index held in memory."""
+    def in_memory(
+        cls,
+        *,
+        analyzer: analysis.FrenchAnalyzer | None = None,
+        fields: Mapping[str, FieldType] | None = None,
+    ) -> Store:
+        """A new, empty index held in memory (``analyzer`` and ``fields`` as for
+        :meth:`create`)."""
         storage = _SafeRamStorage()
-        whoosh.index.TOC.create(storage, make_schema(), INDEX_NAME)
+        whoosh.index.TOC.create(storage, make_schema(analyzer, fields), INDEX_NAME)
         return cls(_SafeFileIndex(storage, INDEX_NAME), None)
 
     @classmethod
@@ -645,6 +758,11 @@ class Store:
                     raise IndexCorruptError(f"index at {folder} cannot be read: {e}") from e
                 time.sleep(0.01)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def analyzers(self) -> tuple[analysis.FrenchAnalyzer, analysis.FrenchAnalyzer]:
+        """The analyzers the index was built with: of its text, of its exact form."""
+        schema = self.ix.schema
+        return schema["text"].analyzer, schema["exact"].analyzer
 
     def new_searcher(self, weighting: Any) -> Searcher:
         """A searcher over the current commit (searches may be time-limited)."""
@@ -691,10 +809,16 @@ class SegmentBatch:
     """The documents of one :meth:`Index.add` going into one Whoosh segment writer."""
 
     def __init__(
-        self, writer: Any, *, replace_existing: bool, passage_chars: int = PASSAGE_CHARS
+        self,
+        writer: Any,
+        *,
+        replace_existing: bool,
+        passage_chars: int = PASSAGE_CHARS,
+        fields: Mapping[str, FieldType] | None = None,
     ) -> None:
         self.writer = writer
         self.passage_chars = passage_chars
+        self.fields = dict(fields or {})
         self.adder = DocumentAdder(writer)
         self.replace_existing = replace_existing
         self.count = 0
@@ -706,6 +830,7 @@ class SegmentBatch:
         """Check one document, cut it into passages and add them; an id seen
         before replaces the earlier one."""
         check_document(doc)
+        values = declared_values(doc, self.fields) if self.fields else None
         writer = self.writer
         earlier = self.pending.get(doc.id)
         if earlier is not None:
@@ -718,7 +843,7 @@ class SegmentBatch:
             writer.delete_by_term("doc_id", doc.id)
         first = writer.docnum
         for passage in split_passages(doc.id, doc.text, max_chars=self.passage_chars):
-            self.adder.add(passage_fields(doc, passage))
+            self.adder.add(passage_fields(doc, passage, values))
         self.pending[doc.id] = range(first, writer.docnum)
         self.count += 1
 
@@ -817,11 +942,14 @@ def looks_like_whoosh(folder: Path) -> bool:
 __all__ = [
     "DATA_ERRORS",
     "INDEX_NAME",
+    "MISSING",
     "SafeCodec",
     "SafeSegment",
     "SegmentBatch",
     "Store",
     "commit",
+    "declared_field",
+    "declared_values",
     "emptybytes",
     "latest_generation",
     "looks_like_whoosh",

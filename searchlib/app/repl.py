@@ -11,13 +11,16 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import shlex
+import shutil
+import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from searchlib import __version__
+from searchlib._version import __version__
 from searchlib.app.render import (
     BOLD,
     DIM,
@@ -29,10 +32,13 @@ from searchlib.app.render import (
     format_stats,
     marked,
     plural,
+    quoted,
     style,
+    terminal_width,
 )
 from searchlib.errors import QuerySyntaxError, SearchlibError
-from searchlib.highlight import highlight_all
+from searchlib.fields import Facet, number_label, parse_sort
+from searchlib.highlight import highlight_all, visible
 from searchlib.index import Index, cache_dir
 from searchlib.results import Hit, SearchResults
 
@@ -61,16 +67,37 @@ COMMANDS = (
         "analyze", "TEXT", "the analyzer stage by stage: token, elision, lowercase, folding, stem"
     ),
     Command("explain", "N", "why hit N scored: matched terms per field and their BM25F shares"),
+    Command("yes", "", "search the suggestion of the last query (did you mean …?)"),
+    Command("exact", "", "search the last query as typed, no word corrected"),
+    Command("complete", "TEXT", "completions of TEXT's last word, then its results as you type"),
     Command("stats", "", "documents, passages, fields, index size, analyzer version"),
     Command("limit", "[N]", "show or set the number of hits per page"),
+    Command(
+        "facets",
+        "[SPEC ...|off]",
+        "count matches per declared field: source, date:month, pages:10,100",
+    ),
+    Command("sort", "[KEYS|relevance]", "order by declared fields: -date, source,-date"),
+    Command("fields", "[NAMES|*|off]", "show these fields of each hit (comma-separated)"),
     Command("quit", "", "leave (also Ctrl-D)"),
 )
-ALIASES = {"q": "quit", "exit": "quit", "h": "help", "?": "help", "n": "next", "p": "prev"}
+ALIASES = {
+    "q": "quit",
+    "exit": "quit",
+    "h": "help",
+    "?": "help",
+    "n": "next",
+    "p": "prev",
+    "y": "yes",
+    "c": "complete",
+}
 
 QUERY_HELP = """\
 Queries: words (accents and case optional), "a phrase" or «une phrase»,
 AND / OR / NOT (upper case), -word, title:word, text:"a phrase",
-prefix* (2+ letters), typo~ or typo~2, (grouping). Questions work as typed."""
+prefix* (2+ letters), typo~ or typo~2, (grouping). Questions work as typed.
+Declared fields filter: source:sp, -source:sp, date:>=2020, pages:[10 TO 99].
+Typos are corrected and shown; +word keeps a word as typed. Tab completes words."""
 
 
 def history_path() -> Path:
@@ -89,6 +116,10 @@ class Repl:
         color: use terminal colours.
         limit: hits per page.
         label: how the banner names the index (default: its path).
+        width: columns to wrap snippets to (``None``: no wrapping).
+        pager: shows a long text (``:open``) a screen at a time (``None``:
+            printed as it is).
+        height: lines of the screen (longer ``:open`` output goes to ``pager``).
     """
 
     def __init__(
@@ -100,14 +131,23 @@ class Repl:
         color: bool = False,
         limit: int = 10,
         label: str | None = None,
+        width: int | None = None,
+        pager: Callable[[str], None] | None = None,
+        height: int = 24,
     ) -> None:
         self.index = index
+        self.width = width
+        self.pager = pager
+        self.height = height
         self.out = out
         self.err = err or out
         self.color = color
         self.limit = limit
         self.label = label or str(index.path or "in-memory index")
         self.results: SearchResults | None = None
+        self.facets: list[Facet] = []
+        self.sort: str | None = None
+        self.show_fields: list[str] = []
         self._handlers: dict[str, Callable[[str], bool | None]] = {
             "help": self.cmd_help,
             "next": self.cmd_next,
@@ -115,8 +155,14 @@ class Repl:
             "open": self.cmd_open,
             "analyze": self.cmd_analyze,
             "explain": self.cmd_explain,
+            "yes": self.cmd_yes,
+            "exact": self.cmd_exact,
+            "complete": self.cmd_complete,
             "stats": self.cmd_stats,
             "limit": self.cmd_limit,
+            "facets": self.cmd_facets,
+            "sort": self.cmd_sort,
+            "fields": self.cmd_fields,
             "quit": self.cmd_quit,
         }
 
@@ -158,6 +204,8 @@ class Repl:
             try:
                 if not self.handle(line):
                     return 0
+            except BrokenPipeError:
+                raise  # the reader went away (`searchlib | head`): the caller ends quietly
             except KeyboardInterrupt:
                 self.error("interrupted")
             except Exception as e:  # noqa: BLE001 - a bug must not end the session
@@ -181,6 +229,8 @@ class Repl:
             return handler(arg.strip()) is not False
         except QuerySyntaxError as e:
             self.query_error(e)
+        except BrokenPipeError:
+            raise
         except (SearchlibError, OSError, ValueError) as e:
             self.error(str(e))
         return True
@@ -190,13 +240,14 @@ class Repl:
         print(text, file=self.out, flush=True)
 
     def error(self, text: str) -> None:
-        """Write an error line."""
-        print(style(f"error: {text}", RED, self.color), file=self.err, flush=True)
+        """Write an error line (control characters shown, never sent)."""
+        line = visible(f"error: {text}", newlines=False)
+        print(style(line, RED, self.color), file=self.err, flush=True)
 
     def query_error(self, e: QuerySyntaxError) -> None:
         """The message, then the query with a caret under the position."""
         self.error(f"query: {e}")
-        print(e.caret(), file=self.err, flush=True)
+        print(visible(e.caret()), file=self.err, flush=True)
 
     def unknown(self, name: str) -> None:
         """Name the closest command, and :help."""
@@ -207,10 +258,18 @@ class Repl:
 
     # -- searching ----------------------------------------------------------------
 
-    def search(self, query: str, page: int) -> None:
-        """Run ``query`` and show one page of hits."""
+    def search(self, query: str, page: int, *, as_you_type: bool = False) -> None:
+        """Run ``query`` and show one page of hits (what was corrected first,
+        a suggestion last)."""
         try:
-            results = self.index.search(query, limit=self.limit, page=page)
+            results = self.index.search(
+                query,
+                limit=self.limit,
+                page=page,
+                facets=self.facets or None,
+                sort=self.sort,
+                as_you_type=as_you_type,
+            )
         except QuerySyntaxError as e:
             self.query_error(e)
             return
@@ -218,7 +277,16 @@ class Repl:
             self.error(str(e))
             return
         self.results = results
-        self.print(format_results(results, self.color))
+        how = style(" (:yes searches it)", DIM, self.color)
+        self.print(
+            format_results(
+                results,
+                self.color,
+                self.width,
+                suggestion_how=how,
+                show_fields=self.show_fields,
+            )
+        )
         if results.page < results.pages:
             self.print(style(":next for more", DIM, self.color))
 
@@ -236,7 +304,9 @@ class Repl:
             if hit.rank == rank:
                 return hit
         if 1 <= rank <= self.results.total:
-            found = self.index.search(self.results.query, limit=1, page=rank)
+            found = self.index.search(
+                self.results.query, limit=1, page=rank, sort=self.sort, suggest=False
+            )
             if found.hits:
                 return found.hits[0]
         self.error(f"no hit {rank}: the last query has {plural(self.results.total, 'result')}")
@@ -285,15 +355,19 @@ class Repl:
             if doc is None:
                 self.error(f"document {hit.doc_id} is not in the index any more")
                 return
-            text, where = doc.text, f"document {hit.doc_id} ({count} passages)"
+            text, where = doc.text, f"document {hit.doc_id} ({plural(count, 'passage')})"
         else:
             text = hit.text
             where = f"{hit.id} — passage {hit.position + 1} of {count} of document {hit.doc_id}"
             if count > 1:
                 where += f" (:open {hit.rank} doc for all of it)"
-        self.print(style(title, BOLD, self.color))
-        self.print(style(where, DIM, self.color))
-        self.print(marked(highlight_all(text, analyzer, spec), self.color, oneline=False))
+        body = marked(highlight_all(text, analyzer, spec), self.color, oneline=False)
+        where = visible(where, newlines=False)
+        shown = "\n".join([style(title, BOLD, self.color), style(where, DIM, self.color), body])
+        if self.pager is not None and shown.count("\n") + 2 > self.height:
+            self.pager(shown + "\n")
+        else:
+            self.print(shown)
 
     def cmd_analyze(self, arg: str) -> None:
         """``:analyze TEXT``."""
@@ -310,6 +384,35 @@ class Repl:
         why = self.index.explain(self.results.query, hit)
         self.print(format_explanation(why, self.color))
 
+    def cmd_yes(self, arg: str) -> None:
+        """``:yes``: search the last query's suggestion."""
+        if self.results is None or self.results.suggestion is None:
+            self.error("no suggestion: the last query had none")
+            return
+        self.search(self.results.suggestion.query, 1)
+
+    def cmd_exact(self, arg: str) -> None:
+        """``:exact``: the last query again, its corrected words as typed."""
+        if self.results is None or not self.results.corrections:
+            self.error("nothing to search as typed: no word of the last query was corrected")
+            return
+        self.search(self.results.exact_query, 1)
+
+    def cmd_complete(self, arg: str) -> None:
+        """``:complete TEXT``: completions of the last word, then results as you type."""
+        if not arg:
+            self.error("usage: :complete TEXT (e.g. :complete rupture conv)")
+            return
+        found = self.index.complete(arg, limit=5)
+        if not found:
+            self.print(f"no completion for {quoted(arg)}")
+        for c in found:
+            detail = plural(c.frequency, "passage")
+            if c.matches != c.frequency:
+                detail += f", {c.matches:,} with the other words"
+            self.print(f"  {quoted(c.query)}  {style(detail, DIM, self.color)}")
+        self.search(arg, 1, as_you_type=True)
+
     def cmd_stats(self, arg: str) -> None:
         """``:stats``."""
         self.print(format_stats(self.index.stats(), self.index.ranking))
@@ -317,7 +420,7 @@ class Repl:
     def cmd_limit(self, arg: str) -> None:
         """``:limit [N]``."""
         if not arg:
-            self.print(f"{self.limit} hits per page")
+            self.print(f"{plural(self.limit, 'hit')} per page")
             return
         try:
             value = int(arg)
@@ -327,11 +430,57 @@ class Repl:
             self.error(f"the limit is a number from 1 to {MAX_LIMIT}, got {arg!r}")
             return
         self.limit = value
-        self.print(f"{value} hits per page")
+        self.print(f"{plural(value, 'hit')} per page")
+
+    def cmd_facets(self, arg: str) -> None:
+        """``:facets [SPEC ...|off]``."""
+        if arg.lower() in ("off", "none"):
+            self.facets = []
+        elif arg:
+            facets = [Facet.parse(spec) for spec in arg.split()]
+            declared = self.index.fields
+            unknown = [f.field for f in facets if f.field not in declared]
+            if unknown:
+                known = ", ".join(declared) or "none"
+                self.error(f"unknown field {unknown[0]!r} (declared fields: {known})")
+                return
+            self.facets = facets
+        shown = " ".join(_facet_spec(f) for f in self.facets)
+        self.print(f"facets: {shown}" if shown else "no facets")
+
+    def cmd_sort(self, arg: str) -> None:
+        """``:sort [KEYS|relevance]``."""
+        if arg:
+            keys = parse_sort(arg)
+            declared = self.index.fields
+            unknown = [k.field for k in keys if k.field not in declared]
+            if unknown:
+                known = ", ".join(declared) or "none"
+                self.error(f"unknown field {unknown[0]!r} (declared fields: {known})")
+                return
+            self.sort = arg if keys else None
+        self.print(f"sorted by {self.sort}" if self.sort else "sorted by relevance")
+
+    def cmd_fields(self, arg: str) -> None:
+        """``:fields [NAMES|*|off]``."""
+        if arg.lower() in ("off", "none"):
+            self.show_fields = []
+        elif arg:
+            self.show_fields = [n.strip() for n in arg.split(",") if n.strip()]
+        shown = ", ".join(self.show_fields)
+        self.print(f"showing fields: {shown}" if shown else "showing no fields")
 
     def cmd_quit(self, arg: str) -> bool:
         """``:quit``."""
         return False
+
+
+def _facet_spec(facet: Facet) -> str:
+    if facet.by:
+        return f"{facet.field}:{facet.by}"
+    if facet.edges:
+        return f"{facet.field}:{','.join(number_label(e) for e in facet.edges)}"
+    return facet.field
 
 
 def _line_reader(lines: Iterable[str]) -> Callable[[str], str]:
@@ -364,21 +513,60 @@ def run_repl(
     """
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
-    repl = Repl(index, out=stdout, err=stderr, color=color, limit=limit, label=label)
     interactive = stdin is sys.stdin and stdout is sys.stdout and stdin.isatty()
+    width = terminal_width(stdout)
+    command = pager_command() if interactive else None
+    repl = Repl(
+        index,
+        out=stdout,
+        err=stderr,
+        color=color,
+        limit=limit,
+        label=label,
+        width=width,
+        pager=(lambda text: run_pager(text, command, stdout)) if command else None,
+        height=shutil.get_terminal_size().lines,
+    )
     if not interactive:
         return repl.run(stdin)
-    history = _History(history_path())
+    history = _History(history_path(), lambda line: [c.query for c in index.complete(line)])
     try:
         return repl.run(input)
     finally:
         history.save()
 
 
-class _History:
-    """readline set-up: history file, length and command completion (if readline exists)."""
+def pager_command() -> list[str] | None:
+    """``$PAGER`` (split as a shell would; empty: none), else ``less -R`` when
+    installed, else ``None``."""
+    env = os.environ.get("PAGER")
+    if env is not None:
+        return shlex.split(env) or None
+    less = shutil.which("less")
+    return [less, "-R"] if less else None
 
-    def __init__(self, path: Path) -> None:
+
+def run_pager(text: str, command: Sequence[str], out: TextIO) -> None:
+    """Show ``text`` through the pager ``command``; printed to ``out`` when the
+    pager cannot start. Quitting the pager early is no error."""
+    try:
+        proc = subprocess.Popen(list(command), stdin=subprocess.PIPE)
+    except OSError:
+        print(text, end="", file=out, flush=True)
+        return
+    assert proc.stdin is not None
+    with contextlib.suppress(BrokenPipeError):
+        proc.stdin.write(text.encode("utf-8", "replace"))
+    with contextlib.suppress(BrokenPipeError):
+        proc.stdin.close()
+    proc.wait()
+
+
+class _History:
+    """readline set-up: history file, length and completion (if readline exists):
+    of commands after ``:``, else of the last word of the line from the index."""
+
+    def __init__(self, path: Path, words: Callable[[str], list[str]] | None = None) -> None:
         self.path = path
         try:
             import readline  # noqa: PLC0415 - optional, and changes input() when imported
@@ -390,11 +578,20 @@ class _History:
         if path.is_file():
             with contextlib.suppress(OSError):
                 readline.read_history_file(str(path))
-        words = [f":{c.name}" for c in COMMANDS]
+        names = [f":{c.name}" for c in COMMANDS]
+        found: list[str] = []
 
         def complete(text: str, state: int) -> str | None:
-            options = [w for w in words if w.startswith(text)] if text.startswith(":") else []
-            return options[state] if state < len(options) else None
+            if state == 0:
+                found.clear()
+                if text.startswith(":"):
+                    found.extend(w for w in names if w.startswith(text))
+                elif words is not None:
+                    line = readline.get_line_buffer()[: readline.get_endidx()]
+                    start = readline.get_begidx()
+                    with contextlib.suppress(Exception):  # never break line editing
+                        found.extend(q[start:] for q in words(line) if len(q) > start)
+            return found[state] if state < len(found) else None
 
         readline.set_completer_delims(" \t\n")
         readline.set_completer(complete)

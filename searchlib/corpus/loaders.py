@@ -1,6 +1,6 @@
 """Corpus loaders: folders of text files and JSONL into documents.
 
-Loaders stream: a 200 MB JSONL file never sits in memory. Every text is
+Loaders stream: a JSONL file is read a line at a time, never whole. Every text is
 NFC-normalised here, once, and stored in that form.
 
 Supported inputs:

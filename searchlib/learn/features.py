@@ -29,6 +29,7 @@ searches collapse) are, in :data:`FEATURES` order:
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -136,7 +137,7 @@ class Learned:
         order = np.lexsort((docs, -scores))
         ranked = [(int(docs[i]), float(scores[i])) for i in order]
         ranked.extend(executed.ranked[self.depth :])
-        return Executed(ranked, executed.total, executed.exact)
+        return dataclasses.replace(executed, ranked=ranked)
 
     def scores(self, compiled: CompiledQuery, head: Sequence[tuple[int, float]]) -> FloatArray:
         """Each candidate's lexical score plus the learned share (see :meth:`shares`)."""

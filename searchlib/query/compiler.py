@@ -22,12 +22,24 @@ from typing import Any, Protocol
 
 from whoosh import query as wq
 
+from searchlib._whoosh.limits import check as check_deadline
 from searchlib.analysis.analyzer import FrenchAnalyzer, TokenView, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
 from searchlib.highlight import MatchSpec
 from searchlib.query.acronyms import AcronymLexicon
-from searchlib.query.language import SEARCH_FIELDS, BoolOp, Group, Node, Not, Phrase, Word
+from searchlib.query.language import (
+    SEARCH_FIELDS,
+    BoolOp,
+    Filter,
+    Group,
+    Node,
+    Not,
+    Phrase,
+    Word,
+)
+from searchlib.query.typos import Respelling, SurfaceVocabulary
 from searchlib.ranking.params import Ranking
+from searchlib.results import Correction
 
 
 class IndexTerms(Protocol):
@@ -42,6 +54,30 @@ class IndexTerms(Protocol):
 
     def corrections(self, term: str, fields: Sequence[str]) -> Sequence[str]:
         """Index terms within one edit of ``term``, most frequent first."""
+
+    def surfaces(self) -> SurfaceVocabulary:
+        """The index's written forms (its ``exact`` field)."""
+
+    def surface_frequency(self, folded: str) -> int:
+        """Passages holding a written form that folds to ``folded``."""
+
+    def respellings(self, word: str, ratio: float) -> Sequence[Respelling]:
+        """Written forms to read a rare typed word (folded) as."""
+
+    def written(self, folded: str) -> str:
+        """How the documents write the form ``folded``."""
+
+    def completions(self, prefix: str, limit: int) -> Sequence[tuple[str, int]]:
+        """The most frequent written forms (folded) starting with ``prefix``, with
+        their frequencies."""
+
+    def matching(self, groups: Sequence[Sequence[str]], fields: Sequence[str]) -> int:
+        """Passages holding, for each group, one of its terms in one of ``fields``."""
+
+    def co_occurrences(
+        self, groups: Sequence[Sequence[str]], terms: Sequence[str], fields: Sequence[str]
+    ) -> list[int]:
+        """For each of ``terms``, the passages holding it and what :meth:`matching` counts."""
 
 
 class TermExpansion(Protocol):
@@ -58,8 +94,15 @@ EXPANSION_FIELD = "text"
 MAX_EXPANSION = 256
 """At most this many index terms for one ``prefix*`` or ``word~`` (the most frequent)."""
 
+MAX_CORRECTED = 32
+"""Longest word (in letters) that typo correction and ``word~`` look at: no
+French word is longer, and the cost of looking grows with the length."""
+
 MIN_PREFIX = 2
 """Shortest prefix accepted in ``prefix*`` (after folding)."""
+
+AS_YOU_TYPE_FORMS = 24
+"""Written forms (the most frequent) an unfinished last word is read as, as you type."""
 
 
 # -- compiling the syntax tree -------------------------------------------------
@@ -101,13 +144,17 @@ class QueryCompiler:
         exact_analyzer: the analyzer of the ``exact`` field (for
             ``Ranking.exact_boost``).
         acronyms: the acronym lexicon of the index (for ``Ranking.acronym_boost``).
+        correct: correct typos (``False``: every word as typed; a word
+            typed ``+word`` is never corrected either way).
+        as_you_type: the query is being typed: its last word, unless a
+            space follows it, matches the index's written forms it starts
+            (``conv`` -> « convention », « conversion »: their stems are searched).
         expansion: learned terms to add to the whole query (``None``: none).
 
-    Attributes:
-        expanded: the terms :attr:`expansion` added to the last query compiled,
-            with their weights (empty when it added none).
-        expansion_query: the part of the last compiled query that searches
-            them (``None`` when there is none), for explanations.
+    After :meth:`compile`, :attr:`corrections` lists the words that were
+    read as others, :attr:`expanded` the terms :attr:`expansion` added, with
+    their weights, and :attr:`expansion_query` the part of the query that
+    searches them (``None`` when there is none), for explanations.
     """
 
     def __init__(
@@ -119,18 +166,27 @@ class QueryCompiler:
         query_text: str = "",
         exact_analyzer: FrenchAnalyzer | None = None,
         acronyms: AcronymLexicon | None = None,
+        correct: bool = True,
+        as_you_type: bool = False,
         expansion: TermExpansion | None = None,
     ) -> None:
+        self.correct = correct
+        self.as_you_type = as_you_type
+        self.corrections: list[Correction] = []
         self.query_text = query_text
         self.expansion = expansion
         self.expanded: tuple[tuple[str, float], ...] = ()
         self.expansion_query: wq.Query | None = None
         self.acronyms = acronyms if acronyms and ranking.acronym_boost > 0 else None
-        self.exact_analyzer = exact_analyzer if ranking.exact_boost > 0 else None
+        self.fields = tuple(fields)
+        # The exact form of a passage is its title and text together: its bonus
+        # applies only to searches of both (else it would match a passage by
+        # the field the search left out).
+        both = {"title", "text"} <= set(self.fields)
+        self.exact_analyzer = exact_analyzer if ranking.exact_boost > 0 and both else None
         self.analyzer = analyzer
         self.state = state
         self.ranking = ranking
-        self.fields = tuple(fields)
         self.boosts = ranking.boosts()
 
     def compile(self, tree: Group) -> tuple[wq.Query | None, MatchSpec]:
@@ -164,11 +220,17 @@ class QueryCompiler:
             return self._bool(node)
         if isinstance(node, Group):
             return self._group(node)
+        if isinstance(node, Filter):  # split_filters takes them out of the tree first
+            raise QuerySyntaxError(
+                f"the filter {node.field}:{node.text} cannot stand here",
+                self.query_text or node.text,
+                node.start if self.query_text else 0,
+            )
         return self._group(Group((node,)))  # a lone NOT
 
     def _group(self, node: Group, top: bool = False) -> _Compiled:
         positives: list[Node] = [x for x in node.items if not isinstance(x, Not)]
-        if self.ranking.join_ordinals:
+        if self.ranking.join_ordinals and self.analyzer.ordinals:  # "13 ème": one ordinal
             positives = _join_ordinals(positives)
         negatives = [x.item for x in node.items if isinstance(x, Not)]
         compiled = [self._node(x) for x in positives]
@@ -261,6 +323,10 @@ class QueryCompiler:
     def _word(self, node: Word) -> _Compiled:
         if node.kind != "word":
             return self._expand(node)
+        if self.as_you_type and node.start + len(node.text) == len(self.query_text):
+            typing = self._typing(node)
+            if typing is not None:
+                return typing
         tokens = self.analyzer.tokens(normalize_text(node.text), mode="query")
         if not tokens:
             return _Compiled(None)
@@ -271,15 +337,25 @@ class QueryCompiler:
             long_forms = self._acronym(node, tokens[0], stop_only)
             if long_forms.query is not None:
                 stop_only = False
-            if not stop_only:
+            if not stop_only and self._may_correct(node):
                 corrected = self._typo(term, node.field)
                 if corrected:
+                    self._record(
+                        node,
+                        tokens[0],
+                        corrected,
+                        self._display(node, tokens[0], term, corrected[0]),
+                        False,
+                    )
                     alternatives = [self._term(t, node.field) for t in corrected]
                     alternatives.append(long_forms.query)
                     return _merge(
                         _or(alternatives),
                         [_Compiled(None, terms=frozenset(corrected)), long_forms],
                     )
+                respelt = self._respell(node, tokens[0], term)
+                if respelt is not None:
+                    return self._respelt(node, tokens[0], term, respelt, long_forms)
             if self.exact_analyzer is not None and node.field is None:
                 exact = self.exact_analyzer.tokens(normalize_text(node.text), mode="query")
                 if len(exact) == 1:
@@ -364,9 +440,138 @@ class QueryCompiler:
         ranking = self.ranking
         if ranking.typo_max_terms <= 0 or self.state is None:
             return ()
-        if len(term) < ranking.typo_min_length or not term.isalpha():
+        if not ranking.typo_min_length <= len(term) <= MAX_CORRECTED or not term.isalpha():
             return ()
         return tuple(self.state.corrections(term, self._fields(field))[: ranking.typo_max_terms])
+
+    def _typing(self, node: Word) -> _Compiled | None:
+        """The unfinished last word: the stems of the :data:`AS_YOU_TYPE_FORMS`
+        most frequent written forms it starts (``None`` when it is no single
+        word of 2 letters or more, or starts none)."""
+        text = normalize_text(node.text)
+        tokens = [t for t in self.analyzer.tokens(text, mode="query") if not t.compound]
+        if self.state is None or len(tokens) != 1 or not text[-1:].isalnum():
+            return None
+        prefix = fold(text[tokens[0].start : tokens[0].end].lower())
+        if len(prefix) < MIN_PREFIX:
+            return None
+        terms: list[str] = []
+        for form, _ in self.state.completions(prefix, AS_YOU_TYPE_FORMS):
+            term = self._stem(form)
+            if term is not None and term not in terms:
+                terms.append(term)
+        if not terms:
+            return None
+        query = _or([self._term(t, node.field) for t in terms])
+        return _Compiled(query, False, frozenset(terms))
+
+    def _may_correct(self, node: Word) -> bool:
+        """Whether typos may be corrected in ``node``: correction is on, and the
+        word was not typed ``+word``."""
+        if not self.correct or self.state is None:
+            return False
+        start = node.start
+        return not (start > 0 and self.query_text[start - 1 : start] == "+")
+
+    def _typed(self, node: Word, token: TokenView) -> tuple[str, int]:
+        """The word of ``token`` as typed, and its offset in the query."""
+        text = normalize_text(node.text)
+        if len(text) != len(node.text):  # not NFC: offsets would not match
+            return node.text, node.start
+        return text[token.start : token.end], node.start + token.start
+
+    def _record(
+        self, node: Word, token: TokenView, terms: Sequence[str], replacement: str, kept: bool
+    ) -> None:
+        word, start = self._typed(node, token)
+        self.corrections.append(Correction(word, start, replacement, tuple(terms), kept))
+
+    def _stem(self, form: str) -> str | None:
+        """The index term of a written form (``None`` unless it is one term)."""
+        tokens = [t for t in self.analyzer.tokens(form, mode="query") if not t.compound]
+        return tokens[0].text if len(tokens) == 1 else None
+
+    def _display(self, node: Word, token: TokenView, term: str, corrected: str) -> str:
+        """How the documents write the correction ``corrected`` of ``term``: the
+        most frequent written form with that stem, close to what was typed
+        (the stem itself when none is found)."""
+        assert self.state is not None
+        vocabulary = self.state.surfaces()
+        typed = fold(self._typed(node, token)[0].lower())
+        near = [f for f, _ in vocabulary.within(typed, 1)]
+        near += vocabulary.with_prefix(corrected)[:MAX_EXPANSION]
+        forms = [f for f in dict.fromkeys(near) if self._stem(f) == corrected]
+        if not forms:
+            return corrected
+        best = max(forms, key=lambda f: (self.state.surface_frequency(f), f))  # type: ignore[union-attr]
+        return self.state.written(best)
+
+    def _respell(
+        self, node: Word, token: TokenView, term: str
+    ) -> tuple[tuple[str, ...], str, bool] | None:
+        """A rare typed word read as a much more frequent written form close to it.
+
+        See :func:`searchlib.query.typos.respellings` (``Ranking.typo_rare_ratio``):
+        the index terms of those forms whose stem differs from ``term``
+        (at most ``Ranking.typo_max_terms``), the first one's written form,
+        and whether the typed word is in the index at all (then it is searched too).
+        """
+        ranking = self.ranking
+        if self.state is None or ranking.typo_max_terms <= 0 or ranking.typo_rare_ratio <= 0:
+            return None
+        if not term.isalpha():  # a number, an ordinal (quatorzième is 14e)
+            return None
+        typed = fold(self._typed(node, token)[0].lower())
+        # A word whose stem is found nowhere is read as any form close to it
+        # (as for corrections of stems); else only as a much more frequent one.
+        found_anywhere = any(self.state.doc_frequency(f, term) for f in self._fields(node.field))
+        ratio = ranking.typo_rare_ratio if found_anywhere else 1.0
+        found = self.state.respellings(typed, ratio)
+        if found and found_anywhere:
+            # The stem is found: weaker evidence of a typo. One edit only
+            # (méprisants is not read as méritants), and no respelling when a
+            # form of the word's own stem, about as frequent, is as close
+            # (voilée is near voile: an inflection the documents do not
+            # happen to write, not read as volée).
+            found = [r for r in found if r.edits == 1]
+            near = self.state.surfaces().within(typed, 1) if found else []
+            for form, _ in near:
+                if self._stem(form) == term and (
+                    ratio * self.state.surface_frequency(form) >= found[0].frequency
+                ):
+                    return None
+        terms: list[str] = []
+        first = ""
+        for r in found:
+            t = self._stem(r.folded)
+            if t is None or t == term or t in terms:
+                continue
+            terms.append(t)
+            first = first or r.folded
+            if len(terms) >= ranking.typo_max_terms:
+                break
+        if not terms:
+            return None
+        kept = self.state.surface_frequency(typed) > 0
+        return tuple(terms), self.state.written(first), kept
+
+    def _respelt(
+        self,
+        node: Word,
+        token: TokenView,
+        term: str,
+        respelt: tuple[tuple[str, ...], str, bool],
+        long_forms: _Compiled,
+    ) -> _Compiled:
+        terms, written, kept = respelt
+        self._record(node, token, terms, written, kept)
+        alternatives = [self._term(t, node.field) for t in terms]
+        found = _Compiled(None, terms=frozenset(terms))
+        if kept:  # the typed word is in a few passages: they are found too
+            alternatives.insert(0, self._term(term, node.field))
+            found = _Compiled(None, terms=frozenset({term, *terms}))
+        alternatives.append(long_forms.query)
+        return _merge(_or(alternatives), [found, long_forms])
 
     def _phrase(self, text: str, field: str | None) -> _Compiled:
         tokens = self.analyzer.tokens(normalize_text(text), mode="query")
@@ -382,6 +587,13 @@ class QueryCompiler:
         text = fold(normalize_text(node.text).lower()).strip("'’")
         if not text or self.state is None:
             return _Compiled(None)
+        if node.kind == "fuzzy" and len(text) > MAX_CORRECTED:
+            shown = node.text if len(node.text) <= 24 else node.text[:20] + "…"
+            raise QuerySyntaxError(
+                f"{shown}~: too long for fuzzy matching (at most {MAX_CORRECTED} letters)",
+                self.query_text or node.text,
+                node.start if self.query_text else 0,
+            )
         if node.kind == "prefix" and len(text) < MIN_PREFIX:
             raise QuerySyntaxError(
                 f"prefix {node.text!r} is too short (at least {MIN_PREFIX} letters)",
@@ -399,11 +611,14 @@ class QueryCompiler:
                     for i, t in enumerate(reader.expand_prefix(f, r)):
                         if i >= MAX_EXPANSION * 20:
                             break
+                        if i % 256 == 0:
+                            check_deadline()
                         candidates.add(_as_str(t))
             else:
                 candidates = {
                     _as_str(t) for t in reader.terms_within(f, stem(text), node.maxdist, prefix=1)
                 }
+            check_deadline()
             for t in candidates:
                 found[t] = found.get(t, 0) + reader.doc_frequency(f, t)
         if not found:
@@ -454,14 +669,28 @@ def _as_str(term: str | bytes) -> str:
 
 
 def _or(queries: Sequence[wq.Query | None]) -> wq.Query | None:
-    qs = [q for q in queries if q is not None]
+    qs = _distinct(queries)
     if not qs:
         return None
     return qs[0] if len(qs) == 1 else wq.Or(qs)
 
 
 def _and(queries: Sequence[wq.Query | None]) -> wq.Query | None:
-    qs = [q for q in queries if q is not None]
+    qs = _distinct(queries)
     if not qs:
         return None
     return qs[0] if len(qs) == 1 else wq.And(qs)
+
+
+def _distinct(queries: Sequence[wq.Query | None]) -> list[wq.Query]:
+    """The queries, each once: ``k`` equal ones become one with ``k`` times the
+    boost, which matches the same passages and scores the same (a sum of ``k``
+    equal shares), without ``k`` matchers (``mot AND mot AND ...`` grew
+    quadratically in Whoosh's matcher tree)."""
+    counts: dict[wq.Query, int] = {}
+    for q in queries:
+        if q is not None:
+            counts[q] = counts.get(q, 0) + 1
+    if len(counts) == sum(counts.values()):
+        return list(counts)
+    return [q if k == 1 else q.with_boost(q.boost * k) for q, k in counts.items()]

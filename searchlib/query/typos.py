@@ -1,13 +1,13 @@
-"""Index terms one edit away from a word, found in memory.
+"""Index terms and written forms close to a word, found in memory.
 
 Whoosh's ``reader.terms_within`` walks a Levenshtein automaton over its
-on-disk term dictionary in Python: about 6 ms a word on a 30,000-term field.
+on-disk term dictionary in Python, for every word.
 Here a field's terms are read once into a set (:meth:`Vocabulary.of_field`;
 :class:`searchlib.searching.SearcherState` keeps it for the searcher's
 lifetime), and the
 candidates one edit away (a letter deleted, replaced or inserted, the first
 letter kept, as ``terms_within(field, word, 1, prefix=1)``) are looked up in
-it: tens of microseconds a word.
+it: a few set lookups per candidate.
 
 Example:
     >>> v = Vocabulary(["contrat", "contrats", "cantrat", "travail"])
@@ -15,12 +15,26 @@ Example:
     ['contrat']
     >>> v.within_one("kontrat")  # the first letter is kept
     []
+
+:class:`SurfaceVocabulary` does the same for the forms as written (the
+``exact`` field: lower case, accents kept, unstemmed), looked up by their
+folded form, within the edits a word's length allows (:func:`max_edits`:
+none under 5 letters, 1 from 5, 2 from 9, as Meilisearch does), a
+transposition counting as one edit:
+
+    >>> sv = SurfaceVocabulary(["licenciement", "licence", "économique"])
+    >>> sv.within("licenciment", 1), sv.forms("economique")
+    ([('licenciement', 1)], ['économique'])
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from searchlib.analysis.analyzer import fold
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
@@ -58,3 +72,210 @@ class Vocabulary:
                         found.add(cand)
         found.discard(word)
         return sorted(found)
+
+
+ONE_EDIT_FROM = 5
+"""Shortest word (letters, folded) corrected with one edit."""
+
+TWO_EDITS_FROM = 9
+"""Shortest word (letters, folded) corrected with up to two edits."""
+
+RARE_BELOW = 1
+"""A written form found in this many passages or more is never rewritten: at 1,
+only forms the index does not hold at all are (at 5, the clean cdtn queries
+lose « pensant », « debout », « parte »... to more frequent neighbours; see
+benchmarks/RESULTS.md)."""
+
+
+def max_edits(word: str) -> int:
+    """Edits a typed word of this length may be corrected by (0, 1 or 2).
+
+    >>> max_edits("cong"), max_edits("conges"), max_edits("licenciment")
+    (0, 1, 2)
+    """
+    n = len(word)
+    return 0 if n < ONE_EDIT_FROM else 1 if n < TWO_EDITS_FROM else 2
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance (a transposition of neighbours counts
+    one), or ``limit + 1`` when it is above ``limit``.
+
+    >>> edit_distance("licenciement", "licenciemnet", 2), edit_distance("abc", "xyz", 1)
+    (1, 2)
+    """
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        best = i
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                v = min(v, prev2[j - 2] + 1)
+            cur[j] = v
+            best = min(best, v)
+        if best > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return min(prev[-1], limit + 1)
+
+
+class SurfaceVocabulary:
+    """The written forms of an index (its ``exact`` field), by folded form.
+
+    Args:
+        forms: the forms as the ``exact`` field holds them (lower case,
+            accents kept, unstemmed).
+    """
+
+    def __init__(self, forms: Iterable[str]) -> None:
+        by_fold: dict[str, list[str]] = {}
+        for form in forms:
+            by_fold.setdefault(fold(form), []).append(form)
+        self.by_fold = by_fold
+        self.alphabet = "".join(sorted(set("".join(by_fold))))
+        self.ordered = sorted(by_fold)
+        self._grams: dict[tuple[str, str], list[str]] | None = None
+
+    @classmethod
+    def of_field(cls, searcher: Searcher, field: str = "exact") -> SurfaceVocabulary:
+        """The forms of ``field`` (none for a field not in the schema)."""
+        raw = searcher.reader().lexicon(field) if field in searcher.schema else ()
+        return cls(t if isinstance(t, str) else t.decode("utf-8") for t in raw)
+
+    def __contains__(self, folded: object) -> bool:
+        return folded in self.by_fold
+
+    def forms(self, folded: str) -> list[str]:
+        """The written forms that fold to ``folded`` (``[]`` when none)."""
+        return self.by_fold.get(folded, [])
+
+    def with_prefix(self, prefix: str) -> list[str]:
+        """The folded forms that start with ``prefix``, in alphabetical order."""
+        lo = bisect.bisect_left(self.ordered, prefix)
+        hi = bisect.bisect_left(self.ordered, prefix + "\U0010ffff")
+        return self.ordered[lo:hi]
+
+    def within(self, word: str, edits: int) -> list[tuple[str, int]]:
+        """Folded forms at 1 to ``edits`` (at most 2) edits from ``word``, first
+        letter kept, with their distance; sorted by distance, then form."""
+        if edits <= 0 or not word:
+            return []
+        found: dict[str, int] = {}
+        for cand in self._one_edit(word):
+            found[cand] = 1
+        if edits >= 2:
+            for cand in self._two_edits(word):
+                found.setdefault(cand, 2)
+        found.pop(word, None)
+        return sorted(found.items(), key=lambda kv: (kv[1], kv[0]))
+
+    def _one_edit(self, word: str) -> set[str]:
+        forms = self.by_fold
+        found: set[str] = set()
+        n = len(word)
+        for i in range(1, n + 1):
+            head, tail = word[:i], word[i:]
+            for c in self.alphabet:
+                if (cand := head + c + tail) in forms:  # insertion
+                    found.add(cand)
+            if i < n:
+                rest = word[i + 1 :]
+                if (cand := head + rest) in forms:  # deletion
+                    found.add(cand)
+                for c in self.alphabet:
+                    if c != word[i] and (cand := head + c + rest) in forms:  # replacement
+                        found.add(cand)
+                swapped = head + word[i + 1] + word[i] + word[i + 2 :] if i + 1 < n else word
+                if swapped != word and swapped in forms:  # transposition
+                    found.add(swapped)
+        return found
+
+    def _two_edits(self, word: str) -> set[str]:
+        """Forms within two edits: those sharing enough letter pairs with
+        ``word`` (and its first letter), checked by :func:`edit_distance`."""
+        grams = self._gram_index()
+        pairs = _bigrams(word)
+        counts: dict[str, int] = {}
+        for g in pairs:
+            for form in grams.get((word[0], g), ()):
+                counts[form] = counts.get(form, 0) + 1
+        # Each edit changes at most three letter pairs (a transposition).
+        need = len(pairs) - 6
+        return {
+            form
+            for form, shared in counts.items()
+            if shared >= need
+            and abs(len(form) - len(word)) <= 2
+            and edit_distance(word[1:], form[1:], 2) <= 2
+        }
+
+    def _gram_index(self) -> dict[tuple[str, str], list[str]]:
+        if self._grams is None:
+            grams: dict[tuple[str, str], list[str]] = {}
+            for form in self.by_fold:
+                if len(form) >= TWO_EDITS_FROM - 2:
+                    for g in _bigrams(form):
+                        grams.setdefault((form[0], g), []).append(form)
+            self._grams = grams
+        return self._grams
+
+
+def _bigrams(word: str) -> set[str]:
+    return {word[i : i + 2] for i in range(len(word) - 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class Respelling:
+    """A written form close to a typed word.
+
+    Attributes:
+        folded: the form, folded.
+        edits: its edit distance to the typed word (folded).
+        frequency: passages holding it (any accented variant).
+    """
+
+    folded: str
+    edits: int
+    frequency: int
+
+
+def respellings(
+    vocabulary: SurfaceVocabulary,
+    word: str,
+    frequency: Callable[[str], int],
+    *,
+    ratio: float,
+    rare_below: int = RARE_BELOW,
+) -> list[Respelling]:
+    """Written forms to read a rare or absent typed word as.
+
+    ``word`` (folded) is rewritten only when it is found in fewer than
+    ``rare_below`` passages; then the forms within :func:`max_edits` of it,
+    first letter kept, found in at least ``ratio`` times as many passages as
+    ``word`` (plus one), fewest edits first, then most frequent.
+
+    Args:
+        vocabulary: the index's written forms.
+        word: the typed word, lower case and folded.
+        frequency: passages holding a folded form.
+        ratio: how much more frequent a form must be (0: none is).
+        rare_below: a word found in this many passages is never rewritten.
+    """
+    edits = max_edits(word)
+    if ratio <= 0 or edits == 0 or not word.isalpha():
+        return []
+    own = frequency(word) if word in vocabulary else 0
+    if own >= rare_below:
+        return []
+    found = []
+    for form, distance in vocabulary.within(word, edits):
+        f = frequency(form)
+        if f >= ratio * (own + 1):
+            found.append(Respelling(form, distance, f))
+    found.sort(key=lambda r: (r.edits, -r.frequency, r.folded))
+    return found

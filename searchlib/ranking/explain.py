@@ -90,12 +90,17 @@ class Explanation:
         score: the score the search gave the hit.
         contributions: the shares, in query order.
         query: the Whoosh query the text compiled to (as text).
+        semantic: on an index with vectors, the hybrid score's parts (a
+            :class:`~searchlib.semantic.hybrid.SemanticShare`: the lexical
+            score, its share, the cosine and its share); then ``score`` is
+            the hybrid score and :attr:`total` its lexical part.
     """
 
     hit_id: str
     score: float
     contributions: tuple[Contribution, ...]
     query: str
+    semantic: Any = None  # a searchlib.semantic.hybrid.SemanticShare (a layer above)
 
     @property
     def total(self) -> float:
@@ -162,7 +167,12 @@ def _learned(name: str, score: float) -> Contribution:
 
 
 def explain(
-    searcher: Any, query: wq.Query | None, hit: Hit, *, expansion: wq.Query | None = None
+    searcher: Any,
+    query: wq.Query | None,
+    hit: Hit,
+    *,
+    expansion: wq.Query | None = None,
+    semantic: Any = None,
 ) -> Explanation:
     """Explain the score of ``hit`` under the compiled ``query``.
 
@@ -175,6 +185,8 @@ def explain(
         hit: a hit of that search.
         expansion: the part of ``query`` that searches the terms a learned
             model added (its terms' shares are of kind ``expansion``).
+        semantic: the hybrid score's parts when the search was hybrid (see
+            :meth:`Index.semantic_share <searchlib.index.Index.semantic_share>`).
 
     Raises:
         SearchlibError: the hit's passage is no longer in the index.
@@ -185,7 +197,7 @@ def explain(
     found: list[Contribution] = []
     if query is not None:
         _walk(query, 1.0, _Context(searcher, docnum, expansion), found)
-    return Explanation(hit.id, hit.score, tuple(found), str(query))
+    return Explanation(hit.id, hit.score, tuple(found), str(query), semantic)
 
 
 @dataclass

@@ -50,6 +50,7 @@ import threading
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -89,6 +90,8 @@ class Executed:
     ranked: list[tuple[int, float]]
     total: int
     exact: bool = True
+    facets: dict[str, dict[str, int]] = dataclass_field(default_factory=dict)
+    """Counts per declared field value, when asked (see :mod:`searchlib.ranking.facets`)."""
 
 
 def execute(
@@ -144,45 +147,71 @@ def execute_whoosh(
 def execute_fast(view: ScoringView, query: wq.Query, limit: int, collapse: bool) -> Executed | None:
     """Score ``query`` with numpy, or ``None`` when it is not an OR of terms
     under BM25F (then use :func:`execute_whoosh`)."""
-    leaves = _leaves(query, 1.0)
-    searcher = view.searcher
-    if leaves is None or type(searcher.weighting) is not BM25F:
-        return None
     with view.segments.lock:
-        scores = np.zeros(view.doc_count, dtype=np.float64)
-        matched = np.zeros(view.doc_count, dtype=np.bool_)
-        phrases: list[_PhraseCandidates] = []
-        try:
-            for leaf in leaves:
-                check_deadline()  # reading a term's postings the first time is Python
-                if len(leaf) == 2:
-                    if type(leaf[0]) is wq.Phrase:
-                        phrases.append(_phrase_candidates(view, leaf[0], leaf[1]))
-                        continue
-                    ids, contrib = _whoosh_scores(searcher, leaf[0])
-                    boost = leaf[1]
-                else:
-                    field, text, boost = leaf
-                    ids, contrib = view.impacts(field, text)
-                if not len(ids):
-                    continue
-                scores[ids] += contrib * boost if boost != 1.0 else contrib
-                matched[ids] = True
-        except _Unsupported:
+        found = match_fast(view, query)
+        if found is None:
             return None
-        if view.deleted is not None:
-            matched &= ~view.deleted
-        for p in phrases:
-            if len(p.ids):
-                found = _phrase_docs(view, p.query, p.ids)
-                scores[p.ids[found]] += p.scores[found]
-                matched[p.ids[found]] = True
+        scores, matched = found
         hits = np.flatnonzero(matched)
         if collapse:
             hits, total = _collapse(hits, scores, view.doc_keys(), limit, view.keys_grouped())
         else:
             total = len(hits)
         return Executed(_top(hits, scores, limit), total)
+
+
+def match_fast(
+    view: ScoringView, query: wq.Query
+) -> tuple[FloatArray, npt.NDArray[np.bool_]] | None:
+    """Every passage's score for ``query`` and whether it matches (deleted
+    passages do not), or ``None`` when the query is not an OR of terms under
+    BM25F. The caller holds ``view.segments.lock``."""
+    leaves = _leaves(query, 1.0)
+    searcher = view.searcher
+    if leaves is None or type(searcher.weighting) is not BM25F:
+        return None
+    scores = np.zeros(view.doc_count, dtype=np.float64)
+    matched = np.zeros(view.doc_count, dtype=np.bool_)
+    phrases: list[_PhraseCandidates] = []
+    try:
+        for leaf in leaves:
+            check_deadline()  # reading a term's postings the first time is Python
+            if len(leaf) == 2:
+                if type(leaf[0]) is wq.Phrase:
+                    phrases.append(_phrase_candidates(view, leaf[0], leaf[1]))
+                    continue
+                ids, contrib = _whoosh_scores(searcher, leaf[0])
+                boost = leaf[1]
+            else:
+                field, text, boost = leaf
+                ids, contrib = view.impacts(field, text)
+            if not len(ids):
+                continue
+            scores[ids] += contrib * boost if boost != 1.0 else contrib
+            matched[ids] = True
+    except _Unsupported:
+        return None
+    if view.deleted is not None:
+        matched &= ~view.deleted
+    for p in phrases:
+        if len(p.ids):
+            found = _phrase_docs(view, p.query, p.ids)
+            scores[p.ids[found]] += p.scores[found]
+            matched[p.ids[found]] = True
+    return scores, matched
+
+
+def match_whoosh(
+    searcher: Searcher, query: wq.Query, doc_count: int
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """What :func:`match_fast` gives, for any query, through Whoosh's matchers
+    (deleted passages included: the caller masks them)."""
+    ids, found = _whoosh_scores(searcher, query)
+    scores = np.zeros(doc_count, dtype=np.float64)
+    matched = np.zeros(doc_count, dtype=np.bool_)
+    scores[ids] = found
+    matched[ids] = True
+    return scores, matched
 
 
 # -- phrases ------------------------------------------------------------------------
@@ -444,6 +473,9 @@ class SegmentCache:
             max_postings, cost=_positions_cost
         )
         self.key_numbers: dict[str, int] = {}
+        self.columns: BoundedCache[tuple[str, str, str], Any] = BoundedCache(256)
+        """Declared fields read from segments, by ``(kind, segment id, field)``
+        (see :mod:`searchlib.ranking.facets`)."""
 
     def view(
         self,
@@ -478,6 +510,7 @@ class SegmentCache:
                 del self.segments[gone]
             self.postings.prune(lambda key: key[0] in live)
             self.positions.prune(lambda key: key[0] in live)
+            self.columns.prune(lambda key: key[1] in live)
             if doc_frequency is None:
                 doc_frequency = lambda field, text: int(searcher.doc_frequency(field, text))  # noqa: E731
             return ScoringView(self, searcher, leaves, doc_frequency, max_impacts)
@@ -536,6 +569,8 @@ class ScoringView:
         )
         self._keys: IntArray | None = None
         self._grouped: bool | None = None
+        self.field_data: BoundedCache[tuple[str, ...], Any] = BoundedCache(64)
+        """Declared fields over the whole index (see :mod:`searchlib.ranking.facets`)."""
         self.deleted: npt.NDArray[np.bool_] | None = None
         reader = searcher.reader()
         if reader.has_deletions():

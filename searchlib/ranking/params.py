@@ -54,6 +54,21 @@ class Ranking:
         join_ordinals: a number followed by an ordinal suffix typed as a
             word of its own (``13 ème``, ``2 e``) is searched as the ordinal
             (``13ème``); ``False`` searches the two words apart.
+        typo_rare_ratio: a query word whose written form the index does not
+            hold (found in fewer than :data:`searchlib.query.typos.RARE_BELOW`
+            passages) but whose stem it does (``licenciment`` stems as
+            ``licence`` does) is read as a written form one edit away (first
+            letter kept) found in this many times more passages (« licenciement »),
+            unless a form of its own stem about as frequent is as close; 0
+            turns it off. Words whose stem is found nowhere are read as any
+            form within the edits their length allows (1 from 5 letters, 2
+            from 9), per ``typo_max_terms``.
+        semantic_weight: on an index with vectors (see :mod:`searchlib.semantic`),
+            the weight of the cosine in the hybrid score ``bm25 / max(bm25) +
+            semantic_weight * z(cosine)`` over the best lexical candidates; 0
+            turns the semantic part off. Indexes without vectors ignore it.
+        semantic_candidates: how many of the best lexical hits the hybrid
+            score reorders (more when a page goes deeper).
     """
 
     k1: float = 0.9
@@ -72,6 +87,9 @@ class Ranking:
     acronym_max_forms: int = 2
     acronym_slop: int = 3
     join_ordinals: bool = True
+    typo_rare_ratio: float = 10.0
+    semantic_weight: float = 0.2
+    semantic_candidates: int = 100
 
     def boosts(self) -> dict[str, float]:
         """Per-field weights."""

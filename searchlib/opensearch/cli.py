@@ -1,0 +1,260 @@
+"""Command-line hooks of the OpenSearch backend, for :mod:`searchlib.app.cli` to call.
+
+An index on a cluster is named by a URL wherever the CLI takes an index folder
+(``--index https://search.example.org:9200/cdtn``): the cluster, then the index
+name as the path. Credentials and TLS come from the environment, never from the
+command line: ``SEARCHLIB_OPENSEARCH_USER``, ``SEARCHLIB_OPENSEARCH_PASSWORD``,
+``SEARCHLIB_OPENSEARCH_CA_CERTS``, and ``SEARCHLIB_OPENSEARCH_INSECURE=1`` (no
+certificate check: test clusters only).
+
+* :func:`is_cluster_spec`, :func:`open_spec`, :func:`add_cluster_options`:
+  ``--index URL`` (and ``--approximate``) for ``search``, ``repl``, ``stats`` and ``eval``;
+* :func:`index_documents`: ``searchlib index SOURCES --index URL``;
+* :func:`add_export_parser`, :func:`cmd_export`: ``searchlib export SOURCES
+  --opensearch DIR`` (the files to load into a cluster yourself).
+
+Example:
+    >>> spec = parse_spec("https://search.example.org:9200/cdtn")
+    >>> spec.url, spec.index
+    ('https://search.example.org:9200', 'cdtn')
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TextIO
+from urllib.parse import unquote, urlsplit
+
+from searchlib.corpus import load_corpus
+from searchlib.documents import Document
+from searchlib.errors import CorpusWarning
+from searchlib.opensearch.errors import BulkError, RefusedDocument
+from searchlib.opensearch.export import export
+from searchlib.opensearch.index import OpenSearchIndex
+
+ENV_USER = "SEARCHLIB_OPENSEARCH_USER"
+ENV_PASSWORD = "SEARCHLIB_OPENSEARCH_PASSWORD"
+ENV_CA_CERTS = "SEARCHLIB_OPENSEARCH_CA_CERTS"
+ENV_INSECURE = "SEARCHLIB_OPENSEARCH_INSECURE"
+
+_INDEX_NAME = re.compile(r"[a-z0-9][a-z0-9_.+-]{0,254}")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSpec:
+    """A cluster index named on the command line.
+
+    Attributes:
+        url: the cluster (scheme, host, port), without credentials.
+        index: the index name.
+        username, password: from the URL's user part, else the environment.
+        ca_certs: CA bundle (``SEARCHLIB_OPENSEARCH_CA_CERTS``).
+        verify_certs: false only with ``SEARCHLIB_OPENSEARCH_INSECURE=1``.
+    """
+
+    url: str
+    index: str
+    username: str | None = None
+    password: str | None = None
+    ca_certs: str | None = None
+    verify_certs: bool = True
+
+
+def is_cluster_spec(text: str | None) -> bool:
+    """Whether an ``--index`` value names a cluster index (an http(s) URL), not a folder."""
+    return bool(text) and str(text).startswith(("http://", "https://"))
+
+
+def parse_spec(text: str, env: Mapping[str, str] | None = None) -> ClusterSpec:
+    """``https://[user[:password]@]host[:port]/index`` as a :class:`ClusterSpec`.
+
+    Raises:
+        ValueError: not an http(s) URL with an index name as its path (lowercase,
+            as OpenSearch wants index names).
+    """
+    env = os.environ if env is None else env
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not a cluster index URL: {text!r} (https://host:9200/index)")
+    name = parts.path.strip("/")
+    if not _INDEX_NAME.fullmatch(name):
+        raise ValueError(
+            f"{text!r}: the path must be the index name, lowercase letters, digits, - _ . + "
+            "(https://host:9200/index)"
+        )
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    url = f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+    username = unquote(parts.username) if parts.username else env.get(ENV_USER) or None
+    password = unquote(parts.password) if parts.password else env.get(ENV_PASSWORD) or None
+    return ClusterSpec(
+        url,
+        name,
+        username,
+        password,
+        env.get(ENV_CA_CERTS) or None,
+        env.get(ENV_INSECURE, "").strip().lower() in ("", "0", "false", "no"),
+    )
+
+
+def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the commands that search an index (``search``, ``repl``, ``eval``)."""
+    parser.add_argument(
+        "--approximate",
+        action="store_true",
+        help="on an OpenSearch index (--index URL): run what the cluster can only "
+        "approximate (prefix*) instead of refusing it",
+    )
+
+
+def open_spec(text: str, *, approximate: bool = False) -> OpenSearchIndex:
+    """Open the cluster index an ``--index URL`` names."""
+    spec = parse_spec(text)
+    return OpenSearchIndex.open(
+        spec.url,
+        spec.index,
+        approximate=approximate,
+        username=spec.username,
+        password=spec.password,
+        ca_certs=spec.ca_certs,
+        verify_certs=spec.verify_certs,
+    )
+
+
+def index_documents(
+    text: str,
+    documents: Iterable[Document],
+    *,
+    overwrite: bool = False,
+    append: bool = False,
+    out: TextIO,
+    err: TextIO,
+    quiet: bool = False,
+) -> int:
+    """``searchlib index SOURCES --index URL``: create the index (or add to it with
+    ``append``) and load the documents; returns the exit code (0, or 1 when some
+    documents were refused: each is printed on ``err`` with the reason).
+
+    Raises:
+        IndexExistsError: the index exists and neither ``overwrite`` nor ``append``.
+        SearchlibError: the cluster's errors (the CLI prints them on one line).
+    """
+    spec = parse_spec(text)
+    if append:
+        index = OpenSearchIndex.open(
+            spec.url,
+            spec.index,
+            username=spec.username,
+            password=spec.password,
+            ca_certs=spec.ca_certs,
+            verify_certs=spec.verify_certs,
+        )
+    else:
+        index = OpenSearchIndex.create(
+            spec.url,
+            spec.index,
+            overwrite=overwrite,
+            username=spec.username,
+            password=spec.password,
+            ca_certs=spec.ca_certs,
+            verify_certs=spec.verify_certs,
+        )
+    with index:
+        code = 0
+        try:
+            count = index.add(documents)
+        except BulkError as e:
+            count = e.indexed
+            for refused in e.refused:
+                print(f"searchlib: refused: {describe(refused)}", file=err)
+            print(f"searchlib: {len(e.refused)} document(s) refused by {text}", file=err)
+            code = 1
+        stats = index.stats()
+    if not quiet:
+        print(
+            f"indexed {count:,} document(s) into {text}; the index holds "
+            f"{stats.documents:,} document(s), {stats.passages:,} passage(s)",
+            file=out,
+        )
+    return code
+
+
+def describe(refused: RefusedDocument) -> str:
+    """One refused document on one line."""
+    status = f"{refused.status}: " if refused.status else ""
+    return f"document {refused.doc_id!r} (passage {refused.passage_id}): {status}{refused.reason}"
+
+
+# -- export -------------------------------------------------------------------------------
+
+
+def add_export_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """The ``export`` subcommand (``sub`` is the CLI's subparsers object); returns its parser."""
+    p = sub.add_parser(
+        "export",
+        help="write files to load documents into an OpenSearch cluster yourself",
+        description="Write index.json (settings and mappings for PUT /<index>, with the "
+        "acronyms the documents define) and bulk.ndjson (the passages, for POST "
+        "/<index>/_bulk) into a folder.",
+    )
+    p.add_argument(
+        "sources", nargs="+", metavar="SOURCE", help=".txt/.md files or folders, .jsonl(.gz)"
+    )
+    p.add_argument("--opensearch", required=True, metavar="DIR", help="folder to write into")
+    p.add_argument(
+        "--on-error",
+        choices=("stop", "skip"),
+        default="stop",
+        help="a bad file or record stops the run (default) or is skipped with a warning",
+    )
+    p.add_argument(
+        "--encoding",
+        choices=("auto", "utf-8", "replace"),
+        default="auto",
+        help="as for searchlib index",
+    )
+    p.add_argument("--follow-links", action="store_true", help="as for searchlib index")
+    return p
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run ``searchlib export``; returns the exit code (1 when documents were left out)."""
+
+    encoding = {"auto": "fallback", "utf-8": "strict", "replace": "replace"}[args.encoding]
+    corpus = load_corpus(
+        *args.sources,
+        errors="skip" if args.on_error == "skip" else "strict",
+        encoding_errors=encoding,  # type: ignore[arg-type]
+        follow_links=args.follow_links,
+    )
+    return export_documents(corpus, args.opensearch, out, err)
+
+
+def export_documents(documents: Iterable[Document], folder: str, out: TextIO, err: TextIO) -> int:
+    """Write ``index.json`` and ``bulk.ndjson`` for ``documents`` into ``folder``,
+    saying what was written (and left out) on ``out``/``err``; returns the exit
+    code (1 when documents were left out)."""
+    import warnings  # noqa: PLC0415
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CorpusWarning)
+        report = export(documents, folder)
+    for w in caught:
+        if isinstance(w.message, CorpusWarning):
+            print(f"searchlib: warning: {w.message}", file=err)
+    for refused in report.refused:
+        print(f"searchlib: left out: {describe(refused)}", file=err)
+    print(
+        f"wrote {report.documents:,} document(s), {report.passages:,} passage(s): "
+        f"{report.index_file} and {report.bulk_file}\n"
+        f"load them with: curl -XPUT \"$URL/INDEX\" -H 'Content-Type: application/json' "
+        f'--data-binary @{report.index_file} && curl -XPOST "$URL/INDEX/_bulk?refresh=true" '
+        f"-H 'Content-Type: application/x-ndjson' --data-binary @{report.bulk_file}",
+        file=out,
+    )
+    return 1 if report.refused else 0

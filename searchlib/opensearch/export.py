@@ -1,0 +1,118 @@
+"""Files for loading documents into OpenSearch yourself: ``searchlib export --opensearch``.
+
+:func:`export` writes two files into a folder:
+
+* ``index.json``, the body of ``PUT /<index>``: the settings and mappings of
+  :func:`~searchlib.opensearch.mapping.index_body`, with the acronym definitions
+  mined from the documents in the mapping's ``_meta``;
+* ``bulk.ndjson``, the passages as bulk ``index`` actions naming no index.
+
+Load them with::
+
+    curl -XPUT "$URL/myindex" -H 'Content-Type: application/json' --data-binary @index.json
+    curl -XPOST "$URL/myindex/_bulk?refresh=true" -H 'Content-Type: application/x-ndjson' \\
+        --data-binary @bulk.ndjson
+
+(split ``bulk.ndjson`` at an even line for clusters that limit request sizes),
+then search it with :meth:`OpenSearchIndex.open <searchlib.opensearch.OpenSearchIndex.open>`.
+
+Example:
+    >>> import tempfile
+    >>> from searchlib import Document
+    >>> docs = [Document("cdd", "CDD", "Le contrat à durée déterminée.")]
+    >>> report = export(docs, tempfile.mkdtemp())
+    >>> report.documents, report.passages, report.refused
+    (1, 1, ())
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from searchlib.documents import PASSAGE_CHARS, Document
+from searchlib.errors import DocumentError
+from searchlib.opensearch.bulk import bulk_lines, passage_sources
+from searchlib.opensearch.errors import RefusedDocument
+from searchlib.opensearch.mapping import DeclaredField, check_declared, index_body
+from searchlib.query.acronyms import AcronymLexicon
+from searchlib.ranking.params import Ranking
+
+INDEX_FILE = "index.json"
+BULK_FILE = "bulk.ndjson"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReport:
+    """What :func:`export` wrote.
+
+    Attributes:
+        documents: documents written.
+        passages: passages written (bulk actions).
+        refused: documents left out, with the reason (what an index would refuse).
+        index_file, bulk_file: the two files.
+    """
+
+    documents: int
+    passages: int
+    refused: tuple[RefusedDocument, ...]
+    index_file: Path
+    bulk_file: Path
+
+
+def export(
+    documents: Iterable[Document],
+    folder: str | Path,
+    *,
+    declared: Iterable[DeclaredField] = (),
+    ranking: Ranking | None = None,
+    passage_chars: int = PASSAGE_CHARS,
+    shards: int = 1,
+    replicas: int = 1,
+) -> ExportReport:
+    """Write ``index.json`` and ``bulk.ndjson`` for ``documents`` into ``folder``.
+
+    A document searchlib would refuse is left out and reported (nothing is
+    dropped silently); a repeated id is written again (the bulk API keeps the
+    last). Both files are written beside their final names and renamed once
+    complete.
+    """
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    fields = check_declared(declared)
+    by_name = {f.name: f for f in fields}
+    ranking = ranking or Ranking()
+    mined = AcronymLexicon()
+    refused: list[RefusedDocument] = []
+    count = passages = 0
+    bulk_path = out / BULK_FILE
+    index_path = out / INDEX_FILE
+    tmp_bulk = out / (BULK_FILE + ".part")
+    try:
+        with tmp_bulk.open("w", encoding="utf-8") as f:
+            for doc in documents:
+                try:
+                    sources = passage_sources(doc, passage_chars=passage_chars, declared=by_name)
+                except DocumentError as e:
+                    refused.append(RefusedDocument(str(doc.id), f"{doc.id}#1", 0, str(e)))
+                    continue
+                for line in bulk_lines(sources):
+                    f.write(line + "\n")
+                passages += len(sources)
+                count += 1
+                mined.add_text(f"{doc.title}\n{doc.text}")
+        body = index_body(
+            ranking, fields, passage_chars=passage_chars, shards=shards, replicas=replicas
+        )
+        if mined:
+            body["mappings"]["_meta"]["searchlib"]["acronyms"] = mined.counts
+        tmp_index = out / (INDEX_FILE + ".part")
+        tmp_index.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", "utf-8")
+        os.replace(tmp_bulk, bulk_path)
+        os.replace(tmp_index, index_path)
+    finally:
+        tmp_bulk.unlink(missing_ok=True)
+    return ExportReport(count, passages, tuple(refused), index_path, bulk_path)

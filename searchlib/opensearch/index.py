@@ -1,0 +1,932 @@
+"""An index on an OpenSearch cluster, behind searchlib's API.
+
+:class:`OpenSearchIndex` has :class:`searchlib.Index`'s methods (``add``,
+``delete``, ``search``, ``document``, ``passages``, ``stats``) and returns the
+same results, so application code does not change. It talks to the cluster
+with the official ``opensearch-py`` client (``pip install "searchlib[opensearch]"``),
+imported only when an index is opened.
+
+The index is created from :func:`~searchlib.opensearch.mapping.index_body`; its
+mapping's ``_meta`` records searchlib's versions, the BM25 parameters, the
+declared metadata fields, the stemmer's fingerprint and the acronym
+definitions mined from the documents added (merged after each ``add``; two
+processes adding at once may lose each other's definitions, never documents).
+
+Every cluster error becomes a :class:`~searchlib.errors.SearchlibError` naming
+the cluster, the index and what failed: :class:`ClusterUnavailableError`,
+:class:`ClusterAuthError`, :class:`MappingConflictError`, :class:`BulkError`
+(which documents were refused, and why), :class:`~searchlib.errors.IndexNotFoundError`,
+:class:`~searchlib.errors.IndexExistsError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
+from searchlib.documents import PASSAGE_CHARS, Document
+from searchlib.errors import (
+    DocumentError,
+    IndexExistsError,
+    IndexNotFoundError,
+    IndexVersionError,
+    SearchlibError,
+    SearchTimeoutError,
+)
+from searchlib.opensearch.bulk import bulk_lines, passage_sources, unique_by_id
+from searchlib.opensearch.errors import (
+    BulkError,
+    ClusterAuthError,
+    ClusterError,
+    ClusterUnavailableError,
+    MappingConflictError,
+    RefusedDocument,
+)
+from searchlib.opensearch.mapping import (
+    FORMAT_VERSION,
+    TERMS_ANALYZER,
+    DeclaredField,
+    check_declared,
+    declared_from_meta,
+    index_body,
+    stemmer_fingerprint,
+)
+from searchlib.opensearch.results import (
+    OpenSearchResults,
+    facets_from,
+    hit_from,
+    total_from,
+)
+from searchlib.opensearch.translate import (
+    Facet,
+    FieldFilter,
+    QueryTranslator,
+    SortKey,
+    TermLookups,
+    search_body,
+)
+from searchlib.query.acronyms import AcronymLexicon
+from searchlib.query.language import SEARCH_FIELDS
+from searchlib.ranking.params import Ranking
+
+JSON = dict[str, Any]
+
+BATCH_DOCUMENTS = 500
+"""Documents sent per bulk request."""
+
+RETRIES = 3
+"""Times a passage the cluster was too busy to take (429) is sent again."""
+
+TYPO_CANDIDATES = 50
+"""Term-suggester candidates asked for per word to correct (searchlib keeps 10)."""
+
+FUZZY_CANDIDATES = 512
+"""Term-suggester candidates asked for per ``word~`` (searchlib keeps 256)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterIndexStats:
+    """Counts and versions of an index on a cluster (the attributes of
+    :class:`searchlib.IndexStats`, ``path`` being ``URL/index``)."""
+
+    path: str
+    documents: int
+    passages: int
+    fields: tuple[str, ...]
+    size_bytes: int
+    analyzer_version: str
+    format_version: int
+
+
+def _require_client() -> Any:
+    try:
+        import opensearchpy  # noqa: PLC0415 (the optional extra: imported on demand)
+    except ImportError as e:
+        raise SearchlibError(
+            'the OpenSearch backend needs opensearch-py: pip install "searchlib[opensearch]"'
+        ) from e
+    return opensearchpy
+
+
+def make_client(
+    url: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    ca_certs: str | None = None,
+    verify_certs: bool = True,
+    client_cert: str | None = None,
+    client_key: str | None = None,
+    timeout: float = 30.0,
+) -> Any:
+    """An ``opensearchpy.OpenSearch`` client for ``url`` (``https://`` for TLS).
+
+    Args:
+        url: the cluster, e.g. ``https://search.example.org:9200``.
+        username, password: HTTP basic authentication.
+        ca_certs: CA bundle that signs the cluster's certificate.
+        verify_certs: check the cluster's certificate (keep it on outside tests).
+        client_cert, client_key: a client certificate, for clusters that want one.
+        timeout: seconds a request may take.
+    """
+    opensearchpy = _require_client()
+    options: dict[str, Any] = {
+        "hosts": [url],
+        "timeout": timeout,
+        "max_retries": 1,
+        "retry_on_timeout": False,
+    }
+    if username is not None or password is not None:
+        options["http_auth"] = (username or "", password or "")
+    if url.startswith("https://"):
+        options["use_ssl"] = True
+        options["verify_certs"] = verify_certs
+        options["ssl_show_warn"] = verify_certs
+        if ca_certs:
+            options["ca_certs"] = ca_certs
+        if client_cert:
+            options["client_cert"] = client_cert
+        if client_key:
+            options["client_key"] = client_key
+    return opensearchpy.OpenSearch(**options)
+
+
+def _reason(e: Any) -> str:
+    """The cluster's error type and reason, from an ``opensearchpy.TransportError``."""
+    info = getattr(e, "info", None)
+    if isinstance(info, Mapping):
+        error = info.get("error")
+        if isinstance(error, Mapping):
+            root = (error.get("root_cause") or [error])[0]
+            kind = root.get("type") or error.get("type") or ""
+            why = root.get("reason") or error.get("reason") or ""
+            return f"{kind}: {why}" if kind else str(why)
+        if error:
+            return str(error)
+    return str(getattr(e, "error", "") or e)
+
+
+def _error_type(e: Any) -> str:
+    info = getattr(e, "info", None)
+    if isinstance(info, Mapping) and isinstance(info.get("error"), Mapping):
+        return str(info["error"].get("type") or "")
+    return str(getattr(e, "error", "") or "")
+
+
+class OpenSearchIndex:
+    """A searchlib index on an OpenSearch cluster.
+
+    Use :meth:`create` or :meth:`open`; an index is a context manager
+    (:meth:`close` closes its client when the index made it).
+
+    Attributes:
+        name: the OpenSearch index name.
+        url: the cluster (for messages).
+        path: ``URL/index``.
+        ranking: the ranking parameters of searches; ``k1``, ``b`` and
+            ``title_b`` are the index's own (fixed when it was created).
+        approximate: run ``prefix*`` as the cluster expands it (see
+            :mod:`searchlib.opensearch.translate`) rather than refuse it.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        name: str,
+        meta: Mapping[str, Any],
+        *,
+        url: str = "",
+        ranking: Ranking | None = None,
+        approximate: bool = False,
+        owns_client: bool = False,
+    ) -> None:
+        self._client = client
+        self.name = name
+        self.url = url or "the cluster"
+        self.path = f"{self.url}/{name}"
+        """Where the index is (``URL/index``), as ``Index.path`` names a folder."""
+        self.analyzer = FrenchAnalyzer()
+        """The analyzer queries are analysed with (the cluster's analyzer does the same)."""
+        self._owns_client = owns_client
+        self._meta: dict[str, Any] = dict(meta)
+        self.declared: tuple[DeclaredField, ...] = declared_from_meta(meta)
+        self.passage_chars = int(meta.get("passage_chars") or PASSAGE_CHARS)
+        self.acronyms = AcronymLexicon(meta.get("acronyms") or {})
+        """Acronym definitions mined from the documents (read-only for callers)."""
+        self.approximate = approximate
+        self.ranking = self._checked_ranking(ranking or self._index_ranking())
+        self._shards = 1
+
+    # -- life cycle -----------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        url: str,
+        name: str,
+        *,
+        declared: Iterable[DeclaredField] = (),
+        ranking: Ranking | None = None,
+        passage_chars: int = PASSAGE_CHARS,
+        shards: int = 1,
+        replicas: int = 1,
+        overwrite: bool = False,
+        approximate: bool = False,
+        client: Any = None,
+        username: str | None = None,
+        password: str | None = None,
+        ca_certs: str | None = None,
+        verify_certs: bool = True,
+        timeout: float = 30.0,
+    ) -> OpenSearchIndex:
+        """Create index ``name`` on the cluster at ``url``.
+
+        Args:
+            url: the cluster.
+            name: the index name (lowercase, as OpenSearch wants it).
+            declared: metadata fields to filter, facet and sort on.
+            ranking: its ``k1``, ``b`` and ``title_b`` become the fields' BM25.
+            passage_chars: largest passage documents are cut into.
+            shards, replicas: the index's shards (1 keeps BM25's statistics
+                whole) and replicas.
+            overwrite: replace an existing index that searchlib created.
+            approximate: see the class attributes.
+            client: an ``opensearchpy.OpenSearch`` client to use instead of one
+                made from the connection options.
+            username, password, ca_certs, verify_certs, timeout: see :func:`make_client`.
+
+        Raises:
+            IndexExistsError: the index exists and ``overwrite`` is false.
+            MappingConflictError: it exists and searchlib did not create it.
+            ClusterUnavailableError, ClusterAuthError, ClusterError: the cluster's answers.
+        """
+        if passage_chars < 100:
+            raise ValueError(f"passage_chars must be at least 100, not {passage_chars}")
+        fields = check_declared(declared)
+        owns = client is None
+        if client is None:
+            client = make_client(
+                url,
+                username=username,
+                password=password,
+                ca_certs=ca_certs,
+                verify_certs=verify_certs,
+                timeout=timeout,
+            )
+        ranking = ranking or Ranking()
+        body = index_body(
+            ranking, fields, passage_chars=passage_chars, shards=shards, replicas=replicas
+        )
+        where = f"{url}/{name}"
+        with _cluster_errors(url, name, "create the index"):
+            if client.indices.exists(index=name):
+                if not overwrite:
+                    raise IndexExistsError(where)
+                _read_meta(client, url, name)  # refuses an index searchlib did not create
+                client.indices.delete(index=name)
+            try:
+                client.indices.create(index=name, body=body)
+            except Exception as e:
+                if _error_type(e) == "resource_already_exists_exception":
+                    raise IndexExistsError(where) from e
+                raise
+        meta = body["mappings"]["_meta"]["searchlib"]
+        index = cls(
+            client, name, meta, url=url, ranking=ranking, approximate=approximate, owns_client=owns
+        )
+        index._shards = shards
+        return index
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        name: str,
+        *,
+        ranking: Ranking | None = None,
+        approximate: bool = False,
+        client: Any = None,
+        username: str | None = None,
+        password: str | None = None,
+        ca_certs: str | None = None,
+        verify_certs: bool = True,
+        timeout: float = 30.0,
+    ) -> OpenSearchIndex:
+        """Open index ``name`` that searchlib created on the cluster at ``url``.
+
+        Raises:
+            IndexNotFoundError: no such index.
+            MappingConflictError: searchlib did not create it, or its analysis
+                differs from this searchlib's (another stemmer release).
+            IndexVersionError: created by another analyzer or format version.
+            ClusterUnavailableError, ClusterAuthError, ClusterError: the cluster's answers.
+        """
+        owns = client is None
+        if client is None:
+            client = make_client(
+                url,
+                username=username,
+                password=password,
+                ca_certs=ca_certs,
+                verify_certs=verify_certs,
+                timeout=timeout,
+            )
+        meta = _searchlib_meta(client, url, name)
+        index = cls(
+            client, name, meta, url=url, ranking=ranking, approximate=approximate, owns_client=owns
+        )
+        with _cluster_errors(url, name, "read the index settings"):
+            settings = client.indices.get_settings(index=name)
+        try:
+            shards = next(iter(settings.values()))["settings"]["index"]["number_of_shards"]
+            index._shards = int(shards)
+        except (KeyError, StopIteration, TypeError, ValueError):
+            index._shards = 1
+        return index
+
+    def drop(self) -> None:
+        """Delete the whole index from the cluster (documents, settings, ``_meta``)."""
+        with _cluster_errors(self.url, self.name, "delete the index"):
+            self._client.indices.delete(index=self.name)
+
+    def close(self) -> None:
+        """Close the client if this index made it."""
+        if self._owns_client:
+            with contextlib.suppress(Exception):
+                self._client.close()
+
+    def __enter__(self) -> OpenSearchIndex:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"OpenSearchIndex({self.url!r}, {self.name!r})"
+
+    # -- ranking ------------------------------------------------------------------------
+
+    def _index_ranking(self) -> Ranking:
+        bm25 = self._meta.get("bm25") or {}
+        defaults = Ranking()
+        return Ranking(
+            k1=float(bm25.get("k1", defaults.k1)),
+            b=float(bm25.get("b", defaults.b)),
+            title_b=float(bm25.get("title_b", defaults.title_b)),
+        )
+
+    def _checked_ranking(self, ranking: Ranking) -> Ranking:
+        own = self._index_ranking()
+        mine = (ranking.k1, ranking.b, ranking.title_b)
+        theirs = (own.k1, own.b, own.title_b)
+        if mine != theirs:
+            raise SearchlibError(
+                f"OpenSearch index {self.name!r} scores with BM25 k1={own.k1}, b={own.b}, "
+                f"title_b={own.title_b}, fixed when it was created; other values need a new "
+                "index (the other ranking parameters may change freely)"
+            )
+        return ranking
+
+    def set_ranking(self, ranking: Ranking) -> None:
+        """Use other ranking parameters (the same ``k1``, ``b``, ``title_b``) from now on."""
+        self.ranking = self._checked_ranking(ranking)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def add(self, documents: Iterable[Document], *, batch_size: int = BATCH_DOCUMENTS) -> int:
+        """Add documents (replacing any with the same id), then refresh the index.
+
+        Documents go in bulk requests of ``batch_size``. A document the cluster
+        (or searchlib, before sending it) refuses is left out whole, and the
+        others are indexed; once all are sent, :class:`BulkError` lists the
+        refused ones with the reason of each. Acronym definitions of the
+        documents indexed are merged into the index's ``_meta``.
+
+        Returns:
+            The number of documents indexed.
+
+        Raises:
+            BulkError: some documents were refused (the others are indexed).
+            ClusterUnavailableError, ClusterAuthError, ClusterError: a request
+                failed as a whole; the batches sent before it are indexed.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        declared = {f.name: f for f in self.declared}
+        mined = AcronymLexicon()
+        refused: list[RefusedDocument] = []
+        sent_ids: set[str] = set()
+        count = 0
+        try:
+            for given in _batches(documents, batch_size):
+                prepared: list[tuple[Document, list[tuple[str, JSON]]]] = []
+                for doc in unique_by_id(given):
+                    try:
+                        prepared.append(
+                            (
+                                doc,
+                                passage_sources(
+                                    doc, passage_chars=self.passage_chars, declared=declared
+                                ),
+                            )
+                        )
+                    except DocumentError as e:
+                        refused.append(RefusedDocument(str(doc.id), f"{doc.id}#1", 0, str(e)))
+                if any(doc.id in sent_ids for doc, _ in prepared):
+                    self._refresh()  # earlier passages of these ids must be visible to replace
+                accepted, batch_refused = self._send(prepared)
+                refused.extend(batch_refused)
+                self._delete_stale(accepted)
+                for doc, _ in prepared:
+                    sent_ids.add(doc.id)
+                for doc in accepted:
+                    mined.add_text(f"{doc.title}\n{doc.text}")
+                count += len(accepted)
+        except BaseException:
+            # What was sent stays indexed: make it visible, with its definitions,
+            # without hiding the error.
+            with contextlib.suppress(SearchlibError):
+                self._refresh()
+                if mined:
+                    self._save_acronyms(mined)
+            raise
+        self._refresh()
+        if mined:
+            self._save_acronyms(mined)
+        if refused:
+            raise BulkError(self.name, refused, count)
+        return count
+
+    def _send(
+        self, prepared: Sequence[tuple[Document, list[tuple[str, JSON]]]]
+    ) -> tuple[list[Document], list[RefusedDocument]]:
+        """One bulk request (again for the passages refused as 429); the documents
+        taken whole, and those refused (their taken passages deleted again)."""
+        owner = {pid: doc for doc, sources in prepared for pid, _ in sources}
+        pending = [(pid, src) for _, sources in prepared for pid, src in sources]
+        failed: dict[str, tuple[str, int, str]] = {}  # doc id -> first refused passage
+        taken: set[str] = set()
+        for attempt in range(RETRIES + 1):
+            if not pending:
+                break
+            if attempt:
+                time.sleep(0.5 * 2 ** (attempt - 1))
+            body = "\n".join(bulk_lines(pending, index=self.name)) + "\n"
+            with _cluster_errors(self.url, self.name, "index documents (bulk)"):
+                response = self._client.bulk(body=body)
+            busy: list[tuple[str, JSON]] = []
+            sources = dict(pending)
+            for item in response.get("items", []):
+                result = next(iter(item.values()))
+                pid = str(result.get("_id"))
+                status = int(result.get("status", 0))
+                if status < 300 and "error" not in result:
+                    taken.add(pid)
+                elif status == 429 and attempt < RETRIES and pid in sources:
+                    busy.append((pid, sources[pid]))
+                else:
+                    doc = owner.get(pid)
+                    if doc is not None and doc.id not in failed:
+                        failed[doc.id] = (pid, status, _item_reason(result))
+            answered = {str(next(iter(i.values())).get("_id")) for i in response.get("items", [])}
+            for pid, _ in pending:
+                doc = owner[pid]
+                if pid not in answered and doc.id not in failed:
+                    failed[doc.id] = (pid, 0, "no answer for this passage in the bulk response")
+            pending = busy
+        accepted: list[Document] = []
+        refused: list[RefusedDocument] = []
+        orphans: list[str] = []
+        for doc, sources_of_doc in prepared:
+            if doc.id in failed:
+                pid, status, why = failed[doc.id]
+                refused.append(RefusedDocument(doc.id, pid, status, why))
+                orphans.extend(p for p, _ in sources_of_doc if p in taken)
+            else:
+                accepted.append(doc)
+        if orphans:
+            lines = [
+                f'{{"delete": {{"_index": "{self.name}", "_id": {_quote(p)}}}}}' for p in orphans
+            ]
+            with _cluster_errors(self.url, self.name, "delete a refused document's passages"):
+                self._client.bulk(body="\n".join(lines) + "\n")
+        return accepted, refused
+
+    def _delete_stale(self, accepted: Sequence[Document]) -> None:
+        """Delete passages an earlier version of these documents had beyond the new ones."""
+        if not accepted:
+            return
+        new_ids = [
+            pid
+            for doc in accepted
+            for pid, _ in passage_sources(doc, passage_chars=self.passage_chars)
+        ]
+        query = {
+            "bool": {
+                "filter": [{"terms": {"doc_id": [doc.id for doc in accepted]}}],
+                "must_not": [{"ids": {"values": new_ids}}],
+            }
+        }
+        with _cluster_errors(self.url, self.name, "delete the replaced passages"):
+            self._client.delete_by_query(
+                index=self.name, body={"query": query}, params={"conflicts": "proceed"}
+            )
+
+    def delete(self, doc_ids: Iterable[str]) -> int:
+        """Delete documents by id, then refresh. Returns how many passages went."""
+        ids = list(dict.fromkeys(doc_ids))
+        deleted = 0
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            with _cluster_errors(self.url, self.name, "delete documents"):
+                response = self._client.delete_by_query(
+                    index=self.name,
+                    body={"query": {"terms": {"doc_id": chunk}}},
+                    params={"conflicts": "proceed", "refresh": "true"},
+                )
+            deleted += int(response.get("deleted", 0))
+        return deleted
+
+    def _refresh(self) -> None:
+        with _cluster_errors(self.url, self.name, "refresh the index"):
+            self._client.indices.refresh(index=self.name)
+
+    def _save_acronyms(self, mined: AcronymLexicon) -> None:
+        """Merge definitions into the ``_meta`` (the cluster's copy read again first)."""
+        meta = _searchlib_meta(self._client, self.url, self.name)
+        merged = AcronymLexicon(meta.get("acronyms") or {})
+        merged.merge(mined)
+        meta["acronyms"] = merged.counts
+        with _cluster_errors(self.url, self.name, "save the acronym definitions"):
+            self._client.indices.put_mapping(index=self.name, body={"_meta": {"searchlib": meta}})
+        self._meta = meta
+        self.acronyms = merged
+
+    def reload(self) -> None:
+        """Read the index's ``_meta`` again (acronyms another process added)."""
+        self._meta = _searchlib_meta(self._client, self.url, self.name)
+        self.acronyms = AcronymLexicon(self._meta.get("acronyms") or {})
+
+    # -- searching ----------------------------------------------------------------------
+
+    def translator(self, *, fields: Sequence[str] | None = None) -> QueryTranslator:
+        """The query translator of this index's ranking, acronyms and mode."""
+        return QueryTranslator(
+            ranking=self.ranking,
+            acronyms=self.acronyms,
+            fields=fields or SEARCH_FIELDS,
+            approximate=self.approximate,
+        )
+
+    def search(
+        self,
+        query: str,
+        limit: int = 10,
+        page: int = 1,
+        *,
+        highlight_hits: bool = True,
+        collapse: bool = False,
+        fields: Sequence[str] | None = None,
+        snippet_chars: int = 220,
+        max_fragments: int = 2,
+        filters: Sequence[FieldFilter] = (),
+        facets: Sequence[Facet] = (),
+        sort: Sequence[SortKey] = (),
+        time_limit: float | None = None,
+    ) -> OpenSearchResults:
+        """Ranked search, as :meth:`searchlib.Index.search`; on a cluster also
+        filters, facets and sorting on the declared metadata fields.
+
+        Args:
+            query: query text (searchlib's query language).
+            limit: hits per page.
+            page: 1-based page.
+            highlight_hits: build snippets (the cluster's highlights).
+            collapse: one passage (the best) per document.
+            fields: restrict plain words to these fields (default: title and text).
+            snippet_chars: approximate size of a fragment.
+            max_fragments: fragments per snippet.
+            filters: keep documents whose declared fields pass these.
+            facets: count matching documents per value of declared fields.
+            sort: sort by declared fields rather than by score.
+            time_limit: seconds the search may take (the cluster stops then).
+
+        Raises:
+            QuerySyntaxError: the query is an explicitly malformed operator query.
+            UnsupportedQueryError: a part of the query OpenSearch cannot run as
+                searchlib would (see :mod:`searchlib.opensearch.translate`).
+            SearchTimeoutError: the search ran past ``time_limit``.
+            ClusterUnavailableError, ClusterAuthError, ClusterError: the cluster's answers.
+        """
+        if limit < 1 or page < 1:
+            raise ValueError("limit and page must be at least 1")
+        t0 = time.perf_counter()
+        translator = self.translator(fields=fields)
+        frequencies, neighbours = translator.requests(query)
+        lookups = self._lookup(frequencies, neighbours) if frequencies or neighbours else None
+        translation = translator.translate(query, lookups or TermLookups())
+        if translation.query is None:
+            return OpenSearchResults(
+                query=query,
+                total=0,
+                page=page,
+                limit=limit,
+                hits=(),
+                match=translation.match,
+                elapsed_ms=_ms(t0),
+                approximations=translation.approximations,
+            )
+        body = search_body(
+            translation,
+            limit=limit,
+            page=page,
+            collapse=collapse,
+            highlight=highlight_hits,
+            snippet_chars=snippet_chars,
+            max_fragments=max_fragments,
+            filters=filters,
+            facets=facets,
+            sort=sort,
+            declared=self.declared,
+            timeout_ms=int(time_limit * 1000) if time_limit is not None else None,
+        )
+        params: dict[str, Any] = {}
+        if self._shards > 1:
+            params["search_type"] = "dfs_query_then_fetch"
+        if time_limit is not None:
+            params["request_timeout"] = time_limit + 5.0
+        with _cluster_errors(self.url, self.name, "search"):
+            response = self._client.search(index=self.name, body=body, params=params)
+        if response.get("timed_out"):
+            raise SearchTimeoutError(
+                f"search of {query!r} on OpenSearch index {self.name!r} ran past {time_limit} s"
+            )
+        first = (page - 1) * limit
+        hits = tuple(
+            hit_from(raw, first + n, highlight=highlight_hits, snippet_chars=snippet_chars)
+            for n, raw in enumerate(response["hits"]["hits"], start=1)
+        )
+        buckets = facets_from(response, facets)
+        return OpenSearchResults(
+            query=query,
+            total=total_from(response, collapse),
+            page=page,
+            limit=limit,
+            hits=hits,
+            match=translation.match,
+            elapsed_ms=_ms(t0),
+            facets={name: {b.label: b.documents for b in found} for name, found in buckets.items()},
+            facet_buckets=buckets,
+            approximations=translation.approximations,
+        )
+
+    def _lookup(
+        self,
+        frequencies: Iterable[tuple[str, str]],
+        neighbours: Iterable[tuple[str, str, int]],
+    ) -> TermLookups:
+        """Document frequencies (``filter`` aggregations, exact) and neighbour terms
+        (the term suggester over the index's term dictionary), in one request."""
+        freq_keys = sorted(frequencies)
+        near_keys = sorted(neighbours)
+        aggs = {f"f{n}": {"filter": {"term": {f: t}}} for n, (f, t) in enumerate(freq_keys)}
+        suggest: JSON = {}
+        sizes: dict[int, int] = {}
+        for n, (f, t, dist) in enumerate(near_keys):
+            size = TYPO_CANDIDATES if dist == 1 else FUZZY_CANDIDATES
+            sizes[n] = size
+            suggest[f"n{n}"] = {
+                "text": t,
+                "term": {
+                    "field": f,
+                    "analyzer": TERMS_ANALYZER,
+                    "suggest_mode": "always",
+                    "sort": "frequency",
+                    "max_edits": dist,
+                    "prefix_length": 1,
+                    "min_word_length": 1,
+                    "min_doc_freq": 0,
+                    "max_term_freq": 2147483647,
+                    "accuracy": 0.0,
+                    "size": size,
+                },
+            }
+        body: JSON = {"size": 0, "track_total_hits": False, "query": {"match_all": {}}}
+        if aggs:
+            body["aggs"] = aggs
+        if suggest:
+            body["suggest"] = suggest
+        with _cluster_errors(self.url, self.name, "look up terms (typos, word~)"):
+            response = self._client.search(index=self.name, body=body)
+        found_freq = {
+            key: int(response.get("aggregations", {}).get(f"f{n}", {}).get("doc_count", 0))
+            for n, key in enumerate(freq_keys)
+        }
+        found_near: dict[tuple[str, str, int], dict[str, int]] = {}
+        capped: set[tuple[str, str, int]] = set()
+        for n, key in enumerate(near_keys):
+            options: dict[str, int] = {}
+            entries = response.get("suggest", {}).get(f"n{n}", [])
+            for entry in entries:
+                for option in entry.get("options", []):
+                    options[str(option["text"])] = int(option.get("freq", 0))
+            found_near[key] = options
+            if len(options) >= sizes[n]:
+                capped.add(key)
+        return TermLookups(found_freq, found_near, frozenset(capped))
+
+    # -- reading ------------------------------------------------------------------------
+
+    def passages(self, doc_id: str) -> list[dict[str, Any]]:
+        """The stored passages of a document, in order (empty if unknown)."""
+        body = {
+            "query": {"term": {"doc_id": doc_id}},
+            "size": 10_000,
+            "sort": [{"position": {"order": "asc"}}],
+        }
+        with _cluster_errors(self.url, self.name, "read a document"):
+            response = self._client.search(index=self.name, body=body)
+        out: list[dict[str, Any]] = []
+        for raw in response["hits"]["hits"]:
+            source = dict(raw.get("_source") or {})
+            source.setdefault("fields", None)
+            out.append(source)
+        return out
+
+    def document(self, doc_id: str) -> Document | None:
+        """Rebuild a stored document from its passages, or ``None``."""
+        parts = self.passages(doc_id)
+        if not parts:
+            return None
+        first = parts[0]
+        text = "".join(str(p.get("text") or "") for p in parts)
+        return Document(
+            doc_id, str(first.get("title") or ""), text, dict(first.get("fields") or {})
+        )
+
+    def __len__(self) -> int:
+        """Number of documents (not passages)."""
+        return self.stats().documents
+
+    def stats(self) -> ClusterIndexStats:
+        """Documents, passages, fields, size and versions."""
+        with _cluster_errors(self.url, self.name, "count documents"):
+            passages = self._client.count(index=self.name, body={"query": {"match_all": {}}})
+            documents = self._client.count(
+                index=self.name, body={"query": {"term": {"position": 0}}}
+            )
+            store = self._client.indices.stats(index=self.name, metric="store")
+        try:
+            size = int(store["_all"]["primaries"]["store"]["size_in_bytes"])
+        except (KeyError, TypeError, ValueError):
+            size = 0
+        return ClusterIndexStats(
+            f"{self.url}/{self.name}",
+            int(documents["count"]),
+            int(passages["count"]),
+            ("id", "doc_id", "position", "start", "title", "text", "exact", "fields"),
+            size,
+            str(self._meta.get("analyzer_version", "")),
+            int(self._meta.get("format_version", 0)),
+        )
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000.0
+
+
+def _quote(text: str) -> str:
+    import json  # noqa: PLC0415
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _item_reason(result: Mapping[str, Any]) -> str:
+    error = result.get("error")
+    if isinstance(error, Mapping):
+        kind = error.get("type", "")
+        why = error.get("reason", "")
+        cause = error.get("caused_by")
+        if isinstance(cause, Mapping) and cause.get("reason"):
+            why = f"{why} ({cause.get('reason')})"
+        return f"{kind}: {why}" if kind else str(why)
+    return str(error or f"status {result.get('status')}")
+
+
+def _batches(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    batch: list[Document] = []
+    for doc in documents:
+        batch.append(doc)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _read_meta(client: Any, url: str, name: str) -> dict[str, Any]:
+    """The index's ``_meta.searchlib`` as it is.
+
+    Raises:
+        IndexNotFoundError: no such index.
+        MappingConflictError: searchlib did not create it.
+    """
+    with _cluster_errors(url, name, "read the index mapping"):
+        response = client.indices.get_mapping(index=name)
+    try:
+        mapping = next(iter(response.values()))["mappings"]
+    except (StopIteration, KeyError, TypeError, AttributeError) as e:
+        raise MappingConflictError(
+            f"OpenSearch index {name!r} at {url}: unexpected mapping answer"
+        ) from e
+    meta = (mapping.get("_meta") or {}).get("searchlib")
+    if not isinstance(meta, Mapping):
+        raise MappingConflictError(
+            f"OpenSearch index {name!r} at {url} was not created by searchlib (no _meta.searchlib "
+            "in its mapping): searchlib will not read or replace it"
+        )
+    return dict(meta)
+
+
+def _searchlib_meta(client: Any, url: str, name: str) -> dict[str, Any]:
+    """The index's ``_meta.searchlib``, checked against this searchlib.
+
+    Raises:
+        IndexNotFoundError: no such index.
+        MappingConflictError: searchlib did not create it, or its analysis differs.
+        IndexVersionError: another analyzer or format version.
+    """
+    meta = _read_meta(client, url, name)
+    fmt, ana = meta.get("format_version"), meta.get("analyzer_version")
+    if fmt != FORMAT_VERSION or ana != ANALYZER_VERSION:
+        raise IndexVersionError(
+            f"OpenSearch index {name!r} at {url} was created with format {fmt!r} and analyzer "
+            f"{ana!r}; this searchlib writes format {FORMAT_VERSION} and analyzer "
+            f"{ANALYZER_VERSION!r}: recreate it"
+        )
+    stems = meta.get("stemmer")
+    if stems is not None and stems != stemmer_fingerprint():
+        raise MappingConflictError(
+            f"OpenSearch index {name!r} at {url} was created with another Snowball release than "
+            f"this searchlib's stemmer ({stems} there, {stemmer_fingerprint()} here): queries "
+            "would be stemmed otherwise than the documents; recreate the index"
+        )
+    return meta
+
+
+@contextlib.contextmanager
+def _cluster_errors(url: str, name: str, what: str) -> Iterator[None]:
+    """The client's exceptions as searchlib's errors, naming the cluster, the index
+    and what failed."""
+    try:
+        yield
+    except SearchlibError:
+        raise
+    except Exception as e:
+        opensearchpy = _require_client()
+        where = f"OpenSearch index {name!r} at {url}"
+        if isinstance(e, opensearchpy.ConnectionError):
+            raise ClusterUnavailableError(
+                f"cannot reach OpenSearch at {url} to {what}: {_connection_reason(e)}"
+            ) from e
+        if isinstance(e, opensearchpy.AuthenticationException):
+            raise ClusterAuthError(
+                f"OpenSearch at {url} refused the credentials (401) to {what}"
+            ) from e
+        if isinstance(e, opensearchpy.AuthorizationException):
+            raise ClusterAuthError(
+                f"OpenSearch at {url} does not allow these credentials to {what} on index "
+                f"{name!r} (403): {_reason(e)}"
+            ) from e
+        if isinstance(e, opensearchpy.NotFoundError):
+            if _error_type(e) == "index_not_found_exception":
+                raise IndexNotFoundError(f"{url}/{name}", "no OpenSearch index") from e
+            raise ClusterError(f"{where}: cannot {what}: not found ({_reason(e)})") from e
+        if isinstance(e, opensearchpy.TransportError):
+            kind = _error_type(e)
+            if kind in ("mapper_parsing_exception", "illegal_argument_exception") and (
+                "mapping" in what or "create" in what
+            ):
+                raise MappingConflictError(f"{where}: cannot {what}: {_reason(e)}") from e
+            status = getattr(e, "status_code", "?")
+            raise ClusterError(f"{where}: cannot {what} ({status}): {_reason(e)}") from e
+        raise
+
+
+def _connection_reason(e: Any) -> str:
+    info = getattr(e, "info", None)
+    cause = info if isinstance(info, BaseException) else getattr(e, "__cause__", None)
+    return str(cause or getattr(e, "error", "") or e)

@@ -1,0 +1,332 @@
+"""Did-you-mean and completion, from the index's own vocabulary.
+
+:func:`suggest` proposes a query that finds more than the one typed: each
+plain word whose written form is rare or absent in the index (see
+:data:`SUGGEST_RARE`) gets the closest, more frequent written forms as
+options (within the edits its length allows, see
+:func:`searchlib.query.typos.max_edits`), and the combination whose words
+occur together in the most passages wins: the suggestion as a whole must
+find more passages holding all its words than the query does. It is
+written as the documents write it: accents, apostrophes and hyphens
+restored (``etats unis pendemie`` -> « États-Unis pandémie »).
+
+:func:`complete` gives the likeliest completions of the last, unfinished
+word of a query being typed (``rupture conv`` -> « rupture conventionnelle »):
+written forms of the index starting with it (folded: ``eco`` finds
+« économique »), those found with the query's other words first, then the
+most frequent.
+
+Both read the index through an :class:`~searchlib.query.compiler.IndexTerms`
+(a searcher's state): written forms, their frequencies, and how many
+passages hold several words at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from searchlib.analysis.analyzer import FrenchAnalyzer, fold, normalize_text
+from searchlib.query.compiler import IndexTerms
+from searchlib.query.language import SEARCH_FIELDS, BoolOp, Group, Node, Word, parse
+from searchlib.query.typos import max_edits
+from searchlib.results import Suggestion
+
+SUGGEST_RARE = 3
+"""A query word whose written form is in fewer passages than this gets options."""
+
+MAX_OPTIONS = 3
+"""Options tried per word (besides the word as typed)."""
+
+MAX_COMBINATIONS = 64
+"""Combinations of options whose matches are counted, at most."""
+
+ENOUGH = 10
+"""A query whose words occur together in fewer passages finds little: any
+suggestion finding more is made (above, it must find 3 times as many)."""
+
+MIN_COMPLETION = 2
+"""Shortest unfinished word (letters, folded) that is completed."""
+
+_WORDLIKE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+CO_OCCURRENCE_CANDIDATES = 24
+"""Completions (the most frequent) ranked by how often they occur with the other words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A completion of the query being typed.
+
+    Attributes:
+        query: the whole query, its last word completed.
+        word: the completed word, as the documents write it.
+        frequency: passages holding the word.
+        matches: passages holding it and every other word of the query (its
+            frequency when the query has no other word).
+    """
+
+    query: str
+    word: str
+    frequency: int
+    matches: int
+
+
+@dataclass
+class _Slot:
+    start: int
+    end: int
+    typed: str  # as typed
+    folded: str  # lower case, folded
+    options: list[tuple[str, str, int]]  # (folded form, index term, edits); [0] is the word itself
+
+
+def _plain_words(node: Node) -> Iterator[Word]:
+    """The plain words of a query (not negated, not in phrases), in order."""
+    if isinstance(node, Word):
+        if node.kind == "word":
+            yield node
+    elif isinstance(node, Group | BoolOp):
+        for item in node.items:
+            yield from _plain_words(item)
+
+
+def _slots(query: str, analyzer: FrenchAnalyzer, state: IndexTerms) -> list[_Slot]:
+    slots = []
+    for node in _plain_words(parse(query)):
+        text = normalize_text(node.text)
+        if len(text) != len(node.text):
+            continue
+        tokens = [t for t in analyzer.tokens(text, mode="query") if not t.compound]
+        if len(tokens) != 1 or tokens[0].stopped:
+            continue
+        tok = tokens[0]
+        typed = text[tok.start : tok.end]
+        folded = fold(typed.lower())
+        slots.append(
+            _Slot(
+                node.start + tok.start, node.start + tok.end, typed, folded, [(folded, tok.text, 0)]
+            )
+        )
+    return slots
+
+
+def _stem(analyzer: FrenchAnalyzer, form: str) -> str | None:
+    tokens = [t for t in analyzer.tokens(form, mode="query") if not t.compound]
+    return tokens[0].text if len(tokens) == 1 else None
+
+
+def _add_options(slot: _Slot, analyzer: FrenchAnalyzer, state: IndexTerms) -> None:
+    own = state.surface_frequency(slot.folded)
+    edits = max_edits(slot.folded)
+    if own >= SUGGEST_RARE or edits == 0 or not slot.folded.isalpha():
+        return
+    found = []
+    for form, distance in state.surfaces().within(slot.folded, edits):
+        f = state.surface_frequency(form)
+        term = _stem(analyzer, form)
+        if f > own and term is not None and term != slot.options[0][1]:
+            found.append((distance, -f, form, term))
+    found.sort()
+    terms = {slot.options[0][1]}
+    for distance, _, form, term in found:
+        if term not in terms:
+            terms.add(term)
+            slot.options.append((form, term, distance))
+        if len(slot.options) > MAX_OPTIONS:
+            break
+
+
+def suggest(
+    query: str,
+    state: IndexTerms,
+    analyzer: FrenchAnalyzer,
+    *,
+    fields: Sequence[str] = SEARCH_FIELDS,
+) -> Suggestion | None:
+    """A query that finds more than ``query``, written as the documents write it.
+
+    ``None`` when the query's plain words already occur together in
+    :data:`ENOUGH` passages, when none of its words is rare in the index, or
+    when no combination of respellings finds more passages holding all the
+    words.
+
+    Args:
+        query: the query as typed.
+        state: the index's terms (a searcher's state).
+        analyzer: the index's analyzer.
+        fields: the fields plain words are searched in.
+    """
+    slots = _slots(query, analyzer, state)
+    for slot in slots:
+        _add_options(slot, analyzer, state)
+    if not any(len(s.options) > 1 for s in slots):
+        return None
+    fields = tuple(fields)
+
+    def score(combination: tuple[int, ...]) -> tuple[int, int]:
+        """Passages holding all the words; how many words the index knows
+        (their term found, and their written form)."""
+        chosen = [s.options[i] for s, i in zip(slots, combination, strict=True)]
+        terms = [term for _, term, _ in chosen]
+        known = sum(1 for t in terms if any(state.doc_frequency(f, t) for f in fields))
+        known += sum(1 for form, _, _ in chosen if form in state.surfaces())
+        return state.matching([[t] for t in terms], fields), known
+
+    typed = score(tuple(0 for _ in slots))
+    best: tuple[int, int, int, tuple[int, ...]] | None = None
+    choices = [range(len(s.options)) for s in slots]
+    for combination in itertools.islice(itertools.product(*choices), MAX_COMBINATIONS):
+        if not any(combination):
+            continue
+        found, known = score(combination)
+        edits = sum(s.options[i][2] for s, i in zip(slots, combination, strict=True))
+        key = (found, known, -edits, tuple(-i for i in combination))
+        if best is None or key > best:
+            best = key
+    if best is None or not _finds_more(typed, (best[0], best[1])):
+        return None
+    combination = tuple(-i for i in best[3])
+    forms = [s.options[i][0] for s, i in zip(slots, combination, strict=True)]
+    return _written(query, slots, forms, combination, best[0], state)
+
+
+def _finds_more(typed: tuple[int, int], suggested: tuple[int, int]) -> bool:
+    """Whether a suggestion finds more: passages holding all its words (at
+    least 3 times as many as the query's, or some where the query has none
+    or few), or as many but more of its words in the index.
+
+    >>> _finds_more((0, 1), (0, 2)), _finds_more((40, 2), (60, 2)), _finds_more((40, 2), (130, 2))
+    (True, False, True)
+    """
+    typed_found, typed_known = typed
+    found, known = suggested
+    if found >= 3 * typed_found + 1:
+        return True
+    return typed_found < ENOUGH and (found, known) > (typed_found, typed_known)
+
+
+def _written(
+    query: str,
+    slots: list[_Slot],
+    forms: list[str],
+    combination: tuple[int, ...],
+    matches: int,
+    state: IndexTerms,
+) -> Suggestion:
+    """The suggestion's text: each word as the documents write it, two
+    neighbours the documents write as one (États-Unis) joined."""
+    out: list[str] = []
+    changed: list[tuple[int, int]] = []
+    pos = 0
+    i = 0
+    length = 0
+    while i < len(slots):
+        slot, form = slots[i], forms[i]
+        end, was_changed = slot.end, combination[i] > 0
+        written = state.written(form) if form in state.surfaces() else slot.typed
+        if i + 1 < len(slots) and not query[slot.end : slots[i + 1].start].strip():
+            joined = form + forms[i + 1]
+            f = state.surface_frequency(joined)
+            if f and 4 * f >= min(
+                state.surface_frequency(form), state.surface_frequency(forms[i + 1])
+            ):
+                written = state.written(joined)
+                end = slots[i + 1].end
+                was_changed = was_changed or combination[i + 1] > 0
+                i += 1
+        before = query[pos : slot.start]
+        if was_changed and before.endswith("+"):
+            before = before[:-1]  # +word kept a typo as typed: not the suggestion
+        out.append(before)
+        length += len(before)
+        if was_changed:
+            changed.append((length, length + len(written)))
+        out.append(written)
+        length += len(written)
+        pos = end
+        i += 1
+    out.append(query[pos:])
+    return Suggestion("".join(out), matches, tuple(changed))
+
+
+def complete(
+    text: str,
+    state: IndexTerms,
+    analyzer: FrenchAnalyzer,
+    *,
+    limit: int = 10,
+    fields: Sequence[str] = SEARCH_FIELDS,
+) -> list[Completion]:
+    """The likeliest completions of the last word of ``text`` (a query being typed).
+
+    The written forms of the index that start with the last word (folded, at
+    least :data:`MIN_COMPLETION` letters; nothing when ``text`` ends with a
+    space: the word is finished), the :data:`CO_OCCURRENCE_CANDIDATES` most
+    frequent ranked by how many passages hold them with the query's other
+    plain words, then by frequency; accents as the documents write them.
+
+    Args:
+        text: the query as typed so far.
+        state: the index's terms (a searcher's state).
+        analyzer: the index's analyzer.
+        limit: completions wanted.
+        fields: the fields plain words are searched in.
+    """
+    last = last_word(text)
+    if last is None:
+        return []
+    start, word = last
+    prefix = fold(normalize_text(word).lower())
+    if len(prefix) < MIN_COMPLETION or limit < 1:
+        return []
+    candidates = state.completions(prefix, max(limit, CO_OCCURRENCE_CANDIDATES))
+    if not candidates:
+        return []
+    fields = tuple(fields)
+    others = []
+    for slot in _slots(text[:start], analyzer, state):
+        own = slot.options[0][1]
+        if any(state.doc_frequency(f, own) for f in fields):  # words found nowhere: ignored
+            others.append([own])
+    # One completion per index term: the most frequent form (conventionnelle,
+    # not conventionnelles too).
+    by_term: dict[str, tuple[str, int]] = {}
+    for form, frequency in candidates:
+        if form == prefix or not _WORDLIKE.fullmatch(form):
+            continue  # typed already; or no word (licenciement.la)
+        term = _stem(analyzer, form) or form
+        if term not in by_term:
+            by_term[term] = (form, frequency)
+    terms = list(by_term)
+    counts = state.co_occurrences(others, terms, fields) if others else None
+    scored = []
+    for i, term in enumerate(terms):
+        form, frequency = by_term[term]
+        scored.append((counts[i] if counts is not None else frequency, frequency, form))
+    scored.sort(key=lambda x: (-x[0], -x[1], x[2]))
+    out = []
+    for matches, frequency, form in scored[:limit]:
+        written = state.written(form)
+        if not any(c in written for c in "-'’"):
+            written = written.lower()  # a capital opening a sentence is no spelling
+        out.append(Completion(text[:start] + written, written, frequency, matches))
+    return out
+
+
+def last_word(text: str) -> tuple[int, str] | None:
+    """Offset and text of the unfinished last word of ``text`` (``None`` when
+    ``text`` ends with a space, a quote or an operator's parenthesis).
+
+    >>> last_word("rupture conv"), last_word("rupture "), last_word("l'indemn")
+    ((8, 'conv'), None, (2, 'indemn'))
+    """
+    if not text or not text[-1].isalnum():
+        return None
+    i = len(text)
+    while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "-"):
+        i -= 1
+    word = text[i:].lstrip("-")
+    return (len(text) - len(word), word) if word else None

