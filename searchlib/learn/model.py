@@ -68,10 +68,10 @@ class Associations:
         terms: at most this many terms added to a query.
 
     Example:
-        >>> a = Associations({"cong": (("conge", 0.5), ("pai", 0.2)), "pai": (("pai", 0.3),)},
+        >>> a = Associations({"cong": (("conge", 0.25), ("pai", 0.25)), "pai": (("pai", 0.5),)},
         ...                  weight=0.5, terms=2)
         >>> a.expand(["cong", "pai"])  # 2 query terms: the added ones weigh 1 in all
-        [('pai', 0.5), ('conge', 0.5)]
+        [('pai', 0.75), ('conge', 0.25)]
     """
 
     table: Mapping[str, tuple[tuple[str, float], ...]]
