@@ -5,7 +5,9 @@ the format and analyzer versions it was written with, and ``acronyms.json``,
 the acronym definitions its documents gave (see :mod:`searchlib.query.acronyms`;
 written after each commit that found some). An index without that file (one
 written before it existed) reads as defining no acronym: its searches simply
-get no acronym expansion, and adding documents starts the file.
+get no acronym expansion, and adding documents starts the file. An index may
+also hold ``learned.json``, what :meth:`Index.learn` learned from relevance
+judgments (see :mod:`searchlib.learn`): searches use it unless told not to.
 
 Example:
     >>> import tempfile
@@ -20,13 +22,15 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import hashlib
 import json
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -51,14 +55,28 @@ from searchlib.errors import (
 )
 from searchlib.fields import Facet, FieldType, FilterExpr, check_declarations, from_json
 from searchlib.highlight import leading_snippet
+from searchlib.learn import (
+    MODEL_FILE,
+    CrossValidation,
+    Judgments,
+    Learned,
+    LearnedModel,
+    LearnOptions,
+    LearnReport,
+    ModelFormatError,
+    ModelMismatchWarning,
+)
+from searchlib.learn import cross_validate as _cross_validate
+from searchlib.learn import learn as _learn
+from searchlib.learn.model import remove as _remove_model
 from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
 from searchlib.query.suggest import Completion
-from searchlib.ranking.explain import Explanation
+from searchlib.ranking.explain import Explanation, learned_shares
 from searchlib.ranking.explain import explain as explain_hit
 from searchlib.ranking.fastpath import SegmentCache
 from searchlib.ranking.params import Ranking, make_weighting
 from searchlib.results import Hit, SearchResults, Suggestion
-from searchlib.searching import SearchContext, SearcherState
+from searchlib.searching import CompiledQuery, SearchContext, SearcherState
 from searchlib.searching import search as _search
 from searchlib.semantic.embedders import Embedder
 from searchlib.semantic.hybrid import SemanticShare, hybrid_search, semantic_search, semantic_share
@@ -78,6 +96,18 @@ FORMAT_VERSION = 3
 """Version of the index layout (schema and stored fields)."""
 
 META_FILE = "searchlib.json"
+
+MIN_MODEL_COVERAGE = 0.5
+"""A learned model is used only when at least this share of the documents it
+was judged on (its prior) are in the index; below, it was learned on another
+corpus (or most of it was deleted) and is ignored, with a warning."""
+
+Queries = Iterable[tuple[str, str]] | Mapping[str, str] | str | Path
+"""Queries to learn from: ``(id, text)`` pairs, a mapping, or a JSONL file."""
+Qrels = Iterable[tuple[str, str, int]] | Mapping[str, Mapping[str, int]] | str | Path
+"""Judgments: ``(query id, document id, grade)`` triples, a mapping, or a TSV file."""
+Topics = Mapping[str, str] | str | Path | None
+"""Topic of each query id (a mapping, or a ``topics.tsv``), or ``None``."""
 
 
 class _Default:
@@ -101,6 +131,10 @@ class IndexStats:
     declared: tuple[tuple[str, str], ...] = ()
     """The declared fields: ``(name, type)`` pairs (``type`` as ``keyword``,
     ``keyword (multiple)``, ``number``, ``date``)."""
+    learned: dict[str, Any] | None = None
+    """What the index learned (see :meth:`LearnedModel.summary
+    <searchlib.learn.model.LearnedModel.summary>`; ``used``: whether searches
+    use it, ``why`` when not), ``None`` when it learned nothing."""
 
 
 class Index:
@@ -135,6 +169,10 @@ class Index:
         self.acronyms = AcronymLexicon()
         """Acronym definitions mined from the documents (read-only for callers)."""
         self._acronyms_stamp: tuple[int, int] | None = None
+        self._model: LearnedModel | None = None
+        self._model_stamp: tuple[int, int] | None = None
+        self._model_problem: str | None = None  # why the model is not used (warned once)
+        self._learned: Learned | None = None  # the model bound to the current searcher state
         self.time_limit: float | None = limits.DEFAULT_TIME_LIMIT
         """Seconds a search may take before ``SearchTimeoutError`` (``None``: no limit)."""
         self.semantic = SemanticIndex(path, embedder=embedder)
@@ -572,9 +610,65 @@ class Index:
             self.acronyms = AcronymLexicon.load(self.path)
             self._acronyms_stamp = stamp
 
+    def _load_model(self) -> None:
+        """Read the learned model again if it changed (another process learned).
+
+        A file that cannot be read, or was learned with another analyzer or
+        index format, is ignored with a :class:`ModelMismatchWarning`.
+        """
+        if self.path is None:
+            return
+        stamp = _stamp(self.path / MODEL_FILE)
+        if stamp == self._model_stamp:
+            return
+        self._model_stamp = stamp
+        self._model = None
+        self._model_problem = None
+        self._learned = None
+        try:
+            model = LearnedModel.load(self.path)
+        except ModelFormatError as e:
+            self._reject(f"{self.path / MODEL_FILE}: {e}")
+            return
+        if model is not None and (
+            model.analyzer_version != ANALYZER_VERSION or model.format_version != FORMAT_VERSION
+        ):
+            self._reject(
+                f"{self.path / MODEL_FILE} was learned with analyzer "
+                f"{model.analyzer_version!r} and format {model.format_version}, this index has "
+                f"{ANALYZER_VERSION!r} and {FORMAT_VERSION}: run `searchlib learn` again"
+            )
+            return
+        self._model = model
+
+    def _reject(self, why: str) -> None:
+        self._model_problem = why
+        warnings.warn(f"learned model not used: {why}", ModelMismatchWarning, stacklevel=4)
+
+    def _bound_model(self, state: SearcherState) -> Learned | None:
+        """The learned model bound to ``state``, or ``None`` (none, or it does not
+        match the index's documents: then ignored, with a warning once)."""
+        model = self._model
+        if model is None or self._model_problem is not None:
+            return None
+        learned = self._learned
+        if learned is None or learned.state is not state or learned.model is not model:
+            learned = Learned(model, state)
+            found, judged = learned.coverage()
+            if judged and found < MIN_MODEL_COVERAGE * judged:
+                where = self.path / MODEL_FILE if self.path else "the learned model"
+                self._reject(
+                    f"{where} was learned on other documents (only {found} of the {judged} "
+                    "documents it was judged on are in the index): run `searchlib learn` again"
+                )
+                return None
+            self._learned = learned
+        return learned
+
     def _new_searcher(self) -> Searcher:
         """A new Whoosh searcher, and the state that caches what it reads."""
         self._load_acronyms()
+        self._load_model()
         weighting = make_weighting(self._ranking)
         searcher = self._store.new_searcher(weighting)
         self._state = SearcherState(searcher, segments=self._segments)
@@ -604,25 +698,79 @@ class Index:
         hit: Hit,
         *,
         fields: Sequence[str] | None = None,
-        collapse: bool = False,
+        learned: bool = True,
+        collapse: bool | None = None,
     ) -> Explanation:
         """How ``hit``'s score for ``query`` adds up: each term's share, with
         its BM25 figures (``fields`` as given to the search, if any).
+
+        With a learned model (and ``learned``, as given to the search), the
+        terms the query was expanded with are shares of kind ``expansion``,
+        and what the reranker added is split among its features (shares of
+        kind ``learned``; see :func:`searchlib.ranking.explain.learned_shares`).
+        The reranker's share depends on the other candidates: ``collapse``
+        says whether the search collapsed passages (``None``: the way under
+        which the hit's lexical score is found among the candidates).
 
         Raises:
             SearchlibError: the hit's passage is no longer in the index.
             QuerySyntaxError: the query is malformed (it could not have hit).
         """
         with self._lock, self._damage_is_corruption():
-            context = self.search_context()
+            context = self.search_context(learned=learned)
             compiled = context.compile(query, fields)
-            share = self.semantic_share(query, hit.id, collapse=collapse, fields=fields)
-            return explain_hit(context.state.searcher, compiled.query, hit, semantic=share)
+            share = self.semantic_share(
+                query, hit.id, collapse=bool(collapse), fields=fields, learned=learned
+            )
+            why = explain_hit(
+                context.state.searcher,
+                compiled.query,
+                hit,
+                expansion=compiled.expansion,
+                semantic=share,
+            )
+            bound = context.reranker
+            if share is not None or not isinstance(bound, Learned):
+                return why  # a hybrid search: no reranker
+            return self._explain_rerank(context, compiled, hit, why, bound, collapse)
 
-    def search_context(self) -> SearchContext:
+    def _explain_rerank(
+        self,
+        context: SearchContext,
+        compiled: CompiledQuery,
+        hit: Hit,
+        why: Explanation,
+        bound: Learned,
+        collapse: bool | None,
+    ) -> Explanation:
+        """``why`` with the reranker's share of ``hit`` split among its features."""
+        reranker = bound.model.reranker
+        assert reranker is not None and compiled.query is not None  # checked by the caller
+        docnum = context.state.searcher.document_number(id=hit.id)
+        lexical = why.total
+        for collapsed in (True, False) if collapse is None else (collapse,):
+            head = context.state.execute(
+                compiled.query, bound.depth, collapsed, fast=context.fast_path
+            ).ranked
+            at = next((i for i, (d, _) in enumerate(head) if d == docnum), None)
+            if at is None or abs(head[at][1] - lexical) > 1e-6 * max(1.0, abs(lexical)):
+                continue
+            row = bound.features(compiled, head)[at]
+            base, shares = reranker.forest.contributions(row)
+            extra = learned_shares(bound.names, base, shares, bound.unit(head))
+            return why.with_learned(extra)
+        return why
+
+    def _hybrid_context(self, learned: bool) -> SearchContext:
+        """The context of a hybrid search: the learned expansion, if any, but
+        no reranker (its scores are not made to be fused with cosines)."""
+        return dataclasses.replace(self.search_context(learned=learned), reranker=None)
+
+    def search_context(self, *, learned: bool = True) -> SearchContext:
         """What a search of this index needs now: the current searcher's state
-        (refreshed after commits), the analyzers, the ranking and the acronym
-        lexicon (see :func:`searchlib.searching.search`).
+        (refreshed after commits), the analyzers, the ranking, the acronym
+        lexicon and, unless ``learned`` is false, what the index learned
+        (see :func:`searchlib.searching.search`).
 
         :meth:`search` adds a time limit, one search at a time per index, and
         damaged data reported as :class:`IndexCorruptError`; a caller using a
@@ -633,6 +781,8 @@ class Index:
             state = self._state
             if state is None or state.searcher is not searcher:
                 state = self._state = SearcherState(searcher, segments=self._segments)
+            self._load_model()  # another process may have learned (or forgotten) since
+            bound = self._bound_model(state) if learned else None
             return SearchContext(
                 state,
                 self.analyzer,
@@ -640,7 +790,121 @@ class Index:
                 self.exact_analyzer,
                 self.acronyms,
                 declared=self._fields,
+                expansion=bound,
+                reranker=bound if bound is not None and bound.depth else None,
             )
+
+    # -- learning -----------------------------------------------------------
+
+    @property
+    def learned(self) -> LearnedModel | None:
+        """The model the index learned, if any (whether or not searches can use it:
+        see :meth:`stats`)."""
+        with self._lock:
+            self.searcher()  # reads the model again if another process learned
+            return self._model
+
+    def learn(
+        self,
+        queries: Queries,
+        qrels: Qrels,
+        *,
+        topics: Topics = None,
+        options: LearnOptions | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> LearnReport:
+        """Learn from relevance judgments, and keep the model with the index.
+
+        What is learned (see :mod:`searchlib.learn.train`): the association
+        of query terms with document terms (added to queries as weighted
+        expansion terms), a document prior, and, with LightGBM installed
+        (``pip install 'searchlib[learn]'``), a reranker of the best
+        candidates over their features (lexical scores, term coverage,
+        document and title length, source, association, prior). The model
+        is saved as ``learned.json`` in the index folder (replacing any
+        earlier one) and every later search of the index uses it (unless
+        ``learned=False``); documents added later get their features too.
+
+        Bad input is counted in the report, never fatal unless nothing is
+        left: queries without judgments, judgments of unknown queries or
+        documents, grades out of range, duplicated or malformed lines.
+
+        Args:
+            queries: ``(id, text)`` pairs, a mapping of id to text, or the
+                path of a queries JSONL file (as ``searchlib eval`` reads).
+            qrels: ``(query id, document id, grade)`` triples, a mapping
+                ``{query id: {document id: grade}}``, or the path of a
+                ``qid<TAB>docid<TAB>grade`` file.
+            topics: the topic of each query (variants of one question share
+                one), a mapping or the path of a ``topics.tsv``; default:
+                each query is a topic of its own.
+            options: how to learn (:class:`~searchlib.learn.train.LearnOptions`).
+            progress: called with a short status line at each step.
+
+        Raises:
+            SearchlibError: nothing usable in the judgments.
+            OSError: a file cannot be read, or the model cannot be written.
+        """
+        judgments = _judgments(queries, qrels, topics)
+        with self._lock, self._damage_is_corruption():
+            context = self.search_context(learned=False)
+            model, report = _learn(
+                context,
+                judgments,
+                options,
+                format_version=FORMAT_VERSION,
+                searchlib_version=__version__,
+                progress=progress,
+            )
+            if self.path is not None:
+                with self._write_errors():
+                    model.save(self.path)
+                self._model_stamp = _stamp(self.path / MODEL_FILE)
+            self._model = model
+            self._model_problem = None
+            self._learned = None
+        return report
+
+    def cross_validate(
+        self,
+        queries: Queries,
+        qrels: Qrels,
+        *,
+        topics: Topics = None,
+        folds: int = 5,
+        options: LearnOptions | None = None,
+        seed: int = 0,
+        progress: Callable[[str], None] | None = None,
+    ) -> CrossValidation:
+        """K-fold scores of learning, by topic: for each fold of topics, learn
+        on the others and score its queries with and without that model
+        (see :func:`searchlib.learn.crossval.cross_validate`). Nothing is
+        saved: the index's own model, if any, is left as it is.
+
+        Arguments as for :meth:`learn`; ``folds`` is K (at least 2), ``seed``
+        deals the topics into folds.
+
+        Raises:
+            SearchlibError: nothing usable in the judgments.
+            ValueError: fewer than 2 folds, or fewer topics than folds.
+        """
+        judgments = _judgments(queries, qrels, topics)
+        with self._lock, self._damage_is_corruption():
+            context = self.search_context(learned=False)
+            return _cross_validate(context, judgments, folds, options, seed=seed, progress=progress)
+
+    def forget(self) -> bool:
+        """Delete what the index learned (searches go back to the lexical
+        ranking); whether there was a model."""
+        with self._lock:
+            had = self._model is not None or self._model_problem is not None
+            if self.path is not None:
+                had = _remove_model(self.path) or had
+                self._model_stamp = None
+            self._model = None
+            self._model_problem = None
+            self._learned = None
+            return had
 
     def search(
         self,
@@ -661,6 +925,7 @@ class Index:
         suggest: bool = True,
         as_you_type: bool = False,
         semantic: SemanticMode = "auto",
+        learned: bool = True,
     ) -> SearchResults:
         """Ranked search.
 
@@ -702,6 +967,8 @@ class Index:
                 ``"off"`` lexically, ``"only"`` by cosine alone (every
                 passage with a vector, matching or not). An index without
                 vectors searches lexically with ``"auto"``.
+            learned: use what the index learned (:meth:`learn`), if anything;
+                ``False`` ranks as an index that learned nothing.
 
         Raises:
             SearchTimeoutError: the search ran past ``time_limit``.
@@ -723,12 +990,14 @@ class Index:
         # One search at a time per Index: Whoosh's readers share file positions,
         # so concurrent searches from threads read garbage. (Whoosh runs in
         # Python under the GIL: serialising costs threads next to nothing.)
+        if not isinstance(learned, bool):
+            raise TypeError(f"learned must be True or False, not {learned!r}")
         with self._lock, limits.time_limit(seconds), self._damage_is_corruption():
             if semantic == "only":
                 if fields is not None:
                     raise ValueError("fields apply to lexical searches, not semantic='only'")
                 return semantic_search(
-                    self.search_context(),
+                    self.search_context(learned=False),
                     self.semantic,
                     query,
                     limit,
@@ -747,7 +1016,7 @@ class Index:
                         "combined with the semantic part yet: pass semantic='off'"
                     )
                 return hybrid_search(
-                    self.search_context(),
+                    self._hybrid_context(learned),
                     self.semantic,
                     query,
                     limit,
@@ -761,7 +1030,7 @@ class Index:
                     max_fragments=max_fragments,
                 )
             return _search(
-                self.search_context(),
+                self.search_context(learned=learned),
                 query,
                 limit,
                 page,
@@ -811,6 +1080,7 @@ class Index:
         fields: Sequence[str] | None = None,
         page: int = 1,
         limit: int = 10,
+        learned: bool = True,
     ) -> SemanticShare | None:
         """The lexical and semantic parts of a hit's hybrid score, as
         :meth:`search` (``semantic="auto"``, same options) computed it;
@@ -820,7 +1090,7 @@ class Index:
             return None
         with self._lock, self._damage_is_corruption():
             return semantic_share(
-                self.search_context(),
+                self._hybrid_context(learned),
                 self.semantic,
                 query,
                 hit_id,
@@ -920,6 +1190,7 @@ class Index:
             if reader.has_deletions() and passages:
                 documents = len({f["doc_id"] for f in reader.all_stored_fields()})
             names = tuple(reader.schema.names())
+            learned = self._learned_stats()
         size = 0
         if self.path is not None:
             for entry in os.scandir(self.path):
@@ -935,7 +1206,26 @@ class Index:
             ANALYZER_VERSION,
             FORMAT_VERSION,
             tuple((name, kind.describe()) for name, kind in self._fields.items()),
+            learned,
         )
+
+    def _learned_stats(self) -> dict[str, Any] | None:
+        """The model's summary, with whether searches use it (``None``: no model)."""
+        self.searcher()
+        if self._model is None and self._model_problem is None:
+            return None
+        if self._model is not None and self._model_problem is None and self._state is not None:
+            self._bound_model(self._state)
+        out = self._model.summary() if self._model is not None else {}
+        out["used"] = self._model_problem is None and self._model is not None
+        if self._model_problem is not None:
+            out["why"] = self._model_problem
+        return out
+
+
+def _judgments(queries: Queries, qrels: Qrels, topics: Topics) -> Judgments:
+    """Judgments from files or values (see :meth:`Index.learn`)."""
+    return Judgments.load(queries, qrels, topics)
 
 
 def _noting_ids(documents: Iterable[Any], ids: list[str]) -> Iterator[Any]:

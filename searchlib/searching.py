@@ -9,7 +9,11 @@ one search needs: a :class:`SearcherState`, the analyzers, the ranking and
 the acronym lexicon): :meth:`~SearchContext.compile` (query text to Whoosh
 query), :meth:`~SearchContext.execute` (ranked passage numbers) and
 :meth:`~SearchContext.materialise` (hits with snippets). :func:`search`
-checks its arguments and runs the three. Everything cached along the way
+checks its arguments and runs the three. A context may carry what an index
+learned from relevance judgments (see :mod:`searchlib.learn`): a
+:class:`~searchlib.query.compiler.TermExpansion` the compiler adds to each
+query, and a :class:`Reranker` that reorders the best passages after
+:meth:`~SearchContext.execute`. Everything cached along the way
 belongs to the :class:`SearcherState` of one Whoosh searcher, and goes
 with it.
 
@@ -34,7 +38,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -62,7 +66,7 @@ from searchlib.fields import (
 )
 from searchlib.highlight import MatchSpec, highlight, leading_snippet
 from searchlib.query.acronyms import AcronymLexicon
-from searchlib.query.compiler import QueryCompiler
+from searchlib.query.compiler import QueryCompiler, TermExpansion
 from searchlib.query.language import SEARCH_FIELDS, Filter, filter_value, parse, split_filters
 from searchlib.query.suggest import Completion, complete, suggest
 from searchlib.query.typos import Respelling, SurfaceVocabulary, Vocabulary, respellings
@@ -391,6 +395,10 @@ class CompiledQuery:
         words: whether the query holds words (without any, a filter alone
             matches every passage it keeps).
         corrections: the words read as others (typos).
+        expanded: the learned terms the query was expanded with, and their
+            weights (see :class:`~searchlib.query.compiler.TermExpansion`).
+        expansion: the part of :attr:`query` that searches them (``None``:
+            no expansion).
     """
 
     text: str
@@ -399,6 +407,23 @@ class CompiledQuery:
     filter: FilterExpr | None = None
     words: bool = True
     corrections: tuple[Correction, ...] = ()
+    expanded: tuple[tuple[str, float], ...] = ()
+    expansion: wq.Query | None = None
+
+
+class Reranker(Protocol):
+    """Reorders the best passages of a search (a learned ranking, see
+    :mod:`searchlib.learn`)."""
+
+    @property
+    def depth(self) -> int:
+        """How many of the best passages (or documents) it reorders."""
+
+    def rerank(
+        self, context: SearchContext, compiled: CompiledQuery, executed: Executed, collapse: bool
+    ) -> Executed:
+        """``executed`` with its first :attr:`depth` hits reordered and rescored
+        (the others follow, as they were)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +442,8 @@ class SearchContext:
             :mod:`searchlib.ranking.fastpath`); ``False`` runs every query
             through Whoosh's collectors (the same ranking; a reference).
         declared: the index's declared fields (see :mod:`searchlib.fields`).
+        expansion: learned terms added to every query (``None``: none).
+        reranker: reorders the best hits after :meth:`execute` (``None``: none).
     """
 
     state: SearcherState
@@ -426,6 +453,8 @@ class SearchContext:
     acronyms: AcronymLexicon | None = None
     fast_path: bool = True
     declared: Mapping[str, FieldType] = field(default_factory=dict)
+    expansion: TermExpansion | None = None
+    reranker: Reranker | None = None
 
     def compiler(
         self,
@@ -448,6 +477,7 @@ class SearchContext:
             self.acronyms,
             correct,
             as_you_type,
+            self.expansion,
         )
 
     def compile(
@@ -483,6 +513,8 @@ class SearchContext:
             filter=found,
             words=bool(words.items),
             corrections=tuple(compiler.corrections),
+            expanded=compiler.expanded,
+            expansion=compiler.expansion_query,
         )
 
     def suggest(self, query: str, fields: Sequence[str] | None = None) -> Suggestion | None:
@@ -579,16 +611,30 @@ class SearchContext:
     ) -> Executed:
         """The best ``limit`` passages (``(docnum, score)``) and how many match;
         with a ``request``, filtered, counted and ordered by declared fields
-        (see :func:`searchlib.ranking.facets.execute_fields`)."""
+        (see :func:`searchlib.ranking.facets.execute_fields`).
+
+        With a :attr:`reranker`, a ranking by score ranks at least the
+        reranker's depth first, and reorders it with the reranker (a
+        ranking by declared fields is left as it is).
+        """
+        reranker = self.reranker
+        if reranker is not None and (compiled.query is None or (request and request.sort)):
+            reranker = None
+        depth = limit if reranker is None else max(limit, reranker.depth)
         if request is None:
             if compiled.query is None:
                 return Executed([], 0)
-            return self.state.execute(compiled.query, limit, collapse, fast=self.fast_path)
-        if compiled.query is None and (compiled.words or request.filter is None):
+            found = self.state.execute(compiled.query, depth, collapse, fast=self.fast_path)
+        elif compiled.query is None and (compiled.words or request.filter is None):
             return Executed([], 0, facets={f.field: {} for f in request.facets})
-        return execute_fields(
-            self.state.scoring, compiled.query, request, limit, collapse, fast=self.fast_path
-        )
+        else:
+            found = execute_fields(
+                self.state.scoring, compiled.query, request, depth, collapse, fast=self.fast_path
+            )
+        if reranker is None:
+            return found
+        found = reranker.rerank(self, compiled, found, collapse)
+        return dataclasses.replace(found, ranked=found.ranked[:limit])
 
     def materialise(
         self,

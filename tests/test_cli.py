@@ -56,6 +56,7 @@ def test_subcommands_are_the_issue_list() -> None:
         "export",
         "get",
         "index",
+        "learn",
         "repl",
         "search",
         "stats",

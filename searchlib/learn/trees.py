@@ -1,0 +1,346 @@
+"""Gradient-boosted trees read from LightGBM's text model format, evaluated with numpy.
+
+A learned reranker is stored as the text LightGBM writes (``Booster.model_to_string``),
+never as a pickle. Reading it takes numbers only: each tree's split features,
+thresholds, decision types, children and leaf values. Searching with it needs
+no LightGBM: :class:`Forest` evaluates every tree at once over a matrix of
+candidates, with LightGBM's own decision rule (``value <= threshold`` goes
+left; missing values, NaN or zero by the tree's missing type, go the default
+way), and :meth:`Forest.contributions` splits one prediction among the
+features (each split on the path credited with the change of the node's
+value, Saabas' method), for explanations.
+
+Example:
+    >>> text = "\\n".join([
+    ...     "tree", "version=v4", "num_class=1", "max_feature_idx=1",
+    ...     "feature_names=a b", "",
+    ...     "Tree=0", "num_leaves=2", "num_cat=0", "split_feature=1",
+    ...     "threshold=0.5", "decision_type=2", "left_child=-1", "right_child=-2",
+    ...     "leaf_value=-1 2", "internal_value=0.25", "shrinkage=1", "",
+    ...     "end of trees",
+    ... ])
+    >>> forest = Forest.from_text(text)
+    >>> forest.predict(np.array([[9.0, 0.0], [9.0, 1.0]])).tolist()
+    [-1.0, 2.0]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+_CATEGORICAL = 1
+_DEFAULT_LEFT = 2
+_MISSING_ZERO = 1
+_MISSING_NAN = 2
+_ZERO = 1e-35  # LightGBM's kZeroThreshold
+_CHUNK = 4096  # rows evaluated at once (int32 offsets into the rows' values)
+
+MAX_TREES = 10_000
+MAX_LEAVES = 1 << 12
+
+
+class ForestFormatError(ValueError):
+    """The text is not a LightGBM model this module can evaluate."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Tree:
+    feature: IntArray
+    threshold: FloatArray
+    decision: IntArray
+    left: IntArray
+    right: IntArray
+    leaf_value: FloatArray
+    internal_value: FloatArray
+
+
+class Forest:
+    """The trees of a LightGBM model (numerical splits), evaluated with numpy.
+
+    Args:
+        trees: the parsed trees.
+        feature_names: the model's feature names, in column order.
+        text: the model text the trees were read from (kept to be saved again).
+    """
+
+    def __init__(self, trees: list[_Tree], feature_names: tuple[str, ...], text: str) -> None:
+        self.feature_names = feature_names
+        self.text = text
+        self.trees = trees
+        n = len(trees)
+        nodes = max([len(t.feature) for t in trees] + [1])
+        leaves = max([len(t.leaf_value) for t in trees] + [1])
+        # Padded arrays, one row per tree. A child below 0 is the leaf ~child;
+        # a tree of one leaf starts at leaf 0 (root -1).
+        self._feature = np.zeros((n, nodes), dtype=np.int64)
+        self._threshold = np.zeros((n, nodes), dtype=np.float64)
+        self._default_left = np.zeros((n, nodes), dtype=np.bool_)
+        self._missing = np.zeros((n, nodes), dtype=np.int64)  # inner nodes only
+        self._left = np.full((n, nodes), -1, dtype=np.int64)
+        self._right = np.full((n, nodes), -1, dtype=np.int64)
+        self._leaf = np.zeros((n, leaves), dtype=np.float64)
+        self._root = np.zeros(n, dtype=np.int64)
+        self._depth = 0
+        for i, t in enumerate(trees):
+            k = len(t.feature)
+            self._feature[i, :k] = t.feature
+            self._threshold[i, :k] = t.threshold
+            self._default_left[i, :k] = (t.decision & _DEFAULT_LEFT) != 0
+            self._missing[i, :k] = (t.decision >> 2) & 3
+            self._left[i, :k] = t.left
+            self._right[i, :k] = t.right
+            self._leaf[i, : len(t.leaf_value)] = t.leaf_value
+            self._root[i] = 0 if k else -1
+            self._depth = max(self._depth, _depth(t))
+        self._flatten()
+
+    def _flatten(self) -> None:
+        """One array of nodes for all trees: each tree's inner nodes, then its
+        leaves (threshold +inf: a leaf's children are itself)."""
+        features: list[IntArray] = []
+        thresholds: list[FloatArray] = []
+        children: list[IntArray] = []
+        values: list[FloatArray] = []
+        roots: list[int] = []
+        at = 0
+        for t in self.trees:
+            inner, leaves = len(t.feature), len(t.leaf_value)
+            roots.append(at)
+
+            def where(child: IntArray, inner: int = inner, at: int = at) -> IntArray:
+                return np.where(child >= 0, at + child, at + inner + ~child)
+
+            own = at + inner + np.arange(leaves, dtype=np.int64)
+            features += [t.feature, np.zeros(leaves, dtype=np.int64)]
+            thresholds += [t.threshold, np.full(leaves, np.inf)]
+            pairs = np.stack([where(t.left), where(t.right)], axis=1).ravel()
+            children += [pairs, np.repeat(own, 2)]
+            values += [np.zeros(inner), t.leaf_value]
+            at += inner + leaves
+        # int32 indices: about twice as fast to gather as int64 ones.
+        self._flat_feature = np.concatenate(features).astype(np.int32)
+        self._flat_threshold = np.concatenate(thresholds).astype(np.float64)
+        self._flat_child = np.concatenate(children).astype(np.int32)
+        self._flat_value = np.concatenate(values).astype(np.float64)
+        self._flat_root = np.asarray(roots, dtype=np.int32)
+
+    @classmethod
+    def from_text(cls, text: str) -> Forest:
+        """Read a model from LightGBM's text format.
+
+        Raises:
+            ForestFormatError: not such a model, a categorical split, or
+                linear trees.
+        """
+        lines = text.splitlines()
+        header: dict[str, str] = {}
+        at = 0
+        while at < len(lines) and not lines[at].startswith("Tree="):
+            key, sep, value = lines[at].partition("=")
+            if sep:
+                header[key.strip()] = value.strip()
+            at += 1
+        if not lines or lines[0].strip() != "tree":
+            raise ForestFormatError("not a LightGBM text model (no 'tree' header)")
+        if header.get("num_class", "1") != "1" or header.get("num_tree_per_iteration", "1") != "1":
+            raise ForestFormatError("only models of one output are supported")
+        try:
+            n_features = int(header["max_feature_idx"]) + 1
+        except (KeyError, ValueError) as e:
+            raise ForestFormatError("no max_feature_idx in the model header") from e
+        names = tuple(header.get("feature_names", "").split()) or tuple(
+            f"f{i}" for i in range(n_features)
+        )
+        if len(names) != n_features:
+            raise ForestFormatError("feature_names do not match max_feature_idx")
+        trees: list[_Tree] = []
+        block: dict[str, str] = {}
+        for line in lines[at:]:
+            if line.startswith("Tree="):
+                if block:
+                    trees.append(_tree(block, n_features))
+                block = {"Tree": line[5:]}
+            elif line.strip() == "end of trees":
+                break
+            else:
+                key, sep, value = line.partition("=")
+                if sep and block:
+                    block[key.strip()] = value.strip()
+            if len(trees) > MAX_TREES:
+                raise ForestFormatError(f"more than {MAX_TREES} trees")
+        if block:
+            trees.append(_tree(block, n_features))
+        if not trees:
+            raise ForestFormatError("the model has no tree")
+        return cls(trees, names, text)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    @property
+    def missing_rules(self) -> bool:
+        """Whether some split sends missing values (NaN, or zeros) a way of its own:
+        then trees are evaluated node by node, slower than all at once."""
+        return bool(self._missing.any())
+
+    def predict(self, x: FloatArray) -> FloatArray:
+        """The model's output for each row of ``x`` (rows: candidates, columns: features)."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise ValueError(f"expected rows of {self.n_features} features, not {x.shape}")
+        if self.missing_rules:
+            leaves = self._leaves(x)
+            rows = np.arange(len(self.trees))[:, None]
+            return np.asarray(self._leaf[rows, leaves].sum(axis=0), dtype=np.float64)
+        if x.shape[0] > _CHUNK:
+            return np.concatenate(
+                [self.predict(x[i : i + _CHUNK]) for i in range(0, x.shape[0], _CHUNK)]
+            )
+        # Every node goes by ``value <= threshold`` (NaN read as 0): all trees
+        # at once over flat arrays, leaves looping on themselves.
+        n = x.shape[0]
+        values = np.nan_to_num(x, nan=0.0, posinf=np.inf, neginf=-np.inf).ravel()
+        node = np.repeat(self._flat_root, n)
+        row = np.tile(np.arange(n, dtype=np.int32) * np.int32(self.n_features), len(self.trees))
+        feature, threshold, child = self._flat_feature, self._flat_threshold, self._flat_child
+        for _ in range(self._depth):
+            left = values.take(row + feature.take(node)) <= threshold.take(node)
+            node = child.take(2 * node + ~left)
+        return np.asarray(self._flat_value.take(node).reshape(len(self.trees), n).sum(axis=0))
+
+    def _leaves(self, x: FloatArray) -> IntArray:
+        """The leaf each row reaches in each tree (trees × rows), missing values as LightGBM."""
+        n_trees, n_rows = len(self.trees), x.shape[0]
+        node = np.repeat(self._root[:, None], n_rows, axis=1)
+        trees = np.arange(n_trees)[:, None]
+        rows = np.arange(n_rows)[None, :]
+        for _ in range(self._depth):
+            inner = node >= 0
+            if not inner.any():
+                break
+            at = np.where(inner, node, 0)
+            value = x[rows, self._feature[trees, at]]
+            left = self._goes_left(value, trees, at)
+            nxt = np.where(left, self._left[trees, at], self._right[trees, at])
+            node = np.where(inner, nxt, node)
+        return ~node
+
+    def _goes_left(self, value: FloatArray, trees: IntArray, at: IntArray) -> npt.NDArray[np.bool_]:
+        """LightGBM's ``NumericalDecision`` for each (tree, row)."""
+        missing = self._missing[trees, at]
+        nan = np.isnan(value)
+        value = np.where(nan & (missing != _MISSING_NAN), 0.0, value)
+        default = ((missing == _MISSING_ZERO) & (np.abs(value) <= _ZERO)) | (
+            (missing == _MISSING_NAN) & nan
+        )
+        left = value <= self._threshold[trees, at]
+        return np.where(default, self._default_left[trees, at], left)
+
+    def contributions(self, row: FloatArray) -> tuple[float, FloatArray]:
+        """The prediction for one row split among the features (Saabas' method).
+
+        Returns:
+            ``(base, shares)``: the sum of the trees' root values, and per
+            feature the sum of the changes of value along each tree's path at
+            the splits on that feature; ``base + shares.sum()`` is the prediction.
+        """
+        x = np.asarray(row, dtype=np.float64).reshape(1, -1)
+        shares = np.zeros(self.n_features, dtype=np.float64)
+        base = 0.0
+        for i, t in enumerate(self.trees):
+            if not len(t.feature):
+                base += float(t.leaf_value[0])
+                continue
+            node = 0
+            value = float(t.internal_value[0])
+            base += value
+            while node >= 0:
+                left = self._goes_left(
+                    x[:, t.feature[node]], np.array([[i]]), np.array([[node]])
+                ).item()
+                child = int(t.left[node] if left else t.right[node])
+                after = float(t.internal_value[child] if child >= 0 else t.leaf_value[~child])
+                shares[t.feature[node]] += after - value
+                value, node = after, child
+        return base, shares
+
+
+def _numbers(block: dict[str, str], key: str, kind: type, count: int) -> npt.NDArray[np.generic]:
+    raw = block.get(key, "")
+    try:
+        values = [kind(v) for v in raw.split()] if raw else []
+    except ValueError as e:
+        raise ForestFormatError(f"tree {block.get('Tree')}: bad {key}") from e
+    if len(values) != count:
+        raise ForestFormatError(f"tree {block.get('Tree')}: {key} holds {len(values)}, not {count}")
+    if kind is float and not all(math.isfinite(v) or math.isinf(v) for v in values):
+        raise ForestFormatError(f"tree {block.get('Tree')}: {key} is not a number")
+    return np.asarray(values, dtype=np.float64 if kind is float else np.int64)
+
+
+def _tree(block: dict[str, str], n_features: int) -> _Tree:
+    try:
+        leaves = int(block["num_leaves"])
+    except (KeyError, ValueError) as e:
+        raise ForestFormatError(f"tree {block.get('Tree')}: no num_leaves") from e
+    if not 1 <= leaves <= MAX_LEAVES:
+        raise ForestFormatError(f"tree {block.get('Tree')}: {leaves} leaves")
+    if block.get("num_cat", "0") != "0":
+        raise ForestFormatError("categorical splits are not supported")
+    if block.get("is_linear", "0") != "0":
+        raise ForestFormatError("linear trees are not supported")
+    inner = leaves - 1
+    leaf_value = _numbers(block, "leaf_value", float, leaves).astype(np.float64)
+    if not inner:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Tree(empty, np.zeros(0), empty, empty, empty, leaf_value, np.zeros(0))
+    feature = _numbers(block, "split_feature", int, inner).astype(np.int64)
+    decision = _numbers(block, "decision_type", int, inner).astype(np.int64)
+    left = _numbers(block, "left_child", int, inner).astype(np.int64)
+    right = _numbers(block, "right_child", int, inner).astype(np.int64)
+    tree = _Tree(
+        feature,
+        _numbers(block, "threshold", float, inner).astype(np.float64),
+        decision,
+        left,
+        right,
+        leaf_value,
+        _numbers(block, "internal_value", float, inner).astype(np.float64),
+    )
+    if (decision & _CATEGORICAL).any():
+        raise ForestFormatError("categorical splits are not supported")
+    if ((feature < 0) | (feature >= n_features)).any():
+        raise ForestFormatError(f"tree {block.get('Tree')}: split on an unknown feature")
+    for child in (left, right):
+        if ((child >= inner) | (child < -leaves)).any():
+            raise ForestFormatError(f"tree {block.get('Tree')}: a child out of range")
+    _depth(tree)  # rejects cycles
+    return tree
+
+
+def _depth(tree: _Tree) -> int:
+    """Longest path from the root to a leaf (a tree whose nodes do not form a
+    tree, a cycle or a node reached twice, is a format error)."""
+    if not len(tree.feature):
+        return 0
+    deepest = 0
+    seen: set[int] = set()
+    stack = [(0, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if node in seen:
+            raise ForestFormatError("a tree's nodes do not form a tree")
+        seen.add(node)
+        deepest = max(deepest, depth)
+        for child in (int(tree.left[node]), int(tree.right[node])):
+            if child >= 0:
+                stack.append((child, depth + 1))
+    return deepest

@@ -1,0 +1,576 @@
+"""Learning from relevance judgments (searchlib.learn, Index.learn, searchlib learn).
+
+The judgments are synthetic and small: 30 topics whose queries use a lay word
+(``plimouthXY``) that only one of the topic's three relevant documents holds,
+while all three hold the topic's technical word (``zorbaliqueXY``) — the gap
+between the words of questions and of the texts that learning bridges.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import in_ci
+
+from searchlib import Document, Index, SearchlibError
+from searchlib.app.cli import main
+from searchlib.app.evaluate import per_query as eval_per_query
+from searchlib.app.render import format_explanation
+from searchlib.learn import (
+    MODEL_FILE,
+    Associations,
+    Judgments,
+    LearnedModel,
+    LearnOptions,
+    ModelFormatError,
+    ModelMismatchWarning,
+    train,
+)
+from searchlib.learn.features import feature_names, frequent_sources, source_of
+from searchlib.learn.metrics import per_query, sign_flip
+from searchlib.learn.trees import Forest, ForestFormatError
+
+try:
+    import lightgbm
+except ImportError:  # the learn extra is not installed: the reranker's tests skip (not in CI)
+    lightgbm = None
+
+needs_lightgbm = pytest.mark.skipif(
+    lightgbm is None and not in_ci(),
+    reason="LightGBM (pip install 'searchlib[learn]') is not installed",
+)
+
+FILLER = (
+    "le la les un une des et de du pour avec dans sur contrat travail salarié employeur "
+    "durée période accord"
+).split()
+
+OPTIONS = LearnOptions(min_leaf=5, trees=30)
+
+
+def _word(stem: str, i: int) -> str:
+    return f"{stem}{chr(97 + i % 26)}{chr(97 + i // 26)}"
+
+
+def corpus(topics: int = 30, noise: int = 100, seed: int = 1) -> list[Document]:
+    rng = random.Random(seed)
+    docs = []
+    for i in range(topics):
+        tech, lay = _word("zorbalique", i), _word("plimouth", i)
+        for k in range(3):
+            words = [tech] * 3 + rng.sample(FILLER, 8) + ([lay] if k == 0 else [])
+            rng.shuffle(words)
+            docs.append(Document(f"src{k % 2}:t{i}d{k}", f"Titre {tech}", " ".join(words)))
+    for n in range(noise):
+        docs.append(Document(f"noise:{n}", "Bruit", " ".join(rng.sample(FILLER, 10))))
+    return docs
+
+
+def judgments(topics: int = 30) -> tuple[list[tuple[str, str]], list[tuple[str, str, int]], dict]:
+    queries, qrels, groups = [], [], {}
+    for i in range(topics):
+        lay = _word("plimouth", i)
+        for v, text in enumerate((f"{lay} contrat", lay)):
+            qid = f"q{i}v{v}"
+            queries.append((qid, text))
+            groups[qid] = f"t{i}"
+            qrels.extend((qid, f"src{k % 2}:t{i}d{k}", 1) for k in range(3))
+    return queries, qrels, groups
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the synthetic corpus, never learned on (copied by tests that learn)."""
+    path = tmp_path_factory.mktemp("learn") / "ix"
+    Index.build(path, corpus()).close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def learned_path(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of ``built`` that learned from the synthetic judgments."""
+    path = tmp_path_factory.mktemp("learned") / "ix"
+    shutil.copytree(built, path)
+    queries, qrels, topics = judgments()
+    with Index.open(path) as ix:
+        ix.learn(queries, qrels, topics=topics, options=OPTIONS)
+    return path
+
+
+def _ranking(ix: Index, query: str, **kw: object) -> list[tuple[str, float]]:
+    return [(h.id, h.score) for h in ix.search(query, limit=20, collapse=True, **kw)]  # type: ignore[arg-type]
+
+
+# -- the model at work ---------------------------------------------------------------
+
+
+@needs_lightgbm
+def test_learning_finds_what_the_words_of_the_query_do_not(built: Path, learned_path: Path) -> None:
+    # Two of each topic's relevant documents lack the lay word: the lexical
+    # ranking cannot find them; the association lay word -> technical word can.
+    with Index.open(built) as plain, Index.open(learned_path) as learned:
+        before = {h.doc_id for h in plain.search("plimouthea", limit=5, collapse=True)}
+        after = {h.doc_id for h in learned.search("plimouthea", limit=5, collapse=True)}
+    relevant = {"src0:t4d0", "src1:t4d1", "src0:t4d2"}
+    assert before & relevant == {"src0:t4d0"}
+    assert relevant <= after
+
+
+def test_without_the_model_searches_are_exactly_as_before(built: Path, learned_path: Path) -> None:
+    with Index.open(built) as plain, Index.open(learned_path) as learned:
+        for query in ("plimouthea contrat", "zorbaliquebb", "travail accord", "le", "-contrat"):
+            assert _ranking(learned, query, learned=False) == _ranking(plain, query)
+            page = learned.search(query, limit=3, page=2, learned=False)
+            assert [(h.id, h.score) for h in page] == [
+                (h.id, h.score) for h in plain.search(query, limit=3, page=2)
+            ]
+
+
+@needs_lightgbm
+def test_a_fresh_open_uses_the_saved_model(learned_path: Path) -> None:
+    with Index.open(learned_path) as a, Index.open(learned_path) as b:
+        assert _ranking(a, "plimouthea") == _ranking(b, "plimouthea")
+        assert a.learned is not None and a.learned.reranker is not None
+        assert _ranking(a, "plimouthea") != _ranking(a, "plimouthea", learned=False)
+
+
+@needs_lightgbm
+def test_reranked_pages_follow_one_ranking(learned_path: Path) -> None:
+    with Index.open(learned_path) as ix:
+        whole = [h.id for h in ix.search("plimouthea contrat", limit=30)]
+        pages = [h.id for p in (1, 2, 3) for h in ix.search("plimouthea contrat", limit=10, page=p)]
+    assert pages == whole
+
+
+@needs_lightgbm
+def test_explain_adds_up_with_expansion_and_learned_shares(learned_path: Path) -> None:
+    with Index.open(learned_path) as ix:
+        for collapse in (True, False):
+            results = ix.search("plimouthea contrat", limit=5, collapse=collapse)
+            for hit in results:
+                why = ix.explain(results.query, hit)
+                kinds = {c.kind for c in why.contributions}
+                if ":t4d" in hit.doc_id:  # the topic's documents hold its technical word
+                    assert "expansion" in kinds
+                assert "learned" in kinds
+                assert why.total == pytest.approx(hit.score, rel=1e-9, abs=1e-9)
+            assert any(":t4d" in hit.doc_id for hit in results)
+        plain = ix.search("plimouthea contrat", limit=1, learned=False)
+        why = ix.explain(plain.query, plain.hits[0], learned=False)
+        assert not {c.kind for c in why.contributions} & {"expansion", "learned"}
+        assert why.total == pytest.approx(plain.hits[0].score)
+
+
+@needs_lightgbm
+@needs_lightgbm
+def test_explanation_renders_the_learned_shares(learned_path: Path) -> None:
+    with Index.open(learned_path) as ix:
+        results = ix.search("plimouthea contrat", limit=1, collapse=True)
+        text = format_explanation(ix.explain(results.query, results.hits[0]), color=False)
+    assert "(learned expansion)" in text
+    assert "\n  learned  " in text  # the reranker's subtotal, then a line per feature
+    assert "prior" in text and "base" in text
+
+
+def test_added_documents_get_their_features(learned_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    shutil.copytree(learned_path, path)
+    with Index.open(path) as ix:
+        ix.add([Document("new:1", "Nouveau", "zorbaliqueea " * 3 + "accord durée")])
+        found = [h.doc_id for h in ix.search("plimouthea", limit=10, collapse=True)]
+        assert "new:1" in found  # through the expansion: it lacks the query's word
+        stats = ix.stats().learned
+        assert stats is not None and stats["used"]
+        bound = ix.search_context().reranker
+        assert bound is not None
+        row = bound.features(  # type: ignore[attr-defined]
+            ix.search_context().compile("plimouthea"),
+            [(ix.searcher().document_number(id="new:1#1"), 1.0)],
+        )[0]
+        names = list(bound.names)  # type: ignore[attr-defined]
+        assert row[names.index("log_doc_length")] > 0
+        assert row[names.index("prior")] == 0  # judged for no topic
+        assert row[names.index("source=other")] == 1  # "new" is not a source it learned
+
+
+def test_learning_again_replaces_the_model(learned_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    shutil.copytree(learned_path, path)
+    queries, qrels, topics = judgments()
+    with Index.open(path) as ix:
+        first = ix.learned
+        ix.learn(queries[:20], qrels, topics=topics, options=OPTIONS)
+        assert ix.learned is not first
+        assert ix.learned is not None and ix.learned.info["queries"] == 20
+    with Index.open(path) as ix:
+        assert ix.learned is not None and ix.learned.info["queries"] == 20
+
+
+def test_another_index_object_sees_a_new_model(built: Path, tmp_path: Path) -> None:
+    # As another process would: the file changes under an open index.
+    path = tmp_path / "ix"
+    shutil.copytree(built, path)
+    queries, qrels, topics = judgments()
+    with Index.open(path) as reader, Index.open(path) as learner:
+        before = _ranking(reader, "plimouthea")
+        learner.learn(queries, qrels, topics=topics, options=OPTIONS)
+        assert _ranking(reader, "plimouthea") == _ranking(learner, "plimouthea") != before
+        learner.forget()
+        assert _ranking(reader, "plimouthea") == before
+
+
+def test_forget_goes_back_to_the_lexical_ranking(
+    built: Path, learned_path: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "ix"
+    shutil.copytree(learned_path, path)
+    with Index.open(path) as ix, Index.open(built) as plain:
+        assert ix.forget()
+        assert not (path / MODEL_FILE).exists()
+        assert ix.stats().learned is None
+        assert _ranking(ix, "plimouthea") == _ranking(plain, "plimouthea")
+        assert not ix.forget()
+
+
+def test_in_memory_index_learns_in_memory() -> None:
+    ix = Index.in_memory()
+    ix.add(corpus())
+    queries, qrels, topics = judgments()
+    before = _ranking(ix, "plimouthea")
+    report = ix.learn(queries, qrels, topics=topics, options=OPTIONS)
+    assert report.queries == 60 and report.topics == 30
+    assert _ranking(ix, "plimouthea") != before
+    assert _ranking(ix, "plimouthea", learned=False) == before
+
+
+def test_learning_without_lightgbm(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(train, "lightgbm_version", lambda: None)
+    path = tmp_path / "ix"
+    shutil.copytree(built, path)
+    queries, qrels, topics = judgments()
+    with Index.open(path) as ix:
+        report = ix.learn(queries, qrels, topics=topics, options=OPTIONS)
+        assert report.reranker is not None and "not installed" in report.reranker
+        assert ix.learned is not None and ix.learned.reranker is None
+        assert ix.stats().learned["reranker"] is None  # type: ignore[index]
+
+
+def test_learning_without_a_reranker(built: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    shutil.copytree(built, path)
+    queries, qrels, topics = judgments()
+    with Index.open(path) as ix:
+        report = ix.learn(
+            queries, qrels, topics=topics, options=LearnOptions(rerank=False, weights=(0.8,))
+        )
+        assert report.reranker == "not asked for"
+        assert ix.learned is not None and ix.learned.reranker is None
+        assert ix.search_context().reranker is None
+        found = {h.doc_id for h in ix.search("plimouthea", limit=5, collapse=True)}
+        assert {"src1:t4d1", "src0:t4d2"} <= found
+
+
+# -- bad input -----------------------------------------------------------------------
+
+
+def test_bad_judgments_are_counted_not_fatal(built: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    shutil.copytree(built, path)
+    queries, qrels, topics = judgments()
+    queries = [*queries, queries[0], ("q-alone", "plimouthea"), ("q0v0", "autre texte")]
+    qrels = [
+        *qrels,
+        qrels[0],  # duplicated
+        ("q0v0", "src0:t0d0", 2),  # conflicting grade
+        ("q1v0", "src0:t1d0", 11),  # out of range
+        ("q1v0", "missing:doc", 1),  # unknown document
+        ("nobody", "src0:t0d0", 1),  # unknown query
+    ]
+    with Index.open(path) as ix:
+        report = ix.learn(queries, qrels, topics=topics, options=OPTIONS)
+    assert report.problems == {
+        "duplicated query lines": 1,
+        "conflicting query lines": 1,
+        "duplicated judgment lines": 1,
+        "conflicting judgment lines": 1,
+        "grades out of range": 1,
+        "judgments of unknown documents": 1,
+        "judgments of unknown queries": 1,
+        "queries with no judgment": 1,
+    }
+    assert report.queries == 60
+
+
+def test_nothing_usable_is_an_error(built: Path) -> None:
+    with Index.open(built) as ix:
+        with pytest.raises(SearchlibError, match="nothing to learn"):
+            ix.learn([("q", "plimouthea")], [("q", "missing:doc", 1)], options=OPTIONS)
+        with pytest.raises(SearchlibError, match="nothing to learn"):
+            ix.learn([("q", "plimouthea")], [], options=OPTIONS)
+        assert ix.learned is None
+
+
+def test_files_are_read_leniently(tmp_path: Path) -> None:
+    (tmp_path / "q.jsonl").write_text(
+        '{"id": "a", "text": "congé"}\nnot json\n{"id": "b"}\n{"id": 7, "text": "préavis"}\n\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "r.tsv").write_bytes(
+        b"a\td1\t1\na d2 x\na\td3\nb\tQ0\td4\t1\n7\td5\t1\nb\xff\td6\t1\n"
+    )
+    (tmp_path / "t.tsv").write_text("qid\ttopic\na\t2\n7\t1\nbad\na\t1\n", encoding="utf-8")
+    j = Judgments.from_files(tmp_path / "q.jsonl", tmp_path / "r.tsv", tmp_path / "t.tsv")
+    assert j.queries == {"a": "congé", "7": "préavis"}
+    assert j.qrels == {"a": {"d1": 1}, "7": {"d5": 1}}
+    assert j.topics == {"a": "1", "7": "1"}
+    assert j.problems == {
+        "malformed query lines": 2,
+        "malformed judgment lines": 2,
+        "judgments of unknown queries": 2,  # b (no text) and the line with a bad byte
+        "malformed topic lines": 1,
+        "queries in several topics (the last one kept)": 1,
+    }
+
+
+def test_model_of_another_analyzer_is_ignored_with_a_warning(
+    built: Path, learned_path: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "ix"
+    shutil.copytree(learned_path, path)
+    body = json.loads((path / MODEL_FILE).read_text(encoding="utf-8"))
+    body["analyzer_version"] = "fr-0"
+    (path / MODEL_FILE).write_text(json.dumps(body), encoding="utf-8")
+    with pytest.warns(ModelMismatchWarning, match="analyzer"):
+        ix = Index.open(path)
+    with ix, Index.open(built) as plain:
+        assert _ranking(ix, "plimouthea") == _ranking(plain, "plimouthea")
+        stats = ix.stats().learned
+        assert stats is not None and not stats["used"] and "analyzer" in stats["why"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        "[]",
+        '{"format": "searchlib-learned", "version": 99}',
+        '{"format": "searchlib-learned", "version": 1}',
+    ],
+)
+def test_unreadable_model_is_ignored_with_a_warning(built: Path, tmp_path: Path, text: str) -> None:
+    path = tmp_path / "ix"
+    shutil.copytree(built, path)
+    (path / MODEL_FILE).write_text(text, encoding="utf-8")
+    with pytest.warns(ModelMismatchWarning, match="learned model not used"):
+        ix = Index.open(path)
+    with ix, Index.open(built) as plain:
+        assert _ranking(ix, "plimouthea contrat") == _ranking(plain, "plimouthea contrat")
+
+
+def test_model_of_another_corpus_is_ignored_with_a_warning(
+    learned_path: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    Index.build(other, corpus(topics=5, noise=10, seed=2)[15:]).close()  # none of the judged
+    with Index.open(other) as plain:
+        before = _ranking(plain, "plimouthea")
+    shutil.copy(learned_path / MODEL_FILE, other / MODEL_FILE)
+    with Index.open(other) as ix, pytest.warns(ModelMismatchWarning, match="other documents"):
+        assert _ranking(ix, "plimouthea") == before
+
+
+@needs_lightgbm
+def test_a_tampered_reranker_is_refused() -> None:
+    ix = Index.in_memory()
+    ix.add(corpus())
+    queries, qrels, topics = judgments()
+    ix.learn(queries, qrels, topics=topics, options=OPTIONS)
+    assert ix.learned is not None
+    body = json.loads(ix.learned.to_json())
+    body["reranker"]["model"] = body["reranker"]["model"].replace(
+        "split_feature=", "split_feature=99 ", 1
+    )
+    with pytest.raises(ModelFormatError):
+        LearnedModel.from_json(json.dumps(body))
+    body = json.loads(ix.learned.to_json())
+    body["reranker"]["features"] = ["x"]
+    with pytest.raises(ModelFormatError, match="features"):
+        LearnedModel.from_json(json.dumps(body))
+
+
+@needs_lightgbm
+def test_model_round_trips_through_json(learned_path: Path) -> None:
+    text = (learned_path / MODEL_FILE).read_text(encoding="utf-8")
+    model = LearnedModel.from_json(text)
+    assert model.to_json() == text
+    assert model.reranker is not None
+    assert model.reranker.forest.feature_names == feature_names(model.sources)
+    # Features are never missing (an empty passage has length 0, not NaN): the
+    # trees evaluate all at once.
+    assert not model.reranker.forest.missing_rules
+
+
+# -- pieces ----------------------------------------------------------------------------
+
+
+@needs_lightgbm
+def test_forest_predicts_as_lightgbm() -> None:
+    rng = np.random.default_rng(0)
+    for nan_in_training in (False, True):
+        x = rng.normal(size=(2000, 6))
+        x[:, 3] = rng.integers(0, 3, 2000)
+        if nan_in_training:
+            x[rng.random(2000) < 0.1, 1] = np.nan
+        y = (np.nan_to_num(x[:, 0]) + x[:, 2] > 0.5).astype(int) + (x[:, 0] > 1)
+        booster = lightgbm.train(
+            {
+                "objective": "lambdarank",
+                "verbose": -1,
+                "num_leaves": 15,
+                "min_data_in_leaf": 5,
+                "num_threads": 1,
+            },
+            lightgbm.Dataset(x, y, group=[20] * 100),
+            40,
+        )
+        forest = Forest.from_text(booster.model_to_string())
+        test = rng.normal(size=(300, 6))
+        test[:20, 1] = np.nan
+        test[20:40, 2] = 0.0
+        assert np.array_equal(forest.predict(test), booster.predict(test))
+        for row in test[:5]:
+            base, shares = forest.contributions(row)
+            assert base + shares.sum() == pytest.approx(booster.predict(row[None, :])[0])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "nonsense",
+        "tree\nmax_feature_idx=1\n\nend of trees\n",  # no tree
+        "tree\nmax_feature_idx=0\n\nTree=0\nnum_leaves=2\nnum_cat=1\n",  # categorical
+        "tree\nmax_feature_idx=0\n\nTree=0\nnum_leaves=2\nsplit_feature=0\nthreshold=1\n"
+        "decision_type=0\nleft_child=0\nright_child=-1\nleaf_value=1 2\ninternal_value=0\n",
+        "tree\nmax_feature_idx=0\n\nTree=0\nnum_leaves=2\nsplit_feature=3\nthreshold=1\n"
+        "decision_type=0\nleft_child=-1\nright_child=-2\nleaf_value=1 2\ninternal_value=0\n",
+        "tree\nmax_feature_idx=0\n\nTree=0\nnum_leaves=2\nsplit_feature=0\nthreshold=x\n"
+        "decision_type=0\nleft_child=-1\nright_child=-2\nleaf_value=1 2\ninternal_value=0\n",
+    ],
+)
+def test_forest_refuses_what_it_cannot_evaluate(text: str) -> None:
+    with pytest.raises(ForestFormatError):
+        Forest.from_text(text)
+
+
+def test_metrics_are_those_of_eval() -> None:
+    rng = random.Random(3)
+    docs = [f"d{i}" for i in range(150)]
+    for _ in range(200):
+        ranked = rng.sample(docs, rng.randint(0, 120))
+        judged = {d: rng.choice([-1, 0, 1, 2, 3]) for d in rng.sample(docs, rng.randint(0, 30))}
+        assert per_query(ranked, judged) == eval_per_query(ranked, judged)
+
+
+def test_sign_flip() -> None:
+    assert sign_flip([1.0, 2.0, 3.0]) == pytest.approx(2 / 8)  # all 3 up: 2 patterns of 8
+    assert sign_flip([1.0, -1.0]) == 1.0
+    assert sign_flip([0.0, 0.0]) == 1.0
+    assert sign_flip([0.1] * 40, samples=2000) == pytest.approx(1 / 2001)
+    balanced = [0.1, -0.1] * 20
+    assert sign_flip(balanced, samples=2000) == 1.0
+
+
+def test_associations_expand_by_summed_score() -> None:
+    a = Associations({"x": (("a", 2.0), ("b", 1.0)), "y": (("b", 2.0), ("c", 0.5))}, 0.5, 2)
+    assert a.expand(["x", "y", "x"]) == [("b", 0.6), ("a", 0.4)]  # mass 0.5 × 2 query terms
+    assert a.expand(["z"]) == []
+    assert a.with_params(0.0, 2).expand(["x"]) == []
+
+
+def test_sources() -> None:
+    assert source_of("cdt:L1") == "cdt" and source_of("a/b:c") == "a/b" and source_of("x") == ""
+    ids = ["cdt:1"] * 90 + ["sp:1"] * 9 + ["rare:1"] + ["plain"] * 5
+    assert frequent_sources(ids, min_share=0.05) == ("cdt", "sp")
+
+
+# -- command line ------------------------------------------------------------------------
+
+
+def _files(tmp_path: Path) -> tuple[Path, Path, Path]:
+    queries, qrels, topics = judgments()
+    q = tmp_path / "q.jsonl"
+    q.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in queries), "utf-8")
+    r = tmp_path / "r.tsv"
+    r.write_text(
+        "".join(f"{a}\t{b}\t{c}\n" for a, b, c in qrels) + "q0v0\tsrc0:t0d0\t42\n", "utf-8"
+    )
+    t = tmp_path / "t.tsv"
+    t.write_text("qid\ttopic\n" + "".join(f"{a}\t{b}\n" for a, b in topics.items()), "utf-8")
+    return q, r, t
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@needs_lightgbm
+def test_cli_learn_stats_search_eval(built: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    shutil.copytree(built, path)
+    q, r, t = _files(tmp_path)
+    code, out, err = _run(
+        "learn", "--index", str(path), "--queries", str(q), "--qrels", str(r), "--topics", str(t)
+    )
+    assert code == 0, err
+    assert "learned from 60 queries (30 topics, 180 judgments)" in out
+    assert "left out: 1 grades out of range" in out
+    assert (path / MODEL_FILE).is_file()
+    code, out, _ = _run("stats", "--index", str(path))
+    assert code == 0 and "reranker" in out and "60 queries" in out
+    code, out, _ = _run("stats", "--index", str(path), "--json")
+    assert json.loads(out)["learned"]["used"] is True
+    code, learned_run, _ = _run(
+        "eval", "--index", str(path), "--queries", str(q), "--run-file", "-"
+    )
+    code, off_run, _ = _run(
+        "eval", "--index", str(path), "--queries", str(q), "--run-file", "-", "--off"
+    )
+    code, plain_run, _ = _run("eval", "--index", str(built), "--queries", str(q), "--run-file", "-")
+    assert off_run == plain_run != learned_run
+    code, on, _ = _run("search", "plimouthea", "--index", str(path), "--json")
+    code, off, _ = _run("search", "plimouthea", "--index", str(path), "--json", "--off")
+    assert json.loads(on)["hits"] != json.loads(off)["hits"]
+    code, out, _ = _run("learn", "--index", str(path), "--forget")
+    assert code == 0 and "forgot" in out and not (path / MODEL_FILE).exists()
+
+
+def test_cli_cross_validate(built: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    shutil.copytree(built, path)
+    q, r, t = _files(tmp_path)
+    args = ["learn", "--index", str(path), "--queries", str(q), "--qrels", str(r)]
+    code, out, err = _run(*args, "--topics", str(t), "--cross-validate", "3")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("cross-validation by topic, 3 folds")
+    assert [line.split()[0] for line in lines[2:6]] == ["1", "2", "3", "all"]
+    assert "sign-flip test over 30 topics" in out
+    assert not (path / MODEL_FILE).exists()  # nothing saved
+    code, out, _ = _run(*args, "--topics", str(t), "--cross-validate", "3", "--json")
+    report = json.loads(out)
+    assert len(report["folds"]) == 3 and report["topics"] == 30 and report["queries"] == 60
+    code, _, err = _run(*args, "--cross-validate", "1")
+    assert code == 2
+    code, _, err = _run("learn", "--index", str(path))
+    assert code == 2 and "--queries" in err
