@@ -49,8 +49,12 @@ def search(
     fields: Sequence[str] | None = None,
     snippet_chars: int = 220,
     max_fragments: int = 2,
+    correct: bool = True,
+    suggest: bool = True,
+    as_you_type: bool = False,
 ) -> SearchResults:
-    """Search the bundled seed corpus; the arguments are those of :meth:`Index.search`."""
+    """Search the bundled seed corpus; the arguments are those of :meth:`Index.search`
+    (the seed corpus declares no fields, has no vectors and learned nothing)."""
     return default_index().search(
         query,
         limit,
@@ -61,6 +65,9 @@ def search(
         fields=fields,
         snippet_chars=snippet_chars,
         max_fragments=max_fragments,
+        correct=correct,
+        suggest=suggest,
+        as_you_type=as_you_type,
     )
 
 

@@ -242,3 +242,15 @@ def test_a_context_made_by_hand(ix: Index) -> None:
     state = SearcherState(ix.searcher())  # its own segment cache
     context = SearchContext(state, ix.analyzer, ix.ranking, ix.exact_analyzer, ix.acronyms)
     assert _ranked(search(context, "congé payé")) == _ranked(ix.search("congé payé"))
+
+
+def test_module_level_search_corrects_suggests_and_completes_as_the_index_does() -> None:
+    corrected = searchlib.search("musiqeu")
+    assert [c.replacement for c in corrected.corrections] == ["musique"]
+    assert corrected.total > 0
+    as_typed = searchlib.search("musiqeu", correct=False)
+    assert as_typed.total == 0 and not as_typed.corrections
+    assert as_typed.suggestion is not None and as_typed.suggestion.query == "musique"
+    assert searchlib.search("musiqeu", correct=False, suggest=False).suggestion is None
+    assert searchlib.search("musi").total == 0
+    assert searchlib.search("musi", as_you_type=True).total == corrected.total
