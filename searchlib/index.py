@@ -1009,12 +1009,6 @@ class Index:
                 )
             ranking = self._ranking
             if semantic == "auto" and ranking.semantic_weight != 0 and self.semantic.has_vectors:
-                if filter is not None or facets or sort or not correct or as_you_type:
-                    # Not combined yet: say so rather than drop an option.
-                    raise ValueError(
-                        "filter, facets, sort, correct=False and as_you_type are not "
-                        "combined with the semantic part yet: pass semantic='off'"
-                    )
                 return hybrid_search(
                     self._hybrid_context(learned),
                     self.semantic,
@@ -1028,6 +1022,12 @@ class Index:
                     fields=fields,
                     snippet_chars=snippet_chars,
                     max_fragments=max_fragments,
+                    filter=filter,
+                    facets=facets,
+                    sort=sort,
+                    correct=correct,
+                    suggest=suggest,
+                    as_you_type=as_you_type,
                 )
             return _search(
                 self.search_context(learned=learned),

@@ -411,6 +411,20 @@ class CompiledQuery:
     expansion: wq.Query | None = None
 
 
+class Rescorer(Protocol):
+    """Rescores the best candidates of a ranking by score (the hybrid search's
+    cosine, see :mod:`searchlib.semantic.hybrid`): given the compiled query
+    and what :meth:`SearchContext.execute` ranked, the same hits in a new
+    order with new scores (total and facets kept)."""
+
+    @property
+    def candidates(self) -> int:
+        """How many of the best hits to hand it (at least the page's)."""
+        ...
+
+    def __call__(self, compiled: CompiledQuery, executed: Executed) -> Executed: ...
+
+
 class Reranker(Protocol):
     """Reorders the best passages of a search (a learned ranking, see
     :mod:`searchlib.learn`)."""
@@ -710,8 +724,9 @@ def search(
     correct: bool = True,
     suggest: bool = True,
     as_you_type: bool = False,
+    rescore: Rescorer | None = None,
 ) -> SearchResults:
-    """Search with ``context``: compile, execute, materialise (and suggest).
+    """Search with ``context``: compile, execute, (rescore,) materialise (and suggest).
 
     Args:
         context: the searcher's state, analyzers, ranking and acronyms.
@@ -737,6 +752,9 @@ def search(
             for a query that finds more (``SearchResults.suggestion``).
         as_you_type: the query is being typed: its last word (no space after
             it) matches the written forms it starts.
+        rescore: reorders the best ``rescore.candidates`` hits (at least a
+            page's) of a ranking by score; a ranking by declared fields
+            (``sort``) is left as it is.
 
     Raises:
         QuerySyntaxError: the query is an explicitly malformed operator query.
@@ -761,7 +779,12 @@ def search(
         query, names, filter=filter, correct=correct, as_you_type=as_you_type
     )
     request = context.field_request(compiled, facets, sort)
-    executed = context.execute(compiled, page * limit, collapse, request=request)
+    if rescore is not None and request is not None and request.sort:
+        rescore = None
+    depth = page * limit if rescore is None else max(page * limit, rescore.candidates)
+    executed = context.execute(compiled, depth, collapse, request=request)
+    if rescore is not None and executed.ranked:
+        executed = rescore(compiled, executed)
     results = context.materialise(
         compiled,
         executed,

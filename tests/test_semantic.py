@@ -387,3 +387,27 @@ def test_best_first_is_the_stable_descending_order(n: int, want: int, levels: in
     scores = np.random.default_rng(n + want).integers(0, levels, n).astype(np.float64)
     full = [int(i) for i in np.argsort(-scores, kind="stable")]
     assert list(_best_first(scores, want)) == full
+
+
+class CutEmbedder(HashingEmbedder):
+    """The stand-in with a passage cut, as the real model has."""
+
+    def __init__(self, max_tokens: int) -> None:
+        super().__init__(16)
+        self.max_tokens = max_tokens
+
+
+def test_sync_refuses_vectors_of_another_passage_cut_unless_replaced(tmp_path: Path) -> None:
+    with Index.create(tmp_path / "ix") as ix:
+        ix.add(DOCS)
+        sync(ix, SemanticIndex(vec(tmp_path), embedder=CutEmbedder(128)))
+        same = SemanticIndex(vec(tmp_path), embedder=CutEmbedder(128))
+        assert sync(ix, same).total == 3  # type: ignore[attr-defined]
+        longer = SemanticIndex(vec(tmp_path), embedder=CutEmbedder(256))
+        with pytest.raises(
+            EmbedderMismatchError, match="cut to 128 tokens, not 'passages' cut to 256"
+        ):
+            sync(ix, longer)
+        report = sync(ix, longer, replace=True)
+        assert report.encoded == 3  # type: ignore[attr-defined]
+        assert longer.store is not None and longer.store.passage_tokens == 256

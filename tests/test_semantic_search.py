@@ -213,3 +213,47 @@ def test_vectors_are_unit_float32(pair: tuple[Index, Index]) -> None:
     assert store is not None
     assert store.vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(np.asarray(store.vectors), axis=1), 1.0)
+
+
+def test_hybrid_combines_with_filters_facets_sort_corrections_and_typing(tmp_path: Path) -> None:
+    from searchlib import Keyword
+
+    kinds = ["paie", "paie", "vie", "paie", "contrat"]
+    docs = [
+        Document.create(d.id, d.title, d.text, {"kind": k})
+        for d, k in zip(DOCS, kinds, strict=True)
+    ]
+    ix = Index.create(tmp_path / "ix", embedder=HashingEmbedder(64), fields={"kind": Keyword()})
+    ix.add(docs)
+    query = "salarié chaque mois"
+
+    def hybrid(q: str, **kw: object) -> list[tuple[str, float]]:
+        return _scored(ix, q, **kw)
+
+    every = hybrid(query)
+    assert every != _scored(ix, query, semantic="off")  # the cosine reorders
+    # a filter keeps the matching hits, fused over the kept candidates
+    kept = hybrid(query, filter="kind:paie")
+    assert kept
+    assert {h.fields["kind"] for h in ix.search(query, filter="kind:paie")} == {"paie"}
+    lexical_kept = ix.search(
+        query, filter="kind:paie", semantic="off", limit=10, highlight_hits=False
+    )
+    store = ix.semantic.store
+    assert store is not None
+    q = HashingEmbedder(64).embed_queries([query])[0]
+    cosines = [float(store.vectors[store.row(h.id)] @ q) for h in lexical_kept]  # type: ignore[index]
+    fused = fuse([h.score for h in lexical_kept], cosines, weight=ix.ranking.semantic_weight)
+    assert [i for i, _ in kept] == [lexical_kept.hits[i].id for i in ranked_order(fused)]
+    # facets count every match, as the lexical search does
+    counted = ix.search(query, facets=["kind"])
+    assert counted.facets == ix.search(query, facets=["kind"], semantic="off").facets
+    assert counted.facets["kind"]["paie"] == 3
+    # a sort by declared fields is not rescored
+    assert hybrid(query, sort="kind") == _scored(ix, query, sort="kind", semantic="off")
+    # corrections and as-you-type apply to the lexical part
+    typo = ix.search("salaiire")
+    assert [c.replacement for c in typo.corrections] == ["salaire"]
+    assert [h.id for h in typo] == [h.id for h in ix.search("salaire")]
+    assert ix.search("salaiire", correct=False).total == 0
+    assert [h.id for h in ix.search("retrai", as_you_type=True)] == ["retraite#1"]

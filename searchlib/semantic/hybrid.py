@@ -19,19 +19,22 @@ searcher state, analyzers and ranking) and its
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from searchlib.errors import QuerySyntaxError
+from searchlib.fields import Facet, FilterExpr
 from searchlib.highlight import MatchSpec
 from searchlib.ranking.fastpath import Executed
 from searchlib.ranking.params import Ranking
 from searchlib.results import SearchResults
-from searchlib.searching import CompiledQuery, SearchContext
+from searchlib.searching import CompiledQuery, SearchContext, search
 from searchlib.semantic.fusion import Fused, fuse, ranked_order
 from searchlib.semantic.state import NoVectorsError, SemanticIndex
 from searchlib.semantic.store import VectorStore
@@ -99,6 +102,39 @@ def _cosines(
     return out
 
 
+def _fused(
+    context: SearchContext,
+    semantic: SemanticIndex,
+    store: VectorStore,
+    compiled: CompiledQuery,
+    executed: Executed,
+    weight: float,
+) -> tuple[Executed, Fused]:
+    """``executed``'s hits rescored with the cosine, best first (total and facets kept)."""
+    query = semantic.query_vector(compiled.text, store)
+    rows = _rows(context, semantic, store, executed.ranked)
+    fused = fuse([s for _, s in executed.ranked], _cosines(store, rows, query), weight=weight)
+    order = ranked_order(fused)
+    ranked = [(executed.ranked[i][0], float(fused.scores[i])) for i in order]
+    return dataclasses.replace(executed, ranked=ranked), fused
+
+
+@dataclass(frozen=True, slots=True)
+class CosineRescorer:
+    """The hybrid part of a search (a :class:`~searchlib.searching.Rescorer`):
+    the best ``candidates`` lexical hits rescored with
+    :func:`~searchlib.semantic.fusion.fuse`."""
+
+    context: SearchContext
+    semantic: SemanticIndex
+    store: VectorStore
+    weight: float
+    candidates: int
+
+    def __call__(self, compiled: CompiledQuery, executed: Executed) -> Executed:
+        return _fused(self.context, self.semantic, self.store, compiled, executed, self.weight)[0]
+
+
 def _rescore(
     context: SearchContext,
     semantic: SemanticIndex,
@@ -113,12 +149,7 @@ def _rescore(
     executed = context.execute(compiled, depth, collapse)
     if store is None or not executed.ranked or weight == 0:
         return executed, None
-    query = semantic.query_vector(compiled.text, store)
-    rows = _rows(context, semantic, store, executed.ranked)
-    fused = fuse([s for _, s in executed.ranked], _cosines(store, rows, query), weight=weight)
-    order = ranked_order(fused)
-    ranked = [(executed.ranked[i][0], float(fused.scores[i])) for i in order]
-    return Executed(ranked, executed.total, executed.exact), fused
+    return _fused(context, semantic, store, compiled, executed, weight)
 
 
 def hybrid_search(
@@ -135,33 +166,45 @@ def hybrid_search(
     fields: Sequence[str] | None = None,
     snippet_chars: int = 220,
     max_fragments: int = 2,
+    filter: str | Mapping[str, Any] | FilterExpr | None = None,
+    facets: Sequence[str | Facet] | None = None,
+    sort: str | Sequence[str] | None = None,
+    correct: bool = True,
+    suggest: bool = True,
+    as_you_type: bool = False,
 ) -> SearchResults:
     """The lexical search's best ``candidates`` (at least ``page * limit``)
     rescored with the cosine (see the module). Arguments as for
-    :func:`searchlib.searching.search`; an index without vectors, or a
+    :func:`searchlib.searching.search`: filters restrict the candidates,
+    facets count every match, corrections and as-you-type apply to the
+    lexical part (the cosine is of the query as it was read); a ``sort`` by
+    declared fields is not rescored. An index without vectors, or a
     ``weight`` of 0, gives the lexical results unchanged.
 
     Raises:
         EmbedderMismatchError: the index's vectors were made by another model.
     """
-    t0 = time.perf_counter()
-    compiled = context.compile(query, fields)
-    depth = max(candidates, page * limit)
     store = semantic.store
-    if store is None or weight == 0:
-        depth = page * limit
-    executed, _ = _rescore(
-        context, semantic, store, compiled, depth=depth, collapse=collapse, weight=weight
-    )
-    return context.materialise(
-        compiled,
-        executed,
-        page=page,
-        limit=limit,
+    rescore = None
+    if store is not None and weight != 0:
+        rescore = CosineRescorer(context, semantic, store, weight, candidates)
+    return search(
+        context,
+        query,
+        limit,
+        page,
         highlight_hits=highlight_hits,
+        collapse=collapse,
+        fields=fields,
         snippet_chars=snippet_chars,
         max_fragments=max_fragments,
-        started=t0,
+        filter=filter,
+        facets=facets,
+        sort=sort,
+        correct=correct,
+        suggest=suggest,
+        as_you_type=as_you_type,
+        rescore=rescore,
     )
 
 
@@ -297,6 +340,7 @@ def semantic_share(
 __all__ = [
     "DEFAULT_CANDIDATES",
     "DEFAULT_WEIGHT",
+    "CosineRescorer",
     "NoVectorsError",
     "SemanticShare",
     "hybrid_search",

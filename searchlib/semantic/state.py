@@ -310,25 +310,25 @@ class SemanticIndex:
                 self._embedder = embedder
             store = self.store
             wanted: Scope = scope or (store.scope if store is not None else "passages")
+            max_tokens = getattr(embedder, "max_tokens", DEFAULT_PASSAGE_TOKENS)
+            tokens = max_tokens if isinstance(max_tokens, int) else None
             if store is not None and (
                 store.identity != embedder.identity
                 or store.dimension != embedder.dimension
                 or store.scope != wanted
+                or store.passage_tokens != tokens
             ):
                 if not replace:
                     store.check_embedder(embedder)
                     raise EmbedderMismatchError(
-                        f"the index's vectors are of scope {store.scope!r}, not {wanted!r}: "
+                        f"the index's vectors are of scope {store.scope!r}, passages cut to "
+                        f"{store.passage_tokens} tokens, not {wanted!r} cut to {tokens}: "
                         "pass replace=True (searchlib embed --replace) to encode them again"
                     )
                 store = None
             if store is None:
-                tokens = getattr(embedder, "max_tokens", DEFAULT_PASSAGE_TOKENS)
                 store = VectorStore.empty(
-                    embedder.identity,
-                    embedder.dimension,
-                    wanted,
-                    passage_tokens=tokens if isinstance(tokens, int) else None,
+                    embedder.identity, embedder.dimension, wanted, passage_tokens=tokens
                 )
                 fresh = True
             else:

@@ -7,8 +7,9 @@ a folder outside the repository (``/tmp`` by default): ``<name>.keys`` (one
 hex key a line) and ``<name>.f32`` (the rows, raw float32), so a run killed
 half-way keeps what it had encoded; passages go to ``vectors.*``, queries to
 ``vectors-queries.*``, so that one process may warm passages while another
-warms queries. A key hashes the model identity, the side, the passage
-truncation and the text.
+warms queries. A key hashes the model identity, the side and the text as
+the model reads it (a passage cut to the embedder's ``max_tokens``), so that
+raising the cut encodes again only the passages it lengthens.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ import numpy as np
 from searchlib.semantic.embedders import Embedder, Vectors
 
 DEFAULT_DIR = Path(os.environ.get("SEARCHLIB_SEMANTIC_CACHE", "/tmp/searchlib-semantic-cache"))
+
+
+def text_key(identity: str, side: str, text: str) -> str:
+    """The cache key of ``text`` (as the model reads it, already cut) on ``side``."""
+    h = hashlib.blake2b(f"{identity}|{side}|cut|{text}".encode(), digest_size=16)
+    return h.hexdigest()
 
 
 class _Shelf:
@@ -73,10 +80,20 @@ class CachedEmbedder:
     def dimension(self) -> int:
         return self.inner.dimension
 
+    @property
+    def max_tokens(self) -> int | None:
+        """The inner embedder's passage cut (recorded with the vectors)."""
+        cut = getattr(self.inner, "max_tokens", None)
+        return cut if isinstance(cut, int) else None
+
     def _key(self, side: str, text: str) -> str:
-        cut = getattr(self.inner, "max_tokens", None) if side == "passage" else None
-        h = hashlib.blake2b(f"{self.identity}|{side}|{cut}|{text}".encode(), digest_size=16)
-        return h.hexdigest()
+        if side == "passage":
+            # The text as the model reads it: a text that fits under two cuts
+            # has one vector for both.
+            truncate = getattr(self.inner, "truncate", None)
+            if truncate is not None:
+                text = truncate(text)
+        return text_key(self.identity, side, text)
 
     def cached(self, side: str, texts: Sequence[str]) -> int:
         """How many of ``texts`` are in the cache."""

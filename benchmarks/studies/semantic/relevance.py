@@ -92,7 +92,7 @@ def attach_vectors(
 
 
 def candidates(
-    ix: Index, sem: SemanticIndex, queries: Sequence[tuple[str, str]]
+    ix: Index, sem: SemanticIndex, queries: Sequence[tuple[str, str]], depth: int = DEPTH
 ) -> dict[str, Candidates]:
     context = ix.search_context()
     store = sem.store
@@ -100,7 +100,7 @@ def candidates(
     out: dict[str, Candidates] = {}
     for qid, text in queries:
         compiled = context.compile(text)
-        executed = context.execute(compiled, DEPTH, True)
+        executed = context.execute(compiled, depth, True)
         docs, keys = [], []
         for docnum, _ in executed.ranked:
             f = context.state.stored_fields(docnum)
@@ -165,7 +165,8 @@ def folds_of(name: str, qids: Sequence[str], qrels: Any) -> list[list[str]]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    results: dict[str, Any] = {"depth": DEPTH, "collections": {}}
+    depth = max(DEPTH, *args.grid)
+    results: dict[str, Any] = {"depth": depth, "collections": {}}
     cands: dict[str, dict[str, Candidates]] = {}
     qrels_of: dict[str, Any] = {}
     folds: dict[str, list[list[str]]] = {}
@@ -178,14 +179,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         queries = load_queries(collection_dir(name) / "queries.jsonl")
         qrels = load_qrels(collection_dir(name) / "qrels.tsv")
         t0 = time.perf_counter()
-        cands[name] = candidates(ix, sem, queries)
+        cands[name] = candidates(ix, sem, queries, depth)
         print(f"{name}: candidates in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
         qrels_of[name] = qrels
         folds[name] = folds_of(name, [q for q, _ in queries], qrels)
         sems[name] = (ix, sem)
     # every (weight, k): per-query nDCG@10
     grid: dict[tuple[float, int], dict[str, dict[str, float]]] = {}
-    ks = [k for k in CANDIDATES if k <= args.max_candidates]
+    ks = [k for k in args.grid if k <= args.max_candidates]
     for w in WEIGHTS:
         for k in ks:
             grid[(w, k)] = {
@@ -374,6 +375,13 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=max(CANDIDATES),
         help="largest number of candidates tried (those whose vectors are all there)",
+    )
+    ap.add_argument(
+        "--grid",
+        type=int,
+        nargs="+",
+        default=list(CANDIDATES),
+        help="numbers of lexical candidates tried (the lexical depth is the largest)",
     )
     ap.add_argument("--check", type=int, default=300, help="queries checked via the library")
     ap.add_argument("--json", type=Path, default=SCRATCH / "relevance.json")
