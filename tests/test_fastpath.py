@@ -347,3 +347,20 @@ def test_block_ids_and_weights_read_without_values_as_whoosh_reads_them(index: I
                     read_by_head += 1
                 m._next_block()
     assert read_by_head > 1000
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.one_of(st.integers(0, 300), st.integers(2_000, 40_000)),
+    levels=st.sampled_from([1, 3, 40, 1_000, 10**9]),
+    limit=st.integers(1, 120),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_top_is_the_full_sort_cut_on_long_lists_with_ties(
+    n: int, levels: int, limit: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, levels, size=n + 7).astype(np.float64) / 7.0
+    hits = np.sort(rng.choice(n + 7, size=n, replace=False)).astype(np.int64)
+    full = sorted(((float(scores[h]), int(h)) for h in hits), key=lambda p: (-p[0], p[1]))
+    assert fastpath._top(hits, scores, limit) == [(h, s) for s, h in full[:limit]]

@@ -341,13 +341,26 @@ def _whoosh_scores(searcher: Searcher, query: wq.Query) -> tuple[IntArray, Float
 # -- ranking ----------------------------------------------------------------------
 
 
+_BLOCK = 64
+"""Block size of :func:`_top`'s first cut (a block's best score bounds its others)."""
+
+
 def _top(hits: IntArray, scores: FloatArray, limit: int) -> list[tuple[int, float]]:
     """The best ``limit`` of ``hits``: score descending, then docnum ascending (Whoosh's order)."""
-    if len(hits) > limit:
-        values = scores[hits]
-        kth = np.partition(values, len(values) - limit)[len(values) - limit]
-        hits = hits[values >= kth]  # ties at the boundary are all kept, then cut
     values = scores[hits]
+    blocks = len(values) // _BLOCK
+    if blocks > 4 * limit:
+        # A first cut, cheap on long lists: the limit-th best of the blocks'
+        # maxima is at most the limit-th best score (each of those blocks
+        # holds a score at least as high), so nothing of the best is lost.
+        maxima = values[: blocks * _BLOCK].reshape(blocks, _BLOCK).max(axis=1)
+        floor = np.partition(maxima, blocks - limit)[blocks - limit]
+        keep = values >= floor
+        hits, values = hits[keep], values[keep]
+    if len(hits) > limit:
+        kth = np.partition(values, len(values) - limit)[len(values) - limit]
+        keep = values >= kth  # ties at the boundary are all kept, then cut
+        hits, values = hits[keep], values[keep]
     order = np.lexsort((hits, -values))[:limit]
     return [(int(hits[i]), float(values[i])) for i in order]
 
