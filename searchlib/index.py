@@ -79,7 +79,12 @@ from searchlib.results import Hit, SearchResults, Suggestion
 from searchlib.searching import CompiledQuery, SearchContext, SearcherState
 from searchlib.searching import search as _search
 from searchlib.semantic.embedders import Embedder
-from searchlib.semantic.hybrid import SemanticShare, hybrid_search, semantic_search, semantic_share
+from searchlib.semantic.hybrid import (
+    CosineRescorer,
+    SemanticShare,
+    semantic_search,
+    semantic_share,
+)
 from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
 from searchlib.semantic.store import Progress
 from searchlib.semantic.text import Scope
@@ -1008,29 +1013,20 @@ class Index:
                     max_fragments=max_fragments,
                 )
             ranking = self._ranking
-            if semantic == "auto" and ranking.semantic_weight != 0 and self.semantic.has_vectors:
-                return hybrid_search(
-                    self._hybrid_context(learned),
+            context = self.search_context(learned=learned)
+            rescore = None
+            store = self.semantic.store if semantic == "auto" else None
+            if store is not None and ranking.semantic_weight != 0:
+                context = self._hybrid_context(learned)
+                rescore = CosineRescorer(
+                    context,
                     self.semantic,
-                    query,
-                    limit,
-                    page,
-                    weight=ranking.semantic_weight,
-                    candidates=ranking.semantic_candidates,
-                    highlight_hits=highlight_hits,
-                    collapse=collapse,
-                    fields=fields,
-                    snippet_chars=snippet_chars,
-                    max_fragments=max_fragments,
-                    filter=filter,
-                    facets=facets,
-                    sort=sort,
-                    correct=correct,
-                    suggest=suggest,
-                    as_you_type=as_you_type,
+                    store,
+                    ranking.semantic_weight,
+                    ranking.semantic_candidates,
                 )
             return _search(
-                self.search_context(learned=learned),
+                context,
                 query,
                 limit,
                 page,
@@ -1045,6 +1041,7 @@ class Index:
                 correct=correct,
                 suggest=suggest,
                 as_you_type=as_you_type,
+                rescore=rescore,
             )
 
     def complete(self, text: str, limit: int = 10) -> list[Completion]:

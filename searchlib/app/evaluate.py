@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import TextIO
 
 from searchlib.errors import CorpusFormatError, SearchlibError
 from searchlib.index import Index
+from searchlib.learn.metrics import per_query
 
 Run = Mapping[str, Sequence[str]]
 """Ranked document ids per query id."""
@@ -103,22 +103,6 @@ def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
             )
         qrels.setdefault(parts[0], {})[parts[1]] = grade
     return qrels
-
-
-def per_query(ranked: Sequence[str], judged: Mapping[str, int]) -> tuple[float, float, float]:
-    """nDCG@10, MRR@10 and Recall@100 of one ranking."""
-    # Negative grades (TREC's "spam") count as not relevant.
-    dcg = sum(
-        (2 ** max(judged.get(d, 0), 0) - 1) / math.log2(r + 2) for r, d in enumerate(ranked[:10])
-    )
-    ideal = sorted((max(g, 0) for g in judged.values()), reverse=True)[:10]
-    idcg = sum((2**g - 1) / math.log2(r + 2) for r, g in enumerate(ideal))
-    ndcg = dcg / idcg if idcg > 0 else 0.0
-    mrr = next((1 / (r + 1) for r, d in enumerate(ranked[:10]) if judged.get(d, 0) > 0), 0.0)
-    relevant = sum(1 for g in judged.values() if g > 0)
-    hits = sum(1 for d in ranked[:100] if judged.get(d, 0) > 0)
-    recall = hits / relevant if relevant else 0.0
-    return ndcg, mrr, recall
 
 
 def metrics(run: Run, qrels: Qrels, query_ids: Iterable[str] | None = None) -> Metrics:

@@ -23,7 +23,8 @@ METRICS = ("ndcg@10", "mrr@10", "recall@100")
 
 
 def per_query(ranked: Sequence[str], judged: Mapping[str, int]) -> tuple[float, float, float]:
-    """nDCG@10, MRR@10 and Recall@100 of one ranking of document ids."""
+    """nDCG@10, MRR@10 and Recall@100 of one ranking of document ids (negative
+    grades, TREC's "spam", count as not relevant)."""
     dcg = sum(
         (2 ** max(judged.get(d, 0), 0) - 1) / math.log2(r + 2) for r, d in enumerate(ranked[:10])
     )
