@@ -69,6 +69,7 @@ class CachedEmbedder:
             "query": _Shelf(folder, f"{name}-queries", inner.dimension),
         }
         self._lock = threading.Lock()
+        self._keys: dict[tuple[str, str], str] = {}  # (side, text) -> key: cutting counts tokens
         self.hits = 0
         self.misses = 0
 
@@ -87,13 +88,17 @@ class CachedEmbedder:
         return cut if isinstance(cut, int) else None
 
     def _key(self, side: str, text: str) -> str:
-        if side == "passage":
-            # The text as the model reads it: a text that fits under two cuts
-            # has one vector for both.
-            truncate = getattr(self.inner, "truncate", None)
-            if truncate is not None:
-                text = truncate(text)
-        return text_key(self.identity, side, text)
+        found = self._keys.get((side, text))
+        if found is None:
+            read = text
+            if side == "passage":
+                # The text as the model reads it: a text that fits under two
+                # cuts has one vector for both.
+                truncate = getattr(self.inner, "truncate", None)
+                if truncate is not None:
+                    read = truncate(text)
+            found = self._keys[(side, text)] = text_key(self.identity, side, read)
+        return found
 
     def cached(self, side: str, texts: Sequence[str]) -> int:
         """How many of ``texts`` are in the cache."""
