@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import dataclasses
 import hashlib
 import json
 import os
@@ -735,8 +734,8 @@ class Index:
                 semantic=share,
             )
             bound = context.reranker
-            if share is not None or not isinstance(bound, Learned):
-                return why  # a hybrid search: no reranker
+            if not isinstance(bound, Learned):
+                return why
             return self._explain_rerank(context, compiled, hit, why, bound, collapse)
 
     def _explain_rerank(
@@ -765,11 +764,6 @@ class Index:
             extra = learned_shares(bound.names, base, shares, bound.unit(head))
             return why.with_learned(extra)
         return why
-
-    def _hybrid_context(self, learned: bool) -> SearchContext:
-        """The context of a hybrid search: the learned expansion, if any, but
-        no reranker (its scores are not made to be fused with cosines)."""
-        return dataclasses.replace(self.search_context(learned=learned), reranker=None)
 
     def search_context(self, *, learned: bool = True) -> SearchContext:
         """What a search of this index needs now: the current searcher's state
@@ -1017,7 +1011,6 @@ class Index:
             rescore = None
             store = self.semantic.store if semantic == "auto" else None
             if store is not None and ranking.semantic_weight != 0:
-                context = self._hybrid_context(learned)
                 rescore = CosineRescorer(
                     context,
                     self.semantic,
@@ -1087,7 +1080,7 @@ class Index:
             return None
         with self._lock, self._damage_is_corruption():
             return semantic_share(
-                self._hybrid_context(learned),
+                self.search_context(learned=learned),
                 self.semantic,
                 query,
                 hit_id,

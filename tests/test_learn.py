@@ -579,3 +579,41 @@ def test_cli_cross_validate(built: Path, tmp_path: Path) -> None:
     assert code == 2
     code, _, err = _run("learn", "--index", str(path))
     assert code == 2 and "--queries" in err
+
+
+@needs_lightgbm
+def test_hybrid_search_fuses_the_cosine_over_the_learned_ranking(
+    learned_path: Path, tmp_path: Path
+) -> None:
+    from searchlib.semantic import HashingEmbedder
+    from searchlib.semantic.fusion import fuse, ranked_order
+
+    path = tmp_path / "ix"
+    shutil.copytree(learned_path, path)
+    ix = Index.open(path, embedder=HashingEmbedder(64))
+    ix.embed()
+    query = _word("plimouth", 3) + " contrat"
+    context = ix.search_context()
+    compiled = context.compile(query)
+    reranked = context.execute(compiled, 100, True).ranked
+    assert reranked != ix.search_context(learned=False).execute(compiled, 100, True).ranked
+    store = ix.semantic.store
+    assert store is not None
+    q = HashingEmbedder(64).embed_queries([query])[0]
+    cosines = []
+    for docnum, _ in reranked:
+        stored = context.state.stored_fields(docnum)
+        row = store.row(store.key_of(str(stored["doc_id"]), str(stored["id"])))
+        cosines.append(float(store.vectors[row] @ q))
+    fused = fuse([s for _, s in reranked], cosines, weight=ix.ranking.semantic_weight)
+    want = [context.state.stored_fields(reranked[i][0])["id"] for i in ranked_order(fused)]
+    hits = ix.search(query, limit=100, collapse=True, highlight_hits=False)
+    assert [h.id for h in hits] == want
+    # the explanation: BM25, expansion and reranker shares make the learned
+    # ranking's score, whose share the semantic part is fused with
+    top = hits.hits[0]
+    why = ix.explain(query, top, collapse=True)
+    assert why.semantic is not None
+    assert any(c.kind == "learned" for c in why.contributions)
+    assert why.total == pytest.approx(why.semantic.lexical, rel=1e-6)
+    assert why.semantic.score == pytest.approx(top.score, rel=1e-6)
