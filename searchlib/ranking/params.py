@@ -89,8 +89,8 @@ class Ranking:
     acronym_slop: int = 3
     join_ordinals: bool = True
     typo_rare_ratio: float = 10.0
-    semantic_weight: float = 0.15
-    semantic_candidates: int = 100
+    semantic_weight: float = 0.2
+    semantic_candidates: int = 200
 
     def boosts(self) -> dict[str, float]:
         """Per-field weights."""

