@@ -595,8 +595,9 @@ def test_hybrid_search_fuses_the_cosine_over_the_learned_ranking(
     query = _word("plimouth", 3) + " contrat"
     context = ix.search_context()
     compiled = context.compile(query)
-    reranked = context.execute(compiled, 100, True).ranked
-    assert reranked != ix.search_context(learned=False).execute(compiled, 100, True).ranked
+    depth = max(100, ix.ranking.semantic_candidates)
+    reranked = context.execute(compiled, depth, True).ranked
+    assert reranked != ix.search_context(learned=False).execute(compiled, depth, True).ranked
     store = ix.semantic.store
     assert store is not None
     q = HashingEmbedder(64).embed_queries([query])[0]
@@ -606,7 +607,7 @@ def test_hybrid_search_fuses_the_cosine_over_the_learned_ranking(
         row = store.row(store.key_of(str(stored["doc_id"]), str(stored["id"])))
         cosines.append(float(store.vectors[row] @ q))
     fused = fuse([s for _, s in reranked], cosines, weight=ix.ranking.semantic_weight)
-    want = [context.state.stored_fields(reranked[i][0])["id"] for i in ranked_order(fused)]
+    want = [context.state.stored_fields(reranked[i][0])["id"] for i in ranked_order(fused)][:100]
     hits = ix.search(query, limit=100, collapse=True, highlight_hits=False)
     assert [h.id for h in hits] == want
     # the explanation: BM25, expansion and reranker shares make the learned

