@@ -600,12 +600,12 @@ def test_hybrid_search_fuses_the_cosine_over_the_learned_ranking(
     assert reranked != ix.search_context(learned=False).execute(compiled, depth, True).ranked
     store = ix.semantic.store
     assert store is not None
-    q = HashingEmbedder(64).embed_queries([query])[0]
-    cosines = []
+    q = ix.semantic.query_vector(compiled.text)  # the unit vector the search uses
+    rows = []
     for docnum, _ in reranked:
         stored = context.state.stored_fields(docnum)
-        row = store.row(store.key_of(str(stored["doc_id"]), str(stored["id"])))
-        cosines.append(float(store.vectors[row] @ q))
+        rows.append(store.row(store.key_of(str(stored["doc_id"]), str(stored["id"]))))
+    cosines = np.asarray(store.vectors[rows], dtype=np.float32) @ q  # as one product, as searched
     fused = fuse([s for _, s in reranked], cosines, weight=ix.ranking.semantic_weight)
     want = [context.state.stored_fields(reranked[i][0])["id"] for i in ranked_order(fused)][:100]
     hits = ix.search(query, limit=100, collapse=True, highlight_hits=False)
