@@ -400,12 +400,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=15)
     p.add_argument("--json", metavar="OUT", help="also write the raw figures here")
     p.add_argument("--write-results", action="store_true", help="rewrite RESULTS.md's section")
+    p.add_argument("--render", metavar="JSON", help="only render a saved --json run")
     args = p.parse_args(argv)
     corpora = args.corpus or ["fr-medium", "cdtn", "fr-medium-x3"]
     engines = args.engine or list(ENGINES)
-    report = run(corpora, engines, args.queries, args.repeat, args.seed)
+    if args.render:
+        report = json.loads(Path(args.render).read_text(encoding="utf-8"))
+    else:
+        report = run(corpora, engines, args.queries, args.repeat, args.seed)
     print(table(report))
-    if args.json:
+    if args.json and not args.render:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if args.write_results:
         command = (
