@@ -200,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         (128, 1, 24),
         (128, 2, 12),
         (256, 1, 12),
+        (256, 1, 24),
+        (256, 2, 24),
     ]
     results: dict[str, Any] = {}
     previous = SCRATCH / "speed.json"
