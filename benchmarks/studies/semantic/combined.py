@@ -114,11 +114,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         timings.append(time.perf_counter() - t0)
         print(f"fold {i + 1}: learned in {timings[-1]:.0f}s", file=sys.stderr, flush=True)
         learned_ctx = ix.search_context(learned=True)
-
         depth = max(DEPTH, ix.ranking.semantic_candidates)
 
         def learned_plus_cosine(
-            text: str, learned_ctx: Any = learned_ctx
+            text: str, learned_ctx: Any = learned_ctx, depth: int = depth
         ) -> dict[float, list[str]]:
             compiled = learned_ctx.compile(text)
             executed = learned_ctx.execute(compiled, depth, True)
