@@ -24,17 +24,15 @@ without it).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import stat
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from searchlib._files import replace_text
 from searchlib.errors import SearchlibWarning
 from searchlib.learn.trees import Forest, ForestFormatError
 
@@ -229,17 +227,7 @@ class LearnedModel:
     def save(self, folder: Path) -> None:
         """Write the model into index folder ``folder`` atomically (a temporary
         file with the mode of the index's ``searchlib.json``, then ``os.replace``)."""
-        fd, name = tempfile.mkstemp(prefix=MODEL_FILE + ".", suffix=".tmp", dir=folder)
-        try:
-            with contextlib.suppress(OSError):
-                os.chmod(fd, stat.S_IMODE(os.stat(folder / "searchlib.json").st_mode))
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(self.to_json())
-            os.replace(name, folder / MODEL_FILE)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.remove(name)
-            raise
+        replace_text(folder, MODEL_FILE, self.to_json())
 
     @classmethod
     def load(cls, folder: Path) -> LearnedModel | None:

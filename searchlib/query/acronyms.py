@@ -26,15 +26,12 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import stat
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
+from searchlib._files import replace_text
 from searchlib.analysis.analyzer import APOSTROPHES, FrenchAnalyzer, fold, normalize_text
 from searchlib.analysis.stopwords import FRENCH_STOP_WORDS
 from searchlib.documents import Document
@@ -321,17 +318,4 @@ class AcronymLexicon:
         The temporary file has a name of its own, so two writers saving at
         once never replace each other's half-written file (the last one wins).
         """
-        fd, name = tempfile.mkstemp(prefix=LEXICON_FILE + ".", suffix=".tmp", dir=folder)
-        try:
-            # mkstemp makes the file private (0600): give it the mode of the
-            # index's other files (its searchlib.json), so whoever can read
-            # the index can read this too.
-            with contextlib.suppress(OSError):
-                os.chmod(fd, stat.S_IMODE(os.stat(folder / "searchlib.json").st_mode))
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(self.to_json())
-            os.replace(name, folder / LEXICON_FILE)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.remove(name)
-            raise
+        replace_text(folder, LEXICON_FILE, self.to_json())
