@@ -704,6 +704,7 @@ class Index:
         fields: Sequence[str] | None = None,
         learned: bool = True,
         collapse: bool | None = None,
+        filter: str | Mapping[str, Any] | FilterExpr | None = None,
     ) -> Explanation:
         """How ``hit``'s score for ``query`` adds up: each term's share, with
         its BM25 figures (``fields`` as given to the search, if any).
@@ -714,7 +715,8 @@ class Index:
         kind ``learned``; see :func:`searchlib.ranking.explain.learned_shares`).
         The reranker's share depends on the other candidates: ``collapse``
         says whether the search collapsed passages (``None``: the way under
-        which the hit's lexical score is found among the candidates).
+        which the hit's lexical score is found among the candidates). So does
+        the semantic share of a hybrid search: give the search's ``filter``.
 
         Raises:
             SearchlibError: the hit's passage is no longer in the index.
@@ -724,7 +726,12 @@ class Index:
             context = self.search_context(learned=learned)
             compiled = context.compile(query, fields)
             share = self.semantic_share(
-                query, hit.id, collapse=bool(collapse), fields=fields, learned=learned
+                query,
+                hit.id,
+                collapse=bool(collapse),
+                fields=fields,
+                learned=learned,
+                filter=filter,
             )
             why = explain_hit(
                 context.state.searcher,
@@ -1071,6 +1078,7 @@ class Index:
         page: int = 1,
         limit: int = 10,
         learned: bool = True,
+        filter: str | Mapping[str, Any] | FilterExpr | None = None,
     ) -> SemanticShare | None:
         """The lexical and semantic parts of a hit's hybrid score, as
         :meth:`search` (``semantic="auto"``, same options) computed it;
@@ -1089,6 +1097,7 @@ class Index:
                 collapse=collapse,
                 fields=fields,
                 depth=max(ranking.semantic_candidates, page * limit),
+                filter=filter,
             )
 
     @contextlib.contextmanager

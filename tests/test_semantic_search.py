@@ -245,6 +245,11 @@ def test_hybrid_combines_with_filters_facets_sort_corrections_and_typing(tmp_pat
     cosines = [float(store.vectors[store.row(h.id)] @ q) for h in lexical_kept]  # type: ignore[index]
     fused = fuse([h.score for h in lexical_kept], cosines, weight=ix.ranking.semantic_weight)
     assert [i for i, _ in kept] == [lexical_kept.hits[i].id for i in ranked_order(fused)]
+    # the explanation of a filtered hit is that of the filtered candidates
+    for q, kw in ((query, {"filter": "kind:paie"}), (query + " kind:paie", {})):
+        for hit in ix.search(q, **kw):  # type: ignore[arg-type]
+            share = ix.explain(q, hit, **kw).semantic  # type: ignore[arg-type]
+            assert share is not None and share.score == pytest.approx(hit.score)
     # facets count every match, as the lexical search does
     counted = ix.search(query, facets=["kind"])
     assert counted.facets == ix.search(query, facets=["kind"], semantic="off").facets

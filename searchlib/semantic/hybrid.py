@@ -145,8 +145,10 @@ def _rescore(
     collapse: bool,
     weight: float,
 ) -> tuple[Executed, Fused | None]:
-    """The lexical ranking of ``depth`` candidates, rescored (``None``: nothing to fuse)."""
-    executed = context.execute(compiled, depth, collapse)
+    """The lexical ranking of ``depth`` candidates (restricted by the query's
+    filters), rescored (``None``: nothing to fuse)."""
+    request = context.field_request(compiled, None, None)
+    executed = context.execute(compiled, depth, collapse, request=request)
     if store is None or not executed.ranked or weight == 0:
         return executed, None
     return _fused(context, semantic, store, compiled, executed, weight)
@@ -298,14 +300,15 @@ def semantic_share(
     collapse: bool = False,
     fields: Sequence[str] | None = None,
     depth: int | None = None,
+    filter: str | Mapping[str, Any] | FilterExpr | None = None,
 ) -> SemanticShare | None:
     """The lexical and semantic parts of hit ``hit_id``'s hybrid score for
     ``query`` (as :func:`hybrid_search` computed it with the same arguments;
     ``depth``: the number of candidates it rescored, when a deep page made it
-    more than ``candidates``). ``None`` when the hit is not among the
-    candidates or the index has no vectors.
+    more than ``candidates``; ``filter`` as given to the search). ``None``
+    when the hit is not among the candidates or the index has no vectors.
     """
-    compiled = context.compile(query, fields)
+    compiled = context.compile(query, fields, filter=filter)
     executed, fused = _rescore(
         context,
         semantic,
