@@ -6,8 +6,12 @@ notes) is kept as written; the text between them is replaced.
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -38,3 +42,21 @@ def publish(name: str, text: str, write: bool) -> None:
     print(text)
     if write:
         update_results_md(name, text)
+
+
+def run_or_render(
+    name: str,
+    args: argparse.Namespace,
+    run: Callable[[argparse.Namespace], dict[str, Any]],
+    report: Callable[[Mapping[str, Any]], str],
+) -> None:
+    """A study's result: with ``args.render``, the JSON saved by an earlier run;
+    otherwise ``run(args)``, saved as JSON to ``args.json``. Then :func:`publish`\\ ed
+    as section ``name`` (written to RESULTS.md with ``args.write_results``)."""
+    if args.render:
+        result = json.loads(Path(args.render).read_text(encoding="utf-8"))
+    else:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        result = run(args)
+        Path(args.json).write_text(json.dumps(result, indent=1), encoding="utf-8")
+    publish(name, report(result), args.write_results)

@@ -24,7 +24,6 @@ without a cached vector gets none, z = 0). Writes a JSON file and, with
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import time
@@ -34,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.results_file import publish
+from benchmarks.results_file import run_or_render
 from benchmarks.studies.semantic.cache import CachedEmbedder
 from benchmarks.studies.semantic.relevance import SCRATCH, attach_vectors, build_index
 from benchmarks.studies.semantic.warm import collection_dir
@@ -88,6 +87,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     topics = {q: topics_file.get(q, q) for q in judged}
     folds = topic_folds(topics, FOLDS, seed=0)
     source = build_index("cdtn")
+    args.scratch.mkdir(parents=True, exist_ok=True)
     work = args.scratch / "cdtn-combined.index"
     if work.exists():
         shutil.rmtree(work)
@@ -232,13 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--render", type=Path, help="only render a saved JSON result")
     ap.add_argument("--write-results", action="store_true")
     args = ap.parse_args(argv)
-    if args.render:
-        result = json.loads(args.render.read_text())
-    else:
-        args.scratch.mkdir(parents=True, exist_ok=True)
-        result = run(args)
-        args.json.write_text(json.dumps(result, indent=1))
-    publish(SECTION, report(result), args.write_results)
+    run_or_render(SECTION, args, run, report)
     return 0
 
 

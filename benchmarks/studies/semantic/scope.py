@@ -22,7 +22,6 @@ lexical ranking and of both scopes, and the sign-flip p-value over the topics.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Mapping
@@ -31,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.results_file import publish
+from benchmarks.results_file import run_or_render
 from benchmarks.studies.semantic.cache import CachedEmbedder
 from benchmarks.studies.semantic.relevance import SCRATCH, build_index
 from benchmarks.studies.semantic.warm import collection_dir
@@ -158,13 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--render", type=Path, help="only render a saved JSON result")
     ap.add_argument("--write-results", action="store_true")
     args = ap.parse_args(argv)
-    if args.render:
-        result = json.loads(args.render.read_text())
-    else:
-        SCRATCH.mkdir(parents=True, exist_ok=True)
-        result = run(args)
-        args.json.write_text(json.dumps(result, indent=1))
-    publish(SECTION, report(result), args.write_results)
+    run_or_render(SECTION, args, run, report)
     return 0
 
 
