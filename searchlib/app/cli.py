@@ -1182,7 +1182,8 @@ def _cmd_learn(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     stats = index.stats()
     if stats.learned is not None:
         for key, value in learned_rows(stats.learned)[1:]:
-            print(f"{key}: {value}", file=out)
+            if key != "left out":  # in the report already
+                print(f"{key}: {value}", file=out)
     return EXIT_OK
 
 
