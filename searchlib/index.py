@@ -139,6 +139,9 @@ class IndexStats:
     """What the index learned (see :meth:`LearnedModel.summary
     <searchlib.learn.model.LearnedModel.summary>`; ``used``: whether searches
     use it, ``why`` when not), ``None`` when it learned nothing."""
+    vectors: dict[str, Any] | None = None
+    """The semantic vectors beside the index (``model``, ``dimension``,
+    ``scope``, ``passage_tokens``, ``count``), ``None`` when it has none."""
 
 
 class Index:
@@ -1190,6 +1193,18 @@ class Index:
                 documents = len({f["doc_id"] for f in reader.all_stored_fields()})
             names = tuple(reader.schema.names())
             learned = self._learned_stats()
+            store = self.semantic.store
+            vectors = (
+                None
+                if store is None
+                else {
+                    "model": store.identity,
+                    "dimension": store.dimension,
+                    "scope": store.scope,
+                    "passage_tokens": store.passage_tokens,
+                    "count": len(store),
+                }
+            )
         size = 0
         if self.path is not None:
             for entry in os.scandir(self.path):
@@ -1206,6 +1221,7 @@ class Index:
             FORMAT_VERSION,
             tuple((name, kind.describe()) for name, kind in self._fields.items()),
             learned,
+            vectors,
         )
 
     def _learned_stats(self) -> dict[str, Any] | None:

@@ -161,6 +161,7 @@ def test_embed_an_existing_index_later(tmp_path: Path) -> None:
     with Index.create(tmp_path / "ix") as ix:
         ix.add(DOCS)
         before = _scored(ix, "salarié chaque mois")
+        assert ix.stats().vectors is None
     ix = Index.open(tmp_path / "ix")
     seen: list[tuple[int, int]] = []
     report = ix.embed(
@@ -172,6 +173,14 @@ def test_embed_an_existing_index_later(tmp_path: Path) -> None:
     assert _scored(ix, "salarié chaque mois", semantic="off") == before
     assert _scored(ix, "salarié chaque mois") != before  # hybrid now
     assert ix.embed().encoded == 0  # in step: nothing to do
+    vectors = ix.stats().vectors
+    assert vectors is not None
+    assert (vectors["model"], vectors["dimension"], vectors["count"]) == ("hashing-64", 64, 5)
+    assert vectors["scope"] == "passages"
+    from searchlib.app.render import format_stats, stats_dict
+
+    assert stats_dict(ix.stats())["vectors"] == vectors
+    assert "vectors    5 (hashing-64, 64 dimensions, scope passages" in format_stats(ix.stats())
 
 
 def test_build_with_vectors_and_first_scope(tmp_path: Path) -> None:

@@ -343,6 +343,8 @@ def stats_dict(stats: IndexStats, ranking: Ranking | None = None) -> dict[str, A
         out["ranking"] = dataclasses.asdict(ranking)
     if stats.learned is not None:
         out["learned"] = stats.learned
+    if stats.vectors is not None:
+        out["vectors"] = stats.vectors
     return out
 
 
@@ -367,6 +369,16 @@ def format_stats(stats: IndexStats, ranking: Ranking | None = None) -> str:
         rows.append(("ranking", f"BM25F {params}"))
     if stats.learned is not None:
         rows.extend(learned_rows(stats.learned))
+    if stats.vectors is not None:
+        v = stats.vectors
+        cut = f", cut to {v['passage_tokens']} tokens" if v.get("passage_tokens") else ""
+        rows.append(
+            (
+                "vectors",
+                f"{v['count']:,} ({v['model']}, {v['dimension']} dimensions, "
+                f"scope {v['scope']}{cut})",
+            )
+        )
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
