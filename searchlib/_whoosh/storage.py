@@ -764,9 +764,28 @@ class Store:
         schema = self.ix.schema
         return schema["text"].analyzer, schema["exact"].analyzer
 
-    def new_searcher(self, weighting: Any) -> Searcher:
-        """A searcher over the current commit (searches may be time-limited)."""
-        return LimitedSearcher(self.ix.reader(), weighting=weighting, fromindex=self.ix)
+    def new_searcher(self, weighting: Any, *, retries: int = 50) -> Searcher:
+        """A searcher over the current commit (searches may be time-limited).
+
+        A commit in another process may replace the latest TOC, or merge away
+        its segments, between finding and reading them: that
+        ``FileNotFoundError`` is retried on the newer commit (as :meth:`open`
+        does) when there is one."""
+        for attempt in range(retries):
+            generation = latest_generation(self.folder) if self.folder is not None else None
+            try:
+                reader = self.ix.reader()
+            except FileNotFoundError:
+                if (
+                    self.folder is None
+                    or attempt + 1 == retries
+                    or latest_generation(self.folder) == generation
+                ):
+                    raise
+                time.sleep(0.01)
+                continue
+            return LimitedSearcher(reader, weighting=weighting, fromindex=self.ix)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def doc_count_all(self) -> int:
         """Passages in the index, deleted ones included."""
