@@ -30,10 +30,9 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 import whoosh.index
 from whoosh.searching import Searcher
@@ -44,6 +43,9 @@ from searchlib._whoosh.storage import DATA_ERRORS, SegmentBatch, Store, abort, c
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.corpus import seed_dir, seed_documents
 from searchlib.documents import PASSAGE_CHARS, Document, Passage, split_passages
+from searchlib.engine.backend import IndexStats
+from searchlib.engine.pipeline import Pipeline
+from searchlib.engine.request import Searchable, SearchRequest
 from searchlib.errors import (
     IndexCorruptError,
     IndexExistsError,
@@ -52,7 +54,7 @@ from searchlib.errors import (
     IndexVersionError,
     SearchlibError,
 )
-from searchlib.fields import Facet, FieldType, FilterExpr, check_declarations, from_json
+from searchlib.fields import FieldType, FilterExpr, check_declarations, from_json
 from searchlib.highlight import leading_snippet
 from searchlib.learn import (
     MODEL_FILE,
@@ -76,22 +78,14 @@ from searchlib.ranking.fastpath import SegmentCache
 from searchlib.ranking.params import Ranking, make_weighting
 from searchlib.results import Hit, SearchResults, Suggestion
 from searchlib.searching import CompiledQuery, SearchContext, SearcherState
-from searchlib.searching import search as _search
 from searchlib.semantic.embedders import Embedder
 from searchlib.semantic.hybrid import (
     SemanticShare,
-    cosine_rescorer,
-    semantic_search,
     semantic_share,
 )
 from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
 from searchlib.semantic.store import Progress
 from searchlib.semantic.text import Scope
-
-SemanticMode = Literal["auto", "off", "only"]
-"""How a search uses an index's vectors: ``"auto"`` ranks by the hybrid score
-when the index has vectors (lexically otherwise), ``"off"`` lexically,
-``"only"`` by cosine alone (see :mod:`searchlib.semantic.hybrid`)."""
 
 _FULL_SYNC = 1000
 """Past this many documents changed at once, vectors are checked against the whole index."""
@@ -114,37 +108,7 @@ Topics = Mapping[str, str] | str | Path | None
 """Topic of each query id (a mapping, or a ``topics.tsv``), or ``None``."""
 
 
-class _Default:
-    """Marks an argument left out (``None`` means something else)."""
-
-
-_DEFAULT = _Default()
-
-
-@dataclass(frozen=True, slots=True)
-class IndexStats:
-    """Counts and versions of an index."""
-
-    path: str | None
-    documents: int
-    passages: int
-    fields: tuple[str, ...]
-    size_bytes: int
-    analyzer_version: str
-    format_version: int
-    declared: tuple[tuple[str, str], ...] = ()
-    """The declared fields: ``(name, type)`` pairs (``type`` as ``keyword``,
-    ``keyword (multiple)``, ``number``, ``date``)."""
-    learned: dict[str, Any] | None = None
-    """What the index learned (see :meth:`LearnedModel.summary
-    <searchlib.learn.model.LearnedModel.summary>`; ``used``: whether searches
-    use it, ``why`` when not), ``None`` when it learned nothing."""
-    vectors: dict[str, Any] | None = None
-    """The semantic vectors beside the index (``model``, ``dimension``,
-    ``scope``, ``passage_tokens``, ``count``), ``None`` when it has none."""
-
-
-class Index:
+class Index(Searchable[SearchResults]):
     """A searchable collection of French documents, stored in a folder.
 
     Use :meth:`create` or :meth:`open` (or :func:`default_index` for the
@@ -915,135 +879,26 @@ class Index:
             self._learned = None
             return had
 
-    def search(
-        self,
-        query: str,
-        limit: int = 10,
-        page: int = 1,
-        *,
-        time_limit: float | _Default | None = _DEFAULT,
-        highlight_hits: bool = True,
-        collapse: bool = False,
-        fields: Sequence[str] | None = None,
-        snippet_chars: int = 220,
-        max_fragments: int = 2,
-        filter: str | Mapping[str, Any] | FilterExpr | None = None,
-        facets: Sequence[str | Facet] | None = None,
-        sort: str | Sequence[str] | None = None,
-        correct: bool = True,
-        suggest: bool = True,
-        as_you_type: bool = False,
-        semantic: SemanticMode = "auto",
-        learned: bool = True,
-    ) -> SearchResults:
-        """Ranked search.
-
-        Args:
-            query: the query text (see :mod:`searchlib.query.language`).
-            limit: hits per page (an integer, at least 1).
-            page: 1-based page (an integer, at least 1).
-            time_limit: seconds the search may take (default
-                :attr:`time_limit`, ``None`` for no limit).
-            highlight_hits: build snippets (cheaper when ``False``).
-            collapse: at most one passage per document (the best one).
-            fields: restrict plain words to these fields, a sequence of names
-                such as ``("title",)`` (default: title and text).
-            snippet_chars: approximate size of a fragment (at least 1).
-            max_fragments: fragments per snippet (at least 1).
-            filter: restricts the matches by declared fields, never scoring:
-                filter syntax (``"source:legi-codes date:>=2020"``), a mapping
-                of fields to a value or a list of values (any of them), or a
-                :mod:`searchlib.fields` expression. It applies with the
-                filters the query itself holds.
-            facets: declared fields to count the matches by (names, or
-                :class:`~searchlib.fields.Facet` for dates by month or numbers
-                by ranges), in ``SearchResults.facets``.
-            sort: declared fields to order by instead of the score
-                (``"-date"``, ``"source,-date"``; ``-`` for descending;
-                passages without a value last), ties by score, then document
-                id and position.
-            correct: read typos as the index's words (``False``: every word
-                as typed; ``+word`` keeps one word as typed); what was read as
-                what is in ``SearchResults.corrections`` and ``.searched``.
-            suggest: when nothing was corrected and the query finds little,
-                look for a query that finds more (``SearchResults.suggestion``).
-            as_you_type: the query is being typed: its last word (no space
-                after it) matches the written forms it starts (``conv`` finds
-                « convention »); see also :meth:`complete`.
-            semantic: on an index with vectors, ``"auto"`` ranks by the
-                hybrid score (:attr:`Ranking.semantic_weight
-                <searchlib.ranking.params.Ranking.semantic_weight>`),
-                ``"off"`` lexically, ``"only"`` by cosine alone (every
-                passage with a vector, matching or not). An index without
-                vectors searches lexically with ``"auto"``.
-            learned: use what the index learned (:meth:`learn`), if anything;
-                ``False`` ranks as an index that learned nothing.
+    def run(self, request: SearchRequest) -> SearchResults:
+        """The results of ``request`` (what :meth:`search` runs: see
+        :class:`~searchlib.engine.request.SearchRequest` for the options).
 
         Raises:
-            SearchTimeoutError: the search ran past ``time_limit``.
+            SearchTimeoutError: the search ran past its time limit.
             QuerySyntaxError: the query is an explicitly malformed operator query.
-            TypeError: an argument of the wrong type (``limit=2.5``, ``fields="title"``).
-            ValueError: a count below 1, an unknown field, or a ``time_limit``
-                that is not a positive number of seconds.
+            ValueError: an unknown declared field in a filter, facet or sort key.
             NoVectorsError: ``semantic="only"`` on an index without vectors.
             EmbedderMismatchError: the vectors were made by another model
                 than the index's embedder.
         """
-        if semantic not in ("auto", "off", "only"):
-            raise ValueError(f"semantic must be 'auto', 'off' or 'only', not {semantic!r}")
-        seconds = self.time_limit if isinstance(time_limit, _Default) else time_limit
-        if seconds is not None and (
-            isinstance(seconds, bool) or not isinstance(seconds, int | float)
-        ):
-            raise TypeError(f"time_limit must be a number of seconds or None, not {seconds!r}")
+        seconds = request.seconds(self.time_limit)
         # One search at a time per Index: Whoosh's readers share file positions,
         # so concurrent searches from threads read garbage. (Whoosh runs in
         # Python under the GIL: serialising costs threads next to nothing.)
-        if not isinstance(learned, bool):
-            raise TypeError(f"learned must be True or False, not {learned!r}")
         with self._lock, limits.time_limit(seconds), self._damage_is_corruption():
-            if semantic == "only":
-                if fields is not None:
-                    raise ValueError("fields apply to lexical searches, not semantic='only'")
-                return semantic_search(
-                    self.search_context(learned=False),
-                    self.semantic,
-                    query,
-                    limit,
-                    page,
-                    highlight_hits=highlight_hits,
-                    collapse=collapse,
-                    snippet_chars=snippet_chars,
-                    max_fragments=max_fragments,
-                )
-            ranking = self._ranking
-            context = self.search_context(learned=learned)
-            rescore = None
-            if semantic == "auto":
-                rescore = cosine_rescorer(
-                    context,
-                    self.semantic,
-                    weight=ranking.semantic_weight,
-                    candidates=ranking.semantic_candidates,
-                )
-            return _search(
-                context,
-                query,
-                limit,
-                page,
-                highlight_hits=highlight_hits,
-                collapse=collapse,
-                fields=fields,
-                snippet_chars=snippet_chars,
-                max_fragments=max_fragments,
-                filter=filter,
-                facets=facets,
-                sort=sort,
-                correct=correct,
-                suggest=suggest,
-                as_you_type=as_you_type,
-                rescore=rescore,
-            )
+            context = self.search_context(learned=request.learned and request.semantic != "only")
+            semantic = self.semantic if request.semantic != "off" else None
+            return Pipeline(context, semantic, self._ranking).run(request)
 
     def complete(self, text: str, limit: int = 10) -> list[Completion]:
         """The likeliest completions of the last word of ``text``, a query being typed.

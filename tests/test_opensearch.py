@@ -21,15 +21,12 @@ from searchlib import Document, FrenchAnalyzer, Index, Ranking, load_jsonl
 from searchlib.analysis import ELISIONS, FRENCH_STOP_WORDS
 from searchlib.analysis.lexicon import IRREGULAR_FORMS, ORDINAL_WORDS
 from searchlib.errors import CorpusFormatError, DocumentError, QuerySyntaxError
+from searchlib.fields import AllOf, Date, Exclude, Facet, Match, Range, SortKey
 from searchlib.highlight import MatchSpec
 from searchlib.opensearch import (
-    DateHistogramFacet,
-    FieldFilter,
     MetadataField,
     QueryTranslator,
-    SortKey,
     TermLookups,
-    TermsFacet,
     UnsupportedQueryError,
     export,
     index_body,
@@ -52,6 +49,7 @@ from searchlib.opensearch.results import (
 from searchlib.opensearch.translate import (
     DOCUMENT_COUNT,
     HIGHLIGHT_TAGS,
+    field_types,
     levenshtein,
     search_body,
 )
@@ -437,53 +435,63 @@ DECLARED = [
 
 def body_of(**options: Any) -> dict[str, Any]:
     translation = QueryTranslator().translate("cour")
-    return search_body(translation, declared=DECLARED, **options)
+    return search_body(translation, types=field_types(DECLARED), **options)
 
 
 def test_filters_go_in_the_filter_context() -> None:
-    body = body_of(filters=[FieldFilter("source", ("sp", "cdt")), FieldFilter("year", gte=2020)])
+    expr = AllOf((Match("source", ("sp", "cdt")), Range("year", 2020.0, None)))
+    body = body_of(filter=expr)
     assert body["query"]["bool"]["filter"] == [
-        {"terms": {"fields.source": ["sp", "cdt"]}},
-        {"range": {"fields.year": {"gte": 2020}}},
+        {
+            "bool": {
+                "filter": [
+                    {"terms": {"fields.source": ["sp", "cdt"]}},
+                    {"range": {"fields.year": {"gte": 2020.0}}},
+                ]
+            }
+        }
     ]
 
 
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"filters": [FieldFilter("author", ("x",))]},  # not declared
-        {"filters": [FieldFilter("source", gte="a")]},  # a range on a keyword
-        {"filters": [FieldFilter("year")]},  # neither values nor bounds
-        {"facets": [DateHistogramFacet("year")]},  # not a date
-        {"facets": [TermsFacet("published")]},  # a date takes a histogram
-        {"sort": [SortKey("author")]},
-        {"page": 1001},  # past the result window
-    ],
-)
-def test_what_the_cluster_cannot_do_is_refused(options: dict[str, Any]) -> None:
+def test_a_date_range_goes_to_the_cluster_in_epoch_milliseconds() -> None:
+    day = Date().convert("2020-03-01")[0]
+    body = body_of(filter=Exclude(Range("published", day, None, low_inclusive=False)))
+    assert body["query"]["bool"]["filter"] == [
+        {"bool": {"must_not": [{"range": {"fields.published": {"gt": day // 1000}}}]}}
+    ]
+
+
+def test_the_page_window_is_refused() -> None:
     with pytest.raises(UnsupportedQueryError):
-        body_of(**options)
+        body_of(page=1001)
 
 
 def test_facets_count_documents_and_collapse_counts_them_too() -> None:
     body = body_of(
-        facets=[TermsFacet("source", size=5), DateHistogramFacet("published", "year")],
+        facets=[Facet("source", limit=5), Facet("published", by="month")],
         collapse=True,
     )
     terms = body["aggs"]["facet_0"]
     assert terms["terms"]["field"] == "fields.source" and terms["terms"]["size"] == 5
     assert terms["aggs"]["documents"]["cardinality"]["field"] == "doc_id"
-    assert body["aggs"]["facet_1"]["date_histogram"]["calendar_interval"] == "year"
+    histogram = body["aggs"]["facet_1"]["date_histogram"]
+    assert histogram["calendar_interval"] == "month" and histogram["format"] == "yyyy-MM"
     assert body["collapse"] == {"field": "doc_id"}
     assert body["aggs"][DOCUMENT_COUNT] == {
         "cardinality": {"field": "doc_id", "precision_threshold": 40000}
     }
 
 
+def test_number_facets_count_the_same_ranges_as_the_local_index() -> None:
+    body = body_of(facets=[Facet("year", edges=(2000, 2020))])
+    ranges = body["aggs"]["facet_0"]["range"]["ranges"]
+    assert [r["key"] for r in ranges] == ["*-2000", "2000-2020", "2020-*"]
+
+
 def test_sorting_keeps_scores_and_a_stable_order() -> None:
     body = body_of(sort=[SortKey("year", descending=True)])
     assert body["sort"][0] == {"fields.year": {"order": "desc", "missing": "_last"}}
-    assert body["sort"][-1] == {"id": {"order": "asc"}}
+    assert body["sort"][-2:] == [{"_score": {"order": "desc"}}, {"id": {"order": "asc"}}]
     assert body["track_scores"] is True
 
 
@@ -544,7 +552,7 @@ def test_totals_and_facets_from_a_response() -> None:
     }
     assert total_from(response, collapse=False) == 42
     assert total_from(response, collapse=True) == 7
-    buckets = facets_from(response, [TermsFacet("source")])["source"]
+    buckets = facets_from(response, [Facet("source")])["source"]
     assert [(b.key, b.documents) for b in buckets] == [("sp", 5)]
 
 

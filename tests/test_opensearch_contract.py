@@ -35,11 +35,9 @@ from searchlib.opensearch import (
     ClusterAuthError,
     ClusterError,
     ClusterUnavailableError,
-    FieldFilter,
     MappingConflictError,
     MetadataField,
     OpenSearchIndex,
-    TermsFacet,
     index_body,
 )
 from searchlib.opensearch.translate import DOCUMENT_COUNT, HIGHLIGHT_TAGS
@@ -681,8 +679,8 @@ def test_search_sends_a_documented_body_and_reads_hits(cluster: FakeCluster) -> 
     results = index.search(
         '"cour fédérale" -juge',
         collapse=True,
-        filters=[FieldFilter("source", ("sp",))],
-        facets=[TermsFacet("source")],
+        filter={"source": "sp"},
+        facets=["source"],
     )
     (request,) = cluster.sent("POST", f"/{INDEX}/_search")
     body = request.json()

@@ -18,15 +18,12 @@ from typing import Any
 import pytest
 
 from searchlib import Document, FrenchAnalyzer, Index, load_jsonl
+from searchlib.fields import Facet
 from searchlib.opensearch import (
     BulkError,
     ClusterAuthError,
-    DateHistogramFacet,
-    FieldFilter,
     MetadataField,
     OpenSearchIndex,
-    SortKey,
-    TermsFacet,
     make_client,
 )
 from searchlib.opensearch.mapping import ANALYZER, EXACT_ANALYZER
@@ -134,9 +131,9 @@ def test_filters_facets_and_sorting(cluster_index: OpenSearchIndex) -> None:
         "la OR le",
         collapse=True,
         limit=50,
-        filters=[FieldFilter("year", gte=2019), FieldFilter("tags", ("b",))],
-        facets=[TermsFacet("source"), DateHistogramFacet("published", "year")],
-        sort=[SortKey("year", descending=True)],
+        filter="year:>=2019 tags:b",
+        facets=["source", Facet("published", by="year")],
+        sort="-year",
     )
     years = [h.fields["year"] for h in results]
     assert years == sorted(years, reverse=True) and all(y >= 2019 for y in years)

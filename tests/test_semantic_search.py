@@ -271,3 +271,32 @@ def test_hybrid_combines_with_filters_facets_sort_corrections_and_typing(tmp_pat
     assert [h.id for h in typo] == [h.id for h in ix.search("salaire")]
     assert ix.search("salaiire", correct=False).total == 0
     assert [h.id for h in ix.search("retrai", as_you_type=True)] == ["retraite#1"]
+
+
+def test_semantic_only_honours_filters_facets_sort_and_paging(tmp_path: Path) -> None:
+    from searchlib import Keyword, Number
+
+    ix = Index.create(
+        tmp_path / "ix",
+        embedder=HashingEmbedder(64),
+        fields={"source": Keyword(), "rank": Number()},
+    )
+    ix.add(
+        [
+            Document(d.id, d.title, d.text, {"source": "x" if n % 2 else "y", "rank": n})
+            for n, d in enumerate(DOCS)
+        ]
+    )
+    everything = ix.search("chaque mois", semantic="only", limit=10, facets=["source"])
+    assert everything.total == len(DOCS) and everything.facets == {"source": {"y": 3, "x": 2}}
+    kept = ix.search("chaque mois", semantic="only", filter={"source": "x"}, facets=["source"])
+    assert {h.fields["source"] for h in kept} == {"x"}
+    assert kept.total == 2 and kept.facets == {"source": {"x": 2}}
+    # the query's own filters too
+    assert ix.search("chaque mois source:y", semantic="only").total == 3
+    by_rank = ix.search("chaque mois", semantic="only", sort="-rank")
+    assert [h.fields["rank"] for h in by_rank] == [4, 3, 2, 1, 0]
+    pages = [ix.search("chaque mois", semantic="only", limit=2, page=p) for p in (1, 2, 3)]
+    assert [h.id for p in pages for h in p] == [h.id for h in everything]
+    trace = kept.trace.stage("retrieve")
+    assert trace is not None and trace.get("by") == "cosine"

@@ -57,6 +57,8 @@ from searchlib.app.render import (
 from searchlib.app.repl import run_repl
 from searchlib.corpus.loaders import load_corpus
 from searchlib.documents import Document
+from searchlib.engine.backend import Backend
+from searchlib.engine.request import SearchRequest
 from searchlib.errors import CorpusWarning, IndexExistsError, QuerySyntaxError, SearchlibError
 from searchlib.fields import Facet, FieldType, parse_declaration
 from searchlib.highlight import visible
@@ -315,6 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
     _version(p)
     p.add_argument("text", help="the text to analyze")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--index",
+        metavar="DIR",
+        help="analyze with this index's analyzer (default: the default one)",
+    )
 
     p = sub.add_parser(
         "stats",
@@ -670,12 +677,12 @@ def _message(e: BaseException) -> str:
     return str(e)
 
 
-def _open(index_dir: str | None, approximate: bool = False) -> tuple[Index, str]:
+def _open(index_dir: str | None, approximate: bool = False) -> tuple[Backend, str]:
     """The index a command names: a folder, an OpenSearch index (``--index
     https://host:9200/name``, which answers as an Index does), or the seed corpus."""
     if index_dir and opensearch_cli.is_cluster_spec(index_dir):
         cluster = opensearch_cli.open_spec(index_dir, approximate=approximate)
-        return cluster, index_dir  # type: ignore[return-value]
+        return cluster, index_dir
     if index_dir:
         return Index.open(index_dir), index_dir
     return default_index(), SEED_LABEL
@@ -892,22 +899,21 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e
 
 def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     index, _ = _open(args.index, args.approximate)
-    wanted = args.facet or None
-    off = _off(args, index)
     try:
-        results = index.search(
+        request = SearchRequest(
             args.query,
             limit=args.limit,
             page=args.page,
             collapse=args.collapse,
             filter=" ".join(f"({f})" if " OR " in f else f for f in args.filter) or None,
-            facets=wanted,
+            facets=args.facet or None,
             sort=args.sort,
             correct=args.correct,
             as_you_type=args.as_you_type,
             semantic=args.semantic,
-            **off,
+            **_off(args, index),
         )
+        results = index.run(request)
     except ValueError as e:
         if isinstance(e, SearchlibError):
             raise
@@ -1015,7 +1021,7 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
-    analyzer = FrenchAnalyzer()
+    analyzer = _open(args.index)[0].analyzer if args.index else FrenchAnalyzer()
     if args.json:
         dump_json(analysis_json(analyzer, args.text), out)
     else:
@@ -1102,7 +1108,7 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _each_query(
-    index: Index,
+    index: Backend,
     queries: Iterable[tuple[str, str]],
     limit: int,
     on_error: Callable[[str, str, Exception], None],

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from searchlib.analysis.analyzer import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
+from searchlib.engine.backend import IndexStats
 from searchlib.highlight import ANSI_MARK, Snippet, visible
-from searchlib.index import IndexStats
 from searchlib.ranking.explain import Explanation
 from searchlib.ranking.params import Ranking
 from searchlib.results import Hit, SearchResults

@@ -24,12 +24,13 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.documents import PASSAGE_CHARS, Document
+from searchlib.engine.backend import IndexStats
+from searchlib.engine.request import Searchable, SearchRequest
 from searchlib.errors import (
     DocumentError,
     IndexExistsError,
@@ -38,6 +39,8 @@ from searchlib.errors import (
     SearchlibError,
     SearchTimeoutError,
 )
+from searchlib.fields import FieldType
+from searchlib.highlight import leading_snippet
 from searchlib.opensearch.bulk import bulk_lines, passage_sources, unique_by_id
 from searchlib.opensearch.errors import (
     BulkError,
@@ -46,6 +49,7 @@ from searchlib.opensearch.errors import (
     ClusterUnavailableError,
     MappingConflictError,
     RefusedDocument,
+    UnsupportedQueryError,
 )
 from searchlib.opensearch.mapping import (
     FORMAT_VERSION,
@@ -63,16 +67,18 @@ from searchlib.opensearch.results import (
     total_from,
 )
 from searchlib.opensearch.translate import (
-    Facet,
-    FieldFilter,
     QueryTranslator,
-    SortKey,
     TermLookups,
+    field_types,
     search_body,
 )
 from searchlib.query.acronyms import AcronymLexicon
 from searchlib.query.language import SEARCH_FIELDS
+from searchlib.query.suggest import Completion
+from searchlib.ranking.explain import Explanation
 from searchlib.ranking.params import Ranking
+from searchlib.results import Hit
+from searchlib.searching import field_facets, field_sort, filter_expression
 
 JSON = dict[str, Any]
 
@@ -89,18 +95,8 @@ FUZZY_CANDIDATES = 512
 """Term-suggester candidates asked for per ``word~`` (searchlib keeps 256)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ClusterIndexStats:
-    """Counts and versions of an index on a cluster (the attributes of
-    :class:`searchlib.IndexStats`, ``path`` being ``URL/index``)."""
-
-    path: str
-    documents: int
-    passages: int
-    fields: tuple[str, ...]
-    size_bytes: int
-    analyzer_version: str
-    format_version: int
+ClusterIndexStats = IndexStats  # the name it had
+"""The statistics of an index on a cluster (``path`` being ``URL/index``)."""
 
 
 def _require_client() -> Any:
@@ -178,7 +174,7 @@ def _error_type(e: Any) -> str:
     return str(getattr(e, "error", "") or "")
 
 
-class OpenSearchIndex:
+class OpenSearchIndex(Searchable[OpenSearchResults]):
     """A searchlib index on an OpenSearch cluster.
 
     Use :meth:`create` or :meth:`open`; an index is a context manager
@@ -588,76 +584,57 @@ class OpenSearchIndex:
             approximate=self.approximate,
         )
 
-    def search(
-        self,
-        query: str,
-        limit: int = 10,
-        page: int = 1,
-        *,
-        highlight_hits: bool = True,
-        collapse: bool = False,
-        fields: Sequence[str] | None = None,
-        snippet_chars: int = 220,
-        max_fragments: int = 2,
-        filters: Sequence[FieldFilter] = (),
-        facets: Sequence[Facet] = (),
-        sort: Sequence[SortKey] = (),
-        time_limit: float | None = None,
-    ) -> OpenSearchResults:
-        """Ranked search, as :meth:`searchlib.Index.search`; on a cluster also
-        filters, facets and sorting on the declared metadata fields.
-
-        Args:
-            query: query text (searchlib's query language).
-            limit: hits per page.
-            page: 1-based page.
-            highlight_hits: build snippets (the cluster's highlights).
-            collapse: one passage (the best) per document.
-            fields: restrict plain words to these fields (default: title and text).
-            snippet_chars: approximate size of a fragment.
-            max_fragments: fragments per snippet.
-            filters: keep documents whose declared fields pass these.
-            facets: count matching documents per value of declared fields.
-            sort: sort by declared fields rather than by score.
-            time_limit: seconds the search may take (the cluster stops then).
+    def run(self, request: SearchRequest) -> OpenSearchResults:
+        """The results of ``request`` (what :meth:`search` runs), as
+        :meth:`searchlib.Index.run` gives them; filters, facets and sort keys
+        are those of :mod:`searchlib.fields` on the index's declared fields.
 
         Raises:
             QuerySyntaxError: the query is an explicitly malformed operator query.
-            UnsupportedQueryError: a part of the query OpenSearch cannot run as
-                searchlib would (see :mod:`searchlib.opensearch.translate`).
-            SearchTimeoutError: the search ran past ``time_limit``.
+            UnsupportedQueryError: what OpenSearch cannot run as searchlib would
+                (a part of the query, see :mod:`searchlib.opensearch.translate`;
+                ``semantic="only"``, ``as_you_type``).
+            ValueError: an unknown declared field, or a value that does not fit it.
+            SearchTimeoutError: the search ran past its time limit.
             ClusterUnavailableError, ClusterAuthError, ClusterError: the cluster's answers.
         """
-        if limit < 1 or page < 1:
-            raise ValueError("limit and page must be at least 1")
+        _check_supported(request)
         t0 = time.perf_counter()
-        translator = self.translator(fields=fields)
-        frequencies, neighbours = translator.requests(query)
+        types = self.fields
+        given = filter_expression(request.filter, types)
+        facets = field_facets(request.facets, types)
+        sort = field_sort(request.sort_keys, types)
+        time_limit = request.seconds(None)
+        translator = self.translator(fields=request.fields)
+        frequencies, neighbours = translator.requests(request.query)
+        if not request.correct:
+            neighbours = set()  # no typo candidates: every word as typed
         lookups = self._lookup(frequencies, neighbours) if frequencies or neighbours else None
-        translation = translator.translate(query, lookups or TermLookups())
+        translation = translator.translate(request.query, lookups or TermLookups())
         if translation.query is None:
             return OpenSearchResults(
-                query=query,
+                query=request.query,
                 total=0,
-                page=page,
-                limit=limit,
+                page=request.page,
+                limit=request.limit,
                 hits=(),
                 match=translation.match,
                 elapsed_ms=_ms(t0),
+                facets={f.field: {} for f in facets},
                 approximations=translation.approximations,
             )
         body = search_body(
             translation,
-            limit=limit,
-            page=page,
-            collapse=collapse,
-            highlight=highlight_hits,
-            snippet_chars=snippet_chars,
-            max_fragments=max_fragments,
-            filters=filters,
+            limit=request.limit,
+            page=request.page,
+            collapse=request.collapse,
+            highlight=request.highlight_hits,
+            snippet_chars=request.snippet_chars,
+            max_fragments=request.max_fragments,
+            filter=given,
             facets=facets,
             sort=sort,
-            declared=self.declared,
+            types=types,
             timeout_ms=int(time_limit * 1000) if time_limit is not None else None,
         )
         params: dict[str, Any] = {}
@@ -669,19 +646,25 @@ class OpenSearchIndex:
             response = self._client.search(index=self.name, body=body, params=params)
         if response.get("timed_out"):
             raise SearchTimeoutError(
-                f"search of {query!r} on OpenSearch index {self.name!r} ran past {time_limit} s"
+                f"search of {request.query!r} on OpenSearch index {self.name!r} "
+                f"ran past {time_limit} s"
             )
-        first = (page - 1) * limit
+        first = request.first
         hits = tuple(
-            hit_from(raw, first + n, highlight=highlight_hits, snippet_chars=snippet_chars)
+            hit_from(
+                raw,
+                first + n,
+                highlight=request.highlight_hits,
+                snippet_chars=request.snippet_chars,
+            )
             for n, raw in enumerate(response["hits"]["hits"], start=1)
         )
         buckets = facets_from(response, facets)
         return OpenSearchResults(
-            query=query,
-            total=total_from(response, collapse),
-            page=page,
-            limit=limit,
+            query=request.query,
+            total=total_from(response, request.collapse),
+            page=request.page,
+            limit=request.limit,
             hits=hits,
             match=translation.match,
             elapsed_ms=_ms(t0),
@@ -689,6 +672,11 @@ class OpenSearchIndex:
             facet_buckets=buckets,
             approximations=translation.approximations,
         )
+
+    @property
+    def fields(self) -> dict[str, FieldType]:
+        """The declared fields, as :mod:`searchlib.fields` types (as ``Index.fields``)."""
+        return field_types(self.declared)
 
     def _lookup(
         self,
@@ -778,7 +766,7 @@ class OpenSearchIndex:
         """Number of documents (not passages)."""
         return self.stats().documents
 
-    def stats(self) -> ClusterIndexStats:
+    def stats(self) -> IndexStats:
         """Documents, passages, fields, size and versions."""
         with _cluster_errors(self.url, self.name, "count documents"):
             passages = self._client.count(index=self.name, body={"query": {"match_all": {}}})
@@ -790,7 +778,7 @@ class OpenSearchIndex:
             size = int(store["_all"]["primaries"]["store"]["size_in_bytes"])
         except (KeyError, TypeError, ValueError):
             size = 0
-        return ClusterIndexStats(
+        return IndexStats(
             f"{self.url}/{self.name}",
             int(documents["count"]),
             int(passages["count"]),
@@ -798,10 +786,79 @@ class OpenSearchIndex:
             size,
             str(self._meta.get("analyzer_version", "")),
             int(self._meta.get("format_version", 0)),
+            declared=tuple((name, kind.describe()) for name, kind in self.fields.items()),
+        )
+
+    # -- what a cluster index does not do ---------------------------------------------
+
+    def complete(self, text: str, limit: int = 10) -> list[Completion]:
+        """Not on a cluster.
+
+        Raises:
+            UnsupportedQueryError: always (completion reads a local index's written forms).
+        """
+        raise UnsupportedQueryError(
+            "complete", "completion is not available on an OpenSearch index"
+        )
+
+    def explain(self, query: str, hit: Hit) -> Explanation:
+        """Not on a cluster.
+
+        Raises:
+            UnsupportedQueryError: always (explain reads a local index's statistics).
+        """
+        raise UnsupportedQueryError("explain", "explain is not available on an OpenSearch index")
+
+    def documents(self) -> Iterator[Document]:
+        """Not on a cluster.
+
+        Raises:
+            UnsupportedQueryError: always (export reads a local index).
+        """
+        raise UnsupportedQueryError(
+            "documents", "reading every document is not available on an OpenSearch index"
+        )
+
+    def passage(self, passage_id: str) -> dict[str, Any] | None:
+        """A passage's stored fields by id, or ``None``."""
+        doc_id = passage_id.rpartition("#")[0] or passage_id
+        return next((p for p in self.passages(doc_id) if p.get("id") == passage_id), None)
+
+    def hit(self, passage_id: str, score: float = 0.0) -> Hit | None:
+        """A passage as a hit, its snippet the start of its text, or ``None``."""
+        found = self.passage(passage_id)
+        if found is None:
+            return None
+        text = str(found.get("text", ""))
+        title = str(found.get("title", ""))
+        return Hit(
+            rank=1,
+            id=str(found["id"]),
+            doc_id=str(found.get("doc_id", "")),
+            position=int(found.get("position", 0)),
+            start=int(found.get("start", 0)),
+            score=score,
+            title=title,
+            text=text,
+            snippet=leading_snippet(text),
+            title_snippet=leading_snippet(title),
+            fields=dict(found.get("fields") or {}),
         )
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _check_supported(request: SearchRequest) -> None:
+    """Refuse in one line what a cluster index cannot do as a local one would."""
+    if request.semantic == "only":
+        raise UnsupportedQueryError(
+            "semantic", "semantic search needs vectors, which an OpenSearch index does not hold"
+        )
+    if request.as_you_type:
+        raise UnsupportedQueryError(
+            "as_you_type", "search as you type is not available on an OpenSearch index"
+        )
 
 
 def _ms(t0: float) -> float:

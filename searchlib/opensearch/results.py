@@ -18,8 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from searchlib.fields import Facet
 from searchlib.highlight import Fragment, Snippet, leading_snippet
-from searchlib.opensearch.translate import DOCUMENT_COUNT, HIGHLIGHT_TAGS, Facet
+from searchlib.opensearch.translate import DOCUMENT_COUNT, HIGHLIGHT_TAGS
 from searchlib.results import Hit, SearchResults
 
 JSON = dict[str, Any]

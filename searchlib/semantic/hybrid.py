@@ -6,10 +6,10 @@
   z(cosine)``) and the page is cut from that order. Hits are highlighted with
   the query's lexical matches, as always; their score is the fused score. The
   total is the lexical total.
-* :func:`semantic_search`: the passages nearest the query by cosine alone,
-  over every vector (for exploration: no lexical match is needed). Hits are
-  highlighted with whatever lexical matches they have; their score is the
-  cosine.
+* :func:`semantic_candidates`: the passages nearest the query by cosine
+  alone, over every vector (for exploration: no lexical match is needed),
+  filtered, counted and sorted as lexical matches are. Hits are highlighted
+  with whatever lexical matches they have; their score is the cosine.
 * :func:`semantic_share`: how much of a hybrid hit's score the cosine gave.
 
 Each takes the :class:`~searchlib.searching.SearchContext` of the index (its
@@ -20,20 +20,17 @@ searcher state, analyzers and ranking) and its
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from searchlib.errors import QuerySyntaxError
 from searchlib.fields import FilterExpr
-from searchlib.highlight import MatchSpec
+from searchlib.ranking.facets import FieldRequest, execute_fields
 from searchlib.ranking.fastpath import Executed
 from searchlib.ranking.params import Ranking
-from searchlib.results import SearchResults
 from searchlib.searching import CompiledQuery, SearchContext
 from searchlib.semantic.fusion import Fused, fuse, ranked_order
 from searchlib.semantic.state import NoVectorsError, SemanticIndex
@@ -174,83 +171,37 @@ def cosine_rescorer(
     return CosineRescorer(context, semantic, store, weight, candidates)
 
 
-def semantic_search(
+def semantic_candidates(
     context: SearchContext,
     semantic: SemanticIndex,
-    query: str,
-    limit: int = 10,
-    page: int = 1,
-    *,
-    highlight_hits: bool = True,
-    collapse: bool = False,
-    snippet_chars: int = 220,
-    max_fragments: int = 2,
-) -> SearchResults:
-    """The passages whose vectors are nearest the query's (cosine), over
-    the whole index. With ``collapse`` (or vectors of scope ``first``) at
-    most one passage per document. The query is read as plain text: operators
-    only matter for highlighting.
+    compiled: CompiledQuery,
+    fields: FieldRequest | None,
+    depth: int,
+    collapse: bool,
+) -> Executed:
+    """The passages nearest the query by cosine: every passage with a vector
+    matches, scored by its cosine, as a lexical query's matches are by BM25F;
+    the query's filters (``fields``) restrict them, facets count them, a sort
+    orders them, and ``total`` counts them (documents when ``collapse``). The
+    query is read as plain text for its vector.
 
     Raises:
         NoVectorsError: the index has no vectors.
         EmbedderMismatchError: they were made by another model.
     """
-    t0 = time.perf_counter()
-    store = semantic.store
-    if store is None:
-        raise NoVectorsError(semantic._no_vectors())
-    try:
-        compiled = context.compile(query)
-    except QuerySyntaxError:
-        compiled = CompiledQuery(query, None, MatchSpec())
-    qvec = semantic.query_vector(query, store)
-    want = page * limit
-    ranked: list[tuple[int, float]] = []
+    store = semantic.check_vectors()
+    view = context.state.scoring
+    scores = np.zeros(view.doc_count, dtype=np.float64)
+    matched = np.zeros(view.doc_count, dtype=np.bool_)
     if len(store):
+        qvec = semantic.query_vector(compiled.text, store)
+        docnums = semantic.docnums(store, context.state.searcher)
+        live = docnums >= 0
         sims = np.asarray(store.vectors @ qvec, dtype=np.float64)
-        searcher = context.state.searcher
-        seen: set[str] = set()
-        for i in _best_first(sims, want):
-            docnum = searcher.document_number(id=store.keys[i])
-            if docnum is None:  # deleted since the vectors were made
-                continue
-            if collapse:
-                doc_id = str(context.state.stored_fields(docnum)["doc_id"])
-                if doc_id in seen:
-                    continue
-                seen.add(doc_id)
-            ranked.append((docnum, float(sims[i])))
-            if len(ranked) >= want:
-                break
-    total = len(store)
-    return context.materialise(
-        compiled,
-        Executed(ranked, total, exact=False),
-        page=page,
-        limit=limit,
-        highlight_hits=highlight_hits,
-        snippet_chars=snippet_chars,
-        max_fragments=max_fragments,
-        started=t0,
-    )
-
-
-def _best_first(scores: NDArray[np.float64], want: int) -> Iterator[int]:
-    """Indexes of ``scores``, highest first (ties by index): the best few sorted
-    first, the rest only if the caller reads past them."""
-    head = min(len(scores), 4 * want + 32)
-    if head < len(scores):
-        part = np.argpartition(-scores, head - 1)[:head]
-        # ties at the cut: sort the head by (score, index) as the full sort would
-        order = part[np.lexsort((part, -scores[part]))]
-        cut = scores[order[-1]]
-        if np.count_nonzero(scores == cut) == np.count_nonzero(scores[part] == cut):
-            yield from (int(i) for i in order)
-            done = {int(i) for i in order}
-            rest = np.argsort(-scores, kind="stable")
-            yield from (int(i) for i in rest if int(i) not in done)
-            return
-    yield from (int(i) for i in np.argsort(-scores, kind="stable"))
+        scores[docnums[live]] = sims[live]
+        matched[docnums[live]] = True
+    request = fields if fields is not None else FieldRequest(context.declared)
+    return execute_fields(view, None, request, depth, collapse, scored=(scores, matched))
 
 
 def semantic_share(
@@ -311,6 +262,6 @@ __all__ = [
     "NoVectorsError",
     "SemanticShare",
     "cosine_rescorer",
-    "semantic_search",
+    "semantic_candidates",
     "semantic_share",
 ]

@@ -149,6 +149,7 @@ class SemanticIndex:
             QUERY_CACHE
         )
         self._rows_of: tuple[object, object, BoundedCache[int, int]] | None = None
+        self._docnums_of: tuple[object, object, NDArray[np.int64]] | None = None
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -244,6 +245,36 @@ class SemanticIndex:
                 row = cache.put(docnum, -1 if found is None else found)
             out[i] = row
         return out
+
+    def docnums(self, store: VectorStore, searcher: Any) -> NDArray[np.int64]:
+        """The passage number in ``searcher`` of each vector row of ``store``
+        (-1: a passage deleted since); remembered for as long as the searcher
+        and the vectors stay the same."""
+        with self._lock:
+            held = self._docnums_of
+            if held is not None and held[0] is searcher and held[1] is store:
+                return held[2]
+        out = np.full(len(store), -1, dtype=np.int64)
+        for row, key in enumerate(store.keys):
+            docnum = searcher.document_number(id=key)
+            if docnum is not None:
+                out[row] = docnum
+        with self._lock:
+            self._docnums_of = (searcher, store, out)
+        return out
+
+    def check_vectors(self) -> VectorStore:
+        """The index's vectors, checked against the query model.
+
+        Raises:
+            NoVectorsError: the index has no vectors.
+            EmbedderMismatchError: they were made by another model.
+        """
+        store = self.store
+        if store is None:
+            raise NoVectorsError(self._no_vectors())
+        self.embedder(store)
+        return store
 
     def _no_vectors(self) -> str:
         where = self.folder if self.folder is not None else "memory"
