@@ -689,8 +689,9 @@ def _open(index_dir: str | None, approximate: bool = False) -> tuple[Index, str]
     """The index a command names: a folder, an OpenSearch index (``--index
     https://host:9200/name``, which answers as an Index does), or the seed corpus."""
     if index_dir and opensearch_cli.is_cluster_spec(index_dir):
-        cluster = opensearch_cli.open_spec(index_dir, approximate=approximate)
-        return cluster, index_dir  # type: ignore[return-value]
+        # warnings (an unchecked certificate) where Python shows them, one line each
+        cluster = opensearch_cli.open_spec(index_dir, approximate=approximate, err=sys.stderr)
+        return cluster, cluster.path  # type: ignore[return-value] # never the credentials
     if index_dir:
         return Index.open(index_dir), index_dir
     return default_index(), SEED_LABEL
