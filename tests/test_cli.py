@@ -590,3 +590,21 @@ def test_input_size_reads_the_gzip_trailer(tmp_path: Path) -> None:
 
 def test_format_seconds() -> None:
     assert [format_seconds(s) for s in (0, 59.6, 3600)] == ["0:00", "1:00", "1:00:00"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["learn", "--cross-validate", "1000000"], "--cross-validate: must be from 2 to 1000"),
+        (["learn", "--cross-validate", "1"], "--cross-validate: must be from 2 to 1000"),
+        (["embed", "--max-tokens", "8"], "--max-tokens: must be at least 16"),
+        (["index", "x.jsonl", "--semantic", "--max-tokens", "8"], "--max-tokens: must be at least"),
+        (["embed", "--max-tokens", "huit"], "--max-tokens: not a whole number: 'huit'"),
+    ],
+)
+def test_numbers_out_of_range_are_usage_errors(
+    argv: list[str], message: str, tmp_path: Path
+) -> None:
+    code, _, err = run(*argv, "--index", str(tmp_path / "ix"))
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "ix").exists()

@@ -678,3 +678,53 @@ def test_cluster_options() -> None:
     add_cluster_options(parser)
     assert parser.parse_args(["--approximate"]).approximate is True
     assert parser.parse_args([]).approximate is False
+
+
+@pytest.mark.parametrize(
+    ("value", "checked"),
+    [
+        # unset or false: the certificate is checked
+        (None, True),
+        ("", True),
+        ("0", True),
+        ("false", True),
+        ("No", True),
+        (" off ", True),
+        # an explicit true value, any case: not checked
+        ("1", False),
+        ("TRUE", False),
+        ("yes", False),
+        ("On", False),
+    ],
+)
+def test_insecure_is_off_unless_explicitly_true(value: str | None, checked: bool) -> None:
+    from searchlib.opensearch.cli import parse_spec
+
+    env = {} if value is None else {"SEARCHLIB_OPENSEARCH_INSECURE": value}
+    assert parse_spec("https://h:9200/ix", env).verify_certs is checked
+
+
+@pytest.mark.parametrize("value", ["n", "y", "disabled", "enable", "2", "insecure", "oui"])
+def test_insecure_refuses_what_is_neither_true_nor_false(value: str) -> None:
+    from searchlib.opensearch.cli import parse_spec
+    from searchlib.opensearch.errors import ClusterConfigError
+
+    with pytest.raises(ClusterConfigError, match=f"SEARCHLIB_OPENSEARCH_INSECURE={value!r}"):
+        parse_spec("https://h:9200/ix", {"SEARCHLIB_OPENSEARCH_INSECURE": value})
+
+
+def test_a_cluster_spec_keeps_its_password_out_of_messages() -> None:
+    from searchlib.opensearch.cli import parse_spec
+    from searchlib.opensearch.errors import ClusterConfigError
+
+    spec = parse_spec("https://me:hunter2@h:9200/ix", {})
+    assert spec.password == "hunter2" and "hunter2" not in repr(spec)
+    for bad in (
+        "https://me:hunter2@h:9200/IX",
+        "https://me:hunter2@h:port/ix",
+        "ftp://me:hunter2@h/ix",
+    ):
+        with pytest.raises(ClusterConfigError) as e:
+            parse_spec(bad, {})
+        assert "hunter2" not in str(e.value)
+        assert bad.replace("me:hunter2@", "") in str(e.value)  # the URL, without the user part

@@ -26,12 +26,17 @@ from searchlib.opensearch import (
     OpenSearchIndex,
     make_client,
 )
+from searchlib.opensearch.cli import insecure
 from searchlib.opensearch.mapping import ANALYZER, EXACT_ANALYZER
 
 URL = os.environ.get("SEARCHLIB_OPENSEARCH_URL", "")
-pytestmark = pytest.mark.skipif(
-    not URL, reason="no cluster: set SEARCHLIB_OPENSEARCH_URL to run the end-to-end tests"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not URL, reason="no cluster: set SEARCHLIB_OPENSEARCH_URL to run the end-to-end tests"
+    ),
+    # a test cluster without a certificate to check (SEARCHLIB_OPENSEARCH_INSECURE=1)
+    pytest.mark.filterwarnings("ignore::searchlib.opensearch.errors.InsecureConnectionWarning"),
+]
 CORPUS = Path(__file__).parent / "data" / "cli" / "corpus.jsonl"
 DECLARED = [
     MetadataField("source", "keyword"),
@@ -46,7 +51,7 @@ def connection() -> dict[str, Any]:
         "username": os.environ.get("SEARCHLIB_OPENSEARCH_USER"),
         "password": os.environ.get("SEARCHLIB_OPENSEARCH_PASSWORD"),
         "ca_certs": os.environ.get("SEARCHLIB_OPENSEARCH_CA_CERTS"),
-        "verify_certs": os.environ.get("SEARCHLIB_OPENSEARCH_INSECURE", "") in ("", "0"),
+        "verify_certs": not insecure(),  # as the CLI reads SEARCHLIB_OPENSEARCH_INSECURE
     }
 
 

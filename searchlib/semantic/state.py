@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ QUERY_CACHE = 256
 """Query vectors kept per index (a second page or a repeated query is not encoded again)."""
 
 LOCK_FILE = "vectors.lock"
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class NoVectorsError(SearchlibError):
@@ -214,7 +217,10 @@ class SemanticIndex:
     def query_vector(
         self, text: str, store: VectorStore | _Unread | None = _UNREAD
     ) -> NDArray[np.float32]:
-        """The unit vector of query ``text`` (cached); ``store`` as for :meth:`embedder`."""
+        """The unit vector of query ``text`` (cached); ``store`` as for :meth:`embedder`.
+        Lone surrogates (not text: no model can encode them) are read as U+FFFD,
+        as the query language reads them."""
+        text = _SURROGATE.sub("\ufffd", text)
         embedder = self.embedder(store)
         key = (embedder.identity, text)
         found = self._queries.get(key)
