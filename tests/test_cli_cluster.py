@@ -18,7 +18,7 @@ from test_opensearch_contract import (  # the fake cluster and its answers
 )
 
 from searchlib.app.cli import main
-from searchlib.opensearch import MetadataField
+from searchlib.opensearch import BulkError, MetadataField
 from searchlib.opensearch.translate import DOCUMENT_COUNT
 
 __all__ = ["cluster"]  # the fixture, imported for pytest
@@ -142,3 +142,77 @@ def test_analyze_uses_the_index_analyzer(tmp_path: Any) -> None:
     assert code == 0, err
     assert json.loads(out)["terms"] == unstemmed.terms("les chevaux")
     assert unstemmed.terms("les chevaux") != FrenchAnalyzer().terms("les chevaux")
+
+
+# -- export --opensearch carries the index as it is ------------------------------------------
+
+
+def test_export_carries_fields_passage_size_and_ranking(tmp_path: Any) -> None:
+    from searchlib import Date, Document, Index, Keyword, Ranking
+
+    text = "\n\n".join(f"Paragraphe {n} sur le préavis de démission du salarié." for n in range(20))
+    with Index.create(
+        tmp_path / "ix", passage_chars=300, fields={"source": Keyword(), "day": Date()}
+    ) as ix:
+        ix.add([Document("d", "Préavis", text, {"source": "sp", "day": "2020-01"})])
+        local_passages = len(ix.passages("d"))
+    assert local_passages > 2
+    code, _, err = run("export", "--index", str(tmp_path / "ix"), "--opensearch", str(tmp_path))
+    assert code == 0, err
+    body = json.loads((tmp_path / "index.json").read_text(encoding="utf-8"))
+    assert body["mappings"]["_meta"]["searchlib"]["passage_chars"] == 300
+    assert "day" in body["mappings"]["properties"]["fields"]["properties"]
+    lines = (tmp_path / "bulk.ndjson").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 * local_passages
+    # the library call takes the ranking as well (the command line: the index's)
+    folder = tmp_path / "os"
+    with Index.open(tmp_path / "ix") as ix:
+        from searchlib.opensearch.cli import export_documents
+
+        code = export_documents(
+            ix.documents(),
+            str(folder),
+            io.StringIO(),
+            io.StringIO(),
+            fields=ix.fields,
+            ranking=Ranking(k1=1.5),
+            passage_chars=ix.passage_chars,
+            analyzer=ix.analyzer,
+        )
+    assert code == 0
+    body = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    mapped = body["mappings"]["properties"]["fields"]["properties"]
+    assert mapped["source"]["type"] == "keyword" and mapped["day"]["type"] == "date"
+    assert body["mappings"]["_meta"]["searchlib"]["passage_chars"] == 300
+    similarity = body["settings"]["index"]["similarity"]["searchlib_text"]
+    assert similarity["k1"] == 1.5
+    lines = (folder / "bulk.ndjson").read_text(encoding="utf-8").splitlines()
+    sources = [json.loads(x) for x in lines[1::2]]
+    assert len(sources) == local_passages
+    assert sources[0]["fields"] == {"source": "sp", "day": "2020-01-01T00:00:00+00:00"}
+
+
+def test_export_of_an_index_with_another_analyzer_is_refused_in_one_line(tmp_path: Any) -> None:
+    from searchlib import Document, FrenchAnalyzer, Index
+
+    with Index.create(tmp_path / "ix", analyzer=FrenchAnalyzer(stem=False)) as ix:
+        ix.add([Document("d", "Titre", "Texte.")])
+    code, _, err = run("export", "--index", str(tmp_path / "ix"), "--opensearch", str(tmp_path))
+    assert code != 0 and err.count("\n") == 1 and "analyzer" in err
+
+
+def test_a_cluster_checks_declared_values_as_the_local_index_does(cluster: FakeCluster) -> None:
+    from searchlib import Date, Document, DocumentError, Index, Keyword
+
+    index = new_index(cluster, declared=[MetadataField("day", "date")])
+    local = Index.in_memory(fields={"day": Date(), "k": Keyword()})
+    for value in ("1700000000000", 1700000000000, "2020-13-45"):
+        doc = Document("x", "T", "Texte.", {"day": value})
+        with pytest.raises(DocumentError):
+            local.add([doc])
+        with pytest.raises(BulkError, match="day"):
+            index.add([doc])
+    index.add([Document("m", "T", "Texte.", {"day": "2020-01"})])
+    local.add([Document("m", "T", "Texte.", {"day": "2020-01"})])
+    sent = [line for r in cluster.sent("POST", "/_bulk") for line in r.lines()]
+    assert sent[-1]["fields"] == {"day": "2020-01-01T00:00:00+00:00"}

@@ -574,20 +574,22 @@ def test_passages_carry_the_document_and_a_bounded_title() -> None:
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"year": "2020"}, "declared number"),
-        ({"year": True}, "declared number"),
-        ({"source": ["a", "b"]}, "single-valued"),
-        ({"published": "2020-13-45"}, "declared date"),
+        ({"year": "2020"}, r"'year' \(number\)"),
+        ({"year": True}, r"'year' \(number\)"),
+        ({"source": ["a", "b"]}, r"'source' \(keyword\)"),
+        ({"published": "2020-13-45"}, r"'published' \(date\)"),
+        ({"published": "1700000000000"}, r"'published' \(date\)"),
     ],
 )
 def test_declared_values_of_the_wrong_kind_are_refused(
     fields: dict[str, Any], message: str
 ) -> None:
-    declared = {f.name: f for f in DECLARED}
+    types = field_types(DECLARED)
     with pytest.raises(DocumentError, match=message):
-        passage_sources(Document("d", "t", "x", fields), declared=declared)
+        passage_sources(Document("d", "t", "x", fields), fields=types)
     ok = Document("d", "t", "x", {"year": 2020, "published": "2020-05-01T10:00:00Z"})
-    assert passage_sources(ok, declared=declared)
+    ((_, source),) = passage_sources(ok, fields=types)
+    assert source["fields"] == {"year": 2020.0, "published": "2020-05-01T10:00:00+00:00"}
 
 
 def test_bulk_lines_alternate_actions_and_sources() -> None:

@@ -1024,7 +1024,16 @@ def _cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.opensearch:
         with Index.open(args.index) as index:
-            return opensearch_cli.export_documents(index.documents(), args.opensearch, out, err)
+            return opensearch_cli.export_documents(
+                index.documents(),
+                args.opensearch,
+                out,
+                err,
+                fields=index.fields,
+                ranking=index.ranking,
+                passage_chars=index.passage_chars,
+                analyzer=index.analyzer,
+            )
     with Index.open(args.index) as index, contextlib.ExitStack() as stack:
         sink = out
         if args.output:

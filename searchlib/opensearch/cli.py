@@ -34,12 +34,15 @@ from dataclasses import dataclass, field
 from typing import TextIO
 from urllib.parse import unquote, urlsplit
 
+from searchlib.analysis import FrenchAnalyzer
 from searchlib.corpus import load_corpus
-from searchlib.documents import Document
+from searchlib.documents import PASSAGE_CHARS, Document
 from searchlib.errors import CorpusWarning, SearchlibWarning
+from searchlib.fields import FieldType
 from searchlib.opensearch.errors import BulkError, ClusterConfigError, RefusedDocument, redact
 from searchlib.opensearch.export import export
 from searchlib.opensearch.index import OpenSearchIndex
+from searchlib.ranking.params import Ranking
 
 ENV_USER = "SEARCHLIB_OPENSEARCH_USER"
 ENV_PASSWORD = "SEARCHLIB_OPENSEARCH_PASSWORD"
@@ -309,15 +312,34 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return export_documents(corpus, args.opensearch, out, err)
 
 
-def export_documents(documents: Iterable[Document], folder: str, out: TextIO, err: TextIO) -> int:
-    """Write ``index.json`` and ``bulk.ndjson`` for ``documents`` into ``folder``,
-    saying what was written (and left out) on ``out``/``err``; returns the exit
-    code (1 when documents were left out)."""
+def export_documents(
+    documents: Iterable[Document],
+    folder: str,
+    out: TextIO,
+    err: TextIO,
+    *,
+    fields: Mapping[str, FieldType] | None = None,
+    ranking: Ranking | None = None,
+    passage_chars: int = PASSAGE_CHARS,
+    analyzer: FrenchAnalyzer | None = None,
+) -> int:
+    """Write ``index.json`` and ``bulk.ndjson`` for ``documents`` into ``folder``
+    (an index with these declared ``fields``, ``ranking``, passage size and
+    ``analyzer``: see :func:`~searchlib.opensearch.export.export`), saying what
+    was written (and left out) on ``out``/``err``; returns the exit code (1
+    when documents were left out)."""
     import warnings  # noqa: PLC0415
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CorpusWarning)
-        report = export(documents, folder)
+        report = export(
+            documents,
+            folder,
+            fields=fields,
+            ranking=ranking,
+            passage_chars=passage_chars,
+            analyzer=analyzer,
+        )
     for w in caught:
         if isinstance(w.message, CorpusWarning):
             print(f"searchlib: warning: {w.message}", file=err)

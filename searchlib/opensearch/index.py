@@ -435,7 +435,7 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-        declared = {f.name: f for f in self.declared}
+        fields = self.fields
         mined = AcronymLexicon()
         refused: list[RefusedDocument] = []
         sent_ids: set[str] = set()
@@ -449,7 +449,7 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
                             (
                                 doc,
                                 passage_sources(
-                                    doc, passage_chars=self.passage_chars, declared=declared
+                                    doc, passage_chars=self.passage_chars, fields=fields
                                 ),
                             )
                         )
