@@ -361,6 +361,7 @@ class Index(Searchable[SearchResults]):
         timeout: float = 0.0,
         procs: int = 1,
         embed: bool = True,
+        mine_acronyms: bool = True,
     ) -> int:
         """Add documents (replacing any with the same id) and commit.
 
@@ -385,6 +386,9 @@ class Index(Searchable[SearchResults]):
             embed: on an index with vectors, encode the passages added once
                 the commit is written (``False``: leave them to :meth:`embed`,
                 which finds them; until then they have no vector).
+            mine_acronyms: count the acronym definitions the documents give
+                (``False``: the index's acronyms stay as they are; for
+                measuring what mining costs).
 
         Returns:
             The number of documents added (repeated ids counted each time).
@@ -405,7 +409,9 @@ class Index(Searchable[SearchResults]):
             raise ValueError(f"procs must be at least 1, not {procs}")
         mined = AcronymLexicon()
         changed: list[str] = []
-        documents = mined.watch(_noting_ids(documents, changed))
+        documents = _noting_ids(documents, changed)
+        if mine_acronyms:
+            documents = mined.watch(documents)
         if procs > 1 and self.path is not None:
             from searchlib._whoosh import parallel  # noqa: PLC0415 (starts processes: on demand)
 
