@@ -32,7 +32,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
 import whoosh.index
 from whoosh.searching import Searcher
@@ -44,8 +44,8 @@ from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.corpus import seed_dir, seed_documents
 from searchlib.documents import PASSAGE_CHARS, Document, Passage, split_passages
 from searchlib.engine.backend import IndexStats
-from searchlib.engine.pipeline import Pipeline
-from searchlib.engine.request import Searchable, SearchRequest
+from searchlib.engine.pipeline import Kept, Pipeline
+from searchlib.engine.request import Searchable, SearchOptions, SearchRequest
 from searchlib.errors import (
     IndexCorruptError,
     IndexExistsError,
@@ -54,7 +54,7 @@ from searchlib.errors import (
     IndexVersionError,
     SearchlibError,
 )
-from searchlib.fields import FieldType, FilterExpr, check_declarations, from_json
+from searchlib.fields import FieldType, check_declarations, from_json
 from searchlib.highlight import leading_snippet
 from searchlib.learn import (
     MODEL_FILE,
@@ -77,12 +77,9 @@ from searchlib.ranking.explain import explain as explain_hit
 from searchlib.ranking.fastpath import SegmentCache
 from searchlib.ranking.params import Ranking, make_weighting
 from searchlib.results import Hit, SearchResults, Suggestion
-from searchlib.searching import CompiledQuery, SearchContext, SearcherState
+from searchlib.searching import SearchContext, SearcherState
 from searchlib.semantic.embedders import Embedder
-from searchlib.semantic.hybrid import (
-    SemanticShare,
-    semantic_share,
-)
+from searchlib.semantic.hybrid import share_of
 from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
 from searchlib.semantic.store import Progress
 from searchlib.semantic.text import Scope
@@ -671,41 +668,38 @@ class Index(Searchable[SearchResults]):
 
     def explain(
         self,
-        query: str,
+        query: str | SearchResults,
         hit: Hit,
-        *,
-        fields: Sequence[str] | None = None,
-        learned: bool = True,
-        collapse: bool | None = None,
-        filter: str | Mapping[str, Any] | FilterExpr | None = None,
+        **options: Unpack[SearchOptions],
     ) -> Explanation:
-        """How ``hit``'s score for ``query`` adds up: each term's share, with
-        its BM25 figures (``fields`` as given to the search, if any).
+        """How ``hit``'s score adds up: each term's share, with its BM25
+        figures; with a learned model, the terms the query was expanded with
+        (shares of kind ``expansion``) and what the reranker added, split among
+        its features (kind ``learned``, see
+        :func:`searchlib.ranking.explain.learned_shares`); in a hybrid search,
+        the lexical and semantic shares.
 
-        With a learned model (and ``learned``, as given to the search), the
-        terms the query was expanded with are shares of kind ``expansion``,
-        and what the reranker added is split among its features (shares of
-        kind ``learned``; see :func:`searchlib.ranking.explain.learned_shares`).
-        The reranker's share depends on the other candidates: ``collapse``
-        says whether the search collapsed passages (``None``: the way under
-        which the hit's lexical score is found among the candidates). So does
-        the semantic share of a hybrid search: give the search's ``filter``.
+        Args:
+            query: the results ``hit`` came from (what their search did is
+                read, nothing is searched again), or the query text: then the
+                search is run once with ``options`` (those of :meth:`search`),
+                as far as the hit's rank.
+            hit: the hit to explain.
+            options: the search's options, with a query text.
 
         Raises:
             SearchlibError: the hit's passage is no longer in the index.
             QuerySyntaxError: the query is malformed (it could not have hit).
+            TypeError: options given with results.
         """
         with self._lock, self._damage_is_corruption():
-            context = self.search_context(learned=learned)
-            compiled = context.compile(query, fields)
-            share = self.semantic_share(
-                query,
-                hit.id,
-                collapse=bool(collapse),
-                fields=fields,
-                learned=learned,
-                filter=filter,
-            )
+            kept = self._kept(query, hit, options)
+            context = self.search_context(learned=kept.request.learned)
+            compiled = kept.compiled
+            docnum = context.state.searcher.document_number(id=hit.id)
+            share = None
+            if kept.fused is not None and docnum is not None:
+                share = share_of(kept.fused.parts, kept.fused.docnums, docnum, hit.id)
             why = explain_hit(
                 context.state.searcher,
                 compiled.query,
@@ -713,37 +707,44 @@ class Index(Searchable[SearchResults]):
                 expansion=compiled.expansion,
                 semantic=share,
             )
-            bound = context.reranker
-            if not isinstance(bound, Learned):
+            bound = kept.reranker
+            if not isinstance(bound, Learned) or bound.model.reranker is None:
                 return why
-            return self._explain_rerank(context, compiled, hit, why, bound, collapse)
+            at = next((i for i, (d, _) in enumerate(kept.head) if d == docnum), None)
+            if at is None:
+                return why
+            row = bound.features(compiled, kept.head)[at]
+            base, shares = bound.model.reranker.forest.contributions(row)
+            return why.with_learned(
+                learned_shares(bound.names, base, shares, bound.unit(kept.head))
+            )
 
-    def _explain_rerank(
-        self,
-        context: SearchContext,
-        compiled: CompiledQuery,
-        hit: Hit,
-        why: Explanation,
-        bound: Learned,
-        collapse: bool | None,
-    ) -> Explanation:
-        """``why`` with the reranker's share of ``hit`` split among its features."""
-        reranker = bound.model.reranker
-        assert reranker is not None and compiled.query is not None  # checked by the caller
-        docnum = context.state.searcher.document_number(id=hit.id)
-        lexical = why.total
-        for collapsed in (True, False) if collapse is None else (collapse,):
-            head = context.state.execute(
-                compiled.query, bound.depth, collapsed, fast=context.fast_path
-            ).ranked
-            at = next((i for i, (d, _) in enumerate(head) if d == docnum), None)
-            if at is None or abs(head[at][1] - lexical) > 1e-6 * max(1.0, abs(lexical)):
-                continue
-            row = bound.features(compiled, head)[at]
-            base, shares = reranker.forest.contributions(row)
-            extra = learned_shares(bound.names, base, shares, bound.unit(head))
-            return why.with_learned(extra)
-        return why
+    def _kept(self, query: str | SearchResults, hit: Hit, options: SearchOptions) -> Kept:
+        """What the search that found ``hit`` did: read from ``query``'s trace,
+        or the search run once (as far as the hit's rank)."""
+        if isinstance(query, SearchResults):
+            if options:
+                raise TypeError("give the results alone, or the query text and its options")
+            kept = Kept.of(query)
+            if kept is not None:
+                return kept
+            query = query.query
+        tries: tuple[SearchOptions, ...] = (options,)
+        if "collapse" not in options:  # the hit's search collapsed or not: try both
+            tries = ({**options, "collapse": False}, {**options, "collapse": True})
+        first: Kept | None = None
+        for given in tries:
+            request = SearchRequest(query, 1, max(1, hit.rank), **given)
+            results = self.run(request.replace(highlight_hits=False, suggest=False))
+            kept = Kept.of(results)
+            if kept is None:
+                break
+            if any(h.id == hit.id for h in results.hits):
+                return kept
+            first = first or kept
+        if first is None:
+            raise SearchlibError(f"cannot explain hit {hit.id!r}: its search kept nothing")
+        return first
 
     def search_context(self, *, learned: bool = True) -> SearchContext:
         """What a search of this index needs now: the current searcher's state
@@ -929,38 +930,6 @@ class Index(Searchable[SearchResults]):
             raise TypeError(f"query must be a string, not {type(query).__name__}")
         with self._lock, self._damage_is_corruption():
             return self.search_context().suggest(query)
-
-    def semantic_share(
-        self,
-        query: str,
-        hit_id: str,
-        *,
-        collapse: bool = False,
-        fields: Sequence[str] | None = None,
-        page: int = 1,
-        limit: int = 10,
-        learned: bool = True,
-        filter: str | Mapping[str, Any] | FilterExpr | None = None,
-    ) -> SemanticShare | None:
-        """The lexical and semantic parts of a hit's hybrid score, as
-        :meth:`search` (``semantic="auto"``, same options) computed it;
-        ``None`` when the search was not hybrid or the hit not among its candidates."""
-        ranking = self._ranking
-        if ranking.semantic_weight == 0 or not self.semantic.has_vectors:
-            return None
-        with self._lock, self._damage_is_corruption():
-            return semantic_share(
-                self.search_context(learned=learned),
-                self.semantic,
-                query,
-                hit_id,
-                weight=ranking.semantic_weight,
-                candidates=ranking.semantic_candidates,
-                collapse=collapse,
-                fields=fields,
-                depth=max(ranking.semantic_candidates, page * limit),
-                filter=filter,
-            )
 
     @contextlib.contextmanager
     def _damage_is_corruption(self) -> Iterator[None]:

@@ -175,9 +175,17 @@ class Stage:
 
 @dataclass(frozen=True, slots=True)
 class Trace:
-    """The stages a search ran, in order, and what each did and cost."""
+    """The stages a search ran, in order, and what each did and cost.
+
+    Attributes:
+        stages: the stages, in order.
+        kept: what the search kept for explaining its hits (see
+            :class:`searchlib.engine.pipeline.Kept`); ``None`` for results
+            made otherwise.
+    """
 
     stages: tuple[Stage, ...] = ()
+    kept: object = field(default=None, compare=False, repr=False)
 
     def stage(self, name: str) -> Stage | None:
         """The stage called ``name``, if it ran."""

@@ -161,6 +161,8 @@ def test_explain_adds_up_with_expansion_and_learned_shares(learned_path: Path) -
                     assert "expansion" in kinds
                 assert "learned" in kinds
                 assert why.total == pytest.approx(hit.score, rel=1e-9, abs=1e-9)
+                # read from the search's trace, the same explanation
+                assert ix.explain(results, hit).total == pytest.approx(why.total, rel=1e-12)
             assert any(":t4d" in hit.doc_id for hit in results)
         plain = ix.search("plimouthea contrat", limit=1, learned=False)
         why = ix.explain(plain.query, plain.hits[0], learned=False)

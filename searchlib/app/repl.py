@@ -399,7 +399,7 @@ class Repl:
         hit = self.hit(arg)
         if hit is None or self.results is None:
             return
-        why = self.index.explain(self.results.query, hit)
+        why = self.index.explain(self.results, hit)
         self.print(format_explanation(why, self.color))
 
     def cmd_yes(self, arg: str) -> None:

@@ -88,8 +88,8 @@ class Backend(Protocol):
         """Completions of the last word of ``text``."""
         ...
 
-    def explain(self, query: str, hit: Hit) -> Explanation:
-        """How ``hit``'s score for ``query`` adds up."""
+    def explain(self, query: str | SearchResults, hit: Hit) -> Explanation:
+        """How ``hit``'s score adds up (``query``: the results it came from, or the query)."""
         ...
 
     def document(self, doc_id: str) -> Document | None:

@@ -35,9 +35,10 @@ from searchlib.errors import QuerySyntaxError
 from searchlib.highlight import MatchSpec
 from searchlib.ranking.facets import FieldRequest
 from searchlib.ranking.params import Ranking
-from searchlib.results import SearchResults, Stage, Trace, apply_corrections
-from searchlib.searching import CompiledQuery, Rescorer, SearchContext
-from searchlib.semantic.hybrid import cosine_rescorer, semantic_candidates
+from searchlib.results import SearchResults, Stage, Trace
+from searchlib.searching import CompiledQuery, Reranker, SearchContext
+from searchlib.semantic.fusion import Fused
+from searchlib.semantic.hybrid import CosineRescorer, cosine_rescorer, semantic_candidates
 from searchlib.semantic.state import SemanticIndex
 
 
@@ -55,8 +56,38 @@ class _Tracer:
         ms = (time.perf_counter() - t0) * 1000
         self.stages.append(Stage(name, ms, tuple(notes.items())))
 
-    def trace(self) -> Trace:
-        return Trace(tuple(self.stages))
+    def trace(self, kept: Kept) -> Trace:
+        return Trace(tuple(self.stages), kept)
+
+
+@dataclass(frozen=True, slots=True)
+class FusedCandidates:
+    """The hybrid part of a search: the fusion of its candidates (see
+    :func:`searchlib.semantic.fusion.fuse`), whose rows follow ``docnums``, the
+    candidates' passage numbers in their lexical order."""
+
+    parts: Fused
+    docnums: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What a search keeps for :meth:`Index.explain <searchlib.Index.explain>` to
+    read (``SearchResults.trace.kept``): the request, the compiled query, the
+    candidates the reranker reordered (in their lexical order) and the fusion.
+    """
+
+    request: SearchRequest
+    compiled: CompiledQuery
+    reranker: Reranker | None = None
+    head: tuple[tuple[int, float], ...] = ()
+    fused: FusedCandidates | None = None
+
+    @staticmethod
+    def of(results: SearchResults) -> Kept | None:
+        """What the search that made ``results`` kept (``None``: results made otherwise)."""
+        kept = results.trace.kept
+        return kept if isinstance(kept, Kept) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,27 +124,35 @@ class Pipeline:
         rescore = None if only else self._rescorer(request, fields)
         depth = request.depth if rescore is None else max(request.depth, rescore.candidates)
         reranker = context.reranker
+        if reranker is not None and (only or compiled.query is None or (fields and fields.sort)):
+            reranker = None  # a ranking by cosine or by declared fields is not reranked
         with tracer.stage("retrieve", depth=depth) as notes:
             if only:
-                assert self.semantic is not None  # _compile checked it
+                if self.semantic is None:  # (checked by _compile)
+                    raise ValueError("semantic='only' needs an index with vectors")
                 executed = semantic_candidates(
                     context, self.semantic, compiled, fields, depth, request.collapse
                 )
                 notes["by"] = "cosine"
             else:
-                executed = context.execute(compiled, depth, request.collapse, request=fields)
+                wanted = depth if reranker is None else max(depth, reranker.depth)
+                plain = dataclasses.replace(context, reranker=None)
+                executed = plain.execute(compiled, wanted, request.collapse, request=fields)
                 notes["by"] = "bm25f"
-                if (
-                    reranker is not None
-                    and compiled.query is not None
-                    and not (fields and fields.sort)
-                ):
-                    notes["reranked"] = reranker.depth
             notes["ranked"] = len(executed.ranked)
             notes["total"] = executed.total
+        head: list[tuple[int, float]] = []
+        if reranker is not None and executed.ranked:
+            with tracer.stage("rerank", candidates=min(reranker.depth, len(executed.ranked))):
+                head = executed.ranked[: reranker.depth]
+                executed = reranker.rerank(context, compiled, executed, request.collapse)
+                executed = dataclasses.replace(executed, ranked=executed.ranked[:depth])
+        fused = None
         if rescore is not None and executed.ranked:
             with tracer.stage("rescore", candidates=len(executed.ranked)):
-                executed = rescore(compiled, executed)
+                lexical = [d for d, _ in executed.ranked]
+                executed, parts = rescore.fused(compiled, executed)
+                fused = FusedCandidates(parts, tuple(lexical))
         with tracer.stage("page", first=request.first, limit=request.limit):
             results = context.materialise(
                 compiled,
@@ -138,11 +177,12 @@ class Pipeline:
             with tracer.stage("suggest") as notes:
                 suggestion = context.suggest(request.query, request.fields)
                 notes["found"] = suggestion is not None
+        kept = Kept(request, compiled, reranker if head else None, tuple(head), fused)
         return dataclasses.replace(
             results,
             suggestion=suggestion,
             elapsed_ms=(time.perf_counter() - t0) * 1000,
-            trace=tracer.trace(),
+            trace=tracer.trace(kept),
         )
 
     def _compile(self, request: SearchRequest, only: bool) -> CompiledQuery:
@@ -171,7 +211,9 @@ class Pipeline:
             )
         return compiled
 
-    def _rescorer(self, request: SearchRequest, fields: FieldRequest | None) -> Rescorer | None:
+    def _rescorer(
+        self, request: SearchRequest, fields: FieldRequest | None
+    ) -> CosineRescorer | None:
         if request.semantic != "auto" or self.semantic is None:
             return None
         if fields is not None and fields.sort:
@@ -184,9 +226,4 @@ class Pipeline:
         )
 
 
-def searched(results: SearchResults) -> str:
-    """The query as run: corrected words replaced (see ``SearchResults.searched``)."""
-    return apply_corrections(results.query, results.corrections)
-
-
-__all__ = ["Pipeline"]
+__all__ = ["FusedCandidates", "Kept", "Pipeline"]

@@ -80,7 +80,7 @@ from searchlib.query.language import SEARCH_FIELDS
 from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation
 from searchlib.ranking.params import Ranking
-from searchlib.results import Hit
+from searchlib.results import Hit, SearchResults
 from searchlib.searching import field_facets, field_sort, filter_expression
 
 JSON = dict[str, Any]
@@ -826,7 +826,7 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
             "complete", "completion is not available on an OpenSearch index"
         )
 
-    def explain(self, query: str, hit: Hit) -> Explanation:
+    def explain(self, query: str | SearchResults, hit: Hit) -> Explanation:
         """Not on a cluster.
 
         Raises:

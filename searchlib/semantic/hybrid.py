@@ -10,7 +10,8 @@
   alone, over every vector (for exploration: no lexical match is needed),
   filtered, counted and sorted as lexical matches are. Hits are highlighted
   with whatever lexical matches they have; their score is the cosine.
-* :func:`semantic_share`: how much of a hybrid hit's score the cosine gave.
+* :func:`share_of`: how much of a hybrid hit's score the cosine gave, read from
+  the fusion the search made.
 
 Each takes the :class:`~searchlib.searching.SearchContext` of the index (its
 searcher state, analyzers and ranking) and its
@@ -20,14 +21,12 @@ searcher state, analyzers and ranking) and its
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from searchlib.fields import FilterExpr
 from searchlib.ranking.facets import FieldRequest, execute_fields
 from searchlib.ranking.fastpath import Executed
 from searchlib.ranking.params import Ranking
@@ -129,26 +128,11 @@ class CosineRescorer:
     candidates: int
 
     def __call__(self, compiled: CompiledQuery, executed: Executed) -> Executed:
-        return _fused(self.context, self.semantic, self.store, compiled, executed, self.weight)[0]
+        return self.fused(compiled, executed)[0]
 
-
-def _rescore(
-    context: SearchContext,
-    semantic: SemanticIndex,
-    store: VectorStore | None,
-    compiled: CompiledQuery,
-    *,
-    depth: int,
-    collapse: bool,
-    weight: float,
-) -> tuple[Executed, Fused | None]:
-    """The lexical ranking of ``depth`` candidates (restricted by the query's
-    filters), rescored (``None``: nothing to fuse)."""
-    request = context.field_request(compiled, None, None)
-    executed = context.execute(compiled, depth, collapse, request=request)
-    if store is None or not executed.ranked or weight == 0:
-        return executed, None
-    return _fused(context, semantic, store, compiled, executed, weight)
+    def fused(self, compiled: CompiledQuery, executed: Executed) -> tuple[Executed, Fused]:
+        """``executed`` rescored, and the fusion's parts (rows in ``executed``'s order)."""
+        return _fused(self.context, self.semantic, self.store, compiled, executed, self.weight)
 
 
 def cosine_rescorer(
@@ -204,55 +188,28 @@ def semantic_candidates(
     return execute_fields(view, None, request, depth, collapse, scored=(scores, matched))
 
 
-def semantic_share(
-    context: SearchContext,
-    semantic: SemanticIndex,
-    query: str,
-    hit_id: str,
-    *,
-    weight: float = DEFAULT_WEIGHT,
-    candidates: int = DEFAULT_CANDIDATES,
-    collapse: bool = False,
-    fields: Sequence[str] | None = None,
-    depth: int | None = None,
-    filter: str | Mapping[str, Any] | FilterExpr | None = None,
+def share_of(
+    fused: Fused, docnums: Sequence[int], docnum: int, hit_id: str
 ) -> SemanticShare | None:
-    """The lexical and semantic parts of hit ``hit_id``'s hybrid score for
-    ``query`` (as a search with :func:`cosine_rescorer` ranked it with the same arguments;
-    ``depth``: the number of candidates it rescored, when a deep page made it
-    more than ``candidates``; ``filter`` as given to the search). ``None``
-    when the hit is not among the candidates or the index has no vectors.
-    """
-    compiled = context.compile(query, fields, filter=filter)
-    executed, fused = _rescore(
-        context,
-        semantic,
-        semantic.store,
-        compiled,
-        depth=depth or candidates,
-        collapse=collapse,
-        weight=weight,
-    )
-    if fused is None:
+    """The lexical and semantic parts of hit ``hit_id``'s hybrid score, read from
+    the fusion a search made (``fused``, whose rows follow the candidates
+    ``docnums``); ``None`` when passage ``docnum`` was not among them."""
+    try:
+        i = list(docnums).index(docnum)
+    except ValueError:
         return None
-    lexical_order = ranked_order(fused)  # executed.ranked is in fused order
-    for pos, (docnum, _) in enumerate(executed.ranked):
-        if str(context.state.stored_fields(docnum)["id"]) != hit_id:
-            continue
-        i = int(lexical_order[pos])
-        cosine = float(fused.cosines[i])
-        return SemanticShare(
-            hit_id,
-            float(fused.lexical[i]),
-            float(fused.lexical.max()),
-            float(fused.lexical_share[i]),
-            None if np.isnan(cosine) else cosine,
-            float(fused.z[i]),
-            weight,
-            float(fused.semantic_share[i]),
-            len(executed.ranked),
-        )
-    return None
+    cosine = float(fused.cosines[i])
+    return SemanticShare(
+        hit_id,
+        float(fused.lexical[i]),
+        float(fused.lexical.max()),
+        float(fused.lexical_share[i]),
+        None if np.isnan(cosine) else cosine,
+        float(fused.z[i]),
+        fused.weight,
+        float(fused.semantic_share[i]),
+        len(docnums),
+    )
 
 
 __all__ = [
@@ -263,5 +220,5 @@ __all__ = [
     "SemanticShare",
     "cosine_rescorer",
     "semantic_candidates",
-    "semantic_share",
+    "share_of",
 ]
