@@ -428,7 +428,8 @@ def _load_array(path: Path) -> NDArray[Any]:
     would block, a device never end), never unpickled."""
     if not stat.S_ISREG(os.stat(path).st_mode):
         raise ValueError(f"{path.name} is not a regular file")
-    return np.load(path, mmap_mode="r", allow_pickle=False)
+    array: NDArray[Any] = np.load(path, mmap_mode="r", allow_pickle=False)
+    return array
 
 
 def _corrupt(path: Path) -> Callable[[str], IndexCorruptError]:
