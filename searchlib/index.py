@@ -37,6 +37,7 @@ from typing import Any, Unpack
 import whoosh.index
 from whoosh.searching import Searcher
 
+from searchlib._files import read_json
 from searchlib._version import __version__
 from searchlib._whoosh import limits
 from searchlib._whoosh.storage import DATA_ERRORS, SegmentBatch, Store, abort, commit
@@ -70,7 +71,7 @@ from searchlib.learn import (
 from searchlib.learn import cross_validate as _cross_validate
 from searchlib.learn import learn as _learn
 from searchlib.learn.model import remove as _remove_model
-from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
+from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon, LexiconWarning
 from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation, learned_shares
 from searchlib.ranking.explain import explain as explain_hit
@@ -91,6 +92,12 @@ FORMAT_VERSION = 3
 """Version of the index layout (schema and stored fields)."""
 
 META_FILE = "searchlib.json"
+
+MAX_PASSAGE_CHARS = 1 << 30
+"""Largest ``passage_chars`` (a passage of a gigabyte is a document not cut)."""
+
+MAX_META_BYTES = 1 << 20
+"""Largest ``searchlib.json`` read (searchlib writes a few hundred bytes)."""
 
 MIN_MODEL_COVERAGE = 0.5
 """A learned model is used only when at least this share of the documents it
@@ -269,21 +276,24 @@ class Index(Searchable[SearchResults]):
         if not meta_path.is_file():
             raise IndexNotFoundError(folder, "no searchlib index (missing searchlib.json)")
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise IndexCorruptError(f"{meta_path}: unreadable ({e})") from e
-        if not isinstance(meta, dict):
-            raise IndexCorruptError(f"{meta_path}: not a JSON object")
+            meta = _read_meta(meta_path)
+        except FileNotFoundError as e:
+            raise IndexNotFoundError(folder, "no searchlib index (missing searchlib.json)") from e
         fmt, ana = meta.get("format_version"), meta.get("analyzer_version")
         if fmt != FORMAT_VERSION or ana != ANALYZER_VERSION:
             raise IndexVersionError(
-                f"index at {folder} was written with format {fmt!r} and analyzer {ana!r}; "
-                f"this searchlib ({__version__}) reads format {FORMAT_VERSION} and analyzer "
-                f"{ANALYZER_VERSION!r}: rebuild it with `searchlib index ... --overwrite`"
+                f"index at {folder} was written with format {_shown(fmt)} and analyzer "
+                f"{_shown(ana)}; this searchlib ({__version__}) reads format {FORMAT_VERSION} "
+                f"and analyzer {ANALYZER_VERSION!r}: rebuild it with "
+                "`searchlib index ... --overwrite`"
             )
         passage_chars = meta.get("passage_chars", PASSAGE_CHARS)
-        if not isinstance(passage_chars, int) or isinstance(passage_chars, bool):
-            raise IndexCorruptError(f"{meta_path}: malformed passage_chars {passage_chars!r}")
+        try:
+            _check_passage_chars(passage_chars)
+        except (TypeError, ValueError):
+            raise IndexCorruptError(
+                f"{meta_path}: malformed passage_chars {_shown(passage_chars)}"
+            ) from None
         declared = _read_declarations(meta_path, meta.get("fields", {}))
         try:
             store = Store.open(folder)
@@ -576,13 +586,21 @@ class Index(Searchable[SearchResults]):
             self._acronyms_stamp = _stamp(self.path / LEXICON_FILE)
 
     def _load_acronyms(self) -> None:
-        """Read the lexicon again if another writer changed it."""
+        """Read the lexicon again if another writer changed it.
+
+        A file that cannot be read is ignored with a :class:`LexiconWarning`
+        (searches expand no acronym until it is written again).
+        """
         if self.path is None:
             return
         stamp = _stamp(self.path / LEXICON_FILE)
         if stamp != self._acronyms_stamp:
-            self.acronyms = AcronymLexicon.load(self.path)
             self._acronyms_stamp = stamp
+            try:
+                self.acronyms = AcronymLexicon.load(self.path)
+            except IndexCorruptError as e:
+                self.acronyms = AcronymLexicon()
+                warnings.warn(f"acronyms not used: {e}", LexiconWarning, stacklevel=4)
 
     def _load_model(self) -> None:
         """Read the learned model again if it changed (another process learned).
@@ -1114,10 +1132,10 @@ def is_searchlib_index(folder: Path) -> bool:
     if folder.is_symlink() or not folder.is_dir() or meta.is_symlink() or not meta.is_file():
         return False
     try:
-        found = json.loads(meta.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        found = _read_meta(meta)
+    except (OSError, IndexCorruptError):
         return False
-    return isinstance(found, dict) and isinstance(found.get("format_version"), int)
+    return isinstance(found.get("format_version"), int)
 
 
 def _move_into_place(staging: Path, folder: Path) -> None:
@@ -1154,18 +1172,47 @@ def _exchange(a: Path, b: Path) -> bool:
 def _check_passage_chars(passage_chars: int) -> None:
     if not isinstance(passage_chars, int) or isinstance(passage_chars, bool):
         raise TypeError(f"passage_chars must be an int, not {type(passage_chars).__name__}")
-    if passage_chars < 100:
-        raise ValueError(f"passage_chars must be at least 100, not {passage_chars}")
+    if not 100 <= passage_chars <= MAX_PASSAGE_CHARS:
+        raise ValueError(
+            f"passage_chars must be from 100 to {MAX_PASSAGE_CHARS:,}, not {_shown(passage_chars)}"
+        )
+
+
+def _read_meta(meta_path: Path) -> dict[str, Any]:
+    """The JSON object of ``searchlib.json`` (at most :data:`MAX_META_BYTES`,
+    read by :func:`searchlib._files.read_json`).
+
+    Raises:
+        FileNotFoundError: there is none.
+        IndexCorruptError: it cannot be read, or is not a JSON object.
+    """
+
+    def corrupt(message: str) -> IndexCorruptError:
+        return IndexCorruptError(f"{meta_path}: {message}")
+
+    meta = read_json(meta_path, max_bytes=MAX_META_BYTES, error=corrupt)
+    if not isinstance(meta, dict):
+        raise corrupt("not a JSON object")
+    return meta
 
 
 def _read_declarations(meta_path: Path, found: object) -> dict[str, FieldType]:
     """The ``fields`` of ``searchlib.json`` (absent from indexes without any)."""
     if not isinstance(found, dict):
-        raise IndexCorruptError(f"{meta_path}: malformed fields {found!r}")
+        raise IndexCorruptError(f"{meta_path}: malformed fields {_shown(found)}")
     try:
         return check_declarations({name: from_json(name, data) for name, data in found.items()})
     except (TypeError, ValueError) as e:
-        raise IndexCorruptError(f"{meta_path}: {e}") from None
+        raise IndexCorruptError(f"{meta_path}: {_cut(str(e), 200)}") from None
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, cut short (a message stays one short line)."""
+    return _cut(repr(value), 60)
+
+
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def _write_meta(

@@ -387,11 +387,12 @@ class SemanticIndex:
         return saved
 
     def drop(self) -> bool:
-        """Delete the index's vectors. Returns whether it had any."""
+        """Delete the index's vectors, never reading them (malformed ones too).
+        Returns whether it had any."""
         with self._lock, self._writing(True):
-            had = self.store is not None
+            had = self._store is not None
             if self.folder is not None:
-                remove_vectors(self.folder)
+                had = remove_vectors(self.folder)
                 self._stamp = None
             self._store = None
             return had
