@@ -579,7 +579,10 @@ class Index(Searchable[SearchResults]):
             if self.path is None:
                 self.acronyms.merge(mined)
                 return
-            merged = AcronymLexicon.load(self.path)  # another process may have added some
+            try:  # another process may have added some
+                merged = AcronymLexicon.load(self.path)
+            except IndexCorruptError:  # ignored with a warning when read: replaced now
+                merged = AcronymLexicon()
             merged.merge(mined)
             merged.save(self.path)
             self.acronyms = merged

@@ -480,6 +480,10 @@ def test_a_hostile_lexicon_is_ignored_with_a_warning(ix_path: Path, text: str) -
     with ix:
         assert not ix.acronyms
         assert ix.search(QUERY).hits
+        # the next commit that finds definitions writes the lexicon anew
+        definition = "Le contrat à durée déterminée (CDD) est signé."
+        ix.add([Document(f"cdd{n}", "CDD", definition) for n in range(3)])
+        assert "cdd" in AcronymLexicon.load(ix_path).counts
 
 
 # -- searchlib.json -------------------------------------------------------------------
