@@ -59,7 +59,13 @@ from searchlib.corpus.loaders import load_corpus
 from searchlib.documents import Document
 from searchlib.engine.backend import Backend
 from searchlib.engine.request import SearchRequest
-from searchlib.errors import CorpusWarning, IndexExistsError, QuerySyntaxError, SearchlibError
+from searchlib.errors import (
+    CorpusWarning,
+    IndexExistsError,
+    QuerySyntaxError,
+    SearchlibError,
+    SearchlibWarning,
+)
 from searchlib.fields import Facet, FieldType, parse_declaration
 from searchlib.highlight import visible
 from searchlib.index import Index, default_index
@@ -498,6 +504,26 @@ def _embed_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _warning_printer(err: TextIO, shown: Callable[..., None]) -> Callable[..., None]:
+    """``warnings.showwarning`` for a command: searchlib's warnings as one line
+    in the command line's words, others as Python shows them."""
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, SearchlibWarning):
+            print(f"searchlib: warning: {visible(str(message), newlines=False)}", file=err)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def _positive(text: str) -> int:
     return _in_range(text, 1)
 
@@ -538,7 +564,11 @@ def main(
         return EXIT_OK if e.code in (0, None) else EXIT_USAGE
     restore_dash_queries(args, hidden)
     try:
-        return _dispatch(args, stdin, out, err)
+        with warnings.catch_warnings():
+            # searchlib's warnings are the command's to show: one line each
+            warnings.simplefilter("default", SearchlibWarning)
+            warnings.showwarning = _warning_printer(err, warnings.showwarning)
+            return _dispatch(args, stdin, out, err)
     except QuerySyntaxError as e:
         print(f"searchlib: query error: {visible(str(e), newlines=False)}", file=err)
         print(visible(e.caret()), file=err)
