@@ -66,6 +66,7 @@ from searchlib.fields import (
     parse_sort,
 )
 from searchlib.highlight import MatchSpec, highlight, leading_snippet
+from searchlib.query import ir
 from searchlib.query.acronyms import AcronymLexicon
 from searchlib.query.compiler import QueryCompiler, TermExpansion
 from searchlib.query.language import SEARCH_FIELDS, Filter, filter_value, parse, split_filters
@@ -407,6 +408,8 @@ class CompiledQuery:
             weights (see :class:`~searchlib.query.compiler.TermExpansion`).
         expansion: the part of :attr:`query` that searches them (``None``:
             no expansion).
+        tree: the query tree :attr:`query` was emitted from (see
+            :mod:`searchlib.query.ir`).
     """
 
     text: str
@@ -417,6 +420,7 @@ class CompiledQuery:
     corrections: tuple[Correction, ...] = ()
     expanded: tuple[tuple[str, float], ...] = ()
     expansion: wq.Query | None = None
+    tree: ir.Node | None = None
 
 
 class Rescorer(Protocol):
@@ -527,16 +531,19 @@ class SearchContext:
         if given is not None:
             found = given if found is None else AllOf((found, given))
         compiler = self.compiler(fields, query, correct=correct, as_you_type=as_you_type)
-        wquery, spec = compiler.compile(words)
+        node, spec = compiler.compile(words)
+        memo: dict[int, wq.Query] = {}  # the expansion is found inside the query by identity
+        learned = compiler.expansion_query
         return CompiledQuery(
             query,
-            wquery,
+            None if node is None else whoosh_query(node, memo),
             spec,
             filter=found,
             words=bool(words.items),
             corrections=tuple(compiler.corrections),
             expanded=compiler.expanded,
-            expansion=compiler.expansion_query,
+            expansion=None if learned is None else whoosh_query(learned, memo),
+            tree=node,
         )
 
     def suggest(self, query: str, fields: Sequence[str] | None = None) -> Suggestion | None:
@@ -672,6 +679,39 @@ class SearchContext:
             corrections=compiled.corrections,
             searched=apply_corrections(compiled.text, compiled.corrections),
         )
+
+
+def whoosh_query(node: ir.Node, memo: dict[int, wq.Query] | None = None) -> wq.Query:
+    """The Whoosh query of a query tree (:mod:`searchlib.query.ir`): the same
+    node object gives the same Whoosh object within one ``memo`` (explanations
+    find the learned expansion inside the whole query by identity).
+
+    >>> whoosh_query(ir.Or((ir.Term("title", "musiqu", 1.2), ir.Term("text", "musiqu"))))
+    Or([Term('title', 'musiqu', boost=1.2), Term('text', 'musiqu')])
+    """
+    memo = {} if memo is None else memo
+    found = memo.get(id(node))
+    if found is not None:
+        return found
+    q: wq.Query
+    if isinstance(node, ir.Term):
+        q = wq.Term(node.field, node.text, boost=node.boost)
+    elif isinstance(node, ir.Phrase):
+        q = wq.Phrase(node.field, list(node.words), slop=node.slop, boost=node.boost)
+    elif isinstance(node, ir.Or):
+        q = wq.Or([whoosh_query(x, memo) for x in node.items], boost=node.boost)
+    elif isinstance(node, ir.And):
+        q = wq.And([whoosh_query(x, memo) for x in node.items], boost=node.boost)
+    elif isinstance(node, ir.AndMaybe):
+        q = wq.AndMaybe(whoosh_query(node.required, memo), whoosh_query(node.optional, memo))
+        q.boost = node.boost
+    elif isinstance(node, ir.AndNot):
+        q = wq.AndNot(whoosh_query(node.positive, memo), whoosh_query(node.negative, memo))
+        q.boost = node.boost
+    else:
+        q = wq.Every(boost=node.boost)
+    memo[id(node)] = q
+    return q
 
 
 def filter_expression(
