@@ -279,3 +279,20 @@ def test_a_fuzzy_word_too_long_is_refused_on_a_cluster_as_locally(cluster: FakeC
     with pytest.raises(QuerySyntaxError, match="too long") as mine:
         Index.in_memory().search(word)
     assert str(theirs.value) == str(mine.value)
+
+
+def test_index_declares_fields_on_a_cluster(cluster: FakeCluster, tmp_path: Any) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        json.dumps({"id": "a", "title": "T", "text": "Le préavis.", "source": "sp"}) + "\n",
+        encoding="utf-8",
+    )
+    cluster.on("POST", f"/{INDEX}/_count", lambda r: (200, {"count": 1, "_shards": {}}))
+    cluster.on("GET", f"/{INDEX}/_stats/store", lambda r: (200, {"_all": {}}))
+    spec = f"{cluster.url}/{INDEX}"
+    code, _, err = run("index", str(corpus), "--index", spec, "--field", "source:keyword")
+    assert code == 0, err
+    mapped = cluster.mappings[INDEX]["properties"]["fields"]["properties"]
+    assert mapped["source"] == {"type": "keyword"}
+    code, _, err = run("index", str(corpus), "--index", spec, "--semantic", "--overwrite")
+    assert code != 0 and "vectors" in err and err.count("\n") == 1

@@ -762,6 +762,11 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         follow_links=args.follow_links,
     )
     if opensearch_cli.is_cluster_spec(args.index):  # --index https://host:9200/name
+        if args.semantic:
+            raise SearchlibError("--semantic: an OpenSearch index holds no vectors")
+        declared = dict(args.field)
+        if len(declared) != len(args.field):
+            raise SearchlibError("a field is declared twice (--field)")
         try:
             return opensearch_cli.index_documents(
                 args.index,
@@ -771,6 +776,7 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 out=out,
                 err=err,
                 quiet=args.quiet,
+                fields=declared,
             )
         finally:
             progress.close()

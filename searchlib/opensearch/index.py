@@ -41,7 +41,7 @@ from searchlib.errors import (
     SearchlibError,
     SearchTimeoutError,
 )
-from searchlib.fields import AllOf, FieldType
+from searchlib.fields import AllOf, FieldType, check_declarations, is_multiple
 from searchlib.highlight import leading_snippet
 from searchlib.opensearch.bulk import bulk_lines, passage_sources, unique_by_id
 from searchlib.opensearch.errors import (
@@ -59,6 +59,7 @@ from searchlib.opensearch.mapping import (
     FORMAT_VERSION,
     TERMS_ANALYZER,
     DeclaredField,
+    MetadataField,
     check_declared,
     declared_from_meta,
     index_body,
@@ -243,6 +244,7 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
         url: str,
         name: str,
         *,
+        fields: Mapping[str, FieldType] | None = None,
         declared: Iterable[DeclaredField] = (),
         ranking: Ranking | None = None,
         passage_chars: int = PASSAGE_CHARS,
@@ -262,7 +264,10 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
         Args:
             url: the cluster.
             name: the index name (lowercase, as OpenSearch wants it).
-            declared: metadata fields to filter, facet and sort on.
+            fields: fields to filter, facet and sort on, declared as for
+                :meth:`searchlib.Index.create` (``{"source": Keyword()}``).
+            declared: the same as :class:`~searchlib.opensearch.MetadataField`
+                declarations (``fields`` or ``declared``, not both).
             ranking: its ``k1``, ``b`` and ``title_b`` become the fields' BM25.
             passage_chars: largest passage documents are cut into.
             shards, replicas: the index's shards (1 keeps BM25's statistics
@@ -280,7 +285,12 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
         """
         if passage_chars < 100:
             raise ValueError(f"passage_chars must be at least 100, not {passage_chars}")
-        fields = check_declared(declared)
+        if fields:
+            if declared:
+                raise ValueError("give fields or declared, not both")
+            checked = check_declarations(fields)
+            declared = [MetadataField(n, k.kind, is_multiple(k)) for n, k in checked.items()]
+        fields_declared = check_declared(declared)
         owns = client is None
         if client is None:
             client = make_client(
@@ -293,7 +303,7 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
             )
         ranking = ranking or Ranking()
         body = index_body(
-            ranking, fields, passage_chars=passage_chars, shards=shards, replicas=replicas
+            ranking, fields_declared, passage_chars=passage_chars, shards=shards, replicas=replicas
         )
         shown = redact(url)  # the credentials stay in the client
         where = f"{shown}/{name}"
