@@ -874,10 +874,10 @@ class Index(Searchable[SearchResults]):
 
     @contextlib.contextmanager
     def _learning_context(self) -> Iterator[SearchContext]:
-        """A search context of learning's own, nothing learned in it: a searcher
-        and caches no search shares, so that learning runs without the index's
-        lock and searches in other threads go on meanwhile (on the commit
-        current when it started)."""
+        """A search context for learning, nothing learned in it, with a searcher
+        and caches of its own that no search shares: learning runs without the
+        index's lock, on the commit current when it started, and searches in
+        other threads go on meanwhile."""
         with self._lock:
             self._load_acronyms()
             searcher = self._store.new_searcher(make_weighting(self._ranking))

@@ -46,6 +46,13 @@ it) and :class:`~searchlib.learn.judgments.Judgments`, and returns a
    nothing is kept unless forced. Each part's verdict, with its fold gains,
    is in :attr:`LearnReport.parts`.
 
+   The selection is nested only in part, to cost no more searches: a
+   fold's queries are never ranked by trees fitted on their own judgments,
+   but the other folds' features (association, prior) and scores (that
+   choose a fold's expansion weight) come from associations and priors
+   learned with that fold among their topics. A fully nested selection
+   would search every query K times more.
+
 Topics are groups of queries that share their judgments (variants of one
 question); folds never split a topic. Without topics each query is a topic.
 """
