@@ -730,6 +730,12 @@ def _same_as_unlearned(ix: Index, queries: list[tuple[str, str]]) -> bool:
     )
 
 
+def _reads_prior(model: LearnedModel | None) -> bool:
+    assert model is not None and model.reranker is not None
+    column = model.reranker.forest.feature_names.index("prior")
+    return any(column in tree.feature for tree in model.reranker.forest.trees)
+
+
 @needs_lightgbm
 def test_a_reranker_that_only_overfits_is_left_out() -> None:
     docs, queries, qrels, topics = noisy()
@@ -781,12 +787,6 @@ def test_a_prior_that_helps_is_kept() -> None:
     assert not set(before) & hub_ids
     after = [h.doc_id for h in ix.search(queries[0][1], limit=3, collapse=True)]
     assert set(after) == hub_ids
-
-
-def _reads_prior(model: LearnedModel | None) -> bool:
-    assert model is not None and model.reranker is not None
-    column = model.reranker.forest.feature_names.index("prior")
-    return any(column in tree.feature for tree in model.reranker.forest.trees)
 
 
 @needs_lightgbm
