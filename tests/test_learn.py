@@ -843,6 +843,9 @@ def test_the_report_says_what_was_kept(built: Path, tmp_path: Path) -> None:
         assert part["kept"] == (name in body["kept"])
     json.dumps(body)  # JSON-ready
     assert report.reranker is report.parts["reranker"]  # never None, whatever happened
+    with Index.open(path) as ix:  # read back from learned.json
+        assert ix.learned is not None
+        assert ix.learned.info["parts"] == {n: p["status"] for n, p in body["parts"].items()}
 
 
 def test_searches_go_on_while_the_index_learns(built: Path, tmp_path: Path) -> None:
