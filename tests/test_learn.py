@@ -896,3 +896,18 @@ def test_cli_learn_says_what_it_kept_and_forces(tmp_path: Path) -> None:
     assert code == 2 and "invalid choice: 'trees'" in err
     code, out, _ = _run(*args, "--topics", str(t), "--cross-validate", "3")
     assert code == 0 and "parts kept: fold 1: none; fold 2: none; fold 3: none" in out
+
+
+def test_stats_shows_the_parts_left_out() -> None:
+    from searchlib.app.render import learned_rows
+
+    learned = {
+        "used": True,
+        "prior_documents": 12,
+        "reranker": None,
+        "expansion": {"weight": 0},
+        "parts": {"expansion": "left out", "prior": "left out", "reranker": "left out"},
+    }
+    rows = dict(learned_rows(learned))
+    assert rows["prior"].startswith("left out") and "12 judged documents" in rows["prior"]
+    assert rows["reranker"] == "none (left out)"

@@ -412,17 +412,23 @@ def _learned_rows(learned: dict[str, Any]) -> list[tuple[str, str]]:
             else "none (it did not help in cross-validation)",
         )
     )
-    rows.append(("prior", f"{learned.get('prior_documents', 0):,} judged documents"))
+    parts = learned.get("parts") or {}
+    prior = f"{learned.get('prior_documents', 0):,} judged documents"
+    if parts.get("prior") in ("left out", "not learned"):
+        prior = f"{parts['prior']} (searches do not read it; {prior})"
+    rows.append(("prior", prior))
     reranker = learned.get("reranker")
-    rows.append(
-        (
-            "reranker",
-            f"{reranker['library']}, {reranker['trees']} trees over {len(reranker['features'])} "
-            f"features, top {reranker['depth']}"
-            if reranker
-            else "none",
+    if reranker:
+        shown = (
+            f"{reranker['library']}, {reranker['trees']} trees over "
+            f"{len(reranker['features'])} features, top {reranker['depth']}"
         )
-    )
+        if parts.get("reranker") == "forced":
+            shown += " (forced)"
+    else:
+        status = parts.get("reranker")
+        shown = f"none ({status})" if status else "none"
+    rows.append(("reranker", shown))
     problems = learned.get("problems") or {}
     if problems:
         rows.append(("left out", ", ".join(f"{n:,} {what}" for what, n in problems.items())))
