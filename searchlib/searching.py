@@ -633,24 +633,37 @@ class SearchContext:
         reranker's depth first, and reorders it with the reranker (a
         ranking by declared fields is left as it is).
         """
+        return self.execute_reranked(compiled, limit, collapse, request=request)[0]
+
+    def execute_reranked(
+        self,
+        compiled: CompiledQuery,
+        limit: int,
+        collapse: bool,
+        *,
+        request: FieldRequest | None = None,
+    ) -> tuple[Executed, tuple[tuple[int, float], ...]]:
+        """:meth:`execute`, and the candidates the reranker reordered, in their
+        order before it (empty: no reranking)."""
         reranker = self.reranker
         if reranker is not None and (compiled.query is None or (request and request.sort)):
             reranker = None
         depth = limit if reranker is None else max(limit, reranker.depth)
         if request is None:
             if compiled.query is None:
-                return Executed([], 0)
+                return Executed([], 0), ()
             found = self.state.execute(compiled.query, depth, collapse, fast=self.fast_path)
         elif compiled.query is None and (compiled.words or request.filter is None):
-            return Executed([], 0, facets={f.field: {} for f in request.facets})
+            return Executed([], 0, facets={f.field: {} for f in request.facets}), ()
         else:
             found = execute_fields(
                 self.state.scoring, compiled.query, request, depth, collapse, fast=self.fast_path
             )
-        if reranker is None:
-            return found
+        if reranker is None or not found.ranked:
+            return found, ()
+        head = tuple(found.ranked[: reranker.depth])
         found = reranker.rerank(self, compiled, found, collapse)
-        return dataclasses.replace(found, ranked=found.ranked[:limit])
+        return dataclasses.replace(found, ranked=found.ranked[:limit]), head
 
     def materialise(
         self,

@@ -123,9 +123,7 @@ class Pipeline:
             notes["filtered"] = compiled.filter is not None
         rescore = None if only else self._rescorer(request, fields)
         depth = request.depth if rescore is None else max(request.depth, rescore.candidates)
-        reranker = context.reranker
-        if reranker is not None and (only or compiled.query is None or (fields and fields.sort)):
-            reranker = None  # a ranking by cosine or by declared fields is not reranked
+        head: tuple[tuple[int, float], ...] = ()
         with tracer.stage("retrieve", depth=depth) as notes:
             if only:
                 if self.semantic is None:  # (checked by _compile)
@@ -134,19 +132,15 @@ class Pipeline:
                     context, self.semantic, compiled, fields, depth, request.collapse
                 )
                 notes["by"] = "cosine"
-            else:
-                wanted = depth if reranker is None else max(depth, reranker.depth)
-                plain = dataclasses.replace(context, reranker=None)
-                executed = plain.execute(compiled, wanted, request.collapse, request=fields)
+            else:  # ranked, and reranked when a learned reranker applies
+                executed, head = context.execute_reranked(
+                    compiled, depth, request.collapse, request=fields
+                )
                 notes["by"] = "bm25f"
+                if head:
+                    notes["reranked"] = len(head)
             notes["ranked"] = len(executed.ranked)
             notes["total"] = executed.total
-        head: list[tuple[int, float]] = []
-        if reranker is not None and executed.ranked:
-            with tracer.stage("rerank", candidates=min(reranker.depth, len(executed.ranked))):
-                head = executed.ranked[: reranker.depth]
-                executed = reranker.rerank(context, compiled, executed, request.collapse)
-                executed = dataclasses.replace(executed, ranked=executed.ranked[:depth])
         fused = None
         if rescore is not None and executed.ranked:
             with tracer.stage("rescore", candidates=len(executed.ranked)):
@@ -177,7 +171,7 @@ class Pipeline:
             with tracer.stage("suggest") as notes:
                 suggestion = context.suggest(request.query, request.fields)
                 notes["found"] = suggestion is not None
-        kept = Kept(request, compiled, reranker if head else None, tuple(head), fused)
+        kept = Kept(request, compiled, context.reranker if head else None, head, fused)
         return dataclasses.replace(
             results,
             suggestion=suggestion,
