@@ -26,6 +26,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -257,31 +258,43 @@ class Index:
         folder = Path(path)
         _check_passage_chars(passage_chars)
         declared = check_declarations(fields)
-        options: dict[str, Any] = {
-            "passage_chars": passage_chars,
-            "analyzer": analyzer,
-            "fields": declared,
-            "embedder": embedder,
-            "semantic_scope": semantic_scope,
-        }
+
+        def replacing() -> Index:
+            return cls.build(
+                folder,
+                (),
+                overwrite=True,
+                passage_chars=passage_chars,
+                analyzer=analyzer,
+                fields=declared,
+                embedder=embedder,
+                semantic_scope=semantic_scope,
+                timeout=timeout,
+            )
+
         if _check_replaceable(folder, overwrite):
-            return cls.build(folder, (), overwrite=True, timeout=timeout, **options)
+            return replacing()
         folder.mkdir(parents=True, exist_ok=True)
         fd = try_lock(folder / WRITE_LOCK, timeout=timeout)
         if fd is None:
             raise _locked(folder, timeout)
         try:
-            # Another process may have made an index here since the check.
-            if any(p.name != WRITE_LOCK for p in folder.iterdir()):
-                if overwrite:
-                    os.close(fd)
-                    fd = None
-                    return cls.build(folder, (), overwrite=True, timeout=timeout, **options)
-                raise IndexExistsError(folder)
-            return cls._new(folder, **options)
+            filled = any(p.name != WRITE_LOCK for p in folder.iterdir())
+            if not filled:
+                return cls._new(
+                    folder,
+                    passage_chars=passage_chars,
+                    analyzer=analyzer,
+                    fields=declared,
+                    embedder=embedder,
+                    semantic_scope=semantic_scope,
+                )
         finally:
-            if fd is not None:
-                os.close(fd)
+            os.close(fd)
+        # Another process made an index here since the check.
+        if not overwrite:
+            raise IndexExistsError(folder)
+        return replacing()
 
     @classmethod
     def _new(
@@ -1435,6 +1448,10 @@ WRITE_LOCK = f"{INDEX_NAME}_WRITELOCK"
 _BUILDING = ".building-"
 """Marks a folder being built beside an index: ``.<name>.building-<pid>-<random>``."""
 
+_BUILD_SUFFIX = re.compile(r"([0-9]+)-[0-9a-f]{12}")
+"""What follows :data:`_BUILDING`: the builder's pid, then the random part of
+:func:`~searchlib._files.new_folder` (older versions' names have no pid)."""
+
 
 def _locked(folder: Path, timeout: float) -> IndexLockedError:
     waited = f" (waited {timeout:g} s)" if timeout else ""
@@ -1549,8 +1566,8 @@ def _remove_dead_builds(folder: Path) -> list[Path]:
     except OSError:
         return removed
     for entry in entries:
-        pid_text = entry.name[len(prefix) :].partition("-")[0]
-        if not pid_text.isdigit() or _alive(int(pid_text)):
+        named = _BUILD_SUFFIX.fullmatch(entry.name[len(prefix) :])
+        if named is None or _alive(int(named.group(1))):
             continue
         path = Path(entry.path)
         with contextlib.suppress(OSError):

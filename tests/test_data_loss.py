@@ -812,3 +812,34 @@ def test_delete_needs_no_model_and_drops_the_vectors_of_the_documents_deleted(
         assert ix.delete("d2") == 1
         store = ix.semantic.store
         assert store is not None and list(store.keys) == ["d0#1"]
+
+
+def test_create_with_overwrite_is_refused_while_a_writer_adds_and_nothing_is_lost(
+    tmp_path: Path,
+) -> None:
+    # It used to delete the folder under the writer's feet.
+    target = tmp_path / "ix"
+    with Index.create(target) as ix:
+        ix.add(Document(f"d{i}", "Titre", f"Le contrat {i}.") for i in range(3))
+    started, release, added = threading.Event(), threading.Event(), []
+
+    def append() -> None:
+        with Index.open(target) as ix:
+            new = [Document("new", "Nouveau", "Un contrat de plus.")]
+            added.append(ix.add(_blocking(new, started, release)))
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    try:
+        assert started.wait(timeout=60)
+        with pytest.raises(IndexLockedError, match="locked by another writer"):
+            Index.create(target, overwrite=True)
+    finally:
+        release.set()
+        writer.join(timeout=60)
+    assert added == [1]
+    with Index.open(target) as ix:
+        assert ix.search("contrat").total == 4
+    with Index.create(target, overwrite=True) as ix:  # once the writer is done
+        assert len(ix) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["ix"]

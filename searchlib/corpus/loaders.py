@@ -198,7 +198,10 @@ def load_corpus(
     ctx.seen = set()
     for source in sources:
         if str(source) == "-":
-            yield from _stream(Path("<stdin>"), sys.stdin.buffer, ctx)
+            stdin = getattr(sys.stdin, "buffer", None)
+            if stdin is None:
+                raise CorpusFormatError("<stdin>", "no standard input to read")
+            yield from _stream(Path("<stdin>"), stdin, ctx)
             continue
         path = Path(source)
         if path.is_dir():
