@@ -442,6 +442,7 @@ def _env() -> dict[str, str]:
 RACED = 500  # documents of each build: long enough for the two to overlap
 
 
+@pytest.mark.slow
 def test_two_processes_building_one_folder_one_wins_and_the_other_says_so(
     tmp_path: Path,
 ) -> None:
@@ -459,6 +460,7 @@ def test_two_processes_building_one_folder_one_wins_and_the_other_says_so(
                 stderr=subprocess.PIPE,
                 text=True,
                 env=_env(),
+                cwd=tmp_path,
             )
             for c in corpora
         ]
@@ -578,6 +580,7 @@ def test_a_semantic_overwrite_killed_while_encoding_keeps_the_old_index_and_the_
         capture_output=True,
         text=True,
         env=_env(),
+        cwd=tmp_path,
         check=False,
         timeout=120,
     )
@@ -650,6 +653,7 @@ def test_a_live_build_in_another_process_is_left_alone_and_its_refusal_is_one_li
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=_env(),
+        cwd=tmp_path,
     ) as run:
         assert run.stdin is not None and run.stderr is not None
         try:
@@ -689,6 +693,7 @@ def test_standard_input_is_read(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             env=_env(),
+            cwd=tmp_path,
             check=False,
             timeout=120,
         )
