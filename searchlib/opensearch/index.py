@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.documents import PASSAGE_CHARS, Document, as_documents, as_ids
+from searchlib.engine.backend import IndexStats
+from searchlib.engine.request import Searchable, SearchRequest
 from searchlib.errors import (
     DocumentError,
     IndexExistsError,
@@ -38,14 +40,19 @@ from searchlib.errors import (
     SearchlibError,
     SearchTimeoutError,
 )
+from searchlib.fields import FieldType
+from searchlib.highlight import leading_snippet
 from searchlib.opensearch.bulk import bulk_lines, passage_sources, unique_by_id
 from searchlib.opensearch.errors import (
     BulkError,
     ClusterAuthError,
     ClusterError,
     ClusterUnavailableError,
+    InsecureConnectionWarning,
     MappingConflictError,
     RefusedDocument,
+    UnsupportedQueryError,
+    redact,
 )
 from searchlib.opensearch.mapping import (
     FORMAT_VERSION,
@@ -63,16 +70,18 @@ from searchlib.opensearch.results import (
     total_from,
 )
 from searchlib.opensearch.translate import (
-    Facet,
-    FieldFilter,
     QueryTranslator,
-    SortKey,
     TermLookups,
+    field_types,
     search_body,
 )
 from searchlib.query.acronyms import AcronymLexicon
 from searchlib.query.language import SEARCH_FIELDS
+from searchlib.query.suggest import Completion
+from searchlib.ranking.explain import Explanation
 from searchlib.ranking.params import Ranking
+from searchlib.results import Hit, SearchResults
+from searchlib.searching import field_facets, field_sort, filter_expression
 
 JSON = dict[str, Any]
 
@@ -89,18 +98,8 @@ FUZZY_CANDIDATES = 512
 """Term-suggester candidates asked for per ``word~`` (searchlib keeps 256)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ClusterIndexStats:
-    """Counts and versions of an index on a cluster (the attributes of
-    :class:`searchlib.IndexStats`, ``path`` being ``URL/index``)."""
-
-    path: str
-    documents: int
-    passages: int
-    fields: tuple[str, ...]
-    size_bytes: int
-    analyzer_version: str
-    format_version: int
+ClusterIndexStats = IndexStats  # the name it had
+"""The statistics of an index on a cluster (``path`` being ``URL/index``)."""
 
 
 def _require_client() -> Any:
@@ -127,12 +126,16 @@ def make_client(
     """An ``opensearchpy.OpenSearch`` client for ``url`` (``https://`` for TLS).
 
     Args:
-        url: the cluster, e.g. ``https://search.example.org:9200``.
+        url: the cluster, e.g. ``https://search.example.org:9200`` (credentials
+            in it, ``https://user:password@host``, are used and never shown).
         username, password: HTTP basic authentication.
         ca_certs: CA bundle that signs the cluster's certificate.
         verify_certs: check the cluster's certificate (keep it on outside tests).
         client_cert, client_key: a client certificate, for clusters that want one.
         timeout: seconds a request may take.
+
+    Warns:
+        InsecureConnectionWarning: ``verify_certs`` is false on an ``https://`` URL.
     """
     opensearchpy = _require_client()
     options: dict[str, Any] = {
@@ -146,7 +149,16 @@ def make_client(
     if url.startswith("https://"):
         options["use_ssl"] = True
         options["verify_certs"] = verify_certs
-        options["ssl_show_warn"] = verify_certs
+        # The client's own warning would come again with each request:
+        # searchlib warns once, here, for this client.
+        options["ssl_show_warn"] = False
+        if not verify_certs:
+            warnings.warn(
+                f"the certificate of OpenSearch at {redact(url)} is not checked: anyone on "
+                "the way can read and change what is sent (for test clusters only)",
+                InsecureConnectionWarning,
+                stacklevel=2,
+            )
         if ca_certs:
             options["ca_certs"] = ca_certs
         if client_cert:
@@ -178,7 +190,7 @@ def _error_type(e: Any) -> str:
     return str(getattr(e, "error", "") or "")
 
 
-class OpenSearchIndex:
+class OpenSearchIndex(Searchable[OpenSearchResults]):
     """A searchlib index on an OpenSearch cluster.
 
     Use :meth:`create` or :meth:`open`; an index is a context manager
@@ -207,7 +219,7 @@ class OpenSearchIndex:
     ) -> None:
         self._client = client
         self.name = name
-        self.url = url or "the cluster"
+        self.url = redact(url) if url else "the cluster"
         self.path = f"{self.url}/{name}"
         """Where the index is (``URL/index``), as ``Index.path`` names a folder."""
         self.analyzer = FrenchAnalyzer()
@@ -282,12 +294,13 @@ class OpenSearchIndex:
         body = index_body(
             ranking, fields, passage_chars=passage_chars, shards=shards, replicas=replicas
         )
-        where = f"{url}/{name}"
-        with _cluster_errors(url, name, "create the index"):
+        shown = redact(url)  # the credentials stay in the client
+        where = f"{shown}/{name}"
+        with _cluster_errors(shown, name, "create the index"):
             if client.indices.exists(index=name):
                 if not overwrite:
                     raise IndexExistsError(where)
-                _read_meta(client, url, name)  # refuses an index searchlib did not create
+                _read_meta(client, shown, name)  # refuses an index searchlib did not create
                 client.indices.delete(index=name)
             try:
                 client.indices.create(index=name, body=body)
@@ -336,16 +349,16 @@ class OpenSearchIndex:
                 verify_certs=verify_certs,
                 timeout=timeout,
             )
-        meta = _searchlib_meta(client, url, name)
+        meta = _searchlib_meta(client, redact(url), name)
         index = cls(
             client, name, meta, url=url, ranking=ranking, approximate=approximate, owns_client=owns
         )
-        with _cluster_errors(url, name, "read the index settings"):
+        with _cluster_errors(index.url, name, "read the index settings"):
             settings = client.indices.get_settings(index=name)
         try:
             shards = next(iter(settings.values()))["settings"]["index"]["number_of_shards"]
             index._shards = int(shards)
-        except (KeyError, StopIteration, TypeError, ValueError):
+        except (AttributeError, KeyError, StopIteration, TypeError, ValueError):
             index._shards = 1
         return index
 
@@ -429,7 +442,7 @@ class OpenSearchIndex:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         documents = as_documents(documents)
-        declared = {f.name: f for f in self.declared}
+        fields = self.fields
         mined = AcronymLexicon()
         refused: list[RefusedDocument] = []
         sent_ids: set[str] = set()
@@ -443,7 +456,7 @@ class OpenSearchIndex:
                             (
                                 doc,
                                 passage_sources(
-                                    doc, passage_chars=self.passage_chars, declared=declared
+                                    doc, passage_chars=self.passage_chars, fields=fields
                                 ),
                             )
                         )
@@ -602,76 +615,57 @@ class OpenSearchIndex:
             approximate=self.approximate,
         )
 
-    def search(
-        self,
-        query: str,
-        limit: int = 10,
-        page: int = 1,
-        *,
-        highlight_hits: bool = True,
-        collapse: bool = False,
-        fields: Sequence[str] | None = None,
-        snippet_chars: int = 220,
-        max_fragments: int = 2,
-        filters: Sequence[FieldFilter] = (),
-        facets: Sequence[Facet] = (),
-        sort: Sequence[SortKey] = (),
-        time_limit: float | None = None,
-    ) -> OpenSearchResults:
-        """Ranked search, as :meth:`searchlib.Index.search`; on a cluster also
-        filters, facets and sorting on the declared metadata fields.
-
-        Args:
-            query: query text (searchlib's query language).
-            limit: hits per page.
-            page: 1-based page.
-            highlight_hits: build snippets (the cluster's highlights).
-            collapse: one passage (the best) per document.
-            fields: restrict plain words to these fields (default: title and text).
-            snippet_chars: approximate size of a fragment.
-            max_fragments: fragments per snippet.
-            filters: keep documents whose declared fields pass these.
-            facets: count matching documents per value of declared fields.
-            sort: sort by declared fields rather than by score.
-            time_limit: seconds the search may take (the cluster stops then).
+    def run(self, request: SearchRequest) -> OpenSearchResults:
+        """The results of ``request`` (what :meth:`search` runs), as
+        :meth:`searchlib.Index.run` gives them; filters, facets and sort keys
+        are those of :mod:`searchlib.fields` on the index's declared fields.
 
         Raises:
             QuerySyntaxError: the query is an explicitly malformed operator query.
-            UnsupportedQueryError: a part of the query OpenSearch cannot run as
-                searchlib would (see :mod:`searchlib.opensearch.translate`).
-            SearchTimeoutError: the search ran past ``time_limit``.
+            UnsupportedQueryError: what OpenSearch cannot run as searchlib would
+                (a part of the query, see :mod:`searchlib.opensearch.translate`;
+                ``semantic="only"``, ``as_you_type``).
+            ValueError: an unknown declared field, or a value that does not fit it.
+            SearchTimeoutError: the search ran past its time limit.
             ClusterUnavailableError, ClusterAuthError, ClusterError: the cluster's answers.
         """
-        if limit < 1 or page < 1:
-            raise ValueError("limit and page must be at least 1")
+        _check_supported(request)
         t0 = time.perf_counter()
-        translator = self.translator(fields=fields)
-        frequencies, neighbours = translator.requests(query)
+        types = self.fields
+        given = filter_expression(request.filter, types)
+        facets = field_facets(request.facets, types)
+        sort = field_sort(request.sort_keys, types)
+        time_limit = request.seconds(None)
+        translator = self.translator(fields=request.fields)
+        frequencies, neighbours = translator.requests(request.query)
+        if not request.correct:
+            neighbours = set()  # no typo candidates: every word as typed
         lookups = self._lookup(frequencies, neighbours) if frequencies or neighbours else None
-        translation = translator.translate(query, lookups or TermLookups())
+        translation = translator.translate(request.query, lookups or TermLookups())
         if translation.query is None:
             return OpenSearchResults(
-                query=query,
+                query=request.query,
                 total=0,
-                page=page,
-                limit=limit,
+                page=request.page,
+                limit=request.limit,
                 hits=(),
                 match=translation.match,
                 elapsed_ms=_ms(t0),
+                facets={f.field: {} for f in facets},
                 approximations=translation.approximations,
             )
         body = search_body(
             translation,
-            limit=limit,
-            page=page,
-            collapse=collapse,
-            highlight=highlight_hits,
-            snippet_chars=snippet_chars,
-            max_fragments=max_fragments,
-            filters=filters,
+            limit=request.limit,
+            page=request.page,
+            collapse=request.collapse,
+            highlight=request.highlight_hits,
+            snippet_chars=request.snippet_chars,
+            max_fragments=request.max_fragments,
+            filter=given,
             facets=facets,
             sort=sort,
-            declared=self.declared,
+            types=types,
             timeout_ms=int(time_limit * 1000) if time_limit is not None else None,
         )
         params: dict[str, Any] = {}
@@ -681,21 +675,29 @@ class OpenSearchIndex:
             params["request_timeout"] = time_limit + 5.0
         with _cluster_errors(self.url, self.name, "search"):
             response = self._client.search(index=self.name, body=body, params=params)
-        if response.get("timed_out"):
-            raise SearchTimeoutError(
-                f"search of {query!r} on OpenSearch index {self.name!r} ran past {time_limit} s"
+        with _answer_errors(self.url, self.name, "search"):
+            if response.get("timed_out"):
+                raise SearchTimeoutError(
+                    f"search of {request.query!r} on OpenSearch index {self.name!r} "
+                    f"ran past {time_limit} s"
+                )
+            first = request.first
+            hits = tuple(
+                hit_from(
+                    raw,
+                    first + n,
+                    highlight=request.highlight_hits,
+                    snippet_chars=request.snippet_chars,
+                )
+                for n, raw in enumerate(response["hits"]["hits"], start=1)
             )
-        first = (page - 1) * limit
-        hits = tuple(
-            hit_from(raw, first + n, highlight=highlight_hits, snippet_chars=snippet_chars)
-            for n, raw in enumerate(response["hits"]["hits"], start=1)
-        )
-        buckets = facets_from(response, facets)
+            buckets = facets_from(response, facets)
+            total = total_from(response, request.collapse)
         return OpenSearchResults(
-            query=query,
-            total=total_from(response, collapse),
-            page=page,
-            limit=limit,
+            query=request.query,
+            total=total,
+            page=request.page,
+            limit=request.limit,
             hits=hits,
             match=translation.match,
             elapsed_ms=_ms(t0),
@@ -703,6 +705,11 @@ class OpenSearchIndex:
             facet_buckets=buckets,
             approximations=translation.approximations,
         )
+
+    @property
+    def fields(self) -> dict[str, FieldType]:
+        """The declared fields, as :mod:`searchlib.fields` types (as ``Index.fields``)."""
+        return field_types(self.declared)
 
     def _lookup(
         self,
@@ -740,23 +747,25 @@ class OpenSearchIndex:
             body["aggs"] = aggs
         if suggest:
             body["suggest"] = suggest
-        with _cluster_errors(self.url, self.name, "look up terms (typos, word~)"):
+        what = "look up terms (typos, word~)"
+        with _cluster_errors(self.url, self.name, what):
             response = self._client.search(index=self.name, body=body)
-        found_freq = {
-            key: int(response.get("aggregations", {}).get(f"f{n}", {}).get("doc_count", 0))
-            for n, key in enumerate(freq_keys)
-        }
         found_near: dict[tuple[str, str, int], dict[str, int]] = {}
         capped: set[tuple[str, str, int]] = set()
-        for n, key in enumerate(near_keys):
-            options: dict[str, int] = {}
-            entries = response.get("suggest", {}).get(f"n{n}", [])
-            for entry in entries:
-                for option in entry.get("options", []):
-                    options[str(option["text"])] = int(option.get("freq", 0))
-            found_near[key] = options
-            if len(options) >= sizes[n]:
-                capped.add(key)
+        with _answer_errors(self.url, self.name, what):
+            found_freq = {
+                key: _count(response.get("aggregations", {}).get(f"f{n}", {}).get("doc_count", 0))
+                for n, key in enumerate(freq_keys)
+            }
+            for n, key in enumerate(near_keys):
+                options: dict[str, int] = {}
+                entries = response.get("suggest", {}).get(f"n{n}", [])
+                for entry in entries:
+                    for option in entry.get("options", []):
+                        options[_term(option["text"])] = _count(option.get("freq", 0))
+                found_near[key] = options
+                if len(options) >= sizes[n]:
+                    capped.add(key)
         return TermLookups(found_freq, found_near, frozenset(capped))
 
     # -- reading ------------------------------------------------------------------------
@@ -771,10 +780,11 @@ class OpenSearchIndex:
         with _cluster_errors(self.url, self.name, "read a document"):
             response = self._client.search(index=self.name, body=body)
         out: list[dict[str, Any]] = []
-        for raw in response["hits"]["hits"]:
-            source = dict(raw.get("_source") or {})
-            source.setdefault("fields", None)
-            out.append(source)
+        with _answer_errors(self.url, self.name, "read a document"):
+            for raw in response["hits"]["hits"]:
+                source = _mapping(raw.get("_source") or {})
+                source.setdefault("fields", None)
+                out.append(source)
         return out
 
     def document(self, doc_id: str) -> Document | None:
@@ -792,7 +802,7 @@ class OpenSearchIndex:
         """Number of documents (not passages)."""
         return self.stats().documents
 
-    def stats(self) -> ClusterIndexStats:
+    def stats(self) -> IndexStats:
         """Documents, passages, fields, size and versions."""
         with _cluster_errors(self.url, self.name, "count documents"):
             passages = self._client.count(index=self.name, body={"query": {"match_all": {}}})
@@ -804,22 +814,119 @@ class OpenSearchIndex:
             size = int(store["_all"]["primaries"]["store"]["size_in_bytes"])
         except (KeyError, TypeError, ValueError):
             size = 0
-        return ClusterIndexStats(
-            f"{self.url}/{self.name}",
-            int(documents["count"]),
-            int(passages["count"]),
+        with _answer_errors(self.url, self.name, "count documents"):
+            document_count = _count(documents["count"])
+            passage_count = _count(passages["count"])
+        return IndexStats(
+            self.path,
+            document_count,
+            passage_count,
             ("id", "doc_id", "position", "start", "title", "text", "exact", "fields"),
             size,
             str(self._meta.get("analyzer_version", "")),
             int(self._meta.get("format_version", 0)),
+            declared=tuple((name, kind.describe()) for name, kind in self.fields.items()),
+        )
+
+    # -- what a cluster index does not do ---------------------------------------------
+
+    def complete(self, text: str, limit: int = 10) -> list[Completion]:
+        """Not on a cluster.
+
+        Raises:
+            UnsupportedQueryError: always (completion reads a local index's written forms).
+        """
+        raise UnsupportedQueryError(
+            "complete", "completion is not available on an OpenSearch index"
+        )
+
+    def explain(self, query: str | SearchResults, hit: Hit) -> Explanation:
+        """Not on a cluster.
+
+        Raises:
+            UnsupportedQueryError: always (explain reads a local index's statistics).
+        """
+        raise UnsupportedQueryError("explain", "explain is not available on an OpenSearch index")
+
+    def documents(self) -> Iterator[Document]:
+        """Not on a cluster.
+
+        Raises:
+            UnsupportedQueryError: always (export reads a local index).
+        """
+        raise UnsupportedQueryError(
+            "documents", "reading every document is not available on an OpenSearch index"
+        )
+
+    def passage(self, passage_id: str) -> dict[str, Any] | None:
+        """A passage's stored fields by id, or ``None``."""
+        doc_id = passage_id.rpartition("#")[0] or passage_id
+        return next((p for p in self.passages(doc_id) if p.get("id") == passage_id), None)
+
+    def hit(self, passage_id: str, score: float = 0.0) -> Hit | None:
+        """A passage as a hit, its snippet the start of its text, or ``None``."""
+        found = self.passage(passage_id)
+        if found is None:
+            return None
+        text = str(found.get("text", ""))
+        title = str(found.get("title", ""))
+        return Hit(
+            rank=1,
+            id=str(found["id"]),
+            doc_id=str(found.get("doc_id", "")),
+            position=int(found.get("position", 0)),
+            start=int(found.get("start", 0)),
+            score=score,
+            title=title,
+            text=text,
+            snippet=leading_snippet(text),
+            title_snippet=leading_snippet(title),
+            fields=dict(found.get("fields") or {}),
         )
 
 
 # -- helpers ------------------------------------------------------------------------------
 
 
+def _check_supported(request: SearchRequest) -> None:
+    """Refuse in one line what a cluster index cannot do as a local one would."""
+    if request.semantic == "only":
+        raise UnsupportedQueryError(
+            "semantic", "semantic search needs vectors, which an OpenSearch index does not hold"
+        )
+    if request.as_you_type:
+        raise UnsupportedQueryError(
+            "as_you_type", "search as you type is not available on an OpenSearch index"
+        )
+
+
 def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000.0
+
+
+def _count(value: object) -> int:
+    """A count of a cluster's answer (a JSON integer, never negative).
+
+    Raises:
+        ValueError: anything else (``"12"``, ``1.5``, ``true``, ``null``).
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"not a count: {value!r}")
+    return value
+
+
+def _term(value: object) -> str:
+    """A term of a cluster's suggestion (a JSON string)."""
+    if not isinstance(value, str):
+        raise TypeError(f"not a term: {value!r}")
+    return value
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    """A JSON object of a cluster's answer, as a dict."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"not a JSON object: {type(value).__name__}")
+    return dict(value)
 
 
 def _quote(text: str) -> str:
@@ -903,14 +1010,15 @@ def _searchlib_meta(client: Any, url: str, name: str) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _cluster_errors(url: str, name: str, what: str) -> Iterator[None]:
-    """The client's exceptions as searchlib's errors, naming the cluster, the index
-    and what failed."""
+    """The client's exceptions as searchlib's errors, naming the cluster (its URL
+    without credentials), the index and what failed."""
     try:
         yield
     except SearchlibError:
         raise
     except Exception as e:
         opensearchpy = _require_client()
+        url = redact(url)
         where = f"OpenSearch index {name!r} at {url}"
         if isinstance(e, opensearchpy.ConnectionError):
             raise ClusterUnavailableError(
@@ -923,24 +1031,56 @@ def _cluster_errors(url: str, name: str, what: str) -> Iterator[None]:
         if isinstance(e, opensearchpy.AuthorizationException):
             raise ClusterAuthError(
                 f"OpenSearch at {url} does not allow these credentials to {what} on index "
-                f"{name!r} (403): {_reason(e)}"
+                f"{name!r} (403): {redact(_reason(e))}"
             ) from e
         if isinstance(e, opensearchpy.NotFoundError):
             if _error_type(e) == "index_not_found_exception":
                 raise IndexNotFoundError(f"{url}/{name}", "no OpenSearch index") from e
-            raise ClusterError(f"{where}: cannot {what}: not found ({_reason(e)})") from e
+            raise ClusterError(f"{where}: cannot {what}: not found ({redact(_reason(e))})") from e
         if isinstance(e, opensearchpy.TransportError):
             kind = _error_type(e)
             if kind in ("mapper_parsing_exception", "illegal_argument_exception") and (
                 "mapping" in what or "create" in what
             ):
-                raise MappingConflictError(f"{where}: cannot {what}: {_reason(e)}") from e
+                raise MappingConflictError(f"{where}: cannot {what}: {redact(_reason(e))}") from e
             status = getattr(e, "status_code", "?")
-            raise ClusterError(f"{where}: cannot {what} ({status}): {_reason(e)}") from e
+            if not isinstance(getattr(e, "info", None), Mapping):
+                # not OpenSearch's JSON error body: a proxy's page, a truncated answer
+                raise ClusterError(
+                    f"{where}: cannot {what} ({status}): the cluster answered something "
+                    f"unexpected ({_excerpt(getattr(e, 'info', None) or e.error)})"
+                ) from e
+            raise ClusterError(f"{where}: cannot {what} ({status}): {redact(_reason(e))}") from e
+        if isinstance(e, opensearchpy.SerializationError):  # a body that is not JSON
+            raise ClusterError(
+                f"{where}: cannot {what}: the cluster answered something unexpected ({_excerpt(e)})"
+            ) from e
         raise
+
+
+@contextlib.contextmanager
+def _answer_errors(url: str, name: str, what: str) -> Iterator[None]:
+    """A cluster's answer that does not have the documented shape (no ``hits``,
+    ``hits: null``, a score that is not a number, a page of text) as a
+    :class:`ClusterError`, not as the ``KeyError`` or ``TypeError`` reading it met."""
+    try:
+        yield
+    except SearchlibError:
+        raise
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as e:
+        raise ClusterError(
+            f"OpenSearch index {name!r} at {redact(url)}: cannot {what}: the cluster answered "
+            f"something unexpected ({type(e).__name__}: {_excerpt(e)})"
+        ) from e
+
+
+def _excerpt(value: object, chars: int = 120) -> str:
+    """The start of ``value`` on one line, credentials of any URL in it left out."""
+    text = redact(" ".join(str(value).split()))
+    return text if len(text) <= chars else text[: chars - 1] + "…"
 
 
 def _connection_reason(e: Any) -> str:
     info = getattr(e, "info", None)
     cause = info if isinstance(info, BaseException) else getattr(e, "__cause__", None)
-    return str(cause or getattr(e, "error", "") or e)
+    return redact(str(cause or getattr(e, "error", "") or e))

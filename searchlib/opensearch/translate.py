@@ -39,10 +39,24 @@ from __future__ import annotations
 import itertools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from searchlib.analysis import FrenchAnalyzer, TokenView, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
+from searchlib.fields import (
+    AllOf,
+    Date,
+    Exclude,
+    Facet,
+    FieldType,
+    FilterExpr,
+    Keyword,
+    Match,
+    Number,
+    Range,
+    SortKey,
+    number_label,
+)
 from searchlib.highlight import MatchSpec
 from searchlib.opensearch.errors import UnsupportedQueryError
 from searchlib.opensearch.mapping import TERMS_ANALYZER, DeclaredField
@@ -96,77 +110,96 @@ class TermSource(Protocol):
         ...
 
 
-# -- filters, facets, sorting ------------------------------------------------------------
+# -- filters, facets, sorting: searchlib.fields' vocabulary as DSL -----------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FieldFilter:
-    """Keep documents whose declared field has one of ``values``, or lies in a range.
+def field_types(declared: Iterable[DeclaredField]) -> dict[str, FieldType]:
+    """The declared fields of a cluster index as :mod:`searchlib.fields` types
+    (the one vocabulary both backends check values with)."""
+    out: dict[str, FieldType] = {}
+    for f in declared:
+        if f.type == "keyword":
+            out[f.name] = Keyword(multiple=f.multiple)
+        elif f.type == "number":
+            out[f.name] = Number()
+        else:
+            out[f.name] = Date()
+    return out
+
+
+def _bound(kind: FieldType, value: float | int) -> float | int:
+    """A converted range bound as the cluster reads it: dates in epoch milliseconds."""
+    return int(value) // 1000 if isinstance(kind, Date) else value
+
+
+def filter_dsl(expr: FilterExpr, types: Mapping[str, FieldType]) -> JSON:
+    """The OpenSearch filter of a :mod:`searchlib.fields` expression (values
+    already converted: dates as microseconds, sent as epoch milliseconds).
 
     Example:
-        >>> FieldFilter("year", gte=2019, lt=2021).to_dsl("number")
-        {'range': {'fields.year': {'gte': 2019, 'lt': 2021}}}
+        >>> filter_dsl(Range("year", 2019.0, None), {"year": Number()})
+        {'range': {'fields.year': {'gte': 2019.0}}}
     """
+    if isinstance(expr, Match):
+        return {"terms": {f"fields.{expr.field}": list(expr.values)}}
+    if isinstance(expr, Range):
+        kind = types[expr.field]
+        bounds: JSON = {}
+        if expr.low is not None:
+            bounds["gte" if expr.low_inclusive else "gt"] = _bound(kind, expr.low)
+        if expr.high is not None:
+            bounds["lte" if expr.high_inclusive else "lt"] = _bound(kind, expr.high)
+        return {"range": {f"fields.{expr.field}": bounds}}
+    if isinstance(expr, Exclude):
+        return {"bool": {"must_not": [filter_dsl(expr.item, types)]}}
+    if isinstance(expr, AllOf):
+        return {"bool": {"filter": [filter_dsl(x, types) for x in expr.items]}}
+    return {
+        "bool": {"should": [filter_dsl(x, types) for x in expr.items], "minimum_should_match": 1}
+    }
 
-    field: str
-    values: tuple[Scalar, ...] = ()
-    gte: Scalar | None = None
-    gt: Scalar | None = None
-    lte: Scalar | None = None
-    lt: Scalar | None = None
 
-    def bounds(self) -> dict[str, Scalar]:
-        """The range bounds given."""
-        found = {"gte": self.gte, "gt": self.gt, "lte": self.lte, "lt": self.lt}
-        return {k: v for k, v in found.items() if v is not None}
+_DATE_FORMATS = {"year": "yyyy", "month": "yyyy-MM", "day": "yyyy-MM-dd"}
 
-    def to_dsl(self, kind: str) -> JSON:
-        """The OpenSearch filter for a field of type ``kind``.
+MAX_KEYWORD_BUCKETS = 1000
+"""Values a keyword facet counts on a cluster when the facet sets no ``limit``."""
 
-        Raises:
-            UnsupportedQueryError: no value and no bound, both, or a range on a
-                keyword field.
-        """
-        bounds = self.bounds()
-        path = f"fields.{self.field}"
-        if bool(self.values) == bool(bounds):
-            raise UnsupportedQueryError(
-                "filter", f"filter on {self.field!r}: give values or range bounds (one of the two)"
+
+def facet_aggregation(facet: Facet, types: Mapping[str, FieldType]) -> JSON:
+    """The aggregation of one facet, as the local index counts it (keywords
+    per value, most frequent first; dates per year, month or day; numbers per
+    range between the facet's edges), over documents."""
+    kind = types[facet.field]
+    documents = {"documents": {"cardinality": {"field": "doc_id", "precision_threshold": 40000}}}
+    path = f"fields.{facet.field}"
+    if isinstance(kind, Date):
+        by = facet.by or "year"
+        return {
+            "date_histogram": {
+                "field": path,
+                "calendar_interval": by,
+                "format": _DATE_FORMATS[by],
+                "min_doc_count": 1,
+            },
+            "aggs": documents,
+        }
+    if isinstance(kind, Number):
+        edges = facet.edges or ()
+        ranges: list[JSON] = [{"key": f"*-{number_label(edges[0])}", "to": edges[0]}]
+        for low, high in itertools.pairwise(edges):
+            ranges.append(
+                {"key": f"{number_label(low)}-{number_label(high)}", "from": low, "to": high}
             )
-        if bounds:
-            if kind == "keyword":
-                raise UnsupportedQueryError(
-                    "filter", f"filter on {self.field!r}: a keyword field takes values, not a range"
-                )
-            return {"range": {path: bounds}}
-        return {"terms": {path: list(self.values)}}
-
-
-@dataclass(frozen=True, slots=True)
-class TermsFacet:
-    """Count matching documents per value of a declared keyword or number field."""
-
-    field: str
-    size: int = 10
-
-
-@dataclass(frozen=True, slots=True)
-class DateHistogramFacet:
-    """Count matching documents per period of a declared date field."""
-
-    field: str
-    interval: Literal["year", "quarter", "month", "week", "day"] = "month"
-
-
-Facet = TermsFacet | DateHistogramFacet
-
-
-@dataclass(frozen=True, slots=True)
-class SortKey:
-    """Sort by a declared field (``"score"``: by relevance, the default order)."""
-
-    field: str
-    descending: bool = False
+        ranges.append({"key": f"{number_label(edges[-1])}-*", "from": edges[-1]})
+        return {"range": {"field": path, "ranges": ranges}, "aggs": documents}
+    return {
+        "terms": {
+            "field": path,
+            "size": facet.limit or MAX_KEYWORD_BUCKETS,
+            "order": [{"documents": "desc"}, {"_key": "asc"}],
+        },
+        "aggs": documents,
+    }
 
 
 # -- the translation ---------------------------------------------------------------------
@@ -698,57 +731,6 @@ DOCUMENT_COUNT = "searchlib_documents"
 """The aggregation that counts matching documents when passages are collapsed."""
 
 
-def declared_types(declared: Iterable[DeclaredField]) -> dict[str, str]:
-    """Declared field name -> type."""
-    return {f.name: f.type for f in declared}
-
-
-def _declared(types: Mapping[str, str], name: str, feature: str) -> str:
-    kind = types.get(name)
-    if kind is None:
-        known = ", ".join(sorted(types)) or "none"
-        raise UnsupportedQueryError(
-            feature,
-            f"{feature} on {name!r}: not a declared field of this index (declared: {known}); "
-            "declare metadata fields when creating the index",
-        )
-    return kind
-
-
-def facet_aggregation(facet: Facet, types: Mapping[str, str]) -> JSON:
-    """The aggregation of one facet (buckets count documents, not passages)."""
-    kind = _declared(types, facet.field, "facet")
-    documents = {"documents": {"cardinality": {"field": "doc_id", "precision_threshold": 40000}}}
-    path = f"fields.{facet.field}"
-    if isinstance(facet, DateHistogramFacet):
-        if kind != "date":
-            raise UnsupportedQueryError(
-                "facet", f"date facet on {facet.field!r}: a {kind} field, not a date"
-            )
-        return {
-            "date_histogram": {
-                "field": path,
-                "calendar_interval": facet.interval,
-                "min_doc_count": 1,
-            },
-            "aggs": documents,
-        }
-    if kind == "date":
-        raise UnsupportedQueryError(
-            "facet", f"facet on {facet.field!r}: a date field takes a DateHistogramFacet"
-        )
-    if facet.size < 1:
-        raise ValueError(f"facet size must be at least 1, not {facet.size}")
-    return {
-        "terms": {
-            "field": path,
-            "size": facet.size,
-            "order": [{"documents": "desc"}, {"_key": "asc"}],
-        },
-        "aggs": documents,
-    }
-
-
 def search_body(
     translation: Translation,
     *,
@@ -758,18 +740,20 @@ def search_body(
     highlight: bool = True,
     snippet_chars: int = 220,
     max_fragments: int = 2,
-    filters: Sequence[FieldFilter] = (),
+    filter: FilterExpr | None = None,
     facets: Sequence[Facet] = (),
     sort: Sequence[SortKey] = (),
-    declared: Iterable[DeclaredField] = (),
+    types: Mapping[str, FieldType] | None = None,
     timeout_ms: int | None = None,
 ) -> JSON:
     """The body of ``POST /<index>/_search`` for a translated query.
 
     Raises:
         ValueError: ``limit`` or ``page`` below 1.
-        UnsupportedQueryError: a page past the cluster's result window; a
-            filter, facet or sort on a field the index did not declare.
+        UnsupportedQueryError: a page past the cluster's result window.
+
+    ``filter``, ``facets`` and ``sort`` are checked against the declared
+    fields (``types``) by :class:`~searchlib.fields` and the caller.
     """
     if limit < 1 or page < 1:
         raise ValueError("limit and page must be at least 1")
@@ -779,11 +763,10 @@ def search_body(
         )
     if translation.query is None:
         raise ValueError("nothing to search: the translation has no query")
-    types = declared_types(declared)
+    types = types or {}
     query = translation.query
-    if filters:
-        clauses = [f.to_dsl(_declared(types, f.field, "filter")) for f in filters]
-        query = {"bool": {"must": [query], "filter": clauses}}
+    if filter is not None:
+        query = {"bool": {"must": [query], "filter": [filter_dsl(filter, types)]}}
     body: JSON = {
         "query": query,
         "from": (page - 1) * limit,
@@ -806,12 +789,8 @@ def search_body(
         keys: list[JSON | str] = []
         for key in sort:
             order = "desc" if key.descending else "asc"
-            if key.field == "score":
-                keys.append({"_score": {"order": order}})
-            else:
-                _declared(types, key.field, "sort")
-                keys.append({f"fields.{key.field}": {"order": order, "missing": "_last"}})
-        keys.append({"id": {"order": "asc"}})
+            keys.append({f"fields.{key.field}": {"order": order, "missing": "_last"}})
+        keys.extend([{"_score": {"order": "desc"}}, {"id": {"order": "asc"}}])
         body["sort"] = keys
         body["track_scores"] = True
     if highlight and translation.highlight is not None:

