@@ -976,6 +976,12 @@ class Index(Searchable[SearchResults]):
         is saved as ``learned.json`` in the index folder (replacing any
         earlier one) and every later search of the index uses it (unless
         ``learned=False``); documents added later get their features too.
+        Only the parts that help in cross-validation by topic on these
+        judgments are kept (``options.force`` keeps others anyway): the
+        report says which, and why. Learning reads the index through a
+        searcher of its own, without the index's lock: searches in other
+        threads go on meanwhile, and the new model replaces the old one at
+        once when it is ready.
 
         Bad input is counted in the report, never fatal unless nothing is
         left: queries without judgments, judgments of unknown queries or
@@ -998,8 +1004,7 @@ class Index(Searchable[SearchResults]):
             OSError: a file cannot be read, or the model cannot be written.
         """
         judgments = _judgments(queries, qrels, topics)
-        with self._lock, self._damage_is_corruption():
-            context = self.search_context(learned=False)
+        with self._damage_is_corruption(), self._learning_context() as context:
             model, report = _learn(
                 context,
                 judgments,
@@ -1008,6 +1013,7 @@ class Index(Searchable[SearchResults]):
                 searchlib_version=__version__,
                 progress=progress,
             )
+        with self._lock:  # the result swapped in at once
             if self.path is not None:
                 with self._write_errors():
                     model.save(self.path)
@@ -1016,6 +1022,28 @@ class Index(Searchable[SearchResults]):
             self._model_problem = None
             self._learned = None
         return report
+
+    @contextlib.contextmanager
+    def _learning_context(self) -> Iterator[SearchContext]:
+        """A search context for learning, nothing learned in it, with a searcher
+        and caches of its own that no search shares: learning runs without the
+        index's lock, on the commit current when it started, and searches in
+        other threads go on meanwhile."""
+        with self._lock:
+            self._load_acronyms()
+            searcher = self._store.new_searcher(make_weighting(self._ranking))
+            context = SearchContext(
+                SearcherState(searcher),
+                self.analyzer,
+                self._ranking,
+                self.exact_analyzer,
+                AcronymLexicon(self.acronyms.counts),
+                declared=dict(self._fields),
+            )
+        try:
+            yield context
+        finally:
+            searcher.close()
 
     def cross_validate(
         self,
@@ -1041,8 +1069,7 @@ class Index(Searchable[SearchResults]):
             ValueError: fewer than 2 folds, or fewer topics than folds.
         """
         judgments = _judgments(queries, qrels, topics)
-        with self._lock, self._damage_is_corruption():
-            context = self.search_context(learned=False)
+        with self._damage_is_corruption(), self._learning_context() as context:
             return _cross_validate(context, judgments, folds, options, seed=seed, progress=progress)
 
     def forget(self) -> bool:

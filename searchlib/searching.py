@@ -68,8 +68,15 @@ from searchlib.fields import (
 from searchlib.highlight import MatchSpec, highlight, leading_snippet
 from searchlib.query import ir
 from searchlib.query.acronyms import AcronymLexicon
-from searchlib.query.compiler import QueryCompiler, TermExpansion
-from searchlib.query.language import SEARCH_FIELDS, Filter, filter_value, parse, split_filters
+from searchlib.query.compiler import MAX_EXPANSION, QueryCompiler, TermExpansion
+from searchlib.query.language import (
+    SEARCH_FIELDS,
+    Filter,
+    Group,
+    filter_value,
+    parse,
+    split_filters,
+)
 from searchlib.query.suggest import Completion, complete, suggest
 from searchlib.query.typos import Respelling, SurfaceVocabulary, Vocabulary, respellings
 from searchlib.ranking import fastpath
@@ -183,6 +190,28 @@ class SearcherState:
         if found is None:
             found = self.stored.put(docnum, dict(self.searcher.stored_fields(docnum)))
         return found
+
+    def prefix_terms(self, field: str, roots: Sequence[str]) -> dict[str, int]:
+        """The terms of ``field`` starting with one of ``roots`` (at most
+        :data:`~searchlib.query.compiler.MAX_EXPANSION` times 20 per root, in
+        term order), and their frequencies."""
+        reader = self.searcher.reader()
+        found: set[str] = set()
+        for root in roots:
+            for i, t in enumerate(reader.expand_prefix(field, root)):
+                if i >= MAX_EXPANSION * 20:
+                    break
+                if i % 256 == 0:
+                    check_deadline()
+                found.add(_as_str(t))
+        return {t: reader.doc_frequency(field, t) for t in found}
+
+    def fuzzy_terms(self, field: str, center: str, maxdist: int) -> dict[str, int]:
+        """The terms of ``field`` within ``maxdist`` edits of ``center`` with its
+        first letter, and their frequencies."""
+        reader = self.searcher.reader()
+        found = {_as_str(t) for t in reader.terms_within(field, center, maxdist, prefix=1)}
+        return {t: reader.doc_frequency(field, t) for t in found}
 
     def doc_frequency(self, field: str, text: str) -> int:
         """``searcher.doc_frequency(field, text)``, cached.
@@ -525,8 +554,7 @@ class SearchContext:
                 query, names an unknown field, or misplaces a filter.
             ValueError, TypeError: a malformed ``filter``.
         """
-        tree = parse(query, self.declared) if self.declared else parse(query)
-        words, found = split_filters(tree, query, self.declared) if self.declared else (tree, None)
+        words, found = query_filters(query, self.declared)
         given = self.filter_expression(filter)
         if given is not None:
             found = given if found is None else AllOf((found, given))
@@ -708,10 +736,24 @@ def whoosh_query(node: ir.Node, memo: dict[int, wq.Query] | None = None) -> wq.Q
     elif isinstance(node, ir.AndNot):
         q = wq.AndNot(whoosh_query(node.positive, memo), whoosh_query(node.negative, memo))
         q.boost = node.boost
-    else:
+    elif isinstance(node, ir.Every):
         q = wq.Every(boost=node.boost)
+    else:  # a local index lists a prefix's terms: the compiler never keeps one
+        raise TypeError(f"no Whoosh query for {node!r}")
     memo[id(node)] = q
     return q
+
+
+def query_filters(query: str, declared: Mapping[str, FieldType]) -> tuple[Group, FilterExpr | None]:
+    """``query`` parsed, its filters on the ``declared`` fields (``source:sp``)
+    taken out: the words to search, and what the matches must satisfy. Both
+    backends read a query with it.
+
+    Raises:
+        QuerySyntaxError: a malformed query, an unknown field, a misplaced filter.
+    """
+    tree = parse(query, declared) if declared else parse(query)
+    return split_filters(tree, query, declared) if declared else (tree, None)
 
 
 def filter_expression(
@@ -902,6 +944,10 @@ def _hit(
         # stored values are cached and shared: the hit gets its own copy
         fields=copy.deepcopy(extra) if (extra := stored.get("fields")) else {},
     )
+
+
+def _as_str(term: str | bytes) -> str:
+    return term if isinstance(term, str) else term.decode("utf-8")
 
 
 def _ms(t0: float) -> float:

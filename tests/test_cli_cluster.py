@@ -216,3 +216,83 @@ def test_a_cluster_checks_declared_values_as_the_local_index_does(cluster: FakeC
     local.add([Document("m", "T", "Texte.", {"day": "2020-01"})])
     sent = [line for r in cluster.sent("POST", "/_bulk") for line in r.lines()]
     assert sent[-1]["fields"] == {"day": "2020-01-01T00:00:00+00:00"}
+
+
+# -- one rule book: the cluster compiles with searchlib's compiler -----------------------------
+
+
+def _typo_answers(cluster: FakeCluster) -> None:
+    suggestion = {
+        "n0": [
+            {
+                "text": "contrst",
+                "offset": 0,
+                "length": 7,
+                "options": [{"text": "contrat", "score": 0.85, "freq": 40}],
+            }
+        ],
+        "n1": [{"text": "contrst", "offset": 0, "length": 7, "options": []}],
+    }
+    lookup = search_answer(
+        [], aggregations={"f0": {"doc_count": 0}, "f1": {"doc_count": 0}}, suggest=suggestion
+    )
+    answers = iter([lookup, search_answer([])])
+    cluster.on("POST", f"/{INDEX}/_search", lambda r: (200, next(answers)))
+
+
+def test_a_cluster_reports_corrections_as_a_local_index(cluster: FakeCluster) -> None:
+    index = new_index(cluster)
+    _typo_answers(cluster)
+    results = index.search("contrst")
+    assert [(c.word, c.terms) for c in results.corrections] == [("contrst", ("contrat",))]
+    assert results.searched == "contrat"
+
+
+def test_plus_word_is_never_corrected_on_a_cluster(cluster: FakeCluster) -> None:
+    index = new_index(cluster)
+    cluster.on("POST", f"/{INDEX}/_search", lambda r: (200, search_answer([])))
+    results = index.search("+contrst")
+    assert not results.corrections
+    # no lookup was needed: the word is searched as typed
+    (search,) = cluster.sent("POST", f"/{INDEX}/_search")
+    assert '"contrst"' in json.dumps(search.json()["query"])
+
+
+def test_filters_in_the_query_text_and_alone_on_a_cluster(spec: str, cluster: FakeCluster) -> None:
+    code, _, err = run("search", "préavis source:sp", "--index", spec)
+    assert code == 0, err
+    body = searches(cluster)[-1]
+    assert {"terms": {"fields.source": ["sp"]}} in body["query"]["bool"]["filter"]
+    code, _, err = run("search", "source:sp", "--index", spec)
+    assert code == 0, err
+    body = searches(cluster)[-1]
+    assert body["query"]["bool"]["must"] == [{"match_all": {}}]
+
+
+def test_a_fuzzy_word_too_long_is_refused_on_a_cluster_as_locally(cluster: FakeCluster) -> None:
+    from searchlib import Index, QuerySyntaxError
+
+    word = "a" * 40 + "~"
+    index = new_index(cluster)
+    with pytest.raises(QuerySyntaxError, match="too long") as theirs:
+        index.search(word)
+    with pytest.raises(QuerySyntaxError, match="too long") as mine:
+        Index.in_memory().search(word)
+    assert str(theirs.value) == str(mine.value)
+
+
+def test_index_declares_fields_on_a_cluster(cluster: FakeCluster, tmp_path: Any) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        json.dumps({"id": "a", "title": "T", "text": "Le préavis.", "source": "sp"}) + "\n",
+        encoding="utf-8",
+    )
+    cluster.on("POST", f"/{INDEX}/_count", lambda r: (200, {"count": 1, "_shards": {}}))
+    cluster.on("GET", f"/{INDEX}/_stats/store", lambda r: (200, {"_all": {}}))
+    spec = f"{cluster.url}/{INDEX}"
+    code, _, err = run("index", str(corpus), "--index", spec, "--field", "source:keyword")
+    assert code == 0, err
+    mapped = cluster.mappings[INDEX]["properties"]["fields"]["properties"]
+    assert mapped["source"] == {"type": "keyword"}
+    code, _, err = run("index", str(corpus), "--index", spec, "--semantic", "--overwrite")
+    assert code != 0 and "vectors" in err and err.count("\n") == 1

@@ -240,7 +240,7 @@ def main() -> None:
         ix.learn(
             [("q1", "cour pirate"), ("q2", "musique")],
             [("q1", "d1", 1), ("q2", "d2", 1)],
-            options=LearnOptions(rerank=False, weights=(0.5,)),
+            options=LearnOptions(rerank=False, weights=(0.5,), force=("expansion",)),
         )
         expected = answers(ix)
     # The answers without each side file that may be left out with a warning.

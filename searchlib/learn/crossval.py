@@ -6,7 +6,9 @@ a model from the other folds' queries and judgments
 scores the fold's queries with it and without it. The report gives, per
 fold and overall, the mean per query of nDCG@10, MRR@10 and Recall@100 both
 ways, and a sign-flip test over topics (each topic's mean difference is one
-unit; see :func:`searchlib.learn.metrics.sign_flip`).
+unit; see :func:`searchlib.learn.metrics.sign_flip`). Each fold's learning
+keeps only the parts that help in its own inner cross-validation, as
+``learn`` does (which parts each fold kept is in :attr:`FoldResult.kept`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class FoldResult:
         seconds: time spent learning that model.
         cpu_seconds: processor time spent learning it (all threads).
         expansion: the expansion weight and term count that model chose.
+        kept: the parts that model kept (see :attr:`LearnReport.kept
+            <searchlib.learn.train.LearnReport.kept>`).
     """
 
     fold: int
@@ -56,6 +60,7 @@ class FoldResult:
     seconds: float
     cpu_seconds: float = 0.0
     expansion: tuple[float, int] = (0.0, 0)
+    kept: tuple[str, ...] = ()
 
     @property
     def delta(self) -> Triple:
@@ -173,6 +178,7 @@ def cross_validate(
                 round(seconds, 1),
                 round(cpu, 1),
                 report.expansion,
+                report.kept,
             )
         )
     scored = result.per_query

@@ -462,6 +462,11 @@ _INFO: dict[str, Callable[[object], bool]] = {
         and len(v) <= 100
         and all(len(k) <= _MAX_NAME and _count(n) for k, n in v.items())
     ),
+    "parts": lambda v: (  # what learning kept: part -> status (see learn.train.PartStatus)
+        isinstance(v, dict)
+        and len(v) <= 10
+        and all(isinstance(s, str) and max(len(k), len(s)) <= _MAX_NAME for k, s in v.items())
+    ),
 }
 
 

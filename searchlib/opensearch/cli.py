@@ -37,7 +37,7 @@ from urllib.parse import unquote, urlsplit
 from searchlib.analysis import FrenchAnalyzer
 from searchlib.corpus import load_corpus
 from searchlib.documents import PASSAGE_CHARS, Document
-from searchlib.errors import CorpusWarning, SearchlibWarning
+from searchlib.errors import CorpusWarning, SearchlibError, SearchlibWarning
 from searchlib.fields import FieldType
 from searchlib.opensearch.errors import BulkError, ClusterConfigError, RefusedDocument, redact
 from searchlib.opensearch.export import export
@@ -209,10 +209,12 @@ def index_documents(
     out: TextIO,
     err: TextIO,
     quiet: bool = False,
+    fields: Mapping[str, FieldType] | None = None,
 ) -> int:
-    """``searchlib index SOURCES --index URL``: create the index (or add to it with
-    ``append``) and load the documents; returns the exit code (0, or 1 when some
-    documents were refused: each is printed on ``err`` with the reason).
+    """``searchlib index SOURCES --index URL``: create the index with the declared
+    ``fields`` (or add to it with ``append``: its fields are fixed) and load the
+    documents; returns the exit code (0, or 1 when some documents were refused:
+    each is printed on ``err`` with the reason).
 
     Raises:
         IndexExistsError: the index exists and neither ``overwrite`` nor ``append``.
@@ -229,10 +231,16 @@ def index_documents(
                 ca_certs=spec.ca_certs,
                 verify_certs=spec.verify_certs,
             )
+            if fields and dict(fields) != index.fields:
+                raise SearchlibError(
+                    f"the fields of {index.path} are fixed at its creation "
+                    "(drop --field to add to it)"
+                )
         else:
             index = OpenSearchIndex.create(
                 spec.url,
                 spec.index,
+                fields=fields,
                 overwrite=overwrite,
                 username=spec.username,
                 password=spec.password,

@@ -22,6 +22,7 @@ the cluster, the index and what failed: :class:`ClusterUnavailableError`,
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -40,7 +41,7 @@ from searchlib.errors import (
     SearchlibError,
     SearchTimeoutError,
 )
-from searchlib.fields import FieldType
+from searchlib.fields import AllOf, FieldType, check_declarations, is_multiple
 from searchlib.highlight import leading_snippet
 from searchlib.opensearch.bulk import bulk_lines, passage_sources, unique_by_id
 from searchlib.opensearch.errors import (
@@ -58,6 +59,7 @@ from searchlib.opensearch.mapping import (
     FORMAT_VERSION,
     TERMS_ANALYZER,
     DeclaredField,
+    MetadataField,
     check_declared,
     declared_from_meta,
     index_body,
@@ -80,8 +82,8 @@ from searchlib.query.language import SEARCH_FIELDS
 from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation
 from searchlib.ranking.params import Ranking
-from searchlib.results import Hit, SearchResults
-from searchlib.searching import field_facets, field_sort, filter_expression
+from searchlib.results import Hit, SearchResults, apply_corrections
+from searchlib.searching import field_facets, field_sort, filter_expression, query_filters
 
 JSON = dict[str, Any]
 
@@ -242,6 +244,7 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
         url: str,
         name: str,
         *,
+        fields: Mapping[str, FieldType] | None = None,
         declared: Iterable[DeclaredField] = (),
         ranking: Ranking | None = None,
         passage_chars: int = PASSAGE_CHARS,
@@ -261,7 +264,10 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
         Args:
             url: the cluster.
             name: the index name (lowercase, as OpenSearch wants it).
-            declared: metadata fields to filter, facet and sort on.
+            fields: fields to filter, facet and sort on, declared as for
+                :meth:`searchlib.Index.create` (``{"source": Keyword()}``).
+            declared: the same as :class:`~searchlib.opensearch.MetadataField`
+                declarations (``fields`` or ``declared``, not both).
             ranking: its ``k1``, ``b`` and ``title_b`` become the fields' BM25.
             passage_chars: largest passage documents are cut into.
             shards, replicas: the index's shards (1 keeps BM25's statistics
@@ -279,7 +285,12 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
         """
         if passage_chars < 100:
             raise ValueError(f"passage_chars must be at least 100, not {passage_chars}")
-        fields = check_declared(declared)
+        if fields:
+            if declared:
+                raise ValueError("give fields or declared, not both")
+            checked = check_declarations(fields)
+            declared = [MetadataField(n, k.kind, is_multiple(k)) for n, k in checked.items()]
+        fields_declared = check_declared(declared)
         owns = client is None
         if client is None:
             client = make_client(
@@ -292,7 +303,7 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
             )
         ranking = ranking or Ranking()
         body = index_body(
-            ranking, fields, passage_chars=passage_chars, shards=shards, replicas=replicas
+            ranking, fields_declared, passage_chars=passage_chars, shards=shards, replicas=replicas
         )
         shown = redact(url)  # the credentials stay in the client
         where = f"{shown}/{name}"
@@ -606,13 +617,16 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
 
     # -- searching ----------------------------------------------------------------------
 
-    def translator(self, *, fields: Sequence[str] | None = None) -> QueryTranslator:
+    def translator(
+        self, *, fields: Sequence[str] | None = None, correct: bool = True
+    ) -> QueryTranslator:
         """The query translator of this index's ranking, acronyms and mode."""
         return QueryTranslator(
             ranking=self.ranking,
             acronyms=self.acronyms,
             fields=fields or SEARCH_FIELDS,
             approximate=self.approximate,
+            correct=correct,
         )
 
     def run(self, request: SearchRequest) -> OpenSearchResults:
@@ -632,16 +646,22 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
         _check_supported(request)
         t0 = time.perf_counter()
         types = self.fields
-        given = filter_expression(request.filter, types)
+        # the query's own filters (source:sp) and those given beside it, as locally
+        words, given = query_filters(request.query, types)
+        beside = filter_expression(request.filter, types)
+        if beside is not None:
+            given = beside if given is None else AllOf((given, beside))
         facets = field_facets(request.facets, types)
         sort = field_sort(request.sort_keys, types)
         time_limit = request.seconds(None)
-        translator = self.translator(fields=request.fields)
-        frequencies, neighbours = translator.requests(request.query)
-        if not request.correct:
-            neighbours = set()  # no typo candidates: every word as typed
+        translator = self.translator(fields=request.fields, correct=request.correct)
+        frequencies, neighbours = translator.requests(request.query, words)
         lookups = self._lookup(frequencies, neighbours) if frequencies or neighbours else None
-        translation = translator.translate(request.query, lookups or TermLookups())
+        translation = translator.translate(request.query, lookups or TermLookups(), words)
+        if translation.query is None and not words.items and given is not None:
+            # filters alone: every passage they keep, as a local index finds them
+            translation = dataclasses.replace(translation, query={"match_all": {}})
+        searched = apply_corrections(request.query, translation.corrections)
         if translation.query is None:
             return OpenSearchResults(
                 query=request.query,
@@ -653,6 +673,8 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
                 elapsed_ms=_ms(t0),
                 facets={f.field: {} for f in facets},
                 approximations=translation.approximations,
+                corrections=translation.corrections,
+                searched=searched,
             )
         body = search_body(
             translation,
@@ -704,6 +726,8 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
             facets={name: {b.label: b.documents for b in found} for name, found in buckets.items()},
             facet_buckets=buckets,
             approximations=translation.approximations,
+            corrections=translation.corrections,
+            searched=searched,
         )
 
     @property

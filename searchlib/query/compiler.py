@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 from searchlib._whoosh.limits import check as check_deadline
 from searchlib.analysis.analyzer import FrenchAnalyzer, TokenView, fold, normalize_text, stem
@@ -46,11 +46,20 @@ from searchlib.results import Correction
 
 
 class IndexTerms(Protocol):
-    """What the compiler reads of an index: a searcher, and cached lookups."""
+    """What the compiler reads of an index, whatever its backend: term
+    frequencies and the terms near or after others (a local searcher's state,
+    :class:`searchlib.searching.SearcherState`, or what a cluster answered,
+    :class:`searchlib.opensearch.translate.ClusterTerms`)."""
 
-    @property
-    def searcher(self) -> Any:
-        """The Whoosh searcher (its reader lists terms for expansions)."""
+    def prefix_terms(self, field: str, roots: Sequence[str]) -> dict[str, int] | None:
+        """The index terms of ``field`` starting with one of ``roots`` (at most
+        :data:`MAX_EXPANSION` times 20 per root, in term order) and their
+        frequencies; ``None`` when the backend cannot list them (then the
+        query keeps the prefixes themselves, see :class:`searchlib.query.ir.Prefix`)."""
+
+    def fuzzy_terms(self, field: str, center: str, maxdist: int) -> dict[str, int]:
+        """The index terms of ``field`` within ``maxdist`` edits of ``center``
+        with its first letter (``center`` included), and their frequencies."""
 
     def doc_frequency(self, field: str, text: str) -> int:
         """Passages holding ``text`` in ``field``."""
@@ -543,6 +552,8 @@ class QueryCompiler:
             return None
         if not term.isalpha():  # a number, an ordinal (quatorzième is 14e)
             return None
+        if not self.state.surfaces():  # no written forms to read it as (a cluster's index)
+            return None
         typed = fold(self._typed(node, token)[0].lower())
         if len(typed) > MAX_CORRECTED:
             return None
@@ -639,27 +650,25 @@ class QueryCompiler:
                 self.query_text or node.text,
                 node.start if self.query_text else 0,
             )
-        reader = self.state.searcher.reader()
         found: dict[str, int] = {}
+        prefixes: list[ir.Node] = []
         for f in self._fields(node.field):
-            candidates: set[str] = set()
             if node.kind == "prefix":
                 root = stem(text)
-                roots = {text, root} if len(root) >= 3 else {text}
-                for r in roots:
-                    for i, t in enumerate(reader.expand_prefix(f, r)):
-                        if i >= MAX_EXPANSION * 20:
-                            break
-                        if i % 256 == 0:
-                            check_deadline()
-                        candidates.add(_as_str(t))
+                roots = sorted({text, root} if len(root) >= 3 else {text})
+                listed = self.state.prefix_terms(f, roots)
+                if listed is None:  # a root that is a prefix of another covers it
+                    kept = [r for r in roots if not any(o != r and r.startswith(o) for o in roots)]
+                    boost = self.boosts.get(f, 1.0)
+                    prefixes.extend(ir.Prefix(f, r, MAX_EXPANSION, boost) for r in kept)
+                    continue
             else:
-                candidates = {
-                    _as_str(t) for t in reader.terms_within(f, stem(text), node.maxdist, prefix=1)
-                }
+                listed = self.state.fuzzy_terms(f, stem(text), node.maxdist)
             check_deadline()
-            for t in candidates:
-                found[t] = found.get(t, 0) + reader.doc_frequency(f, t)
+            for t, df in listed.items():
+                found[t] = found.get(t, 0) + df
+        if prefixes:
+            return _Compiled(_or(prefixes))
         if not found:
             return _Compiled(None)
         best = sorted(found, key=lambda t: (-found[t], t))[:MAX_EXPANSION]
@@ -701,10 +710,6 @@ def _inversion(text: str) -> bool:
     topic of their own, and the words in this order are the compound itself."""
     parts = fold(text.lower()).split("-")
     return any(p in _CLITICS for p in parts[1:])
-
-
-def _as_str(term: str | bytes) -> str:
-    return term if isinstance(term, str) else term.decode("utf-8")
 
 
 def _or(queries: Sequence[ir.Node | None]) -> ir.Node | None:

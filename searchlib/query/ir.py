@@ -16,6 +16,8 @@ around it (as Whoosh and Lucene's ``bool`` queries score):
 * :class:`AndNot`: ``positive`` where ``negative`` does not match (scored as
   ``positive``).
 * :class:`Every`: every passage (a query holding only exclusions).
+* :class:`Prefix`: terms starting with a prefix, as a backend that cannot list
+  its terms expands them (approximate: only the cluster emits it).
 
 Nodes are frozen, hashable and compared by value; :func:`terms` lists the
 ``(field, term)`` pairs a tree searches.
@@ -114,6 +116,23 @@ class AndNot:
 
 
 @dataclass(frozen=True, slots=True)
+class Prefix:
+    """The index terms of ``field`` starting with ``text`` (at most ``limit``,
+    chosen by the backend): what a query keeps of ``prefix*`` on a backend that
+    cannot list its terms (a local index expands it into :class:`Term` nodes,
+    the ``limit`` most frequent)."""
+
+    field: str
+    text: str
+    limit: int
+    boost: float = 1.0
+
+    def with_boost(self, boost: float) -> Prefix:
+        """The same node with another boost."""
+        return dataclasses.replace(self, boost=boost)
+
+
+@dataclass(frozen=True, slots=True)
 class Every:
     """Every passage."""
 
@@ -124,7 +143,7 @@ class Every:
         return dataclasses.replace(self, boost=boost)
 
 
-Node = Term | Phrase | Or | And | AndMaybe | AndNot | Every
+Node = Term | Phrase | Prefix | Or | And | AndMaybe | AndNot | Every
 """A node of the query tree."""
 
 
@@ -165,6 +184,7 @@ __all__ = [
     "Node",
     "Or",
     "Phrase",
+    "Prefix",
     "Term",
     "children",
     "terms",
