@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 import tempfile
 import threading
 import warnings
@@ -37,13 +40,27 @@ from typing import Any, Unpack
 import whoosh.index
 from whoosh.searching import Searcher
 
-from searchlib._files import read_json
+from searchlib._files import new_folder, read_json, try_lock
 from searchlib._version import __version__
 from searchlib._whoosh import limits
-from searchlib._whoosh.storage import DATA_ERRORS, SegmentBatch, Store, abort, commit
+from searchlib._whoosh.storage import (
+    DATA_ERRORS,
+    INDEX_NAME,
+    SegmentBatch,
+    Store,
+    abort,
+    commit,
+)
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.corpus import seed_dir, seed_documents
-from searchlib.documents import PASSAGE_CHARS, Document, Passage, split_passages
+from searchlib.documents import (
+    PASSAGE_CHARS,
+    Document,
+    Passage,
+    as_documents,
+    as_ids,
+    split_passages,
+)
 from searchlib.engine.backend import IndexStats
 from searchlib.engine.pipeline import Kept, Pipeline
 from searchlib.engine.request import Searchable, SearchOptions, SearchRequest
@@ -51,6 +68,7 @@ from searchlib.errors import (
     IndexCorruptError,
     IndexExistsError,
     IndexingError,
+    IndexLockedError,
     IndexNotFoundError,
     IndexVersionError,
     SearchlibError,
@@ -81,6 +99,7 @@ from searchlib.results import Hit, SearchResults, Suggestion
 from searchlib.searching import SearchContext, SearcherState
 from searchlib.semantic.embedders import Embedder
 from searchlib.semantic.hybrid import share_of
+from searchlib.semantic.state import LOCK_FILE as VECTORS_LOCK
 from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
 from searchlib.semantic.store import Progress
 from searchlib.semantic.text import Scope
@@ -166,8 +185,15 @@ class Index(Searchable[SearchResults]):
         fields: Mapping[str, FieldType] | None = None,
         embedder: Embedder | None = None,
         semantic_scope: Scope = "passages",
+        timeout: float = 0.0,
     ) -> Index:
         """Create an empty index in folder ``path``.
+
+        A missing or empty folder is made an index where it is, holding its
+        write lock meanwhile (two processes creating the same folder: one
+        gets :class:`IndexExistsError`). An index replaced (``overwrite``) is
+        replaced as :meth:`build` replaces it: all at once, under its write
+        lock, never half-deleted.
 
         Args:
             path: the folder (created if missing; it must be empty).
@@ -188,21 +214,70 @@ class Index(Searchable[SearchResults]):
                 the passages it adds, and searches rank by the hybrid score.
             semantic_scope: with ``embedder``, which passages get a vector
                 (``"passages"``: all; ``"first"``: each document's first).
+            timeout: seconds to wait for another writer's lock.
 
         Raises:
             IndexExistsError: ``path`` holds an index (or other files) and
                 ``overwrite`` is false.
+            IndexLockedError: another writer holds the lock past ``timeout``.
             TypeError, ValueError: malformed ``fields``.
         """
         folder = Path(path)
         _check_passage_chars(passage_chars)
         declared = check_declarations(fields)
+
+        def replacing() -> Index:
+            return cls.build(
+                folder,
+                (),
+                overwrite=True,
+                passage_chars=passage_chars,
+                analyzer=analyzer,
+                fields=declared,
+                embedder=embedder,
+                semantic_scope=semantic_scope,
+                timeout=timeout,
+            )
+
         if _check_replaceable(folder, overwrite):
-            shutil.rmtree(folder)
+            return replacing()
         folder.mkdir(parents=True, exist_ok=True)
-        store = Store.create(folder, analyzer=analyzer, fields=declared)
-        _write_meta(folder, passage_chars, declared)
-        index = cls(store, folder, passage_chars=passage_chars, fields=declared, embedder=embedder)
+        fd = try_lock(folder / WRITE_LOCK, timeout=timeout)
+        if fd is None:
+            raise _locked(folder, timeout)
+        try:
+            filled = any(p.name != WRITE_LOCK for p in folder.iterdir())
+            if not filled:
+                return cls._new(
+                    folder,
+                    passage_chars=passage_chars,
+                    analyzer=analyzer,
+                    fields=declared,
+                    embedder=embedder,
+                    semantic_scope=semantic_scope,
+                )
+        finally:
+            os.close(fd)
+        # Another process made an index here since the check.
+        if not overwrite:
+            raise IndexExistsError(folder)
+        return replacing()
+
+    @classmethod
+    def _new(
+        cls,
+        folder: Path,
+        *,
+        passage_chars: int,
+        analyzer: FrenchAnalyzer | None,
+        fields: Mapping[str, FieldType],
+        embedder: Embedder | None,
+        semantic_scope: Scope,
+    ) -> Index:
+        """An empty index in ``folder``, a folder nobody else writes to (checked by the caller)."""
+        store = Store.create(folder, analyzer=analyzer, fields=fields)
+        _write_meta(folder, passage_chars, fields)
+        index = cls(store, folder, passage_chars=passage_chars, fields=fields, embedder=embedder)
         if embedder is not None:
             index.semantic.sync((), scope=semantic_scope)
         return index
@@ -211,7 +286,7 @@ class Index(Searchable[SearchResults]):
     def build(
         cls,
         path: str | Path,
-        documents: Iterable[Document],
+        documents: Document | Iterable[Document],
         *,
         overwrite: bool = False,
         passage_chars: int = PASSAGE_CHARS,
@@ -221,40 +296,93 @@ class Index(Searchable[SearchResults]):
         fields: Mapping[str, FieldType] | None = None,
         embedder: Embedder | None = None,
         semantic_scope: Scope = "passages",
+        embed_batch_size: int = 32,
+        embed_progress: Progress | None = None,
+        timeout: float = 0.0,
     ) -> Index:
         """Build an index of ``documents`` at ``path``, all or nothing.
 
-        The index is written in a new folder beside ``path`` and moved into
-        place only once it is complete, so if anything fails (a bad document,
-        a full disk, a killed process) ``path`` is exactly as it was: the old
-        index, with ``overwrite``, or nothing at all. Options as for
-        :meth:`create` and :meth:`add`.
+        The index is written in a new folder beside ``path`` (its vectors
+        too, with ``embedder``) and moved into place only once it is
+        complete, so if anything fails (a bad document, a full disk, the
+        model, a killed process) ``path`` is exactly as it was: the old
+        index, with ``overwrite``, or nothing at all.
+
+        Replacing an index holds its write lock (and its vectors' lock) from
+        the start to the move, as every writer does: a writer adding to it
+        meanwhile is refused, and so is this build while another writer
+        works. Whether ``path`` is free is checked again when the new index
+        is moved in: of two builds of the same new folder, the second
+        refuses to replace the first's index.
+
+        The new folder gets the mode of the folder replaced (its files that
+        of the old ``searchlib.json``), else the mode the umask gives. Folders
+        of builds whose process died (``.<name>.building-<pid>-*`` beside
+        ``path``) are removed; those of live builds are left alone.
+
+        Options as for :meth:`create` and :meth:`add`; with ``embedder``,
+        ``embed_batch_size`` and ``embed_progress`` as ``batch_size`` and
+        ``progress`` of :meth:`embed` (``embed_progress`` is also called
+        with ``(0, passages to encode)`` before the first batch).
 
         Raises:
             IndexExistsError: ``path`` holds something and ``overwrite`` is false.
+            IndexLockedError: another writer holds the lock of the index to
+                replace past ``timeout`` seconds.
             SearchlibError: ``path`` holds something searchlib did not write
                 (it is never replaced).
         """
         folder = Path(path)
         _check_passage_chars(passage_chars)
-        check_declarations(fields)
-        _check_replaceable(folder, overwrite)
+        declared = check_declarations(fields)
+        documents = as_documents(documents)
+        replace = _check_replaceable(folder, overwrite)
         folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
-        try:
-            with cls.create(
-                staging,
-                passage_chars=passage_chars,
-                analyzer=analyzer,
-                fields=fields,
-                embedder=embedder,
-                semantic_scope=semantic_scope,
-            ) as ix:
-                ix.add(documents, limitmb=limitmb, procs=procs)
-            _move_into_place(staging, folder)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)  # the new index failed, or the old one
+        _remove_dead_builds(folder)
+        modes = _modes(folder)
+        with contextlib.ExitStack() as held:
+            if replace:
+                # The locks of the writers of its text and of its vectors
+                # (that one made only by those: a failed build adds no file).
+                for name in (WRITE_LOCK, VECTORS_LOCK):
+                    if name == VECTORS_LOCK and not (folder / name).exists():
+                        continue
+                    fd = try_lock(folder / name, timeout=timeout)
+                    if fd is None:
+                        raise _locked(folder, timeout)
+                    held.callback(os.close, fd)
+            staging = new_folder(folder.parent, f".{folder.name}{_BUILDING}{os.getpid()}-")
+            held.callback(shutil.rmtree, staging, ignore_errors=True)  # failed, or the old index
+            mark = try_lock(staging)  # live: later builds leave it alone
+            if mark is not None:
+                held.callback(os.close, mark)
+            try:
+                with cls._new(
+                    staging,
+                    passage_chars=passage_chars,
+                    analyzer=analyzer,
+                    fields=declared,
+                    embedder=embedder,
+                    semantic_scope=semantic_scope,
+                ) as ix:
+                    ix.add(documents, limitmb=limitmb, procs=procs, embed=False)
+                    if embedder is not None:
+                        ix._embed_all(semantic_scope, embed_batch_size, embed_progress)
+                _set_modes(staging, modes)
+                _move_into_place(
+                    staging, folder, overwrite=overwrite, locked=replace, timeout=timeout
+                )
+            except (SearchlibError, OSError) as e:
+                _hide_staging(e, staging, folder)
+                raise
         return cls.open(folder, embedder=embedder)
+
+    def _embed_all(self, scope: Scope, batch_size: int, progress: Progress | None) -> None:
+        """Encode every passage of a new index (``progress`` told first of how many)."""
+        if progress is not None:
+            stats = self.stats()
+            progress(0, stats.passages if scope == "passages" else stats.documents)
+        self.embed(scope=scope, batch_size=batch_size, progress=progress)
 
     @classmethod
     def open(cls, path: str | Path, *, embedder: Embedder | None = None) -> Index:
@@ -362,7 +490,7 @@ class Index(Searchable[SearchResults]):
 
     def add(
         self,
-        documents: Iterable[Document],
+        documents: Document | Iterable[Document],
         *,
         limitmb: int = 128,
         timeout: float = 0.0,
@@ -381,8 +509,9 @@ class Index(Searchable[SearchResults]):
         documents without their definitions).
 
         Args:
-            documents: documents to add; an id already in the index (or
-                repeated in ``documents``) replaces the earlier document.
+            documents: documents to add, or one ``Document``; an id already
+                in the index (or repeated in ``documents``) replaces the
+                earlier document.
             limitmb: memory for the posting pool, counted as Whoosh counts
                 its own (:mod:`searchlib._whoosh.postingpool` holds the same postings
                 in less); shared out between the processes when ``procs`` > 1.
@@ -401,6 +530,8 @@ class Index(Searchable[SearchResults]):
             The number of documents added (repeated ids counted each time).
 
         Raises:
+            TypeError: ``documents`` is not a ``Document`` nor an iterable
+                of them, or holds something else (nothing is kept).
             IndexLockedError: another writer holds the lock past ``timeout``.
             DocumentError: a document has an empty id, a lone surrogate,
                 extra fields that are not JSON-like values, or a value that
@@ -416,7 +547,7 @@ class Index(Searchable[SearchResults]):
             raise ValueError(f"procs must be at least 1, not {procs}")
         mined = AcronymLexicon()
         changed: list[str] = []
-        documents = _noting_ids(documents, changed)
+        documents = _noting_ids(as_documents(documents), changed)
         if mine_acronyms:
             documents = mined.watch(documents)
         if procs > 1 and self.path is not None:
@@ -472,18 +603,38 @@ class Index(Searchable[SearchResults]):
                 "nothing of this batch was kept"
             ) from e
 
-    def delete(self, doc_ids: Iterable[str], *, timeout: float = 0.0) -> int:
-        """Delete documents by id and commit (and their vectors). Returns how many passages went."""
-        changed: list[str] = []
+    def delete(self, doc_ids: str | Iterable[str], *, timeout: float = 0.0) -> int:
+        """Delete documents by id, and their vectors, and commit.
+
+        Removing the vectors of the documents deleted encodes nothing: no
+        model is needed (an index whose vectors a custom model made deletes
+        as any other).
+
+        Args:
+            doc_ids: the ids of the documents: an iterable of ids, or one id
+                (a ``str`` is one id: ``delete("abc")`` deletes document
+                ``abc``, as sqlite-utils, Meilisearch and Elasticsearch take
+                it, never documents ``a``, ``b`` and ``c``).
+            timeout: seconds to wait for another writer's lock.
+
+        Returns:
+            How many passages went.
+
+        Raises:
+            TypeError: an id is not a string.
+            IndexLockedError: another writer holds the lock past ``timeout``.
+        """
+        ids = as_ids(doc_ids)
         writer = self._writer(timeout=timeout)
         try:
-            n = sum(writer.delete_by_term("doc_id", d) for d in _noting_ids(doc_ids, changed))
+            n = sum(writer.delete_by_term("doc_id", d) for d in ids)
         except BaseException:
             abort(writer)
             raise
         writer.commit()
         self._refresh()
-        self._sync_vectors(changed)
+        if ids and self.semantic.has_vectors:
+            self.semantic.forget(ids)
         return int(n)
 
     def embed(
@@ -1119,10 +1270,10 @@ def _judgments(queries: Queries, qrels: Qrels, topics: Topics) -> Judgments:
     return Judgments.load(queries, qrels, topics)
 
 
-def _noting_ids(documents: Iterable[Any], ids: list[str]) -> Iterator[Any]:
-    """``documents`` as they come, their ids (or the ids themselves) noted in ``ids``."""
+def _noting_ids(documents: Iterable[Document], ids: list[str]) -> Iterator[Document]:
+    """``documents`` as they come, their ids noted in ``ids``."""
     for doc in documents:
-        ids.append(doc if isinstance(doc, str) else getattr(doc, "id", ""))
+        ids.append(doc.id)
         yield doc
 
 
@@ -1168,13 +1319,64 @@ def is_searchlib_index(folder: Path) -> bool:
     return isinstance(found.get("format_version"), int)
 
 
-def _move_into_place(staging: Path, folder: Path) -> None:
-    """Put the complete index ``staging`` at ``folder``; the old index, if any,
-    ends up in ``staging`` (for the caller to delete)."""
-    if not folder.exists():
-        os.rename(staging, folder)
-        staging.mkdir()  # the caller deletes it
+WRITE_LOCK = f"{INDEX_NAME}_WRITELOCK"
+"""The file in an index folder whose ``flock`` every writer holds (Whoosh's write lock)."""
+
+_BUILDING = ".building-"
+"""Marks a folder being built beside an index: ``.<name>.building-<pid>-<random>``."""
+
+_BUILD_SUFFIX = re.compile(r"([0-9]+)-[0-9a-f]{12}")
+"""What follows :data:`_BUILDING`: the builder's pid, then the random part of
+:func:`~searchlib._files.new_folder` (older versions' names have no pid)."""
+
+
+def _locked(folder: Path, timeout: float) -> IndexLockedError:
+    waited = f" (waited {timeout:g} s)" if timeout else ""
+    return IndexLockedError(f"index at {folder} is locked by another writer{waited}")
+
+
+def _move_into_place(
+    staging: Path, folder: Path, *, overwrite: bool, locked: bool, timeout: float = 0.0
+) -> None:
+    """Put the complete index ``staging`` at ``folder``; the old index, if
+    any, ends up in ``staging`` (for the caller to delete).
+
+    What is at ``folder`` is checked again here, at the last moment: a
+    missing folder (or an empty one) is taken by a rename, which fails if
+    another process put something there meanwhile (then it is checked
+    again); an index is replaced only with ``overwrite``, and only under its
+    write lock (``locked``: the caller already holds it).
+
+    Raises:
+        IndexExistsError, SearchlibError: as :func:`_check_replaceable`.
+        IndexLockedError: another writer holds the lock past ``timeout``.
+    """
+    if locked and is_searchlib_index(folder):
+        _swap(staging, folder)
         return
+    for _ in range(100):
+        if not _check_replaceable(folder, overwrite):
+            try:
+                os.rename(staging, folder)  # replaces an empty folder, never a full one
+            except OSError as e:
+                if e.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                    raise
+                continue  # something came there meanwhile
+            return
+        fd = try_lock(folder / WRITE_LOCK, timeout=timeout)
+        if fd is None:
+            raise _locked(folder, timeout)
+        try:
+            if is_searchlib_index(folder):
+                _swap(staging, folder)
+                return
+        finally:
+            os.close(fd)
+    raise SearchlibError(f"cannot move the new index into place at {folder}: it keeps changing")
+
+
+def _swap(staging: Path, folder: Path) -> None:
+    """Exchange the folders ``staging`` and ``folder`` (atomically where the system can)."""
     if _exchange(staging, folder):
         return
     # No atomic exchange here: a process killed between the two renames
@@ -1197,6 +1399,90 @@ def _exchange(a: Path, b: Path) -> bool:
     at_fdcwd, rename_exchange = -100, 2
     done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
     return bool(done == 0)
+
+
+def _modes(folder: Path) -> tuple[int, int | None] | None:
+    """The mode of folder ``folder`` and of its ``searchlib.json`` (``None``:
+    no folder there; the second ``None``: no such file)."""
+    try:
+        if folder.is_symlink() or not folder.is_dir():
+            return None
+        mode = stat.S_IMODE(folder.stat().st_mode)
+    except OSError:
+        return None
+    try:
+        meta = stat.S_IMODE((folder / META_FILE).stat().st_mode)
+    except OSError:
+        meta = None
+    return mode, meta
+
+
+def _set_modes(staging: Path, modes: tuple[int, int | None] | None) -> None:
+    """Give the new index the modes of the folder it replaces (see :func:`_modes`)."""
+    if modes is None:
+        return
+    folder_mode, file_mode = modes
+    if file_mode is not None:
+        for entry in os.scandir(staging):
+            if entry.is_file(follow_symlinks=False):
+                os.chmod(entry.path, file_mode)
+    os.chmod(staging, folder_mode)
+
+
+def _remove_dead_builds(folder: Path) -> list[Path]:
+    """Remove the folders that builds of ``folder`` whose process died left
+    beside it (``.<name>.building-<pid>-*``, after a ``kill -9`` or a power
+    cut). A folder is removed only when its process is gone and nobody holds
+    its ``flock`` (a live build holds it): never a live build's, nor one
+    this cannot tell (another naming, a pid still in use). Returns those removed.
+    """
+    prefix = f".{folder.name}{_BUILDING}"
+    removed: list[Path] = []
+    try:
+        entries = [e for e in os.scandir(folder.parent) if e.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for entry in entries:
+        named = _BUILD_SUFFIX.fullmatch(entry.name[len(prefix) :])
+        if named is None or _alive(int(named.group(1))):
+            continue
+        path = Path(entry.path)
+        with contextlib.suppress(OSError):
+            if path.is_symlink() or not path.is_dir():
+                continue
+            fd = try_lock(path)
+            if fd is None:
+                continue
+            try:
+                shutil.rmtree(path)
+                removed.append(path)
+            finally:
+                os.close(fd)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (this one included)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process
+        return True
+    return True
+
+
+def _hide_staging(error: BaseException, staging: Path, folder: Path) -> None:
+    """Name ``folder`` where ``error``'s message names the folder it was built in."""
+    inner, outer = str(staging), str(folder)
+    error.args = tuple(a.replace(inner, outer) if isinstance(a, str) else a for a in error.args)
+    if isinstance(error, OSError):
+        for name in ("filename", "filename2"):
+            value = getattr(error, name, None)
+            if isinstance(value, str) and inner in value:
+                setattr(error, name, value.replace(inner, outer))
 
 
 def _check_passage_chars(passage_chars: int) -> None:

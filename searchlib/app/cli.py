@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from searchlib._files import atomic_output
 from searchlib._version import __version__
 from searchlib.analysis.analyzer import FrenchAnalyzer
 from searchlib.app.evaluate import (
@@ -66,9 +67,9 @@ from searchlib.errors import (
     SearchlibError,
     SearchlibWarning,
 )
-from searchlib.fields import Facet, FieldType, parse_declaration
+from searchlib.fields import Facet, FieldType, check_declarations, parse_declaration
 from searchlib.highlight import visible
-from searchlib.index import Index, default_index
+from searchlib.index import Index, default_index, is_searchlib_index
 from searchlib.learn import (
     MAX_P_VALUE,
     MODEL_FILE,
@@ -109,7 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _version(p)
     p.add_argument(
-        "sources", nargs="+", metavar="SOURCE", help=".txt/.md files or folders, .jsonl(.gz)"
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help=".txt/.md files or folders, .jsonl(.gz); - (standard input) or a pipe: JSONL",
     )
     p.add_argument("--index", required=True, metavar="DIR", help="index folder to create")
     mode = p.add_mutually_exclusive_group()
@@ -773,22 +777,43 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     counted = [0]
     encoding = {"auto": "fallback", "utf-8": "strict", "replace": "replace"}[args.encoding]
-    corpus = load_corpus(
-        *args.sources,
-        errors="skip" if args.on_error == "skip" else "strict",
-        encoding_errors=encoding,  # type: ignore[arg-type]
-        follow_links=args.follow_links,
-    )
+    declared = dict(args.field)
+
+    def documents(fields: dict[str, FieldType]) -> Iterator[Document]:
+        """The corpus, a record whose declared fields do not fit skipped or refused
+        (``--on-error``) with its file and line."""
+        corpus = load_corpus(
+            *args.sources,
+            errors="skip" if args.on_error == "skip" else "strict",
+            encoding_errors=encoding,  # type: ignore[arg-type]
+            follow_links=args.follow_links,
+            fields=fields,
+        )
+        return _counted(
+            _then(
+                progress.wrap(_warnings_to(err, corpus), size=_doc_bytes),
+                lambda: progress.status("committing…"),
+            ),
+            counted,
+        )
+
     if opensearch_cli.is_cluster_spec(args.index):  # --index https://host:9200/name
         if args.semantic:
             raise SearchlibError("--semantic: an OpenSearch index holds no vectors")
-        declared = dict(args.field)
         if len(declared) != len(args.field):
             raise SearchlibError("a field is declared twice (--field)")
         try:
             return opensearch_cli.index_documents(
                 args.index,
-                _warnings_to(err, corpus),
+                _warnings_to(
+                    err,
+                    load_corpus(
+                        *args.sources,
+                        errors="skip" if args.on_error == "skip" else "strict",
+                        encoding_errors=encoding,  # type: ignore[arg-type]
+                        follow_links=args.follow_links,
+                    ),
+                ),
                 overwrite=args.overwrite,
                 append=args.append,
                 out=out,
@@ -798,17 +823,10 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             )
         finally:
             progress.close()
+    encoded = _Encoding(err, enabled=not args.quiet and err.isatty(), indexing=progress)
     try:
-        docs = _counted(
-            _then(
-                progress.wrap(_warnings_to(err, corpus), size=_doc_bytes),
-                lambda: progress.status("committing…"),
-            ),
-            counted,
-        )
         # The model is loaded first: a missing extra fails before any indexing.
         embedder = _embedder(args) if args.semantic else None
-        declared = dict(args.field)
         if len(declared) != len(args.field):
             raise SearchlibError("a field is declared twice (--field)")
         if args.append:
@@ -819,30 +837,37 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                         f"{_describe(index.fields)} (drop --field to add to it)"
                     )
                 # vectors, if any, are made below, with their own progress bar
-                index.add(docs, limitmb=args.limitmb, procs=args.procs, embed=False)
+                index.add(
+                    documents(index.fields), limitmb=args.limitmb, procs=args.procs, embed=False
+                )
                 stats = index.stats()
         else:
-            # Built beside the target and moved into place once complete: a
-            # failed build leaves the target exactly as it was.
+            # Built beside the target, vectors included, and moved into place
+            # once complete: a failed or killed build leaves the target
+            # exactly as it was.
             try:
-                building = Index.build(
-                    target,
-                    docs,
-                    overwrite=args.overwrite,
-                    limitmb=args.limitmb,
-                    procs=args.procs,
-                    fields=declared,
-                )
+                check_declarations(declared)
             except (TypeError, ValueError) as e:
-                if isinstance(e, SearchlibError):
-                    raise
                 raise SearchlibError(f"--field: {e}") from e
+            building = Index.build(
+                target,
+                documents(declared),
+                overwrite=args.overwrite,
+                limitmb=args.limitmb,
+                procs=args.procs,
+                fields=declared,
+                embedder=embedder,
+                semantic_scope=args.scope or "passages",
+                embed_batch_size=args.batch,
+                embed_progress=encoded.advance if embedder is not None else None,
+            )
             with building as index:
                 stats = index.stats()
     finally:
         progress.close()
+        encoded.close()
     count = counted[0]
-    elapsed = progress.elapsed
+    elapsed = encoded.indexing_elapsed or progress.elapsed
     if not args.quiet:
         rate = f"{count / elapsed:,.0f} docs/s, {progress.bytes / elapsed / 1e6:.2f} MB/s"
         print(
@@ -851,10 +876,49 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{plural(stats.documents, 'document')}, {plural(stats.passages, 'passage')}",
             file=out,
         )
-    if embedder is not None or (args.append and index.semantic.has_vectors):
+    if args.append and (embedder is not None or index.semantic.has_vectors):
         with Index.open(target) as index:
             _embed(index, _embedder(args), args, out, err)
+    elif embedder is not None and not args.quiet:
+        vectors = stats.vectors or {}
+        total = int(vectors.get("count") or 0)
+        elapsed = max(encoded.elapsed, 1e-9)
+        rate = f", {total / elapsed:,.1f} passages/s" if total else ""
+        print(
+            f"encoded {plural(total, 'passage')} in {elapsed:.1f} s{rate}; kept 0, dropped 0; "
+            f"the index has {plural(total, 'vector')} ({vectors.get('model')}, scope "
+            f"{vectors.get('scope')})",
+            file=out,
+        )
     return EXIT_OK
+
+
+class _Encoding:
+    """The progress bar of the passages a build encodes, once its documents are indexed."""
+
+    def __init__(self, err: TextIO, *, enabled: bool, indexing: Progress) -> None:
+        self.err = err
+        self.enabled = enabled
+        self.indexing = indexing
+        self.indexing_elapsed: float | None = None
+        self.progress: Progress | None = None
+
+    def advance(self, done: int, total: int) -> None:
+        if self.progress is None:
+            self.indexing_elapsed = self.indexing.elapsed  # the documents are in
+            self.indexing.close()
+            self.progress = Progress(self.err, unit="passages", enabled=self.enabled)
+        self.progress.total_items = total
+        self.progress.items = done
+        self.progress.tick()
+
+    @property
+    def elapsed(self) -> float:
+        return self.progress.elapsed if self.progress is not None else 0.0
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.close()
 
 
 def _embedder(args: argparse.Namespace) -> Embedder:
@@ -1076,7 +1140,11 @@ def _cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # The output is checked before anything is written, and written beside
+    # its name then moved over it: a failed export leaves no partial file,
+    # and an output inside an index (-o INDEX/searchlib.json) is refused.
     if args.opensearch:
+        _refuse_inside_index(Path(args.opensearch), "--opensearch")
         with Index.open(args.index) as index:
             return opensearch_cli.export_documents(
                 index.documents(),
@@ -1088,15 +1156,31 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 passage_chars=index.passage_chars,
                 analyzer=index.analyzer,
             )
+    if args.output:
+        _refuse_inside_index(Path(args.output).parent, "--output")
     with Index.open(args.index) as index, contextlib.ExitStack() as stack:
         sink = out
         if args.output:
-            sink = stack.enter_context(Path(args.output).open("w", encoding="utf-8"))
+            sink = stack.enter_context(atomic_output(Path(args.output)))
         for doc in index.documents():
             record: dict[str, Any] = {"id": doc.id, "title": doc.title, "text": doc.text}
             record.update(doc.fields)
             sink.write(_json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
     return EXIT_OK
+
+
+def _refuse_inside_index(folder: Path, option: str) -> None:
+    """Refuse to write into ``folder`` when it is an index folder or inside one."""
+    try:
+        resolved = folder.resolve()
+    except OSError:
+        return  # nothing to resolve: writing will say what is wrong
+    for ancestor in (resolved, *resolved.parents):
+        if is_searchlib_index(ancestor):
+            raise SearchlibError(
+                f"{option}: refusing to write inside the index at {ancestor} "
+                "(write the export elsewhere)"
+            )
 
 
 def _cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:

@@ -28,11 +28,11 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from searchlib._files import atomic_output
 from searchlib.analysis import FrenchAnalyzer
 from searchlib.documents import PASSAGE_CHARS, Document
 from searchlib.errors import DocumentError
@@ -91,7 +91,8 @@ def export(
     ``b``, ``title_b``), passage size and analyzer. A document searchlib would
     refuse is left out and reported (nothing is dropped silently); a repeated
     id is written again (the bulk API keeps the last). Both files are written
-    beside their final names and renamed once complete.
+    beside their final names (with names of their own) and renamed once both
+    are complete: a failed export leaves the folder as it was.
 
     Raises:
         UnsupportedQueryError: an ``analyzer`` other than the default one (the
@@ -115,29 +116,25 @@ def export(
     count = passages = 0
     bulk_path = out / BULK_FILE
     index_path = out / INDEX_FILE
-    tmp_bulk = out / (BULK_FILE + ".part")
-    try:
-        with tmp_bulk.open("w", encoding="utf-8") as f:
-            for doc in documents:
-                try:
-                    sources = passage_sources(doc, passage_chars=passage_chars, fields=types)
-                except DocumentError as e:
-                    refused.append(RefusedDocument(str(doc.id), f"{doc.id}#1", 0, str(e)))
-                    continue
-                for line in bulk_lines(sources):
-                    f.write(line + "\n")
-                passages += len(sources)
-                count += 1
-                mined.add_text(f"{doc.title}\n{doc.text}")
+    # Each file is written beside its name (a name of its own: two exports
+    # at once do not mix) and moved over it once both are complete; on any
+    # error neither is touched and nothing is left behind.
+    with atomic_output(index_path) as index_file, atomic_output(bulk_path) as f:
+        for doc in documents:
+            try:
+                sources = passage_sources(doc, passage_chars=passage_chars, fields=types)
+            except DocumentError as e:
+                refused.append(RefusedDocument(str(doc.id), f"{doc.id}#1", 0, str(e)))
+                continue
+            for line in bulk_lines(sources):
+                f.write(line + "\n")
+            passages += len(sources)
+            count += 1
+            mined.add_text(f"{doc.title}\n{doc.text}")
         body = index_body(
             ranking, checked, passage_chars=passage_chars, shards=shards, replicas=replicas
         )
         if mined:
             body["mappings"]["_meta"]["searchlib"]["acronyms"] = mined.counts
-        tmp_index = out / (INDEX_FILE + ".part")
-        tmp_index.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", "utf-8")
-        os.replace(tmp_bulk, bulk_path)
-        os.replace(tmp_index, index_path)
-    finally:
-        tmp_bulk.unlink(missing_ok=True)
+        index_file.write(json.dumps(body, ensure_ascii=False, indent=1) + "\n")
     return ExportReport(count, passages, tuple(refused), index_path, bulk_path)

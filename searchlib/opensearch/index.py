@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import Any
 
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
-from searchlib.documents import PASSAGE_CHARS, Document
+from searchlib.documents import PASSAGE_CHARS, Document, as_documents, as_ids
 from searchlib.engine.backend import IndexStats
 from searchlib.engine.request import Searchable, SearchRequest
 from searchlib.errors import (
@@ -427,8 +427,11 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
 
     # -- writing ------------------------------------------------------------------------
 
-    def add(self, documents: Iterable[Document], *, batch_size: int = BATCH_DOCUMENTS) -> int:
-        """Add documents (replacing any with the same id), then refresh the index.
+    def add(
+        self, documents: Document | Iterable[Document], *, batch_size: int = BATCH_DOCUMENTS
+    ) -> int:
+        """Add documents, or one ``Document`` (replacing any with the same id),
+        then refresh the index.
 
         Documents go in bulk requests of ``batch_size``. A document the cluster
         (or searchlib, before sending it) refuses is left out whole, and the
@@ -440,12 +443,16 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
             The number of documents indexed.
 
         Raises:
+            TypeError: ``documents`` is not a ``Document`` nor an iterable of
+                them, or holds something else (raised when reached: the
+                batches before it are indexed).
             BulkError: some documents were refused (the others are indexed).
             ClusterUnavailableError, ClusterAuthError, ClusterError: a request
                 failed as a whole; the batches sent before it are indexed.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        documents = as_documents(documents)
         fields = self.fields
         mined = AcronymLexicon()
         refused: list[RefusedDocument] = []
@@ -566,9 +573,16 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
                 index=self.name, body={"query": query}, params={"conflicts": "proceed"}
             )
 
-    def delete(self, doc_ids: Iterable[str]) -> int:
-        """Delete documents by id, then refresh. Returns how many passages went."""
-        ids = list(dict.fromkeys(doc_ids))
+    def delete(self, doc_ids: str | Iterable[str]) -> int:
+        """Delete documents by id, then refresh. Returns how many passages went.
+
+        ``doc_ids``: an iterable of ids, or one id (a ``str`` is one id, as
+        for :meth:`Index.delete <searchlib.index.Index.delete>`).
+
+        Raises:
+            TypeError: an id is not a string.
+        """
+        ids = as_ids(doc_ids)
         deleted = 0
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]

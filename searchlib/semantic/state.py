@@ -43,6 +43,7 @@ from searchlib.semantic.store import (
     Progress,
     SyncPlan,
     VectorStore,
+    doc_of,
     remove_vectors,
 )
 from searchlib.semantic.text import SCOPES, Scope
@@ -385,6 +386,34 @@ class SemanticIndex:
         self._store = saved
         self._stamp = _stamp(self.folder / VECTORS_FILE)
         return saved
+
+    def forget(self, documents: Iterable[str], *, wait: bool = True) -> int:
+        """Drop the vectors of documents ``documents`` (deleted from the
+        index) and save; nothing is encoded, no model is needed. Returns how
+        many vectors went."""
+        gone = set(documents)
+        if not gone or not self.has_vectors:
+            return 0
+        with self._lock, self._writing(wait):
+            store = self.store
+            if store is None:
+                return 0
+            keep = [row for row, key in enumerate(store.keys) if doc_of(key) not in gone]
+            if len(keep) == len(store):
+                return 0
+            rows = np.asarray(keep, dtype=np.int64)
+            kept = VectorStore(
+                store.identity,
+                store.dimension,
+                store.scope,
+                [store.keys[row] for row in keep],
+                store.vectors[rows],
+                store.hashes[rows],
+                passage_tokens=store.passage_tokens,
+                generation=store.generation,
+            )
+            self._save(kept)
+            return len(store) - len(keep)
 
     def drop(self) -> bool:
         """Delete the index's vectors, never reading them (malformed ones too).
