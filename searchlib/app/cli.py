@@ -56,7 +56,7 @@ from searchlib.app.render import (
     use_color,
 )
 from searchlib.app.repl import run_repl
-from searchlib.corpus.loaders import load_corpus
+from searchlib.corpus.loaders import EncodingMode, load_corpus
 from searchlib.documents import Document
 from searchlib.engine.backend import Backend
 from searchlib.engine.request import SearchRequest
@@ -776,7 +776,8 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         enabled=not args.quiet and err.isatty(),
     )
     counted = [0]
-    encoding = {"auto": "fallback", "utf-8": "strict", "replace": "replace"}[args.encoding]
+    modes: dict[str, EncodingMode] = {"auto": "fallback", "utf-8": "strict", "replace": "replace"}
+    encoding = modes[args.encoding]
     declared = dict(args.field)
 
     def documents(fields: dict[str, FieldType]) -> Iterator[Document]:
@@ -785,7 +786,7 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         corpus = load_corpus(
             *args.sources,
             errors="skip" if args.on_error == "skip" else "strict",
-            encoding_errors=encoding,  # type: ignore[arg-type]
+            encoding_errors=encoding,
             follow_links=args.follow_links,
             fields=fields,
         )
@@ -810,8 +811,9 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     load_corpus(
                         *args.sources,
                         errors="skip" if args.on_error == "skip" else "strict",
-                        encoding_errors=encoding,  # type: ignore[arg-type]
+                        encoding_errors=encoding,
                         follow_links=args.follow_links,
+                        fields=declared,
                     ),
                 ),
                 overwrite=args.overwrite,
