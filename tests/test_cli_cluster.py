@@ -296,3 +296,16 @@ def test_index_declares_fields_on_a_cluster(cluster: FakeCluster, tmp_path: Any)
     assert mapped["source"] == {"type": "keyword"}
     code, _, err = run("index", str(corpus), "--index", spec, "--semantic", "--overwrite")
     assert code != 0 and "vectors" in err and err.count("\n") == 1
+
+
+def test_delete_and_export_on_a_cluster(spec: str, cluster: FakeCluster, tmp_path: Any) -> None:
+    code, out, err = run("delete", "d1", "--index", spec)
+    assert code == 0, err
+    assert out.startswith("deleted 1 document") and "password" not in out
+    assert cluster.sent("POST", f"/{INDEX}/_delete_by_query") or cluster.sent("POST", "/_bulk")
+    code, out, err = run("export", "--index", spec, "-o", str(tmp_path / "out.jsonl"))
+    assert code == 0, err
+    (record,) = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert record["id"] == "d1" and record["text"] == "Le préavis de démission."
+    body = searches(cluster)[-1]
+    assert body["sort"][0] == {"doc_id": {"order": "asc"}}

@@ -1126,16 +1126,16 @@ def _cmd_get(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    with Index.open(args.index) as index:
+    index, where = _open(args.index)
+    with contextlib.closing(index):
         ids = list(dict.fromkeys(args.ids))
         missing = [i for i in ids if not index.passages(i)]
         present = [i for i in ids if i not in missing]
         passages = index.delete(present) if present else 0
     for doc_id in missing:
-        print(f"searchlib: no document {quoted(doc_id)} in {args.index}", file=err)
+        print(f"searchlib: no document {quoted(doc_id)} in {where}", file=err)
     print(
-        f"deleted {plural(len(present), 'document')} ({plural(passages, 'passage')}) "
-        f"from {args.index}",
+        f"deleted {plural(len(present), 'document')} ({plural(passages, 'passage')}) from {where}",
         file=out,
     )
     return EXIT_USER if missing else EXIT_OK
@@ -1147,7 +1147,8 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # and an output inside an index (-o INDEX/searchlib.json) is refused.
     if args.opensearch:
         _refuse_inside_index(Path(args.opensearch), "--opensearch")
-        with Index.open(args.index) as index:
+        index, _ = _open(args.index)
+        with contextlib.closing(index):
             return opensearch_cli.export_documents(
                 index.documents(),
                 args.opensearch,
@@ -1160,7 +1161,8 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             )
     if args.output:
         _refuse_inside_index(Path(args.output).parent, "--output")
-    with Index.open(args.index) as index, contextlib.ExitStack() as stack:
+    index, _ = _open(args.index)
+    with contextlib.closing(index), contextlib.ExitStack() as stack:
         sink = out
         if args.output:
             sink = stack.enter_context(atomic_output(Path(args.output)))

@@ -56,6 +56,11 @@ class Backend(Protocol):
         ...
 
     @property
+    def passage_chars(self) -> int:
+        """Largest passage, in characters, that documents are cut into."""
+        ...
+
+    @property
     def analyzer(self) -> FrenchAnalyzer:
         """The analyzer queries are analysed with."""
         ...

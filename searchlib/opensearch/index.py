@@ -100,6 +100,9 @@ FUZZY_CANDIDATES = 512
 """Term-suggester candidates asked for per ``word~`` (searchlib keeps 256)."""
 
 
+DOCUMENTS_PAGE = 1000
+"""Passages read per request when every document is read (``documents``)."""
+
 ClusterIndexStats = IndexStats  # the name it had
 """The statistics of an index on a cluster (``path`` being ``URL/index``)."""
 
@@ -814,13 +817,36 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
     def document(self, doc_id: str) -> Document | None:
         """Rebuild a stored document from its passages, or ``None``."""
         parts = self.passages(doc_id)
-        if not parts:
-            return None
-        first = parts[0]
-        text = "".join(str(p.get("text") or "") for p in parts)
-        return Document(
-            doc_id, str(first.get("title") or ""), text, dict(first.get("fields") or {})
-        )
+        return _rebuilt(doc_id, parts) if parts else None
+
+    def documents(self) -> Iterator[Document]:
+        """Every document, rebuilt from its passages: a page of passages at a
+        time, in ``doc_id`` order (``search_after``)."""
+        body: JSON = {
+            "query": {"match_all": {}},
+            "size": DOCUMENTS_PAGE,
+            "sort": [{"doc_id": {"order": "asc"}}, {"position": {"order": "asc"}}],
+        }
+        current: str | None = None
+        parts: list[dict[str, Any]] = []
+        while True:
+            with _cluster_errors(self.url, self.name, "read the documents"):
+                response = self._client.search(index=self.name, body=body)
+            with _answer_errors(self.url, self.name, "read the documents"):
+                hits = list(response["hits"]["hits"])
+                for raw in hits:
+                    source = _mapping(raw.get("_source") or {})
+                    doc_id = str(source["doc_id"])
+                    if doc_id != current and current is not None and parts:
+                        yield _rebuilt(current, parts)
+                        parts = []
+                    current = doc_id
+                    parts.append(source)
+                if len(hits) < DOCUMENTS_PAGE:
+                    break
+                body = {**body, "search_after": list(hits[-1]["sort"])}
+        if current is not None and parts:
+            yield _rebuilt(current, parts)
 
     def __len__(self) -> int:
         """Number of documents (not passages)."""
@@ -872,16 +898,6 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
         """
         raise UnsupportedQueryError("explain", "explain is not available on an OpenSearch index")
 
-    def documents(self) -> Iterator[Document]:
-        """Not on a cluster.
-
-        Raises:
-            UnsupportedQueryError: always (export reads a local index).
-        """
-        raise UnsupportedQueryError(
-            "documents", "reading every document is not available on an OpenSearch index"
-        )
-
     def passage(self, passage_id: str) -> dict[str, Any] | None:
         """A passage's stored fields by id, or ``None``."""
         doc_id = passage_id.rpartition("#")[0] or passage_id
@@ -910,6 +926,13 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _rebuilt(doc_id: str, parts: Sequence[Mapping[str, Any]]) -> Document:
+    """A document from its stored passages, in order."""
+    first = parts[0]
+    text = "".join(str(p.get("text") or "") for p in parts)
+    return Document(doc_id, str(first.get("title") or ""), text, dict(first.get("fields") or {}))
 
 
 def _check_supported(request: SearchRequest) -> None:
