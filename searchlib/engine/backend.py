@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Unpack
+from typing import Any, Protocol
 
 from searchlib.analysis import FrenchAnalyzer
 from searchlib.documents import Document
-from searchlib.engine.request import SearchOptions, SearchRequest
+from searchlib.engine.request import SearchRequest
 from searchlib.fields import FieldType
 from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation
@@ -76,17 +76,8 @@ class Backend(Protocol):
         ...
 
     def run(self, request: SearchRequest) -> SearchResults:
-        """The results of ``request``."""
-        ...
-
-    def search(
-        self,
-        query: str | SearchRequest,
-        limit: int = 10,
-        page: int = 1,
-        **options: Unpack[SearchOptions],
-    ) -> SearchResults:
-        """Ranked search (see :class:`~searchlib.engine.request.SearchRequest`)."""
+        """The results of ``request`` (``search(query, **options)`` builds one:
+        see :class:`~searchlib.engine.request.Searchable`, which both indexes are)."""
         ...
 
     def complete(self, text: str, limit: int = 10) -> list[Completion]:
