@@ -69,12 +69,25 @@ from searchlib.query.acronyms import AcronymLexicon
 from searchlib.query.compiler import QueryCompiler, TermExpansion
 from searchlib.query.language import SEARCH_FIELDS, Filter, filter_value, parse, split_filters
 from searchlib.query.suggest import Completion, complete, suggest
-from searchlib.query.typos import Respelling, SurfaceVocabulary, Vocabulary, respellings
+from searchlib.query.typos import (
+    Lexicon,
+    Respelling,
+    SurfaceVocabulary,
+    Vocabulary,
+    respellings,
+)
 from searchlib.ranking import fastpath
 from searchlib.ranking.facets import FieldRequest, execute_fields
 from searchlib.ranking.fastpath import Executed, ScoringView, SegmentCache
 from searchlib.ranking.params import Ranking
-from searchlib.results import Correction, Hit, SearchResults, Suggestion, apply_corrections
+from searchlib.results import (
+    Correction,
+    Hit,
+    SearchResults,
+    Suggestion,
+    UnknownWord,
+    apply_corrections,
+)
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
@@ -395,6 +408,7 @@ class CompiledQuery:
         words: whether the query holds words (without any, a filter alone
             matches every passage it keeps).
         corrections: the words read as others (typos).
+        unknown: the words searched as typed that no passage holds.
         expanded: the learned terms the query was expanded with, and their
             weights (see :class:`~searchlib.query.compiler.TermExpansion`).
         expansion: the part of :attr:`query` that searches them (``None``:
@@ -409,6 +423,7 @@ class CompiledQuery:
     corrections: tuple[Correction, ...] = ()
     expanded: tuple[tuple[str, float], ...] = ()
     expansion: wq.Query | None = None
+    unknown: tuple[UnknownWord, ...] = ()
 
 
 class Rescorer(Protocol):
@@ -458,6 +473,9 @@ class SearchContext:
         declared: the index's declared fields (see :mod:`searchlib.fields`).
         expansion: learned terms added to every query (``None``: none).
         reranker: reorders the best hits after :meth:`execute` (``None``: none).
+        lexicon: words typo correction never reads as other words (``None``:
+            the French words of :func:`~searchlib.query.french_words.french_words`;
+            :data:`~searchlib.query.french_words.NO_WORDS`: the index alone decides).
     """
 
     state: SearcherState
@@ -469,6 +487,7 @@ class SearchContext:
     declared: Mapping[str, FieldType] = field(default_factory=dict)
     expansion: TermExpansion | None = None
     reranker: Reranker | None = None
+    lexicon: Lexicon | None = None
 
     def compiler(
         self,
@@ -492,6 +511,7 @@ class SearchContext:
             correct,
             as_you_type,
             self.expansion,
+            self.lexicon,
         )
 
     def compile(
@@ -529,6 +549,7 @@ class SearchContext:
             corrections=tuple(compiler.corrections),
             expanded=compiler.expanded,
             expansion=compiler.expansion_query,
+            unknown=tuple(compiler.unknown),
         )
 
     def suggest(self, query: str, fields: Sequence[str] | None = None) -> Suggestion | None:
@@ -704,6 +725,7 @@ class SearchContext:
             facets=executed.facets,
             corrections=compiled.corrections,
             searched=apply_corrections(compiled.text, compiled.corrections),
+            unknown=compiled.unknown,
         )
 
 
