@@ -454,6 +454,12 @@ def run(data: Path) -> dict[str, Any]:
     return result
 
 
+def _band(zipf: Sequence[float]) -> str:
+    """``1-2``, or ``4+`` for the last band."""
+    low, high = zipf
+    return f"{low:g}+" if high >= BANDS[-1][1] else f"{low:g}-{high:g}"
+
+
 def _mean(scores: Mapping[str, float]) -> float:
     return sum(scores.values()) / len(scores) if scores else 0.0
 
@@ -513,8 +519,7 @@ def table(result: Mapping[str, Any]) -> str:
     fc = result.get("false_corrections")
     if fc:
         bands = ", ".join(
-            f"Zipf {b['zipf'][0]:g}-{b['zipf'][1]:g}: {len(b['rewritten'])} of {b['absent']}"
-            for b in fc["bands"]
+            f"Zipf {_band(b['zipf'])}: {len(b['rewritten'])} of {b['absent']}" for b in fc["bands"]
         )
         examples = "; ".join(f"{w} → {r}" for b in fc["bands"] for w, r in b["rewritten"][:3])
         lines += [
