@@ -95,6 +95,29 @@ class Correction:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class UnknownWord:
+    """A query word searched as typed that no passage holds (a French word the
+    index lacks, ``préavis``, or a word too far from any of its words).
+
+    Attributes:
+        word: the word as typed.
+        start: its offset in the query.
+    """
+
+    word: str
+    start: int
+
+    @property
+    def end(self) -> int:
+        """Offset in the query just past the word."""
+        return self.start + len(self.word)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {"word": self.word, "start": self.start}
+
+
 def apply_corrections(query: str, corrections: tuple[Correction, ...]) -> str:
     """``query`` with each corrected word replaced by its replacement.
 
@@ -216,6 +239,9 @@ class SearchResults:
             they were read as (the query itself when nothing was corrected).
         suggestion: a query that finds more, when this one finds little
             (``None`` otherwise, or when the search did not ask).
+        unknown: the query words searched as typed that no passage holds
+            (``préavis`` in an index without it: never read as « preuve »), in
+            query order.
         trace: the stages the search ran and what each did (see
             :mod:`searchlib.engine.pipeline`); not part of equality.
     """
@@ -231,6 +257,7 @@ class SearchResults:
     corrections: tuple[Correction, ...] = ()
     searched: str = ""
     suggestion: Suggestion | None = None
+    unknown: tuple[UnknownWord, ...] = ()
     trace: Trace = field(default_factory=Trace, compare=False, repr=False)
 
     def __iter__(self) -> Iterator[Hit]:
@@ -254,9 +281,10 @@ class SearchResults:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view: ``{"query", "total", "page", "hits": [...], "searched",
-        "corrections": [...], "suggestion"}`` (``searched`` is the query as
-        run; ``suggestion`` is ``null`` or ``{"query", "matches", "changed"}``),
-        and ``"facets"`` when asked."""
+        "corrections": [...], "suggestion", "unknown": [...]}`` (``searched`` is
+        the query as run; ``suggestion`` is ``null`` or ``{"query", "matches",
+        "changed"}``; ``unknown`` the words no passage holds, ``{"word",
+        "start"}``), and ``"facets"`` when asked."""
         out: dict[str, Any] = {
             "query": self.query,
             "total": self.total,
@@ -265,6 +293,7 @@ class SearchResults:
             "searched": self.searched or self.query,
             "corrections": [c.to_dict() for c in self.corrections],
             "suggestion": self.suggestion.to_dict() if self.suggestion else None,
+            "unknown": [u.to_dict() for u in self.unknown],
         }
         if self.facets:
             out["facets"] = self.facets

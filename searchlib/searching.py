@@ -78,12 +78,25 @@ from searchlib.query.language import (
     split_filters,
 )
 from searchlib.query.suggest import Completion, complete, suggest
-from searchlib.query.typos import Respelling, SurfaceVocabulary, Vocabulary, respellings
+from searchlib.query.typos import (
+    Lexicon,
+    Respelling,
+    SurfaceVocabulary,
+    Vocabulary,
+    respellings,
+)
 from searchlib.ranking import fastpath
 from searchlib.ranking.facets import FieldRequest, execute_fields
 from searchlib.ranking.fastpath import Executed, ScoringView, SegmentCache
 from searchlib.ranking.params import Ranking
-from searchlib.results import Correction, Hit, SearchResults, Suggestion, apply_corrections
+from searchlib.results import (
+    Correction,
+    Hit,
+    SearchResults,
+    Suggestion,
+    UnknownWord,
+    apply_corrections,
+)
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
@@ -190,6 +203,14 @@ class SearcherState:
         if found is None:
             found = self.stored.put(docnum, dict(self.searcher.stored_fields(docnum)))
         return found
+
+    def passage_count(self) -> int:
+        """Passages in the index."""
+        return int(self.searcher.doc_count())
+
+    def known_frequency(self, field: str, text: str) -> int:
+        """:meth:`doc_frequency` (a local index always has it at hand)."""
+        return self.doc_frequency(field, text)
 
     def prefix_terms(self, field: str, roots: Sequence[str]) -> dict[str, int]:
         """The terms of ``field`` starting with one of ``roots`` (at most
@@ -433,6 +454,7 @@ class CompiledQuery:
         words: whether the query holds words (without any, a filter alone
             matches every passage it keeps).
         corrections: the words read as others (typos).
+        unknown: the words searched as typed that no passage holds.
         expanded: the learned terms the query was expanded with, and their
             weights (see :class:`~searchlib.query.compiler.TermExpansion`).
         expansion: the part of :attr:`query` that searches them (``None``:
@@ -450,6 +472,7 @@ class CompiledQuery:
     expanded: tuple[tuple[str, float], ...] = ()
     expansion: wq.Query | None = None
     tree: ir.Node | None = None
+    unknown: tuple[UnknownWord, ...] = ()
 
 
 class Rescorer(Protocol):
@@ -499,6 +522,9 @@ class SearchContext:
         declared: the index's declared fields (see :mod:`searchlib.fields`).
         expansion: learned terms added to every query (``None``: none).
         reranker: reorders the best hits after :meth:`execute` (``None``: none).
+        lexicon: words typo correction never reads as other words (``None``:
+            the French words of :func:`~searchlib.query.french_words.french_words`;
+            :data:`~searchlib.query.french_words.NO_WORDS`: the index alone decides).
     """
 
     state: SearcherState
@@ -510,6 +536,7 @@ class SearchContext:
     declared: Mapping[str, FieldType] = field(default_factory=dict)
     expansion: TermExpansion | None = None
     reranker: Reranker | None = None
+    lexicon: Lexicon | None = None
 
     def compiler(
         self,
@@ -533,6 +560,7 @@ class SearchContext:
             correct,
             as_you_type,
             self.expansion,
+            self.lexicon,
         )
 
     def compile(
@@ -572,6 +600,7 @@ class SearchContext:
             expanded=compiler.expanded,
             expansion=None if learned is None else whoosh_query(learned, memo),
             tree=node,
+            unknown=tuple(compiler.unknown),
         )
 
     def suggest(self, query: str, fields: Sequence[str] | None = None) -> Suggestion | None:
@@ -719,6 +748,7 @@ class SearchContext:
             facets=executed.facets,
             corrections=compiled.corrections,
             searched=apply_corrections(compiled.text, compiled.corrections),
+            unknown=compiled.unknown,
         )
 
 

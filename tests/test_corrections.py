@@ -1,13 +1,20 @@
-"""Issue 16: corrections reported, typos by word length, did-you-mean, as-you-type."""
+"""Issue 16: corrections reported, typos by word length, did-you-mean, as-you-type.
+Then: French words are never read as others (edits counted on written forms, a
+lexicon of French words), and a word no passage holds is reported."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from searchlib import Completion, Correction, Document, Index, Ranking, Suggestion
+from searchlib.engine.pipeline import Pipeline
+from searchlib.engine.request import SearchRequest
+from searchlib.query.french_words import NO_WORDS
 from searchlib.query.typos import SurfaceVocabulary, edit_distance, max_edits
+from searchlib.results import UnknownWord
 
 
 def _docs() -> list[Document]:
@@ -128,7 +135,12 @@ def test_edits_allowed_by_word_length() -> None:
     assert [c.replacement for c in ix.search("mandar").corrections] == ["mandat"]
     ix.add([Document(f"b{i}", "T", "bandit") for i in range(11)])
     # mandat is as close and as frequent, but its edit is at the first letter
-    assert [c.replacement for c in ix.search("bandat").corrections] == ["bandit"]
+    # (by the index alone: bandat is also « bandât », a French word, kept as typed)
+    bare = dataclasses.replace(ix.search_context(), lexicon=NO_WORDS)
+    assert [c.replacement for c in Pipeline(bare).run(SearchRequest("bandat")).corrections] == [
+        "bandit"
+    ]
+    assert ix.search("bandat").corrections == ()
 
 
 def test_tolerance_can_be_turned_off(ix: Index) -> None:
@@ -226,3 +238,102 @@ def test_as_you_type_the_last_word_is_a_prefix_of_written_forms(ix: Index) -> No
     assert {"conv0", "conv1"} <= {h.doc_id for h in ix.search("conv", as_you_type=True, limit=20)}
     # a finished word (a space after it) is searched as typed
     assert ix.search("rupture conv ", as_you_type=True).total == plain.total
+
+
+# -- French words are never read as others ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def notes() -> Index:
+    """Labour-law notes: « preuve », « salarié », « licenciement », never
+    « préavis » nor « salaire »."""
+    index = Index.in_memory()
+    texts = [
+        ("Charge de la preuve", "La preuve du harcèlement est partagée avec l'employeur."),
+        ("Preuve libre", "En matière prud'homale, la preuve est libre : courriels, témoignages."),
+        ("Le salarié protégé", "Le salarié protégé ne peut être licencié sans autorisation."),
+        ("Salariés à temps partiel", "Les salariés à temps partiel ont les mêmes droits."),
+        ("Télétravail", "Le salarié en télétravail a les mêmes droits."),
+        ("Licenciement économique", "Le licenciement économique impose un reclassement."),
+    ]
+    # licenciment stems as licencié does: read as « licenciement » only if it is
+    # ten times as frequent (Ranking.typo_rare_ratio)
+    texts += [("Licenciement", f"Le licenciement {i} suit un entretien.") for i in range(10)]
+    index.add([Document(f"n{i}", title, text) for i, (title, text) in enumerate(texts)])
+    return index
+
+
+def test_preavis_is_never_answered_as_preuve(notes: Index) -> None:
+    # « préavis » and « preuve » stem as preav and preuv, one edit apart; the
+    # written forms are three edits apart, and préavis is a French word.
+    assert [t.text for t in notes.analyzer.tokens("préavis preuve")] == ["preav", "preuv"]
+    for typed in ("préavis", "preavis", "Préavis"):
+        results = notes.search(typed)
+        assert results.corrections == ()
+        assert results.searched == typed
+        assert results.total == 0  # no passage holds it: nothing else is searched
+        assert results.unknown == (UnknownWord(typed, 0),)
+
+
+def test_salaire_is_not_rewritten_to_salarie(notes: Index) -> None:
+    # salaire and salarié are one edit apart (two letters swapped), and
+    # « salarié » is in the notes: salaire is a French word all the same.
+    results = notes.search("salaire")
+    assert results.corrections == ()
+    assert results.total == 0
+    assert results.unknown == (UnknownWord("salaire", 0),)
+
+
+def test_an_absent_french_word_is_reported_with_a_did_you_mean(notes: Index) -> None:
+    results = notes.search("salaire")
+    assert results.suggestion is not None and results.suggestion.query == "salarié"
+    d = results.to_dict()
+    assert d["unknown"] == [{"word": "salaire", "start": 0}]
+    assert d["suggestion"]["query"] == "salarié"
+    # Among other words: they are searched, the absent one is reported.
+    results = notes.search("préavis licenciement")
+    assert results.corrections == ()
+    assert results.unknown == (UnknownWord("préavis", 0),)
+    assert results.unknown[0].end == len("préavis")
+    assert results.total == 11  # the passages of licenciement
+    assert {h.doc_id for h in notes.search("préavis licenciement", limit=20)} == {
+        f"n{i}" for i in range(5, 16)
+    }
+    assert notes.search("licenciement").unknown == ()
+
+
+def test_a_real_typo_is_still_corrected(notes: Index) -> None:
+    results = notes.search("licenciment economique")
+    assert [(c.word, c.replacement) for c in results.corrections] == [
+        ("licenciment", "licenciement")
+    ]
+    assert results.unknown == ()
+    assert results.hits[0].doc_id == "n5"  # licenciement économique
+
+
+def test_a_french_word_is_read_only_as_a_form_of_itself(notes: Index) -> None:
+    # Snowball keeps -ent: licencient stems as licencient, which no note holds;
+    # « licencié », two edits away, is a form of the same verb (« licenciement »,
+    # as close, is another word).
+    (c,) = notes.search("licencient").corrections
+    assert (c.word, c.replacement) == ("licencient", "licencié")
+    assert notes.search("licencient").unknown == ()
+
+
+def test_edits_are_counted_on_written_forms(notes: Index) -> None:
+    # Without the French words, the index alone decides: préavis is three
+    # written edits from « preuve » and stays as typed; salaire, one edit from
+    # « salarié » (a swap), is read as it.
+    context = dataclasses.replace(notes.search_context(), lexicon=NO_WORDS)
+    assert Pipeline(context).run(SearchRequest("préavis")).corrections == ()
+    (c,) = Pipeline(context).run(SearchRequest("salaire")).corrections
+    assert (c.word, c.replacement) == ("salaire", "salarié")
+    assert Pipeline(context).run(SearchRequest("salaire")).unknown == ()
+
+
+def test_a_word_kept_as_typed_and_found_nowhere_is_reported(notes: Index) -> None:
+    assert notes.search("+pendemie").unknown == (UnknownWord("pendemie", 1),)
+    assert notes.search("pendemie", correct=False).unknown == (UnknownWord("pendemie", 0),)
+    # licenciment stems as licencié does: as typed, it finds the licenciés
+    assert notes.search("+licenciment").unknown == ()
+    assert notes.search("le salarié").unknown == ()  # stop words are not reported

@@ -1,12 +1,25 @@
-"""Edit-distance-1 lookups against a brute-force Levenshtein and Whoosh's own."""
+"""Edit-distance-1 lookups against a brute-force Levenshtein and Whoosh's own; the
+French words that typo correction never rewrites."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from searchlib import Document, Index
-from searchlib.query.typos import Vocabulary
+from searchlib.analysis.analyzer import fold
+from searchlib.query.french_words import NO_WORDS, FrenchWords, french_words
+from searchlib.query.typos import (
+    LARGE_INDEX,
+    Respelling,
+    SurfaceVocabulary,
+    Vocabulary,
+    absent_readings,
+    edit_distance,
+    readings,
+    respellings,
+)
 
 
 def _distance(a: str, b: str) -> int:
@@ -72,3 +85,84 @@ def test_corrections_are_the_most_frequent_terms_one_edit_away() -> None:
     assert state.corrections("parox", ("text",)) == ("parol", "paroi")
     assert state.corrections("parol", ("text",)) == ()  # in the index: no typo
     assert (("text",), "parox") in state.typo_corrections
+
+
+# -- French words -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "préavis",  # stems as preav, one edit from preuv (preuve)
+        "salaire",  # one swap from salarie (salarié)
+        "salariées",  # an inflection
+        "licenciements",
+        "ancienneté",
+        "indemnités",
+        "harcèlement",
+        "reclassement",
+        "démission",
+    ],
+)
+def test_labour_law_words_are_french_words(word: str) -> None:
+    assert fold(word) in french_words()
+
+
+@pytest.mark.parametrize("typo", ["licenciment", "salarire", "indemnitée", "anciennetée"])
+def test_typos_are_no_french_words(typo: str) -> None:
+    assert fold(typo) not in french_words()
+
+
+def test_a_french_word_is_read_only_as_a_form_of_itself() -> None:
+    words = french_words()
+    near = [Respelling("preuve", 2, 30), Respelling("salarie", 1, 20), Respelling("regarde", 1, 5)]
+    assert readings("preavis", near, words) == []  # préavis is no typo of preuve
+    assert readings("salaire", near, words) == []  # nor salaire of salarié
+    # regardent (regarder) may be read as regarde, an inflection of the same verb
+    assert [r.folded for r in readings("regardent", near, words)] == ["regarde"]
+    assert readings("licenciment", near, words) == near  # no French word: any reading
+    assert readings("preavis", near, NO_WORDS) == near  # the index alone decides
+    assert words.same_word("salarie", "salariees") and not words.same_word("salaire", "salarie")
+
+
+def test_french_words_are_looked_up_folded() -> None:
+    words = FrenchWords(["Préavis", "Œuvre", "abat-jour", "aujourd'hui", "13e"])
+    assert sorted(words) == ["oeuvre", "preavis"]  # one word of letters each
+    assert "preavis" in words and "préavis" not in words  # looked up folded
+    assert len(words) == 2 and len(NO_WORDS) == 0
+    # a form and its lemma are words too, and forms of one word
+    words = FrenchWords(["contrat"], [("Regardées", "regarder"), ("regarde", "regarder")])
+    assert sorted(words) == ["contrat", "regarde", "regardees", "regarder"]
+    assert words.same_word("regardees", "regarde") and words.same_word("regarder", "regarde")
+    assert not words.same_word("contrat", "regarde") and not words.same_word("zzz", "zzz")
+    assert french_words() is french_words()  # read once
+    assert len(french_words()) > 100_000
+
+
+def test_written_forms_not_stems_are_one_edit_apart() -> None:
+    # The stems are one edit apart, the written words three.
+    assert edit_distance("preav", "preuv", 2) == 1
+    assert edit_distance("preavis", "preuve", 2) == 3
+    assert edit_distance("salaire", "salarie", 2) == 1  # a swap
+
+
+def test_in_a_large_index_readings_found_in_a_few_passages_come_first() -> None:
+    # « rime » is one edit from rpime but in one passage; « prime », in fifty,
+    # is one edit at the first letter (which counts two); « niqab » is the only
+    # reading of niqag, in two passages.
+    vocabulary = SurfaceVocabulary(["rime", "prime", "primes", "niqab"])
+    passages = {"rime": 1, "prime": 50, "primes": 20, "niqab": 2}.__getitem__
+
+    def read(word: str, size: int) -> list[str]:
+        def respell(ratio: float) -> list[Respelling]:
+            return respellings(vocabulary, word, passages, ratio=ratio)
+
+        return [r.folded for r in absent_readings(respell, size)]
+
+    assert read("rpime", LARGE_INDEX - 1) == ["rime"]  # a small index: any reading
+    assert read("rpime", LARGE_INDEX) == ["prime"]
+    assert read("niqag", LARGE_INDEX) == ["niqab"]  # none more frequent: the rare one
+    vocabulary = SurfaceVocabulary(["licenciement"])
+    passages = {"licenciement": 2}.__getitem__
+    assert read("licencimnet", LARGE_INDEX - 1) == ["licenciement"]
+    assert read("licencimnet", LARGE_INDEX) == []  # rare and two edits away: too far

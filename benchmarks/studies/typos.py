@@ -7,6 +7,15 @@ deleted, inserted, replaced, two neighbours swapped, or an accent dropped —
 chosen with ``random.Random(f"{seed}:{query id}")``. Queries without such a
 word are kept as they are (``"edit": null``).
 
+The false corrections are counted on correctly spelt French words, made once
+(``--make-words``) and kept in ``benchmarks/studies/french_words.tsv``: words
+of wordfreq's large French list (words in use), letters only, lower case, 5
+letters or more (shorter ones are never corrected), that Hunspell's French
+dictionary accepts (``hunspell -d fr``, Grammalecte's dictionary as Debian's
+hunspell-fr packages it), 1,000 drawn in each band of frequency (Zipf 1-2,
+2-3, 3-4, 4 and more). Each word the index does not write is searched alone:
+the share read as another word is the false-correction rate.
+
 Then, in one run: nDCG@10 of searchlib (its tolerance, the tolerance of words
 found nowhere only, and none) and of tantivy (plain, and with fuzzy terms) on
 the clean and the misspelt queries, per query and per cdtn topic fold; the
@@ -17,13 +26,21 @@ and of ``Index.complete``. Run from the repository root::
     nice python -m benchmarks.studies.typos --data ../shared/eval-public --write-results
     python -m benchmarks.studies.typos --render benchmarks/out/typos.json --write-results
     python -m benchmarks.studies.typos --complete-only --write-results   # complete() alone
+    python -m benchmarks.studies.typos --make-words   # needs wordfreq and hunspell-fr
+    python -m benchmarks.studies.typos --data ../shared/eval-public --checks   # a few minutes
+
+``--checks`` measures what a change of the tolerance must keep: nDCG@10 of the
+shipped tolerance on the clean and misspelt queries, and the false-correction
+rate (printed as JSON, nothing written).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
+import subprocess
 import sys
 import time
 import unicodedata
@@ -37,9 +54,15 @@ from benchmarks.studies.ablation import SCRATCH, build, topic_folds, topic_mean
 from searchlib import FrenchAnalyzer, Index, Ranking, load_corpus
 from searchlib.analysis.analyzer import fold, normalize_text
 from searchlib.app.evaluate import load_qrels, load_queries, load_topics, per_query, run_queries
+from searchlib.query.french_words import french_words
 
 HERE = Path(__file__).resolve().parent
 MISSPELT = HERE / "cdtn_misspelt.jsonl"
+FRENCH_WORDS = HERE / "french_words.tsv"
+BANDS = ((1.0, 2.0), (2.0, 3.0), (3.0, 4.0), (4.0, 9.0))
+"""Zipf bands the French words are drawn from (Zipf: log10 of the frequency per
+billion words; 4 and more are everyday words, under 2 rare ones)."""
+WORDS_PER_BAND = 1000
 SEED = 16
 EDITS = ("deletion", "insertion", "substitution", "transposition", "accent")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -121,6 +144,112 @@ def make_queries(source: Path, target: Path = MISSPELT, seed: int = SEED) -> lis
         for r in records:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     return records
+
+
+# -- correctly spelt French words -------------------------------------------------------
+
+
+def hunspell_accepts(words: Sequence[str], dictionary: str = "fr") -> set[str]:
+    """The words Hunspell's ``dictionary`` accepts (the ``hunspell`` command)."""
+    found = subprocess.run(
+        ["hunspell", "-d", dictionary, "-i", "utf-8", "-l"],
+        input="\n".join(words),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rejected = set(found.stdout.split("\n"))
+    return {w for w in words if w not in rejected}
+
+
+def make_words(target: Path = FRENCH_WORDS, seed: int = SEED) -> list[tuple[str, float]]:
+    """Write correctly spelt French words, :data:`WORDS_PER_BAND` per Zipf band,
+    with their Zipf frequency (see the module's docstring)."""
+    import wordfreq  # only to make the list: pip install wordfreq
+
+    frequencies = wordfreq.get_frequency_dict("fr", wordlist="large")
+    candidates = sorted(
+        w for w in frequencies if w.isalpha() and w == w.lower() and len(fold(w)) >= 5
+    )
+    accepted = sorted(hunspell_accepts(candidates))
+    rng = random.Random(seed)
+    chosen: list[tuple[str, float]] = []
+    for low, high in BANDS:
+        band = [w for w in accepted if low <= math.log10(frequencies[w]) + 9 < high]
+        for w in sorted(rng.sample(band, min(WORDS_PER_BAND, len(band)))):
+            chosen.append((w, round(math.log10(frequencies[w]) + 9, 2)))
+    with target.open("w", encoding="utf-8") as f:
+        f.write("# word\tzipf (see benchmarks/studies/typos.py, make_words)\n")
+        for w, z in chosen:
+            f.write(f"{w}\t{z}\n")
+    return chosen
+
+
+def load_words(path: Path = FRENCH_WORDS) -> list[tuple[str, float]]:
+    """The French words of ``path`` with their Zipf frequency."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            word, zipf = line.split("\t")
+            out.append((word, float(zipf)))
+    return out
+
+
+def false_corrections(index: Index, words: Sequence[tuple[str, float]]) -> dict[str, Any]:
+    """Each French word the index does not write (its folded form is in no
+    passage), searched alone: how many are read as another word (``rewritten``,
+    per Zipf band and in all), and how many as a form of the word itself
+    (``inflected``: ``licencient`` as « licencié », one lemma in simplemma's
+    and pyspellchecker's lists)."""
+    surfaces = index.search_context().state.surfaces()
+    lexicon = french_words()
+    bands: list[dict[str, Any]] = []
+    for low, high in BANDS:
+        absent = [w for w, z in words if low <= z < high and fold(w) not in surfaces]
+        rewritten, inflected = [], []
+        for w in absent:
+            found = index.search(w, limit=1, highlight_hits=False, suggest=False)
+            if found.corrections:
+                read = found.corrections[0].replacement
+                same = lexicon.same_word(fold(w), fold(read.lower()))
+                (inflected if same else rewritten).append([w, read])
+        bands.append(
+            {
+                "zipf": [low, high],
+                "absent": len(absent),
+                "rewritten": rewritten,
+                "inflected": inflected,
+            }
+        )
+    absent_all = sum(b["absent"] for b in bands)
+    rewritten_all = sum(len(b["rewritten"]) for b in bands)
+    return {
+        "words": len(words),
+        "absent": absent_all,
+        "rewritten": rewritten_all,
+        "inflected": sum(len(b["inflected"]) for b in bands),
+        "rate": rewritten_all / absent_all if absent_all else 0.0,
+        "bands": bands,
+    }
+
+
+def checks(data: Path) -> dict[str, Any]:
+    """nDCG@10 of the shipped tolerance on the clean and misspelt cdtn queries,
+    and the false-correction rate on the cdtn index."""
+    cdtn = data / "cdtn-requetes"
+    clean = load_queries(cdtn / "queries.jsonl")
+    records = [json.loads(line) for line in MISSPELT.read_text(encoding="utf-8").splitlines()]
+    misspelt = [(r["id"], r["text"]) for r in records]
+    qrels = load_qrels(cdtn / "qrels.tsv")
+    topics = load_topics(cdtn / "topics.tsv")
+    out: dict[str, Any] = {}
+    with Index.open(build(cdtn, "base")) as index:
+        for name, queries in (("clean", clean), ("misspelt", misspelt)):
+            scores = searchlib_scores(index, queries, qrels)
+            out[name] = _mean(scores)
+            out[f"{name}_topic"] = topic_mean(scores, topics, set(topics.values()))
+        out["false_corrections"] = false_corrections(index, load_words())
+    return out
 
 
 # -- evaluating ---------------------------------------------------------------------------
@@ -281,6 +410,8 @@ def run(data: Path) -> dict[str, Any]:
             clean_scores[name] = searchlib_scores(index, clean, qrels)
             typo_scores[name] = searchlib_scores(index, misspelt, qrels)
             print(name, _mean(clean_scores[name]), _mean(typo_scores[name]), file=sys.stderr)
+        index.ranking = Ranking()
+        result["false_corrections"] = false_corrections(index, load_words())
     rankings = {
         "no tolerance": (Ranking(typo_max_terms=0), False),
         "tolerance (shipped)": (Ranking(), False),
@@ -321,6 +452,12 @@ def run(data: Path) -> dict[str, Any]:
     changed = sum(1 for r in records if r["edit"])
     result["changed_queries"] = changed
     return result
+
+
+def _band(zipf: Sequence[float]) -> str:
+    """``1-2``, or ``4+`` for the last band."""
+    low, high = zipf
+    return f"{low:g}+" if high >= BANDS[-1][1] else f"{low:g}-{high:g}"
 
 
 def _mean(scores: Mapping[str, float]) -> float:
@@ -379,6 +516,21 @@ def table(result: Mapping[str, Any]) -> str:
     for key in ("latency_clean", "latency_misspelt"):
         cells = " | ".join(f"{v['p50']:.1f} / {v['p95']:.1f}" for v in result[key].values())
         lines.append(f"| {key.split('_')[1]} | {cells} |")
+    fc = result.get("false_corrections")
+    if fc:
+        bands = ", ".join(
+            f"Zipf {_band(b['zipf'])}: {len(b['rewritten'])} of {b['absent']}" for b in fc["bands"]
+        )
+        examples = "; ".join(f"{w} → {r}" for b in fc["bands"] for w, r in b["rewritten"][:3])
+        lines += [
+            "",
+            f"False corrections (shipped tolerance): of {fc['words']:,} correctly spelt French "
+            f"words (`benchmarks/studies/french_words.tsv`), the {fc['absent']:,} the index does "
+            f"not write, each searched alone: {fc['rewritten']:,} read as another word "
+            f"({fc['rate']:.1%}; {bands})"
+            + (f", e.g. {examples}" if examples else "")
+            + f"; {fc['inflected']:,} read as a form of the word itself (licencient → licencié).",
+        ]
     c = result["complete"]
     lines += [
         "",
@@ -401,8 +553,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--complete-only", action="store_true", help="measure complete() again into --out"
     )
+    parser.add_argument(
+        "--make-words", action="store_true", help="write the French words (wordfreq, hunspell)"
+    )
+    parser.add_argument(
+        "--checks",
+        action="store_true",
+        help="nDCG@10 clean and misspelt, and the false-correction rate (printed)",
+    )
     args = parser.parse_args(argv)
     data = Path(args.data)
+    if args.make_words:
+        words = make_words()
+        print(f"wrote {FRENCH_WORDS} ({len(words)} words)")
+        return
+    if args.checks:
+        print(json.dumps(checks(data), indent=2, ensure_ascii=False))
+        return
     if args.complete_only:
         saved = json.loads(Path(args.out).read_text())
         clean = load_queries(data / "cdtn-requetes" / "queries.jsonl")

@@ -173,6 +173,15 @@ def format_correction(results: SearchResults, color: bool) -> str:
     )
 
 
+def format_unknown(results: SearchResults) -> str:
+    """``no results for «préavis» (the results are for the other words)`` when
+    some query words are in no passage but the others find some, or ``""``."""
+    if not results.unknown or not results.total:
+        return ""
+    words = ", ".join(quoted(u.word) for u in results.unknown)
+    return f"no results for {words} (the results are for the other words)"
+
+
 def format_suggestion(results: SearchResults, color: bool, how: str = "") -> str:
     """``did you mean «États-Unis pandémie»?`` (then ``how`` to search it),
     or ``""`` when there is no suggestion."""
@@ -193,7 +202,7 @@ def format_results(
     """What was corrected, the hits of one page (``show_fields`` as for
     :func:`format_hit`), the facets asked for, a line saying where we are, and
     the did-you-mean (followed by ``suggestion_how``)."""
-    lines = [line for line in (format_correction(results, color),) if line]
+    lines = [line for line in (format_correction(results, color), format_unknown(results)) if line]
     searched = quoted(results.searched or results.query)
     if not results.hits:
         if results.total:

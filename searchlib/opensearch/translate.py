@@ -335,6 +335,15 @@ class ClusterTerms:
         self.want_neighbours: set[tuple[str, str, int]] = set()
         self.approximations: list[str] = []
 
+    def passage_count(self) -> int:
+        return 0  # not asked: without written forms no typo is read on them
+
+    def known_frequency(self, field: str, text: str) -> int | None:
+        """The frequency when it was looked up for a typo rule (no request of its own)."""
+        if self.lookups is None or (field, text) not in self.lookups.frequencies:
+            return None
+        return self.lookups.frequencies[(field, text)]
+
     def doc_frequency(self, field: str, text: str) -> int:
         self.want_frequencies.add((field, text))
         return self.lookups.frequencies.get((field, text), 0) if self.lookups else 0

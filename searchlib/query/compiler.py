@@ -30,6 +30,7 @@ from searchlib.errors import QuerySyntaxError
 from searchlib.highlight import MatchSpec
 from searchlib.query import ir
 from searchlib.query.acronyms import AcronymLexicon
+from searchlib.query.french_words import french_words
 from searchlib.query.language import (
     SEARCH_FIELDS,
     BoolOp,
@@ -40,9 +41,16 @@ from searchlib.query.language import (
     Phrase,
     Word,
 )
-from searchlib.query.typos import Respelling, SurfaceVocabulary
+from searchlib.query.typos import (
+    RARE_BELOW,
+    Lexicon,
+    Respelling,
+    SurfaceVocabulary,
+    absent_readings,
+    readings,
+)
 from searchlib.ranking.params import Ranking
-from searchlib.results import Correction
+from searchlib.results import Correction, UnknownWord
 
 
 class IndexTerms(Protocol):
@@ -60,6 +68,13 @@ class IndexTerms(Protocol):
     def fuzzy_terms(self, field: str, center: str, maxdist: int) -> dict[str, int]:
         """The index terms of ``field`` within ``maxdist`` edits of ``center``
         with its first letter (``center`` included), and their frequencies."""
+
+    def passage_count(self) -> int:
+        """Passages in the index."""
+
+    def known_frequency(self, field: str, text: str) -> int | None:
+        """:meth:`doc_frequency` when it is at hand without asking the index
+        again (a cluster's: when looked up for another rule), else ``None``."""
 
     def doc_frequency(self, field: str, text: str) -> int:
         """Passages holding ``text`` in ``field``."""
@@ -163,9 +178,15 @@ class QueryCompiler:
             space follows it, matches the index's written forms it starts
             (``conv`` -> « convention », « conversion »: their stems are searched).
         expansion: learned terms to add to the whole query (``None``: none).
+        lexicon: words never read as other words, though the index lacks
+            them (``None``: the French words of
+            :func:`~searchlib.query.french_words.french_words`, read when
+            first needed; :data:`~searchlib.query.french_words.NO_WORDS`:
+            the index alone decides).
 
     After :meth:`compile`, :attr:`corrections` lists the words that were
-    read as others, :attr:`expanded` the terms :attr:`expansion` added, with
+    read as others, :attr:`unknown` the words searched as typed that no
+    passage holds, :attr:`expanded` the terms :attr:`expansion` added, with
     their weights, and :attr:`expansion_query` the part of the query that
     searches them (``None`` when there is none), for explanations.
     """
@@ -182,11 +203,14 @@ class QueryCompiler:
         correct: bool = True,
         as_you_type: bool = False,
         expansion: TermExpansion | None = None,
+        lexicon: Lexicon | None = None,
     ) -> None:
         self.correct = correct
         self.as_you_type = as_you_type
         self._context: list[tuple[int, str]] = []
         self.corrections: list[Correction] = []
+        self.unknown: list[UnknownWord] = []
+        self._lexicon = lexicon
         self.query_text = query_text
         self.expansion = expansion
         self.expanded: tuple[tuple[str, float], ...] = ()
@@ -370,15 +394,9 @@ class QueryCompiler:
                 respelt = self._respell(node, tokens[0], term)
                 if respelt is not None:
                     return self._respelt(node, tokens[0], term, respelt, long_forms)
-                corrected = self._typo(term, node.field)
+                corrected = self._stem_typo(node, tokens[0], term)
                 if corrected:
-                    self._record(
-                        node,
-                        tokens[0],
-                        corrected,
-                        self._display(node, tokens[0], term, corrected[0]),
-                        False,
-                    )
+                    self._record(node, tokens[0], corrected, corrected[0], False)
                     alternatives: list[ir.Node | None] = [
                         self._term(t, node.field) for t in corrected
                     ]
@@ -387,6 +405,8 @@ class QueryCompiler:
                         _or(alternatives),
                         [_Compiled(None, terms=frozenset(corrected)), long_forms],
                     )
+            if not stop_only and long_forms.query is None:
+                self._unknown(node, tokens[0], term)
             if self.exact_analyzer is not None and node.field is None:
                 exact = self.exact_analyzer.tokens(normalize_text(node.text), mode="query")
                 if len(exact) == 1:
@@ -460,21 +480,6 @@ class QueryCompiler:
                 terms.add(parts[0])
         return _Compiled(_or(queries), False, frozenset(terms), tuple(phrases))
 
-    def _typo(self, term: str, field: str | None) -> tuple[str, ...]:
-        """Index terms close to ``term`` when ``term`` itself is absent (a typo).
-
-        Only words of at least ``Ranking.typo_min_length`` letters that match
-        nothing are corrected: to the most frequent terms at edit distance 1,
-        with the same first letter, looked up in the field's vocabulary (see
-        :meth:`SearcherState.corrections`, cached per searcher).
-        """
-        ranking = self.ranking
-        if ranking.typo_max_terms <= 0 or self.state is None:
-            return ()
-        if not ranking.typo_min_length <= len(term) <= MAX_CORRECTED or not term.isalpha():
-            return ()
-        return tuple(self.state.corrections(term, self._fields(field))[: ranking.typo_max_terms])
-
     def _typing(self, node: Word) -> _Compiled | None:
         """The unfinished last word: the stems of the :data:`AS_YOU_TYPE_FORMS`
         most frequent written forms it starts (``None`` when it is no single
@@ -517,25 +522,44 @@ class QueryCompiler:
         word, start = self._typed(node, token)
         self.corrections.append(Correction(word, start, replacement, tuple(terms), kept))
 
+    @property
+    def lexicon(self) -> Lexicon:
+        """The words never read as others (see the ``lexicon`` argument)."""
+        if self._lexicon is None:
+            self._lexicon = french_words()
+        return self._lexicon
+
+    def _stem_typo(self, node: Word, token: TokenView, term: str) -> tuple[str, ...]:
+        """Where the index's written forms are not known (a cluster's index):
+        the index terms one edit from ``term`` when no passage holds it (see
+        :meth:`IndexTerms.corrections`), unless the word as typed is French (a
+        French word is never read as another). Empty where written forms are
+        known: :meth:`_respell` reads typos on them."""
+        ranking = self.ranking
+        if self.state is None or self.state.surfaces() or ranking.typo_max_terms <= 0:
+            return ()
+        if not ranking.typo_min_length <= len(term) <= MAX_CORRECTED or not term.isalpha():
+            return ()
+        if fold(self._typed(node, token)[0].lower()) in self.lexicon:
+            return ()
+        found = self.state.corrections(term, self._fields(node.field))
+        return tuple(found[: ranking.typo_max_terms])
+
+    def _unknown(self, node: Word, token: TokenView, term: str) -> None:
+        """Note a word searched as typed that no passage holds (in the fields
+        searched), as far as the index's frequencies are at hand (see
+        :meth:`IndexTerms.known_frequency`)."""
+        if self.state is None:
+            return
+        found = [self.state.known_frequency(f, term) for f in self._fields(node.field)]
+        if all(n == 0 for n in found):
+            word, start = self._typed(node, token)
+            self.unknown.append(UnknownWord(word, start))
+
     def _stem(self, form: str) -> str | None:
         """The index term of a written form (``None`` unless it is one term)."""
         tokens = [t for t in self.analyzer.tokens(form, mode="query") if not t.compound]
         return tokens[0].text if len(tokens) == 1 else None
-
-    def _display(self, node: Word, token: TokenView, term: str, corrected: str) -> str:
-        """How the documents write the correction ``corrected`` of ``term``: the
-        most frequent written form with that stem, close to what was typed
-        (the stem itself when none is found)."""
-        assert self.state is not None
-        vocabulary = self.state.surfaces()
-        typed = fold(self._typed(node, token)[0].lower())
-        near = [f for f, _ in vocabulary.within(typed, 1)]
-        near += vocabulary.with_prefix(corrected)[:MAX_EXPANSION]
-        forms = [f for f in dict.fromkeys(near) if self._stem(f) == corrected]
-        if not forms:
-            return corrected
-        best = max(forms, key=lambda f: (self.state.surface_frequency(f), f))  # type: ignore[union-attr]
-        return self.state.written(best)
 
     def _respell(
         self, node: Word, token: TokenView, term: str
@@ -546,22 +570,43 @@ class QueryCompiler:
         the index terms of those forms whose stem differs from ``term``
         (at most ``Ranking.typo_max_terms``), the first one's written form,
         and whether the typed word is in the index at all (then it is searched too).
+        Edits are counted on the written forms (folded), never on stems; a
+        word of :attr:`lexicon` (a French word) is never read as another word,
+        only, when no passage holds its stem, as a form of itself (see
+        :func:`searchlib.query.typos.readings`).
         """
         ranking = self.ranking
-        if self.state is None or ranking.typo_max_terms <= 0 or ranking.typo_rare_ratio <= 0:
+        if self.state is None or ranking.typo_max_terms <= 0:
             return None
         if not term.isalpha():  # a number, an ordinal (quatorzième is 14e)
             return None
         if not self.state.surfaces():  # no written forms to read it as (a cluster's index)
             return None
         typed = fold(self._typed(node, token)[0].lower())
-        if len(typed) > MAX_CORRECTED:
+        if not ranking.typo_min_length <= len(typed) <= MAX_CORRECTED:
             return None
-        # A word whose stem is found nowhere is read as any form close to it
-        # (as for corrections of stems); else only as a much more frequent one.
+        # A form the documents write is never rewritten.
+        if not typed.isalpha() or self.state.surface_frequency(typed) >= RARE_BELOW:
+            return None
+        # A word whose stem is found nowhere is read as a form close to it
+        # (absent_readings); else only as a much more frequent one
+        # (typo_rare_ratio; 0: never).
         found_anywhere = any(self.state.doc_frequency(f, term) for f in self._fields(node.field))
-        ratio = ranking.typo_rare_ratio if found_anywhere else 1.0
-        found = self.state.respellings(typed, ratio)
+        if found_anywhere and ranking.typo_rare_ratio <= 0:
+            return None
+        # A French word is searched as typed when its stem is found (the
+        # French words are read on the first query holding a word the index lacks).
+        if found_anywhere and typed in self.lexicon:
+            return None
+        state = self.state
+        ratio = ranking.typo_rare_ratio
+        if found_anywhere:
+            close = list(state.respellings(typed, ratio))
+        else:
+            close = absent_readings(
+                lambda r: list(state.respellings(typed, r)), state.passage_count()
+            )
+        found = readings(typed, close, self.lexicon)
         if found and found_anywhere:
             # The stem is found: weaker evidence of a typo. One edit only
             # (méprisants is not read as méritants), and no respelling when a

@@ -25,6 +25,12 @@ transposition counting as one edit:
     >>> sv = SurfaceVocabulary(["licenciement", "licence", "économique"])
     >>> sv.within("licenciment", 1), sv.forms("economique")
     ([('licenciement', 1)], ['économique'])
+
+Edits are counted on these written forms, never on stems: ``préavis`` and
+« preuve » are three edits apart, though their stems ``preav`` and ``preuv``
+are one. And a word of the French language (:mod:`searchlib.query.french_words`)
+is never read as another word, even where the index lacks it (:func:`readings`):
+it is searched as typed, and reported when no passage holds it.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from searchlib.analysis.analyzer import fold
 
@@ -85,6 +91,40 @@ RARE_BELOW = 1
 only forms the index does not hold at all are (at 5, the clean cdtn queries
 lose « pensant », « debout », « parte »... to more frequent neighbours; see
 benchmarks/RESULTS.md)."""
+
+
+LARGE_INDEX = 10_000
+"""Passages from which an index is large (see :func:`absent_readings`)."""
+
+ATTESTED = 3.0
+"""In a large index, a reading found in this many passages (this many times
+as many as the typed form, plus one) is preferred (see :func:`absent_readings`)."""
+
+
+def absent_readings(
+    respell: Callable[[float], list[Respelling]], passages: int
+) -> list[Respelling]:
+    """The readings of a typed word whose stem no passage holds, in an index of
+    ``passages`` passages; ``respell(ratio)`` gives the forms within the
+    word's edits found in ``ratio`` times as many passages as it, plus one
+    (see :func:`respellings`).
+
+    In a small index, any of them. In a large one (:data:`LARGE_INDEX`),
+    first those found in :data:`ATTESTED` passages or more, even one edit of
+    the first letter away (``rpime`` is read as « prime », not as « rime »
+    found in one passage; ``jolde`` as « solde », not « Jolie »); only when
+    there is none, a rarer one, one edit away (``niqag`` as « niqab »). Half
+    the forms of a large index found in one or two passages are no French
+    word (names, slips of the documents: « licenciement1 », « celle-ci.En »),
+    one in eight of those found in three or more.
+
+    >>> near = {1.0: [Respelling("rime", 1, 1)], ATTESTED: [Respelling("prime", 2, 50)]}
+    >>> [absent_readings(near.__getitem__, n)[0].folded for n in (500, 40_000)]
+    ['rime', 'prime']
+    """
+    if passages < LARGE_INDEX:
+        return respell(1.0)
+    return respell(ATTESTED) or [r for r in respell(1.0) if r.edits == 1]
 
 
 def max_edits(word: str) -> int:
@@ -307,3 +347,37 @@ def respellings(
                 found.append(Respelling(form, 2, f))
     found.sort(key=lambda r: (r.edits, -r.frequency, r.folded))
     return found
+
+
+class Lexicon(Protocol):
+    """The words of a language (lower case, folded), and which are forms of one
+    word (see :class:`searchlib.query.french_words.FrenchWords`)."""
+
+    def __contains__(self, word: object) -> bool:
+        """Whether ``word`` is a word of the language."""
+
+    def same_word(self, a: str, b: str) -> bool:
+        """Whether ``a`` and ``b`` are forms of one word (``regardent``, ``regarde``)."""
+
+
+def readings(word: str, found: Iterable[Respelling], lexicon: Lexicon) -> list[Respelling]:
+    """What a typed word (lower case, folded) may be read as, among ``found``:
+    any of them when it is no word of ``lexicon`` (a typo); when it is one,
+    only forms of that word itself (``regardent`` as « regarde », an
+    inflection the documents happen to write), never another word
+    (``préavis`` is not read as « preuve », nor ``salaire`` as « salarié »).
+
+    >>> from searchlib.query.french_words import FrenchWords
+    >>> lemmas = [("regardent", "regarder"), ("regarde", "regarder")]
+    >>> words = FrenchWords(["preuve", "preavis"], lemmas)
+    >>> near = [Respelling("preuve", 2, 30), Respelling("regarde", 1, 5)]
+    >>> [r.folded for r in readings("preavis", near, words)]
+    []
+    >>> [r.folded for r in readings("regardent", near, words)]
+    ['regarde']
+    >>> [r.folded for r in readings("preauve", near, words)]  # no French word: a typo
+    ['preuve', 'regarde']
+    """
+    if word not in lexicon:
+        return list(found)
+    return [r for r in found if lexicon.same_word(word, r.folded)]

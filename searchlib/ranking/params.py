@@ -27,10 +27,11 @@ class Ranking:
         compound_parts: weight of each part of a hyphenated query word
             (``lieu-travail``) searched as a word of its own, besides the
             compound and the parts as a phrase; 0 requires the phrase.
-        typo_max_terms: a query word (stemmed) that is in no document is
-            replaced by up to this many of the most frequent index terms within
-            edit distance 1; 0 turns typo tolerance off.
-        typo_min_length: shortest word (stemmed) that is corrected.
+        typo_max_terms: a query word that no document writes is read as up
+            to this many index terms, those of the closest written forms (see
+            ``typo_rare_ratio``; a French word is never read as another word,
+            see :mod:`searchlib.query.french_words`); 0 turns typo tolerance off.
+        typo_min_length: shortest word (letters as written, folded) that is corrected.
         default_operator: how side-by-side words combine: ``"or"`` ranks
             documents with more of the words first without requiring all;
             ``"and"`` requires every word.
