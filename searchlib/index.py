@@ -79,13 +79,15 @@ from searchlib.searching import CompiledQuery, SearchContext, SearcherState
 from searchlib.searching import search as _search
 from searchlib.semantic.embedders import Embedder
 from searchlib.semantic.hybrid import (
+    QueryVector,
     SemanticShare,
     cosine_rescorer,
+    query_vector,
     semantic_search,
     semantic_share,
 )
 from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
-from searchlib.semantic.store import Progress
+from searchlib.semantic.store import LivePassage, Progress
 from searchlib.semantic.text import Scope
 
 SemanticMode = Literal["auto", "off", "only"]
@@ -539,21 +541,37 @@ class Index:
         """
         if embedder is not None:
             self.semantic.set_embedder(embedder)
-        with self._damage_is_corruption():
-            live = list(live_passages(self.searcher()))
         return self.semantic.sync(
-            live, scope=scope, replace=replace, batch_size=batch_size, progress=progress
+            self._read_passages(None),
+            scope=scope,
+            replace=replace,
+            batch_size=batch_size,
+            progress=progress,
         )
 
     def _sync_vectors(self, changed: Sequence[str]) -> None:
         """After a commit that changed documents ``changed``: their vectors follow."""
         if not changed or not self.semantic.has_vectors:
             return
-        searcher = self.searcher()
         if len(changed) > _FULL_SYNC:
-            self.semantic.sync(live_passages(searcher))
+            self.semantic.sync(self._read_passages(None))
         else:
-            self.semantic.sync(passages_of(searcher, changed), documents=changed)
+            self.semantic.sync(self._read_passages(changed), documents=changed)
+
+    def _read_passages(self, doc_ids: Sequence[str] | None) -> Iterator[LivePassage]:
+        """The passages of the latest commit (only those of ``doc_ids`` unless
+        ``None``), read with a searcher of their own: encoding them needs
+        neither the index's lock nor its searcher, so searches go on meanwhile
+        (the vectors' own writers' lock, taken first, orders the writers)."""
+        searcher = self._store.new_searcher(make_weighting(self._ranking))
+        try:
+            with self._damage_is_corruption():
+                if doc_ids is None:
+                    yield from live_passages(searcher)
+                else:
+                    yield from passages_of(searcher, doc_ids)
+        finally:
+            searcher.close()
 
     def optimize(self, *, timeout: float = 0.0) -> None:
         """Merge all segments into one (faster searches after many commits)."""
@@ -980,7 +998,9 @@ class Index:
                 ``False`` ranks as an index that learned nothing.
 
         Raises:
-            SearchTimeoutError: the search ran past ``time_limit``.
+            SearchTimeoutError: the search ran past ``time_limit`` (the wait
+                for another search of this index, or for the model encoding
+                another text, counts).
             QuerySyntaxError: the query is an explicitly malformed operator query.
             TypeError: an argument of the wrong type (``limit=2.5``, ``fields="title"``).
             ValueError: a count below 1, an unknown field, or a ``time_limit``
@@ -996,54 +1016,73 @@ class Index:
             isinstance(seconds, bool) or not isinstance(seconds, int | float)
         ):
             raise TypeError(f"time_limit must be a number of seconds or None, not {seconds!r}")
-        # One search at a time per Index: Whoosh's readers share file positions,
-        # so concurrent searches from threads read garbage. (Whoosh runs in
-        # Python under the GIL: serialising costs threads next to nothing.)
         if not isinstance(learned, bool):
             raise TypeError(f"learned must be True or False, not {learned!r}")
-        with self._lock, limits.time_limit(seconds), self._damage_is_corruption():
-            if semantic == "only":
-                if fields is not None:
-                    raise ValueError("fields apply to lexical searches, not semantic='only'")
-                return semantic_search(
-                    self.search_context(learned=False),
-                    self.semantic,
+        if semantic == "only" and fields is not None:
+            raise ValueError("fields apply to lexical searches, not semantic='only'")
+        with limits.time_limit(seconds):
+            # The query's vector first, without the lock: other searches go
+            # on while it is encoded (within this search's deadline).
+            vectors = self._query_vectors(query, semantic, sort)
+            # One search at a time per Index: Whoosh's readers share file
+            # positions, so concurrent searches from threads read garbage.
+            # (Whoosh runs in Python under the GIL: serialising costs threads
+            # next to nothing.) Waiting for the lock counts against the deadline.
+            with limits.holding(self._lock), self._damage_is_corruption():
+                if semantic == "only":
+                    return semantic_search(
+                        self.search_context(learned=False),
+                        self.semantic,
+                        query,
+                        limit,
+                        page,
+                        highlight_hits=highlight_hits,
+                        collapse=collapse,
+                        snippet_chars=snippet_chars,
+                        max_fragments=max_fragments,
+                        vectors=vectors,
+                    )
+                ranking = self._ranking
+                context = self.search_context(learned=learned)
+                rescore = None
+                if semantic == "auto":
+                    rescore = cosine_rescorer(
+                        context,
+                        self.semantic,
+                        weight=ranking.semantic_weight,
+                        candidates=ranking.semantic_candidates,
+                        vectors=vectors,
+                    )
+                return _search(
+                    context,
                     query,
                     limit,
                     page,
                     highlight_hits=highlight_hits,
                     collapse=collapse,
+                    fields=fields,
                     snippet_chars=snippet_chars,
                     max_fragments=max_fragments,
+                    filter=filter,
+                    facets=facets,
+                    sort=sort,
+                    correct=correct,
+                    suggest=suggest,
+                    as_you_type=as_you_type,
+                    rescore=rescore,
                 )
-            ranking = self._ranking
-            context = self.search_context(learned=learned)
-            rescore = None
-            if semantic == "auto":
-                rescore = cosine_rescorer(
-                    context,
-                    self.semantic,
-                    weight=ranking.semantic_weight,
-                    candidates=ranking.semantic_candidates,
-                )
-            return _search(
-                context,
-                query,
-                limit,
-                page,
-                highlight_hits=highlight_hits,
-                collapse=collapse,
-                fields=fields,
-                snippet_chars=snippet_chars,
-                max_fragments=max_fragments,
-                filter=filter,
-                facets=facets,
-                sort=sort,
-                correct=correct,
-                suggest=suggest,
-                as_you_type=as_you_type,
-                rescore=rescore,
-            )
+
+    def _query_vectors(
+        self, query: object, semantic: SemanticMode, sort: object
+    ) -> QueryVector | None:
+        """The vectors and the query's vector a search will use (``None``:
+        none, or read under the lock: the search is lexical, sorted by
+        declared fields, or its query is not a string)."""
+        if semantic == "off" or not isinstance(query, str):
+            return None
+        if semantic == "auto" and (self._ranking.semantic_weight == 0 or sort):
+            return None
+        return query_vector(self.semantic, query)
 
     def complete(self, text: str, limit: int = 10) -> list[Completion]:
         """The likeliest completions of the last word of ``text``, a query being typed.
@@ -1087,6 +1126,7 @@ class Index:
         ranking = self._ranking
         if ranking.semantic_weight == 0 or not self.semantic.has_vectors:
             return None
+        vectors = query_vector(self.semantic, query)  # encoded without the lock
         with self._lock, self._damage_is_corruption():
             return semantic_share(
                 self.search_context(learned=learned),
@@ -1099,6 +1139,7 @@ class Index:
                 fields=fields,
                 depth=max(ranking.semantic_candidates, page * limit),
                 filter=filter,
+                vectors=vectors,
             )
 
     @contextlib.contextmanager

