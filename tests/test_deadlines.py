@@ -32,7 +32,9 @@ import pytest
 from conftest import in_ci
 
 from searchlib import Document, Index, SearchTimeoutError
-from searchlib._whoosh import limits
+from searchlib._whoosh import blocks, limits
+from searchlib.fields import Keyword
+from searchlib.ranking import facets
 from searchlib.semantic import HashingEmbedder
 from searchlib.semantic.embedders import MAX_QUERY_CHARS, Vectors
 
@@ -268,3 +270,78 @@ def test_the_lock_wait_helper_waits_for_ever_without_a_deadline() -> None:
     with limits.holding(lock):  # no deadline: waits as long as it takes
         assert lock.locked()
     assert not lock.locked()
+
+
+# -- 10. facets over many values ---------------------------------------------------------
+
+VALUES = 1500
+
+
+@pytest.fixture
+def tagged() -> Index:
+    """An index with a keyword field of :data:`VALUES` distinct values."""
+    ix = Index.in_memory(fields={"tag": Keyword()})
+    ix.add(
+        Document(f"d{i}", "", f"cour groupe{i % 7}", {"tag": f"v{i:05d}"}) for i in range(VALUES)
+    )
+    return ix
+
+
+def counting_reads(
+    monkeypatch: pytest.MonkeyPatch, then: Callable[[int], None] | None = None
+) -> list[int]:
+    """Count the values of keyword fields read for facets (``then(count)`` after each)."""
+    count = [0]
+    real = blocks.read_postings
+
+    def read(reader: Any, field: str, btext: bytes) -> Any:
+        count[0] += 1
+        if then is not None:
+            then(count[0])
+        return real(reader, field, btext)
+
+    monkeypatch.setattr(facets, "read_postings", read, raising=False)
+    return count
+
+
+def test_facets_stop_at_the_deadline_and_keep_what_they_read(
+    tagged: Index, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def slow(n: int) -> None:
+        if n == 400:
+            clock.now += 60  # reading the field runs past the time limit
+
+    reads = counting_reads(monkeypatch, slow)
+    with pytest.raises(SearchTimeoutError):
+        tagged.search("cour", facets=["tag"], time_limit=5)
+    stopped = reads[0]
+    assert 400 <= stopped < 400 + 2 * facets._CHECK_TERMS  # soon after the deadline
+    # the next search goes on from there: each value is read once in all
+    found = tagged.search("cour", facets=["tag"], time_limit=5).facets["tag"]
+    assert reads[0] == VALUES
+    assert found == {f"v{i:05d}": 1 for i in range(VALUES)}
+    assert tagged.search("groupe3", facets=["tag"]).facets["tag"] == {
+        f"v{i:05d}": 1 for i in range(3, VALUES, 7)
+    }
+
+
+def test_a_facet_column_is_kept_across_commits_that_keep_its_segments(
+    tagged: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = counting_reads(monkeypatch)
+    tagged.search("cour", facets=["tag"])
+    assert reads[0] == VALUES
+    column = facets.keyword_column(tagged.search_context().state.scoring, "tag")
+    tagged.add([Document("d1", "", "cour remplacé", {"tag": "nouveau"})])  # a new segment
+    assert tagged.search("cour", facets=["tag"]).facets["tag"]["nouveau"] == 1
+    assert reads[0] == VALUES + 1  # only the new segment was read
+    view = tagged.search_context().state.scoring
+    again = facets.keyword_column(view, "tag")
+    assert again is not column and "nouveau" in again.values
+    # a commit that only deletes keeps the segments: the same column serves
+    tagged.delete(["d2"])
+    later = tagged.search_context().state.scoring
+    assert later is not view
+    assert facets.keyword_column(later, "tag") is again
+    assert "v00002" not in tagged.search("cour", facets=["tag"]).facets["tag"]
+    assert reads[0] == VALUES + 1
