@@ -32,10 +32,11 @@ import pytest
 from conftest import in_ci
 
 from searchlib import Document, Index, SearchTimeoutError
-from searchlib._whoosh import blocks, limits
+from searchlib._whoosh import blocks, limits, storage
 from searchlib.fields import Keyword
 from searchlib.ranking import facets
 from searchlib.semantic import HashingEmbedder
+from searchlib.semantic import store as vector_store
 from searchlib.semantic.embedders import MAX_QUERY_CHARS, Vectors
 
 GATE_TIMEOUT = 30.0
@@ -345,3 +346,78 @@ def test_a_facet_column_is_kept_across_commits_that_keep_its_segments(
     assert facets.keyword_column(later, "tag") is again
     assert "v00002" not in tagged.search("cour", facets=["tag"]).facets["tag"]
     assert reads[0] == VALUES + 1
+
+
+# -- 14. readers never fail because a writer moved on --------------------------------
+
+
+def test_opening_an_index_while_another_process_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "ix"
+    with Index.create(path) as ix:
+        ix.add(DOCS)
+    writer = Index.open(path)
+    real = storage._SafeFileStorage.open_file
+    toc_opens = [0]
+    race_at = [0]
+    racing = [False]
+
+    def open_file(self: Any, name: str, **kwargs: Any) -> Any:
+        if name.endswith(".toc") and not racing[0]:
+            toc_opens[0] += 1
+            if toc_opens[0] == race_at[0]:
+                # A writer commits between finding the latest TOC and opening
+                # it: that TOC is deleted, a newer one takes its place.
+                racing[0] = True
+                try:
+                    writer.add([Document(f"race{race_at[0]}", "Course", "un commit de plus")])
+                finally:
+                    racing[0] = False
+        return real(self, name, **kwargs)
+
+    monkeypatch.setattr(storage._SafeFileStorage, "open_file", open_file)
+    for k in range(1, 8):  # every TOC read while an index opens and first searches
+        toc_opens[0], race_at[0] = 0, k
+        with Index.open(path) as ix:
+            assert ix.search("salaire").hits[0].doc_id == "salaire"
+            assert ix.document("conges") is not None
+    writer.close()
+
+
+def test_reading_vectors_while_another_process_saves_new_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "ix"
+    with Index.create(path, embedder=HashingEmbedder(64)) as ix:
+        ix.add(DOCS)
+    writer = Index.open(path, embedder=HashingEmbedder(64))
+    reader = Index.open(path, embedder=HashingEmbedder(64))
+    assert reader.search("soleil", semantic="only").hits[0].doc_id == "meteo"
+    writer.add([Document("foot", "Football", "Le gardien a arrêté le penalty.")])
+    real = vector_store._parse_meta
+    saves = [0]
+    racing = [False]
+
+    def parse_meta(meta_path: Path, raw: bytes) -> dict[str, Any]:
+        found = real(meta_path, raw)
+        if saves[0] < 3 and not racing[0]:
+            # another writer saves a new generation (and deletes this one's
+            # files) between reading vectors.json and the files it names
+            saves[0] += 1
+            racing[0] = True
+            try:
+                writer.add([Document(f"n{saves[0]}", "Neige", f"de la neige {saves[0]} fois")])
+            finally:
+                racing[0] = False
+        return found
+
+    monkeypatch.setattr(vector_store, "_parse_meta", parse_meta)
+    hits = reader.search("gardien penalty", semantic="only").hits
+    monkeypatch.undo()
+    assert saves[0] == 3
+    assert hits[0].doc_id == "foot"
+    store = reader.semantic.store
+    assert store is not None and store.row("n3#1") is not None
+    writer.close()
+    reader.close()

@@ -341,12 +341,26 @@ class VectorStore:
         return loaded
 
     @classmethod
-    def load(cls, folder: Path) -> VectorStore | None:
+    def load(cls, folder: Path, *, retries: int = 20) -> VectorStore | None:
         """The vectors of the index in ``folder``, or ``None`` when it has none.
+
+        A writer in another process may save a new generation (and delete
+        the files of this one) between reading ``vectors.json`` and the
+        files it names: then it reads the new generation, up to ``retries``
+        times (as opening an index does when a commit replaces its TOC).
 
         Raises:
             IndexCorruptError: the files are missing, malformed or disagree.
         """
+        for attempt in range(retries):
+            try:
+                return cls._load(folder, last=attempt + 1 == retries)
+            except _Moved:
+                continue
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def _load(cls, folder: Path, *, last: bool) -> VectorStore | None:
         meta_path = folder / VECTORS_FILE
         try:
             raw = meta_path.read_bytes()
@@ -363,6 +377,8 @@ class VectorStore:
             vectors = np.load(folder / names["vectors"], mmap_mode="r", allow_pickle=False)
             hashes = np.load(folder / names["hashes"], allow_pickle=False)
         except (OSError, ValueError) as e:
+            if not last and isinstance(e, FileNotFoundError) and _moved_on(meta_path, raw):
+                raise _Moved from e
             raise IndexCorruptError(f"vectors of the index at {folder}: unreadable ({e})") from e
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
             raise IndexCorruptError(f"{folder / names['keys']}: not a list of passage ids")
@@ -386,6 +402,18 @@ class VectorStore:
             )
         except ValueError as e:
             raise IndexCorruptError(f"vectors of the index at {folder}: {e}") from e
+
+
+class _Moved(Exception):
+    """A writer saved a new generation while its predecessor was being read."""
+
+
+def _moved_on(meta_path: Path, raw: bytes) -> bool:
+    """Whether ``vectors.json`` changed since it read as ``raw`` (or went)."""
+    try:
+        return meta_path.read_bytes() != raw
+    except OSError:
+        return True
 
 
 def _parse_meta(path: Path, raw: bytes) -> dict[str, Any]:
