@@ -22,6 +22,9 @@ waiting only keep a broken build from hanging.
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import in_ci
+from conftest import REPO, in_ci
 
 from searchlib import Document, Index, SearchTimeoutError
 from searchlib._whoosh import blocks, limits, storage
@@ -421,3 +424,37 @@ def test_reading_vectors_while_another_process_saves_new_ones(
     assert store is not None and store.row("n3#1") is not None
     writer.close()
     reader.close()
+
+
+# -- 19. output to a stream that cannot encode everything -----------------------------------
+
+
+def test_the_command_line_writes_to_a_latin1_stream(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    with Index.create(path) as ix:
+        text = "La musique en ligne ≠ le piratage… " * 12 + "L’œuvre reste protégée."
+        ix.add([Document("m", "Musique “libre”", text)])
+    env = dict(os.environ, PYTHONIOENCODING="latin-1", PYTHONPATH=str(REPO))
+    done = subprocess.run(
+        [sys.executable, "-m", "searchlib", "search", "musique", "--index", str(path)],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode("latin-1")
+    assert b"Traceback" not in done.stderr
+    out = done.stdout.decode("latin-1")
+    assert "[Musique] ?libre?" in out  # what latin-1 lacks shows as "?"
+    assert "La [musique] en ligne ? le piratage?" in out
+    assert "«musique»" in out  # and what it has, as it is
+    missing = subprocess.run(
+        [sys.executable, "-m", "searchlib", "search", "musique", "--index", str(tmp_path / "là…")],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert missing.returncode != 0
+    assert b"Traceback" not in missing.stderr
+    assert missing.stderr.decode("latin-1").startswith("searchlib: no searchlib index at ")

@@ -501,6 +501,12 @@ def main(
     """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or pipe whose encoding cannot write a character of the
+        # output (PYTHONIOENCODING=latin-1 and a snippet's "…") shows "?" for it.
+        if stream is not None and stream in (out, err):
+            with contextlib.suppress(AttributeError, ValueError):
+                stream.reconfigure(errors="replace")  # type: ignore[union-attr]
     if stdin is None and sys.stdin is not None:
         # Bytes that are not UTF-8 on standard input (the REPL's lines) read
         # as U+FFFD, as bad bytes in arguments do below.
