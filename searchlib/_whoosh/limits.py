@@ -65,12 +65,6 @@ def check() -> None:
         raise _timeout(value[1])
 
 
-def expired() -> bool:
-    """Whether the current deadline has passed (``False`` when there is none)."""
-    value = _deadline.get()
-    return value is not None and time.monotonic() > value[0]
-
-
 class Lock(Protocol):
     """A lock (``threading.Lock`` or ``RLock``): what :func:`holding` waits for."""
 
