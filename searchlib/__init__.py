@@ -9,12 +9,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Unpack
 
 from searchlib._version import __version__
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
 from searchlib.corpus import LoadReport, load_corpus, load_jsonl
 from searchlib.documents import Document, Passage, split_passages
+from searchlib.engine.backend import IndexStats
+from searchlib.engine.request import SearchOptions, SearchRequest, make_request
 from searchlib.errors import (
     CorpusFormatError,
     CorpusWarning,
@@ -32,43 +34,21 @@ from searchlib.errors import (
 )
 from searchlib.fields import Date, Facet, Keyword, Number
 from searchlib.highlight import Fragment, MatchSpec, Snippet
-from searchlib.index import _DEFAULT, Index, IndexStats, _Default, default_index
+from searchlib.index import Index, default_index
 from searchlib.query.suggest import Completion
 from searchlib.ranking.params import Ranking
 from searchlib.results import Correction, Hit, SearchResults, Suggestion
 
 
 def search(
-    query: str,
+    query: str | SearchRequest,
     limit: int = 10,
     page: int = 1,
-    *,
-    time_limit: float | _Default | None = _DEFAULT,
-    highlight_hits: bool = True,
-    collapse: bool = False,
-    fields: Sequence[str] | None = None,
-    snippet_chars: int = 220,
-    max_fragments: int = 2,
-    correct: bool = True,
-    suggest: bool = True,
-    as_you_type: bool = False,
+    **options: Unpack[SearchOptions],
 ) -> SearchResults:
-    """Search the bundled seed corpus; the arguments are those of :meth:`Index.search`
-    (the seed corpus declares no fields, has no vectors and learned nothing)."""
-    return default_index().search(
-        query,
-        limit,
-        page,
-        time_limit=time_limit,
-        highlight_hits=highlight_hits,
-        collapse=collapse,
-        fields=fields,
-        snippet_chars=snippet_chars,
-        max_fragments=max_fragments,
-        correct=correct,
-        suggest=suggest,
-        as_you_type=as_you_type,
-    )
+    """Search the bundled seed corpus, as :meth:`Index.search` does (the seed
+    corpus declares no fields, has no vectors and learned nothing)."""
+    return default_index().run(make_request(query, limit, page, options))
 
 
 __all__ = [
@@ -99,6 +79,7 @@ __all__ = [
     "Passage",
     "QuerySyntaxError",
     "Ranking",
+    "SearchRequest",
     "SearchResults",
     "SearchTimeoutError",
     "SearchlibError",

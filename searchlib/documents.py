@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,3 +211,54 @@ def _check_json(doc_id: str, value: object, depth: int) -> None:
     raise DocumentError(
         f"document {doc_id!r}: fields must hold JSON-like values, not {type(value).__name__}"
     )
+
+
+def as_documents(documents: Document | Iterable[Document]) -> Iterator[Document]:
+    """The documents of ``documents``: one :class:`Document` (a batch of one),
+    or an iterable of them, read lazily as the caller iterates.
+
+    Raises:
+        TypeError: ``documents`` is neither (raised at once), or an item is
+            not a ``Document`` (raised when reached).
+    """
+    if isinstance(documents, Document):
+        return iter((documents,))
+    if isinstance(documents, str | bytes | bytearray | Mapping) or not isinstance(
+        documents, Iterable
+    ):
+        raise TypeError(
+            "documents must be a Document or an iterable of Documents, "
+            f"not {type(documents).__name__}"
+        )
+    return _only_documents(documents)
+
+
+def _only_documents(documents: Iterable[object]) -> Iterator[Document]:
+    for n, doc in enumerate(documents, start=1):
+        if not isinstance(doc, Document):
+            raise TypeError(f"documents must be Documents, not {type(doc).__name__} (item {n})")
+        yield doc
+
+
+def as_ids(doc_ids: str | Iterable[str]) -> list[str]:
+    """Document ids, each once, in order: one id (a ``str`` is one id, never
+    its characters) or an iterable of ids.
+
+    Example:
+        >>> as_ids("abc"), as_ids(["b", "a", "b"])
+        (['abc'], ['b', 'a'])
+
+    Raises:
+        TypeError: ``doc_ids`` is neither, or an id is not a string.
+    """
+    if isinstance(doc_ids, str):
+        return [doc_ids]
+    if isinstance(doc_ids, bytes | bytearray) or not isinstance(doc_ids, Iterable):
+        raise TypeError(
+            f"doc_ids must be an id (a str) or an iterable of ids, not {type(doc_ids).__name__}"
+        )
+    ids = list(doc_ids)
+    for doc_id in ids:
+        if not isinstance(doc_id, str):
+            raise TypeError(f"a document id is a str, not {type(doc_id).__name__} ({doc_id!r})")
+    return list(dict.fromkeys(ids))

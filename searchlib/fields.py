@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from searchlib.analysis.analyzer import normalize_text
+from searchlib.errors import DocumentError
 
 RESERVED = frozenset({"id", "doc_id", "position", "start", "title", "text", "exact", "fields"})
 """Names a declared field cannot take (the index's own fields)."""
@@ -226,6 +227,44 @@ def _micros(moment: dt.datetime) -> int:
 def format_date(micros: int) -> str:
     """Microseconds since 1970 (UTC) as ISO 8601 (``2020-03-01T00:00:00+00:00``)."""
     return (EPOCH + dt.timedelta(microseconds=micros)).isoformat()
+
+
+def convert_values(
+    doc_id: str, values: Mapping[str, Any] | None, fields: Mapping[str, FieldType]
+) -> dict[str, Any]:
+    """What each declared field holds for document ``doc_id`` whose extra
+    fields are ``values``: a keyword's value (a list when multiple), a
+    number's float, a date's microseconds; ``None`` when it has none. Every
+    backend checks a document's values with it, so what one accepts, the
+    other accepts.
+
+    Raises:
+        DocumentError: a value does not fit its field's type (naming the
+            document, the field and the value).
+
+    Example:
+        >>> convert_values("a", {"date": "2020-01"}, {"date": Date()})
+        {'date': 1577836800000000}
+    """
+    out: dict[str, Any] = {}
+    for name, kind in fields.items():
+        value = values.get(name) if values else None
+        try:
+            converted = kind.convert(value)
+        except ValueError as e:
+            shown = repr(value)
+            if len(shown) > 80:
+                shown = shown[:77] + "..."
+            raise DocumentError(
+                f"document {doc_id!r}: field {name!r} ({kind.describe()}) cannot take {shown}: {e}"
+            ) from None
+        if not converted:
+            out[name] = None
+        elif isinstance(kind, Keyword):
+            out[name] = list(converted) if kind.multiple else converted[0]
+        else:
+            out[name] = converted[0]
+    return out
 
 
 TYPES: dict[str, type[FieldType]] = {"keyword": Keyword, "number": Number, "date": Date}
@@ -474,6 +513,7 @@ __all__ = [
     "Range",
     "SortKey",
     "check_declarations",
+    "convert_values",
     "filter_fields",
     "format_date",
     "from_json",

@@ -22,37 +22,58 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Unpack
 
 import whoosh.index
 from whoosh.searching import Searcher
 
+from searchlib._files import new_folder, read_json, try_lock
 from searchlib._version import __version__
 from searchlib._whoosh import limits
-from searchlib._whoosh.storage import DATA_ERRORS, SegmentBatch, Store, abort, commit
+from searchlib._whoosh.storage import (
+    DATA_ERRORS,
+    INDEX_NAME,
+    SegmentBatch,
+    Store,
+    abort,
+    commit,
+)
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.corpus import seed_dir, seed_documents
-from searchlib.documents import PASSAGE_CHARS, Document, Passage, split_passages
+from searchlib.documents import (
+    PASSAGE_CHARS,
+    Document,
+    Passage,
+    as_documents,
+    as_ids,
+    split_passages,
+)
+from searchlib.engine.backend import IndexStats
+from searchlib.engine.pipeline import Kept, Pipeline
+from searchlib.engine.request import Searchable, SearchOptions, SearchRequest
 from searchlib.errors import (
     IndexCorruptError,
     IndexExistsError,
     IndexingError,
+    IndexLockedError,
     IndexNotFoundError,
     IndexVersionError,
     SearchlibError,
 )
-from searchlib.fields import Facet, FieldType, FilterExpr, check_declarations, from_json
+from searchlib.fields import FieldType, check_declarations, from_json
 from searchlib.highlight import leading_snippet
 from searchlib.learn import (
     MODEL_FILE,
@@ -68,32 +89,20 @@ from searchlib.learn import (
 from searchlib.learn import cross_validate as _cross_validate
 from searchlib.learn import learn as _learn
 from searchlib.learn.model import remove as _remove_model
-from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon
+from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon, LexiconWarning
 from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation, learned_shares
 from searchlib.ranking.explain import explain as explain_hit
 from searchlib.ranking.fastpath import SegmentCache
 from searchlib.ranking.params import Ranking, make_weighting
 from searchlib.results import Hit, SearchResults, Suggestion
-from searchlib.searching import CompiledQuery, SearchContext, SearcherState
-from searchlib.searching import search as _search
+from searchlib.searching import SearchContext, SearcherState
 from searchlib.semantic.embedders import Embedder
-from searchlib.semantic.hybrid import (
-    QueryVector,
-    SemanticShare,
-    cosine_rescorer,
-    query_vector,
-    semantic_search,
-    semantic_share,
-)
+from searchlib.semantic.hybrid import share_of
+from searchlib.semantic.state import LOCK_FILE as VECTORS_LOCK
 from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
 from searchlib.semantic.store import LivePassage, Progress
 from searchlib.semantic.text import Scope
-
-SemanticMode = Literal["auto", "off", "only"]
-"""How a search uses an index's vectors: ``"auto"`` ranks by the hybrid score
-when the index has vectors (lexically otherwise), ``"off"`` lexically,
-``"only"`` by cosine alone (see :mod:`searchlib.semantic.hybrid`)."""
 
 _FULL_SYNC = 1000
 """Past this many documents changed at once, vectors are checked against the whole index."""
@@ -102,6 +111,12 @@ FORMAT_VERSION = 3
 """Version of the index layout (schema and stored fields)."""
 
 META_FILE = "searchlib.json"
+
+MAX_PASSAGE_CHARS = 1 << 30
+"""Largest ``passage_chars`` (a passage of a gigabyte is a document not cut)."""
+
+MAX_META_BYTES = 1 << 20
+"""Largest ``searchlib.json`` read (searchlib writes a few hundred bytes)."""
 
 MIN_MODEL_COVERAGE = 0.5
 """A learned model is used only when at least this share of the documents it
@@ -116,37 +131,7 @@ Topics = Mapping[str, str] | str | Path | None
 """Topic of each query id (a mapping, or a ``topics.tsv``), or ``None``."""
 
 
-class _Default:
-    """Marks an argument left out (``None`` means something else)."""
-
-
-_DEFAULT = _Default()
-
-
-@dataclass(frozen=True, slots=True)
-class IndexStats:
-    """Counts and versions of an index."""
-
-    path: str | None
-    documents: int
-    passages: int
-    fields: tuple[str, ...]
-    size_bytes: int
-    analyzer_version: str
-    format_version: int
-    declared: tuple[tuple[str, str], ...] = ()
-    """The declared fields: ``(name, type)`` pairs (``type`` as ``keyword``,
-    ``keyword (multiple)``, ``number``, ``date``)."""
-    learned: dict[str, Any] | None = None
-    """What the index learned (see :meth:`LearnedModel.summary
-    <searchlib.learn.model.LearnedModel.summary>`; ``used``: whether searches
-    use it, ``why`` when not), ``None`` when it learned nothing."""
-    vectors: dict[str, Any] | None = None
-    """The semantic vectors beside the index (``model``, ``dimension``,
-    ``scope``, ``passage_tokens``, ``count``), ``None`` when it has none."""
-
-
-class Index:
+class Index(Searchable[SearchResults]):
     """A searchable collection of French documents, stored in a folder.
 
     Use :meth:`create` or :meth:`open` (or :func:`default_index` for the
@@ -200,8 +185,15 @@ class Index:
         fields: Mapping[str, FieldType] | None = None,
         embedder: Embedder | None = None,
         semantic_scope: Scope = "passages",
+        timeout: float = 0.0,
     ) -> Index:
         """Create an empty index in folder ``path``.
+
+        A missing or empty folder is made an index where it is, holding its
+        write lock meanwhile (two processes creating the same folder: one
+        gets :class:`IndexExistsError`). An index replaced (``overwrite``) is
+        replaced as :meth:`build` replaces it: all at once, under its write
+        lock, never half-deleted.
 
         Args:
             path: the folder (created if missing; it must be empty).
@@ -222,21 +214,70 @@ class Index:
                 the passages it adds, and searches rank by the hybrid score.
             semantic_scope: with ``embedder``, which passages get a vector
                 (``"passages"``: all; ``"first"``: each document's first).
+            timeout: seconds to wait for another writer's lock.
 
         Raises:
             IndexExistsError: ``path`` holds an index (or other files) and
                 ``overwrite`` is false.
+            IndexLockedError: another writer holds the lock past ``timeout``.
             TypeError, ValueError: malformed ``fields``.
         """
         folder = Path(path)
         _check_passage_chars(passage_chars)
         declared = check_declarations(fields)
+
+        def replacing() -> Index:
+            return cls.build(
+                folder,
+                (),
+                overwrite=True,
+                passage_chars=passage_chars,
+                analyzer=analyzer,
+                fields=declared,
+                embedder=embedder,
+                semantic_scope=semantic_scope,
+                timeout=timeout,
+            )
+
         if _check_replaceable(folder, overwrite):
-            shutil.rmtree(folder)
+            return replacing()
         folder.mkdir(parents=True, exist_ok=True)
-        store = Store.create(folder, analyzer=analyzer, fields=declared)
-        _write_meta(folder, passage_chars, declared)
-        index = cls(store, folder, passage_chars=passage_chars, fields=declared, embedder=embedder)
+        fd = try_lock(folder / WRITE_LOCK, timeout=timeout)
+        if fd is None:
+            raise _locked(folder, timeout)
+        try:
+            filled = any(p.name != WRITE_LOCK for p in folder.iterdir())
+            if not filled:
+                return cls._new(
+                    folder,
+                    passage_chars=passage_chars,
+                    analyzer=analyzer,
+                    fields=declared,
+                    embedder=embedder,
+                    semantic_scope=semantic_scope,
+                )
+        finally:
+            os.close(fd)
+        # Another process made an index here since the check.
+        if not overwrite:
+            raise IndexExistsError(folder)
+        return replacing()
+
+    @classmethod
+    def _new(
+        cls,
+        folder: Path,
+        *,
+        passage_chars: int,
+        analyzer: FrenchAnalyzer | None,
+        fields: Mapping[str, FieldType],
+        embedder: Embedder | None,
+        semantic_scope: Scope,
+    ) -> Index:
+        """An empty index in ``folder``, a folder nobody else writes to (checked by the caller)."""
+        store = Store.create(folder, analyzer=analyzer, fields=fields)
+        _write_meta(folder, passage_chars, fields)
+        index = cls(store, folder, passage_chars=passage_chars, fields=fields, embedder=embedder)
         if embedder is not None:
             index.semantic.sync((), scope=semantic_scope)
         return index
@@ -245,7 +286,7 @@ class Index:
     def build(
         cls,
         path: str | Path,
-        documents: Iterable[Document],
+        documents: Document | Iterable[Document],
         *,
         overwrite: bool = False,
         passage_chars: int = PASSAGE_CHARS,
@@ -255,40 +296,93 @@ class Index:
         fields: Mapping[str, FieldType] | None = None,
         embedder: Embedder | None = None,
         semantic_scope: Scope = "passages",
+        embed_batch_size: int = 32,
+        embed_progress: Progress | None = None,
+        timeout: float = 0.0,
     ) -> Index:
         """Build an index of ``documents`` at ``path``, all or nothing.
 
-        The index is written in a new folder beside ``path`` and moved into
-        place only once it is complete, so if anything fails (a bad document,
-        a full disk, a killed process) ``path`` is exactly as it was: the old
-        index, with ``overwrite``, or nothing at all. Options as for
-        :meth:`create` and :meth:`add`.
+        The index is written in a new folder beside ``path`` (its vectors
+        too, with ``embedder``) and moved into place only once it is
+        complete, so if anything fails (a bad document, a full disk, the
+        model, a killed process) ``path`` is exactly as it was: the old
+        index, with ``overwrite``, or nothing at all.
+
+        Replacing an index holds its write lock (and its vectors' lock) from
+        the start to the move, as every writer does: a writer adding to it
+        meanwhile is refused, and so is this build while another writer
+        works. Whether ``path`` is free is checked again when the new index
+        is moved in: of two builds of the same new folder, the second
+        refuses to replace the first's index.
+
+        The new folder gets the mode of the folder replaced (its files that
+        of the old ``searchlib.json``), else the mode the umask gives. Folders
+        of builds whose process died (``.<name>.building-<pid>-*`` beside
+        ``path``) are removed; those of live builds are left alone.
+
+        Options as for :meth:`create` and :meth:`add`; with ``embedder``,
+        ``embed_batch_size`` and ``embed_progress`` as ``batch_size`` and
+        ``progress`` of :meth:`embed` (``embed_progress`` is also called
+        with ``(0, passages to encode)`` before the first batch).
 
         Raises:
             IndexExistsError: ``path`` holds something and ``overwrite`` is false.
+            IndexLockedError: another writer holds the lock of the index to
+                replace past ``timeout`` seconds.
             SearchlibError: ``path`` holds something searchlib did not write
                 (it is never replaced).
         """
         folder = Path(path)
         _check_passage_chars(passage_chars)
-        check_declarations(fields)
-        _check_replaceable(folder, overwrite)
+        declared = check_declarations(fields)
+        documents = as_documents(documents)
+        replace = _check_replaceable(folder, overwrite)
         folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
-        try:
-            with cls.create(
-                staging,
-                passage_chars=passage_chars,
-                analyzer=analyzer,
-                fields=fields,
-                embedder=embedder,
-                semantic_scope=semantic_scope,
-            ) as ix:
-                ix.add(documents, limitmb=limitmb, procs=procs)
-            _move_into_place(staging, folder)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)  # the new index failed, or the old one
+        _remove_dead_builds(folder)
+        modes = _modes(folder)
+        with contextlib.ExitStack() as held:
+            if replace:
+                # The locks of the writers of its text and of its vectors
+                # (that one made only by those: a failed build adds no file).
+                for name in (WRITE_LOCK, VECTORS_LOCK):
+                    if name == VECTORS_LOCK and not (folder / name).exists():
+                        continue
+                    fd = try_lock(folder / name, timeout=timeout)
+                    if fd is None:
+                        raise _locked(folder, timeout)
+                    held.callback(os.close, fd)
+            staging = new_folder(folder.parent, f".{folder.name}{_BUILDING}{os.getpid()}-")
+            held.callback(shutil.rmtree, staging, ignore_errors=True)  # failed, or the old index
+            mark = try_lock(staging)  # live: later builds leave it alone
+            if mark is not None:
+                held.callback(os.close, mark)
+            try:
+                with cls._new(
+                    staging,
+                    passage_chars=passage_chars,
+                    analyzer=analyzer,
+                    fields=declared,
+                    embedder=embedder,
+                    semantic_scope=semantic_scope,
+                ) as ix:
+                    ix.add(documents, limitmb=limitmb, procs=procs, embed=False)
+                    if embedder is not None:
+                        ix._embed_all(semantic_scope, embed_batch_size, embed_progress)
+                _set_modes(staging, modes)
+                _move_into_place(
+                    staging, folder, overwrite=overwrite, locked=replace, timeout=timeout
+                )
+            except (SearchlibError, OSError) as e:
+                _hide_staging(e, staging, folder)
+                raise
         return cls.open(folder, embedder=embedder)
+
+    def _embed_all(self, scope: Scope, batch_size: int, progress: Progress | None) -> None:
+        """Encode every passage of a new index (``progress`` told first of how many)."""
+        if progress is not None:
+            stats = self.stats()
+            progress(0, stats.passages if scope == "passages" else stats.documents)
+        self.embed(scope=scope, batch_size=batch_size, progress=progress)
 
     @classmethod
     def open(cls, path: str | Path, *, embedder: Embedder | None = None) -> Index:
@@ -310,21 +404,24 @@ class Index:
         if not meta_path.is_file():
             raise IndexNotFoundError(folder, "no searchlib index (missing searchlib.json)")
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise IndexCorruptError(f"{meta_path}: unreadable ({e})") from e
-        if not isinstance(meta, dict):
-            raise IndexCorruptError(f"{meta_path}: not a JSON object")
+            meta = _read_meta(meta_path)
+        except FileNotFoundError as e:
+            raise IndexNotFoundError(folder, "no searchlib index (missing searchlib.json)") from e
         fmt, ana = meta.get("format_version"), meta.get("analyzer_version")
         if fmt != FORMAT_VERSION or ana != ANALYZER_VERSION:
             raise IndexVersionError(
-                f"index at {folder} was written with format {fmt!r} and analyzer {ana!r}; "
-                f"this searchlib ({__version__}) reads format {FORMAT_VERSION} and analyzer "
-                f"{ANALYZER_VERSION!r}: rebuild it with `searchlib index ... --overwrite`"
+                f"index at {folder} was written with format {_shown(fmt)} and analyzer "
+                f"{_shown(ana)}; this searchlib ({__version__}) reads format {FORMAT_VERSION} "
+                f"and analyzer {ANALYZER_VERSION!r}: rebuild it with "
+                "`searchlib index ... --overwrite`"
             )
         passage_chars = meta.get("passage_chars", PASSAGE_CHARS)
-        if not isinstance(passage_chars, int) or isinstance(passage_chars, bool):
-            raise IndexCorruptError(f"{meta_path}: malformed passage_chars {passage_chars!r}")
+        try:
+            _check_passage_chars(passage_chars)
+        except (TypeError, ValueError):
+            raise IndexCorruptError(
+                f"{meta_path}: malformed passage_chars {_shown(passage_chars)}"
+            ) from None
         declared = _read_declarations(meta_path, meta.get("fields", {}))
         try:
             store = Store.open(folder)
@@ -393,12 +490,13 @@ class Index:
 
     def add(
         self,
-        documents: Iterable[Document],
+        documents: Document | Iterable[Document],
         *,
         limitmb: int = 128,
         timeout: float = 0.0,
         procs: int = 1,
         embed: bool = True,
+        mine_acronyms: bool = True,
     ) -> int:
         """Add documents (replacing any with the same id) and commit.
 
@@ -411,8 +509,9 @@ class Index:
         documents without their definitions).
 
         Args:
-            documents: documents to add; an id already in the index (or
-                repeated in ``documents``) replaces the earlier document.
+            documents: documents to add, or one ``Document``; an id already
+                in the index (or repeated in ``documents``) replaces the
+                earlier document.
             limitmb: memory for the posting pool, counted as Whoosh counts
                 its own (:mod:`searchlib._whoosh.postingpool` holds the same postings
                 in less); shared out between the processes when ``procs`` > 1.
@@ -423,11 +522,16 @@ class Index:
             embed: on an index with vectors, encode the passages added once
                 the commit is written (``False``: leave them to :meth:`embed`,
                 which finds them; until then they have no vector).
+            mine_acronyms: count the acronym definitions the documents give
+                (``False``: the index's acronyms stay as they are; for
+                measuring what mining costs).
 
         Returns:
             The number of documents added (repeated ids counted each time).
 
         Raises:
+            TypeError: ``documents`` is not a ``Document`` nor an iterable
+                of them, or holds something else (nothing is kept).
             IndexLockedError: another writer holds the lock past ``timeout``.
             DocumentError: a document has an empty id, a lone surrogate,
                 extra fields that are not JSON-like values, or a value that
@@ -443,7 +547,9 @@ class Index:
             raise ValueError(f"procs must be at least 1, not {procs}")
         mined = AcronymLexicon()
         changed: list[str] = []
-        documents = mined.watch(_noting_ids(documents, changed))
+        documents = _noting_ids(as_documents(documents), changed)
+        if mine_acronyms:
+            documents = mined.watch(documents)
         if procs > 1 and self.path is not None:
             from searchlib._whoosh import parallel  # noqa: PLC0415 (starts processes: on demand)
 
@@ -497,18 +603,38 @@ class Index:
                 "nothing of this batch was kept"
             ) from e
 
-    def delete(self, doc_ids: Iterable[str], *, timeout: float = 0.0) -> int:
-        """Delete documents by id and commit (and their vectors). Returns how many passages went."""
-        changed: list[str] = []
+    def delete(self, doc_ids: str | Iterable[str], *, timeout: float = 0.0) -> int:
+        """Delete documents by id, and their vectors, and commit.
+
+        Removing the vectors of the documents deleted encodes nothing: no
+        model is needed (an index whose vectors a custom model made deletes
+        as any other).
+
+        Args:
+            doc_ids: the ids of the documents: an iterable of ids, or one id
+                (a ``str`` is one id: ``delete("abc")`` deletes document
+                ``abc``, as sqlite-utils, Meilisearch and Elasticsearch take
+                it, never documents ``a``, ``b`` and ``c``).
+            timeout: seconds to wait for another writer's lock.
+
+        Returns:
+            How many passages went.
+
+        Raises:
+            TypeError: an id is not a string.
+            IndexLockedError: another writer holds the lock past ``timeout``.
+        """
+        ids = as_ids(doc_ids)
         writer = self._writer(timeout=timeout)
         try:
-            n = sum(writer.delete_by_term("doc_id", d) for d in _noting_ids(doc_ids, changed))
+            n = sum(writer.delete_by_term("doc_id", d) for d in ids)
         except BaseException:
             abort(writer)
             raise
         writer.commit()
         self._refresh()
-        self._sync_vectors(changed)
+        if ids and self.semantic.has_vectors:
+            self.semantic.forget(ids)
         return int(n)
 
     def embed(
@@ -620,20 +746,31 @@ class Index:
             if self.path is None:
                 self.acronyms.merge(mined)
                 return
-            merged = AcronymLexicon.load(self.path)  # another process may have added some
+            try:  # another process may have added some
+                merged = AcronymLexicon.load(self.path)
+            except IndexCorruptError:  # ignored with a warning when read: replaced now
+                merged = AcronymLexicon()
             merged.merge(mined)
             merged.save(self.path)
             self.acronyms = merged
             self._acronyms_stamp = _stamp(self.path / LEXICON_FILE)
 
     def _load_acronyms(self) -> None:
-        """Read the lexicon again if another writer changed it."""
+        """Read the lexicon again if another writer changed it.
+
+        A file that cannot be read is ignored with a :class:`LexiconWarning`
+        (searches expand no acronym until it is written again).
+        """
         if self.path is None:
             return
         stamp = _stamp(self.path / LEXICON_FILE)
         if stamp != self._acronyms_stamp:
-            self.acronyms = AcronymLexicon.load(self.path)
             self._acronyms_stamp = stamp
+            try:
+                self.acronyms = AcronymLexicon.load(self.path)
+            except IndexCorruptError as e:
+                self.acronyms = AcronymLexicon()
+                warnings.warn(f"acronyms not used: {e}", LexiconWarning, stacklevel=4)
 
     def _load_model(self) -> None:
         """Read the learned model again if it changed (another process learned).
@@ -719,41 +856,38 @@ class Index:
 
     def explain(
         self,
-        query: str,
+        query: str | SearchResults,
         hit: Hit,
-        *,
-        fields: Sequence[str] | None = None,
-        learned: bool = True,
-        collapse: bool | None = None,
-        filter: str | Mapping[str, Any] | FilterExpr | None = None,
+        **options: Unpack[SearchOptions],
     ) -> Explanation:
-        """How ``hit``'s score for ``query`` adds up: each term's share, with
-        its BM25 figures (``fields`` as given to the search, if any).
+        """How ``hit``'s score adds up: each term's share, with its BM25
+        figures; with a learned model, the terms the query was expanded with
+        (shares of kind ``expansion``) and what the reranker added, split among
+        its features (kind ``learned``, see
+        :func:`searchlib.ranking.explain.learned_shares`); in a hybrid search,
+        the lexical and semantic shares.
 
-        With a learned model (and ``learned``, as given to the search), the
-        terms the query was expanded with are shares of kind ``expansion``,
-        and what the reranker added is split among its features (shares of
-        kind ``learned``; see :func:`searchlib.ranking.explain.learned_shares`).
-        The reranker's share depends on the other candidates: ``collapse``
-        says whether the search collapsed passages (``None``: the way under
-        which the hit's lexical score is found among the candidates). So does
-        the semantic share of a hybrid search: give the search's ``filter``.
+        Args:
+            query: the results ``hit`` came from (what their search did is
+                read, nothing is searched again), or the query text: then the
+                search is run once with ``options`` (those of :meth:`search`),
+                as far as the hit's rank.
+            hit: the hit to explain.
+            options: the search's options, with a query text.
 
         Raises:
             SearchlibError: the hit's passage is no longer in the index.
             QuerySyntaxError: the query is malformed (it could not have hit).
+            TypeError: options given with results.
         """
         with self._lock, self._damage_is_corruption():
-            context = self.search_context(learned=learned)
-            compiled = context.compile(query, fields)
-            share = self.semantic_share(
-                query,
-                hit.id,
-                collapse=bool(collapse),
-                fields=fields,
-                learned=learned,
-                filter=filter,
-            )
+            kept = self._kept(query, hit, options)
+            context = self.search_context(learned=kept.request.learned)
+            compiled = kept.compiled
+            docnum = context.state.searcher.document_number(id=hit.id)
+            share = None
+            if kept.fused is not None and docnum is not None:
+                share = share_of(kept.fused.parts, kept.fused.docnums, docnum, hit.id)
             why = explain_hit(
                 context.state.searcher,
                 compiled.query,
@@ -761,37 +895,44 @@ class Index:
                 expansion=compiled.expansion,
                 semantic=share,
             )
-            bound = context.reranker
-            if not isinstance(bound, Learned):
+            bound = kept.reranker
+            if not isinstance(bound, Learned) or bound.model.reranker is None:
                 return why
-            return self._explain_rerank(context, compiled, hit, why, bound, collapse)
+            at = next((i for i, (d, _) in enumerate(kept.head) if d == docnum), None)
+            if at is None:
+                return why
+            row = bound.features(compiled, kept.head)[at]
+            base, shares = bound.model.reranker.forest.contributions(row)
+            return why.with_learned(
+                learned_shares(bound.names, base, shares, bound.unit(kept.head))
+            )
 
-    def _explain_rerank(
-        self,
-        context: SearchContext,
-        compiled: CompiledQuery,
-        hit: Hit,
-        why: Explanation,
-        bound: Learned,
-        collapse: bool | None,
-    ) -> Explanation:
-        """``why`` with the reranker's share of ``hit`` split among its features."""
-        reranker = bound.model.reranker
-        assert reranker is not None and compiled.query is not None  # checked by the caller
-        docnum = context.state.searcher.document_number(id=hit.id)
-        lexical = why.total
-        for collapsed in (True, False) if collapse is None else (collapse,):
-            head = context.state.execute(
-                compiled.query, bound.depth, collapsed, fast=context.fast_path
-            ).ranked
-            at = next((i for i, (d, _) in enumerate(head) if d == docnum), None)
-            if at is None or abs(head[at][1] - lexical) > 1e-6 * max(1.0, abs(lexical)):
-                continue
-            row = bound.features(compiled, head)[at]
-            base, shares = reranker.forest.contributions(row)
-            extra = learned_shares(bound.names, base, shares, bound.unit(head))
-            return why.with_learned(extra)
-        return why
+    def _kept(self, query: str | SearchResults, hit: Hit, options: SearchOptions) -> Kept:
+        """What the search that found ``hit`` did: read from ``query``'s trace,
+        or the search run once (as far as the hit's rank)."""
+        if isinstance(query, SearchResults):
+            if options:
+                raise TypeError("give the results alone, or the query text and its options")
+            kept = Kept.of(query)
+            if kept is not None:
+                return kept
+            query = query.query
+        tries: tuple[SearchOptions, ...] = (options,)
+        if "collapse" not in options:  # the hit's search collapsed or not: try both
+            tries = ({**options, "collapse": False}, {**options, "collapse": True})
+        first: Kept | None = None
+        for given in tries:
+            request = SearchRequest(query, 1, max(1, hit.rank), **given)
+            results = self.run(request.replace(highlight_hits=False, suggest=False))
+            kept = Kept.of(results)
+            if kept is None:
+                break
+            if any(h.id == hit.id for h in results.hits):
+                return kept
+            first = first or kept
+        if first is None:
+            raise SearchlibError(f"cannot explain hit {hit.id!r}: its search kept nothing")
+        return first
 
     def search_context(self, *, learned: bool = True) -> SearchContext:
         """What a search of this index needs now: the current searcher's state
@@ -851,6 +992,12 @@ class Index:
         is saved as ``learned.json`` in the index folder (replacing any
         earlier one) and every later search of the index uses it (unless
         ``learned=False``); documents added later get their features too.
+        Only the parts that help in cross-validation by topic on these
+        judgments are kept (``options.force`` keeps others anyway): the
+        report says which, and why. Learning reads the index through a
+        searcher of its own, without the index's lock: searches in other
+        threads go on meanwhile, and the new model replaces the old one at
+        once when it is ready.
 
         Bad input is counted in the report, never fatal unless nothing is
         left: queries without judgments, judgments of unknown queries or
@@ -873,8 +1020,7 @@ class Index:
             OSError: a file cannot be read, or the model cannot be written.
         """
         judgments = _judgments(queries, qrels, topics)
-        with self._lock, self._damage_is_corruption():
-            context = self.search_context(learned=False)
+        with self._damage_is_corruption(), self._learning_context() as context:
             model, report = _learn(
                 context,
                 judgments,
@@ -883,6 +1029,7 @@ class Index:
                 searchlib_version=__version__,
                 progress=progress,
             )
+        with self._lock:  # the result swapped in at once
             if self.path is not None:
                 with self._write_errors():
                     model.save(self.path)
@@ -891,6 +1038,28 @@ class Index:
             self._model_problem = None
             self._learned = None
         return report
+
+    @contextlib.contextmanager
+    def _learning_context(self) -> Iterator[SearchContext]:
+        """A search context for learning, nothing learned in it, with a searcher
+        and caches of its own that no search shares: learning runs without the
+        index's lock, on the commit current when it started, and searches in
+        other threads go on meanwhile."""
+        with self._lock:
+            self._load_acronyms()
+            searcher = self._store.new_searcher(make_weighting(self._ranking))
+            context = SearchContext(
+                SearcherState(searcher),
+                self.analyzer,
+                self._ranking,
+                self.exact_analyzer,
+                AcronymLexicon(self.acronyms.counts),
+                declared=dict(self._fields),
+            )
+        try:
+            yield context
+        finally:
+            searcher.close()
 
     def cross_validate(
         self,
@@ -916,8 +1085,7 @@ class Index:
             ValueError: fewer than 2 folds, or fewer topics than folds.
         """
         judgments = _judgments(queries, qrels, topics)
-        with self._lock, self._damage_is_corruption():
-            context = self.search_context(learned=False)
+        with self._damage_is_corruption(), self._learning_context() as context:
             return _cross_validate(context, judgments, folds, options, seed=seed, progress=progress)
 
     def forget(self) -> bool:
@@ -933,156 +1101,45 @@ class Index:
             self._learned = None
             return had
 
-    def search(
-        self,
-        query: str,
-        limit: int = 10,
-        page: int = 1,
-        *,
-        time_limit: float | _Default | None = _DEFAULT,
-        highlight_hits: bool = True,
-        collapse: bool = False,
-        fields: Sequence[str] | None = None,
-        snippet_chars: int = 220,
-        max_fragments: int = 2,
-        filter: str | Mapping[str, Any] | FilterExpr | None = None,
-        facets: Sequence[str | Facet] | None = None,
-        sort: str | Sequence[str] | None = None,
-        correct: bool = True,
-        suggest: bool = True,
-        as_you_type: bool = False,
-        semantic: SemanticMode = "auto",
-        learned: bool = True,
-    ) -> SearchResults:
-        """Ranked search.
-
-        Args:
-            query: the query text (see :mod:`searchlib.query.language`).
-            limit: hits per page (an integer, at least 1).
-            page: 1-based page (an integer, at least 1).
-            time_limit: seconds the search may take (default
-                :attr:`time_limit`, ``None`` for no limit).
-            highlight_hits: build snippets (cheaper when ``False``).
-            collapse: at most one passage per document (the best one).
-            fields: restrict plain words to these fields, a sequence of names
-                such as ``("title",)`` (default: title and text).
-            snippet_chars: approximate size of a fragment (at least 1).
-            max_fragments: fragments per snippet (at least 1).
-            filter: restricts the matches by declared fields, never scoring:
-                filter syntax (``"source:legi-codes date:>=2020"``), a mapping
-                of fields to a value or a list of values (any of them), or a
-                :mod:`searchlib.fields` expression. It applies with the
-                filters the query itself holds.
-            facets: declared fields to count the matches by (names, or
-                :class:`~searchlib.fields.Facet` for dates by month or numbers
-                by ranges), in ``SearchResults.facets``.
-            sort: declared fields to order by instead of the score
-                (``"-date"``, ``"source,-date"``; ``-`` for descending;
-                passages without a value last), ties by score, then document
-                id and position.
-            correct: read typos as the index's words (``False``: every word
-                as typed; ``+word`` keeps one word as typed); what was read as
-                what is in ``SearchResults.corrections`` and ``.searched``.
-            suggest: when nothing was corrected and the query finds little,
-                look for a query that finds more (``SearchResults.suggestion``).
-            as_you_type: the query is being typed: its last word (no space
-                after it) matches the written forms it starts (``conv`` finds
-                « convention »); see also :meth:`complete`.
-            semantic: on an index with vectors, ``"auto"`` ranks by the
-                hybrid score (:attr:`Ranking.semantic_weight
-                <searchlib.ranking.params.Ranking.semantic_weight>`),
-                ``"off"`` lexically, ``"only"`` by cosine alone (every
-                passage with a vector, matching or not). An index without
-                vectors searches lexically with ``"auto"``.
-            learned: use what the index learned (:meth:`learn`), if anything;
-                ``False`` ranks as an index that learned nothing.
+    def run(self, request: SearchRequest) -> SearchResults:
+        """The results of ``request`` (what :meth:`search` runs: see
+        :class:`~searchlib.engine.request.SearchRequest` for the options).
 
         Raises:
-            SearchTimeoutError: the search ran past ``time_limit`` (the wait
+            SearchTimeoutError: the search ran past its time limit (the wait
                 for another search of this index, or for the model encoding
                 another text, counts).
             QuerySyntaxError: the query is an explicitly malformed operator query.
-            TypeError: an argument of the wrong type (``limit=2.5``, ``fields="title"``).
-            ValueError: a count below 1, an unknown field, or a ``time_limit``
-                that is not a positive number of seconds.
+            ValueError: an unknown declared field in a filter, facet or sort key.
             NoVectorsError: ``semantic="only"`` on an index without vectors.
             EmbedderMismatchError: the vectors were made by another model
                 than the index's embedder.
         """
-        if semantic not in ("auto", "off", "only"):
-            raise ValueError(f"semantic must be 'auto', 'off' or 'only', not {semantic!r}")
-        seconds = self.time_limit if isinstance(time_limit, _Default) else time_limit
-        if seconds is not None and (
-            isinstance(seconds, bool) or not isinstance(seconds, int | float)
+        seconds = request.seconds(self.time_limit)
+        # The query's vector is encoded first, without the lock (other
+        # searches go on meanwhile). One search at a time per Index: Whoosh's
+        # readers share file positions, so concurrent searches from threads
+        # read garbage. (Whoosh runs in Python under the GIL: serialising
+        # costs threads next to nothing.) Waiting for the lock counts against
+        # the deadline.
+        with (
+            limits.time_limit(seconds),
+            self._query_encoded(request),
+            limits.holding(self._lock),
+            self._damage_is_corruption(),
         ):
-            raise TypeError(f"time_limit must be a number of seconds or None, not {seconds!r}")
-        if not isinstance(learned, bool):
-            raise TypeError(f"learned must be True or False, not {learned!r}")
-        if semantic == "only" and fields is not None:
-            raise ValueError("fields apply to lexical searches, not semantic='only'")
-        with limits.time_limit(seconds):
-            # The query's vector first, without the lock: other searches go
-            # on while it is encoded (within this search's deadline).
-            vectors = self._query_vectors(query, semantic, sort)
-            # One search at a time per Index: Whoosh's readers share file
-            # positions, so concurrent searches from threads read garbage.
-            # (Whoosh runs in Python under the GIL: serialising costs threads
-            # next to nothing.) Waiting for the lock counts against the deadline.
-            with limits.holding(self._lock), self._damage_is_corruption():
-                if semantic == "only":
-                    return semantic_search(
-                        self.search_context(learned=False),
-                        self.semantic,
-                        query,
-                        limit,
-                        page,
-                        highlight_hits=highlight_hits,
-                        collapse=collapse,
-                        snippet_chars=snippet_chars,
-                        max_fragments=max_fragments,
-                        vectors=vectors,
-                    )
-                ranking = self._ranking
-                context = self.search_context(learned=learned)
-                rescore = None
-                if semantic == "auto":
-                    rescore = cosine_rescorer(
-                        context,
-                        self.semantic,
-                        weight=ranking.semantic_weight,
-                        candidates=ranking.semantic_candidates,
-                        vectors=vectors,
-                    )
-                return _search(
-                    context,
-                    query,
-                    limit,
-                    page,
-                    highlight_hits=highlight_hits,
-                    collapse=collapse,
-                    fields=fields,
-                    snippet_chars=snippet_chars,
-                    max_fragments=max_fragments,
-                    filter=filter,
-                    facets=facets,
-                    sort=sort,
-                    correct=correct,
-                    suggest=suggest,
-                    as_you_type=as_you_type,
-                    rescore=rescore,
-                )
+            context = self.search_context(learned=request.learned and request.semantic != "only")
+            semantic = self.semantic if request.semantic != "off" else None
+            return Pipeline(context, semantic, self._ranking).run(request)
 
-    def _query_vectors(
-        self, query: object, semantic: SemanticMode, sort: object
-    ) -> QueryVector | None:
-        """The vectors and the query's vector a search will use (``None``:
-        none, or read under the lock: the search is lexical, sorted by
-        declared fields, or its query is not a string)."""
-        if semantic == "off" or not isinstance(query, str):
-            return None
-        if semantic == "auto" and (self._ranking.semantic_weight == 0 or sort):
-            return None
-        return query_vector(self.semantic, query)
+    def _query_encoded(self, request: SearchRequest) -> contextlib.AbstractContextManager[None]:
+        """The query's vector, encoded before the search takes the index's lock
+        (other searches go on meanwhile), when the search will use one."""
+        if request.semantic == "off":
+            return contextlib.nullcontext()
+        if request.semantic == "auto" and (self._ranking.semantic_weight == 0 or request.sort):
+            return contextlib.nullcontext()  # lexical, or sorted by fields: not rescored
+        return self.semantic.encoded(request.query)
 
     def complete(self, text: str, limit: int = 10) -> list[Completion]:
         """The likeliest completions of the last word of ``text``, a query being typed.
@@ -1107,40 +1164,6 @@ class Index:
             raise TypeError(f"query must be a string, not {type(query).__name__}")
         with self._lock, self._damage_is_corruption():
             return self.search_context().suggest(query)
-
-    def semantic_share(
-        self,
-        query: str,
-        hit_id: str,
-        *,
-        collapse: bool = False,
-        fields: Sequence[str] | None = None,
-        page: int = 1,
-        limit: int = 10,
-        learned: bool = True,
-        filter: str | Mapping[str, Any] | FilterExpr | None = None,
-    ) -> SemanticShare | None:
-        """The lexical and semantic parts of a hit's hybrid score, as
-        :meth:`search` (``semantic="auto"``, same options) computed it;
-        ``None`` when the search was not hybrid or the hit not among its candidates."""
-        ranking = self._ranking
-        if ranking.semantic_weight == 0 or not self.semantic.has_vectors:
-            return None
-        vectors = query_vector(self.semantic, query)  # encoded without the lock
-        with self._lock, self._damage_is_corruption():
-            return semantic_share(
-                self.search_context(learned=learned),
-                self.semantic,
-                query,
-                hit_id,
-                weight=ranking.semantic_weight,
-                candidates=ranking.semantic_candidates,
-                collapse=collapse,
-                fields=fields,
-                depth=max(ranking.semantic_candidates, page * limit),
-                filter=filter,
-                vectors=vectors,
-            )
 
     @contextlib.contextmanager
     def _damage_is_corruption(self) -> Iterator[None]:
@@ -1282,10 +1305,10 @@ def _judgments(queries: Queries, qrels: Qrels, topics: Topics) -> Judgments:
     return Judgments.load(queries, qrels, topics)
 
 
-def _noting_ids(documents: Iterable[Any], ids: list[str]) -> Iterator[Any]:
-    """``documents`` as they come, their ids (or the ids themselves) noted in ``ids``."""
+def _noting_ids(documents: Iterable[Document], ids: list[str]) -> Iterator[Document]:
+    """``documents`` as they come, their ids noted in ``ids``."""
     for doc in documents:
-        ids.append(doc if isinstance(doc, str) else getattr(doc, "id", ""))
+        ids.append(doc.id)
         yield doc
 
 
@@ -1325,19 +1348,70 @@ def is_searchlib_index(folder: Path) -> bool:
     if folder.is_symlink() or not folder.is_dir() or meta.is_symlink() or not meta.is_file():
         return False
     try:
-        found = json.loads(meta.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        found = _read_meta(meta)
+    except (OSError, IndexCorruptError):
         return False
-    return isinstance(found, dict) and isinstance(found.get("format_version"), int)
+    return isinstance(found.get("format_version"), int)
 
 
-def _move_into_place(staging: Path, folder: Path) -> None:
-    """Put the complete index ``staging`` at ``folder``; the old index, if any,
-    ends up in ``staging`` (for the caller to delete)."""
-    if not folder.exists():
-        os.rename(staging, folder)
-        staging.mkdir()  # the caller deletes it
+WRITE_LOCK = f"{INDEX_NAME}_WRITELOCK"
+"""The file in an index folder whose ``flock`` every writer holds (Whoosh's write lock)."""
+
+_BUILDING = ".building-"
+"""Marks a folder being built beside an index: ``.<name>.building-<pid>-<random>``."""
+
+_BUILD_SUFFIX = re.compile(r"([0-9]+)-[0-9a-f]{12}")
+"""What follows :data:`_BUILDING`: the builder's pid, then the random part of
+:func:`~searchlib._files.new_folder` (older versions' names have no pid)."""
+
+
+def _locked(folder: Path, timeout: float) -> IndexLockedError:
+    waited = f" (waited {timeout:g} s)" if timeout else ""
+    return IndexLockedError(f"index at {folder} is locked by another writer{waited}")
+
+
+def _move_into_place(
+    staging: Path, folder: Path, *, overwrite: bool, locked: bool, timeout: float = 0.0
+) -> None:
+    """Put the complete index ``staging`` at ``folder``; the old index, if
+    any, ends up in ``staging`` (for the caller to delete).
+
+    What is at ``folder`` is checked again here, at the last moment: a
+    missing folder (or an empty one) is taken by a rename, which fails if
+    another process put something there meanwhile (then it is checked
+    again); an index is replaced only with ``overwrite``, and only under its
+    write lock (``locked``: the caller already holds it).
+
+    Raises:
+        IndexExistsError, SearchlibError: as :func:`_check_replaceable`.
+        IndexLockedError: another writer holds the lock past ``timeout``.
+    """
+    if locked and is_searchlib_index(folder):
+        _swap(staging, folder)
         return
+    for _ in range(100):
+        if not _check_replaceable(folder, overwrite):
+            try:
+                os.rename(staging, folder)  # replaces an empty folder, never a full one
+            except OSError as e:
+                if e.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                    raise
+                continue  # something came there meanwhile
+            return
+        fd = try_lock(folder / WRITE_LOCK, timeout=timeout)
+        if fd is None:
+            raise _locked(folder, timeout)
+        try:
+            if is_searchlib_index(folder):
+                _swap(staging, folder)
+                return
+        finally:
+            os.close(fd)
+    raise SearchlibError(f"cannot move the new index into place at {folder}: it keeps changing")
+
+
+def _swap(staging: Path, folder: Path) -> None:
+    """Exchange the folders ``staging`` and ``folder`` (atomically where the system can)."""
     if _exchange(staging, folder):
         return
     # No atomic exchange here: a process killed between the two renames
@@ -1362,21 +1436,134 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(done == 0)
 
 
+def _modes(folder: Path) -> tuple[int, int | None] | None:
+    """The mode of folder ``folder`` and of its ``searchlib.json`` (``None``:
+    no folder there; the second ``None``: no such file)."""
+    try:
+        if folder.is_symlink() or not folder.is_dir():
+            return None
+        mode = stat.S_IMODE(folder.stat().st_mode)
+    except OSError:
+        return None
+    try:
+        meta = stat.S_IMODE((folder / META_FILE).stat().st_mode)
+    except OSError:
+        meta = None
+    return mode, meta
+
+
+def _set_modes(staging: Path, modes: tuple[int, int | None] | None) -> None:
+    """Give the new index the modes of the folder it replaces (see :func:`_modes`)."""
+    if modes is None:
+        return
+    folder_mode, file_mode = modes
+    if file_mode is not None:
+        for entry in os.scandir(staging):
+            if entry.is_file(follow_symlinks=False):
+                os.chmod(entry.path, file_mode)
+    os.chmod(staging, folder_mode)
+
+
+def _remove_dead_builds(folder: Path) -> list[Path]:
+    """Remove the folders that builds of ``folder`` whose process died left
+    beside it (``.<name>.building-<pid>-*``, after a ``kill -9`` or a power
+    cut). A folder is removed only when its process is gone and nobody holds
+    its ``flock`` (a live build holds it): never a live build's, nor one
+    this cannot tell (another naming, a pid still in use). Returns those removed.
+    """
+    prefix = f".{folder.name}{_BUILDING}"
+    removed: list[Path] = []
+    try:
+        entries = [e for e in os.scandir(folder.parent) if e.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for entry in entries:
+        named = _BUILD_SUFFIX.fullmatch(entry.name[len(prefix) :])
+        if named is None or _alive(int(named.group(1))):
+            continue
+        path = Path(entry.path)
+        with contextlib.suppress(OSError):
+            if path.is_symlink() or not path.is_dir():
+                continue
+            fd = try_lock(path)
+            if fd is None:
+                continue
+            try:
+                shutil.rmtree(path)
+                removed.append(path)
+            finally:
+                os.close(fd)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (this one included)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process
+        return True
+    return True
+
+
+def _hide_staging(error: BaseException, staging: Path, folder: Path) -> None:
+    """Name ``folder`` where ``error``'s message names the folder it was built in."""
+    inner, outer = str(staging), str(folder)
+    error.args = tuple(a.replace(inner, outer) if isinstance(a, str) else a for a in error.args)
+    if isinstance(error, OSError):
+        for name in ("filename", "filename2"):
+            value = getattr(error, name, None)
+            if isinstance(value, str) and inner in value:
+                setattr(error, name, value.replace(inner, outer))
+
+
 def _check_passage_chars(passage_chars: int) -> None:
     if not isinstance(passage_chars, int) or isinstance(passage_chars, bool):
         raise TypeError(f"passage_chars must be an int, not {type(passage_chars).__name__}")
-    if passage_chars < 100:
-        raise ValueError(f"passage_chars must be at least 100, not {passage_chars}")
+    if not 100 <= passage_chars <= MAX_PASSAGE_CHARS:
+        raise ValueError(
+            f"passage_chars must be from 100 to {MAX_PASSAGE_CHARS:,}, not {_shown(passage_chars)}"
+        )
+
+
+def _read_meta(meta_path: Path) -> dict[str, Any]:
+    """The JSON object of ``searchlib.json`` (at most :data:`MAX_META_BYTES`,
+    read by :func:`searchlib._files.read_json`).
+
+    Raises:
+        FileNotFoundError: there is none.
+        IndexCorruptError: it cannot be read, or is not a JSON object.
+    """
+
+    def corrupt(message: str) -> IndexCorruptError:
+        return IndexCorruptError(f"{meta_path}: {message}")
+
+    meta = read_json(meta_path, max_bytes=MAX_META_BYTES, error=corrupt)
+    if not isinstance(meta, dict):
+        raise corrupt("not a JSON object")
+    return meta
 
 
 def _read_declarations(meta_path: Path, found: object) -> dict[str, FieldType]:
     """The ``fields`` of ``searchlib.json`` (absent from indexes without any)."""
     if not isinstance(found, dict):
-        raise IndexCorruptError(f"{meta_path}: malformed fields {found!r}")
+        raise IndexCorruptError(f"{meta_path}: malformed fields {_shown(found)}")
     try:
         return check_declarations({name: from_json(name, data) for name, data in found.items()})
     except (TypeError, ValueError) as e:
-        raise IndexCorruptError(f"{meta_path}: {e}") from None
+        raise IndexCorruptError(f"{meta_path}: {_cut(str(e), 200)}") from None
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, cut short (a message stays one short line)."""
+    return _cut(repr(value), 60)
+
+
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def _write_meta(

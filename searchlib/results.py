@@ -154,6 +154,49 @@ class Suggestion:
 
 
 @dataclass(frozen=True, slots=True)
+class Stage:
+    """What one stage of a search did (see :mod:`searchlib.engine.pipeline`).
+
+    Attributes:
+        name: ``plan``, ``retrieve``, ``rerank``, ``rescore``, ``page``, ``suggest``.
+        ms: the time it took.
+        detail: what it did, in a few numbers or words (depth asked, hits
+            ranked, candidates rescored, ...).
+    """
+
+    name: str
+    ms: float
+    detail: tuple[tuple[str, Any], ...] = ()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """One value of :attr:`detail`."""
+        return next((v for k, v in self.detail if k == key), default)
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """The stages a search ran, in order, and what each did and cost.
+
+    Attributes:
+        stages: the stages, in order.
+        kept: what the search kept for explaining its hits (see
+            :class:`searchlib.engine.pipeline.Kept`); ``None`` for results
+            made otherwise.
+    """
+
+    stages: tuple[Stage, ...] = ()
+    kept: object = field(default=None, compare=False, repr=False)
+
+    def stage(self, name: str) -> Stage | None:
+        """The stage called ``name``, if it ran."""
+        return next((s for s in self.stages if s.name == name), None)
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        """JSON-ready view: one object per stage."""
+        return [{"stage": s.name, "ms": round(s.ms, 3), **dict(s.detail)} for s in self.stages]
+
+
+@dataclass(frozen=True, slots=True)
 class SearchResults:
     """One page of results.
 
@@ -173,6 +216,8 @@ class SearchResults:
             they were read as (the query itself when nothing was corrected).
         suggestion: a query that finds more, when this one finds little
             (``None`` otherwise, or when the search did not ask).
+        trace: the stages the search ran and what each did (see
+            :mod:`searchlib.engine.pipeline`); not part of equality.
     """
 
     query: str
@@ -186,6 +231,7 @@ class SearchResults:
     corrections: tuple[Correction, ...] = ()
     searched: str = ""
     suggestion: Suggestion | None = None
+    trace: Trace = field(default_factory=Trace, compare=False, repr=False)
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)

@@ -33,7 +33,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-import numbers
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -47,6 +46,7 @@ from whoosh import query as wq
 from searchlib._cache import BoundedCache
 from searchlib._whoosh.limits import check as check_deadline
 from searchlib.analysis.analyzer import FrenchAnalyzer
+from searchlib.engine.request import FilterArg
 from searchlib.errors import QuerySyntaxError
 from searchlib.fields import (
     AllOf,
@@ -60,14 +60,23 @@ from searchlib.fields import (
     Match,
     Number,
     Range,
+    SortKey,
     filter_fields,
     is_multiple,
     parse_sort,
 )
 from searchlib.highlight import MatchSpec, highlight, leading_snippet
+from searchlib.query import ir
 from searchlib.query.acronyms import AcronymLexicon
-from searchlib.query.compiler import QueryCompiler, TermExpansion
-from searchlib.query.language import SEARCH_FIELDS, Filter, filter_value, parse, split_filters
+from searchlib.query.compiler import MAX_EXPANSION, QueryCompiler, TermExpansion
+from searchlib.query.language import (
+    SEARCH_FIELDS,
+    Filter,
+    Group,
+    filter_value,
+    parse,
+    split_filters,
+)
 from searchlib.query.suggest import Completion, complete, suggest
 from searchlib.query.typos import Respelling, SurfaceVocabulary, Vocabulary, respellings
 from searchlib.ranking import fastpath
@@ -102,6 +111,9 @@ WRITTEN_SAMPLE = 12
 
 CONTEXT_CACHE = 16
 """Masks of the passages holding a query's other words (for completions), per searcher."""
+
+SUGGESTION_CACHE = 1024
+"""Did-you-mean answers (or their absence) kept per searcher."""
 
 COMPLETION_CACHE = 512
 """Two-letter starts whose written forms are kept sorted by frequency, per searcher."""
@@ -153,6 +165,10 @@ class SearcherState:
         self.context_masks: BoundedCache[
             tuple[tuple[tuple[str, ...], ...], tuple[str, ...]], npt.NDArray[np.bool_]
         ] = BoundedCache(CONTEXT_CACHE)
+        # did-you-mean per (query, fields): a query searched again costs nothing
+        self.suggestions: BoundedCache[tuple[str, tuple[str, ...]], tuple[Suggestion | None]] = (
+            BoundedCache(SUGGESTION_CACHE)
+        )
         self._surfaces: SurfaceVocabulary | None = None
         self._scoring: ScoringView | None = None
         self._lock = threading.Lock()
@@ -174,6 +190,28 @@ class SearcherState:
         if found is None:
             found = self.stored.put(docnum, dict(self.searcher.stored_fields(docnum)))
         return found
+
+    def prefix_terms(self, field: str, roots: Sequence[str]) -> dict[str, int]:
+        """The terms of ``field`` starting with one of ``roots`` (at most
+        :data:`~searchlib.query.compiler.MAX_EXPANSION` times 20 per root, in
+        term order), and their frequencies."""
+        reader = self.searcher.reader()
+        found: set[str] = set()
+        for root in roots:
+            for i, t in enumerate(reader.expand_prefix(field, root)):
+                if i >= MAX_EXPANSION * 20:
+                    break
+                if i % 256 == 0:
+                    check_deadline()
+                found.add(_as_str(t))
+        return {t: reader.doc_frequency(field, t) for t in found}
+
+    def fuzzy_terms(self, field: str, center: str, maxdist: int) -> dict[str, int]:
+        """The terms of ``field`` within ``maxdist`` edits of ``center`` with its
+        first letter, and their frequencies."""
+        reader = self.searcher.reader()
+        found = {_as_str(t) for t in reader.terms_within(field, center, maxdist, prefix=1)}
+        return {t: reader.doc_frequency(field, t) for t in found}
 
     def doc_frequency(self, field: str, text: str) -> int:
         """``searcher.doc_frequency(field, text)``, cached.
@@ -399,6 +437,8 @@ class CompiledQuery:
             weights (see :class:`~searchlib.query.compiler.TermExpansion`).
         expansion: the part of :attr:`query` that searches them (``None``:
             no expansion).
+        tree: the query tree :attr:`query` was emitted from (see
+            :mod:`searchlib.query.ir`).
     """
 
     text: str
@@ -409,6 +449,7 @@ class CompiledQuery:
     corrections: tuple[Correction, ...] = ()
     expanded: tuple[tuple[str, float], ...] = ()
     expansion: wq.Query | None = None
+    tree: ir.Node | None = None
 
 
 class Rescorer(Protocol):
@@ -513,27 +554,36 @@ class SearchContext:
                 query, names an unknown field, or misplaces a filter.
             ValueError, TypeError: a malformed ``filter``.
         """
-        tree = parse(query, self.declared) if self.declared else parse(query)
-        words, found = split_filters(tree, query, self.declared) if self.declared else (tree, None)
+        words, found = query_filters(query, self.declared)
         given = self.filter_expression(filter)
         if given is not None:
             found = given if found is None else AllOf((found, given))
         compiler = self.compiler(fields, query, correct=correct, as_you_type=as_you_type)
-        wquery, spec = compiler.compile(words)
+        node, spec = compiler.compile(words)
+        memo: dict[int, wq.Query] = {}  # the expansion is found inside the query by identity
+        learned = compiler.expansion_query
         return CompiledQuery(
             query,
-            wquery,
+            None if node is None else whoosh_query(node, memo),
             spec,
             filter=found,
             words=bool(words.items),
             corrections=tuple(compiler.corrections),
             expanded=compiler.expanded,
-            expansion=compiler.expansion_query,
+            expansion=None if learned is None else whoosh_query(learned, memo),
+            tree=node,
         )
 
     def suggest(self, query: str, fields: Sequence[str] | None = None) -> Suggestion | None:
-        """A query finding more than ``query`` (see :func:`searchlib.query.suggest.suggest`)."""
-        return suggest(query, self.state, self.analyzer, fields=tuple(fields or SEARCH_FIELDS))
+        """A query finding more than ``query`` (see :func:`searchlib.query.suggest.suggest`),
+        remembered for as long as the searcher."""
+        names = tuple(fields or SEARCH_FIELDS)
+        found = self.state.suggestions.get((query, names))
+        if found is None:
+            found = self.state.suggestions.put(
+                (query, names), (suggest(query, self.state, self.analyzer, fields=names),)
+            )
+        return found[0]
 
     def complete(
         self, text: str, limit: int = 10, fields: Sequence[str] | None = None
@@ -544,51 +594,9 @@ class SearchContext:
             text, self.state, self.analyzer, limit=limit, fields=tuple(fields or SEARCH_FIELDS)
         )
 
-    def filter_expression(
-        self, filter: str | Mapping[str, Any] | FilterExpr | None
-    ) -> FilterExpr | None:
-        """``filter`` as given to a search, as an expression: filter syntax
-        (``"source:sp date:>=2020"``, no words), a mapping of declared fields
-        to a value or a list of values (any of them; for a number or date, a
-        value may be written as in the syntax: ``">=2020"``), or an expression.
-
-        Raises:
-            QuerySyntaxError: malformed filter syntax.
-            ValueError: an unknown field, or a value that does not fit it.
-            TypeError: something else than the above.
-        """
-        if filter is None:
-            return None
-        declared = self.declared
-        if isinstance(filter, str):
-            words, found = split_filters(parse(filter, declared), filter, declared)
-            if words.items:
-                raise QuerySyntaxError(
-                    "filter= holds filters only (field:value), not words", filter, 0
-                )
-            return found
-        if isinstance(filter, Mapping):
-            parts: list[FilterExpr] = []
-            for name, value in filter.items():
-                kind = _declared(declared, name)
-                values = list(value) if isinstance(value, list | tuple) else [value]
-                if isinstance(kind, Keyword):
-                    parts.append(Match(name, tuple(_keyword_value(name, v) for v in values)))
-                    continue
-                ranges = [_range_value(name, kind, v) for v in values]
-                parts.append(ranges[0] if len(ranges) == 1 else AnyOf(tuple(ranges)))
-            if not parts:
-                return None
-            return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
-        if isinstance(filter, Match | Range | AnyOf | AllOf | Exclude):
-            for name in filter_fields(filter):
-                _declared(declared, name)
-            _check_expression(declared, filter)
-            return filter
-        raise TypeError(
-            "filter must be filter syntax (a string), a mapping of fields to values or "
-            f"a searchlib.fields expression, not {type(filter).__name__}"
-        )
+    def filter_expression(self, filter: FilterArg | None) -> FilterExpr | None:
+        """``filter`` as given to a search, as an expression (see :func:`filter_expression`)."""
+        return filter_expression(filter, self.declared)
 
     def field_request(
         self,
@@ -603,14 +611,8 @@ class SearchContext:
                 suiting the field's type.
             TypeError: malformed ``facets`` or ``sort``.
         """
-        wanted = _facets(facets)
-        keys = parse_sort(sort)
-        for facet in wanted:
-            _check_facet(self.declared, facet)
-        for key in keys:
-            kind = _declared(self.declared, key.field)
-            if is_multiple(kind):
-                raise ValueError(f"cannot sort by {key.field}: a document may hold several values")
+        wanted = field_facets(facets, self.declared)
+        keys = field_sort(parse_sort(sort), self.declared)
         if compiled.filter is None and not wanted and not keys:
             return None
         return FieldRequest(self.declared, compiled.filter, wanted, keys)
@@ -631,24 +633,37 @@ class SearchContext:
         reranker's depth first, and reorders it with the reranker (a
         ranking by declared fields is left as it is).
         """
+        return self.execute_reranked(compiled, limit, collapse, request=request)[0]
+
+    def execute_reranked(
+        self,
+        compiled: CompiledQuery,
+        limit: int,
+        collapse: bool,
+        *,
+        request: FieldRequest | None = None,
+    ) -> tuple[Executed, tuple[tuple[int, float], ...]]:
+        """:meth:`execute`, and the candidates the reranker reordered, in their
+        order before it (empty: no reranking)."""
         reranker = self.reranker
         if reranker is not None and (compiled.query is None or (request and request.sort)):
             reranker = None
         depth = limit if reranker is None else max(limit, reranker.depth)
         if request is None:
             if compiled.query is None:
-                return Executed([], 0)
+                return Executed([], 0), ()
             found = self.state.execute(compiled.query, depth, collapse, fast=self.fast_path)
         elif compiled.query is None and (compiled.words or request.filter is None):
-            return Executed([], 0, facets={f.field: {} for f in request.facets})
+            return Executed([], 0, facets={f.field: {} for f in request.facets}), ()
         else:
             found = execute_fields(
                 self.state.scoring, compiled.query, request, depth, collapse, fast=self.fast_path
             )
-        if reranker is None:
-            return found
+        if reranker is None or not found.ranked:
+            return found, ()
+        head = tuple(found.ranked[: reranker.depth])
         found = reranker.rerank(self, compiled, found, collapse)
-        return dataclasses.replace(found, ranked=found.ranked[:limit])
+        return dataclasses.replace(found, ranked=found.ranked[:limit]), head
 
     def materialise(
         self,
@@ -707,137 +722,124 @@ class SearchContext:
         )
 
 
-def search(
-    context: SearchContext,
-    query: str,
-    limit: int = 10,
-    page: int = 1,
-    *,
-    highlight_hits: bool = True,
-    collapse: bool = False,
-    fields: Sequence[str] | None = None,
-    snippet_chars: int = 220,
-    max_fragments: int = 2,
-    filter: str | Mapping[str, Any] | FilterExpr | None = None,
-    facets: Sequence[str | Facet] | None = None,
-    sort: str | Sequence[str] | None = None,
-    correct: bool = True,
-    suggest: bool = True,
-    as_you_type: bool = False,
-    rescore: Rescorer | None = None,
-) -> SearchResults:
-    """Search with ``context``: compile, execute, (rescore,) materialise (and suggest).
+def whoosh_query(node: ir.Node, memo: dict[int, wq.Query] | None = None) -> wq.Query:
+    """The Whoosh query of a query tree (:mod:`searchlib.query.ir`): the same
+    node object gives the same Whoosh object within one ``memo`` (explanations
+    find the learned expansion inside the whole query by identity).
 
-    Args:
-        context: the searcher's state, analyzers, ranking and acronyms.
-        query: query text (see :mod:`searchlib.query.language`).
-        limit: hits per page (an integer, at least 1).
-        page: 1-based page (an integer, at least 1).
-        highlight_hits: build snippets (cheaper when ``False``).
-        collapse: at most one passage per document (the best one).
-        fields: restrict plain words to these fields, a sequence of names
-            such as ``("title",)`` (default: title and text).
-        snippet_chars: approximate size of a fragment (at least 1).
-        max_fragments: fragments per snippet (at least 1).
-        filter: restricts the matches by declared fields (see
-            :meth:`SearchContext.filter_expression`).
-        facets: declared fields to count the matches by (names or
-            :class:`~searchlib.fields.Facet`).
-        sort: declared fields to order by (``"-date"``; see
-            :func:`~searchlib.fields.parse_sort`); default: by score.
-        correct: read typos as the index's words (``False``: every word as
-            typed; ``+word`` keeps one word as typed); what was read as what
-            is in ``SearchResults.corrections``.
-        suggest: when nothing was corrected and the query finds little, look
-            for a query that finds more (``SearchResults.suggestion``).
-        as_you_type: the query is being typed: its last word (no space after
-            it) matches the written forms it starts.
-        rescore: reorders the best ``rescore.candidates`` hits (at least a
-            page's) of a ranking by score; a ranking by declared fields
-            (``sort``) is left as it is.
+    >>> whoosh_query(ir.Or((ir.Term("title", "musiqu", 1.2), ir.Term("text", "musiqu"))))
+    Or([Term('title', 'musiqu', boost=1.2), Term('text', 'musiqu')])
+    """
+    memo = {} if memo is None else memo
+    found = memo.get(id(node))
+    if found is not None:
+        return found
+    q: wq.Query
+    if isinstance(node, ir.Term):
+        q = wq.Term(node.field, node.text, boost=node.boost)
+    elif isinstance(node, ir.Phrase):
+        q = wq.Phrase(node.field, list(node.words), slop=node.slop, boost=node.boost)
+    elif isinstance(node, ir.Or):
+        q = wq.Or([whoosh_query(x, memo) for x in node.items], boost=node.boost)
+    elif isinstance(node, ir.And):
+        q = wq.And([whoosh_query(x, memo) for x in node.items], boost=node.boost)
+    elif isinstance(node, ir.AndMaybe):
+        q = wq.AndMaybe(whoosh_query(node.required, memo), whoosh_query(node.optional, memo))
+        q.boost = node.boost
+    elif isinstance(node, ir.AndNot):
+        q = wq.AndNot(whoosh_query(node.positive, memo), whoosh_query(node.negative, memo))
+        q.boost = node.boost
+    elif isinstance(node, ir.Every):
+        q = wq.Every(boost=node.boost)
+    else:  # a local index lists a prefix's terms: the compiler never keeps one
+        raise TypeError(f"no Whoosh query for {node!r}")
+    memo[id(node)] = q
+    return q
+
+
+def query_filters(query: str, declared: Mapping[str, FieldType]) -> tuple[Group, FilterExpr | None]:
+    """``query`` parsed, its filters on the ``declared`` fields (``source:sp``)
+    taken out: the words to search, and what the matches must satisfy. Both
+    backends read a query with it.
 
     Raises:
-        QuerySyntaxError: the query is an explicitly malformed operator query.
-        TypeError: an argument of the wrong type (``limit=2.5``, ``fields="title"``).
-        ValueError: ``limit``, ``page``, ``snippet_chars`` or ``max_fragments``
-            below 1, or an unknown field.
+        QuerySyntaxError: a malformed query, an unknown field, a misplaced filter.
     """
-    if not isinstance(query, str):
-        raise TypeError(f"query must be a string, not {type(query).__name__}")
-    limit = _at_least_one("limit", limit)
-    page = _at_least_one("page", page)
-    snippet_chars = _at_least_one("snippet_chars", snippet_chars)
-    max_fragments = _at_least_one("max_fragments", max_fragments)
-    _flag("highlight_hits", highlight_hits)
-    _flag("collapse", collapse)
-    _flag("correct", correct)
-    _flag("suggest", suggest)
-    _flag("as_you_type", as_you_type)
-    names = _field_names(fields)
-    t0 = time.perf_counter()
-    compiled = context.compile(
-        query, names, filter=filter, correct=correct, as_you_type=as_you_type
-    )
-    request = context.field_request(compiled, facets, sort)
-    if rescore is not None and request is not None and request.sort:
-        rescore = None
-    depth = page * limit if rescore is None else max(page * limit, rescore.candidates)
-    executed = context.execute(compiled, depth, collapse, request=request)
-    if rescore is not None and executed.ranked:
-        executed = rescore(compiled, executed)
-    results = context.materialise(
-        compiled,
-        executed,
-        page=page,
-        limit=limit,
-        highlight_hits=highlight_hits,
-        snippet_chars=snippet_chars,
-        max_fragments=max_fragments,
-        started=t0,
-    )
-    # A suggestion respells the query's words; a query with filters on
-    # declared fields gets none (the suggester reads plain queries).
-    if suggest and not compiled.corrections and not as_you_type and compiled.filter is None:
-        found = context.suggest(query, names)
-        if found is not None:
-            results = dataclasses.replace(results, suggestion=found, elapsed_ms=_ms(t0))
-    return results
+    tree = parse(query, declared) if declared else parse(query)
+    return split_filters(tree, query, declared) if declared else (tree, None)
 
 
-def _at_least_one(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, not {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, not {value}")
-    return int(value)
+def filter_expression(
+    filter: FilterArg | None, declared: Mapping[str, FieldType]
+) -> FilterExpr | None:
+    """``filter`` as given to a search, as an expression over the ``declared``
+    fields: filter syntax (``"source:sp date:>=2020"``, no words), a mapping of
+    declared fields to a value or a list of values (any of them; for a number
+    or date, a value may be written as in the syntax: ``">=2020"``), or an
+    expression. Both backends read filters with it.
 
-
-def _flag(name: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, not {value!r}")
-
-
-def _field_names(fields: object) -> tuple[str, ...] | None:
-    """``fields`` checked: ``None`` (the default fields) or names from :data:`SEARCH_FIELDS`."""
-    if fields is None:
+    Raises:
+        QuerySyntaxError: malformed filter syntax.
+        ValueError: an unknown field, or a value that does not fit it.
+        TypeError: something else than the above.
+    """
+    if filter is None:
         return None
-    known = ", ".join(SEARCH_FIELDS)
-    if isinstance(fields, str):
-        raise TypeError(
-            f"fields must be a sequence of field names such as ({fields!r},), "
-            f"not the string {fields!r} (fields: {known})"
-        )
-    if not isinstance(fields, Sequence):  # a set has no order, and the order counts
-        raise TypeError(
-            f"fields must be a sequence (list, tuple) of field names, not {type(fields).__name__}"
-        )
-    names = tuple(fields)
-    for f in names:
-        if not isinstance(f, str):
-            raise TypeError(f"fields must hold field names (strings), not {f!r}")
-        if f not in SEARCH_FIELDS:
-            raise ValueError(f"unknown field {f!r} (fields: {known})")
-    return names or None
+    if isinstance(filter, str):
+        words, found = split_filters(parse(filter, declared), filter, declared)
+        if words.items:
+            raise QuerySyntaxError("filter= holds filters only (field:value), not words", filter, 0)
+        return found
+    if isinstance(filter, Mapping):
+        parts: list[FilterExpr] = []
+        for name, value in filter.items():
+            kind = _declared(declared, name)
+            values = list(value) if isinstance(value, list | tuple) else [value]
+            if isinstance(kind, Keyword):
+                parts.append(Match(name, tuple(_keyword_value(name, v) for v in values)))
+                continue
+            ranges = [_range_value(name, kind, v) for v in values]
+            parts.append(ranges[0] if len(ranges) == 1 else AnyOf(tuple(ranges)))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+    if isinstance(filter, Match | Range | AnyOf | AllOf | Exclude):
+        for name in filter_fields(filter):
+            _declared(declared, name)
+        _check_expression(declared, filter)
+        return filter
+    raise TypeError(
+        "filter must be filter syntax (a string), a mapping of fields to values or "
+        f"a searchlib.fields expression, not {type(filter).__name__}"
+    )
+
+
+def field_facets(
+    facets: Sequence[str | Facet] | None, declared: Mapping[str, FieldType]
+) -> tuple[Facet, ...]:
+    """``facets`` as :class:`~searchlib.fields.Facet`, checked against the ``declared`` fields.
+
+    Raises:
+        ValueError: an unknown field, or a facet not suiting its type.
+        TypeError: malformed ``facets``.
+    """
+    wanted = _facets(facets)
+    for facet in wanted:
+        _check_facet(declared, facet)
+    return wanted
+
+
+def field_sort(keys: tuple[SortKey, ...], declared: Mapping[str, FieldType]) -> tuple[SortKey, ...]:
+    """Sort ``keys`` checked against the ``declared`` fields.
+
+    Raises:
+        ValueError: an unknown field, or one a document may hold several values of.
+    """
+    for key in keys:
+        kind = _declared(declared, key.field)
+        if is_multiple(kind):
+            raise ValueError(f"cannot sort by {key.field}: a document may hold several values")
+    return keys
 
 
 def _declared(declared: Mapping[str, FieldType], name: object) -> FieldType:
@@ -955,6 +957,10 @@ def _hit(
         # stored values are cached and shared: the hit gets its own copy
         fields=copy.deepcopy(extra) if (extra := stored.get("fields")) else {},
     )
+
+
+def _as_str(term: str | bytes) -> str:
+    return term if isinstance(term, str) else term.decode("utf-8")
 
 
 def _ms(t0: float) -> float:

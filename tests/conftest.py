@@ -6,6 +6,11 @@ that variable, ``../shared`` beside the repository. A test that needs a file of 
 ``need_shared(path)``: when the file is missing, the test is skipped, with the path in the
 reason, so that ``pytest`` passes on a fresh clone; under ``CI`` (any value but ``""``,
 ``0`` or ``false``) it fails instead, so that CI runs every test or says why it could not.
+
+Nothing is downloaded unless asked: a test that would fetch something (the Lucene jar,
+140 MB) first checks ``downloads_allowed()``, true only with ``SEARCHLIB_TEST_DOWNLOADS``
+set to ``1``, ``true``, ``yes`` or ``on``; without it the test skips (fails under CI) and
+says so.
 """
 
 from __future__ import annotations
@@ -31,6 +36,12 @@ def shared_dir() -> Path:
 def in_ci() -> bool:
     """Whether the ``CI`` environment variable is set to a true value."""
     return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def downloads_allowed() -> bool:
+    """Whether tests may download what they need (``SEARCHLIB_TEST_DOWNLOADS`` is true)."""
+    value = os.environ.get("SEARCHLIB_TEST_DOWNLOADS", "")
+    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def need_shared(path: str | Path) -> Path:

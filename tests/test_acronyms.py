@@ -216,3 +216,17 @@ def test_a_flood_of_parentheses_still_reads_the_definitions_around_it() -> None:
         ("CSE", "comité social et économique"),
         ("SMIC", "salaire minimum interprofessionnel de croissance"),
     ]
+
+
+def test_mining_can_be_switched_off_per_add() -> None:
+    from searchlib import Document, Index
+
+    docs = [
+        Document(f"d{n}", "Contrat", "Le contrat à durée déterminée (CDD) est signé.")
+        for n in range(3)
+    ]
+    with Index.in_memory() as ix:
+        ix.add(docs, mine_acronyms=False)
+        assert len(ix.acronyms) == 0
+        ix.add(docs)
+        assert "cdd" in ix.acronyms.counts

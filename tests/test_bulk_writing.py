@@ -102,6 +102,7 @@ def reference(corpus: list[Document]) -> dict[str, Any]:
     return _build(corpus, bulk_docs=False, bulk_terms=False)
 
 
+@pytest.mark.slow
 def test_bulk_writers_store_what_whoosh_stores(
     corpus: list[Document], reference: dict[str, Any]
 ) -> None:

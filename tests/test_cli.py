@@ -14,6 +14,7 @@ from searchlib import FrenchAnalyzer, Index, __version__, load_corpus
 from searchlib.app.cli import build_parser, main
 from searchlib.app.evaluate import load_qrels, load_queries, metrics, run_queries, write_trec_run
 from searchlib.app.progress import Progress, format_seconds, input_size
+from searchlib.engine.request import SearchRequest
 
 DATA = Path(__file__).parent / "data" / "cli"
 CORPUS = DATA / "corpus.jsonl"
@@ -467,14 +468,14 @@ def test_eval_matches_the_library_and_survives_a_bad_query(index_dir: Path, tmp_
 def test_eval_survives_a_crashing_query(
     index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    search = Index.search
+    run_request = Index.run
 
-    def flaky(self: Index, query: str, *args: object, **kwargs: object) -> object:
-        if query == "boom":
+    def flaky(self: Index, request: SearchRequest) -> object:
+        if request.query == "boom":
             raise RecursionError("maximum recursion depth exceeded")
-        return search(self, query, *args, **kwargs)
+        return run_request(self, request)
 
-    monkeypatch.setattr(Index, "search", flaky)
+    monkeypatch.setattr(Index, "run", flaky)
     queries = tmp_path / "q.jsonl"
     lines = [
         '{"id": "a", "text": "poisson"}',
@@ -589,3 +590,104 @@ def test_input_size_reads_the_gzip_trailer(tmp_path: Path) -> None:
 
 def test_format_seconds() -> None:
     assert [format_seconds(s) for s in (0, 59.6, 3600)] == ["0:00", "1:00", "1:00:00"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["learn", "--cross-validate", "1000000"], "--cross-validate: must be from 2 to 1000"),
+        (["learn", "--cross-validate", "1"], "--cross-validate: must be from 2 to 1000"),
+        (["embed", "--max-tokens", "8"], "--max-tokens: must be at least 16"),
+        (["index", "x.jsonl", "--semantic", "--max-tokens", "8"], "--max-tokens: must be at least"),
+        (["embed", "--max-tokens", "huit"], "--max-tokens: not a whole number: 'huit'"),
+    ],
+)
+def test_numbers_out_of_range_are_usage_errors(
+    argv: list[str], message: str, tmp_path: Path
+) -> None:
+    code, _, err = run(*argv, "--index", str(tmp_path / "ix"))
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "ix").exists()
+
+
+# -- bad field values, streams ---------------------------------------------------------------
+
+
+def _bad_pages(tmp_path: Path) -> Path:
+    path = tmp_path / "c.jsonl"
+    records = [
+        {"id": "a", "text": "Le contrat.", "pages": 3},
+        {"id": "b", "text": "Le contrat.", "pages": "deux"},
+        {"id": "c", "text": "Le contrat."},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_on_error_skip_skips_a_record_with_a_bad_field_value_naming_file_line_and_field(
+    tmp_path: Path,
+) -> None:
+    corpus, target = _bad_pages(tmp_path), tmp_path / "ix"
+    field = ("--field", "pages:number")
+    code, _, err = run("index", str(corpus), "--index", str(target), *field, "-q")
+    assert code == 1
+    assert err.startswith(f"searchlib: {corpus}:2: document 'b': field 'pages' (number) cannot ")
+    assert err.count("\n") == 1
+    assert not target.exists()
+    code, _, err = run("index", str(corpus), "--index", str(target), *field, "--on-error", "skip")
+    assert code == 0
+    assert err.startswith(f"searchlib: warning: {corpus}:2: document 'b': field 'pages' (number)")
+    assert err.endswith("(skipped)\n") and err.count("\n") == 1
+    with Index.open(target) as ix:
+        assert sorted(h.doc_id for h in ix.search("contrat")) == ["a", "c"]
+    # Adding to it: the index's own fields apply.
+    more = tmp_path / "more.jsonl"
+    more.write_text('{"id": "d", "text": "Le contrat.", "pages": [1]}\n', encoding="utf-8")
+    code, _, err = run("index", str(more), "--index", str(target), "--append", "-q")
+    assert code == 1 and err.startswith(f"searchlib: {more}:1: document 'd': field 'pages'")
+    code, _, err = run(
+        "index", str(more), "--index", str(target), "--append", "-q", "--on-error", "skip"
+    )
+    assert code == 0 and err.startswith(f"searchlib: warning: {more}:1: document 'd'")
+
+
+def test_a_fifo_and_a_pipe_are_read_as_jsonl(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    lines = "".join(
+        json.dumps({"id": f"d{i}", "text": f"Le contrat {i}."}) + "\n" for i in range(3)
+    )
+    fifo = tmp_path / "corpus"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with fifo.open("w", encoding="utf-8") as f:
+            f.write(lines)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    code, _, err = run("index", str(fifo), "--index", str(tmp_path / "a"), "-q")
+    if writer.is_alive():  # not read: let the writer go
+        fifo.open("rb").close()
+    writer.join(timeout=60)
+    assert (code, err) == (0, "")
+    with Index.open(tmp_path / "a") as ix:
+        assert ix.search("contrat").total == 3
+    # <(zcat ...) or <(jq ...): /dev/fd/N, here gzip-compressed.
+    read, write = os.pipe()
+
+    def feed_pipe() -> None:
+        os.write(write, gzip.compress(lines.encode()))
+        os.close(write)
+
+    writer = threading.Thread(target=feed_pipe)
+    writer.start()
+    try:
+        code, _, err = run("index", f"/dev/fd/{read}", "--index", str(tmp_path / "b"), "-q")
+    finally:
+        writer.join(timeout=60)
+        os.close(read)
+    assert (code, err) == (0, "")
+    with Index.open(tmp_path / "b") as ix:
+        assert ix.search("contrat").total == 3

@@ -5,12 +5,15 @@ from __future__ import annotations
 import gzip
 import json
 import unicodedata
+import warnings
 from pathlib import Path
 
 import pytest
 from conftest import need_shared
 
+from searchlib import Index
 from searchlib.corpus.loaders import (
+    LoadReport,
     load_corpus,
     load_jsonl,
     load_text_file,
@@ -18,7 +21,8 @@ from searchlib.corpus.loaders import (
     seed_documents,
 )
 from searchlib.documents import Document, split_passages
-from searchlib.errors import CorpusFormatError
+from searchlib.errors import CorpusFormatError, CorpusWarning
+from searchlib.fields import Date, Keyword, Number
 
 
 def write_jsonl(path: Path, records: list[object]) -> Path:
@@ -180,3 +184,64 @@ def test_single_line_megabyte_document_is_split() -> None:
     passages = split_passages("big", text)
     assert len(passages) > 100
     assert "".join(p.text for p in passages) == text
+
+
+# -- declared fields -----------------------------------------------------------------
+
+
+_FIELDS = {"date": Date(), "pages": Number(), "source": Keyword()}
+_RECORDS = [
+    {"id": "a", "text": "t", "date": "2020-01-01", "pages": 3, "source": "x"},
+    {"id": "b", "text": "t", "date": "hier"},
+    {"id": "c", "text": "t", "pages": "deux"},
+    {"id": "d", "text": "t", "source": ["x", "y"]},
+    {"id": "e", "text": "t"},
+]
+
+
+def test_a_value_its_declared_field_cannot_take_is_refused_with_file_line_and_field(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _RECORDS), encoding="utf-8")
+    with pytest.raises(CorpusFormatError) as refused:
+        list(load_corpus(path, fields=_FIELDS))
+    assert refused.value.line == 2
+    assert str(refused.value).startswith(
+        f"{path}:2: document 'b': field 'date' (date) cannot take 'hier': "
+    )
+
+
+def test_skip_mode_skips_a_record_with_a_bad_field_value_and_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _RECORDS), encoding="utf-8")
+    report = LoadReport()
+    docs = list(load_corpus(path, fields=_FIELDS, errors="skip", report=report))
+    assert [d.id for d in docs] == ["a", "e"]
+    assert [(p.line, p.action) for p in report.problems] == [
+        (2, "skipped"),
+        (3, "skipped"),
+        (4, "skipped"),
+    ]
+    assert [p.message.split(":")[1].strip() for p in report.problems] == [
+        "field 'date' (date) cannot take 'hier'",
+        "field 'pages' (number) cannot take 'deux'",
+        "field 'source' (keyword) cannot take ['x', 'y']",
+    ]
+    with warnings.catch_warnings(record=True) as caught:  # without a report: warnings
+        warnings.simplefilter("always")
+        assert len(list(load_jsonl(path, fields=_FIELDS, errors="skip"))) == 2
+    assert all(isinstance(w.message, CorpusWarning) for w in caught)
+    assert [str(w.message).split(": document ")[0] for w in caught] == [
+        f"{path}:2",
+        f"{path}:3",
+        f"{path}:4",
+    ]
+    with Index.create(tmp_path / "ix", fields=_FIELDS) as ix:  # what the index takes
+        assert ix.add(docs) == 2
+
+
+def test_without_declared_fields_any_value_loads(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _RECORDS), encoding="utf-8")
+    assert len(list(load_corpus(path))) == 5

@@ -150,6 +150,7 @@ def empty_schema_pickle(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return pickle.dumps([], 2)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to see processes")
 @pytest.mark.parametrize("where", ["schema", "segments"])
 @pytest.mark.parametrize("how", ["call", "new", "state"])

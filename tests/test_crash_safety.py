@@ -62,6 +62,7 @@ def wait_until_started(proc: subprocess.Popen[bytes], log: Path, size: int) -> N
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     path = tmp_path / "ix"
     log = tmp_path / "log"

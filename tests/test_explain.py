@@ -133,3 +133,20 @@ def test_shares_sum_with_acronym_long_forms() -> None:
         assert math.isclose(why.total, hit.score, rel_tol=1e-9, abs_tol=1e-12), hit.id
     phrase = ("contrat", "dur", "determin")  # searched: the content words, stop words in the slop
     assert any(c.phrase == phrase for c in ix.explain("cdd", results[0]).contributions)
+
+
+def test_explaining_results_reads_their_search(ix: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    results = ix.search("poisson OR cour OR musique", limit=2, page=2)
+    assert results.hits
+    expected = [ix.explain(results.query, h).total for h in results]
+
+    def no_search(*args: object, **kwargs: object) -> object:
+        raise AssertionError("explain searched again")
+
+    monkeypatch.setattr(Index, "run", no_search)
+    for hit, total in zip(results, expected, strict=True):
+        why = ix.explain(results, hit)
+        assert math.isclose(why.total, hit.score, rel_tol=1e-6)
+        assert math.isclose(why.total, total, rel_tol=1e-9)
+    with pytest.raises(TypeError, match="alone"):
+        ix.explain(results, results.hits[0], collapse=True)

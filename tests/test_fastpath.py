@@ -121,12 +121,14 @@ def _check(ix: Index, texts: list[str]) -> int:
     return checked
 
 
+@pytest.mark.slow
 def test_same_top_k_scores_and_totals_on_real_queries(index: Index) -> None:
     texts = _queries(CDTN / "queries.jsonl", 40) + _queries(PIAF / "queries.jsonl", 40)
     texts += ["Qu'est-ce que le préavis ?", "États-Unis", "title:travail", "congé OR salaire"]
     assert _check(index, texts) > 200
 
 
+@pytest.mark.slow
 def test_documents_numbered_side_by_side_collapse_by_runs() -> None:
     # Deletions keep each document's passages side by side; the fixture above
     # (a document replaced in a later segment) is collapsed the general way.
@@ -176,6 +178,7 @@ def test_follows_ranking_changes(index: Index) -> None:
         index.set_ranking(before)
 
 
+@pytest.mark.slow
 def test_acronym_expansion_agrees_with_whoosh(index: Index) -> None:
     # Long forms as phrases (side by side, and with a slop) inside the union,
     # for the acronyms the fixture's own documents define.

@@ -8,11 +8,13 @@ between the words of questions and of the texts that learning bridges.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
 import random
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +27,14 @@ from searchlib.app.evaluate import per_query as eval_per_query
 from searchlib.app.render import format_explanation
 from searchlib.learn import (
     MODEL_FILE,
+    PARTS,
     Associations,
     Judgments,
     LearnedModel,
     LearnOptions,
     ModelFormatError,
     ModelMismatchWarning,
+    PartStatus,
     train,
 )
 from searchlib.learn.features import feature_names, frequent_sources, source_of
@@ -53,6 +57,9 @@ FILLER = (
 ).split()
 
 OPTIONS = LearnOptions(min_leaf=5, trees=30)
+FORCED = LearnOptions(min_leaf=5, trees=30, force=PARTS)
+"""Every part kept: a topic's lay word is in no other topic, so cross-validation
+by topic cannot show the expansion helps; the tests of what a model does use it."""
 
 
 def _word(stem: str, i: int) -> str:
@@ -95,12 +102,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def learned_path(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of ``built`` that learned from the synthetic judgments."""
+    """A copy of ``built`` that learned from the synthetic judgments (every part kept)."""
     path = tmp_path_factory.mktemp("learned") / "ix"
     shutil.copytree(built, path)
     queries, qrels, topics = judgments()
     with Index.open(path) as ix:
-        ix.learn(queries, qrels, topics=topics, options=OPTIONS)
+        ix.learn(queries, qrels, topics=topics, options=FORCED)
     return path
 
 
@@ -161,6 +168,8 @@ def test_explain_adds_up_with_expansion_and_learned_shares(learned_path: Path) -
                     assert "expansion" in kinds
                 assert "learned" in kinds
                 assert why.total == pytest.approx(hit.score, rel=1e-9, abs=1e-9)
+                # read from the search's trace, the same explanation
+                assert ix.explain(results, hit).total == pytest.approx(why.total, rel=1e-12)
             assert any(":t4d" in hit.doc_id for hit in results)
         plain = ix.search("plimouthea contrat", limit=1, learned=False)
         why = ix.explain(plain.query, plain.hits[0], learned=False)
@@ -259,7 +268,8 @@ def test_learning_without_lightgbm(
     queries, qrels, topics = judgments()
     with Index.open(path) as ix:
         report = ix.learn(queries, qrels, topics=topics, options=OPTIONS)
-        assert report.reranker is not None and "not installed" in report.reranker
+        assert report.reranker.status is PartStatus.NOT_LEARNED
+        assert "not installed" in report.reranker.why
         assert ix.learned is not None and ix.learned.reranker is None
         assert ix.stats().learned["reranker"] is None  # type: ignore[index]
 
@@ -270,9 +280,13 @@ def test_learning_without_a_reranker(built: Path, tmp_path: Path) -> None:
     queries, qrels, topics = judgments()
     with Index.open(path) as ix:
         report = ix.learn(
-            queries, qrels, topics=topics, options=LearnOptions(rerank=False, weights=(0.8,))
+            queries,
+            qrels,
+            topics=topics,
+            options=LearnOptions(rerank=False, weights=(0.8,), force=("expansion",)),
         )
-        assert report.reranker == "not asked for"
+        assert report.reranker.status is PartStatus.NOT_LEARNED
+        assert report.reranker.why == "not asked for"
         assert ix.learned is not None and ix.learned.reranker is None
         assert ix.search_context().reranker is None
         found = {h.doc_id for h in ix.search("plimouthea", limit=5, collapse=True)}
@@ -618,3 +632,282 @@ def test_hybrid_search_fuses_the_cosine_over_the_learned_ranking(
     assert any(c.kind == "learned" for c in why.contributions)
     assert why.total == pytest.approx(why.semantic.lexical, rel=1e-6)
     assert why.semantic.score == pytest.approx(top.score, rel=1e-6)
+
+
+def test_more_folds_than_topics_is_an_error_naming_the_range(built: Path, tmp_path: Path) -> None:
+    from searchlib.learn.crossval import FoldsError
+
+    queries, qrels, topics = judgments(topics=4)
+    with Index.open(built) as ix, pytest.raises(FoldsError, match="folds must be from 2 to 4"):
+        ix.cross_validate(queries, qrels, topics=topics, folds=5)
+    # in the command line: one line, no traceback
+    q, r, t = _files(tmp_path)
+    code, out, err = _run(
+        "learn",
+        "--index",
+        str(built),
+        "--queries",
+        str(q),
+        "--qrels",
+        str(r),
+        "--topics",
+        str(t),
+        "--cross-validate",
+        "31",
+        "--no-rerank",
+    )
+    assert (code, out) == (1, "")
+    assert err == (
+        "searchlib: folds must be from 2 to 30 (at most one per topic: the judgments have 30), "
+        "not 31\n"
+    )
+
+
+# -- keeping only what helps in cross-validation ------------------------------------------
+
+
+def noisy(topics: int = 30, seed: int = 2) -> tuple[list[Document], list, list, dict]:
+    """A set a reranker can only overfit: each topic's word is in 8 documents,
+    3 of them hold it three times; a document is judged relevant at random
+    (0.7 for those 3, 0.2 for the others), so the lexical ranking is the best
+    there is, and the sources, lengths and titles are noise."""
+    rng = random.Random(seed)
+    docs, queries, qrels, groups = [], [], [], {}
+    for i in range(topics):
+        word = _word("quorvex", i)
+        ids = []
+        for k in range(8):
+            words = [word] * (3 if k < 3 else 1) + rng.sample(FILLER, rng.randint(4, 14))
+            rng.shuffle(words)
+            ids.append(f"s{rng.randint(0, 3)}:t{i}d{k}")
+            docs.append(Document(ids[-1], f"Titre {rng.choice(FILLER)}", " ".join(words)))
+        relevant = [d for k, d in enumerate(ids) if rng.random() < (0.7 if k < 3 else 0.2)]
+        for v, text in enumerate((word, f"le {word}")):
+            qid = f"q{i}v{v}"
+            queries.append((qid, text))
+            groups[qid] = f"t{i}"
+            qrels.extend((qid, d, 1) for d in relevant or ids[:1])
+    return docs, queries, qrels, groups
+
+
+def hubs(topics: int = 30, seed: int = 1) -> tuple[list[Document], list, list, dict]:
+    """A set where only the prior tells: three "hub" documents are relevant for
+    every topic, three others of the same length and words for none; each
+    topic's own relevant document is one of five alike."""
+    rng = random.Random(seed)
+    words = [_word("vembrique", i) for i in range(topics)]
+    docs = []
+    for i, word in enumerate(words):
+        for k in range(5):
+            text = [word, word, *rng.sample(FILLER, 8)]
+            rng.shuffle(text)
+            docs.append(Document(f"a:t{i}d{k}", f"Titre {rng.choice(FILLER)}", " ".join(text)))
+    for name in ("hub", "other"):
+        for k in range(3):
+            text = [*words, *rng.sample(words, len(words) // 2)]  # all of the same length
+            rng.shuffle(text)
+            docs.append(Document(f"a:{name}{k}", "Titre commun", " ".join(text)))
+    rng.shuffle(docs)
+    queries, qrels, groups = [], [], {}
+    for i, word in enumerate(words):
+        for v, text in enumerate((word, f"le {word}")):
+            qid = f"q{i}v{v}"
+            queries.append((qid, text))
+            groups[qid] = f"t{i}"
+            qrels.extend((qid, d, 1) for d in (f"a:t{i}d0", "a:hub0", "a:hub1", "a:hub2"))
+    return docs, queries, qrels, groups
+
+
+OVERFIT = LearnOptions(min_leaf=1, trees=100, leaves=31, learning_rate=0.3)
+"""A reranker as eager to fit the noise as can be."""
+
+
+def _same_as_unlearned(ix: Index, queries: list[tuple[str, str]]) -> bool:
+    return all(
+        [(h.id, h.score) for h in ix.search(text, limit=20)]
+        == [(h.id, h.score) for h in ix.search(text, limit=20, learned=False)]
+        for _, text in queries
+    )
+
+
+def _reads_prior(model: LearnedModel | None) -> bool:
+    assert model is not None and model.reranker is not None
+    column = model.reranker.forest.feature_names.index("prior")
+    return any(column in tree.feature for tree in model.reranker.forest.trees)
+
+
+@needs_lightgbm
+def test_a_reranker_that_only_overfits_is_left_out() -> None:
+    docs, queries, qrels, topics = noisy()
+    ix = Index.in_memory()
+    ix.add(docs)
+    report = ix.learn(queries, qrels, topics=topics, options=OVERFIT)
+    reranker = report.reranker
+    assert reranker.status is PartStatus.LEFT_OUT and not reranker.kept
+    assert reranker.gain is not None and reranker.gain < 0  # it made the held-out folds worse
+    assert len(reranker.fold_gains) == report.folds == 5
+    assert "did not help" in reranker.why
+    assert report.kept == ()
+    assert {p.status for p in report.parts.values()} == {PartStatus.LEFT_OUT}
+    assert ix.learned is not None and ix.learned.reranker is None
+    assert ix.learned.associations.weight == 0
+    assert ix.learned.info["parts"] == dict.fromkeys(PARTS, "left out")
+    assert ix.search_context().reranker is None
+    assert _same_as_unlearned(ix, queries)  # a part left out changes nothing
+
+
+@needs_lightgbm
+def test_a_part_left_out_can_be_forced() -> None:
+    docs, queries, qrels, topics = noisy()
+    ix = Index.in_memory()
+    ix.add(docs)
+    forced = dataclasses.replace(OVERFIT, force=("reranker",))
+    report = ix.learn(queries, qrels, topics=topics, options=forced)
+    assert report.reranker.status is PartStatus.FORCED and report.reranker.kept
+    assert report.reranker.why.startswith("kept as asked (force), though it did not help")
+    assert report.kept == ("reranker",)
+    assert ix.learned is not None and ix.learned.reranker is not None
+    assert not _same_as_unlearned(ix, queries)
+
+
+@needs_lightgbm
+def test_a_prior_that_helps_is_kept() -> None:
+    docs, queries, qrels, topics = hubs()
+    ix = Index.in_memory()
+    ix.add(docs)
+    hub_ids = {"a:hub0", "a:hub1", "a:hub2"}
+    before = [h.doc_id for h in ix.search(queries[0][1], limit=3, collapse=True)]
+    report = ix.learn(queries, qrels, topics=topics, options=OPTIONS)
+    prior = report.parts["prior"]
+    assert prior.status is PartStatus.KEPT and report.reranker.status is PartStatus.KEPT
+    assert prior.gain is not None and prior.gain > 0.05
+    assert prior.p_value is not None and prior.p_value < 0.05
+    assert all(g > 0 for g in prior.fold_gains)  # over the reranker without it, in every fold
+    assert _reads_prior(ix.learned)
+    assert not set(before) & hub_ids
+    after = [h.doc_id for h in ix.search(queries[0][1], limit=3, collapse=True)]
+    assert set(after) == hub_ids
+
+
+@needs_lightgbm
+def test_a_prior_left_out_is_never_read_by_the_trees() -> None:
+    ix = Index.in_memory()
+    ix.add(corpus())
+    queries, qrels, topics = judgments()
+    options = dataclasses.replace(OPTIONS, seed=1)
+    report = ix.learn(queries, qrels, topics=topics, options=options)
+    assert report.reranker.status is PartStatus.KEPT
+    assert report.parts["prior"].status is PartStatus.LEFT_OUT
+    assert not _reads_prior(ix.learned)
+    assert ix.learned is not None and ix.learned.prior  # saved: it tells the model's corpus
+    options = dataclasses.replace(options, force=("prior",))
+    report = ix.learn(queries, qrels, topics=topics, options=options)
+    assert report.parts["prior"].status is PartStatus.FORCED
+    assert _reads_prior(ix.learned)
+
+
+def test_too_few_topics_to_cross_validate_keep_nothing_unless_forced() -> None:
+    ix = Index.in_memory()
+    ix.add(corpus())
+    queries, qrels, topics = judgments(topics=3)
+    report = ix.learn(queries, qrels, topics=topics, options=OPTIONS)
+    assert report.topics == 3 and report.folds == 0 and report.kept == ()
+    for part in report.parts.values():
+        assert not part.kept
+        if part.status is PartStatus.LEFT_OUT:
+            assert "3 topics cannot be cross-validated in 5 folds" in part.why
+    assert report.parts["expansion"].status is PartStatus.LEFT_OUT
+    assert _same_as_unlearned(ix, queries)
+    forced = dataclasses.replace(OPTIONS, rerank=False, force=("expansion",))
+    report = ix.learn(queries, qrels, topics=topics, options=forced)
+    assert report.parts["expansion"].status is PartStatus.FORCED
+    assert report.expansion[0] > 0 and report.kept == ("expansion",)
+    assert not _same_as_unlearned(ix, queries)
+
+
+def test_only_parts_can_be_forced() -> None:
+    with pytest.raises(ValueError, match="cannot force 'rerank'"):
+        LearnOptions(force=("rerank",))
+
+
+def test_the_report_says_what_was_kept(built: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    shutil.copytree(built, path)
+    queries, qrels, topics = judgments()
+    with Index.open(path) as ix:
+        report = ix.learn(queries, qrels, topics=topics, options=OPTIONS)
+    body = report.as_dict()
+    assert set(body["parts"]) == set(PARTS)
+    for name, part in body["parts"].items():
+        assert part["status"] in {s.value for s in PartStatus}
+        assert part["kept"] == (name in body["kept"])
+    json.dumps(body)  # JSON-ready
+    assert report.reranker is report.parts["reranker"]  # never None, whatever happened
+    with Index.open(path) as ix:  # read back from learned.json
+        assert ix.learned is not None
+        assert ix.learned.info["parts"] == {n: p["status"] for n, p in body["parts"].items()}
+
+
+def test_searches_go_on_while_the_index_learns(built: Path, tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    shutil.copytree(built, path)
+    queries, qrels, topics = judgments()
+    with Index.open(path) as ix:
+        before = _ranking(ix, "plimouthea")
+        found: list[list[tuple[str, float]]] = []
+
+        def progress(step: str) -> None:
+            # A search from another thread while learning runs: it must not wait for it.
+            if found or not step.startswith("expansion"):
+                return
+            other = threading.Thread(target=lambda: found.append(_ranking(ix, "plimouthea")))
+            other.start()
+            other.join(timeout=120)
+            assert not other.is_alive(), "a search waited for learning to finish"
+
+        ix.learn(queries, qrels, topics=topics, options=FORCED, progress=progress)
+        assert found == [before]  # the model in use until learning ended: none
+        assert _ranking(ix, "plimouthea") != before  # then the new one, at once
+
+
+@needs_lightgbm
+def test_cli_learn_says_what_it_kept_and_forces(tmp_path: Path) -> None:
+    docs, queries, qrels, topics = noisy()
+    path = tmp_path / "ix"
+    Index.build(path, docs).close()
+    q = tmp_path / "q.jsonl"
+    q.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in queries), "utf-8")
+    r = tmp_path / "r.tsv"
+    r.write_text("".join(f"{a}\t{b}\t{c}\n" for a, b, c in qrels), "utf-8")
+    t = tmp_path / "t.tsv"
+    t.write_text("qid\ttopic\n" + "".join(f"{a}\t{b}\n" for a, b in topics.items()), "utf-8")
+    args = ["learn", "--index", str(path), "--queries", str(q), "--qrels", str(r)]
+    code, out, err = _run(*args, "--topics", str(t))
+    assert code == 0, err
+    assert "reranker: left out: it did not help: held-out nDCG@10 -" in out
+    assert "kept: nothing: searches rank as they did unlearned" in out
+    code, out, err = _run(*args, "--topics", str(t), "--force", "reranker", "--json")
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["kept"] == ["reranker"] and body["parts"]["reranker"]["status"] == "forced"
+    code, out, _ = _run(*args, "--topics", str(t), "--force")
+    assert code == 0 and "kept: expansion, prior, reranker" in out
+    code, _, err = _run(*args, "--force", "trees")
+    assert code == 2 and "invalid choice: 'trees'" in err
+    code, out, _ = _run(*args, "--topics", str(t), "--cross-validate", "3")
+    assert code == 0 and "parts kept: fold 1: none; fold 2: none; fold 3: none" in out
+
+
+def test_stats_shows_the_parts_left_out() -> None:
+    from searchlib.app.render import learned_rows
+
+    learned = {
+        "used": True,
+        "prior_documents": 12,
+        "reranker": None,
+        "expansion": {"weight": 0},
+        "parts": {"expansion": "left out", "prior": "left out", "reranker": "left out"},
+    }
+    rows = dict(learned_rows(learned))
+    assert rows["prior"].startswith("left out") and "12 judged documents" in rows["prior"]
+    assert rows["reranker"] == "none (left out)"

@@ -158,6 +158,7 @@ def test_skip_mode_never_loads_what_the_index_refuses(tmp_path: Path) -> None:
         assert ix.add(docs) == 1
 
 
+@pytest.mark.slow
 def test_a_huge_title_is_stored_whole_once_and_bounded_with_other_passages() -> None:
     title = " ".join(f"mot{i}" for i in range(40_000))  # about 300 KB
     text = "\n\n".join(f"Paragraphe {i} sur le contrat de travail. " * 10 for i in range(60))

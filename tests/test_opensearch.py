@@ -21,15 +21,12 @@ from searchlib import Document, FrenchAnalyzer, Index, Ranking, load_jsonl
 from searchlib.analysis import ELISIONS, FRENCH_STOP_WORDS
 from searchlib.analysis.lexicon import IRREGULAR_FORMS, ORDINAL_WORDS
 from searchlib.errors import CorpusFormatError, DocumentError, QuerySyntaxError
+from searchlib.fields import AllOf, Date, Exclude, Facet, Match, Range, SortKey
 from searchlib.highlight import MatchSpec
 from searchlib.opensearch import (
-    DateHistogramFacet,
-    FieldFilter,
     MetadataField,
     QueryTranslator,
-    SortKey,
     TermLookups,
-    TermsFacet,
     UnsupportedQueryError,
     export,
     index_body,
@@ -52,6 +49,7 @@ from searchlib.opensearch.results import (
 from searchlib.opensearch.translate import (
     DOCUMENT_COUNT,
     HIGHLIGHT_TAGS,
+    field_types,
     levenshtein,
     search_body,
 )
@@ -437,53 +435,63 @@ DECLARED = [
 
 def body_of(**options: Any) -> dict[str, Any]:
     translation = QueryTranslator().translate("cour")
-    return search_body(translation, declared=DECLARED, **options)
+    return search_body(translation, types=field_types(DECLARED), **options)
 
 
 def test_filters_go_in_the_filter_context() -> None:
-    body = body_of(filters=[FieldFilter("source", ("sp", "cdt")), FieldFilter("year", gte=2020)])
+    expr = AllOf((Match("source", ("sp", "cdt")), Range("year", 2020.0, None)))
+    body = body_of(filter=expr)
     assert body["query"]["bool"]["filter"] == [
-        {"terms": {"fields.source": ["sp", "cdt"]}},
-        {"range": {"fields.year": {"gte": 2020}}},
+        {
+            "bool": {
+                "filter": [
+                    {"terms": {"fields.source": ["sp", "cdt"]}},
+                    {"range": {"fields.year": {"gte": 2020.0}}},
+                ]
+            }
+        }
     ]
 
 
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"filters": [FieldFilter("author", ("x",))]},  # not declared
-        {"filters": [FieldFilter("source", gte="a")]},  # a range on a keyword
-        {"filters": [FieldFilter("year")]},  # neither values nor bounds
-        {"facets": [DateHistogramFacet("year")]},  # not a date
-        {"facets": [TermsFacet("published")]},  # a date takes a histogram
-        {"sort": [SortKey("author")]},
-        {"page": 1001},  # past the result window
-    ],
-)
-def test_what_the_cluster_cannot_do_is_refused(options: dict[str, Any]) -> None:
+def test_a_date_range_goes_to_the_cluster_in_epoch_milliseconds() -> None:
+    day = Date().convert("2020-03-01")[0]
+    body = body_of(filter=Exclude(Range("published", day, None, low_inclusive=False)))
+    assert body["query"]["bool"]["filter"] == [
+        {"bool": {"must_not": [{"range": {"fields.published": {"gt": day // 1000}}}]}}
+    ]
+
+
+def test_the_page_window_is_refused() -> None:
     with pytest.raises(UnsupportedQueryError):
-        body_of(**options)
+        body_of(page=1001)
 
 
 def test_facets_count_documents_and_collapse_counts_them_too() -> None:
     body = body_of(
-        facets=[TermsFacet("source", size=5), DateHistogramFacet("published", "year")],
+        facets=[Facet("source", limit=5), Facet("published", by="month")],
         collapse=True,
     )
     terms = body["aggs"]["facet_0"]
     assert terms["terms"]["field"] == "fields.source" and terms["terms"]["size"] == 5
     assert terms["aggs"]["documents"]["cardinality"]["field"] == "doc_id"
-    assert body["aggs"]["facet_1"]["date_histogram"]["calendar_interval"] == "year"
+    histogram = body["aggs"]["facet_1"]["date_histogram"]
+    assert histogram["calendar_interval"] == "month" and histogram["format"] == "yyyy-MM"
     assert body["collapse"] == {"field": "doc_id"}
     assert body["aggs"][DOCUMENT_COUNT] == {
         "cardinality": {"field": "doc_id", "precision_threshold": 40000}
     }
 
 
+def test_number_facets_count_the_same_ranges_as_the_local_index() -> None:
+    body = body_of(facets=[Facet("year", edges=(2000, 2020))])
+    ranges = body["aggs"]["facet_0"]["range"]["ranges"]
+    assert [r["key"] for r in ranges] == ["*-2000", "2000-2020", "2020-*"]
+
+
 def test_sorting_keeps_scores_and_a_stable_order() -> None:
     body = body_of(sort=[SortKey("year", descending=True)])
     assert body["sort"][0] == {"fields.year": {"order": "desc", "missing": "_last"}}
-    assert body["sort"][-1] == {"id": {"order": "asc"}}
+    assert body["sort"][-2:] == [{"_score": {"order": "desc"}}, {"id": {"order": "asc"}}]
     assert body["track_scores"] is True
 
 
@@ -544,7 +552,7 @@ def test_totals_and_facets_from_a_response() -> None:
     }
     assert total_from(response, collapse=False) == 42
     assert total_from(response, collapse=True) == 7
-    buckets = facets_from(response, [TermsFacet("source")])["source"]
+    buckets = facets_from(response, [Facet("source")])["source"]
     assert [(b.key, b.documents) for b in buckets] == [("sp", 5)]
 
 
@@ -566,20 +574,22 @@ def test_passages_carry_the_document_and_a_bounded_title() -> None:
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"year": "2020"}, "declared number"),
-        ({"year": True}, "declared number"),
-        ({"source": ["a", "b"]}, "single-valued"),
-        ({"published": "2020-13-45"}, "declared date"),
+        ({"year": "2020"}, r"'year' \(number\)"),
+        ({"year": True}, r"'year' \(number\)"),
+        ({"source": ["a", "b"]}, r"'source' \(keyword\)"),
+        ({"published": "2020-13-45"}, r"'published' \(date\)"),
+        ({"published": "1700000000000"}, r"'published' \(date\)"),
     ],
 )
 def test_declared_values_of_the_wrong_kind_are_refused(
     fields: dict[str, Any], message: str
 ) -> None:
-    declared = {f.name: f for f in DECLARED}
+    types = field_types(DECLARED)
     with pytest.raises(DocumentError, match=message):
-        passage_sources(Document("d", "t", "x", fields), declared=declared)
+        passage_sources(Document("d", "t", "x", fields), fields=types)
     ok = Document("d", "t", "x", {"year": 2020, "published": "2020-05-01T10:00:00Z"})
-    assert passage_sources(ok, declared=declared)
+    ((_, source),) = passage_sources(ok, fields=types)
+    assert source["fields"] == {"year": 2020.0, "published": "2020-05-01T10:00:00+00:00"}
 
 
 def test_bulk_lines_alternate_actions_and_sources() -> None:
@@ -670,3 +680,53 @@ def test_cluster_options() -> None:
     add_cluster_options(parser)
     assert parser.parse_args(["--approximate"]).approximate is True
     assert parser.parse_args([]).approximate is False
+
+
+@pytest.mark.parametrize(
+    ("value", "checked"),
+    [
+        # unset or false: the certificate is checked
+        (None, True),
+        ("", True),
+        ("0", True),
+        ("false", True),
+        ("No", True),
+        (" off ", True),
+        # an explicit true value, any case: not checked
+        ("1", False),
+        ("TRUE", False),
+        ("yes", False),
+        ("On", False),
+    ],
+)
+def test_insecure_is_off_unless_explicitly_true(value: str | None, checked: bool) -> None:
+    from searchlib.opensearch.cli import parse_spec
+
+    env = {} if value is None else {"SEARCHLIB_OPENSEARCH_INSECURE": value}
+    assert parse_spec("https://h:9200/ix", env).verify_certs is checked
+
+
+@pytest.mark.parametrize("value", ["n", "y", "disabled", "enable", "2", "insecure", "oui"])
+def test_insecure_refuses_what_is_neither_true_nor_false(value: str) -> None:
+    from searchlib.opensearch.cli import parse_spec
+    from searchlib.opensearch.errors import ClusterConfigError
+
+    with pytest.raises(ClusterConfigError, match=f"SEARCHLIB_OPENSEARCH_INSECURE={value!r}"):
+        parse_spec("https://h:9200/ix", {"SEARCHLIB_OPENSEARCH_INSECURE": value})
+
+
+def test_a_cluster_spec_keeps_its_password_out_of_messages() -> None:
+    from searchlib.opensearch.cli import parse_spec
+    from searchlib.opensearch.errors import ClusterConfigError
+
+    spec = parse_spec("https://me:hunter2@h:9200/ix", {})
+    assert spec.password == "hunter2" and "hunter2" not in repr(spec)
+    for bad in (
+        "https://me:hunter2@h:9200/IX",
+        "https://me:hunter2@h:port/ix",
+        "ftp://me:hunter2@h/ix",
+    ):
+        with pytest.raises(ClusterConfigError) as e:
+            parse_spec(bad, {})
+        assert "hunter2" not in str(e.value)
+        assert bad.replace("me:hunter2@", "") in str(e.value)  # the URL, without the user part

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,11 +36,9 @@ from searchlib.opensearch import (
     ClusterAuthError,
     ClusterError,
     ClusterUnavailableError,
-    FieldFilter,
     MappingConflictError,
     MetadataField,
     OpenSearchIndex,
-    TermsFacet,
     index_body,
 )
 from searchlib.opensearch.translate import DOCUMENT_COUNT, HIGHLIGHT_TAGS
@@ -72,6 +71,14 @@ class Request:
         text = self.body.decode("utf-8")
         assert text.endswith("\n"), "bulk bodies end with a newline (OpenSearch refuses others)"
         return [json.loads(x) for x in text.splitlines()]
+
+
+@dataclass
+class Raw:
+    """An answer sent as it is (not JSON): a proxy's page, a cut-off body."""
+
+    body: bytes
+    content_type: str = "text/html; charset=UTF-8"
 
 
 Answer = tuple[int, Any]
@@ -127,9 +134,13 @@ def _handler(cluster: FakeCluster) -> type[BaseHTTPRequestHandler]:
                 status, payload = cluster.answer(request)
             except Exception as e:  # noqa: BLE001 - a fake's bug: a 500 that names it
                 status, payload = 500, error_body("fake_cluster_error", repr(e), 500)
-            data = b"" if payload is None else json.dumps(payload).encode()
+            content_type = "application/json; charset=UTF-8"
+            if isinstance(payload, Raw):
+                data, content_type = payload.body, payload.content_type
+            else:
+                data = b"" if payload is None else json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             if self.command != "HEAD":
@@ -681,8 +692,8 @@ def test_search_sends_a_documented_body_and_reads_hits(cluster: FakeCluster) -> 
     results = index.search(
         '"cour fédérale" -juge',
         collapse=True,
-        filters=[FieldFilter("source", ("sp",))],
-        facets=[TermsFacet("source")],
+        filter={"source": "sp"},
+        facets=["source"],
     )
     (request,) = cluster.sent("POST", f"/{INDEX}/_search")
     body = request.json()
@@ -881,3 +892,269 @@ def test_index_command_loads_and_reports_refusals(
     assert index_documents(spec, DOCS[:1], append=True, out=out, err=err) == 1
     assert err.getvalue().startswith("searchlib: refused: document 'a' (passage a#1): 400: ")
     assert open_spec(spec).name == INDEX
+
+
+# -- credentials in a cluster URL are used, never shown ----------------------------------------
+
+SECRET = "s3cret-pw"
+CLI_CORPUS = Path(__file__).parent / "data" / "cli" / "corpus.jsonl"
+
+
+def with_credentials(url: str) -> str:
+    return url.replace("http://", f"http://loader:{SECRET}@")
+
+
+def test_credentials_in_the_url_are_used_and_never_shown(cluster: FakeCluster) -> None:
+    import traceback
+
+    url = with_credentials(cluster.url)
+    index = OpenSearchIndex.create(url, INDEX)
+    assert cluster.requests[-1].headers["authorization"].startswith("Basic ")  # used
+    counts = iter([3, 2])
+    cluster.on("POST", f"/{INDEX}/_count", lambda r: (200, {"count": next(counts)}))
+    cluster.on("GET", f"/{INDEX}/_stats/store", lambda r: (200, {"_all": {}}))
+    assert (index.url, index.path, index.stats().path) == (
+        cluster.url,
+        f"{cluster.url}/{INDEX}",
+        f"{cluster.url}/{INDEX}",
+    )
+    assert repr(index) == f"OpenSearchIndex({cluster.url!r}, {INDEX!r})"
+    # every kind of error names the cluster without the credentials, cause included
+    errors: list[SearchlibError] = []
+
+    def caught(call: Callable[[], object]) -> None:
+        with pytest.raises(SearchlibError) as e:
+            call()
+        errors.append(e.value)
+
+    caught(lambda: OpenSearchIndex.create(url, INDEX))  # exists
+    caught(lambda: OpenSearchIndex.open(url, "other"))  # not found
+    refusal = error_body("search_phase_execution_exception", "all shards failed")
+    cluster.on("POST", f"/{INDEX}/_search", lambda r: (400, refusal))
+    caught(lambda: index.search("cour"))  # refused
+    cluster.on("POST", f"/{INDEX}/_search", lambda r: (200, {"took": 1}))
+    caught(lambda: index.search("cour"))  # an unexpected answer
+    cluster.on("GET", r"/[^/]+/_mapping", lambda r: (401, error_body("security", "no", 401)))
+    caught(lambda: OpenSearchIndex.open(url, INDEX))  # credentials refused
+    assert [type(e) for e in errors] == [
+        IndexExistsError,
+        IndexNotFoundError,
+        ClusterError,
+        ClusterError,
+        ClusterAuthError,
+    ]
+    for e in errors:
+        text = "".join(traceback.format_exception(e))
+        assert cluster.url in text and SECRET not in text and "loader" not in text, text
+
+
+def test_an_unreachable_cluster_is_named_without_credentials() -> None:
+    import traceback
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ClusterUnavailableError, match=f"at http://127.0.0.1:{port} ") as e:
+        OpenSearchIndex.open(f"http://loader:{SECRET}@127.0.0.1:{port}", INDEX)
+    assert SECRET not in "".join(traceback.format_exception(e.value))
+
+
+def test_redact_leaves_out_every_user_part() -> None:
+    from searchlib.opensearch.errors import redact
+
+    cases = {
+        # the plain case, and a URL inside a message
+        "https://u:p@h:9200/ix": "https://h:9200/ix",
+        "at http://u:p@h:9200 (refused)": "at http://h:9200 (refused)",
+        # a user alone, an encoded password, a raw @ in the password (cut whole)
+        "http://u@h/ix": "http://h/ix",
+        "http://u:s%40c@h": "http://h",
+        "http://u:p@ss@h:1/ix": "http://h:1/ix",
+        # URLs without credentials, and an address that is no URL, are kept
+        "https://h:9200/ix": "https://h:9200/ix",
+        "write to admin@example.org": "write to admin@example.org",
+        "'HTTP://U:P@H/BAD': the path": "'HTTP://H/BAD': the path",
+    }
+    assert {text: redact(text) for text in cases} == cases
+
+
+def test_cli_shows_cluster_urls_without_credentials(
+    cluster: FakeCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    from searchlib.app.cli import main
+    from searchlib.opensearch.cli import index_documents, parse_spec
+
+    counts = iter([3, 2] * 4)
+    cluster.on("POST", f"/{INDEX}/_count", lambda r: (200, {"count": next(counts)}))
+    cluster.on("GET", f"/{INDEX}/_stats/store", lambda r: (200, {"_all": {}}))
+    spec = with_credentials(f"{cluster.url}/{INDEX}")
+    printed = []
+    out, err = io.StringIO(), io.StringIO()
+    assert index_documents(spec, DOCS, out=out, err=err) == 0
+    assert f"into {cluster.url}/{INDEX};" in out.getvalue()
+    printed += [out.getvalue(), err.getvalue()]
+    for argv in (["stats", "--index", spec], ["repl", "--index", spec]):
+        out, err = io.StringIO(), io.StringIO()
+        assert main(argv, stdin=io.StringIO(""), stdout=out, stderr=err) == 0, err.getvalue()
+        printed += [out.getvalue(), err.getvalue()]
+    assert f"index: {cluster.url}/{INDEX} — 2 documents" in printed[-2]  # the REPL banner
+    assert f"{cluster.url}/{INDEX}" in printed[-4]  # stats
+    # a URL the CLI cannot use: one line, no traceback, no credentials
+    for bad in ("/UPPER", "/a/b", ":port/ix"):
+        out, err = io.StringIO(), io.StringIO()
+        url = with_credentials(cluster.url) + bad
+        assert main(["search", "cour", "--index", url], stdout=out, stderr=err) == 1
+        assert err.getvalue().startswith("searchlib: ") and err.getvalue().count("\n") == 1
+        printed.append(err.getvalue())
+    assert "password=" not in repr(parse_spec(spec))
+    printed += [repr(parse_spec(spec)), *capsys.readouterr()]
+    assert not [text for text in printed if SECRET in text]
+
+
+# -- SEARCHLIB_OPENSEARCH_INSECURE: only a true value turns checks off, with a warning ----------
+
+
+def test_an_unchecked_certificate_warns_once_per_client() -> None:
+    from searchlib.opensearch import make_client
+    from searchlib.opensearch.errors import InsecureConnectionWarning
+
+    # no request is sent: a client connects on its first request
+    with pytest.warns(InsecureConnectionWarning, match="https://127.0.0.1:9 is not checked") as w:
+        make_client(f"https://loader:{SECRET}@127.0.0.1:9", verify_certs=False)
+    assert len(w) == 1 and SECRET not in str(w[0].message)
+    make_client("http://127.0.0.1:9", verify_certs=False)  # no TLS, nothing to check: silent
+
+
+def test_cli_shows_the_warning_on_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    from searchlib.app.cli import main
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    url = f"https://127.0.0.1:{port}/{INDEX}"
+    monkeypatch.setenv("SEARCHLIB_OPENSEARCH_INSECURE", "yes")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["stats", "--index", url], stdout=out, stderr=err) == 1
+    assert err.getvalue().startswith("searchlib: cannot reach OpenSearch")
+    warned = capsys.readouterr().err  # where Python shows warnings
+    assert warned == (
+        f"searchlib: warning: the certificate of OpenSearch at https://127.0.0.1:{port} is not "
+        "checked: anyone on the way can read and change what is sent (for test clusters only)\n"
+    )
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["index", str(CLI_CORPUS), "--index", url], stdout=out, stderr=err) == 1
+    assert err.getvalue().startswith("searchlib: warning: the certificate") and (
+        err.getvalue().splitlines()[1].startswith("searchlib: cannot reach OpenSearch")
+    )
+    # a value that is neither true nor false stops before any connection
+    monkeypatch.setenv("SEARCHLIB_OPENSEARCH_INSECURE", "disabled")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["stats", "--index", url], stdout=out, stderr=err) == 1
+    assert err.getvalue() == (
+        "searchlib: SEARCHLIB_OPENSEARCH_INSECURE='disabled' is neither true (1, true, yes, on: "
+        "no certificate check) nor false (0, false, no, off or empty: checked)\n"
+    )
+
+
+# -- malformed answers are ClusterErrors, not KeyErrors ------------------------------------------
+
+HTML = Raw(b"<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>")
+UNEXPECTED = "answered something unexpected"
+
+
+def hit_with(**changes: Any) -> dict[str, Any]:
+    return {**a_hit("d1#1", 1.0, "La cour.", []), **changes}
+
+
+MALFORMED_SEARCHES = {
+    "no hits": (200, {"took": 1, "timed_out": False}),
+    "hits null": (200, {"took": 1, "hits": None}),
+    "hits.hits null": (200, {"took": 1, "hits": {"total": {"value": 1}, "hits": None}}),
+    "hits a list": (200, {"took": 1, "hits": []}),
+    "score not a number": (200, search_answer([hit_with(_score="beaucoup")])),
+    "score a bool": (200, search_answer([hit_with(_score=True)])),
+    "source not an object": (200, search_answer([hit_with(_source=["La cour."])])),
+    "position not a number": (
+        200,
+        search_answer([hit_with(_source={"doc_id": "d1", "position": "x", "text": "t"})]),
+    ),
+    "total missing": (200, {"took": 1, "hits": {"hits": []}}),
+    "a proxy's page": (200, HTML),
+    "a proxy's page said to be JSON": (200, Raw(HTML.body, "application/json")),
+    "plain text": (200, Raw(b"OK", "text/plain")),
+    "an empty body": (200, Raw(b"", "application/json")),
+    "a proxy's error page": (502, HTML),
+}
+
+
+@pytest.mark.parametrize("answer", MALFORMED_SEARCHES.values(), ids=MALFORMED_SEARCHES.keys())
+def test_a_malformed_search_answer_is_a_cluster_error(cluster: FakeCluster, answer: Answer) -> None:
+    index = new_index(cluster)
+    cluster.on("POST", f"/{INDEX}/_search", lambda r: answer)
+    with pytest.raises(ClusterError, match=f"cannot search.*{UNEXPECTED}") as e:
+        index.search("cour")
+    assert type(e.value) is ClusterError and str(e.value).count("\n") == 0
+    assert f"OpenSearch index {INDEX!r} at {cluster.url}" in str(e.value)
+    assert len(str(e.value)) < 400  # an excerpt of a page, not the page
+
+
+MALFORMED_LOOKUPS = {
+    "a count that is no number": {"aggregations": {"f0": {"doc_count": "many"}}},
+    "aggregations null": {"aggregations": None},
+    "an option without text": {"suggest": {"n0": [{"options": [{"freq": 3}]}]}},
+    "a term that is no string": {"suggest": {"n0": [{"options": [{"text": 7, "freq": 3}]}]}},
+    "a frequency that is no number": {
+        "suggest": {"n0": [{"options": [{"text": "contrat", "freq": "x"}]}]}
+    },
+    "suggest a list": {"suggest": ["contrat"]},
+}
+
+
+@pytest.mark.parametrize("answer", MALFORMED_LOOKUPS.values(), ids=MALFORMED_LOOKUPS.keys())
+def test_a_malformed_term_lookup_is_a_cluster_error(
+    cluster: FakeCluster, answer: dict[str, Any]
+) -> None:
+    index = new_index(cluster)
+    cluster.on("POST", f"/{INDEX}/_search", lambda r: (200, {**search_answer([]), **answer}))
+    with pytest.raises(ClusterError, match=rf"cannot look up terms \(typos, word~\).*{UNEXPECTED}"):
+        index.search("contrst")  # a typo: its neighbours and frequencies are looked up first
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"count": "12"}, {"count": None}, {"count": -1}, {"_shards": {}}, HTML],
+    ids=["a string", "null", "negative", "missing", "a proxy's page"],
+)
+def test_a_malformed_count_is_a_cluster_error(cluster: FakeCluster, answer: Any) -> None:
+    index = new_index(cluster)
+    cluster.on("POST", f"/{INDEX}/_count", lambda r: (200, answer))
+    cluster.on("GET", f"/{INDEX}/_stats/store", lambda r: (200, {"_all": {}}))
+    with pytest.raises(ClusterError, match=f"cannot count documents.*{UNEXPECTED}"):
+        index.stats()
+    with pytest.raises(ClusterError, match=UNEXPECTED):
+        len(index)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"hits": None},
+        {"hits": {"hits": [{"_id": "b#1", "_source": "Un."}]}},
+        {"hits": {"hits": [["b#1"]]}},
+        HTML,
+    ],
+    ids=["hits null", "source a string", "hit a list", "a proxy's page"],
+)
+def test_a_malformed_document_answer_is_a_cluster_error(cluster: FakeCluster, answer: Any) -> None:
+    index = new_index(cluster)
+    cluster.on("POST", f"/{INDEX}/_search", lambda r: (200, answer))
+    with pytest.raises(ClusterError, match=f"cannot read a document.*{UNEXPECTED}"):
+        index.document("b")
+    with pytest.raises(ClusterError, match=UNEXPECTED):
+        index.passages("b")

@@ -18,23 +18,25 @@ from typing import Any
 import pytest
 
 from searchlib import Document, FrenchAnalyzer, Index, load_jsonl
+from searchlib.fields import Facet
 from searchlib.opensearch import (
     BulkError,
     ClusterAuthError,
-    DateHistogramFacet,
-    FieldFilter,
     MetadataField,
     OpenSearchIndex,
-    SortKey,
-    TermsFacet,
     make_client,
 )
+from searchlib.opensearch.cli import insecure
 from searchlib.opensearch.mapping import ANALYZER, EXACT_ANALYZER
 
 URL = os.environ.get("SEARCHLIB_OPENSEARCH_URL", "")
-pytestmark = pytest.mark.skipif(
-    not URL, reason="no cluster: set SEARCHLIB_OPENSEARCH_URL to run the end-to-end tests"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not URL, reason="no cluster: set SEARCHLIB_OPENSEARCH_URL to run the end-to-end tests"
+    ),
+    # a test cluster without a certificate to check (SEARCHLIB_OPENSEARCH_INSECURE=1)
+    pytest.mark.filterwarnings("ignore::searchlib.opensearch.errors.InsecureConnectionWarning"),
+]
 CORPUS = Path(__file__).parent / "data" / "cli" / "corpus.jsonl"
 DECLARED = [
     MetadataField("source", "keyword"),
@@ -49,7 +51,7 @@ def connection() -> dict[str, Any]:
         "username": os.environ.get("SEARCHLIB_OPENSEARCH_USER"),
         "password": os.environ.get("SEARCHLIB_OPENSEARCH_PASSWORD"),
         "ca_certs": os.environ.get("SEARCHLIB_OPENSEARCH_CA_CERTS"),
-        "verify_certs": os.environ.get("SEARCHLIB_OPENSEARCH_INSECURE", "") in ("", "0"),
+        "verify_certs": not insecure(),  # as the CLI reads SEARCHLIB_OPENSEARCH_INSECURE
     }
 
 
@@ -134,9 +136,9 @@ def test_filters_facets_and_sorting(cluster_index: OpenSearchIndex) -> None:
         "la OR le",
         collapse=True,
         limit=50,
-        filters=[FieldFilter("year", gte=2019), FieldFilter("tags", ("b",))],
-        facets=[TermsFacet("source"), DateHistogramFacet("published", "year")],
-        sort=[SortKey("year", descending=True)],
+        filter="year:>=2019 tags:b",
+        facets=["source", Facet("published", by="year")],
+        sort="-year",
     )
     years = [h.fields["year"] for h in results]
     assert years == sorted(years, reverse=True) and all(y >= 2019 for y in years)

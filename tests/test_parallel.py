@@ -20,6 +20,8 @@ SHARED = shared_dir()
 CDTN = SHARED / "eval-public" / "cdtn-requetes" / "corpus.jsonl"
 QUERIES = ["contrat à durée déterminée", "licenciement économique", "congé maternité", "TorrentSpy"]
 
+pytestmark = pytest.mark.slow  # processes: the slowest module of the suite
+
 
 def _docs() -> list[Document]:
     need_shared(CDTN)

@@ -13,9 +13,11 @@ import pytest
 import searchlib
 from searchlib import Document, Index, Ranking
 from searchlib._cache import BoundedCache
+from searchlib.engine.pipeline import Pipeline
+from searchlib.engine.request import SearchRequest
 from searchlib.query.compiler import QueryCompiler
 from searchlib.query.language import Word, parse
-from searchlib.searching import SearchContext, SearcherState, search
+from searchlib.searching import SearchContext, SearcherState
 
 SEARCH_MODULES = [
     "searchlib.searching",
@@ -204,7 +206,7 @@ def test_compile_execute_materialise_make_a_search(ix: Index) -> None:
         results = context.materialise(compiled, executed, page=2, limit=2)
         assert results.hits == expected.hits and results.total == expected.total
         assert results.match == expected.match
-        again = search(context, query, 2, 2)
+        again = Pipeline(context).run(SearchRequest(query, 2, 2))
         assert again == dataclasses.replace(expected, elapsed_ms=again.elapsed_ms)
 
 
@@ -213,8 +215,8 @@ def test_the_reference_path_ranks_alike(ix: Index) -> None:
     reference = dataclasses.replace(fast, fast_path=False)
     for query in ["congé payé", "CDD contrat", '"congé payé" paie', "mois prime"]:
         for collapse in (True, False):
-            a = search(fast, query, 10, collapse=collapse)
-            b = search(reference, query, 10, collapse=collapse)
+            a = Pipeline(fast).run(SearchRequest(query, 10, collapse=collapse))
+            b = Pipeline(reference).run(SearchRequest(query, 10, collapse=collapse))
             assert [h.id for h in a] == [h.id for h in b]
             assert [h.score for h in a] == pytest.approx([h.score for h in b], rel=1e-9)
 
@@ -241,7 +243,9 @@ def test_acronym_expansion_is_reachable(ix: Index) -> None:
 def test_a_context_made_by_hand(ix: Index) -> None:
     state = SearcherState(ix.searcher())  # its own segment cache
     context = SearchContext(state, ix.analyzer, ix.ranking, ix.exact_analyzer, ix.acronyms)
-    assert _ranked(search(context, "congé payé")) == _ranked(ix.search("congé payé"))
+    assert _ranked(Pipeline(context).run(SearchRequest("congé payé"))) == _ranked(
+        ix.search("congé payé")
+    )
 
 
 def test_module_level_search_corrects_suggests_and_completes_as_the_index_does() -> None:
@@ -254,3 +258,24 @@ def test_module_level_search_corrects_suggests_and_completes_as_the_index_does()
     assert searchlib.search("musiqeu", correct=False, suggest=False).suggestion is None
     assert searchlib.search("musi").total == 0
     assert searchlib.search("musi", as_you_type=True).total == corrected.total
+
+
+def test_the_search_options_are_the_request_fields() -> None:
+    from typing import get_type_hints
+
+    from searchlib.engine.request import SearchOptions
+
+    fields = {f.name for f in dataclasses.fields(SearchRequest)}
+    assert set(get_type_hints(SearchOptions)) == fields - {"query", "limit", "page"}
+
+
+def test_a_request_is_checked_once_and_runs_as_given(ix: Index) -> None:
+    request = SearchRequest("congé", limit=2, page=2, collapse=True)
+    a, b = ix.search(request), ix.search("congé", limit=2, page=2, collapse=True)
+    assert a == dataclasses.replace(b, elapsed_ms=a.elapsed_ms)
+    with pytest.raises(TypeError, match="alone"):
+        ix.search(request, limit=3)
+    with pytest.raises(ValueError, match="semantic"):
+        SearchRequest("congé", semantic="maybe")  # type: ignore[arg-type]
+    stages = [s.name for s in ix.search(request).trace.stages]
+    assert stages[:2] == ["plan", "retrieve"] and "page" in stages

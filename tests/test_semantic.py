@@ -378,17 +378,6 @@ def test_fuse_equal_scores_keep_lexical_order() -> None:
         fuse([1.0], [0.1, 0.2], weight=0.1)
 
 
-@pytest.mark.parametrize(
-    ("n", "want", "levels"), [(1000, 10, 20), (1000, 1, 3), (50, 10, 5), (5, 3, 2)]
-)
-def test_best_first_is_the_stable_descending_order(n: int, want: int, levels: int) -> None:
-    from searchlib.semantic.hybrid import _best_first
-
-    scores = np.random.default_rng(n + want).integers(0, levels, n).astype(np.float64)
-    full = [int(i) for i in np.argsort(-scores, kind="stable")]
-    assert list(_best_first(scores, want)) == full
-
-
 class CutEmbedder(HashingEmbedder):
     """The stand-in with a passage cut, as the real model has."""
 

@@ -121,7 +121,7 @@ def test_hybrid_search_on_the_real_model(index: Index) -> None:
     assert res.hits and res.hits[0].doc_id.startswith("meteo")
     lexical = index.search("va-t-il pleuvoir demain", limit=20, semantic="off")
     assert sorted(h.id for h in res) == sorted(h.id for h in lexical)  # reordered, no more
-    share = index.semantic_share("va-t-il pleuvoir demain", res.hits[0].id)
+    share = index.explain(res, res.hits[0]).semantic
     assert share is not None and share.cosine is not None and 0.5 < share.cosine <= 1.0
 
 

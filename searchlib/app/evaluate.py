@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from searchlib.engine.backend import Backend
+from searchlib.engine.request import SearchRequest
 from searchlib.errors import CorpusFormatError, SearchlibError
-from searchlib.index import Index
 from searchlib.learn.metrics import per_query
 
 Run = Mapping[str, Sequence[str]]
@@ -137,7 +138,7 @@ def grouped_metrics(run: Run, qrels: Qrels, groups: Mapping[str, str]) -> Metric
 
 
 def run_queries(
-    index: Index,
+    index: Backend,
     queries: Iterable[tuple[str, str]],
     *,
     limit: int = 100,
@@ -152,12 +153,11 @@ def run_queries(
     """
     for qid, text in queries:
         try:
-            if learned:  # (an OpenSearch index, which learns nothing, takes no such option)
-                res = index.search(text, limit=limit, collapse=True, highlight_hits=False)
-            else:
-                res = index.search(
-                    text, limit=limit, collapse=True, highlight_hits=False, learned=False
+            res = index.run(
+                SearchRequest(
+                    text, limit=limit, collapse=True, highlight_hits=False, learned=learned
                 )
+            )
             yield qid, [(h.doc_id, h.score) for h in res.hits]
         except SearchlibError as e:
             if on_error is not None:

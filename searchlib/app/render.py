@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from searchlib.analysis.analyzer import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
+from searchlib.engine.backend import IndexStats
 from searchlib.highlight import ANSI_MARK, Snippet, visible
-from searchlib.index import IndexStats
 from searchlib.ranking.explain import Explanation
 from searchlib.ranking.params import Ranking
 from searchlib.results import Hit, SearchResults
@@ -380,11 +380,18 @@ def format_stats(stats: IndexStats, ranking: Ranking | None = None) -> str:
             )
         )
     width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+    # Strings read from the index's files (its path, the model's, the vectors'):
+    # control characters shown, never interpreted by the terminal.
+    return "\n".join(f"{k.ljust(width)}  {visible(v, newlines=False)}" for k, v in rows)
 
 
 def learned_rows(learned: dict[str, Any]) -> list[tuple[str, str]]:
-    """``stats`` rows for what an index learned (see ``IndexStats.learned``)."""
+    """``stats`` rows for what an index learned (see ``IndexStats.learned``),
+    control characters of the model's strings shown (:func:`visible`)."""
+    return [(k, visible(v, newlines=False)) for k, v in _learned_rows(learned)]
+
+
+def _learned_rows(learned: dict[str, Any]) -> list[tuple[str, str]]:
     if not learned.get("used"):
         return [("learned", f"not used: {learned.get('why', 'no model')}")]
     when = learned.get("learned_at", "?")
@@ -405,17 +412,23 @@ def learned_rows(learned: dict[str, Any]) -> list[tuple[str, str]]:
             else "none (it did not help in cross-validation)",
         )
     )
-    rows.append(("prior", f"{learned.get('prior_documents', 0):,} judged documents"))
+    parts = learned.get("parts") or {}
+    prior = f"{learned.get('prior_documents', 0):,} judged documents"
+    if parts.get("prior") in ("left out", "not learned"):
+        prior = f"{parts['prior']} (searches do not read it; {prior})"
+    rows.append(("prior", prior))
     reranker = learned.get("reranker")
-    rows.append(
-        (
-            "reranker",
-            f"{reranker['library']}, {reranker['trees']} trees over {len(reranker['features'])} "
-            f"features, top {reranker['depth']}"
-            if reranker
-            else "none",
+    if reranker:
+        shown = (
+            f"{reranker['library']}, {reranker['trees']} trees over "
+            f"{len(reranker['features'])} features, top {reranker['depth']}"
         )
-    )
+        if parts.get("reranker") == "forced":
+            shown += " (forced)"
+    else:
+        status = parts.get("reranker")
+        shown = f"none ({status})" if status else "none"
+    rows.append(("reranker", shown))
     problems = learned.get("problems") or {}
     if problems:
         rows.append(("left out", ", ".join(f"{n:,} {what}" for what, n in problems.items())))

@@ -36,10 +36,12 @@ from searchlib.app.render import (
     style,
     terminal_width,
 )
+from searchlib.engine.backend import Backend
+from searchlib.engine.request import SearchRequest
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.fields import Facet, number_label, parse_sort
 from searchlib.highlight import highlight_all, visible
-from searchlib.index import Index, cache_dir
+from searchlib.index import cache_dir
 from searchlib.results import Hit, SearchResults
 
 PROMPT = "searchlib> "
@@ -124,7 +126,7 @@ class Repl:
 
     def __init__(
         self,
-        index: Index,
+        index: Backend,
         *,
         out: TextIO,
         err: TextIO | None = None,
@@ -145,6 +147,7 @@ class Repl:
         self.limit = limit
         self.label = label or str(index.path or "in-memory index")
         self.results: SearchResults | None = None
+        self.request: SearchRequest | None = None  # the last search, paged as it is
         self.facets: list[Facet] = []
         self.sort: str | None = None
         self.show_fields: list[str] = []
@@ -262,7 +265,7 @@ class Repl:
         """Run ``query`` and show one page of hits (what was corrected first,
         a suggestion last)."""
         try:
-            results = self.index.search(
+            request = SearchRequest(
                 query,
                 limit=self.limit,
                 page=page,
@@ -270,12 +273,22 @@ class Repl:
                 sort=self.sort,
                 as_you_type=as_you_type,
             )
+        except ValueError as e:
+            self.error(str(e))
+            return
+        self.show(request)
+
+    def show(self, request: SearchRequest) -> None:
+        """Run ``request`` and show its page of hits."""
+        try:
+            results = self.index.run(request)
         except QuerySyntaxError as e:
             self.query_error(e)
             return
         except (SearchlibError, ValueError) as e:
             self.error(str(e))
             return
+        self.request = request
         self.results = results
         how = style(" (:yes searches it)", DIM, self.color)
         self.print(
@@ -303,14 +316,19 @@ class Repl:
         for hit in self.results.hits:
             if hit.rank == rank:
                 return hit
-        if 1 <= rank <= self.results.total:
-            found = self.index.search(
-                self.results.query, limit=1, page=rank, sort=self.sort, suggest=False
+        if 1 <= rank <= self.results.total and self.request is not None:
+            found = self.index.run(
+                self.request.replace(limit=1, page=rank, suggest=False, facets=None)
             )
             if found.hits:
                 return found.hits[0]
         self.error(f"no hit {rank}: the last query has {plural(self.results.total, 'result')}")
         return None
+
+    def page(self, page: int) -> None:
+        """Page ``page`` of the last search, asked as it was."""
+        if self.request is not None:
+            self.show(self.request.replace(page=page))
 
     # -- commands -------------------------------------------------------------------
 
@@ -329,7 +347,7 @@ class Repl:
         elif self.results.page >= self.results.pages:
             self.error("no more results")
         else:
-            self.search(self.results.query, self.results.page + 1)
+            self.page(self.results.page + 1)
 
     def cmd_prev(self, arg: str) -> None:
         """``:prev``."""
@@ -338,7 +356,7 @@ class Repl:
         elif self.results.page <= 1:
             self.error("already on the first page")
         else:
-            self.search(self.results.query, self.results.page - 1)
+            self.page(self.results.page - 1)
 
     def cmd_open(self, arg: str) -> None:
         """``:open N [doc]``: the passage (or document) of hit N, every match marked."""
@@ -381,7 +399,7 @@ class Repl:
         hit = self.hit(arg)
         if hit is None or self.results is None:
             return
-        why = self.index.explain(self.results.query, hit)
+        why = self.index.explain(self.results, hit)
         self.print(format_explanation(why, self.color))
 
     def cmd_yes(self, arg: str) -> None:
@@ -496,7 +514,7 @@ def _line_reader(lines: Iterable[str]) -> Callable[[str], str]:
 
 
 def run_repl(
-    index: Index,
+    index: Backend,
     *,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,

@@ -9,24 +9,30 @@ Supported inputs:
   non-empty line is the title, the rest the text; the id is the path relative
   to the folder given, without its suffix;
 * ``.jsonl`` and ``.jsonl.gz``: one ``{"id", "title", "text", ...}`` object a
-  line; other keys are kept as extra fields.
+  line; other keys are kept as extra fields;
+* ``-`` (standard input), and named sources that are not regular files (a
+  pipe such as ``/dev/stdin`` or ``<(...)``, a FIFO): JSONL (gzip-compressed
+  or not), read once as it comes (a ``.txt``/``.md`` name: one text document).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import re
+import sys
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from searchlib.documents import Document, check_document
 from searchlib.errors import CorpusFormatError, CorpusWarning, DocumentError
+from searchlib.fields import FieldType, check_declarations
 
 TEXT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -97,7 +103,11 @@ class _Context:
     """Options and reporting shared by the loaders of one call."""
 
     def __init__(
-        self, errors: ErrorMode, encoding_errors: EncodingMode, report: LoadReport | None
+        self,
+        errors: ErrorMode,
+        encoding_errors: EncodingMode,
+        report: LoadReport | None,
+        fields: Mapping[str, FieldType] | None = None,
     ) -> None:
         if errors not in ("strict", "skip"):
             raise ValueError(f"errors must be 'strict' or 'skip', not {errors!r}")
@@ -109,6 +119,7 @@ class _Context:
         self.errors = errors
         self.encoding_errors = encoding_errors
         self.report = report
+        self.fields = check_declarations(fields)
         self.seen: set[str] | None = None
 
     def problem(self, problem: Problem) -> None:
@@ -141,6 +152,7 @@ def load_corpus(
     encoding_errors: EncodingMode = "strict",
     report: LoadReport | None = None,
     follow_links: bool = False,
+    fields: Mapping[str, FieldType] | None = None,
 ) -> Iterator[Document]:
     """Stream the documents of files and folders, in a stable order.
 
@@ -151,7 +163,10 @@ def load_corpus(
     <searchlib.index.Index.add>` keeps the last one.
 
     Args:
-        sources: files and folders.
+        sources: files and folders; ``-`` reads standard input, and a
+            named source that is not a regular file (``/dev/stdin``, a
+            pipe, a FIFO) is read as it comes: both as JSONL (see the
+            module's documentation).
         errors: ``"strict"`` raises on the first bad file or record;
             ``"skip"`` leaves it out and reports it.
         encoding_errors: ``"strict"`` raises on invalid UTF-8 (naming the file
@@ -165,15 +180,29 @@ def load_corpus(
         follow_links: read files reached through symbolic links that lead
             out of the folder given (by default they are skipped and
             reported: a corpus folder never reads ``/etc/...`` by accident).
+        fields: the declared fields of the index the documents go to (as
+            :attr:`Index.fields <searchlib.index.Index.fields>`): a record
+            with a value its field cannot take (``"pages": "deux"`` for a
+            number, a bad date, a list for a single keyword) is a bad record
+            like any other, named by file, line and field: refused, or
+            skipped with ``errors="skip"``, instead of making
+            :meth:`Index.add <searchlib.index.Index.add>` refuse the batch.
 
     Raises:
         CorpusFormatError: a file is malformed (with file, line and byte
             offset), in strict mode.
         FileNotFoundError: a source does not exist.
+        TypeError, ValueError: malformed ``fields``.
     """
-    ctx = _Context(errors, encoding_errors, report)
+    ctx = _Context(errors, encoding_errors, report, fields)
     ctx.seen = set()
     for source in sources:
+        if str(source) == "-":
+            stdin = getattr(sys.stdin, "buffer", None)
+            if stdin is None:
+                raise CorpusFormatError("<stdin>", "no standard input to read")
+            yield from _stream(Path("<stdin>"), stdin, ctx)
+            continue
         path = Path(source)
         if path.is_dir():
             root = path.resolve()
@@ -188,11 +217,19 @@ def load_corpus(
                     continue
                 yield from _load_file(file, file.relative_to(path), ctx, in_folder=True)
         elif path.is_file():
+            if not _loadable(path) and _loadable(path.resolve()):
+                path = path.resolve()  # /dev/stdin < corpus.jsonl
             if not _loadable(path):
                 raise CorpusFormatError(
                     path, "unsupported file type (expected .txt, .md, .jsonl or .jsonl.gz)"
                 )
             yield from _load_file(path, Path(path.name), ctx, in_folder=False)
+        elif path.exists():  # a pipe, a FIFO, a device: read once, as it comes
+            if path.name.lower().endswith(TEXT_SUFFIXES):
+                yield from _load_file(path, Path(path.name), ctx, in_folder=False, sniff=False)
+            else:
+                with path.open("rb") as stream:
+                    yield from _stream(path, stream, ctx)
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")
 
@@ -202,11 +239,13 @@ def _loadable(path: Path) -> bool:
     return name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES) and not name.startswith(".")
 
 
-def _load_file(path: Path, relative: Path, ctx: _Context, in_folder: bool) -> Iterator[Document]:
+def _load_file(
+    path: Path, relative: Path, ctx: _Context, in_folder: bool, *, sniff: bool = True
+) -> Iterator[Document]:
     if ctx.report is not None:
         ctx.report.files += 1
     try:
-        nul = _sniff_nul(path)
+        nul = _sniff_nul(path) if sniff else None
     except CorpusFormatError as e:
         ctx.skip_or_raise(e)
         return
@@ -225,6 +264,22 @@ def _load_file(path: Path, relative: Path, ctx: _Context, in_folder: bool) -> It
             ctx.skip_or_raise(e.error(path))
     except CorpusFormatError as e:  # a whole file is unreadable
         ctx.skip_or_raise(e)
+
+
+def _stream(path: Path, stream: IO[bytes], ctx: _Context) -> Iterator[Document]:
+    """JSONL from a stream read once (standard input, a pipe): gzip-compressed
+    when it starts as gzip does, or its name ends in ``.gz``."""
+    if ctx.report is not None:
+        ctx.report.files += 1
+    peek = getattr(stream, "peek", None)
+    head = peek(2)[:2] if callable(peek) else b""
+    lines: Iterable[bytes] = stream
+    if head == b"\x1f\x8b" or path.name.lower().endswith(".gz"):
+        lines = gzip.GzipFile(fileobj=stream, mode="rb")
+    try:
+        yield from _jsonl(path, ctx, in_folder=False, lines=lines)
+    except _UnwantedFile as e:
+        ctx.skip_or_raise(e.error(path))
 
 
 def _sniff_nul(path: Path) -> int | None:
@@ -362,33 +417,38 @@ def load_jsonl(
     errors: ErrorMode = "strict",
     encoding_errors: EncodingMode = "strict",
     report: LoadReport | None = None,
+    fields: Mapping[str, FieldType] | None = None,
 ) -> Iterator[Document]:
     """Stream documents from a ``.jsonl`` or ``.jsonl.gz`` file.
 
     Each line is an object with ``id`` and ``text`` (strings), optional
     ``title``; other keys become :attr:`Document.fields`. Blank lines are
     skipped, and so is a UTF-8 byte order mark. ``errors``,
-    ``encoding_errors`` and ``report`` work as in :func:`load_corpus`.
+    ``encoding_errors``, ``report`` and ``fields`` work as in :func:`load_corpus`.
 
     Raises:
         CorpusFormatError: with the file and line of the first bad record
             (in strict mode).
     """
     path = Path(path)
-    ctx = _Context(errors, encoding_errors, report)
+    ctx = _Context(errors, encoding_errors, report, fields)
     try:
         yield from _jsonl(path, ctx, in_folder=False)
     except _UnwantedFile as e:
         ctx.skip_or_raise(e.error(path))
 
 
-def _jsonl(path: Path, ctx: _Context, in_folder: bool) -> Iterator[Document]:
+def _jsonl(
+    path: Path, ctx: _Context, in_folder: bool, lines: Iterable[bytes] | None = None
+) -> Iterator[Document]:
+    """The records of JSONL file ``path`` (its ``lines`` when given: a stream read once)."""
     opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
     offset = 0
     seen_any = False
     lineno = 0
     try:
-        with opener(path, "rb") as f:
+        with contextlib.ExitStack() as stack:
+            f = lines if lines is not None else stack.enter_context(opener(path, "rb"))
             for lineno, line in enumerate(f, start=1):
                 base = offset
                 offset += len(line)
@@ -447,6 +507,19 @@ def _record(path: Path, lineno: int, line: str, ctx: _Context) -> Document:
         check_document(doc)
     except DocumentError as e:
         raise CorpusFormatError(path, str(e), line=lineno) from e
+    for name, kind in ctx.fields.items():
+        value = obj.get(name)
+        try:
+            kind.convert(value)
+        except ValueError as e:
+            shown = repr(value)
+            if len(shown) > 80:
+                shown = shown[:77] + "..."
+            raise CorpusFormatError(
+                path,
+                f"document {doc.id!r}: field {name!r} ({kind.describe()}) cannot take {shown}: {e}",
+                line=lineno,
+            ) from None
     return doc
 
 

@@ -7,7 +7,8 @@ keeps what it learned beside its files (``learned.json``, see
 parts:
 
 * :mod:`~searchlib.learn.judgments`: reading the judgments, counting what is wrong in them;
-* :mod:`~searchlib.learn.train`: learning (associations, prior, reranker, cross-fitted);
+* :mod:`~searchlib.learn.train`: learning (associations, prior, reranker, cross-fitted),
+  keeping only the parts that help in cross-validation;
 * :mod:`~searchlib.learn.features`: the model bound to a searcher, the candidates' features;
 * :mod:`~searchlib.learn.trees`: LightGBM's text model, evaluated with numpy;
 * :mod:`~searchlib.learn.crossval`: K-fold evaluation by topic, with a sign-flip test;
@@ -25,10 +26,21 @@ from searchlib.learn.model import (
     ModelMismatchWarning,
     Reranker,
 )
-from searchlib.learn.train import LearnOptions, LearnReport, learn, lightgbm_version
+from searchlib.learn.train import (
+    MAX_P_VALUE,
+    PARTS,
+    LearnOptions,
+    LearnReport,
+    PartReport,
+    PartStatus,
+    learn,
+    lightgbm_version,
+)
 
 __all__ = [
+    "MAX_P_VALUE",
     "MODEL_FILE",
+    "PARTS",
     "Associations",
     "CrossValidation",
     "FoldResult",
@@ -39,6 +51,8 @@ __all__ = [
     "LearnedModel",
     "ModelFormatError",
     "ModelMismatchWarning",
+    "PartReport",
+    "PartStatus",
     "Reranker",
     "cross_validate",
     "learn",

@@ -6,7 +6,9 @@ a model from the other folds' queries and judgments
 scores the fold's queries with it and without it. The report gives, per
 fold and overall, the mean per query of nDCG@10, MRR@10 and Recall@100 both
 ways, and a sign-flip test over topics (each topic's mean difference is one
-unit; see :func:`searchlib.learn.metrics.sign_flip`).
+unit; see :func:`searchlib.learn.metrics.sign_flip`). Each fold's learning
+keeps only the parts that help in its own inner cross-validation, as
+``learn`` does (which parts each fold kept is in :attr:`FoldResult.kept`).
 """
 
 from __future__ import annotations
@@ -17,12 +19,20 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from searchlib.errors import SearchlibError
 from searchlib.learn.judgments import Judgments
 from searchlib.learn.metrics import METRICS, sign_flip
 from searchlib.learn.train import LearnOptions, Progress, learn, learned_metrics, live_documents
 from searchlib.searching import SearchContext
 
 Triple = tuple[float, float, float]
+
+MAX_FOLDS = 1000
+"""Most folds a cross-validation takes (and never more than the topics)."""
+
+
+class FoldsError(SearchlibError, ValueError):
+    """A number of folds out of the range the judgments allow."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +48,8 @@ class FoldResult:
         seconds: time spent learning that model.
         cpu_seconds: processor time spent learning it (all threads).
         expansion: the expansion weight and term count that model chose.
+        kept: the parts that model kept (see :attr:`LearnReport.kept
+            <searchlib.learn.train.LearnReport.kept>`).
     """
 
     fold: int
@@ -48,6 +60,7 @@ class FoldResult:
     seconds: float
     cpu_seconds: float = 0.0
     expansion: tuple[float, int] = (0.0, 0)
+    kept: tuple[str, ...] = ()
 
     @property
     def delta(self) -> Triple:
@@ -110,7 +123,7 @@ def cross_validate(
     Args:
         context: a search context of the index, with nothing learned in it.
         judgments: the queries, judgments and topics.
-        k: folds (at least 2; at most one per topic).
+        k: folds, from 2 to :data:`MAX_FOLDS` and at most one per topic.
         options: how each fold's model is learned.
         seed: seed of the dealing of topics into folds.
         samples: random sign patterns of the sign-flip test.
@@ -118,16 +131,22 @@ def cross_validate(
 
     Raises:
         SearchlibError: nothing usable in the judgments.
-        ValueError: ``k`` below 2, or fewer topics than folds.
+        FoldsError: ``k`` out of that range (a ``ValueError`` too).
     """
     say = progress or (lambda _: None)
     context = dataclasses.replace(context, expansion=None, reranker=None)
     usable = judgments.usable(live_documents(context).__contains__)
     groups = usable.by_topic()
-    if k < 2:
-        raise ValueError(f"cross-validation needs at least 2 folds, not {k}")
-    if len(groups) < k:
-        raise ValueError(f"{len(groups)} topics cannot make {k} folds")
+    most = min(MAX_FOLDS, len(groups))
+    if most < 2:
+        raise FoldsError(
+            f"cross-validation needs 2 topics or more; the judgments have {len(groups)}"
+        )
+    if not 2 <= k <= most:
+        raise FoldsError(
+            f"folds must be from 2 to {most} (at most one per topic: the judgments have "
+            f"{len(groups)}), not {k}"
+        )
     order = sorted(groups)
     random.Random(seed).shuffle(order)
     folds = [order[i::k] for i in range(k)]
@@ -159,6 +178,7 @@ def cross_validate(
                 round(seconds, 1),
                 round(cpu, 1),
                 report.expansion,
+                report.kept,
             )
         )
     scored = result.per_query

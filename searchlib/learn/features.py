@@ -37,40 +37,17 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from searchlib.learn.model import LearnedModel
+from searchlib.learn.model import BASE_FEATURES, MAX_SOURCES, LearnedModel, feature_names
 from searchlib.ranking.fastpath import Executed, ScoringView
 from searchlib.searching import CompiledQuery, SearchContext, SearcherState
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-BASE_FEATURES = (
-    "score",
-    "rank",
-    "score_ratio",
-    "bm25_text",
-    "bm25_title",
-    "coverage",
-    "title_coverage",
-    "association",
-    "log_doc_length",
-    "log_title_length",
-    "prior",
-    "query_terms",
-)
-
 _COLUMN = {name: i for i, name in enumerate(BASE_FEATURES)}
 
 ASSOCIATED_TERMS = 30
 """Associated document terms the ``association`` feature looks for."""
-
-MAX_SOURCES = 8
-"""At most this many id prefixes get a feature of their own."""
-
-
-def feature_names(sources: Sequence[str]) -> tuple[str, ...]:
-    """The features of a model whose frequent sources are ``sources``."""
-    return (*BASE_FEATURES, *(f"source={s}" for s in sources), "source=other")
 
 
 def source_of(doc_id: str) -> str:

@@ -15,11 +15,15 @@ A :class:`LearnedModel` holds:
   :mod:`searchlib.learn.features`).
 
 The file is JSON (the reranker inside it is LightGBM's own text format), read
-with :func:`json.loads` and checked field by field: nothing in it is
+by :func:`searchlib._files.read_json` (at most :data:`MAX_MODEL_BYTES`, nested
+at most 32 deep, numbers finite) and checked field by field: every number in
+its range, every list of the shape it should have, the reranker over exactly
+the features searchlib computes (:func:`feature_names`) and small enough to
+run within a search (see :mod:`searchlib.learn.trees`). Nothing in it is
 executed or unpickled. It records the analyzer and index format versions and
 the searchlib version it was learned with; a model of another analyzer or
-format does not load (:class:`ModelMismatchWarning`, the index searches
-without it).
+format, or malformed, does not load (:class:`ModelMismatchWarning`, the index
+searches without it).
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from searchlib._files import replace_text
+import numpy as np
+
+from searchlib._files import parse_json, read_json, replace_text
 from searchlib.errors import SearchlibWarning
 from searchlib.learn.trees import Forest, ForestFormatError
 
@@ -42,6 +48,52 @@ MODEL_FILE = "learned.json"
 MODEL_FORMAT = "searchlib-learned"
 MODEL_VERSION = 1
 """Version of the layout of :data:`MODEL_FILE` (a file of another version is not read)."""
+
+MAX_MODEL_BYTES = 32 << 20
+"""Largest :data:`MODEL_FILE` read, about a second to read and check
+(searchlib's own, for thousands of judged queries, hold a few megabytes)."""
+
+BASE_FEATURES = (
+    "score",
+    "rank",
+    "score_ratio",
+    "bm25_text",
+    "bm25_title",
+    "coverage",
+    "title_coverage",
+    "association",
+    "log_doc_length",
+    "log_title_length",
+    "prior",
+    "query_terms",
+)
+"""The features of every candidate (see :mod:`searchlib.learn.features`)."""
+
+MAX_SOURCES = 8
+"""At most this many id prefixes get a feature of their own."""
+
+# Ranges of the numbers of a model (what searchlib learns is well inside).
+MAX_EXPANSION_WEIGHT = 100.0
+MAX_EXPANSION_TERMS = 1000
+MAX_ASSOCIATED = 1000
+"""Most document terms associated with one query term (searchlib keeps 40)."""
+MAX_ASSOCIATION = 1e6
+MAX_RERANK_DEPTH = 10_000
+MIN_SCALE, MAX_SCALE = 1e-3, 1e3
+MAX_RERANK_WORK = 1 << 23
+"""Most candidates × tree nodes a reranker may evaluate per search, about a
+quarter of a second (searchlib's default model: 200 candidates × 100 trees ×
+5 levels = 100,000)."""
+_MAX_NAME = 200  # characters of a source, a library, a version
+
+
+def feature_names(sources: Sequence[str]) -> tuple[str, ...]:
+    """The features of a model whose frequent sources are ``sources``.
+
+    >>> feature_names(("cdt",))[-2:]
+    ('source=cdt', 'source=other')
+    """
+    return (*BASE_FEATURES, *(f"source={s}" for s in sources), "source=other")
 
 
 class ModelMismatchWarning(SearchlibWarning):
@@ -117,6 +169,22 @@ class Reranker:
     scale: float
     library: str
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.depth <= MAX_RERANK_DEPTH:
+            raise ModelFormatError(
+                f"reranker depth {self.depth}, not from 1 to {MAX_RERANK_DEPTH:,}"
+            )
+        if not MIN_SCALE <= self.scale <= MAX_SCALE:
+            raise ModelFormatError(
+                f"reranker scale {self.scale!r}, not from {MIN_SCALE:g} to {MAX_SCALE:g}"
+            )
+        work = self.depth * self.forest.steps
+        if work > MAX_RERANK_WORK:
+            raise ModelFormatError(
+                f"reranker too slow to search with: {self.depth:,} candidates × "
+                f"{self.forest.steps:,} tree nodes each, over {MAX_RERANK_WORK:,}"
+            )
+
 
 @dataclass(frozen=True, slots=True)
 class LearnedModel:
@@ -178,51 +246,59 @@ class LearnedModel:
         Raises:
             ModelFormatError: not a model of this version, or malformed.
         """
-        try:
-            data = json.loads(text)
-        except ValueError as e:
-            raise ModelFormatError(f"not JSON ({e})") from e
+        return cls._from_data(parse_json(text, max_bytes=MAX_MODEL_BYTES, error=_not_json))
+
+    @classmethod
+    def _from_data(cls, data: object) -> LearnedModel:
+        """A model from the parsed JSON, every field checked."""
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
             raise ModelFormatError("not a searchlib learned model")
         if data.get("version") != MODEL_VERSION:
             raise ModelFormatError(
-                f"model version {data.get('version')!r}, this searchlib reads {MODEL_VERSION}"
+                f"model version {_shown(data.get('version'))}, this searchlib reads {MODEL_VERSION}"
             )
         try:
             expansion = _dict(data["expansion"], "expansion")
             table = {
-                str(q): tuple((_str(d), _number(s)) for d, s in _list(pairs, "associations"))
+                _str(q, "associations"): _pairs(pairs)
                 for q, pairs in _dict(expansion["associations"], "associations").items()
             }
             associations = Associations(
-                table, _number(expansion["weight"]), _int(expansion["terms"])
+                table,
+                _number(expansion["weight"], "expansion weight", 0.0, MAX_EXPANSION_WEIGHT),
+                _int(expansion["terms"], "expansion terms", 0, MAX_EXPANSION_TERMS),
             )
-            prior = {str(d): _number(p) for d, p in _dict(data["prior"], "prior").items()}
-            sources = tuple(_str(s) for s in _list(data["sources"], "sources"))
+            found = _dict(data["prior"], "prior")  # JSON keys are strings
+            prior = dict(zip(found, _numbers(found.values(), "prior", 0.0, 1.0), strict=True))
+            sources = _sources(data["sources"])
             reranker = None
             if data.get("reranker") is not None:
                 r = _dict(data["reranker"], "reranker")
-                forest = Forest.from_text(_str(r["model"]))
-                names = tuple(_str(n) for n in _list(r["features"], "features"))
-                if names != forest.feature_names:
-                    raise ModelFormatError("the reranker's features do not match its trees")
-                depth = _int(r["depth"])
-                if depth < 1:
-                    raise ModelFormatError(f"reranker depth {depth}")
-                reranker = Reranker(forest, depth, _number(r["scale"]), _str(r["library"]))
+                names = feature_names(sources)
+                given = tuple(_str(n, "features") for n in _list(r["features"], "features"))
+                if given != names:
+                    raise ModelFormatError(
+                        f"the reranker's features are not searchlib's: {len(given)} features, "
+                        f"{len(names)} expected ({', '.join(names[:3])}...)"
+                    )
+                depth = _int(r["depth"], "reranker depth", 1, MAX_RERANK_DEPTH)
+                scale = _number(r["scale"], "reranker scale", MIN_SCALE, MAX_SCALE)
+                library = _name(r["library"], "reranker library")
+                forest = Forest.from_text(_str(r["model"], "reranker model"), features=names)
+                reranker = Reranker(forest, depth, scale, library)
             return cls(
                 associations,
                 prior,
                 sources,
                 reranker,
-                _str(data["analyzer_version"]),
-                _int(data["format_version"]),
-                _dict(data.get("info", {}), "info"),
+                _name(data["analyzer_version"], "analyzer_version"),
+                _int(data["format_version"], "format_version", 0, 1 << 31),
+                _info(data.get("info", {})),
             )
         except KeyError as e:
-            raise ModelFormatError(f"missing {e}") from e
+            raise ModelFormatError(f"missing {_shown(e.args[0])}") from None
         except ForestFormatError as e:
-            raise ModelFormatError(f"reranker: {e}") from e
+            raise ModelFormatError(f"reranker: {e}") from None
 
     def save(self, folder: Path) -> None:
         """Write the model into index folder ``folder`` atomically (a temporary
@@ -234,16 +310,15 @@ class LearnedModel:
         """The model saved in index folder ``folder``, ``None`` when there is none.
 
         Raises:
-            ModelFormatError: the file is there but is not a model of this version.
+            ModelFormatError: the file is there but is not a model of this
+                version: unreadable, not a regular file, larger than
+                :data:`MAX_MODEL_BYTES`, not JSON, or malformed.
         """
-        path = folder / MODEL_FILE
         try:
-            text = path.read_text(encoding="utf-8")
+            data = read_json(folder / MODEL_FILE, max_bytes=MAX_MODEL_BYTES, error=_not_json)
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError) as e:
-            raise ModelFormatError(f"unreadable ({e})") from e
-        return cls.from_json(text)
+        return cls._from_data(data)
 
     def summary(self) -> dict[str, Any]:
         """What the model holds, for ``stats`` (JSON-ready)."""
@@ -265,7 +340,8 @@ class LearnedModel:
 
 
 def remove(folder: Path) -> bool:
-    """Delete the model of index folder ``folder``; whether there was one."""
+    """Delete the model of index folder ``folder``, never reading it; whether
+    there was one (a folder put in its place is left, and is an error)."""
     try:
         os.remove(folder / MODEL_FILE)
     except FileNotFoundError:
@@ -273,31 +349,132 @@ def remove(folder: Path) -> bool:
     return True
 
 
+def _not_json(message: str) -> ModelFormatError:
+    return ModelFormatError(message)
+
+
+def _shown(value: object, most: int = 40) -> str:
+    """``repr(value)``, cut to ``most`` characters (error messages stay one short line)."""
+    text = repr(value)
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
 def _dict(value: object, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise ModelFormatError(f"{what}: expected an object")
+        raise ModelFormatError(f"{what}: expected an object, not {type(value).__name__}")
     return value
 
 
 def _list(value: object, what: str) -> list[Any]:
     if not isinstance(value, list):
-        raise ModelFormatError(f"{what}: expected a list")
+        raise ModelFormatError(f"{what}: expected a list, not {type(value).__name__}")
     return value
 
 
-def _str(value: object) -> str:
+def _str(value: object, what: str) -> str:
     if not isinstance(value, str):
-        raise ModelFormatError(f"expected a string, not {type(value).__name__}")
+        raise ModelFormatError(f"{what}: expected a string, not {type(value).__name__}")
     return value
 
 
-def _number(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ModelFormatError(f"expected a finite number, not {value!r}")
+def _name(value: object, what: str) -> str:
+    """A short string (a version, a library)."""
+    text = _str(value, what)
+    if len(text) > _MAX_NAME:
+        raise ModelFormatError(f"{what}: longer than {_MAX_NAME} characters")
+    return text
+
+
+def _number(value: object, what: str, low: float, high: float) -> float:
+    """A number (not a boolean) from ``low`` to ``high``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ModelFormatError(f"{what}: expected a number, not {_shown(value)}")
+    if not low <= value <= high:  # NaN too (an int beyond floats is out of range)
+        raise ModelFormatError(f"{what} {_shown(value)}, not from {low:g} to {high:g}")
     return float(value)
 
 
-def _int(value: object) -> int:
+def _numbers(values: Iterable[object], what: str, low: float, high: float) -> list[float]:
+    """:func:`_number` of each of ``values`` (at once when they are all floats)."""
+    given = list(values)
+    if all(type(v) is float for v in given):
+        array = np.fromiter(given, dtype=np.float64, count=len(given))
+        if ((array >= low) & (array <= high)).all():  # NaN is neither
+            return cast("list[float]", given)
+    return [_number(v, what, low, high) for v in given]
+
+
+def _int(value: object, what: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ModelFormatError(f"expected an integer, not {value!r}")
+        raise ModelFormatError(f"{what}: expected an integer, not {_shown(value)}")
+    if not low <= value <= high:
+        raise ModelFormatError(f"{what} {_shown(value)}, not from {low:,} to {high:,}")
     return value
+
+
+def _pairs(value: object) -> tuple[tuple[str, float], ...]:
+    """A query term's associations: ``[[document term, score], ...]``."""
+    pairs = _list(value, "associations")
+    if len(pairs) > MAX_ASSOCIATED:
+        raise ModelFormatError(f"associations: more than {MAX_ASSOCIATED} terms for one")
+    out = []
+    for pair in pairs:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ModelFormatError(
+                f"associations: expected [term, score] pairs, not {_shown(pair)}"
+            )
+        out.append(
+            (
+                _str(pair[0], "association"),
+                _number(pair[1], "association score", 0.0, MAX_ASSOCIATION),
+            )
+        )
+    return tuple(out)
+
+
+def _sources(value: object) -> tuple[str, ...]:
+    """The frequent sources: distinct id prefixes (no spaces, no ``:``), at most
+    :data:`MAX_SOURCES`."""
+    sources = tuple(_name(s, "sources") for s in _list(value, "sources"))
+    if len(sources) > MAX_SOURCES or len(set(sources)) != len(sources):
+        raise ModelFormatError(f"sources: at most {MAX_SOURCES} distinct ones")
+    for s in sources:
+        if not s or ":" in s or any(c.isspace() for c in s):
+            raise ModelFormatError(f"sources: {_shown(s)} is not a source of document ids")
+    return sources
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 63
+
+
+_INFO: dict[str, Callable[[object], bool]] = {
+    "learned_at": lambda v: isinstance(v, str) and len(v) <= _MAX_NAME,
+    "searchlib_version": lambda v: isinstance(v, str) and len(v) <= _MAX_NAME,
+    "queries": _count,
+    "topics": _count,
+    "judgments": _count,
+    "seconds": lambda v: (
+        isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v < math.inf
+    ),
+    "problems": lambda v: (
+        isinstance(v, dict)
+        and len(v) <= 100
+        and all(len(k) <= _MAX_NAME and _count(n) for k, n in v.items())
+    ),
+    "parts": lambda v: (  # what learning kept: part -> status (see learn.train.PartStatus)
+        isinstance(v, dict)
+        and len(v) <= 10
+        and all(isinstance(s, str) and max(len(k), len(s)) <= _MAX_NAME for k, s in v.items())
+    ),
+}
+
+
+def _info(value: object) -> dict[str, Any]:
+    """What the model was learned from (the fields searchlib writes, checked;
+    others left out)."""
+    info = _dict(value, "info")
+    for key, ok in _INFO.items():
+        if key in info and not ok(info[key]):
+            raise ModelFormatError(f"info: malformed {key} {_shown(info[key])}")
+    return {key: value for key, value in info.items() if key in _INFO}

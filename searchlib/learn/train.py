@@ -28,6 +28,30 @@ it) and :class:`~searchlib.learn.judgments.Judgments`, and returns a
    cross-fitted: a training query's candidates and features come from
    associations and a prior learned on the other folds of topics, so no
    training query sees its own judgments, as no query will at search time.
+5. **Selection.** A part is kept only where cross-validation by topic shows
+   it helps (see :func:`helps`): each held-out fold is ranked without the
+   part and with it, learned on the other folds, and the part is kept when
+   its mean nDCG@10 gain per held-out query is positive, it loses in fewer
+   than half the folds, and a one-sided sign-flip test over topics gives
+   p < :data:`MAX_P_VALUE`. The parts are added one at a time, each
+   against what is already kept: the expansion (the weight each fold
+   would have chosen on the others' scores, against none); the reranker
+   without the prior, against the ranking kept so far; the prior (a
+   feature of the reranker only) against the reranker without it, or the
+   reranker with the prior against no reranker when the reranker alone did
+   not help. The searches and features of steps 2 and 4 serve the selection
+   too: only the reranker's trees are fitted again, twice per fold. A part
+   left out changes nothing in a search; ``LearnOptions.force`` keeps one
+   anyway. Judgments of fewer topics than folds cannot be cross-validated:
+   nothing is kept unless forced. Each part's verdict, with its fold gains,
+   is in :attr:`LearnReport.parts`.
+
+   The selection is nested only in part, to cost no more searches: a
+   fold's queries are never ranked by trees fitted on their own judgments,
+   but the other folds' features (association, prior) and scores (that
+   choose a fold's expansion weight) come from associations and priors
+   learned with that fold among their topics. A fully nested selection
+   would search every query K times more.
 
 Topics are groups of queries that share their judgments (variants of one
 question); folds never split a topic. Without topics each query is a topic.
@@ -42,6 +66,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -49,10 +74,16 @@ import numpy.typing as npt
 
 from searchlib.analysis import ANALYZER_VERSION
 from searchlib.errors import QuerySyntaxError, SearchlibError
-from searchlib.learn.features import BASE_FEATURES, Learned, feature_names, frequent_sources
+from searchlib.learn.features import Learned, frequent_sources
 from searchlib.learn.judgments import Judgments
-from searchlib.learn.metrics import per_query
-from searchlib.learn.model import Associations, LearnedModel, Reranker
+from searchlib.learn.metrics import per_query, sign_flip
+from searchlib.learn.model import (
+    BASE_FEATURES,
+    Associations,
+    LearnedModel,
+    Reranker,
+    feature_names,
+)
 from searchlib.learn.trees import Forest
 from searchlib.searching import CompiledQuery, SearchContext
 
@@ -69,6 +100,9 @@ DEFAULT_TERMS = (30,)
 
 Progress = Callable[[str], None]
 
+PARTS = ("expansion", "prior", "reranker")
+"""The learned parts, each kept or left out by cross-validation (see :func:`learn`)."""
+
 
 @dataclass(frozen=True, slots=True)
 class LearnOptions:
@@ -78,7 +112,8 @@ class LearnOptions:
         rerank: train the reranker (needs LightGBM); ``False`` learns the
             expansion and the prior only.
         depth: how many of the best documents the reranker reorders.
-        folds: folds of topics for choosing the expansion and cross-fitting.
+        folds: folds of topics for choosing the expansion, cross-fitting,
+            and keeping only the parts that help.
         weights: expansion weights tried.
         terms: numbers of expansion terms tried.
         trees: boosting rounds of the reranker.
@@ -91,6 +126,12 @@ class LearnOptions:
         seed: seed of the folds and of LightGBM.
         threads: LightGBM threads (0: LightGBM's default, one per core; on a
             machine others share, one thread wastes no time waiting for the others).
+        force: parts (of :data:`PARTS`) kept whatever cross-validation shows;
+            the prior is a feature of the reranker, so forcing it forces the
+            reranker too.
+
+    Raises:
+        ValueError: ``force`` names something that is not a part.
     """
 
     rerank: bool = True
@@ -106,20 +147,86 @@ class LearnOptions:
     scale: float = 3.0
     seed: int = 0
     threads: int = 1
+    force: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [p for p in self.force if p not in PARTS]
+        if unknown:
+            raise ValueError(
+                f"cannot force {', '.join(map(repr, unknown))}: the parts are {', '.join(PARTS)}"
+            )
+
+
+class PartStatus(Enum):
+    """What became of a learned part."""
+
+    KEPT = "kept"
+    """Cross-validation shows it helps."""
+    FORCED = "forced"
+    """Kept because :attr:`LearnOptions.force` asked, though cross-validation
+    did not show it helps (or could not tell)."""
+    LEFT_OUT = "left out"
+    """Learned, but it did not help in cross-validation (or could not be
+    cross-validated): searches are as without it."""
+    NOT_LEARNED = "not learned"
+    """Not asked for, or not possible (LightGBM missing, too few topics)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartReport:
+    """One part's verdict.
+
+    Attributes:
+        status: kept, forced, left out or not learned.
+        why: the reason, in words.
+        fold_gains: the held-out nDCG@10 gain of the part in each fold
+            (mean per query of the fold), empty when not cross-validated.
+        gain: the mean gain per held-out query over all folds, ``None``
+            when not cross-validated.
+        p_value: the one-sided p-value of that gain, by a sign-flip test
+            over topics (each topic's mean gain one unit), ``None`` when not
+            cross-validated.
+    """
+
+    status: PartStatus
+    why: str
+    fold_gains: tuple[float, ...] = ()
+    gain: float | None = None
+    p_value: float | None = None
+
+    @property
+    def kept(self) -> bool:
+        """Whether the saved model uses the part."""
+        return self.status in (PartStatus.KEPT, PartStatus.FORCED)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "kept": self.kept,
+            "why": self.why,
+            "fold_gains": [round(g, 6) for g in self.fold_gains],
+            "gain": None if self.gain is None else round(self.gain, 6),
+            "p_value": self.p_value,
+        }
+
+
+_UNDECIDED = PartReport(PartStatus.NOT_LEARNED, "nothing learned yet")
 
 
 @dataclass
 class LearnReport:
-    """What learning used, chose and left out.
+    """What learning used, chose, kept and left out.
 
     Attributes:
         queries: queries learned from (with a relevant document in the index).
         topics: topics they form.
         judgments: their judgments (of documents in the index).
         problems: what was left out, by kind (see :class:`Judgments`).
-        expansion: ``(weight, terms)`` chosen, and the cross-validated
-            nDCG@10 of each choice tried.
-        reranker: ``None`` when trained, else why not.
+        expansion: ``(weight, terms)`` of the saved expansion (``(0.0, 0)``:
+            none, the expansion is left out).
+        tried: the cross-validated nDCG@10 of each expansion tried.
+        parts: each part of :data:`PARTS` and its verdict (see :class:`PartReport`).
+        folds: folds of topics the parts were cross-validated in (0: none).
         seconds: time spent learning.
     """
 
@@ -129,11 +236,27 @@ class LearnReport:
     problems: dict[str, int] = field(default_factory=dict)
     expansion: tuple[float, int] = (0.0, 0)
     tried: dict[str, float] = field(default_factory=dict)
-    reranker: str | None = None
+    parts: dict[str, PartReport] = field(default_factory=dict)
+    folds: int = 0
     seconds: float = 0.0
 
+    @property
+    def reranker(self) -> PartReport:
+        """The reranker's verdict (kept only when its status says so)."""
+        return self.parts.get("reranker", _UNDECIDED)
+
+    @property
+    def kept(self) -> tuple[str, ...]:
+        """The parts the saved model uses, in :data:`PARTS` order."""
+        return tuple(p for p in PARTS if p in self.parts and self.parts[p].kept)
+
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "parts"}
+        out["problems"] = dict(self.problems)
+        out["tried"] = dict(self.tried)
+        out["parts"] = {name: part.as_dict() for name, part in self.parts.items()}
+        out["kept"] = list(self.kept)
+        return out
 
 
 def lightgbm_version() -> str | None:
@@ -143,6 +266,26 @@ def lightgbm_version() -> str | None:
     except ImportError:
         return None
     return str(lightgbm.__version__)
+
+
+MAX_P_VALUE = 0.05
+"""A part is kept only if its gain is this significant (one-sided, over topics)."""
+
+
+def helps(fold_gains: Sequence[float], gain: float, p_value: float) -> bool:
+    """The rule a part is kept by: its held-out nDCG@10 gets better on
+    average (``gain``, per query, over all folds, is positive), it gets
+    worse in fewer than half the folds, and the gain is significant: a
+    one-sided sign-flip test over topics gives ``p_value`` below
+    :data:`MAX_P_VALUE`.
+
+    >>> helps([0.02, 0.01, -0.01, 0.03, 0.0], 0.01, 0.01)
+    True
+    >>> helps([0.05, -0.01, -0.02], 0.004, 0.01), helps([0.008, 0.16, -0.15], 0.001, 0.4)
+    (False, False)
+    """
+    losses = sum(1 for g in fold_gains if g < 0)
+    return gain > 0 and 2 * losses < len(fold_gains) and p_value < MAX_P_VALUE
 
 
 @dataclass
@@ -160,6 +303,18 @@ class _Data:
     passages: int
 
 
+@dataclass
+class _Selection:
+    """What the selection needs to know besides the data."""
+
+    folds: list[set[str]]
+    fold_models: list[LearnedModel]
+    possible: bool  # enough topics to cross-validate
+    too_few: str  # why not, when not
+    forced: frozenset[str]
+    seed: int  # of the sign-flip tests
+
+
 def learn(
     context: SearchContext,
     judgments: Judgments,
@@ -169,7 +324,9 @@ def learn(
     searchlib_version: str = "",
     progress: Progress | None = None,
 ) -> tuple[LearnedModel, LearnReport]:
-    """Learn a model from ``judgments`` for the index of ``context``.
+    """Learn a model from ``judgments`` for the index of ``context``, keeping
+    only the parts that help in cross-validation by topic (see the module
+    docstring; :attr:`LearnReport.parts` says what was kept and why).
 
     Args:
         context: a search context of the index, with nothing learned in it.
@@ -190,31 +347,27 @@ def learn(
     data = _prepare(context, judgments, report, say)
     topics = sorted(set(data.topic_of.values()))
     folds = _folds(topics, options.folds, options.seed)
-    fold_models = [
-        _fold_model(data, [t for t in topics if t not in held], options) for held in folds
-    ]
-    weight, count = _choose_expansion(context, data, folds, fold_models, options, report, say)
+    possible = options.folds >= 2 and len(topics) >= options.folds
+    forced = set(options.force) | ({"reranker"} if "prior" in options.force else set())
+    selection = _Selection(
+        folds,
+        [_fold_model(data, [t for t in topics if t not in held], options) for held in folds],
+        possible,
+        ""
+        if possible
+        else f"{len(topics)} topic{'' if len(topics) == 1 else 's'} cannot be cross-validated "
+        f"in {options.folds} folds (at least {max(2, options.folds)} needed): nothing is kept "
+        "unless forced",
+        frozenset(forced),
+        options.seed,
+    )
+    report.folds = len(folds) if possible else 0
+    weight, count = _select_expansion(context, data, selection, options, report, say)
     report.expansion = (weight, count)
     everything = _fold_model(data, topics, options)
     associations = everything.associations.with_params(weight, count)
-    reranker: Reranker | None = None
-    version = lightgbm_version()
-    if not options.rerank:
-        report.reranker = "not asked for"
-    elif version is None:
-        report.reranker = "LightGBM is not installed (pip install 'searchlib[learn]')"
-    elif len(folds) < 2:
-        report.reranker = "too few topics to cross-fit its features (at least 2)"
-    else:
-        say("reranker: candidates and features")
-        fitted = [
-            dataclasses.replace(m, associations=m.associations.with_params(weight, count))
-            for m in fold_models
-        ]
-        x, y, groups, init = _training_rows(context, data, folds, fitted, options)
-        say(f"reranker: LightGBM on {len(y):,} candidates of {len(groups):,} queries")
-        forest = _fit(x, y, groups, init, feature_names(data.sources), options)
-        reranker = Reranker(forest, options.depth, options.scale, f"lightgbm {version}")
+    reranker = _select_reranker(context, data, selection, (weight, count), options, report, say)
+    report.parts = {name: report.parts[name] for name in PARTS}
     report.seconds = round(time.perf_counter() - t0, 1)
     info = {
         "learned_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -223,8 +376,13 @@ def learn(
         "topics": report.topics,
         "judgments": report.judgments,
         "problems": dict(report.problems),
+        "parts": {name: part.status.value for name, part in report.parts.items()},
         "seconds": report.seconds,
     }
+    # The prior is saved even when left out: it is how a search checks that
+    # the model belongs to the index's documents. Left out, the reranker's
+    # trees never read it (they were fitted with the column at 0), and without
+    # a reranker nothing does.
     model = LearnedModel(
         associations,
         everything.prior,
@@ -393,36 +551,138 @@ def _associations(
 
 # -- choosing the expansion ------------------------------------------------------------
 
+Grid = tuple[float, int]
 
-def _choose_expansion(
+
+def _select_expansion(
     context: SearchContext,
     data: _Data,
-    folds: list[set[str]],
-    fold_models: list[LearnedModel],
+    selection: _Selection,
     options: LearnOptions,
     report: LearnReport,
     say: Progress,
-) -> tuple[float, int]:
-    """The expansion weight and term count of best cross-validated nDCG@10."""
+) -> Grid:
+    """The expansion weight and term count of best cross-validated nDCG@10, or
+    ``(0.0, 0)`` when the expansion is left out (its verdict goes in ``report``)."""
     grid = [(w, n) for w in options.weights for n in options.terms if w > 0]
-    if 0.0 in options.weights or not grid:
-        grid.insert(0, (0.0, 0))
-    if len(folds) < 2:
-        return grid[-1] if grid[-1][0] > 0 else (0.0, 0)
-    scores: dict[tuple[float, int], float] = {}
-    for weight, count in grid:
+    choices: list[Grid] = [(0.0, 0)] if 0.0 in options.weights or not grid else []
+    choices.extend(grid)
+    forced = "expansion" in selection.forced
+    if len(selection.folds) < 2:  # a single topic: nothing to score on
+        if forced and grid:
+            report.parts["expansion"] = PartReport(
+                PartStatus.FORCED, f"kept as asked (force): {selection.too_few}"
+            )
+            return grid[-1]
+        report.parts["expansion"] = PartReport(PartStatus.LEFT_OUT, selection.too_few)
+        return (0.0, 0)
+    scores = _expansion_scores(context, data, selection, [(0.0, 0), *grid], say)
+    for choice in choices:
+        report.tried[f"weight {choice[0]:g}, {choice[1]} terms"] = round(
+            _mean(list(scores[choice].values())), 4
+        )
+    best = _best(choices, scores, data.qids)
+    best_expanding = _best(grid, scores, data.qids) if grid else (0.0, 0)
+    if not selection.possible:
+        if forced and best_expanding[0] > 0:
+            report.parts["expansion"] = PartReport(
+                PartStatus.FORCED, f"kept as asked (force): {selection.too_few}"
+            )
+            return best_expanding
+        report.parts["expansion"] = PartReport(PartStatus.LEFT_OUT, selection.too_few)
+        return (0.0, 0)
+    # Each fold's gain: the choice the other folds' scores make, against no expansion.
+    gains: dict[str, float] = {}
+    for held in selection.folds:
+        others = [q for q in data.qids if data.topic_of[q] not in held]
+        choice = _best(choices, scores, others)
+        for q in data.qids:
+            if data.topic_of[q] in held:
+                gains[q] = scores[choice][q] - scores[(0.0, 0)][q]
+    found = _gains(gains, data, selection)
+    if best[0] > 0 and helps(*found):
+        status, why, kept = PartStatus.KEPT, _helped(*found), best
+    else:
+        why = (
+            _did_not_help(*found)
+            if best[0] > 0
+            else "no weight ranked better than none in cross-validation"
+        )
+        status, kept = PartStatus.LEFT_OUT, (0.0, 0)
+        if forced and best_expanding[0] > 0:
+            status, why, kept = (
+                PartStatus.FORCED,
+                f"kept as asked (force), though {why}",
+                best_expanding,
+            )
+    report.parts["expansion"] = PartReport(status, why, *found)
+    return kept
+
+
+def _expansion_scores(
+    context: SearchContext,
+    data: _Data,
+    selection: _Selection,
+    grid: Sequence[Grid],
+    say: Progress,
+) -> dict[Grid, dict[str, float]]:
+    """Each query's nDCG@10 under each expansion of ``grid``, its associations
+    learned on the other folds."""
+    scores: dict[Grid, dict[str, float]] = {}
+    for weight, count in dict.fromkeys(grid):
         say(f"expansion: weight {weight:g}, {count} terms")
-        total = 0.0
-        for held, model in zip(folds, fold_models, strict=True):
+        found = scores[(weight, count)] = {}
+        for held, model in zip(selection.folds, selection.fold_models, strict=True):
             expansion = model.associations.with_params(weight, count)
             ctx = dataclasses.replace(context, expansion=expansion if weight > 0 else None)
             for qid in data.qids:
                 if data.topic_of[qid] in held:
                     ranked = _ranked_ids(ctx, data.judgments.queries[qid], 100)
-                    total += per_query(ranked, data.judgments.qrels[qid])[0]
-        scores[(weight, count)] = total / len(data.qids)
-        report.tried[f"weight {weight:g}, {count} terms"] = round(scores[(weight, count)], 4)
-    return max(grid, key=lambda p: (scores[p], -p[0], -p[1]))
+                    found[qid] = per_query(ranked, data.judgments.qrels[qid])[0]
+    return scores
+
+
+def _best(
+    choices: Sequence[Grid], scores: Mapping[Grid, Mapping[str, float]], qids: Sequence[str]
+) -> Grid:
+    """The choice of best mean over ``qids`` (ties: the smaller weight, fewer terms)."""
+    return max(choices, key=lambda c: (_mean([scores[c][q] for q in qids]), -c[0], -c[1]))
+
+
+Gains = tuple[tuple[float, ...], float, float]
+"""A part's held-out gains: per fold, over all queries, and its one-sided p-value."""
+
+
+def _gains(gains: Mapping[str, float], data: _Data, selection: _Selection) -> Gains:
+    """Per-query gains (a query missing: 0) as the mean of each fold, the mean
+    over all queries, and the one-sided sign-flip p-value of the per-topic means."""
+    fold_gains = tuple(
+        _mean([gains.get(q, 0.0) for q in data.qids if data.topic_of[q] in held])
+        for held in selection.folds
+    )
+    mean = _mean([gains.get(q, 0.0) for q in data.qids])
+    by_topic: dict[str, list[float]] = {}
+    for q in data.qids:
+        by_topic.setdefault(data.topic_of[q], []).append(gains.get(q, 0.0))
+    p = sign_flip([_mean(v) for v in by_topic.values()], samples=20_000, seed=selection.seed)
+    # The test is two-sided and its distribution symmetric: half of it on the side of the mean.
+    return fold_gains, mean, min(1.0, p / 2) if mean > 0 else 1.0
+
+
+def _helped(fold_gains: Sequence[float], gain: float, p_value: float) -> str:
+    up = sum(1 for g in fold_gains if g > 0)
+    return (
+        f"held-out nDCG@10 {gain:+.4f} per query in cross-validation, up in {up} of "
+        f"{len(fold_gains)} folds, p = {p_value:.2g}"
+    )
+
+
+def _did_not_help(fold_gains: Sequence[float], gain: float, p_value: float) -> str:
+    down = sum(1 for g in fold_gains if g < 0)
+    return (
+        f"it did not help: held-out nDCG@10 {gain:+.4f} per query in cross-validation, down in "
+        f"{down} of {len(fold_gains)} folds, p = {p_value:.2g}"
+    )
 
 
 def _ranked_ids(context: SearchContext, text: str, limit: int) -> list[str]:
@@ -445,19 +705,37 @@ def candidates(
     return compiled, head, learned.features(compiled, head)
 
 
+@dataclass
+class _Rows:
+    """The training queries' candidates and features, cross-fitted (one group per query)."""
+
+    x: FloatArray
+    y: npt.NDArray[np.int64]
+    init: FloatArray
+    groups: list[int]  # candidates per query
+    qids: list[str]  # the query of each group
+    fold: npt.NDArray[np.int64]  # the fold of each candidate
+    docnums: npt.NDArray[np.int64]  # each candidate's passage number (ties of the reranking)
+    doc_ids: list[str]  # each candidate's document id
+
+
 def _training_rows(
     context: SearchContext,
     data: _Data,
     folds: list[set[str]],
     fold_models: list[LearnedModel],
     options: LearnOptions,
-) -> tuple[FloatArray, npt.NDArray[np.int64], list[int], FloatArray]:
+) -> _Rows:
     xs: list[FloatArray] = []
     ys: list[npt.NDArray[np.int64]] = []
     inits: list[FloatArray] = []
     groups: list[int] = []
+    qids: list[str] = []
+    fold_of: list[int] = []
+    docnums: list[int] = []
+    doc_ids: list[str] = []
     stored = context.state.stored_fields
-    for held, model in zip(folds, fold_models, strict=True):
+    for number, (held, model) in enumerate(zip(folds, fold_models, strict=True)):
         learned = Learned(model, context.state)
         for qid in data.qids:
             if data.topic_of[qid] not in held:
@@ -466,14 +744,219 @@ def _training_rows(
             if not head:
                 continue
             judged = data.judgments.qrels[qid]
-            y = np.array([max(0, judged.get(str(stored(d)["doc_id"]), 0)) for d, _ in head])
+            ids = [str(stored(d)["doc_id"]) for d, _ in head]
+            y = np.array([max(0, judged.get(d, 0)) for d in ids])
             xs.append(x)
             ys.append(y.astype(np.int64))
             inits.append(options.scale * x[:, BASE_FEATURES.index("score_ratio")])
             groups.append(len(head))
+            qids.append(qid)
+            fold_of.extend([number] * len(head))
+            docnums.extend(d for d, _ in head)
+            doc_ids.extend(ids)
     if not xs:
         raise SearchlibError("nothing to learn from: no judged query found any document")
-    return np.vstack(xs), np.concatenate(ys), groups, np.concatenate(inits)
+    return _Rows(
+        np.vstack(xs),
+        np.concatenate(ys),
+        np.concatenate(inits),
+        groups,
+        qids,
+        np.array(fold_of, dtype=np.int64),
+        np.array(docnums, dtype=np.int64),
+        doc_ids,
+    )
+
+
+def _select_reranker(
+    context: SearchContext,
+    data: _Data,
+    selection: _Selection,
+    expansion: Grid,
+    options: LearnOptions,
+    report: LearnReport,
+    say: Progress,
+) -> Reranker | None:
+    """The reranker if it is kept, with or without the prior as the selection
+    decides (the verdicts of both go in ``report``)."""
+    version = lightgbm_version()
+    forced = "reranker" in selection.forced
+    why_not = ""
+    if not options.rerank:
+        why_not = "not asked for"
+    elif version is None:
+        why_not = "LightGBM is not installed (pip install 'searchlib[learn]')"
+    elif len(selection.folds) < 2:
+        why_not = "too few topics to cross-fit its features (at least 2)"
+    if why_not:
+        report.parts["reranker"] = PartReport(PartStatus.NOT_LEARNED, why_not)
+        report.parts["prior"] = PartReport(
+            PartStatus.NOT_LEARNED, f"only the reranker uses it, and it was not learned ({why_not})"
+        )
+        return None
+    if not selection.possible and not forced:
+        report.parts["reranker"] = PartReport(PartStatus.LEFT_OUT, selection.too_few)
+        report.parts["prior"] = PartReport(PartStatus.LEFT_OUT, selection.too_few)
+        return None
+    say("reranker: candidates and features")
+    weight, count = expansion
+    fitted = [
+        dataclasses.replace(m, associations=m.associations.with_params(weight, count))
+        for m in selection.fold_models
+    ]
+    rows = _training_rows(context, data, selection.folds, fitted, options)
+    names = feature_names(data.sources)
+    if selection.possible:
+        reranker_part, prior_part = _cross_validated_reranker(
+            data, selection, rows, names, options, say
+        )
+    else:
+        reranker_part = PartReport(PartStatus.FORCED, f"kept as asked (force): {selection.too_few}")
+        prior_part = PartReport(PartStatus.LEFT_OUT, selection.too_few)
+        if "prior" in selection.forced:
+            prior_part = PartReport(PartStatus.FORCED, reranker_part.why)
+    report.parts["reranker"] = reranker_part
+    report.parts["prior"] = prior_part
+    if not reranker_part.kept:
+        return None
+    if not prior_part.kept:
+        rows.x[:, BASE_FEATURES.index("prior")] = 0.0
+    say(f"reranker: LightGBM on {len(rows.y):,} candidates of {len(rows.groups):,} queries")
+    forest = _fit(rows.x, rows.y, rows.groups, rows.init, names, options)
+    return Reranker(forest, options.depth, options.scale, f"lightgbm {version}")
+
+
+def _cross_validated_reranker(
+    data: _Data,
+    selection: _Selection,
+    rows: _Rows,
+    names: Sequence[str],
+    options: LearnOptions,
+    say: Progress,
+) -> tuple[PartReport, PartReport]:
+    """The verdicts on the reranker and the prior (see the module docstring).
+
+    In each fold, two rerankers are fitted on the other folds' candidates,
+    one with the prior and one with its column at 0, and the fold's queries
+    are ranked by each and by the lexical order of their candidates.
+    """
+    column = BASE_FEATURES.index("prior")
+    saved = rows.x[:, column].copy()
+    qrels = data.judgments.qrels
+    base = _head_ndcg(rows, qrels, None, options.scale)
+    with_prior: dict[str, float] = {}
+    without: dict[str, float] = {}
+    for scored, label in ((with_prior, "with"), (without, "without")):
+        if scored is without:
+            rows.x[:, column] = 0.0
+        for number in range(len(selection.folds)):
+            say(f"selection: reranker {label} the prior, fold {number + 1}/{len(selection.folds)}")
+            scored.update(_held_out_ndcg(rows, qrels, number, names, options))
+    rows.x[:, column] = saved
+    alone = _gains({q: without[q] - base[q] for q in base}, data, selection)
+    both = _gains({q: with_prior[q] - base[q] for q in base}, data, selection)
+    added = _gains({q: with_prior[q] - without[q] for q in base}, data, selection)
+    forced = selection.forced
+    if helps(*alone):
+        reranker = PartReport(PartStatus.KEPT, _helped(*alone) + " (without the prior)", *alone)
+        prior = (
+            PartReport(PartStatus.KEPT, _helped(*added) + " over the reranker without it", *added)
+            if helps(*added)
+            else PartReport(
+                PartStatus.LEFT_OUT, _did_not_help(*added) + " over the reranker without it", *added
+            )
+        )
+    elif helps(*both):
+        reranker = PartReport(PartStatus.KEPT, _helped(*both) + " (with the prior)", *both)
+        prior = PartReport(
+            PartStatus.KEPT,
+            f"the reranker helps only with it (without it: {_did_not_help(*alone)}); "
+            + _helped(*added)
+            + " over the reranker without it",
+            *added,
+        )
+    else:
+        gains = max(alone, both, key=lambda g: g[1])
+        reranker = PartReport(
+            PartStatus.LEFT_OUT,
+            f"{_did_not_help(*gains)} ({'with' if gains is both else 'without'} the prior)",
+            *gains,
+        )
+        prior = PartReport(
+            PartStatus.LEFT_OUT, "only the reranker uses it, and the reranker is left out", *added
+        )
+        if "reranker" in forced:
+            reranker = dataclasses.replace(
+                reranker,
+                status=PartStatus.FORCED,
+                why="kept as asked (force), though " + reranker.why,
+            )
+            if helps(*added):
+                prior = PartReport(
+                    PartStatus.KEPT, _helped(*added) + " over the reranker without it", *added
+                )
+            else:
+                prior = PartReport(
+                    PartStatus.LEFT_OUT,
+                    _did_not_help(*added) + " over the reranker without it",
+                    *added,
+                )
+    if "prior" in forced and not prior.kept:
+        prior = dataclasses.replace(
+            prior, status=PartStatus.FORCED, why="kept as asked (force), though " + prior.why
+        )
+    return reranker, prior
+
+
+def _held_out_ndcg(
+    rows: _Rows,
+    qrels: Mapping[str, Mapping[str, int]],
+    number: int,
+    names: Sequence[str],
+    options: LearnOptions,
+) -> dict[str, float]:
+    """nDCG@10 of fold ``number``'s queries reranked by trees fitted on the other folds."""
+    train = rows.fold != number
+    test = ~train
+    group_fold = rows.fold[np.cumsum(rows.groups) - 1]
+    if not test.any():
+        return {}
+    if not train.any():
+        return _head_ndcg(rows, qrels, None, options.scale, group_fold == number)
+    groups = [n for n, f in zip(rows.groups, group_fold, strict=True) if f != number]
+    forest = _fit(rows.x[train], rows.y[train], groups, rows.init[train], names, options)
+    shares = np.zeros(len(rows.y), dtype=np.float64)
+    shares[test] = forest.predict(rows.x[test])
+    return _head_ndcg(rows, qrels, shares, options.scale, group_fold == number)
+
+
+def _head_ndcg(
+    rows: _Rows,
+    qrels: Mapping[str, Mapping[str, int]],
+    trees: FloatArray | None,
+    scale: float,
+    chosen: npt.NDArray[np.bool_] | None = None,
+) -> dict[str, float]:
+    """Each chosen query's nDCG@10 when its candidates are ranked as a search
+    ranks them: in lexical order (``trees`` ``None``), or reranked by the
+    trees' output ``trees`` (see :meth:`Learned.rerank
+    <searchlib.learn.features.Learned.rerank>`)."""
+    out: dict[str, float] = {}
+    score = rows.x[:, BASE_FEATURES.index("score")]
+    start = 0
+    for i, (qid, n) in enumerate(zip(rows.qids, rows.groups, strict=True)):
+        end = start + n
+        if chosen is None or chosen[i]:
+            ids = rows.doc_ids[start:end]
+            if trees is not None:
+                lexical = score[start:end]
+                best = lexical[0] if lexical[0] > 0 else 1.0
+                scores = lexical + (best / scale) * trees[start:end]
+                order = np.lexsort((rows.docnums[start:end], -scores))[:10]
+                ids = [ids[j] for j in order]
+            out[qid] = per_query(ids[:10], qrels[qid])[0]
+        start = end
+    return out
 
 
 def _fit(

@@ -10,6 +10,15 @@ way), and :meth:`Forest.contributions` splits one prediction among the
 features (each split on the path credited with the change of the node's
 value, Saabas' method), for explanations.
 
+The text may come from a file of an index: it is read as numbers, every one
+checked (integers in range, thresholds not NaN, leaf values finite and at most
+:data:`MAX_VALUE`), and its size is bounded before anything is allocated for it
+(:data:`MAX_FEATURES` features, :data:`MAX_TREES` trees, :data:`MAX_LEAVES`
+leaves a tree, :data:`MAX_CELLS` for the trees times the inner nodes of the
+largest, which bounds both the memory of the evaluation and its time per
+candidate). Evaluating checks the search deadline
+(:func:`~searchlib._whoosh.limits.check`) at each level of the trees.
+
 Example:
     >>> text = "\\n".join([
     ...     "tree", "version=v4", "num_class=1", "max_feature_idx=1",
@@ -26,11 +35,13 @@ Example:
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from searchlib._whoosh.limits import check as check_deadline
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -43,7 +54,21 @@ _ZERO = 1e-35  # LightGBM's kZeroThreshold
 _CHUNK = 4096  # rows evaluated at once (int32 offsets into the rows' values)
 
 MAX_TREES = 10_000
+"""Most trees in a model."""
 MAX_LEAVES = 1 << 12
+"""Most leaves in a tree."""
+MAX_FEATURES = 1 << 10
+"""Most features of a model."""
+MAX_CELLS = 1 << 16
+"""Most trees × inner nodes of the largest tree: the evaluation holds arrays
+of that size and walks every tree as deep as the deepest; reading a model
+at this bound takes about half a second (2,000 trees of 33 leaves, or 16 of
+:data:`MAX_LEAVES`, fit; searchlib's own models, 100 trees of 15 leaves, use
+1,400)."""
+MAX_VALUE = 1e6
+"""Largest leaf (or inner node) value, in absolute value (LightGBM's lambdarank
+leaves are below 10): the sum of :data:`MAX_TREES` of them stays finite."""
+_MAX_INT = 1 << 31
 
 
 class ForestFormatError(ValueError):
@@ -132,12 +157,19 @@ class Forest:
         self._flat_root = np.asarray(roots, dtype=np.int32)
 
     @classmethod
-    def from_text(cls, text: str) -> Forest:
+    def from_text(cls, text: str, *, features: Sequence[str] | None = None) -> Forest:
         """Read a model from LightGBM's text format.
 
+        Args:
+            text: the model text.
+            features: the features the model must have, in order (``None``:
+                any, at most :data:`MAX_FEATURES`), checked before its trees
+                are read.
+
         Raises:
-            ForestFormatError: not such a model, a categorical split, or
-                linear trees.
+            ForestFormatError: not such a model, other features than
+                ``features``, a categorical split, linear trees, a number
+                out of range, or too large (see the module docstring).
         """
         lines = text.splitlines()
         header: dict[str, str] = {}
@@ -151,39 +183,55 @@ class Forest:
             raise ForestFormatError("not a LightGBM text model (no 'tree' header)")
         if header.get("num_class", "1") != "1" or header.get("num_tree_per_iteration", "1") != "1":
             raise ForestFormatError("only models of one output are supported")
-        try:
-            n_features = int(header["max_feature_idx"]) + 1
-        except (KeyError, ValueError) as e:
-            raise ForestFormatError("no max_feature_idx in the model header") from e
-        names = tuple(header.get("feature_names", "").split()) or tuple(
-            f"f{i}" for i in range(n_features)
-        )
+        if "max_feature_idx" not in header:
+            raise ForestFormatError("no max_feature_idx in the model header")
+        last = header["max_feature_idx"]
+        if features is not None and last != str(len(features) - 1):
+            raise ForestFormatError(
+                f"max_feature_idx is {last[:30]!r}: the model should have the "
+                f"{len(features)} features searchlib computes"
+            )
+        n_features = _count(last, "max_feature_idx", MAX_FEATURES - 1) + 1
+        given = tuple(header.get("feature_names", "").split()[: n_features + 1])
+        names = given or tuple(f"f{i}" for i in range(n_features))
         if len(names) != n_features:
             raise ForestFormatError("feature_names do not match max_feature_idx")
+        if features is not None and given and names != tuple(features):
+            raise ForestFormatError("the model's features are not searchlib's")
         trees: list[_Tree] = []
         block: dict[str, str] = {}
+        widest = 0  # inner nodes of the largest tree so far
         for line in lines[at:]:
-            if line.startswith("Tree="):
+            if line.startswith("Tree=") or line.strip() == "end of trees":
                 if block:
-                    trees.append(_tree(block, n_features))
-                block = {"Tree": line[5:]}
-            elif line.strip() == "end of trees":
-                break
+                    tree = _tree(block, n_features, len(trees), widest)
+                    trees.append(tree)
+                    widest = max(widest, len(tree.feature))
+                    if len(trees) > MAX_TREES:
+                        raise ForestFormatError(f"more than {MAX_TREES:,} trees")
+                block = {"Tree": line[5:]} if line.startswith("Tree=") else {}
+                if not block:
+                    break
             else:
                 key, sep, value = line.partition("=")
                 if sep and block:
                     block[key.strip()] = value.strip()
-            if len(trees) > MAX_TREES:
-                raise ForestFormatError(f"more than {MAX_TREES} trees")
         if block:
-            trees.append(_tree(block, n_features))
+            trees.append(_tree(block, n_features, len(trees), widest))
         if not trees:
             raise ForestFormatError("the model has no tree")
+        if len(trees) > MAX_TREES:
+            raise ForestFormatError(f"more than {MAX_TREES:,} trees")
         return cls(trees, names, text)
 
     @property
     def n_features(self) -> int:
         return len(self.feature_names)
+
+    @property
+    def steps(self) -> int:
+        """Tree nodes evaluated per candidate: every tree walked as deep as the deepest."""
+        return len(self.trees) * max(self._depth, 1)
 
     @property
     def missing_rules(self) -> bool:
@@ -212,6 +260,7 @@ class Forest:
         row = np.tile(np.arange(n, dtype=np.int32) * np.int32(self.n_features), len(self.trees))
         feature, threshold, child = self._flat_feature, self._flat_threshold, self._flat_child
         for _ in range(self._depth):
+            check_deadline()
             left = values.take(row + feature.take(node)) <= threshold.take(node)
             node = child.take(2 * node + ~left)
         return np.asarray(self._flat_value.take(node).reshape(len(self.trees), n).sum(axis=0))
@@ -223,6 +272,7 @@ class Forest:
         trees = np.arange(n_trees)[:, None]
         rows = np.arange(n_rows)[None, :]
         for _ in range(self._depth):
+            check_deadline()
             inner = node >= 0
             if not inner.any():
                 break
@@ -259,6 +309,7 @@ class Forest:
             if not len(t.feature):
                 base += float(t.leaf_value[0])
                 continue
+            check_deadline()
             node = 0
             value = float(t.internal_value[0])
             base += value
@@ -273,26 +324,58 @@ class Forest:
         return base, shares
 
 
+def _count(value: str, what: str, most: int) -> int:
+    """The integer ``value`` of a header or tree field, from 0 to ``most``."""
+    try:
+        n = int(value) if len(value) <= 20 else -1
+    except ValueError:
+        n = -1
+    if not 0 <= n <= most:
+        raise ForestFormatError(f"{what} is {value[:30]!r}, not an integer from 0 to {most:,}")
+    return n
+
+
 def _numbers(block: dict[str, str], key: str, kind: type, count: int) -> npt.NDArray[np.generic]:
+    """The ``count`` numbers of field ``key`` of a tree: integers in ``±2**31``,
+    floats not NaN (thresholds may be infinite), leaf and inner values finite
+    and at most :data:`MAX_VALUE`."""
     raw = block.get(key, "")
+    tree = block.get("Tree", "?")[:20]
+    words = raw.split(None, count)  # count + 1 words: too many
+    if len(words) != count:
+        n = f"more than {count}" if len(words) > count else str(len(words))
+        raise ForestFormatError(f"tree {tree}: {key} holds {n} numbers, not {count}")
     try:
-        values = [kind(v) for v in raw.split()] if raw else []
+        values = [kind(v) for v in words]
     except ValueError as e:
-        raise ForestFormatError(f"tree {block.get('Tree')}: bad {key}") from e
-    if len(values) != count:
-        raise ForestFormatError(f"tree {block.get('Tree')}: {key} holds {len(values)}, not {count}")
-    if kind is float and not all(math.isfinite(v) or math.isinf(v) for v in values):
-        raise ForestFormatError(f"tree {block.get('Tree')}: {key} is not a number")
-    return np.asarray(values, dtype=np.float64 if kind is float else np.int64)
+        raise ForestFormatError(f"tree {tree}: bad {key}") from e
+    if kind is int:
+        if not all(-_MAX_INT <= v < _MAX_INT for v in values):
+            raise ForestFormatError(f"tree {tree}: {key} out of range")
+        return np.asarray(values, dtype=np.int64)
+    array = np.asarray(values, dtype=np.float64)
+    if np.isnan(array).any():
+        raise ForestFormatError(f"tree {tree}: {key} is not a number")
+    if key != "threshold" and not (np.abs(array) <= MAX_VALUE).all():
+        raise ForestFormatError(f"tree {tree}: {key} beyond ±{MAX_VALUE:g}")
+    return array
 
 
-def _tree(block: dict[str, str], n_features: int) -> _Tree:
-    try:
-        leaves = int(block["num_leaves"])
-    except (KeyError, ValueError) as e:
-        raise ForestFormatError(f"tree {block.get('Tree')}: no num_leaves") from e
-    if not 1 <= leaves <= MAX_LEAVES:
-        raise ForestFormatError(f"tree {block.get('Tree')}: {leaves} leaves")
+def _tree(block: dict[str, str], n_features: int, before: int, widest: int) -> _Tree:
+    """One tree's block of fields; ``before`` trees of at most ``widest`` inner
+    nodes were read before it."""
+    tree_id = block.get("Tree", "?")[:20]
+    if "num_leaves" not in block:
+        raise ForestFormatError(f"tree {tree_id}: no num_leaves")
+    leaves = _count(block["num_leaves"], f"tree {tree_id}: num_leaves", MAX_LEAVES)
+    if leaves < 1:
+        raise ForestFormatError(f"tree {tree_id}: no leaves")
+    cells = (before + 1) * max(widest, leaves - 1)
+    if cells > MAX_CELLS:
+        raise ForestFormatError(
+            f"too large to search with: {before + 1:,} trees of up to "
+            f"{max(widest, leaves - 1):,} inner nodes (trees × inner nodes at most {MAX_CELLS:,})"
+        )
     if block.get("num_cat", "0") != "0":
         raise ForestFormatError("categorical splits are not supported")
     if block.get("is_linear", "0") != "0":
@@ -317,11 +400,13 @@ def _tree(block: dict[str, str], n_features: int) -> _Tree:
     )
     if (decision & _CATEGORICAL).any():
         raise ForestFormatError("categorical splits are not supported")
+    if ((decision < 0) | (decision > 15)).any():
+        raise ForestFormatError(f"tree {tree_id}: a decision_type out of range")
     if ((feature < 0) | (feature >= n_features)).any():
-        raise ForestFormatError(f"tree {block.get('Tree')}: split on an unknown feature")
+        raise ForestFormatError(f"tree {tree_id}: split on an unknown feature")
     for child in (left, right):
         if ((child >= inner) | (child < -leaves)).any():
-            raise ForestFormatError(f"tree {block.get('Tree')}: a child out of range")
+            raise ForestFormatError(f"tree {tree_id}: a child out of range")
     _depth(tree)  # rejects cycles
     return tree
 

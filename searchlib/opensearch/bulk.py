@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
 from typing import Any
 
 from searchlib.documents import (
@@ -26,63 +25,33 @@ from searchlib.documents import (
     repeated_title,
     split_passages,
 )
-from searchlib.errors import DocumentError
-from searchlib.opensearch.mapping import DeclaredField
+from searchlib.fields import Date, FieldType, convert_values, format_date
 
 JSON = dict[str, Any]
 
 
-def check_declared_values(doc: Document, declared: Mapping[str, DeclaredField]) -> None:
-    """Refuse values of declared fields that the mapping would refuse.
+def cluster_values(doc: Document, fields: Mapping[str, FieldType]) -> dict[str, Any]:
+    """``doc``'s extra fields as the cluster indexes them: declared values
+    checked and converted by :func:`searchlib.fields.convert_values` (as the
+    local index does: what one refuses, the other refuses), dates written as
+    ISO 8601 date-times in UTC; other fields as given.
 
     Raises:
-        DocumentError: a list for a field that is not ``multiple``, a value of
-            the wrong kind (a number field takes numbers, a keyword field
-            strings, a date field ISO dates or epoch milliseconds).
+        DocumentError: a declared value that does not fit its field's type.
     """
-    for name, f in declared.items():
-        if name not in doc.fields or doc.fields[name] is None:
+    out = dict(doc.fields) if doc.fields else {}
+    for name, value in convert_values(doc.id, doc.fields, fields).items():
+        if value is None:
             continue
-        value = doc.fields[name]
-        values = value if isinstance(value, list | tuple) else [value]
-        if isinstance(value, list | tuple) and not f.multiple:
-            raise DocumentError(
-                f"document {doc.id!r}: field {name!r} holds a list but is declared single-valued"
-            )
-        for v in values:
-            if not _fits(f.type, v):
-                raise DocumentError(
-                    f"document {doc.id!r}: field {name!r} is declared {f.type}, "
-                    f"not {type(v).__name__} {v!r}"
-                )
-
-
-def _fits(kind: str, value: object) -> bool:
-    if kind == "keyword":
-        return isinstance(value, str)
-    if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind == "date":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return True
-        if not isinstance(value, str):
-            return False
-        try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            try:
-                date.fromisoformat(value)
-            except ValueError:
-                return False
-        return True
-    return False
+        out[name] = format_date(value) if isinstance(fields[name], Date) else value
+    return out
 
 
 def passage_sources(
     doc: Document,
     *,
     passage_chars: int = PASSAGE_CHARS,
-    declared: Mapping[str, DeclaredField] | None = None,
+    fields: Mapping[str, FieldType] | None = None,
 ) -> list[tuple[str, JSON]]:
     """``(passage id, _source)`` of each passage of ``doc``.
 
@@ -92,9 +61,7 @@ def passage_sources(
             value of the wrong kind.
     """
     check_document(doc)
-    if declared:
-        check_declared_values(doc, declared)
-    fields = dict(doc.fields) if doc.fields else {}
+    values = cluster_values(doc, fields) if fields else dict(doc.fields or {})
     out: list[tuple[str, JSON]] = []
     for p in split_passages(doc.id, doc.text, max_chars=passage_chars):
         title = doc.title if p.position == 0 else repeated_title(doc.title)
@@ -106,8 +73,8 @@ def passage_sources(
             "title": title,
             "text": p.text,
         }
-        if fields:
-            source["fields"] = fields
+        if values:
+            source["fields"] = values
         out.append((p.id, source))
     return out
 

@@ -2,15 +2,36 @@
 
 A cluster's answers become errors that name what failed (the cluster, the
 index, the request) in searchlib's words; the client's own exception is kept
-as ``__cause__``.
+as ``__cause__``. A URL shown anywhere (a message, ``repr``, ``path``) goes
+through :func:`redact` first: the credentials of
+``https://user:password@host:9200`` stay inside the client that connects.
+
+Example:
+    >>> redact("https://loader:s3cret@search.example.org:9200/cdtn")
+    'https://search.example.org:9200/cdtn'
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from searchlib.errors import SearchlibError
+from searchlib.errors import SearchlibError, SearchlibWarning
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)\S*@")
+"""A URL's scheme and its user part, up to the last ``@`` before a space (a
+password with a raw ``@``, ``/`` or ``#`` is cut whole, never half shown)."""
+
+
+def redact(text: str) -> str:
+    """``text`` (a URL, or a message holding URLs) without the user part of
+    any URL in it: ``scheme://user:password@host`` becomes ``scheme://host``.
+
+    >>> redact("cannot reach http://u:p@127.0.0.1:9200 (refused)")
+    'cannot reach http://127.0.0.1:9200 (refused)'
+    """
+    return _USERINFO.sub(r"\1", text)
 
 
 class UnsupportedQueryError(SearchlibError, ValueError):
@@ -24,6 +45,15 @@ class UnsupportedQueryError(SearchlibError, ValueError):
     def __init__(self, feature: str, message: str) -> None:
         self.feature = feature
         super().__init__(message)
+
+
+class ClusterConfigError(SearchlibError, ValueError):
+    """A cluster URL or connection setting that cannot be used (a URL without
+    an index name, a ``SEARCHLIB_OPENSEARCH_INSECURE`` that is not yes or no)."""
+
+
+class InsecureConnectionWarning(SearchlibWarning):
+    """A connection to a cluster whose TLS certificate is not checked."""
 
 
 class ClusterError(SearchlibError):

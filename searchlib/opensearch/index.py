@@ -22,14 +22,17 @@ the cluster, the index and what failed: :class:`ClusterUnavailableError`,
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
-from searchlib.documents import PASSAGE_CHARS, Document
+from searchlib.documents import PASSAGE_CHARS, Document, as_documents, as_ids
+from searchlib.engine.backend import IndexStats
+from searchlib.engine.request import Searchable, SearchRequest
 from searchlib.errors import (
     DocumentError,
     IndexExistsError,
@@ -38,19 +41,25 @@ from searchlib.errors import (
     SearchlibError,
     SearchTimeoutError,
 )
+from searchlib.fields import AllOf, FieldType, check_declarations, is_multiple
+from searchlib.highlight import leading_snippet
 from searchlib.opensearch.bulk import bulk_lines, passage_sources, unique_by_id
 from searchlib.opensearch.errors import (
     BulkError,
     ClusterAuthError,
     ClusterError,
     ClusterUnavailableError,
+    InsecureConnectionWarning,
     MappingConflictError,
     RefusedDocument,
+    UnsupportedQueryError,
+    redact,
 )
 from searchlib.opensearch.mapping import (
     FORMAT_VERSION,
     TERMS_ANALYZER,
     DeclaredField,
+    MetadataField,
     check_declared,
     declared_from_meta,
     index_body,
@@ -63,16 +72,18 @@ from searchlib.opensearch.results import (
     total_from,
 )
 from searchlib.opensearch.translate import (
-    Facet,
-    FieldFilter,
     QueryTranslator,
-    SortKey,
     TermLookups,
+    field_types,
     search_body,
 )
 from searchlib.query.acronyms import AcronymLexicon
 from searchlib.query.language import SEARCH_FIELDS
+from searchlib.query.suggest import Completion
+from searchlib.ranking.explain import Explanation
 from searchlib.ranking.params import Ranking
+from searchlib.results import Hit, SearchResults, apply_corrections
+from searchlib.searching import field_facets, field_sort, filter_expression, query_filters
 
 JSON = dict[str, Any]
 
@@ -89,18 +100,11 @@ FUZZY_CANDIDATES = 512
 """Term-suggester candidates asked for per ``word~`` (searchlib keeps 256)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ClusterIndexStats:
-    """Counts and versions of an index on a cluster (the attributes of
-    :class:`searchlib.IndexStats`, ``path`` being ``URL/index``)."""
+DOCUMENTS_PAGE = 1000
+"""Passages read per request when every document is read (``documents``)."""
 
-    path: str
-    documents: int
-    passages: int
-    fields: tuple[str, ...]
-    size_bytes: int
-    analyzer_version: str
-    format_version: int
+ClusterIndexStats = IndexStats  # the name it had
+"""The statistics of an index on a cluster (``path`` being ``URL/index``)."""
 
 
 def _require_client() -> Any:
@@ -127,12 +131,16 @@ def make_client(
     """An ``opensearchpy.OpenSearch`` client for ``url`` (``https://`` for TLS).
 
     Args:
-        url: the cluster, e.g. ``https://search.example.org:9200``.
+        url: the cluster, e.g. ``https://search.example.org:9200`` (credentials
+            in it, ``https://user:password@host``, are used and never shown).
         username, password: HTTP basic authentication.
         ca_certs: CA bundle that signs the cluster's certificate.
         verify_certs: check the cluster's certificate (keep it on outside tests).
         client_cert, client_key: a client certificate, for clusters that want one.
         timeout: seconds a request may take.
+
+    Warns:
+        InsecureConnectionWarning: ``verify_certs`` is false on an ``https://`` URL.
     """
     opensearchpy = _require_client()
     options: dict[str, Any] = {
@@ -146,7 +154,16 @@ def make_client(
     if url.startswith("https://"):
         options["use_ssl"] = True
         options["verify_certs"] = verify_certs
-        options["ssl_show_warn"] = verify_certs
+        # The client's own warning would come again with each request:
+        # searchlib warns once, here, for this client.
+        options["ssl_show_warn"] = False
+        if not verify_certs:
+            warnings.warn(
+                f"the certificate of OpenSearch at {redact(url)} is not checked: anyone on "
+                "the way can read and change what is sent (for test clusters only)",
+                InsecureConnectionWarning,
+                stacklevel=2,
+            )
         if ca_certs:
             options["ca_certs"] = ca_certs
         if client_cert:
@@ -178,7 +195,7 @@ def _error_type(e: Any) -> str:
     return str(getattr(e, "error", "") or "")
 
 
-class OpenSearchIndex:
+class OpenSearchIndex(Searchable[OpenSearchResults]):
     """A searchlib index on an OpenSearch cluster.
 
     Use :meth:`create` or :meth:`open`; an index is a context manager
@@ -207,7 +224,7 @@ class OpenSearchIndex:
     ) -> None:
         self._client = client
         self.name = name
-        self.url = url or "the cluster"
+        self.url = redact(url) if url else "the cluster"
         self.path = f"{self.url}/{name}"
         """Where the index is (``URL/index``), as ``Index.path`` names a folder."""
         self.analyzer = FrenchAnalyzer()
@@ -230,6 +247,7 @@ class OpenSearchIndex:
         url: str,
         name: str,
         *,
+        fields: Mapping[str, FieldType] | None = None,
         declared: Iterable[DeclaredField] = (),
         ranking: Ranking | None = None,
         passage_chars: int = PASSAGE_CHARS,
@@ -249,7 +267,10 @@ class OpenSearchIndex:
         Args:
             url: the cluster.
             name: the index name (lowercase, as OpenSearch wants it).
-            declared: metadata fields to filter, facet and sort on.
+            fields: fields to filter, facet and sort on, declared as for
+                :meth:`searchlib.Index.create` (``{"source": Keyword()}``).
+            declared: the same as :class:`~searchlib.opensearch.MetadataField`
+                declarations (``fields`` or ``declared``, not both).
             ranking: its ``k1``, ``b`` and ``title_b`` become the fields' BM25.
             passage_chars: largest passage documents are cut into.
             shards, replicas: the index's shards (1 keeps BM25's statistics
@@ -267,7 +288,12 @@ class OpenSearchIndex:
         """
         if passage_chars < 100:
             raise ValueError(f"passage_chars must be at least 100, not {passage_chars}")
-        fields = check_declared(declared)
+        if fields:
+            if declared:
+                raise ValueError("give fields or declared, not both")
+            checked = check_declarations(fields)
+            declared = [MetadataField(n, k.kind, is_multiple(k)) for n, k in checked.items()]
+        fields_declared = check_declared(declared)
         owns = client is None
         if client is None:
             client = make_client(
@@ -280,14 +306,15 @@ class OpenSearchIndex:
             )
         ranking = ranking or Ranking()
         body = index_body(
-            ranking, fields, passage_chars=passage_chars, shards=shards, replicas=replicas
+            ranking, fields_declared, passage_chars=passage_chars, shards=shards, replicas=replicas
         )
-        where = f"{url}/{name}"
-        with _cluster_errors(url, name, "create the index"):
+        shown = redact(url)  # the credentials stay in the client
+        where = f"{shown}/{name}"
+        with _cluster_errors(shown, name, "create the index"):
             if client.indices.exists(index=name):
                 if not overwrite:
                     raise IndexExistsError(where)
-                _read_meta(client, url, name)  # refuses an index searchlib did not create
+                _read_meta(client, shown, name)  # refuses an index searchlib did not create
                 client.indices.delete(index=name)
             try:
                 client.indices.create(index=name, body=body)
@@ -336,16 +363,16 @@ class OpenSearchIndex:
                 verify_certs=verify_certs,
                 timeout=timeout,
             )
-        meta = _searchlib_meta(client, url, name)
+        meta = _searchlib_meta(client, redact(url), name)
         index = cls(
             client, name, meta, url=url, ranking=ranking, approximate=approximate, owns_client=owns
         )
-        with _cluster_errors(url, name, "read the index settings"):
+        with _cluster_errors(index.url, name, "read the index settings"):
             settings = client.indices.get_settings(index=name)
         try:
             shards = next(iter(settings.values()))["settings"]["index"]["number_of_shards"]
             index._shards = int(shards)
-        except (KeyError, StopIteration, TypeError, ValueError):
+        except (AttributeError, KeyError, StopIteration, TypeError, ValueError):
             index._shards = 1
         return index
 
@@ -403,8 +430,11 @@ class OpenSearchIndex:
 
     # -- writing ------------------------------------------------------------------------
 
-    def add(self, documents: Iterable[Document], *, batch_size: int = BATCH_DOCUMENTS) -> int:
-        """Add documents (replacing any with the same id), then refresh the index.
+    def add(
+        self, documents: Document | Iterable[Document], *, batch_size: int = BATCH_DOCUMENTS
+    ) -> int:
+        """Add documents, or one ``Document`` (replacing any with the same id),
+        then refresh the index.
 
         Documents go in bulk requests of ``batch_size``. A document the cluster
         (or searchlib, before sending it) refuses is left out whole, and the
@@ -416,13 +446,17 @@ class OpenSearchIndex:
             The number of documents indexed.
 
         Raises:
+            TypeError: ``documents`` is not a ``Document`` nor an iterable of
+                them, or holds something else (raised when reached: the
+                batches before it are indexed).
             BulkError: some documents were refused (the others are indexed).
             ClusterUnavailableError, ClusterAuthError, ClusterError: a request
                 failed as a whole; the batches sent before it are indexed.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-        declared = {f.name: f for f in self.declared}
+        documents = as_documents(documents)
+        fields = self.fields
         mined = AcronymLexicon()
         refused: list[RefusedDocument] = []
         sent_ids: set[str] = set()
@@ -436,7 +470,7 @@ class OpenSearchIndex:
                             (
                                 doc,
                                 passage_sources(
-                                    doc, passage_chars=self.passage_chars, declared=declared
+                                    doc, passage_chars=self.passage_chars, fields=fields
                                 ),
                             )
                         )
@@ -542,9 +576,16 @@ class OpenSearchIndex:
                 index=self.name, body={"query": query}, params={"conflicts": "proceed"}
             )
 
-    def delete(self, doc_ids: Iterable[str]) -> int:
-        """Delete documents by id, then refresh. Returns how many passages went."""
-        ids = list(dict.fromkeys(doc_ids))
+    def delete(self, doc_ids: str | Iterable[str]) -> int:
+        """Delete documents by id, then refresh. Returns how many passages went.
+
+        ``doc_ids``: an iterable of ids, or one id (a ``str`` is one id, as
+        for :meth:`Index.delete <searchlib.index.Index.delete>`).
+
+        Raises:
+            TypeError: an id is not a string.
+        """
+        ids = as_ids(doc_ids)
         deleted = 0
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
@@ -579,85 +620,77 @@ class OpenSearchIndex:
 
     # -- searching ----------------------------------------------------------------------
 
-    def translator(self, *, fields: Sequence[str] | None = None) -> QueryTranslator:
+    def translator(
+        self, *, fields: Sequence[str] | None = None, correct: bool = True
+    ) -> QueryTranslator:
         """The query translator of this index's ranking, acronyms and mode."""
         return QueryTranslator(
             ranking=self.ranking,
             acronyms=self.acronyms,
             fields=fields or SEARCH_FIELDS,
             approximate=self.approximate,
+            correct=correct,
         )
 
-    def search(
-        self,
-        query: str,
-        limit: int = 10,
-        page: int = 1,
-        *,
-        highlight_hits: bool = True,
-        collapse: bool = False,
-        fields: Sequence[str] | None = None,
-        snippet_chars: int = 220,
-        max_fragments: int = 2,
-        filters: Sequence[FieldFilter] = (),
-        facets: Sequence[Facet] = (),
-        sort: Sequence[SortKey] = (),
-        time_limit: float | None = None,
-    ) -> OpenSearchResults:
-        """Ranked search, as :meth:`searchlib.Index.search`; on a cluster also
-        filters, facets and sorting on the declared metadata fields.
-
-        Args:
-            query: query text (searchlib's query language).
-            limit: hits per page.
-            page: 1-based page.
-            highlight_hits: build snippets (the cluster's highlights).
-            collapse: one passage (the best) per document.
-            fields: restrict plain words to these fields (default: title and text).
-            snippet_chars: approximate size of a fragment.
-            max_fragments: fragments per snippet.
-            filters: keep documents whose declared fields pass these.
-            facets: count matching documents per value of declared fields.
-            sort: sort by declared fields rather than by score.
-            time_limit: seconds the search may take (the cluster stops then).
+    def run(self, request: SearchRequest) -> OpenSearchResults:
+        """The results of ``request`` (what :meth:`search` runs), as
+        :meth:`searchlib.Index.run` gives them; filters, facets and sort keys
+        are those of :mod:`searchlib.fields` on the index's declared fields.
 
         Raises:
             QuerySyntaxError: the query is an explicitly malformed operator query.
-            UnsupportedQueryError: a part of the query OpenSearch cannot run as
-                searchlib would (see :mod:`searchlib.opensearch.translate`).
-            SearchTimeoutError: the search ran past ``time_limit``.
+            UnsupportedQueryError: what OpenSearch cannot run as searchlib would
+                (a part of the query, see :mod:`searchlib.opensearch.translate`;
+                ``semantic="only"``, ``as_you_type``).
+            ValueError: an unknown declared field, or a value that does not fit it.
+            SearchTimeoutError: the search ran past its time limit.
             ClusterUnavailableError, ClusterAuthError, ClusterError: the cluster's answers.
         """
-        if limit < 1 or page < 1:
-            raise ValueError("limit and page must be at least 1")
+        _check_supported(request)
         t0 = time.perf_counter()
-        translator = self.translator(fields=fields)
-        frequencies, neighbours = translator.requests(query)
+        types = self.fields
+        # the query's own filters (source:sp) and those given beside it, as locally
+        words, given = query_filters(request.query, types)
+        beside = filter_expression(request.filter, types)
+        if beside is not None:
+            given = beside if given is None else AllOf((given, beside))
+        facets = field_facets(request.facets, types)
+        sort = field_sort(request.sort_keys, types)
+        time_limit = request.seconds(None)
+        translator = self.translator(fields=request.fields, correct=request.correct)
+        frequencies, neighbours = translator.requests(request.query, words)
         lookups = self._lookup(frequencies, neighbours) if frequencies or neighbours else None
-        translation = translator.translate(query, lookups or TermLookups())
+        translation = translator.translate(request.query, lookups or TermLookups(), words)
+        if translation.query is None and not words.items and given is not None:
+            # filters alone: every passage they keep, as a local index finds them
+            translation = dataclasses.replace(translation, query={"match_all": {}})
+        searched = apply_corrections(request.query, translation.corrections)
         if translation.query is None:
             return OpenSearchResults(
-                query=query,
+                query=request.query,
                 total=0,
-                page=page,
-                limit=limit,
+                page=request.page,
+                limit=request.limit,
                 hits=(),
                 match=translation.match,
                 elapsed_ms=_ms(t0),
+                facets={f.field: {} for f in facets},
                 approximations=translation.approximations,
+                corrections=translation.corrections,
+                searched=searched,
             )
         body = search_body(
             translation,
-            limit=limit,
-            page=page,
-            collapse=collapse,
-            highlight=highlight_hits,
-            snippet_chars=snippet_chars,
-            max_fragments=max_fragments,
-            filters=filters,
+            limit=request.limit,
+            page=request.page,
+            collapse=request.collapse,
+            highlight=request.highlight_hits,
+            snippet_chars=request.snippet_chars,
+            max_fragments=request.max_fragments,
+            filter=given,
             facets=facets,
             sort=sort,
-            declared=self.declared,
+            types=types,
             timeout_ms=int(time_limit * 1000) if time_limit is not None else None,
         )
         params: dict[str, Any] = {}
@@ -667,28 +700,43 @@ class OpenSearchIndex:
             params["request_timeout"] = time_limit + 5.0
         with _cluster_errors(self.url, self.name, "search"):
             response = self._client.search(index=self.name, body=body, params=params)
-        if response.get("timed_out"):
-            raise SearchTimeoutError(
-                f"search of {query!r} on OpenSearch index {self.name!r} ran past {time_limit} s"
+        with _answer_errors(self.url, self.name, "search"):
+            if response.get("timed_out"):
+                raise SearchTimeoutError(
+                    f"search of {request.query!r} on OpenSearch index {self.name!r} "
+                    f"ran past {time_limit} s"
+                )
+            first = request.first
+            hits = tuple(
+                hit_from(
+                    raw,
+                    first + n,
+                    highlight=request.highlight_hits,
+                    snippet_chars=request.snippet_chars,
+                )
+                for n, raw in enumerate(response["hits"]["hits"], start=1)
             )
-        first = (page - 1) * limit
-        hits = tuple(
-            hit_from(raw, first + n, highlight=highlight_hits, snippet_chars=snippet_chars)
-            for n, raw in enumerate(response["hits"]["hits"], start=1)
-        )
-        buckets = facets_from(response, facets)
+            buckets = facets_from(response, facets)
+            total = total_from(response, request.collapse)
         return OpenSearchResults(
-            query=query,
-            total=total_from(response, collapse),
-            page=page,
-            limit=limit,
+            query=request.query,
+            total=total,
+            page=request.page,
+            limit=request.limit,
             hits=hits,
             match=translation.match,
             elapsed_ms=_ms(t0),
             facets={name: {b.label: b.documents for b in found} for name, found in buckets.items()},
             facet_buckets=buckets,
             approximations=translation.approximations,
+            corrections=translation.corrections,
+            searched=searched,
         )
+
+    @property
+    def fields(self) -> dict[str, FieldType]:
+        """The declared fields, as :mod:`searchlib.fields` types (as ``Index.fields``)."""
+        return field_types(self.declared)
 
     def _lookup(
         self,
@@ -726,23 +774,25 @@ class OpenSearchIndex:
             body["aggs"] = aggs
         if suggest:
             body["suggest"] = suggest
-        with _cluster_errors(self.url, self.name, "look up terms (typos, word~)"):
+        what = "look up terms (typos, word~)"
+        with _cluster_errors(self.url, self.name, what):
             response = self._client.search(index=self.name, body=body)
-        found_freq = {
-            key: int(response.get("aggregations", {}).get(f"f{n}", {}).get("doc_count", 0))
-            for n, key in enumerate(freq_keys)
-        }
         found_near: dict[tuple[str, str, int], dict[str, int]] = {}
         capped: set[tuple[str, str, int]] = set()
-        for n, key in enumerate(near_keys):
-            options: dict[str, int] = {}
-            entries = response.get("suggest", {}).get(f"n{n}", [])
-            for entry in entries:
-                for option in entry.get("options", []):
-                    options[str(option["text"])] = int(option.get("freq", 0))
-            found_near[key] = options
-            if len(options) >= sizes[n]:
-                capped.add(key)
+        with _answer_errors(self.url, self.name, what):
+            found_freq = {
+                key: _count(response.get("aggregations", {}).get(f"f{n}", {}).get("doc_count", 0))
+                for n, key in enumerate(freq_keys)
+            }
+            for n, key in enumerate(near_keys):
+                options: dict[str, int] = {}
+                entries = response.get("suggest", {}).get(f"n{n}", [])
+                for entry in entries:
+                    for option in entry.get("options", []):
+                        options[_term(option["text"])] = _count(option.get("freq", 0))
+                found_near[key] = options
+                if len(options) >= sizes[n]:
+                    capped.add(key)
         return TermLookups(found_freq, found_near, frozenset(capped))
 
     # -- reading ------------------------------------------------------------------------
@@ -757,28 +807,52 @@ class OpenSearchIndex:
         with _cluster_errors(self.url, self.name, "read a document"):
             response = self._client.search(index=self.name, body=body)
         out: list[dict[str, Any]] = []
-        for raw in response["hits"]["hits"]:
-            source = dict(raw.get("_source") or {})
-            source.setdefault("fields", None)
-            out.append(source)
+        with _answer_errors(self.url, self.name, "read a document"):
+            for raw in response["hits"]["hits"]:
+                source = _mapping(raw.get("_source") or {})
+                source.setdefault("fields", None)
+                out.append(source)
         return out
 
     def document(self, doc_id: str) -> Document | None:
         """Rebuild a stored document from its passages, or ``None``."""
         parts = self.passages(doc_id)
-        if not parts:
-            return None
-        first = parts[0]
-        text = "".join(str(p.get("text") or "") for p in parts)
-        return Document(
-            doc_id, str(first.get("title") or ""), text, dict(first.get("fields") or {})
-        )
+        return _rebuilt(doc_id, parts) if parts else None
+
+    def documents(self) -> Iterator[Document]:
+        """Every document, rebuilt from its passages: a page of passages at a
+        time, in ``doc_id`` order (``search_after``)."""
+        body: JSON = {
+            "query": {"match_all": {}},
+            "size": DOCUMENTS_PAGE,
+            "sort": [{"doc_id": {"order": "asc"}}, {"position": {"order": "asc"}}],
+        }
+        current: str | None = None
+        parts: list[dict[str, Any]] = []
+        while True:
+            with _cluster_errors(self.url, self.name, "read the documents"):
+                response = self._client.search(index=self.name, body=body)
+            with _answer_errors(self.url, self.name, "read the documents"):
+                hits = list(response["hits"]["hits"])
+                for raw in hits:
+                    source = _mapping(raw.get("_source") or {})
+                    doc_id = str(source["doc_id"])
+                    if doc_id != current and current is not None and parts:
+                        yield _rebuilt(current, parts)
+                        parts = []
+                    current = doc_id
+                    parts.append(source)
+                if len(hits) < DOCUMENTS_PAGE:
+                    break
+                body = {**body, "search_after": list(hits[-1]["sort"])}
+        if current is not None and parts:
+            yield _rebuilt(current, parts)
 
     def __len__(self) -> int:
         """Number of documents (not passages)."""
         return self.stats().documents
 
-    def stats(self) -> ClusterIndexStats:
+    def stats(self) -> IndexStats:
         """Documents, passages, fields, size and versions."""
         with _cluster_errors(self.url, self.name, "count documents"):
             passages = self._client.count(index=self.name, body={"query": {"match_all": {}}})
@@ -790,22 +864,116 @@ class OpenSearchIndex:
             size = int(store["_all"]["primaries"]["store"]["size_in_bytes"])
         except (KeyError, TypeError, ValueError):
             size = 0
-        return ClusterIndexStats(
-            f"{self.url}/{self.name}",
-            int(documents["count"]),
-            int(passages["count"]),
+        with _answer_errors(self.url, self.name, "count documents"):
+            document_count = _count(documents["count"])
+            passage_count = _count(passages["count"])
+        return IndexStats(
+            self.path,
+            document_count,
+            passage_count,
             ("id", "doc_id", "position", "start", "title", "text", "exact", "fields"),
             size,
             str(self._meta.get("analyzer_version", "")),
             int(self._meta.get("format_version", 0)),
+            declared=tuple((name, kind.describe()) for name, kind in self.fields.items()),
+        )
+
+    # -- what a cluster index does not do ---------------------------------------------
+
+    def complete(self, text: str, limit: int = 10) -> list[Completion]:
+        """Not on a cluster.
+
+        Raises:
+            UnsupportedQueryError: always (completion reads a local index's written forms).
+        """
+        raise UnsupportedQueryError(
+            "complete", "completion is not available on an OpenSearch index"
+        )
+
+    def explain(self, query: str | SearchResults, hit: Hit) -> Explanation:
+        """Not on a cluster.
+
+        Raises:
+            UnsupportedQueryError: always (explain reads a local index's statistics).
+        """
+        raise UnsupportedQueryError("explain", "explain is not available on an OpenSearch index")
+
+    def passage(self, passage_id: str) -> dict[str, Any] | None:
+        """A passage's stored fields by id, or ``None``."""
+        doc_id = passage_id.rpartition("#")[0] or passage_id
+        return next((p for p in self.passages(doc_id) if p.get("id") == passage_id), None)
+
+    def hit(self, passage_id: str, score: float = 0.0) -> Hit | None:
+        """A passage as a hit, its snippet the start of its text, or ``None``."""
+        found = self.passage(passage_id)
+        if found is None:
+            return None
+        text = str(found.get("text", ""))
+        title = str(found.get("title", ""))
+        return Hit(
+            rank=1,
+            id=str(found["id"]),
+            doc_id=str(found.get("doc_id", "")),
+            position=int(found.get("position", 0)),
+            start=int(found.get("start", 0)),
+            score=score,
+            title=title,
+            text=text,
+            snippet=leading_snippet(text),
+            title_snippet=leading_snippet(title),
+            fields=dict(found.get("fields") or {}),
         )
 
 
 # -- helpers ------------------------------------------------------------------------------
 
 
+def _rebuilt(doc_id: str, parts: Sequence[Mapping[str, Any]]) -> Document:
+    """A document from its stored passages, in order."""
+    first = parts[0]
+    text = "".join(str(p.get("text") or "") for p in parts)
+    return Document(doc_id, str(first.get("title") or ""), text, dict(first.get("fields") or {}))
+
+
+def _check_supported(request: SearchRequest) -> None:
+    """Refuse in one line what a cluster index cannot do as a local one would."""
+    if request.semantic == "only":
+        raise UnsupportedQueryError(
+            "semantic", "semantic search needs vectors, which an OpenSearch index does not hold"
+        )
+    if request.as_you_type:
+        raise UnsupportedQueryError(
+            "as_you_type", "search as you type is not available on an OpenSearch index"
+        )
+
+
 def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000.0
+
+
+def _count(value: object) -> int:
+    """A count of a cluster's answer (a JSON integer, never negative).
+
+    Raises:
+        ValueError: anything else (``"12"``, ``1.5``, ``true``, ``null``).
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"not a count: {value!r}")
+    return value
+
+
+def _term(value: object) -> str:
+    """A term of a cluster's suggestion (a JSON string)."""
+    if not isinstance(value, str):
+        raise TypeError(f"not a term: {value!r}")
+    return value
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    """A JSON object of a cluster's answer, as a dict."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"not a JSON object: {type(value).__name__}")
+    return dict(value)
 
 
 def _quote(text: str) -> str:
@@ -889,14 +1057,15 @@ def _searchlib_meta(client: Any, url: str, name: str) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _cluster_errors(url: str, name: str, what: str) -> Iterator[None]:
-    """The client's exceptions as searchlib's errors, naming the cluster, the index
-    and what failed."""
+    """The client's exceptions as searchlib's errors, naming the cluster (its URL
+    without credentials), the index and what failed."""
     try:
         yield
     except SearchlibError:
         raise
     except Exception as e:
         opensearchpy = _require_client()
+        url = redact(url)
         where = f"OpenSearch index {name!r} at {url}"
         if isinstance(e, opensearchpy.ConnectionError):
             raise ClusterUnavailableError(
@@ -909,24 +1078,56 @@ def _cluster_errors(url: str, name: str, what: str) -> Iterator[None]:
         if isinstance(e, opensearchpy.AuthorizationException):
             raise ClusterAuthError(
                 f"OpenSearch at {url} does not allow these credentials to {what} on index "
-                f"{name!r} (403): {_reason(e)}"
+                f"{name!r} (403): {redact(_reason(e))}"
             ) from e
         if isinstance(e, opensearchpy.NotFoundError):
             if _error_type(e) == "index_not_found_exception":
                 raise IndexNotFoundError(f"{url}/{name}", "no OpenSearch index") from e
-            raise ClusterError(f"{where}: cannot {what}: not found ({_reason(e)})") from e
+            raise ClusterError(f"{where}: cannot {what}: not found ({redact(_reason(e))})") from e
         if isinstance(e, opensearchpy.TransportError):
             kind = _error_type(e)
             if kind in ("mapper_parsing_exception", "illegal_argument_exception") and (
                 "mapping" in what or "create" in what
             ):
-                raise MappingConflictError(f"{where}: cannot {what}: {_reason(e)}") from e
+                raise MappingConflictError(f"{where}: cannot {what}: {redact(_reason(e))}") from e
             status = getattr(e, "status_code", "?")
-            raise ClusterError(f"{where}: cannot {what} ({status}): {_reason(e)}") from e
+            if not isinstance(getattr(e, "info", None), Mapping):
+                # not OpenSearch's JSON error body: a proxy's page, a truncated answer
+                raise ClusterError(
+                    f"{where}: cannot {what} ({status}): the cluster answered something "
+                    f"unexpected ({_excerpt(getattr(e, 'info', None) or e.error)})"
+                ) from e
+            raise ClusterError(f"{where}: cannot {what} ({status}): {redact(_reason(e))}") from e
+        if isinstance(e, opensearchpy.SerializationError):  # a body that is not JSON
+            raise ClusterError(
+                f"{where}: cannot {what}: the cluster answered something unexpected ({_excerpt(e)})"
+            ) from e
         raise
+
+
+@contextlib.contextmanager
+def _answer_errors(url: str, name: str, what: str) -> Iterator[None]:
+    """A cluster's answer that does not have the documented shape (no ``hits``,
+    ``hits: null``, a score that is not a number, a page of text) as a
+    :class:`ClusterError`, not as the ``KeyError`` or ``TypeError`` reading it met."""
+    try:
+        yield
+    except SearchlibError:
+        raise
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as e:
+        raise ClusterError(
+            f"OpenSearch index {name!r} at {redact(url)}: cannot {what}: the cluster answered "
+            f"something unexpected ({type(e).__name__}: {_excerpt(e)})"
+        ) from e
+
+
+def _excerpt(value: object, chars: int = 120) -> str:
+    """The start of ``value`` on one line, credentials of any URL in it left out."""
+    text = redact(" ".join(str(value).split()))
+    return text if len(text) <= chars else text[: chars - 1] + "…"
 
 
 def _connection_reason(e: Any) -> str:
     info = getattr(e, "info", None)
     cause = info if isinstance(info, BaseException) else getattr(e, "__cause__", None)
-    return str(cause or getattr(e, "error", "") or e)
+    return redact(str(cause or getattr(e, "error", "") or e))

@@ -14,12 +14,14 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from searchlib.fields import Facet
 from searchlib.highlight import Fragment, Snippet, leading_snippet
-from searchlib.opensearch.translate import DOCUMENT_COUNT, HIGHLIGHT_TAGS, Facet
+from searchlib.opensearch.translate import DOCUMENT_COUNT, HIGHLIGHT_TAGS
 from searchlib.results import Hit, SearchResults
 
 JSON = dict[str, Any]
@@ -106,7 +108,13 @@ def hit_from(
     highlight: bool,
     snippet_chars: int,
 ) -> Hit:
-    """One hit of a search response."""
+    """One hit of a search response.
+
+    Raises:
+        ValueError, TypeError, AttributeError: ``raw`` is not a hit as OpenSearch
+            documents it (a ``_score`` that is not a number, a ``_source`` that is
+            not an object); the index turns them into a ``ClusterError``.
+    """
     source = raw.get("_source") or {}
     text = str(source.get("text") or "")
     title = str(source.get("title") or "")
@@ -120,6 +128,8 @@ def hit_from(
     else:
         title_snippet = leading_snippet(title, max(len(title), 1))
     score = raw.get("_score")
+    if score is not None and not _is_number(score):
+        raise ValueError(f"hit {raw.get('_id')!r}: _score is not a number: {score!r}")
     return Hit(
         rank=rank,
         id=str(source.get("id") or raw.get("_id")),
@@ -133,6 +143,11 @@ def hit_from(
         title_snippet=title_snippet,
         fields=dict(source.get("fields") or {}),
     )
+
+
+def _is_number(value: object) -> bool:
+    """A finite JSON number (not ``true``, not ``"1.5"``)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def total_from(response: Mapping[str, Any], collapse: bool) -> int:

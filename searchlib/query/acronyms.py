@@ -31,16 +31,20 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from searchlib._files import replace_text
+from searchlib._files import read_json, replace_text
 from searchlib.analysis.analyzer import APOSTROPHES, FrenchAnalyzer, fold, normalize_text
 from searchlib.analysis.stopwords import FRENCH_STOP_WORDS
 from searchlib.documents import Document
-from searchlib.errors import IndexCorruptError
+from searchlib.errors import IndexCorruptError, SearchlibWarning
 
 LEXICON_FILE = "acronyms.json"
 """File of the acronym lexicon in an index folder."""
 
 LEXICON_VERSION = 1
+
+MAX_LEXICON_BYTES = 64 << 20
+"""Largest :data:`LEXICON_FILE` read (a corpus of a million documents defines
+a few megabytes of acronyms)."""
 
 MAX_SHORT = 10
 """Longest short form, in characters (Schwartz & Hearst)."""
@@ -185,6 +189,11 @@ croissance')]
     return found
 
 
+class LexiconWarning(SearchlibWarning):
+    """An index's acronym lexicon was not used (unreadable or malformed):
+    its searches expand no acronym while the file stays so."""
+
+
 def acronym_key(word: str) -> str:
     """How a short form is looked up: lowercase, folded, dots dropped (``C.D.D.`` -> ``cdd``)."""
     return fold(normalize_text(word).lower()).replace(".", "")
@@ -291,26 +300,32 @@ class AcronymLexicon:
     def load(cls, folder: Path) -> AcronymLexicon:
         """The lexicon saved in index folder ``folder`` (empty when there is none).
 
+        The file is read by :func:`searchlib._files.read_json` (at most
+        :data:`MAX_LEXICON_BYTES`, nested at most 32 deep) and checked: short
+        forms to long forms to document counts (integers, not negative).
+
         Raises:
-            IndexCorruptError: the file is there but cannot be read.
+            IndexCorruptError: the file is there but cannot be read, or is
+                not an acronym lexicon.
         """
         path = folder / LEXICON_FILE
+
+        def corrupt(message: str) -> IndexCorruptError:
+            return IndexCorruptError(f"{path}: not an acronym lexicon ({message})")
+
         try:
-            raw = path.read_text(encoding="utf-8")
+            data = read_json(path, max_bytes=MAX_LEXICON_BYTES, error=corrupt)
         except FileNotFoundError:
             return cls()
-        except OSError as e:
-            raise IndexCorruptError(f"{path}: unreadable ({e})") from e
-        try:
-            data = json.loads(raw)
-            counts = data["acronyms"]
-            if data.get("version") != LEXICON_VERSION or not isinstance(counts, dict):
-                raise ValueError("not an acronym lexicon")
-            return cls(
-                {str(k): {str(lf): int(n) for lf, n in v.items()} for k, v in counts.items()}
-            )
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            raise IndexCorruptError(f"{path}: not an acronym lexicon ({e})") from e
+        if not isinstance(data, dict) or data.get("version") != LEXICON_VERSION:
+            raise corrupt(f"not version {LEXICON_VERSION}")
+        counts = data.get("acronyms")
+        if not isinstance(counts, dict):
+            raise corrupt("no acronyms object")
+        for forms in counts.values():
+            if not isinstance(forms, dict) or not all(_is_count(n) for n in forms.values()):
+                raise corrupt("expected long forms with their document counts")
+        return cls(counts)
 
     def save(self, folder: Path) -> None:
         """Write the lexicon into ``folder`` atomically (a temporary file, then ``os.replace``).
@@ -319,3 +334,7 @@ class AcronymLexicon:
         once never replace each other's half-written file (the last one wins).
         """
         replace_text(folder, LEXICON_FILE, self.to_json())
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 63

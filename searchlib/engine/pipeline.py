@@ -1,0 +1,223 @@
+"""One search, stage by stage, on a local index.
+
+Every search of an :class:`~searchlib.Index` runs these stages once, in order;
+a stage with nothing to do is skipped and costs nothing:
+
+1. **plan**: the query compiled (typos, acronyms, respelling, prefixes, the
+   learned expansion) and what it asks of declared fields (filters, facets, sort).
+2. **retrieve**: the best ``depth`` passages (or documents, collapsed), with the
+   total and facet counts: lexically (BM25F), or by cosine alone for
+   ``semantic="only"`` — which then honours filters, facets, sort, paging and
+   the total like any search.
+3. **rerank**: the learned ranking reorders the best candidates (inside
+   retrieve, which ranks at least its depth).
+4. **rescore**: the hybrid part fuses the cosine into the best candidates of a
+   ranking by score.
+5. **page**: the page cut, hits materialised with their snippets.
+6. **suggest**: when nothing was corrected and the query's words occur
+   together in few passages, a query that finds more ("did you mean").
+
+The results carry a :class:`~searchlib.results.Trace`: each stage, what it did
+and what it cost (``SearchResults.trace``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from searchlib.engine.request import SearchRequest
+from searchlib.errors import QuerySyntaxError
+from searchlib.highlight import MatchSpec
+from searchlib.ranking.facets import FieldRequest
+from searchlib.ranking.params import Ranking
+from searchlib.results import SearchResults, Stage, Trace
+from searchlib.searching import CompiledQuery, Reranker, SearchContext
+from searchlib.semantic.fusion import Fused
+from searchlib.semantic.hybrid import CosineRescorer, cosine_rescorer, semantic_candidates
+from searchlib.semantic.state import SemanticIndex
+
+
+class _Tracer:
+    """Collects the stages of one search."""
+
+    def __init__(self) -> None:
+        self.stages: list[Stage] = []
+
+    @contextmanager
+    def stage(self, name: str, **detail: Any) -> Iterator[dict[str, Any]]:
+        t0 = time.perf_counter()
+        notes = dict(detail)
+        yield notes
+        ms = (time.perf_counter() - t0) * 1000
+        self.stages.append(Stage(name, ms, tuple(notes.items())))
+
+    def trace(self, kept: Kept) -> Trace:
+        return Trace(tuple(self.stages), kept)
+
+
+@dataclass(frozen=True, slots=True)
+class FusedCandidates:
+    """The hybrid part of a search: the fusion of its candidates (see
+    :func:`searchlib.semantic.fusion.fuse`), whose rows follow ``docnums``, the
+    candidates' passage numbers in their lexical order."""
+
+    parts: Fused
+    docnums: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What a search keeps for :meth:`Index.explain <searchlib.Index.explain>` to
+    read (``SearchResults.trace.kept``): the request, the compiled query, the
+    candidates the reranker reordered (in their lexical order) and the fusion.
+    """
+
+    request: SearchRequest
+    compiled: CompiledQuery
+    reranker: Reranker | None = None
+    head: tuple[tuple[int, float], ...] = ()
+    fused: FusedCandidates | None = None
+
+    @staticmethod
+    def of(results: SearchResults) -> Kept | None:
+        """What the search that made ``results`` kept (``None``: results made otherwise)."""
+        kept = results.trace.kept
+        return kept if isinstance(kept, Kept) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """The stages of a search on one searcher.
+
+    Attributes:
+        context: the searcher's state, analyzers, ranking, acronyms and learned parts.
+        semantic: the index's vectors (``None``: none, every search lexical).
+        ranking: the ranking parameters (the hybrid weight and candidates).
+    """
+
+    context: SearchContext
+    semantic: SemanticIndex | None = None
+    ranking: Ranking = dataclasses.field(default_factory=Ranking)
+
+    def run(self, request: SearchRequest) -> SearchResults:
+        """The page of results ``request`` asks for, with its trace.
+
+        Raises:
+            QuerySyntaxError: an explicitly malformed operator query.
+            ValueError: an unknown field in a filter, facet or sort key.
+            NoVectorsError: ``semantic="only"`` on an index without vectors.
+        """
+        t0 = time.perf_counter()
+        tracer = _Tracer()
+        context = self.context
+        only = request.semantic == "only"
+        with tracer.stage("plan") as notes:
+            compiled = self._compile(request, only)
+            fields = context.field_request(compiled, request.facets, request.sort)
+            notes["corrections"] = len(compiled.corrections)
+            notes["filtered"] = compiled.filter is not None
+        rescore = None if only else self._rescorer(request, fields)
+        depth = request.depth if rescore is None else max(request.depth, rescore.candidates)
+        head: tuple[tuple[int, float], ...] = ()
+        with tracer.stage("retrieve", depth=depth) as notes:
+            if only:
+                if self.semantic is None:  # (checked by _compile)
+                    raise ValueError("semantic='only' needs an index with vectors")
+                executed = semantic_candidates(
+                    context, self.semantic, compiled, fields, depth, request.collapse
+                )
+                notes["by"] = "cosine"
+            else:  # ranked, and reranked when a learned reranker applies
+                executed, head = context.execute_reranked(
+                    compiled, depth, request.collapse, request=fields
+                )
+                notes["by"] = "bm25f"
+                if head:
+                    notes["reranked"] = len(head)
+            notes["ranked"] = len(executed.ranked)
+            notes["total"] = executed.total
+        fused = None
+        if rescore is not None and executed.ranked:
+            with tracer.stage("rescore", candidates=len(executed.ranked)):
+                lexical = [d for d, _ in executed.ranked]
+                executed, parts = rescore.fused(compiled, executed)
+                fused = FusedCandidates(parts, tuple(lexical))
+        with tracer.stage("page", first=request.first, limit=request.limit):
+            results = context.materialise(
+                compiled,
+                executed,
+                page=request.page,
+                limit=request.limit,
+                highlight_hits=request.highlight_hits,
+                snippet_chars=request.snippet_chars,
+                max_fragments=request.max_fragments,
+                started=t0,
+            )
+        suggestion = None
+        # A suggestion respells the query's words; a query with filters on
+        # declared fields gets none (the suggester reads plain queries).
+        if (
+            request.suggest
+            and not only
+            and not compiled.corrections
+            and not request.as_you_type
+            and compiled.filter is None
+        ):
+            with tracer.stage("suggest") as notes:
+                suggestion = context.suggest(request.query, request.fields)
+                notes["found"] = suggestion is not None
+        kept = Kept(request, compiled, context.reranker if head else None, head, fused)
+        return dataclasses.replace(
+            results,
+            suggestion=suggestion,
+            elapsed_ms=(time.perf_counter() - t0) * 1000,
+            trace=tracer.trace(kept),
+        )
+
+    def _compile(self, request: SearchRequest, only: bool) -> CompiledQuery:
+        context = self.context
+        if not only:
+            return context.compile(
+                request.query,
+                request.fields,
+                filter=request.filter,
+                correct=request.correct,
+                as_you_type=request.as_you_type,
+            )
+        if self.semantic is None:
+            raise ValueError("semantic='only' needs an index with vectors")
+        self.semantic.check_vectors()
+        # The query is read as plain text for its vector; its words matter only
+        # for highlighting, its filters (and filter=) restrict the matches.
+        try:
+            compiled = context.compile(request.query, filter=request.filter, correct=False)
+        except QuerySyntaxError:
+            compiled = CompiledQuery(
+                request.query,
+                None,
+                MatchSpec(),
+                filter=context.filter_expression(request.filter),
+            )
+        return compiled
+
+    def _rescorer(
+        self, request: SearchRequest, fields: FieldRequest | None
+    ) -> CosineRescorer | None:
+        if request.semantic != "auto" or self.semantic is None:
+            return None
+        if fields is not None and fields.sort:
+            return None  # a ranking by declared fields is not rescored
+        return cosine_rescorer(
+            self.context,
+            self.semantic,
+            weight=self.ranking.semantic_weight,
+            candidates=self.ranking.semantic_candidates,
+        )
+
+
+__all__ = ["FusedCandidates", "Kept", "Pipeline"]
