@@ -691,3 +691,25 @@ def test_a_fifo_and_a_pipe_are_read_as_jsonl(tmp_path: Path) -> None:
     assert (code, err) == (0, "")
     with Index.open(tmp_path / "b") as ix:
         assert ix.search("contrat").total == 3
+
+
+def test_index_delete_and_embed_print_json_summaries(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        "".join(
+            json.dumps({"id": i, "title": "T", "text": "Le préavis de démission."}) + "\n"
+            for i in ("a", "b")
+        ),
+        encoding="utf-8",
+    )
+    ix = str(tmp_path / "ix")
+    code, out, err = run("index", str(corpus), "--index", ix, "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["indexed"] == 2 and summary["documents"] == 2 and summary["vectors"] == 0
+    code, out, err = run("delete", "a", "zz", "--index", ix, "--json")
+    assert code == 1 and "zz" in err
+    assert json.loads(out) == {"index": ix, "deleted": ["a"], "missing": ["zz"], "passages": 1}
+    code, out, err = run("embed", "--index", ix, "--drop", "--json")
+    assert code == 0, err
+    assert json.loads(out) == {"index": ix, "dropped": False}

@@ -309,3 +309,13 @@ def test_delete_and_export_on_a_cluster(spec: str, cluster: FakeCluster, tmp_pat
     assert record["id"] == "d1" and record["text"] == "Le préavis de démission."
     body = searches(cluster)[-1]
     assert body["sort"][0] == {"doc_id": {"order": "asc"}}
+
+
+def test_index_json_on_a_cluster(cluster: FakeCluster, tmp_path: Any) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"id": "a", "title": "T", "text": "Le préavis."}) + "\n")
+    cluster.on("POST", f"/{INDEX}/_count", lambda r: (200, {"count": 1, "_shards": {}}))
+    cluster.on("GET", f"/{INDEX}/_stats/store", lambda r: (200, {"_all": {}}))
+    code, out, err = run("index", str(corpus), "--index", f"{cluster.url}/{INDEX}", "--json")
+    assert code == 0, err
+    assert json.loads(out)["indexed"] == 1

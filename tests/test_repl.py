@@ -456,3 +456,15 @@ def test_the_readme_repl_example_is_a_real_run(
     assert len(typed) >= 5
     real = transcript(default_index(), typed, label="bundled seed corpus", width=README_WIDTH)
     assert _no_timing(real) == _no_timing(shown)
+
+
+def test_paging_a_search_as_you_type_pages_that_search(ix: Index) -> None:
+    # ":complete" searches the unfinished word as typed; :next, :prev and :open N
+    # page that search, not the bare text (which finds nothing).
+    assert ix.search("ju").total == 0
+    typed = ix.search("ju", as_you_type=True, limit=1)
+    assert typed.total >= 2
+    out, err = session(ix, ":limit 1", ":complete ju", ":next", ":prev", ":open 2")
+    assert "no results" not in out and err == ""
+    ranks = [int(m) for m in re.findall(r"^\s+(\d+)\. ", out, re.M)]
+    assert ranks[:3] == [1, 2, 1]

@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=".txt/.md files or folders, .jsonl(.gz); - (standard input) or a pipe: JSONL",
     )
     p.add_argument("--index", required=True, metavar="DIR", help="index folder to create")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--overwrite", action="store_true", help="replace an existing index")
     mode.add_argument("--append", action="store_true", help="add to (or update) an existing index")
@@ -191,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--drop", action="store_true", help="delete the index's vectors (lexical search only)"
     )
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
     _embed_options(p)
 
@@ -307,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     _version(p)
     p.add_argument("ids", nargs="+", metavar="ID", help="document ids")
     p.add_argument("--index", required=True, metavar="DIR", help="index folder")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     p = sub.add_parser(
         "export",
@@ -829,6 +832,7 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 err=err,
                 quiet=args.quiet,
                 fields=declared,
+                json_summary=args.json,
             )
         finally:
             progress.close()
@@ -877,6 +881,22 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         encoded.close()
     count = counted[0]
     elapsed = encoded.indexing_elapsed or progress.elapsed
+    if args.json:
+        if args.append and (embedder is not None or index.semantic.has_vectors):
+            with Index.open(target) as index:
+                _embed(index, _embedder(args), args, out, err)
+                stats = index.stats()
+        summary = {
+            "index": str(target),
+            "indexed": count,
+            "bytes": progress.bytes,
+            "seconds": round(elapsed, 3),
+            "documents": stats.documents,
+            "passages": stats.passages,
+            "vectors": (stats.vectors or {}).get("count", 0),
+        }
+        dump_json(summary, out)
+        return EXIT_OK
     if not args.quiet:
         rate = f"{count / elapsed:,.0f} docs/s, {progress.bytes / elapsed / 1e6:.2f} MB/s"
         print(
@@ -937,8 +957,9 @@ def _embedder(args: argparse.Namespace) -> Embedder:
 
 def _embed(
     index: Index, embedder: Embedder | None, args: argparse.Namespace, out: TextIO, err: TextIO
-) -> None:
-    """Encode what the index's vectors lack, with a progress bar; print a summary."""
+) -> dict[str, Any]:
+    """Encode what the index's vectors lack, with a progress bar; print a summary
+    (unless ``--quiet`` or ``--json``); what was done, JSON-ready."""
     progress = Progress(err, unit="passages", enabled=not args.quiet and err.isatty())
 
     def advance(done: int, total: int) -> None:
@@ -958,7 +979,7 @@ def _embed(
         )
     finally:
         progress.close()
-    if not args.quiet:
+    if not args.quiet and not getattr(args, "json", False):
         store = index.semantic.store
         model = f" ({store.identity}, scope {store.scope})" if store is not None else ""
         elapsed = progress.elapsed
@@ -969,13 +990,25 @@ def _embed(
             f"{plural(report.total, 'vector')}{model}",
             file=out,
         )
+    store = index.semantic.store
+    return {
+        "encoded": report.encoded,
+        "kept": report.kept,
+        "dropped": report.dropped,
+        "vectors": report.total,
+        "model": store.identity if store is not None else None,
+        "scope": store.scope if store is not None else None,
+        "seconds": round(progress.elapsed, 3),
+    }
 
 
 def _cmd_embed(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with Index.open(args.index) as index:
         if args.drop:
             had = index.semantic.drop()
-            if not args.quiet:
+            if args.json:
+                dump_json({"index": args.index, "dropped": had}, out)
+            elif not args.quiet:
                 print(
                     f"dropped the vectors of {args.index}"
                     if had
@@ -983,7 +1016,9 @@ def _cmd_embed(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     file=out,
                 )
             return EXIT_OK
-        _embed(index, _embedder(args), args, out, err)
+        done = _embed(index, _embedder(args), args, out, err)
+    if args.json:
+        dump_json({"index": args.index, **done}, out)
     return EXIT_OK
 
 
@@ -1141,6 +1176,10 @@ def _cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         passages = index.delete(present) if present else 0
     for doc_id in missing:
         print(f"searchlib: no document {quoted(doc_id)} in {where}", file=err)
+    if args.json:
+        summary = {"index": where, "deleted": present, "missing": missing, "passages": passages}
+        dump_json(summary, out)
+        return EXIT_USER if missing else EXIT_OK
     print(
         f"deleted {plural(len(present), 'document')} ({plural(passages, 'passage')}) from {where}",
         file=out,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import warnings
@@ -210,6 +211,7 @@ def index_documents(
     err: TextIO,
     quiet: bool = False,
     fields: Mapping[str, FieldType] | None = None,
+    json_summary: bool = False,
 ) -> int:
     """``searchlib index SOURCES --index URL``: create the index with the declared
     ``fields`` (or add to it with ``append``: its fields are fixed) and load the
@@ -258,7 +260,15 @@ def index_documents(
             print(f"searchlib: {len(e.refused)} document(s) refused by {index.path}", file=err)
             code = 1
         stats = index.stats()
-    if not quiet:
+    if json_summary:
+        summary = {
+            "index": index.path,
+            "indexed": count,
+            "documents": stats.documents,
+            "passages": stats.passages,
+        }
+        print(json.dumps(summary, ensure_ascii=False, indent=2), file=out)
+    elif not quiet:
         print(
             f"indexed {count:,} document(s) into {index.path}; the index holds "
             f"{stats.documents:,} document(s), {stats.passages:,} passage(s)",
