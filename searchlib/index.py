@@ -101,7 +101,7 @@ from searchlib.semantic.embedders import Embedder
 from searchlib.semantic.hybrid import share_of
 from searchlib.semantic.state import LOCK_FILE as VECTORS_LOCK
 from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
-from searchlib.semantic.store import Progress
+from searchlib.semantic.store import LivePassage, Progress
 from searchlib.semantic.text import Scope
 
 _FULL_SYNC = 1000
@@ -667,21 +667,37 @@ class Index(Searchable[SearchResults]):
         """
         if embedder is not None:
             self.semantic.set_embedder(embedder)
-        with self._damage_is_corruption():
-            live = list(live_passages(self.searcher()))
         return self.semantic.sync(
-            live, scope=scope, replace=replace, batch_size=batch_size, progress=progress
+            self._read_passages(None),
+            scope=scope,
+            replace=replace,
+            batch_size=batch_size,
+            progress=progress,
         )
 
     def _sync_vectors(self, changed: Sequence[str]) -> None:
         """After a commit that changed documents ``changed``: their vectors follow."""
         if not changed or not self.semantic.has_vectors:
             return
-        searcher = self.searcher()
         if len(changed) > _FULL_SYNC:
-            self.semantic.sync(live_passages(searcher))
+            self.semantic.sync(self._read_passages(None))
         else:
-            self.semantic.sync(passages_of(searcher, changed), documents=changed)
+            self.semantic.sync(self._read_passages(changed), documents=changed)
+
+    def _read_passages(self, doc_ids: Sequence[str] | None) -> Iterator[LivePassage]:
+        """The passages of the latest commit (only those of ``doc_ids`` unless
+        ``None``), read with a searcher of their own: encoding them needs
+        neither the index's lock nor its searcher, so searches go on meanwhile
+        (the vectors' own writers' lock, taken first, orders the writers)."""
+        searcher = self._store.new_searcher(make_weighting(self._ranking))
+        try:
+            with self._damage_is_corruption():
+                if doc_ids is None:
+                    yield from live_passages(searcher)
+                else:
+                    yield from passages_of(searcher, doc_ids)
+        finally:
+            searcher.close()
 
     def optimize(self, *, timeout: float = 0.0) -> None:
         """Merge all segments into one (faster searches after many commits)."""
@@ -1090,7 +1106,9 @@ class Index(Searchable[SearchResults]):
         :class:`~searchlib.engine.request.SearchRequest` for the options).
 
         Raises:
-            SearchTimeoutError: the search ran past its time limit.
+            SearchTimeoutError: the search ran past its time limit (the wait
+                for another search of this index, or for the model encoding
+                another text, counts).
             QuerySyntaxError: the query is an explicitly malformed operator query.
             ValueError: an unknown declared field in a filter, facet or sort key.
             NoVectorsError: ``semantic="only"`` on an index without vectors.
@@ -1098,13 +1116,30 @@ class Index(Searchable[SearchResults]):
                 than the index's embedder.
         """
         seconds = request.seconds(self.time_limit)
-        # One search at a time per Index: Whoosh's readers share file positions,
-        # so concurrent searches from threads read garbage. (Whoosh runs in
-        # Python under the GIL: serialising costs threads next to nothing.)
-        with self._lock, limits.time_limit(seconds), self._damage_is_corruption():
+        # The query's vector is encoded first, without the lock (other
+        # searches go on meanwhile). One search at a time per Index: Whoosh's
+        # readers share file positions, so concurrent searches from threads
+        # read garbage. (Whoosh runs in Python under the GIL: serialising
+        # costs threads next to nothing.) Waiting for the lock counts against
+        # the deadline.
+        with (
+            limits.time_limit(seconds),
+            self._query_encoded(request),
+            limits.holding(self._lock),
+            self._damage_is_corruption(),
+        ):
             context = self.search_context(learned=request.learned and request.semantic != "only")
             semantic = self.semantic if request.semantic != "off" else None
             return Pipeline(context, semantic, self._ranking).run(request)
+
+    def _query_encoded(self, request: SearchRequest) -> contextlib.AbstractContextManager[None]:
+        """The query's vector, encoded before the search takes the index's lock
+        (other searches go on meanwhile), when the search will use one."""
+        if request.semantic == "off":
+            return contextlib.nullcontext()
+        if request.semantic == "auto" and (self._ranking.semantic_weight == 0 or request.sort):
+            return contextlib.nullcontext()  # lexical, or sorted by fields: not rescored
+        return self.semantic.encoded(request.query)
 
     def complete(self, text: str, limit: int = 10) -> list[Completion]:
         """The likeliest completions of the last word of ``text``, a query being typed.

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from multiprocessing.synchronize import Event
 from pathlib import Path
@@ -202,3 +203,128 @@ def test_threads_search_while_another_thread_commits(tmp_path: Path) -> None:
     ix.close()
     assert errors == []
     assert totals <= {BATCH * (k + 1) for k in range(COMMITS)}
+
+
+# -- a long run: writers committing and saving vectors, readers never failing --------
+
+STRESS_SECONDS = float(os.environ.get("SEARCHLIB_STRESS_SECONDS", "40"))
+"""How long the writers of the stress test write (the test ends soon after)."""
+
+STRESS_WORDS = "commun salaire congé météo soleil pluie musique cour juge réseau".split()
+
+
+def stress_batch(writer: int, k: int) -> list[Document]:
+    words = STRESS_WORDS[k % len(STRESS_WORDS)], STRESS_WORDS[(k * 3 + writer) % len(STRESS_WORDS)]
+    return [
+        Document(
+            f"w{writer}-{k}-{j}",
+            f"Lot {k} de {writer}",
+            f"commun {words[0]} {words[1]} " + " ".join(f"mot{k}x{j}x{i}" for i in range(30)),
+        )
+        for j in range(BATCH)
+    ]
+
+
+def stress_writer(path: str, writer: int, seconds: float, out: Any) -> None:
+    """Commit for ``seconds``: additions (encoded as they land), replacements,
+    deletions, merges and full vector syncs; report the count and any error."""
+    from searchlib.semantic import HashingEmbedder
+
+    end = time.monotonic() + seconds
+    commits, errors = 0, []
+    ix = Index.open(path, embedder=HashingEmbedder(64))
+    k = 0
+    try:
+        while time.monotonic() < end:
+            k += 1
+            try:
+                if k % 5 == 0:
+                    ix.delete([f"w{writer}-{k - 3}-{j}" for j in range(3)], timeout=60)
+                elif k % 13 == 0:
+                    ix.optimize(timeout=60)
+                elif k % 7 == 0:
+                    ix.embed()
+                else:
+                    ix.add(stress_batch(writer, k) + stress_batch(writer, k - 2)[:2], timeout=60)
+                commits += 1
+            except Exception as e:  # noqa: BLE001  # reported: the test asserts there are none
+                errors.append(f"{type(e).__name__}: {e}")
+    finally:
+        ix.close()
+        out.put(("writer", commits, errors))
+
+
+def stress_reader(path: str, reopen: bool, started: Event, stop: Event, out: Any) -> None:
+    """Search (hybrid, by vectors alone, lexically), reopening the index each
+    time when ``reopen``, until told to stop; report the counts and any error."""
+    from searchlib.semantic import HashingEmbedder
+
+    def fresh() -> Index:
+        return Index.open(path, embedder=HashingEmbedder(64))
+
+    searches, opens, errors = 0, 1, []
+    ix = fresh()
+    try:
+        while not stop.is_set() or searches < 30:
+            try:
+                if reopen:
+                    ix.close()
+                    ix = fresh()
+                    opens += 1
+                word = STRESS_WORDS[searches % len(STRESS_WORDS)]
+                for semantic in ("auto", "only", "off"):
+                    found = ix.search(f"commun {word}", semantic=semantic, time_limit=60)
+                    assert found.total > 0 and found.hits
+                    searches += 1
+                assert ix.document("c0-0") is not None
+                if searches % 10 == 0:
+                    ix.stats()
+            except Exception as e:  # noqa: BLE001  # reported: the test asserts there are none
+                errors.append(f"{type(e).__name__}: {e}")
+            if searches >= 30:
+                started.set()
+    finally:
+        ix.close()
+        out.put(("reader", searches, opens, errors))
+
+
+@pytest.mark.slow
+def test_readers_never_fail_while_writers_commit_and_save_vectors(tmp_path: Path) -> None:
+    """Two writers commit (and save vectors) for STRESS_SECONDS while two
+    readers search, one reopening the index each time: no reader ever fails,
+    and no writer either (SQLite's and Lucene's promise)."""
+    from searchlib.semantic import HashingEmbedder
+
+    path = tmp_path / "ix"
+    with Index.create(path, embedder=HashingEmbedder(64)) as ix:
+        ix.add(batch(0))
+    stop = SPAWN.Event()
+    out = SPAWN.Queue()
+    readers = []
+    for reopen in (False, True):
+        started = SPAWN.Event()
+        p = SPAWN.Process(target=stress_reader, args=(str(path), reopen, started, stop, out))
+        p.start()
+        readers.append((p, started))
+    for _, started in readers:
+        assert started.wait(120), "a reader did not start"
+    writers = [
+        SPAWN.Process(target=stress_writer, args=(str(path), w, STRESS_SECONDS, out))
+        for w in (1, 2)
+    ]
+    for p in writers:
+        p.start()
+    reports = [out.get(timeout=STRESS_SECONDS + 300) for _ in writers]
+    stop.set()
+    reports += [out.get(timeout=120) for _ in readers]
+    for p in [*writers, *(r for r, _ in readers)]:
+        p.join(60)
+        assert p.exitcode == 0
+    for report in reports:
+        print(*report[:-1], f"{len(report[-1])} errors", report[-1][:3])
+    assert all(report[-1] == [] for report in reports)
+    assert all(report[1] >= 5 for report in reports if report[0] == "writer")
+    assert all(report[1] >= 30 for report in reports if report[0] == "reader")
+    with Index.open(path, embedder=HashingEmbedder(64)) as ix:  # the vectors follow the text
+        report = ix.embed()
+        assert report.encoded == 0 and report.dropped == 0

@@ -7,7 +7,8 @@ deadline (``time_limit`` seconds, :data:`DEFAULT_TIME_LIMIT` unless the index
 or the call says otherwise); the searcher checks it while it walks the
 postings and raises :class:`~searchlib.errors.SearchTimeoutError` once it has
 passed. The deadline lives in a :class:`~contextvars.ContextVar`, so threads
-and tasks each have their own.
+and tasks each have their own. Waiting counts too: a search waits for a lock
+with :func:`holding`, at most until its deadline.
 
 Example:
     >>> with time_limit(5.0):
@@ -23,7 +24,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
 from whoosh.collectors import WrappingCollector
 from whoosh.searching import Searcher
@@ -62,6 +63,43 @@ def check() -> None:
     value = _deadline.get()
     if value is not None and time.monotonic() > value[0]:
         raise _timeout(value[1])
+
+
+class Lock(Protocol):
+    """A lock (``threading.Lock`` or ``RLock``): what :func:`holding` waits for."""
+
+    def acquire(self, blocking: bool = ..., timeout: float = ...) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+@contextlib.contextmanager
+def holding(lock: Lock) -> Iterator[None]:
+    """Hold ``lock`` for the block, waiting for it at most until the current
+    deadline (for ever when there is none).
+
+    Raises:
+        SearchTimeoutError: the deadline passed before the lock was free.
+
+    Example:
+        >>> import threading
+        >>> lock = threading.Lock()
+        >>> with time_limit(5.0), holding(lock):
+        ...     lock.locked()
+        True
+    """
+    value = _deadline.get()
+    if value is None:
+        lock.acquire()
+    elif not lock.acquire(timeout=max(0.0, value[0] - time.monotonic())):
+        raise SearchTimeoutError(
+            f"the search waited longer than its time limit ({value[1]:g} s) for another "
+            "operation on the index to finish: try again, or raise time_limit"
+        )
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _timeout(seconds: float) -> SearchTimeoutError:

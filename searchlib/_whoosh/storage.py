@@ -78,6 +78,10 @@ from searchlib.fields import Date, FieldType, Keyword, Number, convert_values
 INDEX_NAME = "searchlib"
 """The Whoosh index name inside an index folder (files ``_searchlib_N.toc``...)."""
 
+TOC_RETRIES = 50
+"""Times the latest table of contents is looked for again when a commit of
+another process replaced it while it was being opened."""
+
 DATA_ERRORS = (zlib.error, pickle.UnpicklingError, struct.error, EOFError, UnicodeDecodeError)
 """Errors that only damaged index data can cause while reading."""
 
@@ -613,7 +617,18 @@ class _SafeFileIndex(FileIndex):  # type: ignore[misc]
         self._read_toc()
 
     def _read_toc(self) -> whoosh.index.TOC:
-        return read_toc(self.storage, self.indexname)
+        # Whoosh reads the latest TOC for everything (the schema, the
+        # segments, a reader): a commit in another process may replace it
+        # (and delete it) between finding and opening it. Whoosh deletes a
+        # TOC only once a newer one is written: read that one.
+        for attempt in range(TOC_RETRIES):
+            try:
+                return read_toc(self.storage, self.indexname)
+            except FileNotFoundError:
+                if attempt + 1 == TOC_RETRIES:
+                    raise
+                time.sleep(0.001)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def writer(self, procs: int = 1, **kwargs: Any) -> SegmentWriter:
         if procs != 1:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import io
 import json
 import os
 import re
@@ -574,6 +575,12 @@ def main(
     """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or pipe whose encoding cannot write a character of the
+        # output (PYTHONIOENCODING=latin-1 and a snippet's "…") shows "?" for it.
+        if isinstance(stream, io.TextIOWrapper) and stream in (out, err):
+            with contextlib.suppress(ValueError):
+                stream.reconfigure(errors="replace")
     if stdin is None and sys.stdin is not None:
         # Bytes that are not UTF-8 on standard input (the REPL's lines) read
         # as U+FFFD, as bad bytes in arguments do below.

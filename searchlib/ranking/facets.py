@@ -19,7 +19,12 @@ matchers; then everything is whole-array work:
 
 Each field's arrays are read once per segment (:mod:`searchlib._whoosh.columns`,
 cached in the index's :class:`~searchlib.ranking.fastpath.SegmentCache`) and
-joined once per searcher (cached in its :class:`~searchlib.ranking.fastpath.ScoringView`).
+joined once per searcher (cached in its :class:`~searchlib.ranking.fastpath.ScoringView`);
+a keyword field's join is kept in the segment cache too, for the next
+searchers over the same segments (a commit that only deleted). Reading a
+keyword field is Python work per value (a field of 300,000 values takes
+seconds): it checks the search's deadline as it goes, and what it read before
+the deadline is kept, so the next search goes on from there.
 :func:`whoosh_filter` gives the same filter as a Whoosh query: the reference
 the tests compare with (Whoosh's ``filter=``, ``groupedby=`` and ``sortedby=``).
 
@@ -36,7 +41,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +51,8 @@ import numpy as np
 import numpy.typing as npt
 from whoosh import query as wq
 
-from searchlib._whoosh import columns
+from searchlib._whoosh import columns, limits
+from searchlib._whoosh.blocks import read_postings
 from searchlib._whoosh.storage import MISSING
 from searchlib.fields import (
     AnyOf,
@@ -72,10 +80,13 @@ from searchlib.ranking.fastpath import (
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
 UInt64Array = npt.NDArray[np.uint64]
 FloatArray = npt.NDArray[np.float64]
 
 _MISSING = np.uint64(MISSING)
+_CHECK_TERMS = 256
+"""Values of a keyword field read between two looks at the deadline."""
 _BUCKETS = {"year": "datetime64[Y]", "month": "datetime64[M]", "day": "datetime64[D]"}
 
 
@@ -170,29 +181,128 @@ class KeywordColumn:
 
 
 def keyword_column(view: ScoringView, field: str) -> KeywordColumn:
-    """The keyword field ``field`` over ``view``'s passages (cached per searcher)."""
+    """The keyword field ``field`` over ``view``'s passages (cached per
+    searcher, and for the next searchers over the same segments).
+
+    Raises:
+        SearchTimeoutError: the search's deadline passed while reading it
+            (what was read is kept for the next search).
+    """
 
     def join(key: tuple[str, ...]) -> KeywordColumn:
-        parts = []
-        for segid, seg, offset in view.leaves:
-            part = view.segments.columns.get(("keyword", segid, field))
-            if part is None:
-                part = view.segments.columns.put(
-                    ("keyword", segid, field), columns.keyword_pairs(seg.reader, field)
-                )
-            parts.append((part, offset))
+        cache = view.segments.columns
+        joined = _joined_key(view, field)
+        found: KeywordColumn | None = cache.get(joined)
+        if found is not None:
+            return found
+        parts = [
+            (_segment_keywords(view, segid, seg, field), offset)
+            for segid, seg, offset in view.leaves
+        ]
+        limits.check()
+        if len(parts) == 1:  # one segment: its values are sorted already
+            (vs, d, o), offset = parts[0]
+            column = KeywordColumn(vs, d.astype(np.int64) + offset, o.astype(np.int64))
+            return _keep_join(view, joined, column)
         values = sorted({v for (vs, _, _), _ in parts for v in vs})
+        number = {v: i for i, v in enumerate(values)}
         docs, ords = [], []
         for (vs, d, o), offset in parts:
-            remap = np.searchsorted(np.asarray(values, dtype=object), np.asarray(vs, dtype=object))
+            remap = np.fromiter((number[v] for v in vs), dtype=np.int64, count=len(vs))
             docs.append(d.astype(np.int64) + offset)
-            ords.append(remap.astype(np.int64)[o] if len(vs) else o.astype(np.int64))
-        if not docs:
-            return KeywordColumn(values, np.zeros(0, np.int64), np.zeros(0, np.int64))
-        return KeywordColumn(values, np.concatenate(docs), np.concatenate(ords))
+            ords.append(remap[o] if len(vs) else o.astype(np.int64))
+        if docs:
+            column = KeywordColumn(values, np.concatenate(docs), np.concatenate(ords))
+        else:
+            column = KeywordColumn(values, np.zeros(0, np.int64), np.zeros(0, np.int64))
+        return _keep_join(view, joined, column)
 
     found: KeywordColumn = view.field_data.get_or_compute(("keyword", field), join)
     return found
+
+
+def _joined_key(view: ScoringView, field: str) -> tuple[str, str, str]:
+    """The segment cache's key of a keyword field joined over ``view``'s
+    segments: its kind names them all (with their offsets), its segment is
+    the first (the cache drops what a segment gone held)."""
+    signature = " ".join(f"{segid}@{offset}" for segid, _, offset in view.leaves)
+    first = view.leaves[0][0] if view.leaves else ""
+    return (f"keyword-joined {signature}", first, field)
+
+
+def _keep_join(
+    view: ScoringView, key: tuple[str, str, str], column: KeywordColumn
+) -> KeywordColumn:
+    """Keep ``column`` under ``key`` for the next searchers over the same
+    segments (a commit that only deleted), in place of the field's earlier join."""
+    cache = view.segments.columns
+    field = key[2]
+    cache.prune(lambda k: k[2] != field or not k[0].startswith("keyword-joined "))
+    found: KeywordColumn = cache.put(key, column)
+    return found
+
+
+class _KeywordReading:
+    """A keyword field of one segment being read: its values so far (in
+    order), their passages, and the last value read."""
+
+    __slots__ = ("docs", "last", "ords", "values")
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self.docs = array("i")
+        self.ords = array("i")
+        self.last: bytes | None = None
+
+    def add(self, btext: bytes, ids: array[int]) -> None:
+        number = len(self.values)
+        self.values.append(btext.decode("utf-8"))
+        self.docs.extend(ids)
+        if len(ids) == 1:
+            self.ords.append(number)
+        else:
+            self.ords.extend(itertools.repeat(number, len(ids)))
+        self.last = btext
+
+    def done(self) -> tuple[list[str], Int32Array, Int32Array]:
+        return self.values, np.array(self.docs, dtype=np.int32), np.array(self.ords, np.int32)
+
+
+def _segment_keywords(
+    view: ScoringView, segid: str, seg: Any, field: str
+) -> tuple[list[str], Int32Array, Int32Array]:
+    """A keyword field in one segment (as :func:`~searchlib._whoosh.columns.keyword_pairs`),
+    read once per segment; the deadline is checked every :data:`_CHECK_TERMS`
+    values, and a reading the deadline stopped goes on at the next call."""
+    cache = view.segments.columns
+    found: tuple[list[str], Int32Array, Int32Array] | None = cache.get(("keyword", segid, field))
+    if found is not None:
+        return found
+    reading: _KeywordReading | None = cache.get(("keyword-reading", segid, field))
+    if reading is None:  # kept in the cache as it grows: a timeout leaves it there
+        reading = cache.put(("keyword-reading", segid, field), _KeywordReading())
+    for n, btext in enumerate(_values_after(seg.reader, field, reading.last)):
+        if n and n % _CHECK_TERMS == 0:
+            limits.check()
+        reading.add(btext, read_postings(seg.reader, field, btext)[0])
+    found = reading.done()
+    cache.prune(lambda k: k != ("keyword-reading", segid, field))
+    cache.put(("keyword", segid, field), found)
+    return found
+
+
+def _values_after(reader: Any, field: str, last: bytes | None) -> Iterator[bytes]:
+    """The values (terms) of ``field`` in one segment, in order, after ``last``."""
+    if field not in reader.schema:
+        return
+    if last is None:
+        yield from reader.lexicon(field)
+        return
+    for name, btext in reader.terms_from(field, last):
+        if name != field:
+            return
+        if btext != last:
+            yield btext
 
 
 def _value_numbers(view: ScoringView, field: str) -> npt.NDArray[np.int32]:

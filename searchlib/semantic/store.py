@@ -364,7 +364,7 @@ class VectorStore:
         return loaded
 
     @classmethod
-    def load(cls, folder: Path) -> VectorStore | None:
+    def load(cls, folder: Path, *, retries: int = 20) -> VectorStore | None:
         """The vectors of the index in ``folder``, or ``None`` when it has none.
 
         Every field of :data:`VECTORS_FILE` is checked (types, ranges), the
@@ -373,9 +373,23 @@ class VectorStore:
         file (:func:`searchlib._files.read_json`), is at most
         :data:`MAX_KEY_BYTES` a row.
 
+        A writer in another process may save a new generation (and delete
+        the files of this one) between reading ``vectors.json`` and the
+        files it names: then it reads the new generation, up to ``retries``
+        times (as opening an index does when a commit replaces its TOC).
+
         Raises:
             IndexCorruptError: the files are missing, malformed or disagree.
         """
+        for attempt in range(retries):
+            try:
+                return cls._load(folder, last=attempt + 1 == retries)
+            except _Moved:
+                continue
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def _load(cls, folder: Path, *, last: bool) -> VectorStore | None:
         meta_path = folder / VECTORS_FILE
         try:
             raw = read_bytes(meta_path, max_bytes=MAX_META_BYTES, error=_corrupt(meta_path))
@@ -389,6 +403,8 @@ class VectorStore:
             vectors = _load_array(folder / names["vectors"])
             hashes = _load_array(folder / names["hashes"])
         except (OSError, ValueError) as e:
+            if not last and isinstance(e, FileNotFoundError) and _moved_on(meta_path, raw):
+                raise _Moved from e
             raise IndexCorruptError(f"vectors of the index at {folder}: unreadable ({e})") from e
         if vectors.dtype != np.float32 or vectors.shape != (count, dimension):
             raise IndexCorruptError(
@@ -403,6 +419,8 @@ class VectorStore:
                 keys_path, max_bytes=64 + count * MAX_KEY_BYTES, error=_corrupt(keys_path)
             )
         except FileNotFoundError as e:
+            if not last and _moved_on(meta_path, raw):
+                raise _Moved from e
             raise IndexCorruptError(f"vectors of the index at {folder}: unreadable ({e})") from e
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
             raise IndexCorruptError(f"{keys_path}: not a list of passage ids")
@@ -421,6 +439,18 @@ class VectorStore:
             )
         except ValueError as e:
             raise IndexCorruptError(f"vectors of the index at {folder}: {e}") from e
+
+
+class _Moved(Exception):
+    """A writer saved a new generation while its predecessor was being read."""
+
+
+def _moved_on(meta_path: Path, raw: bytes) -> bool:
+    """Whether ``vectors.json`` changed since it read as ``raw`` (or went)."""
+    try:
+        return meta_path.read_bytes() != raw
+    except OSError:
+        return True
 
 
 def _load_array(path: Path) -> NDArray[Any]:
