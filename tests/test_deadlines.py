@@ -35,7 +35,7 @@ import pytest
 from conftest import REPO, in_ci
 
 from searchlib import Document, Index, SearchTimeoutError
-from searchlib._whoosh import blocks, limits, storage
+from searchlib._whoosh import blocks, columns, limits, storage
 from searchlib.fields import Keyword
 from searchlib.ranking import facets
 from searchlib.semantic import HashingEmbedder
@@ -330,7 +330,7 @@ def counting_reads(
             then(count[0])
         return real(reader, field, btext)
 
-    monkeypatch.setattr(facets, "read_postings", read, raising=False)
+    monkeypatch.setattr(columns, "read_postings", read)
     return count
 
 

@@ -11,6 +11,8 @@ cached by the fast path (:mod:`searchlib.ranking.facets`).
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -25,22 +27,24 @@ UInt64Array = npt.NDArray[np.uint64]
 Int32Array = npt.NDArray[np.int32]
 
 
-def keyword_pairs(reader: Any, field: str) -> tuple[list[str], Int32Array, Int32Array]:
-    """The values of a keyword field in one segment, sorted, and every
-    ``(passage, value number)`` pair of it, ordered by value then passage."""
-    values: list[str] = []
-    docs: list[Any] = []
-    ords: list[Any] = []
-    if field in reader.schema:
-        for number, btext in enumerate(reader.lexicon(field)):
-            ids, _ = read_postings(reader, field, btext)
-            values.append(bytes(btext).decode("utf-8"))
-            found = np.frombuffer(ids, dtype=np.int32)
-            docs.append(found)
-            ords.append(np.full(len(found), number, dtype=np.int32))
-    if not docs:
-        return values, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
-    return values, np.concatenate(docs), np.concatenate(ords)
+def keyword_values(reader: Any, field: str, after: bytes | None = None) -> Iterator[bytes]:
+    """The values (terms) of keyword field ``field`` in one segment, in order;
+    with ``after``, those that follow it (a reading that goes on)."""
+    if field not in reader.schema:
+        return
+    if after is None:
+        yield from reader.lexicon(field)
+        return
+    for name, btext in reader.terms_from(field, after):
+        if name != field:
+            return
+        if btext != after:
+            yield btext
+
+
+def keyword_postings(reader: Any, field: str, value: bytes) -> array[int]:
+    """The passages (in one segment) holding keyword ``value`` of ``field``."""
+    return read_postings(reader, field, value)[0]
 
 
 def numeric_column(reader: Any, field: str) -> UInt64Array:
@@ -72,4 +76,10 @@ def from_sortable_dates(values: UInt64Array) -> npt.NDArray[np.int64]:
     return (values ^ np.uint64(1 << 63)).view(np.int64)
 
 
-__all__ = ["from_sortable_dates", "keyword_pairs", "numeric_column", "sortable"]
+__all__ = [
+    "from_sortable_dates",
+    "keyword_postings",
+    "keyword_values",
+    "numeric_column",
+    "sortable",
+]

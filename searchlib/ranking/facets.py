@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import itertools
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +52,6 @@ import numpy.typing as npt
 from whoosh import query as wq
 
 from searchlib._whoosh import columns, limits
-from searchlib._whoosh.blocks import read_postings
 from searchlib._whoosh.storage import MISSING
 from searchlib.fields import (
     AnyOf,
@@ -271,7 +270,8 @@ class _KeywordReading:
 def _segment_keywords(
     view: ScoringView, segid: str, seg: Any, field: str
 ) -> tuple[list[str], Int32Array, Int32Array]:
-    """A keyword field in one segment (as :func:`~searchlib._whoosh.columns.keyword_pairs`),
+    """A keyword field in one segment: its values, sorted, and every ``(passage, value
+    number)`` pair (see :func:`~searchlib._whoosh.columns.keyword_values`),
     read once per segment; the deadline is checked every :data:`_CHECK_TERMS`
     values, and a reading the deadline stopped goes on at the next call."""
     cache = view.segments.columns
@@ -281,28 +281,14 @@ def _segment_keywords(
     reading: _KeywordReading | None = cache.get(("keyword-reading", segid, field))
     if reading is None:  # kept in the cache as it grows: a timeout leaves it there
         reading = cache.put(("keyword-reading", segid, field), _KeywordReading())
-    for n, btext in enumerate(_values_after(seg.reader, field, reading.last)):
+    for n, btext in enumerate(columns.keyword_values(seg.reader, field, reading.last)):
         if n and n % _CHECK_TERMS == 0:
             limits.check()
-        reading.add(btext, read_postings(seg.reader, field, btext)[0])
+        reading.add(btext, columns.keyword_postings(seg.reader, field, btext))
     found = reading.done()
     cache.prune(lambda k: k != ("keyword-reading", segid, field))
     cache.put(("keyword", segid, field), found)
     return found
-
-
-def _values_after(reader: Any, field: str, last: bytes | None) -> Iterator[bytes]:
-    """The values (terms) of ``field`` in one segment, in order, after ``last``."""
-    if field not in reader.schema:
-        return
-    if last is None:
-        yield from reader.lexicon(field)
-        return
-    for name, btext in reader.terms_from(field, last):
-        if name != field:
-            return
-        if btext != last:
-            yield btext
 
 
 def _value_numbers(view: ScoringView, field: str) -> npt.NDArray[np.int32]:
