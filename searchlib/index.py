@@ -21,14 +21,9 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
 import hashlib
-import json
 import os
-import re
 import shutil
-import stat
 import tempfile
 import threading
 import warnings
@@ -40,12 +35,11 @@ from typing import Any, Unpack
 import whoosh.index
 from whoosh.searching import Searcher
 
-from searchlib._files import new_folder, read_json, try_lock
+from searchlib._files import new_folder, try_lock
 from searchlib._version import __version__
 from searchlib._whoosh import limits
 from searchlib._whoosh.storage import (
     DATA_ERRORS,
-    INDEX_NAME,
     SegmentBatch,
     Store,
     abort,
@@ -68,12 +62,30 @@ from searchlib.errors import (
     IndexCorruptError,
     IndexExistsError,
     IndexingError,
-    IndexLockedError,
     IndexNotFoundError,
     IndexVersionError,
     SearchlibError,
 )
-from searchlib.fields import FieldType, check_declarations, from_json
+from searchlib.fields import FieldType, check_declarations
+from searchlib.folder import (
+    BUILDING,
+    FORMAT_VERSION,
+    META_FILE,
+    WRITE_LOCK,
+    check_passage_chars,
+    check_replaceable,
+    hide_staging,
+    locked_error,
+    modes_of,
+    move_into_place,
+    read_declarations,
+    read_meta,
+    remove_dead_builds,
+    set_modes,
+    shown,
+    stamp,
+    write_meta,
+)
 from searchlib.highlight import leading_snippet
 from searchlib.learn import (
     MODEL_FILE,
@@ -107,16 +119,6 @@ from searchlib.semantic.text import Scope
 _FULL_SYNC = 1000
 """Past this many documents changed at once, vectors are checked against the whole index."""
 
-FORMAT_VERSION = 3
-"""Version of the index layout (schema and stored fields)."""
-
-META_FILE = "searchlib.json"
-
-MAX_PASSAGE_CHARS = 1 << 30
-"""Largest ``passage_chars`` (a passage of a gigabyte is a document not cut)."""
-
-MAX_META_BYTES = 1 << 20
-"""Largest ``searchlib.json`` read (searchlib writes a few hundred bytes)."""
 
 MIN_MODEL_COVERAGE = 0.5
 """A learned model is used only when at least this share of the documents it
@@ -223,7 +225,7 @@ class Index(Searchable[SearchResults]):
             TypeError, ValueError: malformed ``fields``.
         """
         folder = Path(path)
-        _check_passage_chars(passage_chars)
+        check_passage_chars(passage_chars)
         declared = check_declarations(fields)
 
         def replacing() -> Index:
@@ -239,12 +241,12 @@ class Index(Searchable[SearchResults]):
                 timeout=timeout,
             )
 
-        if _check_replaceable(folder, overwrite):
+        if check_replaceable(folder, overwrite):
             return replacing()
         folder.mkdir(parents=True, exist_ok=True)
         fd = try_lock(folder / WRITE_LOCK, timeout=timeout)
         if fd is None:
-            raise _locked(folder, timeout)
+            raise locked_error(folder, timeout)
         try:
             filled = any(p.name != WRITE_LOCK for p in folder.iterdir())
             if not filled:
@@ -276,7 +278,7 @@ class Index(Searchable[SearchResults]):
     ) -> Index:
         """An empty index in ``folder``, a folder nobody else writes to (checked by the caller)."""
         store = Store.create(folder, analyzer=analyzer, fields=fields)
-        _write_meta(folder, passage_chars, fields)
+        write_meta(folder, passage_chars, fields)
         index = cls(store, folder, passage_chars=passage_chars, fields=fields, embedder=embedder)
         if embedder is not None:
             index.semantic.sync((), scope=semantic_scope)
@@ -333,13 +335,13 @@ class Index(Searchable[SearchResults]):
                 (it is never replaced).
         """
         folder = Path(path)
-        _check_passage_chars(passage_chars)
+        check_passage_chars(passage_chars)
         declared = check_declarations(fields)
         documents = as_documents(documents)
-        replace = _check_replaceable(folder, overwrite)
+        replace = check_replaceable(folder, overwrite)
         folder.parent.mkdir(parents=True, exist_ok=True)
-        _remove_dead_builds(folder)
-        modes = _modes(folder)
+        remove_dead_builds(folder)
+        modes = modes_of(folder)
         with contextlib.ExitStack() as held:
             if replace:
                 # The locks of the writers of its text and of its vectors
@@ -349,9 +351,9 @@ class Index(Searchable[SearchResults]):
                         continue
                     fd = try_lock(folder / name, timeout=timeout)
                     if fd is None:
-                        raise _locked(folder, timeout)
+                        raise locked_error(folder, timeout)
                     held.callback(os.close, fd)
-            staging = new_folder(folder.parent, f".{folder.name}{_BUILDING}{os.getpid()}-")
+            staging = new_folder(folder.parent, f".{folder.name}{BUILDING}{os.getpid()}-")
             held.callback(shutil.rmtree, staging, ignore_errors=True)  # failed, or the old index
             mark = try_lock(staging)  # live: later builds leave it alone
             if mark is not None:
@@ -368,12 +370,12 @@ class Index(Searchable[SearchResults]):
                     ix.add(documents, limitmb=limitmb, procs=procs, embed=False)
                     if embedder is not None:
                         ix._embed_all(semantic_scope, embed_batch_size, embed_progress)
-                _set_modes(staging, modes)
-                _move_into_place(
+                set_modes(staging, modes)
+                move_into_place(
                     staging, folder, overwrite=overwrite, locked=replace, timeout=timeout
                 )
             except (SearchlibError, OSError) as e:
-                _hide_staging(e, staging, folder)
+                hide_staging(e, staging, folder)
                 raise
         return cls.open(folder, embedder=embedder)
 
@@ -404,25 +406,25 @@ class Index(Searchable[SearchResults]):
         if not meta_path.is_file():
             raise IndexNotFoundError(folder, "no searchlib index (missing searchlib.json)")
         try:
-            meta = _read_meta(meta_path)
+            meta = read_meta(meta_path)
         except FileNotFoundError as e:
             raise IndexNotFoundError(folder, "no searchlib index (missing searchlib.json)") from e
         fmt, ana = meta.get("format_version"), meta.get("analyzer_version")
         if fmt != FORMAT_VERSION or ana != ANALYZER_VERSION:
             raise IndexVersionError(
-                f"index at {folder} was written with format {_shown(fmt)} and analyzer "
-                f"{_shown(ana)}; this searchlib ({__version__}) reads format {FORMAT_VERSION} "
+                f"index at {folder} was written with format {shown(fmt)} and analyzer "
+                f"{shown(ana)}; this searchlib ({__version__}) reads format {FORMAT_VERSION} "
                 f"and analyzer {ANALYZER_VERSION!r}: rebuild it with "
                 "`searchlib index ... --overwrite`"
             )
         passage_chars = meta.get("passage_chars", PASSAGE_CHARS)
         try:
-            _check_passage_chars(passage_chars)
+            check_passage_chars(passage_chars)
         except (TypeError, ValueError):
             raise IndexCorruptError(
-                f"{meta_path}: malformed passage_chars {_shown(passage_chars)}"
+                f"{meta_path}: malformed passage_chars {shown(passage_chars)}"
             ) from None
-        declared = _read_declarations(meta_path, meta.get("fields", {}))
+        declared = read_declarations(meta_path, meta.get("fields", {}))
         try:
             store = Store.open(folder)
         except whoosh.index.EmptyIndexError as e:
@@ -445,7 +447,7 @@ class Index(Searchable[SearchResults]):
         semantic_scope: Scope = "passages",
     ) -> Index:
         """A throw-away index held in memory (options as for :meth:`create`)."""
-        _check_passage_chars(passage_chars)
+        check_passage_chars(passage_chars)
         declared = check_declarations(fields)
         index = cls(
             Store.in_memory(analyzer=analyzer, fields=declared),
@@ -753,7 +755,7 @@ class Index(Searchable[SearchResults]):
             merged.merge(mined)
             merged.save(self.path)
             self.acronyms = merged
-            self._acronyms_stamp = _stamp(self.path / LEXICON_FILE)
+            self._acronyms_stamp = stamp(self.path / LEXICON_FILE)
 
     def _load_acronyms(self) -> None:
         """Read the lexicon again if another writer changed it.
@@ -763,9 +765,9 @@ class Index(Searchable[SearchResults]):
         """
         if self.path is None:
             return
-        stamp = _stamp(self.path / LEXICON_FILE)
-        if stamp != self._acronyms_stamp:
-            self._acronyms_stamp = stamp
+        now = stamp(self.path / LEXICON_FILE)
+        if now != self._acronyms_stamp:
+            self._acronyms_stamp = now
             try:
                 self.acronyms = AcronymLexicon.load(self.path)
             except IndexCorruptError as e:
@@ -780,10 +782,10 @@ class Index(Searchable[SearchResults]):
         """
         if self.path is None:
             return
-        stamp = _stamp(self.path / MODEL_FILE)
-        if stamp == self._model_stamp:
+        now = stamp(self.path / MODEL_FILE)
+        if now == self._model_stamp:
             return
-        self._model_stamp = stamp
+        self._model_stamp = now
         self._model = None
         self._model_problem = None
         self._learned = None
@@ -1033,7 +1035,7 @@ class Index(Searchable[SearchResults]):
             if self.path is not None:
                 with self._write_errors():
                     model.save(self.path)
-                self._model_stamp = _stamp(self.path / MODEL_FILE)
+                self._model_stamp = stamp(self.path / MODEL_FILE)
             self._model = model
             self._model_problem = None
             self._learned = None
@@ -1310,279 +1312,6 @@ def _noting_ids(documents: Iterable[Document], ids: list[str]) -> Iterator[Docum
     for doc in documents:
         ids.append(doc.id)
         yield doc
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size
-
-
-def _check_replaceable(folder: Path, overwrite: bool) -> bool:
-    """Whether ``folder`` holds an index to replace (``False``: nothing there).
-
-    Raises:
-        IndexExistsError: it holds something and ``overwrite`` is false.
-        SearchlibError: it holds something searchlib did not write.
-    """
-    if not folder.exists() and not folder.is_symlink():
-        return False
-    if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
-        return False
-    if not overwrite:
-        raise IndexExistsError(folder)
-    if not is_searchlib_index(folder):
-        raise SearchlibError(
-            f"refusing to replace {folder}: it is not an index searchlib wrote "
-            f"(no {META_FILE} of searchlib's in it)"
-        )
-    return True
-
-
-def is_searchlib_index(folder: Path) -> bool:
-    """Whether ``folder`` is an index folder searchlib wrote (its own marker file,
-    a JSON object with a format version, in a real folder)."""
-    meta = folder / META_FILE
-    if folder.is_symlink() or not folder.is_dir() or meta.is_symlink() or not meta.is_file():
-        return False
-    try:
-        found = _read_meta(meta)
-    except (OSError, IndexCorruptError):
-        return False
-    return isinstance(found.get("format_version"), int)
-
-
-WRITE_LOCK = f"{INDEX_NAME}_WRITELOCK"
-"""The file in an index folder whose ``flock`` every writer holds (Whoosh's write lock)."""
-
-_BUILDING = ".building-"
-"""Marks a folder being built beside an index: ``.<name>.building-<pid>-<random>``."""
-
-_BUILD_SUFFIX = re.compile(r"([0-9]+)-[0-9a-f]{12}")
-"""What follows :data:`_BUILDING`: the builder's pid, then the random part of
-:func:`~searchlib._files.new_folder` (older versions' names have no pid)."""
-
-
-def _locked(folder: Path, timeout: float) -> IndexLockedError:
-    waited = f" (waited {timeout:g} s)" if timeout else ""
-    return IndexLockedError(f"index at {folder} is locked by another writer{waited}")
-
-
-def _move_into_place(
-    staging: Path, folder: Path, *, overwrite: bool, locked: bool, timeout: float = 0.0
-) -> None:
-    """Put the complete index ``staging`` at ``folder``; the old index, if
-    any, ends up in ``staging`` (for the caller to delete).
-
-    What is at ``folder`` is checked again here, at the last moment: a
-    missing folder (or an empty one) is taken by a rename, which fails if
-    another process put something there meanwhile (then it is checked
-    again); an index is replaced only with ``overwrite``, and only under its
-    write lock (``locked``: the caller already holds it).
-
-    Raises:
-        IndexExistsError, SearchlibError: as :func:`_check_replaceable`.
-        IndexLockedError: another writer holds the lock past ``timeout``.
-    """
-    if locked and is_searchlib_index(folder):
-        _swap(staging, folder)
-        return
-    for _ in range(100):
-        if not _check_replaceable(folder, overwrite):
-            try:
-                os.rename(staging, folder)  # replaces an empty folder, never a full one
-            except OSError as e:
-                if e.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
-                    raise
-                continue  # something came there meanwhile
-            return
-        fd = try_lock(folder / WRITE_LOCK, timeout=timeout)
-        if fd is None:
-            raise _locked(folder, timeout)
-        try:
-            if is_searchlib_index(folder):
-                _swap(staging, folder)
-                return
-        finally:
-            os.close(fd)
-    raise SearchlibError(f"cannot move the new index into place at {folder}: it keeps changing")
-
-
-def _swap(staging: Path, folder: Path) -> None:
-    """Exchange the folders ``staging`` and ``folder`` (atomically where the system can)."""
-    if _exchange(staging, folder):
-        return
-    # No atomic exchange here: a process killed between the two renames
-    # leaves the old index beside the folder, in .<name>.old-*.
-    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
-    os.rmdir(old)
-    os.rename(folder, old)
-    os.rename(staging, folder)
-    os.rename(old, staging)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two folders atomically (Linux ``renameat2(RENAME_EXCHANGE)``);
-    ``False`` where the system cannot."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    return bool(done == 0)
-
-
-def _modes(folder: Path) -> tuple[int, int | None] | None:
-    """The mode of folder ``folder`` and of its ``searchlib.json`` (``None``:
-    no folder there; the second ``None``: no such file)."""
-    try:
-        if folder.is_symlink() or not folder.is_dir():
-            return None
-        mode = stat.S_IMODE(folder.stat().st_mode)
-    except OSError:
-        return None
-    try:
-        meta = stat.S_IMODE((folder / META_FILE).stat().st_mode)
-    except OSError:
-        meta = None
-    return mode, meta
-
-
-def _set_modes(staging: Path, modes: tuple[int, int | None] | None) -> None:
-    """Give the new index the modes of the folder it replaces (see :func:`_modes`)."""
-    if modes is None:
-        return
-    folder_mode, file_mode = modes
-    if file_mode is not None:
-        for entry in os.scandir(staging):
-            if entry.is_file(follow_symlinks=False):
-                os.chmod(entry.path, file_mode)
-    os.chmod(staging, folder_mode)
-
-
-def _remove_dead_builds(folder: Path) -> list[Path]:
-    """Remove the folders that builds of ``folder`` whose process died left
-    beside it (``.<name>.building-<pid>-*``, after a ``kill -9`` or a power
-    cut). A folder is removed only when its process is gone and nobody holds
-    its ``flock`` (a live build holds it): never a live build's, nor one
-    this cannot tell (another naming, a pid still in use). Returns those removed.
-    """
-    prefix = f".{folder.name}{_BUILDING}"
-    removed: list[Path] = []
-    try:
-        entries = [e for e in os.scandir(folder.parent) if e.name.startswith(prefix)]
-    except OSError:
-        return removed
-    for entry in entries:
-        named = _BUILD_SUFFIX.fullmatch(entry.name[len(prefix) :])
-        if named is None or _alive(int(named.group(1))):
-            continue
-        path = Path(entry.path)
-        with contextlib.suppress(OSError):
-            if path.is_symlink() or not path.is_dir():
-                continue
-            fd = try_lock(path)
-            if fd is None:
-                continue
-            try:
-                shutil.rmtree(path)
-                removed.append(path)
-            finally:
-                os.close(fd)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` exists (this one included)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # someone else's process
-        return True
-    return True
-
-
-def _hide_staging(error: BaseException, staging: Path, folder: Path) -> None:
-    """Name ``folder`` where ``error``'s message names the folder it was built in."""
-    inner, outer = str(staging), str(folder)
-    error.args = tuple(a.replace(inner, outer) if isinstance(a, str) else a for a in error.args)
-    if isinstance(error, OSError):
-        for name in ("filename", "filename2"):
-            value = getattr(error, name, None)
-            if isinstance(value, str) and inner in value:
-                setattr(error, name, value.replace(inner, outer))
-
-
-def _check_passage_chars(passage_chars: int) -> None:
-    if not isinstance(passage_chars, int) or isinstance(passage_chars, bool):
-        raise TypeError(f"passage_chars must be an int, not {type(passage_chars).__name__}")
-    if not 100 <= passage_chars <= MAX_PASSAGE_CHARS:
-        raise ValueError(
-            f"passage_chars must be from 100 to {MAX_PASSAGE_CHARS:,}, not {_shown(passage_chars)}"
-        )
-
-
-def _read_meta(meta_path: Path) -> dict[str, Any]:
-    """The JSON object of ``searchlib.json`` (at most :data:`MAX_META_BYTES`,
-    read by :func:`searchlib._files.read_json`).
-
-    Raises:
-        FileNotFoundError: there is none.
-        IndexCorruptError: it cannot be read, or is not a JSON object.
-    """
-
-    def corrupt(message: str) -> IndexCorruptError:
-        return IndexCorruptError(f"{meta_path}: {message}")
-
-    meta = read_json(meta_path, max_bytes=MAX_META_BYTES, error=corrupt)
-    if not isinstance(meta, dict):
-        raise corrupt("not a JSON object")
-    return meta
-
-
-def _read_declarations(meta_path: Path, found: object) -> dict[str, FieldType]:
-    """The ``fields`` of ``searchlib.json`` (absent from indexes without any)."""
-    if not isinstance(found, dict):
-        raise IndexCorruptError(f"{meta_path}: malformed fields {_shown(found)}")
-    try:
-        return check_declarations({name: from_json(name, data) for name, data in found.items()})
-    except (TypeError, ValueError) as e:
-        raise IndexCorruptError(f"{meta_path}: {_cut(str(e), 200)}") from None
-
-
-def _shown(value: object) -> str:
-    """``repr(value)``, cut short (a message stays one short line)."""
-    return _cut(repr(value), 60)
-
-
-def _cut(text: str, most: int) -> str:
-    return text if len(text) <= most else text[: most - 3] + "..."
-
-
-def _write_meta(
-    folder: Path,
-    passage_chars: int = PASSAGE_CHARS,
-    fields: Mapping[str, FieldType] | None = None,
-) -> None:
-    meta: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "analyzer_version": ANALYZER_VERSION,
-        "searchlib_version": __version__,
-    }
-    if passage_chars != PASSAGE_CHARS:
-        meta["passage_chars"] = passage_chars
-    if fields:
-        meta["fields"] = {name: kind.to_json() for name, kind in fields.items()}
-    tmp = folder / (META_FILE + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / META_FILE)
 
 
 # -- the bundled seed corpus ------------------------------------------------

@@ -26,7 +26,7 @@ import whoosh
 import searchlib
 from searchlib import Index
 from searchlib.errors import IndexCorruptError
-from searchlib.index import FORMAT_VERSION, META_FILE
+from searchlib.folder import FORMAT_VERSION, META_FILE
 
 # The Whoosh modules whose classes searchlib's index files hold or that hold
 # storage behaviour (files, folders, writers, processes).

@@ -16,7 +16,8 @@ from searchlib import (
     IndexVersionError,
     SearchlibError,
 )
-from searchlib.index import META_FILE, cache_dir, default_index
+from searchlib.folder import META_FILE
+from searchlib.index import cache_dir, default_index
 
 
 def docs(*pairs: tuple[str, str]) -> list[Document]:

@@ -340,7 +340,7 @@ def test_crafted_tables_of_contents_raise_index_errors_and_run_nothing(
     import searchlib
     from searchlib._whoosh.storage import make_schema
     from searchlib.errors import IndexCorruptError
-    from searchlib.index import FORMAT_VERSION, META_FILE
+    from searchlib.folder import FORMAT_VERSION, META_FILE
 
     crafted = data.draw(_crafted_pickles())
     where = data.draw(st.sampled_from(["schema", "segments"]))

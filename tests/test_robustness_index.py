@@ -12,7 +12,7 @@ import pytest
 from searchlib import Document, Index
 from searchlib._whoosh.storage import _SafeRamStorage as _RamStorage
 from searchlib.errors import IndexCorruptError, IndexNotFoundError
-from searchlib.index import META_FILE
+from searchlib.folder import META_FILE
 
 
 def words(n: int, tag: str) -> str:

@@ -38,8 +38,9 @@ from searchlib._whoosh.limits import time_limit
 from searchlib.analysis import ANALYZER_VERSION
 from searchlib.app.cli import main
 from searchlib.app.render import format_stats
+from searchlib.engine.backend import IndexStats
 from searchlib.errors import IndexCorruptError, SearchlibWarning, SearchTimeoutError
-from searchlib.index import FORMAT_VERSION, META_FILE, IndexStats, is_searchlib_index
+from searchlib.folder import FORMAT_VERSION, META_FILE, is_searchlib_index
 from searchlib.learn import MODEL_FILE, LearnedModel, ModelFormatError, ModelMismatchWarning
 from searchlib.learn.model import feature_names
 from searchlib.learn.trees import Forest, ForestFormatError

@@ -69,8 +69,9 @@ from searchlib.errors import (
     SearchlibWarning,
 )
 from searchlib.fields import Facet, FieldType, check_declarations, parse_declaration
+from searchlib.folder import is_searchlib_index
 from searchlib.highlight import visible
-from searchlib.index import Index, default_index, is_searchlib_index
+from searchlib.index import Index, default_index
 from searchlib.learn import (
     MAX_P_VALUE,
     MODEL_FILE,
