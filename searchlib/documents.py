@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +100,18 @@ def repeated_title(title: str) -> str:
 
 PASSAGE_CHARS = 1000
 """Default largest passage, in characters (about 150 French words)."""
+
+
+def rebuilt(doc_id: str, parts: Sequence[Mapping[str, Any]]) -> Document:
+    """The document whose stored passages, in order, are ``parts`` (each with
+    its ``title``, ``text`` and ``fields``), as both backends give it back.
+
+    >>> rebuilt("a", [{"title": "T", "text": "Un. "}, {"title": "T", "text": "Deux."}]).text
+    'Un. Deux.'
+    """
+    first = parts[0]
+    text = "".join(str(p.get("text") or "") for p in parts)
+    return Document(doc_id, str(first.get("title") or ""), text, dict(first.get("fields") or {}))
 
 
 def split_passages(

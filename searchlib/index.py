@@ -53,6 +53,7 @@ from searchlib.documents import (
     Passage,
     as_documents,
     as_ids,
+    rebuilt,
     split_passages,
 )
 from searchlib.engine.backend import IndexStats
@@ -86,7 +87,6 @@ from searchlib.folder import (
     stamp,
     write_meta,
 )
-from searchlib.highlight import leading_snippet
 from searchlib.learn import (
     MODEL_FILE,
     CrossValidation,
@@ -107,7 +107,7 @@ from searchlib.ranking.explain import Explanation, learned_shares
 from searchlib.ranking.explain import explain as explain_hit
 from searchlib.ranking.fastpath import SegmentCache
 from searchlib.ranking.params import Ranking, make_weighting
-from searchlib.results import Hit, SearchResults, Suggestion
+from searchlib.results import Hit, SearchResults, Suggestion, stored_hit
 from searchlib.searching import SearchContext, SearcherState
 from searchlib.semantic.embedders import Embedder
 from searchlib.semantic.hybrid import share_of
@@ -1190,11 +1190,7 @@ class Index(Searchable[SearchResults]):
     def document(self, doc_id: str) -> Document | None:
         """Rebuild a stored document from its passages, or ``None``."""
         parts = self.passages(doc_id)
-        if not parts:
-            return None
-        first = parts[0]
-        text = "".join(str(p["text"]) for p in parts)
-        return Document(doc_id, str(first["title"]), text, dict(first.get("fields") or {}))
+        return rebuilt(doc_id, parts) if parts else None
 
     def passage(self, passage_id: str) -> dict[str, Any] | None:
         """The stored fields of one passage (``doc_id#n``, as ``Hit.id``), or ``None``."""
@@ -1207,22 +1203,7 @@ class Index(Searchable[SearchResults]):
         of its text as snippet), e.g. for :meth:`explain`; ``None`` when the
         index has no such passage."""
         found = self.passage(passage_id)
-        if found is None:
-            return None
-        title, text = str(found.get("title") or ""), str(found.get("text") or "")
-        return Hit(
-            rank=1,
-            id=str(found["id"]),
-            doc_id=str(found["doc_id"]),
-            position=int(found.get("position") or 0),
-            start=int(found.get("start") or 0),
-            score=score,
-            title=title,
-            text=text,
-            snippet=leading_snippet(text),
-            title_snippet=leading_snippet(title, max(len(title), 1)),
-            fields=dict(found.get("fields") or {}),
-        )
+        return None if found is None else stored_hit(found, score)
 
     def documents(self) -> Iterator[Document]:
         """Every document of the index, rebuilt from its passages (as
@@ -1239,9 +1220,7 @@ class Index(Searchable[SearchResults]):
                 grouped.setdefault(str(fields["doc_id"]), []).append(dict(fields))
         for doc_id, parts in grouped.items():
             parts.sort(key=lambda f: int(f["position"]))
-            first = parts[0]
-            text = "".join(str(p["text"]) for p in parts)
-            yield Document(doc_id, str(first["title"]), text, dict(first.get("fields") or {}))
+            yield rebuilt(doc_id, parts)
 
     def __len__(self) -> int:
         """Number of documents (not passages)."""

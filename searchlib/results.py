@@ -9,11 +9,11 @@ query finds little, a query that finds more (:class:`Suggestion`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from searchlib.highlight import MatchSpec, Snippet
+from searchlib.highlight import MatchSpec, Snippet, leading_snippet
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,26 @@ class Hit:
             "snippet": self.snippet.to_html(),
             "fields": self.fields,
         }
+
+
+def stored_hit(stored: Mapping[str, Any], score: float = 0.0, rank: int = 1) -> Hit:
+    """A :class:`Hit` for one stored passage (``id``, ``doc_id``, ``position``,
+    ``start``, ``title``, ``text``, ``fields``), the start of its text as
+    snippet: a passage shown or explained without a search."""
+    title, text = str(stored.get("title") or ""), str(stored.get("text") or "")
+    return Hit(
+        rank=rank,
+        id=str(stored["id"]),
+        doc_id=str(stored.get("doc_id") or ""),
+        position=int(stored.get("position") or 0),
+        start=int(stored.get("start") or 0),
+        score=score,
+        title=title,
+        text=text,
+        snippet=leading_snippet(text),
+        title_snippet=leading_snippet(title, max(len(title), 1)),
+        fields=dict(stored.get("fields") or {}),
+    )
 
 
 @dataclass(frozen=True, slots=True)

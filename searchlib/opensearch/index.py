@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import Any
 
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
-from searchlib.documents import PASSAGE_CHARS, Document, as_documents, as_ids
+from searchlib.documents import PASSAGE_CHARS, Document, as_documents, as_ids, rebuilt
 from searchlib.engine.backend import IndexStats
 from searchlib.engine.request import Searchable, SearchRequest
 from searchlib.errors import (
@@ -42,7 +42,6 @@ from searchlib.errors import (
     SearchTimeoutError,
 )
 from searchlib.fields import AllOf, FieldType, check_declarations, is_multiple
-from searchlib.highlight import leading_snippet
 from searchlib.opensearch.bulk import bulk_lines, passage_sources, unique_by_id
 from searchlib.opensearch.errors import (
     BulkError,
@@ -82,7 +81,7 @@ from searchlib.query.language import SEARCH_FIELDS
 from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation
 from searchlib.ranking.params import Ranking
-from searchlib.results import Hit, SearchResults, apply_corrections
+from searchlib.results import Hit, SearchResults, apply_corrections, stored_hit
 from searchlib.searching import field_facets, field_sort, filter_expression, query_filters
 
 JSON = dict[str, Any]
@@ -817,7 +816,7 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
     def document(self, doc_id: str) -> Document | None:
         """Rebuild a stored document from its passages, or ``None``."""
         parts = self.passages(doc_id)
-        return _rebuilt(doc_id, parts) if parts else None
+        return rebuilt(doc_id, parts) if parts else None
 
     def documents(self) -> Iterator[Document]:
         """Every document, rebuilt from its passages: a page of passages at a
@@ -838,7 +837,7 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
                     source = _mapping(raw.get("_source") or {})
                     doc_id = str(source["doc_id"])
                     if doc_id != current and current is not None and parts:
-                        yield _rebuilt(current, parts)
+                        yield rebuilt(current, parts)
                         parts = []
                     current = doc_id
                     parts.append(source)
@@ -846,7 +845,7 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
                     break
                 body = {**body, "search_after": list(hits[-1]["sort"])}
         if current is not None and parts:
-            yield _rebuilt(current, parts)
+            yield rebuilt(current, parts)
 
     def __len__(self) -> int:
         """Number of documents (not passages)."""
@@ -906,33 +905,10 @@ class OpenSearchIndex(Searchable[OpenSearchResults]):
     def hit(self, passage_id: str, score: float = 0.0) -> Hit | None:
         """A passage as a hit, its snippet the start of its text, or ``None``."""
         found = self.passage(passage_id)
-        if found is None:
-            return None
-        text = str(found.get("text", ""))
-        title = str(found.get("title", ""))
-        return Hit(
-            rank=1,
-            id=str(found["id"]),
-            doc_id=str(found.get("doc_id", "")),
-            position=int(found.get("position", 0)),
-            start=int(found.get("start", 0)),
-            score=score,
-            title=title,
-            text=text,
-            snippet=leading_snippet(text),
-            title_snippet=leading_snippet(title),
-            fields=dict(found.get("fields") or {}),
-        )
+        return None if found is None else stored_hit(found, score)
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def _rebuilt(doc_id: str, parts: Sequence[Mapping[str, Any]]) -> Document:
-    """A document from its stored passages, in order."""
-    first = parts[0]
-    text = "".join(str(p.get("text") or "") for p in parts)
-    return Document(doc_id, str(first.get("title") or ""), text, dict(first.get("fields") or {}))
 
 
 def _check_supported(request: SearchRequest) -> None:
