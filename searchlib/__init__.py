@@ -34,10 +34,11 @@ from searchlib.errors import (
 )
 from searchlib.fields import Date, Facet, Keyword, Number
 from searchlib.highlight import Fragment, MatchSpec, Snippet
-from searchlib.index import Index, default_index
+from searchlib.index import Index
 from searchlib.query.suggest import Completion
 from searchlib.ranking.params import Ranking
 from searchlib.results import Correction, Hit, SearchResults, Suggestion
+from searchlib.seed import default_index
 
 
 def search(

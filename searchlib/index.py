@@ -21,10 +21,8 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
-import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -46,15 +44,12 @@ from searchlib._whoosh.storage import (
     commit,
 )
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
-from searchlib.corpus import seed_dir, seed_documents
 from searchlib.documents import (
     PASSAGE_CHARS,
     Document,
-    Passage,
     as_documents,
     as_ids,
     rebuilt,
-    split_passages,
 )
 from searchlib.engine.backend import IndexStats
 from searchlib.engine.pipeline import Kept, Pipeline
@@ -101,7 +96,7 @@ from searchlib.learn import (
 from searchlib.learn import cross_validate as _cross_validate
 from searchlib.learn import learn as _learn
 from searchlib.learn.model import remove as _remove_model
-from searchlib.query.acronyms import LEXICON_FILE, LEXICON_VERSION, AcronymLexicon, LexiconWarning
+from searchlib.query.acronyms import LEXICON_FILE, AcronymLexicon, LexiconWarning
 from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation, learned_shares
 from searchlib.ranking.explain import explain as explain_hit
@@ -1291,69 +1286,3 @@ def _noting_ids(documents: Iterable[Document], ids: list[str]) -> Iterator[Docum
     for doc in documents:
         ids.append(doc.id)
         yield doc
-
-
-# -- the bundled seed corpus ------------------------------------------------
-
-_default: Index | None = None
-_default_lock = threading.Lock()
-
-
-def cache_dir() -> Path:
-    """Where the seed index is cached: ``$SEARCHLIB_CACHE_DIR``, else the user cache."""
-    env = os.environ.get("SEARCHLIB_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "searchlib"
-
-
-def _seed_key() -> str:
-    h = hashlib.sha256(
-        f"{FORMAT_VERSION}:{ANALYZER_VERSION}:{__version__}:acronyms-{LEXICON_VERSION}".encode()
-    )
-    for path in sorted(seed_dir().rglob("*")):
-        if path.is_file():
-            h.update(path.name.encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def default_index() -> Index:
-    """The index of the bundled seed corpus, built on first use and reused.
-
-    It is cached on disk (see :func:`cache_dir`) and rebuilt when the seeds or
-    the analyzer change; where the cache cannot be written, it lives in memory.
-    """
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = _open_or_build_seed_index()
-        return _default
-
-
-def _open_or_build_seed_index() -> Index:
-    target = cache_dir() / f"seed-{_seed_key()}"
-    with contextlib.suppress(SearchlibError):
-        return Index.open(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
-    except OSError:
-        ix = Index.in_memory()
-        ix.add(seed_documents())
-        return ix
-    try:
-        with Index.create(tmp, overwrite=True) as ix:
-            ix.add(seed_documents())
-        with contextlib.suppress(OSError):  # another process built it first
-            os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return Index.open(target)
-
-
-def iter_seed_passages() -> Iterator[Passage]:
-    """The passages the seed corpus is indexed as (for tools and tests)."""
-    for doc in seed_documents():
-        yield from split_passages(doc.id, doc.text)

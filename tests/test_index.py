@@ -17,7 +17,7 @@ from searchlib import (
     SearchlibError,
 )
 from searchlib.folder import META_FILE
-from searchlib.index import cache_dir, default_index
+from searchlib.seed import cache_dir, default_index
 
 
 def docs(*pairs: tuple[str, str]) -> list[Document]:

@@ -161,7 +161,7 @@ def _global(module: str, name: str) -> bytes:
         _global("whoosh.index", "FileIndex"),  # a class outside the data modules
         _global("whoosh.filedb.filestore", "FileStorage"),
         _global("searchlib.index", "shutil"),  # a module, not a class
-        _global("searchlib.index", "default_index"),  # a function
+        _global("searchlib.seed", "default_index"),  # a function
         _global("whoosh.analysis", "unstopped"),
         _global("whoosh.fields", "os"),
         b"\x80\x02X\x01\x00\x00\x00aQ.",  # persistent id

@@ -71,7 +71,7 @@ from searchlib.errors import (
 from searchlib.fields import Facet, FieldType, check_declarations, parse_declaration
 from searchlib.folder import is_searchlib_index
 from searchlib.highlight import visible
-from searchlib.index import Index, default_index
+from searchlib.index import Index
 from searchlib.learn import (
     MAX_P_VALUE,
     MODEL_FILE,
@@ -82,6 +82,7 @@ from searchlib.learn import (
 )
 from searchlib.learn.crossval import MAX_FOLDS
 from searchlib.opensearch import cli as opensearch_cli
+from searchlib.seed import default_index
 from searchlib.semantic.embedders import (
     DEFAULT_PASSAGE_TOKENS,
     MIN_PASSAGE_TOKENS,

@@ -41,8 +41,8 @@ from searchlib.engine.request import SearchRequest
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.fields import Facet, number_label, parse_sort
 from searchlib.highlight import highlight_all, visible
-from searchlib.index import cache_dir
 from searchlib.results import Hit, SearchResults
+from searchlib.seed import cache_dir
 
 PROMPT = "searchlib> "
 MAX_LIMIT = 1000
