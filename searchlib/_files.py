@@ -280,3 +280,13 @@ def try_lock(path: Path, *, timeout: float = 0.0) -> int | None:
         if left <= 0:
             return None
         time.sleep(min(0.1, left))
+
+
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """When and how big ``path`` last was (``None``: no such file): what tells a
+    reader that another process wrote it since."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size

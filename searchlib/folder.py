@@ -49,14 +49,6 @@ MAX_META_BYTES = 1 << 20
 """Largest ``searchlib.json`` read (searchlib writes a few hundred bytes)."""
 
 
-def stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size
-
-
 def check_replaceable(folder: Path, overwrite: bool) -> bool:
     """Whether ``folder`` holds an index to replace (``False``: nothing there).
 

@@ -24,7 +24,6 @@ import contextlib
 import os
 import shutil
 import threading
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -79,24 +78,20 @@ from searchlib.folder import (
     remove_dead_builds,
     set_modes,
     shown,
-    stamp,
     write_meta,
 )
 from searchlib.learn import (
-    MODEL_FILE,
     CrossValidation,
     Judgments,
     Learned,
     LearnedModel,
     LearnOptions,
     LearnReport,
-    ModelFormatError,
-    ModelMismatchWarning,
 )
 from searchlib.learn import cross_validate as _cross_validate
 from searchlib.learn import learn as _learn
-from searchlib.learn.model import remove as _remove_model
-from searchlib.query.acronyms import LEXICON_FILE, AcronymLexicon, LexiconWarning
+from searchlib.learn.stored import ModelFile
+from searchlib.query.acronyms import AcronymLexicon, LexiconFile
 from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation, learned_shares
 from searchlib.ranking.explain import explain as explain_hit
@@ -114,11 +109,6 @@ from searchlib.semantic.text import Scope
 _FULL_SYNC = 1000
 """Past this many documents changed at once, vectors are checked against the whole index."""
 
-
-MIN_MODEL_COVERAGE = 0.5
-"""A learned model is used only when at least this share of the documents it
-was judged on (its prior) are in the index; below, it was learned on another
-corpus (or most of it was deleted) and is ignored, with a warning."""
 
 Queries = Iterable[tuple[str, str]] | Mapping[str, str] | str | Path
 """Queries to learn from: ``(id, text)`` pairs, a mapping, or a JSONL file."""
@@ -157,13 +147,10 @@ class Index(Searchable[SearchResults]):
         self.analyzer, self.exact_analyzer = store.analyzers()
         """The analyzers the index was built with (queries are analysed with them)."""
         self._ranking = Ranking()
-        self.acronyms = AcronymLexicon()
-        """Acronym definitions mined from the documents (read-only for callers)."""
-        self._acronyms_stamp: tuple[int, int] | None = None
-        self._model: LearnedModel | None = None
-        self._model_stamp: tuple[int, int] | None = None
-        self._model_problem: str | None = None  # why the model is not used (warned once)
-        self._learned: Learned | None = None  # the model bound to the current searcher state
+        self._lexicon = LexiconFile(path)  # acronym definitions mined from the documents
+        self._model_file = ModelFile(
+            path, analyzer_version=ANALYZER_VERSION, format_version=FORMAT_VERSION
+        )
         self.time_limit: float | None = limits.DEFAULT_TIME_LIMIT
         """Seconds a search may take before ``SearchTimeoutError`` (``None``: no limit)."""
         self.semantic = SemanticIndex(path, embedder=embedder)
@@ -730,104 +717,20 @@ class Index(Searchable[SearchResults]):
             self._searcher = self._new_searcher()
 
     def _save_acronyms(self, mined: AcronymLexicon) -> None:
-        """Merge a commit's acronym definitions into the lexicon.
-
-        Called with the write lock held, once the commit's table of contents
-        is written: the file is read again first (another process may have
-        saved definitions since this index was opened) and no other writer
-        can save it meanwhile.
-        """
-        if not mined:
-            return
+        """Merge a commit's acronym definitions into the lexicon (called with the
+        write lock held, once the commit is written)."""
         with self._lock:
-            if self.path is None:
-                self.acronyms.merge(mined)
-                return
-            try:  # another process may have added some
-                merged = AcronymLexicon.load(self.path)
-            except IndexCorruptError:  # ignored with a warning when read: replaced now
-                merged = AcronymLexicon()
-            merged.merge(mined)
-            merged.save(self.path)
-            self.acronyms = merged
-            self._acronyms_stamp = stamp(self.path / LEXICON_FILE)
+            self._lexicon.merge(mined)
 
-    def _load_acronyms(self) -> None:
-        """Read the lexicon again if another writer changed it.
-
-        A file that cannot be read is ignored with a :class:`LexiconWarning`
-        (searches expand no acronym until it is written again).
-        """
-        if self.path is None:
-            return
-        now = stamp(self.path / LEXICON_FILE)
-        if now != self._acronyms_stamp:
-            self._acronyms_stamp = now
-            try:
-                self.acronyms = AcronymLexicon.load(self.path)
-            except IndexCorruptError as e:
-                self.acronyms = AcronymLexicon()
-                warnings.warn(f"acronyms not used: {e}", LexiconWarning, stacklevel=4)
-
-    def _load_model(self) -> None:
-        """Read the learned model again if it changed (another process learned).
-
-        A file that cannot be read, or was learned with another analyzer or
-        index format, is ignored with a :class:`ModelMismatchWarning`.
-        """
-        if self.path is None:
-            return
-        now = stamp(self.path / MODEL_FILE)
-        if now == self._model_stamp:
-            return
-        self._model_stamp = now
-        self._model = None
-        self._model_problem = None
-        self._learned = None
-        try:
-            model = LearnedModel.load(self.path)
-        except ModelFormatError as e:
-            self._reject(f"{self.path / MODEL_FILE}: {e}")
-            return
-        if model is not None and (
-            model.analyzer_version != ANALYZER_VERSION or model.format_version != FORMAT_VERSION
-        ):
-            self._reject(
-                f"{self.path / MODEL_FILE} was learned with analyzer "
-                f"{model.analyzer_version!r} and format {model.format_version}, this index has "
-                f"{ANALYZER_VERSION!r} and {FORMAT_VERSION}: run `searchlib learn` again"
-            )
-            return
-        self._model = model
-
-    def _reject(self, why: str) -> None:
-        self._model_problem = why
-        warnings.warn(f"learned model not used: {why}", ModelMismatchWarning, stacklevel=4)
-
-    def _bound_model(self, state: SearcherState) -> Learned | None:
-        """The learned model bound to ``state``, or ``None`` (none, or it does not
-        match the index's documents: then ignored, with a warning once)."""
-        model = self._model
-        if model is None or self._model_problem is not None:
-            return None
-        learned = self._learned
-        if learned is None or learned.state is not state or learned.model is not model:
-            learned = Learned(model, state)
-            found, judged = learned.coverage()
-            if judged and found < MIN_MODEL_COVERAGE * judged:
-                where = self.path / MODEL_FILE if self.path else "the learned model"
-                self._reject(
-                    f"{where} was learned on other documents (only {found} of the {judged} "
-                    "documents it was judged on are in the index): run `searchlib learn` again"
-                )
-                return None
-            self._learned = learned
-        return learned
+    @property
+    def acronyms(self) -> AcronymLexicon:
+        """Acronym definitions mined from the documents (read-only for callers)."""
+        return self._lexicon.lexicon
 
     def _new_searcher(self) -> Searcher:
         """A new Whoosh searcher, and the state that caches what it reads."""
-        self._load_acronyms()
-        self._load_model()
+        self._lexicon.refresh()
+        self._model_file.refresh()
         weighting = make_weighting(self._ranking)
         searcher = self._store.new_searcher(weighting)
         self._state = SearcherState(searcher, segments=self._segments)
@@ -946,8 +849,8 @@ class Index(Searchable[SearchResults]):
             state = self._state
             if state is None or state.searcher is not searcher:
                 state = self._state = SearcherState(searcher, segments=self._segments)
-            self._load_model()  # another process may have learned (or forgotten) since
-            bound = self._bound_model(state) if learned else None
+            self._model_file.refresh()  # another process may have learned (or forgotten) since
+            bound = self._model_file.bound(state) if learned else None
             return SearchContext(
                 state,
                 self.analyzer,
@@ -967,7 +870,7 @@ class Index(Searchable[SearchResults]):
         see :meth:`stats`)."""
         with self._lock:
             self.searcher()  # reads the model again if another process learned
-            return self._model
+            return self._model_file.model
 
     def learn(
         self,
@@ -1026,14 +929,8 @@ class Index(Searchable[SearchResults]):
                 searchlib_version=__version__,
                 progress=progress,
             )
-        with self._lock:  # the result swapped in at once
-            if self.path is not None:
-                with self._write_errors():
-                    model.save(self.path)
-                self._model_stamp = stamp(self.path / MODEL_FILE)
-            self._model = model
-            self._model_problem = None
-            self._learned = None
+        with self._lock, self._write_errors():  # the result swapped in at once
+            self._model_file.replace(model)
         return report
 
     @contextlib.contextmanager
@@ -1043,7 +940,7 @@ class Index(Searchable[SearchResults]):
         index's lock, on the commit current when it started, and searches in
         other threads go on meanwhile."""
         with self._lock:
-            self._load_acronyms()
+            self._lexicon.refresh()
             searcher = self._store.new_searcher(make_weighting(self._ranking))
             context = SearchContext(
                 SearcherState(searcher),
@@ -1089,14 +986,7 @@ class Index(Searchable[SearchResults]):
         """Delete what the index learned (searches go back to the lexical
         ranking); whether there was a model."""
         with self._lock:
-            had = self._model is not None or self._model_problem is not None
-            if self.path is not None:
-                had = _remove_model(self.path) or had
-                self._model_stamp = None
-            self._model = None
-            self._model_problem = None
-            self._learned = None
-            return had
+            return self._model_file.forget()
 
     def run(self, request: SearchRequest) -> SearchResults:
         """The results of ``request`` (what :meth:`search` runs: see
@@ -1265,15 +1155,7 @@ class Index(Searchable[SearchResults]):
     def _learned_stats(self) -> dict[str, Any] | None:
         """The model's summary, with whether searches use it (``None``: no model)."""
         self.searcher()
-        if self._model is None and self._model_problem is None:
-            return None
-        if self._model is not None and self._model_problem is None and self._state is not None:
-            self._bound_model(self._state)
-        out = self._model.summary() if self._model is not None else {}
-        out["used"] = self._model_problem is None and self._model is not None
-        if self._model_problem is not None:
-            out["why"] = self._model_problem
-        return out
+        return self._model_file.summary(self._state)
 
 
 def _judgments(queries: Queries, qrels: Qrels, topics: Topics) -> Judgments:

@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from searchlib._files import read_json, replace_text
+from searchlib._files import file_stamp, read_json, replace_text
 from searchlib.analysis.analyzer import APOSTROPHES, FrenchAnalyzer, fold, normalize_text
 from searchlib.analysis.stopwords import FRENCH_STOP_WORDS
 from searchlib.documents import Document
@@ -338,3 +339,51 @@ class AcronymLexicon:
 
 def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 63
+
+
+class LexiconFile:
+    """The acronym lexicon of an index (``folder``; ``None``: in memory): read
+    again when another writer changed it, merged into and saved by writers.
+
+    A file that cannot be read is ignored with a :class:`LexiconWarning`
+    (searches expand no acronym until it is written again), and replaced by
+    the next commit that finds definitions.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.lexicon = AcronymLexicon()
+        """The lexicon as last read (read-only for callers)."""
+        self._stamp: tuple[int, int] | None = None
+
+    def refresh(self) -> AcronymLexicon:
+        """The lexicon, read again if another writer saved it since."""
+        if self.folder is None:
+            return self.lexicon
+        now = file_stamp(self.folder / LEXICON_FILE)
+        if now != self._stamp:
+            self._stamp = now
+            try:
+                self.lexicon = AcronymLexicon.load(self.folder)
+            except IndexCorruptError as e:
+                self.lexicon = AcronymLexicon()
+                warnings.warn(f"acronyms not used: {e}", LexiconWarning, stacklevel=5)
+        return self.lexicon
+
+    def merge(self, mined: AcronymLexicon) -> None:
+        """Merge a commit's definitions into the saved lexicon. Called with the
+        index's write lock held, once the commit is written: the file is read
+        again first (another process may have saved definitions since)."""
+        if not mined:
+            return
+        if self.folder is None:
+            self.lexicon.merge(mined)
+            return
+        try:
+            merged = AcronymLexicon.load(self.folder)
+        except IndexCorruptError:  # ignored with a warning when read: replaced now
+            merged = AcronymLexicon()
+        merged.merge(mined)
+        merged.save(self.folder)
+        self.lexicon = merged
+        self._stamp = file_stamp(self.folder / LEXICON_FILE)
