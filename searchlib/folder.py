@@ -20,11 +20,11 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from searchlib._files import read_json, try_lock
+from searchlib._files import new_folder, read_json, try_lock
 from searchlib._version import __version__
 from searchlib._whoosh.storage import INDEX_NAME
 from searchlib.analysis import ANALYZER_VERSION
@@ -33,9 +33,12 @@ from searchlib.errors import (
     IndexCorruptError,
     IndexExistsError,
     IndexLockedError,
+    IndexNotFoundError,
+    IndexVersionError,
     SearchlibError,
 )
 from searchlib.fields import FieldType, check_declarations, from_json
+from searchlib.semantic.state import LOCK_FILE as VECTORS_LOCK
 
 FORMAT_VERSION = 3
 """Version of the index layout (schema and stored fields)."""
@@ -312,3 +315,82 @@ def write_meta(
     tmp = folder / (META_FILE + ".tmp")
     tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, folder / META_FILE)
+
+
+@contextlib.contextmanager
+def building(folder: Path, *, overwrite: bool, timeout: float) -> Iterator[Path]:
+    """A new index built beside ``folder`` (the folder yielded) and moved into
+    place when the block ends without an error: the old index, with
+    ``overwrite``, or nothing at all, stays until then, and stays whole if
+    anything fails. Replacing an index holds its write lock (and its vectors'
+    lock) from the start to the move; folders of dead builds are removed first.
+
+    Raises:
+        IndexExistsError: ``folder`` holds something and ``overwrite`` is false.
+        IndexLockedError: another writer holds the lock of the index to
+            replace past ``timeout`` seconds.
+        SearchlibError: ``folder`` holds something searchlib did not write.
+    """
+    replace = check_replaceable(folder, overwrite)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    remove_dead_builds(folder)
+    modes = modes_of(folder)
+    with contextlib.ExitStack() as held:
+        if replace:
+            # The locks of the writers of its text and of its vectors
+            # (that one made only by those: a failed build adds no file).
+            for name in (WRITE_LOCK, VECTORS_LOCK):
+                if name == VECTORS_LOCK and not (folder / name).exists():
+                    continue
+                fd = try_lock(folder / name, timeout=timeout)
+                if fd is None:
+                    raise locked_error(folder, timeout)
+                held.callback(os.close, fd)
+        staging = new_folder(folder.parent, f".{folder.name}{BUILDING}{os.getpid()}-")
+        held.callback(shutil.rmtree, staging, ignore_errors=True)  # failed, or the old index
+        mark = try_lock(staging)  # live: later builds leave it alone
+        if mark is not None:
+            held.callback(os.close, mark)
+        try:
+            yield staging
+            set_modes(staging, modes)
+            move_into_place(staging, folder, overwrite=overwrite, locked=replace, timeout=timeout)
+        except (SearchlibError, OSError) as e:
+            hide_staging(e, staging, folder)
+            raise
+
+
+def read_index_meta(folder: Path) -> tuple[int, dict[str, FieldType]]:
+    """The passage size and declared fields of the index in ``folder``, its
+    ``searchlib.json`` checked.
+
+    Raises:
+        IndexNotFoundError: no searchlib index there.
+        IndexVersionError: written by an incompatible version.
+        IndexCorruptError: the file cannot be read.
+    """
+    meta_path = folder / META_FILE
+    if not folder.is_dir():
+        raise IndexNotFoundError(folder)
+    if not meta_path.is_file():
+        raise IndexNotFoundError(folder, "no searchlib index (missing searchlib.json)")
+    try:
+        meta = read_meta(meta_path)
+    except FileNotFoundError as e:
+        raise IndexNotFoundError(folder, "no searchlib index (missing searchlib.json)") from e
+    fmt, ana = meta.get("format_version"), meta.get("analyzer_version")
+    if fmt != FORMAT_VERSION or ana != ANALYZER_VERSION:
+        raise IndexVersionError(
+            f"index at {folder} was written with format {shown(fmt)} and analyzer "
+            f"{shown(ana)}; this searchlib ({__version__}) reads format {FORMAT_VERSION} "
+            f"and analyzer {ANALYZER_VERSION!r}: rebuild it with "
+            "`searchlib index ... --overwrite`"
+        )
+    passage_chars = meta.get("passage_chars", PASSAGE_CHARS)
+    try:
+        check_passage_chars(passage_chars)
+    except (TypeError, ValueError):
+        raise IndexCorruptError(
+            f"{meta_path}: malformed passage_chars {shown(passage_chars)}"
+        ) from None
+    return int(passage_chars), read_declarations(meta_path, meta.get("fields", {}))

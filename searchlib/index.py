@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Any, Unpack
 import whoosh.index
 from whoosh.searching import Searcher
 
-from searchlib._files import new_folder, try_lock
+from searchlib._files import try_lock
 from searchlib._version import __version__
 from searchlib._whoosh import limits
 from searchlib._whoosh.storage import (
@@ -58,26 +57,18 @@ from searchlib.errors import (
     IndexExistsError,
     IndexingError,
     IndexNotFoundError,
-    IndexVersionError,
     SearchlibError,
 )
 from searchlib.fields import FieldType, check_declarations
 from searchlib.folder import (
-    BUILDING,
     FORMAT_VERSION,
     META_FILE,
     WRITE_LOCK,
+    building,
     check_passage_chars,
     check_replaceable,
-    hide_staging,
     locked_error,
-    modes_of,
-    move_into_place,
-    read_declarations,
-    read_meta,
-    remove_dead_builds,
-    set_modes,
-    shown,
+    read_index_meta,
     write_meta,
 )
 from searchlib.learn import (
@@ -101,7 +92,6 @@ from searchlib.results import Hit, SearchResults, Suggestion, stored_hit
 from searchlib.searching import SearchContext, SearcherState
 from searchlib.semantic.embedders import Embedder
 from searchlib.semantic.hybrid import share_of
-from searchlib.semantic.state import LOCK_FILE as VECTORS_LOCK
 from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
 from searchlib.semantic.store import LivePassage, Progress
 from searchlib.semantic.text import Scope
@@ -320,45 +310,20 @@ class Index(Searchable[SearchResults]):
         check_passage_chars(passage_chars)
         declared = check_declarations(fields)
         documents = as_documents(documents)
-        replace = check_replaceable(folder, overwrite)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        remove_dead_builds(folder)
-        modes = modes_of(folder)
-        with contextlib.ExitStack() as held:
-            if replace:
-                # The locks of the writers of its text and of its vectors
-                # (that one made only by those: a failed build adds no file).
-                for name in (WRITE_LOCK, VECTORS_LOCK):
-                    if name == VECTORS_LOCK and not (folder / name).exists():
-                        continue
-                    fd = try_lock(folder / name, timeout=timeout)
-                    if fd is None:
-                        raise locked_error(folder, timeout)
-                    held.callback(os.close, fd)
-            staging = new_folder(folder.parent, f".{folder.name}{BUILDING}{os.getpid()}-")
-            held.callback(shutil.rmtree, staging, ignore_errors=True)  # failed, or the old index
-            mark = try_lock(staging)  # live: later builds leave it alone
-            if mark is not None:
-                held.callback(os.close, mark)
-            try:
-                with cls._new(
-                    staging,
-                    passage_chars=passage_chars,
-                    analyzer=analyzer,
-                    fields=declared,
-                    embedder=embedder,
-                    semantic_scope=semantic_scope,
-                ) as ix:
-                    ix.add(documents, limitmb=limitmb, procs=procs, embed=False)
-                    if embedder is not None:
-                        ix._embed_all(semantic_scope, embed_batch_size, embed_progress)
-                set_modes(staging, modes)
-                move_into_place(
-                    staging, folder, overwrite=overwrite, locked=replace, timeout=timeout
-                )
-            except (SearchlibError, OSError) as e:
-                hide_staging(e, staging, folder)
-                raise
+        with (
+            building(folder, overwrite=overwrite, timeout=timeout) as staging,
+            cls._new(
+                staging,
+                passage_chars=passage_chars,
+                analyzer=analyzer,
+                fields=declared,
+                embedder=embedder,
+                semantic_scope=semantic_scope,
+            ) as ix,
+        ):
+            ix.add(documents, limitmb=limitmb, procs=procs, embed=False)
+            if embedder is not None:
+                ix._embed_all(semantic_scope, embed_batch_size, embed_progress)
         return cls.open(folder, embedder=embedder)
 
     def _embed_all(self, scope: Scope, batch_size: int, progress: Progress | None) -> None:
@@ -382,38 +347,15 @@ class Index(Searchable[SearchResults]):
             IndexCorruptError: the files cannot be read.
         """
         folder = Path(path)
-        meta_path = folder / META_FILE
-        if not folder.is_dir():
-            raise IndexNotFoundError(folder)
-        if not meta_path.is_file():
-            raise IndexNotFoundError(folder, "no searchlib index (missing searchlib.json)")
-        try:
-            meta = read_meta(meta_path)
-        except FileNotFoundError as e:
-            raise IndexNotFoundError(folder, "no searchlib index (missing searchlib.json)") from e
-        fmt, ana = meta.get("format_version"), meta.get("analyzer_version")
-        if fmt != FORMAT_VERSION or ana != ANALYZER_VERSION:
-            raise IndexVersionError(
-                f"index at {folder} was written with format {shown(fmt)} and analyzer "
-                f"{shown(ana)}; this searchlib ({__version__}) reads format {FORMAT_VERSION} "
-                f"and analyzer {ANALYZER_VERSION!r}: rebuild it with "
-                "`searchlib index ... --overwrite`"
-            )
-        passage_chars = meta.get("passage_chars", PASSAGE_CHARS)
-        try:
-            check_passage_chars(passage_chars)
-        except (TypeError, ValueError):
-            raise IndexCorruptError(
-                f"{meta_path}: malformed passage_chars {shown(passage_chars)}"
-            ) from None
-        declared = read_declarations(meta_path, meta.get("fields", {}))
+        passage_chars, declared = read_index_meta(folder)
         try:
             store = Store.open(folder)
         except whoosh.index.EmptyIndexError as e:
             raise IndexNotFoundError(folder, "no Whoosh index files") from e
         missing = [name for name in declared if name not in store.ix.schema]
         if missing:
-            raise IndexCorruptError(f"{meta_path}: declared fields {missing} not in the index")
+            where = folder / META_FILE
+            raise IndexCorruptError(f"{where}: declared fields {missing} not in the index")
         index = cls(store, folder, passage_chars=passage_chars, fields=declared, embedder=embedder)
         index.searcher()
         return index
