@@ -74,7 +74,6 @@ from searchlib.folder import (
 from searchlib.learn import (
     CrossValidation,
     Judgments,
-    Learned,
     LearnedModel,
     LearnOptions,
     LearnReport,
@@ -84,14 +83,12 @@ from searchlib.learn import learn as _learn
 from searchlib.learn.stored import ModelFile
 from searchlib.query.acronyms import AcronymLexicon, LexiconFile
 from searchlib.query.suggest import Completion
-from searchlib.ranking.explain import Explanation, learned_shares
-from searchlib.ranking.explain import explain as explain_hit
+from searchlib.ranking.explain import Explanation
 from searchlib.ranking.fastpath import SegmentCache
 from searchlib.ranking.params import Ranking, make_weighting
 from searchlib.results import Hit, SearchResults, Suggestion, stored_hit
 from searchlib.searching import SearchContext, SearcherState
 from searchlib.semantic.embedders import Embedder
-from searchlib.semantic.hybrid import share_of
 from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
 from searchlib.semantic.store import LivePassage, Progress
 from searchlib.semantic.text import Scope
@@ -724,30 +721,7 @@ class Index(Searchable[SearchResults]):
         """
         with self._lock, self._damage_is_corruption():
             kept = self._kept(query, hit, options)
-            context = self.search_context(learned=kept.request.learned)
-            compiled = kept.compiled
-            docnum = context.state.searcher.document_number(id=hit.id)
-            share = None
-            if kept.fused is not None and docnum is not None:
-                share = share_of(kept.fused.parts, kept.fused.docnums, docnum, hit.id)
-            why = explain_hit(
-                context.state.searcher,
-                compiled.query,
-                hit,
-                expansion=compiled.expansion,
-                semantic=share,
-            )
-            bound = kept.reranker
-            if not isinstance(bound, Learned) or bound.model.reranker is None:
-                return why
-            at = next((i for i, (d, _) in enumerate(kept.head) if d == docnum), None)
-            if at is None:
-                return why
-            row = bound.features(compiled, kept.head)[at]
-            base, shares = bound.model.reranker.forest.contributions(row)
-            return why.with_learned(
-                learned_shares(bound.names, base, shares, bound.unit(kept.head))
-            )
+            return kept.explain(self.search_context(learned=kept.request.learned), hit)
 
     def _kept(self, query: str | SearchResults, hit: Hit, options: SearchOptions) -> Kept:
         """What the search that found ``hit`` did: read from ``query``'s trace,

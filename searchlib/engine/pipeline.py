@@ -33,12 +33,20 @@ from typing import Any
 from searchlib.engine.request import SearchRequest
 from searchlib.errors import QuerySyntaxError
 from searchlib.highlight import MatchSpec
+from searchlib.learn import Learned
+from searchlib.ranking.explain import Explanation, learned_shares
+from searchlib.ranking.explain import explain as explain_hit
 from searchlib.ranking.facets import FieldRequest
 from searchlib.ranking.params import Ranking
-from searchlib.results import SearchResults, Stage, Trace
+from searchlib.results import Hit, SearchResults, Stage, Trace
 from searchlib.searching import CompiledQuery, Reranker, SearchContext
 from searchlib.semantic.fusion import Fused
-from searchlib.semantic.hybrid import CosineRescorer, cosine_rescorer, semantic_candidates
+from searchlib.semantic.hybrid import (
+    CosineRescorer,
+    cosine_rescorer,
+    semantic_candidates,
+    share_of,
+)
 from searchlib.semantic.state import SemanticIndex
 
 
@@ -82,6 +90,37 @@ class Kept:
     reranker: Reranker | None = None
     head: tuple[tuple[int, float], ...] = ()
     fused: FusedCandidates | None = None
+
+    def explain(self, context: SearchContext, hit: Hit) -> Explanation:
+        """How ``hit``'s score adds up in this search: each term's BM25 share
+        (statistics read with ``context``'s searcher), the learned expansion's
+        terms and the reranker's share split among its features, and the
+        lexical and semantic parts of a hybrid score.
+
+        Raises:
+            SearchlibError: the hit's passage is no longer in the index.
+        """
+        compiled = self.compiled
+        docnum = context.state.searcher.document_number(id=hit.id)
+        share = None
+        if self.fused is not None and docnum is not None:
+            share = share_of(self.fused.parts, self.fused.docnums, docnum, hit.id)
+        why = explain_hit(
+            context.state.searcher,
+            compiled.query,
+            hit,
+            expansion=compiled.expansion,
+            semantic=share,
+        )
+        bound = self.reranker
+        if not isinstance(bound, Learned) or bound.model.reranker is None:
+            return why
+        at = next((i for i, (d, _) in enumerate(self.head) if d == docnum), None)
+        if at is None:
+            return why
+        row = bound.features(compiled, self.head)[at]
+        base, shares = bound.model.reranker.forest.contributions(row)
+        return why.with_learned(learned_shares(bound.names, base, shares, bound.unit(self.head)))
 
     @staticmethod
     def of(results: SearchResults) -> Kept | None:
