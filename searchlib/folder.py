@@ -394,3 +394,13 @@ def read_index_meta(folder: Path) -> tuple[int, dict[str, FieldType]]:
             f"{meta_path}: malformed passage_chars {shown(passage_chars)}"
         ) from None
     return int(passage_chars), read_declarations(meta_path, meta.get("fields", {}))
+
+
+def folder_size(folder: Path) -> int:
+    """Bytes in the files of ``folder`` (a file a writer deletes meanwhile counts nothing)."""
+    size = 0
+    for entry in os.scandir(folder):
+        with contextlib.suppress(OSError):
+            if entry.is_file():
+                size += entry.stat().st_size
+    return size

@@ -67,6 +67,7 @@ from searchlib.folder import (
     building,
     check_passage_chars,
     check_replaceable,
+    folder_size,
     locked_error,
     read_index_meta,
     write_meta,
@@ -1037,24 +1038,8 @@ class Index(Searchable[SearchResults]):
                 documents = len({f["doc_id"] for f in reader.all_stored_fields()})
             names = tuple(reader.schema.names())
             learned = self._learned_stats()
-            store = self.semantic.store
-            vectors = (
-                None
-                if store is None
-                else {
-                    "model": store.identity,
-                    "dimension": store.dimension,
-                    "scope": store.scope,
-                    "passage_tokens": store.passage_tokens,
-                    "count": len(store),
-                }
-            )
-        size = 0
-        if self.path is not None:
-            for entry in os.scandir(self.path):
-                with contextlib.suppress(OSError):  # a writer may be deleting files
-                    if entry.is_file():
-                        size += entry.stat().st_size
+            vectors = self.semantic.summary()
+        size = folder_size(self.path) if self.path is not None else 0
         return IndexStats(
             str(self.path) if self.path else None,
             documents,

@@ -199,6 +199,20 @@ class SemanticIndex:
         """Whether the index has vectors (possibly none yet, for an empty index)."""
         return self.store is not None
 
+    def summary(self) -> dict[str, Any] | None:
+        """The vectors for ``stats``: ``model``, ``dimension``, ``scope``,
+        ``passage_tokens``, ``count`` (``None``: the index has none)."""
+        store = self.store
+        if store is None:
+            return None
+        return {
+            "model": store.identity,
+            "dimension": store.dimension,
+            "scope": store.scope,
+            "passage_tokens": store.passage_tokens,
+            "count": len(store),
+        }
+
     def embedder(self, store: VectorStore | _Unread | None = _UNREAD) -> Embedder:
         """The model for queries: the one given, or the one the vectors were made with.
 
