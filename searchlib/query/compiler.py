@@ -782,4 +782,4 @@ def _distinct(queries: Sequence[ir.Node | None]) -> list[ir.Node]:
             counts[q] = counts.get(q, 0) + 1
     if len(counts) == sum(counts.values()):
         return list(counts)
-    return [q if k == 1 else q.with_boost(q.boost * k) for q, k in counts.items()]
+    return [q if k == 1 else ir.boosted(q, q.boost * k) for q, k in counts.items()]

@@ -26,7 +26,7 @@ Example:
     >>> q = Or((Term("title", "musiqu", 1.2), Term("text", "musiqu")))
     >>> sorted(terms(q))
     [('text', 'musiqu'), ('title', 'musiqu')]
-    >>> q.with_boost(2.0).boost
+    >>> boosted(q, 2.0).boost
     2.0
 """
 
@@ -45,10 +45,6 @@ class Term:
     text: str
     boost: float = 1.0
 
-    def with_boost(self, boost: float) -> Term:
-        """The same node with another boost."""
-        return dataclasses.replace(self, boost=boost)
-
 
 @dataclass(frozen=True, slots=True)
 class Phrase:
@@ -60,10 +56,6 @@ class Phrase:
     slop: int = 1
     boost: float = 1.0
 
-    def with_boost(self, boost: float) -> Phrase:
-        """The same node with another boost."""
-        return dataclasses.replace(self, boost=boost)
-
 
 @dataclass(frozen=True, slots=True)
 class Or:
@@ -72,10 +64,6 @@ class Or:
     items: tuple[Node, ...]
     boost: float = 1.0
 
-    def with_boost(self, boost: float) -> Or:
-        """The same node with another boost."""
-        return dataclasses.replace(self, boost=boost)
-
 
 @dataclass(frozen=True, slots=True)
 class And:
@@ -83,10 +71,6 @@ class And:
 
     items: tuple[Node, ...]
     boost: float = 1.0
-
-    def with_boost(self, boost: float) -> And:
-        """The same node with another boost."""
-        return dataclasses.replace(self, boost=boost)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +81,6 @@ class AndMaybe:
     optional: Node
     boost: float = 1.0
 
-    def with_boost(self, boost: float) -> AndMaybe:
-        """The same node with another boost."""
-        return dataclasses.replace(self, boost=boost)
-
 
 @dataclass(frozen=True, slots=True)
 class AndNot:
@@ -109,10 +89,6 @@ class AndNot:
     positive: Node
     negative: Node
     boost: float = 1.0
-
-    def with_boost(self, boost: float) -> AndNot:
-        """The same node with another boost."""
-        return dataclasses.replace(self, boost=boost)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +103,6 @@ class Prefix:
     limit: int
     boost: float = 1.0
 
-    def with_boost(self, boost: float) -> Prefix:
-        """The same node with another boost."""
-        return dataclasses.replace(self, boost=boost)
-
 
 @dataclass(frozen=True, slots=True)
 class Every:
@@ -138,13 +110,14 @@ class Every:
 
     boost: float = 1.0
 
-    def with_boost(self, boost: float) -> Every:
-        """The same node with another boost."""
-        return dataclasses.replace(self, boost=boost)
-
 
 Node = Term | Phrase | Prefix | Or | And | AndMaybe | AndNot | Every
 """A node of the query tree."""
+
+
+def boosted(node: Node, boost: float) -> Node:
+    """``node`` with another boost."""
+    return dataclasses.replace(node, boost=boost)
 
 
 def children(node: Node) -> tuple[Node, ...]:
@@ -186,6 +159,7 @@ __all__ = [
     "Phrase",
     "Prefix",
     "Term",
+    "boosted",
     "children",
     "terms",
     "walk",
