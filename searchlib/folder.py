@@ -21,6 +21,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from searchlib.errors import (
     SearchlibError,
 )
 from searchlib.fields import FieldType, check_declarations, from_json
+from searchlib.ranking.params import Ranking
 from searchlib.semantic.state import LOCK_FILE as VECTORS_LOCK
 
 FORMAT_VERSION = 3
@@ -302,7 +304,9 @@ def write_meta(
     folder: Path,
     passage_chars: int = PASSAGE_CHARS,
     fields: Mapping[str, FieldType] | None = None,
+    ranking: Ranking | None = None,
 ) -> None:
+    """Write the index's ``searchlib.json`` (beside, then renamed over it)."""
     meta: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "analyzer_version": ANALYZER_VERSION,
@@ -312,6 +316,8 @@ def write_meta(
         meta["passage_chars"] = passage_chars
     if fields:
         meta["fields"] = {name: kind.to_json() for name, kind in fields.items()}
+    if ranking is not None and ranking.to_json():
+        meta["ranking"] = ranking.to_json()
     tmp = folder / (META_FILE + ".tmp")
     tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, folder / META_FILE)
@@ -360,9 +366,18 @@ def building(folder: Path, *, overwrite: bool, timeout: float) -> Iterator[Path]
             raise
 
 
-def read_index_meta(folder: Path) -> tuple[int, dict[str, FieldType]]:
-    """The passage size and declared fields of the index in ``folder``, its
-    ``searchlib.json`` checked.
+@dataclass(frozen=True, slots=True)
+class IndexMeta:
+    """What an index's ``searchlib.json`` holds besides its versions."""
+
+    passage_chars: int
+    fields: dict[str, FieldType]
+    ranking: Ranking
+
+
+def read_index_meta(folder: Path) -> IndexMeta:
+    """The passage size, declared fields and ranking of the index in ``folder``,
+    its ``searchlib.json`` checked.
 
     Raises:
         IndexNotFoundError: no searchlib index there.
@@ -393,7 +408,12 @@ def read_index_meta(folder: Path) -> tuple[int, dict[str, FieldType]]:
         raise IndexCorruptError(
             f"{meta_path}: malformed passage_chars {shown(passage_chars)}"
         ) from None
-    return int(passage_chars), read_declarations(meta_path, meta.get("fields", {}))
+    try:
+        ranking = Ranking.from_json(meta.get("ranking", {}))
+    except ValueError as e:
+        raise IndexCorruptError(f"{meta_path}: {e}") from None
+    declared = read_declarations(meta_path, meta.get("fields", {}))
+    return IndexMeta(int(passage_chars), declared, ranking)
 
 
 def folder_size(folder: Path) -> int:

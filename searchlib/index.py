@@ -345,7 +345,8 @@ class Index(Searchable[SearchResults]):
             IndexCorruptError: the files cannot be read.
         """
         folder = Path(path)
-        passage_chars, declared = read_index_meta(folder)
+        meta = read_index_meta(folder)
+        passage_chars, declared = meta.passage_chars, meta.fields
         try:
             store = Store.open(folder)
         except whoosh.index.EmptyIndexError as e:
@@ -355,6 +356,7 @@ class Index(Searchable[SearchResults]):
             where = folder / META_FILE
             raise IndexCorruptError(f"{where}: declared fields {missing} not in the index")
         index = cls(store, folder, passage_chars=passage_chars, fields=declared, embedder=embedder)
+        index._ranking = meta.ranking
         index.searcher()
         return index
 
@@ -690,9 +692,26 @@ class Index(Searchable[SearchResults]):
             self._ranking = ranking
             self.close()
 
-    def set_ranking(self, ranking: Ranking) -> None:
-        """Use other ranking parameters for the following searches (``ix.ranking = ranking``)."""
+    def set_ranking(self, ranking: Ranking, *, save: bool = True, timeout: float = 0.0) -> None:
+        """Use other ranking parameters for the following searches and, with
+        ``save`` (an index in a folder), save them with the index: it opens
+        with them from then on (``ix.ranking = ranking`` applies them to this
+        ``Index`` only).
+
+        Raises:
+            IndexLockedError: another writer holds the lock past ``timeout``.
+        """
         self.ranking = ranking
+        if not save or self.path is None:
+            return
+        fd = try_lock(self.path / WRITE_LOCK, timeout=timeout)
+        if fd is None:
+            raise locked_error(self.path, timeout)
+        try:
+            with self._write_errors():
+                write_meta(self.path, self.passage_chars, self._fields, ranking)
+        finally:
+            os.close(fd)
 
     def explain(
         self,

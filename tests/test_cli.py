@@ -713,3 +713,28 @@ def test_index_delete_and_embed_print_json_summaries(tmp_path: Path) -> None:
     code, out, err = run("embed", "--index", ix, "--drop", "--json")
     assert code == 0, err
     assert json.loads(out) == {"index": ix, "dropped": False}
+
+
+def test_ranking_is_saved_with_the_index_and_settable_from_the_cli(tmp_path: Path) -> None:
+    from searchlib import Ranking
+
+    ix = str(tmp_path / "ix")
+    code, _, err = run("index", str(CORPUS), "--index", ix, "--quiet")
+    assert code == 0, err
+    code, out, err = run("ranking", "--index", ix, "k1=1.5", "default_operator=and", "--json")
+    assert code == 0, err
+    assert json.loads(out)["k1"] == 1.5
+    with Index.open(ix) as index:  # opened again: the saved parameters
+        assert index.ranking == Ranking(k1=1.5, default_operator="and")
+        index.set_ranking(Ranking(title_boost=2.0))
+    with Index.open(ix) as index:
+        assert index.ranking == Ranking(title_boost=2.0)
+        index.ranking = Ranking(b=0.9)  # this Index only
+    with Index.open(ix) as index:
+        assert index.ranking == Ranking(title_boost=2.0)
+    code, out, err = run("ranking", "--index", ix, "k1=-1")
+    assert code != 0 and "k1" in err and err.count("\n") == 1
+    code, out, err = run("ranking", "--index", ix, "colour=red")
+    assert code != 0 and "unknown ranking parameter 'colour'" in err
+    code, out, err = run("ranking", "--index", ix, "--reset")
+    assert code == 0 and "(set)" not in out

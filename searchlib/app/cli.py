@@ -82,6 +82,7 @@ from searchlib.learn import (
 )
 from searchlib.learn.crossval import MAX_FOLDS
 from searchlib.opensearch import cli as opensearch_cli
+from searchlib.ranking.params import Ranking
 from searchlib.seed import default_index
 from searchlib.semantic.embedders import (
     DEFAULT_PASSAGE_TOKENS,
@@ -359,6 +360,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _version(p)
     _index_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "ranking",
+        help="show or set the ranking parameters an index is saved with",
+        description="Without NAME=VALUE, print the index's ranking parameters; with them, "
+        "set those parameters and save them with the index (its searches use them from "
+        "then on). --reset goes back to the defaults.",
+    )
+    _version(p)
+    p.add_argument(
+        "settings", nargs="*", metavar="NAME=VALUE", help="parameters to set (k1=1.5 b=0.6 ...)"
+    )
+    p.add_argument("--index", required=True, metavar="DIR", help="index folder")
+    p.add_argument("--reset", action="store_true", help="back to the default parameters")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser(
@@ -640,6 +656,8 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
         return _cmd_analyze(args, out)
     if command == "stats":
         return _cmd_stats(args, out)
+    if command == "ranking":
+        return _cmd_ranking(args, out)
     if command == "eval":
         return _cmd_eval(args, out, err)
     if command == "learn":
@@ -1253,6 +1271,47 @@ def _cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
     else:
         print(format_stats(stats, index.ranking), file=out)
     return EXIT_OK
+
+
+def _cmd_ranking(args: argparse.Namespace, out: TextIO) -> int:
+    index, where = _open(args.index)
+    with contextlib.closing(index):
+        if args.settings or args.reset:
+            if not isinstance(index, Index):
+                raise SearchlibError(
+                    f"{where}: a cluster index keeps the ranking it was created with "
+                    "(set the query-time parameters with OpenSearchIndex.set_ranking)"
+                )
+            values = {} if args.reset else index.ranking.to_json()
+            values.update(_setting(text) for text in args.settings)
+            try:
+                ranking = Ranking.from_json(values)
+            except ValueError as e:
+                raise SearchlibError(str(e)) from None
+            index.set_ranking(ranking)
+        ranking = index.ranking
+    if args.json:
+        dump_json(dataclasses.asdict(ranking), out)
+    else:
+        for name, value in dataclasses.asdict(ranking).items():
+            changed = "" if value == getattr(Ranking(), name) else "  (set)"
+            print(f"{name} = {value}{changed}", file=out)
+    return EXIT_OK
+
+
+def _setting(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` as a ranking parameter: a number, true/false, or a word."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise SearchlibError(f"expected NAME=VALUE, not {text!r}")
+    raw = raw.strip()
+    value: object = raw
+    if raw.lower() in ("true", "false"):
+        value = raw.lower() == "true"
+    else:
+        with contextlib.suppress(ValueError):
+            value = float(raw) if any(c in raw for c in ".eE") else int(raw)
+    return name.strip(), value
 
 
 # -- eval -----------------------------------------------------------------------------

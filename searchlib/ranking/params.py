@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from whoosh.scoring import BM25F
 
@@ -96,6 +98,60 @@ class Ranking:
     def boosts(self) -> dict[str, float]:
         """Per-field weights."""
         return {"title": self.title_boost, "text": 1.0}
+
+    def to_json(self) -> dict[str, Any]:
+        """The parameters that differ from the defaults (what an index saves)."""
+        default = Ranking()
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != getattr(default, f.name)
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Ranking:
+        """Parameters as :meth:`to_json` gives them (or written by hand: names
+        and values checked).
+
+        Raises:
+            ValueError: an unknown name, or a value of the wrong type, not
+                finite, or negative.
+
+        >>> Ranking.from_json({"k1": 1.5, "default_operator": "and"}).k1
+        1.5
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"ranking parameters are an object, not {type(data).__name__}")
+        default = cls()
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            if name not in _FIELDS:
+                known = ", ".join(sorted(_FIELDS))
+                raise ValueError(f"unknown ranking parameter {name!r} (parameters: {known})")
+            values[name] = _checked(name, getattr(default, name), value)
+        return cls(**values)
+
+
+def _checked(name: str, default: object, value: object) -> Any:
+    """``value`` for parameter ``name`` (whose default is ``default``), checked."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"ranking {name}: true or false, not {value!r}")
+        return value
+    if isinstance(default, str):
+        if value not in ("or", "and"):
+            raise ValueError(f"ranking {name}: 'or' or 'and', not {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"ranking {name}: a number, not {value!r}")
+    if isinstance(default, int) and not float(value).is_integer():
+        raise ValueError(f"ranking {name}: a whole number, not {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"ranking {name}: a finite number of at least 0, not {value!r}")
+    return int(value) if isinstance(default, int) else float(value)
+
+
+_FIELDS = frozenset(f.name for f in dataclasses.fields(Ranking))
 
 
 def make_weighting(ranking: Ranking) -> BM25F:
