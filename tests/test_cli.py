@@ -58,6 +58,7 @@ def test_subcommands_are_the_issue_list() -> None:
         "get",
         "index",
         "learn",
+        "ranking",
         "repl",
         "search",
         "stats",
