@@ -588,8 +588,9 @@ class SearchContext:
             found = given if found is None else AllOf((found, given))
         compiler = self.compiler(fields, query, correct=correct, as_you_type=as_you_type)
         node, spec = compiler.compile(words)
-        memo: dict[int, wq.Query] = {}  # the expansion is found inside the query by identity
         learned = compiler.expansion_query
+        # the expansion is found inside the query by identity: one Whoosh object for both
+        memo: dict[int, wq.Query] | None = {} if learned is not None else None
         return CompiledQuery(
             query,
             None if node is None else whoosh_query(node, memo),
@@ -760,17 +761,17 @@ def whoosh_query(node: ir.Node, memo: dict[int, wq.Query] | None = None) -> wq.Q
     >>> whoosh_query(ir.Or((ir.Term("title", "musiqu", 1.2), ir.Term("text", "musiqu"))))
     Or([Term('title', 'musiqu', boost=1.2), Term('text', 'musiqu')])
     """
-    memo = {} if memo is None else memo
-    found = memo.get(id(node))
-    if found is not None:
-        return found
+    if memo is not None:
+        found = memo.get(id(node))
+        if found is not None:
+            return found
     q: wq.Query
     if isinstance(node, ir.Term):
         q = wq.Term(node.field, node.text, boost=node.boost)
-    elif isinstance(node, ir.Phrase):
-        q = wq.Phrase(node.field, list(node.words), slop=node.slop, boost=node.boost)
     elif isinstance(node, ir.Or):
         q = wq.Or([whoosh_query(x, memo) for x in node.items], boost=node.boost)
+    elif isinstance(node, ir.Phrase):
+        q = wq.Phrase(node.field, list(node.words), slop=node.slop, boost=node.boost)
     elif isinstance(node, ir.And):
         q = wq.And([whoosh_query(x, memo) for x in node.items], boost=node.boost)
     elif isinstance(node, ir.AndMaybe):
@@ -783,7 +784,8 @@ def whoosh_query(node: ir.Node, memo: dict[int, wq.Query] | None = None) -> wq.Q
         q = wq.Every(boost=node.boost)
     else:  # a local index lists a prefix's terms: the compiler never keeps one
         raise TypeError(f"no Whoosh query for {node!r}")
-    memo[id(node)] = q
+    if memo is not None:
+        memo[id(node)] = q
     return q
 
 

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,24 +46,6 @@ from searchlib.semantic.hybrid import (
     share_of,
 )
 from searchlib.semantic.state import SemanticIndex
-
-
-class _Tracer:
-    """Collects the stages of one search."""
-
-    def __init__(self) -> None:
-        self.stages: list[Stage] = []
-
-    @contextmanager
-    def stage(self, name: str, **detail: Any) -> Iterator[dict[str, Any]]:
-        t0 = time.perf_counter()
-        notes = dict(detail)
-        yield notes
-        ms = (time.perf_counter() - t0) * 1000
-        self.stages.append(Stage(name, ms, tuple(notes.items())))
-
-    def trace(self, kept: Kept) -> Trace:
-        return Trace(tuple(self.stages), kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,52 +131,62 @@ class Pipeline:
             ValueError: an unknown field in a filter, facet or sort key.
             NoVectorsError: ``semantic="only"`` on an index without vectors.
         """
-        t0 = time.perf_counter()
-        tracer = _Tracer()
+        clock = time.perf_counter
+        t0 = clock()
+        stages: list[Stage] = []
         context = self.context
         only = request.semantic == "only"
-        with tracer.stage("plan") as notes:
-            compiled = self._compile(request, only)
-            fields = context.field_request(compiled, request.facets, request.sort)
-            notes["corrections"] = len(compiled.corrections)
-            notes["filtered"] = compiled.filter is not None
+        compiled = self._compile(request, only)
+        fields = context.field_request(compiled, request.facets, request.sort)
+        t1 = clock()
+        notes: tuple[tuple[str, Any], ...] = (
+            ("corrections", len(compiled.corrections)),
+            ("filtered", compiled.filter is not None),
+        )
+        stages.append(Stage("plan", (t1 - t0) * 1000, notes))
         rescore = None if only else self._rescorer(request, fields)
         depth = request.depth if rescore is None else max(request.depth, rescore.candidates)
         head: tuple[tuple[int, float], ...] = ()
-        with tracer.stage("retrieve", depth=depth) as notes:
-            if only:
-                if self.semantic is None:  # (checked by _compile)
-                    raise ValueError("semantic='only' needs an index with vectors")
-                executed = semantic_candidates(
-                    context, self.semantic, compiled, fields, depth, request.collapse
-                )
-                notes["by"] = "cosine"
-            else:  # ranked, and reranked when a learned reranker applies
-                executed, head = context.execute_reranked(
-                    compiled, depth, request.collapse, request=fields
-                )
-                notes["by"] = "bm25f"
-                if head:
-                    notes["reranked"] = len(head)
-            notes["ranked"] = len(executed.ranked)
-            notes["total"] = executed.total
+        if only:
+            if self.semantic is None:  # (checked by _compile)
+                raise ValueError("semantic='only' needs an index with vectors")
+            executed = semantic_candidates(
+                context, self.semantic, compiled, fields, depth, request.collapse
+            )
+        else:  # ranked, and reranked when a learned reranker applies
+            executed, head = context.execute_reranked(
+                compiled, depth, request.collapse, request=fields
+            )
+        t2 = clock()
+        notes = (
+            ("depth", depth),
+            ("by", "cosine" if only else "bm25f"),
+            ("reranked", len(head)),
+            ("ranked", len(executed.ranked)),
+            ("total", executed.total),
+        )
+        stages.append(Stage("retrieve", (t2 - t1) * 1000, notes))
         fused = None
         if rescore is not None and executed.ranked:
-            with tracer.stage("rescore", candidates=len(executed.ranked)):
-                lexical = [d for d, _ in executed.ranked]
-                executed, parts = rescore.fused(compiled, executed)
-                fused = FusedCandidates(parts, tuple(lexical))
-        with tracer.stage("page", first=request.first, limit=request.limit):
-            results = context.materialise(
-                compiled,
-                executed,
-                page=request.page,
-                limit=request.limit,
-                highlight_hits=request.highlight_hits,
-                snippet_chars=request.snippet_chars,
-                max_fragments=request.max_fragments,
-                started=t0,
-            )
+            lexical = tuple(d for d, _ in executed.ranked)
+            executed, parts = rescore.fused(compiled, executed)
+            fused = FusedCandidates(parts, lexical)
+            t3 = clock()
+            stages.append(Stage("rescore", (t3 - t2) * 1000, (("candidates", len(lexical)),)))
+            t2 = t3
+        results = context.materialise(
+            compiled,
+            executed,
+            page=request.page,
+            limit=request.limit,
+            highlight_hits=request.highlight_hits,
+            snippet_chars=request.snippet_chars,
+            max_fragments=request.max_fragments,
+            started=t0,
+        )
+        t3 = clock()
+        notes = (("first", request.first), ("limit", request.limit))
+        stages.append(Stage("page", (t3 - t2) * 1000, notes))
         suggestion = None
         # A suggestion respells the query's words; a query with filters on
         # declared fields gets none (the suggester reads plain queries).
@@ -207,15 +197,16 @@ class Pipeline:
             and not request.as_you_type
             and compiled.filter is None
         ):
-            with tracer.stage("suggest") as notes:
-                suggestion = context.suggest(request.query, request.fields)
-                notes["found"] = suggestion is not None
+            suggestion = context.suggest(request.query, request.fields)
+            t4 = clock()
+            found = (("found", suggestion is not None),)
+            stages.append(Stage("suggest", (t4 - t3) * 1000, found))
         kept = Kept(request, compiled, context.reranker if head else None, head, fused)
         return dataclasses.replace(
             results,
             suggestion=suggestion,
-            elapsed_ms=(time.perf_counter() - t0) * 1000,
-            trace=tracer.trace(kept),
+            elapsed_ms=(clock() - t0) * 1000,
+            trace=Trace(tuple(stages), kept),
         )
 
     def _compile(self, request: SearchRequest, only: bool) -> CompiledQuery:
