@@ -739,3 +739,18 @@ def test_ranking_is_saved_with_the_index_and_settable_from_the_cli(tmp_path: Pat
     assert code != 0 and "unknown ranking parameter 'colour'" in err
     code, out, err = run("ranking", "--index", ix, "--reset")
     assert code == 0 and "(set)" not in out
+
+
+def test_errors_name_the_command_line_s_options(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        json.dumps({"id": "a", "title": "T", "text": "Texte.", "tags": ["x", "y"]}) + "\n",
+        encoding="utf-8",
+    )
+    ix = str(tmp_path / "ix")
+    code, _, err = run("index", str(corpus), "--index", ix, "--field", "tags:keyword")
+    assert code != 0 and "--field NAME:keyword:multiple" in err and "Keyword(" not in err
+    code, _, err = run("index", str(corpus), "--index", ix, "--field", "tags:keyword:multiple")
+    assert code == 0, err
+    code, _, err = run("search", "texte", "--index", ix, "--filter", "juste des mots")
+    assert code != 0 and "--filter holds filters only" in err and "filter=" not in err

@@ -561,7 +561,8 @@ def _warning_printer(err: TextIO, shown: Callable[..., None]) -> Callable[..., N
         line: str | None = None,
     ) -> None:
         if issubclass(category, SearchlibWarning):
-            print(f"searchlib: warning: {visible(str(message), newlines=False)}", file=err)
+            text = visible(_cli_words(str(message)), newlines=False)
+            print(f"searchlib: warning: {text}", file=err)
         else:
             shown(message, category, filename, lineno, file, line)
 
@@ -620,7 +621,7 @@ def main(
             warnings.showwarning = _warning_printer(err, warnings.showwarning)
             return _dispatch(args, stdin, out, err)
     except QuerySyntaxError as e:
-        print(f"searchlib: query error: {visible(str(e), newlines=False)}", file=err)
+        print(f"searchlib: query error: {visible(_cli_words(str(e)), newlines=False)}", file=err)
         print(visible(e.caret()), file=err)
         return EXIT_USER
     except (SearchlibError, OSError) as e:
@@ -771,7 +772,21 @@ def _message(e: BaseException) -> str:
     if isinstance(e, OSError) and not isinstance(e, SearchlibError) and e.strerror:
         where = f"{e.filename}: " if e.filename else ""
         return f"{where}{e.strerror.lower()}"
-    return str(e)
+    return _cli_words(str(e))
+
+
+_CLI_WORDS = (
+    ("filter= ", "--filter "),
+    ("(declare it Keyword(multiple=True))", "(declare it with --field NAME:keyword:multiple)"),
+)
+"""The library's words for its arguments, and the command line's for its options."""
+
+
+def _cli_words(message: str) -> str:
+    """``message`` with the library's argument names said as the command line's options."""
+    for library, command_line in _CLI_WORDS:
+        message = message.replace(library, command_line)
+    return message
 
 
 def _open(index_dir: str | None, approximate: bool = False) -> tuple[Backend, str]:
@@ -1058,7 +1073,7 @@ def _warnings_to(err: TextIO, items: Iterator[Document]) -> Iterator[Document]:
             item = next(items, None)
         for w in caught:
             if isinstance(w.message, CorpusWarning):
-                print(f"searchlib: warning: {w.message}", file=err)
+                print(f"searchlib: warning: {_cli_words(str(w.message))}", file=err)
             else:  # not ours: as Python would show it
                 warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         if item is None:
