@@ -337,3 +337,12 @@ def test_a_word_kept_as_typed_and_found_nowhere_is_reported(notes: Index) -> Non
     # licenciment stems as licencié does: as typed, it finds the licenciés
     assert notes.search("+licenciment").unknown == ()
     assert notes.search("le salarié").unknown == ()  # stop words are not reported
+
+
+def test_completions_are_words_not_tokens_glued_by_punctuation() -> None:
+    ix = Index.in_memory()
+    text = "Le licenciement.L'employeur doit motiver le licenciement. Licenciements économiques."
+    ix.add([Document("a", "T", text)])
+    words = [c.word for c in ix.complete("licen")]
+    assert "licenciement" in words
+    assert all("." not in w for w in words)

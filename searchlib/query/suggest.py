@@ -308,6 +308,8 @@ def complete(
     for form, frequency in candidates:
         if form == prefix or not _WORDLIKE.fullmatch(form):
             continue  # typed already; or no word (licenciement.la)
+        if not _WORDLIKE.fullmatch(state.written(form)):
+            continue  # words glued by punctuation (licenciement.L'employeur)
         term = _stem(analyzer, form) or form
         if term not in by_term:
             by_term[term] = (form, frequency)
