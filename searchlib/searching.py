@@ -459,8 +459,6 @@ class CompiledQuery:
             weights (see :class:`~searchlib.query.compiler.TermExpansion`).
         expansion: the part of :attr:`query` that searches them (``None``:
             no expansion).
-        tree: the query tree :attr:`query` was emitted from (see
-            :mod:`searchlib.query.ir`).
     """
 
     text: str
@@ -471,7 +469,6 @@ class CompiledQuery:
     corrections: tuple[Correction, ...] = ()
     expanded: tuple[tuple[str, float], ...] = ()
     expansion: wq.Query | None = None
-    tree: ir.Node | None = None
     unknown: tuple[UnknownWord, ...] = ()
 
 
@@ -600,7 +597,6 @@ class SearchContext:
             corrections=tuple(compiler.corrections),
             expanded=compiler.expanded,
             expansion=None if learned is None else whoosh_query(learned, memo),
-            tree=node,
             unknown=tuple(compiler.unknown),
         )
 

@@ -67,7 +67,6 @@ from searchlib.ranking.params import Ranking
 from searchlib.results import Correction
 
 JSON = dict[str, Any]
-Scalar = str | int | float | bool
 
 TYPO_KEEP = 10
 """Corrections kept per word before ``Ranking.typo_max_terms`` (as searchlib keeps them)."""
