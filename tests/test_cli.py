@@ -203,20 +203,29 @@ def test_search_limit_and_page(index_dir: Path) -> None:
             "2",
             "--page",
             str(page),
+            "--passages",
         )
         data = json.loads(out)
         assert code == 0 and data["page"] == page and data["total"] >= 6
         assert [h["rank"] for h in data["hits"]] == [2 * page - 1, 2 * page]
         seen += [h["id"] for h in data["hits"]]
-    _, out, _ = run("search", query, "--index", str(index_dir), "--json", "--limit", "6")
+    _, out, _ = run(
+        "search", query, "--index", str(index_dir), "--json", "--limit", "6", "--passages"
+    )
     assert seen == [h["id"] for h in json.loads(out)["hits"]]
 
 
-def test_search_collapse_gives_one_passage_per_document(index_dir: Path) -> None:
+def test_search_hits_are_documents_unless_passages_are_asked(index_dir: Path) -> None:
+    _, out, _ = run("search", "poisson sole", "--index", str(index_dir), "--json", "--passages")
+    passages = json.loads(out)
+    assert len(passages["hits"]) > 1 and passages["total"] == len(passages["hits"])
     _, out, _ = run("search", "poisson sole", "--index", str(index_dir), "--json")
-    assert len(json.loads(out)["hits"]) > 1
-    _, out, _ = run("search", "poisson sole", "--index", str(index_dir), "--json", "--collapse")
-    assert [h["doc_id"] for h in json.loads(out)["hits"]] == ["d5"]
+    documents = json.loads(out)
+    assert [h["doc_id"] for h in documents["hits"]] == ["d5"] and documents["total"] == 1
+    assert documents["hits"][0]["id"] == passages["hits"][0]["id"]  # its best passage
+    # --collapse, the old way to ask for documents, is still understood
+    old_way = run("search", "poisson sole", "--index", str(index_dir), "--json", "--collapse")
+    assert old_way[1] == out
 
 
 def test_search_errors_are_one_line(index_dir: Path, tmp_path: Path) -> None:
@@ -239,7 +248,7 @@ def test_a_query_may_start_with_a_dash(index_dir: Path) -> None:
     code, out, err = run("search", "-juge", "--index", str(index_dir), "--json")
     assert (code, err) == (0, "")
     data = json.loads(out)
-    assert data["query"] == "-juge" and data["total"] == 6  # every passage but d1's
+    assert data["query"] == "-juge" and data["total"] == 4  # every document but d1
     assert "d1" not in {h["doc_id"] for h in data["hits"]}
     assert run("search", "--index", str(index_dir), "--json", "--", "-juge") == (code, out, err)
     assert run("search", "--json", "-juge", "--index", str(index_dir)) == (code, out, err)
@@ -538,7 +547,9 @@ def test_no_command_opens_the_repl_on_the_seed_corpus() -> None:
 
 
 def test_repl_subcommand_on_an_index(index_dir: Path) -> None:
-    code, out, _ = run("repl", "--index", str(index_dir), "--limit", "1", stdin="poisson\n:next\n")
+    code, out, _ = run(
+        "repl", "--index", str(index_dir), "--limit", "1", stdin=":passages on\npoisson\n:next\n"
+    )
     assert code == 0
     assert "5 documents, 7 passages" in out
     assert "  1. " in out and "  2. " in out

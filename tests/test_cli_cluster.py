@@ -319,3 +319,17 @@ def test_index_json_on_a_cluster(cluster: FakeCluster, tmp_path: Any) -> None:
     code, out, err = run("index", str(corpus), "--index", f"{cluster.url}/{INDEX}", "--json")
     assert code == 0, err
     assert json.loads(out)["indexed"] == 1
+
+
+def test_a_cluster_search_collapses_to_documents_unless_passages_are_asked(
+    spec: str, cluster: FakeCluster
+) -> None:
+    code, out, err = run("search", "préavis", "--index", spec, "--json")
+    assert code == 0, err
+    body = searches(cluster)[-1]
+    assert body["collapse"] == {"field": "doc_id"} and DOCUMENT_COUNT in body["aggs"]
+    assert json.loads(out)["total"] == 1  # read from the document count
+    code, out, err = run("search", "préavis", "--index", spec, "--json", "--passages")
+    assert code == 0, err
+    body = searches(cluster)[-1]
+    assert "collapse" not in body and DOCUMENT_COUNT not in body.get("aggs", {})

@@ -257,7 +257,9 @@ def test_search_pages_agree_with_reference(index: Index) -> None:
     query = _compiled(index, "contrat de travail salarié")
     assert query is not None
     whole = execute_whoosh(index.searcher(), query, 30, False).ranked
-    page2 = index.search("contrat de travail salarié", limit=10, page=2, highlight_hits=False)
+    page2 = index.search(
+        "contrat de travail salarié", limit=10, page=2, highlight_hits=False, collapse=False
+    )
     assert [h.rank for h in page2] == list(range(11, 21))
     assert [h.score for h in page2] == pytest.approx([s for _, s in whole[10:20]], rel=1e-9)
 

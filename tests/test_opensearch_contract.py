@@ -642,12 +642,17 @@ def test_delete_by_ids_counts_passages(cluster: FakeCluster) -> None:
 
 
 def search_answer(hits: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    """A documented search response."""
+    """A documented search response, with the count of matching documents that
+    a collapsed search (the default) asks for beside any ``aggregations`` given."""
+    sources = [hit.get("_source") for hit in hits]
+    documents = len({s.get("doc_id") for s in sources if isinstance(s, dict)})
+    aggregations = {DOCUMENT_COUNT: {"value": documents}, **extra.pop("aggregations", {})}
     return {
         "took": 2,
         "timed_out": False,
         "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
         "hits": {"total": {"value": len(hits), "relation": "eq"}, "max_score": 1.0, "hits": hits},
+        "aggregations": aggregations,
         **extra,
     }
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from searchlib import ANALYZER_VERSION, Document, Index, load_corpus
-from searchlib.app.render import use_color
+from searchlib.app.render import plural, use_color
 from searchlib.app.repl import COMMANDS, PROMPT, Repl, history_path
 from searchlib.highlight import ANSI_MARK, highlight_all
 
@@ -468,3 +468,19 @@ def test_paging_a_search_as_you_type_pages_that_search(ix: Index) -> None:
     assert "no results" not in out and err == ""
     ranks = [int(m) for m in re.findall(r"^\s+(\d+)\. ", out, re.M)]
     assert ranks[:3] == [1, 2, 1]
+
+
+def test_hits_are_documents_until_passages_are_asked(ix: Index) -> None:
+    documents = ix.search("poisson sole")
+    passages = ix.search("poisson sole", collapse=False)
+    assert documents.total < passages.total  # a document with several matching passages
+    out, err = session(
+        ix, "poisson sole", ":passages on", "poisson sole", ":passages", ":passages x"
+    )
+    first, _, rest = out.partition("hits are passages\n")
+    assert f"of {plural(documents.total, 'result')}" in first
+    assert f"of {plural(passages.total, 'result')}" in rest
+    assert rest.endswith("hits are passages\n")  # :passages alone says which
+    assert err == "error: expected on or off, got 'x'\n"
+    out, _ = session(ix, ":passages on", ":passages off", "poisson sole")
+    assert "hits are documents" in out and f"of {plural(documents.total, 'result')}" in out

@@ -68,7 +68,8 @@ def test_module_level_search_uses_bundled_seeds() -> None:
 
 def test_phrase_requires_adjacency(seed_index: Index) -> None:
     assert seed_index.search('"juridique vide"').total == 0
-    assert seed_index.search('"vide juridique"').total == 2
+    assert seed_index.search('"vide juridique"', collapse=False).total == 2  # passages
+    assert seed_index.search('"vide juridique"').total == 1  # in one document
 
 
 def test_phrase_with_elision() -> None:
@@ -83,15 +84,16 @@ def test_phrase_with_elision() -> None:
 
 
 def test_boolean_operators(seed_index: Index) -> None:
-    both = {h.id for h in seed_index.search("pirates AND americains", limit=50)}
-    pirates = {h.id for h in seed_index.search("pirates", limit=50)}
-    american = {h.id for h in seed_index.search("americains", limit=50)}
-    either = {h.id for h in seed_index.search("pirates OR americains", limit=50)}
+    both = {h.id for h in seed_index.search("pirates AND americains", limit=50, collapse=False)}
+    pirates = {h.id for h in seed_index.search("pirates", limit=50, collapse=False)}
+    american = {h.id for h in seed_index.search("americains", limit=50, collapse=False)}
+    either = {h.id for h in seed_index.search("pirates OR americains", limit=50, collapse=False)}
     assert both == pirates & american
     assert either == pirates | american
-    without = {h.id for h in seed_index.search("americains -pirates", limit=50)}
+    without = {h.id for h in seed_index.search("americains -pirates", limit=50, collapse=False)}
     assert without == american - pirates
-    assert {h.id for h in seed_index.search("americains NOT pirates", limit=50)} == without
+    not_ = seed_index.search("americains NOT pirates", limit=50, collapse=False)
+    assert {h.id for h in not_} == without
 
 
 def test_default_grouping_is_or_ranked_by_coverage(seed_index: Index) -> None:
@@ -101,10 +103,11 @@ def test_default_grouping_is_or_ranked_by_coverage(seed_index: Index) -> None:
 
 
 def test_field_restriction(seed_index: Index) -> None:
-    assert seed_index.search("title:musique").total == len(
+    assert seed_index.search("title:musique", collapse=False).total == len(
         seed_index.passages(seed_index.search("musique").hits[0].doc_id)
     )
     assert seed_index.search("text:musique").total == 1
+    assert seed_index.search("title:musique").total == 1  # one document
 
 
 def test_prefix_and_fuzzy(seed_index: Index) -> None:
@@ -180,16 +183,19 @@ def test_title_is_weighted_above_text() -> None:
     assert ix.search("contrat").hits[0].doc_id == "in-text"
 
 
-def test_collapse_gives_one_passage_per_document() -> None:
+def test_hits_are_documents_unless_passages_are_asked() -> None:
     ix = Index.in_memory()
     long_text = "\n\n".join(
         "La cour fédérale statue encore une fois sur ce point. " * 5 for _ in range(8)
     )
     ix.add([Document("long", "Long", long_text), Document("court", "Court", "La cour fédérale.")])
-    assert len(ix.search("federale", limit=20).hits) > 2
-    collapsed = ix.search("federale", limit=20, collapse=True)
+    passages = ix.search("federale", limit=20, collapse=False)
+    assert len(passages.hits) > 2 and passages.total == len(passages.hits)
+    collapsed = ix.search("federale", limit=20)
     assert sorted(h.doc_id for h in collapsed) == ["court", "long"]
     assert collapsed.total == 2
+    best = {h.doc_id: h.id for h in reversed(passages.hits)}  # each document's first
+    assert {h.doc_id: h.id for h in collapsed} == best
 
 
 def test_and_default_operator() -> None:

@@ -70,7 +70,7 @@ def test_one_state_per_searcher_replaced_after_a_commit(ix: Index) -> None:
     assert second is not first and second.searcher is ix.searcher()
     assert len(second.stored) == 0  # nothing carried over from the old searcher
     assert second.segments is first.segments  # decoded segments are shared
-    assert ix.search("conge").total == first.doc_frequency("text", "cong") + 1
+    assert ix.search("conge", collapse=False).total == first.doc_frequency("text", "cong") + 1
 
 
 def test_the_state_goes_with_its_searcher(ix: Index) -> None:
@@ -172,14 +172,14 @@ def test_the_query_must_be_text(ix: Index) -> None:
 
 
 def test_options_reach_the_search(ix: Index) -> None:
-    everything = ix.search("congé", limit=10)
+    everything = ix.search("congé", limit=10, collapse=False)
     assert len({h.doc_id for h in everything}) < len(everything.hits)  # passages of one doc
-    collapsed = ix.search("congé", collapse=True)
+    collapsed = ix.search("congé")
     assert len({h.doc_id for h in collapsed}) == len(collapsed.hits)
     ix.ranking = Ranking(exact_boost=0)  # (the exact-form bonus searches title and text)
     assert {h.doc_id for h in ix.search("congé", fields=("title",))} == {"conge"}
     assert ix.search("guide", fields=["text"]).total == 0
-    assert ix.search("guide", fields=["title", "text"]).total == 4
+    assert ix.search("guide", fields=["title", "text"], collapse=False).total == 4
     short = ix.search("congé", snippet_chars=20, max_fragments=1).hits[0].snippet
     assert len(short.fragments) == 1 and len(short.text) < 60
     plain = ix.search("congé", highlight_hits=False).hits[0].snippet
@@ -206,7 +206,7 @@ def test_compile_execute_materialise_make_a_search(ix: Index) -> None:
         results = context.materialise(compiled, executed, page=2, limit=2)
         assert results.hits == expected.hits and results.total == expected.total
         assert results.match == expected.match
-        again = Pipeline(context).run(SearchRequest(query, 2, 2))
+        again = Pipeline(context).run(SearchRequest(query, 2, 2, collapse=False))
         assert again == dataclasses.replace(expected, elapsed_ms=again.elapsed_ms)
 
 

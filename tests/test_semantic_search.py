@@ -196,7 +196,7 @@ def test_build_with_vectors_and_first_scope(tmp_path: Path) -> None:
     store = ix.semantic.store
     assert store is not None and store.scope == "first"
     assert sorted(store.keys) == sorted(f"{d.id}#1" for d in [long, *DOCS])
-    hits = ix.search("mot paragraphe", limit=10)
+    hits = ix.search("mot paragraphe", limit=10, collapse=False)
     q = HashingEmbedder(64).embed_queries(["mot paragraphe"])[0]
     # every passage of "long" is scored with its document's vector
     assert {h.doc_id for h in hits} == {"long"} and len(hits) > 1

@@ -215,7 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", dest="format", action="store_const", const="json", help="same as --format json"
     )
-    p.add_argument("--collapse", action="store_true", help="one passage per document (its best)")
+    p.add_argument(
+        "--passages",
+        action="store_true",
+        help="every matching passage is a hit (default: one hit per document, its best passage)",
+    )
+    p.add_argument("--collapse", action="store_true", help=argparse.SUPPRESS)  # the default now
     p.add_argument(
         "--filter",
         action="append",
@@ -1117,7 +1122,7 @@ def _cmd_search(args: argparse.Namespace, out: TextIO) -> int:
             args.query,
             limit=args.limit,
             page=args.page,
-            collapse=args.collapse,
+            collapse=not args.passages,
             filter=" ".join(f"({f})" if " OR " in f else f for f in args.filter) or None,
             facets=args.facet or None,
             sort=args.sort,

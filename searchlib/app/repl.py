@@ -81,6 +81,7 @@ COMMANDS = (
     ),
     Command("sort", "[KEYS|relevance]", "order by declared fields: -date, source,-date"),
     Command("fields", "[NAMES|*|off]", "show these fields of each hit (comma-separated)"),
+    Command("passages", "[on|off]", "hits are passages, or documents (off: the default)"),
     Command("quit", "", "leave (also Ctrl-D)"),
 )
 ALIASES = {
@@ -151,6 +152,7 @@ class Repl:
         self.facets: list[Facet] = []
         self.sort: str | None = None
         self.show_fields: list[str] = []
+        self.passages = False  # hits are documents (their best passage) unless asked
         self._handlers: dict[str, Callable[[str], bool | None]] = {
             "help": self.cmd_help,
             "next": self.cmd_next,
@@ -166,6 +168,7 @@ class Repl:
             "facets": self.cmd_facets,
             "sort": self.cmd_sort,
             "fields": self.cmd_fields,
+            "passages": self.cmd_passages,
             "quit": self.cmd_quit,
         }
 
@@ -272,6 +275,7 @@ class Repl:
                 facets=self.facets or None,
                 sort=self.sort,
                 as_you_type=as_you_type,
+                collapse=not self.passages,
             )
         except ValueError as e:
             self.error(str(e))
@@ -487,6 +491,20 @@ class Repl:
             self.show_fields = [n.strip() for n in arg.split(",") if n.strip()]
         shown = ", ".join(self.show_fields)
         self.print(f"showing fields: {shown}" if shown else "showing no fields")
+
+    def cmd_passages(self, arg: str) -> None:
+        """``:passages [on|off]``."""
+        value = arg.lower()
+        if value in ("on", "yes", "true"):
+            self.passages = True
+        elif value in ("off", "no", "false"):
+            self.passages = False
+        elif value:
+            self.error(f"expected on or off, got {arg!r}")
+            return
+        self.print(
+            "hits are passages" if self.passages else "hits are documents (their best passage)"
+        )
 
     def cmd_quit(self, arg: str) -> bool:
         """``:quit``."""

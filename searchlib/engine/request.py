@@ -65,7 +65,9 @@ class SearchRequest:
         time_limit: seconds the search may take (``None``: no limit; by
             default the index's :attr:`~searchlib.Index.time_limit`).
         highlight_hits: build snippets (cheaper when ``False``).
-        collapse: at most one hit per document (its best passage).
+        collapse: one hit per document, its best passage (the default);
+            ``False``: every matching passage is a hit, and ``total``
+            counts passages.
         fields: restrict plain words to these fields (names from
             :data:`~searchlib.query.language.SEARCH_FIELDS`; ``None``: title
             and text).
@@ -101,7 +103,7 @@ class SearchRequest:
     page: int = 1
     time_limit: float | IndexDefault | None = INDEX_DEFAULT
     highlight_hits: bool = True
-    collapse: bool = False
+    collapse: bool = True
     fields: Sequence[str] | None = None
     snippet_chars: int = 220
     max_fragments: int = 2
