@@ -108,7 +108,7 @@ def test_invalid_utf8_reports_line_and_byte_offset(tmp_path: Path) -> None:
     good = b'{"id": "1", "text": "ok"}\n'
     path.write_bytes(good + b'{"id": "2", "text": "caf\xe9"}\n')
     with pytest.raises(CorpusFormatError) as info:
-        list(load_jsonl(path))
+        list(load_jsonl(path, encoding_errors="strict"))
     assert info.value.line == 2
     assert info.value.offset == len(good) + good.index(b"ok") + 3
     assert "invalid UTF-8" in str(info.value)
@@ -128,7 +128,7 @@ def test_bad_files(tmp_path: Path, name: str, data: bytes, message: str) -> None
     path = tmp_path / name
     path.write_bytes(data)
     with pytest.raises(CorpusFormatError, match=message):
-        list(load_corpus(path))
+        list(load_corpus(path, encoding_errors="strict"))
 
 
 def test_unsupported_and_missing_sources(tmp_path: Path) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from pathlib import Path
 
 import pytest
 
 from searchlib import Document, Index
+from searchlib.app.cli import main
 from searchlib.corpus.loaders import LoadReport, Problem, load_corpus, load_jsonl, load_text_file
 from searchlib.errors import CorpusFormatError, CorpusWarning, DocumentError, SearchlibWarning
 
@@ -26,10 +28,31 @@ def test_invalid_utf8_in_text_file_names_file_and_byte(tmp_path: Path) -> None:
     path = tmp_path / "latin1.txt"
     path.write_bytes("Titre\nUn café fermé.".encode("latin-1"))
     with pytest.raises(CorpusFormatError) as info:
-        list(load_corpus(path))
+        list(load_corpus(path, encoding_errors="strict"))
     assert info.value.path == str(path)
     assert info.value.offset == len("Titre\nUn caf")  # the byte of é
     assert "(byte 12)" in str(info.value)
+
+
+def test_the_library_reads_encodings_as_the_cli_does(tmp_path: Path) -> None:
+    # One rule: French text in Windows-1252 is read so, with a warning naming the
+    # file and byte, by default in the library as with the CLI's --encoding auto.
+    path = tmp_path / "cp1252.txt"
+    path.write_bytes("Titre\nLe comité d’entreprise.".encode("cp1252"))
+    with pytest.warns(
+        CorpusWarning, match=r"cp1252.txt: not UTF-8 \(byte 14\): read as Windows-1252"
+    ):
+        (doc,) = load_corpus(path)
+    assert doc.text == "Le comité d’entreprise."
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["index", str(path), "--index", str(tmp_path / "ix")], stdout=out, stderr=err) == 0
+    assert "not UTF-8 (byte 14): read as Windows-1252" in err.getvalue()
+    with Index.open(tmp_path / "ix") as ix:
+        assert ix.document("cp1252") == doc
+    other = tmp_path / "cp1251.txt"  # not French in Windows-1252: an error in both
+    other.write_bytes("Titre\nПривет мир".encode("cp1251"))
+    with pytest.raises(CorpusFormatError, match="invalid UTF-8"):
+        list(load_corpus(other))
 
 
 def test_invalid_utf8_replaced_on_request_and_reported(tmp_path: Path) -> None:
@@ -58,7 +81,7 @@ def test_lone_surrogate_escape_in_jsonl(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     path.write_bytes(b'{"id": "s", "text": "a \\ud800 b"}\n')
     with pytest.raises(CorpusFormatError, match="lone surrogate"):
-        list(load_jsonl(path))
+        list(load_jsonl(path, encoding_errors="strict"))
     report = LoadReport()
     (doc,) = load_jsonl(path, encoding_errors="replace", report=report)
     assert doc.text == "a \ufffd b"

@@ -57,7 +57,7 @@ from searchlib.app.render import (
     use_color,
 )
 from searchlib.app.repl import run_repl
-from searchlib.corpus.loaders import EncodingMode, load_corpus
+from searchlib.corpus.loaders import ENCODING_OPTIONS, load_corpus
 from searchlib.documents import Document
 from searchlib.engine.backend import Backend
 from searchlib.engine.request import SearchRequest
@@ -826,8 +826,7 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         enabled=not args.quiet and err.isatty(),
     )
     counted = [0]
-    modes: dict[str, EncodingMode] = {"auto": "fallback", "utf-8": "strict", "replace": "replace"}
-    encoding = modes[args.encoding]
+    encoding = ENCODING_OPTIONS[args.encoding]
     declared = dict(args.field)
 
     def documents(fields: dict[str, FieldType]) -> Iterator[Document]:

@@ -42,7 +42,16 @@ ErrorMode = Literal["strict", "skip"]
 """What a loader does with a bad file or record: raise, or skip it and report it."""
 
 EncodingMode = Literal["strict", "replace", "fallback"]
-"""What a loader does with invalid UTF-8: raise, or replace bad bytes with U+FFFD and report it."""
+"""What a loader does with invalid UTF-8: read French Windows-1252 text as such and
+report it (``fallback``, the default, as the CLI does), raise (``strict``), or
+replace bad bytes with U+FFFD and report it (``replace``)."""
+
+ENCODING_OPTIONS: dict[str, EncodingMode] = {
+    "auto": "fallback",
+    "utf-8": "strict",
+    "replace": "replace",
+}
+"""The command line's ``--encoding`` words and the mode each stands for."""
 
 _SNIFF_BYTES = 8192
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -149,7 +158,7 @@ class _Context:
 def load_corpus(
     *sources: str | Path,
     errors: ErrorMode = "strict",
-    encoding_errors: EncodingMode = "strict",
+    encoding_errors: EncodingMode = "fallback",
     report: LoadReport | None = None,
     follow_links: bool = False,
     fields: Mapping[str, FieldType] | None = None,
@@ -169,12 +178,13 @@ def load_corpus(
             module's documentation).
         errors: ``"strict"`` raises on the first bad file or record;
             ``"skip"`` leaves it out and reports it.
-        encoding_errors: ``"strict"`` raises on invalid UTF-8 (naming the file
-            and byte offset); ``"replace"`` replaces bad bytes with U+FFFD
-            and reports it; ``"fallback"`` reads a file (or JSONL line) that
-            is not UTF-8 as Windows-1252 when every byte fits and the result
-            reads as French (accented letters, French punctuation), and
-            reports it; otherwise it is an error as in strict mode.
+        encoding_errors: ``"fallback"`` (the default, the CLI's ``--encoding
+            auto``) reads a file (or JSONL line) that is not UTF-8 as
+            Windows-1252 when every byte fits and the result reads as French
+            (accented letters, French punctuation), and reports it; otherwise
+            it is an error as in strict mode. ``"strict"`` raises on invalid
+            UTF-8 (naming the file and byte offset); ``"replace"`` replaces
+            bad bytes with U+FFFD and reports it.
         report: collects problems and counts; without one, problems are
             issued as :class:`~searchlib.errors.CorpusWarning`.
         follow_links: read files reached through symbolic links that lead
@@ -371,7 +381,7 @@ def load_text_file(
     path: str | Path,
     *,
     doc_id: str | None = None,
-    encoding_errors: EncodingMode = "strict",
+    encoding_errors: EncodingMode = "fallback",
     report: LoadReport | None = None,
 ) -> Document:
     """Read a ``.txt``/``.md`` file: first non-empty line is the title.
@@ -379,12 +389,13 @@ def load_text_file(
     Args:
         path: the file.
         doc_id: the id (default: the file name without its suffix).
-        encoding_errors: ``"replace"`` replaces invalid UTF-8 with U+FFFD
-            and reports it (see :func:`load_corpus`).
+        encoding_errors: as for :func:`load_corpus` (by default, French
+            Windows-1252 text is read so and reported).
         report: where replacements are reported (else as warnings).
 
     Raises:
-        CorpusFormatError: empty, binary or (in strict mode) not UTF-8.
+        CorpusFormatError: empty, binary, or neither UTF-8 nor (unless
+            strict) French Windows-1252.
     """
     path = Path(path)
     ctx = _Context("strict", encoding_errors, report)
@@ -415,7 +426,7 @@ def load_jsonl(
     path: str | Path,
     *,
     errors: ErrorMode = "strict",
-    encoding_errors: EncodingMode = "strict",
+    encoding_errors: EncodingMode = "fallback",
     report: LoadReport | None = None,
     fields: Mapping[str, FieldType] | None = None,
 ) -> Iterator[Document]:

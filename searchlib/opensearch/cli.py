@@ -36,7 +36,7 @@ from typing import TextIO
 from urllib.parse import unquote, urlsplit
 
 from searchlib.analysis import FrenchAnalyzer
-from searchlib.corpus import load_corpus
+from searchlib.corpus.loaders import ENCODING_OPTIONS, load_corpus
 from searchlib.documents import PASSAGE_CHARS, Document
 from searchlib.errors import CorpusWarning, SearchlibError, SearchlibWarning
 from searchlib.fields import FieldType
@@ -320,11 +320,11 @@ def add_export_parser(
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run ``searchlib export``; returns the exit code (1 when documents were left out)."""
 
-    encoding = {"auto": "fallback", "utf-8": "strict", "replace": "replace"}[args.encoding]
+    encoding = ENCODING_OPTIONS[args.encoding]
     corpus = load_corpus(
         *args.sources,
         errors="skip" if args.on_error == "skip" else "strict",
-        encoding_errors=encoding,  # type: ignore[arg-type]
+        encoding_errors=encoding,
         follow_links=args.follow_links,
     )
     return export_documents(corpus, args.opensearch, out, err)
