@@ -581,12 +581,30 @@ def test_progress_is_silent_for_quick_jobs_then_draws() -> None:
     assert stream.getvalue().endswith("\r\x1b[2K")
 
 
+def test_the_commit_is_a_phase_with_its_own_clock() -> None:
+    clock, stream = Clock(), io.StringIO()
+    progress = Progress(stream, total_bytes=1000, delay=0.5, clock=clock)
+    clock.now = 3.0
+    assert list(progress.wrap(["a" * 500] * 2, size=len)) == ["a" * 500] * 2
+    progress.phase("committing")  # the reading is over: no more bar at 99%
+    assert stream.getvalue().endswith("2 docs read in 0:03  committing 0:00")
+    clock.now = 21.0
+    assert progress.phase_line() == "2 docs read in 0:03  committing 0:18"
+    progress.tick_phase()
+    assert stream.getvalue().endswith("committing 0:18")
+    ticker = progress._ticker
+    assert ticker is not None and ticker.is_alive()  # redraws while the library commits
+    progress.close()
+    assert not ticker.is_alive() and stream.getvalue().endswith("\r\x1b[2K")
+
+
 def test_progress_disabled_never_writes() -> None:
     clock, stream = Clock(), io.StringIO()
     progress = Progress(stream, enabled=False, clock=clock)
     clock.now = 10.0
     assert list(progress.wrap(range(3))) == [0, 1, 2]
     progress.status("committing…")
+    progress.phase("committing")
     progress.close()
     assert stream.getvalue() == "" and progress.items == 3
 

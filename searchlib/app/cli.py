@@ -842,7 +842,7 @@ def _cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _counted(
             _then(
                 progress.wrap(_warnings_to(err, corpus), size=_doc_bytes),
-                lambda: progress.status("committing…"),
+                lambda: progress.phase("committing"),
             ),
             counted,
         )

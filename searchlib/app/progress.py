@@ -9,6 +9,7 @@ is drawn before ``delay`` seconds, so quick jobs stay silent.
 from __future__ import annotations
 
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -61,6 +62,9 @@ class Progress:
         self.started = clock()
         self._last_draw = 0.0
         self._drawn = False
+        self._phase: tuple[str, float, float] | None = None  # text, items' end, phase start
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     @property
     def elapsed(self) -> float:
@@ -129,8 +133,42 @@ class Progress:
         if self._drawn:
             self.draw(f"{self.line(eta=False)}  {text}")
 
+    def phase(self, text: str) -> None:
+        """Enter a phase that has no items to count (``committing``): the line
+        says the items are all read and how long the phase has run, redrawn
+        every second by a thread until :meth:`close`, since the caller is busy
+        in the library meanwhile."""
+        now = self.clock()
+        self._phase = (text, now, now)
+        if not self.enabled or self._ticker is not None:
+            return
+        self.tick_phase()
+        self._ticker = threading.Thread(target=self._run_phase, name="progress", daemon=True)
+        self._ticker.start()
+
+    def phase_line(self) -> str:
+        """The status line of the current phase (see :meth:`phase`)."""
+        if self._phase is None:
+            return self.line()
+        text, read_end, start = self._phase
+        read = f"{self.items:,} {self.unit} read in {format_seconds(read_end - self.started)}"
+        return f"{read}  {text} {format_seconds(self.clock() - start)}"
+
+    def tick_phase(self) -> None:
+        """Redraw the phase's line, once the bar's delay has passed."""
+        if self.enabled and self.clock() - self.started >= self.delay:
+            self.draw(self.phase_line())
+
+    def _run_phase(self) -> None:
+        while not self._stop.wait(1.0):
+            self.tick_phase()
+
     def close(self) -> None:
-        """Erase the status line."""
+        """Stop a phase's redrawing and erase the status line."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
         if self._drawn:
             self.stream.write("\r\x1b[2K")
             self.stream.flush()
