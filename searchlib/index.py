@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Unpack
@@ -35,11 +34,7 @@ from searchlib._files import try_lock
 from searchlib._version import __version__
 from searchlib._whoosh import limits
 from searchlib._whoosh.storage import (
-    DATA_ERRORS,
-    SegmentBatch,
     Store,
-    abort,
-    commit,
 )
 from searchlib.analysis import ANALYZER_VERSION, FrenchAnalyzer
 from searchlib.documents import (
@@ -55,7 +50,6 @@ from searchlib.engine.request import Searchable, SearchOptions, SearchRequest
 from searchlib.errors import (
     IndexCorruptError,
     IndexExistsError,
-    IndexingError,
     IndexNotFoundError,
     SearchlibError,
 )
@@ -81,17 +75,16 @@ from searchlib.learn import (
 )
 from searchlib.learn import cross_validate as _cross_validate
 from searchlib.learn import learn as _learn
-from searchlib.learn.stored import ModelFile
-from searchlib.query.acronyms import AcronymLexicon, LexiconFile
+from searchlib.local import Reading, Writing
+from searchlib.query.acronyms import AcronymLexicon
 from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation
-from searchlib.ranking.fastpath import SegmentCache
-from searchlib.ranking.params import Ranking, make_weighting
+from searchlib.ranking.params import Ranking
 from searchlib.results import Hit, SearchResults, Suggestion, stored_hit
-from searchlib.searching import SearchContext, SearcherState
+from searchlib.searching import SearchContext
 from searchlib.semantic.embedders import Embedder
-from searchlib.semantic.state import SemanticIndex, SyncReport, live_passages, passages_of
-from searchlib.semantic.store import LivePassage, Progress
+from searchlib.semantic.state import SemanticIndex, SyncReport
+from searchlib.semantic.store import Progress
 from searchlib.semantic.text import Scope
 
 _FULL_SYNC = 1000
@@ -123,26 +116,17 @@ class Index(Searchable[SearchResults]):
         fields: Mapping[str, FieldType] | None = None,
         embedder: Embedder | None = None,
     ) -> None:
-        self._store = store
         self.path = path
         self.passage_chars = passage_chars
         """Largest passage, in characters, that documents are cut into (fixed at creation)."""
-        self._fields: dict[str, FieldType] = dict(fields or {})
-        self._searcher: Searcher | None = None
-        self._state: SearcherState | None = None  # made with each searcher, dropped with it
-        self._segments = SegmentCache()  # decoded segment data, shared by successive searchers
-        self._lock = threading.RLock()
-        self.analyzer, self.exact_analyzer = store.analyzers()
+        self._reading = Reading(store, path, fields or {})
+        self.analyzer, self.exact_analyzer = self._reading.analyzer, self._reading.exact_analyzer
         """The analyzers the index was built with (queries are analysed with them)."""
-        self._ranking = Ranking()
-        self._lexicon = LexiconFile(path)  # acronym definitions mined from the documents
-        self._model_file = ModelFile(
-            path, analyzer_version=ANALYZER_VERSION, format_version=FORMAT_VERSION
-        )
         self.time_limit: float | None = limits.DEFAULT_TIME_LIMIT
         """Seconds a search may take before ``SearchTimeoutError`` (``None``: no limit)."""
         self.semantic = SemanticIndex(path, embedder=embedder)
         """The index's passage vectors and query model (see :mod:`searchlib.semantic`)."""
+        self._writing = Writing(self._reading, self.semantic, passage_chars=passage_chars)
 
     # -- life cycle ---------------------------------------------------------
 
@@ -356,7 +340,7 @@ class Index(Searchable[SearchResults]):
             where = folder / META_FILE
             raise IndexCorruptError(f"{where}: declared fields {missing} not in the index")
         index = cls(store, folder, passage_chars=passage_chars, fields=declared, embedder=embedder)
-        index._ranking = meta.ranking
+        index._reading.ranking = meta.ranking
         index.searcher()
         return index
 
@@ -387,15 +371,11 @@ class Index(Searchable[SearchResults]):
     @property
     def fields(self) -> dict[str, FieldType]:
         """The declared fields, names to types (a copy; fixed at creation)."""
-        return dict(self._fields)
+        return dict(self._reading.fields)
 
     def close(self) -> None:
         """Release the searcher (the index can be reopened later)."""
-        with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
-                self._state = None
+        self._reading.close()
 
     def __enter__(self) -> Index:
         return self
@@ -469,65 +449,14 @@ class Index(Searchable[SearchResults]):
         commit is written (a failure there leaves the documents committed
         and their vectors missing until :meth:`embed`).
         """
-        if procs < 1:
-            raise ValueError(f"procs must be at least 1, not {procs}")
-        mined = AcronymLexicon()
-        changed: list[str] = []
-        documents = _noting_ids(as_documents(documents), changed)
-        if mine_acronyms:
-            documents = mined.watch(documents)
-        if procs > 1 and self.path is not None:
-            from searchlib._whoosh import parallel  # noqa: PLC0415 (starts processes: on demand)
-
-            count = parallel.add(
-                self._store,
-                documents,
-                passage_chars=self.passage_chars,
-                procs=procs,
-                limitmb=limitmb,
-                timeout=timeout,
-                under_lock=lambda: self._save_acronyms(mined),
-                fields=self._fields,
-            )
-            self._refresh()
-            if embed:
-                self._sync_vectors(changed)
-            return count
-        writer = self._writer(limitmb=limitmb, timeout=timeout)
-        try:
-            batch = SegmentBatch(
-                writer,
-                replace_existing=self._store.doc_count_all() > 0,
-                passage_chars=self.passage_chars,
-                fields=self._fields,
-            )
-            # Errors of the documents' source pass as they are; errors writing
-            # the index (a full disk) name the index.
-            for doc in documents:
-                with self._write_errors():
-                    batch.add(doc)
-        except BaseException:
-            abort(writer)
-            raise
-        with self._write_errors():
-            commit(writer, under_lock=lambda: self._save_acronyms(mined))
-        self._refresh()
-        if embed:
-            self._sync_vectors(changed)
-        return batch.count
-
-    @contextlib.contextmanager
-    def _write_errors(self) -> Iterator[None]:
-        """An ``OSError`` while writing becomes an ``IndexingError`` naming the index."""
-        try:
-            yield
-        except OSError as e:
-            why = e.strerror or str(e)
-            where = f" ({e.filename})" if e.filename else ""
-            raise IndexingError(
-                f"cannot write the index at {self.path or 'memory'}: {why}{where}; "
-                "nothing of this batch was kept"
-            ) from e
+        return self._writing.add(
+            documents,
+            limitmb=limitmb,
+            timeout=timeout,
+            procs=procs,
+            embed=embed,
+            mine_acronyms=mine_acronyms,
+        )
 
     def delete(self, doc_ids: str | Iterable[str], *, timeout: float = 0.0) -> int:
         """Delete documents by id, and their vectors, and commit.
@@ -550,18 +479,7 @@ class Index(Searchable[SearchResults]):
             TypeError: an id is not a string.
             IndexLockedError: another writer holds the lock past ``timeout``.
         """
-        ids = as_ids(doc_ids)
-        writer = self._writer(timeout=timeout)
-        try:
-            n = sum(writer.delete_by_term("doc_id", d) for d in ids)
-        except BaseException:
-            abort(writer)
-            raise
-        writer.commit()
-        self._refresh()
-        if ids and self.semantic.has_vectors:
-            self.semantic.forget(ids)
-        return int(n)
+        return self._writing.delete(as_ids(doc_ids), timeout=timeout)
 
     def embed(
         self,
@@ -594,103 +512,39 @@ class Index(Searchable[SearchResults]):
         if embedder is not None:
             self.semantic.set_embedder(embedder)
         return self.semantic.sync(
-            self._read_passages(None),
+            self._writing.read_passages(None),
             scope=scope,
             replace=replace,
             batch_size=batch_size,
             progress=progress,
         )
 
-    def _sync_vectors(self, changed: Sequence[str]) -> None:
-        """After a commit that changed documents ``changed``: their vectors follow."""
-        if not changed or not self.semantic.has_vectors:
-            return
-        if len(changed) > _FULL_SYNC:
-            self.semantic.sync(self._read_passages(None))
-        else:
-            self.semantic.sync(self._read_passages(changed), documents=changed)
-
-    def _read_passages(self, doc_ids: Sequence[str] | None) -> Iterator[LivePassage]:
-        """The passages of the latest commit (only those of ``doc_ids`` unless
-        ``None``), read with a searcher of their own: encoding them needs
-        neither the index's lock nor its searcher, so searches go on meanwhile
-        (the vectors' own writers' lock, taken first, orders the writers)."""
-        searcher = self._store.new_searcher(make_weighting(self._ranking))
-        try:
-            with self._damage_is_corruption():
-                if doc_ids is None:
-                    yield from live_passages(searcher)
-                else:
-                    yield from passages_of(searcher, doc_ids)
-        finally:
-            searcher.close()
-
     def optimize(self, *, timeout: float = 0.0) -> None:
         """Merge all segments into one (faster searches after many commits)."""
-        writer = self._writer(timeout=timeout)
-        writer.commit(optimize=True)
-        self._refresh()
-
-    def _writer(self, limitmb: int = 128, timeout: float = 0.0) -> Any:
-        return self._store.writer(limitmb=limitmb, timeout=timeout)
+        self._writing.optimize(timeout=timeout)
 
     # -- reading ------------------------------------------------------------
 
     def searcher(self) -> Searcher:
         """The shared Whoosh searcher, refreshed after commits (internal)."""
-        with self._lock:
-            if self._searcher is None:
-                self._searcher = self._new_searcher()
-            else:
-                self._refresh()
-            assert self._searcher is not None
-            return self._searcher
-
-    def _refresh(self) -> None:
-        with self._lock:
-            s = self._searcher
-            if s is None or s.up_to_date():
-                return
-            # A new searcher, not Whoosh's refresh(): that one re-adds the old
-            # reader's segments to the new list (after a merge, deleted and
-            # merged passages come back twice), fails on an empty index, and
-            # closes readers another thread may still be searching with. The
-            # old searcher is left to the garbage collector.
-            self._searcher = self._new_searcher()
-
-    def _save_acronyms(self, mined: AcronymLexicon) -> None:
-        """Merge a commit's acronym definitions into the lexicon (called with the
-        write lock held, once the commit is written)."""
-        with self._lock:
-            self._lexicon.merge(mined)
+        return self._reading.searcher()
 
     @property
     def acronyms(self) -> AcronymLexicon:
         """Acronym definitions mined from the documents (read-only for callers)."""
-        return self._lexicon.lexicon
-
-    def _new_searcher(self) -> Searcher:
-        """A new Whoosh searcher, and the state that caches what it reads."""
-        self._lexicon.refresh()
-        self._model_file.refresh()
-        weighting = make_weighting(self._ranking)
-        searcher = self._store.new_searcher(weighting)
-        self._state = SearcherState(searcher, segments=self._segments)
-        return searcher
+        return self._reading.acronyms
 
     @property
     def ranking(self) -> Ranking:
         """The ranking parameters; assigning new ones applies them to the following
         searches (the searcher and what it cached are replaced)."""
-        return self._ranking
+        return self._reading.ranking
 
     @ranking.setter
     def ranking(self, ranking: Ranking) -> None:
         if not isinstance(ranking, Ranking):
             raise TypeError(f"ranking must be a Ranking, not {type(ranking).__name__}")
-        with self._lock:
-            self._ranking = ranking
-            self.close()
+        self._reading.set_ranking(ranking)
 
     def set_ranking(self, ranking: Ranking, *, save: bool = True, timeout: float = 0.0) -> None:
         """Use other ranking parameters for the following searches and, with
@@ -702,16 +556,8 @@ class Index(Searchable[SearchResults]):
             IndexLockedError: another writer holds the lock past ``timeout``.
         """
         self.ranking = ranking
-        if not save or self.path is None:
-            return
-        fd = try_lock(self.path / WRITE_LOCK, timeout=timeout)
-        if fd is None:
-            raise locked_error(self.path, timeout)
-        try:
-            with self._write_errors():
-                write_meta(self.path, self.passage_chars, self._fields, ranking)
-        finally:
-            os.close(fd)
+        if save:
+            self._writing.save_ranking(ranking, timeout=timeout)
 
     def explain(
         self,
@@ -739,7 +585,7 @@ class Index(Searchable[SearchResults]):
             QuerySyntaxError: the query is malformed (it could not have hit).
             TypeError: options given with results.
         """
-        with self._lock, self._damage_is_corruption():
+        with self._reading.guarded():
             kept = self._kept(query, hit, options)
             return kept.explain(self.search_context(learned=kept.request.learned), hit)
 
@@ -780,23 +626,7 @@ class Index(Searchable[SearchResults]):
         damaged data reported as :class:`IndexCorruptError`; a caller using a
         context directly takes care of those.
         """
-        with self._lock:
-            searcher = self.searcher()
-            state = self._state
-            if state is None or state.searcher is not searcher:
-                state = self._state = SearcherState(searcher, segments=self._segments)
-            self._model_file.refresh()  # another process may have learned (or forgotten) since
-            bound = self._model_file.bound(state) if learned else None
-            return SearchContext(
-                state,
-                self.analyzer,
-                self._ranking,
-                self.exact_analyzer,
-                self.acronyms,
-                declared=self._fields,
-                expansion=bound,
-                reranker=bound if bound is not None and bound.depth else None,
-            )
+        return self._reading.context(learned=learned)
 
     # -- learning -----------------------------------------------------------
 
@@ -804,9 +634,9 @@ class Index(Searchable[SearchResults]):
     def learned(self) -> LearnedModel | None:
         """The model the index learned, if any (whether or not searches can use it:
         see :meth:`stats`)."""
-        with self._lock:
+        with self._reading.lock:
             self.searcher()  # reads the model again if another process learned
-            return self._model_file.model
+            return self._reading.model_file.model
 
     def learn(
         self,
@@ -856,7 +686,7 @@ class Index(Searchable[SearchResults]):
             OSError: a file cannot be read, or the model cannot be written.
         """
         judgments = _judgments(queries, qrels, topics)
-        with self._damage_is_corruption(), self._learning_context() as context:
+        with self._reading.damage_is_corruption(), self._reading.learning_context() as context:
             model, report = _learn(
                 context,
                 judgments,
@@ -865,31 +695,9 @@ class Index(Searchable[SearchResults]):
                 searchlib_version=__version__,
                 progress=progress,
             )
-        with self._lock, self._write_errors():  # the result swapped in at once
-            self._model_file.replace(model)
+        with self._reading.lock, self._writing.errors():  # the result swapped in at once
+            self._reading.model_file.replace(model)
         return report
-
-    @contextlib.contextmanager
-    def _learning_context(self) -> Iterator[SearchContext]:
-        """A search context for learning, nothing learned in it, with a searcher
-        and caches of its own that no search shares: learning runs without the
-        index's lock, on the commit current when it started, and searches in
-        other threads go on meanwhile."""
-        with self._lock:
-            self._lexicon.refresh()
-            searcher = self._store.new_searcher(make_weighting(self._ranking))
-            context = SearchContext(
-                SearcherState(searcher),
-                self.analyzer,
-                self._ranking,
-                self.exact_analyzer,
-                AcronymLexicon(self.acronyms.counts),
-                declared=dict(self._fields),
-            )
-        try:
-            yield context
-        finally:
-            searcher.close()
 
     def cross_validate(
         self,
@@ -915,14 +723,14 @@ class Index(Searchable[SearchResults]):
             ValueError: fewer than 2 folds, or fewer topics than folds.
         """
         judgments = _judgments(queries, qrels, topics)
-        with self._damage_is_corruption(), self._learning_context() as context:
+        with self._reading.damage_is_corruption(), self._reading.learning_context() as context:
             return _cross_validate(context, judgments, folds, options, seed=seed, progress=progress)
 
     def forget(self) -> bool:
         """Delete what the index learned (searches go back to the lexical
         ranking); whether there was a model."""
-        with self._lock:
-            return self._model_file.forget()
+        with self._reading.lock:
+            return self._reading.model_file.forget()
 
     def run(self, request: SearchRequest) -> SearchResults:
         """The results of ``request`` (what :meth:`search` runs: see
@@ -948,19 +756,19 @@ class Index(Searchable[SearchResults]):
         with (
             limits.time_limit(seconds),
             self._query_encoded(request),
-            limits.holding(self._lock),
-            self._damage_is_corruption(),
+            limits.holding(self._reading.lock),
+            self._reading.damage_is_corruption(),
         ):
             context = self.search_context(learned=request.learned and request.semantic != "only")
             semantic = self.semantic if request.semantic != "off" else None
-            return Pipeline(context, semantic, self._ranking).run(request)
+            return Pipeline(context, semantic, self.ranking).run(request)
 
     def _query_encoded(self, request: SearchRequest) -> contextlib.AbstractContextManager[None]:
         """The query's vector, encoded before the search takes the index's lock
         (other searches go on meanwhile), when the search will use one."""
         if request.semantic == "off":
             return contextlib.nullcontext()
-        if request.semantic == "auto" and (self._ranking.semantic_weight == 0 or request.sort):
+        if request.semantic == "auto" and (self.ranking.semantic_weight == 0 or request.sort):
             return contextlib.nullcontext()  # lexical, or sorted by fields: not rescored
         return self.semantic.encoded(request.query)
 
@@ -976,7 +784,7 @@ class Index(Searchable[SearchResults]):
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be a string, not {type(text).__name__}")
-        with self._lock, self._damage_is_corruption():
+        with self._reading.guarded():
             return self.search_context().complete(text, limit)
 
     def suggest(self, query: str) -> Suggestion | None:
@@ -985,28 +793,12 @@ class Index(Searchable[SearchResults]):
         which :meth:`search` fills when nothing was corrected)."""
         if not isinstance(query, str):
             raise TypeError(f"query must be a string, not {type(query).__name__}")
-        with self._lock, self._damage_is_corruption():
+        with self._reading.guarded():
             return self.search_context().suggest(query)
-
-    @contextlib.contextmanager
-    def _damage_is_corruption(self) -> Iterator[None]:
-        """Errors that only damaged index data can cause become ``IndexCorruptError``.
-
-        Whoosh keeps no checksums: damage is found only when it breaks decoding
-        (and not always then).
-        """
-        try:
-            yield
-        except DATA_ERRORS as e:
-            raise IndexCorruptError(
-                f"index at {self.path or 'memory'} is damaged ({type(e).__name__}: {e}): rebuild it"
-            ) from e
 
     def passages(self, doc_id: str) -> list[dict[str, Any]]:
         """The stored passages of a document, in order (empty if unknown)."""
-        with self._lock, self._damage_is_corruption():
-            found = [dict(f) for f in self.searcher().documents(doc_id=doc_id)]
-        return sorted(found, key=lambda f: int(f["position"]))
+        return self._reading.passages(doc_id)
 
     def document(self, doc_id: str) -> Document | None:
         """Rebuild a stored document from its passages, or ``None``."""
@@ -1015,9 +807,7 @@ class Index(Searchable[SearchResults]):
 
     def passage(self, passage_id: str) -> dict[str, Any] | None:
         """The stored fields of one passage (``doc_id#n``, as ``Hit.id``), or ``None``."""
-        with self._lock, self._damage_is_corruption():
-            found = self.searcher().document(id=passage_id)
-        return dict(found) if found is not None else None
+        return self._reading.passage(passage_id)
 
     def hit(self, passage_id: str, score: float = 0.0) -> Hit | None:
         """A :class:`Hit` for one passage (rank 1, ``score`` as given, the start
@@ -1034,14 +824,7 @@ class Index(Searchable[SearchResults]):
         index with the same documents and the same search results. The stored
         passages are read in one pass (held in memory until it ends).
         """
-        with self._lock, self._damage_is_corruption():
-            reader = self.searcher().reader()
-            grouped: dict[str, list[dict[str, Any]]] = {}
-            for fields in reader.all_stored_fields():
-                grouped.setdefault(str(fields["doc_id"]), []).append(dict(fields))
-        for doc_id, parts in grouped.items():
-            parts.sort(key=lambda f: int(f["position"]))
-            yield rebuilt(doc_id, parts)
+        return self._reading.documents()
 
     def __len__(self) -> int:
         """Number of documents (not passages)."""
@@ -1049,14 +832,9 @@ class Index(Searchable[SearchResults]):
 
     def stats(self) -> IndexStats:
         """Documents, passages, fields, size on disk and versions."""
-        with self._lock, self._damage_is_corruption():
-            reader = self.searcher().reader()
-            passages = reader.doc_count()
-            documents = sum(1 for _ in reader.lexicon("doc_id")) if passages else 0
-            if reader.has_deletions() and passages:
-                documents = len({f["doc_id"] for f in reader.all_stored_fields()})
-            names = tuple(reader.schema.names())
-            learned = self._learned_stats()
+        with self._reading.guarded():
+            documents, passages, names = self._reading.counts()
+            learned = self._reading.learned_summary()
             vectors = self.semantic.summary()
         size = folder_size(self.path) if self.path is not None else 0
         return IndexStats(
@@ -1067,24 +845,12 @@ class Index(Searchable[SearchResults]):
             size,
             ANALYZER_VERSION,
             FORMAT_VERSION,
-            tuple((name, kind.describe()) for name, kind in self._fields.items()),
+            tuple((name, kind.describe()) for name, kind in self._reading.fields.items()),
             learned,
             vectors,
         )
-
-    def _learned_stats(self) -> dict[str, Any] | None:
-        """The model's summary, with whether searches use it (``None``: no model)."""
-        self.searcher()
-        return self._model_file.summary(self._state)
 
 
 def _judgments(queries: Queries, qrels: Qrels, topics: Topics) -> Judgments:
     """Judgments from files or values (see :meth:`Index.learn`)."""
     return Judgments.load(queries, qrels, topics)
-
-
-def _noting_ids(documents: Iterable[Document], ids: list[str]) -> Iterator[Document]:
-    """``documents`` as they come, their ids noted in ``ids``."""
-    for doc in documents:
-        ids.append(doc.id)
-        yield doc

@@ -17,6 +17,7 @@ from searchlib import (
     IndexLockedError,
     Ranking,
 )
+from searchlib.local import Reading
 from searchlib.query.acronyms import LEXICON_FILE, AcronymLexicon, acronym_key, find_definitions
 
 
@@ -183,12 +184,12 @@ def test_the_lexicon_is_saved_under_the_write_lock(
 ) -> None:
     path = tmp_path / "ix"
     seen: list[str] = []
-    original = Index._save_acronyms
+    original = Reading.save_acronyms
 
-    def saving(self: Index, mined: Any) -> None:
+    def saving(self: Reading, mined: Any) -> None:
         other = Index.open(path)
         try:
-            other._writer(timeout=0.0).cancel()
+            other._writing.writer(timeout=0.0).cancel()
             seen.append("unlocked")
         except IndexLockedError:
             seen.append("locked")
@@ -196,7 +197,7 @@ def test_the_lexicon_is_saved_under_the_write_lock(
             other.close()
         original(self, mined)
 
-    monkeypatch.setattr(Index, "_save_acronyms", saving)
+    monkeypatch.setattr(Reading, "save_acronyms", saving)
     docs = [
         Document(f"d{i}", "CDD", "Le contrat à durée déterminée (CDD) est signé.") for i in range(6)
     ]

@@ -24,6 +24,7 @@ from searchlib._whoosh.docwriter import DocumentAdder
 from searchlib._whoosh.postingpool import GroupedPostingPool
 from searchlib.analysis.analyzer import FrenchAnalyzer, normalize_text
 from searchlib.corpus.loaders import seed_documents
+from searchlib.local import Writing
 
 SHARED = shared_dir()
 FR_SMALL = SHARED / "corpora" / "prebuilt" / "fr-small.jsonl.gz"
@@ -146,14 +147,14 @@ def _segment_files(
             mp.setattr(postingpool, "install", lambda writer: None)
             mp.setattr(termwriter, "install", lambda writer: None)
         mp.setattr(postingpool, "MAX_RUNS_OPEN", max_runs)
-        original = Index._writer
+        original = Writing.writer
 
-        def loose(self: Index, *args: Any, **kwargs: Any) -> Any:
+        def loose(self: Writing, *args: Any, **kwargs: Any) -> Any:
             writer = original(self, *args, **kwargs)
             writer.compound = False  # one file per part, to compare them
             return writer
 
-        mp.setattr(Index, "_writer", loose)
+        mp.setattr(Writing, "writer", loose)
         with Index.create(folder) as ix:
             ix.add(docs, limitmb=limitmb)
     # Segment files are named <index>_<random segment id>.<part>.
@@ -187,7 +188,7 @@ def test_writers_write_whooshs_bytes(
 
 def test_term_dictionary_keeps_its_hashes_in_arrays() -> None:
     ix = Index.in_memory()
-    writer = ix._writer()
+    writer = ix._writing.writer()
     try:
         buckets = writer.fieldwriter._tindex.buckets
         assert len(buckets) == 256
@@ -201,7 +202,7 @@ def test_term_dictionary_keeps_its_hashes_in_arrays() -> None:
 
 def test_term_writer_refuses_postings_out_of_order() -> None:
     ix = Index.in_memory()
-    writer = ix._writer()
+    writer = ix._writing.writer()
     try:
         items = [("text", b"b", 0, 1.0, b""), ("text", b"a", 0, 1.0, b"")]
         with pytest.raises(ValueError, match="out of order"):

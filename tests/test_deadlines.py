@@ -276,7 +276,7 @@ def test_a_search_waiting_for_the_index_past_its_time_limit_raises() -> None:
 
     def hold() -> None:
         # what a long operation on the index does (another search, a commit's refresh)
-        with ix._lock:
+        with ix._reading.lock:
             holding.set()
             release.wait(GATE_TIMEOUT)
 

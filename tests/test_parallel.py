@@ -38,7 +38,7 @@ def _results(ix: Index) -> list[list[tuple[str, str, float]]]:
 
 def _segments(path: Path) -> int:
     with Index.open(path) as ix:
-        return len(ix._store.ix._segments())
+        return len(ix._reading.store.ix._segments())
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +138,7 @@ def _failed_add_keeps_nothing(path: Path, docs: list[Document], mend: Callable[[
         assert len(ix) == 30
     # Files of the failed attempt belong to no commit: Whoosh removed them.
     with Index.open(path) as ix:
-        live = {s.segment_id() for s in ix._store.ix._segments()}
+        live = {s.segment_id() for s in ix._reading.store.ix._segments()}
     on_disk = {p.name.split(".")[0] for p in path.glob("searchlib_*.seg")}
     assert on_disk == live
 

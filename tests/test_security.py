@@ -93,7 +93,7 @@ def test_a_crafted_toc_is_refused_and_runs_nothing(tmp_path: Path) -> None:
     path = tmp_path / "ix"
     with Index.create(path) as ix:
         ix.add([Document("a", "A", "texte")])
-        schema = ix._store.ix.schema
+        schema = ix._reading.store.ix.schema
     marker = tmp_path / "pwned"
     toc = whoosh.index.TOC.read(FileStorage(str(path)), INDEX_NAME)
     evil = whoosh.index.TOC(_EvilSchema(schema, marker), toc.segments, toc.generation + 1)
@@ -108,7 +108,9 @@ def test_crafted_stored_fields_are_refused_and_run_nothing(tmp_path: Path) -> No
     path = tmp_path / "ix"
     marker = tmp_path / "pwned"
     with Index.create(path) as ix:
-        writer = ix._store.ix.writer()  # behind searchlib's back, as a crafted file would be
+        writer = (
+            ix._reading.store.ix.writer()
+        )  # behind searchlib's back, as a crafted file would be
         writer.add_document(
             id="e#1", doc_id="e", position=0, start=0, title="Piège", text="piège",
             fields={"x": _Payload(marker)},
