@@ -85,7 +85,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=WORDS_FILE, help="the file to write")
     args = parser.parse_args(argv)
-    words = build()
+    try:
+        words = build()
+    except ImportError as e:
+        raise SystemExit(f"{e.name} is not installed: pip install -e '.[words]'") from e
     write_words(args.out, words, sources())
     for name in PACKAGES:
         licence_file(name, args.out.parent).write_text(licence_text(name), encoding="utf-8")
