@@ -91,17 +91,18 @@ GOOD = _list_text(SMALL)
 
 
 class _RunsCode:
-    """Unpickling it calls a function: loading a list must never do so."""
+    """Unpickling it calls a function (print): loading a list must never do so."""
 
     def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (Path("/nonexistent-searchlib-test").mkdir, ("x",))
+        return (print, ("unpickled: code ran",))
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
         # a pickle (here one whose loading runs code) is refused unread
-        (_gzip(pickle.dumps(_RunsCode())), "not gzip-compressed UTF-8|line 1: .*first line"),
+        (_gzip(pickle.dumps(_RunsCode())), "not gzip-compressed UTF-8"),
+        (_gzip(pickle.dumps(_RunsCode(), protocol=0)), "line 1: .*the first line is not"),
         (_gzip(pickle.dumps(SMALL, protocol=0)), "line 1: .*the first line is not"),
         (pickle.dumps(SMALL), "not gzip-compressed"),
         (GOOD.encode(), "not gzip-compressed"),  # not compressed
@@ -119,13 +120,13 @@ class _RunsCode:
     ],
 )
 def test_a_damaged_or_foreign_list_is_refused_naming_the_file(
-    tmp_path: Path, data: bytes, message: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, message: str
 ) -> None:
     path = tmp_path / "words.txt.gz"
     path.write_bytes(data)
     with pytest.raises(SearchlibError, match=f"^{re.escape(str(path))}.*({message})"):
         read_words(path)
-    assert not Path("/nonexistent-searchlib-test").exists()  # no code ran
+    assert capsys.readouterr().out == ""  # no code ran
 
 
 def test_a_flipped_bit_is_caught_by_the_checksum(tmp_path: Path) -> None:
