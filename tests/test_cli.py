@@ -18,7 +18,6 @@ from searchlib.engine.request import SearchRequest
 
 DATA = Path(__file__).parent / "data" / "cli"
 CORPUS = DATA / "corpus.jsonl"
-README = Path(__file__).parent.parent / "README.md"
 ANSI = re.compile(r"\x1b\[")
 
 
@@ -91,13 +90,6 @@ def test_usage_errors_exit_2(argv: list[str]) -> None:
     assert code == 2
     assert out == ""
     assert "usage: searchlib" in err
-
-
-def test_every_subcommand_is_documented_in_readme() -> None:
-    text = README.read_text(encoding="utf-8")
-    for command in subcommands():
-        assert re.search(rf"^searchlib {command}\b", text, re.M), command
-        assert re.search(rf"^#+ .*`searchlib {command}`", text, re.M), command
 
 
 # -- index --------------------------------------------------------------------------

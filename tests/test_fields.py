@@ -1,9 +1,9 @@
 """Declared fields: declarations, checked values, filters in the query language,
-facets, sorting, hits' fields, the command line, the REPL and the README's examples."""
+facets, sorting, hits' fields, the command line and the REPL
+(the README's examples: tests/test_readme.py)."""
 
 from __future__ import annotations
 
-import doctest
 import io
 import json
 import re
@@ -17,7 +17,6 @@ from searchlib.app.cli import main
 from searchlib.app.repl import Repl
 from searchlib.fields import Date, Facet, Keyword, Match, Number, Range, parse_date
 
-README = Path(__file__).parent.parent / "README.md"
 OLD_INDEX = Path(__file__).parent / "data" / "index-fr5-format3"
 
 FIELDS = {"source": Keyword(), "date": Date(), "pages": Number(), "tags": Keyword(multiple=True)}
@@ -465,20 +464,6 @@ def test_repl_facets_sort_and_fields(ix: Index) -> None:
     err = io.StringIO()
     Repl(ix, out=out, err=err).run([":sort nope", ":facets nope"], banner=False)
     assert err.getvalue().count("unknown field 'nope'") == 2
-
-
-# -- README --------------------------------------------------------------------------------
-
-
-def test_the_readme_examples_run() -> None:
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Fields: filter, count, sort") :]
-    section = section[: section.index("\n## ", 1)]
-    test = doctest.DocTestParser().get_doctest(section, {}, "README fields", str(README), 0)
-    assert len(test.examples) >= 8
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    runner.run(test)
-    assert runner.failures == 0
 
 
 # -- the benchmark's engines -------------------------------------------------------------

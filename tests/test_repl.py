@@ -410,54 +410,6 @@ def test_control_characters_in_documents_reach_the_terminal_escaped(tmp_path: Pa
     assert "^[]0;pwned^G" in out and "^M" in out and "<U+009B>" in out
 
 
-# -- the README's REPL example is a real run -----------------------------------------------------
-
-README = Path(__file__).parent.parent / "README.md"
-README_WIDTH = 88
-
-
-def transcript(index: Index, lines: list[str], *, label: str, width: int) -> str:
-    """What a terminal shows for a REPL session typed ``lines``: prompts and
-    echoed input included, no colour."""
-    out = io.StringIO()
-    pending = iter(lines)
-
-    def read(prompt: str) -> str:
-        line = next(pending, None)
-        if line is None:
-            raise EOFError
-        out.write(prompt + line + "\n")
-        return line
-
-    repl = Repl(index, out=out, label=label, width=width)
-    repl.run(read)
-    return "$ searchlib\n" + out.getvalue()
-
-
-def _readme_session() -> str:
-    text = README.read_text(encoding="utf-8")
-    match = re.search(r"```\n(\$ searchlib\n.*?)```", text, re.S)
-    assert match, "the README has no REPL example"
-    return match.group(1)
-
-
-def _no_timing(text: str) -> str:
-    return re.sub(r"\d+ ms\)", "N ms)", text)
-
-
-def test_the_readme_repl_example_is_a_real_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SEARCHLIB_CACHE_DIR", str(tmp_path))
-    from searchlib import default_index
-
-    shown = _readme_session()
-    typed = [line[len(PROMPT) :] for line in shown.splitlines() if line.startswith(PROMPT)]
-    assert len(typed) >= 5
-    real = transcript(default_index(), typed, label="bundled seed corpus", width=README_WIDTH)
-    assert _no_timing(real) == _no_timing(shown)
-
-
 def test_paging_a_search_as_you_type_pages_that_search(ix: Index) -> None:
     # ":complete" searches the unfinished word as typed; :next, :prev and :open N
     # page that search, not the bare text (which finds nothing).
