@@ -51,7 +51,6 @@ from searchlib.errors import (
     IndexCorruptError,
     IndexExistsError,
     IndexNotFoundError,
-    SearchlibError,
 )
 from searchlib.fields import FieldType, check_declarations
 from searchlib.folder import (
@@ -586,35 +585,8 @@ class Index(Searchable[SearchResults]):
             TypeError: options given with results.
         """
         with self._reading.guarded():
-            kept = self._kept(query, hit, options)
+            kept = Kept.find(self.run, query, hit, options)
             return kept.explain(self.search_context(learned=kept.request.learned), hit)
-
-    def _kept(self, query: str | SearchResults, hit: Hit, options: SearchOptions) -> Kept:
-        """What the search that found ``hit`` did: read from ``query``'s trace,
-        or the search run once (as far as the hit's rank)."""
-        if isinstance(query, SearchResults):
-            if options:
-                raise TypeError("give the results alone, or the query text and its options")
-            kept = Kept.of(query)
-            if kept is not None:
-                return kept
-            query = query.query
-        tries: tuple[SearchOptions, ...] = (options,)
-        if "collapse" not in options:  # the hit's search collapsed or not: try both
-            tries = ({**options, "collapse": False}, {**options, "collapse": True})
-        first: Kept | None = None
-        for given in tries:
-            request = SearchRequest(query, 1, max(1, hit.rank), **given)
-            results = self.run(request.replace(highlight_hits=False, suggest=False))
-            kept = Kept.of(results)
-            if kept is None:
-                break
-            if any(h.id == hit.id for h in results.hits):
-                return kept
-            first = first or kept
-        if first is None:
-            raise SearchlibError(f"cannot explain hit {hit.id!r}: its search kept nothing")
-        return first
 
     def search_context(self, *, learned: bool = True) -> SearchContext:
         """What a search of this index needs now: the current searcher's state

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from searchlib.engine.request import SearchRequest
-from searchlib.errors import QuerySyntaxError
+from searchlib.engine.request import SearchOptions, SearchRequest
+from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.highlight import MatchSpec
 from searchlib.learn import Learned
 from searchlib.ranking.explain import Explanation, learned_shares
@@ -107,6 +108,46 @@ class Kept:
         """What the search that made ``results`` kept (``None``: results made otherwise)."""
         kept = results.trace.kept
         return kept if isinstance(kept, Kept) else None
+
+    @staticmethod
+    def find(
+        run: Callable[[SearchRequest], SearchResults],
+        query: str | SearchResults,
+        hit: Hit,
+        options: SearchOptions,
+    ) -> Kept:
+        """What the search that found ``hit`` did: read from ``query``'s trace,
+        or the search run once by ``run`` (as far as the hit's rank; when
+        ``options`` do not say whether hits were documents or passages, as
+        documents first, the default, then as passages).
+
+        Raises:
+            TypeError: options given with results.
+            SearchlibError: the search kept nothing to explain.
+        """
+        if isinstance(query, SearchResults):
+            if options:
+                raise TypeError("give the results alone, or the query text and its options")
+            kept = Kept.of(query)
+            if kept is not None:
+                return kept
+            query = query.query
+        tries: tuple[SearchOptions, ...] = (options,)
+        if "collapse" not in options:
+            tries = ({**options, "collapse": True}, {**options, "collapse": False})
+        first: Kept | None = None
+        for given in tries:
+            request = SearchRequest(query, 1, max(1, hit.rank), **given)
+            results = run(request.replace(highlight_hits=False, suggest=False))
+            kept = Kept.of(results)
+            if kept is None:
+                break
+            if any(h.id == hit.id for h in results.hits):
+                return kept
+            first = first or kept
+        if first is None:
+            raise SearchlibError(f"cannot explain hit {hit.id!r}: its search kept nothing")
+        return first
 
 
 @dataclass(frozen=True, slots=True)
