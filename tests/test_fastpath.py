@@ -369,3 +369,37 @@ def test_top_is_the_full_sort_cut_on_long_lists_with_ties(
     hits = np.sort(rng.choice(n + 7, size=n, replace=False)).astype(np.int64)
     full = sorted(((float(scores[h]), int(h)) for h in hits), key=lambda p: (-p[0], p[1]))
     assert fastpath._top(hits, scores, limit) == [(h, s) for s, h in full[:limit]]
+
+
+_WORDS = ["contrat", "durée", "travail", "de", "la", "fin"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    texts=st.lists(
+        st.lists(st.sampled_from(_WORDS), min_size=1, max_size=12).map(" ".join),
+        min_size=3,
+        max_size=12,
+    ),
+    words=st.lists(st.sampled_from(_WORDS), min_size=2, max_size=4),
+    slop=st.integers(1, 4),
+)
+def test_phrases_over_random_text_agree_with_whoosh(
+    texts: list[str], words: list[str], slop: int
+) -> None:
+    # Repeated and frequent words, several segments and a deleted passage:
+    # the candidates (every word present) and the position test (each word
+    # 1 to slop positions after the previous one) give Whoosh's matches.
+    ix = Index.in_memory()
+    docs = [Document(f"d{n}", "", text) for n, text in enumerate(texts)]
+    half = len(docs) // 2
+    ix.add(docs[:half])
+    ix.add(docs[half:])
+    ix.delete([docs[0].id])
+    terms = [t for w in words for t in ix.analyzer.terms(w)]
+    phrase = wq.Phrase("text", terms, slop=slop)
+    query = wq.Or([phrase, wq.Term("text", terms[0])])
+    fast = execute_fast(_view(ix), query, 100, False)
+    assert fast is not None
+    _same(fast, _reference(ix, query, 100, False))
+    assert fast.total == _reference(ix, query, 100, False).total

@@ -232,10 +232,16 @@ def _phrase_candidates(view: ScoringView, phrase: wq.Phrase, boost: float) -> _P
     words = [view.impacts(phrase.fieldname, w) for w in phrase.words]
     if not words or any(not len(ids) for ids, _ in words):
         return _PhraseCandidates(phrase, _EMPTY[0], _EMPTY[1])
-    ids = words[0][0]
-    for other, _ in words[1:]:  # posting lists are sorted: intersect by search
-        at = np.minimum(np.searchsorted(other, ids), len(other) - 1)
-        ids = ids[other[at] == ids]
+    # The rarest word's passages, kept where each other word also stands
+    # (marked in a table of passages: no search through the long lists).
+    rarest, *others = sorted((ids for ids, _ in words), key=len)
+    ids = rarest
+    if others:
+        holds = np.zeros(view.doc_count, dtype=np.bool_)
+        for other in others:
+            holds[:] = False
+            holds[other] = True
+            ids = ids[holds[ids]]
     if view.deleted is not None:
         ids = ids[~view.deleted[ids]]
     parts = [impacts[np.searchsorted(wids, ids)] for wids, impacts in words]
@@ -257,26 +263,31 @@ def _phrase_docs(view: ScoringView, phrase: wq.Phrase, docs: IntArray) -> npt.ND
     Whoosh's ``SpanNear2`` test (ordered, ``mindist=1``, ``slop``) on cached
     word positions: the next word must stand 1 to ``slop`` positions after
     where the previous one was found, so it is enough to follow the set of
-    reachable ``(passage, position)`` keys from word to word.
+    reachable ``(passage, position)`` keys from word to word. Keys are sorted,
+    so one lookup per word finds each key's nearest reachable key before it
+    (the only one that can be close enough).
     """
+    if not len(docs):
+        return np.zeros(0, dtype=np.bool_)
     inside = np.zeros(view.doc_count, dtype=np.bool_)
     inside[docs] = True
     field = phrase.fieldname
+    slop = max(phrase.slop, 1)
     reached: IntArray | None = None
     for word in phrase.words:
         keys = view.positions(field, view.field_bytes(field, word))
         keys = keys[inside[keys >> 32]]
         if reached is not None:
-            near = np.zeros(len(keys), dtype=np.bool_)
-            for step in range(1, max(phrase.slop, 1) + 1):
-                near |= _members(keys, reached + step)
-            keys = keys[near]
+            before = np.searchsorted(reached, keys)  # reached[before - 1] < key
+            nearest = reached[np.maximum(before - 1, 0)]
+            keys = keys[(before > 0) & (keys - nearest <= slop)]
         reached = keys
         if not len(reached):
-            break
-    if reached is None:
-        return np.zeros(len(docs), dtype=np.bool_)
-    return _members(docs, np.unique(reached >> 32))
+            return np.zeros(len(docs), dtype=np.bool_)
+    found = np.zeros(view.doc_count, dtype=np.bool_)
+    if reached is not None:
+        found[reached >> 32] = True
+    return found[docs]
 
 
 def _members(values: IntArray, table: IntArray) -> npt.NDArray[np.bool_]:
@@ -650,10 +661,10 @@ class ScoringView:
 
     def positions(self, field: str, btext: bytes) -> IntArray:
         """``passage << 32 | position`` of every occurrence of the term, sorted."""
-        parts = [
-            self.segments.segment_positions(segid, seg, field, btext) + (off << 32)
-            for segid, seg, off in self.leaves
-        ]
+        parts = []
+        for segid, seg, off in self.leaves:
+            found = self.segments.segment_positions(segid, seg, field, btext)
+            parts.append(found + (off << 32) if off else found)  # no copy for the first
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def norms(self, field: str, k1: float, b: float, avgfl: float) -> FloatArray:
