@@ -346,3 +346,34 @@ def test_completions_are_words_not_tokens_glued_by_punctuation() -> None:
     words = [c.word for c in ix.complete("licen")]
     assert "licenciement" in words
     assert all("." not in w for w in words)
+
+
+class _Written:
+    """How forms are written, counting the look-ups (they read passages)."""
+
+    def __init__(self, glued: set[str]) -> None:
+        self.glued = glued
+        self.asked: list[str] = []
+
+    def written(self, folded: str) -> str:
+        self.asked.append(folded)
+        return f"{folded}.L'autre" if folded in self.glued else folded
+
+
+def test_completions_look_up_how_only_the_words_shown_are_written() -> None:
+    from searchlib.query.suggest import _best_words
+
+    by_term = {
+        "licenci": [("licenciement", 50), ("licencie", 20)],  # the first is glued
+        "licenc": [("licence", 40)],
+        "licit": [("licite", 30)],
+        "lich": [("lichen", 1)],
+    }
+    state = _Written({"licenciement"})
+    best = list(_best_words(by_term, None, state, 2))
+    # licenciement is refused: licence (40), then licite (30) beats licencié (20)
+    assert best == [(40, 40, "licence"), (30, 30, "licite")]
+    assert state.asked == ["licenciement", "licence", "licite"]  # never lichen nor licencie
+    counts = [5, 1, 1, 9]  # found with the query's other words: lichen first
+    best = list(_best_words(by_term, counts, _Written({"licenciement"}), 3))
+    assert best == [(9, 1, "lichen"), (5, 20, "licencie"), (1, 40, "licence")]

@@ -23,10 +23,12 @@ passages hold several words at once.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from searchlib.analysis.analyzer import FrenchAnalyzer, fold, normalize_text
 from searchlib.query.compiler import MAX_CORRECTED, IndexTerms
@@ -302,31 +304,67 @@ def complete(
         own = slot.options[0][1]
         if any(state.doc_frequency(f, own) for f in fields):  # words found nowhere: ignored
             others.append([own])
-    # One completion per index term: the most frequent form (conventionnelle,
-    # not conventionnelles too).
-    by_term: dict[str, tuple[str, int]] = {}
+    # One completion per index term: its most frequent form (conventionnelle,
+    # not conventionnelles too) that is a word as the documents write it.
+    by_term: dict[str, list[tuple[str, int]]] = {}
     for form, frequency in candidates:
         if form == prefix or not _WORDLIKE.fullmatch(form):
             continue  # typed already; or no word (licenciement.la)
-        if not _WORDLIKE.fullmatch(state.written(form)):
-            continue  # words glued by punctuation (licenciement.L'employeur)
         term = _stem(analyzer, form) or form
-        if term not in by_term:
-            by_term[term] = (form, frequency)
+        by_term.setdefault(term, []).append((form, frequency))
     terms = list(by_term)
     counts = state.co_occurrences(others, terms, fields) if others else None
-    scored = []
-    for i, term in enumerate(terms):
-        form, frequency = by_term[term]
-        scored.append((counts[i] if counts is not None else frequency, frequency, form))
-    scored.sort(key=lambda x: (-x[0], -x[1], x[2]))
     out = []
-    for matches, frequency, form in scored[:limit]:
+    for matches, frequency, form in _best_words(by_term, counts, state, limit):
         written = state.written(form)
         if not any(c in written for c in "-'’"):
             written = written.lower()  # a capital opening a sentence is no spelling
         out.append(Completion(text[:start] + written, written, frequency, matches))
     return out
+
+
+class WrittenForms(Protocol):
+    """What :func:`_best_words` asks of the index (an :class:`IndexTerms` has it)."""
+
+    def written(self, folded: str) -> str:
+        """How the documents write the form ``folded``."""
+        ...
+
+
+def _best_words(
+    by_term: dict[str, list[tuple[str, int]]],
+    counts: Sequence[int] | None,
+    state: WrittenForms,
+    limit: int,
+) -> Iterator[tuple[int, int, str]]:
+    """``(matches, frequency, form)`` of the best ``limit`` terms, best first:
+    by matches (else frequency), then frequency, then form; each term by its
+    first form (most frequent) that the documents write as a word.
+
+    How a form is written costs a look into passages: it is looked up only
+    for the terms that come up, best first. A term whose form is refused
+    comes back with its next form, ranked no better than before, so the terms
+    come out in the order a full sort of the accepted forms gives.
+    """
+    heap = []
+    for i, (term, forms) in enumerate(by_term.items()):
+        form, frequency = forms[0]
+        matches = counts[i] if counts is not None else frequency
+        heap.append((-matches, -frequency, form, term, 0, matches))
+    heapq.heapify(heap)
+    found = 0
+    while heap and found < limit:
+        _, _, form, term, at, matches = heapq.heappop(heap)
+        forms = by_term[term]
+        frequency = forms[at][1]
+        if _WORDLIKE.fullmatch(state.written(form)):
+            found += 1
+            yield matches, frequency, form
+        elif at + 1 < len(forms):  # words glued by punctuation (licenciement.L'employeur)
+            form, frequency = forms[at + 1]
+            if counts is None:
+                matches = frequency
+            heapq.heappush(heap, (-matches, -frequency, form, term, at + 1, matches))
 
 
 def last_word(text: str) -> tuple[int, str] | None:
