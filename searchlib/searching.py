@@ -35,7 +35,7 @@ import dataclasses
 import functools
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -77,7 +77,7 @@ from searchlib.query.language import (
     parse,
     split_filters,
 )
-from searchlib.query.suggest import Completion, complete, suggest
+from searchlib.query.suggest import Completion, StartForms, complete, suggest
 from searchlib.query.typos import (
     Lexicon,
     Respelling,
@@ -174,6 +174,7 @@ class SearcherState:
         self.completion_lists: BoundedCache[str, list[tuple[str, int]]] = BoundedCache(
             COMPLETION_CACHE
         )
+        self.start_forms: BoundedCache[str, StartForms] = BoundedCache(COMPLETION_CACHE)
         # what the words typed before the last one match: the same at each keystroke
         self.context_masks: BoundedCache[
             tuple[tuple[tuple[str, ...], ...], tuple[str, ...]], npt.NDArray[np.bool_]
@@ -302,7 +303,7 @@ class SearcherState:
         return found
 
     def _written(self, folded: str) -> str:
-        forms = self.surfaces().forms(folded)
+        forms = self._forms(folded)
         if not forms:
             return folded
         form = max(forms, key=lambda f: (self.doc_frequency("exact", f), f))
@@ -362,10 +363,29 @@ class SearcherState:
         return out
 
     def _ranked_forms(self, start: str) -> list[tuple[str, int]]:
+        if self._surfaces is None and len(start) == 2 and start.isascii():
+            return self._start(start).ranked()  # not every form of the index read for it
         forms = self.surfaces().with_prefix(start)
         counted = [(f, self.surface_frequency(f)) for f in forms]
         counted.sort(key=lambda x: (-x[1], x[0]))
         return counted
+
+    def _forms(self, folded: str) -> list[str]:
+        """``surfaces().forms(folded)``, from the dictionary's forms of its start
+        while the index's forms have not all been read."""
+        if self._surfaces is None and len(folded) >= 2 and folded[:2].isascii():
+            return self._start(folded[:2]).forms(folded)
+        return self.surfaces().forms(folded)
+
+    def _start(self, start: str) -> StartForms:
+        def read(at: str) -> Iterator[tuple[str, int]]:
+            if "exact" in self.searcher.schema:
+                for (field, text), info in self.searcher.reader().iter_from("exact", at):
+                    if field != "exact":
+                        return
+                    yield text.decode("utf-8"), int(info.doc_frequency())
+
+        return self.start_forms.get_or_compute(start, lambda s: StartForms(s, read))
 
     def matching(self, groups: Sequence[Sequence[str]], fields: Sequence[str]) -> int:
         """Passages holding, for each group, one of its terms in one of ``fields``."""

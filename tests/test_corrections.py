@@ -377,3 +377,20 @@ def test_completions_look_up_how_only_the_words_shown_are_written() -> None:
     counts = [5, 1, 1, 9]  # found with the query's other words: lichen first
     best = list(_best_words(by_term, counts, _Written({"licenciement"}), 3))
     assert best == [(9, 1, "lichen"), (5, 20, "licencie"), (1, 40, "licence")]
+
+
+def test_completions_read_only_the_forms_of_their_start() -> None:
+    # Forms folded to the typed start from three stretches of the dictionary:
+    # the start itself (cede), its first letter then an accent (cèdre), an
+    # accent or ligature first (école, œuvre: « oe »).
+    words = "céder ceder cèdre Cèdres cédé école écrit écrits œuvre oeuvre États-Unis ça cahier"
+    docs = [Document(f"d{i}", "Titre", f"{words} numéro {i}.") for i in range(3)]
+    fresh, read = Index.in_memory(), Index.in_memory()
+    fresh.add(docs)
+    read.add(docs)
+    read.search_context().state.surfaces()  # every form read: the reference
+    prefixes = ["ce", "ced", "cèd", "ec", "écr", "oe", "œu", "et", "eta", "ca", "ça", "ze"]
+    for prefix in prefixes:
+        assert fresh.complete(prefix) == read.complete(prefix), prefix
+    assert [c.word for c in fresh.complete("oeu")] == ["œuvre"]
+    assert fresh.search_context().state._surfaces is None  # not all the index's forms

@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -365,6 +365,60 @@ def _best_words(
             if counts is None:
                 matches = frequency
             heapq.heappush(heap, (-matches, -frequency, form, term, at + 1, matches))
+
+
+class StartForms:
+    """The written forms (folded) of an index that start with two letters, read
+    from its sorted term dictionary instead of from all its forms.
+
+    What :meth:`SurfaceVocabulary.with_prefix <searchlib.query.typos.SurfaceVocabulary.with_prefix>`
+    and :meth:`~searchlib.query.typos.SurfaceVocabulary.forms` give for forms
+    of that start, with their passage counts, read in three stretches of the
+    dictionary (its terms are lower case): the terms that start with the two
+    letters; those that start with the first and then a letter beyond ASCII
+    (``cé``, folded ``ce``); those that start with a letter beyond ASCII
+    (``é``, ``œ``). A term that starts with two ASCII characters folds to a
+    form that starts with them.
+
+    Args:
+        start: two letters, folded (ASCII, lower case).
+        terms_from: the dictionary's terms from a given one on, in order,
+            each with the passages holding it.
+
+    Example:
+        >>> terms = ["cafe", "ceder", "cote", "cèdre", "céder", "écrit", "œuvre"]
+        >>> def terms_from(at):
+        ...     return ((t, 1) for t in sorted(terms, key=str.encode) if t.encode() >= at.encode())
+        >>> starts = StartForms("ce", terms_from)
+        >>> starts.ranked(), starts.forms("ceder")
+        ([('ceder', 2), ('cedre', 1)], ['ceder', 'céder'])
+    """
+
+    def __init__(self, start: str, terms_from: Callable[[str], Iterable[tuple[str, int]]]) -> None:
+        if len(start) != 2 or not start.isascii():
+            raise ValueError(f"a start is two ASCII letters, not {start!r}")
+        self.start = start
+        by_fold: dict[str, list[str]] = {}
+        frequency: dict[str, int] = {}
+        stretches = ((start, start), (start[0] + "\x80", start[0]), ("\x80", ""))
+        for at, keep in stretches:
+            for text, passages in terms_from(at):
+                if not text.startswith(keep):
+                    break
+                folded = fold(text)
+                if folded.startswith(start):
+                    by_fold.setdefault(folded, []).append(text)
+                    frequency[folded] = frequency.get(folded, 0) + passages
+        self.by_fold = by_fold
+        self.frequency = frequency
+
+    def ranked(self) -> list[tuple[str, int]]:
+        """The folded forms with their passage counts, most frequent first (then by form)."""
+        return sorted(self.frequency.items(), key=lambda x: (-x[1], x[0]))
+
+    def forms(self, folded: str) -> list[str]:
+        """The written forms that fold to ``folded`` (one of this start's), ``[]`` when none."""
+        return self.by_fold.get(folded, [])
 
 
 def last_word(text: str) -> tuple[int, str] | None:
