@@ -110,15 +110,15 @@ class Learned:
             return executed
         head = executed.ranked[: self.depth]
         scores = self.scores(compiled, head)
-        docs = np.fromiter((d for d, _ in head), np.int64, len(head))
+        docs, _ = _columns(head)
         order = np.lexsort((docs, -scores))
-        ranked = [(int(docs[i]), float(scores[i])) for i in order]
+        ranked = list(zip(docs[order].tolist(), scores[order].tolist(), strict=True))
         ranked.extend(executed.ranked[self.depth :])
         return dataclasses.replace(executed, ranked=ranked)
 
     def scores(self, compiled: CompiledQuery, head: Sequence[tuple[int, float]]) -> FloatArray:
         """Each candidate's lexical score plus the learned share (see :meth:`shares`)."""
-        lexical = np.fromiter((s for _, s in head), np.float64, len(head))
+        _, lexical = _columns(head)
         return np.asarray(lexical + self.shares(compiled, head), dtype=np.float64)
 
     def shares(self, compiled: CompiledQuery, head: Sequence[tuple[int, float]]) -> FloatArray:
@@ -146,8 +146,7 @@ class Learned:
         x = np.zeros((n, len(self.names)), dtype=np.float64)
         if not n:
             return x
-        docs = np.fromiter((d for d, _ in head), np.int64, n)
-        score = np.fromiter((s for _, s in head), np.float64, n)
+        docs, score = _columns(head)
         x[:, _COLUMN["score"]] = score
         x[:, _COLUMN["rank"]] = np.arange(1, n + 1)
         x[:, _COLUMN["score_ratio"]] = score / score[0] if score[0] > 0 else 0.0
@@ -160,18 +159,14 @@ class Learned:
         text, title = np.zeros(n), np.zeros(n)
         found, in_title, associated = np.zeros(n), np.zeros(n), np.zeros(n)
         for term in terms:
-            ids, impacts = view.impacts("text", term)
-            at, hit = _lookup(ids, ordered)
-            text[hit] += impacts[at[hit]]
-            ids, impacts = view.impacts("title", term)
-            at, in_this_title = _lookup(ids, ordered)
-            title[in_this_title] += impacts[at[in_this_title]]
+            hit, impact = _impacts_at(view.impacts("text", term), ordered)
+            in_this_title, title_impact = _impacts_at(view.impacts("title", term), ordered)
+            text += impact  # 0 where the term is not: the same sums as adding only the hits
+            title += title_impact
             found += hit | in_this_title
             in_title += in_this_title
         for term, weight in self._associated(terms):
-            ids, _ = view.impacts("text", term)
-            _, hit = _lookup(ids, ordered)
-            associated[hit] += weight
+            associated[_holds(view.impacts("text", term)[0], ordered)] += weight
         x[order, _COLUMN["bm25_text"]] = text
         x[order, _COLUMN["bm25_title"]] = title
         if terms:
@@ -254,9 +249,31 @@ def _lengths(view: ScoringView, field: str, passages: int) -> FloatArray:
     return np.nan_to_num(view.norms(field, 1.0, 1.0, 1.0), nan=0.0)
 
 
-def _lookup(ids: IntArray, docs: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
-    """Where each of ``docs`` is in the sorted ``ids``, and whether it is there."""
+def _columns(head: Sequence[tuple[int, float]]) -> tuple[IntArray, FloatArray]:
+    """The passage numbers and the scores of ``(docnum, score)`` pairs, as arrays."""
+    if not head:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    docs, scores = zip(*head, strict=True)
+    return np.array(docs, dtype=np.int64), np.array(scores, dtype=np.float64)
+
+
+def _holds(ids: IntArray, docs: IntArray) -> npt.NDArray[np.bool_]:
+    """Whether each of ``docs`` is in the sorted ``ids``."""
     if not len(ids):
-        return np.zeros(len(docs), dtype=np.int64), np.zeros(len(docs), dtype=np.bool_)
-    at = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
-    return at, ids[at] == docs
+        return np.zeros(len(docs), dtype=np.bool_)
+    at = ids.searchsorted(docs)
+    np.minimum(at, len(ids) - 1, out=at)
+    return np.asarray(ids[at] == docs)
+
+
+def _impacts_at(
+    postings: tuple[IntArray, FloatArray], docs: IntArray
+) -> tuple[npt.NDArray[np.bool_], FloatArray]:
+    """Whether each of ``docs`` is in the sorted posting list, and its impact there (else 0)."""
+    ids, impacts = postings
+    if not len(ids):
+        return np.zeros(len(docs), dtype=np.bool_), np.zeros(len(docs))
+    at = ids.searchsorted(docs)
+    np.minimum(at, len(ids) - 1, out=at)
+    hit = ids[at] == docs
+    return hit, np.where(hit, impacts[at], 0.0)
