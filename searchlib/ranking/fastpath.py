@@ -170,8 +170,8 @@ def match_fast(
     searcher = view.searcher
     if leaves is None or type(searcher.weighting) is not BM25F:
         return None
-    scores = np.zeros(view.doc_count, dtype=np.float64)
-    matched = np.zeros(view.doc_count, dtype=np.bool_)
+    every_ids: list[IntArray] = []
+    every_score: list[FloatArray] = []
     phrases: list[_PhraseCandidates] = []
     try:
         for leaf in leaves:
@@ -185,12 +185,23 @@ def match_fast(
             else:
                 field, text, boost = leaf
                 ids, contrib = view.impacts(field, text)
-            if not len(ids):
-                continue
-            scores[ids] += contrib * boost if boost != 1.0 else contrib
-            matched[ids] = True
+            if len(ids):
+                every_ids.append(ids)
+                every_score.append(contrib * boost if boost != 1.0 else contrib)
     except _Unsupported:
         return None
+    matched = np.zeros(view.doc_count, dtype=np.bool_)
+    if every_ids:
+        # One pass over all the postings: bincount adds each passage's scores
+        # in the order of the parts, as adding part after part does.
+        ids = np.concatenate(every_ids) if len(every_ids) > 1 else every_ids[0]
+        weights = np.concatenate(every_score) if len(every_score) > 1 else every_score[0]
+        scores: FloatArray = np.asarray(
+            np.bincount(ids, weights=weights, minlength=view.doc_count), dtype=np.float64
+        )
+        matched[ids] = True
+    else:
+        scores = np.zeros(view.doc_count, dtype=np.float64)
     if view.deleted is not None:
         matched &= ~view.deleted
     for p in phrases:
