@@ -423,10 +423,12 @@ def _collapse(
             runs = zip(starts[chosen].tolist(), ends[chosen].tolist(), strict=True)
             first = [s + int(np.argmax(values[s:e])) for s, e in runs]
             return hits[np.asarray(first, dtype=np.int64)], total
-        # Each run's first passage at the run's best score, all at once.
+        # Each run's first passage at the run's best score, all at once (every
+        # run has one: the first of the run's passages at their best).
         run_of = np.cumsum(new_run) - 1
         at_best = np.flatnonzero(values == best[run_of])
-        firsts = at_best[np.searchsorted(run_of[at_best], np.arange(total))]
+        best_runs = run_of[at_best]
+        firsts = at_best[np.diff(best_runs, prepend=-1) != 0]
         return hits[firsts if chosen is None else firsts[chosen]], total
     best = np.full(int(keys.max()) + 1, -np.inf)
     np.maximum.at(best, hit_keys, scores[hits])
