@@ -403,3 +403,17 @@ def test_phrases_over_random_text_agree_with_whoosh(
     assert fast is not None
     _same(fast, _reference(ix, query, 100, False))
     assert fast.total == _reference(ix, query, 100, False).total
+
+
+@pytest.mark.parametrize("limit", [33, 100, 150, 400])
+def test_collapse_of_many_documents_by_runs_agrees_with_the_general_collapse(limit: int) -> None:
+    # Pages past _FEW_RUNS documents resolve only the passages of the chosen
+    # documents' runs, all at once; ties inside documents and at the cut.
+    rng = np.random.default_rng(limit)
+    keys = np.repeat(np.arange(300), rng.integers(1, 6, 300))
+    scores = rng.integers(0, 5, len(keys)).astype(np.float64)
+    hits = np.flatnonzero(rng.random(len(keys)) < 0.8)
+    by_runs, total = fastpath._collapse(hits, scores, keys, limit, grouped=True)
+    general, expected_total = fastpath._collapse(hits, scores, keys, limit, grouped=False)
+    assert total == expected_total
+    assert fastpath._top(by_runs, scores, limit) == fastpath._top(general, scores, limit)

@@ -418,23 +418,31 @@ def _collapse(
         if total > limit:
             kth = np.partition(best, total - limit)[total - limit]
             chosen = np.flatnonzero(best >= kth)
-        if chosen is not None and len(chosen) <= _FEW_RUNS:
-            ends = np.append(starts[1:], len(hits))
+        if chosen is None:  # every run
+            return hits[_first_best(values, np.cumsum(new_run) - 1, best)], total
+        ends = np.append(starts[1:], len(hits))
+        if len(chosen) <= _FEW_RUNS:
             runs = zip(starts[chosen].tolist(), ends[chosen].tolist(), strict=True)
             first = [s + int(np.argmax(values[s:e])) for s, e in runs]
             return hits[np.asarray(first, dtype=np.int64)], total
-        # Each run's first passage at the run's best score, all at once (every
-        # run has one: the first of the run's passages at their best).
-        run_of = np.cumsum(new_run) - 1
-        at_best = np.flatnonzero(values == best[run_of])
-        best_runs = run_of[at_best]
-        firsts = at_best[np.diff(best_runs, prepend=-1) != 0]
-        return hits[firsts if chosen is None else firsts[chosen]], total
+        # Only the passages of the chosen runs: each run's start, then one by one.
+        counts = ends[chosen] - starts[chosen]
+        where = np.repeat(starts[chosen] - (np.cumsum(counts) - counts), counts)
+        where += np.arange(len(where))
+        runs_of = np.repeat(np.arange(len(chosen)), counts)
+        return hits[where[_first_best(values[where], runs_of, best[chosen])]], total
     best = np.full(int(keys.max()) + 1, -np.inf)
     np.maximum.at(best, hit_keys, scores[hits])
     winners = hits[scores[hits] == best[hit_keys]]
     _, first_seen = np.unique(keys[winners], return_index=True)
     return winners[first_seen], len(first_seen)
+
+
+def _first_best(values: FloatArray, runs: IntArray, best: FloatArray) -> IntArray:
+    """Where each run's first value at the run's best is: ``runs`` numbers each
+    value's run (0, 1, ... in order, every run present), ``best`` each run's best."""
+    at_best = np.flatnonzero(values == best[runs])
+    return np.asarray(at_best[np.diff(runs[at_best], prepend=-1) != 0])
 
 
 # -- cached index data ------------------------------------------------------------
