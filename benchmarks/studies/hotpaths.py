@@ -1,4 +1,4 @@
-"""What acronym expansion, the learned reranker and ``complete()`` cost, this
+"""What acronym expansion, the learned reranker, facets and ``complete()`` cost, this
 checkout against another version, in one run (issue 27, items 3, 4 and 7).
 
 Two worker processes, one importing this checkout's searchlib and one another
@@ -15,6 +15,9 @@ queries of the difference).
   and off (``acronym_boost`` 0, set on the ``Index`` object only);
 * ``learned``: a sample of the queries on an index with a learned model
   (``--learned-index``), top 10 without snippets, ``learned=True`` and ``False``;
+* ``facets``: ``de`` (most passages) and a sample of the queries on an index
+  with a keyword field ``source`` (``--fields-index``, as ``benchmarks/fields.py``
+  builds it), top 10 and the counts per source, and the same search without them;
 * ``complete``: on a newly opened index, the first call (``complete("co")``),
   then each prefix typed once (cold: its two-letter start may be new), then
   again (warm).
@@ -23,7 +26,7 @@ queries of the difference).
 
     git worktree add --detach /tmp/main main
     python -m benchmarks.studies.hotpaths --other /tmp/main --index /tmp/cdtn.index \\
-        --learned-index /tmp/cdtn-learned.index \\
+        --learned-index /tmp/cdtn-learned.index --fields-index /tmp/cdtn-fields.index \\
         --queries ../shared/eval-public/cdtn-requetes/queries.jsonl
 """
 
@@ -49,6 +52,7 @@ HERE = Path(__file__).resolve().parents[2]
 WORKER = r"""
 import dataclasses, json, sys, time
 from searchlib import Index
+from searchlib.fields import Facet
 indexes = {}
 def index(path, acronyms=True):
     key = (path, acronyms)
@@ -70,8 +74,9 @@ for line in sys.stdin:
     t0 = time.process_time()
     if op == "search":
         learned = task.get("learned", True)
-        res = ix.search(task["q"], limit=10, highlight_hits=False, learned=learned)
-        found = [h.id for h in res.hits]
+        facets = [Facet(f) for f in task.get("facets", ())]
+        res = ix.search(task["q"], limit=10, highlight_hits=False, learned=learned, facets=facets)
+        found = [[h.id for h in res.hits], res.total, res.facets]
     else:
         found = [[c.query, c.frequency, c.matches] for c in ix.complete(task["q"])]
     ms = (time.process_time() - t0) * 1000
@@ -181,6 +186,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 sides, tasks[: args.sample], lambda t: {**t, "learned": False}, args.repeat
             )
             print(f"[hotpaths] learned: {result['learned']}", file=sys.stderr)
+        if "facets" in args.cases and args.fields_index:
+            step = max(1, len(queries) // args.sample)
+            fields = str(args.fields_index)
+            tasks = [
+                {"op": "search", "index": fields, "q": q, "facets": ["source"]}
+                for q in ["de", *queries[::step]][: args.sample]
+            ]
+            result["facets"] = _feature(sides, tasks, lambda t: {**t, "facets": []}, args.repeat)
+            print(f"[hotpaths] facets: {result['facets']}", file=sys.stderr)
         if "complete" in args.cases:
             prefixes = completion_prefixes(list(load_queries(args.queries)))[: args.sample]
             fresh = str(args.complete_index or args.index)
@@ -213,12 +227,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--other", required=True, help="a checkout of the other version")
     p.add_argument("--index", type=Path, required=True, help="an index both versions open")
     p.add_argument("--learned-index", type=Path, help="an index with a learned model")
+    p.add_argument(
+        "--fields-index", type=Path, help="an index with a keyword field 'source' (facets)"
+    )
     p.add_argument("--complete-index", type=Path, help="index for complete() (default --index)")
     p.add_argument("--queries", type=Path, required=True, help="queries JSONL")
     p.add_argument("--sample", type=int, default=300, help="queries (prefixes) per case")
     p.add_argument("--repeat", type=int, default=3, help="runs per task and version")
     p.add_argument(
-        "--cases", nargs="+", default=["acronyms", "learned", "complete"], help="what to time"
+        "--cases",
+        nargs="+",
+        default=["acronyms", "learned", "facets", "complete"],
+        help="what to time",
     )
     p.add_argument("--json", default="benchmarks/out/hotpaths.json", help="where the run is saved")
     args = p.parse_args(argv)

@@ -154,8 +154,10 @@ def execute_fields(
         hits = np.flatnonzero(matched)
         if collapse:
             # Every matching document's best passage: the documents to count and sort.
-            hits, total = _collapse(hits, scores, view.doc_keys(), len(hits), view.keys_grouped())
-            hits = np.sort(hits)
+            grouped = view.keys_grouped()
+            hits, total = _collapse(hits, scores, view.doc_keys(), len(hits), grouped)
+            if not grouped:  # by runs, the best passages come in passage order already
+                hits = np.sort(hits)
         else:
             total = len(hits)
         facets = {f.field: facet_counts(view, request.kinds, f, hits) for f in request.facets}
