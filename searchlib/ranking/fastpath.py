@@ -73,6 +73,9 @@ CACHE_POSTINGS = 8_000_000
 bytes each) and word positions for phrases (8 bytes), per :class:`SegmentCache`;
 score impacts (16 bytes), per :class:`ScoringView`."""
 
+CACHE_PHRASES = 1_000_000
+"""Most passages kept for phrases found in place (16 bytes each), per :class:`ScoringView`."""
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
@@ -172,13 +175,14 @@ def match_fast(
         return None
     every_ids: list[IntArray] = []
     every_score: list[FloatArray] = []
-    phrases: list[_PhraseCandidates] = []
+    phrases: list[tuple[IntArray, FloatArray]] = []
     try:
         for leaf in leaves:
             check_deadline()  # reading a term's postings the first time is Python
             if len(leaf) == 2:
                 if type(leaf[0]) is wq.Phrase:
-                    phrases.append(_phrase_candidates(view, leaf[0], leaf[1]))
+                    ids, summed = view.phrase(leaf[0])
+                    phrases.append((ids, summed * (leaf[0].boost * leaf[1])))
                     continue
                 ids, contrib = _whoosh_scores(searcher, leaf[0])
                 boost = leaf[1]
@@ -204,11 +208,10 @@ def match_fast(
         scores = np.zeros(view.doc_count, dtype=np.float64)
     if view.deleted is not None:
         matched &= ~view.deleted
-    for p in phrases:
-        if len(p.ids):
-            found = _phrase_docs(view, p.query, p.ids)
-            scores[p.ids[found]] += p.scores[found]
-            matched[p.ids[found]] = True
+    for ids, contrib in phrases:
+        if len(ids):
+            scores[ids] += contrib
+            matched[ids] = True
     return scores, matched
 
 
@@ -228,21 +231,13 @@ def match_whoosh(
 # -- phrases ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _PhraseCandidates:
-    """Passages holding every word of a phrase, and the phrase's score in each
-    if the words turn out to be in place (Whoosh scores a phrase as the sum of
-    its words' scores, times its boost)."""
-
-    query: wq.Phrase
-    ids: IntArray
-    scores: FloatArray
-
-
-def _phrase_candidates(view: ScoringView, phrase: wq.Phrase, boost: float) -> _PhraseCandidates:
+def _phrase_candidates(view: ScoringView, phrase: wq.Phrase) -> tuple[IntArray, FloatArray]:
+    """Live passages holding every word of a phrase, and the phrase's score in
+    each if the words turn out to be in place (Whoosh scores a phrase as the
+    sum of its words' scores, before its boost)."""
     words = [view.impacts(phrase.fieldname, w) for w in phrase.words]
     if not words or any(not len(ids) for ids, _ in words):
-        return _PhraseCandidates(phrase, _EMPTY[0], _EMPTY[1])
+        return _EMPTY
     # The rarest word's passages, kept where each other word also stands
     # (marked in a table of passages: no search through the long lists).
     rarest, *others = sorted((ids for ids, _ in words), key=len)
@@ -256,8 +251,7 @@ def _phrase_candidates(view: ScoringView, phrase: wq.Phrase, boost: float) -> _P
     if view.deleted is not None:
         ids = ids[~view.deleted[ids]]
     parts = [impacts[np.searchsorted(wids, ids)] for wids, impacts in words]
-    total = _tree_sum(parts) * (phrase.boost * boost)
-    return _PhraseCandidates(phrase, ids, total)
+    return ids, _tree_sum(parts)
 
 
 def _tree_sum(parts: list[FloatArray]) -> FloatArray:
@@ -583,6 +577,10 @@ class SegmentCache:
         return self.postings.put(key, found)
 
 
+PhraseKey = tuple[str, tuple[str, ...], int]
+"""``(field, words, slop)`` of a phrase."""
+
+
 def _impacts_cost(value: tuple[IntArray, FloatArray]) -> int:
     return len(value[0])
 
@@ -611,6 +609,9 @@ class ScoringView:
         self._avgfl: BoundedCache[str, float] = BoundedCache(64)
         self._impacts: BoundedCache[tuple[str, str], tuple[IntArray, FloatArray]] = BoundedCache(
             max_impacts, cost=_impacts_cost
+        )
+        self._phrases: BoundedCache[PhraseKey, tuple[IntArray, FloatArray]] = BoundedCache(
+            CACHE_PHRASES, cost=_impacts_cost
         )
         self._keys: IntArray | None = None
         self._grouped: bool | None = None
@@ -670,6 +671,25 @@ class ScoringView:
                 # bm25() in whoosh.scoring, operation for operation.
                 found = (ids, idf * ((tf * (k1 + 1)) / (tf + norm)))
         return self._impacts.put(key, found)
+
+    def phrase(self, phrase: wq.Phrase) -> tuple[IntArray, FloatArray]:
+        """Live passages where the phrase's words stand in place, and the sum
+        of its words' scores in each (before boosts); kept for the searcher's
+        lifetime, as Lucene's query cache keeps frequent clauses (an acronym's
+        long form comes back with every query that writes the acronym).
+
+        Raises:
+            _Unsupported: the weighting does not score this field with BM25F.
+        """
+        key = (phrase.fieldname, tuple(phrase.words), phrase.slop)
+        found = self._phrases.get(key)
+        if found is None:
+            ids, summed = _phrase_candidates(self, phrase)
+            if len(ids):
+                in_place = _phrase_docs(self, phrase, ids)
+                ids, summed = ids[in_place], summed[in_place]
+            found = self._phrases.put(key, (ids, summed))
+        return found
 
     def average_length(self, field: str) -> float:
         """The searcher's average length of ``field`` (1 when none), as BM25FScorer takes it."""
