@@ -77,7 +77,7 @@ from searchlib.query.language import (
     parse,
     split_filters,
 )
-from searchlib.query.suggest import Completion, StartForms, complete, suggest
+from searchlib.query.suggest import Completion, StartForms, accented_forms, complete, suggest
 from searchlib.query.typos import (
     Lexicon,
     Respelling,
@@ -175,6 +175,7 @@ class SearcherState:
             COMPLETION_CACHE
         )
         self.start_forms: BoundedCache[str, StartForms] = BoundedCache(COMPLETION_CACHE)
+        self._accented: list[tuple[str, str, int]] | None = None
         # what the words typed before the last one match: the same at each keystroke
         self.context_masks: BoundedCache[
             tuple[tuple[tuple[str, ...], ...], tuple[str, ...]], npt.NDArray[np.bool_]
@@ -385,7 +386,10 @@ class SearcherState:
                         return
                     yield text.decode("utf-8"), int(info.doc_frequency())
 
-        return self.start_forms.get_or_compute(start, lambda s: StartForms(s, read))
+        if self._accented is None:  # read once: the same for every start
+            self._accented = accented_forms(read)
+        accented = self._accented
+        return self.start_forms.get_or_compute(start, lambda s: StartForms(s, read, accented))
 
     def matching(self, groups: Sequence[Sequence[str]], fields: Sequence[str]) -> int:
         """Passages holding, for each group, one of its terms in one of ``fields``."""

@@ -384,6 +384,8 @@ class StartForms:
         start: two letters, folded (ASCII, lower case).
         terms_from: the dictionary's terms from a given one on, in order,
             each with the passages holding it.
+        accented: :func:`accented_forms` of the same dictionary, if read
+            already (the same for every start).
 
     Example:
         >>> terms = ["cafe", "ceder", "cote", "cèdre", "céder", "écrit", "œuvre"]
@@ -394,23 +396,29 @@ class StartForms:
         ([('ceder', 2), ('cedre', 1)], ['ceder', 'céder'])
     """
 
-    def __init__(self, start: str, terms_from: Callable[[str], Iterable[tuple[str, int]]]) -> None:
+    def __init__(
+        self,
+        start: str,
+        terms_from: Callable[[str], Iterable[tuple[str, int]]],
+        accented: Sequence[tuple[str, str, int]] | None = None,
+    ) -> None:
         if len(start) != 2 or not start.isascii():
             raise ValueError(f"a start is two ASCII letters, not {start!r}")
         self.start = start
-        by_fold: dict[str, list[str]] = {}
-        frequency: dict[str, int] = {}
-        stretches = ((start, start), (start[0] + "\x80", start[0]), ("\x80", ""))
-        for at, keep in stretches:
+        self.by_fold: dict[str, list[str]] = {}
+        self.frequency: dict[str, int] = {}
+        for at, keep in ((start, start), (start[0] + "\x80", start[0])):
             for text, passages in terms_from(at):
                 if not text.startswith(keep):
                     break
-                folded = fold(text)
-                if folded.startswith(start):
-                    by_fold.setdefault(folded, []).append(text)
-                    frequency[folded] = frequency.get(folded, 0) + passages
-        self.by_fold = by_fold
-        self.frequency = frequency
+                self._add(text, fold(text), passages)
+        for text, folded, passages in accented or accented_forms(terms_from):
+            self._add(text, folded, passages)
+
+    def _add(self, text: str, folded: str, passages: int) -> None:
+        if folded.startswith(self.start):
+            self.by_fold.setdefault(folded, []).append(text)
+            self.frequency[folded] = self.frequency.get(folded, 0) + passages
 
     def ranked(self) -> list[tuple[str, int]]:
         """The folded forms with their passage counts, most frequent first (then by form)."""
@@ -419,6 +427,14 @@ class StartForms:
     def forms(self, folded: str) -> list[str]:
         """The written forms that fold to ``folded`` (one of this start's), ``[]`` when none."""
         return self.by_fold.get(folded, [])
+
+
+def accented_forms(
+    terms_from: Callable[[str], Iterable[tuple[str, int]]],
+) -> list[tuple[str, str, int]]:
+    """The terms of a dictionary that start with a letter beyond ASCII, each
+    with its folded form and the passages holding it (see :class:`StartForms`)."""
+    return [(text, fold(text), passages) for text, passages in terms_from("\x80")]
 
 
 def last_word(text: str) -> tuple[int, str] | None:
