@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 import unicodedata
 
 import pytest
@@ -248,3 +249,32 @@ def test_offsets_slice_back_to_the_word(text: str) -> None:
 def test_accented_and_unaccented_spellings_give_the_same_terms(text: str) -> None:
     # unidecode turns œ into oe and æ into ae, as the analyzer does
     assert A.terms(text) == A.terms(unidecode(text))
+
+
+# The word pattern as first written (a group per character): the tokenizer's
+# faster pattern (possessive runs) must find exactly the same words.
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_ALNUM_V1 = rf"(?:[^\W_](?:[{_INVISIBLE}]+(?=[^\W_]))?)"
+_CONNECT_V1 = rf"(?:[-'’ʼ]|(?<=\d)[.,](?=\d)|\.(?={_ALNUM_V1}))"
+_BODY_V1 = rf"{_ALNUM_V1}+(?:{_CONNECT_V1}{_ALNUM_V1}+)*"
+_ORDINAL_V1 = rf"\d+ (?i:ièmes?|iemes?|èmes?|emes?|e|er|ère|ere)(?!{_ALNUM_V1}|[-.'’ʼ])"
+_WORDS_V1 = {
+    True: re.compile(rf"{_ORDINAL_V1}|{_BODY_V1}"),
+    False: re.compile(_BODY_V1),
+}
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [*"aéÆ_1 9\n-.,'’ʼ«»", "\u00ad", "\u200b", "\ufeff", " ème", " e", "er", "ÈRE", "M."]
+        ),
+        max_size=40,
+    ).map("".join)
+)
+def test_word_pattern_finds_the_words_of_its_first_version(text: str) -> None:
+    for ordinals in (True, False):
+        pattern = FrenchAnalyzer(ordinals=ordinals).tokenizer.pattern
+        expected = [(m.group(), m.start()) for m in _WORDS_V1[ordinals].finditer(text)]
+        assert [(m.group(), m.start()) for m in pattern.finditer(text)] == expected
