@@ -238,3 +238,38 @@ def _grouped(tokens: list[Any]) -> dict[bytes, list[int]]:
     for t in tokens:
         out.setdefault(t.text.encode(), []).append(t.pos)
     return out
+
+
+_MATCHING = (FrenchAnalyzer(), FrenchAnalyzer(cache_size=3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [*"aeéèlLdqu'’ʼ-.,0123 \n", "juge", "jugé", "États-Unis", "13 ème", "M.P.A.", "\u200b"]
+        ),
+        max_size=60,
+    ).map("".join),
+    st.sets(st.sampled_from(["jug", "etat", "etatsun", "unis", "13e", "mpa", "l", "d", "a"])),
+)
+def test_matching_tokens_are_the_tokens_with_those_terms_on_random_text(
+    text: str, terms: set[str]
+) -> None:
+    # matching_tokens finds the words giving a term with set operations over
+    # the words met so far; a tiny cache makes that memory start over often.
+    text = normalize_text(text)
+    for analyzer in _MATCHING:
+        expected = [t for t in analyzer.tokens(text, mode="index") if t.text in terms]
+        assert analyzer.matching_tokens(text, terms) == expected
+        assert analyzer.matching_tokens(text + " " + text, terms)[: len(expected)] == expected
+
+
+def test_matching_tokens_start_over_when_they_met_too_many_words() -> None:
+    analyzer = FrenchAnalyzer(cache_size=4)
+    words = "le juge et la cour fédérale des États-Unis jugent".split()
+    for i in range(len(words)):
+        text = " ".join(words[i:] + words[:i])
+        expected = [t for t in analyzer.tokens(text, mode="index") if t.text in {"jug", "etat"}]
+        assert analyzer.matching_tokens(text, {"jug", "etat"}) == expected
+        assert {t.surface for t in expected} == {"juge", "États-Unis"}

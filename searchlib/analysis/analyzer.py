@@ -27,8 +27,10 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
+from itertools import accumulate, compress, count
 from operator import methodcaller
 from typing import Any, TypeVar
 
@@ -137,6 +139,23 @@ class _WordTable(BoundedCache[str, V]):
         return found  # type: ignore[return-value]  # no None is left
 
 
+class _Surfaces:
+    """Which written words give which terms, for the words met so far (one mode).
+
+    What :meth:`FrenchAnalyzer.matching_tokens` reads to find, with set
+    operations only, the words of a text that give one of a few terms: a
+    word is put in :attr:`by_term` under each of its terms before it is put
+    in :attr:`known`, so a reader never sees a known word without its terms.
+    Replaced by a new one, never emptied, when it holds too many words.
+    """
+
+    __slots__ = ("by_term", "known")
+
+    def __init__(self) -> None:
+        self.known: set[str] = set()
+        self.by_term: dict[str, set[str]] = {}
+
+
 class _Plan:
     """How one analyzer runs, and what it remembers: made on first use, never pickled.
 
@@ -152,12 +171,16 @@ class _Plan:
         tokenizer = first if isinstance(first, FrenchTokenizer) else FrenchTokenizer()
         self.findall = tokenizer.pattern.findall
         self.finditer = tokenizer.pattern.finditer
+        # The words and what lies between them, in one pass with no match
+        # object: [between, word, between, ..., word, between].
+        self.cut = re.compile(f"({tokenizer.pattern.pattern})").split
         self.split = tokenizer.split
         self.words: dict[tuple[str, bool], _WordTable[_Word]] = {}
         self.index_terms: _WordTable[_IndexTerms] = _WordTable(size, analyzer._encode)
         self.views: BoundedCache[tuple[str, str], tuple[TokenView, ...]] = BoundedCache(
             size, evict="clear"
         )
+        self.surfaces: dict[str, _Surfaces] = {}
 
 
 def _fused_steps(analyzer: FrenchAnalyzer, no_morph: bool) -> tuple[Step, ...] | None:
@@ -422,8 +445,8 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
                 t.endchar = base + b
                 yield t
 
-    def _views(self, text: str, mode: str, wanted: Collection[str] | None) -> list[TokenView]:
-        """The fused tokens of ``text`` as views (those whose term is in ``wanted``)."""
+    def _views(self, text: str, mode: str) -> list[TokenView]:
+        """The fused tokens of ``text`` as views."""
         plan = self._plan()
         matches = list(plan.finditer(text))
         raws: list[str] = list(map(_GROUP, matches))
@@ -433,10 +456,64 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         for match, raw, (_, entries), pos in zip(
             matches, raws, words, word_positions(words), strict=False
         ):
+            base = match.start()
+            for term, stopped, compound, a, b, p in entries:
+                out.append(TokenView(term, pos + p, base + a, base + b, raw, stopped, compound))
+        return out
+
+    def _surfaces(self, words: set[str], mode: str) -> _Surfaces:
+        """The written words met so far and their terms, ``words`` among them."""
+        plan = self._plan()
+        found = plan.surfaces.get(mode)
+        if found is None:
+            found = plan.surfaces.setdefault(mode, _Surfaces())
+        new = words - found.known
+        if not new:
+            return found
+        if len(found.known) + len(new) > plan.size:  # start over, with these words
+            found = plan.surfaces[mode] = _Surfaces()
+            new = words
+        by_term = found.by_term
+        fresh = list(new)
+        for raw, (_, entries) in zip(fresh, self._words(mode).many(fresh), strict=True):
             for entry in entries:
-                if wanted is None or entry[0] in wanted:
-                    term, stopped, compound, a, b, p = entry
-                    base = match.start()
+                holding = by_term.get(entry[0])
+                if holding is None:
+                    holding = by_term.setdefault(entry[0], set())
+                holding.add(raw)
+        found.known |= new  # after their terms: see _Surfaces
+        return found
+
+    def _matching(self, text: str, mode: str, wanted: Collection[str]) -> list[TokenView]:
+        """The tokens of :meth:`_views` whose term is in ``wanted``, in order.
+
+        The same tokens, found with set operations: the text's distinct words
+        that give one of ``wanted`` (see :class:`_Surfaces`); only their
+        occurrences are walked in Python, not every word of the text.
+        """
+        plan = self._plan()
+        pieces = plan.cut(text)
+        raws: list[str] = pieces[1::2]
+        distinct = set(raws)
+        by_term = self._surfaces(distinct, mode).by_term
+        hits: set[str] = set()
+        for term in wanted:
+            holding = by_term.get(term)
+            if holding:
+                hits |= distinct.intersection(holding)
+        if not hits:
+            return []
+        at = list(compress(count(), map(hits.__contains__, raws)))  # the words to show
+        last = at[-1] + 1
+        starts = list(accumulate(map(len, pieces[: 2 * last - 1])))[::2]  # where they start
+        table = plan.words.get((mode, False)) or self._words(mode)
+        words = table.many(raws[:last])
+        positions = list(word_positions(words))
+        out: list[TokenView] = []
+        for i in at:
+            base, raw, pos = starts[i], raws[i], positions[i]
+            for term, stopped, compound, a, b, p in words[i][1]:
+                if term in wanted:
                     out.append(TokenView(term, pos + p, base + a, base + b, raw, stopped, compound))
         return out
 
@@ -473,11 +550,11 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
                 for t in self(text, positions=True, chars=True, mode=mode)
             ]
         if len(text) > TOKENS_CACHE_CHARS:
-            return self._views(text, mode, None)
+            return self._views(text, mode)
         views = plan.views
         found = views.get((mode, text))
         if found is None:
-            found = views.put((mode, text), tuple(self._views(text, mode, None)))
+            found = views.put((mode, text), tuple(self._views(text, mode)))
         return list(found)
 
     def matching_tokens(
@@ -492,7 +569,7 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         """
         if not self._plan().fused:
             return [t for t in self.tokens(text, mode) if t.text in terms]
-        return self._views(text, mode, terms)
+        return self._matching(text, mode, terms)
 
     def term_positions(self, text: str) -> dict[bytes, list[int]] | None:
         """Each index term of ``text`` (UTF-8, as Whoosh stores it) and its positions.
