@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -53,6 +54,8 @@ def _visible_table() -> dict[int, str]:
 
 
 _VISIBLE = _visible_table()
+_SHOWN = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_VISIBLE)) + "]")
+"""Finds a character :func:`visible` shows otherwise (most texts hold none)."""
 
 
 def visible(text: str, *, newlines: bool = True) -> str:
@@ -66,7 +69,7 @@ def visible(text: str, *, newlines: bool = True) -> str:
     >>> visible("\\x1b]0;pwned\\x07 et \\x1b[2J")
     '^[]0;pwned^G et ^[[2J'
     """
-    out = text.translate(_VISIBLE)
+    out = text.translate(_VISIBLE) if _SHOWN.search(text) else text
     return out if newlines else out.replace("\n", "^J")
 
 
@@ -274,36 +277,94 @@ def _best_windows(
     max_chars: int,
     max_fragments: int,
 ) -> list[tuple[int, int]]:
-    """Greedily pick windows that show the most distinct matched terms."""
+    """Greedily pick windows that show the most distinct matched terms.
+
+    Each round tries a window starting a little before each remaining span
+    and keeps the first that shows the most terms not shown yet (then the
+    most spans). The spans are sorted and disjoint, so the spans inside a
+    window are a run of the remaining ones whose ends move forward with the
+    window: one pass with two pointers per round (see :func:`_round`).
+    """
     lead = max_chars // 5
     chosen: list[tuple[int, int]] = []
     covered: set[str] = set()
     remaining = list(range(len(spans)))
+    stripped_end = len(text.rstrip())
     while remaining and len(chosen) < max_fragments:
-        best_key: tuple[int, int] = (-1, -1)
-        best_window = (0, 0)
-        best_inside: list[int] = []
-        for i in remaining:
-            a = max(0, spans[i][0] - lead)
-            b = a + max_chars
-            inside = [j for j in remaining if spans[j][0] >= a and spans[j][1] <= b] or [i]
-            key = (len({labels[j] for j in inside} - covered), len(inside))
-            if key > best_key:
-                best_key, best_window, best_inside = key, (a, b), inside
+        best_key, best_window, best_inside = _round(
+            spans, labels, remaining, covered, lead, max_chars
+        )
         if chosen and best_key[0] == 0:
             break
         a = min(_snap_start(text, best_window[0]), spans[best_inside[0]][0])
         last_end = max(spans[j][1] for j in best_inside)
-        stripped_end = len(text.rstrip())
         b = max(_snap_end(text, min(stripped_end, best_window[1])), last_end)
         if stripped_end - b <= _SLACK:  # do not cut off a last word or a full stop
             b = stripped_end
         if a <= _SLACK:
             a = 0
         chosen.append((a, b))
-        covered |= {labels[j] for j in best_inside}
-        remaining = [j for j in remaining if j not in best_inside and not a <= spans[j][0] < b]
+        covered.update(labels[j] for j in best_inside)
+        shown = set(best_inside)
+        remaining = [j for j in remaining if j not in shown and not a <= spans[j][0] < b]
     return chosen
+
+
+def _round(
+    spans: list[tuple[int, int]],
+    labels: list[str],
+    remaining: list[int],
+    covered: set[str],
+    lead: int,
+    max_chars: int,
+) -> tuple[tuple[int, int], tuple[int, int], list[int]]:
+    """The best window of one round: its key (terms not yet covered, spans),
+    its bounds and the spans inside it (the remaining spans that start and
+    end within it, or only the one it was placed for).
+
+    For the window placed before the ``k``-th remaining span, the spans
+    inside are ``remaining[lo:hi]``: ``lo`` the first starting at or after
+    the window's start, ``hi`` the first ending past its end; both only grow
+    with ``k``, and a count per term keeps the number of terms not yet
+    covered in the run.
+    """
+    n = len(remaining)
+    counts: dict[str, int] = {}
+    fresh = 0  # distinct labels of remaining[lo:top] not in covered
+    lo = hi = bottom = top = 0  # the run counted is remaining[bottom:top]
+    best_key: tuple[int, int] = (-1, -1)
+    best_window = (0, 0)
+    best_run = (0, 0)
+    for k, i in enumerate(remaining):
+        a = max(0, spans[i][0] - lead)
+        b = a + max_chars
+        while hi < n and spans[remaining[hi]][1] <= b:
+            hi += 1
+        while lo < n and spans[remaining[lo]][0] < a:
+            lo += 1
+        end = max(hi, lo)
+        while top < end:  # the run grows to remaining[..:end]
+            label = labels[remaining[top]]
+            if label not in covered:
+                seen = counts.get(label, 0)
+                counts[label] = seen + 1
+                fresh += seen == 0
+            top += 1
+        while bottom < lo:  # and loses what starts before the window
+            label = labels[remaining[bottom]]
+            if label not in covered:
+                counts[label] -= 1
+                fresh -= counts[label] == 0
+            bottom += 1
+        if hi > lo:
+            key = (fresh, hi - lo)
+            run = (lo, hi)
+        else:  # no span fits: the window shows the one it was placed for
+            key = (int(labels[i] not in covered), 1)
+            run = (k, k + 1)
+        if key > best_key:
+            best_key, best_window, best_run = key, (a, b), run
+    return best_key, best_window, remaining[best_run[0] : best_run[1]]
 
 
 def _snap_start(text: str, a: int) -> int:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import html
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from searchlib.analysis.analyzer import FrenchAnalyzer
 from searchlib.highlight import (
     ANSI_MARK,
     Fragment,
     MatchSpec,
     Snippet,
+    _best_windows,
+    _snap_end,
+    _snap_start,
     highlight,
     highlight_all,
     match_spans,
@@ -178,3 +184,55 @@ def test_a_title_that_fits_is_shown_whole() -> None:
     assert highlight(
         text, A, MatchSpec(frozenset({"baroqu"})), max_chars=220
     ).to_text() == text.replace("baroque", "[baroque]")
+
+
+def _best_windows_v1(
+    text: str, spans: list[tuple[int, int]], labels: list[str], max_chars: int, max_fragments: int
+) -> list[tuple[int, int]]:
+    """The window choice as first written: every window against every span, each round."""
+    lead = max_chars // 5
+    chosen: list[tuple[int, int]] = []
+    covered: set[str] = set()
+    remaining = list(range(len(spans)))
+    while remaining and len(chosen) < max_fragments:
+        best_key, best_window, best_inside = (-1, -1), (0, 0), [0]
+        for i in remaining:
+            a = max(0, spans[i][0] - lead)
+            b = a + max_chars
+            inside = [j for j in remaining if spans[j][0] >= a and spans[j][1] <= b] or [i]
+            key = (len({labels[j] for j in inside} - covered), len(inside))
+            if key > best_key:
+                best_key, best_window, best_inside = key, (a, b), inside
+        if chosen and best_key[0] == 0:
+            break
+        a = min(_snap_start(text, best_window[0]), spans[best_inside[0]][0])
+        stripped_end = len(text.rstrip())
+        b = max(_snap_end(text, min(stripped_end, best_window[1])), spans[best_inside[-1]][1])
+        b = stripped_end if stripped_end - b <= 12 else b
+        a = 0 if a <= 12 else a
+        chosen.append((a, b))
+        covered |= {labels[j] for j in best_inside}
+        remaining = [j for j in remaining if j not in best_inside and not a <= spans[j][0] < b]
+    return chosen
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.integers(1, 60), st.sampled_from("abcd")), max_size=30
+    ),
+    st.integers(10, 120),
+    st.integers(1, 3),
+)
+def test_windows_are_those_of_the_scan_of_every_window(
+    gaps: list[tuple[int, int, str]], max_chars: int, max_fragments: int
+) -> None:
+    # Sorted, disjoint spans (as match_spans makes them), some longer than a window.
+    spans, labels, pos = [], [], 0
+    for gap, length, label in gaps:
+        spans.append((pos + gap, pos + gap + length))
+        labels.append(label)
+        pos += gap + length
+    text = ("mot " * (pos // 4 + 40))[: pos + 30]
+    expected = _best_windows_v1(text, spans, labels, max_chars, max_fragments)
+    assert _best_windows(text, spans, labels, max_chars, max_fragments) == expected
