@@ -27,7 +27,6 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from itertools import accumulate, compress, count
@@ -139,21 +138,35 @@ class _WordTable(BoundedCache[str, V]):
         return found  # type: ignore[return-value]  # no None is left
 
 
-class _Surfaces:
-    """Which written words give which terms, for the words met so far (one mode).
+class _Pieces:
+    """The pieces of text between blanks met so far (one mode), and the terms
+    their words give: what :meth:`FrenchAnalyzer.matching_tokens` reads to
+    find, with set operations only, the pieces of a text holding a word that
+    gives one of a few terms.
 
-    What :meth:`FrenchAnalyzer.matching_tokens` reads to find, with set
-    operations only, the words of a text that give one of a few terms: a
-    word is put in :attr:`by_term` under each of its terms before it is put
-    in :attr:`known`, so a reader never sees a known word without its terms.
-    Replaced by a new one, never emptied, when it holds too many words.
+    A piece is put in :attr:`by_term` under each of its terms, and in
+    :attr:`width`, before it is put in :attr:`known`: a reader never sees a
+    known piece without them. Replaced by a new one, never emptied, when it
+    holds too many pieces.
+
+    Attributes:
+        known: the pieces met.
+        by_term: each term, and the pieces holding a word that gives it.
+        width: each piece, and the positions its words take.
+        words: each piece holding a word that gives a term, and its words:
+            each as written, where it starts in the piece, and its tokens.
+        across: the pieces that may end a word begun before the blank
+            (see :attr:`FrenchTokenizer.across_blanks`).
     """
 
-    __slots__ = ("by_term", "known")
+    __slots__ = ("across", "by_term", "known", "width", "words")
 
     def __init__(self) -> None:
         self.known: set[str] = set()
         self.by_term: dict[str, set[str]] = {}
+        self.width: dict[str, int] = {}
+        self.words: dict[str, tuple[tuple[str, int, _Word], ...]] = {}
+        self.across: set[str] = set()
 
 
 class _Plan:
@@ -171,16 +184,14 @@ class _Plan:
         tokenizer = first if isinstance(first, FrenchTokenizer) else FrenchTokenizer()
         self.findall = tokenizer.pattern.findall
         self.finditer = tokenizer.pattern.finditer
-        # The words and what lies between them, in one pass with no match
-        # object: [between, word, between, ..., word, between].
-        self.cut = re.compile(f"({tokenizer.pattern.pattern})").split
+        self.across = tokenizer.across_blanks
         self.split = tokenizer.split
         self.words: dict[tuple[str, bool], _WordTable[_Word]] = {}
         self.index_terms: _WordTable[_IndexTerms] = _WordTable(size, analyzer._encode)
         self.views: BoundedCache[tuple[str, str], tuple[TokenView, ...]] = BoundedCache(
             size, evict="clear"
         )
-        self.surfaces: dict[str, _Surfaces] = {}
+        self.pieces: dict[str, _Pieces] = {}
 
 
 def _fused_steps(analyzer: FrenchAnalyzer, no_morph: bool) -> tuple[Step, ...] | None:
@@ -461,60 +472,85 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
                 out.append(TokenView(term, pos + p, base + a, base + b, raw, stopped, compound))
         return out
 
-    def _surfaces(self, words: set[str], mode: str) -> _Surfaces:
-        """The written words met so far and their terms, ``words`` among them."""
+    def _pieces(self, pieces: set[str], mode: str) -> _Pieces:
+        """The pieces of text met so far and their terms, ``pieces`` among them."""
         plan = self._plan()
-        found = plan.surfaces.get(mode)
+        found = plan.pieces.get(mode)
         if found is None:
-            found = plan.surfaces.setdefault(mode, _Surfaces())
-        new = words - found.known
+            found = plan.pieces.setdefault(mode, _Pieces())
+        new = pieces - found.known
         if not new:
             return found
-        if len(found.known) + len(new) > plan.size:  # start over, with these words
-            found = plan.surfaces[mode] = _Surfaces()
-            new = words
-        by_term = found.by_term
-        fresh = list(new)
-        for raw, (_, entries) in zip(fresh, self._words(mode).many(fresh), strict=True):
-            for entry in entries:
-                holding = by_term.get(entry[0])
-                if holding is None:
-                    holding = by_term.setdefault(entry[0], set())
-                holding.add(raw)
-        found.known |= new  # after their terms: see _Surfaces
+        if len(found.known) + len(new) > plan.size:  # start over, with these pieces
+            found = plan.pieces[mode] = _Pieces()
+            new = pieces
+        table = self._words(mode)
+        by_term, width, across = found.by_term, found.width, plan.across
+        for piece in new:
+            matches = list(plan.finditer(piece))
+            words = table.many(list(map(_GROUP, matches)))
+            width[piece] = sum(w for w, _ in words)
+            if any(entries for _, entries in words):
+                found.words[piece] = tuple(
+                    (m.group(), m.start(), w) for m, w in zip(matches, words, strict=True)
+                )
+            for _, entries in words:
+                for entry in entries:
+                    holding = by_term.get(entry[0])
+                    if holding is None:
+                        holding = by_term.setdefault(entry[0], set())
+                    holding.add(piece)
+            if across is not None and across.match(piece):
+                found.across.add(piece)
+        found.known |= new  # after their terms and widths: see _Pieces
         return found
 
     def _matching(self, text: str, mode: str, wanted: Collection[str]) -> list[TokenView]:
         """The tokens of :meth:`_views` whose term is in ``wanted``, in order.
 
-        The same tokens, found with set operations: the text's distinct words
-        that give one of ``wanted`` (see :class:`_Surfaces`); only their
-        occurrences are walked in Python, not every word of the text.
+        The same tokens, found with set operations: the text is cut at its
+        blanks (no word holds one, see :attr:`FrenchTokenizer.across_blanks`),
+        and the distinct pieces holding a word that gives one of ``wanted``
+        are looked up (see :class:`_Pieces`); only their occurrences are
+        walked in Python, not every word of the text.
         """
-        plan = self._plan()
-        pieces = plan.cut(text)
-        raws: list[str] = pieces[1::2]
-        distinct = set(raws)
-        by_term = self._surfaces(distinct, mode).by_term
+        pieces = text.split()
+        distinct = set(pieces)
+        index = self._pieces(distinct, mode)
+        if index.across and not distinct.isdisjoint(index.across):  # 13 ème: word by word
+            return [t for t in self._views(text, mode) if t.text in wanted]
         hits: set[str] = set()
         for term in wanted:
-            holding = by_term.get(term)
+            holding = index.by_term.get(term)
             if holding:
                 hits |= distinct.intersection(holding)
         if not hits:
             return []
-        at = list(compress(count(), map(hits.__contains__, raws)))  # the words to show
-        last = at[-1] + 1
-        starts = list(accumulate(map(len, pieces[: 2 * last - 1])))[::2]  # where they start
-        table = plan.words.get((mode, False)) or self._words(mode)
-        words = table.many(raws[:last])
-        positions = list(word_positions(words))
+        at = list(compress(count(), map(hits.__contains__, pieces)))  # the pieces to show
+        positions = list(accumulate(map(index.width.__getitem__, pieces[: at[-1]]), initial=0))
+        find, size, words = text.find, len(text), index.words
         out: list[TokenView] = []
+        start = end = 0
         for i in at:
-            base, raw, pos = starts[i], raws[i], positions[i]
-            for term, stopped, compound, a, b, p in words[i][1]:
-                if term in wanted:
-                    out.append(TokenView(term, pos + p, base + a, base + b, raw, stopped, compound))
+            piece = pieces[i]
+            # The first occurrence after the last piece shown that stands
+            # between blanks: an earlier one would be a piece shown before it.
+            start = find(piece, end)
+            end = start + len(piece)
+            while (start and not text[start - 1].isspace()) or (
+                end < size and not text[end].isspace()
+            ):
+                start = find(piece, start + 1)
+                end = start + len(piece)
+            pos = positions[i]
+            for raw, at_piece, (width, entries) in words[piece]:
+                base = start + at_piece
+                for term, stopped, compound, a, b, p in entries:
+                    if term in wanted:
+                        out.append(
+                            TokenView(term, pos + p, base + a, base + b, raw, stopped, compound)
+                        )
+                pos += width
         return out
 
     def terms(self, text: str) -> list[str]:

@@ -56,7 +56,9 @@ _RUN = rf"{_ALNUM}++(?:[{INVISIBLE}]++{_ALNUM}++)*+"
 _CONNECT = rf"(?:[-{APOSTROPHES}]|(?<=\d)[.,](?=\d)|\.(?={_ALNUM}))"
 _WORD_BODY = rf"{_RUN}(?:{_CONNECT}{_RUN})*+"
 # An ordinal typed with a space (``13 ème``) is one word.
-_SPACED_ORDINAL = rf"\d+ (?i:ièmes?|iemes?|èmes?|emes?|e|er|ère|ere)(?!{_ALNUM}|[-.{APOSTROPHES}])"
+_ORDINAL_SUFFIX = rf"(?i:ièmes?|iemes?|èmes?|emes?|e|er|ère|ere)(?!{_ALNUM}|[-.{APOSTROPHES}])"
+_SPACED_ORDINAL = rf"\d+ {_ORDINAL_SUFFIX}"
+_AFTER_SPACE = re.compile(_ORDINAL_SUFFIX)
 _WORD = re.compile(rf"{_SPACED_ORDINAL}|{_WORD_BODY}")
 _WORD_NO_SPACED_ORDINAL = re.compile(_WORD_BODY)
 _ACRONYM = re.compile(rf"(?:{_LETTER}\.)+{_LETTER}\.?")
@@ -171,6 +173,22 @@ class FrenchTokenizer(Configured, Tokenizer):  # type: ignore[misc]
     def pattern(self) -> re.Pattern[str]:
         """The regular expression of a word (a match is a word as written)."""
         return _WORD if self.ordinals else _WORD_NO_SPACED_ORDINAL
+
+    @property
+    def across_blanks(self) -> re.Pattern[str] | None:
+        """What starts a piece of text between blanks that may end a word begun
+        before the blank (the ``ème`` of ``13 ème``); ``None`` when no word
+        holds a blank.
+
+        No other word holds a blank (a character for which ``str.isspace``
+        is true), and none is cut by one: a text cut at its blanks
+        (``str.split()``) gives the same words piece by piece, unless one of
+        its pieces starts with this.
+
+        >>> FrenchTokenizer().words("le 13 ème"), FrenchTokenizer().words("13")
+        (['le', '13 ème'], ['13'])
+        """
+        return _AFTER_SPACE if self.ordinals else None
 
     def words(self, text: str) -> list[str]:
         """The words of ``text``, as written, in order."""
