@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from searchlib.analysis.analyzer import FrenchAnalyzer, TokenView
+from searchlib.analysis.analyzer import FrenchAnalyzer, Matched
 
 ANSI_MARK = ("\x1b[1;33m", "\x1b[0m")
 _SLACK = 12  # characters a fragment may grow by to reach the start or end of the text
@@ -179,11 +179,10 @@ def match_spans(
     if not spec or not text:
         return [], []
     # Only tokens whose term the query matched can be marked (phrases included).
-    wanted = spec.terms.union(*spec.phrases)
-    tokens = analyzer.matching_tokens(text, wanted, mode="index")
-    found: list[tuple[int, int, str]] = [
-        (t.start, t.end, t.text) for t in tokens if t.text in spec.terms
-    ]
+    wanted = spec.terms.union(*spec.phrases) if spec.phrases else spec.terms
+    tokens = analyzer.matches(text, wanted, mode="index")
+    terms = spec.terms
+    found: list[tuple[int, int, str]] = [(t[2], t[3], t[0]) for t in tokens if t[0] in terms]
     if spec.phrases:
         found.extend(_phrase_spans(tokens, spec.phrases))
     found.sort()
@@ -199,29 +198,30 @@ def match_spans(
 
 
 def _phrase_spans(
-    tokens: Sequence[TokenView], phrases: Sequence[tuple[str, ...]]
+    tokens: Sequence[Matched], phrases: Sequence[tuple[str, ...]]
 ) -> list[tuple[int, int, str]]:
-    by_pos: dict[int, list[TokenView]] = {}
-    for t in tokens:
-        if not t.compound:
-            by_pos.setdefault(t.pos, []).append(t)
+    """Where each phrase occurs: a token of its first word (no compound's
+    whole), then one of each next word at the next positions."""
+    at: dict[tuple[int, str], int] = {}  # (position, term) -> end of its first token
+    firsts: dict[str, list[tuple[int, int, int]]] = {}
+    for term, pos, start, end, _, _, compound in tokens:
+        if not compound:
+            at.setdefault((pos, term), end)
+            firsts.setdefault(term, []).append((pos, start, end))
     out: list[tuple[int, int, str]] = []
     for phrase in phrases:
         if not phrase:
             continue
-        for first in tokens:
-            if first.compound or first.text != phrase[0]:
-                continue
-            end = first.end
-            ok = True
-            for k, term in enumerate(phrase[1:], start=1):
-                nxt = [t for t in by_pos.get(first.pos + k, ()) if t.text == term]
-                if not nxt:
-                    ok = False
+        rest = phrase[1:]
+        for pos, start, first_end in firsts.get(phrase[0], ()):
+            end = first_end
+            for k, term in enumerate(rest, start=1):
+                found = at.get((pos + k, term))
+                if found is None:
                     break
-                end = nxt[0].end
-            if ok:
-                out.append((first.start, end, " ".join(phrase)))
+                end = found
+            else:
+                out.append((start, end, " ".join(phrase)))
     return out
 
 
