@@ -245,9 +245,14 @@ def highlight(
     if stripped_end - start <= max_chars:
         inside = tuple((s - start, e - start) for s, e in spans)
         return Snippet((Fragment(text[start:stripped_end], start, inside),))
-    windows = _best_windows(text, spans, labels, max_chars, max_fragments)
+    windows: list[tuple[int, int]] = []
+    for a, b in sorted(_best_windows(text, spans, labels, max_chars, max_fragments)):
+        if windows and a <= windows[-1][1]:  # windows that meet are shown as one
+            windows[-1] = (windows[-1][0], max(b, windows[-1][1]))
+        else:
+            windows.append((a, b))
     fragments = []
-    for a, b in sorted(windows):
+    for a, b in windows:
         inside = tuple((s - a, e - a) for s, e in spans if s >= a and e <= b)
         fragments.append(Fragment(text[a:b], a, inside, a > 0, b < stripped_end))
     return Snippet(tuple(fragments))

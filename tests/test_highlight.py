@@ -236,3 +236,16 @@ def test_windows_are_those_of_the_scan_of_every_window(
     text = ("mot " * (pos // 4 + 40))[: pos + 30]
     expected = _best_windows_v1(text, spans, labels, max_chars, max_fragments)
     assert _best_windows(text, spans, labels, max_chars, max_fragments) == expected
+
+
+def test_fragments_never_repeat_text() -> None:
+    # The second window starts a little before its first match, which may lie
+    # just past the end of the first window: the two are shown as one
+    # fragment, not as two repeating the text between them.
+    text = ("Rien ici. " * 10) + "Le juge " + ("x " * 26) + "fin du mandat. " + ("Encore. " * 30)
+    spec = MatchSpec(frozenset({"jug", "mandat"}))
+    s = highlight(text, A, spec, max_chars=80)
+    for before, after in zip(s.fragments, s.fragments[1:], strict=False):
+        assert after.start >= before.start + len(before.text)
+    assert [text[a:b] for a, b in s.spans] == ["juge", "mandat"]
+    assert s.to_text().count("fin du") == 1
