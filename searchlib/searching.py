@@ -65,7 +65,7 @@ from searchlib.fields import (
     is_multiple,
     parse_sort,
 )
-from searchlib.highlight import MatchSpec, highlight, leading_snippet
+from searchlib.highlight import MatchSpec, Snippet, highlight, leading_snippet
 from searchlib.query import ir
 from searchlib.query.acronyms import AcronymLexicon
 from searchlib.query.compiler import MAX_EXPANSION, QueryCompiler, TermExpansion
@@ -163,6 +163,10 @@ class SearcherState:
         self.searcher = searcher
         self.segments = segments if segments is not None else SegmentCache()
         self.stored: BoundedCache[int, dict[str, Any]] = BoundedCache(STORED_CACHE)
+        # the start of a passage and its title, per snippet size (hits not highlighted)
+        self.leads: BoundedCache[tuple[int, int], tuple[Snippet, Snippet]] = BoundedCache(
+            STORED_CACHE
+        )
         self.vocabularies: BoundedCache[str, Vocabulary] = BoundedCache(16)
         self.typo_corrections: BoundedCache[tuple[tuple[str, ...], str], tuple[str, ...]] = (
             BoundedCache(TYPO_CACHE, evict="clear")
@@ -204,6 +208,21 @@ class SearcherState:
         found = self.stored.get(docnum)
         if found is None:
             found = self.stored.put(docnum, dict(self.searcher.stored_fields(docnum)))
+        return found
+
+    def leading_snippets(self, docnum: int, chars: int) -> tuple[Snippet, Snippet]:
+        """The start of a passage's text (about ``chars``) and its whole title,
+        nothing marked: the snippets of a hit not highlighted. Cached, as
+        :meth:`stored_fields` (snippets are frozen: the results showing the
+        same passage share them)."""
+        key = (docnum, chars)
+        found = self.leads.get(key)
+        if found is None:
+            stored = self.stored_fields(docnum)
+            text, title = str(stored.get("text") or ""), str(stored.get("title") or "")
+            found = self.leads.put(
+                key, (leading_snippet(text, chars), leading_snippet(title, max(len(title), 1)))
+            )
         return found
 
     def passage_count(self) -> int:
@@ -746,18 +765,13 @@ class SearchContext:
         ranked = executed.ranked[first : first + limit]
         for rank, (docnum, score) in enumerate(ranked, start=first + 1):
             stored = self.state.stored_fields(docnum)
-            hits.append(
-                _hit(
-                    rank,
-                    score,
-                    stored,
-                    self.analyzer,
-                    compiled.match,
-                    highlight_hits,
-                    snippet_chars,
-                    max_fragments,
+            if highlight_hits:
+                snippets = _snippets(
+                    stored, self.analyzer, compiled.match, snippet_chars, max_fragments
                 )
-            )
+            else:  # the same for every search: kept with the stored fields
+                snippets = self.state.leading_snippets(docnum, snippet_chars)
+            hits.append(_hit(rank, score, stored, snippets))
         return SearchResults(
             compiled.text,
             executed.total,
@@ -973,28 +987,23 @@ def _check_facet(declared: Mapping[str, FieldType], facet: Facet) -> None:
         raise ValueError(f"facet {facet.field}: limit must be at least 1")
 
 
-def _hit(
-    rank: int,
-    score: float,
+def _snippets(
     stored: dict[str, Any],
     analyzer: FrenchAnalyzer,
     spec: MatchSpec,
-    do_highlight: bool,
     snippet_chars: int,
     max_fragments: int,
-) -> Hit:
+) -> tuple[Snippet, Snippet]:
+    """A passage's best fragments and its title, matches marked."""
     text = str(stored.get("text") or "")
     title = str(stored.get("title") or "")
-    if do_highlight:
-        snippet = highlight(
-            text, analyzer, spec, max_chars=snippet_chars, max_fragments=max_fragments
-        )
-        title_snippet = highlight(
-            title, analyzer, spec, max_chars=max(len(title), 1), max_fragments=1
-        )
-    else:
-        snippet = leading_snippet(text, snippet_chars)
-        title_snippet = leading_snippet(title, max(len(title), 1))
+    return (
+        highlight(text, analyzer, spec, max_chars=snippet_chars, max_fragments=max_fragments),
+        highlight(title, analyzer, spec, max_chars=max(len(title), 1), max_fragments=1),
+    )
+
+
+def _hit(rank: int, score: float, stored: dict[str, Any], snippets: tuple[Snippet, Snippet]) -> Hit:
     return Hit(
         rank=rank,
         id=str(stored["id"]),
@@ -1002,10 +1011,10 @@ def _hit(
         position=int(stored.get("position") or 0),
         start=int(stored.get("start") or 0),
         score=float(score),
-        title=title,
-        text=text,
-        snippet=snippet,
-        title_snippet=title_snippet,
+        title=str(stored.get("title") or ""),
+        text=str(stored.get("text") or ""),
+        snippet=snippets[0],
+        title_snippet=snippets[1],
         # stored values are cached and shared: the hit gets its own copy
         fields=copy.deepcopy(extra) if (extra := stored.get("fields")) else {},
     )

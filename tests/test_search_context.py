@@ -279,3 +279,31 @@ def test_a_request_is_checked_once_and_runs_as_given(ix: Index) -> None:
         SearchRequest("congé", semantic="maybe")  # type: ignore[arg-type]
     stages = [s.name for s in ix.search(request).trace.stages]
     assert stages[:2] == ["plan", "retrieve"] and "page" in stages
+
+
+def test_hits_not_highlighted_share_the_start_of_their_passage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An ids-only search pays for no snippet it already made: the start of a
+    # passage is the same for every search, kept with its stored fields.
+    from searchlib import searching
+
+    made: list[str] = []
+    real = searching.leading_snippet
+
+    def counting(text: str, max_chars: int = 220) -> Any:
+        made.append(text)
+        return real(text, max_chars)
+
+    monkeypatch.setattr(searching, "leading_snippet", counting)
+    ix = Index.in_memory()
+    ix.add([Document(f"d{i}", f"Titre {i}", f"Le congé payé numéro {i}.") for i in range(3)])
+    first = ix.search("congé", highlight_hits=False)
+    assert len(made) == 2 * len(first.hits) == 6  # a text and a title per hit
+    again = ix.search("congé payé", highlight_hits=False)
+    assert len(made) == 6
+    assert [h.snippet for h in again] == [h.snippet for h in first]
+    assert first.hits[0].snippet.text.startswith("Le congé payé")
+    assert ix.search("congé", highlight_hits=False, snippet_chars=5).hits[0].snippet != (
+        first.hits[0].snippet
+    )
