@@ -279,3 +279,19 @@ def test_matching_tokens_start_over_when_they_met_too_many_words() -> None:
         expected = [t for t in analyzer.tokens(text, mode="index") if t.text in {"jug", "etat"}]
         assert analyzer.matching_tokens(text, {"jug", "etat"}) == expected
         assert {t.surface for t in expected} == {"juge", "États-Unis"}
+
+
+def test_matching_tokens_find_short_pieces_inside_longer_ones() -> None:
+    # "a" and "de" first occur inside longer words: their own offsets are found.
+    analyzer = FrenchAnalyzer(stem=False)
+    text = "la demande a été faite\tde\u00a0bonne foi, a-t-il dit (a)"
+    found = [(t[0], t[2]) for t in analyzer.matches(text, {"a", "de"})]
+    at = text.index
+    assert found == [
+        ("a", at(" a ") + 1),
+        ("de", at("\tde") + 1),
+        ("a", at("a-t")),
+        ("a", at("(a") + 1),
+    ]
+    tokens = analyzer.tokens(text, "index")
+    assert found == [(t.text, t.start) for t in tokens if t.text in {"a", "de"}]

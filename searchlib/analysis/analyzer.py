@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from itertools import accumulate, compress, count
@@ -197,6 +198,8 @@ class _Plan:
             size, evict="clear"
         )
         self.pieces: dict[str, _Pieces] = {}
+        # a piece standing between blanks, for pieces found inside other words
+        self.alone: BoundedCache[str, re.Pattern[str]] = BoundedCache(size, evict="clear")
 
 
 def _fused_steps(analyzer: FrenchAnalyzer, no_morph: bool) -> tuple[Step, ...] | None:
@@ -519,6 +522,7 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         are looked up (see :class:`_Pieces`); only their occurrences are
         walked in Python, not every word of the text.
         """
+        plan = self._plan()
         pieces = text.split()
         distinct = set(pieces)
         index = self._pieces(distinct, mode)
@@ -541,12 +545,14 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             # The first occurrence after the last piece shown that stands
             # between blanks: an earlier one would be a piece shown before it.
             start = find(piece, end)
+            if (start and not text[start - 1].isspace()) or (
+                start + len(piece) < size and not text[start + len(piece)].isspace()
+            ):  # inside a longer piece ("de" in "demande"): let re look
+                found = plan.alone.get_or_compute(piece, _alone).search(text, end)
+                if found is None:  # cannot be: the piece is one of the text's
+                    raise RuntimeError(f"{piece!r} not found between blanks after {end}")
+                start = found.start()
             end = start + len(piece)
-            while (start and not text[start - 1].isspace()) or (
-                end < size and not text[end].isspace()
-            ):
-                start = find(piece, start + 1)
-                end = start + len(piece)
             pos = positions[i]
             for raw, at_piece, (width, entries) in words[piece]:
                 base = start + at_piece
@@ -703,6 +709,11 @@ class TokenView:
     surface: str
     stopped: bool
     compound: bool
+
+
+def _alone(piece: str) -> re.Pattern[str]:
+    """``piece`` between blanks (or the ends of the text)."""
+    return re.compile(rf"(?<!\S){re.escape(piece)}(?!\S)")
 
 
 def _matched(t: TokenView) -> Matched:
