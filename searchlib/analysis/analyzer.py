@@ -199,7 +199,8 @@ class _Plan:
         )
         self.pieces: dict[str, _Pieces] = {}
         # a piece standing between blanks, for pieces found inside other words
-        self.alone: BoundedCache[str, re.Pattern[str]] = BoundedCache(size, evict="clear")
+        # (a compiled pattern weighs a kilobyte or two: a few are kept)
+        self.alone: BoundedCache[str, re.Pattern[str]] = BoundedCache(1024, evict="clear")
 
 
 def _fused_steps(analyzer: FrenchAnalyzer, no_morph: bool) -> tuple[Step, ...] | None:
