@@ -302,7 +302,7 @@ def _best_windows(
         if chosen and best_key[0] == 0:
             break
         a = min(_snap_start(text, best_window[0]), spans[best_inside[0]][0])
-        last_end = max(spans[j][1] for j in best_inside)
+        last_end = spans[best_inside[-1]][1]  # spans are sorted and disjoint
         b = max(_snap_end(text, min(stripped_end, best_window[1])), last_end)
         if stripped_end - b <= _SLACK:  # do not cut off a last word or a full stop
             b = stripped_end
@@ -334,38 +334,42 @@ def _round(
     covered in the run.
     """
     n = len(remaining)
+    starts = [spans[j][0] for j in remaining]
+    ends = [spans[j][1] for j in remaining]
+    # a span's term, or None once covered (it then counts for nothing)
+    terms = [None if labels[j] in covered else labels[j] for j in remaining]
     counts: dict[str, int] = {}
-    fresh = 0  # distinct labels of remaining[lo:top] not in covered
+    fresh = 0  # distinct terms of remaining[bottom:top] not covered
     lo = hi = bottom = top = 0  # the run counted is remaining[bottom:top]
     best_key: tuple[int, int] = (-1, -1)
     best_window = (0, 0)
     best_run = (0, 0)
-    for k, i in enumerate(remaining):
-        a = max(0, spans[i][0] - lead)
+    for k, first in enumerate(starts):
+        a = first - lead if first > lead else 0
         b = a + max_chars
-        while hi < n and spans[remaining[hi]][1] <= b:
+        while hi < n and ends[hi] <= b:
             hi += 1
-        while lo < n and spans[remaining[lo]][0] < a:
+        while lo < n and starts[lo] < a:
             lo += 1
-        end = max(hi, lo)
+        end = hi if hi > lo else lo
         while top < end:  # the run grows to remaining[..:end]
-            label = labels[remaining[top]]
-            if label not in covered:
-                seen = counts.get(label, 0)
-                counts[label] = seen + 1
+            term = terms[top]
+            if term is not None:
+                seen = counts.get(term, 0)
+                counts[term] = seen + 1
                 fresh += seen == 0
             top += 1
         while bottom < lo:  # and loses what starts before the window
-            label = labels[remaining[bottom]]
-            if label not in covered:
-                counts[label] -= 1
-                fresh -= counts[label] == 0
+            term = terms[bottom]
+            if term is not None:
+                counts[term] -= 1
+                fresh -= counts[term] == 0
             bottom += 1
         if hi > lo:
             key = (fresh, hi - lo)
             run = (lo, hi)
         else:  # no span fits: the window shows the one it was placed for
-            key = (int(labels[i] not in covered), 1)
+            key = (int(terms[k] is not None), 1)
             run = (k, k + 1)
         if key > best_key:
             best_key, best_window, best_run = key, (a, b), run
