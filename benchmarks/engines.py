@@ -158,7 +158,7 @@ class SearchlibEngine:
 
     def open(self, path: Path) -> None:
         self.ix = Index.open(path)
-        self.ix.set_ranking(self.ranking)
+        self.ix.ranking = self.ranking  # for this run only: the index folder is not written
 
     def index(self) -> Index:
         """The open index."""
