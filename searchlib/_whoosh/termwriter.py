@@ -24,14 +24,18 @@ from __future__ import annotations
 
 import itertools
 import operator
+import pickle
+import struct
 import types
+import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from whoosh.codec.whoosh3 import W3FieldWriter
-from whoosh.filedb.filetables import HashWriter
-from whoosh.system import emptybytes
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3PostingsWriter, W3TermInfo
+from whoosh.filedb.filetables import HashWriter, OrderedHashWriter
+from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import length_to_byte
 
 from searchlib._whoosh.postingpool import TermGroups, TermRecord
 
@@ -79,6 +83,7 @@ def _add_postings(self: Any, schema: Any, lengths: Any, items: Iterable[Any]) ->
     records = items.records() if isinstance(items, TermGroups) else _records(items)
     lastfield: str | None = None
     lastterm: bytes | None = None
+    term_writer: _TermWriter | None = None
     for fieldname, btext, ids, weights, values in records:
         if fieldname != lastfield:
             if lastfield is not None and fieldname < lastfield:
@@ -96,9 +101,11 @@ def _add_postings(self: Any, schema: Any, lengths: Any, items: Iterable[Any]) ->
         )
         if not columns[0]:
             continue
-        self.start_term(btext)
-        _add_term(self._postwriter, *columns)
-        self.finish_term()
+        if term_writer is None:
+            term_writer = _TermWriter(self)
+        elif term_writer.fieldid != self._fieldid:
+            term_writer.start_field(self)
+        term_writer.write(btext, *columns)
     if lastfield is not None:
         self.finish_field()
 
@@ -140,3 +147,125 @@ def _add_term(
         if end < n:
             pw._write_block()
     # finish_postings writes the buffered last block and sets the extent.
+
+
+_LENGTHS = struct.Struct("!ii")
+"""A term dictionary entry's key and value lengths (``filetables._lengths``)."""
+
+_NO_LENGTH = length_to_byte(0)
+"""The length byte of blocks and terms without length statistics."""
+
+
+class _TermWriter:
+    """What ``start_term``, ``add_posting`` for each posting and ``finish_term``
+    of Whoosh's ``W3FieldWriter`` write for a term, in one call per term: the
+    same posting blocks (``W3PostingsWriter._write_block``), term info
+    (``W3TermInfo.to_bytes``) and term dictionary entry
+    (``OrderedHashWriter.add``), byte for byte, without Whoosh's calls and
+    checks per posting, per block and per term. A posting writer this does not
+    reproduce (inlined postings, byte ids, another class) goes through
+    Whoosh's methods."""
+
+    def __init__(self, fieldwriter: Any) -> None:
+        self.fieldwriter = fieldwriter
+        self.postfile = fieldwriter._postfile
+        tindex = fieldwriter._tindex
+        self.tindex = tindex if type(tindex) is OrderedHashWriter else None
+        self.start_field(fieldwriter)
+
+    def start_field(self, fieldwriter: Any) -> None:
+        """Take the field the field writer has just started."""
+        pw = fieldwriter._postwriter
+        self.fieldid: int = fieldwriter._fieldid
+        self.prefix = pack_ushort(self.fieldid)
+        self.fixedsize: int | None = fieldwriter._format.fixed_value_size()
+        self.blocklimit: int = pw._blocklimit
+        self.compression: int = pw._compression
+        self.bulk = (
+            self.tindex is not None
+            and type(pw) is W3PostingsWriter
+            and pw._inlinelimit <= 1
+            and not pw._byteids
+            and self.blocklimit > 0
+        )
+        # Where the next term's postings and dictionary entry go: counted here
+        # rather than asked of the files (a system call per term).
+        self.postpos: int = self.postfile.tell()
+        self.termpos: int = self.tindex.dbfile.tell() if self.tindex is not None else 0
+
+    def write(
+        self,
+        btext: bytes,
+        ids: Sequence[int],
+        weights: Sequence[float],
+        values: Sequence[bytes | None],
+    ) -> None:
+        """Write one term's postings (at least one, in document order)."""
+        fw = self.fieldwriter
+        if not self.bulk:
+            fw.start_term(btext)
+            _add_term(fw._postwriter, ids, weights, values)
+            fw.finish_term()
+            return
+        n = len(ids)
+        limit = self.blocklimit
+        comp = self.compression
+        fixedsize = self.fixedsize
+        dumps = pickle.dumps
+        parts: list[bytes] = [WHOOSH3_HEADER_MAGIC]
+        total = 0.0
+        maxweight: float = 0
+        for start in range(0, n, limit):
+            end = start + limit
+            block_ids = ids[start:end]
+            block_weights = weights[start:end]
+            count = len(block_ids)
+            stored = array("f", block_weights).tolist()  # float32, as Whoosh keeps them
+            total += sum(stored)
+            blockmax = max(0, *block_weights)
+            maxweight = max(maxweight, blockmax)
+            if stored.count(1.0) == count:
+                mini_weights: Any = None
+            elif stored.count(stored[0]) == count:
+                mini_weights = stored[0]
+            else:
+                mini_weights = tuple(stored)
+            kept = [v for v in values[start:end] if v]
+            if fixedsize is None or fixedsize < 0:
+                mini_values: Any = tuple(kept)
+            elif fixedsize == 0:
+                mini_values = None
+            else:
+                mini_values = emptybytes.join(kept)
+            deltas = tuple(map(operator.sub, block_ids, [0, *block_ids[:-1]]))
+            data = dumps((deltas, mini_weights, mini_values), 2)
+            if comp:
+                data = zlib.compress(data, comp)
+            info = dumps((count, block_ids[-1], blockmax, comp, 0, _NO_LENGTH), 2)
+            size = len(info) + len(data)
+            parts += (pack_int(-size if end >= n else size), info, data)
+        blob = emptybytes.join(parts)
+        offset = self.postpos
+        self.postfile.write(blob)
+        self.postpos += len(blob)
+        terminfo = (
+            _TERM_INFO.pack(0, total, n, 0, _NO_LENGTH, maxweight, ids[0], ids[-1])
+            + pack_long(offset)
+            + pack_int(len(blob))
+        )
+        # OrderedHashWriter.add(key, terminfo)
+        tindex: Any = self.tindex
+        key = self.prefix + btext
+        if key <= tindex.lastkey:
+            raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
+        pos = self.termpos
+        tindex.index.append(pos)
+        entry = _LENGTHS.pack(len(key), len(terminfo)) + key + terminfo
+        tindex.dbfile.write(entry)
+        self.termpos += len(entry)
+        h = tindex.hashfn(key)
+        tindex.buckets[h & 255].append((h, pos))
+        tindex.lastkey = key
+
+
+_TERM_INFO: struct.Struct = W3TermInfo._struct
