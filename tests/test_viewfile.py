@@ -6,9 +6,12 @@ import io
 import mmap
 import pickle
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from whoosh.filedb.structfile import BufferFile
 
 from searchlib import Document, Index
 from searchlib._whoosh.storage import _SafeBufferFile  # the files an index is read through
@@ -88,3 +91,26 @@ def test_searchlib_buffer_files_share_the_mapped_segment(tmp_path: Path) -> None
         assert buf.read(16) == mapped[:16]
         buf.file = None  # drop the view before the map closes
         del buf
+
+
+def test_opening_an_index_copies_no_part_of_its_segment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parts of a compound segment are views of its memory map: Whoosh's
+    ``BufferFile`` (whose ``BytesIO`` copies the whole part, reading every page
+    of the segment at each opening) is never made."""
+    path = tmp_path / "ix"
+    with Index.create(path) as ix:
+        ix.add([Document("a", "Titre", "Le contrat de travail à durée déterminée.")])
+    copies: list[int] = []
+    original = BufferFile.__init__
+
+    def counting(self: BufferFile, buf: Any, *args: Any, **kwargs: Any) -> None:
+        copies.append(len(buf))
+        original(self, buf, *args, **kwargs)
+
+    monkeypatch.setattr(BufferFile, "__init__", counting)
+    with Index.open(path) as ix:
+        assert [h.doc_id for h in ix.search("contrat")] == ["a"]
+        assert ix.document("a") is not None
+    assert copies == []

@@ -204,6 +204,13 @@ class _SafeCompoundStorage(CompoundStorage):  # type: ignore[misc]
     """A compound segment file whose parts are safe files."""
 
     def open_file(self, name: str, *args: Any, **kwargs: Any) -> StructFile:
+        source = getattr(self, "_source", None)
+        if source is not None and not self.is_closed:
+            # A view of the memory map, read in place. (Whoosh's own method makes
+            # a BufferFile, whose BytesIO copies the whole part: every page of the
+            # segment read, and a copy of it allocated, at each opening.)
+            offset, length = self.range(name)
+            return _SafeBufferFile(memoryview(source)[offset : offset + length], name=name)
         f = super().open_file(name, *args, **kwargs)
         if isinstance(f, BufferFile):
             return _SafeBufferFile(f._buf, name=name)
