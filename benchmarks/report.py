@@ -114,6 +114,7 @@ def build_table(results: dict[str, Any], names: Sequence[str]) -> str:
             [
                 n,
                 fmt(b.get("seconds"), 1),
+                fmt(b.get("cpu_seconds"), 1),
                 fmt(b.get("docs_per_s"), 0),
                 fmt(b.get("mb_per_s"), 2),
                 fmt(b.get("peak_rss_mb"), 0),
@@ -127,7 +128,16 @@ def build_table(results: dict[str, Any], names: Sequence[str]) -> str:
         f"median of {runs} build(s), each in a fresh process\n\n"
     )
     return head + table(
-        ["engine", "build s", "docs/s", "MB/s", "peak RSS MB", "RSS before build MB", "index MB"],
+        [
+            "engine",
+            "build s",
+            "CPU s",
+            "docs/s",
+            "MB/s",
+            "peak RSS MB",
+            "RSS before build MB",
+            "index MB",
+        ],
         rows,
     )
 
@@ -236,6 +246,7 @@ def ratio_tables(results: dict[str, Any], names: Sequence[str]) -> str:
     if "build" in results:
         speed += [
             ("build MB/s", pick("build", "mb_per_s")),
+            ("build CPU s", pick("build", "cpu_seconds")),
             ("peak RSS", pick("build", "peak_rss_mb")),
             ("index size", pick("build", "index_bytes")),
         ]

@@ -294,13 +294,15 @@ def run_builds(
         if ok:
             for key in (
                 "seconds",
+                "cpu_seconds",
                 "docs_per_s",
                 "mb_per_s",
                 "peak_rss_mb",
                 "rss_loaded_mb",
                 "index_bytes",
             ):
-                summary[key] = statistics.median(r[key] for r in ok)
+                if all(key in r for r in ok):
+                    summary[key] = statistics.median(r[key] for r in ok)
             summary["docs"], summary["bytes"] = ok[0]["docs"], ok[0]["bytes"]
         summary["errors"] = merge_errors(results)
         out[name] = summary
