@@ -29,6 +29,12 @@ from searchlib.analysis.analyzer import FrenchAnalyzer
 Posting = tuple[str, bytes, int, float, bytes]
 """What Whoosh's posting pool holds: field, term, document number, weight, value."""
 
+Columns = tuple[str, list[bytes], list[float], list[bytes]]
+"""A field's postings in one document: field, then its terms, weights and values."""
+
+AddColumns = Callable[[str, int, list[bytes], list[float], list[bytes]], None]
+"""``GroupedPostingPool.add_columns``: field, document number, terms, weights, values."""
+
 _POSITIONS = 1
 _FREQUENCY = 2
 _WHOOSH = 0
@@ -54,6 +60,7 @@ class DocumentAdder:
             self._plans[name] = (field, _plan(field))
         pool = writer.pool
         self._add_many: Callable[[list[Posting]], None] | None = getattr(pool, "add_many", None)
+        self._add_columns: AddColumns | None = getattr(pool, "add_columns", None)
 
     def add(self, fields: Mapping[str, Any]) -> None:
         """Add one document, as ``writer.add_document(**fields)`` would."""
@@ -68,6 +75,7 @@ class DocumentAdder:
         docnum = writer.docnum
         docboost = writer._doc_boost(fields)
         postings: list[Posting] = []
+        columns: list[Columns] = []
         perdoc.start_doc(docnum)
         try:
             for name in names:
@@ -78,7 +86,11 @@ class DocumentAdder:
                 length = 0
                 if field.indexed:
                     boost = writer._field_boost(fields, name, docboost)
-                    length = _index(field, plan, name, value, docnum, boost, postings)
+                    found = _fused(field, plan, value)
+                    if found is None or self._add_columns is None:
+                        length = _index(field, plan, name, value, docnum, boost, postings)
+                    else:
+                        length = _columns(plan, name, found, boost, columns)
                     if not field.scorable:
                         length = 0
                 stored = fields.get(f"_stored_{name}", value)
@@ -89,6 +101,12 @@ class DocumentAdder:
         except Exception:
             perdoc.cancel_doc()
             raise
+        # Only once the document is complete: a failure leaves nothing in the pool.
+        if columns:
+            add_columns = self._add_columns
+            assert add_columns is not None
+            for name, terms, weights, values in columns:
+                add_columns(name, docnum, terms, weights, values)
         self._add_many(postings)
         perdoc.finish_doc()
         writer._added = True
@@ -109,6 +127,33 @@ def _plan(field: Any) -> int:
     return _WHOOSH
 
 
+def _fused(field: Any, plan: int, value: Any) -> dict[bytes, list[int]] | None:
+    """The terms and positions of a field value its fused analyzer makes, or ``None``."""
+    return field.analyzer.term_positions(value) if plan and isinstance(value, str) else None
+
+
+def _columns(
+    plan: int, name: str, found: dict[bytes, list[int]], boost: float, out: list[Columns]
+) -> int:
+    """Append the postings of one fused field value to ``out`` as columns (the
+    postings :func:`_index` makes); return the field length."""
+    if not found:
+        return 0
+    counts = list(map(len, found.values()))
+    weights = list(map(float, counts))
+    if boost != 1.0:
+        weights = [w * boost for w in weights]
+    if plan == _POSITIONS:
+        values = [
+            _one_position(positions[0]) if len(positions) == 1 else _encode_positions(positions)
+            for positions in found.values()
+        ]
+    else:
+        values = list(map(_frequency, counts))
+    out.append((name, list(found), weights, values))
+    return sum(counts)
+
+
 def _index(
     field: Any,
     plan: int,
@@ -119,7 +164,7 @@ def _index(
     out: list[Posting],
 ) -> int:
     """Append the postings of one field value to ``out``; return the field length."""
-    found = field.analyzer.term_positions(value) if plan and isinstance(value, str) else None
+    found = _fused(field, plan, value)
     if found is None:
         length = 0
         for tbytes, freq, weight, vbytes in field.index(value):

@@ -160,6 +160,27 @@ class GroupedPostingPool(PostingPool):  # type: ignore[misc]
         for name, same in itertools.groupby(items, _FIELD):
             self._term_ids.extend(map(self._numbers_of(name).__getitem__, map(_TERM, same)))
 
+    def add_columns(
+        self,
+        name: str,
+        docnum: int,
+        terms: Sequence[bytes],
+        weights: Sequence[float],
+        values: Sequence[bytes | None],
+    ) -> None:
+        """Add one document's postings of field ``name`` given as columns (each
+        term once): what :meth:`add_many` does with the same postings as tuples."""
+        n = len(terms)
+        if not n:
+            return
+        self._make_room(  # Whoosh's estimate, as in add
+            (150 + len(name)) * n + 2 * sum(map(len, terms)) + sum(map(len, filter(None, values)))
+        )
+        self._ids.extend(itertools.repeat(docnum, n))
+        self._weights.extend(weights)
+        self._values.extend(values)
+        self._term_ids.extend(map(self._numbers_of(name).__getitem__, terms))
+
     def _memory_records(self) -> Iterator[TermRecord]:
         """The postings in memory as sorted term records; empties the pool."""
         id_column, weight_column, value_column = self._ids, self._weights, self._values
