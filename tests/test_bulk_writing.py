@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import whoosh.index
 from conftest import need_shared, shared_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -138,7 +139,8 @@ def _segment_files(
     folder: Path, docs: list[Document], *, stock: bool, limitmb: int = 128, max_runs: int = 128
 ) -> dict[str, bytes]:
     """The segment files of an index of ``docs``, its postings written by Whoosh's
-    posting pool and field writer (``stock``) or by searchlib's. Documents go
+    posting pool and field writer (``stock``) or by searchlib's, its posting
+    blocks pickled with protocol 2 as Whoosh pickles them. Documents go
     through Whoosh's add_document either way: the document adder makes the same
     postings but shares equal position values, which pickle shorter."""
     with pytest.MonkeyPatch.context() as mp:
@@ -147,6 +149,7 @@ def _segment_files(
             mp.setattr(postingpool, "install", lambda writer: None)
             mp.setattr(termwriter, "install", lambda writer: None)
         mp.setattr(postingpool, "MAX_RUNS_OPEN", max_runs)
+        mp.setattr(termwriter, "BLOCK_PROTOCOL", 2)  # Whoosh's pickles of the block data
         original = Writing.writer
 
         def loose(self: Writing, *args: Any, **kwargs: Any) -> Any:
@@ -321,3 +324,38 @@ def test_grouped_pool_gives_whooshs_order(
     flat = [(n, t, d, w, v) for n, t, *cols in records for d, w, v in zip(*cols, strict=True)]
     assert flat == sorted(postings)
     pool.cleanup()
+
+
+def _stock_postings(folder: Path) -> list[Any]:
+    """Every posting of an index folder, read by stock Whoosh (its own classes,
+    ``pickle.loads``)."""
+    with whoosh.index.open_dir(str(folder), indexname="searchlib").reader() as reader:
+        out = []
+        for field, term in reader.all_terms():
+            m = reader.postings(field, term)
+            while m.is_active():
+                out.append((field, term, m.id(), m.weight(), m.value()))
+                m.next()
+        return out
+
+
+def test_blocks_in_protocol_4_hold_what_protocol_2_holds(
+    tmp_path: Path, corpus: list[Document]
+) -> None:
+    def build(folder: Path) -> dict[str, Any]:
+        with Index.create(folder) as ix:
+            ix.add(corpus)
+        with Index.open(folder) as ix:
+            return _content(ix)
+
+    ours = build(tmp_path / "p4")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(termwriter, "BLOCK_PROTOCOL", 2)
+        whooshs = build(tmp_path / "p2")
+    assert ours == whooshs
+    assert _stock_postings(tmp_path / "p4") == _stock_postings(tmp_path / "p2")
+
+    def size(folder: Path) -> int:
+        return sum(f.stat().st_size for f in folder.glob("*.seg"))
+
+    assert size(tmp_path / "p4") < 0.9 * size(tmp_path / "p2")  # positions: about half

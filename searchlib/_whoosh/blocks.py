@@ -115,19 +115,30 @@ def _block_head(m: Any) -> tuple[tuple[int, ...], Any] | None:
     look as expected (then read it whole).
 
     The values of a positional field are the positions, one bytes object per
-    posting: unpickling them is most of the cost of reading a block, and
-    scoring does not need them.
+    posting: in Whoosh's protocol-2 blocks, unpickling them (a call to
+    ``_codecs.encode`` each) is most of the cost of reading a block, and
+    scoring does not need them. A protocol-4 block (searchlib's term writer)
+    is read whole: its values are plain bytes objects, and reading them costs
+    about what finding where they start would.
     """
     raw = m._postfile.get(m._dataoffset, m._nextoffset - m._dataoffset)
     raw = zlib.decompress(raw) if m._compression else bytes(raw)
-    at = raw.find(_VALUES_START)
-    if at <= 0:
-        return None
-    if raw[at - 1] == 0x28:  # MARK: the values are a tuple of more than 3
-        at -= 1
     try:
-        # The data tuple's first two items, then TUPLE2 and STOP.
-        head = restricted_loads(raw[:at] + b"\x86.")
+        if raw[:2] == _PROTOCOL_4:
+            # Bytes values are plain bytes objects there, read as fast as the
+            # rest: the whole block costs about what its head would.
+            data = restricted_loads(raw)
+            if type(data) is not tuple or len(data) != 3:
+                return None
+            head = data[:2]
+        else:
+            at = raw.find(_VALUES_START)
+            if at <= 0:
+                return None
+            if raw[at - 1] == 0x28:  # MARK: the values are a tuple of more than 3
+                at -= 1
+            # The data tuple's first two items, then TUPLE2 and STOP.
+            head = restricted_loads(raw[:at] + b"\x86.")
     except Exception:  # noqa: BLE001 - any surprise: read the block whole
         return None
     count = m._blocklength
@@ -142,6 +153,10 @@ def _block_head(m: Any) -> tuple[tuple[int, ...], Any] | None:
         return head
     return None
 
+
+_PROTOCOL_4 = b"\x80\x04"
+"""How a block pickled with protocol 4 begins (searchlib's term writer,
+:data:`searchlib._whoosh.termwriter.BLOCK_PROTOCOL`; Whoosh writes protocol 2)."""
 
 _PICKLED_LIST = b"\x80\x02]q\x00"
 """How ``pickle.dumps(a_list, 2)`` starts: protocol 2, an empty list, memo 0."""
