@@ -61,6 +61,8 @@ class DocumentAdder:
         pool = writer.pool
         self._add_many: Callable[[list[Posting]], None] | None = getattr(pool, "add_many", None)
         self._add_columns: AddColumns | None = getattr(pool, "add_columns", None)
+        # Per fused field, its last value analysed: the value, boost, postings and length.
+        self._last: dict[str, tuple[str, float, Columns, int]] = {}
 
     def add(self, fields: Mapping[str, Any]) -> None:
         """Add one document, as ``writer.add_document(**fields)`` would."""
@@ -86,11 +88,20 @@ class DocumentAdder:
                 length = 0
                 if field.indexed:
                     boost = writer._field_boost(fields, name, docboost)
-                    found = _fused(field, plan, value)
-                    if found is None or self._add_columns is None:
-                        length = _index(field, plan, name, value, docnum, boost, postings)
+                    last = self._last.get(name)
+                    if last is not None and last[0] == value and last[1] == boost:
+                        # The same value as this field's in the document before
+                        # (the title of a document's passages): the same postings.
+                        columns.append(last[2])
+                        length = last[3]
                     else:
-                        length = _columns(plan, name, found, boost, columns)
+                        found = _fused(field, plan, value)
+                        if found is None or self._add_columns is None:
+                            length = _index(field, plan, name, value, docnum, boost, postings)
+                        else:
+                            length = _columns(plan, name, found, boost, columns)
+                            if columns and columns[-1][0] == name:
+                                self._last[name] = (value, boost, columns[-1], length)
                     if not field.scorable:
                         length = 0
                 stored = fields.get(f"_stored_{name}", value)
