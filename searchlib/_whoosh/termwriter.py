@@ -5,13 +5,13 @@ sorted postings of the pool and makes several Python calls per posting:
 order checks, ``add`` and ``add_posting`` with their type assertions, block
 statistics. :func:`install` gives a fresh writer's field writer a version that
 takes each term's postings as one group (the term records of
-:class:`~searchlib._whoosh.postingpool.TermGroups`, or sorted postings grouped here),
-fills the block buffers of Whoosh's
-own postings writer with them in bulk and lets Whoosh encode and write each
-block (``W3PostingsWriter._write_block``): the bytes written are Whoosh's.
-It applies when no per-document lengths are asked for (searchlib's codec
-keeps no per-block length statistics, see ``index._writer_codec``); anything
-else goes through Whoosh's method.
+:class:`~searchlib._whoosh.postingpool.TermGroups`, or sorted postings grouped here)
+and writes each term's posting blocks, term info and dictionary entry in one
+call (:class:`_TermWriter`): Whoosh's format, the block data pickled with
+:data:`BLOCK_PROTOCOL` (with 2, Whoosh's bytes). It applies when no
+per-document lengths are asked for (searchlib's codec keeps no per-block
+length statistics, see ``SafeCodec``); anything else goes through Whoosh's
+method.
 
 The term dictionary's hash writer keeps every term's ``(hash, position)``
 until the segment is closed, as a tuple of two ints (about 120 bytes a term,
