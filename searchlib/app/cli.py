@@ -43,11 +43,15 @@ from searchlib.app.render import (
     DIM,
     analysis_json,
     analysis_rows,
+    completions_list,
+    document_dict,
+    explanation_dict,
     format_analysis,
     format_explanation,
     format_results,
     format_stats,
     learned_rows,
+    passage_dict,
     plural,
     quoted,
     results_html,
@@ -82,6 +86,7 @@ from searchlib.learn import (
 )
 from searchlib.learn.crossval import MAX_FOLDS
 from searchlib.opensearch import cli as opensearch_cli
+from searchlib.ranking.explain import Explanation
 from searchlib.ranking.params import Ranking
 from searchlib.seed import default_index
 from searchlib.semantic.embedders import (
@@ -406,7 +411,43 @@ def build_parser() -> argparse.ArgumentParser:
         opensearch_cli.add_cluster_options(sub.choices[name])
     _off_option(p)
     _learn_parser(sub)
+    _serve_parser(sub)
     return parser
+
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="serve an index over HTTP: a search page and a JSON API",
+        description="A search page at / and a JSON API under /api (described at "
+        "/openapi.json), on this machine only unless --host says otherwise. Read-only "
+        "unless a write token is given (--write-token, or the SEARCHLIB_WRITE_TOKEN "
+        "environment variable, which other users cannot read in the process list). "
+        "Needs the searchlib[serve] extra. Ctrl-C stops it.",
+    )
+    _version(p)
+    _index_option(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--port",
+        type=lambda text: _in_range(text, 0, 65535),
+        default=8000,
+        metavar="N",
+        help="port (default 8000; 0: any free port)",
+    )
+    p.add_argument(
+        "--write-token",
+        metavar="TOKEN",
+        help="allow adding and deleting documents to requests that send "
+        "'Authorization: Bearer TOKEN' (default: $SEARCHLIB_WRITE_TOKEN; none: read-only)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=_seconds,
+        metavar="SECONDS",
+        help="seconds a search may take (default: the index's, 10)",
+    )
+    opensearch_cli.add_cluster_options(p)
 
 
 def _off(args: argparse.Namespace, index: object) -> dict[str, Any]:
@@ -574,6 +615,16 @@ def _warning_printer(err: TextIO, shown: Callable[..., None]) -> Callable[..., N
     return show
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text}")
+    return value
+
+
 def _positive(text: str) -> int:
     return _in_range(text, 1)
 
@@ -626,14 +677,14 @@ def main(
             warnings.showwarning = _warning_printer(err, warnings.showwarning)
             return _dispatch(args, stdin, out, err)
     except QuerySyntaxError as e:
-        print(f"searchlib: query error: {visible(_cli_words(str(e)), newlines=False)}", file=err)
+        print(f"searchlib: {error_message(e)}", file=err)
         print(visible(e.caret()), file=err)
         return EXIT_USER
     except (SearchlibError, OSError) as e:
         if isinstance(e, BrokenPipeError):  # `searchlib search ... | head`
             _silence(out)
             return EXIT_OK
-        print(f"searchlib: {visible(_message(e), newlines=False)}", file=err)
+        print(f"searchlib: {error_message(e)}", file=err)
         return EXIT_USER
     except KeyboardInterrupt:
         print("searchlib: interrupted", file=err)
@@ -668,6 +719,8 @@ def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO, err: 
         return _cmd_eval(args, out, err)
     if command == "learn":
         return _cmd_learn(args, out, err)
+    if command == "serve":
+        return _cmd_serve(args, out)
     index_dir = getattr(args, "index", None)
     index, label = _open(index_dir, getattr(args, "approximate", False))
     return run_repl(
@@ -768,6 +821,15 @@ def _readable(arg: str) -> str:
     except UnicodeEncodeError:
         return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return arg
+
+
+def error_message(e: BaseException) -> str:
+    """The one line the command line prints for a library error (after
+    ``searchlib: ``), in its words, control characters shown: what
+    ``searchlib serve`` answers too."""
+    if isinstance(e, QuerySyntaxError):
+        return f"query error: {visible(_cli_words(str(e)), newlines=False)}"
+    return visible(_message(e), newlines=False)
 
 
 def _message(e: BaseException) -> str:
@@ -1102,9 +1164,14 @@ def _then(items: Iterator[Document], done: Callable[[], None]) -> Iterator[Docum
 
 
 def dump_json(value: object, out: TextIO) -> None:
-    """``value`` as indented JSON, UTF-8 kept, and the control characters JSON
-    leaves raw (C1, bidirectional and line separators) escaped as ``\\uXXXX``."""
-    out.write(_json_safe(json.dumps(value, ensure_ascii=False, indent=2)) + "\n")
+    """``value`` as indented JSON (see :func:`json_text`), and a line feed."""
+    out.write(json_text(value) + "\n")
+
+
+def json_text(value: object, indent: int | None = 2) -> str:
+    """``value`` as JSON, UTF-8 kept, and the control characters JSON leaves
+    raw (C1, bidirectional and line separators) escaped as ``\\uXXXX``."""
+    return _json_safe(json.dumps(value, ensure_ascii=False, indent=indent))
 
 
 def _json_safe(text: str) -> str:
@@ -1153,7 +1220,7 @@ def _cmd_complete(args: argparse.Namespace, out: TextIO) -> int:
     index, _ = _open(args.index)
     found = index.complete(args.text, limit=args.limit)
     if args.json:
-        dump_json([dataclasses.asdict(c) for c in found], out)
+        dump_json(completions_list(found), out)
         return EXIT_OK
     for c in found:
         print(visible(c.query, newlines=False), file=out)
@@ -1162,36 +1229,42 @@ def _cmd_complete(args: argparse.Namespace, out: TextIO) -> int:
 
 def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     index, _ = _open(args.index)
-    hit = index.hit(args.id)
-    if hit is None:
-        # a document id: its passage that scores best for the query
-        passages = [index.hit(str(p["id"])) for p in index.passages(args.id)]
-        hits = [h for h in passages if h is not None]
-        if not hits:
-            raise SearchlibError(f"no passage or document {quoted(args.id)} in the index")
-        why = max((index.explain(args.query, h) for h in hits), key=lambda w: w.total)
-    else:
-        why = index.explain(args.query, hit)
-    why = dataclasses.replace(why, score=why.total)
+    why = explain_id(index, args.query, args.id)
     if args.json:
-        dump_json(dataclasses.asdict(why) | {"total": why.total}, out)
+        dump_json(explanation_dict(why), out)
     else:
+        why = dataclasses.replace(why, score=why.total)
         print(format_explanation(why, use_color(out)), file=out)
     return EXIT_OK
+
+
+def explain_id(index: Backend, query: str, ident: str) -> Explanation:
+    """How passage ``ident`` scores for ``query``, or, ``ident`` being a
+    document id, its passage that scores best (``searchlib explain``).
+
+    Raises:
+        SearchlibError: no such passage or document.
+    """
+    hit = index.hit(ident)
+    if hit is not None:
+        return index.explain(query, hit)
+    passages = [index.hit(str(p["id"])) for p in index.passages(ident)]
+    hits = [h for h in passages if h is not None]
+    if not hits:
+        raise SearchlibError(f"no passage or document {quoted(ident)} in the index")
+    return max((index.explain(query, h) for h in hits), key=lambda w: w.total)
 
 
 def _cmd_get(args: argparse.Namespace, out: TextIO) -> int:
     index, _ = _open(args.index)
     doc = index.document(args.id)
     if doc is not None:
-        record: dict[str, Any] = {"id": doc.id, "title": doc.title, "text": doc.text}
-        record.update(doc.fields)
+        record = document_dict(doc)
     else:
         passage = index.passage(args.id)
         if passage is None:
             raise SearchlibError(f"no document or passage {quoted(args.id)} in the index")
-        record = {k: passage.get(k) for k in ("id", "doc_id", "position", "start", "title", "text")}
-        record.update(passage.get("fields") or {})
+        record = passage_dict(passage)
     if args.json:
         dump_json(record, out)
         return EXIT_OK
@@ -1331,6 +1404,34 @@ def _setting(text: str) -> tuple[str, object]:
         with contextlib.suppress(ValueError):
             value = float(raw) if any(c in raw for c in ".eE") else int(raw)
     return name.strip(), value
+
+
+# -- serve ----------------------------------------------------------------------------
+
+
+def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from searchlib import serve  # noqa: PLC0415 (the serve extra: only when serving)
+    except ImportError as e:
+        if not e.name or e.name.startswith("searchlib"):
+            raise
+        raise SearchlibError(
+            "serve needs the serve extra: pip install 'searchlib[serve]' "
+            f"({e.name.split('.')[0]} is missing)"
+        ) from None
+    token = args.write_token or os.environ.get("SEARCHLIB_WRITE_TOKEN") or None
+    index, label = _open(args.index, args.approximate)
+    with contextlib.closing(index):
+        serve.serve(
+            index,
+            label=label,
+            host=args.host,
+            port=args.port,
+            write_token=token,
+            time_limit=args.time_limit,
+            out=out,
+        )
+    return EXIT_OK
 
 
 # -- eval -----------------------------------------------------------------------------

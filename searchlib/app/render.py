@@ -22,8 +22,10 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from searchlib.analysis.analyzer import ANALYZER_VERSION, FrenchAnalyzer, normalize_text
+from searchlib.documents import Document
 from searchlib.engine.backend import IndexStats
 from searchlib.highlight import ANSI_MARK, Snippet, visible
+from searchlib.query.suggest import Completion
 from searchlib.ranking.explain import Explanation
 from searchlib.ranking.params import Ranking
 from searchlib.results import Hit, SearchResults
@@ -263,6 +265,40 @@ def results_html(results: SearchResults) -> str:
         f"</q>, page {results.page}</p>\n"
         f"<ol>\n{body}\n</ol>\n</body>\n</html>\n"
     )
+
+
+# -- JSON of documents, passages, completions and explanations --------------------
+# (``searchlib get``, ``complete`` and ``explain --json``, and searchlib serve's API)
+
+
+def document_dict(doc: Document) -> dict[str, Any]:
+    """``{"id", "title", "text", ...extra fields}``: a document as stored.
+
+    >>> document_dict(Document("d1", "Titre", "Texte.", {"source": "sp"}))
+    {'id': 'd1', 'title': 'Titre', 'text': 'Texte.', 'source': 'sp'}
+    """
+    record: dict[str, Any] = {"id": doc.id, "title": doc.title, "text": doc.text}
+    record.update(doc.fields)
+    return record
+
+
+def passage_dict(stored: dict[str, Any]) -> dict[str, Any]:
+    """``{"id", "doc_id", "position", "start", "title", "text", ...extra fields}``:
+    a passage's stored fields (:meth:`Index.passage <searchlib.Index.passage>`)."""
+    record = {k: stored.get(k) for k in ("id", "doc_id", "position", "start", "title", "text")}
+    record.update(stored.get("fields") or {})
+    return record
+
+
+def completions_list(found: Sequence[Completion]) -> list[dict[str, Any]]:
+    """``[{"query", "word", "frequency", "matches"}, ...]``."""
+    return [dataclasses.asdict(c) for c in found]
+
+
+def explanation_dict(why: Explanation) -> dict[str, Any]:
+    """An explanation as JSON, its ``score`` the sum of its shares, and that ``total``."""
+    why = dataclasses.replace(why, score=why.total)
+    return dataclasses.asdict(why) | {"total": why.total}
 
 
 # -- analysis -------------------------------------------------------------------
