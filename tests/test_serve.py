@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -585,3 +586,14 @@ def test_serve_prints_its_url_and_stops_on_ctrl_c(index_dir: Path) -> None:
             process.kill()
     assert process.returncode == 0, err
     assert out == "searchlib: stopped\n" and err == ""
+
+
+def test_the_listening_socket_answers_without_nagle_delays() -> None:
+    from searchlib.serve.server import bind
+
+    sock = bind("127.0.0.1", 0)
+    with sock:
+        # asyncio sets TCP_NODELAY on accepted sockets only when they say they are
+        # TCP: without it each kept-alive answer waited 40 ms for a delayed ACK
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
