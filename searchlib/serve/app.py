@@ -80,8 +80,9 @@ def create_app(
         >>> from starlette.testclient import TestClient
         >>> from searchlib import default_index
         >>> client = TestClient(create_app(default_index()))
-        >>> client.get("/api/search", params={"q": "cour federale"}).json()["hits"][0]["title"]
-        'Federal Court of Canada'
+        >>> hit = client.get("/api/search", params={"q": "cour federale"}).json()["hits"][0]
+        >>> "<mark>fédérale</mark>" in hit["snippet"]
+        True
     """
     service = Service(
         index,
