@@ -60,6 +60,7 @@ def test_subcommands_are_the_issue_list() -> None:
         "ranking",
         "repl",
         "search",
+        "serve",
         "stats",
     ]
 
