@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 pytest.importorskip("starlette", reason="needs the serve extra: pip install -e '.[serve,test]'")
@@ -31,9 +32,11 @@ from starlette.testclient import TestClient
 
 from searchlib import Date, Document, Facet, Index, Keyword
 from searchlib.app.cli import main
-from searchlib.errors import IndexCorruptError
+from searchlib.engine.request import SearchRequest
+from searchlib.errors import IndexCorruptError, SearchTimeoutError
 from searchlib.serve import create_app
 from searchlib.serve.app import CSP
+from searchlib.serve.service import Service
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "s3cret-token"
@@ -597,3 +600,50 @@ def test_the_listening_socket_answers_without_nagle_delays() -> None:
         # TCP: without it each kept-alive answer waited 40 ms for a delayed ACK
         assert sock.proto == socket.IPPROTO_TCP
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_searches_of_a_local_index_take_turns_in_order_and_the_wait_counts(
+    index: Index,
+) -> None:
+    # One search at a time runs on a local index: the others queue first come,
+    # first served, and the time spent queueing counts against the time limit.
+    service = Service(index)
+    assert service.search_limiter.total_tokens == 1
+    queries = ["licenciement", "préavis", "congés", "salaire", "démission"]
+    order: list[str] = []
+    timed_out: list[str] = []
+
+    async def holding(release: anyio.Event) -> None:  # a long search holds the turn
+        async with service.search_limiter:
+            await release.wait()
+
+    async def search(query: str, seconds: float) -> None:
+        try:
+            await service.search(SearchRequest(query, time_limit=seconds))
+        except SearchTimeoutError as e:
+            timed_out.append(str(e))
+        else:
+            order.append(query)
+
+    async def run() -> None:
+        release = anyio.Event()
+        async with anyio.create_task_group() as group:
+            group.start_soon(holding, release)
+            await anyio.sleep(0.01)
+            for query in queries:
+                group.start_soon(search, query, 30.0)
+                await anyio.sleep(0.01)  # they come in this order
+            await anyio.sleep(0.05)
+            assert order == []  # all waiting for their turn
+            release.set()
+        assert order == queries
+        release = anyio.Event()
+        async with anyio.create_task_group() as group:
+            group.start_soon(holding, release)
+            await anyio.sleep(0.01)
+            group.start_soon(search, "licenciement", 0.1)
+            await anyio.sleep(0.3)  # it waits past its time limit
+            release.set()
+
+    anyio.run(run)
+    assert len(timed_out) == 1 and "waited longer than its time limit (0.1 s)" in timed_out[0]

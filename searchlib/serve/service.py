@@ -13,6 +13,7 @@ import hmac
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -83,6 +84,12 @@ class Service:
         if time_limit is None:
             self.time_limit = INDEX_DEFAULT if isinstance(index, Index) else CLUSTER_SECONDS
         self.limiter = anyio.CapacityLimiter(threads)
+        # A local index runs one search at a time (under its lock, which is not
+        # fair): searches wait their turn here instead, first come first served
+        # (anyio's limiter is a FIFO queue), so none waits behind later ones.
+        # A cluster's searches run side by side.
+        local = isinstance(index, Index)
+        self.search_limiter = anyio.CapacityLimiter(1) if local else self.limiter
         self.max_body = max_body
         self._writing = threading.Lock()  # one write at a time (taken in the pool's thread)
         # What an error message must not show: where the index lives.
@@ -111,8 +118,23 @@ class Service:
         return await self.call(alone)
 
     async def search(self, request: SearchRequest) -> SearchResults:
-        """The results of ``request``."""
-        return await self.call(lambda: self.index.run(request))
+        """The results of ``request`` (searches of a local index in turn, in the
+        order they came)."""
+        started = time.monotonic()
+        seconds = request.seconds(getattr(self.index, "time_limit", None))
+
+        def run() -> SearchResults:
+            if seconds is None:
+                return self.index.run(request)
+            left = seconds - (time.monotonic() - started)  # the wait for its turn counts
+            if left <= 0:
+                raise SearchTimeoutError(
+                    f"the search waited longer than its time limit ({seconds:g} s) for "
+                    "other searches to finish: try again"
+                )
+            return self.index.run(request.replace(time_limit=left))
+
+        return await anyio.to_thread.run_sync(run, limiter=self.search_limiter)
 
     def check_token(self, request: Request) -> None:
         """Let a write request through only with the server's token.
