@@ -151,21 +151,10 @@ def execute_fast(view: ScoringView, query: wq.Query, limit: int, collapse: bool)
     """Score ``query`` with numpy, or ``None`` when it is not an OR of terms
     under BM25F (then use :func:`execute_whoosh`)."""
     with view.segments.lock:
-        parts = _postings(view, query)
-        if parts is None:
+        found = match_fast(view, query)
+        if found is None:
             return None
-        sparse = _sparse_scores(view, parts)
-        if sparse is not None:  # a selective query: nothing as long as the index
-            ids, values = sparse
-            local = np.arange(len(ids))
-            if collapse:
-                grouped = view.keys_grouped()
-                local, total = _collapse(local, values, view.doc_keys()[ids], limit, grouped)
-            else:
-                total = len(ids)
-            ranked = [(int(ids[i]), score) for i, score in _top(local, values, limit)]
-            return Executed(ranked, total)
-        scores, matched = _dense_scores(view, parts)
+        scores, matched = found
         hits = np.flatnonzero(matched)
         if collapse:
             hits, total = _collapse(hits, scores, view.doc_keys(), limit, view.keys_grouped())
@@ -180,22 +169,6 @@ def match_fast(
     """Every passage's score for ``query`` and whether it matches (deleted
     passages do not), or ``None`` when the query is not an OR of terms under
     BM25F. The caller holds ``view.segments.lock``."""
-    parts = _postings(view, query)
-    return None if parts is None else _dense_scores(view, parts)
-
-
-_Postings = tuple[list[IntArray], list[FloatArray], list[tuple[IntArray, FloatArray]]]
-"""A query's postings: each term's passages and score contributions, and its
-phrases' (passages holding the phrase, and their scores)."""
-
-SPARSE_SHARE = 8
-"""A query's postings are summed passage by passage when the index has at least
-this many times as many passages as they hold (else over an array of them all)."""
-
-
-def _postings(view: ScoringView, query: wq.Query) -> _Postings | None:
-    """The postings of ``query``'s terms and phrases, boosted, or ``None`` when
-    it is not an OR of terms under BM25F."""
     leaves = _leaves(query, 1.0)
     searcher = view.searcher
     if leaves is None or type(searcher.weighting) is not BM25F:
@@ -221,32 +194,6 @@ def _postings(view: ScoringView, query: wq.Query) -> _Postings | None:
                 every_score.append(contrib * boost if boost != 1.0 else contrib)
     except _Unsupported:
         return None
-    return every_ids, every_score, phrases
-
-
-def _sparse_scores(view: ScoringView, parts: _Postings) -> tuple[IntArray, FloatArray] | None:
-    """The live passages holding a posting, in order, and their scores, or
-    ``None`` when the query has phrases or is not selective (then
-    :func:`_dense_scores`). Each passage's contributions are added in the order
-    of the parts, as :func:`_dense_scores` adds them: the same sums."""
-    every_ids, every_score, phrases = parts
-    if phrases or sum(len(ids) for ids in every_ids) * SPARSE_SHARE > view.doc_count:
-        return None
-    if not every_ids:
-        return _EMPTY
-    ids = np.concatenate(every_ids) if len(every_ids) > 1 else every_ids[0]
-    weights = np.concatenate(every_score) if len(every_score) > 1 else every_score[0]
-    passages, where = np.unique(ids, return_inverse=True)
-    scores: FloatArray = np.asarray(np.bincount(where, weights=weights), dtype=np.float64)
-    if view.deleted is not None:
-        live = ~view.deleted[passages]
-        passages, scores = passages[live], scores[live]
-    return passages.astype(np.int64, copy=False), scores
-
-
-def _dense_scores(view: ScoringView, parts: _Postings) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
-    """Every passage's score and whether it matches (deleted passages do not)."""
-    every_ids, every_score, phrases = parts
     matched = np.zeros(view.doc_count, dtype=np.bool_)
     if every_ids:
         # One pass over all the postings: bincount adds each passage's scores
