@@ -243,7 +243,7 @@ def task_relevance(engine: Engine, task: dict[str, Any]) -> dict[str, Any]:
         keep = set(task["doc_ids"])
         docs = [d for d in docs if d.id in keep]
     path = Path(task["index_dir"])
-    build_s, errors = _checked_build(engine, docs, path)
+    build_s, _, errors = _checked_build(engine, docs, path)
     engine.open(path)
     queries: list[tuple[str, str]] = [(q[0], q[1]) for q in task["queries"]]
     run: dict[str, list[str]] = {}
