@@ -124,8 +124,8 @@ class Service:
         seconds = request.seconds(getattr(self.index, "time_limit", None))
 
         def run() -> SearchResults:
-            if seconds is None:
-                return self.index.run(request)
+            if seconds is None or self.search_limiter is self.limiter:
+                return self.index.run(request)  # no turn to wait for (a cluster)
             left = seconds - (time.monotonic() - started)  # the wait for its turn counts
             if left <= 0:
                 raise SearchTimeoutError(
