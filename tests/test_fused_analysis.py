@@ -175,6 +175,7 @@ def test_indexing_terms_do_not_fill_the_word_cache() -> None:
     assert len(state.index_terms) == 3
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_while_indexing_new_words() -> None:
     # A writer's analyzer meets new words for as long as the corpus lasts: past
     # its caches' bounds, what it holds must stop growing.

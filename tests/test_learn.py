@@ -574,6 +574,7 @@ def test_cli_learn_stats_search_eval(built: Path, tmp_path: Path) -> None:
     assert code == 0 and "forgot" in out and not (path / MODEL_FILE).exists()
 
 
+@pytest.mark.slow
 def test_cli_cross_validate(built: Path, tmp_path: Path) -> None:
     path = tmp_path / "ix"
     shutil.copytree(built, path)
@@ -870,6 +871,7 @@ def test_searches_go_on_while_the_index_learns(built: Path, tmp_path: Path) -> N
         assert _ranking(ix, "plimouthea") != before  # then the new one, at once
 
 
+@pytest.mark.slow
 @needs_lightgbm
 def test_cli_learn_says_what_it_kept_and_forces(tmp_path: Path) -> None:
     docs, queries, qrels, topics = noisy()

@@ -230,6 +230,7 @@ def test_loaders_raise_only_corpus_errors(name: str, data: bytes) -> None:
             assert isinstance(doc.text, str)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.lists(st.tuples(st.sampled_from(["txt", "md", "jsonl", "jsonl.gz", "bin"]), BYTES)))
 def test_lenient_loading_never_raises_and_indexes(files: list[tuple[str, bytes]]) -> None:
@@ -280,6 +281,7 @@ FLOOD = st.builds(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(HOSTILE_TEXT, HOSTILE_TEXT, FLOOD, st.sampled_from(["musique", "contrat", "ab", "pwned"]))
 def test_hostile_documents_index_and_search_safely(

