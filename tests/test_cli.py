@@ -596,7 +596,6 @@ def test_progress_disabled_never_writes() -> None:
     progress = Progress(stream, enabled=False, clock=clock)
     clock.now = 10.0
     assert list(progress.wrap(range(3))) == [0, 1, 2]
-    progress.status("committing…")
     progress.phase("committing")
     progress.close()
     assert stream.getvalue() == "" and progress.items == 3

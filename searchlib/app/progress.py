@@ -99,8 +99,8 @@ class Progress:
             return min(self.bytes / self.total_bytes, 0.99)
         return None
 
-    def line(self, *, eta: bool = True) -> str:
-        """The status line: bar, counts, rates and (with ``eta``) the time left."""
+    def line(self) -> str:
+        """The status line: bar, counts, rates and the time left (when known)."""
         elapsed = max(self.elapsed, 1e-9)
         parts = []
         done = self.fraction()
@@ -114,7 +114,7 @@ class Progress:
         parts.append(f"{self.items / elapsed:,.0f} {self.unit}/s")
         if self.bytes:
             parts.append(f"{self.bytes / elapsed / 1e6:.2f} MB/s")
-        if done and eta:
+        if done:
             parts.append(f"ETA {format_seconds(elapsed * (1 - done) / done)}")
         else:
             parts.append(f"{format_seconds(elapsed)} elapsed")
@@ -127,11 +127,6 @@ class Progress:
         self.stream.write("\r\x1b[2K" + text)
         self.stream.flush()
         self._drawn = True
-
-    def status(self, text: str) -> None:
-        """Show a phase (``committing…``) if the bar is already on screen."""
-        if self._drawn:
-            self.draw(f"{self.line(eta=False)}  {text}")
 
     def phase(self, text: str) -> None:
         """Enter a phase that has no items to count (``committing``): the line
