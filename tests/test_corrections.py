@@ -394,3 +394,27 @@ def test_completions_read_only_the_forms_of_their_start() -> None:
         assert fresh.complete(prefix) == read.complete(prefix), prefix
     assert [c.word for c in fresh.complete("oeu")] == ["œuvre"]
     assert fresh.search_context().state._surfaces is None  # not all the index's forms
+
+
+def test_a_derived_french_word_is_not_read_as_another_two_edits_away() -> None:
+    # « accordage » (accord + -age) and « relanceur » (relancer + -eur) are French words
+    # the shipped list lacks: derived from words it holds, they are no typos of
+    # « accordée » and « relance », two edits away.
+    index = Index.in_memory()
+    texts = [
+        "La prime accordée au salarié.",
+        "La relance de l'employeur.",
+        "Une relance par courrier recommandé.",
+        "L'accordéon du salarié.",
+        "Les gestionnaires de paie.",
+    ]
+    index.add([Document(f"d{i}", "", text) for i, text in enumerate(texts)])
+    for word in ("accordage", "relanceur"):
+        results = index.search(word)
+        assert results.corrections == ()
+        assert results.unknown == (UnknownWord(word, 0),)
+    # A typo is read one edit away all the same, even when it looks derived
+    # (gestion + -aires).
+    for typo, meant in (("acordée", "accordée"), ("gestionaires", "gestionnaires")):
+        (c,) = index.search(typo).corrections
+        assert c.replacement == meant

@@ -139,6 +139,46 @@ def test_french_words_are_looked_up_folded() -> None:
     assert len(french_words()) > 100_000
 
 
+# A French word the list lacks, explained by the list: a listed word after a French
+# prefix, or the base of a listed lemma with a French suffix.
+DERIVED = FrenchWords(
+    ["texte", "commande", "accord", "trinite", "sinistre", "gestion", "code"],
+    [("relanca", "relancer"), ("creusas", "creuser")],
+)
+
+
+@pytest.mark.parametrize(
+    ("word", "source"),
+    [
+        ("paratexte", "texte"),  # para- + a listed word
+        ("precommande", "commande"),  # pré- + a listed word
+        ("anticode", None),  # anti- + code: too short a word after the prefix
+        ("accordage", "accord"),  # accord + -age
+        ("trinitaire", "trinite"),  # trinit(é) + -aire
+        ("sinistrose", "sinistre"),  # sinistr(e) + -ose
+        ("relanceur", "relancer"),  # relanc(er) + -eur: a lemma of the list
+        ("creusasage", None),  # creusas + -age: creusas is listed, but no lemma
+        ("accordxe", None),  # no French suffix
+        ("texte", None),  # listed: derived from nothing
+        ("gestionaires", "gestion"),  # a typo may look derived (read one edit away still)
+    ],
+)
+def test_derivation_explains_a_word_the_list_lacks(word: str, source: str | None) -> None:
+    assert DERIVED.derivation(word) == source
+
+
+def test_a_derived_word_is_read_only_at_one_edit() -> None:
+    near = [Respelling("accordee", 2, 30), Respelling("accords", 1, 5)]
+    # accordage (accord + -age) is French: « accordée », two edits away, is another word
+    assert [r.folded for r in readings("accordage", near, DERIVED)] == ["accords"]
+    # a typo the list cannot explain is read as anything close
+    assert readings("acordxe", near, DERIVED) == near
+    # a typo that looks derived is still read one edit away (gestionnaires)
+    typo = [Respelling("gestionnaires", 1, 40)]
+    assert readings("gestionaires", typo, DERIVED) == typo
+    assert readings("accordage", near, NO_WORDS) == near  # the index alone decides
+
+
 def test_written_forms_not_stems_are_one_edit_apart() -> None:
     # The stems are one edit apart, the written words three.
     assert edit_distance("preav", "preuv", 2) == 1

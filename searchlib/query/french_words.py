@@ -5,13 +5,15 @@ A query word that is a French word is never read as another (see
 ``salaire`` of « salarié », even in an index that does not hold them; such a
 word is searched as typed, and reported when no passage holds it.
 
-The words are those of two French word lists, both MIT-licensed:
+The words are those of two Python packages' French word lists (their code
+is MIT-licensed; where their data comes from, and under which licences, see
+``data/README.md``):
 
-- pyspellchecker's (word frequencies from OpenSubtitles, cleaned against a
-  French dictionary): about 132,000 forms, the everyday and legal words and
-  their inflections (``préavis``, ``salariées``, ``licenciements``);
-- simplemma's (the inflected forms of Wiktionary's French lemmas): about
-  234,000 forms, the rarer words and tenses (``surjectif``, ``dirigeâmes``),
+- pyspellchecker's (word frequencies from OpenSubtitles, cleaned): about
+  132,000 forms, the everyday and legal words and their inflections
+  (``préavis``, ``salariées``, ``licenciements``);
+- simplemma's (form -> lemma, from lemmatization lists and Wiktionary): about
+  234,000 forms, the rarer words and tenses (``contractuel``, ``dirigeâmes``),
   and the lemma of each (``regardent``: ``regarder``).
 
 Together, 244,000 forms, kept folded (lower case, accents off: a query
@@ -24,12 +26,21 @@ a word the index lacks (about 30 ms), and kept as one string of 4.6 MB
 looked up by bisection. ``python -m searchlib.query._build_words`` makes it
 again from the installed packages (see :mod:`searchlib.query._build_words`).
 
+No list holds every word: French makes new ones from old ones. A word the
+list lacks but explains (:meth:`FrenchWords.derivation`), a listed word after
+a French prefix (``paratexte``: « texte ») or the base of a listed lemma with
+a French suffix (``accordage``: « accord »; ``trinitaire``: « trinité »), is
+probably French too: typo correction reads it only as a form one edit away,
+never two (see :func:`searchlib.query.typos.readings`).
+
 Example:
     >>> words = french_words()
     >>> "preavis" in words, "salaire" in words, "licenciment" in words
     (True, True, False)
     >>> "contrat" in FrenchWords(["Contrat", "préavis"]), "preavis" in FrenchWords(["préavis"])
     (True, True)
+    >>> "accordage" in words, words.derivation("accordage")
+    (False, 'accord')
 """
 
 from __future__ import annotations
@@ -55,6 +66,35 @@ _ABOUT = (
     "# lemmas other than itself is followed by a tab and those lemmas, space-separated.\n"
     "# Made from the sources below by `python -m searchlib.query._build_words`.\n"
 )
+
+PREFIXES = frozenset(
+    "anti archi auto bi bio co contre cyber de dis eco euro ex exa extra geo giga hyper hypo "
+    "in infra inter intra kilo macro mal mega meta micro mini mono multi nano neo non para "
+    "poly post pre pro proto pseudo re retro semi socio sous sub super supra sur tele tera "
+    "trans tri ultra vice".split()
+)
+"""French prefixes (folded): a listed word after one is a French word
+(``paratexte``, ``precommande``, ``transgenre``; see :meth:`FrenchWords.derivation`)."""
+
+SUFFIXES = frozenset(
+    "able ables abilite abilites age ages aire aires ance ances ateur ateurs atrice "
+    "atrices ation ations elle elles ement ements ence ences erie eries ette ettes eur eurs "
+    "euse euses eux ible ibles ien iens ienne iennes ier iere ieres iers ification "
+    "ifications ifier ique iques isation isations iser isme ismes iste istes ite ites ition "
+    "itions ive ives logie logies logue logues oide oides oir oire oires ose oses ure "
+    "ures".split()
+)
+"""French derivational suffixes (folded, with their plural and feminine): the
+base of a listed lemma with one of them is a French word (``accordage``:
+« accord »; ``trinitaire``: « trinité »; see :meth:`FrenchWords.derivation`)."""
+
+LEMMA_ENDINGS = ("", "e", "er", "ir", "re", "if", "al", "el", "ie", "ion", *sorted(SUFFIXES))
+"""How a lemma a derived word comes from may end after their common base
+(``accord``, ``teill-er``, ``trinit-e``, ``afflict-ion``)."""
+
+MIN_BASE = 5
+"""Letters of a derived word's base (what it shares with the listed word it
+derives from), and of the listed word after a prefix, at least."""
 
 _BUCKET = 4096
 """Characters of the word list searched after a bisection: one line in a few
@@ -156,6 +196,34 @@ class FrenchWords:
         if text[end] == "\n":
             return frozenset((word,))
         return frozenset((word, *text[end + 1 : text.find("\n", end)].split(" ")))
+
+    def derivation(self, word: str) -> str | None:
+        """The listed word ``word`` (folded) derives from, when the list lacks it:
+        a listed word after a French prefix (:data:`PREFIXES`), or a listed
+        lemma (a word the list gives no other lemma) whose base
+        (:data:`MIN_BASE` letters or more) ``word`` ends with a French suffix
+        (:data:`SUFFIXES`): ``accordage``, « accord »; ``relanceur``,
+        « relancer », not « relança ». ``None`` when the list holds ``word`` or
+        explains it neither way.
+
+        >>> words = FrenchWords(["texte", "accord", "trinite"])
+        >>> [words.derivation(w) for w in ("paratexte", "accordage", "trinitaire", "accordxe")]
+        ['texte', 'accord', 'trinite', None]
+        """
+        if not word.isalpha() or word in self:
+            return None
+        for i in range(2, len(word) - MIN_BASE + 1):
+            if word[:i] in PREFIXES and word[i:] in self:
+                return word[i:]
+        for i in range(MIN_BASE, len(word)):
+            if word[i:] not in SUFFIXES:
+                continue
+            base = word[:i]
+            for ending in LEMMA_ENDINGS:
+                lemma = base + ending
+                if lemma != word and self.lemmas(lemma) == {lemma}:
+                    return lemma
+        return None
 
     def same_word(self, a: str, b: str) -> bool:
         """Whether two words (folded) are forms of one: a lemma in common.

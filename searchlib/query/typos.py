@@ -30,7 +30,9 @@ Edits are counted on these written forms, never on stems: ``préavis`` and
 « preuve » are three edits apart, though their stems ``preav`` and ``preuv``
 are one. And a word of the French language (:mod:`searchlib.query.french_words`)
 is never read as another word, even where the index lacks it (:func:`readings`):
-it is searched as typed, and reported when no passage holds it.
+it is searched as typed, and reported when no passage holds it. A word the
+French list lacks but explains (``accordage``: « accord » + -age) is read only
+one edit away: « accordée », two edits away, is another word.
 """
 
 from __future__ import annotations
@@ -359,13 +361,21 @@ class Lexicon(Protocol):
     def same_word(self, a: str, b: str) -> bool:
         """Whether ``a`` and ``b`` are forms of one word (``regardent``, ``regarde``)."""
 
+    def derivation(self, word: str) -> str | None:
+        """The word of the language ``word`` (folded) derives from when it is
+        none itself (``paratexte``: « texte »), or ``None``."""
+
 
 def readings(word: str, found: Iterable[Respelling], lexicon: Lexicon) -> list[Respelling]:
     """What a typed word (lower case, folded) may be read as, among ``found``:
-    any of them when it is no word of ``lexicon`` (a typo); when it is one,
-    only forms of that word itself (``regardent`` as « regarde », an
-    inflection the documents happen to write), never another word
-    (``préavis`` is not read as « preuve », nor ``salaire`` as « salarié »).
+    when it is a word of ``lexicon``, only forms of that word itself
+    (``regardent`` as « regarde », an inflection the documents happen to
+    write), never another word (``préavis`` is not read as « preuve », nor
+    ``salaire`` as « salarié »); when the lexicon lacks it but explains it
+    (:meth:`Lexicon.derivation`: ``accordage``, accord + -age), only forms one
+    edit away (a typo of a long word may look derived: ``gestionaires`` is
+    still read as « gestionnaires », never ``accordage`` as « accordée »);
+    else any of them (a typo).
 
     >>> from searchlib.query.french_words import FrenchWords
     >>> lemmas = [("regardent", "regarder"), ("regarde", "regarder")]
@@ -377,7 +387,15 @@ def readings(word: str, found: Iterable[Respelling], lexicon: Lexicon) -> list[R
     ['regarde']
     >>> [r.folded for r in readings("preauve", near, words)]  # no French word: a typo
     ['preuve', 'regarde']
+    >>> derived = [Respelling("accordee", 2, 30), Respelling("accords", 1, 5)]
+    >>> [r.folded for r in readings("accordage", derived, FrenchWords(["accord"]))]
+    ['accords']
     """
-    if word not in lexicon:
-        return list(found)
-    return [r for r in found if lexicon.same_word(word, r.folded)]
+    found = list(found)
+    if not found:
+        return []
+    if word in lexicon:
+        return [r for r in found if lexicon.same_word(word, r.folded)]
+    if lexicon.derivation(word) is not None:
+        return [r for r in found if r.edits == 1]
+    return found
