@@ -69,9 +69,19 @@ def test_the_shipped_list_names_its_sources_and_ships_their_licences() -> None:
     for line in sources:
         name, version = line.replace(",", "").split()[2:4]
         assert re.fullmatch(r"\d+(\.\d+)+", version), line
-        assert f"MIT licence (LICENSE-{name}.txt beside this file)" in line
+        # MIT is the licence of the packages' code, not of the data they hold
+        assert f"(code: MIT licence, LICENSE-{name}.txt beside this file; " in line
+        assert "data of other origins and licences: README.md beside this file)" in line
         licence = WORDS_FILE.parent / f"LICENSE-{name}.txt"
         assert licence.read_text(encoding="utf-8").startswith("MIT License\n\nCopyright (c)")
+    # The notice beside the list tells where the data comes from, and under which
+    # licences: simplemma's lemmas derive from ODbL, CC BY-SA and CC BY sources.
+    notice = (WORDS_FILE.parent / "README.md").read_text(encoding="utf-8")
+    for source in ("OpenSubtitles", "lemmatization-lists", "Wiktionary", "Wikinflection"):
+        assert source in notice
+    for licence_name in ("ODbL", "CC BY-SA", "CC BY 4.0"):
+        assert licence_name in notice
+    assert "**not** MIT-licensed data" in notice
     # The licences go into the wheel's metadata too; the word list into the package.
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert "searchlib/query/data/LICENSE-*.txt" in project["license-files"]

@@ -12,7 +12,9 @@ It reads pyspellchecker's French word list and simplemma's French lemmas
 :data:`~searchlib.query.french_words.WORDS_FILE` (the same bytes for the same
 versions), with the two packages' MIT licence texts beside it
 (``LICENSE-pyspellchecker.txt``, ``LICENSE-simplemma.txt``). The header of the
-file names both packages, their versions and licences.
+file names both packages and their versions. The MIT licences are those of
+their code; their data comes from other sources, some under other licences
+(ODbL, CC BY-SA, CC BY): ``searchlib/query/data/README.md`` says which.
 ``tests/test_french_words.py`` checks that the shipped files are what this
 module makes from the installed packages.
 
@@ -35,7 +37,8 @@ PACKAGES = {
     "pyspellchecker": "its French word list",
     "simplemma": "its French lemmas (form -> lemma)",
 }
-"""The packages the words come from, both MIT-licensed (checked)."""
+"""The packages the words come from, their code MIT-licensed (checked; their data's
+provenance and licences: ``searchlib/query/data/README.md``)."""
 
 
 def licence_file(distribution: str, folder: Path = WORDS_FILE.parent) -> Path:
@@ -54,7 +57,8 @@ def licence_text(distribution: str) -> str:
 
 
 def sources() -> list[str]:
-    """The header's source lines: each package, its version, its licence."""
+    """The header's source lines: each package, its version, the licence of its
+    code, and where its data's provenance is told."""
     out = []
     for name, what in PACKAGES.items():
         dist = importlib.metadata.distribution(name)
@@ -63,7 +67,8 @@ def sources() -> list[str]:
         if licence.removesuffix(" License") != "MIT":
             raise LookupError(f"{name} {dist.version}: licence {licence!r}, not MIT")
         out.append(
-            f"{name} {dist.version}, MIT licence ({licence_file(name, Path('.'))} beside "
+            f"{name} {dist.version} (code: MIT licence, {licence_file(name, Path('.'))} "
+            f"beside this file; data of other origins and licences: README.md beside "
             f"this file): {what}"
         )
     return out
