@@ -516,3 +516,16 @@ def test_misspelt_queries_are_the_cdtn_queries() -> None:
     clean = [json.loads(line) for line in queries.read_text("utf-8").splitlines()]
     rows = [json.loads(line) for line in typos.MISSPELT.read_text("utf-8").splitlines()]
     assert [(q["id"], q["text"]) for q in clean] == [(r["id"], r["clean"]) for r in rows]
+
+
+def test_the_false_corrections_can_be_checked_on_another_sample_of_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --make-words --seed N --words FILE draws another sample; --checks --words FILE reads it.
+    calls: list[tuple[object, ...]] = []
+    monkeypatch.setattr(typos, "make_words", lambda *a: calls.append(a) or [])
+    monkeypatch.setattr(typos, "checks", lambda *a: calls.append(a) or {})
+    words = tmp_path / "words.tsv"
+    typos.main(["--make-words", "--seed", "17", "--words", str(words)])
+    typos.main(["--checks", "--data", str(tmp_path), "--words", str(words)])
+    assert calls == [(words, 17), (tmp_path, words)]
