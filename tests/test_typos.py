@@ -142,7 +142,7 @@ def test_french_words_are_looked_up_folded() -> None:
 # A French word the list lacks, explained by the list: a listed word after a French
 # prefix, or the base of a listed lemma with a French suffix.
 DERIVED = FrenchWords(
-    ["texte", "commande", "accord", "trinite", "sinistre", "gestion", "code"],
+    "texte commande accord trinite sinistre gestion code friction candidat".split(),
     [("relanca", "relancer"), ("creusas", "creuser")],
 )
 
@@ -156,6 +156,8 @@ DERIVED = FrenchWords(
         ("accordage", "accord"),  # accord + -age
         ("trinitaire", "trinite"),  # trinit(é) + -aire
         ("sinistrose", "sinistre"),  # sinistr(e) + -ose
+        ("frictionnel", "friction"),  # frict(ion) + -ionnel
+        ("candidatent", "candidat"),  # a verb made from candidat: -ent
         ("relanceur", "relancer"),  # relanc(er) + -eur: a lemma of the list
         ("creusasage", None),  # creusas + -age: creusas is listed, but no lemma
         ("accordxe", None),  # no French suffix

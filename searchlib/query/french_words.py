@@ -80,13 +80,15 @@ SUFFIXES = frozenset(
     "able ables abilite abilites age ages aire aires ance ances ateur ateurs atrice "
     "atrices ation ations elle elles ement ements ence ences erie eries ette ettes eur eurs "
     "euse euses eux ible ibles ien iens ienne iennes ier iere ieres iers ification "
-    "ifications ifier ique iques isation isations iser isme ismes iste istes ite ites ition "
-    "itions ive ives logie logies logue logues oide oides oir oire oires ose oses ure "
-    "ures".split()
+    "ifications ifier ile iles ionnel ionnelle ionnelles ionnels ique iques isation "
+    "isations ise iser ises isme ismes iste istes ite ites ition itions ive ives logie "
+    "logies logue logues oide oides oir oire oires ose oses ure ures "
+    "ant ants ent ez ons".split()
 )
-"""French derivational suffixes (folded, with their plural and feminine): the
-base of a listed lemma with one of them is a French word (``accordage``:
-« accord »; ``trinitaire``: « trinité »; see :meth:`FrenchWords.derivation`)."""
+"""French suffixes (folded): derivational ones, with their plural and feminine
+(``accordage``, ``trinitaire``, ``frictionnel``), and the endings of a verb
+made from a word (``candidatent``: « candidat »). The base of a listed lemma
+with one of them is a French word (see :meth:`FrenchWords.derivation`)."""
 
 LEMMA_ENDINGS = ("", "e", "er", "ir", "re", "if", "al", "el", "ie", "ion", *sorted(SUFFIXES))
 """How a lemma a derived word comes from may end after their common base
