@@ -77,7 +77,14 @@ from searchlib.query.language import (
     parse,
     split_filters,
 )
-from searchlib.query.suggest import Completion, StartForms, accented_forms, complete, suggest
+from searchlib.query.suggest import (
+    Completion,
+    StartForms,
+    accented_forms,
+    complete,
+    count_written,
+    suggest,
+)
 from searchlib.query.typos import (
     Lexicon,
     Respelling,
@@ -343,10 +350,7 @@ class SearcherState:
                 continue
             stored = self.stored_fields(docnum)
             text = f"{stored.get('title') or ''}\n{stored.get('text') or ''}"
-            for tok in analyzer.matching_tokens(text, {form}, mode="index"):
-                if tok.text == form:
-                    piece = text[tok.start : tok.end]
-                    counts[piece] = counts.get(piece, 0) + 1
+            count_written(text, form, analyzer, counts)
             seen += 1
             if seen >= WRITTEN_SAMPLE:
                 break

@@ -418,3 +418,30 @@ def test_a_derived_french_word_is_not_read_as_another_two_edits_away() -> None:
     for typo, meant in (("acordée", "accordée"), ("gestionaires", "gestionnaires")):
         (c,) = index.search(typo).corrections
         assert c.replacement == meant
+
+
+def test_how_a_form_is_written_is_read_from_the_pieces_that_can_give_it() -> None:
+    from searchlib.analysis.analyzer import FrenchAnalyzer
+    from searchlib.query.suggest import count_written
+
+    exact = FrenchAnalyzer().exact_form()
+    texts = [
+        "Le Prud’homme et les prud’hommes, (prud'homme) PRUD-HOMME prudʼhomme.",
+        "Les États-Unis, les etats-unis ; l'état unis ÉTATS\u00adUNIS.",
+        "Le C.D.D. et le CDD, le cdd-type ; l’employeur, L'EMPLOYEUR, jusqu’à l'employeur.",
+        "Au 13 ème étage, la ème ligne ; le premier et la première, Premier.",
+        "Le licenciement.L'employeur doit motiver le licenciement. Licenciements.",
+    ]
+    terms = [
+        "prudhomme", "prud", "homme", "étatsunis", "états", "unis", "cdd", "employeur",
+        "ème", "étage", "premier", "première", "licenciement", "absent",
+    ]  # fmt: skip
+    for text in texts:
+        for term in terms:
+            expected: dict[str, int] = {}
+            for tok in exact.matching_tokens(text, {term}, mode="index"):
+                piece = text[tok.start : tok.end]
+                expected[piece] = expected.get(piece, 0) + 1
+            counts: dict[str, int] = {}
+            count_written(text, term, exact, counts)
+            assert counts == expected, (text, term)

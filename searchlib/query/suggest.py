@@ -23,6 +23,7 @@ passages hold several words at once.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import re
@@ -31,6 +32,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from searchlib.analysis.analyzer import FrenchAnalyzer, fold, normalize_text
+from searchlib.analysis.filters import (
+    FrenchLowercaseFilter,
+    OrdinalFilter,
+    StopDropFilter,
+    StopFlagFilter,
+)
+from searchlib.analysis.tokenizer import FrenchTokenizer
 from searchlib.query.compiler import MAX_CORRECTED, IndexTerms
 from searchlib.query.language import SEARCH_FIELDS, BoolOp, Group, Node, Word, parse
 from searchlib.query.typos import max_edits
@@ -321,6 +329,75 @@ def complete(
             written = written.lower()  # a capital opening a sentence is no spelling
         out.append(Completion(text[:start] + written, written, frequency, matches))
     return out
+
+
+# Filters that give a term of letters only from a word's own letters,
+# lowercased: an ordinal filter gives a word as it is or a number (``13e``).
+_LOWERCASE_ONLY = (FrenchLowercaseFilter, StopDropFilter, StopFlagFilter, OrdinalFilter)
+# Between two letters of a term, what a word may hold that its term leaves
+# out: hyphens, dots, apostrophes (ʼ is a letter to the regex), invisible
+# characters; anything but a blank, a letter or a digit is let through.
+_SKIPPED = r"(?:[^\w\s]|[_ʼ])*"
+
+
+def count_written(text: str, term: str, analyzer: FrenchAnalyzer, counts: dict[str, int]) -> None:
+    """Add to ``counts`` each piece of ``text`` that ``analyzer`` (an index's
+    ``exact`` analyzer) reads as ``term``, once per time it does.
+
+    The same counts as ``text[t.start:t.end]`` for each of
+    ``analyzer.matching_tokens(text, {term})``, without analysing every word
+    of ``text``: for a chain that only lowercases words (drops stop words,
+    spells ordinals as numbers) and a term of letters, a word that gives the
+    term holds its letters in order, in any case, with at most hyphens, dots,
+    apostrophes or invisible characters between them. Only the pieces
+    between blanks that do are analysed, each alone (a text cut at its
+    blanks gives the same words piece by piece, see
+    :attr:`FrenchTokenizer.across_blanks`; a text with a piece that may end
+    a word begun before its blank is read whole).
+
+    >>> counts = {}
+    >>> count_written("Le Prud’homme et les prud’hommes, prud'homme.", "prudhomme",
+    ...               FrenchAnalyzer().exact_form(), counts)
+    >>> counts
+    {'Prud’homme': 1, "prud'homme": 1}
+    """
+    pieces = _candidate_pieces(text, term, analyzer)
+    if pieces is None:
+        pieces = [text]
+    for piece in pieces:
+        for tok in analyzer.matching_tokens(piece, {term}, mode="index"):
+            written = piece[tok.start : tok.end]
+            counts[written] = counts.get(written, 0) + 1
+
+
+def _candidate_pieces(text: str, term: str, analyzer: FrenchAnalyzer) -> list[str] | None:
+    """The pieces of ``text`` between blanks that may give ``term`` (see
+    :func:`count_written`), ``None`` when the whole text must be read."""
+    items = analyzer.items
+    tokenizer = items[0] if items else None
+    if (
+        not term.isalpha()
+        or not isinstance(tokenizer, FrenchTokenizer)
+        or not all(isinstance(item, _LOWERCASE_ONLY) for item in items[1:])
+    ):
+        return None
+    across = tokenizer.across_blanks
+    if across is not None and _piece_start(across).search(text):
+        return None
+    pattern = _SKIPPED.join(re.escape(c) for c in term)
+    return _pieces_holding(pattern).findall(text)
+
+
+@functools.lru_cache(maxsize=4)
+def _piece_start(across: re.Pattern[str]) -> re.Pattern[str]:
+    """A piece of text between blanks that starts with ``across``."""
+    return re.compile(rf"(?<!\S)(?:{across.pattern})", across.flags)
+
+
+@functools.lru_cache(maxsize=256)
+def _pieces_holding(pattern: str) -> re.Pattern[str]:
+    """The pieces of text between blanks that hold ``pattern`` (any case)."""
+    return re.compile(rf"(?<!\S)\S*?{pattern}\S*", re.IGNORECASE)
 
 
 class WrittenForms(Protocol):
