@@ -30,6 +30,7 @@ searches collapse) are, in :data:`FEATURES` order:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -108,9 +109,8 @@ class Learned:
         reranker's share (see :meth:`shares`), best first; the rest follow."""
         if self.model.reranker is None or not executed.ranked:
             return executed
-        head = executed.ranked[: self.depth]
-        scores = self.scores(compiled, head)
-        docs, _ = _columns(head)
+        docs, lexical = _columns(executed.ranked[: self.depth])
+        scores = self._scores(compiled, docs, lexical)
         order = np.lexsort((docs, -scores))
         ranked = list(zip(docs[order].tolist(), scores[order].tolist(), strict=True))
         ranked.extend(executed.ranked[self.depth :])
@@ -118,23 +118,31 @@ class Learned:
 
     def scores(self, compiled: CompiledQuery, head: Sequence[tuple[int, float]]) -> FloatArray:
         """Each candidate's lexical score plus the learned share (see :meth:`shares`)."""
-        _, lexical = _columns(head)
-        return np.asarray(lexical + self.shares(compiled, head), dtype=np.float64)
+        return self._scores(compiled, *_columns(head))
+
+    def _scores(self, compiled: CompiledQuery, docs: IntArray, lexical: FloatArray) -> FloatArray:
+        return np.asarray(lexical + self._shares(compiled, docs, lexical), dtype=np.float64)
 
     def shares(self, compiled: CompiledQuery, head: Sequence[tuple[int, float]]) -> FloatArray:
         """What the reranker adds to each candidate's lexical score: its trees'
         output times ``best score / scale`` (so the order is the trees' order on
         top of the lexical one, as they were trained)."""
+        return self._shares(compiled, *_columns(head))
+
+    def _shares(self, compiled: CompiledQuery, docs: IntArray, lexical: FloatArray) -> FloatArray:
         reranker = self.model.reranker
-        if reranker is None or not head:
-            return np.zeros(len(head), dtype=np.float64)
-        x = self.features(compiled, head)
-        return np.asarray(self.unit(head) * reranker.forest.predict(x), dtype=np.float64)
+        if reranker is None or not len(docs):
+            return np.zeros(len(docs), dtype=np.float64)
+        x = self._features(compiled, docs, lexical)
+        unit = self._unit(float(lexical[0]))
+        return np.asarray(unit * reranker.forest.predict(x), dtype=np.float64)
 
     def unit(self, head: Sequence[tuple[int, float]]) -> float:
         """Score per unit of the trees' output for this list of candidates."""
+        return self._unit(head[0][1] if head else 0.0)
+
+    def _unit(self, best: float) -> float:
         reranker = self.model.reranker
-        best = head[0][1] if head else 0.0
         scale = reranker.scale if reranker is not None else 1.0
         return (best if best > 0 else 1.0) / scale
 
@@ -142,11 +150,13 @@ class Learned:
 
     def features(self, compiled: CompiledQuery, head: Sequence[tuple[int, float]]) -> FloatArray:
         """The feature matrix of candidates ``head`` (``(docnum, score)``, best first)."""
-        n = len(head)
+        return self._features(compiled, *_columns(head))
+
+    def _features(self, compiled: CompiledQuery, docs: IntArray, score: FloatArray) -> FloatArray:
+        n = len(docs)
         x = np.zeros((n, len(self.names)), dtype=np.float64)
         if not n:
             return x
-        docs, score = _columns(head)
         x[:, _COLUMN["score"]] = score
         x[:, _COLUMN["rank"]] = np.arange(1, n + 1)
         x[:, _COLUMN["score_ratio"]] = score / score[0] if score[0] > 0 else 0.0
@@ -161,12 +171,18 @@ class Learned:
         for term in terms:
             hit, impact = _impacts_at(view.impacts("text", term), ordered)
             in_this_title, title_impact = _impacts_at(view.impacts("title", term), ordered)
-            text += impact  # 0 where the term is not: the same sums as adding only the hits
-            title += title_impact
+            # Added where the term is: the same sums as adding 0 elsewhere.
+            np.add(text, impact, out=text, where=hit)
+            np.add(title, title_impact, out=title, where=in_this_title)
             found += hit | in_this_title
             in_title += in_this_title
         for term, weight in self._associated(terms):
-            associated[_holds(view.impacts("text", term)[0], ordered)] += weight
+            np.add(
+                associated,
+                weight,
+                out=associated,
+                where=_holds(view.impacts("text", term)[0], ordered),
+            )
         x[order, _COLUMN["bm25_text"]] = text
         x[order, _COLUMN["bm25_title"]] = title
         if terms:
@@ -189,8 +205,8 @@ class Learned:
         for t in terms:
             for d, s in table.get(t, ()):
                 summed[d] = summed.get(d, 0.0) + s
-        best = sorted(summed.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [kv for kv in best[:ASSOCIATED_TERMS] if kv[1] > 0]
+        best = sorted((-s, d) for d, s in summed.items())  # by score, then term
+        return [(d, -s) for s, d in best[:ASSOCIATED_TERMS] if s < 0]
 
     # -- documents ---------------------------------------------------------------
 
@@ -251,29 +267,25 @@ def _lengths(view: ScoringView, field: str, passages: int) -> FloatArray:
 
 def _columns(head: Sequence[tuple[int, float]]) -> tuple[IntArray, FloatArray]:
     """The passage numbers and the scores of ``(docnum, score)`` pairs, as arrays."""
-    if not head:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    docs, scores = zip(*head, strict=True)
-    return np.array(docs, dtype=np.int64), np.array(scores, dtype=np.float64)
+    pairs = np.fromiter(itertools.chain.from_iterable(head), np.float64, 2 * len(head))
+    # Passage numbers are far below 2**53: exact as floats.
+    return pairs[0::2].astype(np.int64), pairs[1::2]
 
 
 def _holds(ids: IntArray, docs: IntArray) -> npt.NDArray[np.bool_]:
     """Whether each of ``docs`` is in the sorted ``ids``."""
     if not len(ids):
         return np.zeros(len(docs), dtype=np.bool_)
-    at = ids.searchsorted(docs)
-    np.minimum(at, len(ids) - 1, out=at)
-    return np.asarray(ids[at] == docs)
+    return np.asarray(ids.take(ids.searchsorted(docs), mode="clip") == docs)
 
 
 def _impacts_at(
     postings: tuple[IntArray, FloatArray], docs: IntArray
 ) -> tuple[npt.NDArray[np.bool_], FloatArray]:
-    """Whether each of ``docs`` is in the sorted posting list, and its impact there (else 0)."""
+    """Whether each of ``docs`` is in the sorted posting list, and its impact
+    there (anything where it is not)."""
     ids, impacts = postings
     if not len(ids):
         return np.zeros(len(docs), dtype=np.bool_), np.zeros(len(docs))
     at = ids.searchsorted(docs)
-    np.minimum(at, len(ids) - 1, out=at)
-    hit = ids[at] == docs
-    return hit, np.where(hit, impacts[at], 0.0)
+    return ids.take(at, mode="clip") == docs, impacts.take(at, mode="clip")
