@@ -152,6 +152,16 @@ def execute_fields(
         if request.filter is not None:
             matched &= filter_mask(view, request.kinds, request.filter)
         hits = np.flatnonzero(matched)
+        if collapse and not request.sort and view.keys_grouped():
+            # Each document's passages hold its declared values (one add
+            # wrote them all, side by side): its first matching passage
+            # counts for it as its best would. Only the documents that can
+            # make the page are resolved to their best passage.
+            keys = view.doc_keys()
+            firsts = _first_of_runs(hits, keys)
+            facets = {f.field: facet_counts(view, request.kinds, f, firsts) for f in request.facets}
+            best, total = _collapse(hits, scores, keys, limit, True)
+            return Executed(_top(best, scores, limit), total, facets=facets)
         if collapse:
             # Every matching document's best passage: the documents to count and sort.
             grouped = view.keys_grouped()
@@ -166,6 +176,17 @@ def execute_fields(
         else:
             ranked = _top(hits, scores, limit)
         return Executed(ranked, total, facets=facets)
+
+
+def _first_of_runs(hits: IntArray, keys: IntArray) -> IntArray:
+    """The first of ``hits`` (sorted) of each run of passages of one document."""
+    if not len(hits):
+        return hits
+    hit_keys = keys[hits]
+    new_run = np.empty(len(hits), dtype=np.bool_)
+    new_run[0] = True
+    np.not_equal(hit_keys[1:], hit_keys[:-1], out=new_run[1:])
+    return hits[new_run]
 
 
 # -- per-field arrays ---------------------------------------------------------------
