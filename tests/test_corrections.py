@@ -431,10 +431,12 @@ def test_how_a_form_is_written_is_read_from_the_pieces_that_can_give_it() -> Non
         "Le C.D.D. et le CDD, le cdd-type ; l’employeur, L'EMPLOYEUR, jusqu’à l'employeur.",
         "Au 13 ème étage, la ème ligne ; le premier et la première, Premier.",
         "Le licenciement.L'employeur doit motiver le licenciement. Licenciements.",
+        "ΟΔΟΣ-ΑΣ et οδος, İstanbul ; con\u00adtrat, CONTRAT, co-n-trat.",
     ]
     terms = [
         "prudhomme", "prud", "homme", "étatsunis", "états", "unis", "cdd", "employeur",
         "ème", "étage", "premier", "première", "licenciement", "absent",
+        "οδος", "ας", "οδοσας", "istanbul", "i̇stanbul", "contrat", "co", "trat",
     ]  # fmt: skip
     for text in texts:
         for term in terms:

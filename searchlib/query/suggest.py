@@ -23,7 +23,6 @@ passages hold several words at once.
 
 from __future__ import annotations
 
-import functools
 import heapq
 import itertools
 import re
@@ -38,7 +37,7 @@ from searchlib.analysis.filters import (
     StopDropFilter,
     StopFlagFilter,
 )
-from searchlib.analysis.tokenizer import FrenchTokenizer
+from searchlib.analysis.tokenizer import APOSTROPHES, INVISIBLE, FrenchTokenizer
 from searchlib.query.compiler import MAX_CORRECTED, IndexTerms
 from searchlib.query.language import SEARCH_FIELDS, BoolOp, Group, Node, Word, parse
 from searchlib.query.typos import max_edits
@@ -334,10 +333,9 @@ def complete(
 # Filters that give a term of letters only from a word's own letters,
 # lowercased: an ordinal filter gives a word as it is or a number (``13e``).
 _LOWERCASE_ONLY = (FrenchLowercaseFilter, StopDropFilter, StopFlagFilter, OrdinalFilter)
-# Between two letters of a term, what a word may hold that its term leaves
-# out: hyphens, dots, apostrophes (ʼ is a letter to the regex), invisible
-# characters; anything but a blank, a letter or a digit is let through.
-_SKIPPED = r"(?:[^\w\s]|[_ʼ])*"
+# What a word may hold between two letters that its terms leave out: the
+# hyphens, dots and apostrophes that join its parts, invisible characters.
+_JOINERS = f"-.{APOSTROPHES}{INVISIBLE}"
 
 
 def count_written(text: str, term: str, analyzer: FrenchAnalyzer, counts: dict[str, int]) -> None:
@@ -348,12 +346,12 @@ def count_written(text: str, term: str, analyzer: FrenchAnalyzer, counts: dict[s
     ``analyzer.matching_tokens(text, {term})``, without analysing every word
     of ``text``: for a chain that only lowercases words (drops stop words,
     spells ordinals as numbers) and a term of letters, a word that gives the
-    term holds its letters in order, in any case, with at most hyphens, dots,
-    apostrophes or invisible characters between them. Only the pieces
+    term holds its letters in order (case folded), with at most hyphens,
+    dots, apostrophes or invisible characters between them. Only the pieces
     between blanks that do are analysed, each alone (a text cut at its
     blanks gives the same words piece by piece, see
-    :attr:`FrenchTokenizer.across_blanks`; a text with a piece that may end
-    a word begun before its blank is read whole).
+    :attr:`FrenchTokenizer.across_blanks`; when such a piece may end a word
+    begun before its blank, the whole text is read).
 
     >>> counts = {}
     >>> count_written("Le Prud’homme et les prud’hommes, prud'homme.", "prudhomme",
@@ -381,23 +379,55 @@ def _candidate_pieces(text: str, term: str, analyzer: FrenchAnalyzer) -> list[st
         or not all(isinstance(item, _LOWERCASE_ONLY) for item in items[1:])
     ):
         return None
+    candidates = _pieces_writing(text, term)
     across = tokenizer.across_blanks
-    if across is not None and _piece_start(across).search(text):
+    if across is not None and any(across.match(p) for p in candidates):
         return None
-    pattern = _SKIPPED.join(re.escape(c) for c in term)
-    return _pieces_holding(pattern).findall(text)
+    return candidates
 
 
-@functools.lru_cache(maxsize=4)
-def _piece_start(across: re.Pattern[str]) -> re.Pattern[str]:
-    """A piece of text between blanks that starts with ``across``."""
-    return re.compile(rf"(?<!\S)(?:{across.pattern})", across.flags)
+def _pieces_writing(text: str, term: str) -> list[str]:
+    """The pieces of ``text`` between blanks that hold the letters of ``term``
+    (lower case), with at most :data:`_JOINERS` between them."""
+    # Lowercasing maps each character alone, but for the final sigma: read as σ.
+    low = text.lower().replace("ς", "σ")
+    wanted = term.replace("ς", "σ")
+    at = _occurrences(low, wanted)
+    if len(low) != len(text) or len(_occurrences(_without_joiners(low), wanted)) != len(at):
+        # Offsets moved (İ), or the letters stand apart somewhere: piece by piece.
+        pieces = text.split()
+        lines = _without_joiners("\n".join(pieces).lower().replace("ς", "σ"))
+        found = {lines.count("\n", 0, i) for i in _occurrences(lines, wanted)}
+        return [pieces[i] for i in sorted(found)]
+    out: list[str] = []
+    end = 0
+    for i in at:
+        if i < end:
+            continue  # in the piece already taken
+        start, end = i, i + len(wanted)
+        while start and not text[start - 1].isspace():
+            start -= 1
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        out.append(text[start:end])
+    return out
 
 
-@functools.lru_cache(maxsize=256)
-def _pieces_holding(pattern: str) -> re.Pattern[str]:
-    """The pieces of text between blanks that hold ``pattern`` (any case)."""
-    return re.compile(rf"(?<!\S)\S*?{pattern}\S*", re.IGNORECASE)
+def _occurrences(text: str, part: str) -> list[int]:
+    """Where ``part`` starts in ``text``, overlaps included."""
+    found = []
+    at = text.find(part)
+    while at >= 0:
+        found.append(at)
+        at = text.find(part, at + 1)
+    return found
+
+
+def _without_joiners(text: str) -> str:
+    for c in _JOINERS:
+        if c in text:
+            text = text.replace(c, "")
+    return text
 
 
 class WrittenForms(Protocol):
