@@ -139,8 +139,8 @@ class Associations:
         for t in unique:
             for d, s in self.table.get(t, ()):
                 summed[d] = summed.get(d, 0.0) + s
-        best = [kv for kv in sorted(summed.items(), key=lambda kv: (-kv[1], kv[0])) if kv[1] > 0]
-        best = best[: self.terms]
+        ranked = sorted((-s, d) for d, s in summed.items() if s > 0)  # by score, then term
+        best = [(d, -s) for s, d in ranked[: self.terms]]
         total = sum(s for _, s in best)
         if total <= 0:
             return []
