@@ -51,7 +51,7 @@ _DEFAULT_LEFT = 2
 _MISSING_ZERO = 1
 _MISSING_NAN = 2
 _ZERO = 1e-35  # LightGBM's kZeroThreshold
-_CHUNK = 4096  # rows evaluated at once (int32 offsets into the rows' values)
+_CHUNK = 4096  # rows evaluated at once (bounds the arrays of a walk)
 
 MAX_TREES = 10_000
 """Most trees in a model."""
@@ -152,13 +152,13 @@ class Forest:
         # Each node as two slots (its left child's, then its right child's),
         # so that a walk steps by ``slot = child[slot + (value > threshold)]``:
         # a slot's feature, threshold and value are its node's, a child slot
-        # is the child's first. int32 indices: about twice as fast to gather
-        # as int64 ones.
-        self._slot_feature = np.repeat(np.concatenate(features), 2).astype(np.int32)
+        # is the child's first. Indices of the platform's size: gathered
+        # without a conversion (a third faster than int32 ones).
+        self._slot_feature = np.repeat(np.concatenate(features), 2).astype(np.intp)
         self._slot_threshold = np.repeat(np.concatenate(thresholds), 2).astype(np.float64)
-        self._slot_child = (2 * np.concatenate(children)).astype(np.int32)
+        self._slot_child = (2 * np.concatenate(children)).astype(np.intp)
         self._slot_value = np.repeat(np.concatenate(values), 2).astype(np.float64)
-        self._slot_root = (2 * np.asarray(roots)).astype(np.int32)
+        self._slot_root = (2 * np.asarray(roots)).astype(np.intp)
 
     @classmethod
     def from_text(cls, text: str, *, features: Sequence[str] | None = None) -> Forest:
@@ -259,9 +259,11 @@ class Forest:
         # Every node goes by ``value <= threshold`` (NaN read as 0): all trees
         # at once over flat arrays, leaves looping on themselves.
         n = x.shape[0]
-        values = np.nan_to_num(x, nan=0.0, posinf=np.inf, neginf=-np.inf).ravel()
+        values = np.ascontiguousarray(x).ravel()
+        if np.isnan(values).any():
+            values = np.nan_to_num(values, nan=0.0, posinf=np.inf, neginf=-np.inf)
         slot = np.repeat(self._slot_root, n)
-        row = np.tile(np.arange(n, dtype=np.int32) * np.int32(self.n_features), len(self.trees))
+        row = np.tile(np.arange(n, dtype=np.intp) * self.n_features, len(self.trees))
         feature, threshold, child = self._slot_feature, self._slot_threshold, self._slot_child
         at = np.empty_like(slot)
         value = np.empty(len(slot), dtype=np.float64)
@@ -269,15 +271,17 @@ class Forest:
         right = np.empty(len(slot), dtype=np.bool_)
         for _ in range(self._depth):
             check_deadline()
-            feature.take(slot, out=at, mode="clip")
+            # Every index is in range: "wrap" gathers without checking.
+            feature.take(slot, out=at, mode="wrap")
             at += row
-            values.take(at, out=value, mode="clip")
-            threshold.take(slot, out=limit, mode="clip")
+            values.take(at, out=value, mode="wrap")
+            threshold.take(slot, out=limit, mode="wrap")
             np.greater(value, limit, out=right)  # not ``<=``: no NaN is left
             slot += right
-            child.take(slot, out=at, mode="clip")
+            child.take(slot, out=at, mode="wrap")
             slot, at = at, slot
-        return np.asarray(self._slot_value.take(slot).reshape(len(self.trees), n).sum(axis=0))
+        reached = self._slot_value.take(slot, mode="wrap")
+        return np.asarray(reached.reshape(len(self.trees), n).sum(axis=0))
 
     def _leaves(self, x: FloatArray) -> IntArray:
         """The leaf each row reaches in each tree (trees × rows), missing values as LightGBM."""
