@@ -5,7 +5,8 @@ searchlib and one another checkout's (``--other``: a folder holding a
 ``searchlib`` package, for example a ``git worktree`` of an earlier commit);
 the driver sends them the same queries alternately, query by query and in
 alternating order, so that both meet the same machine. Each worker times its
-own ``Index.search(query, limit=10, highlight_hits=...)`` and returns the hit
+own ``Index.search(query, limit=10, highlight_hits=...)`` in CPU time (the
+machine is shared: wall time counts the other jobs) and returns the hit
 ids, which must agree between the two (a faster wrong answer proves nothing).
 
     git worktree add --detach /tmp/old b7f1d14
@@ -36,9 +37,9 @@ from searchlib import Index
 ix = Index.open(sys.argv[1])
 for line in sys.stdin:
     task = json.loads(line)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     res = ix.search(task["q"], limit=10, highlight_hits=task["hl"], time_limit=None)
-    ms = (time.perf_counter() - t0) * 1000
+    ms = (time.process_time() - t0) * 1000
     print(json.dumps({"ms": ms, "ids": [h.id for h in res.hits]}), flush=True)
 """
 
@@ -124,7 +125,7 @@ def report(result: Mapping[str, Any]) -> str:
         "### This version against an earlier one (query latency, one run)",
         "",
         f"`{result['command']}`: {result['queries']} queries, top 10, each the median of "
-        f"{result['repeat']} runs, the two versions alternated query by query; ms.",
+        f"{result['repeat']} runs, the two versions alternated query by query; ms of CPU time.",
         "",
         "| | this p50 | other p50 | ratio | this p95 | other p95 | ratio | this p99 "
         "| other p99 | ratio | rankings differing |",
