@@ -423,6 +423,27 @@ def test_scaling_render_states_run_and_ratios() -> None:
     assert "| c | searchlib ÷ whoosh-std | not run |" in text
 
 
+def test_scaling_growth_divides_each_engines_latency_by_its_first_corpus() -> None:
+    from benchmarks import scaling
+
+    def row(corpus: str, engine: str, size: float, p50: float) -> Any:
+        lat = {"plain": {"p50": p50, "p95": 3 * p50}}
+        return {"corpus": corpus, "engine": engine, "bytes": size, "build": {}, "latency": lat}
+
+    rows = [
+        row("fr-small", "searchlib", 5e6, 0.5),
+        row("fr-small", "tantivy", 5e6, 0.2),
+        row("fr-medium3x", "searchlib", 90e6, 1.0),
+        row("fr-medium3x", "tantivy", 90e6, 0.3),
+        {"corpus": "fr-medium3x", "engine": "bm25s", "bytes": 90e6, "build": {"crashed": True}},
+    ]
+    text = scaling.growth_table({"rows": rows})
+    assert "| searchlib | fr-medium3x ÷ fr-small | 18.0× | 2.00× | 2.00× |" in text
+    assert "| tantivy | fr-medium3x ÷ fr-small | 18.0× | 1.50× | 1.50× |" in text
+    assert "bm25s" not in text
+    assert scaling.corpus_file("fr-medium3x").name == "fr-medium3x.jsonl"
+
+
 def test_rescoring_mix_fills_missing_documents_with_the_lowest_score() -> None:
     base = {"q": [("a", 10.0), ("b", 5.0)]}
     other = {"q": [("c", 4.0), ("b", 2.0)]}
