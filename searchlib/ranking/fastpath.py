@@ -211,9 +211,10 @@ def _postings(view: ScoringView, query: wq.Query) -> _Postings | None:
                     continue
                 ids, contrib = _whoosh_scores(searcher, leaf[0])
                 boost = leaf[1]
-            else:
-                field, text, boost = leaf
-                ids, contrib = view.impacts(field, text)
+            else:  # boosted as below, and kept so: a word's boosts recur
+                field, text, weight = leaf
+                ids, contrib = view.impacts(field, text, weight)
+                boost = 1.0
             if len(ids):
                 every_ids.append(ids)
                 every_score.append(contrib * boost if boost != 1.0 else contrib)
@@ -722,8 +723,8 @@ class ScoringView:
         self.doc_count = int(searcher.doc_count_all())
         self._norms: BoundedCache[tuple[str, float, float, float], FloatArray] = BoundedCache(64)
         self._avgfl: BoundedCache[str, float] = BoundedCache(64)
-        self._impacts: BoundedCache[tuple[str, str], tuple[IntArray, FloatArray]] = BoundedCache(
-            max_impacts, cost=_impacts_cost
+        self._impacts: BoundedCache[tuple[str, str, float], tuple[IntArray, FloatArray]] = (
+            BoundedCache(max_impacts, cost=_impacts_cost)
         )
         self._phrases: BoundedCache[PhraseKey, tuple[IntArray, FloatArray]] = BoundedCache(
             CACHE_PHRASES, cost=_impacts_cost
@@ -754,16 +755,19 @@ class ScoringView:
         tf = np.concatenate([p[1] for p in parts])
         return ids, tf
 
-    def impacts(self, field: str, text: str) -> tuple[IntArray, FloatArray]:
-        """Passages holding the term and its BM25F score in each (before boosts).
+    def impacts(self, field: str, text: str, boost: float = 1.0) -> tuple[IntArray, FloatArray]:
+        """Passages holding the term and its BM25F score in each, times ``boost``.
 
         Raises:
             _Unsupported: the weighting does not score this field with BM25F.
         """
-        key = (field, text)
+        key = (field, text, boost)
         found = self._impacts.get(key)
         if found is not None:
             return found
+        if boost != 1.0:
+            ids, scores = self.impacts(field, text)
+            return self._impacts.put(key, (ids, scores * boost) if len(ids) else _EMPTY)
         found = _EMPTY
         searcher = self.searcher
         schema = searcher.schema
