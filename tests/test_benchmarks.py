@@ -550,3 +550,23 @@ def test_the_false_corrections_can_be_checked_on_another_sample_of_words(
     typos.main(["--make-words", "--seed", "17", "--words", str(words)])
     typos.main(["--checks", "--data", str(tmp_path), "--words", str(words)])
     assert calls == [(words, 17), (tmp_path, words)]
+
+
+def test_versions_growth_report_divides_each_version_by_its_first_index() -> None:
+    from benchmarks.studies import versions
+
+    def side(p50: float) -> dict[str, float]:
+        return {"p50": p50, "p95": 2 * p50, "p99": 3 * p50}
+
+    result = {
+        "command": "versions --index a --index b",
+        "queries": 10,
+        "repeat": 3,
+        "growth": {
+            "/tmp/a.index": {"different rankings": 0, "this": side(1.0), "other": side(2.0)},
+            "/tmp/b.index": {"different rankings": 1, "this": side(1.5), "other": side(4.0)},
+        },
+    }
+    text = versions.report(result)
+    assert "| a.index | 1.000 | 2.000 | 0.50× |" in text
+    assert "| 1.50× (1.50×) | 2.00× (2.00×) | 1 |" in text
