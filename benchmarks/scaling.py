@@ -3,8 +3,17 @@
 ``python -m benchmarks.scaling [--corpora fr-small,fr-medium,fr-large] [--engines ...]
 [--write-results]``: a manual run, not part of CI. ``fr-large`` (200 MB) is not
 stored in shared/: build it first with ``bash ../shared/corpora/build_corpora.sh
-/tmp/fr-corpora`` (see :func:`benchmarks.data.corpus_path`). Prints a Markdown
-table, writes ``benchmarks/out/scaling-latest.json`` and, with
+/tmp/fr-corpora`` (see :func:`benchmarks.data.corpus_path`; 2 minutes). Nor is
+``fr-medium3x``, three times fr-medium's text (92 MB, 32,833 documents): the same
+stratified sample of fr-large with a 90 MB budget, so it holds every fr-medium
+document and no document twice::
+
+    python3 ../shared/corpora/build_corpora.py --work /tmp/fr-corpora-work \
+        --out /tmp/fr-3x --medium-mb 90      # after build_corpora.sh (its downloads)
+    mv /tmp/fr-3x/fr-medium.jsonl /tmp/fr-corpora/fr-medium3x.jsonl
+
+Prints a Markdown table (with each engine's growth: its latency on each corpus
+divided by its latency on the first), writes ``benchmarks/out/scaling-latest.json`` and, with
 ``--write-results``, the table into RESULTS.md and the plot into
 ``benchmarks/scaling.svg``. The plot is plain SVG written here: no plotting
 library is needed.
@@ -46,6 +55,14 @@ REPEATS = 2
 BASELINE = "searchlib"
 
 
+def corpus_file(name: str) -> Path:
+    """A corpus by name (those of :func:`benchmarks.data.corpus_path`, and
+    ``fr-medium3x`` in ``$FR_CORPORA_DIR``, default ``/tmp/fr-corpora``) or by path."""
+    if name == "fr-medium3x":
+        return Path(os.environ.get("FR_CORPORA_DIR", "/tmp/fr-corpora")) / "fr-medium3x.jsonl"
+    return corpus_path(name)
+
+
 def run_scaling(
     corpora: Sequence[str],
     names: Sequence[str],
@@ -66,7 +83,7 @@ def run_scaling(
         f"one warm-up pass, median of {REPEATS}",
     }
     for n, corpus in enumerate(corpora):
-        path = corpus_path(corpus)
+        path = corpus_file(corpus)
         docs = load_docs(path)
         size = text_bytes(docs)
         queries = latency_queries(document_frequencies(docs), CDTN_QUERIES, VOCAB_PER_CELL, seed)
@@ -183,7 +200,33 @@ def render(results: dict[str, Any]) -> str:
     ]
     text = "\n".join(lines) + "\n" + table(header, rows, "lrrlrrrrrrrrrr") + "\n"
     ratios = ratio_table(results)
-    return text + ("\n" + ratios if ratios else "")
+    growth = growth_table(results)
+    return text + ("\n" + ratios if ratios else "") + ("\n" + growth if growth else "")
+
+
+def growth_table(results: dict[str, Any]) -> str:
+    """Each engine's query latency on each corpus ÷ its latency on the first corpus."""
+    rows_of: dict[str, list[dict[str, Any]]] = {}
+    for r in results["rows"]:
+        if not r["build"].get("crashed") and r["latency"].get("plain"):
+            rows_of.setdefault(r["engine"], []).append(r)
+    rows = []
+    for engine, runs in rows_of.items():
+        first = runs[0]
+        for r in runs[1:]:
+            cells = []
+            for q in ("p50", "p95"):
+                cells.append(ratio(r["latency"]["plain"].get(q), first["latency"]["plain"].get(q)))
+            size = r["bytes"] / first["bytes"]
+            rows.append([engine, f"{r['corpus']} ÷ {first['corpus']}", f"{size:.1f}×", *cells])
+    if not rows:
+        return ""
+    return (
+        "Growth with the corpus (no snippets): each engine's latency on a corpus ÷ its "
+        "latency on the first.\n\n"
+        + table(["engine", "corpora", "text", "p50", "p95"], rows, "llrrr")
+        + "\n"
+    )
 
 
 def ratio_table(results: dict[str, Any]) -> str:
@@ -346,10 +389,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             named_specs(names)
         except ValueError as e:
             p.error(str(e))
-        missing = [c for c in corpora if not corpus_path(c).is_file()]
+        missing = [c for c in corpora if not corpus_file(c).is_file()]
         if missing:
             print(
-                f"error: corpus not found: {', '.join(map(str, map(corpus_path, missing)))}",
+                f"error: corpus not found: {', '.join(map(str, map(corpus_file, missing)))}",
                 file=sys.stderr,
             )
             return 1

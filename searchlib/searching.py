@@ -68,7 +68,13 @@ from searchlib.fields import (
 from searchlib.highlight import MatchSpec, Snippet, highlight, leading_snippet
 from searchlib.query import ir
 from searchlib.query.acronyms import AcronymLexicon
-from searchlib.query.compiler import MAX_EXPANSION, QueryCompiler, TermExpansion
+from searchlib.query.compiler import (
+    MAX_EXPANSION,
+    CompiledWord,
+    QueryCompiler,
+    TermExpansion,
+    WordKey,
+)
 from searchlib.query.language import (
     SEARCH_FIELDS,
     Filter,
@@ -138,6 +144,12 @@ SUGGESTION_CACHE = 1024
 COMPLETION_CACHE = 512
 """Two-letter starts whose written forms are kept sorted by frequency, per searcher."""
 
+WORD_CACHE = 20_000
+"""Plain query words kept compiled, per searcher and compiler settings."""
+
+WORD_SETTINGS = 8
+"""Compiler settings (fields, ranking, analyzers...) words are kept for, per searcher."""
+
 
 class SearcherState:
     """Everything cached for the lifetime of one Whoosh searcher.
@@ -195,6 +207,10 @@ class SearcherState:
         self.suggestions: BoundedCache[tuple[str, tuple[str, ...]], tuple[Suggestion | None]] = (
             BoundedCache(SUGGESTION_CACHE)
         )
+        # plain query words compiled, per compiler settings (see compiled_words)
+        self._words: BoundedCache[tuple[Any, ...], tuple[tuple[object, ...], WordCache]] = (
+            BoundedCache(WORD_SETTINGS)
+        )
         self._surfaces: SurfaceVocabulary | None = None
         self._scoring: ScoringView | None = None
         self._lock = threading.Lock()
@@ -208,6 +224,17 @@ class SearcherState:
                 lookup = functools.partial(_doc_frequency, self.searcher, self.doc_frequencies)
                 self._scoring = self.segments.view(self.searcher, lookup)
             return self._scoring
+
+    def compiled_words(self, settings: tuple[Any, ...], parts: tuple[object, ...]) -> WordCache:
+        """The plain words compiled with this searcher and ``settings`` (hashable
+        values) and ``parts`` (objects told apart by identity: the analyzers,
+        the acronym lexicon...), for :class:`QueryCompiler` to keep and reuse.
+        The entry holds ``parts``: none can be collected and its identity reused."""
+        key = (*settings, *map(id, parts))
+        found = self._words.get(key)
+        if found is None:
+            found = self._words.put(key, (parts, BoundedCache(WORD_CACHE)))
+        return found[1]
 
     def stored_fields(self, docnum: int) -> dict[str, Any]:
         """``searcher.stored_fields(docnum)``, the most recent ones cached (Whoosh
@@ -487,6 +514,9 @@ def _doc_frequency(
 
 # -- running a search -----------------------------------------------------------
 
+WordCache = BoundedCache[WordKey, CompiledWord]
+"""Plain query words compiled (see :meth:`SearcherState.compiled_words`)."""
+
 
 @dataclass(frozen=True, slots=True)
 class CompiledQuery:
@@ -593,11 +623,13 @@ class SearchContext:
         """A compiler for this context (plain words searched in ``fields``,
         default title and text; typos corrected unless ``correct`` is false;
         the last word a prefix when ``as_you_type``)."""
+        searched = tuple(fields) if fields else SEARCH_FIELDS
+        parts = (self.analyzer, self.exact_analyzer, self.acronyms, self.lexicon)
         return QueryCompiler(
             self.analyzer,
             self.state,
             self.ranking,
-            tuple(fields) if fields else SEARCH_FIELDS,
+            searched,
             query_text,
             self.exact_analyzer,
             self.acronyms,
@@ -605,6 +637,7 @@ class SearchContext:
             as_you_type,
             self.expansion,
             self.lexicon,
+            words=self.state.compiled_words((searched, correct, self.ranking), parts),
         )
 
     def compile(

@@ -423,6 +423,27 @@ def test_scaling_render_states_run_and_ratios() -> None:
     assert "| c | searchlib ÷ whoosh-std | not run |" in text
 
 
+def test_scaling_growth_divides_each_engines_latency_by_its_first_corpus() -> None:
+    from benchmarks import scaling
+
+    def row(corpus: str, engine: str, size: float, p50: float) -> Any:
+        lat = {"plain": {"p50": p50, "p95": 3 * p50}}
+        return {"corpus": corpus, "engine": engine, "bytes": size, "build": {}, "latency": lat}
+
+    rows = [
+        row("fr-small", "searchlib", 5e6, 0.5),
+        row("fr-small", "tantivy", 5e6, 0.2),
+        row("fr-medium3x", "searchlib", 90e6, 1.0),
+        row("fr-medium3x", "tantivy", 90e6, 0.3),
+        {"corpus": "fr-medium3x", "engine": "bm25s", "bytes": 90e6, "build": {"crashed": True}},
+    ]
+    text = scaling.growth_table({"rows": rows})
+    assert "| searchlib | fr-medium3x ÷ fr-small | 18.0× | 2.00× | 2.00× |" in text
+    assert "| tantivy | fr-medium3x ÷ fr-small | 18.0× | 1.50× | 1.50× |" in text
+    assert "bm25s" not in text
+    assert scaling.corpus_file("fr-medium3x").name == "fr-medium3x.jsonl"
+
+
 def test_rescoring_mix_fills_missing_documents_with_the_lowest_score() -> None:
     base = {"q": [("a", 10.0), ("b", 5.0)]}
     other = {"q": [("c", 4.0), ("b", 2.0)]}
@@ -529,3 +550,23 @@ def test_the_false_corrections_can_be_checked_on_another_sample_of_words(
     typos.main(["--make-words", "--seed", "17", "--words", str(words)])
     typos.main(["--checks", "--data", str(tmp_path), "--words", str(words)])
     assert calls == [(words, 17), (tmp_path, words)]
+
+
+def test_versions_growth_report_divides_each_version_by_its_first_index() -> None:
+    from benchmarks.studies import versions
+
+    def side(p50: float) -> dict[str, float]:
+        return {"p50": p50, "p95": 2 * p50, "p99": 3 * p50}
+
+    result = {
+        "command": "versions --index a --index b",
+        "queries": 10,
+        "repeat": 3,
+        "growth": {
+            "/tmp/a.index": {"different rankings": 0, "this": side(1.0), "other": side(2.0)},
+            "/tmp/b.index": {"different rankings": 1, "this": side(1.5), "other": side(4.0)},
+        },
+    }
+    text = versions.report(result)
+    assert "| a.index | 1.000 | 2.000 | 0.50× |" in text
+    assert "| 1.50× (1.50×) | 2.00× (2.00×) | 1 |" in text

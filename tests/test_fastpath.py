@@ -418,3 +418,56 @@ def test_collapse_of_many_documents_by_runs_agrees_with_the_general_collapse(lim
     general, expected_total = fastpath._collapse(hits, scores, keys, limit, grouped=False)
     assert total == expected_total
     assert fastpath._top(by_runs, scores, limit) == fastpath._top(general, scores, limit)
+
+
+def test_selective_queries_are_summed_passage_by_passage_to_the_same_scores(
+    index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A query whose postings are few next to the index is scored without an
+    # array as long as the index: the same hits, scores (to the bit) and totals.
+    texts = ["licenciement", "préavis démission", "cour fédérale", "zzz", "mutuelle santé"]
+    texts += _queries(CDTN / "queries.jsonl", 40)
+    view = _view(index)
+    compared = sparse = dense_chosen = 0
+    for text in texts:
+        query = _compiled(index, text)
+        if query is None:
+            continue
+        parts = fastpath._postings(view, query)
+        if parts is not None:
+            chosen = fastpath._sparse_scores(view, parts) is not None
+            sparse += chosen
+            dense_chosen += not chosen
+        for collapse, limit in [(True, 10), (False, 10), (True, 100)]:
+            monkeypatch.setattr(fastpath, "SPARSE_SHARE", 0)  # always passage by passage
+            by_passage = execute_fast(view, query, limit, collapse)
+            monkeypatch.setattr(fastpath, "SPARSE_SHARE", 10**9)  # always over every passage
+            dense = execute_fast(view, query, limit, collapse)
+            assert by_passage == dense, text
+            compared += by_passage is not None
+    assert compared > 100 and sparse and dense_chosen  # the default chose each way
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    documents=st.one_of(st.integers(1, 60), st.integers(2_000, 12_000)),
+    per_document=st.integers(1, 8),
+    levels=st.sampled_from([1, 3, 40, 10**9]),
+    share=st.sampled_from([0.02, 0.3, 1.0]),
+    limit=st.integers(1, 120),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_best_documents_by_walking_passages_agree_with_the_general_collapse(
+    documents: int, per_document: int, levels: int, share: float, limit: int, seed: int
+) -> None:
+    # The best passages walked in ranking order until enough documents are
+    # met: the same documents, passages (the first on a tie), order and total
+    # as collapsing every document first, with ties inside documents, across
+    # documents and at the cut, and documents with one passage or many.
+    rng = np.random.default_rng(seed)
+    keys = np.repeat(np.arange(documents), rng.integers(1, per_document + 1, documents))
+    scores = rng.integers(0, levels, len(keys)).astype(np.float64) / 7.0
+    hits = np.flatnonzero(rng.random(len(keys)) < share)
+    general, total = fastpath._collapse(hits, scores, keys, limit, grouped=False)
+    expected = (fastpath._top(general, scores, limit), total)
+    assert fastpath._top_documents(hits, scores, keys, limit, grouped=True) == expected

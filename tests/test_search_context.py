@@ -307,3 +307,73 @@ def test_hits_not_highlighted_share_the_start_of_their_passage(
     assert ix.search("congé", highlight_hits=False, snippet_chars=5).hits[0].snippet != (
         first.hits[0].snippet
     )
+
+
+# -- plain words compiled once per searcher -------------------------------------------
+
+
+def _compile(
+    context: SearchContext, text: str, fields: tuple[str, ...] | None, correct: bool, kept: bool
+) -> tuple[Any, ...]:
+    """What compiling ``text`` gives, with the context's compiler (``kept``:
+    the words the searcher keeps) or with one made afresh that keeps none."""
+    if kept:
+        compiler = context.compiler(fields, text, correct=correct)
+    else:
+        compiler = QueryCompiler(
+            context.analyzer,
+            SearcherState(context.state.searcher),
+            context.ranking,
+            fields or ("title", "text"),
+            text,
+            context.exact_analyzer,
+            context.acronyms,
+            correct,
+            lexicon=context.lexicon,
+        )
+    node, spec = compiler.compile(parse(text))
+    return node, spec, compiler.corrections, compiler.unknown
+
+
+@pytest.mark.parametrize("correct", [True, False])
+def test_plain_words_compiled_again_from_the_searchers_cache_give_the_same_queries(
+    ix: Index, correct: bool
+) -> None:
+    # Words met again at other offsets, typed +word, unknown (reported at
+    # their new offset), misspelt (read by the query's other words: never
+    # kept), in other fields and with other settings: the same compiled
+    # query, corrections and unknown words as compiling each afresh.
+    context = ix.search_context()
+    queries = [
+        "congé payé",
+        "le congé zorglub",
+        "zorglub congé",
+        "+congé contrat",
+        "contrat +congé",
+        "conge parental",
+        "congé parantal",
+        "parantal",
+        "CDD paie",
+        "title:congé paie",
+        "paie title:congé",
+        "l'CDD",
+        "congé payé",
+    ]
+    for text in queries:
+        for fields in (None, ("text",)):
+            expected = _compile(context, text, fields, correct, kept=False)
+            assert _compile(context, text, fields, correct, kept=True) == expected, text
+    assert context.compile("le congé zorglub").unknown[0].start == 9
+
+
+def test_compiled_words_are_kept_per_searcher_and_settings(ix: Index) -> None:
+    context = ix.search_context()
+    context.compile("congé payé")
+    words = context.state.compiled_words(
+        (("title", "text"), True, context.ranking),
+        (context.analyzer, context.exact_analyzer, context.acronyms, context.lexicon),
+    )
+    assert words.get(("congé", None, False)) is not None
+    assert words.get(("parantal", None, False)) is None
+    other = dataclasses.replace(context, ranking=Ranking(title_boost=3.0))
+    assert other.compile("congé").query != context.compile("congé").query

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from searchlib._cache import BoundedCache
 from searchlib._whoosh.limits import check as check_deadline
 from searchlib.analysis.analyzer import FrenchAnalyzer, TokenView, fold, normalize_text, stem
 from searchlib.errors import QuerySyntaxError
@@ -149,6 +150,22 @@ class _Compiled:
     term: str | None = None  # the single term of a plain word
 
 
+@dataclass(frozen=True, slots=True)
+class CompiledWord:
+    """What compiling a plain query word gave, as :class:`QueryCompiler` keeps
+    it for the searcher's later queries (see its ``words`` argument): the
+    compiled word, and the word it notes as unknown with its offset from the
+    typed word's start (``None``: none noted). A word read as another (a typo)
+    is not kept: its reading weighs the query's other words."""
+
+    compiled: _Compiled
+    unknown: tuple[str, int] | None = None
+
+
+WordKey = tuple[str, str | None, bool]
+"""A plain word as typed, the field it names, and whether it was typed ``+word``."""
+
+
 def _merge(query: ir.Node | None, parts: Sequence[_Compiled], stop_only: bool = False) -> _Compiled:
     terms: set[str] = set()
     phrases: list[tuple[str, ...]] = []
@@ -204,10 +221,13 @@ class QueryCompiler:
         as_you_type: bool = False,
         expansion: TermExpansion | None = None,
         lexicon: Lexicon | None = None,
+        words: BoundedCache[WordKey, CompiledWord] | None = None,
     ) -> None:
         self.correct = correct
+        self._words = words
+        self._tree: Node | None = None
         self.as_you_type = as_you_type
-        self._context: list[tuple[int, str]] = []
+        self._context: list[tuple[int, str]] | None = None
         self.corrections: list[Correction] = []
         self.unknown: list[UnknownWord] = []
         self._lexicon = lexicon
@@ -230,9 +250,15 @@ class QueryCompiler:
     def compile(self, tree: Group) -> tuple[ir.Node | None, MatchSpec]:
         """The query tree for ``tree`` (``None`` when nothing is searchable), and
         the terms and phrases to mark in snippets."""
-        self._context = self._plain_terms(tree)
+        self._tree, self._context = tree, None  # (read when a typo's readings are weighed)
         c = self._group(tree, top=True)
         return c.query, MatchSpec(c.terms, c.phrases)
+
+    def context(self) -> list[tuple[int, str]]:
+        """The plain words of the query being compiled: what :meth:`_plain_terms` gives."""
+        if self._context is None:
+            self._context = [] if self._tree is None else self._plain_terms(self._tree)
+        return self._context
 
     def _plain_terms(self, node: Node) -> list[tuple[int, str]]:
         """The plain words of a query (not negated), each one index term: their
@@ -378,8 +404,29 @@ class QueryCompiler:
             return self._expand(node)
         if self.as_you_type and node.start + len(node.text) == len(self.query_text):
             typing = self._typing(node)
-            if typing is not None:
-                return typing
+            return typing if typing is not None else self._plain_word(node)
+        if self._words is None:
+            return self._plain_word(node)
+        # A plain word compiles the same in every query of the searcher (the
+        # same settings: see SearchContext.compiler), unless read as another.
+        start = node.start
+        key = (node.text, node.field, start > 0 and self.query_text[start - 1 : start] == "+")
+        kept = self._words.get(key)
+        if kept is not None:
+            if kept.unknown is not None:
+                word, at = kept.unknown
+                self.unknown.append(UnknownWord(word, start + at))
+            return kept.compiled
+        corrected, unknown = len(self.corrections), len(self.unknown)
+        found = self._plain_word(node)
+        if len(self.corrections) == corrected:
+            noted = None
+            if len(self.unknown) > unknown:
+                noted = (self.unknown[-1].word, self.unknown[-1].start - start)
+            self._words.put(key, CompiledWord(found, noted))
+        return found
+
+    def _plain_word(self, node: Word) -> _Compiled:
         tokens = self.analyzer.tokens(normalize_text(node.text), mode="query")
         if not tokens:
             return _Compiled(None)
@@ -642,7 +689,7 @@ class QueryCompiler:
         fields = self._fields(node.field)
         others = [
             [t]
-            for start, t in self._context
+            for start, t in self.context()
             if start != node.start and any(self.state.doc_frequency(f, t) for f in fields)
         ]
         if not others or len(candidates) < 2:

@@ -151,16 +151,25 @@ def execute_fast(view: ScoringView, query: wq.Query, limit: int, collapse: bool)
     """Score ``query`` with numpy, or ``None`` when it is not an OR of terms
     under BM25F (then use :func:`execute_whoosh`)."""
     with view.segments.lock:
-        found = match_fast(view, query)
-        if found is None:
+        parts = _postings(view, query)
+        if parts is None:
             return None
-        scores, matched = found
+        sparse = _sparse_scores(view, parts)
+        if sparse is not None:  # a selective query: nothing as long as the index
+            ids, values = sparse
+            local = np.arange(len(ids))
+            if not collapse:
+                ranked = _top(local, values, limit)
+                return Executed([(int(ids[i]), score) for i, score in ranked], len(ids))
+            keys = view.doc_keys()[ids]
+            ranked, total = _top_documents(local, values, keys, limit, view.keys_grouped())
+            return Executed([(int(ids[i]), score) for i, score in ranked], total)
+        scores, matched = _dense_scores(view, parts)
         hits = np.flatnonzero(matched)
-        if collapse:
-            hits, total = _collapse(hits, scores, view.doc_keys(), limit, view.keys_grouped())
-        else:
-            total = len(hits)
-        return Executed(_top(hits, scores, limit), total)
+        if not collapse:
+            return Executed(_top(hits, scores, limit), len(hits))
+        ranked, total = _top_documents(hits, scores, view.doc_keys(), limit, view.keys_grouped())
+        return Executed(ranked, total)
 
 
 def match_fast(
@@ -169,6 +178,22 @@ def match_fast(
     """Every passage's score for ``query`` and whether it matches (deleted
     passages do not), or ``None`` when the query is not an OR of terms under
     BM25F. The caller holds ``view.segments.lock``."""
+    parts = _postings(view, query)
+    return None if parts is None else _dense_scores(view, parts)
+
+
+_Postings = tuple[list[IntArray], list[FloatArray], list[tuple[IntArray, FloatArray]]]
+"""A query's postings: each term's passages and score contributions, and its
+phrases' (passages holding the phrase, and their scores)."""
+
+SPARSE_SHARE = 8
+"""A query's postings are summed passage by passage when the index has at least
+this many times as many passages as they hold (else over an array of them all)."""
+
+
+def _postings(view: ScoringView, query: wq.Query) -> _Postings | None:
+    """The postings of ``query``'s terms and phrases, boosted, or ``None`` when
+    it is not an OR of terms under BM25F."""
     leaves = _leaves(query, 1.0)
     searcher = view.searcher
     if leaves is None or type(searcher.weighting) is not BM25F:
@@ -186,14 +211,59 @@ def match_fast(
                     continue
                 ids, contrib = _whoosh_scores(searcher, leaf[0])
                 boost = leaf[1]
-            else:
-                field, text, boost = leaf
-                ids, contrib = view.impacts(field, text)
+            else:  # boosted as below, and kept so: a word's boosts recur
+                field, text, weight = leaf
+                ids, contrib = view.impacts(field, text, weight)
+                boost = 1.0
             if len(ids):
                 every_ids.append(ids)
                 every_score.append(contrib * boost if boost != 1.0 else contrib)
     except _Unsupported:
         return None
+    return every_ids, every_score, phrases
+
+
+def _sparse_scores(view: ScoringView, parts: _Postings) -> tuple[IntArray, FloatArray] | None:
+    """The live passages holding a posting or a phrase, in order, and their
+    scores, or ``None`` when the query is not selective (then
+    :func:`_dense_scores`). Each passage's contributions are added in the order
+    :func:`_dense_scores` adds them (the terms' in the order of the parts, then
+    each phrase's): the same sums, to the bit."""
+    every_ids, every_score, phrases = parts
+    held = sum(len(ids) for ids in every_ids) + sum(len(ids) for ids, _ in phrases)
+    if held * SPARSE_SHARE > view.doc_count:
+        return None
+    if not held:
+        return _EMPTY
+    phrased = [p for p in phrases if len(p[0])]
+    ids = np.concatenate(every_ids) if len(every_ids) > 1 else _EMPTY[0]
+    if len(every_ids) == 1:
+        ids = every_ids[0]
+    if phrased:
+        every = np.concatenate([ids, *(p[0] for p in phrased)])
+        passages, where = np.unique(every, return_inverse=True)
+        where = where[: len(ids)]
+    else:
+        passages, where = np.unique(ids, return_inverse=True)
+    scores: FloatArray
+    if len(ids):
+        weights = np.concatenate(every_score) if len(every_score) > 1 else every_score[0]
+        scores = np.asarray(
+            np.bincount(where, weights=weights, minlength=len(passages)), dtype=np.float64
+        )
+    else:
+        scores = np.zeros(len(passages), dtype=np.float64)
+    if view.deleted is not None:  # (phrases hold live passages only)
+        live = ~view.deleted[passages]
+        passages, scores = passages[live], scores[live]
+    for found, contrib in phrased:
+        scores[np.searchsorted(passages, found)] += contrib
+    return passages.astype(np.int64, copy=False), scores
+
+
+def _dense_scores(view: ScoringView, parts: _Postings) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Every passage's score and whether it matches (deleted passages do not)."""
+    every_ids, every_score, phrases = parts
     matched = np.zeros(view.doc_count, dtype=np.bool_)
     if every_ids:
         # One pass over all the postings: bincount adds each passage's scores
@@ -239,15 +309,11 @@ def _phrase_candidates(view: ScoringView, phrase: wq.Phrase) -> tuple[IntArray, 
     if not words or any(not len(ids) for ids, _ in words):
         return _EMPTY
     # The rarest word's passages, kept where each other word also stands
-    # (marked in a table of passages: no search through the long lists).
+    # (looked up in each other word's sorted passages).
     rarest, *others = sorted((ids for ids, _ in words), key=len)
     ids = rarest
-    if others:
-        holds = np.zeros(view.doc_count, dtype=np.bool_)
-        for other in others:
-            holds[:] = False
-            holds[other] = True
-            ids = ids[holds[ids]]
+    for other in others:  # a lookup per passage kept: nothing as long as the index
+        ids = ids[_members(ids, other)]
     if view.deleted is not None:
         ids = ids[~view.deleted[ids]]
     parts = [impacts[np.searchsorted(wids, ids)] for wids, impacts in words]
@@ -274,14 +340,16 @@ def _phrase_docs(view: ScoringView, phrase: wq.Phrase, docs: IntArray) -> npt.ND
     """
     if not len(docs):
         return np.zeros(0, dtype=np.bool_)
-    inside = np.zeros(view.doc_count, dtype=np.bool_)
-    inside[docs] = True
+    inside: npt.NDArray[np.bool_] | None = None
+    if len(docs) * SPARSE_SHARE > view.doc_count:  # many: a table of every passage
+        inside = np.zeros(view.doc_count, dtype=np.bool_)
+        inside[docs] = True
     field = phrase.fieldname
     slop = max(phrase.slop, 1)
     reached: IntArray | None = None
     for word in phrase.words:
         keys = view.positions(field, view.field_bytes(field, word))
-        keys = keys[inside[keys >> 32]]
+        keys = keys[inside[keys >> 32] if inside is not None else _members(keys >> 32, docs)]
         if reached is not None:
             before = np.searchsorted(reached, keys)  # reached[before - 1] < key
             nearest = reached[np.maximum(before - 1, 0)]
@@ -289,10 +357,9 @@ def _phrase_docs(view: ScoringView, phrase: wq.Phrase, docs: IntArray) -> npt.ND
         reached = keys
         if not len(reached):
             return np.zeros(len(docs), dtype=np.bool_)
-    found = np.zeros(view.doc_count, dtype=np.bool_)
-    if reached is not None:
-        found[reached >> 32] = True
-    return found[docs]
+    if reached is None:
+        return np.zeros(len(docs), dtype=np.bool_)
+    return _members(docs, reached >> 32)  # (keys are sorted: so are their passages)
 
 
 def _members(values: IntArray, table: IntArray) -> npt.NDArray[np.bool_]:
@@ -379,6 +446,55 @@ def _top(hits: IntArray, scores: FloatArray, limit: int) -> list[tuple[int, floa
         hits, values = hits[keep], values[keep]
     order = np.lexsort((hits, -values))[:limit]
     return [(int(hits[i]), float(values[i])) for i in order]
+
+
+def _top_documents(
+    hits: IntArray, scores: FloatArray, keys: IntArray, limit: int, grouped: bool
+) -> tuple[list[tuple[int, float]], int]:
+    """The best passage of each of the best ``limit`` documents among ``hits``
+    (sorted), ranked (what :func:`_top` gives of :func:`_collapse`'s passages),
+    and how many documents match.
+
+    With ``grouped`` keys (see :func:`_collapse`), documents are counted by
+    their runs, and the best documents found by walking the best passages in
+    ranking order: each document first met there is met at its best passage
+    (the first one on a tie), in the order of the documents' ranking. A few
+    times ``limit`` passages usually hold ``limit`` documents; else more are
+    walked. Nothing is computed per document for the documents that cannot rank.
+    """
+    if not grouped or not len(hits):
+        chosen, total = _collapse(hits, scores, keys, limit, grouped)
+        return _top(chosen, scores, limit), total
+    hit_keys = keys[hits]
+    total = int(np.count_nonzero(hit_keys[1:] != hit_keys[:-1])) + 1
+    values = scores[hits]
+    take = 4 * max(limit, 1)
+    while True:
+        # Every passage scoring at least the take-th best: a prefix of the
+        # ranking of passages (ties at its end all kept).
+        keep = _best(values, take) if 2 * take < len(values) else np.arange(len(values))
+        order = keep[np.lexsort((hits[keep], -values[keep]))]
+        _, first = np.unique(hit_keys[order], return_index=True)
+        if len(first) >= min(limit, total) or len(keep) == len(values):
+            at = order[np.sort(first)[:limit]]
+            return [(int(h), float(v)) for h, v in zip(hits[at], values[at], strict=True)], total
+        take *= 4
+
+
+def _best(values: FloatArray, take: int) -> IntArray:
+    """Where the values at least as high as the ``take``-th highest are (``take`` < their count)."""
+    where: IntArray | None = None
+    blocks = len(values) // _BLOCK
+    if blocks > 4 * take:  # the first cut of :func:`_top`
+        maxima = values[: blocks * _BLOCK].reshape(blocks, _BLOCK).max(axis=1)
+        floor = np.partition(maxima, blocks - take)[blocks - take]
+        where = np.flatnonzero(values >= floor)
+        if len(where) <= take:
+            return where
+        values = values[where]
+    kth = np.partition(values, len(values) - take)[len(values) - take]
+    found = np.flatnonzero(values >= kth)
+    return found if where is None else where[found]
 
 
 _FEW_RUNS = 32
@@ -607,8 +723,8 @@ class ScoringView:
         self.doc_count = int(searcher.doc_count_all())
         self._norms: BoundedCache[tuple[str, float, float, float], FloatArray] = BoundedCache(64)
         self._avgfl: BoundedCache[str, float] = BoundedCache(64)
-        self._impacts: BoundedCache[tuple[str, str], tuple[IntArray, FloatArray]] = BoundedCache(
-            max_impacts, cost=_impacts_cost
+        self._impacts: BoundedCache[tuple[str, str, float], tuple[IntArray, FloatArray]] = (
+            BoundedCache(max_impacts, cost=_impacts_cost)
         )
         self._phrases: BoundedCache[PhraseKey, tuple[IntArray, FloatArray]] = BoundedCache(
             CACHE_PHRASES, cost=_impacts_cost
@@ -639,16 +755,19 @@ class ScoringView:
         tf = np.concatenate([p[1] for p in parts])
         return ids, tf
 
-    def impacts(self, field: str, text: str) -> tuple[IntArray, FloatArray]:
-        """Passages holding the term and its BM25F score in each (before boosts).
+    def impacts(self, field: str, text: str, boost: float = 1.0) -> tuple[IntArray, FloatArray]:
+        """Passages holding the term and its BM25F score in each, times ``boost``.
 
         Raises:
             _Unsupported: the weighting does not score this field with BM25F.
         """
-        key = (field, text)
+        key = (field, text, boost)
         found = self._impacts.get(key)
         if found is not None:
             return found
+        if boost != 1.0:
+            ids, scores = self.impacts(field, text)
+            return self._impacts.put(key, (ids, scores * boost) if len(ids) else _EMPTY)
         found = _EMPTY
         searcher = self.searcher
         schema = searcher.schema
