@@ -290,3 +290,48 @@ def file_stamp(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_mtime_ns, st.st_size
+
+
+class FolderWatch:
+    """Whether anything in a folder may have changed since the last look, in
+    one ``stat`` of the folder.
+
+    An index's files are replaced by renames, never written in place, and a
+    rename changes the folder's modification time: a folder whose stamp
+    (inode, modification and change times) is the one seen at the last look
+    holds the same files. A stamp is trusted only once the folder has been
+    quiet for :attr:`MARGIN_NS` (file systems whose clocks tick coarsely give
+    changes made within one tick the same time); until then, and whenever the
+    folder cannot be read, every look answers that something may have changed.
+
+    Args:
+        folder: the folder watched.
+        clock: the current time in nanoseconds since the epoch (a seam for tests).
+    """
+
+    MARGIN_NS = 2_000_000_000
+
+    def __init__(self, folder: Path, *, clock: Callable[[], int] = time.time_ns) -> None:
+        self.folder = folder
+        self._clock = clock
+        self._quiet: tuple[int, int, int] | None = None
+
+    def may_have_changed(self) -> bool:
+        """``False`` only when the folder is certainly as it was at the last look
+        (the caller then skips its own checks); ``True`` otherwise."""
+        try:
+            st = os.stat(self.folder)
+        except OSError:
+            self._quiet = None
+            return True
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+        if stamp == self._quiet:
+            return False
+        quiet = self._clock() - max(st.st_mtime_ns, st.st_ctime_ns) > self.MARGIN_NS
+        self._quiet = stamp if quiet else None
+        return True
+
+    def forget(self) -> None:
+        """The next look answers that something may have changed."""
+        self._quiet = None
+

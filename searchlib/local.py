@@ -19,7 +19,7 @@ from typing import Any
 
 from whoosh.searching import Searcher
 
-from searchlib._files import try_lock
+from searchlib._files import FolderWatch, try_lock
 from searchlib._whoosh.storage import DATA_ERRORS, SegmentBatch, Store, abort, commit
 from searchlib.analysis import ANALYZER_VERSION
 from searchlib.documents import Document, as_documents, rebuilt
@@ -65,16 +65,25 @@ class Reading:
         self.segments = SegmentCache()  # decoded segment data, shared by successive searchers
         self._searcher: Searcher | None = None
         self._state: SearcherState | None = None  # made with each searcher, dropped with it
+        # One stat of the folder tells whether a commit or a learned model may
+        # have come from another process (or from this one) since the last search.
+        self._watch = FolderWatch(path) if path is not None else None
 
     def searcher(self) -> Searcher:
-        """The shared Whoosh searcher, refreshed after commits."""
+        """The shared Whoosh searcher, refreshed after commits (and the learned
+        model read again) when the index's folder may have changed."""
         with self.lock:
             if self._searcher is None:
+                self._folder_may_have_changed()  # the look the new searcher's files date from
                 self._searcher = self._new_searcher()
-            else:
+            elif self._folder_may_have_changed():
                 self.refresh()
+                self.model_file.refresh()  # another process may have learned (or forgotten)
             assert self._searcher is not None
             return self._searcher
+
+    def _folder_may_have_changed(self) -> bool:
+        return self._watch is None or self._watch.may_have_changed()
 
     def refresh(self) -> None:
         """A new searcher if a commit happened since the current one was made."""
@@ -130,7 +139,6 @@ class Reading:
             state = self._state
             if state is None or state.searcher is not searcher:
                 state = self._state = SearcherState(searcher, segments=self.segments)
-            self.model_file.refresh()  # another process may have learned (or forgotten) since
             bound = self.model_file.bound(state) if learned else None
             return SearchContext(
                 state,

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from searchlib._cache import BoundedCache
+from searchlib._files import FolderWatch
 from searchlib._whoosh import limits
 from searchlib.errors import IndexLockedError, SearchlibError
 from searchlib.semantic.embedders import (
@@ -169,6 +170,7 @@ class SemanticIndex:
         self._embedder = embedder
         self._store: VectorStore | None = None
         self._stamp: tuple[int, int, int] | None = None
+        self._watch = FolderWatch(folder) if folder is not None else None
         self._queries: BoundedCache[tuple[str, str], NDArray[np.float32]] = BoundedCache(
             QUERY_CACHE
         )
@@ -186,8 +188,10 @@ class SemanticIndex:
     def store(self) -> VectorStore | None:
         """The index's vectors (read again when another process saved new ones), or ``None``."""
         with self._lock:
-            if self.folder is None:
+            if self.folder is None or self._watch is None:
                 return self._store
+            if not self._watch.may_have_changed():
+                return self._store  # nothing in the folder was replaced since the last look
             stamp = _stamp(self.folder / VECTORS_FILE)
             if stamp != self._stamp:
                 self._store = VectorStore.load(self.folder)
