@@ -334,4 +334,3 @@ class FolderWatch:
     def forget(self) -> None:
         """The next look answers that something may have changed."""
         self._quiet = None
-
