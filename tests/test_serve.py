@@ -602,6 +602,25 @@ def test_the_listening_socket_answers_without_nagle_delays() -> None:
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
+def test_the_server_runs_on_uvicorns_c_parser_and_loop_when_installed(index: Index) -> None:
+    pytest.importorskip("httptools", reason="the serve extra installs httptools")
+    uvloop = pytest.importorskip("uvloop", reason="the serve extra installs uvloop")
+    import uvicorn.protocols.http.httptools_impl
+
+    from searchlib.serve.server import config
+
+    chosen = config(create_app(index))
+    chosen.load()
+    assert chosen.http_protocol_class is uvicorn.protocols.http.httptools_impl.HttpToolsProtocol
+    factory = chosen.get_loop_factory()
+    assert factory is not None
+    loop = factory()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
+
+
 def test_searches_of_a_local_index_take_turns_in_order_and_the_wait_counts(
     index: Index,
 ) -> None:
