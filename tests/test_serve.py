@@ -602,20 +602,42 @@ def test_the_listening_socket_answers_without_nagle_delays() -> None:
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
+def test_the_server_runs_on_uvicorns_c_parser_and_loop_when_installed(index: Index) -> None:
+    pytest.importorskip("httptools", reason="the serve extra installs httptools")
+    uvloop = pytest.importorskip("uvloop", reason="the serve extra installs uvloop")
+    import uvicorn.protocols.http.httptools_impl
+
+    from searchlib.serve.server import config
+
+    chosen = config(create_app(index))
+    chosen.load()
+    assert chosen.http_protocol_class is uvicorn.protocols.http.httptools_impl.HttpToolsProtocol
+    factory = chosen.get_loop_factory()
+    assert factory is not None
+    loop = factory()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
+
+
+def hold_the_turn(service: Service) -> threading.Event:
+    """A long search holding the local index's turn until the event is set."""
+    assert service.searches is not None
+    release = threading.Event()
+    service.searches.submit(release.wait, 30)
+    return release
+
+
 def test_searches_of_a_local_index_take_turns_in_order_and_the_wait_counts(
     index: Index,
 ) -> None:
     # One search at a time runs on a local index: the others queue first come,
     # first served, and the time spent queueing counts against the time limit.
     service = Service(index)
-    assert service.search_limiter.total_tokens == 1
     queries = ["licenciement", "préavis", "congés", "salaire", "démission"]
     order: list[str] = []
     timed_out: list[str] = []
-
-    async def holding(release: anyio.Event) -> None:  # a long search holds the turn
-        async with service.search_limiter:
-            await release.wait()
 
     async def search(query: str, seconds: float) -> None:
         try:
@@ -626,24 +648,53 @@ def test_searches_of_a_local_index_take_turns_in_order_and_the_wait_counts(
             order.append(query)
 
     async def run() -> None:
-        release = anyio.Event()
-        async with anyio.create_task_group() as group:
-            group.start_soon(holding, release)
-            await anyio.sleep(0.01)
-            for query in queries:
-                group.start_soon(search, query, 30.0)
-                await anyio.sleep(0.01)  # they come in this order
-            await anyio.sleep(0.05)
-            assert order == []  # all waiting for their turn
-            release.set()
-        assert order == queries
-        release = anyio.Event()
-        async with anyio.create_task_group() as group:
-            group.start_soon(holding, release)
-            await anyio.sleep(0.01)
-            group.start_soon(search, "licenciement", 0.1)
-            await anyio.sleep(0.3)  # it waits past its time limit
+        release = hold_the_turn(service)
+        try:
+            async with anyio.create_task_group() as group:
+                for query in queries:
+                    group.start_soon(search, query, 30.0)
+                    await anyio.sleep(0.01)  # they come in this order
+                await anyio.sleep(0.05)
+                assert order == []  # all waiting for their turn
+                release.set()
+            assert order == queries
+            release = hold_the_turn(service)
+            async with anyio.create_task_group() as group:
+                group.start_soon(search, "licenciement", 0.1)
+                await anyio.sleep(0.3)  # it waits past its time limit
+                release.set()
+        finally:
             release.set()
 
     anyio.run(run)
     assert len(timed_out) == 1 and "waited longer than its time limit (0.1 s)" in timed_out[0]
+
+
+def test_a_search_given_up_while_it_waits_for_its_turn_never_runs(
+    index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its client gone (the request cancelled), a search still queued is dropped:
+    # the searches behind it do not wait for it.
+    service = Service(index)
+    ran: list[str] = []
+    run = index.run
+
+    def counted(request: SearchRequest) -> Any:
+        ran.append(request.query)
+        return run(request)
+
+    monkeypatch.setattr(index, "run", counted)
+
+    async def main() -> None:
+        release = hold_the_turn(service)
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(service.search, SearchRequest("licenciement"))
+                await anyio.sleep(0.05)  # it waits for its turn
+                group.cancel_scope.cancel()  # and its client goes away
+        finally:
+            release.set()
+        await service.search(SearchRequest("préavis"))
+
+    anyio.run(main)
+    assert ran == ["préavis"]

@@ -1,13 +1,15 @@
 """What every request shares: the index, its name, the write token, the limits.
 
 One :class:`Service` per server: one ``Index`` (or cluster index) for all
-requests, searches run in a bounded pool of threads (a search blocks), and
-errors answered in the command line's words (``{"error": ..., "status": ...}``)
-with no path of the server's files and no traceback.
+requests, searches of a local index run one after another in a thread of
+their own, the other work in a bounded pool of threads (a search blocks),
+and errors answered in the command line's words (``{"error": ..., "status":
+...}``) with no path of the server's files and no traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import logging
@@ -15,6 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import anyio
@@ -85,11 +88,13 @@ class Service:
             self.time_limit = INDEX_DEFAULT if isinstance(index, Index) else CLUSTER_SECONDS
         self.limiter = anyio.CapacityLimiter(threads)
         # A local index runs one search at a time (under its lock, which is not
-        # fair): searches wait their turn here instead, first come first served
-        # (anyio's limiter is a FIFO queue), so none waits behind later ones.
-        # A cluster's searches run side by side.
-        local = isinstance(index, Index)
-        self.search_limiter = anyio.CapacityLimiter(1) if local else self.limiter
+        # fair): its searches queue for a thread of their own instead, first
+        # come, first served, each started as soon as the last one ends (not
+        # once the event loop gets round to handing it over). A cluster's
+        # searches run side by side, in the pool.
+        self.searches: ThreadPoolExecutor | None = None
+        if isinstance(index, Index):
+            self.searches = ThreadPoolExecutor(1, thread_name_prefix="searchlib-search")
         self.max_body = max_body
         self._writing = threading.Lock()  # one write at a time (taken in the pool's thread)
         # What an error message must not show: where the index lives.
@@ -119,14 +124,17 @@ class Service:
 
     async def search(self, request: SearchRequest) -> SearchResults:
         """The results of ``request`` (searches of a local index in turn, in the
-        order they came)."""
+        order they came; the wait for its turn counts against its time limit,
+        and one given up while it waits, its client gone, never runs)."""
+        if self.searches is None:  # a cluster: no turn to wait for
+            return await anyio.to_thread.run_sync(self.index.run, request, limiter=self.limiter)
         started = time.monotonic()
         seconds = request.seconds(getattr(self.index, "time_limit", None))
 
         def run() -> SearchResults:
-            if seconds is None or self.search_limiter is self.limiter:
-                return self.index.run(request)  # no turn to wait for (a cluster)
-            left = seconds - (time.monotonic() - started)  # the wait for its turn counts
+            if seconds is None:
+                return self.index.run(request)
+            left = seconds - (time.monotonic() - started)
             if left <= 0:
                 raise SearchTimeoutError(
                     f"the search waited longer than its time limit ({seconds:g} s) for "
@@ -134,7 +142,7 @@ class Service:
                 )
             return self.index.run(request.replace(time_limit=left))
 
-        return await anyio.to_thread.run_sync(run, limiter=self.search_limiter)
+        return await asyncio.get_running_loop().run_in_executor(self.searches, run)
 
     def check_token(self, request: Request) -> None:
         """Let a write request through only with the server's token.
