@@ -6,6 +6,7 @@ import gzip
 import itertools
 import json
 import os
+import pickle
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -261,6 +262,32 @@ def test_term_positions_are_the_index_tokens(text: str) -> None:
         for t in analyzer(text, positions=True, mode="index"):
             expected[t.text.encode()].append(t.pos)
         assert analyzer.term_positions(text) == dict(expected)
+        counts = {term: len(positions) for term, positions in expected.items()}
+        assert analyzer.term_counts(text) == counts
+        # Given the words (as another field of the same text found them): the same.
+        words = analyzer.tokenizer.words(text)
+        assert analyzer.term_positions(text, words) == dict(expected)
+        assert analyzer.term_counts(text, words) == counts
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["L’État", "13", "ème", "de la", "prud'hommes", "1er", ""]), max_size=6
+    )
+)
+def test_joined_text_has_its_parts_words(parts: list[str]) -> None:
+    joined = docwriter.JoinedText(tuple(parts))
+    words = FrenchAnalyzer().tokenizer.words
+    assert joined == "\n".join(parts)
+    assert words(joined) == [w for part in parts for w in words(part)]
+
+
+def test_joined_text_goes_to_other_processes_as_plain_text() -> None:
+    joined = docwriter.JoinedText(("Titre", "Texte"))
+    copy = pickle.loads(pickle.dumps(joined))
+    assert type(copy) is str
+    assert copy == "Titre\nTexte"
 
 
 def test_position_values_decode_as_whoosh_encodes() -> None:

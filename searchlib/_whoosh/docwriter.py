@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import pickle
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -32,12 +33,38 @@ Posting = tuple[str, bytes, int, float, bytes]
 Columns = tuple[str, list[bytes], list[float], list[bytes]]
 """A field's postings in one document: field, then its terms, weights and values."""
 
+Postings = tuple[list[bytes], list[int], list[bytes]]
+"""A field value's postings in one document: its terms, their counts and their values."""
+
 AddColumns = Callable[[str, int, list[bytes], list[float], list[bytes]], None]
 """``GroupedPostingPool.add_columns``: field, document number, terms, weights, values."""
 
 _POSITIONS = 1
 _FREQUENCY = 2
 _WHOOSH = 0
+
+
+class JoinedText(str):
+    """A field value made of ``parts`` joined by newlines, where no word
+    spans a newline (none does for :class:`FrenchTokenizer
+    <searchlib.analysis.FrenchTokenizer>`): its words are its parts' words,
+    in order. A str everywhere; :class:`DocumentAdder` reads the words of
+    each part once for every field of the document that indexes it.
+
+    >>> v = JoinedText(("Titre", "Texte"))
+    >>> v, v.parts
+    ('Titre\\nTexte', ('Titre', 'Texte'))
+    """
+
+    parts: tuple[str, ...]
+
+    def __new__(cls, parts: tuple[str, ...]) -> JoinedText:
+        self = super().__new__(cls, "\n".join(parts))
+        self.parts = parts
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (str, (str(self),))  # pickled (sent to a helper process) as the plain text
 
 
 class DocumentAdder:
@@ -58,6 +85,11 @@ class DocumentAdder:
             if field.vector or (field.indexed and field.separate_spelling()):
                 self._whoosh_only = True
             self._plans[name] = (field, _plan(field))
+        # The words of texts met in this document and the one before, per
+        # word pattern: two fields of the same text (or a part of it) whose
+        # analyzers cut words alike find them once.
+        self._words: dict[tuple[Any, str], list[str]] = {}
+        self._words_before: dict[tuple[Any, str], list[str]] = {}
         pool = writer.pool
         self._add_many: Callable[[list[Posting]], None] | None = getattr(pool, "add_many", None)
         self._add_columns: AddColumns | None = getattr(pool, "add_columns", None)
@@ -95,11 +127,11 @@ class DocumentAdder:
                         columns.append(last[2])
                         length = last[3]
                     else:
-                        found = _fused(field, plan, value)
+                        found = self._fused(field, plan, value)
                         if found is None or self._add_columns is None:
-                            length = _index(field, plan, name, value, docnum, boost, postings)
+                            length = _index(field, name, value, found, docnum, boost, postings)
                         else:
-                            length = _columns(plan, name, found, boost, columns)
+                            length = _columns(name, found, boost, columns)
                             if columns and columns[-1][0] == name:
                                 self._last[name] = (value, boost, columns[-1], length)
                     if not field.scorable:
@@ -122,6 +154,47 @@ class DocumentAdder:
         perdoc.finish_doc()
         writer._added = True
         writer.docnum += 1
+        self._words_before, self._words = self._words, {}
+
+    def _fused(self, field: Any, plan: int, value: Any) -> Postings | None:
+        """The postings of a field value its fused analyzer makes, or ``None``."""
+        if not plan or not isinstance(value, str):
+            return None
+        analyzer: FrenchAnalyzer = field.analyzer
+        pattern = analyzer.word_pattern
+        if isinstance(value, JoinedText):
+            words = list(
+                itertools.chain.from_iterable(self._words_of(pattern, p) for p in value.parts)
+            )
+        else:
+            words = self._words_of(pattern, value)
+        if plan == _POSITIONS:
+            positions = analyzer.term_positions(value, words)
+            if positions is None:
+                return None
+            return (
+                list(positions),
+                list(map(len, positions.values())),
+                [
+                    _one_position(p[0]) if len(p) == 1 else _encode_positions(p)
+                    for p in positions.values()
+                ],
+            )
+        found = analyzer.term_counts(value, words)
+        if found is None:
+            return None
+        counts = list(found.values())
+        return list(found), counts, list(map(_frequency, counts))
+
+    def _words_of(self, pattern: re.Pattern[str], text: str) -> list[str]:
+        key = (pattern, text)
+        found = self._words.get(key)
+        if found is None:
+            found = self._words_before.get(key)
+            if found is None:
+                found = pattern.findall(text)
+            self._words[key] = found
+        return found
 
 
 def _plan(field: Any) -> int:
@@ -138,64 +211,42 @@ def _plan(field: Any) -> int:
     return _WHOOSH
 
 
-def _fused(field: Any, plan: int, value: Any) -> dict[bytes, list[int]] | None:
-    """The terms and positions of a field value its fused analyzer makes, or ``None``."""
-    return field.analyzer.term_positions(value) if plan and isinstance(value, str) else None
-
-
-def _columns(
-    plan: int, name: str, found: dict[bytes, list[int]], boost: float, out: list[Columns]
-) -> int:
+def _columns(name: str, found: Postings, boost: float, out: list[Columns]) -> int:
     """Append the postings of one fused field value to ``out`` as columns (the
     postings :func:`_index` makes); return the field length."""
-    if not found:
+    terms, counts, values = found
+    if not terms:
         return 0
-    counts = list(map(len, found.values()))
     weights = list(map(float, counts))
     if boost != 1.0:
         weights = [w * boost for w in weights]
-    if plan == _POSITIONS:
-        values = [
-            _one_position(positions[0]) if len(positions) == 1 else _encode_positions(positions)
-            for positions in found.values()
-        ]
-    else:
-        values = list(map(_frequency, counts))
-    out.append((name, list(found), weights, values))
+    out.append((name, terms, weights, values))
     return sum(counts)
 
 
 def _index(
     field: Any,
-    plan: int,
     name: str,
     value: Any,
+    found: Postings | None,
     docnum: int,
     boost: float,
     out: list[Posting],
 ) -> int:
-    """Append the postings of one field value to ``out``; return the field length."""
-    found = _fused(field, plan, value)
+    """Append the postings of one field value to ``out`` (``found``: those of
+    its fused analysis, if any); return the field length."""
     if found is None:
         length = 0
         for tbytes, freq, weight, vbytes in field.index(value):
             length += freq
             out.append((name, tbytes, docnum, weight * boost, vbytes))
         return length
-    length = 0
-    append = out.append
-    if plan == _POSITIONS:
-        for term, positions in found.items():
-            n = len(positions)
-            length += n
-            vbytes = _one_position(positions[0]) if n == 1 else _encode_positions(positions)
-            append((name, term, docnum, float(n) * boost, vbytes))
-    else:
-        for term, positions in found.items():
-            n = len(positions)
-            length += n
-            append((name, term, docnum, float(n) * boost, _frequency(n)))
-    return length
+    terms, counts, values = found
+    out.extend(
+        (name, term, docnum, float(n) * boost, v)
+        for term, n, v in zip(terms, counts, values, strict=True)
+    )
+    return sum(counts)
 
 
 def _encode_positions(positions: list[int]) -> bytes:

@@ -60,7 +60,7 @@ from whoosh.writing import SegmentWriter
 
 from searchlib import analysis
 from searchlib._whoosh import postingpool, termwriter
-from searchlib._whoosh.docwriter import DocumentAdder
+from searchlib._whoosh.docwriter import DocumentAdder, JoinedText
 from searchlib._whoosh.limits import LimitedSearcher
 from searchlib._whoosh.safepickle import Allowed, load_objects, restricted_load, restricted_loads
 from searchlib._whoosh.viewfile import ViewFile
@@ -149,7 +149,7 @@ def passage_fields(
         "start": passage.start,
         "title": title,
         "text": passage.text,
-        "exact": f"{title}\n{passage.text}",
+        "exact": JoinedText((title, passage.text)),
         "fields": dict(doc.fields) if doc.fields else None,
     }
     if values:

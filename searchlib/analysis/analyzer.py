@@ -28,10 +28,11 @@ Example:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
-from itertools import accumulate, compress, count
-from operator import methodcaller
+from itertools import accumulate, chain, compress, count
+from operator import itemgetter, methodcaller
 from typing import Any, TypeVar
 
 from whoosh.analysis import CompositeAnalyzer, Token
@@ -99,8 +100,9 @@ Matched = tuple[str, int, int, int, str, bool, bool]
 _Word = tuple[int, tuple[Entry, ...]]
 """Positions a word takes, and its tokens."""
 
-_IndexTerms = tuple[int, tuple[tuple[bytes, int], ...]]
-"""Positions a word takes, and its index terms (UTF-8) with positions relative to the word."""
+_IndexTerms = tuple[int, tuple[tuple[bytes, int], ...], tuple[bytes, ...]]
+"""Positions a word takes, its index terms (UTF-8) with positions relative to
+the word, and these terms alone (what counting needs)."""
 
 _FUSABLE: frozenset[type[StepFilter]] = frozenset(
     {
@@ -115,6 +117,7 @@ _FUSABLE: frozenset[type[StepFilter]] = frozenset(
 """Filters whose output depends on the token text, their configuration and the mode only."""
 
 _GROUP = methodcaller("group")
+_TERMS = itemgetter(2)
 
 V = TypeVar("V", bound=tuple[Any, ...])
 
@@ -403,7 +406,8 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         # Not kept in the word cache too: indexing needs only this table.
         found = self._words("index").get(raw) or self._analyse_word(raw, "index", False)
         width, entries = found
-        return width, tuple((e[0].encode(), e[5]) for e in entries)
+        pairs = tuple((e[0].encode(), e[5]) for e in entries)
+        return width, pairs, tuple(term for term, _ in pairs)
 
     # -- outputs ---------------------------------------------------------------------------
 
@@ -629,12 +633,18 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             return [_matched(t) for t in self.tokens(text, mode) if t.text in terms]
         return self._matching(text, mode, terms)
 
-    def term_positions(self, text: str) -> dict[bytes, list[int]] | None:
+    def term_positions(
+        self, text: str, words: list[str] | None = None
+    ) -> dict[bytes, list[int]] | None:
         """Each index term of ``text`` (UTF-8, as Whoosh stores it) and its positions.
 
         What indexing a field needs, without a token object per word: the
         same terms and positions as ``self(text, mode="index")``. ``None``
-        when the chain does not run fused (see :attr:`fused`).
+        when the chain does not run fused (see :attr:`fused`). ``words``:
+        the words of ``text`` as :meth:`FrenchTokenizer.words
+        <searchlib.analysis.FrenchTokenizer.words>` of this analyzer's
+        tokenizer finds them, from a caller that has them already (another
+        field of the same text).
 
         >>> FrenchAnalyzer().term_positions("Le juge, les juges")
         {b'le': [0, 2], b'jug': [1, 3]}
@@ -643,8 +653,8 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         if not plan.fused:
             return None
         out: dict[bytes, list[int]] = {}
-        words = plan.index_terms.many(plan.findall(text))
-        for (_, terms), pos in zip(words, word_positions(words), strict=False):
+        found = plan.index_terms.many(plan.findall(text) if words is None else words)
+        for (_, terms, _), pos in zip(found, word_positions(found), strict=False):
             for term, p in terms:
                 at = out.get(term)
                 if at is None:
@@ -652,6 +662,28 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
                 else:
                     at.append(pos + p)
         return out
+
+    def term_counts(self, text: str, words: list[str] | None = None) -> dict[bytes, int] | None:
+        """Each index term of ``text`` (UTF-8) and how many times it occurs:
+        :meth:`term_positions` without the positions (what a field without
+        phrases indexes), counted with no Python step per word. ``words`` as
+        for :meth:`term_positions`.
+
+        >>> FrenchAnalyzer().term_counts("Le juge, les juges")
+        {b'le': 2, b'jug': 2}
+        """
+        plan = self._plan()
+        if not plan.fused:
+            return None
+        found = plan.index_terms.many(plan.findall(text) if words is None else words)
+        return Counter(chain.from_iterable(map(_TERMS, found)))
+
+    @property
+    def word_pattern(self) -> re.Pattern[str]:
+        """What the tokenizer finds as one word (see :meth:`FrenchTokenizer.words
+        <searchlib.analysis.FrenchTokenizer.words>`): two analyzers with the same
+        pattern cut a text into the same words."""
+        return self.tokenizer.pattern
 
     def stages(self, text: str) -> list[StageView]:
         """Each token of ``text`` through each step of the chain (the debug view).

@@ -76,7 +76,7 @@ and end offsets and position, all three relative to the word."""
 WordSplit = tuple[int, tuple[Part, ...]]
 """The positions a word takes, and its tokens."""
 
-W = TypeVar("W", bound=tuple[int, Any])
+W = TypeVar("W", bound=tuple[int, *tuple[Any, ...]])
 
 _WIDTH = itemgetter(0)
 
