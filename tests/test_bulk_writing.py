@@ -151,6 +151,7 @@ def _segment_files(
             mp.setattr(termwriter, "install", lambda writer: None)
         mp.setattr(postingpool, "MAX_RUNS_OPEN", max_runs)
         mp.setattr(termwriter, "BLOCK_PROTOCOL", 2)  # Whoosh's pickles of the block data
+        mp.setattr(termwriter, "MIN_COMPRESSED", 0)  # and every block compressed, as Whoosh does
         original = Writing.writer
 
         def loose(self: Writing, *args: Any, **kwargs: Any) -> Any:
@@ -386,3 +387,38 @@ def test_blocks_in_protocol_4_hold_what_protocol_2_holds(
         return sum(f.stat().st_size for f in folder.glob("*.seg"))
 
     assert size(tmp_path / "p4") < 0.9 * size(tmp_path / "p2")  # positions: about half
+
+
+def test_short_blocks_stored_uncompressed_hold_what_compressed_ones_hold(
+    tmp_path: Path, corpus: list[Document], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    levels: list[int] = []
+    original = termwriter.zlib.compress
+
+    def compress(data: bytes, level: int) -> bytes:
+        levels.append(len(data))
+        return original(data, level)
+
+    monkeypatch.setattr(termwriter.zlib, "compress", compress)
+
+    def build(folder: Path, shortest: int) -> dict[str, Any]:
+        levels.clear()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(termwriter, "MIN_COMPRESSED", shortest)
+            with Index.create(folder) as ix:
+                ix.add(corpus)
+        assert all(n >= shortest for n in levels)
+        with Index.open(folder) as ix:
+            return _content(ix)
+
+    ours = build(tmp_path / "short", termwriter.MIN_COMPRESSED)
+    compressed = len(levels)
+    whooshs = build(tmp_path / "all", 0)
+    assert compressed < len(levels) / 2  # most blocks are a rare term's, short
+    assert ours == whooshs
+    assert _stock_postings(tmp_path / "short") == _stock_postings(tmp_path / "all")
+
+    def size(folder: Path) -> int:
+        return sum(f.stat().st_size for f in folder.glob("*.seg"))
+
+    assert size(tmp_path / "short") <= size(tmp_path / "all")

@@ -161,6 +161,15 @@ searchlib's restricted unpickler, :mod:`searchlib._whoosh.blocks`) reads both;
 the block's info and the term info stay as Whoosh writes them. With 2, the
 files are Whoosh's byte for byte."""
 
+MIN_COMPRESSED = 64
+"""The shortest posting block data (pickled) that is compressed; shorter data
+is stored as it is, its block info saying so (compression level 0), as
+Whoosh's own writer means to do below 20 bytes (a slip makes it compress
+every block). zlib costs several microseconds a call whatever the length
+(most blocks are a rare term's one or two postings) and saves no bytes on
+such short data; every reader reads either. With 0, every block is
+compressed: the files are Whoosh's byte for byte (with :data:`BLOCK_PROTOCOL` 2)."""
+
 _LENGTHS = struct.Struct("!ii")
 """A term dictionary entry's key and value lengths (``filetables._lengths``)."""
 
@@ -251,9 +260,10 @@ class _TermWriter:
                 mini_values = emptybytes.join(kept)
             deltas = tuple(map(operator.sub, block_ids, [0, *block_ids[:-1]]))
             data = dumps((deltas, mini_weights, mini_values), BLOCK_PROTOCOL)
-            if comp:
-                data = zlib.compress(data, comp)
-            info = dumps((count, block_ids[-1], blockmax, comp, 0, _NO_LENGTH), 2)
+            block_comp = comp if len(data) >= MIN_COMPRESSED else 0
+            if block_comp:
+                data = zlib.compress(data, block_comp)
+            info = dumps((count, block_ids[-1], blockmax, block_comp, 0, _NO_LENGTH), 2)
             size = len(info) + len(data)
             parts += (pack_int(-size if end >= n else size), info, data)
         blob = emptybytes.join(parts)
