@@ -422,3 +422,24 @@ def test_short_blocks_stored_uncompressed_hold_what_compressed_ones_hold(
         return sum(f.stat().st_size for f in folder.glob("*.seg"))
 
     assert size(tmp_path / "short") <= size(tmp_path / "all")
+
+
+def test_postings_in_memory_are_merged_without_a_run_of_their_own(
+    corpus: list[Document], reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    save, items = GroupedPostingPool.save, GroupedPostingPool.items
+
+    def saving(self: GroupedPostingPool) -> None:
+        events.append(f"save {self.count}")
+        save(self)
+
+    def merging(self: GroupedPostingPool, maxfiles: int | None = None) -> Any:
+        events.append(f"merge {self.count}")
+        return items(self, maxfiles)
+
+    monkeypatch.setattr(GroupedPostingPool, "save", saving)
+    monkeypatch.setattr(GroupedPostingPool, "items", merging)
+    assert _build(corpus, bulk_docs=True, bulk_terms=True, limitmb=1) == reference
+    assert events[-1].startswith("merge") and events[-1] != "merge 0"  # postings left in memory
+    assert all(e.startswith("save") for e in events[:-1]) and len(events) > 2  # runs spilled

@@ -289,17 +289,18 @@ class GroupedPostingPool(PostingPool):  # type: ignore[misc]
             raise ValueError(f"maxfiles={maxfiles} must be >= 2")
         if not self.runs:
             return TermGroups(self._memory_records())
-        # The postings still in memory go to a run of their own first: the merge
-        # then holds a chunk of each run, not all of those postings.
-        self.save()
         runs: list[str] = self.runs
-        # Merge the oldest runs into one until the rest can be opened at once.
-        while len(runs) > maxfiles:
+        # Merge the oldest runs into one until the rest, and the postings still
+        # in memory, can be read at once.
+        while len(runs) + 1 > maxfiles:
             path, f = self._new_run()
             oldest, runs[:maxfiles] = runs[:maxfiles], [path]
             self._write_run(f, self._merged([self._read_run(p) for p in oldest]))
         self.runs: list[str] = []
-        sources = [self._read_run(p) for p in runs]
+        # The postings in memory are the newest: merged last, as they are (not
+        # written to a run and read back; they take no more memory than while
+        # they were added).
+        sources = [*(self._read_run(p) for p in runs), self._memory_records()]
         return TermGroups(self._merged(sources))
 
     def iter_postings(self) -> TermGroups:
