@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from unidecode import unidecode
 
 from searchlib.analysis.analyzer import FrenchAnalyzer, fold, normalize_text
+from searchlib.analysis.tokenizer import FrenchTokenizer
 
 A = FrenchAnalyzer()
 
@@ -278,3 +279,20 @@ def test_word_pattern_finds_the_words_of_its_first_version(text: str) -> None:
         pattern = FrenchAnalyzer(ordinals=ordinals).tokenizer.pattern
         expected = [(m.group(), m.start()) for m in _WORDS_V1[ordinals].finditer(text)]
         assert [(m.group(), m.start()) for m in pattern.finditer(text)] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from([*"aéÉœ1²ʼ'’-.,  \u00ad_", "ǅ", "Ⅻ", "٣"]), max_size=8),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_plain_word_splits_as_any_word(word: str, acronyms: bool, compounds: bool) -> None:
+    # split() takes a short cut for an alphanumeric word: the tokens the full
+    # walk (elision, acronyms, numbers, compounds) gives it.
+    tokenizer = FrenchTokenizer(acronyms=acronyms, compounds=compounds)
+    if word.isalnum():
+        assert tokenizer.split(word) == tokenizer._split(word)
+    for raw in tokenizer.words(word):
+        if raw.isalnum():
+            assert tokenizer.split(raw) == tokenizer._split(raw)

@@ -207,6 +207,11 @@ class FrenchTokenizer(Configured, Tokenizer):  # type: ignore[misc]
         >>> [(text, position) for text, _, _, _, position in parts]
         [('aujourd', 0), ('aujourdhui', 0), ('hui', 1)]
         """
+        if raw.isalnum() and "ʼ" not in raw:
+            # Most words: nothing to elide or cut (no blank, dot, comma, hyphen,
+            # apostrophe or invisible character: none is alphanumeric but ʼ),
+            # the word is its one token, whatever the configuration.
+            return 1, ((raw, False, 0, len(raw), 0),)
         if _HAS_INVISIBLE.search(raw):
             return _without_invisible(raw, self._split)
         return self._split(raw)
