@@ -6,7 +6,11 @@ positions and a pickle per term, then one ``pool.add`` call per posting. For
 a text field whose analyzer runs fused (:meth:`FrenchAnalyzer.term_positions`)
 and whose format is Whoosh's plain ``Positions`` or ``Frequency``,
 :class:`DocumentAdder` makes the same postings straight from the analyzer's
-cached word entries and hands them to the pool in one call. Every other field
+cached word entries (:meth:`FrenchAnalyzer.term_counts` for ``Frequency``: no
+positions) and hands them to the pool in one call. The words of a text are
+found once for every field that indexes it with the same word pattern (a
+passage's text for ``text`` and ``exact``, whose value is a
+:class:`JoinedText` of the title and the text). Every other field
 goes through Whoosh's own ``field.index``. Stored values, field lengths and
 columns go through Whoosh's per-document writer as before. The segment holds
 the same postings, stored fields, lengths and columns as Whoosh's own path

@@ -13,6 +13,8 @@ positions. All its outputs come from that one walk over the words:
   plain :class:`TokenView` values (queries, highlighting);
 * :meth:`FrenchAnalyzer.term_positions`: each term's UTF-8 bytes and positions
   (what indexing a field needs, with no token object);
+* :meth:`FrenchAnalyzer.term_counts`: each term's UTF-8 bytes and count (a
+  field without positions);
 * :meth:`FrenchAnalyzer.stages`: each token through each step (debug view).
 
 Caches belong to the analyzer (bounded, thread-safe); nothing is kept at
