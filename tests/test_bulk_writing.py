@@ -42,6 +42,7 @@ TRICKY = [
     ),
     Document("empty", "", ""),
     Document("stops", "le la les", "de du des à au aux " * 5),
+    Document(" Été/2024 ✓ ", "ids are terms as they are", "x"),
 ]
 
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from whoosh import formats
+from whoosh.analysis.tokenizers import IDTokenizer
 from whoosh.system import pack_uint
 
 from searchlib.analysis.analyzer import FrenchAnalyzer
@@ -45,7 +46,10 @@ AddColumns = Callable[[str, int, list[bytes], list[float], list[bytes]], None]
 
 _POSITIONS = 1
 _FREQUENCY = 2
+_ID = 3
 _WHOOSH = 0
+
+_NOTHING = b""
 
 
 class JoinedText(str):
@@ -164,6 +168,8 @@ class DocumentAdder:
         """The postings of a field value its fused analyzer makes, or ``None``."""
         if not plan or not isinstance(value, str):
             return None
+        if plan == _ID:  # the whole value is the one term (Whoosh's IDTokenizer)
+            return [value.encode()], [1], [_NOTHING]
         analyzer: FrenchAnalyzer = field.analyzer
         pattern = analyzer.word_pattern
         if isinstance(value, JoinedText):
@@ -204,6 +210,13 @@ class DocumentAdder:
 def _plan(field: Any) -> int:
     analyzer = getattr(field, "analyzer", None)
     fmt = field.format
+    if (
+        field.indexed
+        and type(analyzer) is IDTokenizer
+        and type(fmt) is formats.Existence
+        and fmt.field_boost == 1.0
+    ):
+        return _ID
     if not field.indexed or not isinstance(analyzer, FrenchAnalyzer):
         return _WHOOSH
     if not analyzer.fused or fmt is None or fmt.field_boost != 1.0:
