@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=1,
         metavar="N",
-        help="processes indexing at once, each writing a segment (default 1)",
+        help="processes indexing at once, each writing a segment (default 1: more processes "
+        "take more CPU time in all, and finish sooner only on idle cores)",
     )
     p.add_argument(
         "--on-error",
