@@ -73,6 +73,7 @@ from searchlib.ranking.fastpath import (
     ScoringView,
     _collapse,
     _top,
+    _top_documents,
     match_fast,
     match_whoosh,
 )
@@ -160,8 +161,8 @@ def execute_fields(
             keys = view.doc_keys()
             firsts = _first_of_runs(hits, keys)
             facets = {f.field: facet_counts(view, request.kinds, f, firsts) for f in request.facets}
-            best, total = _collapse(hits, scores, keys, limit, True)
-            return Executed(_top(best, scores, limit), total, facets=facets)
+            ranked, total = _top_documents(hits, scores, keys, limit, True)
+            return Executed(ranked, total, facets=facets)
         if collapse:
             # Every matching document's best passage: the documents to count and sort.
             grouped = view.keys_grouped()

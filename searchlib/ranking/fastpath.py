@@ -236,9 +236,7 @@ def _sparse_scores(view: ScoringView, parts: _Postings) -> tuple[IntArray, Float
     if not held:
         return _EMPTY
     phrased = [p for p in phrases if len(p[0])]
-    ids = np.concatenate(every_ids) if len(every_ids) > 1 else _EMPTY[0]
-    if len(every_ids) == 1:
-        ids = every_ids[0]
+    ids = np.concatenate(every_ids) if len(every_ids) > 1 else (every_ids or [_EMPTY[0]])[0]
     if phrased:
         every = np.concatenate([ids, *(p[0] for p in phrased)])
         passages, where = np.unique(every, return_inverse=True)
