@@ -406,8 +406,7 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
 
     def _encode(self, raw: str) -> _IndexTerms:
         # Not kept in the word cache too: indexing needs only this table (and
-        # a writer's word cache is empty: looking there first cost a fifth of
-        # a miss).
+        # a writer's word cache is empty, so it is not looked in first).
         width, entries = self._analyse_word(raw, "index", False)
         pairs = tuple((e[0].encode(), e[5]) for e in entries)
         return width, pairs, tuple(term for term, _ in pairs)

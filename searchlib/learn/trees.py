@@ -153,7 +153,7 @@ class Forest:
         # so that a walk steps by ``slot = child[slot + (value > threshold)]``:
         # a slot's feature, threshold and value are its node's, a child slot
         # is the child's first. Indices of the platform's size: gathered
-        # without a conversion (a third faster than int32 ones).
+        # without a conversion (int32 ones are converted at every gather).
         self._slot_feature = np.repeat(np.concatenate(features), 2).astype(np.intp)
         self._slot_threshold = np.repeat(np.concatenate(thresholds), 2).astype(np.float64)
         self._slot_child = (2 * np.concatenate(children)).astype(np.intp)

@@ -55,8 +55,7 @@ def config(app: ASGIApp) -> uvicorn.Config:
     """How uvicorn runs ``app``: no access log, no ``Server`` header, five
     seconds for the requests under way at Ctrl-C; its C parts when installed
     (the serve extra installs them): the httptools parser and the uvloop event
-    loop (``auto``), some 0.3 ms less CPU per search than h11 and asyncio's
-    own loop (of some 3 ms, most of it the search's)."""
+    loop (``auto``), else h11 and asyncio's own loop."""
     return uvicorn.Config(
         app,
         http="auto",
