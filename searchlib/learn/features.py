@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from searchlib.learn.model import BASE_FEATURES, MAX_SOURCES, LearnedModel, feature_names
-from searchlib.ranking.fastpath import Executed, ScoringView
+from searchlib.ranking.fastpath import Executed, ScoringView, members
 from searchlib.searching import CompiledQuery, SearchContext, SearcherState
 
 FloatArray = npt.NDArray[np.float64]
@@ -181,7 +181,7 @@ class Learned:
                 associated,
                 weight,
                 out=associated,
-                where=_holds(view.impacts("text", term)[0], ordered),
+                where=members(ordered, view.impacts("text", term)[0]),
             )
         x[order, _COLUMN["bm25_text"]] = text
         x[order, _COLUMN["bm25_title"]] = title
@@ -270,13 +270,6 @@ def _columns(head: Sequence[tuple[int, float]]) -> tuple[IntArray, FloatArray]:
     pairs = np.fromiter(itertools.chain.from_iterable(head), np.float64, 2 * len(head))
     # Passage numbers are far below 2**53: exact as floats.
     return pairs[0::2].astype(np.int64), pairs[1::2]
-
-
-def _holds(ids: IntArray, docs: IntArray) -> npt.NDArray[np.bool_]:
-    """Whether each of ``docs`` is in the sorted ``ids``."""
-    if not len(ids):
-        return np.zeros(len(docs), dtype=np.bool_)
-    return np.asarray(ids.take(ids.searchsorted(docs), mode="clip") == docs)
 
 
 def _impacts_at(

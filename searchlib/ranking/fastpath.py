@@ -311,7 +311,7 @@ def _phrase_candidates(view: ScoringView, phrase: wq.Phrase) -> tuple[IntArray, 
     rarest, *others = sorted((ids for ids, _ in words), key=len)
     ids = rarest
     for other in others:  # a lookup per passage kept: nothing as long as the index
-        ids = ids[_members(ids, other)]
+        ids = ids[members(ids, other)]
     if view.deleted is not None:
         ids = ids[~view.deleted[ids]]
     parts = [impacts[np.searchsorted(wids, ids)] for wids, impacts in words]
@@ -347,7 +347,7 @@ def _phrase_docs(view: ScoringView, phrase: wq.Phrase, docs: IntArray) -> npt.ND
     reached: IntArray | None = None
     for word in phrase.words:
         keys = view.positions(field, view.field_bytes(field, word))
-        keys = keys[inside[keys >> 32] if inside is not None else _members(keys >> 32, docs)]
+        keys = keys[inside[keys >> 32] if inside is not None else members(keys >> 32, docs)]
         if reached is not None:
             before = np.searchsorted(reached, keys)  # reached[before - 1] < key
             nearest = reached[np.maximum(before - 1, 0)]
@@ -357,15 +357,18 @@ def _phrase_docs(view: ScoringView, phrase: wq.Phrase, docs: IntArray) -> npt.ND
             return np.zeros(len(docs), dtype=np.bool_)
     if reached is None:
         return np.zeros(len(docs), dtype=np.bool_)
-    return _members(docs, reached >> 32)  # (keys are sorted: so are their passages)
+    return members(docs, reached >> 32)  # (keys are sorted: so are their passages)
 
 
-def _members(values: IntArray, table: IntArray) -> npt.NDArray[np.bool_]:
-    """Whether each of ``values`` is in ``table`` (sorted)."""
+def members(values: IntArray, table: IntArray) -> npt.NDArray[np.bool_]:
+    """Whether each of ``values`` is in ``table`` (sorted).
+
+    >>> members(np.array([1, 4, 9]), np.array([2, 4, 8]))
+    array([False,  True, False])
+    """
     if not len(table):
         return np.zeros(len(values), dtype=np.bool_)
-    at = np.minimum(np.searchsorted(table, values), len(table) - 1)
-    return np.asarray(table[at] == values)
+    return np.asarray(table.take(table.searchsorted(values), mode="clip") == values)
 
 
 class _Unsupported(Exception):
