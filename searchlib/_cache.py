@@ -16,7 +16,10 @@ when it alone costs more than ``maxsize``.
 
 Both are safe to share between threads: a lookup never sees a half-made
 entry, and two threads computing the same missing entry at once both get a
-correct value (the later one is kept).
+correct value (the later one is kept). Writes hold a lock; a lookup takes
+none: it is a single ``dict`` (or ``OrderedDict``) call, atomic under the GIL
+for keys made of builtin values (strings, numbers, bytes, tuples of them),
+which are the only keys searchlib uses.
 
 Example:
     >>> cache: BoundedCache[str, int] = BoundedCache(2)
@@ -33,7 +36,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar, cast
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -53,7 +56,7 @@ class BoundedCache(Generic[K, V]):
             total cost. ``None``: every entry costs 1.
     """
 
-    __slots__ = ("_cost", "_data", "_lock", "_total", "evict", "maxsize")
+    __slots__ = ("_cost", "_data", "_lock", "_lru", "_total", "evict", "maxsize")
 
     def __init__(
         self, maxsize: int, *, evict: Eviction = "lru", cost: Callable[[V], int] | None = None
@@ -64,6 +67,7 @@ class BoundedCache(Generic[K, V]):
             raise ValueError(f"evict must be 'lru' or 'clear', not {evict!r}")
         self.maxsize = maxsize
         self.evict: Eviction = evict
+        self._lru = evict == "lru"
         self._data: OrderedDict[K, V] | dict[K, V] = OrderedDict() if evict == "lru" else {}
         self._lock = threading.Lock()
         self._cost = cost
@@ -72,13 +76,13 @@ class BoundedCache(Generic[K, V]):
     def get(self, key: K) -> V | None:
         """The cached value, or ``None``."""
         data = self._data
-        if isinstance(data, OrderedDict):
-            with self._lock:
-                found = data.get(key)
-                if found is not None:
-                    data.move_to_end(key)
-                return found
-        return data.get(key)
+        found = data.get(key)
+        if found is not None and self._lru:
+            try:  # noqa: SIM105 (contextlib.suppress costs more than the lookup)
+                cast("OrderedDict[K, V]", data).move_to_end(key)
+            except KeyError:  # dropped by another thread meanwhile: still a valid value
+                pass
+        return found
 
     def put(self, key: K, value: V) -> V:
         """Keep ``value`` under ``key`` (evicting as needed); returns ``value``."""

@@ -182,10 +182,8 @@ class SearcherState:
         self.searcher = searcher
         self.segments = segments if segments is not None else SegmentCache()
         self.stored: BoundedCache[int, dict[str, Any]] = BoundedCache(STORED_CACHE)
-        # the start of a passage and its title, per snippet size (hits not highlighted)
-        self.leads: BoundedCache[tuple[int, int], tuple[Snippet, Snippet]] = BoundedCache(
-            STORED_CACHE
-        )
+        # what a hit shows of a passage (one lookup per hit of a page)
+        self.shown: BoundedCache[int, Shown] = BoundedCache(STORED_CACHE)
         self.vocabularies: BoundedCache[str, Vocabulary] = BoundedCache(16)
         self.typo_corrections: BoundedCache[tuple[tuple[str, ...], str], tuple[str, ...]] = (
             BoundedCache(TYPO_CACHE, evict="clear")
@@ -244,19 +242,12 @@ class SearcherState:
             found = self.stored.put(docnum, dict(self.searcher.stored_fields(docnum)))
         return found
 
-    def leading_snippets(self, docnum: int, chars: int) -> tuple[Snippet, Snippet]:
-        """The start of a passage's text (about ``chars``) and its whole title,
-        nothing marked: the snippets of a hit not highlighted. Cached, as
-        :meth:`stored_fields` (snippets are frozen: the results showing the
-        same passage share them)."""
-        key = (docnum, chars)
-        found = self.leads.get(key)
+    def shown_fields(self, docnum: int) -> Shown:
+        """What a hit shows of passage ``docnum`` (its stored fields, typed),
+        cached as :meth:`stored_fields`."""
+        found = self.shown.get(docnum)
         if found is None:
-            stored = self.stored_fields(docnum)
-            text, title = str(stored.get("text") or ""), str(stored.get("title") or "")
-            found = self.leads.put(
-                key, (leading_snippet(text, chars), leading_snippet(title, max(len(title), 1)))
-            )
+            found = self.shown.put(docnum, Shown(self.stored_fields(docnum)))
         return found
 
     def passage_count(self) -> int:
@@ -800,15 +791,17 @@ class SearchContext:
         first = (page - 1) * limit
         hits = []
         ranked = executed.ranked[first : first + limit]
+        shown_fields = self.state.shown_fields
         for rank, (docnum, score) in enumerate(ranked, start=first + 1):
-            stored = self.state.stored_fields(docnum)
+            shown = shown_fields(docnum)
             if highlight_hits:
                 snippets = _snippets(
-                    stored, self.analyzer, compiled.match, snippet_chars, max_fragments
+                    shown, self.analyzer, compiled.match, snippet_chars, max_fragments
                 )
             else:  # the same for every search: kept with the stored fields
-                snippets = self.state.leading_snippets(docnum, snippet_chars)
-            hits.append(_hit(rank, score, stored, snippets))
+                snippets = shown.leading_snippets(snippet_chars)
+            hits.append(_hit(rank, score, shown, snippets))
+        corrections = compiled.corrections
         return SearchResults(
             compiled.text,
             executed.total,
@@ -818,8 +811,10 @@ class SearchContext:
             compiled.match,
             _ms(t0),
             facets=executed.facets,
-            corrections=compiled.corrections,
-            searched=apply_corrections(compiled.text, compiled.corrections),
+            corrections=corrections,
+            searched=(
+                apply_corrections(compiled.text, corrections) if corrections else compiled.text
+            ),
             unknown=compiled.unknown,
         )
 
@@ -1025,36 +1020,76 @@ def _check_facet(declared: Mapping[str, FieldType], facet: Facet) -> None:
 
 
 def _snippets(
-    stored: dict[str, Any],
+    shown: Shown,
     analyzer: FrenchAnalyzer,
     spec: MatchSpec,
     snippet_chars: int,
     max_fragments: int,
 ) -> tuple[Snippet, Snippet]:
     """A passage's best fragments and its title, matches marked."""
-    text = str(stored.get("text") or "")
-    title = str(stored.get("title") or "")
+    text, title = shown.text, shown.title
     return (
         highlight(text, analyzer, spec, max_chars=snippet_chars, max_fragments=max_fragments),
         highlight(title, analyzer, spec, max_chars=max(len(title), 1), max_fragments=1),
     )
 
 
-def _hit(rank: int, score: float, stored: dict[str, Any], snippets: tuple[Snippet, Snippet]) -> Hit:
+class Shown:
+    """What a hit shows of a stored passage: its fields typed, and the start
+    of its text and its title, nothing marked, per snippet size (the
+    snippets of a hit not highlighted: frozen, so the results showing the
+    same passage share them)."""
+
+    __slots__ = ("_leads", "doc_id", "fields", "id", "position", "start", "text", "title")
+
+    def __init__(self, stored: Mapping[str, Any]) -> None:
+        self.id = str(stored["id"])
+        self.doc_id = str(stored["doc_id"])
+        self.position = int(stored.get("position") or 0)
+        self.start = int(stored.get("start") or 0)
+        self.title = str(stored.get("title") or "")
+        self.text = str(stored.get("text") or "")
+        self.fields: Mapping[str, Any] = stored.get("fields") or {}
+        self._leads: dict[int, tuple[Snippet, Snippet]] = {}
+
+    def leading_snippets(self, chars: int) -> tuple[Snippet, Snippet]:
+        """The start of the text (about ``chars``) and the whole title."""
+        found = self._leads.get(chars)
+        if found is None:
+            title = self.title
+            found = (leading_snippet(self.text, chars), leading_snippet(title, max(len(title), 1)))
+            if len(self._leads) < 4:  # (a few sizes: one per caller, usually)
+                self._leads[chars] = found
+        return found
+
+
+def _hit(rank: int, score: float, shown: Shown, snippets: tuple[Snippet, Snippet]) -> Hit:
     return Hit(
         rank=rank,
-        id=str(stored["id"]),
-        doc_id=str(stored["doc_id"]),
-        position=int(stored.get("position") or 0),
-        start=int(stored.get("start") or 0),
+        id=shown.id,
+        doc_id=shown.doc_id,
+        position=shown.position,
+        start=shown.start,
         score=float(score),
-        title=str(stored.get("title") or ""),
-        text=str(stored.get("text") or ""),
+        title=shown.title,
+        text=shown.text,
         snippet=snippets[0],
         title_snippet=snippets[1],
         # stored values are cached and shared: the hit gets its own copy
-        fields=copy.deepcopy(extra) if (extra := stored.get("fields")) else {},
+        fields=_copied(shown.fields),
     )
+
+
+def _copied(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a passage's extra fields that shares nothing mutable with them
+    (a flat mapping, the usual case, is copied without ``deepcopy``)."""
+    for value in fields.values():
+        if type(value) not in _IMMUTABLE:
+            return copy.deepcopy(dict(fields))
+    return dict(fields)
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
 def _as_str(term: str | bytes) -> str:

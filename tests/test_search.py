@@ -170,6 +170,26 @@ def test_results_are_frozen_and_outlive_the_index(tmp_path: object) -> None:
     assert results.to_dict()["hits"][0]["snippet"] == hit.snippet.to_html()
 
 
+@pytest.mark.parametrize("highlight_hits", [True, False])
+def test_a_hits_fields_are_its_own(highlight_hits: bool) -> None:
+    # hits of one passage share its cached stored fields: changing one hit's
+    # fields (nested values included) changes no other hit, now or later
+    ix = Index.in_memory()
+    ix.add(
+        [
+            Document("a", "Titre", "La cour a jugé.", fields={"tags": ["x"], "n": 1}),
+            Document("b", "Titre", "La cour a dit.", fields={"source": "legi"}),
+        ]
+    )
+    first = ix.search("cour", highlight_hits=highlight_hits)
+    for hit in first.hits:
+        hit.fields["n"] = 2
+        if "tags" in hit.fields:
+            hit.fields["tags"].append("y")
+    again = {h.doc_id: h.fields for h in ix.search("cour", highlight_hits=highlight_hits).hits}
+    assert again == {"a": {"tags": ["x"], "n": 1}, "b": {"source": "legi"}}
+
+
 def test_title_is_weighted_above_text() -> None:
     ix = Index.in_memory()
     ix.add(

@@ -119,20 +119,26 @@ class SearchRequest:
     def __post_init__(self) -> None:
         if not isinstance(self.query, str):
             raise TypeError(f"query must be a string, not {type(self.query).__name__}")
-        for name in ("limit", "page", "snippet_chars", "max_fragments"):
-            self._set(name, _at_least_one(name, getattr(self, name)))
-        for name in ("highlight_hits", "collapse", "correct", "suggest", "as_you_type", "learned"):
+        for name in _COUNTS:
             value = getattr(self, name)
-            if not isinstance(value, bool):
+            if type(value) is not int or value < 1:  # (the common case, checked first)
+                self._set(name, _at_least_one(name, value))
+        for name in _FLAGS:
+            value = getattr(self, name)
+            if value is not True and value is not False:
                 raise TypeError(f"{name} must be True or False, not {value!r}")
         if self.semantic not in SEMANTIC_MODES:
             raise ValueError(f"semantic must be 'auto', 'off' or 'only', not {self.semantic!r}")
-        self._set("time_limit", _seconds(self.time_limit))
-        self._set("fields", _field_names(self.fields))
-        if self.fields is not None and self.semantic == "only":
-            raise ValueError("fields apply to lexical searches, not semantic='only'")
-        self._set("facets", _facets(self.facets))
-        parse_sort(self.sort)  # its errors now, not after the search ran
+        if self.time_limit is not INDEX_DEFAULT:
+            self._set("time_limit", _seconds(self.time_limit))
+        if self.fields is not None:
+            self._set("fields", _field_names(self.fields))
+            if self.fields is not None and self.semantic == "only":
+                raise ValueError("fields apply to lexical searches, not semantic='only'")
+        if self.facets is not None:
+            self._set("facets", _facets(self.facets))
+        if self.sort is not None:
+            parse_sort(self.sort)  # its errors now, not after the search ran
 
     def _set(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
@@ -159,6 +165,10 @@ class SearchRequest:
     def replace(self, **changes: Any) -> SearchRequest:
         """A copy with ``changes`` (checked again)."""
         return dataclasses.replace(self, **changes)
+
+
+_COUNTS = ("limit", "page", "snippet_chars", "max_fragments")
+_FLAGS = ("highlight_hits", "collapse", "correct", "suggest", "as_you_type", "learned")
 
 
 class SearchOptions(TypedDict, total=False):
