@@ -269,8 +269,8 @@ def _dense_hits(view: ScoringView, parts: _Postings) -> tuple[FloatArray, IntArr
     """Every passage's score, and the matching passages (deleted ones do not), in order."""
     every_ids, every_score, phrases, positive = parts
     if not positive or not every_ids:
-        scores, matched = _dense_scores(view, parts)
-        return scores, np.flatnonzero(matched)
+        every, matched = _dense_scores(view, parts)
+        return every, np.flatnonzero(matched)
     # Every contribution is above 0: the passages scoring above 0 are the matches.
     ids = np.concatenate(every_ids) if len(every_ids) > 1 else every_ids[0]
     weights = np.concatenate(every_score) if len(every_score) > 1 else every_score[0]
