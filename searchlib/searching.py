@@ -492,6 +492,24 @@ class SearcherState:
             return fastpath.execute_whoosh(self.searcher, query, limit, collapse)
         return fastpath.execute(self.scoring, query, limit, collapse)
 
+    def execute_compiled(
+        self, compiled: CompiledQuery, limit: int, collapse: bool, *, fast: bool = True
+    ) -> Executed:
+        """:meth:`execute` for a compiled query: the numpy path reads its tree,
+        and its Whoosh query is made only if Whoosh runs it."""
+        if not fast:
+            return fastpath.execute_whoosh(self.searcher, _whoosh(compiled), limit, collapse)
+        return fastpath.execute_leaves(
+            self.scoring, compiled.leaves, lambda: _whoosh(compiled), limit, collapse
+        )
+
+
+def _whoosh(compiled: CompiledQuery) -> wq.Query:
+    query = compiled.query
+    if query is None:
+        raise ValueError("nothing to search")  # (callers check compiled.tree first)
+    return query
+
 
 def _doc_frequency(
     searcher: Searcher, cache: BoundedCache[tuple[str, str], int], field: str, text: str
@@ -509,13 +527,14 @@ WordCache = BoundedCache[WordKey, CompiledWord]
 """Plain query words compiled (see :meth:`SearcherState.compiled_words`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CompiledQuery:
     """A query compiled for one searcher.
 
     Attributes:
         text: the query as given.
-        query: the Whoosh query (``None`` when nothing is searchable).
+        tree: the query tree (:mod:`searchlib.query.ir`; ``None`` when
+            nothing is searchable).
         match: the terms and phrases to mark in snippets.
         filter: what the matches must satisfy: the query's filters and
             those given beside it (``None``: nothing).
@@ -525,19 +544,76 @@ class CompiledQuery:
         unknown: the words searched as typed that no passage holds.
         expanded: the learned terms the query was expanded with, and their
             weights (see :class:`~searchlib.query.compiler.TermExpansion`).
-        expansion: the part of :attr:`query` that searches them (``None``:
-            no expansion).
+        expansion_tree: the part of :attr:`tree` that searches them
+            (``None``: no expansion).
+
+    The Whoosh objects (:attr:`query`, :attr:`expansion`) are made when
+    first read: the numpy path ranks from the tree (:attr:`leaves`), and
+    only Whoosh's own paths (operators it alone runs, facets, explanations)
+    need them.
     """
 
     text: str
-    query: wq.Query | None
+    tree: ir.Node | None
     match: MatchSpec
     filter: FilterExpr | None = None
     words: bool = True
     corrections: tuple[Correction, ...] = ()
     expanded: tuple[tuple[str, float], ...] = ()
-    expansion: wq.Query | None = None
+    expansion_tree: ir.Node | None = None
     unknown: tuple[UnknownWord, ...] = ()
+
+    @functools.cached_property
+    def _emitted(self) -> tuple[wq.Query | None, wq.Query | None]:
+        # the expansion is found inside the query by identity: one Whoosh object for both
+        memo: dict[int, wq.Query] = {}
+        tree, learned = self.tree, self.expansion_tree
+        return (
+            None if tree is None else whoosh_query(tree, memo),
+            None if learned is None else whoosh_query(learned, memo),
+        )
+
+    @property
+    def query(self) -> wq.Query | None:
+        """The Whoosh query (``None`` when nothing is searchable)."""
+        return self._emitted[0]
+
+    @property
+    def expansion(self) -> wq.Query | None:
+        """The part of :attr:`query` that searches the learned terms (``None``: none)."""
+        return self._emitted[1]
+
+    @functools.cached_property
+    def leaves(self) -> list[fastpath.Leaf] | None:
+        """The scored parts of the query as the numpy path ranks them (see
+        :func:`searchlib.ranking.fastpath.execute_leaves`), or ``None`` when
+        the query is not a union (Whoosh runs it)."""
+        return None if self.tree is None else fast_leaves(self.tree)
+
+
+def fast_leaves(node: ir.Node, boost: float = 1.0, top: bool = True) -> list[fastpath.Leaf] | None:
+    """The scored parts of an OR tree, as :func:`searchlib.ranking.fastpath.leaves`
+    gives them for its Whoosh query: terms as ``(field, text, boost)``, any other
+    part of an OR as its Whoosh query (an AND, a phrase...), ``None`` when the
+    tree is not a union.
+
+    >>> fast_leaves(ir.Or((ir.Term("title", "cour", 1.5), ir.Term("text", "cour")), boost=2.0))
+    [('title', 'cour', 3.0), ('text', 'cour', 2.0)]
+    """
+    if isinstance(node, ir.Term):
+        return [(node.field, node.text, boost * node.boost)]
+    if isinstance(node, ir.Or):
+        out: list[fastpath.Leaf] = []
+        inner = boost * node.boost
+        for sub in node.items:
+            found = fast_leaves(sub, inner, top=False)
+            if found is None:
+                return None
+            out.extend(found)
+        return out
+    if top or isinstance(node, ir.Every):
+        return None
+    return [(whoosh_query(node), boost)]
 
 
 class Rescorer(Protocol):
@@ -656,18 +732,15 @@ class SearchContext:
             found = given if found is None else AllOf((found, given))
         compiler = self.compiler(fields, query, correct=correct, as_you_type=as_you_type)
         node, spec = compiler.compile(words)
-        learned = compiler.expansion_query
-        # the expansion is found inside the query by identity: one Whoosh object for both
-        memo: dict[int, wq.Query] | None = {} if learned is not None else None
         return CompiledQuery(
             query,
-            None if node is None else whoosh_query(node, memo),
+            node,
             spec,
             filter=found,
             words=bool(words.items),
             corrections=tuple(compiler.corrections),
             expanded=compiler.expanded,
-            expansion=None if learned is None else whoosh_query(learned, memo),
+            expansion_tree=compiler.expansion_query,
             unknown=tuple(compiler.unknown),
         )
 
@@ -743,14 +816,14 @@ class SearchContext:
         """:meth:`execute`, and the candidates the reranker reordered, in their
         order before it (empty: no reranking)."""
         reranker = self.reranker
-        if reranker is not None and (compiled.query is None or (request and request.sort)):
+        if reranker is not None and (compiled.tree is None or (request and request.sort)):
             reranker = None
         depth = limit if reranker is None else max(limit, reranker.depth)
         if request is None:
-            if compiled.query is None:
+            if compiled.tree is None:
                 return Executed([], 0), ()
-            found = self.state.execute(compiled.query, depth, collapse, fast=self.fast_path)
-        elif compiled.query is None and (compiled.words or request.filter is None):
+            found = self.state.execute_compiled(compiled, depth, collapse, fast=self.fast_path)
+        elif compiled.tree is None and (compiled.words or request.filter is None):
             return Executed([], 0, facets={f.field: {} for f in request.facets}), ()
         else:
             found = execute_fields(

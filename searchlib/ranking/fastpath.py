@@ -48,7 +48,7 @@ import contextlib
 import math
 import threading
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
@@ -147,11 +147,32 @@ def execute_whoosh(
         fetch *= 4
 
 
+def execute_leaves(
+    view: ScoringView,
+    leaves: Sequence[Leaf] | None,
+    query: Callable[[], wq.Query],
+    limit: int,
+    collapse: bool,
+) -> Executed:
+    """:func:`execute` for a query given as its scored parts (what
+    :func:`leaves` gives of it; ``None``: not a union), and a way to make its
+    Whoosh query, called only when Whoosh must run it."""
+    found = None if leaves is None else _execute_fast(view, leaves, limit, collapse)
+    return found if found is not None else execute_whoosh(view.searcher, query(), limit, collapse)
+
+
 def execute_fast(view: ScoringView, query: wq.Query, limit: int, collapse: bool) -> Executed | None:
     """Score ``query`` with numpy, or ``None`` when it is not an OR of terms
     under BM25F (then use :func:`execute_whoosh`)."""
+    found = leaves(query)
+    return None if found is None else _execute_fast(view, found, limit, collapse)
+
+
+def _execute_fast(
+    view: ScoringView, leaves: Sequence[Leaf], limit: int, collapse: bool
+) -> Executed | None:
     with view.segments.lock:
-        parts = _postings(view, query)
+        parts = _postings(view, leaves)
         if parts is None:
             return None
         sparse = _sparse_scores(view, parts)
@@ -177,7 +198,8 @@ def match_fast(
     """Every passage's score for ``query`` and whether it matches (deleted
     passages do not), or ``None`` when the query is not an OR of terms under
     BM25F. The caller holds ``view.segments.lock``."""
-    parts = _postings(view, query)
+    found = leaves(query)
+    parts = None if found is None else _postings(view, found)
     return None if parts is None else _dense_scores(view, parts)
 
 
@@ -192,12 +214,11 @@ SPARSE_SHARE = 8
 this many times as many passages as they hold (else over an array of them all)."""
 
 
-def _postings(view: ScoringView, query: wq.Query) -> _Postings | None:
-    """The postings of ``query``'s terms and phrases, boosted, or ``None`` when
-    it is not an OR of terms under BM25F."""
-    leaves = _leaves(query, 1.0)
+def _postings(view: ScoringView, leaves: Sequence[Leaf]) -> _Postings | None:
+    """The postings of a union's terms and phrases, boosted, or ``None`` when
+    the weighting is not BM25F."""
     searcher = view.searcher
-    if leaves is None or type(searcher.weighting) is not BM25F:
+    if type(searcher.weighting) is not BM25F:
         return None
     every_ids: list[IntArray] = []
     every_score: list[FloatArray] = []
@@ -411,7 +432,7 @@ Leaf = tuple[str, str, float] | tuple[wq.Query, float]
 """``(field, text, boost)`` for a term, ``(query, boost)`` for any other part of an OR."""
 
 
-def _leaves(query: wq.Query, boost: float, top: bool = True) -> list[Leaf] | None:
+def leaves(query: wq.Query, boost: float = 1.0, top: bool = True) -> list[Leaf] | None:
     """The scored parts of an OR tree, else ``None`` (the query is not a union).
 
     Terms and phrases are scored here; any other subquery of an OR (an
@@ -424,10 +445,10 @@ def _leaves(query: wq.Query, boost: float, top: bool = True) -> list[Leaf] | Non
     if type(query) is wq.Or and not query.scale and not query.minmatch:
         out: list[Leaf] = []
         for sub in query.subqueries:
-            leaves = _leaves(sub, boost * query.boost, top=False)
-            if leaves is None:
+            found = leaves(sub, boost * query.boost, top=False)
+            if found is None:
                 return None
-            out.extend(leaves)
+            out.extend(found)
         return out
     if top or query is wq.NullQuery or isinstance(query, wq.Every | wq.Not):
         return None
