@@ -264,26 +264,58 @@ def _sparse_scores(view: ScoringView, parts: _Postings) -> tuple[IntArray, Float
         return _EMPTY
     phrased = [p for p in phrases if len(p[0])]
     ids = np.concatenate(every_ids) if len(every_ids) > 1 else (every_ids or [_EMPTY[0]])[0]
+    scores: FloatArray
     if phrased:
         every = np.concatenate([ids, *(p[0] for p in phrased)])
         passages, where = np.unique(every, return_inverse=True)
-        where = where[: len(ids)]
+        scores = _phrase_sums(ids, every_score, passages, where[: len(ids)])
+    elif len(every_ids) == 1:  # one term: its passages, each once, in order
+        passages, scores = ids, every_score[0]  # (cached: read, never written)
     else:
-        passages, where = np.unique(ids, return_inverse=True)
-    scores: FloatArray
-    if len(ids):
-        weights = np.concatenate(every_score) if len(every_score) > 1 else every_score[0]
-        scores = np.asarray(
-            np.bincount(where, weights=weights, minlength=len(passages)), dtype=np.float64
-        )
-    else:
-        scores = np.zeros(len(passages), dtype=np.float64)
+        passages, scores = _grouped_sums(ids, np.concatenate(every_score))
     if view.deleted is not None:  # (phrases hold live passages only)
         live = ~view.deleted[passages]
         passages, scores = passages[live], scores[live]
     for found, contrib in phrased:
         scores[np.searchsorted(passages, found)] += contrib
     return passages.astype(np.int64, copy=False), scores
+
+
+def _phrase_sums(
+    ids: IntArray, every_score: list[FloatArray], passages: IntArray, where: IntArray
+) -> FloatArray:
+    """The terms' sums over ``passages`` (``where``: each posting's passage)."""
+    if not len(ids):
+        return np.zeros(len(passages), dtype=np.float64)
+    weights = np.concatenate(every_score) if len(every_score) > 1 else every_score[0]
+    return np.asarray(
+        np.bincount(where, weights=weights, minlength=len(passages)), dtype=np.float64
+    )
+
+
+def _grouped_sums(ids: IntArray, weights: FloatArray) -> tuple[IntArray, FloatArray]:
+    """The distinct ``ids``, in order, and the sum of each one's ``weights``,
+    added in their order in ``weights`` (a stable sort keeps it): what
+    ``np.unique(ids, return_inverse=True)`` and a ``bincount`` give, cheaper."""
+    order = np.argsort(ids, kind="stable")
+    ordered = ids[order]
+    first = np.empty(len(ordered), dtype=np.bool_)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    group = np.cumsum(first) - 1
+    sums = np.asarray(np.bincount(group, weights=weights[order]), dtype=np.float64)
+    return ordered[first], sums
+
+
+def _summed(every_ids: list[IntArray], every_score: list[FloatArray], size: int) -> FloatArray:
+    """Every passage's sum of the parts' scores: one pass over all the
+    postings (``bincount`` adds each passage's scores in the order of the
+    parts, as adding part after part does)."""
+    if not every_ids:
+        return np.zeros(size, dtype=np.float64)
+    ids = np.concatenate(every_ids) if len(every_ids) > 1 else every_ids[0]
+    weights = np.concatenate(every_score) if len(every_score) > 1 else every_score[0]
+    return np.asarray(np.bincount(ids, weights=weights, minlength=size), dtype=np.float64)
 
 
 def _dense_hits(view: ScoringView, parts: _Postings) -> tuple[FloatArray, IntArray]:
@@ -293,11 +325,7 @@ def _dense_hits(view: ScoringView, parts: _Postings) -> tuple[FloatArray, IntArr
         every, matched = _dense_scores(view, parts)
         return every, np.flatnonzero(matched)
     # Every contribution is above 0: the passages scoring above 0 are the matches.
-    ids = np.concatenate(every_ids) if len(every_ids) > 1 else every_ids[0]
-    weights = np.concatenate(every_score) if len(every_score) > 1 else every_score[0]
-    scores: FloatArray = np.asarray(
-        np.bincount(ids, weights=weights, minlength=view.doc_count), dtype=np.float64
-    )
+    scores = _summed(every_ids, every_score, view.doc_count)
     for found, contrib in phrases:
         if len(found):
             scores[found] += contrib
@@ -310,17 +338,9 @@ def _dense_scores(view: ScoringView, parts: _Postings) -> tuple[FloatArray, npt.
     """Every passage's score and whether it matches (deleted passages do not)."""
     every_ids, every_score, phrases, _ = parts
     matched = np.zeros(view.doc_count, dtype=np.bool_)
-    if every_ids:
-        # One pass over all the postings: bincount adds each passage's scores
-        # in the order of the parts, as adding part after part does.
-        ids = np.concatenate(every_ids) if len(every_ids) > 1 else every_ids[0]
-        weights = np.concatenate(every_score) if len(every_score) > 1 else every_score[0]
-        scores: FloatArray = np.asarray(
-            np.bincount(ids, weights=weights, minlength=view.doc_count), dtype=np.float64
-        )
+    scores = _summed(every_ids, every_score, view.doc_count)
+    for ids in every_ids:
         matched[ids] = True
-    else:
-        scores = np.zeros(view.doc_count, dtype=np.float64)
     if view.deleted is not None:
         matched &= ~view.deleted
     for ids, contrib in phrases:
@@ -517,14 +537,21 @@ def _top_documents(
     total = int(np.count_nonzero(hit_keys[1:] != hit_keys[:-1])) + 1
     values = scores[hits]
     take = 4 * max(limit, 1)
+    wanted = min(limit, total)
     while True:
         # Every passage scoring at least the take-th best: a prefix of the
         # ranking of passages (ties at its end all kept).
         keep = _best(values, take) if 2 * take < len(values) else np.arange(len(values))
-        order = keep[np.lexsort((hits[keep], -values[keep]))]
-        _, first = np.unique(hit_keys[order], return_index=True)
-        if len(first) >= min(limit, total) or len(keep) == len(values):
-            at = order[np.sort(first)[:limit]]
+        order = keep[np.lexsort((hits[keep], -values[keep]))].tolist()
+        seen: set[int] = set()
+        at: list[int] = []
+        for i, key in zip(order, hit_keys[order].tolist(), strict=True):
+            if key not in seen:  # the document's first passage in the ranking: its best
+                seen.add(key)
+                at.append(i)
+                if len(at) == wanted:
+                    break
+        if len(at) == wanted or len(keep) == len(values):
             return list(zip(hits[at].tolist(), values[at].tolist(), strict=True)), total
         take *= 4
 
