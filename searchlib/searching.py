@@ -107,6 +107,7 @@ from searchlib.results import (
     Hit,
     SearchResults,
     Suggestion,
+    Trace,
     UnknownWord,
     apply_corrections,
 )
@@ -861,6 +862,29 @@ class SearchContext:
                 (``elapsed_ms`` counts from there; default: from this call).
         """
         t0 = time.perf_counter() if started is None else started
+        hits = self.page_hits(
+            compiled,
+            executed,
+            page=page,
+            limit=limit,
+            highlight_hits=highlight_hits,
+            snippet_chars=snippet_chars,
+            max_fragments=max_fragments,
+        )
+        return results_of(compiled, executed, page, limit, hits, _ms(t0))
+
+    def page_hits(
+        self,
+        compiled: CompiledQuery,
+        executed: Executed,
+        *,
+        page: int,
+        limit: int,
+        highlight_hits: bool = True,
+        snippet_chars: int = 220,
+        max_fragments: int = 2,
+    ) -> tuple[Hit, ...]:
+        """The hits of page ``page`` of ``executed`` (see :meth:`materialise`)."""
         first = (page - 1) * limit
         hits = []
         ranked = executed.ranked[first : first + limit]
@@ -874,22 +898,37 @@ class SearchContext:
             else:  # the same for every search: kept with the stored fields
                 snippets = shown.leading_snippets(snippet_chars)
             hits.append(_hit(rank, score, shown, snippets))
-        corrections = compiled.corrections
-        return SearchResults(
-            compiled.text,
-            executed.total,
-            page,
-            limit,
-            tuple(hits),
-            compiled.match,
-            _ms(t0),
-            facets=executed.facets,
-            corrections=corrections,
-            searched=(
-                apply_corrections(compiled.text, corrections) if corrections else compiled.text
-            ),
-            unknown=compiled.unknown,
-        )
+        return tuple(hits)
+
+
+def results_of(
+    compiled: CompiledQuery,
+    executed: Executed,
+    page: int,
+    limit: int,
+    hits: tuple[Hit, ...],
+    elapsed_ms: float,
+    *,
+    suggestion: Suggestion | None = None,
+    trace: Trace | None = None,
+) -> SearchResults:
+    """The results of a search: its page of ``hits``, and what the query was read as."""
+    corrections = compiled.corrections
+    return SearchResults(
+        compiled.text,
+        executed.total,
+        page,
+        limit,
+        hits,
+        compiled.match,
+        elapsed_ms,
+        facets=executed.facets,
+        corrections=corrections,
+        searched=apply_corrections(compiled.text, corrections) if corrections else compiled.text,
+        suggestion=suggestion,
+        unknown=compiled.unknown,
+        trace=Trace() if trace is None else trace,
+    )
 
 
 def whoosh_query(node: ir.Node, memo: dict[int, wq.Query] | None = None) -> wq.Query:

@@ -38,7 +38,7 @@ from searchlib.ranking.explain import explain as explain_hit
 from searchlib.ranking.facets import FieldRequest
 from searchlib.ranking.params import Ranking
 from searchlib.results import Hit, SearchResults, Stage, Trace
-from searchlib.searching import CompiledQuery, Reranker, SearchContext
+from searchlib.searching import CompiledQuery, Reranker, SearchContext, results_of
 from searchlib.semantic.fusion import Fused
 from searchlib.semantic.hybrid import (
     CosineRescorer,
@@ -215,7 +215,7 @@ class Pipeline:
             t3 = clock()
             stages.append(Stage("rescore", (t3 - t2) * 1000, (("candidates", len(lexical)),)))
             t2 = t3
-        results = context.materialise(
+        hits = context.page_hits(
             compiled,
             executed,
             page=request.page,
@@ -223,7 +223,6 @@ class Pipeline:
             highlight_hits=request.highlight_hits,
             snippet_chars=request.snippet_chars,
             max_fragments=request.max_fragments,
-            started=t0,
         )
         t3 = clock()
         notes = (("first", request.first), ("limit", request.limit))
@@ -243,10 +242,14 @@ class Pipeline:
             found = (("found", suggestion is not None),)
             stages.append(Stage("suggest", (t4 - t3) * 1000, found))
         kept = Kept(request, compiled, context.reranker if head else None, head, fused)
-        return dataclasses.replace(
-            results,
+        return results_of(
+            compiled,
+            executed,
+            request.page,
+            request.limit,
+            hits,
+            (clock() - t0) * 1000,
             suggestion=suggestion,
-            elapsed_ms=(clock() - t0) * 1000,
             trace=Trace(tuple(stages), kept),
         )
 
