@@ -309,7 +309,11 @@ class QueryCompiler:
 
     def _group(self, node: Group, top: bool = False) -> _Compiled:
         positives: list[Node] = [x for x in node.items if not isinstance(x, Not)]
-        if self.ranking.join_ordinals and self.analyzer.ordinals:  # "13 ème": one ordinal
+        if (  # "13 ème": one ordinal (a number must stand before a word)
+            self.ranking.join_ordinals
+            and any(isinstance(x, Word) and x.text.isdigit() for x in positives[:-1])
+            and self.analyzer.ordinals
+        ):
             positives = _join_ordinals(positives)
         negatives = [x.item for x in node.items if isinstance(x, Not)]
         compiled = [self._node(x) for x in positives]

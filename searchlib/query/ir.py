@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,17 @@ class Or:
 
     items: tuple[Node, ...]
     boost: float = 1.0
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # a compiled word's tree is kept and met again: its hash is computed once
+        object.__setattr__(self, "_hash", hash((self.items, self.boost)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[Node, ...], float]]:
+        return type(self), (self.items, self.boost)  # (the hash of strings differs by process)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +82,17 @@ class And:
 
     items: tuple[Node, ...]
     boost: float = 1.0
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # a compiled word's tree is kept and met again: its hash is computed once
+        object.__setattr__(self, "_hash", hash((self.items, self.boost)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[Node, ...], float]]:
+        return type(self), (self.items, self.boost)  # (the hash of strings differs by process)
 
 
 @dataclass(frozen=True, slots=True)
