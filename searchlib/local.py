@@ -173,19 +173,14 @@ class Reading:
         finally:
             searcher.close()
 
-    @contextlib.contextmanager
-    def damage_is_corruption(self) -> Iterator[None]:
-        """Errors that only damaged index data can cause become ``IndexCorruptError``.
+    def damage_is_corruption(self) -> DamageIsCorruption:
+        """Errors that only damaged index data can cause become ``IndexCorruptError``
+        in the block.
 
         Whoosh keeps no checksums: damage is found only when it breaks decoding
         (and not always then).
         """
-        try:
-            yield
-        except DATA_ERRORS as e:
-            raise IndexCorruptError(
-                f"index at {self.path or 'memory'} is damaged ({type(e).__name__}: {e}): rebuild it"
-            ) from e
+        return DamageIsCorruption(self.path)
 
     @contextlib.contextmanager
     def guarded(self) -> Iterator[None]:
@@ -399,3 +394,25 @@ def _noting_ids(documents: Iterable[Document], ids: list[str]) -> Iterator[Docum
     for doc in documents:
         ids.append(doc.id)
         yield doc
+
+
+class DamageIsCorruption:
+    """A block where errors that only damaged index data can cause become
+    ``IndexCorruptError`` (see :meth:`Reading.damage_is_corruption`)."""
+
+    __slots__ = ("_path",)
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: object
+    ) -> None:
+        if error is not None and isinstance(error, DATA_ERRORS):
+            raise IndexCorruptError(
+                f"index at {self._path or 'memory'} is damaged "
+                f"({type(error).__name__}: {error}): rebuild it"
+            ) from error

@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -39,17 +38,23 @@ _CHECK_EVERY = 64  # matches between two looks at the clock
 _deadline: ContextVar[tuple[float, float] | None] = ContextVar("searchlib_deadline", default=None)
 
 
-@contextlib.contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
+class time_limit:
     """Give the searches run inside the block ``seconds`` in all (``None``: no limit)."""
-    if seconds is not None and not seconds > 0:
-        raise ValueError(f"time_limit must be a positive number of seconds, not {seconds!r}")
-    value = None if seconds is None else (time.monotonic() + seconds, seconds)
-    token = _deadline.set(value)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
+
+    __slots__ = ("_seconds", "_token")
+
+    def __init__(self, seconds: float | None) -> None:
+        if seconds is not None and not seconds > 0:
+            raise ValueError(f"time_limit must be a positive number of seconds, not {seconds!r}")
+        self._seconds = seconds
+
+    def __enter__(self) -> None:
+        seconds = self._seconds
+        value = None if seconds is None else (time.monotonic() + seconds, seconds)
+        self._token = _deadline.set(value)
+
+    def __exit__(self, *exc: object) -> None:
+        _deadline.reset(self._token)
 
 
 def remaining() -> float | None:
@@ -73,8 +78,7 @@ class Lock(Protocol):
     def release(self) -> None: ...
 
 
-@contextlib.contextmanager
-def holding(lock: Lock) -> Iterator[None]:
+class holding:
     """Hold ``lock`` for the block, waiting for it at most until the current
     deadline (for ever when there is none).
 
@@ -88,18 +92,25 @@ def holding(lock: Lock) -> Iterator[None]:
         ...     lock.locked()
         True
     """
-    value = _deadline.get()
-    if value is None:
-        lock.acquire()
-    elif not lock.acquire(timeout=max(0.0, value[0] - time.monotonic())):
-        raise SearchTimeoutError(
-            f"the search waited longer than its time limit ({value[1]:g} s) for another "
-            "operation on the index to finish: try again, or raise time_limit"
-        )
-    try:
-        yield
-    finally:
-        lock.release()
+
+    __slots__ = ("_lock",)
+
+    def __init__(self, lock: Lock) -> None:
+        self._lock = lock
+
+    def __enter__(self) -> None:
+        lock = self._lock
+        value = _deadline.get()
+        if value is None:
+            lock.acquire()
+        elif not lock.acquire(timeout=max(0.0, value[0] - time.monotonic())):
+            raise SearchTimeoutError(
+                f"the search waited longer than its time limit ({value[1]:g} s) for another "
+                "operation on the index to finish: try again, or raise time_limit"
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
 
 
 def _timeout(seconds: float) -> SearchTimeoutError:
