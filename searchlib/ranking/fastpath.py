@@ -220,6 +220,7 @@ def _postings(view: ScoringView, leaves: Sequence[Leaf]) -> _Postings | None:
     searcher = view.searcher
     if type(searcher.weighting) is not BM25F:
         return None
+    check_deadline()  # (and again for each term whose postings are read the first time)
     every_ids: list[IntArray] = []
     every_score: list[FloatArray] = []
     phrases: list[tuple[IntArray, FloatArray]] = []
