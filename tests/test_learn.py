@@ -37,7 +37,7 @@ from searchlib.learn import (
     PartStatus,
     train,
 )
-from searchlib.learn.features import feature_names, frequent_sources, source_of
+from searchlib.learn.features import feature_names, frequent_sources, source_of, summed_rows
 from searchlib.learn.metrics import per_query, sign_flip
 from searchlib.learn.trees import Forest, ForestFormatError
 
@@ -913,3 +913,84 @@ def test_stats_shows_the_parts_left_out() -> None:
     rows = dict(learned_rows(learned))
     assert rows["prior"].startswith("left out") and "12 judged documents" in rows["prior"]
     assert rows["reranker"] == "none (left out)"
+
+
+# -- features, as the reranker reads them ------------------------------------------------
+
+
+def _features_one_by_one(
+    bound: object, compiled: object, head: list[tuple[int, float]]
+) -> np.ndarray:
+    """The features of ``head`` as the module docstring defines them, a candidate and
+    a term at a time (sums in Python floats, term after term)."""
+    view = bound.state.scoring  # type: ignore[attr-defined]
+    names = list(bound.names)  # type: ignore[attr-defined]
+    terms = sorted(compiled.match.terms)  # type: ignore[attr-defined]
+    associated = bound._associated(terms)  # type: ignore[attr-defined]
+    arrays = bound.documents()  # type: ignore[attr-defined]
+
+    def impact(field: str, term: str, doc: int) -> float | None:
+        ids, values = view.impacts(field, term)
+        at = int(np.searchsorted(ids, doc))
+        return float(values[at]) if at < len(ids) and ids[at] == doc else None
+
+    x = np.zeros((len(head), len(names)))
+    for i, (doc, score) in enumerate(head):
+        text = title = association = 0.0
+        found = in_title = 0
+        for t in terms:
+            a, b = impact("text", t, doc), impact("title", t, doc)
+            text += a or 0.0
+            title += b or 0.0
+            found += a is not None or b is not None
+            in_title += b is not None
+        for t, w in associated:
+            if impact("text", t, doc) is not None:
+                association += w
+        key = view.doc_keys()[doc]
+        row = {
+            "score": score,
+            "rank": i + 1,
+            "score_ratio": score / head[0][1] if head[0][1] > 0 else 0.0,
+            "bm25_text": text,
+            "bm25_title": title,
+            "coverage": found / len(terms) if terms else 0.0,
+            "title_coverage": in_title / len(terms) if terms else 0.0,
+            "association": association,
+            "log_doc_length": arrays.log_length[key],
+            "log_title_length": arrays.log_title[key],
+            "prior": arrays.prior[key],
+            "query_terms": len(terms),
+        }
+        for name, value in row.items():
+            x[i, names.index(name)] = value
+        x[i, len(row) + arrays.source[key]] = 1.0
+    return x
+
+
+@needs_lightgbm
+@pytest.mark.parametrize(
+    "query", ["plimouthea contrat", "plimouthbb", "bruit zorbaliqueea accord", "zz"]
+)
+def test_features_are_the_sums_term_after_term(learned_path: Path, query: str) -> None:
+    with Index.open(learned_path) as ix:
+        context = ix.search_context()
+        bound = context.reranker
+        assert bound is not None
+        compiled = context.compile(query)
+        plain = dataclasses.replace(context, reranker=None)
+        head = plain.execute(compiled, 60, True).ranked if compiled.query is not None else []
+        for candidates in (head, head[:1], head[:2], head[::-1]):
+            expected = _features_one_by_one(bound, compiled, list(candidates))
+            got = bound.features(compiled, candidates)  # type: ignore[attr-defined]
+            assert got.tobytes() == expected.tobytes()  # to the bit
+
+
+def test_summed_rows_adds_rows_in_order() -> None:
+    rng = np.random.default_rng(3)
+    for columns in (1, 2, 7):
+        rows = rng.normal(size=(40, columns)) * 10.0 ** rng.integers(-8, 9, size=(40, 1))
+        expected = np.zeros(columns)
+        for row in rows:
+            expected += row
+        assert summed_rows(rows).tobytes() == expected.tobytes()
