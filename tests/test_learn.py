@@ -37,9 +37,9 @@ from searchlib.learn import (
     PartStatus,
     train,
 )
-from searchlib.learn.features import feature_names, frequent_sources, source_of, summed_rows
+from searchlib.learn.features import feature_names, frequent_sources, source_of
 from searchlib.learn.metrics import per_query, sign_flip
-from searchlib.learn.trees import Forest, ForestFormatError
+from searchlib.learn.trees import Forest, ForestFormatError, summed_rows
 
 try:
     import lightgbm
@@ -994,3 +994,32 @@ def test_summed_rows_adds_rows_in_order() -> None:
         for row in rows:
             expected += row
         assert summed_rows(rows).tobytes() == expected.tobytes()
+
+
+@needs_lightgbm
+@pytest.mark.parametrize("leaves", [2, 15, 31, 40, 100])
+def test_forest_of_any_width_predicts_as_lightgbm(leaves: int) -> None:
+    # Up to 16 leaves the masks are 16 bits, then 32 and 64; wider trees are walked.
+    rng = np.random.default_rng(leaves)
+    x = rng.normal(size=(3000, 5))
+    x[:, 4] = rng.integers(0, 4, 3000)  # few distinct values: thresholds between them
+    y = (x[:, 0] + x[:, 1] * x[:, 2] > 0.3).astype(int) + (x[:, 4] > 1)
+    booster = lightgbm.train(
+        {
+            "objective": "lambdarank",
+            "verbose": -1,
+            "num_leaves": leaves,
+            "min_data_in_leaf": 2,
+            "num_threads": 1,
+        },
+        lightgbm.Dataset(x, y, group=[30] * 100),
+        20,
+    )
+    forest = Forest.from_text(booster.model_to_string())
+    test = rng.normal(size=(400, 5))
+    test[:, 4] = rng.integers(0, 4, 400)
+    test[:50, 3] = np.inf
+    test[50:60, 2] = -np.inf
+    test[60:80] = x[:20]  # values equal to thresholds (LightGBM's lie between values seen)
+    for rows in (test, test[:1], test[:2]):
+        assert np.array_equal(forest.predict(rows), booster.predict(rows))

@@ -40,6 +40,7 @@ import numpy.typing as npt
 
 from searchlib._cache import BoundedCache
 from searchlib.learn.model import BASE_FEATURES, MAX_SOURCES, LearnedModel, feature_names
+from searchlib.learn.trees import summed_rows
 from searchlib.ranking.fastpath import Executed, ScoringView
 from searchlib.searching import CompiledQuery, SearchContext, SearcherState
 
@@ -282,21 +283,6 @@ class _DocArrays:
         self.prior_found = found
         self.columns = np.stack([self.log_length, self.log_title, self.prior], axis=1)
         """``log_doc_length``, ``log_title_length`` and ``prior`` side by side."""
-
-
-def summed_rows(rows: FloatArray) -> FloatArray:
-    """The sum of the rows of a 2-D array, added one after the other, first to
-    last: the same sums, to the bit, as adding them in a loop.
-
-    (``sum(axis=0)`` adds row after row when rows are longer than 1; with a
-    single column it would sum pairwise.)
-
-    >>> summed_rows(np.array([[1e16, 1.0], [1.0, 2.0], [-1e16, 3.0]])).tolist()
-    [0.0, 6.0]
-    """
-    if rows.shape[1] == 1:
-        return np.asarray(np.add.accumulate(rows, axis=0)[-1], dtype=np.float64)
-    return np.asarray(rows.sum(axis=0), dtype=np.float64)
 
 
 def _lengths(view: ScoringView, field: str, passages: int) -> FloatArray:
