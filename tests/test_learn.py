@@ -1023,3 +1023,23 @@ def test_forest_of_any_width_predicts_as_lightgbm(leaves: int) -> None:
     test[60:80] = x[:20]  # values equal to thresholds (LightGBM's lie between values seen)
     for rows in (test, test[:1], test[:2]):
         assert np.array_equal(forest.predict(rows), booster.predict(rows))
+
+
+def test_best_associations_are_summed_term_after_term() -> None:
+    rng = random.Random(5)
+    words = [f"w{i:02d}" for i in range(40)]
+    scores = [0.0, 0.1, 0.2, 0.3, 1e-17, 1.0 / 3, 2.5, 1e6]  # ties, and sums that round
+    table = {
+        q: tuple((rng.choice(words), rng.choice(scores)) for _ in range(rng.randint(0, 30)))
+        for q in words[:20]
+    }
+    associations = Associations(table, 1.0, 30)
+    for _ in range(200):
+        terms = rng.sample(words[:25], rng.randint(0, 6))  # some absent from the table
+        summed: dict[str, float] = {}
+        for t in terms:
+            for d, s in table.get(t, ()):
+                summed[d] = summed.get(d, 0.0) + s
+        expected = sorted((-s, d) for d, s in summed.items() if s > 0)
+        for most in (1, 7, 30):
+            assert associations.best(terms, most) == [(d, -s) for s, d in expected[:most]]

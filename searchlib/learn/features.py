@@ -227,13 +227,7 @@ class Learned:
 
     def _associated(self, terms: Sequence[str]) -> list[tuple[str, float]]:
         """The query's best-associated document terms with their summed scores."""
-        table = self.model.associations.table
-        summed: dict[str, float] = {}
-        for t in terms:
-            for d, s in table.get(t, ()):
-                summed[d] = summed.get(d, 0.0) + s
-        best = sorted((-s, d) for d, s in summed.items())  # by score, then term
-        return [(d, -s) for s, d in best[:ASSOCIATED_TERMS] if s < 0]
+        return self.model.associations.best(terms, ASSOCIATED_TERMS)
 
     # -- documents ---------------------------------------------------------------
 
