@@ -1043,3 +1043,12 @@ def test_best_associations_are_summed_term_after_term() -> None:
         expected = sorted((-s, d) for d, s in summed.items() if s > 0)
         for most in (1, 7, 30):
             assert associations.best(terms, most) == [(d, -s) for s, d in expected[:most]]
+
+
+def test_forest_of_one_leaf_trees_predicts_their_sum() -> None:
+    lines = ["tree", "version=v4", "num_class=1", "max_feature_idx=1", "feature_names=a b", ""]
+    for i, value in enumerate((0.5, -0.25, 0.125)):
+        lines += [f"Tree={i}", "num_leaves=1", "num_cat=0", f"leaf_value={value}", ""]
+    forest = Forest.from_text("\n".join([*lines, "end of trees"]))
+    assert forest.predict(np.zeros((3, 2))).tolist() == [0.375] * 3
+    assert forest.predict(np.zeros((0, 2))).shape == (0,)

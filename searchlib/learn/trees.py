@@ -362,32 +362,32 @@ class _Masks:
     Attributes:
         features: the features split on, in column order.
         bounds: for each of them, its distinct thresholds, ascending.
-        offsets: for each of them, its first row in :attr:`table`.
-        table: one row per feature and number of its thresholds below a value
-            (``0 .. len(bounds)``), one column per tree: the AND of the masks
-            of the tree's splits on that feature at those thresholds (bit
-            ``i``: the ``i``-th leaf from the left).
+        tables: for each of them, one row per number of its thresholds below
+            a value (``0 .. len(bounds)``), one column per tree: the AND of
+            the masks of the tree's splits on that feature at those
+            thresholds (bit ``i``: the ``i``-th leaf from the left).
         values: each tree's leaf values from left to right, padded to
             :attr:`width` (trees × width, flat).
         width: leaves a tree at most.
     """
 
-    __slots__ = ("bounds", "features", "offsets", "table", "values", "width")
+    __slots__ = ("bounds", "features", "leaf_offsets", "tables", "values", "width")
 
     def __init__(
         self,
         features: list[int],
         bounds: list[FloatArray],
-        table: npt.NDArray[np.unsignedinteger],
+        tables: list[npt.NDArray[np.unsignedinteger]],
         values: FloatArray,
         width: int,
     ) -> None:
         self.features = features
         self.bounds = bounds
-        self.offsets = np.cumsum([0] + [len(b) + 1 for b in bounds[:-1]]).astype(np.intp)
-        self.table = table
+        self.tables = tables
         self.values = values
         self.width = width
+        self.leaf_offsets = np.arange(len(values) // width, dtype=np.intp) * width
+        """Each tree's first leaf in :attr:`values`."""
 
     @classmethod
     def of(cls, trees: Sequence[_Tree], n_features: int) -> _Masks | None:
@@ -428,28 +428,30 @@ class _Masks:
             np.bitwise_and.at(block, (bound.searchsorted(threshold) + 1, tree), mask)
             rows.append(np.bitwise_and.accumulate(block, axis=0))
             bounds.append(bound)
-        table = np.concatenate(rows) if rows else np.zeros((0, len(trees)), dtype=dtype)
-        return cls(features, bounds, table, values.ravel(), width)
+        return cls(features, bounds, rows, values.ravel(), width)
 
     def predict(self, x: FloatArray) -> FloatArray:
         """The sum of the trees' leaves for each row of ``x`` (no NaN)."""
-        n, trees = x.shape[0], len(self.values) // self.width
-        left = np.full((n, trees), np.iinfo(self.table.dtype).max, dtype=self.table.dtype)
         columns = x.T
-        for f, bound, at in zip(self.features, self.bounds, self.offsets, strict=True):
+        left: npt.NDArray[np.unsignedinteger] | None = None  # rows × trees
+        for f, bound, table in zip(self.features, self.bounds, self.tables, strict=True):
             check_deadline()
-            # ``value > threshold`` for the thresholds below the value: how many.
-            rows = bound.searchsorted(columns[f])
-            rows += at
-            left &= self.table.take(rows, axis=0)
+            # The row of how many of the thresholds are below the value (the
+            # splits where it goes right).
+            masks = table.take(bound.searchsorted(columns[f]), axis=0)
+            if left is None:
+                left = masks
+            else:
+                left &= masks
+        if left is None:  # trees of one leaf
+            return summed_rows(np.repeat(self.values[self.leaf_offsets][:, None], len(x), axis=1))
         # The leftmost leaf left: the lowest bit set.
         if left.dtype == np.uint16:
-            leaf = _LOWEST_BIT.take(left.T).astype(np.intp)
+            leaf = _LOWEST_BIT.take(left) + self.leaf_offsets
         else:
-            lowest = left.T & (~left.T + 1)
-            leaf = np.log2(lowest).astype(np.intp)  # powers of 2: exact
-        leaf += (np.arange(trees, dtype=np.intp) * self.width)[:, None]
-        return summed_rows(self.values.take(leaf))  # trees × rows
+            lowest = left & (~left + 1)
+            leaf = np.log2(lowest).astype(np.intp) + self.leaf_offsets  # powers of 2: exact
+        return summed_rows(self.values.take(leaf).T)  # trees × rows
 
 
 _LOWEST_BIT = np.zeros(1 << 16, dtype=np.uint8)
