@@ -106,6 +106,11 @@ class ModelFormatError(ValueError):
     """The model file is not a learned model of this version."""
 
 
+_Indexed = tuple[list[str], dict[str, tuple[npt.NDArray[np.intp], FloatArray]]]
+"""Document terms in alphabetical order, and per query term the numbers of its
+document terms and their scores."""
+
+
 @dataclass(frozen=True, slots=True)
 class Associations:
     """Query term -> document terms, and how a query is expanded with them.
@@ -128,7 +133,9 @@ class Associations:
     table: Mapping[str, tuple[tuple[str, float], ...]]
     weight: float
     terms: int
-    _arrays: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _arrays: dict[str, _Indexed] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
     """The table as arrays, made at the first :meth:`best` (see :meth:`_indexed`)."""
 
     def expand(self, terms: Sequence[str]) -> list[tuple[str, float]]:
@@ -162,14 +169,14 @@ class Associations:
         # bincount adds each term's scores in the order given, from 0: the
         # same sums as adding them one by one.
         summed = np.bincount(where, weights=scores, minlength=len(vocabulary))
-        kept = np.flatnonzero(summed > 0)  # (terms are numbered in their order)
+        kept = np.flatnonzero(summed > 0)  # (numbered alphabetically: ties by number, by term)
         order = np.lexsort((kept, -summed[kept]))[:most]
         return [
             (vocabulary[i], s)
             for i, s in zip(kept[order].tolist(), summed[kept[order]].tolist(), strict=True)
         ]
 
-    def _indexed(self) -> tuple[list[str], dict[str, tuple[npt.NDArray[np.intp], FloatArray]]]:
+    def _indexed(self) -> _Indexed:
         """The document terms in order, and for each query term the numbers
         of its document terms and their scores (made once)."""
         made = self._arrays.get("indexed")
@@ -184,7 +191,7 @@ class Associations:
                 for q, pairs in self.table.items()
             }
             made = self._arrays["indexed"] = (vocabulary, rows)
-        return cast("tuple[list[str], dict[str, tuple[npt.NDArray[np.intp], FloatArray]]]", made)
+        return made
 
     def with_params(self, weight: float, terms: int) -> Associations:
         other = Associations(self.table, weight, terms)
