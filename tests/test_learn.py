@@ -39,7 +39,7 @@ from searchlib.learn import (
 )
 from searchlib.learn.features import feature_names, frequent_sources, source_of
 from searchlib.learn.metrics import per_query, sign_flip
-from searchlib.learn.trees import Forest, ForestFormatError
+from searchlib.learn.trees import Forest, ForestFormatError, summed_rows
 
 try:
     import lightgbm
@@ -913,3 +913,142 @@ def test_stats_shows_the_parts_left_out() -> None:
     rows = dict(learned_rows(learned))
     assert rows["prior"].startswith("left out") and "12 judged documents" in rows["prior"]
     assert rows["reranker"] == "none (left out)"
+
+
+# -- features, as the reranker reads them ------------------------------------------------
+
+
+def _features_one_by_one(
+    bound: object, compiled: object, head: list[tuple[int, float]]
+) -> np.ndarray:
+    """The features of ``head`` as the module docstring defines them, a candidate and
+    a term at a time (sums in Python floats, term after term)."""
+    view = bound.state.scoring  # type: ignore[attr-defined]
+    names = list(bound.names)  # type: ignore[attr-defined]
+    terms = sorted(compiled.match.terms)  # type: ignore[attr-defined]
+    associated = bound._associated(terms)  # type: ignore[attr-defined]
+    arrays = bound.documents()  # type: ignore[attr-defined]
+
+    def impact(field: str, term: str, doc: int) -> float | None:
+        ids, values = view.impacts(field, term)
+        at = int(np.searchsorted(ids, doc))
+        return float(values[at]) if at < len(ids) and ids[at] == doc else None
+
+    x = np.zeros((len(head), len(names)))
+    for i, (doc, score) in enumerate(head):
+        text = title = association = 0.0
+        found = in_title = 0
+        for t in terms:
+            a, b = impact("text", t, doc), impact("title", t, doc)
+            text += a or 0.0
+            title += b or 0.0
+            found += a is not None or b is not None
+            in_title += b is not None
+        for t, w in associated:
+            if impact("text", t, doc) is not None:
+                association += w
+        key = view.doc_keys()[doc]
+        row = {
+            "score": score,
+            "rank": i + 1,
+            "score_ratio": score / head[0][1] if head[0][1] > 0 else 0.0,
+            "bm25_text": text,
+            "bm25_title": title,
+            "coverage": found / len(terms) if terms else 0.0,
+            "title_coverage": in_title / len(terms) if terms else 0.0,
+            "association": association,
+            "log_doc_length": arrays.log_length[key],
+            "log_title_length": arrays.log_title[key],
+            "prior": arrays.prior[key],
+            "query_terms": len(terms),
+        }
+        for name, value in row.items():
+            x[i, names.index(name)] = value
+        x[i, len(row) + arrays.source[key]] = 1.0
+    return x
+
+
+@needs_lightgbm
+@pytest.mark.parametrize(
+    "query", ["plimouthea contrat", "plimouthbb", "bruit zorbaliqueea accord", "zz"]
+)
+def test_features_are_the_sums_term_after_term(learned_path: Path, query: str) -> None:
+    with Index.open(learned_path) as ix:
+        context = ix.search_context()
+        bound = context.reranker
+        assert bound is not None
+        compiled = context.compile(query)
+        plain = dataclasses.replace(context, reranker=None)
+        head = plain.execute(compiled, 60, True).ranked if compiled.query is not None else []
+        for candidates in (head, head[:1], head[:2], head[::-1]):
+            expected = _features_one_by_one(bound, compiled, list(candidates))
+            got = bound.features(compiled, candidates)  # type: ignore[attr-defined]
+            assert got.tobytes() == expected.tobytes()  # to the bit
+
+
+def test_summed_rows_adds_rows_in_order() -> None:
+    rng = np.random.default_rng(3)
+    for columns in (1, 2, 7):
+        rows = rng.normal(size=(40, columns)) * 10.0 ** rng.integers(-8, 9, size=(40, 1))
+        expected = np.zeros(columns)
+        for row in rows:
+            expected += row
+        assert summed_rows(rows).tobytes() == expected.tobytes()
+
+
+@needs_lightgbm
+@pytest.mark.parametrize("leaves", [2, 15, 31, 40, 100])
+def test_forest_of_any_width_predicts_as_lightgbm(leaves: int) -> None:
+    # Up to 16 leaves the masks are 16 bits, then 32 and 64; wider trees are walked.
+    rng = np.random.default_rng(leaves)
+    x = rng.normal(size=(3000, 5))
+    x[:, 4] = rng.integers(0, 4, 3000)  # few distinct values: thresholds between them
+    y = (x[:, 0] + x[:, 1] * x[:, 2] > 0.3).astype(int) + (x[:, 4] > 1)
+    booster = lightgbm.train(
+        {
+            "objective": "lambdarank",
+            "verbose": -1,
+            "num_leaves": leaves,
+            "min_data_in_leaf": 2,
+            "num_threads": 1,
+        },
+        lightgbm.Dataset(x, y, group=[30] * 100),
+        20,
+    )
+    forest = Forest.from_text(booster.model_to_string())
+    test = rng.normal(size=(400, 5))
+    test[:, 4] = rng.integers(0, 4, 400)
+    test[:50, 3] = np.inf
+    test[50:60, 2] = -np.inf
+    test[60:80] = x[:20]  # values equal to thresholds (LightGBM's lie between values seen)
+    for rows in (test, test[:1], test[:2]):
+        assert np.array_equal(forest.predict(rows), booster.predict(rows))
+
+
+def test_best_associations_are_summed_term_after_term() -> None:
+    rng = random.Random(5)
+    words = [f"w{i:02d}" for i in range(40)]
+    scores = [0.0, 0.1, 0.2, 0.3, 1e-17, 1.0 / 3, 2.5, 1e6]  # ties, and sums that round
+    table = {
+        q: tuple((rng.choice(words), rng.choice(scores)) for _ in range(rng.randint(0, 30)))
+        for q in words[:20]
+    }
+    associations = Associations(table, 1.0, 30)
+    for _ in range(200):
+        terms = rng.sample(words[:25], rng.randint(0, 6))  # some absent from the table
+        summed: dict[str, float] = {}
+        for t in terms:
+            for d, s in table.get(t, ()):
+                summed[d] = summed.get(d, 0.0) + s
+        expected = sorted((-s, d) for d, s in summed.items() if s > 0)
+        for most in (1, 7, 30):
+            assert associations.best(terms, most) == [(d, -s) for s, d in expected[:most]]
+
+
+def test_forest_of_one_leaf_trees_predicts_their_sum() -> None:
+    lines = ["tree", "version=v4", "num_class=1", "max_feature_idx=1", "feature_names=a b", ""]
+    for i, value in enumerate((0.5, -0.25, 0.125)):
+        lines += [f"Tree={i}", "num_leaves=1", "num_cat=0", f"leaf_value={value}", ""]
+    forest = Forest.from_text("\n".join([*lines, "end of trees"]))
+    assert forest.predict(np.zeros((3, 2))).tolist() == [0.375] * 3
+    assert forest.predict(np.zeros((0, 2))).shape == (0,)

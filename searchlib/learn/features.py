@@ -38,8 +38,10 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from searchlib._cache import BoundedCache
 from searchlib.learn.model import BASE_FEATURES, MAX_SOURCES, LearnedModel, feature_names
-from searchlib.ranking.fastpath import Executed, ScoringView, members
+from searchlib.learn.trees import summed_rows
+from searchlib.ranking.fastpath import Executed, ScoringView
 from searchlib.searching import CompiledQuery, SearchContext, SearcherState
 
 FloatArray = npt.NDArray[np.float64]
@@ -49,6 +51,15 @@ _COLUMN = {name: i for i, name in enumerate(BASE_FEATURES)}
 
 ASSOCIATED_TERMS = 30
 """Associated document terms the ``association`` feature looks for."""
+
+HOLDERS_BYTES = 32 << 20
+"""Bytes of the bit tables (one bit per passage) that say which passages hold
+an associated term, kept per searcher: about 6,000 terms of an index of 40,000
+passages, 250 of one of a million. Associated terms recur from query to
+query: reading a passage's bit is a few times faster than a binary search in
+the term's posting list. Full, the cache starts over (a table is rebuilt from
+the term's cached postings in microseconds; a lookup then is a plain ``dict``
+one)."""
 
 
 def source_of(doc_id: str) -> str:
@@ -93,6 +104,9 @@ class Learned:
         self.depth = model.reranker.depth if model.reranker is not None else 0
         self._lock = threading.Lock()
         self._docs: _DocArrays | None = None
+        self._holders: BoundedCache[str, npt.NDArray[np.uint8]] = BoundedCache(
+            HOLDERS_BYTES, evict="clear", cost=len
+        )
 
     # -- TermExpansion -------------------------------------------------------------
 
@@ -162,51 +176,58 @@ class Learned:
         x[:, _COLUMN["score_ratio"]] = score / score[0] if score[0] > 0 else 0.0
         view = self.state.scoring
         terms = sorted(compiled.match.terms)
+        associated = self._associated(terms)
         # Looked up in posting lists in passage order (a sorted search runs
         # several times faster), then put back in rank order.
         order = np.argsort(docs, kind="stable")
         ordered = docs[order]
-        text, title = np.zeros(n), np.zeros(n)
-        found, in_title, associated = np.zeros(n), np.zeros(n), np.zeros(n)
-        for term in terms:
-            hit, impact = _impacts_at(view.impacts("text", term), ordered)
-            in_this_title, title_impact = _impacts_at(view.impacts("title", term), ordered)
-            # Added where the term is: the same sums as adding 0 elsewhere.
-            np.add(text, impact, out=text, where=hit)
-            np.add(title, title_impact, out=title, where=in_this_title)
-            found += hit | in_this_title
-            in_title += in_this_title
-        for term, weight in self._associated(terms):
-            np.add(
-                associated,
-                weight,
-                out=associated,
-                where=members(ordered, view.impacts("text", term)[0]),
-            )
-        x[order, _COLUMN["bm25_text"]] = text
-        x[order, _COLUMN["bm25_title"]] = title
+        # The query's terms in the text, then in the title: whether each
+        # candidate holds them, and their impact there (anything where not).
+        q = len(terms)
+        lists = [view.impacts("text", t) for t in terms] + [view.impacts("title", t) for t in terms]
+        hit = np.zeros((2 * q, n), dtype=np.bool_)
+        impact = np.zeros((2 * q, n), dtype=np.float64)
+        for row, (ids, values) in enumerate(lists):
+            if len(ids):
+                at = ids.searchsorted(ordered)
+                np.equal(ids.take(at, mode="clip"), ordered, out=hit[row])
+                values.take(at, mode="clip", out=impact[row])
+        block = np.zeros((5, n), dtype=np.float64)  # bm25_text ... association
         if terms:
-            x[order, _COLUMN["coverage"]] = found / len(terms)
-            x[order, _COLUMN["title_coverage"]] = in_title / len(terms)
-        x[order, _COLUMN["association"]] = associated
+            block[0] = summed_rows(np.where(hit[:q], impact[:q], 0.0))
+            block[1] = summed_rows(np.where(hit[q:], impact[q:], 0.0))
+            block[2] = (hit[:q] | hit[q : 2 * q]).sum(axis=0) / q
+            block[3] = hit[q : 2 * q].sum(axis=0) / q
+        if associated:
+            # The associated terms' bits of each candidate, read byte by byte.
+            held = np.empty((len(associated), n), dtype=np.uint8)
+            byte = ordered >> 3
+            for row, (term, _) in enumerate(associated):
+                self._holding(term).take(byte, out=held[row])
+            held >>= (7 - (ordered & 7)).astype(np.uint8)
+            weights = np.array([w for _, w in associated], dtype=np.float64)
+            block[4] = summed_rows(np.where(held & 1, weights[:, None], 0.0))
+        x[order, _COLUMN["bm25_text"] : _COLUMN["association"] + 1] = block.T
         arrays = self.documents()
         keys = view.doc_keys()[docs]
-        x[:, _COLUMN["log_doc_length"]] = arrays.log_length[keys]
-        x[:, _COLUMN["log_title_length"]] = arrays.log_title[keys]
-        x[:, _COLUMN["prior"]] = arrays.prior[keys]
+        x[:, _COLUMN["log_doc_length"] : _COLUMN["prior"] + 1] = arrays.columns[keys]
         x[:, _COLUMN["query_terms"]] = len(terms)
         x[np.arange(n), len(BASE_FEATURES) + arrays.source[keys]] = 1.0
         return x
 
+    def _holding(self, term: str) -> npt.NDArray[np.uint8]:
+        """One bit per passage (``np.packbits`` order): whether its text holds ``term``."""
+        found = self._holders.get(term)
+        if found is None:
+            view = self.state.scoring
+            holds = np.zeros(view.doc_count, dtype=np.bool_)
+            holds[view.impacts("text", term)[0]] = True
+            found = self._holders.put(term, np.packbits(holds))
+        return found
+
     def _associated(self, terms: Sequence[str]) -> list[tuple[str, float]]:
         """The query's best-associated document terms with their summed scores."""
-        table = self.model.associations.table
-        summed: dict[str, float] = {}
-        for t in terms:
-            for d, s in table.get(t, ()):
-                summed[d] = summed.get(d, 0.0) + s
-        best = sorted((-s, d) for d, s in summed.items())  # by score, then term
-        return [(d, -s) for s, d in best[:ASSOCIATED_TERMS] if s < 0]
+        return self.model.associations.best(terms, ASSOCIATED_TERMS)
 
     # -- documents ---------------------------------------------------------------
 
@@ -256,6 +277,8 @@ class _DocArrays:
                 self.prior[key] = p
                 found += 1
         self.prior_found = found
+        self.columns = np.stack([self.log_length, self.log_title, self.prior], axis=1)
+        """``log_doc_length``, ``log_title_length`` and ``prior`` side by side."""
 
 
 def _lengths(view: ScoringView, field: str, passages: int) -> FloatArray:
@@ -270,15 +293,3 @@ def _columns(head: Sequence[tuple[int, float]]) -> tuple[IntArray, FloatArray]:
     pairs = np.fromiter(itertools.chain.from_iterable(head), np.float64, 2 * len(head))
     # Passage numbers are far below 2**53: exact as floats.
     return pairs[0::2].astype(np.int64), pairs[1::2]
-
-
-def _impacts_at(
-    postings: tuple[IntArray, FloatArray], docs: IntArray
-) -> tuple[npt.NDArray[np.bool_], FloatArray]:
-    """Whether each of ``docs`` is in the sorted posting list, and its impact
-    there (anything where it is not)."""
-    ids, impacts = postings
-    if not len(ids):
-        return np.zeros(len(docs), dtype=np.bool_), np.zeros(len(docs))
-    at = ids.searchsorted(docs)
-    return ids.take(at, mode="clip") == docs, impacts.take(at, mode="clip")

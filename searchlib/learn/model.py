@@ -37,10 +37,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from searchlib._files import parse_json, read_json, replace_text
 from searchlib.errors import SearchlibWarning
-from searchlib.learn.trees import Forest, ForestFormatError
+from searchlib.learn.trees import FloatArray, Forest, ForestFormatError
 
 MODEL_FILE = "learned.json"
 """The file of the learned model in an index folder."""
@@ -105,6 +106,11 @@ class ModelFormatError(ValueError):
     """The model file is not a learned model of this version."""
 
 
+_Indexed = tuple[list[str], dict[str, tuple[npt.NDArray[np.intp], FloatArray]]]
+"""Document terms in alphabetical order, and per query term the numbers of its
+document terms and their scores."""
+
+
 @dataclass(frozen=True, slots=True)
 class Associations:
     """Query term -> document terms, and how a query is expanded with them.
@@ -127,6 +133,10 @@ class Associations:
     table: Mapping[str, tuple[tuple[str, float], ...]]
     weight: float
     terms: int
+    _arrays: dict[str, _Indexed] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """The table as arrays, made at the first :meth:`best` (see :meth:`_indexed`)."""
 
     def expand(self, terms: Sequence[str]) -> list[tuple[str, float]]:
         """The document terms associated with the query's ``terms``: the
@@ -135,20 +145,58 @@ class Associations:
         if self.weight <= 0 or self.terms <= 0:
             return []
         unique = list(dict.fromkeys(terms))
-        summed: dict[str, float] = {}
-        for t in unique:
-            for d, s in self.table.get(t, ()):
-                summed[d] = summed.get(d, 0.0) + s
-        ranked = sorted((-s, d) for d, s in summed.items() if s > 0)  # by score, then term
-        best = [(d, -s) for s, d in ranked[: self.terms]]
+        best = self.best(unique, self.terms)
         total = sum(s for _, s in best)
         if total <= 0:
             return []
         mass = self.weight * len(unique)
         return [(d, mass * s / total) for d, s in best]
 
+    def best(self, terms: Sequence[str], most: int) -> list[tuple[str, float]]:
+        """The ``most`` document terms of highest score summed over ``terms``
+        (in their order, term after term), above 0, with it; ties by term.
+
+        >>> a = Associations({"a": (("x", 1.0), ("y", 2.0)), "b": (("x", 1.0),)}, 1.0, 2)
+        >>> a.best(["a", "b"], 5), a.best(["a", "b"], 1)
+        ([('x', 2.0), ('y', 2.0)], [('x', 2.0)])
+        """
+        vocabulary, rows = self._indexed()
+        found = [rows[t] for t in terms if t in rows]
+        if not found or most <= 0:
+            return []
+        where = np.concatenate([f[0] for f in found]) if len(found) > 1 else found[0][0]
+        scores = np.concatenate([f[1] for f in found]) if len(found) > 1 else found[0][1]
+        # bincount adds each term's scores in the order given, from 0: the
+        # same sums as adding them one by one.
+        summed = np.bincount(where, weights=scores, minlength=len(vocabulary))
+        kept = np.flatnonzero(summed > 0)  # (numbered alphabetically: ties by number, by term)
+        order = np.lexsort((kept, -summed[kept]))[:most]
+        return [
+            (vocabulary[i], s)
+            for i, s in zip(kept[order].tolist(), summed[kept[order]].tolist(), strict=True)
+        ]
+
+    def _indexed(self) -> _Indexed:
+        """The document terms in order, and for each query term the numbers
+        of its document terms and their scores (made once)."""
+        made = self._arrays.get("indexed")
+        if made is None:
+            vocabulary = sorted({d for pairs in self.table.values() for d, _ in pairs})
+            number = {d: i for i, d in enumerate(vocabulary)}
+            rows = {
+                q: (
+                    np.array([number[d] for d, _ in pairs], dtype=np.intp),
+                    np.array([s for _, s in pairs], dtype=np.float64),
+                )
+                for q, pairs in self.table.items()
+            }
+            made = self._arrays["indexed"] = (vocabulary, rows)
+        return made
+
     def with_params(self, weight: float, terms: int) -> Associations:
-        return Associations(self.table, weight, terms)
+        other = Associations(self.table, weight, terms)
+        other._arrays.update(self._arrays)  # the same table
+        return other
 
 
 @dataclass(frozen=True, slots=True)

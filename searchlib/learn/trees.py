@@ -10,6 +10,15 @@ way), and :meth:`Forest.contributions` splits one prediction among the
 features (each split on the path credited with the change of the node's
 value, Saabas' method), for explanations.
 
+Trees of at most 64 leaves without rules of their own for missing values
+(searchlib's) are evaluated as QuickScorer does (Lucchese et al., SIGIR
+2015): each split is a mask of the leaves left when it goes right (those of
+its left subtree cleared); the leaf a candidate reaches is the leftmost one
+left once the masks of every split it goes right at are ANDed. Ordering each
+feature's thresholds once, at load, turns that into one binary search per
+feature and candidate and one table row a feature: a few numpy calls per
+feature instead of several per level of the trees.
+
 The text may come from a file of an index: it is read as numbers, every one
 checked (integers in range, thresholds not NaN, leaf values finite and at most
 :data:`MAX_VALUE`), and its size is bounded before anything is allocated for it
@@ -17,7 +26,8 @@ checked (integers in range, thresholds not NaN, leaf values finite and at most
 leaves a tree, :data:`MAX_CELLS` for the trees times the inner nodes of the
 largest, which bounds both the memory of the evaluation and its time per
 candidate). Evaluating checks the search deadline
-(:func:`~searchlib._whoosh.limits.check`) at each level of the trees.
+(:func:`~searchlib._whoosh.limits.check`) at each level of the trees (each
+feature, with masks).
 
 Example:
     >>> text = "\\n".join([
@@ -52,6 +62,7 @@ _MISSING_ZERO = 1
 _MISSING_NAN = 2
 _ZERO = 1e-35  # LightGBM's kZeroThreshold
 _CHUNK = 4096  # rows evaluated at once (bounds the arrays of a walk)
+_MASK_BYTES = 16 << 20  # largest table of masks (past it, trees are walked)
 
 MAX_TREES = 10_000
 """Most trees in a model."""
@@ -125,6 +136,7 @@ class Forest:
             self._root[i] = 0 if k else -1
             self._depth = max(self._depth, _depth(t))
         self._flatten()
+        self._masks = None if self.missing_rules else _Masks.of(trees, len(feature_names))
 
     def _flatten(self) -> None:
         """One array of nodes for all trees: each tree's inner nodes, then its
@@ -251,17 +263,19 @@ class Forest:
         if self.missing_rules:
             leaves = self._leaves(x)
             rows = np.arange(len(self.trees))[:, None]
-            return np.asarray(self._leaf[rows, leaves].sum(axis=0), dtype=np.float64)
+            return summed_rows(self._leaf[rows, leaves])
         if x.shape[0] > _CHUNK:
             return np.concatenate(
                 [self.predict(x[i : i + _CHUNK]) for i in range(0, x.shape[0], _CHUNK)]
             )
-        # Every node goes by ``value <= threshold`` (NaN read as 0): all trees
-        # at once over flat arrays, leaves looping on themselves.
+        # Every node goes by ``value <= threshold`` (NaN read as 0).
+        if np.isnan(x).any():
+            x = np.nan_to_num(x, nan=0.0, posinf=np.inf, neginf=-np.inf)
+        if self._masks is not None:
+            return self._masks.predict(x)
+        # All trees at once over flat arrays, leaves looping on themselves.
         n = x.shape[0]
         values = np.ascontiguousarray(x).ravel()
-        if np.isnan(values).any():
-            values = np.nan_to_num(values, nan=0.0, posinf=np.inf, neginf=-np.inf)
         slot = np.repeat(self._slot_root, n)
         row = np.tile(np.arange(n, dtype=np.intp) * self.n_features, len(self.trees))
         feature, threshold, child = self._slot_feature, self._slot_threshold, self._slot_child
@@ -281,7 +295,7 @@ class Forest:
             child.take(slot, out=at, mode="wrap")
             slot, at = at, slot
         reached = self._slot_value.take(slot, mode="wrap")
-        return np.asarray(reached.reshape(len(self.trees), n).sum(axis=0))
+        return summed_rows(reached.reshape(len(self.trees), n))
 
     def _leaves(self, x: FloatArray) -> IntArray:
         """The leaf each row reaches in each tree (trees × rows), missing values as LightGBM."""
@@ -340,6 +354,151 @@ class Forest:
                 shares[t.feature[node]] += after - value
                 value, node = after, child
         return base, shares
+
+
+class _Masks:
+    """The trees as QuickScorer's masks (see the module docstring).
+
+    Attributes:
+        features: the features split on, in column order.
+        bounds: for each of them, its distinct thresholds, ascending.
+        tables: for each of them, one row per number of its thresholds below
+            a value (``0 .. len(bounds)``), one column per tree: the AND of
+            the masks of the tree's splits on that feature at those
+            thresholds (bit ``i``: the ``i``-th leaf from the left).
+        values: each tree's leaf values from left to right, padded to
+            :attr:`width` (trees × width, flat).
+        width: leaves a tree at most.
+    """
+
+    __slots__ = ("bounds", "features", "leaf_offsets", "tables", "values", "width")
+
+    def __init__(
+        self,
+        features: list[int],
+        bounds: list[FloatArray],
+        tables: list[npt.NDArray[np.unsignedinteger]],
+        values: FloatArray,
+        width: int,
+    ) -> None:
+        self.features = features
+        self.bounds = bounds
+        self.tables = tables
+        self.values = values
+        self.width = width
+        self.leaf_offsets = np.arange(len(values) // width, dtype=np.intp) * width
+        """Each tree's first leaf in :attr:`values`."""
+
+    @classmethod
+    def of(cls, trees: Sequence[_Tree], n_features: int) -> _Masks | None:
+        """The masks of ``trees``, or ``None``: a tree of more than 64 leaves,
+        or a table over :data:`_MASK_BYTES`."""
+        width = max(len(t.leaf_value) for t in trees)
+        if width > 64:
+            return None
+        dtype = np.dtype(np.uint16 if width <= 16 else np.uint32 if width <= 32 else np.uint64)
+        nodes = sum(len(t.feature) for t in trees)
+        if (nodes + n_features) * len(trees) * dtype.itemsize > _MASK_BYTES:
+            return None
+        full = (1 << (8 * dtype.itemsize)) - 1
+        values = np.zeros((len(trees), width), dtype=np.float64)
+        splits: dict[int, list[tuple[float, int, int]]] = {}  # feature: (threshold, tree, mask)
+        for i, t in enumerate(trees):
+            inner = len(t.feature)
+            spans = _leaf_spans(t)
+            for node in range(inner):
+                left = int(t.left[node])
+                first, end = spans[left] if left >= 0 else spans[inner + ~left]
+                splits.setdefault(int(t.feature[node]), []).append(
+                    (float(t.threshold[node]), i, full ^ ((1 << end) - (1 << first)))
+                )
+            for leaf in range(len(t.leaf_value)):
+                values[i, spans[inner + leaf][0]] = t.leaf_value[leaf]
+        features = sorted(splits)
+        bounds: list[FloatArray] = []
+        rows: list[npt.NDArray[np.unsignedinteger]] = []
+        for f in features:
+            threshold = np.array([c[0] for c in splits[f]], dtype=np.float64)
+            tree = np.array([c[1] for c in splits[f]], dtype=np.intp)
+            mask = np.array([c[2] for c in splits[f]], dtype=dtype)
+            bound = np.unique(threshold)
+            block = np.full((len(bound) + 1, len(trees)), full, dtype=dtype)
+            # Row j + 1 holds the masks of the j-th threshold: a value above it
+            # goes right there, and at every threshold below (rows up to j + 1).
+            np.bitwise_and.at(block, (bound.searchsorted(threshold) + 1, tree), mask)
+            rows.append(np.bitwise_and.accumulate(block, axis=0))
+            bounds.append(bound)
+        return cls(features, bounds, rows, values.ravel(), width)
+
+    def predict(self, x: FloatArray) -> FloatArray:
+        """The sum of the trees' leaves for each row of ``x`` (no NaN)."""
+        columns = x.T
+        left: npt.NDArray[np.unsignedinteger] | None = None  # rows × trees
+        for f, bound, table in zip(self.features, self.bounds, self.tables, strict=True):
+            check_deadline()
+            # The row of how many of the thresholds are below the value (the
+            # splits where it goes right).
+            masks = table.take(bound.searchsorted(columns[f]), axis=0)
+            if left is None:
+                left = masks
+            else:
+                left &= masks
+        if left is None:  # trees of one leaf
+            return summed_rows(np.repeat(self.values[self.leaf_offsets][:, None], len(x), axis=1))
+        # The leftmost leaf left: the lowest bit set.
+        if left.dtype == np.uint16:
+            leaf = _LOWEST_BIT.take(left) + self.leaf_offsets
+        else:
+            lowest = left & (~left + 1)
+            leaf = np.log2(lowest).astype(np.intp) + self.leaf_offsets  # powers of 2: exact
+        return summed_rows(self.values.take(leaf).T)  # trees × rows
+
+
+_LOWEST_BIT = np.zeros(1 << 16, dtype=np.uint8)
+"""The index of the lowest bit set of every 16-bit number (0 for 0)."""
+for _bit in range(16):
+    _LOWEST_BIT[1 << _bit :: 1 << (_bit + 1)] = _bit
+
+
+def _leaf_spans(tree: _Tree) -> list[tuple[int, int]]:
+    """For each inner node, then each leaf: the positions from the left
+    (``first``, ``end``) of the leaves under it."""
+    inner = len(tree.feature)
+    spans = [(0, 0)] * (inner + len(tree.leaf_value))
+    if not inner:
+        return [(0, 1)]
+    at = 0
+
+    def visit(child: int) -> tuple[int, int]:
+        nonlocal at
+        if child < 0:
+            spans[inner + ~child] = (at, at + 1)
+            at += 1
+        else:
+            first = visit(int(tree.left[child]))[0]
+            end = visit(int(tree.right[child]))[1]
+            spans[child] = (first, end)
+        return spans[inner + ~child] if child < 0 else spans[child]
+
+    visit(0)
+    return spans
+
+
+def summed_rows(rows: FloatArray) -> FloatArray:
+    """The sum of the rows of a 2-D array, added one after the other, first to
+    last: the same sums, to the bit, as adding them in a loop (as LightGBM adds
+    its trees' outputs).
+
+    (``sum(axis=0)`` over rows in C order adds row after row when they are
+    longer than 1; with a single column it would sum pairwise.)
+
+    >>> summed_rows(np.array([[1e16, 1.0], [1.0, 2.0], [-1e16, 3.0]])).tolist()
+    [0.0, 6.0]
+    """
+    rows = np.ascontiguousarray(rows, dtype=np.float64)
+    if rows.ndim == 2 and rows.shape[1] == 1:
+        return np.asarray(np.add.accumulate(rows, axis=0)[-1], dtype=np.float64)
+    return np.asarray(rows.sum(axis=0), dtype=np.float64)
 
 
 def _count(value: str, what: str, most: int) -> int:

@@ -238,11 +238,10 @@ def _postings(view: ScoringView, leaves: Sequence[Leaf]) -> _Postings | None:
                 ids, contrib = _whoosh_scores(searcher, leaf[0])
                 boost = leaf[1]
                 positive = False
-            else:  # boosted as below, and kept so: a word's boosts recur
-                field, text, weight = leaf
-                ids, contrib = view.impacts(field, text, weight)
-                boost = 1.0
-                positive = positive and weight > 0
+            else:  # boosted as below: a learned expansion's weights do not recur
+                field, text, boost = leaf
+                ids, contrib = view.impacts(field, text)
+                positive = positive and boost > 0
             if len(ids):
                 every_ids.append(ids)
                 every_score.append(contrib * boost if boost != 1.0 else contrib)
