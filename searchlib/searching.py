@@ -589,25 +589,33 @@ class CompiledQuery:
         """The scored parts of the query as the numpy path ranks them (see
         :func:`searchlib.ranking.fastpath.execute_leaves`), or ``None`` when
         the query is not a union (Whoosh runs it)."""
-        return None if self.tree is None else fast_leaves(self.tree)
+        return None if self.tree is None else fast_leaves(self.tree, once=self.expansion_tree)
 
 
-def fast_leaves(node: ir.Node, boost: float = 1.0, top: bool = True) -> list[fastpath.Leaf] | None:
+def fast_leaves(
+    node: ir.Node, boost: float = 1.0, top: bool = True, *, once: ir.Node | None = None
+) -> list[fastpath.Leaf] | None:
     """The scored parts of an OR tree, as :func:`searchlib.ranking.fastpath.leaves`
-    gives them for its Whoosh query: terms as ``(field, text, boost)``, any other
-    part of an OR as its Whoosh query (an AND, a phrase...), ``None`` when the
-    tree is not a union.
+    gives them for its Whoosh query: terms as ``(field, text, boost)`` (those
+    under ``once``, a learned expansion weighted for this query only, as
+    :class:`~searchlib.ranking.fastpath.OneOff`), any other part of an OR as its
+    Whoosh query (an AND, a phrase...), ``None`` when the tree is not a union.
 
     >>> fast_leaves(ir.Or((ir.Term("title", "cour", 1.5), ir.Term("text", "cour")), boost=2.0))
     [('title', 'cour', 3.0), ('text', 'cour', 2.0)]
     """
     if isinstance(node, ir.Term):
         return [(node.field, node.text, boost * node.boost)]
+    if node is once:  # weighted for this query only (a learned expansion)
+        found = fast_leaves(node, boost, top)
+        if found is None:
+            return None
+        return [fastpath.OneOff(*leaf) if len(leaf) == 3 else leaf for leaf in found]
     if isinstance(node, ir.Or):
         out: list[fastpath.Leaf] = []
         inner = boost * node.boost
         for sub in node.items:
-            found = fast_leaves(sub, inner, top=False)
+            found = fast_leaves(sub, inner, top=False, once=once)
             if found is None:
                 return None
             out.extend(found)

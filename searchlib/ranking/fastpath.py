@@ -51,7 +51,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -238,10 +238,15 @@ def _postings(view: ScoringView, leaves: Sequence[Leaf]) -> _Postings | None:
                 ids, contrib = _whoosh_scores(searcher, leaf[0])
                 boost = leaf[1]
                 positive = False
-            else:  # boosted as below: a learned expansion's weights do not recur
-                field, text, boost = leaf
-                ids, contrib = view.impacts(field, text)
+            elif type(leaf) is OneOff:  # boosted as below: its weight does not recur
+                ids, contrib = view.impacts(leaf.field, leaf.text)
+                boost = leaf.boost
                 positive = positive and boost > 0
+            else:  # boosted and kept so: a word's boosts recur
+                field, text, weight = leaf
+                ids, contrib = view.impacts(field, text, weight)
+                boost = 1.0
+                positive = positive and weight > 0
             if len(ids):
                 every_ids.append(ids)
                 every_score.append(contrib * boost if boost != 1.0 else contrib)
@@ -448,8 +453,19 @@ _EMPTY: tuple[IntArray, FloatArray] = (np.zeros(0, dtype=np.int64), np.zeros(0, 
 # -- query shape ------------------------------------------------------------------
 
 
-Leaf = tuple[str, str, float] | tuple[wq.Query, float]
-"""``(field, text, boost)`` for a term, ``(query, boost)`` for any other part of an OR."""
+class OneOff(NamedTuple):
+    """A term weighted for one query only (a learned expansion's term, whose
+    weight differs with every query): its boosted scores are not kept."""
+
+    field: str
+    text: str
+    boost: float
+
+
+Leaf = tuple[str, str, float] | tuple[wq.Query, float] | OneOff
+"""``(field, text, boost)`` for a term (its boosted scores kept: a word's
+boosts recur), :class:`OneOff` for a term weighted for one query,
+``(query, boost)`` for any other part of an OR."""
 
 
 def leaves(query: wq.Query, boost: float = 1.0, top: bool = True) -> list[Leaf] | None:
