@@ -558,18 +558,29 @@ def _top_documents(
         # Every passage scoring at least the take-th best: a prefix of the
         # ranking of passages (ties at its end all kept).
         keep = _best(values, take) if 2 * take < len(values) else np.arange(len(values))
-        order = keep[np.lexsort((hits[keep], -values[keep]))].tolist()
-        seen: set[int] = set()
-        at: list[int] = []
-        for i, key in zip(order, hit_keys[order].tolist(), strict=True):
-            if key not in seen:  # the document's first passage in the ranking: its best
-                seen.add(key)
-                at.append(i)
-                if len(at) == wanted:
-                    break
+        order = keep[np.lexsort((hits[keep], -values[keep]))]
+        at = _first_of_each(order, hit_keys[order], wanted)
         if len(at) == wanted or len(keep) == len(values):
             return list(zip(hits[at].tolist(), values[at].tolist(), strict=True)), total
         take *= 4
+
+
+def _first_of_each(order: IntArray, keys: IntArray, wanted: int) -> IntArray | list[int]:
+    """The first of ``order`` for each of the first ``wanted`` distinct ``keys``
+    (its key), in their order: a document's first passage in the ranking is its best.
+    A page's worth is walked in Python; a reranker's depth, with ``np.unique``."""
+    if wanted > _FEW_RUNS:
+        _, first = np.unique(keys, return_index=True)
+        return order[np.sort(first)[:wanted]]
+    seen: set[int] = set()
+    at: list[int] = []
+    for i, key in zip(order.tolist(), keys.tolist(), strict=True):
+        if key not in seen:
+            seen.add(key)
+            at.append(i)
+            if len(at) == wanted:
+                break
+    return at
 
 
 def _best(values: FloatArray, take: int) -> IntArray:
