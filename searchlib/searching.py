@@ -1160,7 +1160,7 @@ class Shown:
     snippets of a hit not highlighted: frozen, so the results showing the
     same passage share them)."""
 
-    __slots__ = ("_leads", "doc_id", "fields", "id", "position", "start", "text", "title")
+    __slots__ = ("_leads", "doc_id", "fields", "flat", "id", "position", "start", "text", "title")
 
     def __init__(self, stored: Mapping[str, Any]) -> None:
         self.id = str(stored["id"])
@@ -1170,6 +1170,8 @@ class Shown:
         self.title = str(stored.get("title") or "")
         self.text = str(stored.get("text") or "")
         self.fields: Mapping[str, Any] = stored.get("fields") or {}
+        # no list or mapping inside: a copy of the mapping shares nothing mutable
+        self.flat = all(type(v) in _IMMUTABLE for v in self.fields.values())
         self._leads: dict[int, tuple[Snippet, Snippet]] = {}
 
     def leading_snippets(self, chars: int) -> tuple[Snippet, Snippet]:
@@ -1195,18 +1197,10 @@ def _hit(rank: int, score: float, shown: Shown, snippets: tuple[Snippet, Snippet
         text=shown.text,
         snippet=snippets[0],
         title_snippet=snippets[1],
-        # stored values are cached and shared: the hit gets its own copy
-        fields=_copied(shown.fields),
+        # stored values are cached and shared: the hit gets its own copy (a flat
+        # mapping, the usual case, without deepcopy)
+        fields=dict(shown.fields) if shown.flat else copy.deepcopy(dict(shown.fields)),
     )
-
-
-def _copied(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a passage's extra fields that shares nothing mutable with them
-    (a flat mapping, the usual case, is copied without ``deepcopy``)."""
-    for value in fields.values():
-        if type(value) not in _IMMUTABLE:
-            return copy.deepcopy(dict(fields))
-    return dict(fields)
 
 
 _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
