@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from whoosh.analysis import StandardAnalyzer
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
+from whoosh.filedb.filetables import md5_hash
 
 from searchlib import Document, Index
 from searchlib._whoosh import docwriter, postingpool, termwriter
@@ -444,3 +445,9 @@ def test_postings_in_memory_are_merged_without_a_run_of_their_own(
     assert _build(corpus, bulk_docs=True, bulk_terms=True, limitmb=1) == reference
     assert events[-1].startswith("merge") and events[-1] != "merge 0"  # postings left in memory
     assert all(e.startswith("save") for e in events[:-1]) and len(events) > 2  # runs spilled
+
+
+@given(st.binary(max_size=64))
+def test_term_hash_is_whooshs(key: bytes) -> None:
+    # The term writer hashes dictionary keys as Whoosh's md5_hash does, from the digest.
+    assert termwriter.md5_tail(key) == md5_hash(key)

@@ -21,6 +21,7 @@ equal position values are shared objects that pickle once per block.
 from __future__ import annotations
 
 import itertools
+import operator
 import pickle
 import re
 from collections.abc import Callable, Mapping
@@ -268,8 +269,7 @@ def _index(
 
 def _encode_positions(positions: list[int]) -> bytes:
     """``formats.Positions.encode``: the count, then the pickled position deltas."""
-    deltas = [positions[0]]
-    deltas.extend(b - a for a, b in itertools.pairwise(positions))
+    deltas = [positions[0], *map(operator.sub, positions[1:], positions)]
     count: bytes = pack_uint(len(deltas))
     return count + pickle.dumps(deltas, 2)
 

@@ -22,6 +22,7 @@ same.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import operator
 import pickle
@@ -33,7 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3PostingsWriter, W3TermInfo
-from whoosh.filedb.filetables import HashWriter, OrderedHashWriter
+from whoosh.filedb.filetables import HashWriter, OrderedHashWriter, md5_hash
 from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
@@ -192,6 +193,8 @@ class _TermWriter:
         self.postfile = fieldwriter._postfile
         tindex = fieldwriter._tindex
         self.tindex = tindex if type(tindex) is OrderedHashWriter else None
+        hashfn = getattr(tindex, "hashfn", None)
+        self.hashfn: Any = md5_tail if hashfn is md5_hash else hashfn
         self.start_field(fieldwriter)
 
     def start_field(self, fieldwriter: Any) -> None:
@@ -238,27 +241,35 @@ class _TermWriter:
         maxweight: float = 0
         for start in range(0, n, limit):
             end = start + limit
-            block_ids = ids[start:end]
-            block_weights = weights[start:end]
+            if n <= limit:  # one block (most terms): the columns as they are
+                block_ids, block_weights, block_values = ids, weights, values
+            else:
+                block_ids = ids[start:end]
+                block_weights = weights[start:end]
+                block_values = values[start:end]
             count = len(block_ids)
             stored = array("f", block_weights).tolist()  # float32, as Whoosh keeps them
             total += sum(stored)
-            blockmax = max(0, *block_weights)
+            blockmax = max(block_weights) if count > 1 else block_weights[0]
+            if not blockmax > 0:
+                blockmax = 0  # Whoosh's max(0, *weights)
             maxweight = max(maxweight, blockmax)
             if stored.count(1.0) == count:
                 mini_weights: Any = None
-            elif stored.count(stored[0]) == count:
+            elif count == 1 or stored.count(stored[0]) == count:
                 mini_weights = stored[0]
             else:
                 mini_weights = tuple(stored)
-            kept = [v for v in values[start:end] if v]
             if fixedsize is None or fixedsize < 0:
-                mini_values: Any = tuple(kept)
+                mini_values: Any = tuple(filter(None, block_values))
             elif fixedsize == 0:
                 mini_values = None
             else:
-                mini_values = emptybytes.join(kept)
-            deltas = tuple(map(operator.sub, block_ids, [0, *block_ids[:-1]]))
+                mini_values = emptybytes.join(filter(None, block_values))
+            if count == 1:
+                deltas: tuple[int, ...] = (block_ids[0],)
+            else:
+                deltas = (block_ids[0], *map(operator.sub, block_ids[1:], block_ids))
             data = dumps((deltas, mini_weights, mini_values), BLOCK_PROTOCOL)
             block_comp = comp if len(data) >= MIN_COMPRESSED else 0
             if block_comp:
@@ -285,9 +296,15 @@ class _TermWriter:
         entry = _LENGTHS.pack(len(key), len(terminfo)) + key + terminfo
         tindex.dbfile.write(entry)
         self.termpos += len(entry)
-        h = tindex.hashfn(key)
+        h = self.hashfn(key)
         tindex.buckets[h & 255].append((h, pos))
         tindex.lastkey = key
 
 
 _TERM_INFO: struct.Struct = W3TermInfo._struct
+
+
+def md5_tail(key: bytes) -> int:
+    """Whoosh's ``filetables.md5_hash`` (the MD5 digest's last 32 bits), without
+    going through its hexadecimal form."""
+    return int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[12:], "big")
