@@ -315,8 +315,9 @@ class LetterCounts:
         given = [f for f in forms if f]
         lengths = np.fromiter(map(len, given), dtype=np.int64, count=len(given))
         text = "".join(given).encode("utf-32-le", errors="surrogatepass")
-        codes = np.frombuffer(text, dtype=np.uint32).astype(np.int64)
-        firsts = codes[np.cumsum(lengths) - lengths]
+        codes = np.frombuffer(text, dtype=np.uint32)
+        ends = np.cumsum(lengths)
+        firsts = codes[ends - lengths]
         order = np.lexsort((lengths, firsts))
         self.forms = [given[i] for i in order.tolist()]
         self.lengths = lengths[order]
@@ -324,22 +325,22 @@ class LetterCounts:
         bounds = np.append(np.flatnonzero(np.diff(firsts, prepend=-1)), len(firsts)).tolist()
         self.starts = {chr(int(firsts[lo])): (lo, hi) for lo, hi in itertools.pairwise(bounds)}
         self.slots = {c: i % BAG_SLOTS for i, c in enumerate(sorted(set(alphabet)))}
-        # Each letter of each form as a cell (form, slot), counted a block of forms at a time.
-        letters = np.array([ord(c) for c in self.slots], dtype=np.int64)  # in order
-        slots = np.array(list(self.slots.values()), dtype=np.int64)
-        at = np.searchsorted(letters, codes).clip(0, max(len(letters) - 1, 0))
-        known = letters[at] == codes if len(letters) else np.zeros(len(codes), dtype=np.bool_)
-        rows = np.repeat(np.arange(len(given), dtype=np.int64), lengths)[known]
-        cells = rows * BAG_SLOTS + slots[at[known]]
+        # The slot of each character (BAG_SLOTS: none, a letter no form holds)
+        table = np.full(int(codes.max(initial=0)) + 1, BAG_SLOTS, dtype=np.uint8)
+        for c, slot in self.slots.items():
+            if ord(c) < len(table):
+                table[ord(c)] = slot
+        # Counted a block of forms at a time: (form, slot) cells, the unknown slot last.
         counts = np.zeros((len(given), BAG_SLOTS), dtype=np.uint8)
+        width = BAG_SLOTS + 1
         block = 4096
-        cut = np.searchsorted(rows, np.arange(0, len(given) + block, block))
-        for k, lo in enumerate(range(0, len(given), block)):
+        for lo in range(0, len(given), block):
             hi = min(lo + block, len(given))
-            part = np.bincount(
-                cells[cut[k] : cut[k + 1]] - lo * BAG_SLOTS, minlength=(hi - lo) * BAG_SLOTS
-            )
-            counts[lo:hi] = np.minimum(part, 255).reshape(hi - lo, BAG_SLOTS)
+            start, end = int(ends[lo] - lengths[lo]), int(ends[hi - 1])
+            rows = np.repeat(np.arange(hi - lo, dtype=np.int64), lengths[lo:hi])
+            cells = rows * width + table[codes[start:end]]
+            part = np.bincount(cells, minlength=(hi - lo) * width).reshape(hi - lo, width)
+            counts[lo:hi] = np.minimum(part[:, :BAG_SLOTS], 255)
         self.counts = counts[order]
 
     def near(self, word: str, edits: int) -> list[str]:
