@@ -146,9 +146,12 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     """Optimal-string-alignment distance (a transposition of neighbours counts
     one), or ``limit + 1`` when it is above ``limit``.
 
-    Only the cells at most ``limit`` from the diagonal are computed (the
-    others are above it), and the count stops at the first row that is all
-    above it.
+    A common start and end are set aside first: an alignment that does not
+    match their letters to each other can be changed into one that does, at
+    no more cost (true of transpositions too: ``xy`` -> ``yx`` with ``x``
+    first in both means ``x = y``). Of the rest, only the cells at most
+    ``limit`` from the diagonal are computed (the others are above it), and
+    the count stops at the first row that is all above it.
 
     >>> edit_distance("licenciement", "licenciemnet", 2), edit_distance("abc", "xyz", 1)
     (1, 2)
@@ -156,6 +159,14 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     n, m = len(a), len(b)
     if abs(n - m) > limit:
         return limit + 1
+    start = 0
+    while start < n and start < m and a[start] == b[start]:
+        start += 1
+    while n > start and m > start and a[n - 1] == b[m - 1]:
+        n -= 1
+        m -= 1
+    a, b = a[start:n], b[start:m]
+    n, m = n - start, m - start
     over = limit + 1
     prev2: list[int] = []
     prev = list(range(over)) + [over] * (m + 1 - over) if m >= over else list(range(m + 1))
