@@ -452,14 +452,10 @@ class SearcherState:
         mask = self.context_masks.get(key)
         if mask is None:
             mask = self.context_masks.put(key, self._context_mask(groups, fields))
-        counts = []
-        for term in terms:
-            held = [ids[mask[ids]] for ids in self._passages(term, fields)]
-            if len(held) > 1:  # a passage may hold the term in several fields
-                counts.append(len(np.unique(np.concatenate(held))))
-            else:
-                counts.append(len(held[0]) if held else 0)
-        return counts
+        return [
+            self._distinct([ids[mask[ids]] for ids in self._passages(term, fields)])
+            for term in terms
+        ]
 
     def _context_mask(
         self, groups: Sequence[Sequence[str]], fields: Sequence[str]
@@ -492,6 +488,18 @@ class SearcherState:
             if self.doc_frequency(f, term):
                 found.append(view.postings(f, btext)[0])
         return found
+
+    @staticmethod
+    def _distinct(parts: Sequence[npt.NDArray[np.int64]]) -> int:
+        """Passages in ``parts`` (each in order, none twice), counted once: a
+        passage may hold a term in several fields."""
+        if len(parts) == 2 and len(parts[0]) and len(parts[1]):
+            a, b = parts
+            at = np.searchsorted(b, a).clip(max=len(b) - 1)
+            return len(a) + len(b) - int(np.count_nonzero(b[at] == a))
+        if len(parts) > 1:
+            return len(np.unique(np.concatenate(parts)))
+        return sum(map(len, parts))
 
     def _ids(self, term: str, fields: Sequence[str]) -> npt.NDArray[np.int64]:
         view = self.scoring

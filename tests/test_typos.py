@@ -1,5 +1,6 @@
-"""Edit-distance-1 lookups against a brute-force Levenshtein and Whoosh's own; the
-French words that typo correction never rewrites."""
+"""Edit-distance-1 lookups against a brute-force Levenshtein and Whoosh's own; forms
+within two edits against reading every form; the French words that typo correction
+never rewrites."""
 
 from __future__ import annotations
 
