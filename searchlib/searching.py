@@ -441,18 +441,65 @@ class SearcherState:
         self, groups: Sequence[Sequence[str]], terms: Sequence[str], fields: Sequence[str]
     ) -> list[int]:
         """For each of ``terms``, the passages holding it (in one of ``fields``)
-        and, for each group, one of its terms."""
+        and, for each group, one of its terms.
+
+        Read from the passage numbers of each term (the fast path's postings,
+        decoded once per segment), never scored: which passages hold the
+        groups is one mask, kept per groups and fields; a term's count is how
+        many of its passages the mask holds.
+        """
         key = (tuple(tuple(g) for g in groups), tuple(fields))
         mask = self.context_masks.get(key)
         if mask is None:
-            mask = np.zeros(self.scoring.doc_count, dtype=np.bool_)
-            mask[self._holding(groups, fields)] = True
-            mask = self.context_masks.put(key, mask)
-        counts = []
-        for term in terms:
-            ids = self._ids(term, fields)
-            counts.append(len(np.unique(ids[mask[ids]])))
-        return counts
+            mask = self.context_masks.put(key, self._context_mask(groups, fields))
+        return [
+            self._distinct([ids[mask[ids]] for ids in self._passages(term, fields)])
+            for term in terms
+        ]
+
+    def _context_mask(
+        self, groups: Sequence[Sequence[str]], fields: Sequence[str]
+    ) -> npt.NDArray[np.bool_]:
+        """Which passages are live and hold, for each group, one of its terms
+        in one of ``fields`` (none when there is no group)."""
+        view = self.scoring
+        if not groups:
+            return np.zeros(view.doc_count, dtype=np.bool_)
+        mask = np.ones(view.doc_count, dtype=np.bool_) if view.deleted is None else ~view.deleted
+        for terms in groups:
+            held = np.zeros(view.doc_count, dtype=np.bool_)
+            for term in terms:
+                for ids in self._passages(term, fields):
+                    held[ids] = True
+            mask &= held
+        return mask
+
+    def _passages(self, term: str, fields: Sequence[str]) -> list[npt.NDArray[np.int64]]:
+        """The passages holding ``term``, for each of ``fields`` that has it."""
+        view = self.scoring
+        found = []
+        for f in fields:
+            if f not in view.schema:
+                continue
+            try:
+                btext = view.schema[f].to_bytes(term)
+            except ValueError:  # no term of this field
+                continue
+            if self.doc_frequency(f, term):
+                found.append(view.postings(f, btext)[0])
+        return found
+
+    @staticmethod
+    def _distinct(parts: Sequence[npt.NDArray[np.int64]]) -> int:
+        """Passages in ``parts`` (each in order, none twice), counted once: a
+        passage may hold a term in several fields."""
+        if len(parts) == 2 and len(parts[0]) and len(parts[1]):
+            a, b = parts
+            at = np.searchsorted(b, a).clip(max=len(b) - 1)
+            return len(a) + len(b) - int(np.count_nonzero(b[at] == a))
+        if len(parts) > 1:
+            return len(np.unique(np.concatenate(parts)))
+        return sum(map(len, parts))
 
     def _ids(self, term: str, fields: Sequence[str]) -> npt.NDArray[np.int64]:
         view = self.scoring

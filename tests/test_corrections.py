@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from searchlib import Completion, Correction, Document, Index, Ranking, Suggestion
 from searchlib.engine.pipeline import Pipeline
@@ -447,3 +452,61 @@ def test_how_a_form_is_written_is_read_from_the_pieces_that_can_give_it() -> Non
             counts: dict[str, int] = {}
             count_written(text, term, exact, counts)
             assert counts == expected, (text, term)
+
+
+# -- co-occurrences (completions ranked with the query's other words, typo readings) --------
+
+_WORDS = "contrat travail rupture salaire prime congé préavis licenciement".split()
+
+
+@pytest.fixture(scope="module")
+def segmented() -> Index:
+    """Passages over a few words, added in three batches (segments), some deleted."""
+    rng = random.Random(7)
+    index = Index.in_memory()
+    for batch in range(3):
+        docs = []
+        for i in range(40):
+            title = " ".join(rng.sample(_WORDS, 1))
+            text = " ".join(rng.choices(_WORDS, k=rng.randint(1, 5)))
+            docs.append(Document(f"d{batch}-{i}", title, text))
+        index.add(docs)
+    index.delete([f"d1-{i}" for i in range(0, 40, 3)])
+    return index
+
+
+def _holding(state: Any, term: str, fields: Sequence[str]) -> set[int]:
+    """Live passages holding ``term`` in one of ``fields``, read from Whoosh's postings."""
+    reader = state.searcher.reader()
+    found: set[int] = set()
+    for f in fields:
+        if f in state.searcher.schema and state.searcher.doc_frequency(f, term):
+            found.update(d for d in reader.postings(f, term).all_ids() if not reader.is_deleted(d))
+    return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(_WORDS), max_size=3), max_size=3),
+    st.lists(st.sampled_from([*_WORDS, "absent", "123"]), max_size=6),
+    st.sampled_from([("title", "text"), ("text",), ("title",), ("text", "nofield")]),
+)
+def test_co_occurrences_count_the_passages_holding_a_term_and_each_group(
+    segmented: Index, words: list[list[str]], typed: list[str], fields: tuple[str, ...]
+) -> None:
+    state = segmented.search_context().state
+    analyzer = state.searcher.schema["text"].analyzer
+
+    def term(word: str) -> str:
+        return str(next(iter(analyzer(word))).text)
+
+    groups = [[term(w) for w in group] for group in words]
+    terms = [term(w) for w in typed]
+    expected = []
+    for t in terms:
+        found = _holding(state, t, fields)
+        for group in groups:
+            found &= set().union(*(_holding(state, g, fields) for g in group))
+        expected.append(len(found) if groups else 0)
+    assert state.co_occurrences(groups, terms, fields) == expected
+    assert state.co_occurrences(groups, terms, fields) == expected  # the groups' mask kept

@@ -1,7 +1,10 @@
-"""Edit-distance-1 lookups against a brute-force Levenshtein and Whoosh's own; the
-French words that typo correction never rewrites."""
+"""Edit-distance-1 lookups against a brute-force Levenshtein and Whoosh's own; forms
+within two edits against reading every form; the French words that typo correction
+never rewrites."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +15,7 @@ from searchlib.analysis.analyzer import fold
 from searchlib.query.french_words import NO_WORDS, FrenchWords, french_words
 from searchlib.query.typos import (
     LARGE_INDEX,
+    LetterCounts,
     Respelling,
     SurfaceVocabulary,
     Vocabulary,
@@ -40,6 +44,92 @@ WORDS = st.text(alphabet="abcé1", min_size=1, max_size=6)
 def test_within_one_is_distance_one_keeping_the_first_letter(terms: list[str], word: str) -> None:
     expected = sorted({t for t in terms if t[0] == word[0] and _distance(t, word) == 1})
     assert Vocabulary(terms).within_one(word) == expected
+
+
+def _osa(a: str, b: str) -> int:
+    """Optimal-string-alignment distance, the whole table (the reference)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(
+                d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
+            )
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def _within(forms: Iterable[str], word: str, edits: int) -> list[tuple[str, int]]:
+    """What SurfaceVocabulary.within gives, by reading every form."""
+    found: dict[str, int] = {}
+    for form in forms:
+        if form and form != word and form[0] == word[0]:
+            distance = _osa(word[1:], form[1:])
+            if distance <= edits:
+                found[form] = distance
+    if edits >= 2:
+        for form in forms:
+            first = {word[1:], word[1:2] + word[:1] + word[2:]}
+            if form != word and (form in first or form[1:] in (word, word[1:])):
+                found.setdefault(form, 2)  # one edit of the first letter
+    return sorted(found.items(), key=lambda kv: (kv[1], kv[0]))
+
+
+@st.composite
+def _near_forms(draw: st.DrawFn) -> tuple[list[str], str]:
+    """A word, and forms of which many are a few edits from it."""
+    letters = "abcé-"
+    word = draw(st.text(alphabet=letters, min_size=1, max_size=13))
+    forms = draw(st.lists(st.text(alphabet=letters, min_size=1, max_size=14), max_size=10))
+    for _ in range(draw(st.integers(0, 30))):
+        form = list(word)
+        for _ in range(draw(st.integers(1, 3))):
+            at = draw(st.integers(0, len(form)))
+            edit = draw(st.sampled_from(["insert", "delete", "replace", "swap"]))
+            letter = draw(st.sampled_from(letters))
+            if edit == "insert":
+                form.insert(at, letter)
+            elif at < len(form) and edit == "delete":
+                del form[at]
+            elif at < len(form) and edit == "replace":
+                form[at] = letter
+            elif at + 1 < len(form):
+                form[at], form[at + 1] = form[at + 1], form[at]
+        forms.append("".join(form))
+    return forms, word
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_near_forms(), st.integers(1, 2))
+def test_within_finds_what_reading_every_form_finds(
+    near: tuple[list[str], str], edits: int
+) -> None:
+    forms, word = near
+    vocabulary = SurfaceVocabulary(forms)
+    word = fold(word)
+    # the same forms, distances and order; one and two edits, short and long words
+    assert vocabulary.within(word, edits) == _within(vocabulary.by_fold, word, edits)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.text(alphabet="abcd", max_size=12), st.text(alphabet="abcd", max_size=12), st.integers(0, 3)
+)
+def test_edit_distance_is_the_whole_tables_up_to_the_limit(a: str, b: str, limit: int) -> None:
+    assert edit_distance(a, b, limit) == min(_osa(a, b), limit + 1)
+
+
+def test_letter_counts_keep_the_forms_with_the_letters_of_a_word() -> None:
+    forms = ["contrat", "contrats", "cantrat", "contrôle", "travail", "c", "cé", "c\U0001f600"]
+    counts = LetterCounts(forms, "".join(sorted(set("".join(forms)))))
+    assert counts.near("contrst", 1) == ["contrat", "contrats"]  # the letters of one edit
+    assert sorted(counts.near("contrst", 2)) == ["cantrat", "contrat", "contrats"]
+    assert counts.near("c\U0001f601", 1) == ["c", "cé", "c\U0001f600"]  # a letter no form has
+    assert counts.near("zut", 2) == [] and LetterCounts([], "").near("zut", 2) == []
+    # past 64 letters some share a count: more forms pass, none is lost
+    many = [chr(0x4E00 + i) * 2 for i in range(200)]
+    counts = LetterCounts(many, "".join(sorted(set("".join(many)))))
+    assert counts.near(many[3][0] + "x", 1) == [many[3]]
 
 
 def test_same_answers_as_whoosh_terms_within() -> None:

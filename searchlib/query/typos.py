@@ -38,9 +38,12 @@ one edit away: « accordée », two edits away, is another word.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
 
 from searchlib.analysis.analyzer import fold
 
@@ -143,27 +146,50 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     """Optimal-string-alignment distance (a transposition of neighbours counts
     one), or ``limit + 1`` when it is above ``limit``.
 
+    A common start and end are set aside first: an alignment that does not
+    match their letters to each other can be changed into one that does, at
+    no more cost (true of transpositions too: ``xy`` -> ``yx`` with ``x``
+    first in both means ``x = y``). Of the rest, only the cells at most
+    ``limit`` from the diagonal are computed (the others are above it), and
+    the count stops at the first row that is all above it.
+
     >>> edit_distance("licenciement", "licenciemnet", 2), edit_distance("abc", "xyz", 1)
     (1, 2)
     """
-    if abs(len(a) - len(b)) > limit:
+    n, m = len(a), len(b)
+    if abs(n - m) > limit:
         return limit + 1
+    start = 0
+    while start < n and start < m and a[start] == b[start]:
+        start += 1
+    while n > start and m > start and a[n - 1] == b[m - 1]:
+        n -= 1
+        m -= 1
+    a, b = a[start:n], b[start:m]
+    n, m = n - start, m - start
+    over = limit + 1
     prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        best = i
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                v = min(v, prev2[j - 2] + 1)
+    prev = list(range(over)) + [over] * (m + 1 - over) if m >= over else list(range(m + 1))
+    for i in range(1, n + 1):
+        cur = [over] * (m + 1)
+        if i <= limit:
+            cur[0] = i
+        ca = a[i - 1]
+        lo, hi = max(1, i - limit), min(m, i + limit)
+        for j in range(lo, hi + 1):
+            cb = b[j - 1]
+            v = prev[j - 1] + (ca != cb)
+            if prev[j] < v:  # prev[j] + 1 <= v
+                v = prev[j] + 1
+            if cur[j - 1] < v:
+                v = cur[j - 1] + 1
+            if j > 1 and i > 1 and ca == b[j - 2] and a[i - 2] == cb and prev2[j - 2] < v:
+                v = prev2[j - 2] + 1
             cur[j] = v
-            best = min(best, v)
-        if best > limit:
-            return limit + 1
+        if cur[0] > limit and min(cur[lo : hi + 1]) > limit:
+            return over
         prev2, prev = prev, cur
-    return min(prev[-1], limit + 1)
+    return min(prev[m], over)
 
 
 class SurfaceVocabulary:
@@ -181,7 +207,7 @@ class SurfaceVocabulary:
         self.by_fold = by_fold
         self.alphabet = "".join(sorted(set("".join(by_fold))))
         self.ordered = sorted(by_fold)
-        self._grams: dict[tuple[str, str], list[str]] | None = None
+        self._counts: LetterCounts | None = None
 
     @classmethod
     def of_field(cls, searcher: Searcher, field: str = "exact") -> SurfaceVocabulary:
@@ -209,15 +235,25 @@ class SurfaceVocabulary:
         """Folded forms at 1 to ``edits`` (at most 2) edits from ``word``, with
         their distance; sorted by distance, then form. The first letter is
         kept, except that at 2 edits one edit of the first letter alone
-        counts as two (as Meilisearch counts it)."""
+        counts as two (as Meilisearch counts it).
+
+        One edit away, each form the word gives by an edit is looked up; two
+        edits away, the forms of its first letter with the letters to be
+        (:class:`LetterCounts`) have their edits counted (:func:`edit_distance`).
+        """
         if edits <= 0 or not word:
             return []
         found: dict[str, int] = {}
-        for cand in self._one_edit(word):
-            found[cand] = 1
-        if edits >= 2:
-            for cand in self._two_edits(word):
-                found.setdefault(cand, 2)
+        if edits == 1:
+            found = dict.fromkeys(self._one_edit(word), 1)
+        else:
+            if self._counts is None:
+                self._counts = LetterCounts(self.by_fold, self.alphabet)
+            rest = word[1:]
+            for form in self._counts.near(word, 2):
+                distance = edit_distance(rest, form[1:], 2)
+                if 0 < distance <= 2:
+                    found[form] = distance
             for cand in self.first_letter(word):  # counts two, as Meilisearch counts it
                 found.setdefault(cand, 2)
         found.pop(word, None)
@@ -256,38 +292,91 @@ class SurfaceVocabulary:
         candidates.discard(word)
         return {c for c in candidates if c in forms}
 
-    def _two_edits(self, word: str) -> set[str]:
-        """Forms within two edits: those sharing enough letter pairs with
-        ``word`` (and its first letter), checked by :func:`edit_distance`."""
-        grams = self._gram_index()
-        pairs = _bigrams(word)
-        counts: dict[str, int] = {}
-        for g in pairs:
-            for form in grams.get((word[0], g), ()):
-                counts[form] = counts.get(form, 0) + 1
-        # Each edit changes at most three letter pairs (a transposition).
-        need = len(pairs) - 6
-        return {
-            form
-            for form, shared in counts.items()
-            if shared >= need
-            and abs(len(form) - len(word)) <= 2
-            and edit_distance(word[1:], form[1:], 2) <= 2
-        }
 
-    def _gram_index(self) -> dict[tuple[str, str], list[str]]:
-        if self._grams is None:
-            grams: dict[tuple[str, str], list[str]] = {}
-            for form in self.by_fold:
-                if len(form) >= TWO_EDITS_FROM - 2:
-                    for g in _bigrams(form):
-                        grams.setdefault((form[0], g), []).append(form)
-            self._grams = grams
-        return self._grams
+BAG_SLOTS = 64
+"""Letters told apart by :class:`LetterCounts` (beyond, some share a count)."""
 
 
-def _bigrams(word: str) -> set[str]:
-    return {word[i : i + 2] for i in range(len(word) - 1)}
+class LetterCounts:
+    """Forms grouped by first letter and length, with how many times each holds
+    each letter: what :meth:`SurfaceVocabulary.within` reads to find the few
+    forms that may be close to a word before counting their edits.
+
+    An edit changes a form's letters by at most one letter removed and one
+    added (a transposition by none): a form within ``k`` edits of a word has
+    at most ``k`` letters the word lacks, and lacks at most ``k`` of the
+    word's (counted with repetition), the "bag distance" (Bartolini et al.,
+    2002). Counting the letters of the forms of the word's first letter and
+    length (give or take ``k``) is a few numpy operations; the edits are then
+    counted for the one form in a hundred that passes.
+
+    Args:
+        forms: folded forms (the empty one is left out).
+        alphabet: their letters; past :data:`BAG_SLOTS`, several share a
+            count (the bound holds, looser).
+
+    Example:
+        >>> forms = ["contrat", "contrats", "contact", "cantrat", "travail"]
+        >>> counts = LetterCounts(forms, "acilnorstv")
+        >>> counts.near("contrst", 1)  # contrats has the letters, but is two edits away
+        ['contrat', 'contrats']
+    """
+
+    def __init__(self, forms: Iterable[str], alphabet: str) -> None:
+        given = [f for f in forms if f]
+        lengths = np.fromiter(map(len, given), dtype=np.int64, count=len(given))
+        text = "".join(given).encode("utf-32-le", errors="surrogatepass")
+        codes = np.frombuffer(text, dtype=np.uint32)
+        ends = np.cumsum(lengths)
+        firsts = codes[ends - lengths]
+        order = np.lexsort((lengths, firsts))
+        self.forms = [given[i] for i in order.tolist()]
+        self.lengths = lengths[order]
+        firsts = firsts[order]
+        bounds = np.append(np.flatnonzero(np.diff(firsts, prepend=-1)), len(firsts)).tolist()
+        self.starts = {chr(int(firsts[lo])): (lo, hi) for lo, hi in itertools.pairwise(bounds)}
+        self.slots = {c: i % BAG_SLOTS for i, c in enumerate(sorted(set(alphabet)))}
+        # The slot of each character (BAG_SLOTS: none, a letter no form holds)
+        table = np.full(int(codes.max(initial=0)) + 1, BAG_SLOTS, dtype=np.uint8)
+        for c, slot in self.slots.items():
+            if ord(c) < len(table):
+                table[ord(c)] = slot
+        # Counted a block of forms at a time: (form, slot) cells, the unknown slot last.
+        counts = np.zeros((len(given), BAG_SLOTS), dtype=np.uint8)
+        width = BAG_SLOTS + 1
+        block = 4096
+        for lo in range(0, len(given), block):
+            hi = min(lo + block, len(given))
+            start, end = int(ends[lo] - lengths[lo]), int(ends[hi - 1])
+            rows = np.repeat(np.arange(hi - lo, dtype=np.int64), lengths[lo:hi])
+            cells = rows * width + table[codes[start:end]]
+            part = np.bincount(cells, minlength=(hi - lo) * width).reshape(hi - lo, width)
+            counts[lo:hi] = np.minimum(part[:, :BAG_SLOTS], 255)
+        self.counts = counts[order]
+
+    def near(self, word: str, edits: int) -> list[str]:
+        """The forms of ``word``'s first letter whose letters allow them to be
+        within ``edits`` edits of it (a few more than are: count them)."""
+        if not word or word[0] not in self.starts:
+            return []
+        lo, hi = self.starts[word[0]]
+        n = len(word)
+        lengths = self.lengths[lo:hi]
+        a = lo + int(np.searchsorted(lengths, n - edits, side="left"))
+        b = lo + int(np.searchsorted(lengths, n + edits, side="right"))
+        if a >= b:
+            return []
+        own = np.zeros(BAG_SLOTS, dtype=np.int16)
+        for c in word:
+            slot = self.slots.get(c)
+            if slot is not None:  # else a letter no form holds: missing from all
+                own[slot] += 1
+        extra = np.maximum(self.counts[a:b].astype(np.int16) - own, 0).sum(axis=1)
+        # extra - missing = len(form) - len(word), letters no form holds included
+        missing = extra - (self.lengths[a:b] - n)
+        keep = np.flatnonzero((extra <= edits) & (missing <= edits))
+        forms = self.forms
+        return [forms[a + int(i)] for i in keep]
 
 
 @dataclass(frozen=True, slots=True)
