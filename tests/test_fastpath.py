@@ -444,7 +444,10 @@ def test_selective_queries_are_summed_passage_by_passage_to_the_same_scores(
             by_passage = execute_fast(view, query, limit, collapse)
             monkeypatch.setattr(fastpath, "SPARSE_SHARE", 10**9)  # always over every passage
             dense = execute_fast(view, query, limit, collapse)
-            assert by_passage == dense, text
+            monkeypatch.setattr(fastpath, "_ADD_AT_FROM", 0)  # every part added in place
+            in_place = execute_fast(view, query, limit, collapse)
+            monkeypatch.undo()
+            assert by_passage == dense == in_place, text
             compared += by_passage is not None
     assert compared > 100 and sparse and dense_chosen  # the default chose each way
 
