@@ -2,7 +2,7 @@
 
 The compiler (:mod:`searchlib.query.compiler`, the one rule book) turns a
 query's syntax tree into these nodes; each backend only *emits* them: Whoosh
-query objects (:mod:`searchlib._whoosh.emit`) or OpenSearch's query DSL.
+query objects (:func:`searchlib.searching.whoosh_query`) or OpenSearch's query DSL.
 
 Scoring is the sum of the matching parts, each multiplied by the boosts
 around it (as Whoosh and Lucene's ``bool`` queries score):

@@ -228,7 +228,7 @@ def _postings(view: ScoringView, leaves: Sequence[Leaf]) -> _Postings | None:
     try:
         for leaf in leaves:
             if len(leaf) == 2:
-                check_deadline()  # (a term checks it when it reads its postings)
+                check_deadline()  # a phrase reads positions, any other part runs Whoosh
                 if type(leaf[0]) is wq.Phrase:
                     ids, summed = view.phrase(leaf[0])
                     boost = leaf[0].boost * leaf[1]
