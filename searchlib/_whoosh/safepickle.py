@@ -127,8 +127,14 @@ def _data_reconstructor(cls: Any, base: Any, state: Any) -> Any:
 
 
 def restricted_loads(data: bytes) -> Any:
-    """``pickle.loads`` for plain data (no class may be named)."""
-    return _DataUnpickler(io.BytesIO(data)).load()
+    """``pickle.loads`` for plain data (no class may be named).
+
+    The bytes are handed to the unpickler through a buffered reader: it then
+    reads them in bulk (it peeks ahead), not with a Python call per opcode as
+    from a bare ``BytesIO`` (several times slower on a posting block).
+    """
+    stream = io.BufferedReader(io.BytesIO(data), max(len(data), io.DEFAULT_BUFFER_SIZE))
+    return _DataUnpickler(stream).load()
 
 
 def restricted_load(file: IO[bytes]) -> Any:
