@@ -110,12 +110,15 @@ def _bulk_postings(m: Any) -> tuple[array[int], array[float]] | None:
     ids = array("i")
     tf = array("d")
     if len(found) == 1:  # most terms: converted as they are (numpy costs more)
-        count, first, small, weights = heads[0]
-        if first is None:  # as the unpickler read it
-            ids.extend(itertools.accumulate(small))
+        count, small, stored_ids, weights = heads[0]
+        if small is None:  # as the unpickler read it
+            ids.extend(itertools.accumulate(stored_ids))
             tf.extend(_weights_of(weights, count))
         else:
-            ids.extend(itertools.accumulate(itertools.chain((first,), small)))
+            deltas = [lo | hi << 8 for lo, hi in zip(*small, strict=True)]
+            for i, value in stored_ids:
+                deltas[i] = value
+            ids.extend(itertools.accumulate(deltas))
             tf.extend(_binfloat_struct(count).unpack(weights))
         return ids, tf
     converted = _converted(heads)
@@ -132,9 +135,10 @@ def _binfloat_struct(count: int) -> struct.Struct:
     return struct.Struct(">" + "xd" * count)
 
 
-Head = tuple[int, int | None, Any, Any]
-"""A block's count, then its first id, its other ids' deltas (bytes, one
-each) and its weights (``BINFLOAT`` opcodes); or ``None``, its ids' deltas and
+Head = tuple[int, tuple[bytes, bytes] | None, Any, Any]
+"""A block's count, then its ids' deltas (their low and high bytes), the
+deltas past 65535 (``(index, delta)`` pairs) and its weights (``BINFLOAT``
+opcodes), as :func:`_laid_head` reads them; or ``None``, its ids' deltas and
 its weights as stored (as the unpickler reads them)."""
 
 
@@ -154,36 +158,40 @@ def _heads(found: list[tuple[int, int, bytes]]) -> list[Head] | None:
                 return None
             heads.append((count, None, *read))
         else:
-            heads.append((count, *head))
+            heads.append((count, head[:2], head[2], head[3]))
     return heads
 
 
 def _converted(heads: list[Head]) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]] | None:
     """The ids and weights of a term's blocks, converted all at once."""
     counts = [head[0] for head in heads]
-    firsts = [head[1] for head in heads]
     n = sum(counts)
     held = np.array(counts, dtype=np.int64)
     starts = np.cumsum(held) - held
-    laid = [first for first in firsts if first is not None]
+    laid = [head[1] for head in heads if head[1] is not None]
     if len(laid) == len(heads):  # every block laid out as expected
-        deltas = np.empty(n, dtype=np.int64)
-        rest_of_block = np.ones(n, dtype=np.bool_)
-        rest_of_block[starts] = False
-        deltas[rest_of_block] = np.frombuffer(b"".join(head[2] for head in heads), np.uint8)
-        deltas[starts] = laid
-        tf = _binfloats(b"".join(head[3] for head in heads))
+        deltas = np.frombuffer(b"".join([lo for lo, _ in laid]), np.uint8).astype(np.int64)
+        deltas |= np.frombuffer(b"".join([hi for _, hi in laid]), np.uint8).astype(np.int64) << 8
+        where: list[int] = []
+        large: list[int] = []
+        for start, (_, _, others, _) in zip(starts.tolist(), heads, strict=True):
+            for i, value in others:
+                where.append(start + i)
+                large.append(value)
+        deltas[where] = large
+        tf = _binfloats(b"".join([head[3] for head in heads]))
     else:  # some blocks as the unpickler read them
         id_parts: list[npt.NDArray[np.int64]] = []
         tf_parts: list[npt.NDArray[np.float64]] = []
-        for count, first, small, weights in heads:
-            if first is None:
-                id_parts.append(np.frombuffer(array("q", small), dtype=np.int64))
+        for count, small, stored_ids, weights in heads:
+            if small is None:
+                id_parts.append(np.frombuffer(array("q", stored_ids), dtype=np.int64))
                 tf_parts.append(np.frombuffer(array("d", _weights_of(weights, count)), np.float64))
             else:
-                block = np.empty(count, dtype=np.int64)
-                block[0] = first
-                block[1:] = np.frombuffer(small, np.uint8)
+                block = np.frombuffer(small[0], np.uint8).astype(np.int64)
+                block |= np.frombuffer(small[1], np.uint8).astype(np.int64) << 8
+                for i, value in stored_ids:
+                    block[i] = value
                 id_parts.append(block)
                 tf_parts.append(_binfloats(weights))
         deltas = np.concatenate(id_parts)
@@ -210,11 +218,18 @@ _OP_SIZE = {0x4B: 2, 0x4D: 3, 0x4A: 5}
 _ONE = b"G" + struct.pack(">d", 1.0)
 
 
-def _laid_head(raw: bytes, count: int) -> tuple[int, bytes, bytes] | None:
-    """A block's first id, its other ids' deltas (a byte each) and its weights
-    (``count`` ``BINFLOAT`` opcodes), read where they lie when the block is
-    pickled as they nearly always are: the ids a tuple of ints all below 256
-    but the first, the weights ``None``, one float or a tuple of floats. The
+_MOST_RUNS = 32
+"""Most runs of ids (of deltas below 256, below 65536 or larger) in a block
+that :func:`_laid_head` reads one after another (beyond, the unpickler reads
+the block faster)."""
+
+
+def _laid_head(raw: bytes, count: int) -> tuple[bytes, bytes, list[tuple[int, int]], bytes] | None:
+    """A block's ids' deltas (their low and high bytes, one each a posting, and
+    the deltas past 65535 as ``(index, delta)``) and weights (``count``
+    ``BINFLOAT`` opcodes), read where they lie when the block is pickled as
+    nearly always: the ids a tuple of ints in runs of ``BININT1`` and
+    ``BININT2``, the weights ``None``, one float or a tuple of floats. The
     opcodes are checked where the layout puts them, so a block laid out
     otherwise gives ``None`` (then the unpickler reads it)."""
     if count < 4:  # a tuple of 1 to 3 items is pickled without a MARK
@@ -227,27 +242,55 @@ def _laid_head(raw: bytes, count: int) -> tuple[int, bytes, bytes] | None:
         return None
     if raw[at : at + 1] != b"(":
         return None
-    size = _OP_SIZE.get(raw[at + 1]) if len(raw) > at + 1 else None
-    if size is None:
+    at += 1
+    low: list[bytes] = []
+    high: list[bytes] = []
+    others: list[tuple[int, int]] = []
+    i = 0
+    for _ in range(_MOST_RUNS):
+        # A run of the same opcode from here: every 2nd (K) or 3rd (M) byte.
+        op = raw[at : at + 1]
+        if op == b"K":
+            ops = raw[at : at + 2 * (count - i) : 2]
+            run = len(ops) - len(ops.lstrip(b"K"))
+            low.append(raw[at + 1 : at + 2 * run : 2])
+            high.append(bytes(run))
+            at += 2 * run
+        elif op == b"M":
+            ops = raw[at : at + 3 * (count - i) : 3]
+            run = len(ops) - len(ops.lstrip(b"M"))
+            low.append(raw[at + 1 : at + 3 * run : 3])
+            high.append(raw[at + 2 : at + 3 * run : 3])
+            at += 3 * run
+        elif op == b"J" and len(raw) >= at + 5:
+            run = 1
+            others.append((i, int.from_bytes(raw[at + 1 : at + 5], "little", signed=True)))
+            low.append(b"\0")
+            high.append(b"\0")
+            at += 5
+        else:
+            return None
+        i += run
+        if i == count:
+            break
+    else:
         return None
-    first = int.from_bytes(raw[at + 2 : at + 1 + size], "little", signed=size == 5)
-    start = at + 1 + size
-    end = start + 2 * (count - 1)
-    if raw[start:end:2] != b"K" * (count - 1) or raw[end : end + len(memo_ids)] != memo_ids:
+    if raw[at : at + len(memo_ids)] != memo_ids:
         return None
-    small = raw[start + 1 : end : 2]
-    at = end + len(memo_ids)
+    at += len(memo_ids)
     kind = raw[at : at + 1]
     if kind == b"N":  # all 1.0
-        return first, small, _ONE * count
-    if kind == b"G" and len(raw) >= at + 9:  # all the same, float32 as Whoosh reads it
+        weights = _ONE * count
+    elif kind == b"G" and len(raw) >= at + 9:  # all the same, float32 as Whoosh reads it
         (stored,) = struct.unpack(">d", raw[at + 1 : at + 9])
-        return first, small, (b"G" + struct.pack(">d", array("f", [stored])[0])) * count
-    if kind == b"(":
+        weights = (b"G" + struct.pack(">d", array("f", [stored])[0])) * count
+    elif kind == b"(":
         weights = raw[at + 1 : at + 1 + 9 * count]
-        if weights[::9] == b"G" * count and raw[at + 1 + 9 * count : at + 2 + 9 * count] == b"t":
-            return first, small, weights
-    return None
+        if weights[::9] != b"G" * count or raw[at + 1 + 9 * count : at + 2 + 9 * count] != b"t":
+            return None
+    else:
+        return None
+    return b"".join(low), b"".join(high), others, weights
 
 
 def _unpickled_head(raw: bytes, count: int) -> tuple[Any, Any] | None:
