@@ -1,13 +1,25 @@
-"""Reading Whoosh 2.7.5's posting blocks whole, for the numpy scoring path.
+"""Reading Whoosh 2.7.5's posting blocks a term at a time, for the numpy scoring path.
 
-Whoosh's matchers hand out one posting at a time; these functions read a
-term's postings (and positions) a block at a time (up to 128 postings), from
-the block arrays Whoosh's own ``id()``/``weight()``/``value()`` read, and
-decode what they can directly: a block's ids and weights without unpickling
-its values, and a posting's positions from the few pickle opcodes Whoosh's
-``Positions`` format writes. Anything that does not look as expected is read
-the Whoosh way (through searchlib's safe matchers). Tested against Whoosh's
-own matchers in ``tests/test_fastpath.py``.
+Whoosh's matchers hand out one posting at a time; these functions read all
+of a term's blocks (up to 128 postings each) from its extent in one piece,
+then convert them together, as Lucene and tantivy decode whole blocks:
+
+* postings (:func:`read_postings`): a block's ids and weights are read where
+  they lie in its pickle, runs of one- and two-byte ids and the weights'
+  floats sliced out of the bytes (the opcodes checked where the layout puts
+  them), only as much of a compressed block inflated as they can take (a
+  positional field's block is mostly its values); then one numpy pass
+  turns the deltas of every block into ids;
+* positions (:func:`read_positions`): every block's values first, then all
+  values decoded at once with numpy (:func:`_decode_positions`), a value
+  laid out as Whoosh's ``Positions`` format nearly always writes it read at
+  known places, any other one by :func:`positions_of` (a few pickle opcodes)
+  or Whoosh's decoder.
+
+Anything that does not look as expected is read the Whoosh way (through
+searchlib's safe matchers and its plain-data unpickler): the arrays are
+what Whoosh's matchers read. Tested against them in ``tests/test_blocks.py``
+and ``tests/test_fastpath.py``.
 """
 
 from __future__ import annotations

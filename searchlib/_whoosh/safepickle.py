@@ -133,7 +133,7 @@ def restricted_loads(data: bytes) -> Any:
     reads them in bulk (it peeks ahead), not with a Python call per opcode as
     from a bare ``BytesIO`` (several times slower on a posting block).
     """
-    stream = io.BufferedReader(io.BytesIO(data), max(len(data), io.DEFAULT_BUFFER_SIZE))
+    stream = io.BufferedReader(io.BytesIO(data), len(data) or 1)  # all of it at once
     return _DataUnpickler(stream).load()
 
 
