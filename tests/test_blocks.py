@@ -217,3 +217,39 @@ def test_a_block_laid_out_otherwise_is_left_to_the_unpickler() -> None:
         assert head((1, 2, 3, 4), "x", protocol) is None
         many_runs = tuple(300 if i % 2 else 1 for i in range(2 * blocks._MOST_RUNS + 2))
         assert head(many_runs, None, protocol) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    deltas=st.lists(
+        st.one_of(st.integers(0, 255), st.integers(256, 65535), st.integers(65536, 2**31 - 1)),
+        min_size=1,
+        max_size=130,
+    ),
+    weights=st.one_of(
+        st.none(),
+        st.floats(0.5, 1000.0),
+        st.lists(st.floats(0.5, 1000.0), min_size=130, max_size=130),
+    ),
+    protocol=st.sampled_from([2, 4]),
+)
+def test_block_heads_read_where_they_lie_as_the_unpickler_reads_them(
+    deltas: list[int], weights: Any, protocol: int
+) -> None:
+    import pickle
+
+    count = len(deltas)
+    stored_weights = tuple(weights[:count]) if isinstance(weights, list) else weights
+    values = tuple(_value([i]) for i in range(count))
+    raw = pickle.dumps((tuple(deltas), stored_weights, values), protocol)
+    laid = blocks._laid_head(raw, count)
+    if laid is None:
+        return  # read by the unpickler
+    low, high, others, opcodes = laid
+    read = [lo | hi << 8 for lo, hi in zip(low, high, strict=True)]
+    for i, value in others:
+        read[i] = value
+    assert read == deltas
+    expected = list(blocks._weights_of(stored_weights, count))
+    assert list(blocks._binfloat_struct(count).unpack(opcodes)) == expected
+    assert blocks._binfloats(opcodes).tolist() == expected
