@@ -99,7 +99,7 @@ def test_term_decoders_read_what_whooshs_matchers_read(index: Index) -> None:
     reader = index.searcher().reader()
     leaves = list(reader.leaf_readers())
     assert len(leaves) >= 3 and any(leaf.has_deletions() for leaf, _ in leaves)
-    laid = unpickled = blocks_read = 0
+    laid = unpickled = blocks_read = filtered = 0
     for leaf, _ in leaves:
         for field, btext in leaf.all_terms():
             ids, weights, docs, where = _matcher_postings(leaf, field, btext)
@@ -112,8 +112,11 @@ def test_term_decoders_read_what_whooshs_matchers_read(index: Index) -> None:
                 assert (got_docs.typecode, got_where.typecode) == ("q", "q")
                 assert list(got_docs) == docs and list(got_where) == where, (field, btext)
             # How the blocks were read (the ways this test must cover).
-            m = leaf.postings(field, btext)
-            found = blocks._term_blocks(m) if type(m) is blocks.LEAF_MATCHER else None
+            m, deleted = blocks._unfiltered(leaf.postings(field, btext))
+            found = blocks._term_blocks(m) if m is not None else None
+            if deleted is not None and found is not None:
+                in_blocks = sum(count for count, _, _ in found)
+                filtered += in_blocks > len(ids)
             for count, comp, data in found or ():
                 raw = blocks.zlib.decompress(data) if comp else data
                 blocks_read += 1
@@ -122,6 +125,7 @@ def test_term_decoders_read_what_whooshs_matchers_read(index: Index) -> None:
                 else:
                     laid += 1
     assert laid > 100 and unpickled > 100 and blocks_read == laid + unpickled
+    assert filtered > 20  # terms of deleted passages, read whole then filtered
 
 
 def test_terms_of_many_blocks_mixing_both_readings(index: Index) -> None:

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.system import _INT_SIZE
 
@@ -50,10 +51,12 @@ def read_postings(reader: Any, field: str, btext: bytes) -> tuple[array[int], ar
     tf = array("d")
     with contextlib.suppress(TermNotFound):  # absent from this segment
         m = reader.postings(field, btext)
-        if type(m) is LEAF_MATCHER:
-            found = _bulk_postings(m) if not m._byteids else None
+        leaf, deleted = _unfiltered(m)
+        if leaf is not None and not leaf._byteids:
+            found = _bulk_postings(leaf)
             if found is not None:
-                return found
+                return found if deleted is None else _without(deleted, *found)
+        if type(m) is LEAF_MATCHER:
             # Block by block through the matcher: Whoosh 2.7.5's block
             # arrays, as its own id()/weight() read them.
             while m.is_active():
@@ -71,6 +74,44 @@ def read_postings(reader: Any, field: str, btext: bytes) -> tuple[array[int], ar
                 tf.append(m.weight())
                 m.next()
     return ids, tf
+
+
+def _unfiltered(m: Any) -> tuple[Any, frozenset[int] | set[int] | None]:
+    """The W3 matcher of a term's blocks (``None`` if it has none) and the
+    passages Whoosh's matcher leaves out (deleted ones, ``None`` if none):
+    a segment with deletions wraps its matchers in a ``FilterMatcher``."""
+    if type(m) is LEAF_MATCHER:
+        return m, None
+    if (
+        type(m) is FilterMatcher
+        and type(m.child) is LEAF_MATCHER
+        and m._exclude
+        and m.boost == 1.0
+        and isinstance(m._ids, (set, frozenset))
+    ):
+        return m.child, m._ids
+    return None, None
+
+
+def _left_out(deleted: frozenset[int] | set[int], ids: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """Which of ``ids`` are in ``deleted``."""
+    gone = np.fromiter(deleted, dtype=np.int64, count=len(deleted))
+    return np.isin(ids, gone)
+
+
+def _without(
+    deleted: frozenset[int] | set[int], ids: array[int], tf: array[float]
+) -> tuple[array[int], array[float]]:
+    """The postings whose passages are not in ``deleted`` (as Whoosh's filter gives them)."""
+    held = np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, dtype=np.int32)
+    kept = ~_left_out(deleted, held)
+    if kept.all():
+        return ids, tf
+    out_ids = array("i")
+    out_tf = array("d")
+    out_ids.frombytes(held[kept].tobytes())
+    out_tf.frombytes(np.frombuffer(tf, dtype=np.float64)[kept].tobytes())
+    return out_ids, out_tf
 
 
 _INFO = re.compile(
@@ -326,11 +367,12 @@ def read_positions(reader: Any, field: str, btext: bytes) -> tuple[array[int], a
     where = array("q")
     with contextlib.suppress(TermNotFound):  # absent from this segment
         m = reader.postings(field, btext)
-        if type(m) is LEAF_MATCHER and type(fmt := m.format) is POSITIONS_FORMAT:
+        leaf, deleted = _unfiltered(m)
+        if leaf is not None and type(fmt := leaf.format) is POSITIONS_FORMAT:
             # Every block's values first, then all of them decoded at once.
             owners = array("q")  # the passage of each value
             values: list[bytes] = []
-            found = _term_blocks(m) if m._fixedsize is None or m._fixedsize < 0 else None
+            found = _term_blocks(leaf) if leaf._fixedsize is None or leaf._fixedsize < 0 else None
             if found is not None:
                 for count, comp, data in found:
                     block = restricted_loads(zlib.decompress(data) if comp else data)
@@ -344,6 +386,8 @@ def read_positions(reader: Any, field: str, btext: bytes) -> tuple[array[int], a
             if found is None:
                 del owners[:], values[:]
                 m = reader.postings(field, btext)
+                m = m.child if deleted is not None else m  # (from its first block)
+                m.reset()
                 while m.is_active():
                     m._read_values()
                     owners.extend(_block_ids(m))
@@ -351,6 +395,11 @@ def read_positions(reader: Any, field: str, btext: bytes) -> tuple[array[int], a
                     if len(owners) != len(values):
                         raise ValueError("a posting block holds fewer values than postings")
                     m._next_block()
+            if deleted is not None and owners:
+                kept = ~_left_out(deleted, np.frombuffer(owners, dtype=np.int64))
+                if not kept.all():
+                    owners = array("q", np.frombuffer(owners, dtype=np.int64)[kept].tobytes())
+                    values = list(itertools.compress(values, kept.tolist()))
             held_docs, held_where = _decode_positions(owners, values, fmt)
             docs.frombytes(held_docs.tobytes())
             where.frombytes(held_where.tobytes())
