@@ -131,7 +131,7 @@ def restricted_loads(data: bytes) -> Any:
 
     The bytes are handed to the unpickler through a buffered reader: it then
     reads them in bulk (it peeks ahead), not with a Python call per opcode as
-    from a bare ``BytesIO`` (several times slower on a posting block).
+    from a bare ``BytesIO``.
     """
     stream = io.BufferedReader(io.BytesIO(data), len(data) or 1)  # all of it at once
     return _DataUnpickler(stream).load()

@@ -56,8 +56,8 @@ HOLDERS_BYTES = 32 << 20
 """Bytes of the bit tables (one bit per passage) that say which passages hold
 an associated term, kept per searcher: about 6,000 terms of an index of 40,000
 passages, 250 of one of a million. Associated terms recur from query to
-query: reading a passage's bit is a few times faster than a binary search in
-the term's posting list. Full, the cache starts over (a table is rebuilt from
+query: reading a passage's bit costs less than a binary search in the term's
+posting list. Full, the cache starts over (a table is rebuilt from
 the term's cached postings in microseconds; a lookup then is a plain ``dict``
 one)."""
 

@@ -57,42 +57,43 @@ class Phrase:
     boost: float = 1.0
 
 
+class _Items:
+    """What :class:`Or` and :class:`And` share: their hash, computed once (a
+    compiled word's tree is kept and met again at every query)."""
+
+    __slots__ = ()
+    items: tuple[Node, ...]
+    boost: float
+    _hash: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.items, self.boost)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[Node, ...], float]]:
+        return type(self), (self.items, self.boost)  # (the hash of strings differs by process)
+
+
 @dataclass(frozen=True, slots=True)
-class Or:
+class Or(_Items):
     """Any of ``items``; scored as the sum of those that match."""
 
     items: tuple[Node, ...]
     boost: float = 1.0
     _hash: int = field(default=0, init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # a compiled word's tree is kept and met again: its hash is computed once
-        object.__setattr__(self, "_hash", hash((self.items, self.boost)))
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __reduce__(self) -> tuple[type, tuple[tuple[Node, ...], float]]:
-        return type(self), (self.items, self.boost)  # (the hash of strings differs by process)
+    __hash__ = _Items.__hash__  # (else the dataclass makes its own)
 
 
 @dataclass(frozen=True, slots=True)
-class And:
+class And(_Items):
     """All of ``items``; scored as their sum."""
 
     items: tuple[Node, ...]
     boost: float = 1.0
     _hash: int = field(default=0, init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # a compiled word's tree is kept and met again: its hash is computed once
-        object.__setattr__(self, "_hash", hash((self.items, self.boost)))
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __reduce__(self) -> tuple[type, tuple[tuple[Node, ...], float]]:
-        return type(self), (self.items, self.boost)  # (the hash of strings differs by process)
+    __hash__ = _Items.__hash__  # (else the dataclass makes its own)
 
 
 @dataclass(frozen=True, slots=True)

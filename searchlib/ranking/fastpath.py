@@ -316,7 +316,7 @@ def _summed(every_ids: list[IntArray], every_score: list[FloatArray], size: int)
     """Every passage's sum of the parts' scores, each passage's contributions
     added in the order of the parts: one ``bincount`` of the parts joined, or,
     for many postings (a learned expansion's), ``np.add.at`` part after part
-    (no joined copy: a fifth cheaper there; the same sums)."""
+    (no joined copy; the same sums)."""
     if not every_ids:
         return np.zeros(size, dtype=np.float64)
     if sum(len(ids) for ids in every_ids) > _ADD_AT_FROM:
