@@ -95,15 +95,7 @@ def _unfiltered(m: Any) -> tuple[Any, frozenset[int] | set[int] | None]:
 
 def _left_out(deleted: frozenset[int] | set[int], ids: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
     """Which of ``ids`` are in ``deleted``."""
-    if isinstance(deleted, frozenset):  # a reader's (Whoosh keeps it for the reader's life)
-        return np.isin(ids, _sorted_ids(deleted))
     return np.isin(ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
-
-
-@functools.lru_cache(maxsize=4)
-def _sorted_ids(deleted: frozenset[int]) -> npt.NDArray[np.int64]:
-    """A reader's deleted passages as an array, made once for all its terms."""
-    return np.sort(np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
 
 
 def _without(
