@@ -171,6 +171,30 @@ def test_results_are_frozen_and_outlive_the_index(tmp_path: object) -> None:
 
 
 @pytest.mark.parametrize("highlight_hits", [True, False])
+def test_a_hit_carries_its_passages_stored_values(highlight_hits: bool) -> None:
+    # each attribute of a hit is the one stored for its passage (a later
+    # passage of a document: its position and its start are not 0)
+    text = "Le premier paragraphe parle de salaire minimum. " * 8
+    text += "\n\nLe second paragraphe traite de la rupture conventionnelle."
+    ix = Index.in_memory(passage_chars=220)
+    ix.add([Document("d", "Un titre", text, fields={"k": "v"})])
+    results = ix.search("rupture conventionnelle", highlight_hits=highlight_hits, collapse=False)
+    hit = results.hits[0]
+    stored = {p["id"]: p for p in ix.passages("d")}[hit.id]
+    assert (hit.rank, hit.doc_id) == (1, "d")
+    assert (hit.position, hit.start) == (stored["position"], stored["start"])
+    assert 0 < hit.position < hit.start  # a later passage, far into the text
+    assert text[hit.start :].startswith(hit.text) and "Le second" in hit.text
+    assert hit.title == "Un titre" and hit.title_snippet.text == "Un titre"
+    assert hit.score > 0 and isinstance(hit.score, float)
+    if highlight_hits:
+        assert "rupture" in hit.snippet.text
+    else:  # the start of the passage
+        assert hit.text.startswith(hit.snippet.text[:40])
+    assert hit.fields == {"k": "v"}
+
+
+@pytest.mark.parametrize("highlight_hits", [True, False])
 def test_a_hits_fields_are_its_own(highlight_hits: bool) -> None:
     # hits of one passage share its cached stored fields: changing one hit's
     # fields (nested values included) changes no other hit, now or later
