@@ -654,6 +654,11 @@ def fast_leaves(
     if isinstance(node, ir.Term):
         return [(node.field, node.text, boost * node.boost)]
     if node is once:  # weighted for this query only (a learned expansion)
+        if isinstance(node, ir.Or):  # of terms: as below, without a call per term
+            terms = [t for t in node.items if isinstance(t, ir.Term)]
+            if len(terms) == len(node.items):
+                inner = boost * node.boost
+                return [fastpath.OneOff(t.field, t.text, inner * t.boost) for t in terms]
         found = fast_leaves(node, boost, top)
         if found is None:
             return None

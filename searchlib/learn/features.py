@@ -38,7 +38,6 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from searchlib._cache import BoundedCache
 from searchlib.learn.model import BASE_FEATURES, MAX_SOURCES, LearnedModel, feature_names
 from searchlib.learn.trees import summed_rows
 from searchlib.ranking.fastpath import Executed, ScoringView
@@ -104,9 +103,7 @@ class Learned:
         self.depth = model.reranker.depth if model.reranker is not None else 0
         self._lock = threading.Lock()
         self._docs: _DocArrays | None = None
-        self._holders: BoundedCache[str, npt.NDArray[np.uint8]] = BoundedCache(
-            HOLDERS_BYTES, evict="clear", cost=len
-        )
+        self._holders = _Holders(state.scoring.doc_count, HOLDERS_BYTES)
 
     # -- TermExpansion -------------------------------------------------------------
 
@@ -200,10 +197,8 @@ class Learned:
             block[3] = hit[q : 2 * q].sum(axis=0) / q
         if associated:
             # The associated terms' bits of each candidate, read byte by byte.
-            held = np.empty((len(associated), n), dtype=np.uint8)
-            byte = ordered >> 3
-            for row, (term, _) in enumerate(associated):
-                self._holding(term).take(byte, out=held[row])
+            table, rows = self._holders.rows([t for t, _ in associated], self.state.scoring)
+            held = table.take((rows * table.shape[1])[:, None] + (ordered >> 3))
             held >>= (7 - (ordered & 7)).astype(np.uint8)
             weights = np.array([w for _, w in associated], dtype=np.float64)
             block[4] = summed_rows(np.where(held & 1, weights[:, None], 0.0))
@@ -214,16 +209,6 @@ class Learned:
         x[:, _COLUMN["query_terms"]] = len(terms)
         x[np.arange(n), len(BASE_FEATURES) + arrays.source[keys]] = 1.0
         return x
-
-    def _holding(self, term: str) -> npt.NDArray[np.uint8]:
-        """One bit per passage (``np.packbits`` order): whether its text holds ``term``."""
-        found = self._holders.get(term)
-        if found is None:
-            view = self.state.scoring
-            holds = np.zeros(view.doc_count, dtype=np.bool_)
-            holds[view.impacts("text", term)[0]] = True
-            found = self._holders.put(term, np.packbits(holds))
-        return found
 
     def _associated(self, terms: Sequence[str]) -> list[tuple[str, float]]:
         """The query's best-associated document terms with their summed scores."""
@@ -242,6 +227,65 @@ class Learned:
         """``(found, judged)``: how many documents of the prior are in the index."""
         arrays = self.documents()
         return arrays.prior_found, len(self.model.prior)
+
+
+class _Holders:
+    """For each associated term met, one bit per passage (``np.packbits``
+    order): whether its text holds the term; a row each, of one table, so
+    that the bits of all the terms of a query are read at once.
+
+    The term numbers and the table are replaced together. A row numbered is
+    never written again: rows are added past the numbered ones, and starting
+    over (past ``most_bytes``) or growing makes a new table. So a table and
+    numbers read together stay right while other threads add terms.
+    """
+
+    def __init__(self, passages: int, most_bytes: int) -> None:
+        self.width = max((passages + 7) // 8, 1)
+        self.most = max(most_bytes // self.width, ASSOCIATED_TERMS)
+        self.known: tuple[dict[str, int], npt.NDArray[np.uint8]] = (
+            {},
+            np.zeros((0, self.width), dtype=np.uint8),
+        )
+        self.lock = threading.Lock()
+
+    def rows(
+        self, terms: Sequence[str], view: ScoringView
+    ) -> tuple[npt.NDArray[np.uint8], IntArray]:
+        """A table, and the row of each of ``terms`` in it."""
+        numbers, table = self.known
+        try:
+            return table, np.array([numbers[t] for t in terms], dtype=np.int64)
+        except KeyError:
+            pass
+        with self.lock:
+            numbers, table = self._added(terms, view)
+        return table, np.array([numbers[t] for t in terms], dtype=np.int64)
+
+    def _added(
+        self, terms: Sequence[str], view: ScoringView
+    ) -> tuple[dict[str, int], npt.NDArray[np.uint8]]:
+        numbers, table = self.known
+        missing = list(dict.fromkeys(t for t in terms if t not in numbers))
+        if len(numbers) + len(missing) > self.most:  # full: start over
+            numbers, table = {}, np.zeros((0, self.width), dtype=np.uint8)
+            missing = list(dict.fromkeys(terms))
+        used = len(numbers)
+        if used + len(missing) > len(table):
+            grown = np.zeros(
+                (min(max(2 * len(table), used + len(missing), 64), self.most), self.width),
+                dtype=np.uint8,
+            )
+            grown[:used] = table[:used]
+            table = grown
+        numbers = dict(numbers)
+        for i, term in enumerate(missing):
+            holds = np.zeros(self.width * 8, dtype=np.bool_)
+            holds[view.impacts("text", term)[0]] = True
+            table[used + i] = np.packbits(holds)
+            numbers[term] = used + i
+        self.known = (numbers, table)
+        return self.known
 
 
 class _DocArrays:

@@ -137,6 +137,11 @@ class Associations:
         default_factory=dict, init=False, repr=False, compare=False
     )
     """The table as arrays, made at the first :meth:`best` (see :meth:`_indexed`)."""
+    _last: dict[tuple[tuple[str, ...], int], list[tuple[str, float]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """The last :meth:`best` only: a search's expansion and its reranker's
+    ``association`` feature ask it for the same terms, one after the other."""
 
     def expand(self, terms: Sequence[str]) -> list[tuple[str, float]]:
         """The document terms associated with the query's ``terms``: the
@@ -160,6 +165,16 @@ class Associations:
         >>> a.best(["a", "b"], 5), a.best(["a", "b"], 1)
         ([('x', 2.0), ('y', 2.0)], [('x', 2.0)])
         """
+        key = (tuple(terms), most)
+        last = self._last.get(key)
+        if last is not None:
+            return list(last)
+        found = self._best(key[0], most)
+        self._last.clear()  # (another thread's entry lost at worst: it is computed again)
+        self._last[key] = found
+        return list(found)
+
+    def _best(self, terms: Sequence[str], most: int) -> list[tuple[str, float]]:
         vocabulary, rows = self._indexed()
         found = [rows[t] for t in terms if t in rows]
         if not found or most <= 0:

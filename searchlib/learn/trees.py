@@ -434,8 +434,8 @@ class _Masks:
         """The sum of the trees' leaves for each row of ``x`` (no NaN)."""
         columns = x.T
         left: npt.NDArray[np.unsignedinteger] | None = None  # rows × trees
+        check_deadline()  # (the loop below takes well under a millisecond)
         for f, bound, table in zip(self.features, self.bounds, self.tables, strict=True):
-            check_deadline()
             # The row of how many of the thresholds are below the value (the
             # splits where it goes right).
             masks = table.take(bound.searchsorted(columns[f]), axis=0)

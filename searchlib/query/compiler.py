@@ -341,12 +341,13 @@ class QueryCompiler:
         if EXPANSION_FIELD not in self.fields:
             return pos
         words = sorted({t for c in compiled for t in c.terms})
-        added = tuple(expansion.expand(words))
-        queries = [self._term(t, EXPANSION_FIELD, w) for t, w in added if w > 0]
-        if not queries:
+        expanded = tuple((t, w) for t, w in expansion.expand(words) if w > 0)
+        if not expanded:
             return pos
-        learned = ir.Or(tuple(queries))
-        self.expanded = tuple((t, w) for t, w in added if w > 0)
+        # What self._term(t, EXPANSION_FIELD, w) gives (one field: one term), made directly.
+        boost = self.boosts.get(EXPANSION_FIELD, 1.0)
+        learned = ir.Or(tuple([ir.Term(EXPANSION_FIELD, t, boost * w) for t, w in expanded]))
+        self.expanded = expanded
         self.expansion_query = learned
         if self.ranking.default_operator == "and":
             return ir.AndMaybe(pos, learned)
