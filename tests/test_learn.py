@@ -37,7 +37,7 @@ from searchlib.learn import (
     PartStatus,
     train,
 )
-from searchlib.learn.features import feature_names, frequent_sources, source_of
+from searchlib.learn.features import _Holders, feature_names, frequent_sources, source_of
 from searchlib.learn.metrics import per_query, sign_flip
 from searchlib.learn.trees import Forest, ForestFormatError, summed_rows
 
@@ -1052,3 +1052,37 @@ def test_forest_of_one_leaf_trees_predicts_their_sum() -> None:
     forest = Forest.from_text("\n".join([*lines, "end of trees"]))
     assert forest.predict(np.zeros((3, 2))).tolist() == [0.375] * 3
     assert forest.predict(np.zeros((0, 2))).shape == (0,)
+
+
+@needs_lightgbm
+def test_association_bits_stay_right_as_their_table_grows_and_starts_over(
+    learned_path: Path,
+) -> None:
+    with Index.open(learned_path) as ix:
+        bound = ix.search_context().reranker
+        assert bound is not None
+        view = bound.state.scoring  # type: ignore[attr-defined]
+        vocabulary = bound.model.associations._indexed()[0]  # type: ignore[attr-defined]
+        assert len(vocabulary) > 60
+        rng = random.Random(7)
+        for most_bytes in (1, 1 << 20):  # room for 30 terms only (starts over), for all of them
+            holders = _Holders(view.doc_count, most_bytes)
+            kept = []
+            for _ in range(40):
+                terms = rng.sample(vocabulary, min(len(vocabulary), rng.randint(1, 30)))
+                table, rows = holders.rows(terms, view)
+                kept.append((terms, table, rows))
+            for terms, table, rows in kept:  # tables handed out earlier are still right
+                for term, row in zip(terms, rows.tolist(), strict=True):
+                    expected = np.zeros(view.doc_count, dtype=np.bool_)
+                    expected[view.impacts("text", term)[0]] = True
+                    bits = np.unpackbits(table[row])[: view.doc_count].astype(np.bool_)
+                    assert np.array_equal(bits, expected), term
+
+
+def test_best_associations_are_not_changed_by_their_callers() -> None:
+    associations = Associations({"a": (("x", 1.0), ("y", 2.0))}, 1.0, 2)
+    first = associations.best(["a"], 2)
+    first.append(("z", 9.0))
+    assert associations.best(["a"], 2) == [("y", 2.0), ("x", 1.0)]
+    assert associations.best(["a"], 1) == [("y", 2.0)]
