@@ -475,3 +475,21 @@ def test_best_documents_by_walking_passages_agree_with_the_general_collapse(
     general, total = fastpath._collapse(hits, scores, keys, limit, grouped=False)
     expected = (fastpath._top(general, scores, limit), total)
     assert fastpath._top_documents(hits, scores, keys, limit, grouped=True) == expected
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+@pytest.mark.parametrize("limit", [33, 100, 200, 400])
+def test_best_documents_of_a_reranker_depth_agree_with_ranking_their_passages(
+    limit: int, grouped: bool
+) -> None:
+    # A dense query whose every match scores above 0: the documents are found
+    # from their best scores (ties inside documents, at the cut, across them).
+    rng = np.random.default_rng(limit + grouped)
+    keys = np.repeat(np.arange(300), rng.integers(1, 6, 300))
+    if not grouped:
+        keys = rng.permutation(keys)
+    scores = rng.integers(0, 5, len(keys)).astype(np.float64)
+    scores[rng.random(len(keys)) < 0.3] = 0.0
+    hits = np.flatnonzero(scores > 0)
+    expected = fastpath._top_documents(hits, scores, keys, limit, grouped)
+    assert fastpath._best_documents(scores, keys, 310, limit) == expected

@@ -188,6 +188,9 @@ def _execute_fast(
         scores, hits = _dense_hits(view, parts)
         if not collapse:
             return Executed(_top(hits, scores, limit), len(hits))
+        if limit > _FEW_RUNS and parts[3] and parts[0]:  # a reranker's depth; matches score > 0
+            keys = view.doc_keys()
+            return Executed(*_best_documents(scores, keys, len(view.segments.key_numbers), limit))
         ranked, total = _top_documents(hits, scores, view.doc_keys(), limit, view.keys_grouped())
         return Executed(ranked, total)
 
@@ -573,6 +576,32 @@ def _top_documents(
         if len(at) == wanted or len(keep) == len(values):
             return list(zip(hits[at].tolist(), values[at].tolist(), strict=True)), total
         take *= 4
+
+
+def _best_documents(
+    scores: FloatArray, keys: IntArray, size: int, limit: int
+) -> tuple[list[tuple[int, float]], int]:
+    """What :func:`_top_documents` gives when every passage's score is above 0
+    where it matches, 0 elsewhere (``keys`` below ``size``), found from the
+    documents' best scores: for many documents (a reranker's depth), cheaper
+    than ranking their passages. The documents ranking above the ``limit``-th
+    best one's score, or at it, are those of the passages that score at least
+    that much; each one's first passage at its best score stands for it."""
+    best = np.zeros(size, dtype=np.float64)
+    np.maximum.at(best, keys, scores)
+    total = int(np.count_nonzero(best))
+    if total > limit:
+        kth = np.partition(best, size - limit)[size - limit]
+        found = np.flatnonzero(scores >= kth)
+    else:
+        found = np.flatnonzero(scores)
+    found_keys = keys[found]
+    at_best = scores[found] == best[found_keys]
+    _, first = np.unique(found_keys[at_best], return_index=True)
+    chosen = found[at_best][first]
+    values = scores[chosen]
+    order = np.lexsort((chosen, -values))[:limit]
+    return list(zip(chosen[order].tolist(), values[order].tolist(), strict=True)), total
 
 
 def _first_of_each(order: IntArray, keys: IntArray, wanted: int) -> IntArray | list[int]:
