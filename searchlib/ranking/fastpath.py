@@ -589,7 +589,7 @@ def _best_documents(
     that much; each one's first passage at its best score stands for it."""
     best = np.zeros(size, dtype=np.float64)
     np.maximum.at(best, keys, scores)
-    total = int(np.count_nonzero(best))
+    total = int(np.count_nonzero(best > 0))  # (a bool array counts faster)
     if total > limit:
         kth = np.partition(best, size - limit)[size - limit]
         found = np.flatnonzero(scores >= kth)
