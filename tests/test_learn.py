@@ -1086,3 +1086,31 @@ def test_best_associations_are_not_changed_by_their_callers() -> None:
     first.append(("z", 9.0))
     assert associations.best(["a"], 2) == [("y", 2.0), ("x", 1.0)]
     assert associations.best(["a"], 1) == [("y", 2.0)]
+
+
+@needs_lightgbm
+def test_learned_searches_from_threads_rank_as_one_at_a_time(
+    learned_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Threads share the last association lookup and the associated terms' bit
+    # table (made small here: it starts over again and again).
+    monkeypatch.setattr("searchlib.learn.features.HOLDERS_BYTES", 1)
+    queries = ["plimouthea contrat", "plimouthbb", "bruit zorbaliqueea accord", "contrat", "zz"]
+    with Index.open(learned_path) as ix:
+        expected = {q: _ranking(ix, q) for q in queries}
+        assert any(expected.values())
+    with Index.open(learned_path) as ix:
+        found: list[tuple[str, list[tuple[str, float]]]] = []
+
+        def run(seed: int) -> None:
+            order = queries * 10
+            random.Random(seed).shuffle(order)
+            found.extend((q, _ranking(ix, q)) for q in order)
+
+        threads = [threading.Thread(target=run, args=(seed,)) for seed in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+        assert len(found) == 4 * 10 * len(queries)
+        assert all(ranking == expected[q] for q, ranking in found)
