@@ -260,7 +260,7 @@ class Forest:
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise ValueError(f"expected rows of {self.n_features} features, not {x.shape}")
-        if self.missing_rules:
+        if self._masks is None and self.missing_rules:  # (masks are made only without them)
             leaves = self._leaves(x)
             rows = np.arange(len(self.trees))[:, None]
             return summed_rows(self._leaf[rows, leaves])
