@@ -185,12 +185,15 @@ def _execute_fast(
             keys = view.doc_keys()[ids]
             ranked, total = _top_documents(local, values, keys, limit, view.keys_grouped())
             return Executed([(int(ids[i]), score) for i, score in ranked], total)
+        if collapse and limit > _FEW_RUNS and parts[3] and parts[0]:
+            # A reranker's depth, every match scoring above 0: documents from
+            # their best scores (the matching passages are never listed).
+            scores = _positive_scores(view, parts)
+            keys = view.doc_keys()
+            return Executed(*_best_documents(scores, keys, len(view.segments.key_numbers), limit))
         scores, hits = _dense_hits(view, parts)
         if not collapse:
             return Executed(_top(hits, scores, limit), len(hits))
-        if limit > _FEW_RUNS and parts[3] and parts[0]:  # a reranker's depth; matches score > 0
-            keys = view.doc_keys()
-            return Executed(*_best_documents(scores, keys, len(view.segments.key_numbers), limit))
         ranked, total = _top_documents(hits, scores, view.doc_keys(), limit, view.keys_grouped())
         return Executed(ranked, total)
 
@@ -338,18 +341,26 @@ _ADD_AT_FROM = 32_768
 
 def _dense_hits(view: ScoringView, parts: _Postings) -> tuple[FloatArray, IntArray]:
     """Every passage's score, and the matching passages (deleted ones do not), in order."""
-    every_ids, every_score, phrases, positive = parts
+    every_ids, _, _, positive = parts
     if not positive or not every_ids:
         every, matched = _dense_scores(view, parts)
         return every, np.flatnonzero(matched)
     # Every contribution is above 0: the passages scoring above 0 are the matches.
+    scores = _positive_scores(view, parts)
+    return scores, np.flatnonzero(scores > 0)  # (a bool array: 8 times fewer bytes to scan)
+
+
+def _positive_scores(view: ScoringView, parts: _Postings) -> FloatArray:
+    """Every passage's score when every contribution is above 0 (``parts``
+    says so, and holds terms): above 0 where a live passage matches, 0 elsewhere."""
+    every_ids, every_score, phrases, _ = parts
     scores = _summed(every_ids, every_score, view.doc_count)
     for found, contrib in phrases:
         if len(found):
             scores[found] += contrib
     if view.deleted is not None:
         scores[view.deleted] = 0.0
-    return scores, np.flatnonzero(scores > 0)  # (a bool array: 8 times fewer bytes to scan)
+    return scores
 
 
 def _dense_scores(view: ScoringView, parts: _Postings) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
