@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from itertools import accumulate, chain, compress, count
-from operator import itemgetter, methodcaller
+from operator import itemgetter, methodcaller, not_
 from typing import Any, TypeVar
 
 from whoosh.analysis import CompositeAnalyzer, Token
@@ -102,9 +102,10 @@ Matched = tuple[str, int, int, int, str, bool, bool]
 _Word = tuple[int, tuple[Entry, ...]]
 """Positions a word takes, and its tokens."""
 
-_IndexTerms = tuple[int, tuple[tuple[bytes, int], ...], tuple[bytes, ...]]
+_IndexTerms = tuple[int, tuple[tuple[bytes, int], ...], tuple[bytes, ...], bytes | None]
 """Positions a word takes, its index terms (UTF-8) with positions relative to
-the word, and these terms alone (what counting needs)."""
+the word, these terms alone (what counting needs), and its one term when the
+word is one token (one position, one term, at the word's position)."""
 
 _FUSABLE: frozenset[type[StepFilter]] = frozenset(
     {
@@ -120,6 +121,7 @@ _FUSABLE: frozenset[type[StepFilter]] = frozenset(
 
 _GROUP = methodcaller("group")
 _TERMS = itemgetter(2)
+_SINGLE = itemgetter(3)
 
 V = TypeVar("V", bound=tuple[Any, ...])
 
@@ -142,10 +144,10 @@ class _WordTable(BoundedCache[str, V]):
         """
         found: list[V | None] = list(map(self._data.get, words))
         if not all(found):  # a miss (every analysis is a non-empty tuple)
+            # The misses found in C: a Python step per miss, not per word.
             compute = self._compute
-            for i, value in enumerate(found):
-                if value is None:
-                    found[i] = self.get_or_compute(words[i], compute)
+            for i in list(compress(count(), map(not_, found))):
+                found[i] = self.get_or_compute(words[i], compute)
         return found  # type: ignore[return-value]  # no None is left
 
 
@@ -190,6 +192,12 @@ class _Plan:
         self.size = size
         self.chains = {no_morph: _fused_steps(analyzer, no_morph) for no_morph in (False, True)}
         self.fused = self.chains[False] is not None
+        # What the filters do to a token's text in "index" mode (see StepFilter.index_text).
+        self.index_steps = tuple(
+            f
+            for f in (item.index_text() for item in analyzer.items[1:] if self.fused)
+            if f is not None
+        )
         # The fused paths run the chain's tokenizer (there is one when fused).
         first = analyzer.items[0]
         tokenizer = first if isinstance(first, FrenchTokenizer) else FrenchTokenizer()
@@ -407,9 +415,22 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     def _encode(self, raw: str) -> _IndexTerms:
         # Not kept in the word cache too: indexing needs only this table (and
         # a writer's word cache is empty, so it is not looked in first).
-        width, entries = self._analyse_word(raw, "index", False)
-        pairs = tuple((e[0].encode(), e[5]) for e in entries)
-        return width, pairs, tuple(term for term, _ in pairs)
+        # _analyse_word(raw, "index", False)'s texts, without its stop flags
+        # (a stop step changes no text at index time; one drops, or does not).
+        plan = self._plan()
+        width, parts = plan.split(raw)
+        pairs: list[tuple[bytes, int]] = []
+        for part in parts:
+            text = part[0]
+            for step in plan.index_steps:
+                found = step(text)
+                if found is None:
+                    break
+                text = found
+            else:
+                pairs.append((text.encode(), part[4]))
+        single = pairs[0][0] if width == 1 and len(pairs) == 1 and pairs[0][1] == 0 else None
+        return width, tuple(pairs), tuple(term for term, _ in pairs), single
 
     # -- outputs ---------------------------------------------------------------------------
 
@@ -654,15 +675,31 @@ class FrenchAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         plan = self._plan()
         if not plan.fused:
             return None
-        out: dict[bytes, list[int]] = {}
         found = plan.index_terms.many(plan.findall(text) if words is None else words)
-        for (_, terms, _), pos in zip(found, word_positions(found), strict=False):
-            for term, p in terms:
+        singles = list(map(_SINGLE, found))
+        # Runs of words of one token each (word n of a run is at position n
+        # plus the shift the words before the run make), then each other word.
+        others = list(compress(count(), map(not_, singles)))
+        out: dict[bytes, list[int]] = {}
+        first = shift = 0
+        for end in [*others, len(singles)]:
+            for pos, term in enumerate(singles[first:end], first + shift):
                 at = out.get(term)
                 if at is None:
-                    out[term] = [pos + p]
+                    out[term] = [pos]
                 else:
-                    at.append(pos + p)
+                    at.append(pos)
+            if end == len(singles):
+                break
+            width, pairs, _, _ = found[end]
+            for term, p in pairs:
+                at = out.get(term)
+                if at is None:
+                    out[term] = [end + shift + p]
+                else:
+                    at.append(end + shift + p)
+            shift += width - 1
+            first = end + 1
         return out
 
     def term_counts(self, text: str, words: list[str] | None = None) -> dict[bytes, int] | None:

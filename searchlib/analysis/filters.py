@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, ClassVar, Protocol
 
 import snowballstemmer
@@ -57,6 +57,22 @@ class StepFilter(Configured, Filter):  # type: ignore[misc]
         """The new text and stop flag of a token (``None``: the token is dropped)."""
         raise NotImplementedError
 
+    def index_text(self) -> Callable[[str], str | None] | None:
+        """What :meth:`step` does to a token's text in ``"index"`` mode, as a
+        function of the text alone (``None`` from it: the token is dropped),
+        or ``None`` when the step leaves every text as it is there: what the
+        analyzer's index terms need, which read no stop flag.
+
+        >>> StopDropFilter().index_text()("les"), FrenchLowercaseFilter().index_text()("Juge")
+        (None, 'juge')
+        """
+
+        def text(value: str) -> str | None:
+            found = self.step(value, False, "index")
+            return None if found is None else found[0]
+
+        return text
+
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         step = self.step
         for t in tokens:
@@ -75,6 +91,9 @@ class TextFilter(StepFilter):
 
     def step(self, text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
         return self.transform(text), stopped
+
+    def index_text(self) -> Callable[[str], str | None] | None:
+        return self.transform
 
 
 class StopFilter(StepFilter):
@@ -105,6 +124,9 @@ class FrenchLowercaseFilter(TextFilter):
     def transform(self, text: str) -> str:
         return text.lower()
 
+    def index_text(self) -> Callable[[str], str | None] | None:
+        return str.lower
+
 
 class StopFlagFilter(StopFilter):
     """Flag stop words (``token.stopped``) at query time; never drops a token.
@@ -117,6 +139,9 @@ class StopFlagFilter(StopFilter):
     def step(self, text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
         return text, mode == "query" and self.is_stop(text)
 
+    def index_text(self) -> Callable[[str], str | None] | None:
+        return None  # flags only, and only at query time
+
 
 class StopDropFilter(StopFilter):
     """Drop stop words, at index and query time alike.
@@ -128,6 +153,14 @@ class StopDropFilter(StopFilter):
 
     def step(self, text: str, stopped: bool, mode: str) -> tuple[str, bool] | None:
         return None if self.is_stop(text) else (text, False)
+
+    def index_text(self) -> Callable[[str], str | None] | None:
+        stop_words = self.stop_words
+
+        def text(value: str) -> str | None:
+            return None if value in stop_words else value
+
+        return text
 
 
 class _CachedTextFilter(TextFilter):
@@ -182,6 +215,9 @@ class OrdinalFilter(TextFilter):
 
     def transform(self, text: str) -> str:
         return normalize_ordinal(text)
+
+    def index_text(self) -> Callable[[str], str | None] | None:
+        return normalize_ordinal
 
 
 class Stemmer(Protocol):
