@@ -176,10 +176,11 @@ class GroupedPostingPool(PostingPool):  # type: ignore[misc]
         self._make_room(  # Whoosh's estimate, as in add
             (150 + len(name)) * n + 2 * sum(map(len, terms)) + sum(map(len, filter(None, values)))
         )
-        self._ids.extend(itertools.repeat(docnum, n))
-        self._weights.extend(weights)
+        # array.fromlist sizes the array once; extend grows it item by item.
+        self._ids.fromlist([docnum] * n)
+        self._weights.fromlist(weights if isinstance(weights, list) else list(weights))
         self._values.extend(values)
-        self._term_ids.extend(map(self._numbers_of(name).__getitem__, terms))
+        self._term_ids.fromlist(list(map(self._numbers_of(name).__getitem__, terms)))
 
     def _memory_records(self) -> Iterator[TermRecord]:
         """The postings in memory as sorted term records; empties the pool."""
