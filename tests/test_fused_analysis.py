@@ -16,7 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.analysis import CompositeAnalyzer
 
-from searchlib.analysis import AccentFoldFilter, FrenchAnalyzer, FrenchStemFilter, normalize_text
+from searchlib.analysis import (
+    AccentFoldFilter,
+    FrenchAnalyzer,
+    FrenchLowercaseFilter,
+    FrenchStemFilter,
+    OrdinalFilter,
+    StopDropFilter,
+    StopFlagFilter,
+    normalize_text,
+)
 from searchlib.corpus.loaders import seed_documents
 
 SHARED = shared_dir()
@@ -296,3 +305,72 @@ def test_matching_tokens_find_short_pieces_inside_longer_ones() -> None:
     ]
     tokens = analyzer.tokens(text, "index")
     assert found == [(t.text, t.start) for t in tokens if t.text in {"a", "de"}]
+
+
+def _term_positions(tokens: list[tuple[Any, ...]]) -> dict[bytes, list[int]]:
+    """Index-mode tokens as term -> positions, terms in the order they first come."""
+    out: dict[bytes, list[int]] = {}
+    for t in tokens:
+        out.setdefault(t[0].encode(), []).append(t[1])
+    return out
+
+
+def _analyzers() -> list[FrenchAnalyzer]:
+    base = [
+        FrenchAnalyzer(),
+        FrenchAnalyzer(stem=False),
+        FrenchAnalyzer(compounds=False, acronyms=False, split_apostrophes=False),
+        FrenchAnalyzer(drop_stop_words=True, ordinals=False),
+    ]
+    return [*base, *(a.exact_form() for a in base[:2])]
+
+
+@pytest.mark.parametrize("analyzer", _analyzers())
+def test_index_terms_are_the_chains_on_real_text(analyzer: FrenchAnalyzer) -> None:
+    for text in _texts():
+        expected = _term_positions(_reference(analyzer, text, positions=True, mode="index"))
+        found = analyzer.term_positions(text)
+        # The same terms, in the same order (a passage's runs of one-token
+        # words and its other words), with the same positions.
+        assert found is not None and list(found.items()) == list(expected.items())
+        assert analyzer.term_counts(text) == {t: len(p) for t, p in expected.items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [*"aeéèçœlLdq'’ʼ-.,019 \n", "jusqu", "Ème", "États-Unis", "M.P.A.", "\u00ad", "les"]
+        ),
+        max_size=40,
+    ).map("".join)
+)
+def test_index_terms_are_the_chains_on_random_text(text: str) -> None:
+    # Words of no token (ʼ), of several (compounds) and of one, in any order.
+    text = normalize_text(text)
+    for analyzer in (FrenchAnalyzer(), FrenchAnalyzer(drop_stop_words=True)):
+        expected = _term_positions(_reference(analyzer, text, positions=True, mode="index"))
+        found = analyzer.term_positions(text)
+        assert found is not None and list(found.items()) == list(expected.items())
+
+
+@pytest.mark.parametrize(
+    ("item", "word", "expected"),
+    [
+        (FrenchLowercaseFilter(), "ÉTATS", "états"),  # lowercased
+        (StopFlagFilter(), "les", None),  # flags only at query time: no text step
+        (StopDropFilter(), "les", None),  # a stop word is dropped
+        (StopDropFilter(), "juge", "juge"),
+        (AccentFoldFilter(), "œuvrée", "oeuvree"),
+        (OrdinalFilter(), "treizieme", "13e"),
+        (FrenchStemFilter(), "americains", "americain"),
+    ],
+)
+def test_index_text_is_the_step_at_index_time(item: Any, word: str, expected: str | None) -> None:
+    step = item.index_text()
+    if isinstance(item, StopFlagFilter):
+        assert step is None and item.step(word, False, "index") == (word, False)
+        return
+    assert step(word) == expected
+    found = item.step(word, False, "index")
+    assert (None if found is None else found[0]) == expected
