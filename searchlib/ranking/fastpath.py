@@ -59,7 +59,7 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F
 
 from searchlib._cache import BoundedCache
-from searchlib._whoosh import blocks
+from searchlib._whoosh import blocks, columns
 from searchlib._whoosh.limits import check as check_deadline
 
 if TYPE_CHECKING:
@@ -722,25 +722,13 @@ class _Segment:
     def field_lengths(self, field: str) -> FloatArray:
         found = self.lengths.get(field)
         if found is None:
-            dfl = self.reader.doc_field_length
-            found = np.fromiter(
-                (dfl(d, field) for d in range(self.doc_count)), np.float64, self.doc_count
-            )
-            self.lengths[field] = found
+            found = self.lengths[field] = columns.field_lengths(self.reader, field)
         return found
 
     def doc_keys(self, numbering: dict[str, int]) -> IntArray:
         """The number of each passage's ``doc_id`` in ``numbering`` (extended as needed)."""
         if self.keys is None:
-            column = self.reader.column_reader(COLLAPSE_FIELD)
-            self.keys = np.fromiter(
-                (
-                    numbering.setdefault(str(column[d]), len(numbering))
-                    for d in range(self.doc_count)
-                ),
-                np.int64,
-                self.doc_count,
-            )
+            self.keys = columns.doc_numbers(self.reader, COLLAPSE_FIELD, numbering)
         return self.keys
 
 
