@@ -324,9 +324,19 @@ class SearcherState:
                 self._surfaces = SurfaceVocabulary.of_field(self.searcher, "exact")
             return self._surfaces
 
+    def has_surfaces(self) -> bool:
+        """Whether the index has written forms (its ``exact`` field holds a
+        term): what ``bool(surfaces())`` gives, from the first term alone while
+        the forms have not all been read."""
+        if self._surfaces is not None:
+            return bool(self._surfaces)
+        if "exact" not in self.searcher.schema:
+            return False
+        return next(iter(self.searcher.reader().lexicon("exact")), None) is not None
+
     def surface_frequency(self, folded: str) -> int:
         """Passages holding a written form that folds to ``folded`` (0 when none)."""
-        forms = self.surfaces().forms(folded)
+        forms = self._forms(folded)  # (only the forms of its start, while they suffice)
         return sum(self.doc_frequency("exact", f) for f in forms)
 
     def respellings(self, word: str, ratio: float) -> list[Respelling]:

@@ -402,6 +402,9 @@ class ClusterTerms:
     def surfaces(self) -> SurfaceVocabulary:
         return SurfaceVocabulary(())
 
+    def has_surfaces(self) -> bool:
+        return False
+
     def surface_frequency(self, folded: str) -> int:
         return 0
 

@@ -195,6 +195,23 @@ class LexiconWarning(SearchlibWarning):
     its searches expand no acronym while the file stays so."""
 
 
+def _select(
+    forms: dict[str, int], analyzer: FrenchAnalyzer, min_docs: int, max_forms: int
+) -> tuple[str, ...]:
+    """The long forms of one short form to search (see :meth:`AcronymLexicon.expansions`)."""
+    groups: dict[tuple[str, ...], list[tuple[int, str]]] = {}
+    for long, n in forms.items():
+        terms = tuple(t.text for t in analyzer.tokens(long) if not t.compound)
+        groups.setdefault(terms, []).append((n, long))
+    # Per group: documents in all, and its most frequent spelling.
+    # (ties: the first spelling in alphabetical order).
+    ranked = sorted(
+        (sum(n for n, _ in g), min(g, key=lambda x: (-x[0], x[1]))[1]) for g in groups.values()
+    )
+    ranked.sort(key=lambda x: -x[0])
+    return tuple(long for n, long in ranked if n >= min_docs)[:max_forms]
+
+
 def acronym_key(word: str) -> str:
     """How a short form is looked up: lowercase, folded, dots dropped (``C.D.D.`` -> ``cdd``)."""
     return fold(normalize_text(word).lower()).replace(".", "")
@@ -264,33 +281,17 @@ class AcronymLexicon:
         >>> lex.expansions("CDD", FrenchAnalyzer())
         ('contrat à durée déterminée',)
         """
-        table = self._selected.get((min_docs, max_forms))
-        if table is None:
-            table = self._selected[(min_docs, max_forms)] = self._select(
-                analyzer, min_docs, max_forms
-            )
-        return table.get(acronym_key(word), ())
-
-    def _select(
-        self, analyzer: FrenchAnalyzer, min_docs: int, max_forms: int
-    ) -> dict[str, tuple[str, ...]]:
-        out: dict[str, tuple[str, ...]] = {}
-        for short, forms in self.counts.items():
-            groups: dict[tuple[str, ...], list[tuple[int, str]]] = {}
-            for long, n in forms.items():
-                terms = tuple(t.text for t in analyzer.tokens(long) if not t.compound)
-                groups.setdefault(terms, []).append((n, long))
-            # Per group: documents in all, and its most frequent spelling.
-            # (ties: the first spelling in alphabetical order).
-            ranked = sorted(
-                (sum(n for n, _ in g), min(g, key=lambda x: (-x[0], x[1]))[1])
-                for g in groups.values()
-            )
-            ranked.sort(key=lambda x: -x[0])
-            keep = tuple(long for n, long in ranked if n >= min_docs)[:max_forms]
-            if keep:
-                out[short] = keep
-        return out
+        short = acronym_key(word)
+        forms = self.counts.get(short)
+        if not forms:
+            return ()
+        # Each short form's long forms are analysed the first time it is asked
+        # for (a word that is no acronym costs a lookup).
+        table = self._selected.setdefault((min_docs, max_forms), {})
+        found = table.get(short)
+        if found is None:
+            found = table[short] = _select(forms, analyzer, min_docs, max_forms)
+        return found
 
     def to_json(self) -> str:
         """The lexicon as the JSON of :data:`LEXICON_FILE`."""

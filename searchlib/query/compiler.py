@@ -86,6 +86,10 @@ class IndexTerms(Protocol):
     def surfaces(self) -> SurfaceVocabulary:
         """The index's written forms (its ``exact`` field)."""
 
+    def has_surfaces(self) -> bool:
+        """Whether the index's written forms are known (:meth:`surfaces` holds
+        some), without reading them all."""
+
     def surface_frequency(self, folded: str) -> int:
         """Passages holding a written form that folds to ``folded``."""
 
@@ -588,7 +592,7 @@ class QueryCompiler:
         French word is never read as another). Empty where written forms are
         known: :meth:`_respell` reads typos on them."""
         ranking = self.ranking
-        if self.state is None or self.state.surfaces() or ranking.typo_max_terms <= 0:
+        if self.state is None or self.state.has_surfaces() or ranking.typo_max_terms <= 0:
             return ()
         if not ranking.typo_min_length <= len(term) <= MAX_CORRECTED or not term.isalpha():
             return ()
@@ -632,7 +636,7 @@ class QueryCompiler:
             return None
         if not term.isalpha():  # a number, an ordinal (quatorzième is 14e)
             return None
-        if not self.state.surfaces():  # no written forms to read it as (a cluster's index)
+        if not self.state.has_surfaces():  # no written forms to read it as (a cluster's index)
             return None
         typed = fold(self._typed(node, token)[0].lower())
         if not ranking.typo_min_length <= len(typed) <= MAX_CORRECTED:
