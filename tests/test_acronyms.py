@@ -103,6 +103,43 @@ def test_lexicon_counts_documents_and_selects() -> None:
     assert lex.expansions("cdi", analyzer, min_docs=1) == ()
 
 
+class _CountingAnalyzer(FrenchAnalyzer):
+    """An analyzer that counts the texts it analyses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.analysed: list[str] = []
+
+    def tokens(self, text: str, *args: Any, **kwargs: Any) -> Any:
+        self.analysed.append(text)
+        return super().tokens(text, *args, **kwargs)
+
+
+def test_only_the_acronym_asked_for_is_analysed() -> None:
+    lex = AcronymLexicon(
+        {
+            "cdd": {"contrat à durée déterminée": 3, "contrats à durée déterminée": 2},
+            "cdi": {"contrat à durée indéterminée": 2},
+            "smic": {"salaire minimum": 1},
+        }
+    )
+    analyzer = _CountingAnalyzer()
+    # a word that is no acronym of the lexicon analyses nothing
+    assert lex.expansions("bonjour", analyzer) == ()
+    assert analyzer.analysed == []
+    # an acronym: its own long forms, once (then kept)
+    assert lex.expansions("CDI", analyzer) == ("contrat à durée indéterminée",)
+    assert lex.expansions("cdi", analyzer) == ("contrat à durée indéterminée",)
+    assert analyzer.analysed == ["contrat à durée indéterminée"]
+    # the others' selections are what they would have been (counts summed by terms)
+    assert lex.expansions("cdd", analyzer, max_forms=2) == ("contrat à durée déterminée",)
+    assert lex.expansions("smic", analyzer) == ()  # defined in one document only
+    assert lex.expansions("smic", analyzer, min_docs=1) == ("salaire minimum",)
+    # a merge forgets what was selected
+    lex.merge(AcronymLexicon({"smic": {"salaire minimum": 1}}))
+    assert lex.expansions("smic", analyzer) == ("salaire minimum",)
+
+
 def test_lexicon_file_round_trip(tmp_path: Path) -> None:
     lex = AcronymLexicon({"cpf": {"compte personnel de formation": 4}})
     lex.save(tmp_path)

@@ -510,3 +510,35 @@ def test_co_occurrences_count_the_passages_holding_a_term_and_each_group(
         expected.append(len(found) if groups else 0)
     assert state.co_occurrences(groups, terms, fields) == expected
     assert state.co_occurrences(groups, terms, fields) == expected  # the groups' mask kept
+
+
+def _seed_index() -> Index:
+    from searchlib.corpus.loaders import seed_documents
+
+    ix = Index.in_memory()
+    ix.add(list(seed_documents()) + _docs())
+    return ix
+
+
+def test_written_forms_count_the_same_before_every_form_is_read() -> None:
+    # A word's written forms are counted from its start's forms until every
+    # form of the index is read (the first searches read no more); then from
+    # all of them: the same counts either way.
+    before = _seed_index().search_context().state
+    after = _seed_index().search_context().state
+    every = after.surfaces()
+    folded = sorted(f for f in every.ordered if len(f) >= 2 and f[:2].isascii())
+    assert len(folded) > 200 and {"etats", "economique"} <= set(folded)  # (from É, é)
+    counted = {f: before.surface_frequency(f) for f in folded}
+    counted["zzzz"] = before.surface_frequency("zzzz")
+    assert before._surfaces is None  # never read them all
+    assert counted == {f: after.surface_frequency(f) for f in [*folded, "zzzz"]}
+    assert counted["zzzz"] == 0 and all(n > 0 for f, n in counted.items() if f != "zzzz")
+
+
+def test_whether_written_forms_are_known_without_reading_them() -> None:
+    state = _seed_index().search_context().state
+    assert state.has_surfaces() and state._surfaces is None
+    assert state.has_surfaces() == bool(state.surfaces())
+    empty = Index.in_memory().search_context().state
+    assert not empty.has_surfaces() and not empty.surfaces()
