@@ -18,6 +18,8 @@ queries of the difference).
 * ``facets``: ``de`` (most passages) and a sample of the queries on an index
   with a keyword field ``source`` (``--fields-index``, as ``benchmarks/fields.py``
   builds it), top 10 and the counts per source, and the same search without them;
+* ``first``: each of ``--first-sample`` queries as the first search of a newly
+  opened index (top 10, no snippets; the index's files in the system's cache);
 * ``complete``: on a newly opened index, the first call (``complete("co")``),
   then each prefix typed once (cold: its two-letter start may be new), then
   again (warm).
@@ -195,6 +197,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ]
             result["facets"] = _feature(sides, tasks, lambda t: {**t, "facets": []}, args.repeat)
             print(f"[hotpaths] facets: {result['facets']}", file=sys.stderr)
+        if "first" in args.cases:
+            # Each query the first search of a newly opened index (its files in
+            # the system's cache): what a one-shot ``searchlib search`` pays.
+            step = max(1, len(queries) // args.first_sample)
+            firsts: dict[str, list[float]] = {name: [] for name in sides}
+            for q in queries[::step][: args.first_sample]:
+                for worker in sides.values():
+                    worker.run({"op": "fresh", "index": index})
+                for name, ms in timed(sides, [{"op": "search", "index": index, "q": q}], 1).items():
+                    firsts[name].extend(ms)
+            result["first"] = {
+                "queries": len(firsts["this"]),
+                **{name: _summary(firsts[name]) for name in sides},
+            }
+            print(f"[hotpaths] first: {result['first']}", file=sys.stderr)
         if "complete" in args.cases:
             prefixes = completion_prefixes(list(load_queries(args.queries)))[: args.sample]
             fresh = str(args.complete_index or args.index)
@@ -235,9 +252,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--sample", type=int, default=300, help="queries (prefixes) per case")
     p.add_argument("--repeat", type=int, default=3, help="runs per task and version")
     p.add_argument(
+        "--first-sample", type=int, default=30, help="queries searched first on a fresh index"
+    )
+    p.add_argument(
         "--cases",
         nargs="+",
-        default=["acronyms", "learned", "facets", "complete"],
+        default=["acronyms", "learned", "facets", "complete", "first"],
         help="what to time",
     )
     p.add_argument("--json", default="benchmarks/out/hotpaths.json", help="where the run is saved")
