@@ -990,6 +990,8 @@ class ScoringView:
         of equal keys per document), which lets :func:`_collapse` work on runs."""
         if self._grouped is None:
             keys = self.doc_keys()
-            run_keys = keys[np.flatnonzero(np.diff(keys, prepend=-1))]
-            self._grouped = len(np.unique(run_keys)) == len(run_keys)
+            run_keys = np.sort(keys[np.flatnonzero(np.diff(keys, prepend=-1))])
+            # No key twice among the runs' (a sort: np.unique's first call
+            # imports numpy.ma, 10-17 ms of a newly opened index's first search).
+            self._grouped = not np.any(run_keys[1:] == run_keys[:-1])
         return self._grouped
