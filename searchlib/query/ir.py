@@ -57,14 +57,14 @@ class Phrase:
     boost: float = 1.0
 
 
+@dataclass(frozen=True, slots=True)
 class _Items:
-    """What :class:`Or` and :class:`And` share: their hash, computed once (a
-    compiled word's tree is kept and met again at every query)."""
+    """What :class:`Or` and :class:`And` share: their fields, and their hash,
+    computed once (a compiled word's tree is kept and met again at every query)."""
 
-    __slots__ = ()
     items: tuple[Node, ...]
-    boost: float
-    _hash: int
+    boost: float = 1.0
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_hash", hash((self.items, self.boost)))
@@ -76,24 +76,15 @@ class _Items:
         return type(self), (self.items, self.boost)  # (the hash of strings differs by process)
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: the base's equality (which compares the classes too) and hash are kept.
+@dataclass(frozen=True, slots=True, eq=False)
 class Or(_Items):
     """Any of ``items``; scored as the sum of those that match."""
 
-    items: tuple[Node, ...]
-    boost: float = 1.0
-    _hash: int = field(default=0, init=False, repr=False, compare=False)
-    __hash__ = _Items.__hash__  # (else the dataclass makes its own)
 
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class And(_Items):
     """All of ``items``; scored as their sum."""
-
-    items: tuple[Node, ...]
-    boost: float = 1.0
-    _hash: int = field(default=0, init=False, repr=False, compare=False)
-    __hash__ = _Items.__hash__  # (else the dataclass makes its own)
 
 
 @dataclass(frozen=True, slots=True)
