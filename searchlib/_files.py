@@ -11,7 +11,9 @@ problem is the caller's own format error, one line, never Python's.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
+import itertools
 import json
 import os
 import re
@@ -304,6 +306,10 @@ class FolderWatch:
     changes made within one tick the same time); until then, and whenever the
     folder cannot be read, every look answers that something may have changed.
 
+    Several readers of one folder (an index's searcher and its vectors) share
+    a watch through :class:`FolderReader`, and a search takes one look for
+    all of them with :meth:`one_look`.
+
     Args:
         folder: the folder watched.
         clock: the current time in nanoseconds since the epoch (a seam for tests).
@@ -315,22 +321,95 @@ class FolderWatch:
         self.folder = folder
         self._clock = clock
         self._quiet: tuple[int, int, int] | None = None
+        self._counter = itertools.count(1)  # (next() is atomic: looks from several threads)
+        self._changes = 0
 
     def may_have_changed(self) -> bool:
         """``False`` only when the folder is certainly as it was at the last look
         (the caller then skips its own checks); ``True`` otherwise."""
+        before = self._changes
+        return self.look() != before
+
+    def look(self) -> int:
+        """How many looks so far could not rule out a change, this one
+        included: a reader holding another count than at its last look must
+        check its files. Within :meth:`one_look`, that block's count (no new ``stat``)."""
+        held = _HELD_LOOK.get()
+        if held is not None and held[0] is self:
+            return held[1]
+        return self._look()
+
+    def _look(self) -> int:
         try:
             st = os.stat(self.folder)
         except OSError:
             self._quiet = None
-            return True
+            return self._changed()
         stamp = (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
         if stamp == self._quiet:
-            return False
+            return self._changes
         quiet = self._clock() - max(st.st_mtime_ns, st.st_ctime_ns) > self.MARGIN_NS
         self._quiet = stamp if quiet else None
-        return True
+        return self._changed()
+
+    def _changed(self) -> int:
+        self._changes = changes = next(self._counter)
+        return changes
+
+    def one_look(self) -> OneLook:
+        """One look for every reader of the folder within the block, in this
+        thread or task only (a search: its vectors and its searcher see the
+        folder as it was when the search began)."""
+        return OneLook(self)
 
     def forget(self) -> None:
         """The next look answers that something may have changed."""
         self._quiet = None
+
+
+_HELD_LOOK: contextvars.ContextVar[tuple[FolderWatch, int] | None] = contextvars.ContextVar(
+    "searchlib_held_look", default=None
+)
+"""The look of the :meth:`FolderWatch.one_look` block running in this thread or task."""
+
+
+class OneLook:
+    """The block of :meth:`FolderWatch.one_look` (a class: entered at every search)."""
+
+    __slots__ = ("_token", "_watch")
+
+    def __init__(self, watch: FolderWatch) -> None:
+        self._watch = watch
+
+    def __enter__(self) -> None:
+        self._token = _HELD_LOOK.set((self._watch, self._watch._look()))
+
+    def __exit__(self, *exc: object) -> None:
+        _HELD_LOOK.reset(self._token)
+
+
+class FolderReader:
+    """One reader of a folder watched by a :class:`FolderWatch` that other
+    readers may share: whether the folder may have changed since this
+    reader's last look.
+
+    Args:
+        watch: the folder's watch (``None``: an index without a folder; every
+            look then answers that something may have changed).
+    """
+
+    __slots__ = ("_seen", "watch")
+
+    def __init__(self, watch: FolderWatch | None) -> None:
+        self.watch = watch
+        self._seen = -1
+
+    def may_have_changed(self) -> bool:
+        """``False`` only when the folder is certainly as it was at this
+        reader's last look; ``True`` otherwise."""
+        if self.watch is None:
+            return True
+        seen = self.watch.look()
+        changed = seen != self._seen
+        self._seen = seen
+        return changed

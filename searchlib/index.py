@@ -30,7 +30,7 @@ from typing import Any, Unpack
 import whoosh.index
 from whoosh.searching import Searcher
 
-from searchlib._files import try_lock
+from searchlib._files import FolderWatch, try_lock
 from searchlib._version import __version__
 from searchlib._whoosh import limits
 from searchlib._whoosh.storage import (
@@ -118,12 +118,15 @@ class Index(Searchable[SearchResults]):
         self.path = path
         self.passage_chars = passage_chars
         """Largest passage, in characters, that documents are cut into (fixed at creation)."""
-        self._reading = Reading(store, path, fields or {})
+        # One watch of the folder for the searcher and the vectors: a search
+        # takes one look for both (see run()).
+        self._watch = FolderWatch(path) if path is not None else None
+        self._reading = Reading(store, path, fields or {}, watch=self._watch)
         self.analyzer, self.exact_analyzer = self._reading.analyzer, self._reading.exact_analyzer
         """The analyzers the index was built with (queries are analysed with them)."""
         self.time_limit: float | None = limits.DEFAULT_TIME_LIMIT
         """Seconds a search may take before ``SearchTimeoutError`` (``None``: no limit)."""
-        self.semantic = SemanticIndex(path, embedder=embedder)
+        self.semantic = SemanticIndex(path, embedder=embedder, watch=self._watch)
         """The index's passage vectors and query model (see :mod:`searchlib.semantic`)."""
         self._writing = Writing(self._reading, self.semantic, passage_chars=passage_chars)
 
@@ -727,6 +730,7 @@ class Index(Searchable[SearchResults]):
         # the deadline.
         with (
             limits.time_limit(seconds),
+            self._one_look(),
             self._query_encoded(request),
             limits.holding(self._reading.lock),
             self._reading.damage_is_corruption(),
@@ -735,6 +739,11 @@ class Index(Searchable[SearchResults]):
             semantic = self.semantic if request.semantic != "off" else None
             return Pipeline(context, semantic, self.ranking).run(request)
 
+    def _one_look(self) -> contextlib.AbstractContextManager[None]:
+        """One look at the index's folder for the whole search (the vectors,
+        then the searcher: see :class:`~searchlib._files.FolderWatch`)."""
+        return contextlib.nullcontext() if self._watch is None else self._watch.one_look()
+
     def _query_encoded(self, request: SearchRequest) -> contextlib.AbstractContextManager[None]:
         """The query's vector, encoded before the search takes the index's lock
         (other searches go on meanwhile), when the search will use one."""
@@ -742,6 +751,8 @@ class Index(Searchable[SearchResults]):
             return contextlib.nullcontext()
         if request.semantic == "auto" and (self.ranking.semantic_weight == 0 or request.sort):
             return contextlib.nullcontext()  # lexical, or sorted by fields: not rescored
+        if self.semantic.store is None:
+            return contextlib.nullcontext()  # no vectors (the look is the search's: no stat)
         return self.semantic.encoded(request.query)
 
     def complete(self, text: str, limit: int = 10) -> list[Completion]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from whoosh.searching import Searcher
 
-from searchlib._files import FolderWatch, try_lock
+from searchlib._files import FolderReader, FolderWatch, try_lock
 from searchlib._whoosh.storage import DATA_ERRORS, SegmentBatch, Store, abort, commit
 from searchlib.analysis import ANALYZER_VERSION
 from searchlib.documents import Document, as_documents, rebuilt
@@ -49,9 +49,18 @@ class Reading:
         store: the Whoosh index.
         path: its folder (``None``: in memory), for messages and side files.
         fields: the declared fields.
+        watch: the watch of ``path`` shared with the index's other readers
+            (default: one of its own).
     """
 
-    def __init__(self, store: Store, path: Path | None, fields: Mapping[str, FieldType]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        path: Path | None,
+        fields: Mapping[str, FieldType],
+        *,
+        watch: FolderWatch | None = None,
+    ) -> None:
         self.store = store
         self.path = path
         self.fields = dict(fields)
@@ -65,9 +74,12 @@ class Reading:
         self.segments = SegmentCache()  # decoded segment data, shared by successive searchers
         self._searcher: Searcher | None = None
         self._state: SearcherState | None = None  # made with each searcher, dropped with it
+        self._contexts: dict[bool, SearchContext | None] = {True: None, False: None}
         # One stat of the folder tells whether a commit or a learned model may
         # have come from another process (or from this one) since the last search.
-        self._watch = FolderWatch(path) if path is not None else None
+        if watch is None and path is not None:
+            watch = FolderWatch(path)
+        self._watch = FolderReader(watch)
 
     def searcher(self) -> Searcher:
         """The shared Whoosh searcher, refreshed after commits (and the learned
@@ -83,7 +95,7 @@ class Reading:
             return self._searcher
 
     def _folder_may_have_changed(self) -> bool:
-        return self._watch is None or self._watch.may_have_changed()
+        return self._watch.may_have_changed()
 
     def refresh(self) -> None:
         """A new searcher if a commit happened since the current one was made."""
@@ -113,6 +125,7 @@ class Reading:
                 self._searcher.close()
                 self._searcher = None
                 self._state = None
+                self._contexts = {True: None, False: None}
 
     def set_ranking(self, ranking: Ranking) -> None:
         """Rank the following searches with ``ranking`` (a new searcher)."""
@@ -140,16 +153,28 @@ class Reading:
             if state is None or state.searcher is not searcher:
                 state = self._state = SearcherState(searcher, segments=self.segments)
             bound = self.model_file.bound(state) if learned else None
-            return SearchContext(
+            acronyms = self.acronyms
+            last = self._contexts[learned]
+            if (  # (a context holds no search's state: the last one serves while its parts stay)
+                last is not None
+                and last.state is state
+                and last.ranking is self.ranking
+                and last.acronyms is acronyms
+                and last.expansion is bound
+            ):
+                return last
+            context = SearchContext(
                 state,
                 self.analyzer,
                 self.ranking,
                 self.exact_analyzer,
-                self.acronyms,
+                acronyms,
                 declared=self.fields,
                 expansion=bound,
                 reranker=bound if bound is not None and bound.depth else None,
             )
+            self._contexts[learned] = context
+            return context
 
     @contextlib.contextmanager
     def learning_context(self) -> Iterator[SearchContext]:

@@ -75,3 +75,70 @@ def test_an_open_index_sees_another_writers_commits(
         writer.delete(["a"])
         assert reader.search("préavis").total == 1
         assert [h.doc_id for h in reader.search("démission")] == []
+
+
+def test_readers_sharing_a_watch_each_see_a_change_once(tmp_path: Path) -> None:
+    from searchlib._files import FolderReader
+
+    clock = Clock()
+    clock.now += 10 * SECOND
+    watch = FolderWatch(tmp_path, clock=clock)
+    searcher, vectors = FolderReader(watch), FolderReader(watch)
+    assert searcher.may_have_changed() and vectors.may_have_changed()  # first looks
+    assert not searcher.may_have_changed() and not vectors.may_have_changed()
+    replace_text(tmp_path, "vectors.json", "{}")
+    assert searcher.may_have_changed()  # this look saw the change...
+    assert vectors.may_have_changed()  # ...and the other reader is told too
+    assert not searcher.may_have_changed() and not vectors.may_have_changed()
+    assert FolderReader(None).may_have_changed()  # no folder: always checked
+
+
+def test_one_look_serves_every_reader_within_the_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import searchlib._files as files
+    from searchlib._files import FolderReader
+
+    stats: list[object] = []
+    real_stat = files.os.stat
+
+    def counting_stat(path: object, *args: object, **kwargs: object) -> object:
+        if Path(str(path)) == tmp_path:
+            stats.append(path)
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files.os, "stat", counting_stat)
+    clock = Clock()
+    clock.now += 10 * SECOND
+    watch = FolderWatch(tmp_path, clock=clock)
+    searcher, vectors = FolderReader(watch), FolderReader(watch)
+    with watch.one_look():
+        assert searcher.may_have_changed() and vectors.may_have_changed()
+        replace_text(tmp_path, "learned.json", "{}")  # after the block's look: not seen in it
+        assert not searcher.may_have_changed() and not vectors.may_have_changed()
+    assert len(stats) == 1
+    assert searcher.may_have_changed() and vectors.may_have_changed()  # seen at the next look
+    assert len(stats) == 3
+
+
+def test_a_search_looks_at_its_folder_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import searchlib._files as files
+
+    path = tmp_path / "ix"
+    with Index.create(path) as ix:
+        ix.add([Document(id="a", title="Préavis", text="La durée du préavis de démission.")])
+    stats: list[object] = []
+    real_stat = files.os.stat
+
+    def counting_stat(p: object, *args: object, **kwargs: object) -> object:
+        if Path(str(p)) == path:
+            stats.append(p)
+        return real_stat(p, *args, **kwargs)  # type: ignore[arg-type]
+
+    with Index.open(path) as ix:
+        ix.search("préavis")
+        monkeypatch.setattr(files.os, "stat", counting_stat)
+        assert ix.search("préavis").total == 1
+        assert len(stats) == 1  # the searcher and the vectors share the search's look

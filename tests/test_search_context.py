@@ -73,6 +73,19 @@ def test_one_state_per_searcher_replaced_after_a_commit(ix: Index) -> None:
     assert ix.search("conge", collapse=False).total == first.doc_frequency("text", "cong") + 1
 
 
+def test_the_context_serves_until_one_of_its_parts_changes(ix: Index) -> None:
+    first = ix.search_context()
+    assert ix.search_context() is first  # nothing changed: the same context
+    assert ix.search_context(learned=False) is not first  # (one without what was learned)
+    ix.ranking = Ranking(k1=0.9)
+    second = ix.search_context()
+    assert second is not first and second.ranking == Ranking(k1=0.9)
+    ix.add([Document("autre", "Autre", "un congé de plus")])
+    third = ix.search_context()
+    assert third is not second and third.state.searcher is ix.searcher()
+    assert ix.search("autre").total == 1
+
+
 def test_the_state_goes_with_its_searcher(ix: Index) -> None:
     ix.search("conge")
     state = weakref.ref(ix.search_context().state)

