@@ -25,6 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from searchlib._frozen import quick_init
 from searchlib.analysis.analyzer import FrenchAnalyzer, Matched
 
 ANSI_MARK = ("\x1b[1;33m", "\x1b[0m")
@@ -73,6 +74,7 @@ def visible(text: str, *, newlines: bool = True) -> str:
     return out if newlines else out.replace("\n", "^J")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class MatchSpec:
     """What a query matched: single terms and term sequences (phrases)."""

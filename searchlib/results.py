@@ -13,9 +13,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from searchlib._frozen import quick_init
 from searchlib.highlight import MatchSpec, Snippet, leading_snippet
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Hit:
     """One ranked passage.
@@ -196,6 +198,7 @@ class Suggestion:
         }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Stage:
     """What one stage of a search did (see :mod:`searchlib.engine.pipeline`).
@@ -216,6 +219,7 @@ class Stage:
         return next((v for k, v in self.detail if k == key), default)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Trace:
     """The stages a search ran, in order, and what each did and cost.
@@ -239,6 +243,7 @@ class Trace:
         return [{"stage": s.name, "ms": round(s.ms, 3), **dict(s.detail)} for s in self.stages]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SearchResults:
     """One page of results.

@@ -44,6 +44,7 @@ import numpy.typing as npt
 from whoosh import query as wq
 
 from searchlib._cache import BoundedCache
+from searchlib._frozen import quick_init
 from searchlib._whoosh.limits import check as check_deadline
 from searchlib.analysis.analyzer import FrenchAnalyzer
 from searchlib.engine.request import FilterArg
@@ -585,6 +586,7 @@ WordCache = BoundedCache[WordKey, CompiledWord]
 """Plain query words compiled (see :meth:`SearcherState.compiled_words`)."""
 
 
+@quick_init
 @dataclass(frozen=True)
 class CompiledQuery:
     """A query compiled for one searcher.

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from searchlib._frozen import quick_init
 from searchlib.engine.request import SearchOptions, SearchRequest
 from searchlib.errors import QuerySyntaxError, SearchlibError
 from searchlib.highlight import MatchSpec
@@ -59,6 +60,7 @@ class FusedCandidates:
     docnums: tuple[int, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Kept:
     """What a search keeps for :meth:`Index.explain <searchlib.Index.explain>` to
@@ -150,6 +152,7 @@ class Kept:
         return first
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Pipeline:
     """The stages of a search on one searcher.

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypedDict, TypeVar, Unpack
 
+from searchlib._frozen import quick_init
 from searchlib.fields import Facet, FilterExpr, SortKey, parse_sort
 from searchlib.query.language import SEARCH_FIELDS
 
@@ -48,11 +49,15 @@ class IndexDefault:
     def __repr__(self) -> str:
         return "INDEX_DEFAULT"
 
+    def __reduce__(self) -> str:
+        return "INDEX_DEFAULT"  # unpickled as the module's one instance (requests compare equal)
+
 
 INDEX_DEFAULT = IndexDefault()
 """The default ``time_limit`` of a request: the index's."""
 
 
+@quick_init
 @dataclass(frozen=True, eq=True)
 class SearchRequest:
     """One search, checked: every value has its type and range when the

@@ -40,6 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from searchlib._frozen import quick_init
 from searchlib.analysis.analyzer import normalize_text
 from searchlib.errors import QuerySyntaxError
 from searchlib.fields import (
@@ -75,6 +76,7 @@ _SPECIAL = set('"()«»“”„')
 _OPERATORS = {"AND", "OR", "NOT"}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Word:
     """A word as typed; ``kind`` is ``word``, ``prefix`` (``abc*``) or ``fuzzy`` (``abc~``)."""
@@ -110,6 +112,7 @@ class BoolOp:
     items: tuple[Node, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Group:
     """Items side by side, combined with the default grouping."""
@@ -131,6 +134,7 @@ class Filter:
 Node = Word | Phrase | Not | BoolOp | Group | Filter
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class _Tok:
     kind: str  # WORD PHRASE LPAREN RPAREN AND OR NOT NEG FIELD

@@ -59,6 +59,7 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F
 
 from searchlib._cache import BoundedCache
+from searchlib._frozen import quick_init
 from searchlib._whoosh import blocks, columns
 from searchlib._whoosh.limits import check as check_deadline
 
@@ -81,6 +82,7 @@ IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Executed:
     """What running a query gives: ``(docnum, score)`` best first, and the total.
