@@ -36,7 +36,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, Literal, TypeVar, cast
+from typing import Generic, Literal, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -56,7 +56,7 @@ class BoundedCache(Generic[K, V]):
             total cost. ``None``: every entry costs 1.
     """
 
-    __slots__ = ("_cost", "_data", "_lock", "_lru", "_total", "evict", "maxsize")
+    __slots__ = ("_cost", "_data", "_lock", "_total", "evict", "maxsize")
 
     def __init__(
         self, maxsize: int, *, evict: Eviction = "lru", cost: Callable[[V], int] | None = None
@@ -67,7 +67,6 @@ class BoundedCache(Generic[K, V]):
             raise ValueError(f"evict must be 'lru' or 'clear', not {evict!r}")
         self.maxsize = maxsize
         self.evict: Eviction = evict
-        self._lru = evict == "lru"
         self._data: OrderedDict[K, V] | dict[K, V] = OrderedDict() if evict == "lru" else {}
         self._lock = threading.Lock()
         self._cost = cost
@@ -77,9 +76,9 @@ class BoundedCache(Generic[K, V]):
         """The cached value, or ``None``."""
         data = self._data
         found = data.get(key)
-        if found is not None and self._lru:
+        if found is not None and isinstance(data, OrderedDict):  # (the lru kind's)
             try:  # noqa: SIM105 (contextlib.suppress costs more than the lookup)
-                cast("OrderedDict[K, V]", data).move_to_end(key)
+                data.move_to_end(key)
             except KeyError:  # dropped by another thread meanwhile: still a valid value
                 pass
         return found

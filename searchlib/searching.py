@@ -149,6 +149,9 @@ COMPLETION_CACHE = 512
 WORD_CACHE = 20_000
 """Plain query words kept compiled, per searcher and compiler settings."""
 
+LEAVES_CACHE = 20_000
+"""Compiled words (query tree nodes) whose scored parts are kept, per searcher."""
+
 WORD_SETTINGS = 8
 """Compiler settings (fields, ranking, analyzers...) words are kept for, per searcher."""
 
@@ -211,6 +214,8 @@ class SearcherState:
         self._words: BoundedCache[tuple[Any, ...], tuple[tuple[object, ...], WordCache]] = (
             BoundedCache(WORD_SETTINGS)
         )
+        # the scored parts of the compiled words' nodes (see fast_leaves)
+        self.leaves: LeavesCache = BoundedCache(LEAVES_CACHE, evict="clear")
         self._surfaces: SurfaceVocabulary | None = None
         self._scoring: ScoringView | None = None
         self._lock = threading.Lock()
@@ -558,8 +563,14 @@ class SearcherState:
         and its Whoosh query is made only if Whoosh runs it."""
         if not fast:
             return fastpath.execute_whoosh(self.searcher, _whoosh(compiled), limit, collapse)
+        tree = compiled.tree
+        leaves = (
+            None
+            if tree is None
+            else fast_leaves(tree, once=compiled.expansion_tree, memo=self.leaves)
+        )
         return fastpath.execute_leaves(
-            self.scoring, compiled.leaves, lambda: _whoosh(compiled), limit, collapse
+            self.scoring, leaves, lambda: _whoosh(compiled), limit, collapse
         )
 
 
@@ -581,6 +592,9 @@ def _doc_frequency(
 
 
 # -- running a search -----------------------------------------------------------
+
+LeavesCache = BoundedCache[tuple["ir.Node", float], tuple["list[fastpath.Leaf] | None"]]
+"""Scored parts of query tree nodes (see :func:`fast_leaves`)."""
 
 WordCache = BoundedCache[WordKey, CompiledWord]
 """Plain query words compiled (see :meth:`SearcherState.compiled_words`)."""
@@ -643,22 +657,22 @@ class CompiledQuery:
         """The part of :attr:`query` that searches the learned terms (``None``: none)."""
         return self._emitted[1]
 
-    @functools.cached_property
-    def leaves(self) -> list[fastpath.Leaf] | None:
-        """The scored parts of the query as the numpy path ranks them (see
-        :func:`searchlib.ranking.fastpath.execute_leaves`), or ``None`` when
-        the query is not a union (Whoosh runs it)."""
-        return None if self.tree is None else fast_leaves(self.tree, once=self.expansion_tree)
-
 
 def fast_leaves(
-    node: ir.Node, boost: float = 1.0, top: bool = True, *, once: ir.Node | None = None
+    node: ir.Node,
+    boost: float = 1.0,
+    top: bool = True,
+    *,
+    once: ir.Node | None = None,
+    memo: LeavesCache | None = None,
 ) -> list[fastpath.Leaf] | None:
     """The scored parts of an OR tree, as :func:`searchlib.ranking.fastpath.leaves`
     gives them for its Whoosh query: terms as ``(field, text, boost)`` (those
     under ``once``, a learned expansion weighted for this query only, as
     :class:`~searchlib.ranking.fastpath.OneOff`), any other part of an OR as its
     Whoosh query (an AND, a phrase...), ``None`` when the tree is not a union.
+    With ``memo``, the parts of the ORs within the top one (a query's compiled
+    words: the same nodes from search to search) are kept there and read back.
 
     >>> fast_leaves(ir.Or((ir.Term("title", "cour", 1.5), ir.Term("text", "cour")), boost=2.0))
     [('title', 'cour', 3.0), ('text', 'cour', 2.0)]
@@ -676,10 +690,16 @@ def fast_leaves(
             return None
         return [fastpath.OneOff(*leaf) if len(leaf) == 3 else leaf for leaf in found]
     if isinstance(node, ir.Or):
+        if memo is not None and not top:
+            key = (node, boost)
+            kept = memo.get(key)
+            if kept is None:
+                kept = memo.put(key, (fast_leaves(node, boost, top, once=once),))
+            return kept[0]
         out: list[fastpath.Leaf] = []
         inner = boost * node.boost
         for sub in node.items:
-            found = fast_leaves(sub, inner, top=False, once=once)
+            found = fast_leaves(sub, inner, top=False, once=once, memo=memo if top else None)
             if found is None:
                 return None
             out.extend(found)

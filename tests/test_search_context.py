@@ -86,6 +86,22 @@ def test_the_context_serves_until_one_of_its_parts_changes(ix: Index) -> None:
     assert ix.search("autre").total == 1
 
 
+def test_the_scored_parts_of_compiled_words_are_kept_and_unchanged(ix: Index) -> None:
+    from searchlib.searching import fast_leaves
+
+    context = ix.search_context()
+    queries = ["congé payé", "CDD", "13 ème mois", '"congé payé" paie', "contrat -paie", "cong*"]
+    for query in queries * 2:  # (the second time, from what was kept)
+        compiled = context.compile(query)
+        assert compiled.tree is not None
+        fresh = fast_leaves(compiled.tree, once=compiled.expansion_tree)
+        kept = fast_leaves(compiled.tree, once=compiled.expansion_tree, memo=context.state.leaves)
+        assert kept == fresh, query
+    assert len(context.state.leaves) > 0
+    before = _ranked(ix.search("congé payé CDD"))
+    assert _ranked(ix.search("congé payé CDD")) == before
+
+
 def test_the_state_goes_with_its_searcher(ix: Index) -> None:
     ix.search("conge")
     state = weakref.ref(ix.search_context().state)
