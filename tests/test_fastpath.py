@@ -475,6 +475,10 @@ def test_best_documents_by_walking_passages_agree_with_the_general_collapse(
     general, total = fastpath._collapse(hits, scores, keys, limit, grouped=False)
     expected = (fastpath._top(general, scores, limit), total)
     assert fastpath._top_documents(hits, scores, keys, limit, grouped=True) == expected
+    # The same when given only the matching passages' scores and keys (hits=None).
+    for grouped in (True, False):
+        ranked, found = fastpath._top_documents(None, scores[hits], keys[hits], limit, grouped)
+        assert ([(int(hits[i]), score) for i, score in ranked], found) == expected
 
 
 @pytest.mark.parametrize("grouped", [True, False])

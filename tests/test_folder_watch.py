@@ -121,9 +121,7 @@ def test_one_look_serves_every_reader_within_the_block(
     assert len(stats) == 3
 
 
-def test_a_search_looks_at_its_folder_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_search_looks_at_its_folder_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import searchlib._files as files
 
     path = tmp_path / "ix"

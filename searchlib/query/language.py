@@ -236,7 +236,7 @@ class _Parser:
         for tok in self.toks:
             if tok.kind == "WORD":
                 words += 1
-                node = _word(tok, None)
+                node = _word(tok.text, tok.start, None)
                 expanded += node.kind != "word"
                 if expanded > MAX_EXPANDED_WORDS:
                     raise self.error(
@@ -329,7 +329,7 @@ class _Parser:
             return _with_field(group, field) if field else group
         if tok.kind in ("AND", "OR", "NOT", "NEG", "RPAREN"):
             raise self.error(f"unexpected {tok.text}", tok.start)
-        return _word(tok, field)
+        return _word(tok.text, tok.start, field)
 
     def parse_filter(self, field: str) -> Node:
         """The value after ``field:`` of a declared field (a word, a phrase, a
@@ -342,14 +342,13 @@ class _Parser:
             self.filter_field = outer
 
 
-def _word(tok: _Tok, field: str | None) -> Word:
-    text = tok.text
+def _word(text: str, start: int, field: str | None) -> Word:
     if text.endswith("*") and len(text.rstrip("*")) > 0:
-        return Word(text.rstrip("*"), tok.start, field, "prefix")
+        return Word(text.rstrip("*"), start, field, "prefix")
     head, sep, dist = text.rpartition("~")
     if sep and head and (dist == "" or dist in ("1", "2")):
-        return Word(head, tok.start, field, "fuzzy", int(dist or 1))
-    return Word(text, tok.start, field)
+        return Word(head, start, field, "fuzzy", int(dist or 1))
+    return Word(text, start, field)
 
 
 def _with_field(node: Node, field: str) -> Node:
@@ -560,7 +559,7 @@ def _plain(query: str) -> Group | None:
         text = m.group()
         if text in _OPERATORS or text[0] in "-+" or len(words) >= MAX_WORDS:
             return None
-        word = _word(_Tok("WORD", text, m.start()), None)
+        word = _word(text, m.start(), None)
         expanded += word.kind != "word"
         if expanded > MAX_EXPANDED_WORDS:
             return None

@@ -180,12 +180,11 @@ def _execute_fast(
         sparse = _sparse_scores(view, parts)
         if sparse is not None:  # a selective query: nothing as long as the index
             ids, values = sparse
-            local = np.arange(len(ids))
             if not collapse:
-                ranked = _top(local, values, limit)
+                ranked = _top(np.arange(len(ids)), values, limit)
                 return Executed([(int(ids[i]), score) for i, score in ranked], len(ids))
             keys = view.doc_keys()[ids]
-            ranked, total = _top_documents(local, values, keys, limit, view.keys_grouped())
+            ranked, total = _top_documents(None, values, keys, limit, view.keys_grouped())
             return Executed([(int(ids[i]), score) for i, score in ranked], total)
         if collapse and limit > _FEW_RUNS and parts[3] and parts[0]:
             # A reranker's depth, every match scoring above 0: documents from
@@ -559,11 +558,11 @@ def _top(hits: IntArray, scores: FloatArray, limit: int) -> list[tuple[int, floa
 
 
 def _top_documents(
-    hits: IntArray, scores: FloatArray, keys: IntArray, limit: int, grouped: bool
+    hits: IntArray | None, scores: FloatArray, keys: IntArray, limit: int, grouped: bool
 ) -> tuple[list[tuple[int, float]], int]:
     """The best passage of each of the best ``limit`` documents among ``hits``
-    (sorted), ranked (what :func:`_top` gives of :func:`_collapse`'s passages),
-    and how many documents match.
+    (sorted; ``None``: every passage of ``scores`` and ``keys``), ranked (what
+    :func:`_top` gives of :func:`_collapse`'s passages), and how many documents match.
 
     With ``grouped`` keys (see :func:`_collapse`), documents are counted by
     their runs, and the best documents found by walking the best passages in
@@ -572,22 +571,26 @@ def _top_documents(
     times ``limit`` passages usually hold ``limit`` documents; else more are
     walked. Nothing is computed per document for the documents that cannot rank.
     """
-    if not grouped or not len(hits):
+    if hits is None and (not grouped or not len(scores)):
+        hits = np.arange(len(scores))
+    if hits is not None and (not grouped or not len(hits)):
         chosen, total = _collapse(hits, scores, keys, limit, grouped)
         return _top(chosen, scores, limit), total
-    hit_keys = keys[hits]
+    # (every passage: the keys and scores as they are, not copied through an index)
+    hit_keys = keys if hits is None else keys[hits]
     total = int(np.count_nonzero(hit_keys[1:] != hit_keys[:-1])) + 1
-    values = scores[hits]
+    values = scores if hits is None else scores[hits]
     take = 4 * max(limit, 1)
     wanted = min(limit, total)
     while True:
         # Every passage scoring at least the take-th best: a prefix of the
         # ranking of passages (ties at its end all kept).
         keep = _best(values, take) if 2 * take < len(values) else np.arange(len(values))
-        order = keep[np.lexsort((hits[keep], -values[keep]))]
-        at = _first_of_each(order, hit_keys[order], wanted)
+        order = keep[np.lexsort((keep if hits is None else hits[keep], -values[keep]))]
+        at = np.asarray(_first_of_each(order, hit_keys[order], wanted), dtype=np.int64)
         if len(at) == wanted or len(keep) == len(values):
-            return list(zip(hits[at].tolist(), values[at].tolist(), strict=True)), total
+            found = at if hits is None else hits[at]
+            return list(zip(found.tolist(), values[at].tolist(), strict=True)), total
         take *= 4
 
 
