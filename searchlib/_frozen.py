@@ -15,6 +15,7 @@ hash, ``repr``, pickling, :func:`dataclasses.replace`) is left as it is.
 from __future__ import annotations
 
 import dataclasses
+import keyword
 import types
 from typing import Any, TypeVar
 
@@ -55,6 +56,8 @@ def quick_init(cls: type[T]) -> type[T]:
     parameters: list[str] = []
     body: list[str] = []
     for f in fields:
+        if not f.name.isidentifier() or keyword.iskeyword(f.name):  # (the source is made of them)
+            raise TypeError(f"quick_init: {cls.__name__} has a field named {f.name!r}")
         if not f.init or f.kw_only:
             raise TypeError(f"quick_init: {cls.__name__}.{f.name} is not a positional parameter")
         value = f.name

@@ -207,8 +207,14 @@ def test_no_eval_exec_shell_or_unrestricted_pickle_in_the_library() -> None:
         pattern = helper_banned if file.name in ("parallel.py", "repl.py") else banned
         for n, line in enumerate(file.read_text("utf-8").splitlines(), start=1):
             code = line.split("#", 1)[0]
+            if file.name == "_frozen.py" and code.strip() == "exec(source, namespace)":
+                continue  # (checked below)
             if pattern.search(code) and not code.lstrip().startswith((">>>", "...")):
                 pytest.fail(f"{file.name}:{n}: {line.strip()}")
+    # quick_init writes an __init__ as dataclasses does: the source is made of
+    # the class's own field names, each checked to be an identifier, at import.
+    frozen = (source / "_frozen.py").read_text("utf-8")
+    assert frozen.count("exec(") == 1 and "if not f.name.isidentifier()" in frozen
     helper = (source / "_whoosh" / "parallel.py").read_text("utf-8")
     assert '[sys.executable, "-c", code]' in helper
     assert "shell=" not in helper and "os.system" not in helper

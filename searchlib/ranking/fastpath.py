@@ -269,7 +269,9 @@ def _sparse_scores(view: ScoringView, parts: _Postings) -> tuple[IntArray, Float
     :func:`_dense_scores` adds them (the terms' in the order of the parts, then
     each phrase's): the same sums, to the bit."""
     every_ids, every_score, phrases, _ = parts
-    held = sum(len(ids) for ids in every_ids) + sum(len(ids) for ids, _ in phrases)
+    held = sum(map(len, every_ids))
+    if phrases:
+        held += sum(len(ids) for ids, _ in phrases)
     if held * SPARSE_SHARE > view.doc_count:
         return None
     if not held:
@@ -326,7 +328,7 @@ def _summed(every_ids: list[IntArray], every_score: list[FloatArray], size: int)
     (no joined copy; the same sums)."""
     if not every_ids:
         return np.zeros(size, dtype=np.float64)
-    if sum(len(ids) for ids in every_ids) > _ADD_AT_FROM:
+    if sum(map(len, every_ids)) > _ADD_AT_FROM:
         scores = np.zeros(size, dtype=np.float64)
         for ids, contrib in zip(every_ids, every_score, strict=True):
             np.add.at(scores, ids, contrib)
