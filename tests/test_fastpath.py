@@ -496,4 +496,39 @@ def test_best_documents_of_a_reranker_depth_agree_with_ranking_their_passages(
     scores[rng.random(len(keys)) < 0.3] = 0.0
     hits = np.flatnonzero(scores > 0)
     expected = fastpath._top_documents(hits, scores, keys, limit, grouped)
-    assert fastpath._best_documents(scores, keys, 310, limit) == expected
+    assert fastpath._best_documents(scores, keys, 310, limit, grouped) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    documents=st.integers(1, 3_000),
+    per_document=st.integers(1, 12),
+    crowded=st.integers(0, 60),
+    levels=st.sampled_from([2, 5, 40, 10**9]),
+    share=st.sampled_from([0.01, 0.3, 1.0]),
+    limit=st.integers(1, 200),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_best_documents_above_a_guessed_threshold_agree_with_every_documents_best(
+    documents: int,
+    per_document: int,
+    crowded: int,
+    levels: int,
+    share: float,
+    limit: int,
+    seed: int,
+) -> None:
+    # Grouped keys: the documents found among the passages above a threshold
+    # guessed from a sample are those found from every document's best score,
+    # with ties at the cut, and when the best passages crowd into a few
+    # documents (``crowded`` documents of 40 passages scoring above all
+    # others: a guess then holds too few documents and is lowered).
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(1, per_document + 1, documents)
+    counts[:crowded] = 40
+    keys = np.repeat(np.arange(documents), counts)
+    scores = rng.integers(1, levels + 1, len(keys)).astype(np.float64) / 7.0
+    scores[keys < crowded] += levels
+    scores[rng.random(len(keys)) >= share] = 0.0
+    expected = fastpath._best_documents(scores, keys, documents, limit, grouped=False)
+    assert fastpath._best_documents(scores, keys, documents, limit, grouped=True) == expected

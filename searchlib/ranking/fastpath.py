@@ -191,7 +191,8 @@ def _execute_fast(
             # their best scores (the matching passages are never listed).
             scores = _positive_scores(view, parts)
             keys = view.doc_keys()
-            return Executed(*_best_documents(scores, keys, len(view.segments.key_numbers), limit))
+            size = len(view.segments.key_numbers)
+            return Executed(*_best_documents(scores, keys, size, limit, view.keys_grouped()))
         scores, hits = _dense_hits(view, parts)
         if not collapse:
             return Executed(_top(hits, scores, limit), len(hits))
@@ -597,14 +598,21 @@ def _top_documents(
 
 
 def _best_documents(
-    scores: FloatArray, keys: IntArray, size: int, limit: int
+    scores: FloatArray, keys: IntArray, size: int, limit: int, grouped: bool = False
 ) -> tuple[list[tuple[int, float]], int]:
     """What :func:`_top_documents` gives when every passage's score is above 0
     where it matches, 0 elsewhere (``keys`` below ``size``), found from the
     documents' best scores: for many documents (a reranker's depth), cheaper
     than ranking their passages. The documents ranking above the ``limit``-th
     best one's score, or at it, are those of the passages that score at least
-    that much; each one's first passage at its best score stands for it."""
+    that much; each one's first passage at its best score stands for it.
+
+    With ``grouped`` keys (see :func:`_collapse`), no array of every
+    document's best score is made: documents are counted by their runs of
+    matching passages, and the best ones found among the passages above a
+    threshold (see :func:`_grouped_best_documents`)."""
+    if grouped:
+        return _grouped_best_documents(scores, keys, limit)
     best = np.zeros(size, dtype=np.float64)
     np.maximum.at(best, keys, scores)
     total = int(np.count_nonzero(best > 0))  # (a bool array counts faster)
@@ -617,9 +625,62 @@ def _best_documents(
     at_best = scores[found] == best[found_keys]
     _, first = np.unique(found_keys[at_best], return_index=True)
     chosen = found[at_best][first]
-    values = scores[chosen]
+    return _ranked(chosen, scores[chosen], limit), total
+
+
+_SAMPLED = 8
+""":func:`_grouped_best_documents` guesses its threshold from about this many
+passages per document asked for, evenly spaced."""
+
+
+def _grouped_best_documents(
+    scores: FloatArray, keys: IntArray, limit: int
+) -> tuple[list[tuple[int, float]], int]:
+    """:func:`_best_documents` with grouped keys.
+
+    The passages scoring at least a threshold ``t`` hold every document whose
+    best score is ``t`` or more, each with its best passage; when they hold
+    ``limit`` documents or more, the ``limit``-th best document scores ``t``
+    or more, so they hold the best ``limit`` documents, and these are found
+    from them alone. ``t`` is guessed from a sample of the scores so that
+    about four times ``limit`` passages score that much; a guess holding too
+    few documents is lowered, and at worst every matching passage is used:
+    the guess changes the work, never the result."""
+    matching = np.flatnonzero(scores > 0)
+    total = _runs(keys.take(matching))
+    found = matching
+    if total > limit:
+        sample = scores[:: max(1, len(scores) // (_SAMPLED * limit))]
+        wanted = 4 * limit
+        while (above := -(-wanted * len(sample) // len(scores))) < len(sample):
+            t = np.partition(sample, len(sample) - above)[len(sample) - above]
+            if t <= 0:
+                break
+            candidates = np.flatnonzero(scores >= t)
+            if _runs(keys.take(candidates)) >= limit:
+                found = candidates
+                break
+            wanted *= 4
+    found_keys = keys.take(found)
+    values = scores[found]
+    new_run = np.empty(len(found), dtype=np.bool_)
+    new_run[:1] = True
+    np.not_equal(found_keys[1:], found_keys[:-1], out=new_run[1:])
+    best = np.maximum.reduceat(values, np.flatnonzero(new_run)) if len(found) else values
+    at = _first_best(values, np.cumsum(new_run) - 1, best)
+    return _ranked(found[at], values[at], limit), total
+
+
+def _runs(keys: IntArray) -> int:
+    """How many runs of equal values ``keys`` has."""
+    return int(np.count_nonzero(keys[1:] != keys[:-1])) + 1 if len(keys) else 0
+
+
+def _ranked(chosen: IntArray, values: FloatArray, limit: int) -> list[tuple[int, float]]:
+    """The best ``limit`` of passages ``chosen`` scoring ``values``: score
+    descending, then passage ascending."""
     order = np.lexsort((chosen, -values))[:limit]
-    return list(zip(chosen[order].tolist(), values[order].tolist(), strict=True)), total
+    return list(zip(chosen[order].tolist(), values[order].tolist(), strict=True))
 
 
 def _first_of_each(order: IntArray, keys: IntArray, wanted: int) -> IntArray | list[int]:
