@@ -581,7 +581,7 @@ def _top_documents(
         return _top(chosen, scores, limit), total
     # (every passage: the keys and scores as they are, not copied through an index)
     hit_keys = keys if hits is None else keys.take(hits)
-    total = int(np.count_nonzero(hit_keys[1:] != hit_keys[:-1])) + 1
+    total = _runs(hit_keys)
     values = scores if hits is None else scores.take(hits)
     take = 4 * max(limit, 1)
     wanted = min(limit, total)
