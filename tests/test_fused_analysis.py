@@ -14,8 +14,10 @@ import pytest
 from conftest import need_shared, shared_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from whoosh import formats
 from whoosh.analysis import CompositeAnalyzer
 
+from searchlib._whoosh import docwriter
 from searchlib.analysis import (
     AccentFoldFilter,
     FrenchAnalyzer,
@@ -374,3 +376,12 @@ def test_index_text_is_the_step_at_index_time(item: Any, word: str, expected: st
     assert step(word) == expected
     found = item.step(word, False, "index")
     assert (None if found is None else found[0]) == expected
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), min_size=2, max_size=2, unique=True))
+@settings(max_examples=300, deadline=None)
+def test_remembered_pairs_of_positions_are_whooshs_encoding(pair: list[int]) -> None:
+    first, second = sorted(pair)
+    expected = formats.Positions().encode([first, second])
+    assert docwriter._two_positions(first, second) == expected
+    assert docwriter._two_positions(first, second) == expected  # remembered

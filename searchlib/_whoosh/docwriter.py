@@ -187,7 +187,11 @@ class DocumentAdder:
                 list(positions),
                 list(map(len, positions.values())),
                 [
-                    _one_position(p[0]) if len(p) == 1 else _encode_positions(p)
+                    _one_position(p[0])
+                    if len(p) == 1
+                    else _two_positions(p[0], p[1])
+                    if len(p) == 2
+                    else _encode_positions(p)
                     for p in positions.values()
                 ],
             )
@@ -275,6 +279,7 @@ def _encode_positions(positions: list[int]) -> bytes:
 
 
 _ONE_POSITION: dict[int, bytes] = {}
+_TWO_POSITIONS: dict[int, bytes] = {}
 _FREQUENCIES: dict[int, bytes] = {}
 
 
@@ -284,6 +289,19 @@ def _one_position(pos: int) -> bytes:
         found = _encode_positions([pos])
         if len(_ONE_POSITION) < 1 << 16:
             _ONE_POSITION[pos] = found
+    return found
+
+
+def _two_positions(first: int, second: int) -> bytes:
+    """``_encode_positions([first, second])``, remembered (a term twice in a
+    passage is the commonest case after once, and the same pairs come back).
+    Positions are word counts of one text: below 2**32."""
+    key = first << 32 | second
+    found = _TWO_POSITIONS.get(key)
+    if found is None:
+        found = _encode_positions([first, second])
+        if len(_TWO_POSITIONS) < 1 << 14:
+            _TWO_POSITIONS[key] = found
     return found
 
 
