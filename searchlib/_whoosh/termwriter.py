@@ -35,6 +35,7 @@ from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3PostingsWriter, W3TermInfo
 from whoosh.filedb.filetables import HashWriter, OrderedHashWriter, md5_hash
+from whoosh.filedb.structfile import StructFile
 from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
@@ -52,6 +53,8 @@ def install(writer: Any) -> None:
         buckets = tindex.buckets if isinstance(tindex, HashWriter) else None
         if buckets is not None and len(buckets) == 256 and not any(buckets):  # nothing added yet
             tindex.buckets = [HashBucket() for _ in range(256)]
+            if type(tindex)._write_hashes is HashWriter._write_hashes:
+                tindex._write_hashes = types.MethodType(_write_hashes, tindex)
 
 
 class HashBucket:
@@ -73,6 +76,24 @@ class HashBucket:
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         return zip(self.hashes, self.positions, strict=True)
+
+
+def _write_hashes(self: Any) -> None:
+    """``HashWriter._write_hashes``: the same 256 hash tables (open addressing,
+    Whoosh's slots), each written in one piece rather than a write per slot."""
+    dbfile = self.dbfile
+    for bucket in self.buckets:
+        numslots = 2 * len(bucket)
+        self.directory.append((dbfile.tell(), numslots))
+        hashes = [0] * numslots
+        positions = [0] * numslots  # 0: an empty slot (no key starts at 0: the header)
+        for hashval, position in bucket:
+            slot = (hashval >> 8) % numslots
+            while positions[slot]:
+                slot = (slot + 1) % numslots
+            hashes[slot] = hashval
+            positions[slot] = position
+        dbfile.write(emptybytes.join(map(_POINTER.pack, hashes, positions)))
 
 
 def _add_postings(self: Any, schema: Any, lengths: Any, items: Iterable[Any]) -> None:
@@ -216,6 +237,13 @@ class _TermWriter:
         # rather than asked of the files (a system call per term).
         self.postpos: int = self.postfile.tell()
         self.termpos: int = self.tindex.dbfile.tell() if self.tindex is not None else 0
+        # The files' own write (Whoosh's StructFile.write only hands the bytes on).
+        self.write_posts: Any = _raw_write(self.postfile)
+        self.write_terms: Any = _raw_write(self.tindex.dbfile) if self.tindex is not None else None
+        buckets: list[Any] = self.tindex.buckets if self.tindex is not None else []
+        self.buckets: list[HashBucket] | None = (
+            buckets if buckets and all(type(b) is HashBucket for b in buckets) else None
+        )
 
     def write(
         self,
@@ -279,7 +307,7 @@ class _TermWriter:
             parts += (pack_int(-size if end >= n else size), info, data)
         blob = emptybytes.join(parts)
         offset = self.postpos
-        self.postfile.write(blob)
+        self.write_posts(blob)
         self.postpos += len(blob)
         terminfo = (
             _TERM_INFO.pack(0, total, n, 0, _NO_LENGTH, maxweight, ids[0], ids[-1])
@@ -292,16 +320,36 @@ class _TermWriter:
         if key <= tindex.lastkey:
             raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
         pos = self.termpos
-        tindex.index.append(pos)
+        index = tindex.index  # a GrowableArray: its array, retyped when a number overflows it
+        try:
+            index.array.append(pos)
+        except OverflowError:
+            index.append(pos)
         entry = _LENGTHS.pack(len(key), len(terminfo)) + key + terminfo
-        tindex.dbfile.write(entry)
+        self.write_terms(entry)
         self.termpos += len(entry)
         h = self.hashfn(key)
-        tindex.buckets[h & 255].append((h, pos))
+        buckets = self.buckets
+        if buckets is not None:
+            bucket = buckets[h & 255]
+            bucket.hashes.append(h)
+            bucket.positions.append(pos)
+        else:
+            tindex.buckets[h & 255].append((h, pos))
         tindex.lastkey = key
 
 
 _TERM_INFO: struct.Struct = W3TermInfo._struct
+
+_POINTER = struct.Struct("!Iq")
+"""A hash table slot: the key's hash, its entry's position (``filetables._pointer``)."""
+
+
+def _raw_write(f: Any) -> Any:
+    """The write method of the file under a Whoosh ``StructFile``, else its own."""
+    if type(f).write is StructFile.write and hasattr(f, "file"):
+        return f.file.write
+    return f.write
 
 
 def md5_tail(key: bytes) -> int:
