@@ -183,14 +183,14 @@ searchlib's restricted unpickler, :mod:`searchlib._whoosh.blocks`) reads both;
 the block's info and the term info stay as Whoosh writes them. With 2, the
 files are Whoosh's byte for byte."""
 
-MIN_COMPRESSED = 64
+MIN_COMPRESSED = 128
 """The shortest posting block data (pickled) that is compressed; shorter data
 is stored as it is, its block info saying so (compression level 0), as
 Whoosh's own writer means to do below 20 bytes (a slip makes it compress
-every block). zlib costs several microseconds a call whatever the length
-(most blocks are a rare term's one or two postings) and saves no bytes on
-such short data; every reader reads either. With 0, every block is
-compressed: the files are Whoosh's byte for byte (with :data:`BLOCK_PROTOCOL` 2)."""
+every block). zlib costs about ten microseconds a call on such short data
+(most blocks are a rare term's few postings) and saves a third of it at
+most; every reader reads either. With 0, every block is compressed: the
+files are Whoosh's byte for byte (with :data:`BLOCK_PROTOCOL` 2)."""
 
 _LENGTHS = struct.Struct("!ii")
 """A term dictionary entry's key and value lengths (``filetables._lengths``)."""
