@@ -28,6 +28,7 @@ from searchlib.analysis import (
     StopFlagFilter,
     normalize_text,
 )
+from searchlib.analysis.analyzer import _WordTable
 from searchlib.corpus.loaders import seed_documents
 
 SHARED = shared_dir()
@@ -385,3 +386,22 @@ def test_remembered_pairs_of_positions_are_whooshs_encoding(pair: list[int]) -> 
     expected = formats.Positions().encode([first, second])
     assert docwriter._two_positions(first, second) == expected
     assert docwriter._two_positions(first, second) == expected  # remembered
+
+
+def test_word_table_takes_words_from_the_generation_before() -> None:
+    calls: list[str] = []
+
+    def analyse(word: str) -> tuple[str]:
+        calls.append(word)
+        return (word,)
+
+    table: _WordTable[tuple[str]] = _WordTable(4, analyse)  # two generations of two words
+    assert table.many(["a", "b"]) == [("a",), ("b",)]
+    assert table.many(["c"]) == [("c",)]  # a start-over: a and b are the older generation
+    assert table.many(["a", "c", "a"]) == [("a",), ("c",), ("a",)]
+    assert calls == ["a", "b", "c"]  # a was taken from the older generation
+    assert len(table) <= 2
+    table.many(["d", "e", "f"])  # two more start-overs: a is gone
+    assert table.many(["a"]) == [("a",)] and calls[-1] == "a"
+    table.clear()
+    assert table.many(["f"]) == [("f",)] and calls[-1] == "f"

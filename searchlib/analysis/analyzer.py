@@ -127,27 +127,58 @@ V = TypeVar("V", bound=tuple[Any, ...])
 
 
 class _WordTable(BoundedCache[str, V]):
-    """Word -> its analysis (a non-empty tuple), computed on a miss; starts over when full."""
+    """Word -> its analysis (a non-empty tuple), computed on a miss.
 
-    __slots__ = ("_compute",)
+    Two generations of at most half of ``maxsize`` words each: when the
+    current mapping is full, it becomes the older one (the one before is
+    dropped) and a new one starts; a word missing from the current mapping is
+    taken from the older one, if there, before it is computed. The frequent
+    words stay across a start-over (a plain start-over recomputes each of
+    them), and at most ``maxsize`` words are held, as before.
+    """
+
+    __slots__ = ("_compute", "_older")
 
     def __init__(self, maxsize: int, compute: Callable[[str], V]) -> None:
-        super().__init__(maxsize, evict="clear")
+        super().__init__(max(1, maxsize // 2), evict="clear")
         self._compute = compute
+        self._older: dict[str, V] = {}
+
+    def put(self, key: str, value: V) -> V:
+        """Keep ``value`` under ``key``, the current mapping becoming the older one when full."""
+        with self._lock:
+            data = self._data
+            if key not in data and len(data) >= self.maxsize:
+                # New dicts, never emptied: a reader holding either stays consistent.
+                self._older = data
+                self._data = data = {}
+            data[key] = value
+        return value
+
+    def clear(self) -> None:
+        """Forget every word, of both generations."""
+        with self._lock:
+            self._older = {}
+            self._data = {}
 
     def many(self, words: list[str]) -> list[V]:
         """The analysis of each of ``words``, in order.
 
         Hits are looked up in one pass over the current mapping, a plain
-        dict in a start-over cache (which replaces it when full, so the one a
-        reader holds stays whole); misses are computed and kept.
+        dict (replaced, never emptied, so the one a reader holds stays
+        whole); misses are taken from the older mapping or computed, and kept.
         """
         found: list[V | None] = list(map(self._data.get, words))
         if not all(found):  # a miss (every analysis is a non-empty tuple)
             # The misses found in C: a Python step per miss, not per word.
             compute = self._compute
             for i in list(compress(count(), map(not_, found))):
-                found[i] = self.get_or_compute(words[i], compute)
+                word = words[i]
+                value = self._data.get(word)  # met earlier in these words
+                if value is None:
+                    value = self._older.get(word)
+                    value = self.put(word, compute(word) if value is None else value)
+                found[i] = value
         return found  # type: ignore[return-value]  # no None is left
 
 
