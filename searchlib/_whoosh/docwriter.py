@@ -24,7 +24,7 @@ import itertools
 import operator
 import pickle
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from whoosh import formats
@@ -36,13 +36,13 @@ from searchlib.analysis.analyzer import FrenchAnalyzer
 Posting = tuple[str, bytes, int, float, bytes]
 """What Whoosh's posting pool holds: field, term, document number, weight, value."""
 
-Columns = tuple[str, list[bytes], list[float], list[bytes]]
+Columns = tuple[str, list[bytes], Sequence[float], list[bytes]]
 """A field's postings in one document: field, then its terms, weights and values."""
 
 Postings = tuple[list[bytes], list[int], list[bytes]]
 """A field value's postings in one document: its terms, their counts and their values."""
 
-AddColumns = Callable[[str, int, list[bytes], list[float], list[bytes]], None]
+AddColumns = Callable[[str, int, list[bytes], Sequence[float], list[bytes]], None]
 """``GroupedPostingPool.add_columns``: field, document number, terms, weights, values."""
 
 _POSITIONS = 1
@@ -239,9 +239,8 @@ def _columns(name: str, found: Postings, boost: float, out: list[Columns]) -> in
     terms, counts, values = found
     if not terms:
         return 0
-    weights = list(map(float, counts))
-    if boost != 1.0:
-        weights = [w * boost for w in weights]
+    # The counts are the weights (the pool's float column takes ints as they are).
+    weights: Sequence[float] = counts if boost == 1.0 else [n * boost for n in counts]
     out.append((name, terms, weights, values))
     return sum(counts)
 
