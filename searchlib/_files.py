@@ -326,9 +326,10 @@ class FolderWatch:
 
     def may_have_changed(self) -> bool:
         """``False`` only when the folder is certainly as it was at the last look
-        (the caller then skips its own checks); ``True`` otherwise."""
+        (the caller then skips its own checks); ``True`` otherwise. (A reader
+        sharing the watch asks its :class:`FolderReader` instead.)"""
         before = self._changes
-        return self.look() != before
+        return self._look() != before
 
     def look(self) -> int:
         """How many looks so far could not rule out a change, this one
