@@ -4,6 +4,7 @@ a model learned or vectors saved by another process are still seen."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -96,18 +97,9 @@ def test_readers_sharing_a_watch_each_see_a_change_once(tmp_path: Path) -> None:
 def test_one_look_serves_every_reader_within_the_block(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import searchlib._files as files
     from searchlib._files import FolderReader
 
-    stats: list[object] = []
-    real_stat = files.os.stat
-
-    def counting_stat(path: object, *args: object, **kwargs: object) -> object:
-        if Path(str(path)) == tmp_path:
-            stats.append(path)
-        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(files.os, "stat", counting_stat)
+    stats = _count_stats(monkeypatch, tmp_path)
     clock = Clock()
     clock.now += 10 * SECOND
     watch = FolderWatch(tmp_path, clock=clock)
@@ -122,21 +114,25 @@ def test_one_look_serves_every_reader_within_the_block(
 
 
 def test_a_search_looks_at_its_folder_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import searchlib._files as files
-
     path = tmp_path / "ix"
     with Index.create(path) as ix:
         ix.add([Document(id="a", title="Préavis", text="La durée du préavis de démission.")])
-    stats: list[object] = []
-    real_stat = files.os.stat
-
-    def counting_stat(p: object, *args: object, **kwargs: object) -> object:
-        if Path(str(p)) == path:
-            stats.append(p)
-        return real_stat(p, *args, **kwargs)  # type: ignore[arg-type]
-
     with Index.open(path) as ix:
         ix.search("préavis")
-        monkeypatch.setattr(files.os, "stat", counting_stat)
+        stats = _count_stats(monkeypatch, path)
         assert ix.search("préavis").total == 1
         assert len(stats) == 1  # the searcher and the vectors share the search's look
+
+
+def _count_stats(monkeypatch: pytest.MonkeyPatch, folder: Path) -> list[object]:
+    """The ``os.stat`` calls of ``folder`` from now on."""
+    stats: list[object] = []
+    real_stat = os.stat
+
+    def counting_stat(path: object, *args: object, **kwargs: object) -> object:
+        if Path(str(path)) == folder:
+            stats.append(path)
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "stat", counting_stat)
+    return stats
