@@ -156,7 +156,8 @@ def latency_table(results: dict[str, Any], names: Sequence[str]) -> str:
     head = (
         f"### Query latency, top 10, ms ({lq.get('count', 0)} queries: {lq.get('cdtn', 0)} cdtn "
         f"queries and {lq.get('vocabulary', 0)} one- to three-word queries from frequent, middle "
-        f"and rare words; one warm-up pass, median of {cfg['repeats']} passes per query)\n\n"
+        f"and rare words; one warm-up pass, median of {cfg['repeats']} passes per query, the "
+        "engines' passes interleaved)\n\n"
     )
     main = table(["engine", "p50", "p95", "p99", "p50 hl", "p95 hl", "p99 hl"], rows)
     kinds: list[str] = []

@@ -7,10 +7,12 @@ dict that :mod:`benchmarks.report` renders and :mod:`benchmarks.gates` judges.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import platform
+import select
 import shutil
 import statistics
 import subprocess
@@ -312,21 +314,118 @@ def run_builds(
 def run_latency(
     config: Config, specs: Sequence[EngineSpec], queries: Sequence[Any], runner: Runner
 ) -> dict[str, Any]:
-    """Latency on the index each engine built last."""
+    """Latency on the index each engine built last, every engine in a process
+    of its own (:func:`benchmarks.worker.latency_session`), their passes
+    interleaved: pass after pass, each engine in turn times one pass of a
+    mode (the order reversed every other round), so that a change in the
+    machine's load weighs on every engine alike."""
     out: dict[str, Any] = {}
+    sessions: dict[str, _Session] = {}
     for spec in specs:
-        runner.log(f"latency {spec.name} ({len(queries)} queries x {config.repeats})")
-        out[spec.name] = runner.safe_task(
-            {
-                "task": "latency",
-                "engine": spec.to_json(),
-                "index_dir": str(runner.scratch / "build" / spec.name),
-                "queries": [q.to_json() for q in queries],
-                "repeats": config.repeats,
-                "limit": 10,
-            }
+        runner.log(f"latency {spec.name}: warm-up ({len(queries)} queries)")
+        task = {
+            "engine": spec.to_json(),
+            "index_dir": str(runner.scratch / "build" / spec.name),
+            "queries": [q.to_json() for q in queries],
+            "limit": 10,
+        }
+        try:
+            sessions[spec.name] = _Session(task, runner)
+        except WorkerError as e:
+            runner.log(f"  ! {e}")
+            out[spec.name] = _crashed(e)
+    runner.log(f"latency: {config.repeats} passes per mode, engines interleaved")
+    for rep in range(config.repeats):
+        order = list(sessions) if rep % 2 == 0 else list(reversed(sessions))
+        for mode in ("plain", "highlight"):
+            for name in order:
+                session = sessions.get(name)
+                if session is None or mode not in session.modes:
+                    continue
+                try:
+                    session.run(mode)
+                except WorkerError as e:
+                    runner.log(f"  ! {e}")
+                    out[name] = _crashed(e)
+                    del sessions[name]
+    for name, session in sessions.items():
+        try:
+            out[name] = session.finish()
+        except WorkerError as e:
+            runner.log(f"  ! {e}")
+            out[name] = _crashed(e)
+    return {spec.name: out[spec.name] for spec in specs}
+
+
+def _crashed(e: Exception) -> dict[str, Any]:
+    return {"errors": {"count": 1, "messages": [str(e)]}, "crashed": True}
+
+
+class _Session:
+    """One engine's ``python -m benchmarks.worker --session`` (see
+    :func:`benchmarks.worker.latency_session`): its warm-up done when made."""
+
+    def __init__(self, task: dict[str, Any], runner: Runner) -> None:
+        self.name = task["engine"]["name"]
+        self.timeout = runner.timeout
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        # Closed by finish() or stop(), once the worker is done with it.
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.worker", "--session"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            text=True,
+            cwd=REPO,
+            env=env,
         )
-    return out
+        self.modes: list[str] = self._ask(task)["modes"]
+
+    def run(self, mode: str) -> None:
+        """One timed pass of ``mode``."""
+        self._ask({"pass": mode})
+
+    def finish(self) -> dict[str, Any]:
+        """The worker's result; the worker ends."""
+        result = self._ask({"finish": True})
+        self.proc.wait(timeout=60)
+        self._close()
+        return result
+
+    def _ask(self, message: dict[str, Any]) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(json.dumps(message) + "\n")
+            self.proc.stdin.flush()
+            ready, _, _ = select.select([self.proc.stdout], [], [], self.timeout)
+            line = self.proc.stdout.readline() if ready else ""
+        except OSError:
+            line = ""
+        if not line:
+            self.stop()
+            raise WorkerError(f"latency {self.name}: {self._why()}")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def _why(self) -> str:
+        self.errors.seek(0)
+        lines = self.errors.read().decode("utf-8", "replace").strip().splitlines()
+        self._close()
+        return "\n".join(lines[-5:]) or f"no answer (exit {self.proc.returncode})"
+
+    def stop(self) -> None:
+        """End the worker (it failed or stopped answering)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=60)
+
+    def _close(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout, self.errors):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
 
 
 def run_relevance(config: Config, specs: Sequence[EngineSpec], runner: Runner) -> dict[str, Any]:

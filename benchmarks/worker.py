@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from benchmarks.engines import Engine, EngineSpec, SearchlibEngine, folder_size, make_engine
 from benchmarks.stats import percentile
@@ -127,55 +127,117 @@ def _timed_pass(
     return times, cpu, ids, marked
 
 
-def task_latency(engine: Engine, task: dict[str, Any]) -> dict[str, Any]:
+class LatencySession:
     """Query latency with and without highlighting, checked against a warm-up pass.
 
-    The two modes alternate pass by pass, so a change in machine load between
-    passes weighs on both alike. Each query's figure is its median over the
-    passes, in wall-clock time (``p50``...) and in this process's CPU time
-    (``cpu``: what the gates judge, as other processes on a shared machine
-    do not count in it). An engine whose ``highlights`` attribute is false
-    makes no snippets (bm25s): only its plain mode is timed, and the result
-    says ``"highlight": {"skipped": ...}``.
+    Made with the task (``index_dir``, ``queries``, ``limit``), it opens the
+    engine and runs one warm-up pass per mode; each :meth:`timed` call is one
+    timed pass of a mode; :meth:`result` closes the engine and summarises.
+    Each query's figure is its median over the passes, in wall-clock time
+    (``p50``...) and in this process's CPU time (``cpu``: what the gates
+    judge, as other processes on a shared machine do not count in it). An
+    engine whose ``highlights`` attribute is false makes no snippets (bm25s):
+    only its plain mode is timed, and the result says ``"highlight":
+    {"skipped": ...}``. The result also lists when each timed pass began
+    (``passes``: mode and Unix time), which shows how passes were interleaved.
     """
-    engine.open(Path(task["index_dir"]))
-    queries: list[dict[str, Any]] = task["queries"]
-    limit = int(task.get("limit", 10))
-    modes = {"plain": False, "highlight": True}
-    if not getattr(engine, "highlights", True):
-        del modes["highlight"]
-    errors = Errors()
-    expected: dict[str, list[list[str]]] = {}
-    for mode, highlight in modes.items():
-        _, _, expected[mode], marked = _timed_pass(engine, queries, highlight, limit)  # warm-up
-        _check_warm_up(mode, queries, expected[mode], marked if highlight else None, limit, errors)
-    runs: dict[str, list[list[float]]] = {mode: [] for mode in modes}
-    cpu_runs: dict[str, list[list[float]]] = {mode: [] for mode in modes}
+
+    def __init__(self, engine: Engine, task: dict[str, Any]) -> None:
+        self.engine = engine
+        engine.open(Path(task["index_dir"]))
+        self.queries: list[dict[str, Any]] = task["queries"]
+        self.limit = int(task.get("limit", 10))
+        self.modes = {"plain": False, "highlight": True}
+        if not getattr(engine, "highlights", True):
+            del self.modes["highlight"]
+        self.errors = Errors()
+        self.expected: dict[str, list[list[str]]] = {}
+        for mode, highlight in self.modes.items():
+            _, _, self.expected[mode], marked = _timed_pass(
+                engine, self.queries, highlight, self.limit
+            )  # warm-up
+            _check_warm_up(
+                mode,
+                self.queries,
+                self.expected[mode],
+                marked if highlight else None,
+                self.limit,
+                self.errors,
+            )
+        self.runs: dict[str, list[list[float]]] = {mode: [] for mode in self.modes}
+        self.cpu_runs: dict[str, list[list[float]]] = {mode: [] for mode in self.modes}
+        self.passes: list[tuple[str, float]] = []
+
+    def timed(self, mode: str) -> None:
+        """One timed pass of ``mode`` (``plain`` or ``highlight``), checked
+        against the warm-up pass."""
+        self.passes.append((mode, time.time()))
+        times, cpu, ids_now, _ = _timed_pass(
+            self.engine, self.queries, self.modes[mode], self.limit
+        )
+        self.runs[mode].append(times)
+        self.cpu_runs[mode].append(cpu)
+        for q, a, b in zip(self.queries, self.expected[mode], ids_now, strict=True):
+            if a != b:
+                self.errors.add(f"{mode}: results changed between passes for {q['text']!r}")
+
+    def result(self) -> dict[str, Any]:
+        """The engine closed; per mode, the summaries of the timed passes."""
+        self.engine.close()
+        out: dict[str, Any] = {"queries": len(self.queries)}
+        for mode in self.modes:
+            if not self.runs[mode]:
+                continue
+            per_query = [statistics.median(ts) for ts in zip(*self.runs[mode], strict=True)]
+            per_query_cpu = [statistics.median(ts) for ts in zip(*self.cpu_runs[mode], strict=True)]
+            by_kind: dict[str, list[float]] = {}
+            for q, ms in zip(self.queries, per_query, strict=True):
+                by_kind.setdefault(q["kind"], []).append(ms)
+            out[mode] = summarize(per_query) | {
+                "cpu": summarize(per_query_cpu),
+                "by_kind": {k: percentile(v, 50) for k, v in sorted(by_kind.items())},
+                "answered": sum(1 for ids in self.expected[mode] if ids),
+            }
+        if "highlight" not in self.modes:
+            out["highlight"] = {"skipped": "the engine makes no snippets"}
+        out["passes"] = [list(p) for p in self.passes]
+        out["errors"] = self.errors.to_json()
+        return out
+
+
+def task_latency(engine: Engine, task: dict[str, Any]) -> dict[str, Any]:
+    """A :class:`LatencySession` of ``repeats`` passes per mode, the two modes
+    alternating pass by pass (a change in machine load between passes weighs
+    on both alike). :func:`latency_session` interleaves engines the same way."""
+    session = LatencySession(engine, task)
     for _ in range(int(task.get("repeats", 3))):
-        for mode, highlight in modes.items():
-            times, cpu, ids_now, _ = _timed_pass(engine, queries, highlight, limit)
-            runs[mode].append(times)
-            cpu_runs[mode].append(cpu)
-            for q, a, b in zip(queries, expected[mode], ids_now, strict=True):
-                if a != b:
-                    errors.add(f"{mode}: results changed between passes for {q['text']!r}")
-    engine.close()
-    out: dict[str, Any] = {"queries": len(queries)}
-    for mode in modes:
-        per_query = [statistics.median(ts) for ts in zip(*runs[mode], strict=True)]
-        per_query_cpu = [statistics.median(ts) for ts in zip(*cpu_runs[mode], strict=True)]
-        by_kind: dict[str, list[float]] = {}
-        for q, ms in zip(queries, per_query, strict=True):
-            by_kind.setdefault(q["kind"], []).append(ms)
-        out[mode] = summarize(per_query) | {
-            "cpu": summarize(per_query_cpu),
-            "by_kind": {k: percentile(v, 50) for k, v in sorted(by_kind.items())},
-            "answered": sum(1 for ids in expected[mode] if ids),
-        }
-    if "highlight" not in modes:
-        out["highlight"] = {"skipped": "the engine makes no snippets"}
-    out["errors"] = errors.to_json()
-    return out
+        for mode in session.modes:
+            session.timed(mode)
+    return session.result()
+
+
+def latency_session(lines: IO[str], out: IO[str]) -> None:
+    """A :class:`LatencySession` driven line by line (``python -m
+    benchmarks.worker --session``), so that a coordinator can interleave the
+    passes of several engines, each in its own process: the first line is the
+    task (as for ``latency``), answered with ``{"modes": [...]}`` once the
+    warm-up passes are done; then each ``{"pass": mode}`` is answered with
+    ``{"done": mode}``, and ``{"finish": true}`` with the result."""
+    task = json.loads(lines.readline())
+    session = LatencySession(make_engine(EngineSpec.from_json(task["engine"])), task)
+    _reply(out, {"modes": list(session.modes)})
+    for line in lines:
+        order = json.loads(line)
+        if order.get("finish"):
+            _reply(out, session.result())
+            return
+        session.timed(order["pass"])
+        _reply(out, {"done": order["pass"]})
+
+
+def _reply(out: IO[str], message: dict[str, Any]) -> None:
+    out.write(json.dumps(message) + "\n")
+    out.flush()
 
 
 def _check_warm_up(
@@ -298,7 +360,11 @@ TASKS: dict[str, Callable[[Engine, dict[str, Any]], dict[str, Any]]] = {
 
 
 def main() -> int:
-    """Read a task on stdin, write its result on stdout."""
+    """Read a task on stdin, write its result on stdout (``--session``: see
+    :func:`latency_session`)."""
+    if sys.argv[1:] == ["--session"]:
+        latency_session(sys.stdin, sys.stdout)
+        return 0
     task = json.load(sys.stdin)
     engine = make_engine(EngineSpec.from_json(task["engine"]))
     result = TASKS[task["task"]](engine, task)

@@ -577,3 +577,42 @@ def test_versions_growth_report_divides_each_version_by_its_first_index() -> Non
     text = versions.report(result)
     assert "| a.index | 1.000 | 2.000 | 0.50× |" in text
     assert "| 1.50× (1.50×) | 2.00× (2.00×) | 1 |" in text
+
+
+def test_latency_passes_of_engines_are_interleaved(tmp_path: Path) -> None:
+    specs = [EngineSpec("fts5", "fts5"), EngineSpec("searchlib", "searchlib")]
+    scratch = tmp_path / "scratch"
+    for spec in specs:
+        make_engine(spec).build(DOCS, scratch / "build" / spec.name)
+    queries = [
+        data.BenchQuery("1", "fédérale", "rare-1w", True),
+        data.BenchQuery("2", "œuvre prix", "cdtn", True),
+    ]
+    config = runner.QUICK.replace(repeats=2)
+    out = runner.run_latency(config, specs, queries, runner.Runner(scratch, log=lambda _: None))
+    assert list(out) == ["fts5", "searchlib"]
+    for result in out.values():
+        assert result["errors"]["count"] == 0 and result["plain"]["answered"] == 2
+    # Each round, each engine times one pass of a mode before any engine times the
+    # next; the order of the engines is reversed every other round.
+    began = sorted((t, name, mode) for name, result in out.items() for mode, t in result["passes"])
+    assert [(name, mode) for _, name, mode in began] == [
+        ("fts5", "plain"),
+        ("searchlib", "plain"),
+        ("fts5", "highlight"),
+        ("searchlib", "highlight"),
+        ("searchlib", "plain"),
+        ("fts5", "plain"),
+        ("searchlib", "highlight"),
+        ("fts5", "highlight"),
+    ]
+
+
+def test_latency_reports_an_engine_whose_worker_fails(tmp_path: Path) -> None:
+    spec = EngineSpec("fts5", "fts5")
+    queries = [data.BenchQuery("1", "fédérale", "rare-1w", True)]
+    # no index was built: the worker fails at its warm-up
+    out = runner.run_latency(
+        runner.QUICK, [spec], queries, runner.Runner(tmp_path / "scratch", log=lambda _: None)
+    )
+    assert out["fts5"]["crashed"] and out["fts5"]["errors"]["count"] == 1
