@@ -76,7 +76,12 @@ def render(results: dict[str, Any], gates: Sequence[Gate] = (), command: str = "
         f"- Date: {meta['date']}; wall time {fmt(meta.get('wall_s'), 0)} s"
         + (f"; command: `{command}`" if command else ""),
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB RAM, "
-        f"load average at start {', '.join(f'{x:.1f}' for x in machine['load_avg'])}; "
+        + (
+            f"{machine['python_loop_ns']:.1f} ns per step of a Python loop, "
+            if machine.get("python_loop_ns")
+            else ""
+        )
+        + f"load average at start {', '.join(f'{x:.1f}' for x in machine['load_avg'])}; "
         f"Python {v['python']}, searchlib {v['searchlib']}"
         + (f" (commit {v['commit']})" if v.get("commit") else "")
         + f", Whoosh {v['whoosh']}, "

@@ -207,12 +207,28 @@ def machine_info() -> dict[str, Any]:
     versions["commit"] = commit
     return {
         "cpu": cpu,
+        "python_loop_ns": python_loop_ns(),
         "cores": os.cpu_count(),
         "memory_gb": mem_gb,
         "os": platform.platform(),
         "load_avg": os.getloadavg(),
         "versions": versions,
     }
+
+
+def python_loop_ns(n: int = 200_000, repeat: int = 5) -> float:
+    """Nanoseconds per step of a plain Python loop (the fastest of ``repeat``
+    runs): how fast this machine runs Python code, beside the native code of
+    the peers. A ratio to a peer moves with it between machines (searchlib
+    spends more of a search in Python than tantivy does)."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(n):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return best / n * 1e9
 
 
 def run(config: Config, specs: Sequence[EngineSpec], runner: Runner) -> dict[str, Any]:

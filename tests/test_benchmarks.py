@@ -616,3 +616,16 @@ def test_latency_reports_an_engine_whose_worker_fails(tmp_path: Path) -> None:
         runner.QUICK, [spec], queries, runner.Runner(tmp_path / "scratch", log=lambda _: None)
     )
     assert out["fts5"]["crashed"] and out["fts5"]["errors"]["count"] == 1
+
+
+def test_report_states_how_fast_the_machine_runs_python() -> None:
+    machine = runner.machine_info()
+    assert 0 < machine["python_loop_ns"] < 10_000
+    results = {
+        "meta": {"date": "d", "config": {"mode": "quick"}, "machine": machine},
+        "engines": [{"name": "searchlib"}],
+    }
+    text = report.render(results)
+    assert f"{machine['python_loop_ns']:.1f} ns per step of a Python loop" in text
+    del machine["python_loop_ns"]  # a run saved before the figure existed
+    assert "Python loop" not in report.render(results)
