@@ -45,6 +45,7 @@ from whoosh import query as wq
 
 from searchlib._cache import BoundedCache
 from searchlib._frozen import quick_init
+from searchlib._whoosh.columns import term_frequencies
 from searchlib._whoosh.limits import check as check_deadline
 from searchlib.analysis.analyzer import FrenchAnalyzer
 from searchlib.engine.request import FilterArg
@@ -439,10 +440,9 @@ class SearcherState:
     def _start(self, start: str) -> StartForms:
         def read(at: str) -> Iterator[tuple[str, int]]:
             if "exact" in self.searcher.schema:
-                for (field, text), info in self.searcher.reader().iter_from("exact", at):
-                    if field != "exact":
-                        return
-                    yield text.decode("utf-8"), int(info.doc_frequency())
+                reader = self.searcher.reader()
+                for text, passages in term_frequencies(reader, "exact", at.encode("utf-8")):
+                    yield text.decode("utf-8"), passages
 
         if self._accented is None:  # read once: the same for every start
             self._accented = accented_forms(read)

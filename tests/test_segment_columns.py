@@ -100,3 +100,32 @@ def test_other_readers_are_read_passage_by_passage() -> None:
     numbering: dict[str, int] = {"a": 0}
     assert columns.doc_numbers(reader, "doc_id", numbering).tolist() == [1, 0, 1]
     assert numbering == {"a": 0, "b": 1}
+
+
+def _iter_from(reader: Any, field: str, start: str) -> list[tuple[bytes, int]]:
+    if field not in reader.schema:
+        return []
+    out = []
+    for (name, text), info in reader.iter_from(field, start):
+        if name != field:
+            break
+        out.append((text, int(info.doc_frequency())))
+    return out
+
+
+@pytest.mark.parametrize("start", ["", "mot1", "sal", "titre", "zz", "é", "\x80"])
+def test_term_frequencies_are_whooshs(index: Index, start: str) -> None:
+    index.add([Document("accents", "Été à Noël", "œuvre été éléments élément mot1")])
+    searcher = index.search_context().state.searcher
+    whole = searcher.reader()
+    readers = [whole, *(r for r, _ in whole.leaf_readers())]
+    assert len(readers) >= 4  # the index, and three segments: their counts are summed
+    for reader in readers:
+        for field in ("exact", "text", "title", "doc_id", "no_such_field"):
+            found = list(columns.term_frequencies(reader, field, start.encode()))
+            assert found == _iter_from(reader, field, start), (field, start)
+    # a term in several segments: its counts summed
+    assert dict(columns.term_frequencies(whole, "text", b"mot1"))[b"mot1"] > max(
+        dict(columns.term_frequencies(r, "text", b"mot1")).get(b"mot1", 0)
+        for r, _ in whole.leaf_readers()
+    )

@@ -13,17 +13,23 @@ A passage's length in a field is a one-byte approximation in a column of its
 own (Whoosh's ``_<field>_L``), and its ``doc_id`` a column of variable-length
 bytes: both are read here in one piece per segment, with the values Whoosh's
 readers give passage by passage (:func:`field_lengths`, :func:`doc_numbers`).
+
+A field's terms and how many passages hold each (:func:`term_frequencies`)
+are read from each segment's term table, without decoding the postings that
+Whoosh keeps inline with the rarer terms.
 """
 
 from __future__ import annotations
 
+import heapq
 from array import array
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3TermInfo, _lenfield
 from whoosh.columns import EmptyColumnReader, NumericColumn, VarBytesColumn
 from whoosh.util.numeric import byte_to_length, to_sortable
 
@@ -53,6 +59,46 @@ def keyword_values(reader: Any, field: str, after: bytes | None = None) -> Itera
             return
         if btext != after:
             yield btext
+
+
+def term_frequencies(reader: Any, field: str, start: bytes) -> Iterator[tuple[bytes, int]]:
+    """The terms of ``field`` from ``start`` on, in order, each with the number
+    of passages holding it, deleted ones included (what Whoosh's
+    ``reader.iter_from(field, start)`` gives with ``doc_frequency()``, for an
+    index of one segment or several)."""
+    streams = [_segment_term_frequencies(r, field, start) for r, _ in reader.leaf_readers()]
+    if len(streams) == 1:
+        yield from streams[0]
+        return
+    current, total = None, 0
+    for text, passages in heapq.merge(*streams, key=itemgetter(0)):
+        if text != current:
+            if current is not None:
+                yield current, total
+            current, total = text, 0
+        total += passages
+    if current is not None:
+        yield current, total
+
+
+_TERM_INFO = W3TermInfo._struct
+"""The fixed part that opens a term's entry in the term table (its passage
+count third), followed by a pointer to its postings or the postings themselves."""
+
+
+def _segment_term_frequencies(reader: Any, field: str, start: bytes) -> Iterator[tuple[bytes, int]]:
+    terms = reader._terms
+    number = terms._fieldmap.get(field)
+    if number is None:
+        return
+    prefix = terms._keycoder(field, b"")  # the field's number: what opens its keys
+    table = terms._tindex
+    get, size, unpack = table.dbfile.get, _TERM_INFO.size, _TERM_INFO.unpack
+    for keypos, keylen, datapos, _ in table.ranges_from(prefix + start):
+        key = get(keypos, keylen)
+        if not key.startswith(prefix):
+            return
+        yield key[len(prefix) :], unpack(get(datapos, size))[2]
 
 
 def keyword_postings(reader: Any, field: str, value: bytes) -> array[int]:
