@@ -116,6 +116,14 @@ FULL = Config(
 """For RESULTS.md: fr-medium, every query of both relevance sets, the whole corpora."""
 
 
+def worker_env() -> dict[str, str]:
+    """The environment of a worker process: this checkout first on its path,
+    string hashing seeded."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
 class WorkerError(RuntimeError):
     """A worker process failed."""
 
@@ -130,15 +138,13 @@ class Runner:
 
     def task(self, task: dict[str, Any]) -> dict[str, Any]:
         """Run one task in a fresh ``python -m benchmarks.worker``."""
-        env = dict(os.environ, PYTHONHASHSEED="0")
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         proc = subprocess.run(
             [sys.executable, "-m", "benchmarks.worker"],
             input=json.dumps(task),
             capture_output=True,
             text=True,
             cwd=REPO,
-            env=env,
+            env=worker_env(),
             timeout=self.timeout,
             check=False,
         )
@@ -384,8 +390,6 @@ class _Session:
     def __init__(self, task: dict[str, Any], runner: Runner) -> None:
         self.name = task["engine"]["name"]
         self.timeout = runner.timeout
-        env = dict(os.environ, PYTHONHASHSEED="0")
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         # Closed by finish() or stop(), once the worker is done with it.
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115
         self.proc = subprocess.Popen(
@@ -395,7 +399,7 @@ class _Session:
             stderr=self.errors,
             text=True,
             cwd=REPO,
-            env=env,
+            env=worker_env(),
         )
         self.modes: list[str] = self._ask(task)["modes"]
 
