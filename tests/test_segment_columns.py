@@ -129,3 +129,9 @@ def test_term_frequencies_are_whooshs(index: Index, start: str) -> None:
         dict(columns.term_frequencies(r, "text", b"mot1")).get(b"mot1", 0)
         for r, _ in whole.leaf_readers()
     )
+
+
+def test_term_frequencies_of_an_empty_index() -> None:
+    reader = Index.in_memory().search_context().state.searcher.reader()
+    assert list(columns.term_frequencies(reader, "exact", b"")) == _iter_from(reader, "exact", "")
+    assert list(columns.term_frequencies(reader, "exact", b"")) == []

@@ -87,9 +87,8 @@ count third), followed by a pointer to its postings or the postings themselves."
 
 
 def _segment_term_frequencies(reader: Any, field: str, start: bytes) -> Iterator[tuple[bytes, int]]:
-    terms = reader._terms
-    number = terms._fieldmap.get(field)
-    if number is None:
+    terms = getattr(reader, "_terms", None)  # (none in an empty index's reader)
+    if terms is None or field not in terms._fieldmap:
         return
     prefix = terms._keycoder(field, b"")  # the field's number: what opens its keys
     table = terms._tindex
